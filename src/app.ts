@@ -1,0 +1,62 @@
+/** @module app: `createApp(deps)` composes every router; it reads no environment. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { MiddlewareHandler } from 'hono';
+import { localPrincipal } from './auth/index.js';
+import { mountControlRoutes, validationHook } from './control/index.js';
+import type { RuntimeInspector } from './deploy/index.js';
+import { accessLog, createErrorHandler, notFoundHandler, requestId } from './http/index.js';
+import type { AppEnv } from './http/index.js';
+import { createHealthRoutes } from './observability/index.js';
+import type { Logger } from './observability/index.js';
+import type { RegistryStore } from './registry/index.js';
+
+/** Everything the app needs; `main.ts` builds the real ones, tests build their own. */
+export interface AppDeps {
+  readonly store: RegistryStore;
+  readonly inspector: RuntimeInspector;
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+  /** Sets `principal` on each request; every request acts as the local user by default. */
+  readonly authenticate?: MiddlewareHandler<AppEnv>;
+  /** Makes request ids; injected for tests. */
+  readonly generateRequestId?: () => string;
+  /** Version reported in the OpenAPI document. */
+  readonly version?: string;
+}
+
+/** OpenAPI document metadata. */
+export const OPENAPI_INFO = {
+  title: 'MCP Gateway API',
+  description:
+    'Control plane of MCP Gateway: register MCP servers (adapters) and tool servers (tools), read their status and logs.',
+};
+
+const QUIET_PATHS = ['/healthz', '/readyz', '/ping'];
+
+/** Builds the gateway's Hono app. */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(createErrorHandler({ logger: deps.logger }));
+  app.notFound(notFoundHandler);
+  app.use(requestId({ generate: deps.generateRequestId }));
+  app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
+
+  app.route('/', createHealthRoutes({ store: deps.store, logger: deps.logger }));
+
+  const authenticate = deps.authenticate ?? localPrincipal();
+  for (const path of ['/adapters', '/adapters/*', '/tools', '/tools/*']) app.use(path, authenticate);
+  mountControlRoutes(app, {
+    store: deps.store,
+    inspector: deps.inspector,
+    bodyLimitBytes: deps.bodyLimitBytes,
+  });
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { ...OPENAPI_INFO, version: deps.version ?? '0.0.0' },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.get('/', (c) => c.redirect('/docs', 302));
+  return app;
+}

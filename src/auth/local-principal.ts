@@ -1,0 +1,25 @@
+/** @module localPrincipal: until real authentication exists, every request acts as one local user. */
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/index.js';
+import type { Principal } from './principal.js';
+import { ADMIN_ROLE } from './principal.js';
+
+/** The single user every request acts as while the gateway runs without authentication. */
+export const LOCAL_PRINCIPAL: Principal = Object.freeze({
+  userId: 'dev',
+  roles: Object.freeze([ADMIN_ROLE]),
+});
+
+/** Options for {@link localPrincipal}. */
+export interface LocalPrincipalOptions {
+  readonly principal?: Principal;
+}
+
+/** Sets the same principal on every request. */
+export function localPrincipal(options: LocalPrincipalOptions = {}): MiddlewareHandler<AppEnv> {
+  const principal = options.principal ?? LOCAL_PRINCIPAL;
+  return async function localPrincipalMiddleware(c, next) {
+    c.set('principal', principal);
+    await next();
+  };
+}

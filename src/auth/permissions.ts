@@ -1,0 +1,31 @@
+/** @module permissions: who may read and write a registered resource (the reference's model). */
+import type { Principal } from './principal.js';
+import { ADMIN_ROLE } from './principal.js';
+
+/** What a permission check needs to know about a resource. */
+export interface OwnedResource {
+  readonly createdBy: string;
+  readonly spec: { readonly requiredRoles: readonly string[] };
+}
+
+// Roles and user ids compare case-insensitively, as in the reference.
+const same = (a: string, b: string): boolean =>
+  a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+const hasRole = (principal: Principal, role: string): boolean => principal.roles.some((r) => same(r, role));
+
+/** True for holders of `mcp.admin`. */
+export const isAdmin = (principal: Principal): boolean => hasRole(principal, ADMIN_ROLE);
+
+/** Read: the creator, an admin, or a holder of one of the resource's `requiredRoles`. */
+export function canRead(principal: Principal, resource: OwnedResource): boolean {
+  return (
+    same(principal.userId, resource.createdBy) ||
+    isAdmin(principal) ||
+    resource.spec.requiredRoles.some((role) => hasRole(principal, role))
+  );
+}
+
+/** Write (update, delete): the creator or an admin; `requiredRoles` never grants write. */
+export function canWrite(principal: Principal, resource: OwnedResource): boolean {
+  return same(principal.userId, resource.createdBy) || isAdmin(principal);
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './index.js';
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('gives the embedded defaults for an empty environment', () => {
+    expect(parseConfig({})).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      databaseUrl: './data/mcp-gateway.db',
+      secret: undefined,
+      publicUrl: 'http://127.0.0.1:3000',
+      bodyLimitBytes: 1048576,
+      probeTimeoutMs: 2000,
+    });
+  });
+
+  it('reads every variable and treats an empty one as unset', () => {
+    const config = parseConfig({
+      PORT: '8080',
+      MCP_GATEWAY_HOST: '0.0.0.0',
+      MCP_GATEWAY_LOG_LEVEL: 'DEBUG',
+      DATABASE_URL: 'postgres://u@db:5432/gw',
+      MCP_GATEWAY_SECRET: 's'.repeat(32),
+      MCP_GATEWAY_PUBLIC_URL: 'https://gw.example.com/',
+      MCP_GATEWAY_BODY_LIMIT_BYTES: '2048',
+      MCP_GATEWAY_PROBE_TIMEOUT_MS: '',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      logLevel: 'debug',
+      databaseUrl: 'postgres://u@db:5432/gw',
+      publicUrl: 'https://gw.example.com',
+      bodyLimitBytes: 2048,
+      probeTimeoutMs: 2000,
+    });
+  });
+
+  it('derives a reachable public URL from a wildcard or IPv6 host', () => {
+    expect(parseConfig({ MCP_GATEWAY_HOST: '0.0.0.0', PORT: '1' }).publicUrl).toBe('http://127.0.0.1:1');
+    expect(parseConfig({ MCP_GATEWAY_HOST: '::1', PORT: '1' }).publicUrl).toBe('http://[::1]:1');
+  });
+
+  it('names each bad variable and what it got', () => {
+    const message = problemsOf({
+      PORT: 'abc',
+      MCP_GATEWAY_LOG_LEVEL: 'loud',
+      MCP_GATEWAY_PUBLIC_URL: 'ftp://x',
+    });
+    expect(message).toContain('PORT must be an integer from 0 to 65535 (got "abc")');
+    expect(message).toContain(
+      'MCP_GATEWAY_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    );
+    expect(message).toContain(
+      'MCP_GATEWAY_PUBLIC_URL must be an absolute http(s) URL without credentials (got "ftp://x")',
+    );
+    expect(problemsOf({ PORT: '70000' })).toContain('PORT must be at most 65535');
+  });
+
+  it('refuses a short secret without echoing it', () => {
+    const message = problemsOf({ MCP_GATEWAY_SECRET: 'hunter2' });
+    expect(message).toContain('MCP_GATEWAY_SECRET must be at least 32 characters');
+    expect(message).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,120 @@
+/** @module config: the one typed Config, parsed from environment variables; fails fast naming the variable. */
+import { z } from 'zod';
+import { LOG_LEVELS } from '../observability/index.js';
+import type { LogLevel } from '../observability/index.js';
+
+/** Everything the Node entry needs to start the gateway. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  /** `postgres://…`, a `file:` URL, `:memory:` or a SQLite file path. */
+  readonly databaseUrl: string;
+  /** Key material for sealing session ids; when absent, one is generated and kept in the registry. */
+  readonly secret: string | undefined;
+  /** The URL clients reach the gateway at, without a trailing slash. */
+  readonly publicUrl: string;
+  /** Largest accepted control-plane request body. */
+  readonly bodyLimitBytes: number;
+  /** How long a reachability probe of a remote endpoint may take. */
+  readonly probeTimeoutMs: number;
+}
+
+/** Thrown when the environment does not describe a valid configuration; the message names each variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Default SQLite location, relative to the working directory. */
+export const DEFAULT_DATABASE_URL = './data/mcp-gateway.db';
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .default(fallback);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without credentials');
+
+const EnvSchema = z.object({
+  PORT: integer(0, 65535, 3000),
+  MCP_GATEWAY_HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
+  MCP_GATEWAY_LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))
+    .default('info'),
+  DATABASE_URL: z.string().trim().min(1, 'must not be empty').default(DEFAULT_DATABASE_URL),
+  MCP_GATEWAY_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+    .optional(),
+  MCP_GATEWAY_PUBLIC_URL: httpUrl.optional(),
+  MCP_GATEWAY_BODY_LIMIT_BYTES: integer(1024, 64 * 1024 * 1024, 1024 * 1024),
+  MCP_GATEWAY_PROBE_TIMEOUT_MS: integer(100, 60_000, 2000),
+});
+
+// An empty variable (`PORT=`) means "use the default", as most shells and .env files intend.
+function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function describeValue(key: string, env: Record<string, string | undefined>): string {
+  // Never echo the secret, not even a bad one.
+  if (key === 'MCP_GATEWAY_SECRET' || key === 'DATABASE_URL') return '';
+  const value = env[key];
+  return value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Parses the environment; throws {@link ConfigError} listing every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = EnvSchema.safeParse(withoutEmpty(env));
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? 'environment');
+      return `${key} ${issue.message}${describeValue(key, env)}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  const publicUrl = (
+    e.MCP_GATEWAY_PUBLIC_URL ?? `http://${hostForUrl(e.MCP_GATEWAY_HOST)}:${e.PORT}`
+  ).replace(/\/+$/, '');
+  return {
+    port: e.PORT,
+    host: e.MCP_GATEWAY_HOST,
+    logLevel: e.MCP_GATEWAY_LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    secret: e.MCP_GATEWAY_SECRET,
+    publicUrl,
+    bodyLimitBytes: e.MCP_GATEWAY_BODY_LIMIT_BYTES,
+    probeTimeoutMs: e.MCP_GATEWAY_PROBE_TIMEOUT_MS,
+  };
+}

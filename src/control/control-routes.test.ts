@@ -1,0 +1,550 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../http/index.js';
+import type { RegistryStore } from '../registry/index.js';
+import { createTestApp, headerPrincipal, imageAdapter, imageTool, json } from '../testing/test-app.js';
+
+let app: OpenAPIHono<AppEnv>;
+let store: RegistryStore;
+
+beforeEach(async () => {
+  ({ app, store } = await createTestApp({ authenticate: headerPrincipal(), bodyLimitBytes: 64 * 1024 }));
+});
+afterEach(() => store.close());
+
+async function errorOf(res: Response) {
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  const body = (await res.json()) as {
+    error: { code: string; message: string; details?: { path: string }[] };
+  };
+  return body.error;
+}
+
+describe('POST /adapters', () => {
+  it('creates an image adapter: 201, Location, ETag, the reference fields in order, defaults filled', async () => {
+    const res = await app.request(
+      '/adapters',
+      json('POST', imageAdapter('weather', { environmentVariables: { A: '1' } })),
+    );
+    expect(res.status).toBe(201);
+    expect(res.headers.get('location')).toBe('/adapters/weather');
+    expect(res.headers.get('etag')).toMatch(/^"1\.[0-9a-z]+"$/);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual([
+      'id',
+      'name',
+      'imageName',
+      'imageVersion',
+      'environmentVariables',
+      'replicaCount',
+      'description',
+      'useWorkloadIdentity',
+      'requiredRoles',
+      'port',
+      'path',
+      'createdBy',
+      'createdAt',
+      'lastUpdatedAt',
+    ]);
+    expect(body).toMatchObject({
+      id: 'weather',
+      name: 'weather',
+      replicaCount: 1,
+      description: '',
+      useWorkloadIdentity: false,
+      requiredRoles: [],
+      environmentVariables: { A: '1' },
+      port: 8000,
+      path: '/mcp',
+      createdBy: 'dev',
+    });
+    expect(new Date(body.createdAt as string).toISOString()).toBe(body.createdAt);
+  });
+
+  it('creates a command adapter with stdio by default and an endpoints adapter without port/path', async () => {
+    const cmd = await app.request(
+      '/adapters',
+      json('POST', { name: 'everything', command: 'npx', args: ['-y', 'x'] }),
+    );
+    expect(cmd.status).toBe(201);
+    expect(await cmd.json()).toMatchObject({
+      command: 'npx',
+      args: ['-y', 'x'],
+      transport: 'stdio',
+      port: 8000,
+      path: '/mcp',
+    });
+    const remote = await app.request(
+      '/adapters',
+      json('POST', { name: 'remote', endpoints: ['http://127.0.0.1:9/mcp'] }),
+    );
+    expect(remote.status).toBe(201);
+    const body = (await remote.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ endpoints: ['http://127.0.0.1:9/mcp'], replicaCount: 1 });
+    expect(body).not.toHaveProperty('port');
+    expect(body).not.toHaveProperty('imageName');
+  });
+
+  it('accepts the read-only fields a client echoes back from a GET, and ignores them', async () => {
+    const res = await app.request(
+      '/adapters',
+      json(
+        'POST',
+        imageAdapter('echo', { id: 'other', createdBy: 'mallory', createdAt: '2000-01-01T00:00:00.000Z' }),
+      ),
+    );
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ id: 'echo', createdBy: 'dev' });
+  });
+
+  const bad: [string, Record<string, unknown>, string, RegExp][] = [
+    ['an upper-case name', imageAdapter('Weather'), 'name', /DNS-1123/],
+    ['a name with a trailing dash', imageAdapter('weather-'), 'name', /DNS-1123/],
+    ['a 53-character name', imageAdapter('a'.repeat(53)), 'name', /at most 52/],
+    ['a reserved name', imageAdapter('toolgateway'), 'name', /reserved/],
+    ['a kube- prefixed name', imageAdapter('kube-proxy'), 'name', /reserved/],
+    ['replicaCount 51', imageAdapter('a', { replicaCount: 51 }), 'replicaCount', /between 0 and 50/],
+    ['replicaCount -1', imageAdapter('a', { replicaCount: -1 }), 'replicaCount', /between 0 and 50/],
+    ['replicaCount 1.5', imageAdapter('a', { replicaCount: 1.5 }), 'replicaCount', /integer/],
+    [
+      'a bad environment variable name',
+      imageAdapter('a', { environmentVariables: { '1X': 'v' } }),
+      'environmentVariables.1X',
+      /variable name/,
+    ],
+    [
+      'a non-string environment value',
+      imageAdapter('a', { environmentVariables: { X: 1 } }),
+      'environmentVariables.X',
+      /string/,
+    ],
+    ['port 0', imageAdapter('a', { port: 0 }), 'port', /between 1 and 65535/],
+    ['port 70000', imageAdapter('a', { port: 70000 }), 'port', /between 1 and 65535/],
+    ['a path without a leading slash', imageAdapter('a', { path: 'mcp' }), 'path', /start with "\/"/],
+    ['no runtime', { name: 'a' }, 'imageName', /no runtime/],
+    [
+      'two runtimes',
+      imageAdapter('a', { endpoints: ['http://127.0.0.1:1/mcp'] }),
+      'endpoints',
+      /cannot be combined with imageName/,
+    ],
+    [
+      'imageName without imageVersion',
+      { name: 'a', imageName: 'x' },
+      'imageVersion',
+      /required with imageName/,
+    ],
+    ['an image name with ..', imageAdapter('a', { imageName: 'a..b' }), 'imageName', /repository path/],
+    ['an unknown field', imageAdapter('a', { replicas: 2 }), 'replicas', /not a known field/],
+    ['a missing name', { imageName: 'x', imageVersion: '1' }, 'name', /required/],
+    ['args without command', imageAdapter('a', { args: ['x'] }), 'args', /only with command/],
+    [
+      'transport without command',
+      imageAdapter('a', { transport: 'stdio' }),
+      'transport',
+      /only with command/,
+    ],
+    ['a bad transport', { name: 'a', command: 'x', transport: 'sse' }, 'transport', /streamable-http/],
+    [
+      'port with endpoints',
+      { name: 'a', endpoints: ['http://127.0.0.1:1/mcp'], port: 8000 },
+      'port',
+      /own port and path/,
+    ],
+    [
+      'replicaCount that differs from the endpoints',
+      { name: 'a', endpoints: ['http://127.0.0.1:1/mcp'], replicaCount: 2 },
+      'replicaCount',
+      /number of endpoints/,
+    ],
+    [
+      'an endpoint with credentials',
+      { name: 'a', endpoints: ['http://u:p@127.0.0.1:1/mcp'] },
+      'endpoints.0',
+      /without credentials/,
+    ],
+    [
+      'a non-http endpoint',
+      { name: 'a', endpoints: ['ftp://127.0.0.1/mcp'] },
+      'endpoints.0',
+      /http\(s\) URL/,
+    ],
+    [
+      'a duplicate endpoint',
+      { name: 'a', endpoints: ['http://127.0.0.1:1/mcp', 'http://127.0.0.1:1/mcp'] },
+      'endpoints',
+      /twice/,
+    ],
+    [
+      'useWorkloadIdentity as a string',
+      imageAdapter('a', { useWorkloadIdentity: 'yes' }),
+      'useWorkloadIdentity',
+      /boolean/,
+    ],
+  ];
+  it.each(bad)('answers 400 naming the field for %s', async (_case, body, path, message) => {
+    const res = await app.request('/adapters', json('POST', body));
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.code).toBe('invalid_request');
+    expect(error.message).toContain(path);
+    expect(error.message).toMatch(message);
+    expect(error.details?.map((d) => d.path)).toContain(path);
+    expect(await store.count('adapter')).toBe(0);
+  });
+
+  it('answers 400 for malformed JSON and for a body that is not an object', async () => {
+    const malformed = await app.request('/adapters', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(malformed.status).toBe(400);
+    expect((await errorOf(malformed)).message).toMatch(/Malformed JSON/i);
+    const array = await app.request('/adapters', json('POST', [1, 2]));
+    expect(array.status).toBe(400);
+  });
+
+  it('answers 409 for a duplicate name, and kinds are separate name spaces', async () => {
+    expect((await app.request('/adapters', json('POST', imageAdapter('dup')))).status).toBe(201);
+    const again = await app.request('/adapters', json('POST', imageAdapter('dup')));
+    expect(again.status).toBe(409);
+    expect((await errorOf(again)).message).toBe("Adapter 'dup' already exists.");
+    expect((await app.request('/tools', json('POST', imageTool('dup')))).status).toBe(201);
+  });
+
+  it('gives one 201 and one 409 to two concurrent creates of one name', async () => {
+    const [a, b] = await Promise.all([
+      app.request('/adapters', json('POST', imageAdapter('race', { description: 'a' }))),
+      app.request('/adapters', json('POST', imageAdapter('race', { description: 'b' }))),
+    ]);
+    expect([a!.status, b!.status].sort()).toEqual([201, 409]);
+  });
+
+  it('answers 415 for a body that is not JSON, naming what it got', async () => {
+    const res = await app.request('/adapters', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'name=a',
+    });
+    expect(res.status).toBe(415);
+    expect((await errorOf(res)).message).toContain("got 'text/plain'");
+    const none = await app.request('/adapters', { method: 'POST', body: '{}' });
+    expect(none.status).toBe(415);
+  });
+
+  it('answers 413 above the body limit, by Content-Length and for a chunked body', async () => {
+    const big = JSON.stringify(imageAdapter('big', { description: 'x'.repeat(70 * 1024) }));
+    const res = await app.request('/adapters', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).message).toMatch(/limit of 65536 bytes/);
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    const chunked = await app.request('/adapters', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+  });
+
+  it('answers 403 when a non-admin asks for workload identity', async () => {
+    const res = await app.request(
+      '/adapters',
+      json('POST', imageAdapter('wi', { useWorkloadIdentity: true }), { 'x-test-user': 'alice' }),
+    );
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).message).toMatch(/mcp\.admin/);
+  });
+});
+
+describe('GET, PUT, DELETE /adapters/{name}', () => {
+  it('reads back what was written, and 404s a missing name', async () => {
+    await app.request('/adapters', json('POST', imageAdapter('one')));
+    const res = await app.request('/adapters/one');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ name: 'one', imageName: 'team/server' });
+    const missing = await app.request('/adapters/nope');
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).message).toBe("Adapter 'nope' does not exist.");
+  });
+
+  it('answers 304 to If-None-Match with the current ETag', async () => {
+    const created = await app.request('/adapters', json('POST', imageAdapter('cached')));
+    const etag = created.headers.get('etag')!;
+    const res = await app.request('/adapters/cached', { headers: { 'if-none-match': etag } });
+    expect(res.status).toBe(304);
+  });
+
+  it('replaces the whole object on PUT, keeps createdBy/createdAt, and bumps the ETag', async () => {
+    const created = await app.request(
+      '/adapters',
+      json('POST', imageAdapter('upd', { environmentVariables: { A: '1', B: '2' } })),
+    );
+    const before = (await created.json()) as Record<string, string>;
+    const res = await app.request(
+      '/adapters/upd',
+      json('PUT', imageAdapter('upd', { environmentVariables: { A: '3' }, replicaCount: 3 })),
+    );
+    expect(res.status).toBe(200);
+    const after = (await res.json()) as Record<string, unknown>;
+    expect(after).toMatchObject({
+      environmentVariables: { A: '3' },
+      replicaCount: 3,
+      createdBy: before.createdBy,
+      createdAt: before.createdAt,
+    });
+    expect(res.headers.get('etag')).not.toBe(created.headers.get('etag'));
+  });
+
+  it('honours If-Match: 200 with the current ETag, 412 with a stale one, and the stale write is not applied', async () => {
+    const created = await app.request('/adapters', json('POST', imageAdapter('cond')));
+    const etag = created.headers.get('etag')!;
+    const first = await app.request(
+      '/adapters/cond',
+      json('PUT', imageAdapter('cond', { description: 'first' }), { 'if-match': etag }),
+    );
+    expect(first.status).toBe(200);
+    const stale = await app.request(
+      '/adapters/cond',
+      json('PUT', imageAdapter('cond', { description: 'second' }), { 'if-match': etag }),
+    );
+    expect(stale.status).toBe(412);
+    expect((await errorOf(stale)).message).toMatch(/has changed/);
+    expect(await (await app.request('/adapters/cond')).json()).toMatchObject({ description: 'first' });
+    const del = await app.request('/adapters/cond', { method: 'DELETE', headers: { 'if-match': etag } });
+    expect(del.status).toBe(412);
+    expect(
+      (await app.request('/adapters/cond', { method: 'DELETE', headers: { 'if-match': '*' } })).status,
+    ).toBe(204);
+  });
+
+  it('gives one 200 and one 412 to two concurrent PUTs with the same If-Match', async () => {
+    const created = await app.request('/adapters', json('POST', imageAdapter('pp')));
+    const etag = created.headers.get('etag')!;
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((d) =>
+        app.request(
+          '/adapters/pp',
+          json('PUT', imageAdapter('pp', { description: d }), { 'if-match': etag }),
+        ),
+      ),
+    );
+    expect([a!.status, b!.status].sort()).toEqual([200, 412]);
+  });
+
+  it('does not resurrect a deleted-and-recreated name with an old ETag', async () => {
+    const old = (await app.request('/adapters', json('POST', imageAdapter('again')))).headers.get('etag')!;
+    await app.request('/adapters/again', { method: 'DELETE' });
+    await new Promise((r) => setTimeout(r, 5));
+    await app.request('/adapters', json('POST', imageAdapter('again')));
+    const res = await app.request('/adapters/again', json('PUT', imageAdapter('again'), { 'if-match': old }));
+    expect(res.status).toBe(412);
+  });
+
+  it('answers 400 when the body names another resource or changes useWorkloadIdentity', async () => {
+    await app.request('/adapters', json('POST', imageAdapter('fixed')));
+    const other = await app.request('/adapters/fixed', json('PUT', imageAdapter('other')));
+    expect(other.status).toBe(400);
+    expect((await errorOf(other)).message).toMatch(/does not match 'fixed' in the URL/);
+    const wi = await app.request(
+      '/adapters/fixed',
+      json('PUT', imageAdapter('fixed', { useWorkloadIdentity: true })),
+    );
+    expect(wi.status).toBe(400);
+    expect((await errorOf(wi)).message).toMatch(/useWorkloadIdentity: cannot be changed/);
+  });
+
+  it('answers 404 for PUT and DELETE of a missing name (the reference wrongly says 400)', async () => {
+    const put = await app.request('/adapters/ghost', json('PUT', imageAdapter('ghost')));
+    expect(put.status).toBe(404);
+    const del = await app.request('/adapters/ghost', { method: 'DELETE' });
+    expect(del.status).toBe(404);
+    expect((await errorOf(del)).message).toBe("Adapter 'ghost' does not exist.");
+  });
+
+  it('deletes with 204, after which the name is gone and free again', async () => {
+    await app.request('/adapters', json('POST', imageAdapter('gone')));
+    const del = await app.request('/adapters/gone', { method: 'DELETE' });
+    expect(del.status).toBe(204);
+    expect(await del.text()).toBe('');
+    expect((await app.request('/adapters/gone')).status).toBe(404);
+    expect((await app.request('/adapters', json('POST', imageAdapter('gone')))).status).toBe(201);
+  });
+
+  it('lets only the creator or an admin write, and only permitted readers see a resource', async () => {
+    const alice = { 'x-test-user': 'alice' };
+    await app.request(
+      '/adapters',
+      json('POST', imageAdapter('mine', { requiredRoles: ['team.read'] }), alice),
+    );
+    const stranger = { 'x-test-user': 'bob' };
+    expect((await app.request('/adapters/mine', { headers: stranger })).status).toBe(404);
+    expect(await (await app.request('/adapters', { headers: stranger })).json()).toEqual([]);
+    const reader = { 'x-test-user': 'carol', 'x-test-roles': 'team.read' };
+    expect((await app.request('/adapters/mine', { headers: reader })).status).toBe(200);
+    const put = await app.request('/adapters/mine', json('PUT', imageAdapter('mine'), reader));
+    expect(put.status).toBe(403);
+    expect((await app.request('/adapters/mine', { method: 'DELETE', headers: reader })).status).toBe(403);
+    const admin = { 'x-test-user': 'root', 'x-test-roles': 'mcp.admin' };
+    expect((await app.request('/adapters/mine', json('PUT', imageAdapter('mine'), admin))).status).toBe(200);
+    expect((await app.request('/adapters/mine', { method: 'DELETE', headers: alice })).status).toBe(204);
+  });
+});
+
+describe('GET /adapters (list)', () => {
+  it('pages 10,000 adapters by name with Link: rel="next", every one exactly once', async () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `a-${String(i).padStart(5, '0')}`);
+    for (const name of names)
+      await store.create(
+        'adapter',
+        name,
+        {
+          imageName: 'x',
+          imageVersion: '1',
+          environmentVariables: {},
+          replicaCount: 1,
+          description: '',
+          useWorkloadIdentity: false,
+          requiredRoles: [],
+        },
+        'dev',
+      );
+    const seen: string[] = [];
+    let next: string | undefined = '/adapters?limit=1000';
+    let pages = 0;
+    while (next) {
+      const res = await app.request(next);
+      expect(res.status).toBe(200);
+      seen.push(...((await res.json()) as { name: string }[]).map((a) => a.name));
+      next = res.headers.get('link')?.match(/^<([^>]+)>; rel="next"$/)?.[1];
+      pages++;
+    }
+    expect(seen).toEqual(names);
+    expect(pages).toBeLessThanOrEqual(11);
+    const bare = await app.request('/adapters');
+    expect(((await bare.json()) as unknown[]).length).toBe(1000);
+    expect(bare.headers.get('link')).toMatch(/rel="next"/);
+  });
+
+  it('returns a plain array with no Link header when everything fits', async () => {
+    await app.request('/adapters', json('POST', imageAdapter('b')));
+    await app.request('/adapters', json('POST', imageAdapter('a')));
+    const res = await app.request('/adapters');
+    expect(((await res.json()) as { name: string }[]).map((a) => a.name)).toEqual(['a', 'b']);
+    expect(res.headers.get('link')).toBeNull();
+  });
+
+  it('answers 400 for a bad limit or a cursor it did not issue', async () => {
+    for (const q of ['limit=0', 'limit=1001', 'limit=abc']) {
+      const res = await app.request(`/adapters?${q}`);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).message).toContain('limit');
+    }
+    const res = await app.request('/adapters?cursor=garbage');
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toMatch(/cursor/);
+  });
+});
+
+describe('/tools', () => {
+  it('creates a tool with toolDefinition defaults and reads it back', async () => {
+    const res = await app.request('/tools', json('POST', imageTool('score')));
+    expect(res.status).toBe(201);
+    expect(res.headers.get('location')).toBe('/tools/score');
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.toolDefinition).toEqual({
+      tool: { name: 'score', description: 'Scores text', inputSchema: { type: 'object' } },
+      port: 8000,
+      path: '/score',
+    });
+    expect(Object.keys(body).indexOf('toolDefinition')).toBe(Object.keys(body).indexOf('requiredRoles') + 1);
+  });
+
+  const bad: [string, Record<string, unknown>, string, RegExp][] = [
+    [
+      'a tool name that differs from the resource name',
+      imageTool('score', { toolDefinition: { tool: { name: 'other', inputSchema: { type: 'object' } } } }),
+      'toolDefinition.tool.name',
+      /must equal name/,
+    ],
+    [
+      'a missing toolDefinition',
+      { name: 'score', imageName: 'a', imageVersion: '1' },
+      'toolDefinition',
+      /required/,
+    ],
+    [
+      'an inputSchema that is not an object schema',
+      imageTool('score', { toolDefinition: { tool: { name: 'score', inputSchema: { type: 'string' } } } }),
+      'toolDefinition.tool.inputSchema.type',
+      /"type": "object"/,
+    ],
+    [
+      'port 0',
+      imageTool('score', {
+        toolDefinition: { tool: { name: 'score', inputSchema: { type: 'object' } }, port: 0 },
+      }),
+      'toolDefinition.port',
+      /between 1 and 65535/,
+    ],
+    [
+      'a path with a space',
+      imageTool('score', {
+        toolDefinition: { tool: { name: 'score', inputSchema: { type: 'object' } }, path: '/a b' },
+      }),
+      'toolDefinition.path',
+      /start with/,
+    ],
+    [
+      'annotations.readOnly (the spec says readOnlyHint)',
+      imageTool('score', {
+        toolDefinition: {
+          tool: { name: 'score', inputSchema: { type: 'object' }, annotations: { readOnly: true } },
+        },
+      }),
+      'toolDefinition.tool.annotations.readOnly',
+      /not a known field/,
+    ],
+    [
+      'transport, which tools do not have',
+      imageTool('score', { transport: 'stdio' }),
+      'transport',
+      /not a known field/,
+    ],
+  ];
+  it.each(bad)('answers 400 naming the field for %s', async (_case, body, path, message) => {
+    const res = await app.request('/tools', json('POST', body));
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.message).toContain(path);
+    expect(error.message).toMatch(message);
+  });
+
+  it('runs PUT, DELETE and 404 like adapters', async () => {
+    await app.request('/tools', json('POST', imageTool('t')));
+    const put = await app.request('/tools/t', json('PUT', imageTool('t', { description: 'new' })));
+    expect(put.status).toBe(200);
+    expect((await app.request('/tools/t', { method: 'DELETE' })).status).toBe(204);
+    const missing = await app.request('/tools/t');
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).message).toBe("Tool 't' does not exist.");
+  });
+});
+
+describe('errors', () => {
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await app.request('/nowhere');
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).message).toBe('No route for GET /nowhere.');
+  });
+});

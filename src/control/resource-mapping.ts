@@ -1,0 +1,163 @@
+/**
+ * @module resource-mapping: request body → stored spec (with the cross-field rules zod cannot express per
+ * field) and stored row → API resource, in the reference's field order.
+ */
+import type { AdapterSpec, CommonSpec, Registered, ResourceKind, ToolSpec } from '../registry/index.js';
+import { badRequest } from '../http/index.js';
+import type { ErrorDetail } from '../http/index.js';
+import type { AdapterData, AdapterResource, ToolData, ToolResource } from './schemas.js';
+
+/** Defaults where an image or process serves, as the issue and the reference's Service port define them. */
+export const DEFAULT_PORT = 8000;
+export const DEFAULT_ADAPTER_PATH = '/mcp';
+export const DEFAULT_TOOL_PATH = '/score';
+export const DEFAULT_TRANSPORT = 'stdio';
+
+type Data = AdapterData | ToolData;
+
+const RUNTIME_HINT = 'give exactly one runtime: imageName + imageVersion, command (+ args), or endpoints';
+
+/** Collects cross-field problems of the runtime choice; empty when the data names exactly one runtime. */
+function runtimeProblems(kind: ResourceKind, data: Data): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const image = data.imageName !== undefined || data.imageVersion !== undefined;
+  const chosen = [
+    image && 'imageName',
+    data.command !== undefined && 'command',
+    data.endpoints && 'endpoints',
+  ].filter((x): x is string => typeof x === 'string');
+  if (chosen.length === 0) return [{ path: 'imageName', message: `no runtime given: ${RUNTIME_HINT}` }];
+  if (chosen.length > 1) {
+    return [{ path: chosen[1]!, message: `cannot be combined with ${chosen[0]}: ${RUNTIME_HINT}` }];
+  }
+  if (image && data.imageName === undefined)
+    problems.push({ path: 'imageName', message: 'is required with imageVersion' });
+  if (image && data.imageVersion === undefined)
+    problems.push({ path: 'imageVersion', message: 'is required with imageName' });
+  if (data.args !== undefined && data.command === undefined) {
+    problems.push({ path: 'args', message: 'applies only with command' });
+  }
+  const adapter = kind === 'adapter' ? (data as AdapterData) : undefined;
+  if (adapter?.transport !== undefined && data.command === undefined) {
+    problems.push({ path: 'transport', message: 'applies only with command' });
+  }
+  if (data.endpoints) {
+    const where =
+      'applies only to the image and command runtimes; an endpoint URL carries its own port and path';
+    if (adapter?.port !== undefined) problems.push({ path: 'port', message: where });
+    if (adapter?.path !== undefined) problems.push({ path: 'path', message: where });
+    const def = kind === 'tool' ? (data as ToolData).toolDefinition : undefined;
+    if (def?.port !== undefined) problems.push({ path: 'toolDefinition.port', message: where });
+    if (def?.path !== undefined) problems.push({ path: 'toolDefinition.path', message: where });
+    if (data.replicaCount !== undefined && data.replicaCount !== data.endpoints.length) {
+      problems.push({
+        path: 'replicaCount',
+        message: `must equal the number of endpoints (${data.endpoints.length}) or be left out: each endpoint is a replica`,
+      });
+    }
+  }
+  if (kind === 'tool') {
+    const toolName = (data as ToolData).toolDefinition.tool.name;
+    if (toolName !== data.name) {
+      problems.push({ path: 'toolDefinition.tool.name', message: `must equal name ('${data.name}')` });
+    }
+  }
+  return problems;
+}
+
+function commonSpec(data: Data): CommonSpec {
+  const spec: CommonSpec = {
+    environmentVariables: data.environmentVariables ?? {},
+    replicaCount: data.endpoints ? data.endpoints.length : (data.replicaCount ?? 1),
+    description: data.description ?? '',
+    useWorkloadIdentity: data.useWorkloadIdentity ?? false,
+    requiredRoles: data.requiredRoles ?? [],
+  };
+  if (data.imageName !== undefined) spec.imageName = data.imageName;
+  if (data.imageVersion !== undefined) spec.imageVersion = data.imageVersion;
+  if (data.endpoints) spec.endpoints = data.endpoints;
+  if (data.command !== undefined) {
+    spec.command = data.command;
+    spec.args = data.args ?? [];
+  }
+  return spec;
+}
+
+/** Validates the runtime rules and returns the spec to store; throws a 400 naming the field otherwise. */
+export function toAdapterSpec(data: AdapterData): AdapterSpec {
+  throwIfProblems(runtimeProblems('adapter', data));
+  const spec: AdapterSpec = commonSpec(data);
+  if (data.command !== undefined) spec.transport = data.transport ?? DEFAULT_TRANSPORT;
+  if (!data.endpoints) {
+    spec.port = data.port ?? DEFAULT_PORT;
+    spec.path = data.path ?? DEFAULT_ADAPTER_PATH;
+  }
+  return spec;
+}
+
+/** Validates the runtime rules and returns the spec to store; throws a 400 naming the field otherwise. */
+export function toToolSpec(data: ToolData): ToolSpec {
+  throwIfProblems(runtimeProblems('tool', data));
+  const { tool, port, path } = data.toolDefinition;
+  const toolDefinition: ToolSpec['toolDefinition'] = data.endpoints
+    ? { tool }
+    : { tool, port: port ?? DEFAULT_PORT, path: path ?? DEFAULT_TOOL_PATH };
+  return { ...commonSpec(data), toolDefinition } as ToolSpec;
+}
+
+function throwIfProblems(problems: ErrorDetail[]): void {
+  if (problems.length === 0) return;
+  const message = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  throw badRequest(message, problems);
+}
+
+function commonResource(row: Registered) {
+  const s = row.spec;
+  return {
+    id: row.name,
+    name: row.name,
+    ...(s.imageName !== undefined && { imageName: s.imageName, imageVersion: s.imageVersion }),
+    environmentVariables: s.environmentVariables,
+    replicaCount: s.replicaCount,
+    description: s.description,
+    useWorkloadIdentity: s.useWorkloadIdentity,
+    requiredRoles: s.requiredRoles,
+  };
+}
+
+function runtimeFields(spec: CommonSpec) {
+  return {
+    ...(spec.endpoints && { endpoints: spec.endpoints }),
+    ...(spec.command !== undefined && { command: spec.command, args: spec.args ?? [] }),
+  };
+}
+
+function metaFields(row: Registered) {
+  return {
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    lastUpdatedAt: row.lastUpdatedAt.toISOString(),
+  };
+}
+
+/** The API view of a stored adapter. */
+export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
+  const s = row.spec;
+  return {
+    ...commonResource(row),
+    ...runtimeFields(s),
+    ...(s.transport !== undefined && { transport: s.transport }),
+    ...(s.port !== undefined && { port: s.port, path: s.path }),
+    ...metaFields(row),
+  } as AdapterResource;
+}
+
+/** The API view of a stored tool. */
+export function toToolResource(row: Registered<'tool'>): ToolResource {
+  return {
+    ...commonResource(row),
+    toolDefinition: row.spec.toolDefinition,
+    ...runtimeFields(row.spec),
+    ...metaFields(row),
+  } as ToolResource;
+}

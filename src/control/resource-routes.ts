@@ -1,0 +1,383 @@
+/**
+ * @module resource-routes: the REST routes of one resource kind (`/adapters` or `/tools`). Both kinds share
+ * this code; a {@link KindDescriptor} supplies what differs (schemas, spec mapping, wording).
+ */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { canRead, canWrite, isAdmin } from '../auth/index.js';
+import type { Principal } from '../auth/index.js';
+import type { RuntimeInspector } from '../deploy/index.js';
+import type { AppEnv, HttpError } from '../http/index.js';
+import {
+  badRequest,
+  conflict,
+  forbidden,
+  jsonBody,
+  notFound,
+  notImplemented,
+  preconditionFailed,
+} from '../http/index.js';
+import {
+  ResourceExistsError,
+  ResourceNotFoundError,
+  VersionMismatchError,
+  asRegistered,
+} from '../registry/index.js';
+import type {
+  CommonSpec,
+  Registered,
+  RegistryStore,
+  ResourceKind,
+  StoredResource,
+} from '../registry/index.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { etagOf, ifMatchAdmits, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import {
+  ErrorBodySchema,
+  ListQuery,
+  LogsQuery,
+  MAX_PAGE_SIZE,
+  NameParam,
+  ResourceStatus,
+} from './schemas.js';
+import { validationHook } from './validation.js';
+
+/** What differs between adapters and tools. */
+export interface KindDescriptor {
+  readonly kind: ResourceKind;
+  /** Path segment and OpenAPI tag, e.g. `adapters`. */
+  readonly collection: string;
+  /** `Adapter` or `Tool`, for messages and operation ids. */
+  readonly label: string;
+  readonly dataSchema: z.ZodType;
+  readonly resourceSchema: z.ZodType;
+  /** Validates cross-field rules and returns the spec to store (throws a 400 naming the field). */
+  toSpec(data: never): CommonSpec;
+  toResource(row: Registered<never>): unknown;
+}
+
+/** Dependencies of the resource routes. */
+export interface ResourceRoutesOptions {
+  readonly store: RegistryStore;
+  readonly inspector: RuntimeInspector;
+  readonly bodyLimitBytes: number;
+}
+
+/** Default and largest `tail` of a logs read. */
+const DEFAULT_TAIL = 1000;
+const MAX_TAIL = 10_000;
+/** Unconditional PUTs retry this often when another writer slips in between read and write. */
+const UNCONDITIONAL_WRITE_ATTEMPTS = 5;
+
+const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: ErrorBodySchema } },
+      },
+    ]),
+  );
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input; the message names the field',
+  403: 'The caller may not do this',
+  404: 'No such resource',
+  409: 'A resource with that name already exists',
+  412: 'If-Match does not match the current ETag',
+  413: 'Body larger than the limit',
+  415: 'Body is not JSON',
+  501: 'The resource runtime is not supported by this build',
+};
+
+const etagHeader = { ETag: { schema: { type: 'string' as const }, description: 'Entity tag for If-Match' } };
+const ifMatchHeader = z.object({
+  'if-match': z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'if-match', in: 'header' }, description: 'ETag from a GET; 412 when stale' }),
+});
+
+function buildRoutes(d: KindDescriptor) {
+  const base = `/${d.collection}`;
+  const item = `${base}/{name}`;
+  const tags = [d.collection];
+  const jsonOf = (schema: z.ZodType) => ({ 'application/json': { schema } });
+  const a = `${/^[aeiou]/.test(d.kind) ? 'an' : 'a'} ${d.kind}`;
+  return {
+    create: createRoute({
+      method: 'post',
+      path: base,
+      operationId: `create${d.label}`,
+      tags,
+      summary: `Register ${a}`,
+      request: { body: { required: true, content: jsonOf(d.dataSchema) } },
+      responses: {
+        201: {
+          description: `The ${d.kind} as stored`,
+          headers: { Location: { schema: { type: 'string' } }, ...etagHeader },
+          content: jsonOf(d.resourceSchema),
+        },
+        ...errorResponses(400, 403, 409, 413, 415),
+      },
+    }),
+    list: createRoute({
+      method: 'get',
+      path: base,
+      operationId: `list${d.label}s`,
+      tags,
+      summary: `List the ${d.collection} the caller may read, by name`,
+      description: `Returns at most ${MAX_PAGE_SIZE} items; when more exist, \`Link: <…?cursor=…>; rel="next"\` points at the next page.`,
+      request: { query: ListQuery },
+      responses: {
+        200: {
+          description: `${d.label}s, ordered by name`,
+          headers: { Link: { schema: { type: 'string' }, description: 'rel="next" when more items exist' } },
+          content: jsonOf(z.array(d.resourceSchema)),
+        },
+        ...errorResponses(400),
+      },
+    }),
+    get: createRoute({
+      method: 'get',
+      path: item,
+      operationId: `get${d.label}`,
+      tags,
+      summary: `Read one ${d.kind}`,
+      request: { params: NameParam },
+      responses: {
+        200: { description: `The ${d.kind}`, headers: etagHeader, content: jsonOf(d.resourceSchema) },
+        304: { description: 'Not modified (If-None-Match)' },
+        ...errorResponses(403, 404),
+      },
+    }),
+    update: createRoute({
+      method: 'put',
+      path: item,
+      operationId: `update${d.label}`,
+      tags,
+      summary: `Replace ${a} (full object)`,
+      request: {
+        params: NameParam,
+        headers: ifMatchHeader,
+        body: { required: true, content: jsonOf(d.dataSchema) },
+      },
+      responses: {
+        200: {
+          description: `The ${d.kind} as stored`,
+          headers: etagHeader,
+          content: jsonOf(d.resourceSchema),
+        },
+        ...errorResponses(400, 403, 404, 412, 413, 415),
+      },
+    }),
+    remove: createRoute({
+      method: 'delete',
+      path: item,
+      operationId: `delete${d.label}`,
+      tags,
+      summary: `Delete ${a}`,
+      request: { params: NameParam, headers: ifMatchHeader },
+      responses: { 204: { description: 'Deleted' }, ...errorResponses(403, 404, 412) },
+    }),
+    status: createRoute({
+      method: 'get',
+      path: `${item}/status`,
+      operationId: `get${d.label}Status`,
+      tags,
+      summary: `Live status of ${a}'s replicas`,
+      request: { params: NameParam },
+      responses: {
+        200: { description: 'Status', content: jsonOf(ResourceStatus) },
+        ...errorResponses(403, 404, 501),
+      },
+    }),
+    logs: createRoute({
+      method: 'get',
+      path: `${item}/logs`,
+      operationId: `get${d.label}Logs`,
+      tags,
+      summary: `Recent log lines of one replica of ${a}`,
+      request: { params: NameParam, query: LogsQuery },
+      responses: {
+        200: { description: 'Log text', content: { 'text/plain': { schema: z.string() } } },
+        ...errorResponses(400, 403, 404, 501),
+      },
+    }),
+  };
+}
+
+/** Builds the router for one kind. */
+export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesOptions): OpenAPIHono<AppEnv> {
+  const { store, inspector } = options;
+  const routes = buildRoutes(d);
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const body = jsonBody({ maxBytes: options.bodyLimitBytes });
+  router.use(`/${d.collection}`, body);
+  router.use(`/${d.collection}/:name`, body);
+
+  const what = (name: string) => `${d.label} '${name}'`;
+  const toSpec = d.toSpec as (data: unknown) => CommonSpec;
+  const toResource = d.toResource as (row: Registered) => unknown;
+
+  async function load(name: string): Promise<Registered> {
+    const row = await store.get(d.kind, name);
+    if (!row) throw notFound(`${what(name)} does not exist.`);
+    return asRegistered(row);
+  }
+
+  async function loadReadable(c: Context<AppEnv>, name: string): Promise<Registered> {
+    const row = await load(name);
+    // Hide existence from callers who may not read it: the same 404 as for a missing name.
+    if (!canRead(c.get('principal'), row)) throw notFound(`${what(name)} does not exist.`);
+    return row;
+  }
+
+  function checkWorkloadIdentity(principal: Principal, spec: CommonSpec): void {
+    if (spec.useWorkloadIdentity && !isAdmin(principal)) {
+      throw forbidden('useWorkloadIdentity: only holders of mcp.admin may enable workload identity.');
+    }
+  }
+
+  function respond<S extends 200 | 201>(c: Context<AppEnv>, row: StoredResource | Registered, status: S) {
+    c.header('ETag', etagOf(row));
+    return c.json(toResource(row as Registered) as never, status);
+  }
+
+  router.openapi(routes.create, async (c) => {
+    const data = c.req.valid('json') as { name: string };
+    const spec = toSpec(data);
+    const principal = c.get('principal');
+    checkWorkloadIdentity(principal, spec);
+    try {
+      const row = await store.create(d.kind, data.name, { ...spec }, principal.userId);
+      c.header('Location', `/${d.collection}/${encodeURIComponent(row.name)}`);
+      return respond(c, row, 201);
+    } catch (err) {
+      if (err instanceof ResourceExistsError) throw conflict(`${what(data.name)} already exists.`);
+      throw err;
+    }
+  });
+
+  router.openapi(routes.list, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const pageSize = limit ?? MAX_PAGE_SIZE;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const rows = await store.list(d.kind, { limit: pageSize, ...(after !== undefined && { after }) });
+    const last = rows.at(-1);
+    if (rows.length === pageSize && last) {
+      const next = `/${d.collection}?limit=${pageSize}&cursor=${encodeCursor(last.name)}`;
+      c.header('Link', `<${next}>; rel="next"`);
+    }
+    const principal = c.get('principal');
+    const visible = rows.map((row) => asRegistered(row)).filter((row) => canRead(principal, row));
+    return c.json(visible.map(toResource) as never, 200);
+  });
+
+  router.openapi(routes.get, async (c) => {
+    const row = await loadReadable(c, c.req.valid('param').name);
+    if (ifNoneMatchHits(c.req.header('if-none-match'), row)) {
+      c.header('ETag', etagOf(row));
+      return c.body(null, 304);
+    }
+    return respond(c, row, 200);
+  });
+
+  router.openapi(routes.update, async (c) => {
+    const { name } = c.req.valid('param');
+    const data = c.req.valid('json') as { name: string };
+    if (data.name !== name) {
+      throw badRequest(`name: '${data.name}' in the body does not match '${name}' in the URL.`, [
+        { path: 'name', message: 'must match the name in the URL' },
+      ]);
+    }
+    const spec = toSpec(data);
+    const principal = c.get('principal');
+    const ifMatch = parseIfMatch(c.req.header('if-match'));
+    for (let attempt = 1; ; attempt++) {
+      const current = await loadReadable(c, name);
+      if (!canWrite(principal, current))
+        throw forbidden(`Only the creator of ${what(name)} or mcp.admin may change it.`);
+      if (current.spec.useWorkloadIdentity !== spec.useWorkloadIdentity) {
+        throw badRequest(
+          'useWorkloadIdentity: cannot be changed after creation; delete and create the resource again.',
+          [{ path: 'useWorkloadIdentity', message: 'cannot be changed after creation' }],
+        );
+      }
+      if (ifMatch && !ifMatchAdmits(ifMatch, current)) {
+        throw preconditionFailed(
+          `${what(name)} has changed: its ETag is now ${etagOf(current)}. Read it again and retry.`,
+        );
+      }
+      try {
+        const row = await store.update(d.kind, name, { ...spec }, { expectedVersion: current.version });
+        return respond(c, row, 200);
+      } catch (err) {
+        if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
+        if (!(err instanceof VersionMismatchError)) throw err;
+        // Someone wrote between our read and write. With If-Match that is the conflict the client asked
+        // to detect; without it, re-read so authorisation and validation see the latest state.
+        if (ifMatch || attempt >= UNCONDITIONAL_WRITE_ATTEMPTS) {
+          throw preconditionFailed(`${what(name)} was changed by another request. Read it again and retry.`);
+        }
+      }
+    }
+  });
+
+  router.openapi(routes.remove, async (c) => {
+    const { name } = c.req.valid('param');
+    const current = await loadReadable(c, name);
+    if (!canWrite(c.get('principal'), current))
+      throw forbidden(`Only the creator of ${what(name)} or mcp.admin may delete it.`);
+    const ifMatch = parseIfMatch(c.req.header('if-match'));
+    if (ifMatch && !ifMatchAdmits(ifMatch, current)) {
+      throw preconditionFailed(`${what(name)} has changed: its ETag is now ${etagOf(current)}.`);
+    }
+    try {
+      await store.delete(d.kind, name, ifMatch ? { expectedVersion: current.version } : {});
+    } catch (err) {
+      if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
+      if (err instanceof VersionMismatchError)
+        throw preconditionFailed(`${what(name)} was changed by another request.`);
+      throw err;
+    }
+    return c.body(null, 204);
+  });
+
+  router.openapi(routes.status, async (c) => {
+    const row = await loadReadable(c, c.req.valid('param').name);
+    const result = await inspector.status(row);
+    if (!result.ok) throw unavailable(result.reason, result.message);
+    const { status } = result;
+    return c.json(
+      { ...status, replicas: status.replicas.map((r) => ({ ...r, checkedAt: r.checkedAt.toISOString() })) },
+      200,
+    );
+  });
+
+  router.openapi(routes.logs, async (c) => {
+    const row = await loadReadable(c, c.req.valid('param').name);
+    const { instance = 0, tail = DEFAULT_TAIL } = c.req.valid('query');
+    if (instance >= Math.max(row.spec.replicaCount, 1)) {
+      throw badRequest(
+        `instance: ${what(row.name)} has ${row.spec.replicaCount} replica(s); use 0–${Math.max(row.spec.replicaCount - 1, 0)}.`,
+        [{ path: 'instance', message: 'is out of range' }],
+      );
+    }
+    if (tail < 1 || tail > MAX_TAIL) {
+      throw badRequest(`tail: must be between 1 and ${MAX_TAIL}.`, [
+        { path: 'tail', message: 'is out of range' },
+      ]);
+    }
+    const result = await inspector.logs(row, { instance, tail });
+    if (!result.ok) throw unavailable(result.reason, result.message);
+    return c.text(result.text, 200);
+  });
+
+  return router;
+}
+
+function unavailable(reason: 'no-logs' | 'not-built', message: string): HttpError {
+  return reason === 'no-logs' ? notFound(message) : notImplemented(message);
+}

@@ -1,0 +1,358 @@
+/**
+ * @module schemas: the zod schemas of the control plane. They validate every request and are the single
+ * source of the OpenAPI document, so the two cannot drift.
+ */
+import { z } from '@hono/zod-openapi';
+
+/** Longest resource name: a StatefulSet pod name appends `-NNN` and a prefix within 63 characters. */
+export const MAX_NAME_LENGTH = 52;
+/** Upper bound of `replicaCount`. */
+export const MAX_REPLICAS = 50;
+
+/**
+ * Names users may not take: they would collide with the gateway's own objects or routes, as the reference's
+ * `toolgateway`/`mcpgateway`/`redis` did.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  'toolgateway',
+  'mcpgateway',
+  'mcp-gateway',
+  'gateway',
+  'mcp',
+  'redis',
+  'postgres',
+  'postgresql',
+  'kubernetes',
+  'default',
+]);
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export const ResourceName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .regex(
+    DNS_1123_LABEL,
+    'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit',
+  )
+  .refine((name) => !RESERVED_NAMES.has(name) && !name.startsWith('kube-'), 'is reserved by the gateway')
+  .openapi({ example: 'weather', description: 'DNS-1123 label, at most 52 characters; immutable.' });
+
+const ImageName = z
+  .string()
+  .max(255, 'must be at most 255 characters')
+  .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, 'must be a repository path such as "team/server" (lowercase)')
+  .refine((v) => !v.includes('..'), 'must not contain ".."')
+  .openapi({ description: 'Image repository; the registry host comes from the gateway configuration.' });
+
+const ImageVersion = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/, 'must be an image tag (letters, digits, ".", "_", "-")')
+  .openapi({ example: '1.0.0' });
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const EnvironmentVariables = z
+  .record(z.string(), z.string().max(32_768, 'must be at most 32768 characters'))
+  .superRefine((vars, ctx) => {
+    const names = Object.keys(vars);
+    if (names.length > 200) ctx.addIssue({ code: 'custom', message: 'must hold at most 200 variables' });
+    for (const name of names) {
+      if (!ENV_NAME.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)',
+        });
+      }
+    }
+  })
+  .openapi({ example: { LOG_LEVEL: 'info' } });
+
+const Port = z
+  .number()
+  .int('must be an integer')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const UrlPath = z
+  .string()
+  .max(1024, 'must be at most 1024 characters')
+  .regex(
+    /^\/[a-zA-Z0-9/_.-]*$/,
+    'must start with "/" and contain only letters, digits, "/", "_", "-" and "."',
+  );
+
+const EndpointUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.hash
+    );
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http(s) URL without credentials or fragment');
+
+const Endpoints = z
+  .array(EndpointUrl)
+  .min(1, 'must list at least one URL')
+  .max(MAX_REPLICAS, `must list at most ${MAX_REPLICAS} URLs`)
+  .refine((urls) => new Set(urls).size === urls.length, 'must not list a URL twice');
+
+/** Fields a client may send back from a GET; they are ignored on input. */
+const readOnlyInputFields = {
+  id: z.string().optional().openapi({ description: 'Ignored on input.' }),
+  createdBy: z.string().optional().openapi({ description: 'Ignored on input.' }),
+  createdAt: z.string().optional().openapi({ description: 'Ignored on input.' }),
+  lastUpdatedAt: z.string().optional().openapi({ description: 'Ignored on input.' }),
+  // Written by clients generated from the reference's stale OpenAPI file; accepted and ignored.
+  protocol: z.unknown().optional().openapi({ deprecated: true, description: 'Ignored.' }),
+  connectionType: z.unknown().optional().openapi({ deprecated: true, description: 'Ignored.' }),
+};
+
+/** Fields adapters and tools share (the reference's `AdapterData` minus adapter-only extensions). */
+const commonDataFields = {
+  name: ResourceName,
+  imageName: ImageName.optional(),
+  imageVersion: ImageVersion.optional(),
+  environmentVariables: EnvironmentVariables.optional(),
+  replicaCount: z
+    .number()
+    .int('must be an integer')
+    .min(0, `must be between 0 and ${MAX_REPLICAS}`)
+    .max(MAX_REPLICAS, `must be between 0 and ${MAX_REPLICAS}`)
+    .optional()
+    .openapi({ description: 'Replicas to run (default 1). With `endpoints` it equals the number of URLs.' }),
+  description: z.string().max(4096, 'must be at most 4096 characters').optional(),
+  useWorkloadIdentity: z.boolean().optional().openapi({ description: 'Cannot change after creation.' }),
+  requiredRoles: z
+    .array(z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'))
+    .max(64, 'must list at most 64 roles')
+    .optional()
+    .openapi({ description: 'Roles that grant read access besides the creator and `mcp.admin`.' }),
+  endpoints: Endpoints.optional().openapi({
+    description: 'Remote runtime: URLs of an already running server, one per replica.',
+  }),
+  command: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(4096, 'must be at most 4096 characters')
+    .optional()
+    .openapi({ description: 'Process runtime: the program to run, e.g. `npx`.', example: 'npx' }),
+  args: z
+    .array(z.string().max(32_768, 'must be at most 32768 characters'))
+    .max(256, 'must list at most 256 arguments')
+    .optional()
+    .openapi({ example: ['-y', '@modelcontextprotocol/server-everything'] }),
+  ...readOnlyInputFields,
+};
+
+/** Body of POST/PUT `/adapters`. */
+export const AdapterData = z
+  .strictObject({
+    ...commonDataFields,
+    transport: z
+      .enum(['streamable-http', 'stdio'], { error: 'must be "streamable-http" or "stdio"' })
+      .optional()
+      .openapi({ description: 'How the process runtime speaks MCP (default `stdio`).' }),
+    port: Port.optional().openapi({ description: 'Where an image or process serves MCP (default 8000).' }),
+    path: UrlPath.optional().openapi({
+      description: 'MCP endpoint path of an image or process (default /mcp).',
+    }),
+  })
+  .openapi('AdapterData');
+export type AdapterData = z.infer<typeof AdapterData>;
+
+const JsonSchemaObject = z
+  .looseObject({ type: z.literal('object', { error: 'must have "type": "object"' }) })
+  .openapi({ description: 'A JSON Schema whose root type is "object".' });
+
+/** An MCP `Tool` definition as the MCP specification defines it. */
+export const McpTool = z
+  .looseObject({
+    name: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(128, 'must be at most 128 characters')
+      .regex(/^[A-Za-z0-9_.-]+$/, 'must use only letters, digits, "_", "-" and "."'),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    inputSchema: JsonSchemaObject,
+    outputSchema: JsonSchemaObject.optional(),
+    annotations: z
+      .strictObject({
+        title: z.string().optional(),
+        readOnlyHint: z.boolean().optional(),
+        destructiveHint: z.boolean().optional(),
+        idempotentHint: z.boolean().optional(),
+        openWorldHint: z.boolean().optional(),
+      })
+      .optional(),
+    _meta: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('McpTool');
+
+/** Where a tool server listens and what the router sends to it. */
+export const ToolDefinition = z
+  .strictObject({
+    tool: McpTool,
+    port: Port.optional().openapi({ description: 'Port of an image or process tool server (default 8000).' }),
+    path: UrlPath.optional().openapi({ description: 'Path the router POSTs arguments to (default /score).' }),
+  })
+  .openapi('ToolDefinition');
+
+/** Body of POST/PUT `/tools`. */
+export const ToolData = z
+  .strictObject({ ...commonDataFields, toolDefinition: ToolDefinition })
+  .openapi('ToolData');
+export type ToolData = z.infer<typeof ToolData>;
+
+const resourceMetaFields = {
+  id: z.string().openapi({ description: 'Equal to `name`.' }),
+  createdBy: z.string(),
+  createdAt: z.string().openapi({ format: 'date-time' }),
+  lastUpdatedAt: z.string().openapi({ format: 'date-time' }),
+};
+
+const commonResourceFields = {
+  name: z.string(),
+  imageName: z.string().optional(),
+  imageVersion: z.string().optional(),
+  environmentVariables: z.record(z.string(), z.string()),
+  replicaCount: z.number().int(),
+  description: z.string(),
+  useWorkloadIdentity: z.boolean(),
+  requiredRoles: z.array(z.string()),
+  endpoints: z.array(z.string()).optional(),
+  command: z.string().optional(),
+  args: z.array(z.string()).optional(),
+};
+
+/** An adapter as the API returns it. */
+export const AdapterResource = z
+  .object({
+    id: resourceMetaFields.id,
+    ...commonResourceFields,
+    transport: z.enum(['streamable-http', 'stdio']).optional(),
+    port: z.number().int().optional(),
+    path: z.string().optional(),
+    createdBy: resourceMetaFields.createdBy,
+    createdAt: resourceMetaFields.createdAt,
+    lastUpdatedAt: resourceMetaFields.lastUpdatedAt,
+  })
+  .openapi('AdapterResource');
+export type AdapterResource = z.infer<typeof AdapterResource>;
+
+/** A tool as the API returns it. */
+export const ToolResource = z
+  .object({
+    id: resourceMetaFields.id,
+    ...commonResourceFields,
+    toolDefinition: z.object({
+      tool: McpTool,
+      port: z.number().int().optional(),
+      path: z.string().optional(),
+    }),
+    createdBy: resourceMetaFields.createdBy,
+    createdAt: resourceMetaFields.createdAt,
+    lastUpdatedAt: resourceMetaFields.lastUpdatedAt,
+  })
+  .openapi('ToolResource');
+export type ToolResource = z.infer<typeof ToolResource>;
+
+/** One replica in a status report. */
+export const ReplicaStatus = z
+  .object({
+    instance: z.number().int(),
+    endpoint: z.string().optional(),
+    ready: z.boolean(),
+    state: z.string().openapi({ example: 'Reachable' }),
+    detail: z.string().optional(),
+    latencyMs: z.number().optional(),
+    checkedAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('ReplicaStatus');
+
+/** The reference's `AdapterStatus` plus a per-replica list. */
+export const ResourceStatus = z
+  .object({
+    readyReplicas: z.number().int(),
+    updatedReplicas: z.number().int(),
+    availableReplicas: z.number().int(),
+    image: z.string(),
+    replicaStatus: z.string().openapi({ example: 'Degraded: 1/2 ready' }),
+    runtime: z.enum(['image', 'command', 'endpoints']),
+    replicas: z.array(ReplicaStatus),
+  })
+  .openapi('AdapterStatus');
+export type ResourceStatus = z.infer<typeof ResourceStatus>;
+
+/** Every error answer. */
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');
+
+export const NameParam = z.object({
+  name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'weather' }),
+});
+
+/** Largest page; a bare GET returns at most this many items. */
+export const MAX_PAGE_SIZE = 1000;
+
+export const ListQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, `must be between 1 and ${MAX_PAGE_SIZE}`)
+        .max(MAX_PAGE_SIZE, `must be between 1 and ${MAX_PAGE_SIZE}`),
+    )
+    .optional()
+    .openapi({
+      param: { name: 'limit', in: 'query' },
+      description: `Page size, 1–${MAX_PAGE_SIZE} (default ${MAX_PAGE_SIZE}).`,
+      type: 'integer',
+    }),
+  cursor: z
+    .string()
+    .max(512)
+    .optional()
+    .openapi({
+      param: { name: 'cursor', in: 'query' },
+      description: 'Opaque cursor from the `Link: rel="next"` header.',
+    }),
+});
+
+export const LogsQuery = z.object({
+  instance: z
+    .string()
+    .regex(/^\d+$/, 'must be a replica index (0, 1, …)')
+    .transform(Number)
+    .optional()
+    .openapi({
+      param: { name: 'instance', in: 'query' },
+      type: 'integer',
+      description: 'Replica index (default 0).',
+    }),
+  tail: z
+    .string()
+    .regex(/^\d+$/, 'must be a number of lines')
+    .transform(Number)
+    .optional()
+    .openapi({
+      param: { name: 'tail', in: 'query' },
+      type: 'integer',
+      description: 'Last N lines (default 1000).',
+    }),
+});

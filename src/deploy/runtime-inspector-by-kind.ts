@@ -1,0 +1,35 @@
+/** @module createRuntimeInspector: dispatches status and logs by runtime. */
+import { runtimeOf } from '../registry/index.js';
+import type { Registered } from '../registry/index.js';
+import { remoteLogs, remoteStatus } from './remote/remote-inspector.js';
+import type { LogsResult, RuntimeInspector, StatusResult, Unavailable } from './runtime-inspector.js';
+
+/** Options for {@link createRuntimeInspector}. */
+export interface RuntimeInspectorOptions {
+  readonly probeTimeoutMs: number;
+  readonly fetch?: typeof fetch;
+  readonly clock?: () => Date;
+}
+
+// Deployers for images (Kubernetes) and commands (local processes) are not built yet; say so plainly.
+function notBuilt(resource: Registered): Unavailable {
+  const runtime = runtimeOf(resource.spec);
+  return {
+    ok: false,
+    reason: 'not-built',
+    message: `The ${runtime} runtime of '${resource.name}' cannot be run yet: its deployer is not built in this version of the gateway (see README, "Not built yet").`,
+  };
+}
+
+/** The inspector for every runtime this build supports. */
+export function createRuntimeInspector(options: RuntimeInspectorOptions): RuntimeInspector {
+  const probe = { timeoutMs: options.probeTimeoutMs, fetch: options.fetch, clock: options.clock };
+  return {
+    async status(resource): Promise<StatusResult> {
+      return runtimeOf(resource.spec) === 'endpoints' ? remoteStatus(resource, probe) : notBuilt(resource);
+    },
+    async logs(resource): Promise<LogsResult> {
+      return runtimeOf(resource.spec) === 'endpoints' ? remoteLogs(resource) : notBuilt(resource);
+    },
+  };
+}

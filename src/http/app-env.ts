@@ -1,0 +1,15 @@
+/** @module AppEnv: the Hono environment shared by every router (per-request variables). */
+import type { Principal } from '../auth/index.js';
+
+/** Variables set by middleware for the rest of the request. */
+export interface AppVariables {
+  /** Id of this request, echoed as `X-Request-Id` and written in every log line about it. */
+  requestId: string;
+  /** Who is calling; set by the authentication middleware. */
+  principal: Principal;
+}
+
+/** The Hono `Env` type of the gateway app. */
+export interface AppEnv {
+  Variables: AppVariables;
+}

@@ -1,0 +1,22 @@
+/** @module http: the error type, error handlers and request middleware shared by every router. */
+export { accessLog } from './access-log.js';
+export type { AccessLogOptions } from './access-log.js';
+export type { AppEnv, AppVariables } from './app-env.js';
+export { createErrorHandler, notFoundHandler } from './error-handler.js';
+export type { ErrorHandlerOptions } from './error-handler.js';
+export {
+  HttpError,
+  badRequest,
+  conflict,
+  forbidden,
+  notFound,
+  notImplemented,
+  payloadTooLarge,
+  preconditionFailed,
+  unsupportedMediaType,
+} from './http-error.js';
+export type { ErrorBody, ErrorDetail, HttpErrorOptions } from './http-error.js';
+export { jsonBody } from './json-body.js';
+export type { JsonBodyOptions } from './json-body.js';
+export { requestId } from './request-id.js';
+export type { RequestIdOptions } from './request-id.js';

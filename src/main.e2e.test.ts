@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { openRegistryStore } from './registry/index.js';
+import { runGatewayToExit, startGatewayProcess } from './testing/gateway-process.js';
+import type { GatewayProcess } from './testing/gateway-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcp-gateway-main-'));
+const running: GatewayProcess[] = [];
+afterEach(async () => {
+  // Reap anything a failed test left running.
+  await Promise.all(running.splice(0).map((g) => (g.child.exitCode === null ? g.stop('SIGKILL') : null)));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function start(env: Record<string, string>) {
+  const gateway = await startGatewayProcess(env);
+  running.push(gateway);
+  return gateway;
+}
+
+describe('the gateway process', () => {
+  it('keeps every resource and its generated secret across a SIGTERM restart', async () => {
+    const databaseUrl = join(dir, 'nested', 'registry.db');
+    const first = await start({ DATABASE_URL: databaseUrl });
+    const created = await fetch(`${first.url}/adapters`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'kept',
+        endpoints: ['http://127.0.0.1:9/mcp'],
+        environmentVariables: { K: 'v' },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const tool = await fetch(`${first.url}/tools`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'score',
+        imageName: 'team/score',
+        imageVersion: '1',
+        toolDefinition: { tool: { name: 'score', inputSchema: { type: 'object' } } },
+      }),
+    });
+    expect(tool.status).toBe(201);
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(first.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
+
+    const store = await openRegistryStore(databaseUrl);
+    const secret = await store.getOrCreateSetting('gateway-secret', 'unused-candidate');
+    await store.close();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const second = await start({ DATABASE_URL: databaseUrl });
+    const adapter = await fetch(`${second.url}/adapters/kept`);
+    expect(adapter.status).toBe(200);
+    expect(await adapter.json()).toMatchObject({ name: 'kept', environmentVariables: { K: 'v' } });
+    expect((await (await fetch(`${second.url}/tools`)).json()) as unknown[]).toHaveLength(1);
+    expect(await second.stop('SIGINT')).toBe(0);
+
+    const again = await openRegistryStore(databaseUrl);
+    expect(await again.getOrCreateSetting('gateway-secret', 'other')).toBe(secret);
+    await again.close();
+    // The secret never reaches the log.
+    expect(JSON.stringify([...first.logs, ...second.logs])).not.toContain(secret);
+  });
+
+  it('answers /readyz and logs JSON at the configured level', async () => {
+    const gateway = await start({ DATABASE_URL: join(dir, 'ready.db'), MCP_GATEWAY_LOG_LEVEL: 'debug' });
+    expect(await (await fetch(`${gateway.url}/readyz`)).json()).toEqual({
+      status: 'ready',
+      registry: 'sqlite',
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gateway.logs.some((l) => l.msg === 'request' && l.path === '/readyz' && l.level === 20)).toBe(
+      true,
+    );
+    expect(await gateway.stop()).toBe(0);
+  });
+
+  it('fails fast with a message naming a bad variable', async () => {
+    const result = await runGatewayToExit({ PORT: 'eighty', DATABASE_URL: join(dir, 'never.db') });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('PORT must be an integer from 0 to 65535 (got "eighty")');
+  });
+
+  it('refuses a registry migrated by a newer gateway, saying what to do', async () => {
+    const databaseUrl = join(dir, 'newer.db');
+    await (await openRegistryStore(databaseUrl)).close();
+    const raw = new Database(databaseUrl);
+    raw
+      .prepare('insert into __drizzle_migrations (hash, created_at) values (?, ?)')
+      .run('from-the-future', Date.now() + 86_400_000);
+    raw.close();
+    const result = await runGatewayToExit({ DATABASE_URL: databaseUrl });
+    expect(result.code).toBe(1);
+    const fatal = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.level === 60);
+    expect(fatal?.msg).toBe('cannot open the registry');
+    expect(JSON.stringify(fatal)).toMatch(/newer MCP Gateway.*upgrade the gateway/);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * @module main: the Node entry. Reads the environment (the only module that does), opens the registry,
+ * builds the app and serves it until SIGTERM/SIGINT, then closes everything and exits 0.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { ConfigError, parseConfig } from './config/index.js';
+import { createRuntimeInspector } from './deploy/index.js';
+import { createLogger } from './observability/index.js';
+import { SchemaTooNewError, openRegistryStore } from './registry/index.js';
+
+/** Registry key of the generated gateway secret, used when `MCP_GATEWAY_SECRET` is unset. */
+const SECRET_SETTING = 'gateway-secret';
+/** Open connections get this long to finish after a shutdown signal before they are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Starts the gateway from `process.env`; resolves once it listens. */
+export async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel });
+
+  let store;
+  try {
+    store = await openRegistryStore(config.databaseUrl);
+  } catch (err) {
+    logger.fatal({ err: err instanceof SchemaTooNewError ? err.message : err }, 'cannot open the registry');
+    process.exit(1);
+  }
+  // Generated once and shared through the registry, so every replica seals session ids with the same key.
+  const secret =
+    config.secret ?? (await store.getOrCreateSetting(SECRET_SETTING, randomBytes(32).toString('base64url')));
+  void secret; // consumed by the data plane once it exists
+
+  const app = createApp({
+    store,
+    inspector: createRuntimeInspector({ probeTimeoutMs: config.probeTimeoutMs }),
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    version: packageVersion(),
+  });
+
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+      logger.info(
+        { address: info.address, port: info.port, registry: store.dialect, publicUrl: config.publicUrl },
+        'listening',
+      );
+      resolve(s as Server);
+    });
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      store
+        .close()
+        .catch((err: unknown) => logger.error({ err }, 'closing the registry failed'))
+        .finally(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
+    });
+    // Idle keep-alive connections would hold close() open until their timeout.
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,218 @@
+/** @module PostgresRegistryStore: the registry shared by several gateway replicas, postgres-js through Drizzle. */
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { assertSchemaNotTooNew, findMigrationsFolder, readKnownMigrations } from '../migrations.js';
+import type { AppliedMigrations } from '../migrations.js';
+import { ResourceExistsError } from '../registry-store.js';
+import type {
+  Clock,
+  JsonObject,
+  ListOptions,
+  RegistryStore,
+  RegistryStoreOptions,
+  ResourceKind,
+  StoredResource,
+  WriteConditionOptions,
+} from '../registry-store.js';
+import { assertListLimit, explainMissedWrite, hasErrorCode } from '../store-support.js';
+import { resources, settings } from './schema.js';
+
+/** Postgres' SQLSTATE for a unique (here: primary key) violation. */
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Key of the session advisory lock every gateway holds while it checks and applies migrations, so replicas
+ * starting together migrate one after another instead of racing on CREATE SCHEMA / CREATE TABLE.
+ */
+const MIGRATION_LOCK_NAME = 'mcp-gateway:migrations';
+
+type Sql = postgres.Sql;
+type Db = PostgresJsDatabase;
+type ResourceRow = typeof resources.$inferSelect;
+
+/** {@link RegistryStore} on a Postgres database reached through a postgres-js connection pool. */
+export class PostgresRegistryStore implements RegistryStore {
+  readonly dialect = 'postgres';
+
+  private constructor(
+    private readonly client: Sql,
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Connects to `url` (`postgres://…` or `postgresql://…`) and applies pending migrations under an advisory
+   * lock. Rejects with `SchemaTooNewError` when a newer gateway has migrated the database.
+   */
+  static async open(url: string, options: RegistryStoreOptions = {}): Promise<PostgresRegistryStore> {
+    const client = postgres(url, {
+      // Migrations emit NOTICEs ("schema drizzle already exists"); postgres-js would print them to stdout.
+      onnotice: () => {},
+      connection: { application_name: 'mcp-gateway' },
+    });
+    try {
+      const db = drizzle({ client });
+      await applyMigrations(client, db);
+      return new PostgresRegistryStore(client, db, options.clock ?? (() => new Date()));
+    } catch (error) {
+      await client.end({ timeout: 5 });
+      throw error;
+    }
+  }
+
+  async create(
+    kind: ResourceKind,
+    name: string,
+    spec: JsonObject,
+    createdBy: string,
+  ): Promise<StoredResource> {
+    const now = this.clock();
+    try {
+      const [row] = await this.db
+        .insert(resources)
+        .values({ kind, name, spec, version: 1, createdBy, createdAt: now, lastUpdatedAt: now })
+        .returning();
+      if (!row) throw new Error(`insert of ${kind} '${name}' returned no row`);
+      return toStored(row);
+    } catch (error) {
+      if (hasErrorCode(error, UNIQUE_VIOLATION)) throw new ResourceExistsError(kind, name);
+      throw error;
+    }
+  }
+
+  async get(kind: ResourceKind, name: string): Promise<StoredResource | undefined> {
+    const [row] = await this.db.select().from(resources).where(byKey(kind, name));
+    return row && toStored(row);
+  }
+
+  async list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]> {
+    assertListLimit(options.limit);
+    // `name` is COLLATE "C", so both the comparison and the order are by bytes, as in SQLite.
+    const after = options.after === undefined ? undefined : gt(resources.name, options.after);
+    const rows = await this.db
+      .select()
+      .from(resources)
+      .where(and(eq(resources.kind, kind), after))
+      .orderBy(asc(resources.name))
+      .limit(options.limit);
+    return rows.map(toStored);
+  }
+
+  async count(kind: ResourceKind): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(resources).where(eq(resources.kind, kind));
+    return row?.n ?? 0;
+  }
+
+  async update(
+    kind: ResourceKind,
+    name: string,
+    spec: JsonObject,
+    options: WriteConditionOptions = {},
+  ): Promise<StoredResource> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const [row] = await this.db
+        .update(resources)
+        .set({ spec, version: sql`${resources.version} + 1`, lastUpdatedAt: this.clock() })
+        .where(byKey(kind, name, expectedVersion))
+        .returning();
+      if (row) return toStored(row);
+      const miss = explainMissedWrite(kind, name, expectedVersion, await this.versionOf(kind, name));
+      if (miss) throw miss;
+    }
+  }
+
+  async delete(kind: ResourceKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const [row] = await this.db
+        .delete(resources)
+        .where(byKey(kind, name, expectedVersion))
+        .returning({ version: resources.version });
+      if (row) return;
+      const miss = explainMissedWrite(kind, name, expectedVersion, await this.versionOf(kind, name));
+      if (miss) throw miss;
+    }
+  }
+
+  async getOrCreateSetting(key: string, candidate: string): Promise<string> {
+    await this.db
+      .insert(settings)
+      .values({ key, value: candidate, createdAt: this.clock() })
+      .onConflictDoNothing();
+    const [row] = await this.db.select({ value: settings.value }).from(settings).where(eq(settings.key, key));
+    // Settings are never deleted, so the row the insert found or made is still there.
+    if (!row) throw new Error(`setting '${key}' vanished right after it was stored`);
+    return row.value;
+  }
+
+  async ping(): Promise<void> {
+    await this.db.execute(sql`select 1`);
+  }
+
+  async close(): Promise<void> {
+    await this.client.end({ timeout: 5 });
+  }
+
+  private async versionOf(kind: ResourceKind, name: string): Promise<number | undefined> {
+    const [row] = await this.db
+      .select({ version: resources.version })
+      .from(resources)
+      .where(byKey(kind, name));
+    return row?.version;
+  }
+}
+
+function byKey(kind: ResourceKind, name: string, version?: number) {
+  return and(
+    eq(resources.kind, kind),
+    eq(resources.name, name),
+    version === undefined ? undefined : eq(resources.version, version),
+  );
+}
+
+function toStored(row: ResourceRow): StoredResource {
+  return {
+    kind: row.kind,
+    name: row.name,
+    spec: row.spec,
+    version: row.version,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    lastUpdatedAt: row.lastUpdatedAt,
+  };
+}
+
+/**
+ * Checks and applies migrations while holding the migration advisory lock on a reserved connection.
+ * Drizzle's migrator runs on the pool (it needs `begin`, which a reserved connection lacks); the lock only
+ * has to exclude other gateways, not our own pool.
+ */
+async function applyMigrations(client: Sql, db: Db): Promise<void> {
+  const migrationsFolder = findMigrationsFolder('postgres');
+  const known = readKnownMigrations(migrationsFolder);
+  const reserved = await client.reserve();
+  try {
+    await reserved`select pg_advisory_lock(hashtextextended(${MIGRATION_LOCK_NAME}, 0))`;
+    try {
+      assertSchemaNotTooNew(known, await readApplied(reserved));
+      await migrate(db, { migrationsFolder });
+    } finally {
+      await reserved`select pg_advisory_unlock(hashtextextended(${MIGRATION_LOCK_NAME}, 0))`;
+    }
+  } finally {
+    reserved.release();
+  }
+}
+
+async function readApplied(connection: Sql): Promise<AppliedMigrations> {
+  const [table] = await connection<{ exists: boolean }[]>`
+    select to_regclass('drizzle.__drizzle_migrations') is not null as exists`;
+  if (!table?.exists) return { count: 0, latestMillis: undefined };
+  const [row] = await connection<{ n: number; latest: string | null }[]>`
+    select count(*)::int as n, max(created_at)::text as latest from drizzle.__drizzle_migrations`;
+  return { count: row?.n ?? 0, latestMillis: row?.latest == null ? undefined : Number(row.latest) };
+}

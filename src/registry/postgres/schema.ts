@@ -1,0 +1,45 @@
+/** @module Drizzle tables of the Postgres registry: the source drizzle-kit generates `migrations/postgres` from. */
+import { sql } from 'drizzle-orm';
+import { check, customType, integer, json, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+// Type-only imports: drizzle-kit loads this file on its own and must not follow runtime imports.
+import type { JsonObject, ResourceKind } from '../registry-store.js';
+
+/**
+ * Text compared byte by byte, so that `ORDER BY name` and `name > $after` agree with SQLite's BINARY
+ * collation whatever the database's locale is.
+ */
+const byteOrderedText = customType<{ data: string; driverData: string }>({
+  dataType: () => 'text COLLATE "C"',
+});
+
+/** Millisecond timestamps, like the integer milliseconds SQLite stores. */
+const timestampMs = (name: string) => timestamp(name, { precision: 3, withTimezone: true, mode: 'date' });
+
+/**
+ * Adapters and tools, one row each; `(kind, name)` is the key, so each kind is its own name space.
+ * `spec` is `json`, not `jsonb`: jsonb would reorder object keys, drop duplicate keys and refuse `\u0000`,
+ * so a spec would not read back as SQLite returns it.
+ */
+export const resources = pgTable(
+  'resources',
+  {
+    kind: text('kind').$type<ResourceKind>().notNull(),
+    name: byteOrderedText('name').notNull(),
+    spec: json('spec').$type<JsonObject>().notNull(),
+    version: integer('version').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestampMs('created_at').notNull(),
+    lastUpdatedAt: timestampMs('last_updated_at').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.kind, table.name] }),
+    check('resources_kind_check', sql`${table.kind} in ('adapter', 'tool')`),
+  ],
+);
+
+/** Gateway-wide values chosen once and then shared by every replica using this database. */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: timestampMs('created_at').notNull(),
+});

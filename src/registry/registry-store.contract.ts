@@ -1,0 +1,260 @@
+/**
+ * @module The RegistryStore contract: one suite every dialect must pass. Not a `*.test.ts` file itself
+ * (vitest would fail a test file that registers no tests); each dialect's test file calls
+ * {@link runRegistryStoreContract}.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ResourceExistsError, ResourceNotFoundError, VersionMismatchError } from './registry-store.js';
+import type { Clock, JsonObject, RegistryStore, StoredResource } from './registry-store.js';
+
+/** Builds a fresh, empty store whose timestamps come from `clock`. */
+export type RegistryStoreFactory = (clock: Clock) => Promise<RegistryStore>;
+
+const START = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
+
+/** A spec exercising what JSON can hold; key order is part of what must survive. */
+const RICH_SPEC: JsonObject = {
+  zeta: 'declared first, must stay first',
+  image: 'ghcr.io/example/server:1.2.3',
+  env: [
+    { name: 'B', value: '2' },
+    { name: 'A', value: '' },
+  ],
+  nested: { deeper: { deepest: [1, [2, [3, { four: 4 }]]], empty: {}, none: [] } },
+  unicode: 'héllo wörld — 日本語 — עברית — 👩‍💻 — e\u0301',
+  controls: 'tab\tnewline\nquote" backslash\\ nul\u0000 lone\ud800',
+  numbers: [0, -1, 1.5, -0.25, 1e21, Number.MAX_SAFE_INTEGER],
+  flags: [true, false, null],
+  '': 'empty key',
+  'key with spaces & ünïcode': 1,
+};
+
+/**
+ * Registers the contract suite under `name`. Each test gets a fresh store from `make` and closes it after.
+ */
+export function runRegistryStoreContract(name: string, make: RegistryStoreFactory): void {
+  describe(`${name} (RegistryStore contract)`, () => {
+    let now = START;
+    const clock: Clock = () => new Date(now);
+    const advance = (ms: number) => {
+      now += ms;
+      return new Date(now);
+    };
+    let store: RegistryStore;
+
+    beforeEach(async () => {
+      now = START;
+      store = await make(clock);
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('creates at version 1 with both timestamps from the clock, to the millisecond', async () => {
+      const created = await store.create('adapter', 'alpha', { image: 'a' }, 'alice');
+      const expected: StoredResource = {
+        kind: 'adapter',
+        name: 'alpha',
+        spec: { image: 'a' },
+        version: 1,
+        createdBy: 'alice',
+        createdAt: new Date(START),
+        lastUpdatedAt: new Date(START),
+      };
+      expect(created).toEqual(expected);
+      expect(await store.get('adapter', 'alpha')).toEqual(expected);
+      expect(await store.get('adapter', 'missing')).toBeUndefined();
+    });
+
+    it('round-trips a JSON spec exactly, key order included', async () => {
+      await store.create('tool', 'rich', RICH_SPEC, 'alice');
+      const read = await store.get('tool', 'rich');
+      expect(read?.spec).toEqual(RICH_SPEC);
+      expect(JSON.stringify(read?.spec)).toBe(JSON.stringify(RICH_SPEC));
+      const [listed] = await store.list('tool', { limit: 10 });
+      expect(JSON.stringify(listed?.spec)).toBe(JSON.stringify(RICH_SPEC));
+    });
+
+    it('update replaces the spec, bumps version and lastUpdatedAt, keeps createdBy and createdAt', async () => {
+      await store.create('adapter', 'alpha', { image: 'a', replicas: 1 }, 'alice');
+      const firstUpdate = advance(1_001);
+      const updated = await store.update('adapter', 'alpha', { image: 'b' });
+      expect(updated).toEqual({
+        kind: 'adapter',
+        name: 'alpha',
+        spec: { image: 'b' },
+        version: 2,
+        createdBy: 'alice',
+        createdAt: new Date(START),
+        lastUpdatedAt: firstUpdate,
+      });
+      const secondUpdate = advance(7);
+      const again = await store.update('adapter', 'alpha', RICH_SPEC, { expectedVersion: 2 });
+      expect(again.version).toBe(3);
+      expect(again.lastUpdatedAt).toEqual(secondUpdate);
+      expect(again.createdAt).toEqual(new Date(START));
+      expect(await store.get('adapter', 'alpha')).toEqual(again);
+    });
+
+    it('a conditional update at the wrong version changes nothing', async () => {
+      const created = await store.create('tool', 'alpha', { n: 1 }, 'alice');
+      const error = await store.update('tool', 'alpha', { n: 2 }, { expectedVersion: 5 }).catch((e) => e);
+      expect(error).toBeInstanceOf(VersionMismatchError);
+      expect(error).toMatchObject({
+        kind: 'tool',
+        resourceName: 'alpha',
+        expectedVersion: 5,
+        actualVersion: 1,
+      });
+      expect(await store.get('tool', 'alpha')).toEqual(created);
+    });
+
+    it('update and delete of a missing resource throw ResourceNotFoundError', async () => {
+      await expect(store.update('adapter', 'ghost', {})).rejects.toBeInstanceOf(ResourceNotFoundError);
+      await expect(store.update('adapter', 'ghost', {}, { expectedVersion: 1 })).rejects.toBeInstanceOf(
+        ResourceNotFoundError,
+      );
+      await expect(store.delete('adapter', 'ghost')).rejects.toBeInstanceOf(ResourceNotFoundError);
+      await expect(store.delete('adapter', 'ghost', { expectedVersion: 1 })).rejects.toMatchObject({
+        name: 'ResourceNotFoundError',
+        kind: 'adapter',
+        resourceName: 'ghost',
+      });
+    });
+
+    it('delete removes the resource, honouring expectedVersion', async () => {
+      await store.create('adapter', 'a', {}, 'alice');
+      await store.create('adapter', 'b', {}, 'alice');
+      await store.delete('adapter', 'a');
+      expect(await store.get('adapter', 'a')).toBeUndefined();
+
+      await expect(store.delete('adapter', 'b', { expectedVersion: 2 })).rejects.toMatchObject({
+        name: 'VersionMismatchError',
+        expectedVersion: 2,
+        actualVersion: 1,
+      });
+      expect(await store.get('adapter', 'b')).toBeDefined();
+      await store.delete('adapter', 'b', { expectedVersion: 1 });
+      expect(await store.count('adapter')).toBe(0);
+      // The name is free again and starts over at version 1.
+      expect((await store.create('adapter', 'b', {}, 'bob')).version).toBe(1);
+    });
+
+    it('refuses a duplicate name with ResourceExistsError and keeps the original', async () => {
+      const original = await store.create('tool', 'dup', { first: true }, 'alice');
+      advance(5);
+      const error = await store.create('tool', 'dup', { first: false }, 'mallory').catch((e) => e);
+      expect(error).toBeInstanceOf(ResourceExistsError);
+      expect(error).toMatchObject({ kind: 'tool', resourceName: 'dup' });
+      expect(await store.get('tool', 'dup')).toEqual(original);
+    });
+
+    it('of two concurrent creates of one name, exactly one succeeds', async () => {
+      const results = await Promise.allSettled([
+        store.create('adapter', 'race', { by: 1 }, 'one'),
+        store.create('adapter', 'race', { by: 2 }, 'two'),
+      ]);
+      const fulfilled = results.filter((r) => r.status === 'fulfilled');
+      const rejected = results.filter((r) => r.status === 'rejected');
+      expect(fulfilled).toHaveLength(1);
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]?.reason).toBeInstanceOf(ResourceExistsError);
+      expect(await store.get('adapter', 'race')).toEqual(fulfilled[0]?.value);
+    });
+
+    it('of two concurrent updates at the same expectedVersion, exactly one wins', async () => {
+      await store.create('tool', 'race', { n: 0 }, 'alice');
+      const results = await Promise.allSettled([
+        store.update('tool', 'race', { n: 1 }, { expectedVersion: 1 }),
+        store.update('tool', 'race', { n: 2 }, { expectedVersion: 1 }),
+      ]);
+      const fulfilled = results.filter((r) => r.status === 'fulfilled');
+      const rejected = results.filter((r) => r.status === 'rejected');
+      expect(fulfilled).toHaveLength(1);
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]?.reason).toBeInstanceOf(VersionMismatchError);
+      expect(rejected[0]?.reason).toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+      expect(await store.get('tool', 'race')).toEqual(fulfilled[0]?.value);
+    });
+
+    it('unconditional concurrent updates each bump the version once', async () => {
+      await store.create('adapter', 'counter', {}, 'alice');
+      await Promise.all(Array.from({ length: 10 }, (_, i) => store.update('adapter', 'counter', { i })));
+      expect((await store.get('adapter', 'counter'))?.version).toBe(11);
+    });
+
+    it('keeps adapters and tools in separate name spaces', async () => {
+      const adapter = await store.create('adapter', 'x', { kind: 'adapter' }, 'alice');
+      const tool = await store.create('tool', 'x', { kind: 'tool' }, 'bob');
+      expect(await store.get('adapter', 'x')).toEqual(adapter);
+      expect(await store.get('tool', 'x')).toEqual(tool);
+      expect(await store.count('adapter')).toBe(1);
+      expect(await store.count('tool')).toBe(1);
+      expect((await store.list('tool', { limit: 10 })).map((r) => r.spec)).toEqual([{ kind: 'tool' }]);
+
+      await store.update('tool', 'x', { kind: 'tool', updated: true });
+      await store.delete('adapter', 'x');
+      expect(await store.get('adapter', 'x')).toBeUndefined();
+      expect(await store.get('tool', 'x')).toMatchObject({ version: 2, createdBy: 'bob' });
+    });
+
+    it('lists by name in UTF-8 byte order, strictly after `after`', async () => {
+      // U+FFFD sorts before an emoji by bytes (EF… < F0…) but after it by UTF-16 code units.
+      const names = ['b', 'B', 'a-b', 'a_b', 'a', 'é', '\ufffd', '😀', 'Z', '0', 'ab'];
+      for (const n of names) await store.create('adapter', n, {}, 'alice');
+      const byteOrder = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      expect(byteOrder.indexOf('\ufffd')).toBeLessThan(byteOrder.indexOf('😀'));
+
+      expect((await store.list('adapter', { limit: 100 })).map((r) => r.name)).toEqual(byteOrder);
+      expect((await store.list('adapter', { limit: 3, after: 'a' })).map((r) => r.name)).toEqual(
+        byteOrder.slice(byteOrder.indexOf('a') + 1, byteOrder.indexOf('a') + 4),
+      );
+      // `after` need not exist.
+      expect((await store.list('adapter', { limit: 100, after: 'aa' })).map((r) => r.name)).toEqual(
+        byteOrder.filter((n) => Buffer.compare(Buffer.from(n), Buffer.from('aa')) > 0),
+      );
+      expect(await store.list('tool', { limit: 100 })).toEqual([]);
+    });
+
+    it('refuses a list limit below 1 or not an integer', async () => {
+      await expect(store.list('adapter', { limit: 0 })).rejects.toBeInstanceOf(RangeError);
+      await expect(store.list('adapter', { limit: -1 })).rejects.toBeInstanceOf(RangeError);
+      await expect(store.list('adapter', { limit: 1.5 })).rejects.toBeInstanceOf(RangeError);
+    });
+
+    it('pages through 2,500 resources, each exactly once and in order', async () => {
+      const total = 2_500;
+      const names = Array.from({ length: total }, (_, i) => `tool-${((i * 7919) % total).toString(36)}`);
+      for (let i = 0; i < total; i += 250) {
+        await Promise.all(names.slice(i, i + 250).map((n) => store.create('tool', n, { n }, 'alice')));
+      }
+      expect(await store.count('tool')).toBe(total);
+
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.list('tool', { limit: 97, after });
+        seen.push(...page.map((r) => r.name));
+        const last = page.at(-1);
+        if (page.length < 97 || !last) break;
+        after = last.name;
+      }
+      expect(seen).toEqual([...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+      expect(new Set(seen).size).toBe(total);
+    });
+
+    it('getOrCreateSetting keeps the first stored value, even under concurrency', async () => {
+      const values = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.getOrCreateSetting('session-key', `candidate-${i}`)),
+      );
+      expect(new Set(values).size).toBe(1);
+      expect(values[0]).toMatch(/^candidate-\d$/);
+      expect(await store.getOrCreateSetting('session-key', 'late')).toBe(values[0]);
+      expect(await store.getOrCreateSetting('other-key', 'other')).toBe('other');
+    });
+
+    it('ping resolves', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,118 @@
+/** @module RegistryStore: the persistence port every registry dialect implements. */
+
+/** The two resource families the control plane manages; each has its own name space. */
+export type ResourceKind = 'adapter' | 'tool';
+
+/** A JSON object as stored: the validated user-facing spec of an adapter or tool, minus its name. */
+export type JsonObject = { [key: string]: unknown };
+
+/** One stored adapter or tool. */
+export interface StoredResource {
+  readonly kind: ResourceKind;
+  readonly name: string;
+  /** The validated spec (everything the user sent except `name`), stored as JSON. */
+  readonly spec: JsonObject;
+  /** Starts at 1 and grows by one on every update: the basis of the ETag. */
+  readonly version: number;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly lastUpdatedAt: Date;
+}
+
+/** Options for {@link RegistryStore.list}: keyset pagination ordered by name. */
+export interface ListOptions {
+  /** At most this many rows (1 or more). */
+  readonly limit: number;
+  /** Only names strictly greater than this one. */
+  readonly after?: string;
+}
+
+/** Options for conditional writes. */
+export interface WriteConditionOptions {
+  /** When set, the write happens only if the stored version equals it. */
+  readonly expectedVersion?: number;
+}
+
+/** Thrown by `create` when the kind already holds that name. */
+export class ResourceExistsError extends Error {
+  constructor(
+    readonly kind: ResourceKind,
+    readonly resourceName: string,
+  ) {
+    super(`${kind} '${resourceName}' already exists`);
+    this.name = 'ResourceExistsError';
+  }
+}
+
+/** Thrown by `update`/`delete` when no such resource exists. */
+export class ResourceNotFoundError extends Error {
+  constructor(
+    readonly kind: ResourceKind,
+    readonly resourceName: string,
+  ) {
+    super(`${kind} '${resourceName}' does not exist`);
+    this.name = 'ResourceNotFoundError';
+  }
+}
+
+/** Thrown by conditional writes when the stored version differs from the expected one. */
+export class VersionMismatchError extends Error {
+  constructor(
+    readonly kind: ResourceKind,
+    readonly resourceName: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(`${kind} '${resourceName}' is at version ${actualVersion}, not ${expectedVersion}`);
+    this.name = 'VersionMismatchError';
+  }
+}
+
+/** Thrown at start when the database holds migrations this build does not know. */
+export class SchemaTooNewError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/**
+ * Persistence of adapters, tools and gateway settings. Every method is atomic on its own;
+ * implementations must give identical semantics (one contract suite runs against each).
+ */
+export interface RegistryStore {
+  /** Which implementation this is, for logs and `/readyz` (e.g. `sqlite`, `postgres`). */
+  readonly dialect: string;
+  /** Inserts a new resource at version 1 with createdAt = lastUpdatedAt = now. */
+  create(kind: ResourceKind, name: string, spec: JsonObject, createdBy: string): Promise<StoredResource>;
+  get(kind: ResourceKind, name: string): Promise<StoredResource | undefined>;
+  /** Resources of one kind ordered by name (byte order), starting after `after`. */
+  list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]>;
+  /** How many resources of this kind exist. */
+  count(kind: ResourceKind): Promise<number>;
+  /** Replaces the spec, bumps the version and lastUpdatedAt; createdBy/createdAt never change. */
+  update(
+    kind: ResourceKind,
+    name: string,
+    spec: JsonObject,
+    options?: WriteConditionOptions,
+  ): Promise<StoredResource>;
+  /** Removes the resource; throws ResourceNotFoundError when absent. */
+  delete(kind: ResourceKind, name: string, options?: WriteConditionOptions): Promise<void>;
+  /**
+   * Returns the setting stored under `key`, first storing `candidate` if there is none. Concurrent callers
+   * (several gateway replicas starting at once) all get the same, first-stored value.
+   */
+  getOrCreateSetting(key: string, candidate: string): Promise<string>;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Clock used for createdAt/lastUpdatedAt; injected so tests control time. */
+export type Clock = () => Date;
+
+/** Options every implementation accepts. */
+export interface RegistryStoreOptions {
+  readonly clock?: Clock;
+}

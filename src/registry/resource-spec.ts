@@ -1,0 +1,75 @@
+/**
+ * @module resource-spec: the stored shape of adapters and tools that every bounded context reads
+ * (control plane, deployers, data plane, tool router). The control plane validates; this module only types.
+ */
+import type { ResourceKind, StoredResource } from './registry-store.js';
+
+/** How a resource runs: a container image, a local process, or URLs of a server that already runs. */
+export type RuntimeKind = 'image' | 'command' | 'endpoints';
+
+/** Wire protocol of a process-runtime adapter. */
+export type ProcessTransport = 'streamable-http' | 'stdio';
+
+/** An MCP tool definition, as the MCP specification defines it (unknown fields kept). */
+export interface McpToolDefinition {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: { type: 'object'; [key: string]: unknown };
+  outputSchema?: { type: 'object'; [key: string]: unknown };
+  annotations?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Fields adapters and tools share. */
+export interface CommonSpec {
+  imageName?: string;
+  imageVersion?: string;
+  environmentVariables: Record<string, string>;
+  replicaCount: number;
+  description: string;
+  useWorkloadIdentity: boolean;
+  requiredRoles: string[];
+  endpoints?: string[];
+  command?: string;
+  args?: string[];
+}
+
+/** A stored adapter's spec. `port`/`path` are set for the image and command runtimes only. */
+export interface AdapterSpec extends CommonSpec {
+  transport?: ProcessTransport;
+  port?: number;
+  path?: string;
+}
+
+/** A stored tool's spec. `toolDefinition.port`/`path` are set for the image and command runtimes only. */
+export interface ToolSpec extends CommonSpec {
+  toolDefinition: { tool: McpToolDefinition; port?: number; path?: string };
+}
+
+/** Spec type by kind. */
+export interface SpecByKind {
+  adapter: AdapterSpec;
+  tool: ToolSpec;
+}
+
+/** A stored resource with its spec typed by kind. */
+export type Registered<K extends ResourceKind = ResourceKind> = Omit<StoredResource, 'spec' | 'kind'> & {
+  readonly kind: K;
+  readonly spec: SpecByKind[K];
+};
+
+/**
+ * Types a stored row. The spec was validated by the control plane before it was written, so this is a
+ * cast, not a parse; it lives in one place so every reader agrees.
+ */
+export function asRegistered<K extends ResourceKind>(row: StoredResource & { kind: K }): Registered<K> {
+  return row as unknown as Registered<K>;
+}
+
+/** Which runtime a spec uses; exactly one of its runtime fields is set (the control plane enforces it). */
+export function runtimeOf(spec: CommonSpec): RuntimeKind {
+  if (spec.endpoints) return 'endpoints';
+  if (spec.command !== undefined) return 'command';
+  return 'image';
+}

@@ -1,0 +1,33 @@
+/** @module Drizzle tables of the SQLite registry: the source drizzle-kit generates `migrations/sqlite` from. */
+import { sql } from 'drizzle-orm';
+import { check, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+// Type-only imports: drizzle-kit loads this file on its own and must not follow runtime imports.
+import type { JsonObject, ResourceKind } from '../registry-store.js';
+
+/**
+ * Adapters and tools, one row each; `(kind, name)` is the key, so each kind is its own name space.
+ * SQLite's default BINARY collation orders `name` by UTF-8 bytes, which is the order `list` promises.
+ */
+export const resources = sqliteTable(
+  'resources',
+  {
+    kind: text('kind').$type<ResourceKind>().notNull(),
+    name: text('name').notNull(),
+    spec: text('spec', { mode: 'json' }).$type<JsonObject>().notNull(),
+    version: integer('version').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUpdatedAt: integer('last_updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.kind, table.name] }),
+    check('resources_kind_check', sql`${table.kind} in ('adapter', 'tool')`),
+  ],
+);
+
+/** Gateway-wide values chosen once and then shared by every process using this database. */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});

@@ -1,0 +1,132 @@
+/** @module Tests of SqliteRegistryStore: the shared contract in memory and on a file, plus file behaviour. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findMigrationsFolder, readKnownMigrations } from '../migrations.js';
+import { openRegistryStore } from '../open-registry-store.js';
+import { SchemaTooNewError } from '../registry-store.js';
+import { runRegistryStoreContract } from '../registry-store.contract.js';
+import { SQLITE_MEMORY, SqliteRegistryStore } from './sqlite-registry-store.js';
+
+const root = mkdtempSync(join(tmpdir(), 'mcpgw-sqlite-'));
+let fileCounter = 0;
+/** A path in a folder that does not exist yet, so opening must create it. */
+const freshPath = () => join(root, `case-${++fileCounter}`, 'nested', 'registry.db');
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+runRegistryStoreContract('sqlite in memory', (clock) => SqliteRegistryStore.open(SQLITE_MEMORY, { clock }));
+runRegistryStoreContract('sqlite file', (clock) => SqliteRegistryStore.open(freshPath(), { clock }));
+
+const known = readKnownMigrations(findMigrationsFolder('sqlite'));
+
+function appliedRows(path: string): { id: number; created_at: number }[] {
+  const raw = new Database(path, { readonly: true });
+  try {
+    return raw.prepare('select id, created_at from __drizzle_migrations order by id').all() as {
+      id: number;
+      created_at: number;
+    }[];
+  } finally {
+    raw.close();
+  }
+}
+
+function insertFakeMigration(path: string, createdAt: number): void {
+  const raw = new Database(path);
+  try {
+    raw.prepare('insert into __drizzle_migrations (hash, created_at) values (?, ?)').run('fake', createdAt);
+  } finally {
+    raw.close();
+  }
+}
+
+describe('sqlite file', () => {
+  it('creates the parent folder and uses WAL', async () => {
+    const path = freshPath();
+    const store = await SqliteRegistryStore.open(path);
+    await store.close();
+    expect(existsSync(path)).toBe(true);
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+  });
+
+  it('keeps its data across close and reopen', async () => {
+    const path = freshPath();
+    const clock = () => new Date(Date.UTC(2025, 5, 6, 7, 8, 9, 123));
+    const first = await SqliteRegistryStore.open(path, { clock });
+    const adapter = await first.create('adapter', 'kept', { image: 'x', list: [1, 'ü'] }, 'alice');
+    const tool = await first.create('tool', 'kept', { nested: { a: [] } }, 'bob');
+    const secret = await first.getOrCreateSetting('secret', 'one');
+    await first.close();
+
+    const second = await SqliteRegistryStore.open(path);
+    expect(await second.get('adapter', 'kept')).toEqual(adapter);
+    expect(await second.get('tool', 'kept')).toEqual(tool);
+    expect(await second.getOrCreateSetting('secret', 'two')).toBe(secret);
+    await second.close();
+  });
+
+  it('applies every migration on the first open and none on the next', async () => {
+    const path = freshPath();
+    await (await SqliteRegistryStore.open(path)).close();
+    const afterFirst = appliedRows(path);
+    expect(afterFirst.map((r) => Number(r.created_at))).toEqual(known.map((m) => m.folderMillis));
+
+    await (await SqliteRegistryStore.open(path)).close();
+    expect(appliedRows(path)).toEqual(afterFirst);
+  });
+
+  it('refuses a database migrated later than this build knows', async () => {
+    const path = freshPath();
+    await (await SqliteRegistryStore.open(path)).close();
+    const newest = Math.max(...known.map((m) => m.folderMillis));
+    insertFakeMigration(path, newest + 60_000);
+
+    const error = await SqliteRegistryStore.open(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaTooNewError);
+    expect((error as Error).message).toMatch(/^this database was migrated by a newer MCP Gateway \(/);
+    expect((error as Error).message).toMatch(
+      /upgrade the gateway or point DATABASE_URL at another database$/,
+    );
+    // Nothing was applied on top of the unknown schema.
+    expect(appliedRows(path)).toHaveLength(known.length + 1);
+  });
+
+  it('refuses a database with more applied migrations than this build knows', async () => {
+    const path = freshPath();
+    await (await SqliteRegistryStore.open(path)).close();
+    insertFakeMigration(path, 1);
+    await expect(SqliteRegistryStore.open(path)).rejects.toBeInstanceOf(SchemaTooNewError);
+  });
+});
+
+describe('openRegistryStore with SQLite URLs', () => {
+  it('opens :memory:, file: URLs and plain paths', async () => {
+    for (const url of [
+      ':memory:',
+      'file::memory:',
+      freshPath(),
+      `file:${freshPath()}`,
+      `file://${freshPath()}`,
+    ]) {
+      const store = await openRegistryStore(url);
+      expect(store.dialect).toBe('sqlite');
+      await store.ping();
+      await store.close();
+    }
+  });
+
+  it('writes the file a file: URL names', async () => {
+    const path = freshPath();
+    const store = await openRegistryStore(`file://${path}`);
+    await store.create('adapter', 'a', {}, 'alice');
+    await store.close();
+    expect(existsSync(path)).toBe(true);
+  });
+});

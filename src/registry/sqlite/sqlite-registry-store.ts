@@ -1,0 +1,226 @@
+/** @module SqliteRegistryStore: the embedded default registry, better-sqlite3 through Drizzle. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import {
+  assertSchemaNotTooNew,
+  findMigrationsFolder,
+  isFullyMigrated,
+  readKnownMigrations,
+} from '../migrations.js';
+import type { AppliedMigrations } from '../migrations.js';
+import { ResourceExistsError } from '../registry-store.js';
+import type {
+  Clock,
+  JsonObject,
+  ListOptions,
+  RegistryStore,
+  RegistryStoreOptions,
+  ResourceKind,
+  StoredResource,
+  WriteConditionOptions,
+} from '../registry-store.js';
+import { assertListLimit, explainMissedWrite, hasErrorCode } from '../store-support.js';
+import { resources, settings } from './schema.js';
+
+/** The path better-sqlite3 reads as a private, non-persistent database. */
+export const SQLITE_MEMORY = ':memory:';
+
+/** How long a write waits for another connection's lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+type Db = BetterSQLite3Database;
+type ResourceRow = typeof resources.$inferSelect;
+
+/**
+ * {@link RegistryStore} on a SQLite file (or `:memory:`). better-sqlite3 is synchronous, so every method
+ * runs to completion before the next starts; each is still a single statement or transaction so that other
+ * processes sharing the file see atomic changes.
+ */
+export class SqliteRegistryStore implements RegistryStore {
+  readonly dialect = 'sqlite';
+
+  private constructor(
+    private readonly connection: Database.Database,
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Opens (creating it and its parent folder if missing) the database at `path`, or a private in-memory
+   * one for `:memory:`, and applies pending migrations. Rejects with `SchemaTooNewError` when a newer
+   * gateway has migrated the file.
+   */
+  static async open(path: string, options: RegistryStoreOptions = {}): Promise<SqliteRegistryStore> {
+    const inMemory = path === SQLITE_MEMORY;
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+    const connection = new Database(path);
+    try {
+      if (!inMemory) {
+        connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        // WAL lets readers run while a write commits; NORMAL sync is durable across process crashes
+        // and only risks the last commits on power loss, the usual trade-off for WAL.
+        connection.pragma('journal_mode = WAL');
+        connection.pragma('synchronous = NORMAL');
+      }
+      const db = drizzle({ client: connection });
+      applyMigrations(connection, db);
+      return new SqliteRegistryStore(connection, db, options.clock ?? (() => new Date()));
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+  }
+
+  async create(
+    kind: ResourceKind,
+    name: string,
+    spec: JsonObject,
+    createdBy: string,
+  ): Promise<StoredResource> {
+    const now = this.clock();
+    try {
+      const row = this.db
+        .insert(resources)
+        .values({ kind, name, spec, version: 1, createdBy, createdAt: now, lastUpdatedAt: now })
+        .returning()
+        .get();
+      return toStored(row);
+    } catch (error) {
+      if (hasErrorCode(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new ResourceExistsError(kind, name);
+      throw error;
+    }
+  }
+
+  async get(kind: ResourceKind, name: string): Promise<StoredResource | undefined> {
+    const row = this.db.select().from(resources).where(byKey(kind, name)).get();
+    return row && toStored(row);
+  }
+
+  async list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]> {
+    assertListLimit(options.limit);
+    const after = options.after === undefined ? undefined : gt(resources.name, options.after);
+    const rows = this.db
+      .select()
+      .from(resources)
+      .where(and(eq(resources.kind, kind), after))
+      .orderBy(asc(resources.name))
+      .limit(options.limit)
+      .all();
+    return rows.map(toStored);
+  }
+
+  async count(kind: ResourceKind): Promise<number> {
+    const row = this.db.select({ n: count() }).from(resources).where(eq(resources.kind, kind)).get();
+    return row?.n ?? 0;
+  }
+
+  async update(
+    kind: ResourceKind,
+    name: string,
+    spec: JsonObject,
+    options: WriteConditionOptions = {},
+  ): Promise<StoredResource> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const row = this.db
+        .update(resources)
+        .set({ spec, version: sql`${resources.version} + 1`, lastUpdatedAt: this.clock() })
+        .where(byKey(kind, name, expectedVersion))
+        .returning()
+        .get();
+      if (row) return toStored(row);
+      const miss = explainMissedWrite(kind, name, expectedVersion, this.versionOf(kind, name));
+      if (miss) throw miss;
+    }
+  }
+
+  async delete(kind: ResourceKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const row = this.db
+        .delete(resources)
+        .where(byKey(kind, name, expectedVersion))
+        .returning({ version: resources.version })
+        .get();
+      if (row) return;
+      const miss = explainMissedWrite(kind, name, expectedVersion, this.versionOf(kind, name));
+      if (miss) throw miss;
+    }
+  }
+
+  async getOrCreateSetting(key: string, candidate: string): Promise<string> {
+    this.db
+      .insert(settings)
+      .values({ key, value: candidate, createdAt: this.clock() })
+      .onConflictDoNothing()
+      .run();
+    const row = this.db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get();
+    // Settings are never deleted, so the row the insert found or made is still there.
+    if (!row) throw new Error(`setting '${key}' vanished right after it was stored`);
+    return row.value;
+  }
+
+  async ping(): Promise<void> {
+    this.db.get(sql`select 1`);
+  }
+
+  async close(): Promise<void> {
+    if (this.connection.open) this.connection.close();
+  }
+
+  private versionOf(kind: ResourceKind, name: string): number | undefined {
+    return this.db.select({ version: resources.version }).from(resources).where(byKey(kind, name)).get()
+      ?.version;
+  }
+}
+
+function byKey(kind: ResourceKind, name: string, version?: number) {
+  return and(
+    eq(resources.kind, kind),
+    eq(resources.name, name),
+    version === undefined ? undefined : eq(resources.version, version),
+  );
+}
+
+function toStored(row: ResourceRow): StoredResource {
+  return {
+    kind: row.kind,
+    name: row.name,
+    spec: row.spec,
+    version: row.version,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    lastUpdatedAt: row.lastUpdatedAt,
+  };
+}
+
+function applyMigrations(connection: Database.Database, db: Db): void {
+  const migrationsFolder = findMigrationsFolder('sqlite');
+  const known = readKnownMigrations(migrationsFolder);
+  assertSchemaNotTooNew(known, readApplied(connection));
+  try {
+    migrate(db, { migrationsFolder });
+  } catch (error) {
+    // Drizzle reads the applied list before it takes the write lock, so a second process opening a new
+    // file at the same moment replays the first migration and fails on CREATE TABLE. If the other process
+    // has applied everything by now, the schema is what we need.
+    if (isFullyMigrated(known, readApplied(connection))) return;
+    throw error;
+  }
+}
+
+function readApplied(connection: Database.Database): AppliedMigrations {
+  const table = connection
+    .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
+    .get();
+  if (!table) return { count: 0, latestMillis: undefined };
+  const row = connection
+    .prepare('select count(*) as n, max(created_at) as latest from __drizzle_migrations')
+    .get() as { n: number; latest: number | string | null };
+  return { count: row.n, latestMillis: row.latest === null ? undefined : Number(row.latest) };
+}

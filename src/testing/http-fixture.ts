@@ -1,0 +1,36 @@
+/** @module http-fixture: tiny real HTTP servers on 127.0.0.1 for tests, and a port nobody listens on. */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A started server and how to stop it. */
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts `handler` on an ephemeral loopback port. */
+export async function startHttpServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<RunningServer> {
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port that was free a moment ago and has nothing listening now: connections are refused. */
+export async function closedPort(): Promise<number> {
+  const s = await startHttpServer(() => undefined);
+  await s.close();
+  return s.port;
+}

@@ -1,0 +1,73 @@
+/** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
+import type { MiddlewareHandler } from 'hono';
+import { createApp } from '../app.js';
+import type { Principal } from '../auth/index.js';
+import { localPrincipal } from '../auth/index.js';
+import { createRuntimeInspector } from '../deploy/index.js';
+import type { RuntimeInspector } from '../deploy/index.js';
+import type { AppEnv } from '../http/index.js';
+import { createSilentLogger } from '../observability/index.js';
+import type { Logger } from '../observability/index.js';
+import { openRegistryStore } from '../registry/index.js';
+import type { RegistryStore } from '../registry/index.js';
+
+/** Options for {@link createTestApp}. */
+export interface TestAppOptions {
+  readonly store?: RegistryStore;
+  readonly inspector?: RuntimeInspector;
+  readonly logger?: Logger;
+  readonly bodyLimitBytes?: number;
+  readonly authenticate?: MiddlewareHandler<AppEnv>;
+  readonly version?: string;
+}
+
+/** The app plus what a test needs to inspect and clean up. */
+export async function createTestApp(options: TestAppOptions = {}) {
+  const store = options.store ?? (await openRegistryStore(':memory:'));
+  const app = createApp({
+    store,
+    inspector: options.inspector ?? createRuntimeInspector({ probeTimeoutMs: 1000 }),
+    logger: options.logger ?? createSilentLogger(),
+    bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+    authenticate: options.authenticate,
+    version: options.version,
+  });
+  return { app, store, close: () => store.close() };
+}
+
+/**
+ * Acts as the principal named by `X-Test-User` / `X-Test-Roles` (comma-separated); tests use it to play
+ * several users until real authentication exists.
+ */
+export function headerPrincipal(): MiddlewareHandler<AppEnv> {
+  const fallback = localPrincipal();
+  return async function headerPrincipalMiddleware(c, next) {
+    const userId = c.req.header('x-test-user');
+    if (!userId) return fallback(c, next);
+    const roles = (c.req.header('x-test-roles') ?? '').split(',').filter(Boolean);
+    const principal: Principal = { userId, roles };
+    c.set('principal', principal);
+    await next();
+  };
+}
+
+/** A JSON request init for `app.request`. */
+export function json(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+/** A minimal valid adapter body on the image runtime. */
+export function imageAdapter(name: string, extra: Record<string, unknown> = {}) {
+  return { name, imageName: 'team/server', imageVersion: '1.0.0', ...extra };
+}
+
+/** A minimal valid tool body on the image runtime. */
+export function imageTool(name: string, extra: Record<string, unknown> = {}) {
+  return {
+    name,
+    imageName: 'team/tool',
+    imageVersion: '1.0.0',
+    toolDefinition: { tool: { name, description: 'Scores text', inputSchema: { type: 'object' } } },
+    ...extra,
+  };
+}
