@@ -4,6 +4,9 @@ import { swaggerUI } from '@hono/swagger-ui';
 import type { MiddlewareHandler } from 'hono';
 import { localPrincipal } from './auth/index.js';
 import { mountControlRoutes, validationHook } from './control/index.js';
+import type { ResourceChangeListener } from './control/index.js';
+import { mountDataPlane } from './dataplane/index.js';
+import type { DataPlaneOptions } from './dataplane/index.js';
 import type { RuntimeInspector } from './deploy/index.js';
 import { accessLog, createErrorHandler, notFoundHandler, requestId } from './http/index.js';
 import type { AppEnv } from './http/index.js';
@@ -23,6 +26,10 @@ export interface AppDeps {
   readonly generateRequestId?: () => string;
   /** Version reported in the OpenAPI document. */
   readonly version?: string;
+  /** The MCP proxy at `/adapters/{name}/mcp`; absent, that path is not served. */
+  readonly dataPlane?: DataPlaneOptions;
+  /** Told after every control-plane write (cache invalidation, reconciler). */
+  readonly onResourceChange?: ResourceChangeListener;
 }
 
 /** OpenAPI document metadata. */
@@ -39,12 +46,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(createErrorHandler({ logger: deps.logger }));
   app.notFound(notFoundHandler);
+  const authenticate = deps.authenticate ?? localPrincipal();
+  // First, so the per-request path skips the control plane's request id and access-log middleware.
+  if (deps.dataPlane) mountDataPlane(app, authenticate, deps.dataPlane);
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
 
   app.route('/', createHealthRoutes({ store: deps.store, logger: deps.logger }));
 
-  const authenticate = deps.authenticate ?? localPrincipal();
   for (const path of ['/adapters', '/adapters/*', '/tools', '/tools/*']) app.use(path, authenticate);
   mountControlRoutes(app, {
     store: deps.store,

@@ -9,7 +9,13 @@ import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { ConfigError, parseConfig } from './config/index.js';
+import { createAdapterCache, createSessionSealer } from './dataplane/index.js';
+import { createNodeAgents } from './dataplane/node/node-forwarder.js';
+import { createNodeIo } from './dataplane/node/node-io.js';
 import { createRuntimeInspector } from './deploy/index.js';
+import { createReplicaResolver } from './deploy/replica-resolver.js';
+import { RemoteDeployer } from './deploy/remote/remote-deployer.js';
+import { createRendezvous } from './routing/index.js';
 import { createLogger } from './observability/index.js';
 import { SchemaTooNewError, openRegistryStore } from './registry/index.js';
 
@@ -17,6 +23,11 @@ import { SchemaTooNewError, openRegistryStore } from './registry/index.js';
 const SECRET_SETTING = 'gateway-secret';
 /** Open connections get this long to finish after a shutdown signal before they are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/** True for addresses only this machine can reach: the Host check against DNS rebinding applies there. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 function packageVersion(): string {
   try {
@@ -53,14 +64,38 @@ export async function main(): Promise<void> {
   // Generated once and shared through the registry, so every replica seals session ids with the same key.
   const secret =
     config.secret ?? (await store.getOrCreateSetting(SECRET_SETTING, randomBytes(32).toString('base64url')));
-  void secret; // consumed by the data plane once it exists
 
+  const remote = new RemoteDeployer({
+    probeIntervalMs: config.healthIntervalMs,
+    probeTimeoutMs: config.probeTimeoutMs,
+  });
+  remote.start();
+  const agents = createNodeAgents();
+  const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
   const app = createApp({
     store,
     inspector: createRuntimeInspector({ probeTimeoutMs: config.probeTimeoutMs }),
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     version: packageVersion(),
+    onResourceChange: (ref) => {
+      if (ref.kind === 'adapter') adapters.invalidate(ref.name);
+    },
+    dataPlane: {
+      lookup: (name) => adapters.get(name),
+      replicas: createReplicaResolver(remote, new Map()),
+      sealer: await createSessionSealer({ secret, maxAgeMs: config.sessionMaxAgeMs }),
+      rendezvous: await createRendezvous(),
+      io: createNodeIo(agents),
+      logger,
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      loopback: isLoopbackHost(config.host),
+      connectTimeoutMs: config.upstreamConnectTimeoutMs,
+      idleTimeoutMs: config.upstreamIdleTimeoutMs,
+      maxBodyBytes: config.mcpBodyLimitBytes,
+      loadEpsilon: config.loadEpsilon,
+    },
   });
 
   const server = await new Promise<Server>((resolve) => {
@@ -82,6 +117,8 @@ export async function main(): Promise<void> {
     force.unref();
     server.close(() => {
       clearTimeout(force);
+      agents.destroy();
+      void remote.close();
       store
         .close()
         .catch((err: unknown) => logger.error({ err }, 'closing the registry failed'))

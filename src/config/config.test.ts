@@ -22,6 +22,14 @@ describe('parseConfig', () => {
       publicUrl: 'http://127.0.0.1:3000',
       bodyLimitBytes: 1048576,
       probeTimeoutMs: 2000,
+      healthIntervalMs: 10_000,
+      allowedOrigins: [],
+      upstreamConnectTimeoutMs: 5000,
+      upstreamIdleTimeoutMs: 300_000,
+      mcpBodyLimitBytes: 4 * 1024 * 1024,
+      loadEpsilon: 0.25,
+      sessionMaxAgeMs: 86_400_000,
+      registryCacheMs: 1000,
     });
   });
 
@@ -66,6 +74,15 @@ describe('parseConfig', () => {
       'MCP_GATEWAY_PUBLIC_URL must be an absolute http(s) URL without credentials (got "ftp://x")',
     );
     expect(problemsOf({ PORT: '70000' })).toContain('PORT must be at most 65535');
+  });
+
+  it('reads allowed origins and refuses what is not an origin', () => {
+    expect(parseConfig({ MCP_GATEWAY_ALLOWED_ORIGINS: 'https://a.example.com, http://localhost:6274' }).allowedOrigins).toEqual([
+      'https://a.example.com',
+      'http://localhost:6274',
+    ]);
+    expect(problemsOf({ MCP_GATEWAY_ALLOWED_ORIGINS: 'https://a.example.com/path' })).toContain('MCP_GATEWAY_ALLOWED_ORIGINS must be');
+    expect(problemsOf({ MCP_GATEWAY_LOAD_EPSILON: '-1' })).toContain('MCP_GATEWAY_LOAD_EPSILON must be a number');
   });
 
   it('refuses a short secret without echoing it', () => {

@@ -18,6 +18,22 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** How long a reachability probe of a remote endpoint may take. */
   readonly probeTimeoutMs: number;
+  /** How often remote endpoints are health-checked. */
+  readonly healthIntervalMs: number;
+  /** Browser origins allowed on MCP endpoints besides the public URL's (`*` for any). */
+  readonly allowedOrigins: readonly string[];
+  /** Longest wait for a connection to an upstream replica. */
+  readonly upstreamConnectTimeoutMs: number;
+  /** Longest upstream silence, before the response head and within a stream. */
+  readonly upstreamIdleTimeoutMs: number;
+  /** Largest MCP request body. */
+  readonly mcpBodyLimitBytes: number;
+  /** Bounded-load overshoot ε for placement. */
+  readonly loadEpsilon: number;
+  /** Age after which a sealed session id is refused. */
+  readonly sessionMaxAgeMs: number;
+  /** How long registry reads are reused on the per-request path. */
+  readonly registryCacheMs: number;
 }
 
 /** Thrown when the environment does not describe a valid configuration; the message names each variable. */
@@ -69,7 +85,33 @@ const EnvSchema = z.object({
   MCP_GATEWAY_PUBLIC_URL: httpUrl.optional(),
   MCP_GATEWAY_BODY_LIMIT_BYTES: integer(1024, 64 * 1024 * 1024, 1024 * 1024),
   MCP_GATEWAY_PROBE_TIMEOUT_MS: integer(100, 60_000, 2000),
+  MCP_GATEWAY_HEALTH_INTERVAL_MS: integer(500, 3_600_000, 10_000),
+  MCP_GATEWAY_ALLOWED_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every((o) => o === '*' || isOrigin(o)), 'must be a comma-separated list of origins such as https://app.example.com, or *')
+    .default([]),
+  MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: integer(100, 120_000, 5000),
+  MCP_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: integer(1000, 86_400_000, 300_000),
+  MCP_GATEWAY_MCP_BODY_LIMIT_BYTES: integer(1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
+  MCP_GATEWAY_LOAD_EPSILON: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number ≥ 0, e.g. 0.25')
+    .transform(Number)
+    .default(0.25),
+  MCP_GATEWAY_SESSION_MAX_AGE_SECONDS: integer(60, 30 * 86_400, 86_400),
+  MCP_GATEWAY_REGISTRY_CACHE_MS: integer(0, 60_000, 1000),
 });
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
 
 // An empty variable (`PORT=`) means "use the default", as most shells and .env files intend.
 function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
@@ -116,5 +158,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     publicUrl,
     bodyLimitBytes: e.MCP_GATEWAY_BODY_LIMIT_BYTES,
     probeTimeoutMs: e.MCP_GATEWAY_PROBE_TIMEOUT_MS,
+    healthIntervalMs: e.MCP_GATEWAY_HEALTH_INTERVAL_MS,
+    allowedOrigins: e.MCP_GATEWAY_ALLOWED_ORIGINS,
+    upstreamConnectTimeoutMs: e.MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
+    upstreamIdleTimeoutMs: e.MCP_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS,
+    mcpBodyLimitBytes: e.MCP_GATEWAY_MCP_BODY_LIMIT_BYTES,
+    loadEpsilon: e.MCP_GATEWAY_LOAD_EPSILON,
+    sessionMaxAgeMs: e.MCP_GATEWAY_SESSION_MAX_AGE_SECONDS * 1000,
+    registryCacheMs: e.MCP_GATEWAY_REGISTRY_CACHE_MS,
   };
 }

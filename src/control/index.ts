@@ -1,6 +1,6 @@
 /** @module control: the REST control plane for adapters and tools. */
 export { mountControlRoutes } from './control-routes.js';
-export type { ResourceRoutesOptions } from './resource-routes.js';
+export type { ResourceChangeListener, ResourceRoutesOptions } from './resource-routes.js';
 export { MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_REPLICAS, RESERVED_NAMES } from './schemas.js';
 export type { AdapterData, AdapterResource, ToolData, ToolResource } from './schemas.js';
 export { validationHook } from './validation.js';

@@ -56,11 +56,15 @@ export interface KindDescriptor {
   toResource(row: Registered<never>): unknown;
 }
 
+/** Told which resource a write changed, after the registry has it. */
+export type ResourceChangeListener = (ref: { readonly kind: ResourceKind; readonly name: string }) => void;
+
 /** Dependencies of the resource routes. */
 export interface ResourceRoutesOptions {
   readonly store: RegistryStore;
   readonly inspector: RuntimeInspector;
   readonly bodyLimitBytes: number;
+  readonly onChange?: ResourceChangeListener;
 }
 
 /** Default and largest `tail` of a logs read. */
@@ -211,6 +215,7 @@ function buildRoutes(d: KindDescriptor) {
 /** Builds the router for one kind. */
 export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesOptions): OpenAPIHono<AppEnv> {
   const { store, inspector } = options;
+  const changed = (name: string) => options.onChange?.({ kind: d.kind, name });
   const routes = buildRoutes(d);
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const body = jsonBody({ maxBytes: options.bodyLimitBytes });
@@ -252,6 +257,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     checkWorkloadIdentity(principal, spec);
     try {
       const row = await store.create(d.kind, data.name, { ...spec }, principal.userId);
+      changed(row.name);
       c.header('Location', `/${d.collection}/${encodeURIComponent(row.name)}`);
       return respond(c, row, 201);
     } catch (err) {
@@ -312,6 +318,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
       }
       try {
         const row = await store.update(d.kind, name, { ...spec }, { expectedVersion: current.version });
+        changed(name);
         return respond(c, row, 200);
       } catch (err) {
         if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
@@ -336,6 +343,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     }
     try {
       await store.delete(d.kind, name, ifMatch ? { expectedVersion: current.version } : {});
+      changed(name);
     } catch (err) {
       if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
       if (err instanceof VersionMismatchError)

@@ -1,4 +1,11 @@
-/** @module dataplane: the Streamable HTTP proxy — era classification and sealed session ids. */
+/** @module dataplane: the Streamable HTTP proxy at `/adapters/{name}/mcp`. */
+export { createAdapterCache } from './adapter-cache.js';
+export type { AdapterCache, AdapterCacheOptions } from './adapter-cache.js';
+export { compatIdentityHeaders, mountDataPlane } from './data-plane.js';
+export type { DataPlaneOptions } from './data-plane.js';
+export { createFetchIo, readRequestBody } from './fetch-io.js';
+export type { ProxyIo } from './fetch-io.js';
+export type { ReplicaResolver } from './mcp-proxy.js';
 export {
   classifyRequest,
   DEFAULT_LEGACY_VERSION,

@@ -1,0 +1,234 @@
+/**
+ * Proxy hygiene against raw HTTP upstreams, run with both forwarders (Node-native and Fetch): streaming
+ * without buffering, byte-exact SSE, client aborts, status pass-through, timeouts, failover, limits, origin.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closedPort, startHttpServer } from '../testing/http-fixture.js';
+import { startTestGateway } from '../testing/test-gateway.js';
+import type { TestGateway, TestGatewayOptions } from '../testing/test-gateway.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = await startHttpServer(handler);
+  cleanups.push(() => server.close());
+  return server;
+}
+
+const MODERN = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/list',
+};
+const LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+
+describe.each(['node', 'fetch'] as const)('forwarding with the %s forwarder', (io) => {
+  async function gateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+    const g = await startTestGateway({ io, ...options });
+    cleanups.push(() => g.close());
+    return g;
+  }
+  const post = (g: TestGateway, adapter: string, init: RequestInit = {}) =>
+    fetch(`${g.url}/adapters/${adapter}/mcp`, { method: 'POST', headers: MODERN, body: LIST, ...init });
+
+  it('streams SSE as it arrives, byte for byte (ids, retry, priming and keep-alive lines)', async () => {
+    const first = ': keepalive\n\nid: stream-1:0\nretry: 1500\ndata: \n\n';
+    const second = 'id: stream-1:1\nevent: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"tools":[]}}\n\n';
+    let secondSentAt = 0;
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write(first);
+      setTimeout(() => {
+        secondSentAt = Date.now();
+        res.end(second);
+      }, 300);
+    });
+    const g = await gateway();
+    await g.registerRemoteAdapter('sse', [`${server.url}/mcp`]);
+    const res = await post(g, 'sse');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    while (received.length < first.length)
+      received += decoder.decode((await reader.read()).value, { stream: true });
+    const firstArrivedAt = Date.now();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += decoder.decode(value, { stream: true });
+    }
+    expect(received).toBe(first + second);
+    expect(firstArrivedAt).toBeLessThan(secondSentAt);
+  });
+
+  it('aborts the upstream request when the client goes away', async () => {
+    let upstreamClosed: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': open\n\n');
+      res.on('close', upstreamClosed);
+    });
+    const g = await gateway();
+    await g.registerRemoteAdapter('abort', [`${server.url}/mcp`]);
+    const controller = new AbortController();
+    const res = await post(g, 'abort', { signal: controller.signal });
+    await res.body!.getReader().read();
+    controller.abort();
+    await expect(
+      Promise.race([
+        closed.then(() => 'closed'),
+        new Promise((r) => setTimeout(() => r('still open'), 2000)),
+      ]),
+    ).resolves.toBe('closed');
+  });
+
+  it('passes upstream statuses and bodies through, and only allow-listed response headers', async () => {
+    const answers: Record<string, [number, Record<string, string>, string]> = {
+      '/202': [202, {}, ''],
+      '/405': [
+        405,
+        { allow: 'POST', 'content-type': 'application/json' },
+        '{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Method not allowed."}}',
+      ],
+      '/406': [406, { 'content-type': 'application/json' }, '{"error":"not acceptable"}'],
+      '/415': [415, { 'content-type': 'application/json' }, '{"error":"unsupported"}'],
+      '/cookie': [
+        200,
+        {
+          'content-type': 'application/json',
+          'set-cookie': 'a=b',
+          'x-powered-by': 'x',
+          'www-authenticate': 'Basic',
+        },
+        '{}',
+      ],
+      '/401': [401, { 'content-type': 'application/json' }, '{"error":"upstream credentials"}'],
+    };
+    const server = await upstream((req, res) => {
+      req.resume();
+      const [status, headers, body] = answers[req.url!]!;
+      res.writeHead(status, headers).end(body);
+    });
+    const g = await gateway();
+    for (const path of Object.keys(answers))
+      await g.registerRemoteAdapter(`s${path.slice(1)}`, [`${server.url}${path}`]);
+    for (const [path, [status, headers, body]] of Object.entries(answers)) {
+      const res = await post(g, `s${path.slice(1)}`);
+      expect(res.status).toBe(path === '/401' ? 502 : status);
+      expect(await res.text()).toBe(body);
+      if (headers.allow) expect(res.headers.get('allow')).toBe('POST');
+    }
+    const cookie = await post(g, 'scookie');
+    expect(cookie.headers.get('set-cookie')).toBeNull();
+    expect(cookie.headers.get('x-powered-by')).toBeNull();
+    expect(cookie.headers.get('www-authenticate')).toBeNull();
+  });
+
+  it('answers 502 for an unreachable upstream, then 503 with Retry-After once it is known down', async () => {
+    const g = await gateway();
+    await g.registerRemoteAdapter('dead', [`http://127.0.0.1:${await closedPort()}/mcp`]);
+    const first = await post(g, 'dead');
+    expect(first.status).toBe(502);
+    expect(((await first.json()) as { error: { message: string } }).error.message).toMatch(
+      /unreachable \(connection refused\)/,
+    );
+    const second = await post(g, 'dead');
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('5');
+    expect(((await second.json()) as { jsonrpc: string }).jsonrpc).toBe('2.0');
+  });
+
+  it('fails over in rendezvous order past replicas that refuse connections', async () => {
+    const live = await upstream((req, res) => {
+      req.resume();
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}');
+    });
+    const dead = await Promise.all(
+      [1, 2, 3, 4].map(async () => `http://127.0.0.1:${await closedPort()}/mcp`),
+    );
+    const g = await gateway();
+    await g.registerRemoteAdapter('mixed', [...dead, `${live.url}/mcp`]);
+    const res = await post(g, 'mixed');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: { tools: [] } });
+  });
+
+  it('answers 504 with a JSON-RPC error when the upstream stays silent past the idle timeout', async () => {
+    const server = await upstream((req) => req.resume());
+    const g = await gateway({ idleTimeoutMs: 300 });
+    await g.registerRemoteAdapter('slow', [`${server.url}/mcp`]);
+    const res = await post(g, 'slow');
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { code: number; message: string } }).error.message).toMatch(
+      /did not answer in time/,
+    );
+  });
+
+  it('answers 413 above the body limit without contacting the upstream', async () => {
+    let contacted = false;
+    const server = await upstream((req, res) => {
+      contacted = true;
+      req.resume();
+      res.end();
+    });
+    const g = await gateway({ maxBodyBytes: 1024 });
+    await g.registerRemoteAdapter('small', [`${server.url}/mcp`]);
+    const big = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/list',
+      params: { pad: 'x'.repeat(2000) },
+    });
+    const res = await post(g, 'small', { body: big });
+    expect(res.status).toBe(413);
+    expect(contacted).toBe(false);
+  });
+
+  it('refuses a foreign Origin or Host with 403 and accepts its own', async () => {
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    const g = await gateway();
+    await g.registerRemoteAdapter('guarded', [`${server.url}/mcp`]);
+    expect(
+      (await post(g, 'guarded', { headers: { ...MODERN, origin: 'https://evil.example.com' } })).status,
+    ).toBe(403);
+    expect((await post(g, 'guarded', { headers: { ...MODERN, origin: g.url } })).status).toBe(200);
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${g.url}/adapters/guarded/mcp`,
+        { method: 'POST', headers: { ...MODERN, host: 'evil.example.com' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', reject);
+      req.end(LIST);
+    });
+    expect(status).toBe(403);
+  });
+
+  it('answers 404 for an adapter that does not exist', async () => {
+    const g = await gateway();
+    const res = await post(g, 'nope');
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      "Adapter 'nope' does not exist.",
+    );
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * @module mcpProxy: `/adapters/{name}/mcp`. Decides — classify the request's era, authorise, pick the replica
+ * (sealed session or rendezvous hashing with bounded load), compute the header rewrites — and hands the bytes
+ * to a {@link Forwarder}. Runtime-neutral: no Node types here.
+ */
+import type { Context, Handler } from 'hono';
+import { canRead } from '../auth/index.js';
+import type { Principal } from '../auth/index.js';
+import type { ReplicaEndpoint } from '../deploy/deployer.js';
+import type { AppEnv } from '../http/index.js';
+import type { Logger } from '../observability/index.js';
+import type { Registered } from '../registry/index.js';
+import type { Rendezvous } from '../routing/index.js';
+import type { LegacyClassification, ModernClassification } from './era.js';
+import { classifyRequest, isRejection, parseJsonBody, rejectionResponse } from './era.js';
+import type { ClientHead, ForwardOutcome, Forwarder, UpstreamHead } from './forwarder.js';
+import { isRetryable } from './forwarder.js';
+import { GATEWAY_ERROR, jsonRpcErrorResponse } from './jsonrpc-error.js';
+import { PASSED_RESPONSE_HEADERS, connectionTokens, isDroppedRequestHeader } from './proxy-headers.js';
+import type { ReplicaLoad } from './replica-load.js';
+import type { SessionSealer } from './session-seal.js';
+
+/** Where an adapter's ready replicas come from, and where the proxy reports one that refused connections. */
+export interface ReplicaResolver {
+  ready(adapter: Registered<'adapter'>): readonly ReplicaEndpoint[];
+  reportUnreachable(adapter: Registered<'adapter'>, replica: ReplicaEndpoint): void;
+}
+
+/** Reads the request body with a size limit. */
+export type BodyReader = (c: Context<AppEnv>, maxBytes: number) => Promise<Uint8Array | 'too-large'>;
+
+/** Dependencies and limits of the proxy. */
+export interface McpProxyOptions {
+  readonly lookup: (name: string) => Promise<Registered<'adapter'> | undefined>;
+  readonly replicas: ReplicaResolver;
+  readonly sealer: SessionSealer;
+  readonly rendezvous: Rendezvous;
+  readonly load: ReplicaLoad;
+  /** Bounded-load overshoot ε (ARCHITECTURE §3). */
+  readonly loadEpsilon: number;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  /** The forwarder for this exchange: Node-native when Node bindings exist, Fetch otherwise. */
+  readonly forwarderFor: (c: Context<AppEnv>) => Forwarder;
+  readonly readBody: BodyReader;
+  /** Headers that tell the upstream who calls (never the caller's token). */
+  readonly identityHeaders: (principal: Principal) => Record<string, string>;
+  readonly logger: Logger;
+  /** Seconds a client should wait when no replica is ready. */
+  readonly retryAfterSeconds?: number;
+}
+
+type Classified = LegacyClassification | ModernClassification;
+
+/** One exchange being proxied. */
+interface Exchange {
+  readonly c: Context<AppEnv>;
+  readonly adapter: Registered<'adapter'>;
+  readonly principal: Principal;
+  readonly classified: Classified;
+  readonly body: Uint8Array | undefined;
+  readonly forwarder: Forwarder;
+}
+
+const textDecoder = new TextDecoder();
+
+/** Builds the `/adapters/{name}/mcp` handler. */
+export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
+  const { sealer, rendezvous, load, logger } = options;
+  const retryAfter = String(options.retryAfterSeconds ?? 5);
+
+  const notFound = (name: string) =>
+    jsonRpcErrorResponse(404, GATEWAY_ERROR.gateway, `Adapter '${name}' does not exist.`);
+  const sessionGone = () =>
+    jsonRpcErrorResponse(404, GATEWAY_ERROR.sessionNotFound, 'Session not found: initialize a new session.');
+  const noReplica = (name: string) =>
+    jsonRpcErrorResponse(503, GATEWAY_ERROR.gateway, `Adapter '${name}' has no ready replica; retry later.`, {
+      'retry-after': retryAfter,
+    });
+
+  function failureResponse(adapter: string, outcome: Extract<ForwardOutcome, { ok: false }>): Response {
+    if (outcome.failure === 'timeout' || outcome.failure === 'connect-timeout') {
+      return jsonRpcErrorResponse(
+        504,
+        GATEWAY_ERROR.gateway,
+        `Adapter '${adapter}' did not answer in time (${outcome.message}).`,
+      );
+    }
+    return jsonRpcErrorResponse(
+      502,
+      GATEWAY_ERROR.gateway,
+      `Adapter '${adapter}' is unreachable (${outcome.message}).`,
+    );
+  }
+
+  function outboundHeaders(x: Exchange, replica: ReplicaEndpoint, upstreamSessionId: string | undefined) {
+    const inbound = x.c.req.raw.headers;
+    const dropped = connectionTokens(inbound.get('connection'));
+    const headers: Record<string, string> = {};
+    inbound.forEach((value, name) => {
+      if (!isDroppedRequestHeader(name, dropped)) headers[name] = value;
+    });
+    const url = new URL(replica.url);
+    headers.host = url.host;
+    const requestUrl = new URL(x.c.req.url);
+    headers['x-forwarded-host'] = inbound.get('host') ?? requestUrl.host;
+    headers['x-forwarded-proto'] = requestUrl.protocol.slice(0, -1);
+    const remote = (x.c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+      ?.socket?.remoteAddress;
+    if (remote) headers['x-forwarded-for'] = remote;
+    if (upstreamSessionId !== undefined) headers['mcp-session-id'] = upstreamSessionId;
+    Object.assign(headers, options.identityHeaders(x.principal));
+    return headers;
+  }
+
+  /** The client-facing head: allow-listed headers, and the upstream session id replaced by a sealed one. */
+  function rewriter(
+    x: Exchange,
+    replica: ReplicaEndpoint,
+    session: { sealed: string; upstream: string } | undefined,
+  ) {
+    return async (head: UpstreamHead): Promise<ClientHead> => {
+      const headers: Record<string, string> = {};
+      for (const name of PASSED_RESPONSE_HEADERS) {
+        const value = head.header(name);
+        if (value !== undefined) headers[name] = value;
+      }
+      const upstreamSession = head.header('mcp-session-id');
+      if (upstreamSession !== undefined) {
+        headers['mcp-session-id'] =
+          session && session.upstream === upstreamSession
+            ? session.sealed
+            : await sealer.seal({
+                adapter: x.adapter.name,
+                replica: replica.id,
+                upstreamSessionId: upstreamSession,
+                principal: x.principal.userId,
+              });
+      }
+      // The upstream refused the gateway's own credentials: the caller's token is fine, so not a 401 to them.
+      const status = head.status === 401 ? 502 : head.status;
+      return { status, headers };
+    };
+  }
+
+  function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
+    const done = load.begin(replica.id);
+    return x.forwarder.forward(
+      {
+        url: replica.url,
+        method: x.c.req.method as 'GET' | 'POST' | 'DELETE',
+        headers: outboundHeaders(x, replica, session?.upstream),
+        body: x.body,
+        connectTimeoutMs: options.connectTimeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs,
+      },
+      rewriter(x, replica, session),
+      done,
+    );
+  }
+
+  /** A request inside a legacy session: only the replica that holds the session can answer it. */
+  async function inSession(x: Exchange, sealed: string): Promise<Response> {
+    const opened = await sealer.open(sealed, { adapter: x.adapter.name, principal: x.principal.userId });
+    if (!opened.ok) {
+      logger.debug({ adapter: x.adapter.name, reason: opened.reason }, 'session id refused');
+      return sessionGone();
+    }
+    const replica = options.replicas.ready(x.adapter).find((r) => r.id === opened.claims.replica);
+    if (!replica) return sessionGone();
+    const outcome = await send(x, replica, { sealed, upstream: opened.claims.upstreamSessionId });
+    if (outcome.ok) return outcome.response;
+    if (outcome.failure === 'refused') {
+      // The process holding the session is gone, and its in-memory session with it: make the client re-initialise.
+      options.replicas.reportUnreachable(x.adapter, replica);
+      return sessionGone();
+    }
+    logger.warn(
+      { adapter: x.adapter.name, replica: replica.id, failure: outcome.failure },
+      'upstream failed',
+    );
+    return failureResponse(x.adapter.name, outcome);
+  }
+
+  /** A request that opens a session or needs none: rendezvous placement, failover while nothing was sent. */
+  async function placed(x: Exchange): Promise<Response> {
+    const ready = options.replicas.ready(x.adapter);
+    const key = x.principal.userId;
+    const first = rendezvous.pickBounded(ready, key, (r) => load.of(r.id), options.loadEpsilon);
+    if (!first) return noReplica(x.adapter.name);
+    let outcome = await send(x, first);
+    if (outcome.ok) return outcome.response;
+    let last = first;
+    if (isRetryable(outcome.failure)) {
+      for (const next of rendezvous.rank(ready, key)) {
+        if (next === first) continue;
+        if (outcome.failure === 'refused') options.replicas.reportUnreachable(x.adapter, last);
+        outcome = await send(x, next);
+        if (outcome.ok) return outcome.response;
+        last = next;
+        if (!isRetryable(outcome.failure)) break;
+      }
+    }
+    if (outcome.failure === 'refused') options.replicas.reportUnreachable(x.adapter, last);
+    logger.warn({ adapter: x.adapter.name, replica: last.id, failure: outcome.failure }, 'upstream failed');
+    return failureResponse(x.adapter.name, outcome);
+  }
+
+  return async function mcpProxy(c) {
+    const name = c.req.param('name') ?? '';
+    const principal = c.get('principal');
+    const adapter = await options.lookup(name);
+    if (!adapter || !canRead(principal, adapter)) return notFound(name);
+
+    let body: Uint8Array | undefined;
+    let parsed: unknown;
+    if (c.req.method === 'POST') {
+      const read = await options.readBody(c, options.maxBodyBytes);
+      if (read === 'too-large') {
+        return jsonRpcErrorResponse(
+          413,
+          GATEWAY_ERROR.gateway,
+          `Request body is larger than ${options.maxBodyBytes} bytes.`,
+          {
+            connection: 'close',
+          },
+        );
+      }
+      body = read;
+      parsed = parseJsonBody(textDecoder.decode(read));
+    }
+    const classified = classifyRequest(c.req.method, c.req.raw.headers, parsed);
+    if (isRejection(classified)) return rejectionResponse(classified);
+
+    const exchange: Exchange = {
+      c,
+      adapter,
+      principal,
+      classified,
+      body,
+      forwarder: options.forwarderFor(c),
+    };
+    if (classified.era === 'legacy' && classified.sessionId !== undefined) {
+      return inSession(exchange, classified.sessionId);
+    }
+    return placed(exchange);
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * @module node-io: on a Node server, reads the request body straight from the `IncomingMessage` and forwards
+ * with {@link createNodeForwarder}; falls back to Fetch objects when there are no Node bindings.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../http/index.js';
+import { createFetchIo } from '../fetch-io.js';
+import type { ProxyIo } from '../fetch-io.js';
+import { createNodeForwarder } from './node-forwarder.js';
+import type { NodeAgents } from './node-forwarder.js';
+
+interface NodeBindings {
+  incoming: IncomingMessage;
+  outgoing: ServerResponse;
+}
+
+function bindingsOf(c: Context<AppEnv>): NodeBindings | undefined {
+  const env = c.env as Partial<NodeBindings> | undefined;
+  return env?.incoming && env.outgoing ? (env as NodeBindings) : undefined;
+}
+
+function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array | 'too-large'> {
+  const declared = Number(incoming.headers['content-length'] ?? NaN);
+  if (declared > maxBytes) return Promise.resolve('too-large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        incoming.off('data', onData);
+        // Stop reading; the 413 goes out with `Connection: close`.
+        incoming.pause();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    incoming.on('data', onData);
+    incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    incoming.once('error', reject);
+  });
+}
+
+/** Node-native I/O sharing one set of connection pools. */
+export function createNodeIo(agents: NodeAgents): ProxyIo {
+  const fallback = createFetchIo();
+  return {
+    forwarderFor(c) {
+      const node = bindingsOf(c);
+      return node ? createNodeForwarder(agents, node.incoming, node.outgoing) : fallback.forwarderFor(c);
+    },
+    readBody(c, maxBytes) {
+      const node = bindingsOf(c);
+      return node ? readIncoming(node.incoming, maxBytes) : fallback.readBody(c, maxBytes);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * @module originGuard: DNS-rebinding protection for MCP endpoints. A present `Origin` must be allowed
+ * (403 otherwise, MCP 2025-11-25); a gateway bound to loopback also checks `Host`, since a rebinding page
+ * reaches it under a foreign host name.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { jsonRpcErrorResponse, GATEWAY_ERROR } from './jsonrpc-error.js';
+
+/** Options for {@link originGuard}. */
+export interface OriginGuardOptions {
+  /** The gateway's public URL; its origin is always allowed. */
+  readonly publicUrl: string;
+  /** Extra allowed origins (`https://app.example.com`), or `*` for any. */
+  readonly allowedOrigins: readonly string[];
+  /** True when the gateway listens on a loopback address only. */
+  readonly loopback: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function hostnameOf(hostHeader: string): string {
+  // `[::1]:3000` → `[::1]`; `localhost:3000` → `localhost`
+  const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(hostHeader.trim().toLowerCase());
+  return match?.[1] ?? '';
+}
+
+function originHostname(origin: string): string | undefined {
+  try {
+    return new URL(origin).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the guard; options are checked once here. */
+export function originGuard(options: OriginGuardOptions): MiddlewareHandler {
+  const own = new URL(options.publicUrl);
+  const allowAny = options.allowedOrigins.includes('*');
+  const allowed = new Set([
+    own.origin,
+    ...options.allowedOrigins.filter((o) => o !== '*').map((o) => new URL(o).origin),
+  ]);
+  const ownHost = own.hostname.toLowerCase();
+  const isLoopbackName = (name: string) => LOOPBACK_HOSTS.has(name) || /^127\.\d+\.\d+\.\d+$/.test(name);
+
+  return async function originGuardMiddleware(c, next) {
+    if (options.loopback) {
+      const host = hostnameOf(c.req.header('host') ?? '');
+      if (host && host !== ownHost && !isLoopbackName(host)) {
+        return jsonRpcErrorResponse(
+          403,
+          GATEWAY_ERROR.gateway,
+          `Host '${host}' is not allowed (DNS rebinding protection).`,
+        );
+      }
+    }
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !allowAny && !allowed.has(origin)) {
+      const name = originHostname(origin);
+      // On a loopback gateway, local tools in a browser (e.g. the MCP Inspector on localhost) may call it.
+      const localTool =
+        options.loopback && name !== undefined && isLoopbackName(name === '::1' ? '[::1]' : name);
+      if (!localTool) {
+        return jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, `Origin '${origin}' is not allowed.`);
+      }
+    }
+    await next();
+  };
+}

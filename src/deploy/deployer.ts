@@ -1,0 +1,66 @@
+/**
+ * @module Deployer: the port every runtime implements (local processes, Kubernetes, remote URLs). A deployer
+ * converges what runs to a registered spec, reports status and logs, and publishes the ready endpoints the
+ * data plane and tool router route to.
+ */
+import type { Registered, ResourceKind, RuntimeKind } from '../registry/index.js';
+import type { LogsResult, RuntimeStatus } from './runtime-inspector.js';
+
+/** Identifies a registered resource. */
+export interface ResourceRef {
+  readonly kind: ResourceKind;
+  readonly name: string;
+}
+
+/** One replica the gateway may send traffic to. */
+export interface ReplicaEndpoint {
+  /**
+   * Stable id of the replica (e.g. `weather-0`, a pod name, or the endpoint URL): rendezvous hashing and sealed
+   * session ids refer to it, so it must not change while the replica lives, and must differ after a restart
+   * that loses in-memory MCP sessions only if the deployer can tell.
+   */
+  readonly id: string;
+  /** Full URL of the replica's MCP endpoint (adapters) or tool endpoint (tools), e.g. `http://127.0.0.1:4100/mcp`. */
+  readonly url: string;
+  /** Relative capacity for weighted rendezvous hashing; 1 unless the deployer knows better. */
+  readonly weight: number;
+}
+
+/** Options of a logs read. */
+export interface DeployerLogsOptions {
+  readonly instance: number;
+  readonly tail: number;
+  /** Keep the response open and stream new lines as they come. */
+  readonly follow?: boolean;
+  /** Aborted when the client goes away (follow mode). */
+  readonly signal?: AbortSignal;
+}
+
+/** Logs as text, or as a stream when following. */
+export type DeployerLogs = LogsResult | { readonly ok: true; readonly stream: ReadableStream<Uint8Array> };
+
+/** Called when the ready endpoints of a resource change. */
+export type EndpointsListener = (ref: ResourceRef, endpoints: readonly ReplicaEndpoint[]) => void;
+
+/**
+ * Runs resources of one runtime. Every method is idempotent, and a crash between any two calls leaves a
+ * state the next `apply`/`remove` repairs.
+ */
+export interface Deployer {
+  /** The runtime this deployer serves. */
+  readonly runtime: RuntimeKind;
+  /** Converges what runs to the spec (create, scale, replace). Returns once the change is started, not ready. */
+  apply(resource: Registered): Promise<void>;
+  /** Stops and removes everything run for the resource; a no-op when nothing runs. */
+  remove(ref: ResourceRef): Promise<void>;
+  /** Every resource this deployer currently runs something for (so the reconciler can remove orphans). */
+  list(): Promise<ResourceRef[]>;
+  status(resource: Registered): Promise<RuntimeStatus>;
+  logs(resource: Registered, options: DeployerLogsOptions): Promise<DeployerLogs>;
+  /** Ready endpoints now (cached; cheap enough for the per-request path). Empty when none or unknown. */
+  endpoints(ref: ResourceRef): readonly ReplicaEndpoint[];
+  /** Subscribes to endpoint changes; returns the unsubscribe function. */
+  onEndpointsChange(listener: EndpointsListener): () => void;
+  /** Stops everything this deployer started (gateway shutdown) and releases its resources. */
+  close(): Promise<void>;
+}

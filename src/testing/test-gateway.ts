@@ -1,0 +1,113 @@
+/**
+ * @module test-gateway: a whole gateway (control plane + data plane) on a real socket with the Node-native
+ * forwarder, as `main.ts` builds it, for end-to-end tests with real MCP peers.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { createApp } from '../app.js';
+import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
+import { createNodeAgents } from '../dataplane/node/node-forwarder.js';
+import { createNodeIo } from '../dataplane/node/node-io.js';
+import { createFetchIo } from '../dataplane/index.js';
+import { createRuntimeInspector } from '../deploy/index.js';
+import { createReplicaResolver } from '../deploy/replica-resolver.js';
+import { RemoteDeployer } from '../deploy/remote/remote-deployer.js';
+import type { AppEnv } from '../http/index.js';
+import { createSilentLogger } from '../observability/index.js';
+import type { Logger } from '../observability/index.js';
+import { openRegistryStore } from '../registry/index.js';
+import type { RegistryStore } from '../registry/index.js';
+import { createRendezvous } from '../routing/index.js';
+import { serveApp } from './serve-app.js';
+
+/** A secret shared by test gateways that must open each other's session ids. */
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+/** Options for {@link startTestGateway}. */
+export interface TestGatewayOptions {
+  readonly store?: RegistryStore;
+  readonly secret?: string;
+  readonly authenticate?: MiddlewareHandler<AppEnv>;
+  readonly logger?: Logger;
+  readonly connectTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly maxBodyBytes?: number;
+  readonly allowedOrigins?: readonly string[];
+  /** `fetch` forwards with the Fetch API even on a real socket (the edge path). */
+  readonly io?: 'node' | 'fetch';
+  readonly probeIntervalMs?: number;
+}
+
+/** A served gateway. */
+export interface TestGateway {
+  readonly url: string;
+  readonly store: RegistryStore;
+  readonly remote: RemoteDeployer;
+  /** Registers an adapter on the `endpoints` runtime. */
+  registerRemoteAdapter(
+    name: string,
+    endpoints: readonly string[],
+    extra?: Record<string, unknown>,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway on 127.0.0.1 with an ephemeral port. */
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const ownStore = !options.store;
+  const store = options.store ?? (await openRegistryStore(':memory:'));
+  const logger = options.logger ?? createSilentLogger();
+  const remote = new RemoteDeployer({
+    probeIntervalMs: options.probeIntervalMs ?? 60_000,
+    probeTimeoutMs: 500,
+  });
+  remote.start();
+  const agents = createNodeAgents();
+  const cache = createAdapterCache({ store, ttlMs: 1000 });
+  const app = createApp({
+    store,
+    inspector: createRuntimeInspector({ probeTimeoutMs: 500 }),
+    logger,
+    bodyLimitBytes: 1024 * 1024,
+    authenticate: options.authenticate,
+    onResourceChange: (ref) => {
+      if (ref.kind === 'adapter') cache.invalidate(ref.name);
+    },
+    dataPlane: {
+      lookup: (name) => cache.get(name),
+      replicas: createReplicaResolver(remote, new Map()),
+      sealer: await createSessionSealer({ secret: options.secret ?? TEST_SECRET }),
+      rendezvous: await createRendezvous(),
+      io: options.io === 'fetch' ? createFetchIo() : createNodeIo(agents),
+      logger,
+      // The port is not known yet; a loopback gateway accepts any loopback Host and Origin anyway.
+      publicUrl: 'http://127.0.0.1',
+      allowedOrigins: options.allowedOrigins ?? [],
+      loopback: true,
+      connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
+      loadEpsilon: 0.25,
+    },
+  });
+  const served = await serveApp(app);
+  return {
+    url: served.url,
+    store,
+    remote,
+    async registerRemoteAdapter(name, endpoints, extra = {}) {
+      const res = await fetch(`${served.url}/adapters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, endpoints, ...extra }),
+      });
+      if (res.status !== 201)
+        throw new Error(`registering ${name} failed: ${res.status} ${await res.text()}`);
+    },
+    async close() {
+      await served.close();
+      agents.destroy();
+      await remote.close();
+      if (ownStore) await store.close();
+    },
+  };
+}
