@@ -77,12 +77,16 @@ describe('parseConfig', () => {
   });
 
   it('reads allowed origins and refuses what is not an origin', () => {
-    expect(parseConfig({ MCP_GATEWAY_ALLOWED_ORIGINS: 'https://a.example.com, http://localhost:6274' }).allowedOrigins).toEqual([
-      'https://a.example.com',
-      'http://localhost:6274',
-    ]);
-    expect(problemsOf({ MCP_GATEWAY_ALLOWED_ORIGINS: 'https://a.example.com/path' })).toContain('MCP_GATEWAY_ALLOWED_ORIGINS must be');
-    expect(problemsOf({ MCP_GATEWAY_LOAD_EPSILON: '-1' })).toContain('MCP_GATEWAY_LOAD_EPSILON must be a number');
+    expect(
+      parseConfig({ MCP_GATEWAY_ALLOWED_ORIGINS: 'https://a.example.com, http://localhost:6274' })
+        .allowedOrigins,
+    ).toEqual(['https://a.example.com', 'http://localhost:6274']);
+    expect(problemsOf({ MCP_GATEWAY_ALLOWED_ORIGINS: 'https://a.example.com/path' })).toContain(
+      'MCP_GATEWAY_ALLOWED_ORIGINS must be',
+    );
+    expect(problemsOf({ MCP_GATEWAY_LOAD_EPSILON: '-1' })).toContain(
+      'MCP_GATEWAY_LOAD_EPSILON must be a number',
+    );
   });
 
   it('refuses a short secret without echoing it', () => {

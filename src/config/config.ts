@@ -88,8 +88,16 @@ const EnvSchema = z.object({
   MCP_GATEWAY_HEALTH_INTERVAL_MS: integer(500, 3_600_000, 10_000),
   MCP_GATEWAY_ALLOWED_ORIGINS: z
     .string()
-    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
-    .refine((origins) => origins.every((o) => o === '*' || isOrigin(o)), 'must be a comma-separated list of origins such as https://app.example.com, or *')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) => origins.every((o) => o === '*' || isOrigin(o)),
+      'must be a comma-separated list of origins such as https://app.example.com, or *',
+    )
     .default([]),
   MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: integer(100, 120_000, 5000),
   MCP_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: integer(1000, 86_400_000, 300_000),
