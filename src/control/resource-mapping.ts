@@ -92,6 +92,8 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
     spec.port = data.port ?? DEFAULT_PORT;
     spec.path = data.path ?? DEFAULT_ADAPTER_PATH;
   }
+  if (data.connectTimeoutMs !== undefined) spec.connectTimeoutMs = data.connectTimeoutMs;
+  if (data.idleTimeoutMs !== undefined) spec.idleTimeoutMs = data.idleTimeoutMs;
   return spec;
 }
 
@@ -148,6 +150,8 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...runtimeFields(s),
     ...(s.transport !== undefined && { transport: s.transport }),
     ...(s.port !== undefined && { port: s.port, path: s.path }),
+    ...(s.connectTimeoutMs !== undefined && { connectTimeoutMs: s.connectTimeoutMs }),
+    ...(s.idleTimeoutMs !== undefined && { idleTimeoutMs: s.idleTimeoutMs }),
     ...metaFields(row),
   } as AdapterResource;
 }

@@ -160,6 +160,25 @@ export const AdapterData = z
     path: UrlPath.optional().openapi({
       description: 'MCP endpoint path of an image or process (default /mcp).',
     }),
+    connectTimeoutMs: z
+      .number()
+      .int('must be an integer')
+      .min(100, 'must be between 100 and 120000')
+      .max(120_000, 'must be between 100 and 120000')
+      .optional()
+      .openapi({
+        description: 'Longest wait for a connection to a replica (default from the gateway config).',
+      }),
+    idleTimeoutMs: z
+      .number()
+      .int('must be an integer')
+      .min(1000, 'must be between 1000 and 86400000')
+      .max(86_400_000, 'must be between 1000 and 86400000')
+      .optional()
+      .openapi({
+        description:
+          'Longest upstream silence, before the response and within a stream (default from the gateway config).',
+      }),
   })
   .openapi('AdapterData');
 export type AdapterData = z.infer<typeof AdapterData>;
@@ -237,6 +256,8 @@ export const AdapterResource = z
     transport: z.enum(['streamable-http', 'stdio']).optional(),
     port: z.number().int().optional(),
     path: z.string().optional(),
+    connectTimeoutMs: z.number().int().optional(),
+    idleTimeoutMs: z.number().int().optional(),
     createdBy: resourceMetaFields.createdBy,
     createdAt: resourceMetaFields.createdAt,
     lastUpdatedAt: resourceMetaFields.lastUpdatedAt,

@@ -176,6 +176,49 @@ describe.each(['node', 'fetch'] as const)('forwarding with the %s forwarder', (i
     );
   });
 
+  it("honours an adapter's own idle timeout over the gateway default", async () => {
+    const server = await upstream((req) => req.resume());
+    const g = await gateway({ idleTimeoutMs: 60_000 });
+    await g.registerRemoteAdapter('impatient', [`${server.url}/mcp`], { idleTimeoutMs: 1000 });
+    const started = Date.now();
+    const res = await post(g, 'impatient');
+    expect(res.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('forwards a 2025-03-26 JSON-RPC batch as one request and passes the answer back', async () => {
+    let received = '';
+    const server = await upstream((req, res) => {
+      req.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('[{"jsonrpc":"2.0","id":1,"result":{}},{"jsonrpc":"2.0","id":2,"result":{}}]');
+      });
+    });
+    const g = await gateway();
+    await g.registerRemoteAdapter('batch', [`${server.url}/mcp`]);
+    const batch = JSON.stringify([
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      { jsonrpc: '2.0', id: 2, method: 'ping' },
+    ]);
+    const res = await post(g, 'batch', {
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: batch,
+    });
+    expect(res.status).toBe(200);
+    expect(received).toBe(batch);
+    expect(await res.json()).toHaveLength(2);
+    const refused = await post(g, 'batch', {
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-06-18',
+      },
+      body: batch,
+    });
+    expect(refused.status).toBe(400);
+  });
+
   it('answers 413 above the body limit without contacting the upstream', async () => {
     let contacted = false;
     const server = await upstream((req, res) => {

@@ -40,6 +40,9 @@ export interface AdapterSpec extends CommonSpec {
   transport?: ProcessTransport;
   port?: number;
   path?: string;
+  /** Per-adapter overrides of the gateway's upstream timeouts. */
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
 }
 
 /** A stored tool's spec. `toolDefinition.port`/`path` are set for the image and command runtimes only. */

@@ -229,6 +229,8 @@ export interface components {
             transport?: "streamable-http" | "stdio";
             port?: number;
             path?: string;
+            connectTimeoutMs?: number;
+            idleTimeoutMs?: number;
             createdBy: string;
             /** Format: date-time */
             createdAt: string;
@@ -311,6 +313,10 @@ export interface components {
             port?: number;
             /** @description MCP endpoint path of an image or process (default /mcp). */
             path?: string;
+            /** @description Longest wait for a connection to a replica (default from the gateway config). */
+            connectTimeoutMs?: number;
+            /** @description Longest upstream silence, before the response and within a stream (default from the gateway config). */
+            idleTimeoutMs?: number;
         };
         AdapterStatus: {
             readyReplicas: number;
