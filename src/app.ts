@@ -7,6 +7,7 @@ import { mountControlRoutes, validationHook } from './control/index.js';
 import type { ResourceChangeListener } from './control/index.js';
 import { mountDataPlane } from './dataplane/index.js';
 import type { DataPlaneOptions } from './dataplane/index.js';
+import { blockedUrlReason } from './deploy/index.js';
 import type { RuntimeInspector } from './deploy/index.js';
 import { accessLog, createErrorHandler, notFoundHandler, requestId } from './http/index.js';
 import type { AppEnv } from './http/index.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   readonly dataPlane?: DataPlaneOptions;
   /** Told after every control-plane write (cache invalidation, reconciler). */
   readonly onResourceChange?: ResourceChangeListener;
+  /** Accept endpoints on link-local and cloud metadata addresses (the SSRF guard refuses them by default). */
+  readonly allowLinkLocalEndpoints?: boolean;
 }
 
 /** OpenAPI document metadata. */

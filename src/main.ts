@@ -12,7 +12,7 @@ import { ConfigError, parseConfig } from './config/index.js';
 import { createAdapterCache, createSessionSealer } from './dataplane/index.js';
 import { createNodeAgents } from './dataplane/node/node-forwarder.js';
 import { createNodeIo } from './dataplane/node/node-io.js';
-import { createRuntimeInspector } from './deploy/index.js';
+import { blockedAddressReason, blockedUrlReason, createRuntimeInspector } from './deploy/index.js';
 import { createReplicaResolver } from './deploy/replica-resolver.js';
 import { RemoteDeployer } from './deploy/remote/remote-deployer.js';
 import { createRendezvous } from './routing/index.js';
@@ -65,12 +65,14 @@ export async function main(): Promise<void> {
   const secret =
     config.secret ?? (await store.getOrCreateSetting(SECRET_SETTING, randomBytes(32).toString('base64url')));
 
+  const refuseAddress = config.allowLinkLocal ? undefined : blockedAddressReason;
   const remote = new RemoteDeployer({
+    refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
     probeIntervalMs: config.healthIntervalMs,
     probeTimeoutMs: config.probeTimeoutMs,
   });
   remote.start();
-  const agents = createNodeAgents();
+  const agents = createNodeAgents({ refuseAddress });
   const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
   const app = createApp({
     store,
@@ -78,6 +80,7 @@ export async function main(): Promise<void> {
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     version: packageVersion(),
+    allowLinkLocalEndpoints: config.allowLinkLocal,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') adapters.invalidate(ref.name);
     },

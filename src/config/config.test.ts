@@ -30,6 +30,7 @@ describe('parseConfig', () => {
       loadEpsilon: 0.25,
       sessionMaxAgeMs: 86_400_000,
       registryCacheMs: 1000,
+      allowLinkLocal: false,
     });
   });
 

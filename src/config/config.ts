@@ -34,6 +34,8 @@ export interface Config {
   readonly sessionMaxAgeMs: number;
   /** How long registry reads are reused on the per-request path. */
   readonly registryCacheMs: number;
+  /** Allow endpoints on link-local and cloud metadata addresses (refused by default: SSRF). */
+  readonly allowLinkLocal: boolean;
 }
 
 /** Thrown when the environment does not describe a valid configuration; the message names each variable. */
@@ -110,6 +112,13 @@ const EnvSchema = z.object({
     .default(0.25),
   MCP_GATEWAY_SESSION_MAX_AGE_SECONDS: integer(60, 30 * 86_400, 86_400),
   MCP_GATEWAY_REGISTRY_CACHE_MS: integer(0, 60_000, 1000),
+  MCP_GATEWAY_ALLOW_LINK_LOCAL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }))
+    .transform((v) => v === 'true' || v === '1')
+    .default(false),
 });
 
 function isOrigin(value: string): boolean {
@@ -174,5 +183,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     loadEpsilon: e.MCP_GATEWAY_LOAD_EPSILON,
     sessionMaxAgeMs: e.MCP_GATEWAY_SESSION_MAX_AGE_SECONDS * 1000,
     registryCacheMs: e.MCP_GATEWAY_REGISTRY_CACHE_MS,
+    allowLinkLocal: e.MCP_GATEWAY_ALLOW_LINK_LOCAL,
   };
 }

@@ -65,6 +65,8 @@ export interface ResourceRoutesOptions {
   readonly inspector: RuntimeInspector;
   readonly bodyLimitBytes: number;
   readonly onChange?: ResourceChangeListener;
+  /** Returns why an endpoint URL must not be registered (SSRF guard), or undefined to allow it. */
+  readonly endpointPolicy?: (url: string) => string | undefined;
 }
 
 /** Default and largest `tail` of a logs read. */
@@ -224,6 +226,15 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
 
   const what = (name: string) => `${d.label} '${name}'`;
   const toSpec = d.toSpec as (data: unknown) => CommonSpec;
+  const checkedSpec = (data: unknown): CommonSpec => {
+    const spec = toSpec(data);
+    const refused = (spec.endpoints ?? []).flatMap((url, i) => {
+      const reason = options.endpointPolicy?.(url);
+      return reason ? [{ path: `endpoints.${i}`, message: `is refused: ${reason}` }] : [];
+    });
+    if (refused.length) throw badRequest(refused.map((r) => `${r.path}: ${r.message}`).join('; '), refused);
+    return spec;
+  };
   const toResource = d.toResource as (row: Registered) => unknown;
 
   async function load(name: string): Promise<Registered> {
@@ -252,7 +263,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
 
   router.openapi(routes.create, async (c) => {
     const data = c.req.valid('json') as { name: string };
-    const spec = toSpec(data);
+    const spec = checkedSpec(data);
     const principal = c.get('principal');
     checkWorkloadIdentity(principal, spec);
     try {
@@ -298,7 +309,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
         { path: 'name', message: 'must match the name in the URL' },
       ]);
     }
-    const spec = toSpec(data);
+    const spec = checkedSpec(data);
     const principal = c.get('principal');
     const ifMatch = parseIfMatch(c.req.header('if-match'));
     for (let attempt = 1; ; attempt++) {

@@ -5,6 +5,9 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { lookup } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { DoneCallback, ForwardOutcome, ForwardRequest, Forwarder, HeadRewriter } from '../forwarder.js';
 
@@ -12,20 +15,56 @@ import type { DoneCallback, ForwardOutcome, ForwardRequest, Forwarder, HeadRewri
 export interface NodeAgents {
   readonly http: HttpAgent;
   readonly https: HttpsAgent;
+  /** The SSRF guard, also applied to literal addresses (which skip DNS lookup). */
+  readonly refuseAddress?: (address: string) => string | undefined;
   destroy(): void;
+}
+
+/** Options for {@link createNodeAgents}. */
+export interface NodeAgentsOptions {
+  /** Why a resolved address must not be connected to (SSRF guard), or undefined to allow it. */
+  readonly refuseAddress?: (address: string) => string | undefined;
+}
+
+/** Resolves like `dns.lookup`, then refuses blocked addresses, so a name that resolves there is caught too. */
+function guardedLookup(refuse: (address: string) => string | undefined): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses as LookupAddress[];
+      const blocked = list.map((a) => refuse(a.address)).find(Boolean);
+      if (blocked) {
+        const error: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${blocked}`);
+        error.code = 'EADDRBLOCKED';
+        return callback(error, '', 0);
+      }
+      if (options.all) return callback(null, list as never);
+      const first = list[0];
+      if (!first)
+        return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+      callback(null, first.address, first.family);
+    });
+  };
 }
 
 /**
  * Keep-alive pools without a socket cap: a bounded pool shared by short calls and long-lived SSE streams lets
  * open streams starve every other request, so each stream simply gets its own connection.
  */
-export function createNodeAgents(): NodeAgents {
-  const options = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' as const };
-  const http = new HttpAgent(options);
-  const https = new HttpsAgent(options);
+export function createNodeAgents(options: NodeAgentsOptions = {}): NodeAgents {
+  const agentOptions = {
+    keepAlive: true,
+    keepAliveMsecs: 1000,
+    maxFreeSockets: 256,
+    scheduling: 'lifo' as const,
+    ...(options.refuseAddress && { lookup: guardedLookup(options.refuseAddress) }),
+  };
+  const http = new HttpAgent(agentOptions);
+  const https = new HttpsAgent(agentOptions);
   return {
     http,
     https,
+    refuseAddress: options.refuseAddress,
     destroy: () => {
       http.destroy();
       https.destroy();
@@ -35,6 +74,7 @@ export function createNodeAgents(): NodeAgents {
 
 function failureOf(err: NodeJS.ErrnoException): ForwardOutcome {
   if (err.code === 'ECONNREFUSED') return { ok: false, failure: 'refused', message: 'connection refused' };
+  if (err.code === 'EADDRBLOCKED') return { ok: false, failure: 'error', message: err.message };
   return { ok: false, failure: 'error', message: err.code ?? err.message };
 }
 
@@ -49,6 +89,13 @@ export function createNodeForwarder(
       return new Promise<ForwardOutcome>((resolve) => {
         const url = new URL(request.url);
         const secure = url.protocol === 'https:';
+        const literal = url.hostname.replace(/^\[|\]$/g, '');
+        const blocked = agents.refuseAddress?.(literal);
+        if (blocked) {
+          done();
+          resolve({ ok: false, failure: 'error', message: `${literal} is ${blocked}` });
+          return;
+        }
         let settled = false;
         let finished = false;
         const finish = () => {

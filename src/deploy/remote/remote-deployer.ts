@@ -16,6 +16,8 @@ export interface RemoteDeployerOptions {
   readonly probeTimeoutMs: number;
   readonly fetch?: typeof fetch;
   readonly clock?: () => Date;
+  /** Why a URL must not be contacted (SSRF guard); such an endpoint is never probed and never ready. */
+  readonly refuseUrl?: (url: string) => string | undefined;
 }
 
 const keyOf = (ref: ResourceRef) => `${ref.kind}/${ref.name}`;
@@ -124,7 +126,22 @@ export class RemoteDeployer implements Deployer {
       fetch: this.options.fetch,
       clock: this.options.clock,
     };
-    const results = await Promise.all(urls.map((url, i) => probeEndpoint(i, url, probe)));
+    const clock = this.options.clock ?? (() => new Date());
+    const results = await Promise.all(
+      urls.map((url, i) => {
+        const refused = this.options.refuseUrl?.(url);
+        if (!refused) return probeEndpoint(i, url, probe);
+        const state: ReplicaState = {
+          instance: i,
+          endpoint: url,
+          ready: false,
+          state: 'Blocked',
+          detail: refused,
+          checkedAt: clock(),
+        };
+        return state;
+      }),
+    );
     for (const result of results) {
       const url = result.endpoint!;
       const changed = this.health.get(url)?.ready !== result.ready;

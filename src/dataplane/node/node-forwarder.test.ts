@@ -1,0 +1,57 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createNodeAgents, createNodeForwarder } from './node-forwarder.js';
+
+const closers: (() => void)[] = [];
+afterEach(() => closers.splice(0).forEach((close) => close()));
+
+/** Runs one forward through a real client exchange and returns what the forwarder decided. */
+async function forwardOnce(target: string, refuseAddress: (a: string) => string | undefined) {
+  const agents = createNodeAgents({ refuseAddress });
+  closers.push(() => agents.destroy());
+  const front = createServer(async (incoming, outgoing) => {
+    const forwarder = createNodeForwarder(agents, incoming, outgoing);
+    const outcome = await forwarder.forward(
+      {
+        url: target,
+        method: 'GET',
+        headers: {},
+        body: undefined,
+        connectTimeoutMs: 1000,
+        idleTimeoutMs: 1000,
+      },
+      (head) => ({ status: head.status, headers: {} }),
+      () => undefined,
+    );
+    if (!outcome.ok) outgoing.writeHead(599).end(outcome.message);
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  closers.push(() => front.close());
+  const res = await fetch(`http://127.0.0.1:${(front.address() as AddressInfo).port}/`);
+  return { status: res.status, text: await res.text() };
+}
+
+describe('the SSRF guard of the Node forwarder', () => {
+  it('refuses a host name that resolves to a blocked address, before connecting', async () => {
+    let contacted = false;
+    const upstream = createServer((_req, res) => {
+      contacted = true;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    closers.push(() => upstream.close());
+    const port = (upstream.address() as AddressInfo).port;
+    const blockLoopback = (a: string) =>
+      a === '127.0.0.1' || a === '::1' ? 'a test-blocked address' : undefined;
+    const named = await forwardOnce(`http://localhost:${port}/`, blockLoopback);
+    expect(named).toEqual({ status: 599, text: 'localhost resolves to a test-blocked address' });
+    const literal = await forwardOnce(`http://127.0.0.1:${port}/`, blockLoopback);
+    expect(literal).toEqual({ status: 599, text: '127.0.0.1 is a test-blocked address' });
+    expect(contacted).toBe(false);
+    expect(await forwardOnce(`http://127.0.0.1:${port}/`, () => undefined)).toEqual({
+      status: 200,
+      text: 'ok',
+    });
+  });
+});

@@ -1,0 +1,117 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Registered } from '../../registry/index.js';
+import { RemoteDeployer } from './remote-deployer.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function adapter(name: string, endpoints: string[]): Registered {
+  return {
+    kind: 'adapter',
+    name,
+    version: 1,
+    createdBy: 'dev',
+    createdAt: new Date(0),
+    lastUpdatedAt: new Date(0),
+    spec: {
+      endpoints,
+      environmentVariables: {},
+      replicaCount: endpoints.length,
+      description: '',
+      useWorkloadIdentity: false,
+      requiredRoles: [],
+    },
+  };
+}
+
+async function listenOn(port: number): Promise<Server> {
+  const server = createServer((_req, res) => res.writeHead(405).end());
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}
+const stop = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('RemoteDeployer', () => {
+  it('takes a dead endpoint out of the ready set and puts it back when it answers again', async () => {
+    let server = await listenOn(0);
+    const port = (server.address() as AddressInfo).port;
+    const other = await listenOn(0);
+    cleanups.push(() => stop(other));
+    const urls = [
+      `http://127.0.0.1:${port}/mcp`,
+      `http://127.0.0.1:${(other.address() as AddressInfo).port}/mcp`,
+    ];
+    const deployer = new RemoteDeployer({ probeIntervalMs: 50, probeTimeoutMs: 500 });
+    cleanups.push(() => deployer.close());
+    const changes: number[] = [];
+    deployer.onEndpointsChange((_ref, endpoints) => changes.push(endpoints.length));
+    const resource = adapter('remote', urls);
+    await deployer.apply(resource);
+    deployer.start();
+    expect(deployer.endpoints(resource).map((e) => e.url)).toEqual(urls);
+
+    await stop(server);
+    await until(() => deployer.endpoints(resource).length === 1);
+    expect(deployer.endpoints(resource)[0]!.url).toBe(urls[1]);
+    const status = await deployer.status(resource);
+    expect(status.replicaStatus).toBe('Degraded: 1/2 ready');
+
+    server = await listenOn(port);
+    cleanups.push(() => stop(server));
+    await until(() => deployer.endpoints(resource).length === 2);
+    expect(changes).toEqual(expect.arrayContaining([1, 2]));
+
+    await deployer.remove(resource);
+    expect(deployer.endpoints(resource)).toEqual([]);
+    expect(await deployer.list()).toEqual([]);
+  });
+
+  it('takes an endpoint out at once when the data plane reports it unreachable', async () => {
+    const deployer = new RemoteDeployer({ probeIntervalMs: 60_000, probeTimeoutMs: 200 });
+    cleanups.push(() => deployer.close());
+    const resource = adapter('gone', ['http://127.0.0.1:9/mcp']);
+    expect(deployer.endpointsOf(resource)).toHaveLength(1);
+    deployer.reportUnreachable('http://127.0.0.1:9/mcp');
+    expect(deployer.endpointsOf(resource)).toHaveLength(0);
+  });
+
+  it('never probes an endpoint the SSRF guard refuses', async () => {
+    const probed: string[] = [];
+    const deployer = new RemoteDeployer({
+      probeIntervalMs: 60_000,
+      probeTimeoutMs: 200,
+      refuseUrl: (url) => (url.includes('169.254') ? 'a link-local address' : undefined),
+      fetch: async (input) => {
+        probed.push(String(input));
+        return new Response(null, { status: 405 });
+      },
+    });
+    cleanups.push(() => deployer.close());
+    const resource = adapter('meta', ['http://169.254.169.254/', 'http://10.1.2.3/mcp']);
+    await deployer.apply(resource);
+    const status = await deployer.status(resource);
+    expect(status.replicas).toMatchObject([
+      { ready: false, state: 'Blocked', detail: 'a link-local address' },
+      { ready: true, state: 'Reachable' },
+    ]);
+    expect(probed.every((url) => !url.includes('169.254'))).toBe(true);
+    expect(deployer.endpointsOf(resource).map((e) => e.url)).toEqual(['http://10.1.2.3/mcp']);
+  });
+});
