@@ -44,6 +44,11 @@ export const OPENAPI_INFO = {
 
 const QUIET_PATHS = ['/healthz', '/readyz', '/ping'];
 
+function refuseLinkLocal(url: string): string | undefined {
+  const reason = blockedUrlReason(url);
+  return reason && `${reason} (set MCP_GATEWAY_ALLOW_LINK_LOCAL=true to allow)`;
+}
+
 /** Builds the gateway's Hono app. */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -62,6 +67,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     store: deps.store,
     inspector: deps.inspector,
     bodyLimitBytes: deps.bodyLimitBytes,
+    onChange: deps.onResourceChange,
+    endpointPolicy: deps.allowLinkLocalEndpoints ? undefined : refuseLinkLocal,
   });
 
   app.doc31('/openapi.json', {

@@ -175,6 +175,25 @@ describe('POST /adapters', () => {
       'endpoints',
       /twice/,
     ],
+    ['an idle timeout below 1 s', imageAdapter('a', { idleTimeoutMs: 10 }), 'idleTimeoutMs', /between 1000/],
+    [
+      'a fractional connect timeout',
+      imageAdapter('a', { connectTimeoutMs: 1.5 }),
+      'connectTimeoutMs',
+      /integer/,
+    ],
+    [
+      'a cloud metadata endpoint (SSRF)',
+      { name: 'a', endpoints: ['http://169.254.169.254/latest/meta-data'] },
+      'endpoints.0',
+      /is refused: a link-local address/,
+    ],
+    [
+      'a metadata host name (SSRF)',
+      { name: 'a', endpoints: ['http://metadata.google.internal/'] },
+      'endpoints.0',
+      /cloud metadata host.*MCP_GATEWAY_ALLOW_LINK_LOCAL/,
+    ],
     [
       'useWorkloadIdentity as a string',
       imageAdapter('a', { useWorkloadIdentity: 'yes' }),

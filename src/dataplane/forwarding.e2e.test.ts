@@ -266,6 +266,27 @@ describe.each(['node', 'fetch'] as const)('forwarding with the %s forwarder', (i
     expect(status).toBe(403);
   });
 
+  it('routes to the new endpoints right after a PUT (the registry cache is invalidated)', async () => {
+    const answer = (name: string) =>
+      upstream((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ from: name }));
+      });
+    const [one, two] = [await answer('one'), await answer('two')];
+    const g = await gateway();
+    await g.registerRemoteAdapter('moving', [`${one.url}/mcp`]);
+    expect(await (await post(g, 'moving')).json()).toEqual({ from: 'one' });
+    const put = await fetch(`${g.url}/adapters/moving`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'moving', endpoints: [`${two.url}/mcp`] }),
+    });
+    expect(put.status).toBe(200);
+    expect(await (await post(g, 'moving')).json()).toEqual({ from: 'two' });
+    await fetch(`${g.url}/adapters/moving`, { method: 'DELETE' });
+    expect((await post(g, 'moving')).status).toBe(404);
+  });
+
   it('answers 404 for an adapter that does not exist', async () => {
     const g = await gateway();
     const res = await post(g, 'nope');
