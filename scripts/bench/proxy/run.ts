@@ -1,0 +1,271 @@
+/**
+ * Proxy benchmark (not a test). One run starts an MCP upstream, the `node:http` pipe floor and the gateway,
+ * each in its own process; drives `tools/call` load at the upstream directly, through the floor and through
+ * the gateway; and prints requests/s, p50/p99 latency, CPU µs per request of each proxy process, and the
+ * gateway/floor ratios. Then it opens many SSE streams through the gateway and reports RSS growth per stream.
+ *
+ *   npx tsx scripts/bench/proxy/run.ts            # DURATION=10 CONNECTIONS=16 RATE=500 STREAMS=5000
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error autocannon ships no type declarations
+import autocannon from 'autocannon';
+
+const DURATION = Number(process.env.DURATION ?? 10);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 16);
+const RATE = Number(process.env.RATE ?? 500);
+const STREAMS = Number(process.env.STREAMS ?? 5000);
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const children: ChildProcess[] = [];
+
+const TOOLS_CALL = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: {
+    name: 'echo',
+    arguments: { text: 'hello' },
+    // The 2026-07-28 per-request envelope.
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  },
+});
+const MODERN_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'echo',
+};
+
+function start(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /"port":(\d+)/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** CPU time (user + system) of a process in microseconds, from /proc. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / 100;
+}
+
+function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+}
+
+async function load(
+  url: string,
+  options: { connections: number; duration: number; rate?: number },
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: MODERN_HEADERS,
+    body: TOOLS_CALL,
+    connections: options.connections,
+    duration: options.duration,
+    ...(options.rate && { overallRate: options.rate }),
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+async function measured(url: string, pid: number | undefined) {
+  await load(url, { connections: CONNECTIONS, duration: 2 });
+  const before = pid ? cpuMicros(pid) : 0;
+  const result = await load(url, { connections: CONNECTIONS, duration: DURATION });
+  const cpuPerRequest = pid ? (cpuMicros(pid) - before) / result.requests : NaN;
+  return { ...result, cpuPerRequest };
+}
+
+interface Paced {
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Sends requests at a fixed rate over keep-alive connections and times each one with hrtime. */
+async function pacedLoad(url: string, rate: number, seconds: number): Promise<Paced> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const started = process.hrtime.bigint();
+      const req = request(url, { method: 'POST', agent, headers: MODERN_HEADERS }, (res) => {
+        res.resume();
+        res.once('end', () => {
+          if (res.statusCode === 200) latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+          else errors++;
+          resolve();
+        });
+      });
+      req.once('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(TOOLS_CALL);
+    });
+  const total = rate * seconds;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(one());
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), errors };
+}
+
+async function openStreams(url: string, count: number): Promise<() => void> {
+  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+  const requests: ReturnType<typeof request>[] = [];
+  let opened = 0;
+  await new Promise<void>((resolve, reject) => {
+    for (let i = 0; i < count; i++) {
+      const req = request(url, { method: 'POST', agent, headers: MODERN_HEADERS }, (res) => {
+        res.once('data', () => {
+          opened++;
+          if (opened === count) resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end(TOOLS_CALL);
+      requests.push(req);
+    }
+  });
+  return () => requests.forEach((r) => r.destroy());
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+async function main() {
+  const upstream = await start([here('upstream.ts')], {});
+  const floor = await start([here('floor.ts')], { UPSTREAM: `127.0.0.1:${upstream.port}` });
+  const gatewayPort = await freePort();
+  const gateway = spawn(process.execPath, ['--import', 'tsx', here('../../../src/main.ts')], {
+    env: {
+      ...process.env,
+      PORT: String(gatewayPort),
+      DATABASE_URL: ':memory:',
+      MCP_GATEWAY_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(gateway);
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${gatewayUrl}/readyz`)).ok) break;
+    } catch {
+      if (i > 100) throw new Error('gateway did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const [name, path] of [
+    ['bench', '/mcp'],
+    ['sse', '/sse'],
+  ]) {
+    const res = await fetch(`${gatewayUrl}/adapters`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, endpoints: [`http://127.0.0.1:${upstream.port}${path}`] }),
+    });
+    if (res.status !== 201) throw new Error(`register ${name}: ${res.status}`);
+  }
+
+  const targets = {
+    direct: { url: `http://127.0.0.1:${upstream.port}/mcp`, pid: undefined },
+    floor: { url: `http://127.0.0.1:${floor.port}/mcp`, pid: floor.child.pid },
+    gateway: { url: `${gatewayUrl}/adapters/bench/mcp`, pid: gateway.pid },
+  };
+  console.log(`tools/call, ${CONNECTIONS} connections, ${DURATION} s per target (node ${process.version})`);
+  console.log('target   | req/s   | p50 ms | p99 ms | CPU µs/req (proxy) | errors');
+  const saturated: Record<string, Awaited<ReturnType<typeof measured>>> = {};
+  for (const [name, target] of Object.entries(targets)) {
+    const r = await measured(target.url, target.pid);
+    saturated[name] = r;
+    console.log(
+      `${name.padEnd(8)} | ${fmt(r.rps, 0).padStart(7)} | ${fmt(r.p50).padStart(6)} | ${fmt(r.p99).padStart(6)} | ${fmt(r.cpuPerRequest, 0).padStart(18)} | ${r.errors}`,
+    );
+  }
+  const ratio = saturated.gateway!.cpuPerRequest / saturated.floor!.cpuPerRequest;
+  console.log(`gateway/floor CPU per request: ${fmt(ratio, 2)}× (target ≤ 1.3×)`);
+
+  console.log(`\nfixed rate ${RATE} req/s for ${DURATION} s (latency measured per request with hrtime)`);
+  const paced: Record<string, Paced> = {};
+  for (const [name, target] of Object.entries(targets)) {
+    paced[name] = await pacedLoad(target.url, RATE, DURATION);
+    const r = paced[name]!;
+    console.log(`${name.padEnd(8)} | p50 ${fmt(r.p50, 3)} ms | p99 ${fmt(r.p99, 3)} ms | errors ${r.errors}`);
+  }
+  console.log(
+    `added p50 latency: gateway ${fmt(paced.gateway!.p50 - paced.direct!.p50, 3)} ms, floor ${fmt(paced.floor!.p50 - paced.direct!.p50, 3)} ms (target ≤ 0.5 ms)`,
+  );
+
+  console.log(`\n${STREAMS} open SSE streams through the gateway`);
+  const rssBefore = rssKb(gateway.pid!);
+  const closeStreams = await openStreams(`${gatewayUrl}/adapters/sse/mcp`, STREAMS);
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssAfter = rssKb(gateway.pid!);
+  closeStreams();
+  console.log(
+    `gateway RSS ${rssBefore} KB → ${rssAfter} KB: ${fmt((rssAfter - rssBefore) / STREAMS, 1)} KB per stream (target ≤ 30 KB)`,
+  );
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
