@@ -287,6 +287,38 @@ describe.each(['node', 'fetch'] as const)('forwarding with the %s forwarder', (i
     expect((await post(g, 'moving')).status).toBe(404);
   });
 
+  it('answers CORS preflights of allowed origins and lets them read the session id', async () => {
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'upstream-1' }).end('{}');
+    });
+    const g = await gateway({ allowedOrigins: ['https://app.example.com'] });
+    await g.registerRemoteAdapter('browser', [`${server.url}/mcp`]);
+    const preflight = await fetch(`${g.url}/adapters/browser/mcp`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, mcp-session-id',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, mcp-session-id');
+    const res = await post(g, 'browser', { headers: { ...MODERN, origin: 'https://app.example.com' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(res.headers.get('access-control-expose-headers')).toContain('mcp-session-id');
+    const missing = await post(g, 'nope', { headers: { ...MODERN, origin: 'https://app.example.com' } });
+    expect(missing.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const foreign = await fetch(`${g.url}/adapters/browser/mcp`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example.com' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('answers 404 for an adapter that does not exist', async () => {
     const g = await gateway();
     const res = await post(g, 'nope');

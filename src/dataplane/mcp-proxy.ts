@@ -16,6 +16,7 @@ import { classifyRequest, isRejection, parseJsonBody, rejectionResponse } from '
 import type { ClientHead, ForwardOutcome, Forwarder, UpstreamHead } from './forwarder.js';
 import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse } from './jsonrpc-error.js';
+import { corsHeaders } from './origin-guard.js';
 import { PASSED_RESPONSE_HEADERS, connectionTokens, isDroppedRequestHeader } from './proxy-headers.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
@@ -138,6 +139,8 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
                 principal: x.principal.userId,
               });
       }
+      const origin = x.c.get('corsOrigin');
+      if (origin !== undefined) Object.assign(headers, corsHeaders(origin));
       // The upstream refused the gateway's own credentials: the caller's token is fine, so not a 401 to them.
       const status = head.status === 401 ? 502 : head.status;
       return { status, headers };

@@ -4,6 +4,7 @@
  * reaches it under a foreign host name.
  */
 import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/index.js';
 import { jsonRpcErrorResponse, GATEWAY_ERROR } from './jsonrpc-error.js';
 
 /** Options for {@link originGuard}. */
@@ -33,7 +34,7 @@ function originHostname(origin: string): string | undefined {
 }
 
 /** Builds the guard; options are checked once here. */
-export function originGuard(options: OriginGuardOptions): MiddlewareHandler {
+export function originGuard(options: OriginGuardOptions): MiddlewareHandler<AppEnv> {
   const own = new URL(options.publicUrl);
   const allowAny = options.allowedOrigins.includes('*');
   const allowed = new Set([
@@ -64,6 +65,39 @@ export function originGuard(options: OriginGuardOptions): MiddlewareHandler {
         return jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, `Origin '${origin}' is not allowed.`);
       }
     }
+    if (origin === undefined) return next();
+    // An allowed browser origin: answer its preflight, and let it read the answer and the session id.
+    if (c.req.method === 'OPTIONS') {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...corsHeaders(origin),
+          'access-control-allow-methods': 'GET, POST, DELETE',
+          'access-control-allow-headers':
+            c.req.header('access-control-request-headers') ?? CORS_REQUEST_HEADERS,
+          'access-control-max-age': '600',
+        },
+      });
+    }
+    c.set('corsOrigin', origin);
     await next();
+    // The Node forwarder writes its own head (it adds these itself); every other answer gets them here.
+    if (!c.res.headers.has(ALREADY_SENT_MARKER)) {
+      for (const [name, value] of Object.entries(corsHeaders(origin))) c.res.headers.set(name, value);
+    }
+  };
+}
+
+const CORS_REQUEST_HEADERS =
+  'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name';
+// Set by @hono/node-server on its RESPONSE_ALREADY_SENT marker, which must not be mutated (it is shared).
+const ALREADY_SENT_MARKER = 'x-hono-already-sent';
+
+/** What an allowed browser origin needs to read an MCP answer, including the session id header. */
+export function corsHeaders(origin: string): Record<string, string> {
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
+    vary: 'origin',
   };
 }

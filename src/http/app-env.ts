@@ -7,6 +7,8 @@ export interface AppVariables {
   requestId: string;
   /** Who is calling; set by the authentication middleware. */
   principal: Principal;
+  /** An allowed browser origin on an MCP endpoint; its answer carries CORS headers. */
+  corsOrigin?: string;
 }
 
 /** The Hono `Env` type of the gateway app. */
