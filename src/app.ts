@@ -1,8 +1,8 @@
 /** @module app: `createApp(deps)` composes every router; it reads no environment. */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
-import type { MiddlewareHandler } from 'hono';
-import { localPrincipal } from './auth/index.js';
+import type { Hono, MiddlewareHandler } from 'hono';
+import { createWellKnownRoutes, creationGate, localPrincipal } from './auth/index.js';
 import { mountControlRoutes, validationHook } from './control/index.js';
 import type { ResourceChangeListener } from './control/index.js';
 import { mountDataPlane } from './dataplane/index.js';
@@ -23,6 +23,10 @@ export interface AppDeps {
   readonly bodyLimitBytes: number;
   /** Sets `principal` on each request; every request acts as the local user by default. */
   readonly authenticate?: MiddlewareHandler<AppEnv>;
+  /** Runs after `authenticate` on /adapters and /tools (the creation gate); lets everything pass by default. */
+  readonly authorize?: MiddlewareHandler<AppEnv>;
+  /** Unauthenticated `/.well-known/…` documents (RFC 9728 metadata, identity JWKS); none by default. */
+  readonly wellKnownRoutes?: Hono<AppEnv>;
   /** Makes request ids; injected for tests. */
   readonly generateRequestId?: () => string;
   /** Version reported in the OpenAPI document. */
@@ -55,6 +59,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.onError(createErrorHandler({ logger: deps.logger }));
   app.notFound(notFoundHandler);
   const authenticate = deps.authenticate ?? localPrincipal();
+  // Public and unauthenticated: clients read these before they have a token.
+  app.route('/', deps.wellKnownRoutes ?? createWellKnownRoutes({}));
   // First, so the per-request path skips the control plane's request id and access-log middleware.
   if (deps.dataPlane) mountDataPlane(app, authenticate, deps.dataPlane);
   app.use(requestId({ generate: deps.generateRequestId }));
@@ -62,7 +68,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.route('/', createHealthRoutes({ store: deps.store, logger: deps.logger }));
 
-  for (const path of ['/adapters', '/adapters/*', '/tools', '/tools/*']) app.use(path, authenticate);
+  const authorize = deps.authorize ?? creationGate({ creatorRoles: [] });
+  for (const path of ['/adapters', '/adapters/*', '/tools', '/tools/*'])
+    app.use(path, authenticate, authorize);
   mountControlRoutes(app, {
     store: deps.store,
     inspector: deps.inspector,

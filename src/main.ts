@@ -4,11 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
-import { ConfigError, parseConfig } from './config/index.js';
+import { createAuthenticator, generateIdentityKey, parseIdentityKey } from './auth/index.js';
+import { ConfigError, isLoopbackHost, parseConfig } from './config/index.js';
 import { createAdapterCache, createSessionSealer } from './dataplane/index.js';
 import { createNodeAgents } from './dataplane/node/node-forwarder.js';
 import { createNodeIo } from './dataplane/node/node-io.js';
@@ -24,10 +26,8 @@ const SECRET_SETTING = 'gateway-secret';
 /** Open connections get this long to finish after a shutdown signal before they are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** True for addresses only this machine can reach: the Host check against DNS rebinding applies there. */
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+/** Registry key of the identity-JWT signing key (private JWK), shared by every replica. */
+const IDENTITY_KEY_SETTING = 'identity-signing-key';
 
 function packageVersion(): string {
   try {
@@ -65,6 +65,31 @@ export async function main(): Promise<void> {
   const secret =
     config.secret ?? (await store.getOrCreateSetting(SECRET_SETTING, randomBytes(32).toString('base64url')));
 
+  // Shared through the registry like the secret, so every replica publishes and signs with the same key.
+  const identityKey = config.auth.identityJwt
+    ? parseIdentityKey(
+        await store.getOrCreateSetting(IDENTITY_KEY_SETTING, JSON.stringify(await generateIdentityKey())),
+      )
+    : undefined;
+  let auth;
+  try {
+    auth = await createAuthenticator(config.auth, {
+      logger,
+      readFile: (path) => readFile(path, 'utf8'),
+      identityKey,
+    });
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : err }, 'cannot set up authentication');
+    process.exit(2);
+  }
+  for (const warning of auth.warnings) logger.warn({ auth: auth.mode }, warning);
+  // Not fatal: an issuer that is down now may be up by the first request; requests retry discovery.
+  auth
+    .warmUp()
+    .catch((err: unknown) =>
+      logger.warn({ err: err instanceof Error ? err.message : err }, 'issuer keys not loaded yet'),
+    );
+
   const refuseAddress = config.allowLinkLocal ? undefined : blockedAddressReason;
   const remote = new RemoteDeployer({
     refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
@@ -80,6 +105,9 @@ export async function main(): Promise<void> {
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     version: packageVersion(),
+    authenticate: auth.authenticate,
+    authorize: auth.authorizeCreate,
+    wellKnownRoutes: auth.wellKnownRoutes,
     allowLinkLocalEndpoints: config.allowLinkLocal,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') adapters.invalidate(ref.name);
@@ -98,6 +126,8 @@ export async function main(): Promise<void> {
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
       maxBodyBytes: config.mcpBodyLimitBytes,
       loadEpsilon: config.loadEpsilon,
+      identityHeaders: (principal, adapter) =>
+        auth.upstreamIdentity.headersFor(principal, `${config.publicUrl}/adapters/${adapter.name}/mcp`),
     },
   });
 

@@ -8,9 +8,9 @@ export interface OwnedResource {
   readonly spec: { readonly requiredRoles: readonly string[] };
 }
 
-// Roles and user ids compare case-insensitively, as in the reference.
-const same = (a: string, b: string): boolean =>
-  a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+// Roles and user ids compare case-insensitively, as in the reference. Not localeCompare: it builds a collator
+// per call, and this runs on every proxied request.
+const same = (a: string, b: string): boolean => a === b || a.toLowerCase() === b.toLowerCase();
 const hasRole = (principal: Principal, role: string): boolean => principal.roles.some((r) => same(r, role));
 
 /** True for holders of `mcp.admin`. */
@@ -28,4 +28,14 @@ export function canRead(principal: Principal, resource: OwnedResource): boolean 
 /** Write (update, delete): the creator or an admin; `requiredRoles` never grants write. */
 export function canWrite(principal: Principal, resource: OwnedResource): boolean {
   return same(principal.userId, resource.createdBy) || isAdmin(principal);
+}
+
+/**
+ * Create: anyone authenticated when `creatorRoles` is empty (the reference); otherwise an admin or a holder of
+ * one of `creatorRoles` (`MCP_GATEWAY_CREATOR_ROLES`).
+ */
+export function canCreate(principal: Principal, creatorRoles: readonly string[]): boolean {
+  return (
+    creatorRoles.length === 0 || isAdmin(principal) || creatorRoles.some((role) => hasRole(principal, role))
+  );
 }

@@ -4,6 +4,11 @@
 export interface Principal {
   readonly userId: string;
   readonly roles: readonly string[];
+  /**
+   * OAuth scopes granted to the token (`scope` / `scp`), when the caller came with one. Kept apart from roles:
+   * a scope says what the client may do for the user, a role says what the user may do.
+   */
+  readonly scopes?: readonly string[];
 }
 
 /** The role that may read and write everything. */

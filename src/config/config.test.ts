@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       sessionMaxAgeMs: 86_400_000,
       registryCacheMs: 1000,
       allowLinkLocal: false,
+      auth: { mode: 'dev', publicUrl: 'http://127.0.0.1:3000', creatorRoles: [], identityJwt: false },
     });
   });
 
@@ -38,6 +39,7 @@ describe('parseConfig', () => {
     const config = parseConfig({
       PORT: '8080',
       MCP_GATEWAY_HOST: '0.0.0.0',
+      MCP_GATEWAY_AUTH: 'dev-insecure',
       MCP_GATEWAY_LOG_LEVEL: 'DEBUG',
       DATABASE_URL: 'postgres://u@db:5432/gw',
       MCP_GATEWAY_SECRET: 's'.repeat(32),
@@ -57,7 +59,9 @@ describe('parseConfig', () => {
   });
 
   it('derives a reachable public URL from a wildcard or IPv6 host', () => {
-    expect(parseConfig({ MCP_GATEWAY_HOST: '0.0.0.0', PORT: '1' }).publicUrl).toBe('http://127.0.0.1:1');
+    expect(
+      parseConfig({ MCP_GATEWAY_HOST: '0.0.0.0', PORT: '1', MCP_GATEWAY_AUTH: 'dev-insecure' }).publicUrl,
+    ).toBe('http://127.0.0.1:1');
     expect(parseConfig({ MCP_GATEWAY_HOST: '::1', PORT: '1' }).publicUrl).toBe('http://[::1]:1');
   });
 
@@ -94,5 +98,15 @@ describe('parseConfig', () => {
     const message = problemsOf({ MCP_GATEWAY_SECRET: 'hunter2' });
     expect(message).toContain('MCP_GATEWAY_SECRET must be at least 32 characters');
     expect(message).not.toContain('hunter2');
+  });
+
+  it('includes the auth configuration and its problems', () => {
+    expect(() => parseConfig({ MCP_GATEWAY_HOST: '0.0.0.0' })).toThrow(/MCP_GATEWAY_AUTH must be set/);
+    expect(
+      parseConfig({ MCP_GATEWAY_AUTH: 'oidc', MCP_GATEWAY_OIDC_ISSUER: 'https://idp.example.com' }).auth,
+    ).toMatchObject({
+      mode: 'oidc',
+      audiences: ['http://127.0.0.1:3000'],
+    });
   });
 });

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../observability/index.js';
 import type { LogLevel } from '../observability/index.js';
+import { parseAuthConfig } from './auth-config.js';
+import type { AuthConfig } from './auth-config.js';
 
 /** Everything the Node entry needs to start the gateway. */
 export interface Config {
@@ -36,6 +38,8 @@ export interface Config {
   readonly registryCacheMs: number;
   /** Allow endpoints on link-local and cloud metadata addresses (refused by default: SSRF). */
   readonly allowLinkLocal: boolean;
+  /** Authentication: mode, issuer, audiences, roles claim … (`MCP_GATEWAY_AUTH` and friends). */
+  readonly auth: AuthConfig;
 }
 
 /** Thrown when the environment does not describe a valid configuration; the message names each variable. */
@@ -184,5 +188,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     sessionMaxAgeMs: e.MCP_GATEWAY_SESSION_MAX_AGE_SECONDS * 1000,
     registryCacheMs: e.MCP_GATEWAY_REGISTRY_CACHE_MS,
     allowLinkLocal: e.MCP_GATEWAY_ALLOW_LINK_LOCAL,
+    auth: parseAuthConfig(env, { host: e.MCP_GATEWAY_HOST, publicUrl }),
   };
 }

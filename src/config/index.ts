@@ -1,3 +1,5 @@
 /** @module config: typed configuration from the environment. */
 export { ConfigError, DEFAULT_DATABASE_URL, parseConfig } from './config.js';
 export type { Config } from './config.js';
+export { AUTH_MODES, DEFAULT_ALGORITHMS, isLoopbackHost, parseAuthConfig } from './auth-config.js';
+export type { AuthConfig, AuthMode, DevAuthConfig, KeySource, TokenAuthConfig } from './auth-config.js';

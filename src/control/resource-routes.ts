@@ -4,14 +4,13 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { canRead, canWrite, isAdmin } from '../auth/index.js';
+import { canRead, canWrite, insufficientRole, isAdmin, maskForReader } from '../auth/index.js';
 import type { Principal } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import type { AppEnv, HttpError } from '../http/index.js';
 import {
   badRequest,
   conflict,
-  forbidden,
   jsonBody,
   notFound,
   notImplemented,
@@ -252,13 +251,18 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
 
   function checkWorkloadIdentity(principal: Principal, spec: CommonSpec): void {
     if (spec.useWorkloadIdentity && !isAdmin(principal)) {
-      throw forbidden('useWorkloadIdentity: only holders of mcp.admin may enable workload identity.');
+      throw insufficientRole('useWorkloadIdentity: only holders of mcp.admin may enable workload identity.');
     }
   }
 
+  // Readers see environment variable names with masked values; writers see the values.
+  const view = (principal: Principal, row: Registered) =>
+    maskForReader(toResource(row), canWrite(principal, row));
+
   function respond<S extends 200 | 201>(c: Context<AppEnv>, row: StoredResource | Registered, status: S) {
     c.header('ETag', etagOf(row));
-    return c.json(toResource(row as Registered) as never, status);
+    c.header('Vary', 'Authorization');
+    return c.json(view(c.get('principal'), row as Registered) as never, status);
   }
 
   router.openapi(routes.create, async (c) => {
@@ -289,7 +293,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     }
     const principal = c.get('principal');
     const visible = rows.map((row) => asRegistered(row)).filter((row) => canRead(principal, row));
-    return c.json(visible.map(toResource) as never, 200);
+    return c.json(visible.map((row) => view(principal, row)) as never, 200);
   });
 
   router.openapi(routes.get, async (c) => {
@@ -315,7 +319,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     for (let attempt = 1; ; attempt++) {
       const current = await loadReadable(c, name);
       if (!canWrite(principal, current))
-        throw forbidden(`Only the creator of ${what(name)} or mcp.admin may change it.`);
+        throw insufficientRole(`Only the creator of ${what(name)} or mcp.admin may change it.`);
       if (current.spec.useWorkloadIdentity !== spec.useWorkloadIdentity) {
         throw badRequest(
           'useWorkloadIdentity: cannot be changed after creation; delete and create the resource again.',
@@ -347,7 +351,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     const { name } = c.req.valid('param');
     const current = await loadReadable(c, name);
     if (!canWrite(c.get('principal'), current))
-      throw forbidden(`Only the creator of ${what(name)} or mcp.admin may delete it.`);
+      throw insufficientRole(`Only the creator of ${what(name)} or mcp.admin may delete it.`);
     const ifMatch = parseIfMatch(c.req.header('if-match'));
     if (ifMatch && !ifMatchAdmits(ifMatch, current)) {
       throw preconditionFailed(`${what(name)} has changed: its ETag is now ${etagOf(current)}.`);

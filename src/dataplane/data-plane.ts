@@ -10,6 +10,7 @@ import type { ReplicaResolver } from './mcp-proxy.js';
 import { originGuard } from './origin-guard.js';
 import { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
+import { identityHeaders } from '../auth/index.js';
 import type { Principal } from '../auth/index.js';
 
 /** Everything the data plane needs. */
@@ -28,13 +29,15 @@ export interface DataPlaneOptions {
   readonly idleTimeoutMs: number;
   readonly maxBodyBytes: number;
   readonly loadEpsilon: number;
-  readonly identityHeaders?: (principal: Principal) => Record<string, string>;
+  readonly identityHeaders?: (
+    principal: Principal,
+    adapter: Registered<'adapter'>,
+  ) => Record<string, string> | Promise<Record<string, string>>;
 }
 
 /** The compat identity headers (`X-Mcp-UserId`, `X-Mcp-Roles`); the caller's token never goes upstream. */
-export function compatIdentityHeaders(principal: Principal): Record<string, string> {
-  return { 'x-mcp-userid': principal.userId, 'x-mcp-roles': principal.roles.join(',') };
-}
+export const compatIdentityHeaders = (principal: Principal): Record<string, string> =>
+  identityHeaders(principal);
 
 /** Registers the MCP route on `app`; call before any middleware that must not run on the proxy path. */
 export function mountDataPlane(

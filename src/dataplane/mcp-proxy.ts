@@ -46,7 +46,11 @@ export interface McpProxyOptions {
   readonly forwarderFor: (c: Context<AppEnv>) => Forwarder;
   readonly readBody: BodyReader;
   /** Headers that tell the upstream who calls (never the caller's token). */
-  readonly identityHeaders: (principal: Principal) => Record<string, string>;
+  /** Identity headers for the upstream (computed once per request; may sign a JWT, hence async). */
+  readonly identityHeaders: (
+    principal: Principal,
+    adapter: Registered<'adapter'>,
+  ) => Record<string, string> | Promise<Record<string, string>>;
   readonly logger: Logger;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
@@ -62,6 +66,8 @@ interface Exchange {
   readonly classified: Classified;
   readonly body: Uint8Array | undefined;
   readonly forwarder: Forwarder;
+  /** What the upstream learns about the caller; never the caller's own credentials. */
+  readonly identity: Record<string, string>;
 }
 
 const textDecoder = new TextDecoder();
@@ -111,7 +117,7 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
       ?.socket?.remoteAddress;
     if (remote) headers['x-forwarded-for'] = remote;
     if (upstreamSessionId !== undefined) headers['mcp-session-id'] = upstreamSessionId;
-    Object.assign(headers, options.identityHeaders(x.principal));
+    Object.assign(headers, x.identity);
     return headers;
   }
 
@@ -243,6 +249,7 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
       classified,
       body,
       forwarder: options.forwarderFor(c),
+      identity: await options.identityHeaders(principal, adapter),
     };
     if (classified.era === 'legacy' && classified.sessionId !== undefined) {
       return inSession(exchange, classified.sessionId);

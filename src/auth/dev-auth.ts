@@ -1,0 +1,63 @@
+/**
+ * @module devAuth: development authentication as in the reference — the caller names itself with
+ * `X-Dev-UserId` (default `dev`) and `X-Dev-Roles` (comma-separated, default `mcp.dev`). Anyone who can reach
+ * the gateway can claim any identity, so configuration allows it only on loopback or when forced.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { badRequest } from '../http/index.js';
+import type { AppEnv } from '../http/index.js';
+import { MAX_USER_ID_LENGTH } from './claims.js';
+import type { Principal } from './principal.js';
+
+/** Header carrying the development user id. */
+export const DEV_USER_HEADER = 'X-Dev-UserId';
+/** Header carrying the development roles, comma-separated. */
+export const DEV_ROLES_HEADER = 'X-Dev-Roles';
+/** The user id when no header names one. */
+export const DEFAULT_DEV_USER = 'dev';
+/** The role when no header names any; deliberately not `mcp.admin`, as in the reference. */
+export const DEFAULT_DEV_ROLE = 'mcp.dev';
+
+/** Options for {@link devAuth}. */
+export interface DevAuthOptions {
+  readonly defaultUserId?: string;
+  readonly defaultRoles?: readonly string[];
+}
+
+const VISIBLE = /^[\x21-\x7e]+$/;
+
+/** Builds the middleware; malformed headers get a 400 naming the header. */
+export function devAuth(options: DevAuthOptions = {}): MiddlewareHandler<AppEnv> {
+  const defaultUserId = options.defaultUserId ?? DEFAULT_DEV_USER;
+  const defaultRoles = Object.freeze([...(options.defaultRoles ?? [DEFAULT_DEV_ROLE])]);
+  return async function devAuthMiddleware(c, next) {
+    const rawUser = c.req.header(DEV_USER_HEADER)?.trim();
+    const userId = rawUser || defaultUserId;
+    if (userId.length > MAX_USER_ID_LENGTH || !VISIBLE.test(userId)) {
+      throw badRequest(`${DEV_USER_HEADER}: must be 1–${MAX_USER_ID_LENGTH} visible ASCII characters.`, [
+        { path: DEV_USER_HEADER, message: 'is not a usable user id' },
+      ]);
+    }
+    const rawRoles = c.req.header(DEV_ROLES_HEADER);
+    const roles =
+      rawRoles === undefined
+        ? defaultRoles
+        : [
+            ...new Set(
+              rawRoles
+                .split(',')
+                .map((r) => r.trim())
+                .filter(Boolean),
+            ),
+          ];
+    const bad = roles.find((r) => !VISIBLE.test(r));
+    if (bad !== undefined) {
+      throw badRequest(`${DEV_ROLES_HEADER}: roles must be visible ASCII without spaces.`, [
+        { path: DEV_ROLES_HEADER, message: 'contains an unusable role' },
+      ]);
+    }
+    const principal: Principal = { userId, roles };
+    c.set('principal', principal);
+    await next();
+  };
+}

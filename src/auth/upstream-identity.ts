@@ -1,0 +1,163 @@
+/**
+ * @module upstream-identity: what an upstream learns about the caller. The caller's own credentials never go
+ * upstream (MCP forbids token passthrough); instead the upstream gets `X-Mcp-UserId` and `X-Mcp-Roles` (the
+ * reference's headers) and, when enabled, `X-Mcp-Identity`: a short-lived JWT signed by the gateway, verifiable
+ * against the gateway's `/.well-known/jwks.json`.
+ */
+import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
+import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
+import type { Principal } from './principal.js';
+
+/** Header names sent to upstreams. */
+export const UPSTREAM_USER_HEADER = 'X-Mcp-UserId';
+export const UPSTREAM_ROLES_HEADER = 'X-Mcp-Roles';
+export const UPSTREAM_IDENTITY_HEADER = 'X-Mcp-Identity';
+/**
+ * `typ` of the identity JWT (RFC 8725 §3.11 explicit typing), so it cannot be mistaken for an access token
+ * and vice versa. Upstreams verifying it should require this value.
+ */
+export const IDENTITY_JWT_TYPE = 'mcp-identity+jwt';
+/** Signature algorithm of the identity JWT. */
+export const IDENTITY_JWT_ALGORITHM = 'ES256';
+
+/** Inbound headers removed before a request goes upstream (lower case). */
+export const STRIPPED_INBOUND_HEADERS: readonly string[] = Object.freeze([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-gateway-secret',
+]);
+/** Inbound header prefixes removed before a request goes upstream: callers must not forge identity headers. */
+export const STRIPPED_INBOUND_HEADER_PREFIXES: readonly string[] = Object.freeze(['x-mcp-', 'x-dev-']);
+
+/** True for an inbound header the gateway must not forward (credentials and identity headers). */
+export function isStrippedInboundHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return (
+    STRIPPED_INBOUND_HEADERS.includes(lower) ||
+    STRIPPED_INBOUND_HEADER_PREFIXES.some((p) => lower.startsWith(p))
+  );
+}
+
+// Header values must be visible ASCII; anything else is percent-encoded (and the raw value kept in the JWT).
+const HEADER_SAFE = /^[\x20-\x7e]*$/;
+const headerValue = (value: string): string => (HEADER_SAFE.test(value) ? value : encodeURIComponent(value));
+
+/**
+ * The reference's identity headers: `X-Mcp-UserId` and `X-Mcp-Roles` (comma-joined; a role that itself
+ * contains a comma cannot be represented and is left out — it is still in the identity JWT).
+ */
+export function identityHeaders(principal: Principal): Record<string, string> {
+  return {
+    [UPSTREAM_USER_HEADER]: headerValue(principal.userId),
+    [UPSTREAM_ROLES_HEADER]: principal.roles
+      .filter((r) => !r.includes(','))
+      .map(headerValue)
+      .join(','),
+  };
+}
+
+/** Signs identity JWTs for upstreams. */
+export interface IdentitySigner {
+  /** A JWT for `audience` (the upstream resource) naming the principal; cached while well within its life. */
+  sign(principal: Principal, audience: string): Promise<string>;
+  /** The public keys, as served at `/.well-known/jwks.json`. */
+  readonly jwks: JSONWebKeySet;
+}
+
+/** Options for {@link createIdentitySigner}. */
+export interface IdentitySignerOptions {
+  /** `iss`: the gateway's public URL. */
+  readonly issuer: string;
+  /** Private ES256 JWK with `kid`; see {@link generateIdentityKey}. */
+  readonly privateJwk: JWK;
+  /** Lifetime of each JWT; default 60 s. */
+  readonly ttlSeconds?: number;
+  readonly clock?: () => Date;
+  /** Signed tokens kept for reuse; default 1000. */
+  readonly cacheSize?: number;
+}
+
+/** A fresh ES256 private JWK with `kid` (its RFC 7638 thumbprint), `alg` and `use`; store it as JSON. */
+export async function generateIdentityKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(IDENTITY_JWT_ALGORITHM, { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: IDENTITY_JWT_ALGORITHM, use: 'sig' };
+}
+
+/** Parses a stored identity key (JSON of a private ES256 JWK); throws TypeError naming the problem. */
+export function parseIdentityKey(json: string): JWK {
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(json) as JWK;
+  } catch {
+    throw new TypeError('the identity signing key is not valid JSON');
+  }
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string' || typeof jwk.kid !== 'string') {
+    throw new TypeError('the identity signing key must be a private EC P-256 JWK with a kid');
+  }
+  return jwk;
+}
+
+/** Builds the signer; the public half of the key is what {@link IdentitySigner.jwks} publishes. */
+export async function createIdentitySigner(options: IdentitySignerOptions): Promise<IdentitySigner> {
+  const { issuer } = options;
+  const jwk = options.privateJwk;
+  if (!jwk.kid || typeof jwk.d !== 'string')
+    throw new TypeError('createIdentitySigner: a private JWK with kid is required');
+  const key = (await importJWK({ ...jwk, alg: IDENTITY_JWT_ALGORITHM }, IDENTITY_JWT_ALGORITHM)) as CryptoKey;
+  const ttlSeconds = options.ttlSeconds ?? 60;
+  const clock = options.clock ?? (() => new Date());
+  const cacheSize = options.cacheSize ?? 1000;
+  const { d: _d, ...publicJwk } = jwk;
+  const jwks: JSONWebKeySet = { keys: [{ ...publicJwk, alg: IDENTITY_JWT_ALGORITHM, use: 'sig' }] };
+  const cache = new Map<string, { token: string; reuseUntil: number }>();
+
+  return {
+    jwks,
+    async sign(principal, audience) {
+      const now = clock().getTime();
+      const cacheKey = JSON.stringify([principal.userId, principal.roles, audience]);
+      const hit = cache.get(cacheKey);
+      if (hit && now < hit.reuseUntil) return hit.token;
+      const iat = Math.floor(now / 1000);
+      const token = await new SignJWT({ roles: [...principal.roles] })
+        .setProtectedHeader({ alg: IDENTITY_JWT_ALGORITHM, kid: jwk.kid!, typ: IDENTITY_JWT_TYPE })
+        .setIssuer(issuer)
+        .setSubject(principal.userId)
+        .setAudience(audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttlSeconds)
+        .sign(key);
+      if (cache.size >= cacheSize) cache.clear();
+      // Reused for half its life, so an upstream always gets at least ttl/2 of validity.
+      cache.set(cacheKey, { token, reuseUntil: now + (ttlSeconds * 1000) / 2 });
+      return token;
+    },
+  };
+}
+
+/** What the data plane calls to build an upstream request's identity headers. */
+export interface UpstreamIdentity {
+  /** `X-Mcp-UserId`, `X-Mcp-Roles` and, when signing is on, `X-Mcp-Identity` with `aud` = `audience`. */
+  headersFor(principal: Principal, audience: string): Promise<Record<string, string>>;
+  /** Public keys to serve at `/.well-known/jwks.json`; undefined when signing is off. */
+  readonly jwks: JSONWebKeySet | undefined;
+}
+
+/** Headers only, no JWT. */
+export const HEADERS_ONLY_IDENTITY: UpstreamIdentity = Object.freeze({
+  headersFor: async (principal: Principal) => identityHeaders(principal),
+  jwks: undefined,
+});
+
+/** Headers plus a signed identity JWT. */
+export function signedUpstreamIdentity(signer: IdentitySigner): UpstreamIdentity {
+  return {
+    headersFor: async (principal, audience) => ({
+      ...identityHeaders(principal),
+      [UPSTREAM_IDENTITY_HEADER]: await signer.sign(principal, audience),
+    }),
+    jwks: signer.jwks,
+  };
+}

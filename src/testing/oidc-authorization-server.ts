@@ -1,0 +1,229 @@
+/**
+ * @module oidc-authorization-server: a real OAuth 2.1 / OpenID authorization server for tests — oidc-provider on
+ * 127.0.0.1 with dynamic client registration, PKCE, RFC 8707 resource indicators (JWT access tokens whose
+ * `aud` is the requested resource, carrying the account's `roles`) and a programmatic login and consent:
+ * whoever follows the authorization URL is signed in as the configured account and consents to everything.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider from 'oidc-provider';
+
+/** Options for {@link startOidcAuthorizationServer}. */
+export interface OidcAuthorizationServerOptions {
+  /** Accounts by id, with the roles their access tokens carry. */
+  readonly accounts: Readonly<Record<string, { readonly roles: readonly string[] }>>;
+  /** Account the programmatic login signs in as; the first account by default. */
+  readonly loginAs?: string;
+  /** Scopes of every resource server (what `scopes_supported` of the gateway should list). */
+  readonly resourceScopes?: readonly string[];
+  /** Access-token lifetime; default 300 s. */
+  readonly accessTokenTtlSeconds?: number;
+  /** Accepts a resource indicator; by default any http(s) URL. */
+  readonly acceptResource?: (resource: string) => boolean;
+}
+
+/** A running authorization server. */
+export interface OidcAuthorizationServer {
+  readonly issuer: string;
+  /** Signs the next logins in as this account. */
+  loginAs(accountId: string): void;
+  /** Counts of interactions completed, for assertions. */
+  readonly logins: number;
+  close(): Promise<void>;
+}
+
+type Payload = Record<string, unknown> & {
+  grantId?: string;
+  userCode?: string;
+  uid?: string;
+  consumed?: number;
+};
+
+/** oidc-provider's storage port, in memory and per server (its own default prints a warning on every start). */
+function memoryAdapter() {
+  const store = new Map<string, { payload: Payload; expiresAt: number | undefined }>();
+  return class MemoryAdapter {
+    constructor(private readonly model: string) {}
+    private key(id: string): string {
+      return `${this.model}:${id}`;
+    }
+    async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+      store.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
+    }
+    async find(id: string): Promise<Payload | undefined> {
+      const entry = store.get(this.key(id));
+      if (!entry) return undefined;
+      if (entry.expiresAt !== undefined && entry.expiresAt < Date.now()) {
+        store.delete(this.key(id));
+        return undefined;
+      }
+      return entry.payload;
+    }
+    private async findBy(field: 'uid' | 'userCode', value: string): Promise<Payload | undefined> {
+      for (const [key, entry] of store) {
+        if (key.startsWith(`${this.model}:`) && entry.payload[field] === value) return entry.payload;
+      }
+      return undefined;
+    }
+    findByUid(uid: string) {
+      return this.findBy('uid', uid);
+    }
+    findByUserCode(userCode: string) {
+      return this.findBy('userCode', userCode);
+    }
+    async consume(id: string): Promise<void> {
+      const entry = store.get(this.key(id));
+      if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+    }
+    async destroy(id: string): Promise<void> {
+      store.delete(this.key(id));
+    }
+    async revokeByGrantId(grantId: string): Promise<void> {
+      for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
+    }
+  };
+}
+
+/** Starts the authorization server on an ephemeral loopback port. */
+export async function startOidcAuthorizationServer(
+  options: OidcAuthorizationServerOptions,
+): Promise<OidcAuthorizationServer> {
+  const accountIds = Object.keys(options.accounts);
+  let loginAs = options.loginAs ?? accountIds[0];
+  if (!loginAs) throw new TypeError('startOidcAuthorizationServer: at least one account is required');
+  const resourceScopes = options.resourceScopes ?? ['mcp'];
+  const acceptResource =
+    options.acceptResource ??
+    ((resource: string) => /^https?:\/\//.test(resource) && !resource.includes('#'));
+  let logins = 0;
+
+  // The issuer URL needs the port, so listen first and attach the provider afterwards.
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server: Server = createServer((req, res) => handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const rsa = await generateKeyPair('RS256', { extractable: true });
+  const ec = await generateKeyPair('ES256', { extractable: true });
+  const jwks = {
+    keys: [
+      { ...(await exportJWK(rsa.privateKey)), kid: 'rs', alg: 'RS256', use: 'sig' },
+      { ...(await exportJWK(ec.privateKey)), kid: 'es', alg: 'ES256', use: 'sig' },
+    ],
+  };
+
+  const provider = new Provider(issuer, {
+    adapter: memoryAdapter(),
+    jwks,
+    cookies: { keys: [crypto.randomUUID()] },
+    scopes: ['openid', 'offline_access', ...resourceScopes],
+    pkce: { required: () => true },
+    clientBasedCORS: () => true,
+    // Explicit lifetimes (oidc-provider prints a notice for each default it uses).
+    ttl: {
+      AccessToken: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) =>
+        token.resourceServer?.accessTokenTTL ?? options.accessTokenTtlSeconds ?? 300,
+      AuthorizationCode: 60,
+      IdToken: 300,
+      RefreshToken: 3600,
+      Grant: 3600,
+      Interaction: 600,
+      Session: 3600,
+    },
+    findAccount: async (_ctx: unknown, sub: string) =>
+      options.accounts[sub] ? { accountId: sub, claims: async () => ({ sub }) } : undefined,
+    // Roles travel in the access token, where the gateway reads them (MCP_GATEWAY_ROLES_CLAIM=roles).
+    extraTokenClaims: async (_ctx: unknown, token: { kind?: string; accountId?: string }) =>
+      token.kind === 'AccessToken' && token.accountId
+        ? { roles: [...(options.accounts[token.accountId]?.roles ?? [])] }
+        : undefined,
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string) => oneOf,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+          if (!acceptResource(resource)) throw new Error(`resource ${resource} is not accepted`);
+          return {
+            scope: resourceScopes.join(' '),
+            audience: resource,
+            accessTokenTTL: options.accessTokenTtlSeconds ?? 300,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+  });
+
+  // The programmatic user: signs in as `loginAs`, then consents to everything the client asked for.
+  async function interact(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const details = await provider.interactionDetails(req, res);
+    if (details.prompt.name === 'login') {
+      logins++;
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: loginAs } },
+        { mergeWithLastSubmission: false },
+      );
+      return;
+    }
+    if (details.prompt.name !== 'consent') throw new Error(`unexpected prompt ${details.prompt.name}`);
+    const accountId = details.session?.accountId ?? loginAs!;
+    const grant =
+      (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
+      new provider.Grant({ accountId, clientId: String(details.params['client_id']) });
+    const missing = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      grant.addResourceScope(resource, scopes.join(' '));
+    }
+    await provider.interactionFinished(
+      req,
+      res,
+      { consent: { grantId: await grant.save() } },
+      { mergeWithLastSubmission: true },
+    );
+  }
+
+  const callback = provider.callback();
+  handle = (req, res) => {
+    if (req.url?.startsWith('/interaction/')) {
+      interact(req, res).catch((err: unknown) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      });
+      return;
+    }
+    callback(req, res);
+  };
+
+  return {
+    issuer,
+    loginAs: (accountId) => {
+      loginAs = accountId;
+    },
+    get logins() {
+      return logins;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
