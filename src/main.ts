@@ -14,9 +14,7 @@ import { ConfigError, isLoopbackHost, parseConfig } from './config/index.js';
 import { createAdapterCache, createSessionSealer } from './dataplane/index.js';
 import { createNodeAgents } from './dataplane/node/node-forwarder.js';
 import { createNodeIo } from './dataplane/node/node-io.js';
-import { blockedAddressReason, blockedUrlReason, createRuntimeInspector } from './deploy/index.js';
-import { createReplicaResolver } from './deploy/replica-resolver.js';
-import { RemoteDeployer } from './deploy/remote/remote-deployer.js';
+import { blockedAddressReason, blockedUrlReason, startDeployers } from './deploy/index.js';
 import { createRendezvous } from './routing/index.js';
 import { createLogger } from './observability/index.js';
 import { SchemaTooNewError, openRegistryStore } from './registry/index.js';
@@ -90,18 +88,23 @@ export async function main(): Promise<void> {
       logger.warn({ err: err instanceof Error ? err.message : err }, 'issuer keys not loaded yet'),
     );
 
-  const refuseAddress = config.allowLinkLocal ? undefined : blockedAddressReason;
-  const remote = new RemoteDeployer({
-    refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
-    probeIntervalMs: config.healthIntervalMs,
-    probeTimeoutMs: config.probeTimeoutMs,
+  const deployers = await startDeployers({
+    store,
+    logger,
+    deploy: config.deploy,
+    remote: {
+      refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
+      probeIntervalMs: config.healthIntervalMs,
+      probeTimeoutMs: config.probeTimeoutMs,
+    },
   });
-  remote.start();
-  const agents = createNodeAgents({ refuseAddress });
+  const agents = createNodeAgents({
+    refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
+  });
   const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
   const app = createApp({
     store,
-    inspector: createRuntimeInspector({ probeTimeoutMs: config.probeTimeoutMs }),
+    inspector: deployers.inspector,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     version: packageVersion(),
@@ -111,10 +114,11 @@ export async function main(): Promise<void> {
     allowLinkLocalEndpoints: config.allowLinkLocal,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') adapters.invalidate(ref.name);
+      deployers.reconciler.notify(ref);
     },
     dataPlane: {
       lookup: (name) => adapters.get(name),
-      replicas: createReplicaResolver(remote, new Map()),
+      replicas: deployers.replicas,
       sealer: await createSessionSealer({ secret, maxAgeMs: config.sessionMaxAgeMs }),
       rendezvous: await createRendezvous(),
       io: createNodeIo(agents),
@@ -151,9 +155,11 @@ export async function main(): Promise<void> {
     server.close(() => {
       clearTimeout(force);
       agents.destroy();
-      void remote.close();
-      store
+      // Local processes are reaped before the registry closes and the process exits.
+      deployers
         .close()
+        .catch((err: unknown) => logger.error({ err }, 'stopping the deployers failed'))
+        .then(() => store.close())
         .catch((err: unknown) => logger.error({ err }, 'closing the registry failed'))
         .finally(() => {
           logger.info('stopped');

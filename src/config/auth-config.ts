@@ -3,7 +3,7 @@
  * from environment variables; fails fast naming the variable, like `parseConfig`.
  */
 import { z } from 'zod';
-import { ConfigError } from './config.js';
+import { ConfigError, describeValue, integerVar, parseEnv } from './env.js';
 
 /** How callers are authenticated. */
 export const AUTH_MODES = ['dev', 'dev-insecure', 'oidc', 'jwt'] as const;
@@ -111,13 +111,7 @@ const AuthEnvSchema = z.object({
   MCP_GATEWAY_JWT_ISSUER: z.string().trim().optional(),
   MCP_GATEWAY_AUDIENCE: list.optional(),
   MCP_GATEWAY_ALGORITHMS: list.optional(),
-  MCP_GATEWAY_CLOCK_TOLERANCE_SECONDS: z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be an integer from 0 to 600')
-    .transform(Number)
-    .pipe(z.number().int().max(600, 'must be at most 600'))
-    .default(30),
+  MCP_GATEWAY_CLOCK_TOLERANCE_SECONDS: integerVar(0, 600, 30),
   MCP_GATEWAY_ROLES_CLAIM: claimPath.default('roles'),
   MCP_GATEWAY_USER_CLAIM: claimPath.default('sub'),
   MCP_GATEWAY_AUTHORIZATION_SERVERS: list.optional(),
@@ -178,21 +172,6 @@ function secureUrlProblem(value: string): string | undefined {
 }
 
 // An empty variable means "unset", as in parseConfig.
-function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(AuthEnvSchema.shape)) {
-    const value = env[key];
-    if (value !== undefined && value.trim() !== '') out[key] = value;
-  }
-  return out;
-}
-
-function describeValue(key: string, env: Record<string, string | undefined>): string {
-  if (UNECHOED.has(key)) return '';
-  const value = env[key];
-  return value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
-}
-
 // Environment files often carry a PEM on one line with literal "\n" sequences.
 function normalisePem(value: string): string {
   return value.replace(/\\n/g, '\n').trim();
@@ -234,23 +213,13 @@ export function parseAuthConfig(
   env: Record<string, string | undefined>,
   context: AuthConfigContext,
 ): AuthConfig {
-  const raw = withoutEmpty(env);
-  const result = AuthEnvSchema.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => {
-        const key = String(issue.path[0] ?? 'environment');
-        return `${key} ${issue.message}${describeValue(key, env)}`;
-      }),
-    );
-  }
-  const e = result.data;
+  const e = parseEnv(AuthEnvSchema, env, UNECHOED);
   const problems: string[] = [];
   const problem = (key: AuthVariable, message: string) =>
-    problems.push(`${key} ${message}${describeValue(key, env)}`);
+    problems.push(`${key} ${message}${describeValue(key, env, UNECHOED)}`);
 
   const loopback = isLoopbackHost(context.host);
-  const keyVariablesSet = Object.keys(KEY_SOURCE_VARIABLES).filter((key) => raw[key] !== undefined);
+  const keyVariablesSet = Object.keys(KEY_SOURCE_VARIABLES).filter((key) => (env[key] ?? '').trim() !== '');
   let mode = e.MCP_GATEWAY_AUTH;
   if (mode === undefined) {
     if (keyVariablesSet.length > 0) {

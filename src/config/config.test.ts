@@ -32,6 +32,16 @@ describe('parseConfig', () => {
       registryCacheMs: 1000,
       allowLinkLocal: false,
       auth: { mode: 'dev', publicUrl: 'http://127.0.0.1:3000', creatorRoles: [], identityJwt: false },
+      deploy: {
+        deployer: 'process',
+        reconcileIntervalMs: 30_000,
+        process: {
+          stdioMaxSessions: 16,
+          stdioIdleTimeoutMs: 900_000,
+          startTimeoutMs: 30_000,
+          stopGraceMs: 5000,
+        },
+      },
     });
   });
 
@@ -107,6 +117,30 @@ describe('parseConfig', () => {
     ).toMatchObject({
       mode: 'oidc',
       audiences: ['http://127.0.0.1:3000'],
+    });
+  });
+
+  it('selects the Kubernetes deployer, which needs an image registry', () => {
+    expect(problemsOf({ MCP_GATEWAY_DEPLOYER: 'kubernetes' })).toContain(
+      'MCP_GATEWAY_IMAGE_REGISTRY must be set',
+    );
+    expect(problemsOf({ MCP_GATEWAY_DEPLOYER: 'docker' })).toContain(
+      'MCP_GATEWAY_DEPLOYER must be one of process, kubernetes',
+    );
+    const config = parseConfig({
+      MCP_GATEWAY_DEPLOYER: 'kubernetes',
+      MCP_GATEWAY_IMAGE_REGISTRY: 'ghcr.io/acme',
+      MCP_GATEWAY_IMAGE_PULL_SECRETS: 'regcred, other',
+      MCP_GATEWAY_K8S_NAMESPACE: 'mcp',
+    });
+    expect(config.deploy).toMatchObject({
+      deployer: 'kubernetes',
+      kubernetes: {
+        imageRegistry: 'ghcr.io/acme',
+        imagePullSecrets: ['regcred', 'other'],
+        namespace: 'mcp',
+        clusterDomain: 'cluster.local',
+      },
     });
   });
 });

@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { LOG_LEVELS } from '../observability/index.js';
 import type { LogLevel } from '../observability/index.js';
 import { parseAuthConfig } from './auth-config.js';
+import { parseDeployConfig } from './deploy-config.js';
+import type { DeployConfig } from './deploy-config.js';
+import { booleanVar, integerVar, listVar, parseEnv } from './env.js';
 import type { AuthConfig } from './auth-config.js';
+
+export { ConfigError } from './env.js';
 
 /** Everything the Node entry needs to start the gateway. */
 export interface Config {
@@ -40,27 +45,12 @@ export interface Config {
   readonly allowLinkLocal: boolean;
   /** Authentication: mode, issuer, audiences, roles claim … (`MCP_GATEWAY_AUTH` and friends). */
   readonly auth: AuthConfig;
-}
-
-/** Thrown when the environment does not describe a valid configuration; the message names each variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
+  /** Deployers: process (default) or kubernetes, and their settings (`MCP_GATEWAY_DEPLOYER` and friends). */
+  readonly deploy: DeployConfig;
 }
 
 /** Default SQLite location, relative to the working directory. */
 export const DEFAULT_DATABASE_URL = './data/mcp-gateway.db';
-
-const integer = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, `must be an integer from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
 
 const httpUrl = z
   .string()
@@ -75,7 +65,7 @@ const httpUrl = z
   }, 'must be an absolute http(s) URL without credentials');
 
 const EnvSchema = z.object({
-  PORT: integer(0, 65535, 3000),
+  PORT: integerVar(0, 65535, 3000),
   MCP_GATEWAY_HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   MCP_GATEWAY_LOG_LEVEL: z
     .string()
@@ -89,40 +79,27 @@ const EnvSchema = z.object({
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
     .optional(),
   MCP_GATEWAY_PUBLIC_URL: httpUrl.optional(),
-  MCP_GATEWAY_BODY_LIMIT_BYTES: integer(1024, 64 * 1024 * 1024, 1024 * 1024),
-  MCP_GATEWAY_PROBE_TIMEOUT_MS: integer(100, 60_000, 2000),
-  MCP_GATEWAY_HEALTH_INTERVAL_MS: integer(500, 3_600_000, 10_000),
-  MCP_GATEWAY_ALLOWED_ORIGINS: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
+  MCP_GATEWAY_BODY_LIMIT_BYTES: integerVar(1024, 64 * 1024 * 1024, 1024 * 1024),
+  MCP_GATEWAY_PROBE_TIMEOUT_MS: integerVar(100, 60_000, 2000),
+  MCP_GATEWAY_HEALTH_INTERVAL_MS: integerVar(500, 3_600_000, 10_000),
+  MCP_GATEWAY_ALLOWED_ORIGINS: listVar()
     .refine(
       (origins) => origins.every((o) => o === '*' || isOrigin(o)),
       'must be a comma-separated list of origins such as https://app.example.com, or *',
     )
     .default([]),
-  MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: integer(100, 120_000, 5000),
-  MCP_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: integer(1000, 86_400_000, 300_000),
-  MCP_GATEWAY_MCP_BODY_LIMIT_BYTES: integer(1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
+  MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: integerVar(100, 120_000, 5000),
+  MCP_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: integerVar(1000, 86_400_000, 300_000),
+  MCP_GATEWAY_MCP_BODY_LIMIT_BYTES: integerVar(1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
   MCP_GATEWAY_LOAD_EPSILON: z
     .string()
     .trim()
     .regex(/^\d+(\.\d+)?$/, 'must be a number ≥ 0, e.g. 0.25')
     .transform(Number)
     .default(0.25),
-  MCP_GATEWAY_SESSION_MAX_AGE_SECONDS: integer(60, 30 * 86_400, 86_400),
-  MCP_GATEWAY_REGISTRY_CACHE_MS: integer(0, 60_000, 1000),
-  MCP_GATEWAY_ALLOW_LINK_LOCAL: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }))
-    .transform((v) => v === 'true' || v === '1')
-    .default(false),
+  MCP_GATEWAY_SESSION_MAX_AGE_SECONDS: integerVar(60, 30 * 86_400, 86_400),
+  MCP_GATEWAY_REGISTRY_CACHE_MS: integerVar(0, 60_000, 1000),
+  MCP_GATEWAY_ALLOW_LINK_LOCAL: booleanVar(false),
 });
 
 function isOrigin(value: string): boolean {
@@ -134,23 +111,6 @@ function isOrigin(value: string): boolean {
   }
 }
 
-// An empty variable (`PORT=`) means "use the default", as most shells and .env files intend.
-function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(EnvSchema.shape)) {
-    const value = env[key];
-    if (value !== undefined && value !== '') out[key] = value;
-  }
-  return out;
-}
-
-function describeValue(key: string, env: Record<string, string | undefined>): string {
-  // Never echo the secret, not even a bad one.
-  if (key === 'MCP_GATEWAY_SECRET' || key === 'DATABASE_URL') return '';
-  const value = env[key];
-  return value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
-}
-
 function hostForUrl(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
@@ -158,15 +118,8 @@ function hostForUrl(host: string): string {
 
 /** Parses the environment; throws {@link ConfigError} listing every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = EnvSchema.safeParse(withoutEmpty(env));
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? 'environment');
-      return `${key} ${issue.message}${describeValue(key, env)}`;
-    });
-    throw new ConfigError(problems);
-  }
-  const e = result.data;
+  // Never echo the secret or a database URL (it may carry a password), not even a bad one.
+  const e = parseEnv(EnvSchema, env, new Set(['MCP_GATEWAY_SECRET', 'DATABASE_URL']));
   const publicUrl = (
     e.MCP_GATEWAY_PUBLIC_URL ?? `http://${hostForUrl(e.MCP_GATEWAY_HOST)}:${e.PORT}`
   ).replace(/\/+$/, '');
@@ -189,5 +142,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     registryCacheMs: e.MCP_GATEWAY_REGISTRY_CACHE_MS,
     allowLinkLocal: e.MCP_GATEWAY_ALLOW_LINK_LOCAL,
     auth: parseAuthConfig(env, { host: e.MCP_GATEWAY_HOST, publicUrl }),
+    deploy: parseDeployConfig(env),
   };
 }

@@ -381,7 +381,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
 
   router.openapi(routes.logs, async (c) => {
     const row = await loadReadable(c, c.req.valid('param').name);
-    const { instance = 0, tail = DEFAULT_TAIL } = c.req.valid('query');
+    const { instance = 0, tail = DEFAULT_TAIL, follow = false } = c.req.valid('query');
     if (instance >= Math.max(row.spec.replicaCount, 1)) {
       throw badRequest(
         `instance: ${what(row.name)} has ${row.spec.replicaCount} replica(s); use 0–${Math.max(row.spec.replicaCount - 1, 0)}.`,
@@ -392,6 +392,19 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
       throw badRequest(`tail: must be between 1 and ${MAX_TAIL}.`, [
         { path: 'tail', message: 'is out of range' },
       ]);
+    }
+    if (follow && inspector.follow) {
+      const followed = await inspector.follow(row, { instance, tail, signal: c.req.raw.signal });
+      if (!followed.ok) throw unavailable(followed.reason, followed.message);
+      if ('stream' in followed) {
+        // Streamed text: the route's declared type is text/plain, which a stream of it is too.
+        return c.body(followed.stream, 200, {
+          'content-type': 'text/plain; charset=utf-8',
+          'cache-control': 'no-cache',
+          'x-content-type-options': 'nosniff',
+        }) as never;
+      }
+      return c.text(followed.text, 200);
     }
     const result = await inspector.logs(row, { instance, tail });
     if (!result.ok) throw unavailable(result.reason, result.message);

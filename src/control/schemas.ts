@@ -376,4 +376,13 @@ export const LogsQuery = z.object({
       type: 'integer',
       description: 'Last N lines (default 1000).',
     }),
+  follow: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional()
+    .openapi({
+      param: { name: 'follow', in: 'query' },
+      type: 'boolean',
+      description: 'Keep the response open and stream new lines as they are written.',
+    }),
 });

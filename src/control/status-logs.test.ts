@@ -64,13 +64,13 @@ describe('GET /{kind}/{name}/status', () => {
     await close();
   });
 
-  it('answers 501 for a runtime whose deployer is not built, and 404 for a missing resource', async () => {
+  it('answers 501 for a runtime that no configured deployer runs, and 404 for a missing resource', async () => {
     const { app, close } = await createTestApp();
     await app.request('/adapters', json('POST', imageAdapter('img')));
     const res = await app.request('/adapters/img/status');
     expect(res.status).toBe(501);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
-      /image runtime .* not built/,
+      /image runtime .* no deployer for it is configured/,
     );
     expect((await app.request('/adapters/none/status')).status).toBe(404);
     await close();

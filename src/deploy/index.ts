@@ -12,3 +12,23 @@ export type {
   StatusResult,
   Unavailable,
 } from './runtime-inspector.js';
+export { createReconciler } from './reconciler.js';
+export type { Reconciler, ReconcilerOptions, ReconcileResult, ReconcileSummary } from './reconciler.js';
+export { createDeployerInspector } from './deployer-inspector.js';
+export type { DeployerInspector, DeployerInspectorOptions, FollowLogsOptions } from './deployer-inspector.js';
+export { nullResourceChangeListener, refKey, refOf } from './resource-change.js';
+export type { ResourceChangeListener } from './resource-change.js';
+export type {
+  Deployer,
+  DeployerLogs,
+  DeployerLogsOptions,
+  EndpointsListener,
+  ReplicaEndpoint,
+  ResourceRef,
+} from './deployer.js';
+export { createReplicaResolver } from './replica-resolver.js';
+export type { DeployerReplicaResolver } from './replica-resolver.js';
+export { RemoteDeployer } from './remote/remote-deployer.js';
+export type { RemoteDeployerOptions } from './remote/remote-deployer.js';
+export { startDeployers } from './start-deployers.js';
+export type { RunningDeployers, StartDeployersOptions } from './start-deployers.js';

@@ -17,7 +17,7 @@ function notBuilt(resource: Registered): Unavailable {
   return {
     ok: false,
     reason: 'not-built',
-    message: `The ${runtime} runtime of '${resource.name}' cannot be run yet: its deployer is not built in this version of the gateway (see README, "Not built yet").`,
+    message: `The ${runtime} runtime of '${resource.name}' cannot be run by this gateway: no deployer for it is configured (MCP_GATEWAY_DEPLOYER; see docs/deployers.md).`,
   };
 }
 

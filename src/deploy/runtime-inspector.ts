@@ -46,6 +46,11 @@ export interface LogsOptions {
 export interface RuntimeInspector {
   status(resource: Registered): Promise<StatusResult>;
   logs(resource: Registered, options: LogsOptions): Promise<LogsResult>;
+  /** The last lines, then new ones as they come, until `signal` aborts; absent where logs cannot be followed. */
+  follow?(
+    resource: Registered,
+    options: LogsOptions & { readonly signal?: AbortSignal },
+  ): Promise<LogsResult | { readonly ok: true; readonly stream: ReadableStream<Uint8Array> }>;
 }
 
 /** `Healthy` when every replica is ready, else the reference's `Degraded: r/n ready`. */

@@ -8,7 +8,8 @@ import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
 import { createNodeAgents } from '../dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../dataplane/node/node-io.js';
 import { createFetchIo } from '../dataplane/index.js';
-import { createRuntimeInspector } from '../deploy/index.js';
+import { createRuntimeInspector, startDeployers } from '../deploy/index.js';
+import type { RunningDeployers } from '../deploy/index.js';
 import { createReplicaResolver } from '../deploy/replica-resolver.js';
 import { RemoteDeployer } from '../deploy/remote/remote-deployer.js';
 import type { AppEnv } from '../http/index.js';
@@ -35,6 +36,8 @@ export interface TestGatewayOptions {
   /** `fetch` forwards with the Fetch API even on a real socket (the edge path). */
   readonly io?: 'node' | 'fetch';
   readonly probeIntervalMs?: number;
+  /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
+  readonly processDeployer?: boolean;
 }
 
 /** A served gateway. */
@@ -42,6 +45,8 @@ export interface TestGateway {
   readonly url: string;
   readonly store: RegistryStore;
   readonly remote: RemoteDeployer;
+  /** The deployers and reconciler, when `processDeployer` is set. */
+  readonly deployers: RunningDeployers | undefined;
   /** Registers an adapter on the `endpoints` runtime. */
   registerRemoteAdapter(
     name: string,
@@ -56,25 +61,41 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const ownStore = !options.store;
   const store = options.store ?? (await openRegistryStore(':memory:'));
   const logger = options.logger ?? createSilentLogger();
-  const remote = new RemoteDeployer({
-    probeIntervalMs: options.probeIntervalMs ?? 60_000,
-    probeTimeoutMs: 500,
-  });
+  const remoteOptions = { probeIntervalMs: options.probeIntervalMs ?? 60_000, probeTimeoutMs: 500 };
+  const deployers = options.processDeployer
+    ? await startDeployers({
+        store,
+        logger,
+        remote: remoteOptions,
+        deploy: {
+          deployer: 'process',
+          reconcileIntervalMs: 60_000,
+          process: {
+            stdioMaxSessions: 8,
+            stdioIdleTimeoutMs: 60_000,
+            startTimeoutMs: 30_000,
+            stopGraceMs: 2000,
+          },
+        },
+      })
+    : undefined;
+  const remote = (deployers?.deployers[0] as RemoteDeployer | undefined) ?? new RemoteDeployer(remoteOptions);
   remote.start();
   const agents = createNodeAgents();
   const cache = createAdapterCache({ store, ttlMs: 1000 });
   const app = createApp({
     store,
-    inspector: createRuntimeInspector({ probeTimeoutMs: 500 }),
+    inspector: deployers?.inspector ?? createRuntimeInspector({ probeTimeoutMs: 500 }),
     logger,
     bodyLimitBytes: 1024 * 1024,
     authenticate: options.authenticate,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') cache.invalidate(ref.name);
+      deployers?.reconciler.notify(ref);
     },
     dataPlane: {
       lookup: (name) => cache.get(name),
-      replicas: createReplicaResolver(remote, new Map()),
+      replicas: deployers?.replicas ?? createReplicaResolver(remote, new Map()),
       sealer: await createSessionSealer({ secret: options.secret ?? TEST_SECRET }),
       rendezvous: await createRendezvous(),
       io: options.io === 'fetch' ? createFetchIo() : createNodeIo(agents),
@@ -94,6 +115,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     url: served.url,
     store,
     remote,
+    deployers,
     async registerRemoteAdapter(name, endpoints, extra = {}) {
       const res = await fetch(`${served.url}/adapters`, {
         method: 'POST',
@@ -106,7 +128,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     async close() {
       await served.close();
       agents.destroy();
-      await remote.close();
+      await (deployers ? deployers.close() : remote.close());
       if (ownStore) await store.close();
     },
   };

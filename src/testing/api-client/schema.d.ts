@@ -891,6 +891,8 @@ export interface operations {
                 instance?: number;
                 /** @description Last N lines (default 1000). */
                 tail?: number;
+                /** @description Keep the response open and stream new lines as they are written. */
+                follow?: boolean;
             };
             header?: never;
             path: {
@@ -1295,6 +1297,8 @@ export interface operations {
                 instance?: number;
                 /** @description Last N lines (default 1000). */
                 tail?: number;
+                /** @description Keep the response open and stream new lines as they are written. */
+                follow?: boolean;
             };
             header?: never;
             path: {

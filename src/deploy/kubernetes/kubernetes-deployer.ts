@@ -1,0 +1,494 @@
+/**
+ * @module KubernetesDeployer: the `image` runtime. Each adapter runs as a StatefulSet plus a headless Service,
+ * each tool as a StatefulSet plus a ClusterIP Service, written with server-side apply under the field manager
+ * `mcp-gateway` (so a variable removed from the spec disappears from the pods). An object with the gateway's
+ * name that the gateway did not create is never adopted, changed or deleted. Ready endpoints come from one
+ * label-selected pod watch per namespace; status and logs read the pods.
+ */
+import { Writable } from 'node:stream';
+import { AppsV1Api, CoreV1Api, Log, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubeConfig, V1ObjectMeta, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { createSilentLogger } from '../../observability/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { Registered } from '../../registry/index.js';
+import type {
+  Deployer,
+  DeployerLogs,
+  DeployerLogsOptions,
+  EndpointsListener,
+  ReplicaEndpoint,
+  ResourceRef,
+} from '../deployer.js';
+import { refKey } from '../resource-change.js';
+import type { RuntimeStatus } from '../runtime-inspector.js';
+import { summarizeReplicas } from '../runtime-inspector.js';
+import { systemTimers } from '../timers.js';
+import { NotOwnedError, apiMessage, describeApiError, statusCodeOf } from './kube-errors.js';
+import { contextNamespace, loadKubeConfig } from './kube-config.js';
+import { FIELD_MANAGER, resolveKubernetesOptions } from './kubernetes-options.js';
+import type { KubernetesDeployerOptions, ResolvedKubernetesOptions } from './kubernetes-options.js';
+import {
+  CONTAINER_NAME,
+  imageOf,
+  objectName,
+  ownedSelector,
+  ownershipProblem,
+  refFromLabels,
+  renderService,
+  renderStatefulSet,
+  selectorOf,
+} from './manifests.js';
+import { ordinalOf, podImage, readyEndpoint, replicaState } from './pod-view.js';
+import type { EndpointAddressing, PodView } from './pod-view.js';
+import { PodWatch } from './pod-watch.js';
+
+type ObjectKind = 'StatefulSet' | 'Service';
+
+interface LiveObject {
+  readonly metadata?: V1ObjectMeta;
+}
+
+/** Attempts of one apply or delete when the object changed between our read and our write. */
+const WRITE_ATTEMPTS = 3;
+
+function sameEndpoints(a: readonly ReplicaEndpoint[], b: readonly ReplicaEndpoint[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((e, i) => e.id === b[i]?.id && e.url === b[i]?.url && e.weight === b[i]?.weight)
+  );
+}
+
+/** Runs `image` resources as Kubernetes workloads. */
+export class KubernetesDeployer implements Deployer {
+  readonly runtime = 'image' as const;
+  /** The options in force, defaults filled in. */
+  readonly settings: ResolvedKubernetesOptions;
+  private readonly kubeConfig: KubeConfig;
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+  private readonly podWatch: PodWatch;
+  private readonly logger: Logger;
+  private readonly clock: () => Date;
+  private readonly addressing: EndpointAddressing;
+  private readonly endpointsByRef = new Map<string, readonly ReplicaEndpoint[]>();
+  /** Resources removed by this deployer: their terminating pods must not be published again. */
+  private readonly removed = new Set<string>();
+  private readonly listeners = new Set<EndpointsListener>();
+  /** Stops each open log follow (close() ends them all). */
+  private readonly followers = new Set<() => void>();
+  private closed = false;
+
+  constructor(options: KubernetesDeployerOptions) {
+    this.kubeConfig = loadKubeConfig(options.kubeconfig ?? { kind: 'default' });
+    this.settings = resolveKubernetesOptions(options, contextNamespace(this.kubeConfig));
+    this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
+    this.core = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.logger = options.logger ?? createSilentLogger();
+    this.clock = options.clock ?? (() => new Date());
+    this.addressing = { namespace: this.settings.namespace, clusterDomain: this.settings.clusterDomain };
+    this.podWatch = new PodWatch({
+      kubeConfig: this.kubeConfig,
+      core: this.core,
+      namespace: this.settings.namespace,
+      labelSelector: ownedSelector(this.settings),
+      timeoutSeconds: options.watch?.timeoutSeconds ?? 300,
+      minBackoffMs: options.watch?.minBackoffMs ?? 500,
+      maxBackoffMs: options.watch?.maxBackoffMs ?? 30_000,
+      timers: options.timers ?? systemTimers,
+      now: () => this.clock().getTime(),
+      logger: this.logger,
+      onChange: (pods) => this.onPodsChanged(pods),
+    });
+  }
+
+  /**
+   * Starts the pod watch (every method does so lazily); resolves once the first pod list has arrived. It keeps
+   * retrying an unreachable or forbidden API in the background, so bound the wait if startup must not hang.
+   */
+  start(): Promise<void> {
+    this.ensureStarted();
+    return this.podWatch.whenSynced();
+  }
+
+  async apply(resource: Registered): Promise<void> {
+    this.ensureStarted();
+    const service = renderService(resource, this.settings);
+    const statefulSet = renderStatefulSet(resource, this.settings);
+    this.removed.delete(refKey(resource));
+    // The Service first: the headless one gives pods their DNS names the moment they start.
+    await this.applyObject('Service', resource, service);
+    await this.applyObject('StatefulSet', resource, statefulSet);
+    this.publish(resource);
+  }
+
+  async remove(ref: ResourceRef): Promise<void> {
+    this.ensureStarted();
+    this.removed.add(refKey(ref));
+    this.publish(ref);
+    await this.deleteObject('StatefulSet', ref);
+    await this.deleteObject('Service', ref);
+  }
+
+  async list(): Promise<ResourceRef[]> {
+    this.ensureStarted();
+    const labelSelector = ownedSelector(this.settings);
+    const namespace = this.settings.namespace;
+    try {
+      const [sets, services] = await Promise.all([
+        this.apps.listNamespacedStatefulSet({ namespace, labelSelector }),
+        this.core.listNamespacedService({ namespace, labelSelector }),
+      ]);
+      const refs = new Map<string, ResourceRef>();
+      // Services count too: a crash between writing the Service and the StatefulSet leaves a lone Service.
+      for (const item of [...sets.items, ...services.items]) {
+        if (item.metadata?.deletionTimestamp) continue;
+        const ref = refFromLabels(item.metadata?.labels, this.settings);
+        if (ref) refs.set(refKey(ref), ref);
+      }
+      return [...refs.values()];
+    } catch (err) {
+      throw describeApiError(`listing the gateway's workloads in namespace ${namespace}`, err);
+    }
+  }
+
+  async status(resource: Registered): Promise<RuntimeStatus> {
+    this.ensureStarted();
+    const name = objectName(resource);
+    const desired = resource.spec.replicaCount;
+    const checkedAt = this.clock();
+    const live = await this.read('StatefulSet', name);
+    const pending = (replicaStatus: string, image: string): RuntimeStatus => ({
+      readyReplicas: 0,
+      updatedReplicas: 0,
+      availableReplicas: 0,
+      image,
+      replicaStatus,
+      runtime: 'image',
+      replicas: [],
+    });
+    const desiredImage = (): string => {
+      try {
+        return imageOf(resource, this.settings);
+      } catch {
+        return 'Unknown';
+      }
+    };
+    // A same-named object the gateway refuses to touch blocks the resource for good: say so, not "Pending".
+    const blocker = live ? { kind: 'StatefulSet', object: live } : await this.blockingService(resource);
+    if (blocker) {
+      const problem = ownershipProblem(blocker.object.metadata?.labels, resource, this.settings);
+      if (problem)
+        return pending(
+          `Failed: ${blocker.kind} ${name} exists but is not the gateway's: ${problem}`,
+          desiredImage(),
+        );
+    }
+    if (!live) return pending('Pending', desiredImage());
+    const pods = await this.podsOf(resource);
+    const byOrdinal = new Map<number, PodView>();
+    for (const pod of pods) {
+      const ordinal = ordinalOf(pod);
+      if (ordinal !== undefined) byOrdinal.set(ordinal, pod);
+    }
+    // One entry per desired replica: pods above it are on their way out after a scale-down.
+    const replicas = Array.from({ length: desired }, (_, i) =>
+      replicaState(i, byOrdinal.get(i), this.addressing, checkedAt),
+    );
+    const ready = replicas.filter((r) => r.ready).length;
+    const set = live as V1StatefulSet;
+    const image =
+      set.spec?.template.spec?.containers.find((c) => c.name === CONTAINER_NAME)?.image ??
+      podImage(pods[0] ?? {}) ??
+      desiredImage();
+    return {
+      readyReplicas: ready,
+      updatedReplicas: set.status?.updatedReplicas ?? 0,
+      availableReplicas: set.status?.availableReplicas ?? 0,
+      image,
+      // Nothing scheduled yet for a resource that wants replicas: it is on its way, not degraded.
+      replicaStatus: pods.length === 0 && desired > 0 ? 'Pending' : summarizeReplicas(ready, desired),
+      runtime: 'image',
+      replicas,
+    };
+  }
+
+  async logs(resource: Registered, options: DeployerLogsOptions): Promise<DeployerLogs> {
+    const pod = `${objectName(resource)}-${options.instance}`;
+    const namespace = this.settings.namespace;
+    const noLogs = (why: string): DeployerLogs => ({
+      ok: false,
+      reason: 'no-logs',
+      message: `${resource.kind === 'adapter' ? 'Adapter' : 'Tool'} '${resource.name}' replica ${options.instance} (pod ${pod}) has no logs: ${why}`,
+    });
+    if (!options.follow) {
+      try {
+        const text = await this.core.readNamespacedPodLog({
+          name: pod,
+          namespace,
+          container: CONTAINER_NAME,
+          tailLines: options.tail,
+        });
+        return { ok: true, text };
+      } catch (err) {
+        const code = statusCodeOf(err);
+        if (code === 404) return noLogs('the pod does not exist (yet)');
+        if (code === 400) return noLogs(apiMessage(err));
+        throw describeApiError(`reading the logs of pod ${pod}`, err);
+      }
+    }
+    return this.followLogs(pod, options, noLogs);
+  }
+
+  endpoints(ref: ResourceRef): readonly ReplicaEndpoint[] {
+    this.ensureStarted();
+    return this.endpointsByRef.get(refKey(ref)) ?? [];
+  }
+
+  onEndpointsChange(listener: EndpointsListener): () => void {
+    this.ensureStarted();
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stop of [...this.followers]) stop();
+    this.followers.clear();
+    this.listeners.clear();
+    await this.podWatch.stop();
+    this.endpointsByRef.clear();
+  }
+
+  private ensureStarted(): void {
+    if (!this.closed) this.podWatch.start();
+  }
+
+  private async followLogs(
+    pod: string,
+    options: DeployerLogsOptions,
+    noLogs: (why: string) => DeployerLogs,
+  ): Promise<DeployerLogs> {
+    let sink!: ReadableStreamDefaultController<Uint8Array>;
+    let resume: (() => void) | undefined;
+    let request: AbortController | undefined;
+    let open = true;
+    const stopFollowing = (): void => {
+      this.followers.delete(stopFollowing);
+      request?.abort();
+      // An aborted response body errors rather than ends, and the client's pipe does not pass that on.
+      if (open) {
+        open = false;
+        try {
+          sink.close();
+        } catch {
+          // The consumer cancelled it already.
+        }
+      }
+    };
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          sink = controller;
+        },
+        // Backpressure: the client's pipe waits while the consumer is behind.
+        pull() {
+          const next = resume;
+          resume = undefined;
+          next?.();
+        },
+        cancel() {
+          open = false;
+          stopFollowing();
+        },
+      },
+      { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+    );
+    const writable = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (!open) {
+          callback();
+          return;
+        }
+        sink.enqueue(new Uint8Array(chunk));
+        if ((sink.desiredSize ?? 1) > 0) callback();
+        else resume = () => callback();
+      },
+      final(callback) {
+        if (open) {
+          open = false;
+          sink.close();
+        }
+        callback();
+      },
+    });
+    try {
+      request = await new Log(this.kubeConfig).log(this.settings.namespace, pod, CONTAINER_NAME, writable, {
+        follow: true,
+        tailLines: options.tail,
+      });
+    } catch (err) {
+      const code = statusCodeOf(err);
+      if (code === 404) return noLogs('the pod does not exist (yet)');
+      if (code === 400) return noLogs('its container has not started');
+      throw describeApiError(`following the logs of pod ${pod}`, err);
+    }
+    this.followers.add(stopFollowing);
+    const signal = options.signal;
+    if (signal?.aborted) stopFollowing();
+    signal?.addEventListener('abort', stopFollowing, { once: true });
+    return { ok: true, stream };
+  }
+
+  private onPodsChanged(pods: readonly PodView[]): void {
+    const refs = new Map<string, ResourceRef>();
+    for (const pod of pods) {
+      const ref = refFromLabels(pod.metadata?.labels, this.settings);
+      if (ref) refs.set(refKey(ref), ref);
+    }
+    for (const ref of refs.values()) this.publish(ref);
+  }
+
+  /** Recomputes the ready endpoints of `ref` from the pod cache and tells listeners when they changed. */
+  private publish(ref: ResourceRef): void {
+    if (this.closed) return;
+    const key = refKey(ref);
+    const next: ReplicaEndpoint[] = [];
+    if (!this.removed.has(key)) {
+      for (const pod of this.podWatch.all()) {
+        const owner = refFromLabels(pod.metadata?.labels, this.settings);
+        if (!owner || owner.kind !== ref.kind || owner.name !== ref.name) continue;
+        const endpoint = readyEndpoint(pod, this.addressing);
+        if (endpoint) next.push(endpoint);
+      }
+      next.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
+    const previous = this.endpointsByRef.get(key) ?? [];
+    if (sameEndpoints(previous, next)) return;
+    if (next.length > 0) this.endpointsByRef.set(key, next);
+    else this.endpointsByRef.delete(key);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener({ kind: ref.kind, name: ref.name }, next);
+      } catch (err) {
+        this.logger.error({ err, ref }, 'endpoints listener failed');
+      }
+    }
+  }
+
+  private async blockingService(ref: ResourceRef): Promise<{ kind: string; object: LiveObject } | undefined> {
+    const service = await this.read('Service', objectName(ref));
+    return service ? { kind: 'Service', object: service } : undefined;
+  }
+
+  private async podsOf(ref: ResourceRef): Promise<PodView[]> {
+    const labelSelector = Object.entries(selectorOf(ref))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    try {
+      const list = await this.core.listNamespacedPod({ namespace: this.settings.namespace, labelSelector });
+      return list.items as PodView[];
+    } catch (err) {
+      throw describeApiError(`listing the pods of ${objectName(ref)}`, err);
+    }
+  }
+
+  private async read(kind: ObjectKind, name: string): Promise<LiveObject | undefined> {
+    const namespace = this.settings.namespace;
+    try {
+      return kind === 'StatefulSet'
+        ? await this.apps.readNamespacedStatefulSet({ name, namespace })
+        : await this.core.readNamespacedService({ name, namespace });
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return undefined;
+      throw describeApiError(`reading ${kind} ${name}`, err);
+    }
+  }
+
+  /**
+   * Server-side apply of one object we own or that does not exist. The read before the write is the
+   * ownership check; the write carries the resource version read as a precondition, so an object replaced
+   * in between (deleted and re-created by someone else) is not overwritten: the 409 leads to a fresh read.
+   * A create is not forced, so an object appearing between the read and the write conflicts instead of
+   * being merged into.
+   */
+  private async applyObject(
+    kind: ObjectKind,
+    ref: ResourceRef,
+    desired: V1StatefulSet | V1Service,
+  ): Promise<void> {
+    const name = objectName(ref);
+    const namespace = this.settings.namespace;
+    for (let attempt = 1; ; attempt += 1) {
+      const live = await this.read(kind, name);
+      if (live) {
+        const problem = ownershipProblem(live.metadata?.labels, ref, this.settings);
+        if (problem)
+          throw new NotOwnedError(
+            `${kind} ${name} already exists in namespace ${namespace} and is not the gateway's (${problem}); the gateway never adopts, changes or deletes objects it did not create — rename the ${ref.kind} or remove that object`,
+          );
+        if (live.metadata?.deletionTimestamp)
+          throw new Error(`${kind} ${name} is still being deleted; it will be re-created once it is gone`);
+      }
+      const body = live
+        ? { ...desired, metadata: { ...desired.metadata, resourceVersion: live.metadata?.resourceVersion } }
+        : desired;
+      const params = {
+        name,
+        namespace,
+        body,
+        fieldManager: FIELD_MANAGER,
+        fieldValidation: 'Strict',
+        ...(live ? { force: true } : {}),
+      };
+      const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+      try {
+        if (kind === 'StatefulSet') await this.apps.patchNamespacedStatefulSet(params, apply);
+        else await this.core.patchNamespacedService(params, apply);
+        return;
+      } catch (err) {
+        if (statusCodeOf(err) === 409 && attempt < WRITE_ATTEMPTS) continue;
+        throw describeApiError(`applying ${kind} ${name} in namespace ${namespace}`, err);
+      }
+    }
+  }
+
+  /**
+   * Deletes one object if it is ours, with its uid as precondition (never a same-named replacement). Background
+   * propagation: the call returns at once and the garbage collector removes the pods; they carry a deletion
+   * timestamp from the first moment, so the watch stops routing to them, and a re-created resource of the same
+   * name is not blocked behind a StatefulSet that Foreground deletion would keep until every pod is gone.
+   */
+  private async deleteObject(kind: ObjectKind, ref: ResourceRef): Promise<void> {
+    const name = objectName(ref);
+    const namespace = this.settings.namespace;
+    for (let attempt = 1; ; attempt += 1) {
+      const live = await this.read(kind, name);
+      if (!live || live.metadata?.deletionTimestamp) return;
+      const problem = ownershipProblem(live.metadata?.labels, ref, this.settings);
+      if (problem) {
+        this.logger.warn(
+          { kind, name, namespace, problem },
+          'not deleting an object the gateway does not own',
+        );
+        return;
+      }
+      const body = { propagationPolicy: 'Background', preconditions: { uid: live.metadata?.uid } };
+      try {
+        if (kind === 'StatefulSet') await this.apps.deleteNamespacedStatefulSet({ name, namespace, body });
+        else await this.core.deleteNamespacedService({ name, namespace, body });
+        return;
+      } catch (err) {
+        const code = statusCodeOf(err);
+        if (code === 404) return;
+        if (code === 409 && attempt < WRITE_ATTEMPTS) continue;
+        throw describeApiError(`deleting ${kind} ${name} in namespace ${namespace}`, err);
+      }
+    }
+  }
+}
+
+/** Builds a {@link KubernetesDeployer}; it starts watching on first use or on `start()`. */
+export function createKubernetesDeployer(options: KubernetesDeployerOptions): KubernetesDeployer {
+  return new KubernetesDeployer(options);
+}

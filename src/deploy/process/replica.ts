@@ -1,0 +1,103 @@
+/**
+ * @module replica: what the process deployer needs of one replica, whichever transport it serves, and the
+ * resolved settings and per-resource spec replicas are built from.
+ */
+import type { Logger } from '../../observability/index.js';
+import type { Registered } from '../../registry/index.js';
+import type { ReplicaEndpoint, ResourceRef } from '../deployer.js';
+import type { ReplicaState } from '../runtime-inspector.js';
+import type { Timers } from '../timers.js';
+import type { BackoffPolicy } from './backoff.js';
+import type { LogBuffer } from './log-buffer.js';
+import type { PortAllocator } from './loopback-port.js';
+import type { StdioBridgeLimits } from './stdio-bridge.js';
+
+/** What runs for a resource of the command runtime. */
+export interface ProcessSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  /** The resource's `environmentVariables`. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Tools always serve HTTP; adapters say which (default `stdio`). */
+  readonly transport: 'stdio' | 'streamable-http';
+  /** The path the replica's endpoint URL ends with. */
+  readonly path: string;
+}
+
+/** Reads the process spec of a registered resource of the command runtime. */
+export function processSpecOf(resource: Registered): ProcessSpec {
+  const { spec } = resource;
+  if (spec.command === undefined)
+    throw new Error(`${resource.kind} '${resource.name}' has no command to run`);
+  const common = {
+    command: spec.command,
+    args: spec.args ?? [],
+    environment: spec.environmentVariables ?? {},
+  };
+  if (resource.kind === 'tool') {
+    const definition = (resource as Registered<'tool'>).spec.toolDefinition;
+    return { ...common, transport: 'streamable-http', path: definition.path ?? '/score' };
+  }
+  const adapter = (resource as Registered<'adapter'>).spec;
+  return { ...common, transport: adapter.transport ?? 'stdio', path: adapter.path ?? '/mcp' };
+}
+
+/** Everything that, when it changes, replaces a replica (the replica count only scales). */
+export function fingerprintOf(spec: ProcessSpec): string {
+  const env = Object.entries(spec.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([spec.command, spec.args, env, spec.transport, spec.path]);
+}
+
+/** The deployer's options with every default filled in. */
+export interface ProcessSettings {
+  readonly cwd: string;
+  readonly parentEnvironment: Readonly<Record<string, string | undefined>>;
+  readonly inheritedVariables: readonly string[];
+  readonly startTimeoutMs: number;
+  readonly probeIntervalMs: number;
+  readonly stopGraceMs: number;
+  /** How long a stdio server gets to exit after its stdin closed, before it is signalled. */
+  readonly stdinCloseGraceMs: number;
+  readonly backoff: BackoffPolicy;
+  readonly stdio: StdioBridgeLimits & { readonly maxMessageBytes: number };
+  readonly logs: { readonly maxLines: number; readonly maxBytes: number };
+  readonly timers: Timers;
+  readonly clock: () => Date;
+  readonly random: () => number;
+  /** Short random tokens for endpoint ids. */
+  readonly randomId: () => string;
+  readonly ports: PortAllocator;
+  readonly logger: Logger;
+}
+
+/** What a replica is built with. */
+export interface ReplicaContext {
+  readonly ref: ResourceRef;
+  readonly index: number;
+  readonly spec: ProcessSpec;
+  readonly fingerprint: string;
+  readonly settings: ProcessSettings;
+  /** The instance's log (it outlives replacements of the replica). */
+  readonly logs: LogBuffer;
+  /** Called on every change of readiness or anything status shows. */
+  readonly onChange: () => void;
+}
+
+/** One replica: a supervised HTTP server process, or a stdio bridge with its processes. */
+export interface Replica {
+  readonly index: number;
+  readonly fingerprint: string;
+  start(): void;
+  /** Stops every process of the replica; resolves when all are gone. */
+  stop(): Promise<void>;
+  /** The endpoint while the replica is ready; undefined otherwise. */
+  endpoint(): ReplicaEndpoint | undefined;
+  state(): ReplicaState;
+  /** Why the replica is failing (not ready and broken or slow), if it is. */
+  failure(): string | undefined;
+}
+
+/** `2 s`, `150 ms`: short durations for status details. */
+export function formatDelay(ms: number): string {
+  return ms >= 1_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.max(0, Math.round(ms))} ms`;
+}

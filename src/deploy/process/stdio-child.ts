@@ -1,0 +1,99 @@
+/**
+ * @module stdio-child: a child process speaking MCP over stdio — newline-delimited JSON-RPC on stdin/stdout,
+ * free-form logs on stderr. Messages are relayed as raw JSON objects (never re-modelled), so fields this gateway
+ * does not know pass through untouched.
+ */
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { spawnChild } from './child-process.js';
+import type { ChildHandle } from './child-process.js';
+import { LineSplitter } from './line-splitter.js';
+
+/** A stdio MCP server process. */
+export interface StdioChild extends ChildHandle {
+  /** Writes one message; false when the child can no longer read. */
+  send(message: JSONRPCMessage): boolean;
+  /** Receives each JSON-RPC message the child writes; messages arriving while it is unset are dropped. */
+  onMessage: ((message: JSONRPCMessage) => void) | undefined;
+}
+
+/** Options for {@link spawnStdioChild}. */
+export interface StdioChildOptions {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  readonly cwd: string;
+  /** Receives stderr lines, and stdout lines that are not JSON-RPC (servers that print banners there). */
+  readonly log: (line: string) => void;
+  /** Largest JSON-RPC message accepted from the child; a longer line is dropped and logged. */
+  readonly maxMessageBytes: number;
+}
+
+function isJsonRpcObject(value: unknown): value is JSONRPCMessage {
+  return typeof value === 'object' && value !== null && (value as { jsonrpc?: unknown }).jsonrpc === '2.0';
+}
+
+/** Starts a stdio server in its own process group. */
+export function spawnStdioChild(options: StdioChildOptions): StdioChild {
+  let handler: ((message: JSONRPCMessage) => void) | undefined;
+  const stdout = new LineSplitter({
+    maxLineBytes: options.maxMessageBytes,
+    onLine: (line) => {
+      const text = line.trim();
+      if (text === '') return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        options.log(`[stdout] ${line}`);
+        return;
+      }
+      if (isJsonRpcObject(parsed)) handler?.(parsed);
+      else options.log(`[stdout] ${line}`);
+    },
+    onOverflow: () => {
+      options.log(`[mcp-gateway] dropped a message over ${options.maxMessageBytes} bytes from the server`);
+      return false;
+    },
+  });
+  const stderr = new LineSplitter({ maxLineBytes: 16 * 1024, onLine: options.log });
+  const child = spawnChild({
+    command: options.command,
+    args: options.args,
+    env: options.env,
+    cwd: options.cwd,
+    stdin: true,
+    onStdout: (chunk) => stdout.push(chunk),
+    onStderr: (chunk) => stderr.push(chunk),
+    onOutputEnd: () => {
+      stdout.end();
+      stderr.end();
+    },
+  });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    get stdin() {
+      return child.stdin;
+    },
+    get exited() {
+      return child.exited;
+    },
+    get hasExited() {
+      return child.hasExited;
+    },
+    terminate: (stop) => child.terminate(stop),
+    send(message) {
+      const stdin = child.stdin;
+      if (!stdin || stdin.destroyed || stdin.writableEnded || child.hasExited) return false;
+      stdin.write(`${JSON.stringify(message)}\n`);
+      return true;
+    },
+    get onMessage() {
+      return handler;
+    },
+    set onMessage(next) {
+      handler = next;
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * @module validation: what the fake API server refuses, as the real one would: schema violations (checked
+ * with `kubernetes-models`), unknown fields under `fieldValidation=Strict` (checked against the client's
+ * generated model type maps), invalid names and labels, a StatefulSet selector that does not match its
+ * template, and changes to immutable fields.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { Pod } from 'kubernetes-models/v1/Pod';
+import { Service } from 'kubernetes-models/v1/Service';
+import type { JsonObject, KubeObject, Plural } from './object-store.js';
+
+/** One reason an object is invalid. */
+export interface Cause {
+  readonly field: string;
+  readonly message: string;
+}
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+const MODEL_OF: Record<Plural, string> = {
+  pods: 'V1Pod',
+  services: 'V1Service',
+  statefulsets: 'V1StatefulSet',
+};
+
+interface AttributeType {
+  readonly baseName: string;
+  readonly type: string;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function attributesOf(typeName: string): readonly AttributeType[] | undefined {
+  const model = (k8s as unknown as Record<string, { getAttributeTypeMap?: () => AttributeType[] }>)[typeName];
+  return typeof model?.getAttributeTypeMap === 'function' ? model.getAttributeTypeMap() : undefined;
+}
+
+function unknownFields(value: unknown, typeName: string, path: string, out: string[]): void {
+  const array = /^Array<(.+)>$/.exec(typeName);
+  if (array) {
+    if (Array.isArray(value))
+      value.forEach((item, i) => unknownFields(item, array[1] ?? '', `${path}[${i}]`, out));
+    return;
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
+  if (map) {
+    if (isObject(value))
+      for (const [k, v] of Object.entries(value)) unknownFields(v, map[1] ?? '', `${path}.${k}`, out);
+    return;
+  }
+  const attributes = attributesOf(typeName);
+  if (!attributes || !isObject(value)) return;
+  for (const [key, child] of Object.entries(value)) {
+    const attribute = attributes.find((a) => a.baseName === key);
+    if (!attribute) out.push(`${path ? `${path}.` : ''}${key}`);
+    else unknownFields(child, attribute.type, `${path ? `${path}.` : ''}${key}`, out);
+  }
+}
+
+/** Fields of a request body that no version of the kind defines (the `Strict` field validation). */
+export function findUnknownFields(plural: Plural, body: unknown): string[] {
+  const out: string[] = [];
+  unknownFields(body, MODEL_OF[plural], '', out);
+  return out;
+}
+
+function schemaCauses(plural: Plural, object: KubeObject): Cause[] {
+  const model =
+    plural === 'statefulsets'
+      ? new StatefulSet(object as never)
+      : plural === 'services'
+        ? new Service(object as never)
+        : new Pod(object as never);
+  try {
+    model.validate();
+    return [];
+  } catch (err) {
+    return [{ field: '', message: err instanceof Error ? err.message : String(err) }];
+  }
+}
+
+function mapCauses(field: string, map: Record<string, string> | undefined, checkValues: boolean): Cause[] {
+  const causes: Cause[] = [];
+  for (const [key, value] of Object.entries(map ?? {})) {
+    const slash = key.lastIndexOf('/');
+    const prefix = slash >= 0 ? key.slice(0, slash) : '';
+    const name = slash >= 0 ? key.slice(slash + 1) : key;
+    if (
+      (prefix && (!DNS_1123_SUBDOMAIN.test(prefix) || prefix.length > 253)) ||
+      !LABEL_NAME.test(name) ||
+      name.length > 63
+    )
+      causes.push({
+        field: `${field}`,
+        message: `Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and be at most 63 characters`,
+      });
+    if (checkValues && (!LABEL_VALUE.test(value) || value.length > 63))
+      causes.push({
+        field: `${field}`,
+        message: `Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and be at most 63 characters`,
+      });
+  }
+  return causes;
+}
+
+function nameCauses(plural: Plural, name: string): Cause[] {
+  if (plural === 'services') {
+    return DNS_1035_LABEL.test(name) && name.length <= 63
+      ? []
+      : [
+          {
+            field: 'metadata.name',
+            message: `Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character`,
+          },
+        ];
+  }
+  return DNS_1123_SUBDOMAIN.test(name) && name.length <= 253 && DNS_1123_LABEL.test(name.split('.')[0] ?? '')
+    ? []
+    : [
+        {
+          field: 'metadata.name',
+          message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+        },
+      ];
+}
+
+const STATEFULSET_MUTABLE = new Set([
+  'replicas',
+  'ordinals',
+  'template',
+  'updateStrategy',
+  'persistentVolumeClaimRetentionPolicy',
+  'minReadySeconds',
+]);
+
+function statefulSetCauses(object: KubeObject, previous: KubeObject | undefined): Cause[] {
+  const causes: Cause[] = [];
+  const spec = (object['spec'] ?? {}) as JsonObject;
+  const selector = ((spec['selector'] ?? {}) as JsonObject)['matchLabels'] as
+    Record<string, string> | undefined;
+  const template = (spec['template'] ?? {}) as JsonObject;
+  const labels = ((template['metadata'] ?? {}) as JsonObject)['labels'] as Record<string, string> | undefined;
+  const replicas = spec['replicas'];
+  if (typeof replicas === 'number' && replicas < 0)
+    causes.push({
+      field: 'spec.replicas',
+      message: `Invalid value: ${replicas}: must be greater than or equal to 0`,
+    });
+  if (!selector || Object.keys(selector).length === 0)
+    causes.push({
+      field: 'spec.selector',
+      message: 'Invalid value: empty selector is invalid for statefulset',
+    });
+  else if (!Object.entries(selector).every(([k, v]) => labels?.[k] === v))
+    causes.push({
+      field: 'spec.template.metadata.labels',
+      message: 'Invalid value: `selector` does not match template `labels`',
+    });
+  if (previous) {
+    const before = (previous['spec'] ?? {}) as JsonObject;
+    for (const key of new Set([...Object.keys(before), ...Object.keys(spec)])) {
+      if (STATEFULSET_MUTABLE.has(key)) continue;
+      if (JSON.stringify(before[key]) !== JSON.stringify(spec[key]))
+        causes.push({
+          field: 'spec',
+          message: `Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden (${key})`,
+        });
+    }
+  }
+  return causes;
+}
+
+function serviceCauses(object: KubeObject, previous: KubeObject | undefined): Cause[] {
+  const spec = (object['spec'] ?? {}) as JsonObject;
+  const before = (previous?.['spec'] ?? {}) as JsonObject;
+  if (previous && before['clusterIP'] !== undefined && spec['clusterIP'] !== before['clusterIP'])
+    return [{ field: 'spec.clusterIP', message: 'Invalid value: field is immutable' }];
+  return [];
+}
+
+/** Everything wrong with `object` (the stored result of a write); empty when it may be stored. */
+export function validateObject(plural: Plural, object: KubeObject, previous?: KubeObject): Cause[] {
+  return [
+    ...nameCauses(plural, object.metadata.name),
+    ...mapCauses('metadata.labels', object.metadata.labels, true),
+    ...mapCauses('metadata.annotations', object.metadata.annotations, false),
+    ...(plural === 'statefulsets' ? statefulSetCauses(object, previous) : []),
+    ...(plural === 'services' ? serviceCauses(object, previous) : []),
+    ...schemaCauses(plural, object),
+  ];
+}

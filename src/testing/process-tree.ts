@@ -1,0 +1,64 @@
+/**
+ * @module process-tree: finds the processes a test started, wherever they ended up in the process tree.
+ * Tests give each resource an environment variable with a unique value; every descendant inherits it, even one
+ * that left its process group, so scanning `/proc/<pid>/environ` finds them all (Linux only).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** The variable name tests mark their processes with. */
+export const MARKER_VARIABLE = 'MCPGW_TEST_MARKER';
+
+/** A fresh marker value. */
+export function newMarker(): string {
+  return `m${randomBytes(6).toString('hex')}`;
+}
+
+function stateOf(pid: string): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids of live (not zombie) processes whose environment holds `MCPGW_TEST_MARKER=<marker>`. */
+export function markedProcesses(marker: string): number[] {
+  const needle = `${MARKER_VARIABLE}=${marker}`;
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (!environ.split('\0').includes(needle)) continue;
+    const state = stateOf(pid);
+    if (state !== undefined && state !== 'Z' && state !== 'X') found.push(Number(pid));
+  }
+  return found;
+}
+
+/** Whether `/proc` can be scanned here (the process-tree checks are Linux-only). */
+export const canScanProcesses = (() => {
+  try {
+    readdirSync('/proc/self');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** SIGKILLs every marked process: the last-resort cleanup of a failed test, so nothing outlives the run. */
+export function killMarked(marker: string): void {
+  for (const pid of markedProcesses(marker)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
