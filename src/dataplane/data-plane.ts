@@ -55,8 +55,7 @@ export function mountDataPlane(
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     maxBodyBytes: options.maxBodyBytes,
-    forwarderFor: options.io.forwarderFor,
-    readBody: options.io.readBody,
+    io: options.io,
     identityHeaders: options.identityHeaders ?? compatIdentityHeaders,
     logger: options.logger,
   });

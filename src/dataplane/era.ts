@@ -153,6 +153,11 @@ export type LegacyClassification =
 /** Every modern classification. */
 export type ModernClassification = ModernRequest | ModernNotification;
 
+/** What classification reads of the request headers: `Headers` fits, and so does a view of Node's parsed ones. */
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
 /** The result of {@link classifyRequest}. Narrow with {@link isRejection} or `'error' in result`. */
 export type Classification = LegacyClassification | ModernClassification | EraRejection;
 
@@ -381,7 +386,7 @@ function paramOf(message: Message, member: string): unknown {
  * Returns the validated name for methods that have one, undefined for others, or a rejection.
  */
 function checkMirroredHeaders(
-  headers: Headers,
+  headers: HeaderSource,
   message: Message,
   method: string,
   required: boolean,
@@ -405,7 +410,7 @@ function checkMirroredHeaders(
 }
 
 /** A legacy client's `Mcp-Session-Id`; an empty value counts as absent. */
-function sessionIdOf(headers: Headers): string | undefined {
+function sessionIdOf(headers: HeaderSource): string | undefined {
   const value = headers.get(H_SESSION_ID);
   return value === null || value === '' ? undefined : value;
 }
@@ -431,7 +436,7 @@ function sessionIdOf(headers: Headers): string | undefined {
  * Without the header, a POST is 2025-03-26, except `initialize`, whose version is the client's
  * `params.protocolVersion` when supported (else {@link LATEST_LEGACY_VERSION}, what the upstream will offer).
  */
-export function classifyRequest(method: string, headers: Headers, body?: unknown): Classification {
+export function classifyRequest(method: string, headers: HeaderSource, body?: unknown): Classification {
   if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') return METHOD_NOT_ALLOWED;
 
   const headerVersion = headers.get(H_PROTOCOL_VERSION);
@@ -544,7 +549,7 @@ export function classifyRequest(method: string, headers: Headers, body?: unknown
 }
 
 /** A 2025-03-26 batch: non-empty, all valid, not mixing calls with responses, no initialize. */
-function classifyBatch(headers: Headers, batch: readonly unknown[]): LegacyBatch | EraRejection {
+function classifyBatch(headers: HeaderSource, batch: readonly unknown[]): LegacyBatch | EraRejection {
   if (batch.length === 0) return EMPTY_BATCH;
   // A batch has no single method that Mcp-Method could mirror.
   if (headers.get(H_METHOD) !== null) return MCP_METHOD_WITHOUT_METHOD;

@@ -2,13 +2,29 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/index.js';
 import { createFetchForwarder } from './fetch-forwarder.js';
+import type { HeaderSource } from './era.js';
 import type { Forwarder } from './forwarder.js';
 
-/** How the proxy reads bodies and moves bytes in one runtime. */
+/** Request headers as the proxy reads them: lower-case names. */
+export interface RequestHeaders extends HeaderSource {
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
+/** A request body, as bytes to forward and as text to classify. */
+export interface RequestBody {
+  readonly bytes: Uint8Array;
+  readonly text: string;
+}
+
+/** How the proxy reads requests and moves bytes in one runtime. */
 export interface ProxyIo {
   forwarderFor(c: Context<AppEnv>): Forwarder;
-  readBody(c: Context<AppEnv>, maxBytes: number): Promise<Uint8Array | 'too-large'>;
+  /** The inbound headers, without building objects the runtime does not already have. */
+  headersOf(c: Context<AppEnv>): RequestHeaders;
+  readBody(c: Context<AppEnv>, maxBytes: number): Promise<RequestBody | 'too-large'>;
 }
+
+const textDecoder = new TextDecoder();
 
 /** Reads a Fetch request body, stopping as soon as it exceeds the limit. */
 export async function readRequestBody(request: Request, maxBytes: number): Promise<Uint8Array | 'too-large'> {
@@ -42,6 +58,10 @@ export async function readRequestBody(request: Request, maxBytes: number): Promi
 export function createFetchIo(fetchImpl?: typeof fetch): ProxyIo {
   return {
     forwarderFor: (c) => createFetchForwarder({ fetch: fetchImpl, clientSignal: c.req.raw.signal }),
-    readBody: (c, maxBytes) => readRequestBody(c.req.raw, maxBytes),
+    headersOf: (c) => c.req.raw.headers,
+    async readBody(c, maxBytes) {
+      const bytes = await readRequestBody(c.req.raw, maxBytes);
+      return bytes === 'too-large' ? bytes : { bytes, text: textDecoder.decode(bytes) };
+    },
   };
 }

@@ -13,6 +13,7 @@ import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import type { LegacyClassification, ModernClassification } from './era.js';
 import { classifyRequest, isRejection, parseJsonBody, rejectionResponse } from './era.js';
+import type { ProxyIo, RequestHeaders } from './fetch-io.js';
 import type { ClientHead, ForwardOutcome, Forwarder, UpstreamHead } from './forwarder.js';
 import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse } from './jsonrpc-error.js';
@@ -27,9 +28,6 @@ export interface ReplicaResolver {
   reportUnreachable(adapter: Registered<'adapter'>, replica: ReplicaEndpoint): void;
 }
 
-/** Reads the request body with a size limit. */
-export type BodyReader = (c: Context<AppEnv>, maxBytes: number) => Promise<Uint8Array | 'too-large'>;
-
 /** Dependencies and limits of the proxy. */
 export interface McpProxyOptions {
   readonly lookup: (name: string) => Promise<Registered<'adapter'> | undefined>;
@@ -43,8 +41,8 @@ export interface McpProxyOptions {
   readonly idleTimeoutMs: number;
   readonly maxBodyBytes: number;
   /** The forwarder for this exchange: Node-native when Node bindings exist, Fetch otherwise. */
-  readonly forwarderFor: (c: Context<AppEnv>) => Forwarder;
-  readonly readBody: BodyReader;
+  /** Reads requests and picks the forwarder: Node-native where Node bindings exist, Fetch otherwise. */
+  readonly io: ProxyIo;
   /** Headers that tell the upstream who calls (never the caller's token). */
   /** Identity headers for the upstream (computed once per request; may sign a JWT, hence async). */
   readonly identityHeaders: (
@@ -66,11 +64,17 @@ interface Exchange {
   readonly classified: Classified;
   readonly body: Uint8Array | undefined;
   readonly forwarder: Forwarder;
+  readonly headers: RequestHeaders;
   /** What the upstream learns about the caller; never the caller's own credentials. */
   readonly identity: Record<string, string>;
 }
 
-const textDecoder = new TextDecoder();
+/** `host[:port]` of an absolute URL, without a URL parse on the per-request path. */
+function hostOf(url: string): string {
+  const start = url.indexOf('//') + 2;
+  const end = url.indexOf('/', start);
+  return url.slice(start, end < 0 ? undefined : end);
+}
 
 /** Builds the `/adapters/{name}/mcp` handler. */
 export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
@@ -102,17 +106,16 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
   }
 
   function outboundHeaders(x: Exchange, replica: ReplicaEndpoint, upstreamSessionId: string | undefined) {
-    const inbound = x.c.req.raw.headers;
+    const inbound = x.headers;
     const dropped = connectionTokens(inbound.get('connection'));
     const headers: Record<string, string> = {};
     inbound.forEach((value, name) => {
       if (!isDroppedRequestHeader(name, dropped)) headers[name] = value;
     });
-    const url = new URL(replica.url);
-    headers.host = url.host;
-    const requestUrl = new URL(x.c.req.url);
-    headers['x-forwarded-host'] = inbound.get('host') ?? requestUrl.host;
-    headers['x-forwarded-proto'] = requestUrl.protocol.slice(0, -1);
+    headers.host = hostOf(replica.url);
+    const requestUrl = x.c.req.url;
+    headers['x-forwarded-host'] = inbound.get('host') ?? hostOf(requestUrl);
+    headers['x-forwarded-proto'] = requestUrl.startsWith('https:') ? 'https' : 'http';
     const remote = (x.c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
       ?.socket?.remoteAddress;
     if (remote) headers['x-forwarded-for'] = remote;
@@ -127,29 +130,34 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
     replica: ReplicaEndpoint,
     session: { sealed: string; upstream: string } | undefined,
   ) {
-    return async (head: UpstreamHead): Promise<ClientHead> => {
+    return (head: UpstreamHead): ClientHead | Promise<ClientHead> => {
       const headers: Record<string, string> = {};
       for (const name of PASSED_RESPONSE_HEADERS) {
         const value = head.header(name);
         if (value !== undefined) headers[name] = value;
       }
-      const upstreamSession = head.header('mcp-session-id');
-      if (upstreamSession !== undefined) {
-        headers['mcp-session-id'] =
-          session && session.upstream === upstreamSession
-            ? session.sealed
-            : await sealer.seal({
-                adapter: x.adapter.name,
-                replica: replica.id,
-                upstreamSessionId: upstreamSession,
-                principal: x.principal.userId,
-              });
-      }
       const origin = x.c.get('corsOrigin');
       if (origin !== undefined) Object.assign(headers, corsHeaders(origin));
       // The upstream refused the gateway's own credentials: the caller's token is fine, so not a 401 to them.
-      const status = head.status === 401 ? 502 : head.status;
-      return { status, headers };
+      const client = { status: head.status === 401 ? 502 : head.status, headers };
+      const upstreamSession = head.header('mcp-session-id');
+      if (upstreamSession === undefined) return client;
+      if (session && session.upstream === upstreamSession) {
+        headers['mcp-session-id'] = session.sealed;
+        return client;
+      }
+      // Only a new session costs a (WebCrypto, asynchronous) seal; every other answer stays synchronous.
+      return sealer
+        .seal({
+          adapter: x.adapter.name,
+          replica: replica.id,
+          upstreamSessionId: upstreamSession,
+          principal: x.principal.userId,
+        })
+        .then((sealed) => {
+          headers['mcp-session-id'] = sealed;
+          return client;
+        });
     };
   }
 
@@ -225,7 +233,7 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
     let body: Uint8Array | undefined;
     let parsed: unknown;
     if (c.req.method === 'POST') {
-      const read = await options.readBody(c, options.maxBodyBytes);
+      const read = await options.io.readBody(c, options.maxBodyBytes);
       if (read === 'too-large') {
         return jsonRpcErrorResponse(
           413,
@@ -236,10 +244,11 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
           },
         );
       }
-      body = read;
-      parsed = parseJsonBody(textDecoder.decode(read));
+      body = read.bytes;
+      parsed = parseJsonBody(read.text);
     }
-    const classified = classifyRequest(c.req.method, c.req.raw.headers, parsed);
+    const headers = options.io.headersOf(c);
+    const classified = classifyRequest(c.req.method, headers, parsed);
     if (isRejection(classified)) return rejectionResponse(classified);
 
     const exchange: Exchange = {
@@ -248,7 +257,8 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
       principal,
       classified,
       body,
-      forwarder: options.forwarderFor(c),
+      forwarder: options.io.forwarderFor(c),
+      headers,
       identity: await options.identityHeaders(principal, adapter),
     };
     if (classified.era === 'legacy' && classified.sessionId !== undefined) {

@@ -1,12 +1,12 @@
 /**
  * Proxy benchmark (not a test). One run starts an MCP upstream, the `node:http` pipe floor and the gateway,
- * each in its own process; drives `tools/call` load at the upstream directly, through the floor and through
+ * each in its own process (the gateway compiled to dist/, the floor plain JavaScript: no loader in either); drives `tools/call` load at the upstream directly, through the floor and through
  * the gateway; and prints requests/s, p50/p99 latency, CPU µs per request of each proxy process, and the
  * gateway/floor ratios. Then it opens many SSE streams through the gateway and reports RSS growth per stream.
  *
  *   npx tsx scripts/bench/proxy/run.ts            # DURATION=10 CONNECTIONS=16 RATE=500 STREAMS=5000
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -46,7 +46,8 @@ const MODERN_HEADERS = {
 };
 
 function start(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const loader = args[0]!.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -188,9 +189,15 @@ const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) :
 
 async function main() {
   const upstream = await start([here('upstream.ts')], {});
-  const floor = await start([here('floor.ts')], { UPSTREAM: `127.0.0.1:${upstream.port}` });
+  const floor = await start([here('floor.mjs')], { UPSTREAM: `127.0.0.1:${upstream.port}` });
   const gatewayPort = await freePort();
-  const gateway = spawn(process.execPath, ['--import', 'tsx', here('../../../src/main.ts')], {
+  // The gateway as it ships: compiled by tsc, no loader in the process.
+  execFileSync(process.execPath, [
+    here('../../../node_modules/typescript/bin/tsc'),
+    '-p',
+    here('../../../tsconfig.build.json'),
+  ]);
+  const gateway = spawn(process.execPath, [here('../../../dist/main.js')], {
     env: {
       ...process.env,
       PORT: String(gatewayPort),

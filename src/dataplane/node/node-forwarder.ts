@@ -9,7 +9,14 @@ import { lookup } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { DoneCallback, ForwardOutcome, ForwardRequest, Forwarder, HeadRewriter } from '../forwarder.js';
+import type {
+  ClientHead,
+  DoneCallback,
+  ForwardOutcome,
+  ForwardRequest,
+  Forwarder,
+  HeadRewriter,
+} from '../forwarder.js';
 
 /** Connection pools shared by every forward of a gateway instance. */
 export interface NodeAgents {
@@ -72,6 +79,42 @@ export function createNodeAgents(options: NodeAgentsOptions = {}): NodeAgents {
   };
 }
 
+/** A parsed upstream URL and the SSRF verdict on its literal host, kept per URL: replicas are few and stable. */
+interface Target {
+  readonly secure: boolean;
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: string | number;
+  readonly path: string;
+  readonly blocked: string | undefined;
+}
+
+// Per agent set, because the SSRF verdict depends on its guard.
+const targetCaches = new WeakMap<NodeAgents, Map<string, Target>>();
+const MAX_TARGETS = 10_000;
+
+function targetOf(rawUrl: string, agents: NodeAgents): Target {
+  let targets = targetCaches.get(agents);
+  if (!targets) targetCaches.set(agents, (targets = new Map()));
+  const cached = targets.get(rawUrl);
+  if (cached) return cached;
+  const url = new URL(rawUrl);
+  const secure = url.protocol === 'https:';
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const reason = agents.refuseAddress?.(hostname);
+  const target: Target = {
+    secure,
+    protocol: url.protocol,
+    hostname,
+    port: url.port || (secure ? 443 : 80),
+    path: `${url.pathname}${url.search}`,
+    blocked: reason && `${hostname} is ${reason}`,
+  };
+  if (targets.size >= MAX_TARGETS) targets.clear();
+  targets.set(rawUrl, target);
+  return target;
+}
+
 function failureOf(err: NodeJS.ErrnoException): ForwardOutcome {
   if (err.code === 'ECONNREFUSED') return { ok: false, failure: 'refused', message: 'connection refused' };
   if (err.code === 'EADDRBLOCKED') return { ok: false, failure: 'error', message: err.message };
@@ -87,15 +130,13 @@ export function createNodeForwarder(
   return {
     forward(request: ForwardRequest, rewrite: HeadRewriter, done: DoneCallback): Promise<ForwardOutcome> {
       return new Promise<ForwardOutcome>((resolve) => {
-        const url = new URL(request.url);
-        const secure = url.protocol === 'https:';
-        const literal = url.hostname.replace(/^\[|\]$/g, '');
-        const blocked = agents.refuseAddress?.(literal);
-        if (blocked) {
+        const target = targetOf(request.url, agents);
+        if (target.blocked) {
           done();
-          resolve({ ok: false, failure: 'error', message: `${literal} is ${blocked}` });
+          resolve({ ok: false, failure: 'error', message: target.blocked });
           return;
         }
+        const secure = target.secure;
         let settled = false;
         let finished = false;
         const finish = () => {
@@ -111,10 +152,10 @@ export function createNodeForwarder(
         };
         const upstream = (secure ? httpsRequest : httpRequest)({
           agent: secure ? agents.https : agents.http,
-          protocol: url.protocol,
-          hostname: url.hostname.replace(/^\[|\]$/g, ''),
-          port: url.port || (secure ? 443 : 80),
-          path: `${url.pathname}${url.search}`,
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
+          path: target.path,
           method: request.method,
           headers: request.body
             ? { ...request.headers, 'content-length': String(request.body.byteLength) }
@@ -168,30 +209,32 @@ export function createNodeForwarder(
             },
             names: Object.keys(res.headers),
           };
-          Promise.resolve(rewrite(head)).then(
-            (client) => {
-              if (settled) {
-                res.destroy();
-                return;
-              }
-              settled = true;
-              outgoing.writeHead(client.status, client.headers);
-              // SSE clients need the head now, not with the first event.
-              outgoing.flushHeaders();
-              res.pipe(outgoing);
-              res.once('end', finish);
-              res.once('error', () => outgoing.destroy());
-              resolve({ ok: true, status: client.status, response: RESPONSE_ALREADY_SENT });
-            },
-            (err: unknown) => {
+          const writeHead = (client: ClientHead) => {
+            if (settled) {
               res.destroy();
-              fail({
-                ok: false,
-                failure: 'error',
-                message: err instanceof Error ? err.message : String(err),
-              });
-            },
-          );
+              return;
+            }
+            settled = true;
+            outgoing.writeHead(client.status, client.headers);
+            // SSE clients need the head now, not with the first event; a JSON answer goes out with its
+            // body in one write.
+            if (client.headers['content-type']?.startsWith('text/event-stream')) outgoing.flushHeaders();
+            res.pipe(outgoing);
+            res.once('end', finish);
+            res.once('error', () => outgoing.destroy());
+            resolve({ ok: true, status: client.status, response: RESPONSE_ALREADY_SENT });
+          };
+          const failRewrite = (err: unknown) => {
+            res.destroy();
+            fail({ ok: false, failure: 'error', message: err instanceof Error ? err.message : String(err) });
+          };
+          try {
+            const rewritten = rewrite(head);
+            if (rewritten instanceof Promise) rewritten.then(writeHead, failRewrite);
+            else writeHead(rewritten);
+          } catch (err) {
+            failRewrite(err);
+          }
         });
         upstream.end(request.body);
       });

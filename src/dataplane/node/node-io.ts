@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/index.js';
 import { createFetchIo } from '../fetch-io.js';
-import type { ProxyIo } from '../fetch-io.js';
+import type { ProxyIo, RequestBody, RequestHeaders } from '../fetch-io.js';
 import { createNodeForwarder } from './node-forwarder.js';
 import type { NodeAgents } from './node-forwarder.js';
 
@@ -20,7 +20,22 @@ function bindingsOf(c: Context<AppEnv>): NodeBindings | undefined {
   return env?.incoming && env.outgoing ? (env as NodeBindings) : undefined;
 }
 
-function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array | 'too-large'> {
+/** Node has already parsed the headers into a plain object; read that instead of building a `Headers`. */
+function headersOfIncoming(incoming: IncomingMessage): RequestHeaders {
+  const parsed = incoming.headers;
+  const text = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
+  return {
+    get: (name) => text(parsed[name]) ?? null,
+    forEach(callback) {
+      for (const name of Object.keys(parsed)) {
+        const value = text(parsed[name]);
+        if (value !== undefined) callback(value, name);
+      }
+    },
+  };
+}
+
+function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<RequestBody | 'too-large'> {
   const declared = Number(incoming.headers['content-length'] ?? NaN);
   if (declared > maxBytes) return Promise.resolve('too-large');
   return new Promise((resolve, reject) => {
@@ -38,7 +53,10 @@ function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Uint
       chunks.push(chunk);
     };
     incoming.on('data', onData);
-    incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    incoming.once('end', () => {
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      resolve({ bytes, text: bytes.toString('utf8') });
+    });
     incoming.once('error', reject);
   });
 }
@@ -50,6 +68,10 @@ export function createNodeIo(agents: NodeAgents): ProxyIo {
     forwarderFor(c) {
       const node = bindingsOf(c);
       return node ? createNodeForwarder(agents, node.incoming, node.outgoing) : fallback.forwarderFor(c);
+    },
+    headersOf(c) {
+      const node = bindingsOf(c);
+      return node ? headersOfIncoming(node.incoming) : fallback.headersOf(c);
     },
     readBody(c, maxBytes) {
       const node = bindingsOf(c);

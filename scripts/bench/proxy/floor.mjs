@@ -1,9 +1,8 @@
-/**
- * The floor: the least a Node reverse proxy can do — `node:http` piped both ways through a keep-alive agent,
- * no routing, no checks. Run as its own process with UPSTREAM=host:port; prints `{"port":N}`.
- */
+// The floor: the least a Node reverse proxy can do — `node:http` piped both ways through a keep-alive agent,
+// no routing, no checks. Plain JavaScript so no loader or transform runs in this process. Run with
+// UPSTREAM=host:port; prints {"port":N}.
 import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import process from 'node:process';
 
 const [host, port] = (process.env.UPSTREAM ?? '').split(':');
 const agent = new Agent({ keepAlive: true, maxFreeSockets: 256 });
@@ -20,5 +19,5 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
 });
