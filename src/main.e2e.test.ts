@@ -5,6 +5,14 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from './registry/index.js';
 import { runGatewayToExit, startGatewayProcess } from './testing/gateway-process.js';
+import { STDIO_SERVER } from './testing/process-fixtures.js';
+import {
+  MARKER_VARIABLE,
+  canScanProcesses,
+  killMarked,
+  markedProcesses,
+  newMarker,
+} from './testing/process-tree.js';
 import type { GatewayProcess } from './testing/gateway-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-gateway-main-'));
@@ -104,5 +112,39 @@ describe('the gateway process', () => {
       .find((l) => l.level === 60);
     expect(fatal?.msg).toBe('cannot open the registry');
     expect(JSON.stringify(fatal)).toMatch(/newer MCP Gateway.*upgrade the gateway/);
+  });
+
+  it.runIf(canScanProcesses)('reaps every local process of a command adapter when it stops', async () => {
+    const marker = newMarker();
+    const gateway = await start({ DATABASE_URL: join(dir, 'processes.db') });
+    try {
+      const created = await fetch(`${gateway.url}/adapters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'local',
+          command: process.execPath,
+          args: [STDIO_SERVER],
+          replicaCount: 2,
+          environmentVariables: { [MARKER_VARIABLE]: marker },
+        }),
+      });
+      expect(created.status).toBe(201);
+      const deadline = Date.now() + 20_000;
+      let ready = 0;
+      while (ready < 2 && Date.now() < deadline) {
+        const status = (await (await fetch(`${gateway.url}/adapters/local/status`)).json()) as {
+          readyReplicas?: number;
+        };
+        ready = status.readyReplicas ?? 0;
+        if (ready < 2) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).toBe(2);
+      expect(markedProcesses(marker).length).toBeGreaterThanOrEqual(2);
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+      expect(markedProcesses(marker)).toEqual([]);
+    } finally {
+      killMarked(marker);
+    }
   });
 });
