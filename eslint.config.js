@@ -10,6 +10,8 @@ export default tseslint.config(
       'data/',
       'coverage/',
       'migrations/',
+      '.wrangler/',
+      '.tools/',
       'src/testing/api-client/schema.d.ts',
     ],
   },

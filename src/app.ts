@@ -6,14 +6,31 @@ import { createWellKnownRoutes, creationGate, localPrincipal } from './auth/inde
 import { mountControlRoutes, validationHook } from './control/index.js';
 import type { ResourceChangeListener } from './control/index.js';
 import { mountDataPlane } from './dataplane/index.js';
-import type { DataPlaneOptions } from './dataplane/index.js';
+import type { DataPlaneHooks, DataPlaneOptions } from './dataplane/index.js';
 import { blockedUrlReason } from './deploy/index.js';
 import type { RuntimeInspector } from './deploy/index.js';
-import { accessLog, createErrorHandler, notFoundHandler, requestId } from './http/index.js';
-import type { AppEnv } from './http/index.js';
-import { createHealthRoutes } from './observability/index.js';
-import type { Logger } from './observability/index.js';
+import {
+  accessLog,
+  createErrorHandler,
+  createRateLimits,
+  inSequence,
+  notFoundHandler,
+  requestId,
+} from './http/index.js';
+import type { AppEnv, RateLimitsOptions } from './http/index.js';
+import {
+  NO_AUDIT_LOG,
+  NO_METRICS,
+  createDataPlaneObservation,
+  createHealthRoutes,
+  httpMetrics,
+  metricsHandler,
+  writeAudit,
+} from './observability/index.js';
+import type { AuditLog, GatewayMetrics, Logger } from './observability/index.js';
 import type { RegistryStore } from './registry/index.js';
+import { mountToolRouter } from './toolrouter/index.js';
+import type { ToolRouterMount } from './toolrouter/index.js';
 
 /** Everything the app needs; `main.ts` builds the real ones, tests build their own. */
 export interface AppDeps {
@@ -33,10 +50,20 @@ export interface AppDeps {
   readonly version?: string;
   /** The MCP proxy at `/adapters/{name}/mcp`; absent, that path is not served. */
   readonly dataPlane?: DataPlaneOptions;
+  /** The tool router at `/mcp`; absent, that path is not served. */
+  readonly toolRouter?: ToolRouterMount;
   /** Told after every control-plane write (cache invalidation, reconciler). */
   readonly onResourceChange?: ResourceChangeListener;
   /** Accept endpoints on link-local and cloud metadata addresses (the SSRF guard refuses them by default). */
   readonly allowLinkLocalEndpoints?: boolean;
+  /** Records metrics and serves them at `/metrics`; absent, nothing is recorded and `/metrics` is not served. */
+  readonly metrics?: GatewayMetrics;
+  /** Audit lines for control-plane writes and data-plane `tools/call`; none by default. */
+  readonly audit?: AuditLog;
+  /** Token-bucket limits per principal and per adapter; unlimited by default. */
+  readonly rateLimits?: Pick<RateLimitsOptions, 'perPrincipal' | 'perAdapter' | 'maxKeys' | 'now'>;
+  /** True once shutdown began: `/readyz` answers 503. Never, by default. */
+  readonly draining?: () => boolean;
 }
 
 /** OpenAPI document metadata. */
@@ -46,11 +73,24 @@ export const OPENAPI_INFO = {
     'Control plane of MCP Gateway: register MCP servers (adapters) and tool servers (tools), read their status and logs.',
 };
 
-const QUIET_PATHS = ['/healthz', '/readyz', '/ping'];
+const QUIET_PATHS = ['/healthz', '/readyz', '/ping', '/metrics'];
+
+/** The MCP endpoints, whose clients read JSON-RPC error bodies. */
+const isMcpPath = (path: string) => path === '/mcp' || /^\/adapters\/[^/]+\/mcp$/.test(path);
 
 function refuseLinkLocal(url: string): string | undefined {
   const reason = blockedUrlReason(url);
   return reason && `${reason} (set MCP_GATEWAY_ALLOW_LINK_LOCAL=true to allow)`;
+}
+
+/** Observation only when something records it: each middleware is a hop on the proxy's per-request path. */
+function dataPlaneHooks(deps: AppDeps, limit: DataPlaneHooks['limit']): DataPlaneHooks {
+  if (!deps.metrics && !deps.audit) return { limit };
+  const observation = createDataPlaneObservation({
+    metrics: deps.metrics ?? NO_METRICS,
+    audit: deps.audit ?? NO_AUDIT_LOG,
+  });
+  return { observe: observation.middleware, observer: observation.observer, limit };
 }
 
 /** Builds the gateway's Hono app. */
@@ -58,19 +98,34 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(createErrorHandler({ logger: deps.logger }));
   app.notFound(notFoundHandler);
-  const authenticate = deps.authenticate ?? localPrincipal();
+  const metrics = deps.metrics ?? NO_METRICS;
+  const limits = createRateLimits({
+    ...deps.rateLimits,
+    onLimited: (scope) => metrics.rateLimited(scope),
+    isMcpPath,
+  });
+  // The principal's limit rides with authentication, so every authenticated route (and any mounted later) has it.
+  const authenticated = deps.authenticate ?? localPrincipal();
+  const authenticate = limits.principal ? inSequence(authenticated, limits.principal) : authenticated;
   // Public and unauthenticated: clients read these before they have a token.
   app.route('/', deps.wellKnownRoutes ?? createWellKnownRoutes({}));
   // First, so the per-request path skips the control plane's request id and access-log middleware.
-  if (deps.dataPlane) mountDataPlane(app, authenticate, deps.dataPlane);
+  if (deps.dataPlane) mountDataPlane(app, authenticate, deps.dataPlane, dataPlaneHooks(deps, limits.adapter));
+  if (deps.toolRouter) mountToolRouter(app, authenticate, deps.toolRouter);
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
+  if (deps.metrics) {
+    app.use(httpMetrics({ metrics: deps.metrics }));
+    app.get('/metrics', metricsHandler(deps.metrics));
+  }
 
-  app.route('/', createHealthRoutes({ store: deps.store, logger: deps.logger }));
+  app.route('/', createHealthRoutes({ store: deps.store, logger: deps.logger, draining: deps.draining }));
 
   const authorize = deps.authorize ?? creationGate({ creatorRoles: [] });
-  for (const path of ['/adapters', '/adapters/*', '/tools', '/tools/*'])
-    app.use(path, authenticate, authorize);
+  // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request.
+  for (const path of ['/adapters/*', '/tools/*']) {
+    app.use(path, writeAudit({ audit: deps.audit ?? NO_AUDIT_LOG }), authenticate, authorize);
+  }
   mountControlRoutes(app, {
     store: deps.store,
     inspector: deps.inspector,

@@ -1,11 +1,100 @@
 #!/usr/bin/env node
 /** @module cli: the `mcp-gateway` command. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 const USAGE = `Usage: mcp-gateway [serve]
+       mcp-gateway stdio [--url URL [--token TOKEN]] [--user ID] [--roles A,B]
 
   serve     run the gateway (default); configured by environment variables, see README
-  stdio     not built yet: the tool router over stdio
+  stdio     the tool router (/mcp) over stdio, for MCP clients that spawn a process:
+              embedded (default): this process opens the registry (DATABASE_URL) and runs the
+                deployers like \`serve\`, acting as --user/--roles (default: dev, mcp.admin)
+              --url URL: relay to a running gateway (its root or /mcp URL); --token or
+                MCP_GATEWAY_TOKEN is sent as a bearer token
+            stdout carries MCP messages only; logs go to stderr (MCP_GATEWAY_LOG_LEVEL, default warn)
 `;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+async function stdio(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        user: { type: 'string' },
+        roles: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const { LOG_LEVELS, createLogger } = await import('./observability/index.js');
+  const level = (process.env.MCP_GATEWAY_LOG_LEVEL ?? 'warn').trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    fail(`MCP_GATEWAY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  // Stdout belongs to the protocol.
+  const logger = createLogger({ level: level as (typeof LOG_LEVELS)[number], destination: process.stderr });
+  const version = packageVersion();
+  const front = await import('./toolrouter/node/stdio-front-door.js');
+
+  const url = values.url ?? process.env.MCP_GATEWAY_URL;
+  if (url) {
+    if (values.user || values.roles)
+      fail('--user and --roles apply to the embedded mode; the gateway knows who the token is.');
+    try {
+      new URL(url);
+    } catch {
+      fail(`--url: '${url}' is not a URL`);
+    }
+    await front.runRemoteStdio({
+      url,
+      token: values.token ?? process.env.MCP_GATEWAY_TOKEN,
+      logger,
+      version,
+    });
+    return;
+  }
+  if (values.token) fail('--token applies with --url (a remote gateway).');
+
+  const { ConfigError, parseConfig } = await import('./config/index.js');
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const roles = values.roles
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  await front.runEmbeddedStdio({
+    config,
+    logger,
+    version,
+    ...(values.user !== undefined && { principal: { userId: values.user, roles: roles ?? [] } }),
+    ...(values.user === undefined && roles && { principal: { userId: 'dev', roles } }),
+  });
+}
 
 const command = process.argv[2] ?? 'serve';
 if (command === 'serve') {
@@ -14,8 +103,14 @@ if (command === 'serve') {
 } else if (command === '--help' || command === '-h' || command === 'help') {
   process.stdout.write(USAGE);
 } else if (command === 'stdio') {
-  process.stderr.write('mcp-gateway stdio is not built yet (see README, "Not built yet").\n');
-  process.exit(2);
+  try {
+    await stdio(process.argv.slice(3));
+    // Pools, timers and database handles would keep the process alive after the client has gone.
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`mcp-gateway stdio: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
 } else {
   process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}`);
   process.exit(2);

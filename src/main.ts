@@ -1,6 +1,7 @@
 /**
  * @module main: the Node entry. Reads the environment (the only module that does), opens the registry,
- * builds the app and serves it until SIGTERM/SIGINT, then closes everything and exits 0.
+ * builds the app and serves it until SIGTERM/SIGINT, then drains (readiness 503, no new connections, open
+ * streams get `MCP_GATEWAY_DRAIN_SECONDS`), reaps local processes, closes everything and exits 0.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,13 +17,19 @@ import { createNodeAgents } from './dataplane/node/node-forwarder.js';
 import { createNodeIo } from './dataplane/node/node-io.js';
 import { blockedAddressReason, blockedUrlReason, startDeployers } from './deploy/index.js';
 import { createRendezvous } from './routing/index.js';
-import { createLogger } from './observability/index.js';
+import { createAuditLog, createLogger, timedRegistryStore } from './observability/index.js';
+import type { Logger } from './observability/index.js';
+import { createPrometheusMetrics } from './observability/prometheus/index.js';
 import { SchemaTooNewError, openRegistryStore } from './registry/index.js';
+import type { RegistryChangeFeed } from './registry/index.js';
+import { startToolRouter } from './toolrouter/node/index.js';
 
 /** Registry key of the generated gateway secret, used when `MCP_GATEWAY_SECRET` is unset. */
 const SECRET_SETTING = 'gateway-secret';
-/** Open connections get this long to finish after a shutdown signal before they are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** While draining, connections that finished their last response are closed this often. */
+const IDLE_SWEEP_MS = 250;
+/** After the drain, closing the tool router, the deployers (reaping processes) and the registry may take this long. */
+const CLEANUP_TIMEOUT_MS = 30_000;
 
 /** Registry key of the identity-JWT signing key (private JWK), shared by every replica. */
 const IDENTITY_KEY_SETTING = 'identity-signing-key';
@@ -38,6 +45,51 @@ function packageVersion(): string {
   }
 }
 
+/** Options of {@link drainServer}. */
+interface DrainOptions {
+  /** Longest wait for open connections (streams) before they are cut. */
+  readonly drainMs: number;
+  /** How long new connections are still accepted before the listener closes (0: at once). */
+  readonly acceptMs: number;
+  readonly logger: Logger;
+}
+
+/**
+ * Drains `server`: keeps accepting for `acceptMs` (answering with `Connection: close`), then closes the listener
+ * so new connections are refused, closes connections as their responses end, and cuts whatever is still open
+ * at `drainMs`. Resolves once every connection is gone. `cut()` ends the wait at once (a second signal).
+ */
+function drainServer(server: Server, options: DrainOptions): { done: Promise<void>; cut: () => void } {
+  const { logger } = options;
+  // Every response from now on ends its connection, so keep-alive clients reconnect elsewhere.
+  server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
+  const cut = () => {
+    server.getConnections((_err, count) => {
+      if (count > 0) logger.warn({ connections: count }, 'drain deadline: cutting open connections');
+    });
+    server.closeAllConnections();
+  };
+  const deadline = setTimeout(cut, options.drainMs);
+  let sweep: ReturnType<typeof setInterval> | undefined;
+  const done = new Promise<void>((resolve) => {
+    const stopAccepting = () => {
+      // Node closes idle keep-alive connections here; the sweep catches those whose response ends later.
+      server.close(() => {
+        clearTimeout(deadline);
+        clearInterval(sweep);
+        resolve();
+      });
+      sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+      server.getConnections((_err, count) =>
+        logger.info({ connections: count }, 'draining: listener closed'),
+      );
+    };
+    if (options.acceptMs > 0) setTimeout(stopAccepting, options.acceptMs);
+    else stopAccepting();
+  });
+  return { done, cut };
+}
+
 /** Starts the gateway from `process.env`; resolves once it listens. */
 export async function main(): Promise<void> {
   let config;
@@ -51,6 +103,8 @@ export async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
+  // A registry of its own (not prom-client's global one); process metrics only in the real process.
+  const metrics = config.ops.metrics ? createPrometheusMetrics({ processMetrics: true }) : undefined;
 
   let store;
   try {
@@ -59,6 +113,9 @@ export async function main(): Promise<void> {
     logger.fatal({ err: err instanceof SchemaTooNewError ? err.message : err }, 'cannot open the registry');
     process.exit(1);
   }
+  // The store itself reports other replicas' writes to the tool router; decorators need not pass that on.
+  const registryChanges: RegistryChangeFeed = store;
+  if (metrics) store = timedRegistryStore(store, { metrics });
   // Generated once and shared through the registry, so every replica seals session ids with the same key.
   const secret =
     config.secret ?? (await store.getOrCreateSetting(SECRET_SETTING, randomBytes(32).toString('base64url')));
@@ -97,14 +154,29 @@ export async function main(): Promise<void> {
       probeIntervalMs: config.healthIntervalMs,
       probeTimeoutMs: config.probeTimeoutMs,
     },
+    onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
   });
   const agents = createNodeAgents({
     refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
   });
   const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
+  const toolRouter = config.toolRouter.enabled
+    ? await startToolRouter({
+        store,
+        changes: registryChanges,
+        replicas: deployers.replicas,
+        logger,
+        version: packageVersion(),
+        settings: config.toolRouter.settings,
+        agents,
+        publicUrl: config.publicUrl,
+        headersFor: (principal, audience) => auth.upstreamIdentity.headersFor(principal, audience),
+      })
+    : undefined;
+  let draining = false;
   const app = createApp({
     store,
-    inspector: deployers.inspector,
+    inspector: toolRouter ? toolRouter.withFederationStatus(deployers.inspector) : deployers.inspector,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     version: packageVersion(),
@@ -112,9 +184,14 @@ export async function main(): Promise<void> {
     authorize: auth.authorizeCreate,
     wellKnownRoutes: auth.wellKnownRoutes,
     allowLinkLocalEndpoints: config.allowLinkLocal,
+    metrics,
+    audit: config.ops.auditLog ? createAuditLog(logger) : undefined,
+    rateLimits: { perPrincipal: config.ops.perPrincipal, perAdapter: config.ops.perAdapter },
+    draining: () => draining,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') adapters.invalidate(ref.name);
       deployers.reconciler.notify(ref);
+      toolRouter?.invalidate();
     },
     dataPlane: {
       lookup: (name) => adapters.get(name),
@@ -133,6 +210,14 @@ export async function main(): Promise<void> {
       identityHeaders: (principal, adapter) =>
         auth.upstreamIdentity.headersFor(principal, `${config.publicUrl}/adapters/${adapter.name}/mcp`),
     },
+    toolRouter: toolRouter && {
+      router: toolRouter,
+      guard: {
+        publicUrl: config.publicUrl,
+        allowedOrigins: config.allowedOrigins,
+        loopback: isLoopbackHost(config.host),
+      },
+    },
   });
 
   const server = await new Promise<Server>((resolve) => {
@@ -145,15 +230,30 @@ export async function main(): Promise<void> {
     });
   });
 
-  let stopping = false;
+  let drain: { done: Promise<void>; cut: () => void } | undefined;
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    force.unref();
-    server.close(() => {
-      clearTimeout(force);
+    // A second signal does not wait for the streams any longer.
+    if (drain) {
+      logger.info({ signal }, 'second signal: cutting open connections');
+      drain.cut();
+      return;
+    }
+    draining = true;
+    toolRouter?.drain();
+    logger.info(
+      { signal, drainSeconds: config.ops.drainMs / 1000, acceptSeconds: config.ops.drainAcceptMs / 1000 },
+      'shutting down',
+    );
+    drain = drainServer(server, { drainMs: config.ops.drainMs, acceptMs: config.ops.drainAcceptMs, logger });
+    void drain.done.then(async () => {
+      // Also holds the event loop open: a close that awaits a settled child would otherwise let Node exit early.
+      setTimeout(() => {
+        logger.error({ timeoutMs: CLEANUP_TIMEOUT_MS }, 'shutdown cleanup did not finish; exiting');
+        logger.flush(() => process.exit(1));
+      }, CLEANUP_TIMEOUT_MS);
+      await toolRouter
+        ?.close()
+        .catch((err: unknown) => logger.error({ err }, 'closing the tool router failed'));
       agents.destroy();
       // Local processes are reaped before the registry closes and the process exits.
       deployers
@@ -163,14 +263,13 @@ export async function main(): Promise<void> {
         .catch((err: unknown) => logger.error({ err }, 'closing the registry failed'))
         .finally(() => {
           logger.info('stopped');
-          process.exit(0);
+          // The log is written asynchronously: exit once its last lines are out.
+          logger.flush(() => process.exit(0));
         });
     });
-    // Idle keep-alive connections would hold close() open until their timeout.
-    server.closeIdleConnections();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

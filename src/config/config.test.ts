@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TOOL_ROUTER_DEFAULTS } from '../toolrouter/index.js';
 import { ConfigError, parseConfig } from './index.js';
 
 function problemsOf(env: Record<string, string>): string {
@@ -42,6 +43,15 @@ describe('parseConfig', () => {
           stopGraceMs: 5000,
         },
       },
+      ops: {
+        metrics: true,
+        auditLog: true,
+        drainMs: 30_000,
+        drainAcceptMs: 0,
+        perPrincipal: undefined,
+        perAdapter: undefined,
+      },
+      toolRouter: { enabled: true, settings: TOOL_ROUTER_DEFAULTS },
     });
   });
 

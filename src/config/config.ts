@@ -6,6 +6,10 @@ import { parseAuthConfig } from './auth-config.js';
 import { parseDeployConfig } from './deploy-config.js';
 import type { DeployConfig } from './deploy-config.js';
 import { booleanVar, integerVar, listVar, parseEnv } from './env.js';
+import { parseOpsConfig } from './ops-config.js';
+import type { OpsConfig } from './ops-config.js';
+import { parseToolRouterConfig } from './toolrouter-config.js';
+import type { ToolRouterConfig } from './toolrouter-config.js';
 import type { AuthConfig } from './auth-config.js';
 
 export { ConfigError } from './env.js';
@@ -47,6 +51,10 @@ export interface Config {
   readonly auth: AuthConfig;
   /** Deployers: process (default) or kubernetes, and their settings (`MCP_GATEWAY_DEPLOYER` and friends). */
   readonly deploy: DeployConfig;
+  /** Metrics, audit log, drain and rate limits (`MCP_GATEWAY_METRICS`, `…_DRAIN_SECONDS`, `…_RATE_LIMIT_*`). */
+  readonly ops: OpsConfig;
+  /** The tool router at `/mcp` (`MCP_GATEWAY_TOOLROUTER` and friends). */
+  readonly toolRouter: ToolRouterConfig;
 }
 
 /** Default SQLite location, relative to the working directory. */
@@ -143,5 +151,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     allowLinkLocal: e.MCP_GATEWAY_ALLOW_LINK_LOCAL,
     auth: parseAuthConfig(env, { host: e.MCP_GATEWAY_HOST, publicUrl }),
     deploy: parseDeployConfig(env),
+    ops: parseOpsConfig(env),
+    toolRouter: parseToolRouterConfig(env, {
+      connectTimeoutMs: e.MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
+      maxBodyBytes: e.MCP_GATEWAY_MCP_BODY_LIMIT_BYTES,
+    }),
   };
 }

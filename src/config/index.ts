@@ -10,3 +10,7 @@ export type {
   KubernetesDeployConfig,
   ProcessDeployConfig,
 } from './deploy-config.js';
+export { parseOpsConfig } from './ops-config.js';
+export type { OpsConfig, RateLimit } from './ops-config.js';
+export { parseToolRouterConfig } from './toolrouter-config.js';
+export type { ToolRouterConfig, ToolRouterConfigContext } from './toolrouter-config.js';

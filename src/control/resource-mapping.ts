@@ -94,16 +94,18 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   }
   if (data.connectTimeoutMs !== undefined) spec.connectTimeoutMs = data.connectTimeoutMs;
   if (data.idleTimeoutMs !== undefined) spec.idleTimeoutMs = data.idleTimeoutMs;
+  if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
 
 /** Validates the runtime rules and returns the spec to store; throws a 400 naming the field otherwise. */
 export function toToolSpec(data: ToolData): ToolSpec {
   throwIfProblems(runtimeProblems('tool', data));
-  const { tool, port, path } = data.toolDefinition;
+  const { tool, port, path, timeoutMs } = data.toolDefinition;
   const toolDefinition: ToolSpec['toolDefinition'] = data.endpoints
     ? { tool }
     : { tool, port: port ?? DEFAULT_PORT, path: path ?? DEFAULT_TOOL_PATH };
+  if (timeoutMs !== undefined) toolDefinition.timeoutMs = timeoutMs;
   return { ...commonSpec(data), toolDefinition } as ToolSpec;
 }
 
@@ -152,6 +154,7 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.port !== undefined && { port: s.port, path: s.path }),
     ...(s.connectTimeoutMs !== undefined && { connectTimeoutMs: s.connectTimeoutMs }),
     ...(s.idleTimeoutMs !== undefined && { idleTimeoutMs: s.idleTimeoutMs }),
+    ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   } as AdapterResource;
 }

@@ -267,6 +267,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
 
   router.openapi(routes.create, async (c) => {
     const data = c.req.valid('json') as { name: string };
+    c.set('resourceName', data.name);
     const spec = checkedSpec(data);
     const principal = c.get('principal');
     checkWorkloadIdentity(principal, spec);

@@ -179,6 +179,10 @@ export const AdapterData = z
         description:
           'Longest upstream silence, before the response and within a stream (default from the gateway config).',
       }),
+    federate: z.boolean().optional().openapi({
+      description:
+        "List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false).",
+    }),
   })
   .openapi('AdapterData');
 export type AdapterData = z.infer<typeof AdapterData>;
@@ -212,12 +216,26 @@ export const McpTool = z
   })
   .openapi('McpTool');
 
+/** Bounds of `toolDefinition.timeoutMs`: 100 ms to 15 minutes. */
+export const MIN_TOOL_TIMEOUT_MS = 100;
+export const MAX_TOOL_TIMEOUT_MS = 900_000;
+
+const ToolTimeout = z
+  .number()
+  .int('must be an integer')
+  .min(MIN_TOOL_TIMEOUT_MS, `must be between ${MIN_TOOL_TIMEOUT_MS} and ${MAX_TOOL_TIMEOUT_MS}`)
+  .max(MAX_TOOL_TIMEOUT_MS, `must be between ${MIN_TOOL_TIMEOUT_MS} and ${MAX_TOOL_TIMEOUT_MS}`);
+
 /** Where a tool server listens and what the router sends to it. */
 export const ToolDefinition = z
   .strictObject({
     tool: McpTool,
     port: Port.optional().openapi({ description: 'Port of an image or process tool server (default 8000).' }),
     path: UrlPath.optional().openapi({ description: 'Path the router POSTs arguments to (default /score).' }),
+    timeoutMs: ToolTimeout.optional().openapi({
+      description:
+        "Longest wait for the tool server's answer to a `tools/call` through the tool router (default from the gateway config, MCP_GATEWAY_TOOLROUTER_CALL_TIMEOUT_MS).",
+    }),
   })
   .openapi('ToolDefinition');
 
@@ -258,6 +276,7 @@ export const AdapterResource = z
     path: z.string().optional(),
     connectTimeoutMs: z.number().int().optional(),
     idleTimeoutMs: z.number().int().optional(),
+    federate: z.boolean().optional(),
     createdBy: resourceMetaFields.createdBy,
     createdAt: resourceMetaFields.createdAt,
     lastUpdatedAt: resourceMetaFields.lastUpdatedAt,
@@ -274,6 +293,7 @@ export const ToolResource = z
       tool: McpTool,
       port: z.number().int().optional(),
       path: z.string().optional(),
+      timeoutMs: z.number().int().optional(),
     }),
     createdBy: resourceMetaFields.createdBy,
     createdAt: resourceMetaFields.createdAt,
@@ -295,6 +315,23 @@ export const ReplicaStatus = z
   })
   .openapi('ReplicaStatus');
 
+/** How the tool router of the answering gateway instance sees a federated adapter's tool list. */
+export const FederationStatus = z
+  .object({
+    state: z.enum(['listed', 'failed', 'pending']).openapi({
+      description:
+        '`listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet.',
+    }),
+    tools: z.number().int().openapi({ description: 'Tools listed on `/mcp` for this adapter.' }),
+    error: z.string().optional().openapi({ description: 'Why the last listing failed.' }),
+    checkedAt: z.string().optional().openapi({ format: 'date-time' }),
+  })
+  .openapi('FederationStatus', {
+    description:
+      'Present for adapters with `federate: true` (the view of the gateway instance that answered).',
+  });
+export type FederationStatus = z.infer<typeof FederationStatus>;
+
 /** The reference's `AdapterStatus` plus a per-replica list. */
 export const ResourceStatus = z
   .object({
@@ -305,6 +342,7 @@ export const ResourceStatus = z
     replicaStatus: z.string().openapi({ example: 'Degraded: 1/2 ready' }),
     runtime: z.enum(['image', 'command', 'endpoints']),
     replicas: z.array(ReplicaStatus),
+    federation: FederationStatus.optional(),
   })
   .openapi('AdapterStatus');
 export type ResourceStatus = z.infer<typeof ResourceStatus>;

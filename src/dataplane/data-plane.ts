@@ -8,6 +8,7 @@ import type { ProxyIo } from './fetch-io.js';
 import { createMcpProxy } from './mcp-proxy.js';
 import type { ReplicaResolver } from './mcp-proxy.js';
 import { originGuard } from './origin-guard.js';
+import type { ProxyObserver } from './proxy-observer.js';
 import { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
 import { identityHeaders } from '../auth/index.js';
@@ -35,6 +36,15 @@ export interface DataPlaneOptions {
   ) => Record<string, string> | Promise<Record<string, string>>;
 }
 
+/** What the app adds around the proxy: observation (metrics, audit) and the per-adapter rate limit. */
+export interface DataPlaneHooks {
+  /** Runs first, before the origin guard (times every request, reads the final status). */
+  readonly observe?: MiddlewareHandler<AppEnv>;
+  /** Runs after authentication, before the proxy. */
+  readonly limit?: MiddlewareHandler<AppEnv>;
+  readonly observer?: ProxyObserver;
+}
+
 /** The compat identity headers (`X-Mcp-UserId`, `X-Mcp-Roles`); the caller's token never goes upstream. */
 export const compatIdentityHeaders = (principal: Principal): Record<string, string> =>
   identityHeaders(principal);
@@ -44,6 +54,7 @@ export function mountDataPlane(
   app: Hono<AppEnv>,
   authenticate: MiddlewareHandler<AppEnv>,
   options: DataPlaneOptions,
+  hooks: DataPlaneHooks = {},
 ): void {
   const proxy = createMcpProxy({
     lookup: options.lookup,
@@ -58,11 +69,15 @@ export function mountDataPlane(
     io: options.io,
     identityHeaders: options.identityHeaders ?? compatIdentityHeaders,
     logger: options.logger,
+    observer: hooks.observer,
   });
   const guard = originGuard({
     publicUrl: options.publicUrl,
     allowedOrigins: options.allowedOrigins,
     loopback: options.loopback,
   });
-  app.all('/adapters/:name/mcp', guard, authenticate, proxy);
+  // Absent hooks are left out rather than replaced by pass-through middleware: each one costs a hop per request.
+  const chain = [hooks.observe, guard, authenticate, hooks.limit].filter((h) => h !== undefined);
+  for (const handler of chain) app.all('/adapters/:name/mcp', handler);
+  app.all('/adapters/:name/mcp', proxy);
 }

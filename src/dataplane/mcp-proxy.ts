@@ -19,6 +19,8 @@ import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse } from './jsonrpc-error.js';
 import { corsHeaders } from './origin-guard.js';
 import { PASSED_RESPONSE_HEADERS, connectionTokens, isDroppedRequestHeader } from './proxy-headers.js';
+import { NO_PROXY_OBSERVER } from './proxy-observer.js';
+import type { ExchangeObserver, ProxyObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
 
@@ -52,6 +54,8 @@ export interface McpProxyOptions {
   readonly logger: Logger;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
+  /** Told about each exchange (metrics, audit log); observes nothing by default. */
+  readonly observer?: ProxyObserver;
 }
 
 type Classified = LegacyClassification | ModernClassification;
@@ -67,6 +71,7 @@ interface Exchange {
   readonly headers: RequestHeaders;
   /** What the upstream learns about the caller; never the caller's own credentials. */
   readonly identity: Record<string, string>;
+  readonly observed: ExchangeObserver;
 }
 
 /** `host[:port]` of an absolute URL, without a URL parse on the per-request path. */
@@ -80,6 +85,7 @@ function hostOf(url: string): string {
 export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
   const { sealer, rendezvous, load, logger } = options;
   const retryAfter = String(options.retryAfterSeconds ?? 5);
+  const observer = options.observer ?? NO_PROXY_OBSERVER;
 
   const notFound = (name: string) =>
     jsonRpcErrorResponse(404, GATEWAY_ERROR.gateway, `Adapter '${name}' does not exist.`);
@@ -140,6 +146,7 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
       if (origin !== undefined) Object.assign(headers, corsHeaders(origin));
       // The upstream refused the gateway's own credentials: the caller's token is fine, so not a 401 to them.
       const client = { status: head.status === 401 ? 502 : head.status, headers };
+      x.observed.answered(client.status, headers['content-type']);
       const upstreamSession = head.header('mcp-session-id');
       if (upstreamSession === undefined) return client;
       if (session && session.upstream === upstreamSession) {
@@ -161,9 +168,9 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
     };
   }
 
-  function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
+  async function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
     const done = load.begin(replica.id);
-    return x.forwarder.forward(
+    const outcome = await x.forwarder.forward(
       {
         url: replica.url,
         method: x.c.req.method as 'GET' | 'POST' | 'DELETE',
@@ -175,6 +182,8 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
       rewriter(x, replica, session),
       done,
     );
+    x.observed.forwarded(replica.id, outcome);
+    return outcome;
   }
 
   /** A request inside a legacy session: only the replica that holds the session can answer it. */
@@ -229,6 +238,7 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
     const principal = c.get('principal');
     const adapter = await options.lookup(name);
     if (!adapter || !canRead(principal, adapter)) return notFound(name);
+    const observed = observer.exchange(c, adapter.name);
 
     let body: Uint8Array | undefined;
     let parsed: unknown;
@@ -250,6 +260,7 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
     const headers = options.io.headersOf(c);
     const classified = classifyRequest(c.req.method, headers, parsed);
     if (isRejection(classified)) return rejectionResponse(classified);
+    observed.classified(classified);
 
     const exchange: Exchange = {
       c,
@@ -260,6 +271,7 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
       forwarder: options.io.forwarderFor(c),
       headers,
       identity: await options.identityHeaders(principal, adapter),
+      observed,
     };
     if (classified.era === 'legacy' && classified.sessionId !== undefined) {
       return inSession(exchange, classified.sessionId);

@@ -11,6 +11,8 @@ import type { ForwardOutcome } from './forwarder.js';
 export interface ExchangeObserver {
   /** The request passed the era checks and is one of these. */
   classified(classified: LegacyClassification | ModernClassification): void;
+  /** The head the client gets from the upstream's answer (status and content type, e.g. an SSE stream). */
+  answered(status: number, contentType: string | undefined): void;
   /** One attempt on `replica` ended its head phase: the answer is streaming to the client, or it failed. */
   forwarded(replica: string, outcome: ForwardOutcome): void;
 }
@@ -20,7 +22,11 @@ export interface ProxyObserver {
   exchange(c: Context<AppEnv>, adapter: string): ExchangeObserver;
 }
 
-const IGNORED: ExchangeObserver = { classified: () => undefined, forwarded: () => undefined };
+const IGNORED: ExchangeObserver = {
+  classified: () => undefined,
+  answered: () => undefined,
+  forwarded: () => undefined,
+};
 
 /** Observes nothing and allocates nothing: the proxy's default. */
 export const NO_PROXY_OBSERVER: ProxyObserver = { exchange: () => IGNORED };

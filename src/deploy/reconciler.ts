@@ -56,6 +56,8 @@ export interface ReconcilerOptions {
   readonly pageSize?: number;
   /** Resources converged at the same time (default 4), so a pass never floods a cluster API. */
   readonly concurrency?: number;
+  /** Told the result of every convergence step (metrics); must not throw. */
+  readonly onResult?: (ref: ResourceRef, result: ReconcileResult) => void;
 }
 
 /** The reconciler; it is also the control plane's {@link ResourceChangeListener}. */
@@ -108,6 +110,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const clock = options.clock ?? (() => new Date());
   const timers = options.timers ?? systemTimers;
   const pageSize = options.pageSize ?? 500;
+  const onResult = options.onResult ?? (() => undefined);
   if (!(options.intervalMs > 0)) throw new Error('intervalMs must be a positive number of milliseconds');
 
   const byRuntime = new Map<RuntimeKind, Deployer>();
@@ -141,8 +144,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     place(key, deployer.runtime, false);
   }
 
-  /** The one idempotent step for one resource. Never throws: failures become its last result. */
+  /** The one idempotent step for one resource, reported. */
   async function converge(ref: ResourceRef): Promise<boolean> {
+    const ok = await convergeStep(ref);
+    onResult(ref, results.get(refKey(ref)) ?? { ok, action: 'remove', at: clock() });
+    return ok;
+  }
+
+  /** The one idempotent step for one resource. Never throws: failures become its last result. */
+  async function convergeStep(ref: ResourceRef): Promise<boolean> {
     const key = refKey(ref);
     let runtime: RuntimeKind | undefined;
     let action: ReconcileResult['action'] = 'apply';

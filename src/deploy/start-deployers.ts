@@ -11,7 +11,7 @@ import type { Deployer } from './deployer.js';
 import { createDeployerInspector } from './deployer-inspector.js';
 import type { DeployerInspector } from './deployer-inspector.js';
 import { createReconciler } from './reconciler.js';
-import type { Reconciler } from './reconciler.js';
+import type { Reconciler, ReconcilerOptions } from './reconciler.js';
 import { RemoteDeployer } from './remote/remote-deployer.js';
 import type { RemoteDeployerOptions } from './remote/remote-deployer.js';
 import { createReplicaResolver } from './replica-resolver.js';
@@ -24,6 +24,8 @@ export interface StartDeployersOptions {
   readonly logger: Logger;
   readonly deploy: DeployConfig;
   readonly remote: RemoteDeployerOptions;
+  /** Told the result of every reconciler step (metrics). */
+  readonly onReconcile?: ReconcilerOptions['onResult'];
 }
 
 /** Everything that runs resources, started. */
@@ -80,6 +82,7 @@ export async function startDeployers(options: StartDeployersOptions): Promise<Ru
     deployers,
     intervalMs: options.deploy.reconcileIntervalMs,
     logger: options.logger,
+    onResult: options.onReconcile,
   });
   reconciler.start();
   const inspector = createDeployerInspector({

@@ -9,6 +9,8 @@ export interface AppVariables {
   principal: Principal;
   /** An allowed browser origin on an MCP endpoint; its answer carries CORS headers. */
   corsOrigin?: string;
+  /** The resource a control-plane create names, set once its body is valid (for the audit log). */
+  resourceName?: string;
 }
 
 /** The Hono `Env` type of the gateway app. */

@@ -1,4 +1,7 @@
-/** @module health-routes: liveness (`/healthz`, `/ping`) and readiness (`/readyz`: the registry answers). */
+/**
+ * @module health-routes: liveness (`/healthz`, `/ping`) and readiness (`/readyz`: the registry answers and the
+ * gateway is not draining for shutdown).
+ */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/index.js';
 import type { RegistryStore } from '../registry/index.js';
@@ -8,6 +11,8 @@ import type { Logger } from './logger.js';
 export interface HealthRoutesOptions {
   readonly store: RegistryStore;
   readonly logger: Logger;
+  /** True once shutdown began: readiness turns 503 at once so load balancers stop sending. Never, by default. */
+  readonly draining?: () => boolean;
 }
 
 const Readiness = z
@@ -54,10 +59,14 @@ const readyz = createRoute({
 /** The health router. */
 export function createHealthRoutes(options: HealthRoutesOptions): OpenAPIHono<AppEnv> {
   const { store, logger } = options;
+  const draining = options.draining ?? (() => false);
   const router = new OpenAPIHono<AppEnv>();
   router.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
   router.openapi(ping, (c) => c.body(null, 200));
   router.openapi(readyz, async (c) => {
+    if (draining()) {
+      return c.json({ status: 'not ready' as const, registry: store.dialect, reason: 'draining' }, 503);
+    }
     try {
       await store.ping();
       return c.json({ status: 'ready' as const, registry: store.dialect }, 200);

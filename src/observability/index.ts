@@ -1,5 +1,24 @@
-/** @module observability: logging, health (and, later, metrics). */
+/** @module observability: logging, health, metrics (the port; Prometheus in `./prometheus/`), audit log. */
+export { auditOutcome, createAuditLog, NO_AUDIT_LOG } from './audit-log.js';
+export type { AuditLog, AuditOutcome, ControlWriteAudit, ToolCallAudit } from './audit-log.js';
+export { createDataPlaneObservation } from './data-plane-observer.js';
+export type { DataPlaneObservation, DataPlaneObservationOptions } from './data-plane-observer.js';
 export { createHealthRoutes } from './health-routes.js';
 export type { HealthRoutesOptions } from './health-routes.js';
+export { httpMetrics, UNMATCHED_ROUTE } from './http-metrics.js';
+export type { HttpMetricsOptions } from './http-metrics.js';
 export { LOG_LEVELS, createLogger, createSilentLogger } from './logger.js';
 export type { LogLevel, Logger, LoggerOptions } from './logger.js';
+export { NO_METRICS } from './metrics.js';
+export type {
+  GatewayMetrics,
+  MetricsExposition,
+  PlacementKind,
+  RateLimitScope,
+  UpstreamErrorKind,
+} from './metrics.js';
+export { metricsHandler } from './metrics-route.js';
+export { timedRegistryStore } from './timed-registry-store.js';
+export type { TimedRegistryStoreOptions } from './timed-registry-store.js';
+export { writeAudit } from './write-audit.js';
+export type { WriteAuditOptions } from './write-audit.js';

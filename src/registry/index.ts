@@ -1,7 +1,9 @@
 /** @module The registry: persistence of adapters, tools and gateway settings. The only public entry. */
 export {
+  DEFAULT_CHANGE_POLL_MS,
   ResourceExistsError,
   ResourceNotFoundError,
+  STATIC_REGISTRY_FEED,
   SchemaTooNewError,
   VersionMismatchError,
 } from './registry-store.js';
@@ -9,13 +11,18 @@ export type {
   Clock,
   JsonObject,
   ListOptions,
+  RegistryChangeFeed,
   RegistryStore,
   RegistryStoreOptions,
   ResourceKind,
+  RevisionListener,
   StoredResource,
   WriteConditionOptions,
 } from './registry-store.js';
 export { openRegistryStore } from './open-registry-store.js';
+// D1 is opened from a Workers binding, not a URL, so it sits beside openRegistryStore rather than inside it.
+export { D1RegistryStore, d1Migrations } from './d1/index.js';
+export type { D1DatabaseBinding, D1Migration, D1RegistryStoreOptions, MigrationJournal } from './d1/index.js';
 export { asRegistered, runtimeOf } from './resource-spec.js';
 export type {
   AdapterSpec,

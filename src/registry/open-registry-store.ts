@@ -2,7 +2,7 @@
  * @module Chooses the registry dialect from `DATABASE_URL`. Dialects are imported on demand, so a process
  * that uses Postgres never loads better-sqlite3 and vice versa.
  */
-import type { RegistryStore, RegistryStoreOptions } from './registry-store.js';
+import type { RegistryChangeFeed, RegistryStore, RegistryStoreOptions } from './registry-store.js';
 
 /** Where a database URL points: a Postgres server or a SQLite file (or `:memory:`). */
 export type DatabaseTarget =
@@ -31,12 +31,13 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
 
 /**
  * Opens the registry `databaseUrl` names (see {@link parseDatabaseUrl}) and applies pending migrations.
- * Rejects with `SchemaTooNewError` when a newer gateway has migrated that database.
+ * Rejects with `SchemaTooNewError` when a newer gateway has migrated that database. Both dialects also report
+ * changes made by other processes ({@link RegistryChangeFeed}).
  */
 export async function openRegistryStore(
   databaseUrl: string,
   options: RegistryStoreOptions = {},
-): Promise<RegistryStore> {
+): Promise<RegistryStore & RegistryChangeFeed> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.dialect === 'postgres') {
     const { PostgresRegistryStore } = await import('./postgres/index.js');

@@ -109,10 +109,47 @@ export interface RegistryStore {
   close(): Promise<void>;
 }
 
+/** Told the registry's new revision after a change (see {@link RegistryChangeFeed.watchChanges}). */
+export type RevisionListener = (revision: number) => void;
+
+/**
+ * How a process learns that the registry changed, whichever process wrote: the port gateway instances sharing a
+ * database use to invalidate what they cache (the tool router's catalog). A port of its own beside
+ * {@link RegistryStore}, so stores and decorators that cannot report changes need not pretend to.
+ */
+export interface RegistryChangeFeed {
+  /**
+   * The registry's change counter: grows (by one or more) with every committed create, update or delete of a
+   * resource, by any process sharing the database, and never otherwise (reads, settings, failed writes).
+   * Comparing two readings tells whether anything changed in between.
+   */
+  revision(): Promise<number>;
+  /**
+   * Calls `listener` with the new {@link revision} soon after resources change, whichever process wrote them.
+   * Changes may be coalesced into one call, and a call may come without a change (after a reconnect), so
+   * listeners re-read rather than apply deltas. Returns the unsubscribe function; never throws.
+   */
+  watchChanges(listener: RevisionListener): () => void;
+}
+
+/** A feed that never reports a change: for registries only this process writes (tests, fakes). */
+export const STATIC_REGISTRY_FEED: RegistryChangeFeed = Object.freeze({
+  revision: async () => 0,
+  watchChanges: () => () => undefined,
+});
+
 /** Clock used for createdAt/lastUpdatedAt; injected so tests control time. */
 export type Clock = () => Date;
 
 /** Options every implementation accepts. */
 export interface RegistryStoreOptions {
   readonly clock?: Clock;
+  /**
+   * How often a dialect without push notifications (SQLite) reads the revision while someone watches it;
+   * default {@link DEFAULT_CHANGE_POLL_MS}. Postgres is told by LISTEN/NOTIFY and ignores it.
+   */
+  readonly changePollMs?: number;
 }
+
+/** Default of {@link RegistryStoreOptions.changePollMs}. */
+export const DEFAULT_CHANGE_POLL_MS = 1000;

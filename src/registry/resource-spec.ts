@@ -43,11 +43,19 @@ export interface AdapterSpec extends CommonSpec {
   /** Per-adapter overrides of the gateway's upstream timeouts. */
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** List the adapter's tools on the tool router (`/mcp`), named `{adapter}{separator}{tool}`. */
+  federate?: boolean;
 }
 
 /** A stored tool's spec. `toolDefinition.port`/`path` are set for the image and command runtimes only. */
 export interface ToolSpec extends CommonSpec {
-  toolDefinition: { tool: McpToolDefinition; port?: number; path?: string };
+  toolDefinition: {
+    tool: McpToolDefinition;
+    port?: number;
+    path?: string;
+    /** Longest wait for the tool server's answer through the tool router; the router's default when absent. */
+    timeoutMs?: number;
+  };
 }
 
 /** Spec type by kind. */

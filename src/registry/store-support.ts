@@ -1,6 +1,6 @@
 /** @module Dialect-independent rules every registry implementation applies the same way. */
 import { ResourceNotFoundError, VersionMismatchError } from './registry-store.js';
-import type { ResourceKind } from './registry-store.js';
+import type { ResourceKind, RevisionListener } from './registry-store.js';
 
 /**
  * Refuses a `list` limit that is not a positive integer: SQLite reads `LIMIT -1` as "no limit" while
@@ -40,4 +40,94 @@ export function hasErrorCode(error: unknown, code: string): boolean {
     current = current.cause;
   }
   return false;
+}
+
+/** A set of revision listeners fed by one source (a poll timer or LISTEN/NOTIFY); see {@link createRevisionFeed}. */
+export interface RevisionFeed {
+  /** Adds a listener; the first one starts the source, the last one leaving stops it. */
+  subscribe(listener: RevisionListener): () => void;
+  /** Re-reads the revision and tells every listener if it moved (a push hint, a reconnect, a poll tick). */
+  check(): void;
+  /** Stops the source and forgets every listener. */
+  close(): void;
+}
+
+/** Options for {@link createRevisionFeed}. */
+export interface RevisionFeedOptions {
+  /** Reads the current revision. */
+  readonly read: () => Promise<number>;
+  /** Starts the source (called when the first listener arrives); returns its stop function. */
+  readonly start: (feed: RevisionFeed) => () => void;
+  /** Told when a read fails (the feed retries at the next hint). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Listener bookkeeping shared by the dialects: reads run one at a time (a hint during a read schedules one
+ * more), and listeners hear only revisions that differ from the last one seen. The first read after the source
+ * starts sets the baseline without telling anyone.
+ */
+export function createRevisionFeed(options: RevisionFeedOptions): RevisionFeed {
+  const listeners = new Set<RevisionListener>();
+  let stop: (() => void) | undefined;
+  let last: number | undefined;
+  let reading = false;
+  let again = false;
+
+  const feed: RevisionFeed = {
+    subscribe(listener) {
+      listeners.add(listener);
+      if (!stop) {
+        last = undefined;
+        stop = options.start(feed);
+        feed.check();
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) halt();
+      };
+    },
+    check() {
+      if (!stop) return;
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      options
+        .read()
+        .then(
+          (revision) => {
+            const previous = last;
+            last = revision;
+            if (previous === undefined || previous === revision || !stop) return;
+            for (const listener of [...listeners]) {
+              try {
+                listener(revision);
+              } catch (error) {
+                options.onError?.(error);
+              }
+            }
+          },
+          (error: unknown) => options.onError?.(error),
+        )
+        .finally(() => {
+          reading = false;
+          if (again) {
+            again = false;
+            feed.check();
+          }
+        });
+    },
+    close() {
+      listeners.clear();
+      halt();
+    },
+  };
+  function halt() {
+    const current = stop;
+    stop = undefined;
+    current?.();
+  }
+  return feed;
 }

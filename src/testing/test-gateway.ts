@@ -4,6 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../app.js';
+import type { AppDeps } from '../app.js';
 import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
 import { createNodeAgents } from '../dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../dataplane/node/node-io.js';
@@ -18,6 +19,12 @@ import type { Logger } from '../observability/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
 import { createRendezvous } from '../routing/index.js';
+import { identityHeaders } from '../auth/index.js';
+import { STATIC_REGISTRY_FEED } from '../registry/index.js';
+import type { RegistryChangeFeed } from '../registry/index.js';
+import { TOOL_ROUTER_DEFAULTS } from '../toolrouter/index.js';
+import type { ToolRouter, ToolRouterSettings } from '../toolrouter/index.js';
+import { startToolRouter } from '../toolrouter/node/index.js';
 import { serveApp } from './serve-app.js';
 
 /** A secret shared by test gateways that must open each other's session ids. */
@@ -38,6 +45,12 @@ export interface TestGatewayOptions {
   readonly probeIntervalMs?: number;
   /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
   readonly processDeployer?: boolean;
+  /** Operations dependencies passed to `createApp` as they are (metrics, audit log, rate limits). */
+  readonly operations?: Pick<AppDeps, 'metrics' | 'audit' | 'rateLimits' | 'draining'>;
+  /** Serve the tool router at `/mcp` with these settings (over the defaults); absent, `/mcp` is not served. */
+  readonly toolRouter?: Partial<ToolRouterSettings>;
+  /** How the tool router learns of other instances' writes; the store itself when it can tell. */
+  readonly changes?: RegistryChangeFeed;
 }
 
 /** A served gateway. */
@@ -47,6 +60,14 @@ export interface TestGateway {
   readonly remote: RemoteDeployer;
   /** The deployers and reconciler, when `processDeployer` is set. */
   readonly deployers: RunningDeployers | undefined;
+  /** The tool router, when `toolRouter` is set. */
+  readonly toolRouter: ToolRouter | undefined;
+  /** Registers a tool on the `endpoints` runtime (its URLs are what the router POSTs to). */
+  registerRemoteTool(
+    name: string,
+    endpoints: readonly string[],
+    extra?: Record<string, unknown>,
+  ): Promise<void>;
   /** Registers an adapter on the `endpoints` runtime. */
   registerRemoteAdapter(
     name: string,
@@ -83,19 +104,43 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   remote.start();
   const agents = createNodeAgents();
   const cache = createAdapterCache({ store, ttlMs: 1000 });
+  const replicas = deployers?.replicas ?? createReplicaResolver(remote, new Map());
+  const changes =
+    options.changes ??
+    ('watchChanges' in store ? (store as unknown as RegistryChangeFeed) : STATIC_REGISTRY_FEED);
+  const toolRouter = options.toolRouter
+    ? await startToolRouter({
+        store,
+        changes,
+        replicas,
+        logger,
+        version: '0.0.0-test',
+        settings: {
+          ...TOOL_ROUTER_DEFAULTS,
+          connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+          ...options.toolRouter,
+        },
+        agents,
+        publicUrl: 'http://127.0.0.1',
+        headersFor: async (principal) => identityHeaders(principal),
+      })
+    : undefined;
+  const inspector = deployers?.inspector ?? createRuntimeInspector({ probeTimeoutMs: 500 });
   const app = createApp({
     store,
-    inspector: deployers?.inspector ?? createRuntimeInspector({ probeTimeoutMs: 500 }),
+    inspector: toolRouter ? toolRouter.withFederationStatus(inspector) : inspector,
     logger,
     bodyLimitBytes: 1024 * 1024,
     authenticate: options.authenticate,
+    ...options.operations,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') cache.invalidate(ref.name);
       deployers?.reconciler.notify(ref);
+      toolRouter?.invalidate();
     },
     dataPlane: {
       lookup: (name) => cache.get(name),
-      replicas: deployers?.replicas ?? createReplicaResolver(remote, new Map()),
+      replicas,
       sealer: await createSessionSealer({ secret: options.secret ?? TEST_SECRET }),
       rendezvous: await createRendezvous(),
       io: options.io === 'fetch' ? createFetchIo() : createNodeIo(agents),
@@ -109,6 +154,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
       loadEpsilon: 0.25,
     },
+    toolRouter: toolRouter && {
+      router: toolRouter,
+      guard: { publicUrl: 'http://127.0.0.1', allowedOrigins: options.allowedOrigins ?? [], loopback: true },
+    },
   });
   const served = await serveApp(app);
   return {
@@ -116,6 +165,21 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     store,
     remote,
     deployers,
+    toolRouter,
+    async registerRemoteTool(name, endpoints, extra = {}) {
+      const res = await fetch(`${served.url}/tools`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name,
+          endpoints,
+          toolDefinition: { tool: { name, inputSchema: { type: 'object' } } },
+          ...extra,
+        }),
+      });
+      if (res.status !== 201)
+        throw new Error(`registering ${name} failed: ${res.status} ${await res.text()}`);
+    },
     async registerRemoteAdapter(name, endpoints, extra = {}) {
       const res = await fetch(`${served.url}/adapters`, {
         method: 'POST',
@@ -126,6 +190,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         throw new Error(`registering ${name} failed: ${res.status} ${await res.text()}`);
     },
     async close() {
+      await toolRouter?.close();
       await served.close();
       agents.destroy();
       await (deployers ? deployers.close() : remote.close());

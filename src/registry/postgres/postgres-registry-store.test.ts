@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findMigrationsFolder, readKnownMigrations } from '../migrations.js';
 import { openRegistryStore } from '../open-registry-store.js';
 import { SchemaTooNewError } from '../registry-store.js';
+import { runRegistryChangeFeedContract } from '../registry-change-feed.contract.js';
 import { runRegistryStoreContract } from '../registry-store.contract.js';
 import { PostgresRegistryStore } from './postgres-registry-store.js';
 import { TestDatabases } from '../../testing/postgres-databases.js';
@@ -66,6 +67,13 @@ suite(serverUrl ? 'postgres registry' : `postgres registry (skipped: ${SKIP_REAS
     const store = await PostgresRegistryStore.open(contractUrl, { clock });
     await truncate();
     return store;
+  });
+
+  // Two replicas sharing the database: LISTEN/NOTIFY from the revision trigger.
+  runRegistryChangeFeedContract('postgres', async () => {
+    const url = await databases.create();
+    const first = await PostgresRegistryStore.open(url);
+    return [first, await PostgresRegistryStore.open(url)] as const;
   });
 
   describe('migrations', () => {

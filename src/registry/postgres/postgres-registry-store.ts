@@ -11,14 +11,20 @@ import type {
   Clock,
   JsonObject,
   ListOptions,
+  RegistryChangeFeed,
   RegistryStore,
   RegistryStoreOptions,
   ResourceKind,
+  RevisionListener,
   StoredResource,
   WriteConditionOptions,
 } from '../registry-store.js';
-import { assertListLimit, explainMissedWrite, hasErrorCode } from '../store-support.js';
-import { resources, settings } from './schema.js';
+import { assertListLimit, createRevisionFeed, explainMissedWrite, hasErrorCode } from '../store-support.js';
+import type { RevisionFeed } from '../store-support.js';
+import { registryRevision, resources, settings } from './schema.js';
+
+/** The channel the revision trigger (migration 0002) notifies on every resource write. */
+export const REGISTRY_CHANNEL = 'mcp_gateway_registry';
 
 /** Postgres' SQLSTATE for a unique (here: primary key) violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -34,14 +40,43 @@ type Db = PostgresJsDatabase;
 type ResourceRow = typeof resources.$inferSelect;
 
 /** {@link RegistryStore} on a Postgres database reached through a postgres-js connection pool. */
-export class PostgresRegistryStore implements RegistryStore {
+export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed {
   readonly dialect = 'postgres';
+  private readonly changes: RevisionFeed;
+  private closed = false;
 
   private constructor(
     private readonly client: Sql,
     private readonly db: Db,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    // LISTEN on a dedicated connection (postgres-js re-listens after a reconnect and then calls `onlisten`,
+    // where a re-read catches up on notifications missed while it was down).
+    this.changes = createRevisionFeed({
+      read: () => this.revision(),
+      start: (feed) => {
+        let unlisten: (() => Promise<void>) | undefined;
+        let stopped = false;
+        this.client
+          .listen(
+            REGISTRY_CHANNEL,
+            () => feed.check(),
+            () => feed.check(),
+          )
+          .then(
+            (request) => {
+              unlisten = request.unlisten;
+              if (stopped) void unlisten().catch(() => undefined);
+            },
+            () => undefined,
+          );
+        return () => {
+          stopped = true;
+          void unlisten?.().catch(() => undefined);
+        };
+      },
+    });
+  }
 
   /**
    * Connects to `url` (`postgres://…` or `postgresql://…`) and applies pending migrations under an advisory
@@ -149,11 +184,23 @@ export class PostgresRegistryStore implements RegistryStore {
     return row.value;
   }
 
+  async revision(): Promise<number> {
+    const [row] = await this.db.select({ value: registryRevision.value }).from(registryRevision);
+    return row?.value ?? 0;
+  }
+
+  watchChanges(listener: RevisionListener): () => void {
+    if (this.closed) return () => {};
+    return this.changes.subscribe(listener);
+  }
+
   async ping(): Promise<void> {
     await this.db.execute(sql`select 1`);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.changes.close();
     await this.client.end({ timeout: 5 });
   }
 

@@ -1,6 +1,16 @@
 /** @module Drizzle tables of the Postgres registry: the source drizzle-kit generates `migrations/postgres` from. */
 import { sql } from 'drizzle-orm';
-import { check, customType, integer, json, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  customType,
+  integer,
+  json,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 // Type-only imports: drizzle-kit loads this file on its own and must not follow runtime imports.
 import type { JsonObject, ResourceKind } from '../registry-store.js';
 
@@ -43,3 +53,17 @@ export const settings = pgTable('settings', {
   value: text('value').notNull(),
   createdAt: timestampMs('created_at').notNull(),
 });
+
+/**
+ * The registry's change counter (one row, id 1). A trigger on `resources` (migration 0002) bumps it in the same
+ * transaction as every insert, update and delete and sends its new value with `NOTIFY mcp_gateway_registry`,
+ * which every replica LISTENs to.
+ */
+export const registryRevision = pgTable(
+  'registry_revision',
+  {
+    id: integer('id').primaryKey(),
+    value: bigint('value', { mode: 'number' }).notNull(),
+  },
+  (table) => [check('registry_revision_single_row', sql`${table.id} = 1`)],
+);

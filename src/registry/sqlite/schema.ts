@@ -31,3 +31,16 @@ export const settings = sqliteTable('settings', {
   value: text('value').notNull(),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/**
+ * The registry's change counter (one row, id 1). Triggers on `resources` (migration 0002) bump it in the same
+ * transaction as every insert, update and delete, so any process sharing the file sees a change by reading it.
+ */
+export const registryRevision = sqliteTable(
+  'registry_revision',
+  {
+    id: integer('id').primaryKey(),
+    value: integer('value').notNull(),
+  },
+  (table) => [check('registry_revision_single_row', sql`${table.id} = 1`)],
+);

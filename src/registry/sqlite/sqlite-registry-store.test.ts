@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findMigrationsFolder, readKnownMigrations } from '../migrations.js';
 import { openRegistryStore } from '../open-registry-store.js';
 import { SchemaTooNewError } from '../registry-store.js';
+import { runRegistryChangeFeedContract } from '../registry-change-feed.contract.js';
 import { runRegistryStoreContract } from '../registry-store.contract.js';
 import { SQLITE_MEMORY, SqliteRegistryStore } from './sqlite-registry-store.js';
 
@@ -21,6 +22,12 @@ afterAll(() => {
 
 runRegistryStoreContract('sqlite in memory', (clock) => SqliteRegistryStore.open(SQLITE_MEMORY, { clock }));
 runRegistryStoreContract('sqlite file', (clock) => SqliteRegistryStore.open(freshPath(), { clock }));
+// Two processes sharing a file: each polls the trigger-kept counter.
+runRegistryChangeFeedContract('sqlite file', async () => {
+  const path = freshPath();
+  const first = await SqliteRegistryStore.open(path, { changePollMs: 20 });
+  return [first, await SqliteRegistryStore.open(path, { changePollMs: 20 })] as const;
+});
 
 const known = readKnownMigrations(findMigrationsFolder('sqlite'));
 

@@ -13,19 +13,22 @@ import {
   readKnownMigrations,
 } from '../migrations.js';
 import type { AppliedMigrations } from '../migrations.js';
-import { ResourceExistsError } from '../registry-store.js';
+import { DEFAULT_CHANGE_POLL_MS, ResourceExistsError } from '../registry-store.js';
 import type {
   Clock,
   JsonObject,
   ListOptions,
+  RegistryChangeFeed,
   RegistryStore,
   RegistryStoreOptions,
   ResourceKind,
+  RevisionListener,
   StoredResource,
   WriteConditionOptions,
 } from '../registry-store.js';
-import { assertListLimit, explainMissedWrite, hasErrorCode } from '../store-support.js';
-import { resources, settings } from './schema.js';
+import { assertListLimit, createRevisionFeed, explainMissedWrite, hasErrorCode } from '../store-support.js';
+import type { RevisionFeed } from '../store-support.js';
+import { registryRevision, resources, settings } from './schema.js';
 
 /** The path better-sqlite3 reads as a private, non-persistent database. */
 export const SQLITE_MEMORY = ':memory:';
@@ -41,14 +44,26 @@ type ResourceRow = typeof resources.$inferSelect;
  * runs to completion before the next starts; each is still a single statement or transaction so that other
  * processes sharing the file see atomic changes.
  */
-export class SqliteRegistryStore implements RegistryStore {
+export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
   readonly dialect = 'sqlite';
+  private readonly changes: RevisionFeed;
 
   private constructor(
     private readonly connection: Database.Database,
     private readonly db: Db,
     private readonly clock: Clock,
-  ) {}
+    changePollMs: number,
+  ) {
+    // SQLite has no notifications: another process's commit is seen by reading the trigger-kept counter.
+    this.changes = createRevisionFeed({
+      read: () => this.revision(),
+      start: (feed) => {
+        const timer = setInterval(() => feed.check(), changePollMs);
+        timer.unref?.();
+        return () => clearInterval(timer);
+      },
+    });
+  }
 
   /**
    * Opens (creating it and its parent folder if missing) the database at `path`, or a private in-memory
@@ -69,7 +84,12 @@ export class SqliteRegistryStore implements RegistryStore {
       }
       const db = drizzle({ client: connection });
       applyMigrations(connection, db);
-      return new SqliteRegistryStore(connection, db, options.clock ?? (() => new Date()));
+      return new SqliteRegistryStore(
+        connection,
+        db,
+        options.clock ?? (() => new Date()),
+        options.changePollMs ?? DEFAULT_CHANGE_POLL_MS,
+      );
     } catch (error) {
       connection.close();
       throw error;
@@ -165,11 +185,22 @@ export class SqliteRegistryStore implements RegistryStore {
     return row.value;
   }
 
+  async revision(): Promise<number> {
+    const row = this.db.select({ value: registryRevision.value }).from(registryRevision).get();
+    return row?.value ?? 0;
+  }
+
+  watchChanges(listener: RevisionListener): () => void {
+    if (!this.connection.open) return () => {};
+    return this.changes.subscribe(listener);
+  }
+
   async ping(): Promise<void> {
     this.db.get(sql`select 1`);
   }
 
   async close(): Promise<void> {
+    this.changes.close();
     if (this.connection.open) this.connection.close();
   }
 

@@ -231,6 +231,7 @@ export interface components {
             path?: string;
             connectTimeoutMs?: number;
             idleTimeoutMs?: number;
+            federate?: boolean;
             createdBy: string;
             /** Format: date-time */
             createdAt: string;
@@ -317,6 +318,8 @@ export interface components {
             connectTimeoutMs?: number;
             /** @description Longest upstream silence, before the response and within a stream (default from the gateway config). */
             idleTimeoutMs?: number;
+            /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
+            federate?: boolean;
         };
         AdapterStatus: {
             readyReplicas: number;
@@ -328,6 +331,7 @@ export interface components {
             /** @enum {string} */
             runtime: "image" | "command" | "endpoints";
             replicas: components["schemas"]["ReplicaStatus"][];
+            federation?: components["schemas"]["FederationStatus"];
         };
         ReplicaStatus: {
             instance: number;
@@ -339,6 +343,20 @@ export interface components {
             latencyMs?: number;
             /** Format: date-time */
             checkedAt: string;
+        };
+        /** @description Present for adapters with `federate: true` (the view of the gateway instance that answered). */
+        FederationStatus: {
+            /**
+             * @description `listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet.
+             * @enum {string}
+             */
+            state: "listed" | "failed" | "pending";
+            /** @description Tools listed on `/mcp` for this adapter. */
+            tools: number;
+            /** @description Why the last listing failed. */
+            error?: string;
+            /** Format: date-time */
+            checkedAt?: string;
         };
         ToolResource: {
             /** @description Equal to `name`. */
@@ -360,6 +378,7 @@ export interface components {
                 tool: components["schemas"]["McpTool"];
                 port?: number;
                 path?: string;
+                timeoutMs?: number;
             };
             createdBy: string;
             /** Format: date-time */
@@ -463,6 +482,8 @@ export interface components {
             port?: number;
             /** @description Path the router POSTs arguments to (default /score). */
             path?: string;
+            /** @description Longest wait for the tool server's answer to a `tools/call` through the tool router (default from the gateway config, MCP_GATEWAY_TOOLROUTER_CALL_TIMEOUT_MS). */
+            timeoutMs?: number;
         };
     };
     responses: never;

@@ -1,0 +1,70 @@
+/**
+ * @module toolrouter-config: the tool router at `/mcp` (`MCP_GATEWAY_TOOLROUTER` and friends) — federated tool
+ * names, paging, timeouts of tool calls and of federated listings, and how often failed adapters are retried.
+ */
+import { z } from 'zod';
+// The SDK-free parts of the router, not its index: the edge build parses configuration without the router.
+import { TOOL_ROUTER_DEFAULTS } from '../toolrouter/settings.js';
+import type { ToolRouterSettings } from '../toolrouter/settings.js';
+import { separatorProblem } from '../toolrouter/tool-names.js';
+import { booleanVar, integerVar, parseEnv } from './env.js';
+
+/** The tool-router part of the configuration. */
+export interface ToolRouterConfig {
+  /** Serve `/mcp` (default true). */
+  readonly enabled: boolean;
+  readonly settings: ToolRouterSettings;
+}
+
+const d = TOOL_ROUTER_DEFAULTS;
+
+const ToolRouterEnvSchema = z.object({
+  MCP_GATEWAY_TOOLROUTER: booleanVar(true),
+  MCP_GATEWAY_TOOLROUTER_SEPARATOR: z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      const problem = separatorProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default(d.separator),
+  MCP_GATEWAY_TOOLROUTER_MAX_NAME_LENGTH: integerVar(16, 128, d.maxNameLength),
+  MCP_GATEWAY_TOOLROUTER_PAGE_SIZE: integerVar(1, 1000, d.pageSize),
+  MCP_GATEWAY_TOOLROUTER_CALL_TIMEOUT_MS: integerVar(100, 3_600_000, d.callTimeoutMs),
+  MCP_GATEWAY_TOOLROUTER_LIST_TIMEOUT_MS: integerVar(100, 120_000, d.listTimeoutMs),
+  MCP_GATEWAY_TOOLROUTER_RETRY_MS: integerVar(1000, 3_600_000, d.retryMs),
+  MCP_GATEWAY_TOOLROUTER_REFRESH_MS: integerVar(1000, 86_400_000, d.refreshMs),
+  MCP_GATEWAY_TOOLROUTER_MAX_RESULT_BYTES: integerVar(1024, 256 * 1024 * 1024, d.maxResultBytes),
+  MCP_GATEWAY_TOOLROUTER_STREAM_MAX_AGE_MS: integerVar(10_000, 86_400_000, d.streamMaxAgeMs),
+});
+
+/** What the tool router shares with the rest of the gateway's configuration. */
+export interface ToolRouterConfigContext {
+  readonly connectTimeoutMs: number;
+  readonly maxBodyBytes: number;
+}
+
+/** Parses the tool-router variables; throws {@link ConfigError} naming each problem. */
+export function parseToolRouterConfig(
+  env: Record<string, string | undefined>,
+  context: ToolRouterConfigContext,
+): ToolRouterConfig {
+  const e = parseEnv(ToolRouterEnvSchema, env);
+  return {
+    enabled: e.MCP_GATEWAY_TOOLROUTER,
+    settings: {
+      ...d,
+      separator: e.MCP_GATEWAY_TOOLROUTER_SEPARATOR,
+      maxNameLength: e.MCP_GATEWAY_TOOLROUTER_MAX_NAME_LENGTH,
+      pageSize: e.MCP_GATEWAY_TOOLROUTER_PAGE_SIZE,
+      callTimeoutMs: e.MCP_GATEWAY_TOOLROUTER_CALL_TIMEOUT_MS,
+      listTimeoutMs: e.MCP_GATEWAY_TOOLROUTER_LIST_TIMEOUT_MS,
+      retryMs: e.MCP_GATEWAY_TOOLROUTER_RETRY_MS,
+      refreshMs: e.MCP_GATEWAY_TOOLROUTER_REFRESH_MS,
+      maxResultBytes: e.MCP_GATEWAY_TOOLROUTER_MAX_RESULT_BYTES,
+      streamMaxAgeMs: e.MCP_GATEWAY_TOOLROUTER_STREAM_MAX_AGE_MS,
+      connectTimeoutMs: context.connectTimeoutMs,
+      maxBodyBytes: context.maxBodyBytes,
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * @module rate-limit: token-bucket limits per principal (every authenticated request) and per adapter (the data
+ * plane), answered 429 with `Retry-After`. Limits hold per gateway instance: with N replicas behind a load
+ * balancer a caller may get up to N times the configured rate.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from './app-env.js';
+import { HttpError } from './http-error.js';
+import { TokenBuckets } from './token-buckets.js';
+
+/** One limit: sustained requests per second and the burst a full bucket allows. */
+export interface RateLimitSpec {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** Which limit refused a request. */
+export type RateLimitScope = 'principal' | 'adapter';
+
+/** Options for {@link createRateLimits}. */
+export interface RateLimitsOptions {
+  /** Across every authenticated request of one user id; unlimited when absent. */
+  readonly perPrincipal?: RateLimitSpec;
+  /** Per `/adapters/{name}/mcp`, whoever calls; unlimited when absent. */
+  readonly perAdapter?: RateLimitSpec;
+  /** Most keys remembered per limit (default 10 000); idle buckets are dropped first. */
+  readonly maxKeys?: number;
+  /** Milliseconds; injected for tests. */
+  readonly now?: () => number;
+  /** Told about each refusal (metrics). */
+  readonly onLimited?: (scope: RateLimitScope) => void;
+  /** True for MCP endpoints, whose clients read a JSON-RPC error body; others get `{ error: { code, message } }`. */
+  readonly isMcpPath?: (path: string) => boolean;
+}
+
+/** The limit middleware that are configured; an absent one means "no limit" and costs nothing. */
+export interface RateLimits {
+  /** Mount after authentication: it keys on `principal`. */
+  readonly principal?: MiddlewareHandler<AppEnv>;
+  /** Mount on `/adapters/:name/mcp`: it keys on the `name` parameter. */
+  readonly adapter?: MiddlewareHandler<AppEnv>;
+}
+
+/** JSON-RPC "server error" code the data plane uses for transport-level refusals. */
+const JSON_RPC_GATEWAY_ERROR = -32000;
+
+function tooManyRequests(
+  c: Context<AppEnv>,
+  message: string,
+  retryAfter: number,
+  jsonRpc: boolean,
+): Response {
+  const headers = { 'retry-after': String(retryAfter) };
+  if (jsonRpc) {
+    const body = { jsonrpc: '2.0', id: null, error: { code: JSON_RPC_GATEWAY_ERROR, message } };
+    return new Response(JSON.stringify(body), {
+      status: 429,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+  }
+  // Through the context, so headers set earlier (X-Request-Id) are kept.
+  return c.json(new HttpError(429, 'rate_limited', message).toBody(), 429, headers);
+}
+
+function validated(spec: RateLimitSpec, name: string): RateLimitSpec {
+  if (!(spec.perSecond > 0) || !(spec.burst >= 1)) {
+    throw new RangeError(`rate limit ${name}: perSecond must be > 0 and burst ≥ 1`);
+  }
+  return spec;
+}
+
+/** Builds the configured limits. */
+export function createRateLimits(options: RateLimitsOptions): RateLimits {
+  const onLimited = options.onLimited ?? (() => undefined);
+  const isMcpPath = options.isMcpPath ?? (() => false);
+  const bucketsOf = (spec: RateLimitSpec, name: string) =>
+    new TokenBuckets({ ...validated(spec, name), maxKeys: options.maxKeys, now: options.now });
+
+  let principal: MiddlewareHandler<AppEnv> | undefined;
+  if (options.perPrincipal) {
+    const buckets = bucketsOf(options.perPrincipal, 'per principal');
+    principal = async function principalRateLimit(c, next) {
+      const userId = c.get('principal')?.userId;
+      const waitMs = userId === undefined ? 0 : buckets.take(userId);
+      if (waitMs === 0) return next();
+      onLimited('principal');
+      const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+      return tooManyRequests(
+        c,
+        `Too many requests from '${userId}'; retry in ${retryAfter} s.`,
+        retryAfter,
+        isMcpPath(c.req.path),
+      );
+    };
+  }
+
+  let adapter: MiddlewareHandler<AppEnv> | undefined;
+  if (options.perAdapter) {
+    const buckets = bucketsOf(options.perAdapter, 'per adapter');
+    adapter = async function adapterRateLimit(c, next) {
+      const name = c.req.param('name') ?? '';
+      const waitMs = buckets.take(name);
+      if (waitMs === 0) return next();
+      onLimited('adapter');
+      const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+      return tooManyRequests(
+        c,
+        `Too many requests for adapter '${name}'; retry in ${retryAfter} s.`,
+        retryAfter,
+        true,
+      );
+    };
+  }
+  return { principal, adapter };
+}
+
+/**
+ * Runs `first` and, inside it, `second`, as one middleware: every route mounted with the pair (authenticate,
+ * then the principal's limit) gets both. A Response returned by `second` becomes the answer.
+ */
+export function inSequence(
+  first: MiddlewareHandler<AppEnv>,
+  second: MiddlewareHandler<AppEnv>,
+): MiddlewareHandler<AppEnv> {
+  return async function inSequenceMiddleware(c, next) {
+    return first(c, async () => {
+      const answer = await second(c, next);
+      if (answer instanceof Response) c.res = answer;
+    });
+  };
+}

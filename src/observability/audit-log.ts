@@ -1,0 +1,62 @@
+/**
+ * @module audit-log: one structured line per control-plane write and per data-plane `tools/call` — who, what,
+ * outcome. Lines carry `audit: true` so they can be filtered from the rest of the log; they never carry request
+ * bodies, tool arguments or environment values.
+ */
+import type { Logger } from './logger.js';
+
+/** How a request ended, from its HTTP status. */
+export type AuditOutcome = 'success' | 'denied' | 'rejected' | 'failed';
+
+/** A control-plane write: create, update or delete of an adapter or tool. */
+export interface ControlWriteAudit {
+  readonly action: 'create' | 'update' | 'delete';
+  readonly kind: 'adapter' | 'tool';
+  /** The resource name; absent when the request was refused before it named one (e.g. an invalid body). */
+  readonly name: string | undefined;
+  /** The caller's user id; null when authentication failed. */
+  readonly principal: string | null;
+  readonly status: number;
+  readonly requestId: string | undefined;
+}
+
+/** A `tools/call` through `/adapters/{name}/mcp`. */
+export interface ToolCallAudit {
+  readonly action: 'tools/call';
+  readonly adapter: string;
+  /** The tool name from the classified request (`params.name` / `Mcp-Name`). */
+  readonly tool: string | undefined;
+  readonly principal: string;
+  /** The HTTP status of the answer head (a tool error inside a 200 JSON-RPC answer is not inspected). */
+  readonly status: number;
+  /** The W3C trace id of the caller's `traceparent`, when it sent one. */
+  readonly traceId: string | undefined;
+}
+
+/** Writes audit lines. */
+export interface AuditLog {
+  /** False when lines would be dropped (audit off, or the log level above `info`): callers skip building them. */
+  enabled(): boolean;
+  write(entry: ControlWriteAudit | ToolCallAudit): void;
+}
+
+/** Maps a status to an outcome: 401/403 are `denied`, other 4xx `rejected`, 5xx `failed`. */
+export function auditOutcome(status: number): AuditOutcome {
+  if (status < 400) return 'success';
+  if (status === 401 || status === 403) return 'denied';
+  return status < 500 ? 'rejected' : 'failed';
+}
+
+/** Audit lines at `info` through a child of `logger` bound to `audit: true`. */
+export function createAuditLog(logger: Logger): AuditLog {
+  const audit = logger.child({ audit: true });
+  return {
+    enabled: () => audit.isLevelEnabled('info'),
+    write(entry) {
+      audit.info({ ...entry, outcome: auditOutcome(entry.status) }, 'audit');
+    },
+  };
+}
+
+/** Writes nothing (`MCP_GATEWAY_AUDIT_LOG=false`). */
+export const NO_AUDIT_LOG: AuditLog = { enabled: () => false, write: () => undefined };

@@ -1,0 +1,66 @@
+/**
+ * @module metrics: the `GatewayMetrics` port — what the gateway counts and times, in its own words — and the
+ * null object used when metrics are off. The Prometheus implementation lives in `./prometheus/` so that code
+ * which only records (the data plane, the edge build) never loads `prom-client`.
+ */
+import type { RateLimitScope } from '../http/index.js';
+
+export type { RateLimitScope };
+
+/** Why an attempt to reach an upstream replica failed (the data plane's `ForwardFailure`). */
+export type UpstreamErrorKind = 'refused' | 'timeout' | 'connect-timeout' | 'error';
+
+/** How a replica was chosen: a new legacy session (`initialize`) or a request placed without a session. */
+export type PlacementKind = 'session' | 'request';
+
+/**
+ * Everything the gateway records. Every label value passed here must come from a bounded set: route patterns
+ * (never raw paths), registered adapter names, replica ids, MCP method names from the spec's list.
+ * Implementations must be cheap and must never throw into the request path.
+ */
+export interface GatewayMetrics {
+  /** One HTTP request outside the data plane, by route pattern (e.g. `/adapters/:name`). */
+  httpRequest(route: string, method: string, status: number, seconds: number): void;
+  /**
+   * One request on `/adapters/{name}/mcp`, timed to the response head. `adapter` is empty when the request was
+   * refused before a registered adapter was found; `method` is the MCP method or the exchange kind.
+   */
+  mcpRequest(adapter: string, method: string, status: number, seconds: number): void;
+  /** One failed attempt to reach an upstream replica. */
+  upstreamError(adapter: string, kind: UpstreamErrorKind): void;
+  /** An SSE response began streaming to a client; `streamClosed` follows exactly once. */
+  streamOpened(adapter: string): void;
+  streamClosed(adapter: string): void;
+  /** A request or a new session was placed on `replica` by rendezvous hashing. */
+  placed(adapter: string, replica: string, kind: PlacementKind): void;
+  /** One reconciler step ended. */
+  reconciled(kind: string, action: string, ok: boolean): void;
+  /** One registry call ended. */
+  registryOperation(op: string, seconds: number, ok: boolean): void;
+  /** A rate limit refused a request. */
+  rateLimited(scope: RateLimitScope): void;
+  /** The exposition served at `/metrics`. */
+  render(): Promise<MetricsExposition>;
+}
+
+/** A rendered metrics page. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+const ignore = (): void => undefined;
+
+/** Records nothing; `render` yields an empty page. The default when metrics are off. */
+export const NO_METRICS: GatewayMetrics = {
+  httpRequest: ignore,
+  mcpRequest: ignore,
+  upstreamError: ignore,
+  streamOpened: ignore,
+  streamClosed: ignore,
+  placed: ignore,
+  reconciled: ignore,
+  registryOperation: ignore,
+  rateLimited: ignore,
+  render: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
+};

@@ -1,0 +1,135 @@
+/**
+ * @module PrometheusMetrics: {@link GatewayMetrics} on `prom-client`, with a registry of its own per instance —
+ * never the library's global default — so several apps in one process (tests) keep separate numbers.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type {
+  GatewayMetrics,
+  MetricsExposition,
+  PlacementKind,
+  RateLimitScope,
+  UpstreamErrorKind,
+} from '../metrics.js';
+
+/** Options for {@link createPrometheusMetrics}. */
+export interface PrometheusMetricsOptions {
+  /** Also export the process's CPU, memory, event-loop and GC metrics (`process_*`, `nodejs_*`). */
+  readonly processMetrics?: boolean;
+}
+
+/** Request latencies: from a cached answer (sub-millisecond) to a slow upstream's head. */
+const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Registry calls: an embedded SQLite read to a Postgres round trip under load. */
+const REGISTRY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** A {@link GatewayMetrics} that also exposes its registry. */
+export interface PrometheusMetrics extends GatewayMetrics {
+  readonly registry: Registry;
+}
+
+/** Builds the metrics of one gateway instance. */
+export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+
+  const httpRequests = new Counter({
+    name: 'mcp_gateway_http_requests_total',
+    help: 'HTTP requests outside the data plane, by route pattern, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers,
+  });
+  const httpDuration = new Histogram({
+    name: 'mcp_gateway_http_request_duration_seconds',
+    help: 'Latency of HTTP requests outside the data plane, by route pattern and method.',
+    labelNames: ['route', 'method'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const mcpRequests = new Counter({
+    name: 'mcp_gateway_mcp_requests_total',
+    help: 'Requests on /adapters/{name}/mcp by adapter, MCP method (or exchange kind) and status.',
+    labelNames: ['adapter', 'method', 'status'] as const,
+    registers,
+  });
+  const mcpDuration = new Histogram({
+    name: 'mcp_gateway_mcp_request_duration_seconds',
+    help: 'Time from request to response head on /adapters/{name}/mcp, by adapter and MCP method.',
+    labelNames: ['adapter', 'method'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const upstreamErrors = new Counter({
+    name: 'mcp_gateway_upstream_errors_total',
+    help: 'Failed attempts to reach an upstream replica, by adapter and kind (refused, timeout, connect-timeout, error).',
+    labelNames: ['adapter', 'kind'] as const,
+    registers,
+  });
+  const openStreams = new Gauge({
+    name: 'mcp_gateway_open_streams',
+    help: 'SSE responses currently streaming from an upstream to a client, by adapter.',
+    labelNames: ['adapter'] as const,
+    registers,
+  });
+  const placements = new Counter({
+    name: 'mcp_gateway_placements_total',
+    help: 'Sessions (kind=session: legacy initialize) and session-less requests (kind=request) placed on a replica.',
+    labelNames: ['adapter', 'replica', 'kind'] as const,
+    registers,
+  });
+  const reconciles = new Counter({
+    name: 'mcp_gateway_reconcile_results_total',
+    help: 'Reconciler steps by resource kind, action (apply, remove, skip) and outcome (ok, failed).',
+    labelNames: ['kind', 'action', 'outcome'] as const,
+    registers,
+  });
+  const registryDuration = new Histogram({
+    name: 'mcp_gateway_registry_operation_duration_seconds',
+    help: 'Latency of registry calls by operation and outcome (ok, error).',
+    labelNames: ['op', 'outcome'] as const,
+    buckets: REGISTRY_BUCKETS,
+    registers,
+  });
+  const rateLimited = new Counter({
+    name: 'mcp_gateway_rate_limited_total',
+    help: 'Requests refused with 429 by a rate limit, by scope (principal, adapter).',
+    labelNames: ['scope'] as const,
+    registers,
+  });
+
+  return {
+    registry,
+    httpRequest(route, method, status, seconds) {
+      httpRequests.inc({ route, method, status: String(status) });
+      httpDuration.observe({ route, method }, seconds);
+    },
+    mcpRequest(adapter, method, status, seconds) {
+      mcpRequests.inc({ adapter, method, status: String(status) });
+      mcpDuration.observe({ adapter, method }, seconds);
+    },
+    upstreamError(adapter: string, kind: UpstreamErrorKind) {
+      upstreamErrors.inc({ adapter, kind });
+    },
+    streamOpened(adapter) {
+      openStreams.inc({ adapter });
+    },
+    streamClosed(adapter) {
+      openStreams.dec({ adapter });
+    },
+    placed(adapter: string, replica: string, kind: PlacementKind) {
+      placements.inc({ adapter, replica, kind });
+    },
+    reconciled(kind, action, ok) {
+      reconciles.inc({ kind, action, outcome: ok ? 'ok' : 'failed' });
+    },
+    registryOperation(op, seconds, ok) {
+      registryDuration.observe({ op, outcome: ok ? 'ok' : 'error' }, seconds);
+    },
+    rateLimited(scope: RateLimitScope) {
+      rateLimited.inc({ scope });
+    },
+    async render(): Promise<MetricsExposition> {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

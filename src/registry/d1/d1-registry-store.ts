@@ -1,0 +1,241 @@
+/** @module D1RegistryStore: the registry of the edge build, a Cloudflare D1 database through Drizzle. */
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { DEFAULT_CHANGE_POLL_MS, ResourceExistsError } from '../registry-store.js';
+import type {
+  Clock,
+  JsonObject,
+  ListOptions,
+  RegistryChangeFeed,
+  RegistryStore,
+  RegistryStoreOptions,
+  ResourceKind,
+  RevisionListener,
+  StoredResource,
+  WriteConditionOptions,
+} from '../registry-store.js';
+import { assertListLimit, createRevisionFeed, explainMissedWrite } from '../store-support.js';
+import type { RevisionFeed } from '../store-support.js';
+import { applyD1Migrations } from './d1-migrations.js';
+import type { D1Migration } from './d1-migrations.js';
+import { registryRevision, resources, settings } from './schema.js';
+
+/**
+ * A D1 binding (`env.DB`, a `D1Database` of `@cloudflare/workers-types`). Only the two methods Drizzle calls
+ * are named, so Node code (tests) can type it without the Workers globals, which clash with Node's.
+ */
+export interface D1DatabaseBinding {
+  prepare(query: string): unknown;
+  batch(statements: unknown[]): Promise<unknown[]>;
+}
+
+/** Options for {@link D1RegistryStore.open}. */
+export interface D1RegistryStoreOptions extends RegistryStoreOptions {
+  /** The migrations of this build (see `d1Migrations`); pending ones are applied on open. */
+  readonly migrations: readonly D1Migration[];
+}
+
+type Db = DrizzleD1Database;
+type ResourceRow = typeof resources.$inferSelect;
+
+/** How SQLite words a violation of the resources key; D1 errors carry no code property, only the message. */
+const DUPLICATE_KEY = /UNIQUE constraint failed: resources\.kind, resources\.name/;
+
+/**
+ * {@link RegistryStore} on a D1 database. D1 has no interactive transactions, so every write is one statement
+ * (D1 runs each atomically); conditional writes are `… WHERE version = ?` statements, as in the SQLite dialect.
+ */
+export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
+  readonly dialect = 'd1';
+  private readonly changes: RevisionFeed;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    changePollMs: number,
+  ) {
+    // D1 has no notifications: other writers are seen by reading the trigger-kept counter, as on SQLite. A
+    // worker's timers stop with its request, so on the edge a watch lasts only as long as the request that made it.
+    this.changes = createRevisionFeed({
+      read: () => this.revision(),
+      start: (feed) => {
+        const timer = setInterval(() => feed.check(), changePollMs);
+        // Node (tests) only: Workers timers have no unref.
+        timer.unref?.();
+        return () => clearInterval(timer);
+      },
+    });
+  }
+
+  /**
+   * Wraps `database` and applies pending migrations. Rejects with `SchemaTooNewError` when a newer gateway
+   * has migrated it.
+   */
+  static async open(database: D1DatabaseBinding, options: D1RegistryStoreOptions): Promise<D1RegistryStore> {
+    const db = drizzle(database as Parameters<typeof drizzle>[0]);
+    await applyD1Migrations(db, options.migrations);
+    return new D1RegistryStore(
+      db,
+      options.clock ?? (() => new Date()),
+      options.changePollMs ?? DEFAULT_CHANGE_POLL_MS,
+    );
+  }
+
+  async create(
+    kind: ResourceKind,
+    name: string,
+    spec: JsonObject,
+    createdBy: string,
+  ): Promise<StoredResource> {
+    const now = this.clock();
+    try {
+      const row = await this.db
+        .insert(resources)
+        .values({ kind, name, spec, version: 1, createdBy, createdAt: now, lastUpdatedAt: now })
+        .returning()
+        .get();
+      if (!row) throw new Error(`insert of ${kind} '${name}' returned no row`);
+      return toStored(row);
+    } catch (error) {
+      if (isDriverError(error, DUPLICATE_KEY)) throw new ResourceExistsError(kind, name);
+      throw error;
+    }
+  }
+
+  async get(kind: ResourceKind, name: string): Promise<StoredResource | undefined> {
+    const row = await this.db.select().from(resources).where(byKey(kind, name)).get();
+    return row && toStored(row);
+  }
+
+  async list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]> {
+    assertListLimit(options.limit);
+    const after = options.after === undefined ? undefined : gt(resources.name, options.after);
+    const rows = await this.db
+      .select()
+      .from(resources)
+      .where(and(eq(resources.kind, kind), after))
+      .orderBy(asc(resources.name))
+      .limit(options.limit)
+      .all();
+    return rows.map(toStored);
+  }
+
+  async count(kind: ResourceKind): Promise<number> {
+    const row = await this.db.select({ n: count() }).from(resources).where(eq(resources.kind, kind)).get();
+    return row?.n ?? 0;
+  }
+
+  async update(
+    kind: ResourceKind,
+    name: string,
+    spec: JsonObject,
+    options: WriteConditionOptions = {},
+  ): Promise<StoredResource> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const row = await this.db
+        .update(resources)
+        .set({ spec, version: sql`${resources.version} + 1`, lastUpdatedAt: this.clock() })
+        .where(byKey(kind, name, expectedVersion))
+        .returning()
+        .get();
+      if (row) return toStored(row);
+      const miss = explainMissedWrite(kind, name, expectedVersion, await this.versionOf(kind, name));
+      if (miss) throw miss;
+    }
+  }
+
+  async delete(kind: ResourceKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const row = await this.db
+        .delete(resources)
+        .where(byKey(kind, name, expectedVersion))
+        .returning({ version: resources.version })
+        .get();
+      if (row) return;
+      const miss = explainMissedWrite(kind, name, expectedVersion, await this.versionOf(kind, name));
+      if (miss) throw miss;
+    }
+  }
+
+  async getOrCreateSetting(key: string, candidate: string): Promise<string> {
+    await this.db
+      .insert(settings)
+      .values({ key, value: candidate, createdAt: this.clock() })
+      .onConflictDoNothing()
+      .run();
+    const row = await this.db
+      .select({ value: settings.value })
+      .from(settings)
+      .where(eq(settings.key, key))
+      .get();
+    // Settings are never deleted, so the row the insert found or made is still there.
+    if (!row) throw new Error(`setting '${key}' vanished right after it was stored`);
+    return row.value;
+  }
+
+  async revision(): Promise<number> {
+    const row = await this.db.select({ value: registryRevision.value }).from(registryRevision).get();
+    return row?.value ?? 0;
+  }
+
+  watchChanges(listener: RevisionListener): () => void {
+    if (this.closed) return () => {};
+    return this.changes.subscribe(listener);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.get(sql`select 1`);
+  }
+
+  async close(): Promise<void> {
+    // The binding belongs to the Workers runtime: there is no connection to close, only the watch to stop.
+    this.closed = true;
+    this.changes.close();
+  }
+
+  private async versionOf(kind: ResourceKind, name: string): Promise<number | undefined> {
+    const row = await this.db
+      .select({ version: resources.version })
+      .from(resources)
+      .where(byKey(kind, name))
+      .get();
+    return row?.version;
+  }
+}
+
+function byKey(kind: ResourceKind, name: string, version?: number) {
+  return and(
+    eq(resources.kind, kind),
+    eq(resources.name, name),
+    version === undefined ? undefined : eq(resources.version, version),
+  );
+}
+
+function toStored(row: ResourceRow): StoredResource {
+  return {
+    kind: row.kind,
+    name: row.name,
+    spec: row.spec,
+    version: row.version,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    lastUpdatedAt: row.lastUpdatedAt,
+  };
+}
+
+/**
+ * Whether the D1 error in `error`'s cause chain has a message matching `pattern`. Drizzle's wrapper is skipped:
+ * its message quotes the query's parameters, which are user data.
+ */
+function isDriverError(error: unknown, pattern: RegExp): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (!(current instanceof DrizzleQueryError) && pattern.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}

@@ -1,0 +1,28 @@
+/** Tests of the tool router's cursors. */
+import { describe, expect, it } from 'vitest';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+describe('cursor', () => {
+  it('round-trips a tool name and looks opaque', () => {
+    for (const name of ['a', 'score', 'weather__get_forecast', 'x.y-z_0', 'z'.repeat(128)]) {
+      const cursor = encodeCursor(name);
+      expect(cursor).not.toContain(name);
+      expect(cursor).toMatch(/^[A-Za-z0-9_.-]+$/);
+      expect(decodeCursor(cursor)).toBe(name);
+    }
+  });
+
+  it('refuses cursors it did not make', () => {
+    for (const bad of [
+      '',
+      'abc',
+      't1.',
+      't1.!!!',
+      't1.' + btoa('has space'),
+      't2.' + btoa('score'),
+      't1.' + 'A'.repeat(600),
+    ]) {
+      expect(decodeCursor(bad)).toBeUndefined();
+    }
+  });
+});

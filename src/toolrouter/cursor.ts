@@ -1,0 +1,34 @@
+/**
+ * @module cursor: the tool router's own opaque `tools/list` cursors over the merged list. A cursor carries the
+ * last name of the page it ends (keyset paging over the name-ordered list), so any gateway instance can
+ * continue a listing another began, and tools added or removed meanwhile never make a page repeat or skip the
+ * others. Upstream cursors never reach the client (MCP: cursors are opaque to the receiver).
+ */
+import { TOOL_NAME_ALPHABET } from './tool-names.js';
+
+const PREFIX = 't1.';
+
+function toBase64Url(text: string): string {
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  try {
+    return atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cursor of the page after the one ending with `lastName` (an exposed tool name, ASCII by construction). */
+export function encodeCursor(lastName: string): string {
+  return PREFIX + toBase64Url(lastName);
+}
+
+/** The name a cursor continues after, or undefined when the cursor is not one of ours (an Invalid Params). */
+export function decodeCursor(cursor: string): string | undefined {
+  if (!cursor.startsWith(PREFIX) || cursor.length > 512) return undefined;
+  const name = fromBase64Url(cursor.slice(PREFIX.length));
+  return name !== undefined && TOOL_NAME_ALPHABET.test(name) ? name : undefined;
+}

@@ -1,0 +1,396 @@
+/**
+ * @module federation: the tool router as an MCP client of federated adapters. It reaches an adapter's replicas
+ * with the data plane's own parts — the same ready-replica resolver, the same rendezvous ranking on the caller's
+ * principal (so a user's calls land where that user's data-plane sessions do), the same upstream identity
+ * headers and the same SSRF-guarded connection pools — but speaks MCP itself instead of piping bytes: it must
+ * read results, rename tools and relay progress, which a byte proxy at `/adapters/{name}/mcp` cannot do, and
+ * calling that route over loopback would need a credential for it (the caller's token is for `/mcp` and must
+ * not be passed on).
+ *
+ * Calls use a small pool of connected clients per (adapter version, replica, principal): a legacy upstream
+ * needs an initialised session, which is reused instead of paid for on every call. Listing uses one client per
+ * adapter under the router's own identity, kept open so the upstream's `list_changed` reaches the catalog.
+ */
+import {
+  Client,
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  StreamableHTTPClientTransport,
+} from '@modelcontextprotocol/client';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
+import type { Principal } from '../auth/index.js';
+import type { ReplicaEndpoint } from '../deploy/index.js';
+import type { Logger } from '../observability/index.js';
+import type { Registered } from '../registry/index.js';
+import type { Rendezvous } from '../routing/index.js';
+import { OutboundError, isRefusal, outboundFetch } from './outbound.js';
+import type { Outbound } from './outbound.js';
+
+/** An adapter has no ready replica (yet): nothing was tried. */
+export class NoReadyReplicaError extends Error {
+  constructor(readonly adapter: string) {
+    super(`adapter '${adapter}' has no ready replica yet`);
+    this.name = 'NoReadyReplicaError';
+  }
+}
+
+/** Who the router is when it lists an adapter's tools (the list is shared by every caller). */
+export const LISTING_PRINCIPAL: Principal = Object.freeze({
+  userId: 'mcp-gateway/tool-router',
+  roles: Object.freeze([]) as readonly string[],
+});
+
+/** Ready replicas of a registered resource, and where a refusing one is reported (the deployers' resolver). */
+export interface ToolRouterReplicas {
+  ready(resource: Registered): readonly ReplicaEndpoint[];
+  reportUnreachable(resource: Registered, replica: ReplicaEndpoint): void;
+}
+
+/** Headers that tell an upstream who calls; never the caller's own credentials. */
+export type IdentityHeadersFor = (
+  principal: Principal,
+  resource: Registered,
+) => Record<string, string> | Promise<Record<string, string>>;
+
+/** Options for {@link createFederation}. */
+export interface FederationOptions {
+  readonly outbound: Outbound;
+  readonly replicas: ToolRouterReplicas;
+  readonly rendezvous: Rendezvous;
+  readonly identityHeaders: IdentityHeadersFor;
+  readonly logger: Logger;
+  readonly connectTimeoutMs: number;
+  /** Longest wait for a whole listing (connect and every page). */
+  readonly listTimeoutMs: number;
+  /** Name and version the router introduces itself with. */
+  readonly clientInfo: { readonly name: string; readonly version: string };
+  /** Pooled call clients idle this long are closed; default 60 s. */
+  readonly poolIdleMs?: number;
+  /** At most this many pooled call clients; the least recently used idle one goes first. Default 256. */
+  readonly poolMax?: number;
+  readonly now?: () => number;
+}
+
+/** How one federated call is made. */
+export interface FederatedCallOptions {
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number;
+  /** Present when the caller asked for progress: each upstream progress notification is handed on. */
+  readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+/** The router's MCP client side. */
+export interface Federation {
+  /** Every tool the adapter lists (all pages), through one of its ready replicas. */
+  listTools(adapter: Registered<'adapter'>): Promise<Tool[]>;
+  /** Calls `upstream` on the adapter; failures become `isError` results, never exceptions (except cancellation). */
+  callTool(
+    adapter: Registered<'adapter'>,
+    upstream: Tool,
+    args: Record<string, unknown> | undefined,
+    principal: Principal,
+    options: FederatedCallOptions,
+  ): Promise<CallToolResult>;
+  /** Told the adapter's name when its upstream says its tool list changed. */
+  onListChanged(listener: (adapter: string) => void): () => void;
+  /** Closes every client of an adapter (removed, or its spec changed). */
+  forget(adapter: string): void;
+  close(): Promise<void>;
+}
+
+/** What the fetch wrapper of one client saw last: decides failover and session loss. */
+interface Exchange {
+  lastError: OutboundError | undefined;
+  sessionGone: boolean;
+}
+
+interface Connection {
+  readonly key: string;
+  readonly adapter: string;
+  readonly client: Client;
+  readonly transport: StreamableHTTPClientTransport;
+  readonly ready: Promise<void>;
+  readonly exchange: Exchange;
+  active: number;
+  lastUsed: number;
+}
+
+const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Builds the federation client side. */
+export function createFederation(options: FederationOptions): Federation {
+  const { outbound, replicas, rendezvous, logger } = options;
+  const now = options.now ?? Date.now;
+  const poolIdleMs = options.poolIdleMs ?? 60_000;
+  const poolMax = options.poolMax ?? 256;
+  const pool = new Map<string, Connection>();
+  const listers = new Map<string, Connection>();
+  const listeners = new Set<(adapter: string) => void>();
+  let closed = false;
+
+  const sweep = setInterval(() => evictIdle(now() - poolIdleMs), Math.max(1000, poolIdleMs / 2));
+  (sweep as { unref?: () => void }).unref?.();
+
+  function announce(adapter: string) {
+    for (const listener of [...listeners]) listener(adapter);
+  }
+
+  function open(
+    key: string,
+    adapter: Registered<'adapter'>,
+    replica: ReplicaEndpoint,
+    principal: Principal,
+    listing: boolean,
+    signal: AbortSignal | undefined,
+  ): Connection {
+    const exchange: Exchange = { lastError: undefined, sessionGone: false };
+    const base = outboundFetch(outbound, options.connectTimeoutMs);
+    const fetchWithIdentity = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
+      // Call clients need no standalone stream: progress and results come on each call's own response.
+      if (!listing && (init.method ?? 'GET') === 'GET') return new Response(null, { status: 405 });
+      const headers = new Headers(init.headers);
+      for (const [name, value] of Object.entries(await options.identityHeaders(principal, adapter))) {
+        headers.set(name, value);
+      }
+      try {
+        const response = await base(url, { ...init, headers });
+        exchange.lastError = undefined;
+        if (response.status === 404 && headers.has('mcp-session-id')) exchange.sessionGone = true;
+        return response;
+      } catch (error) {
+        if (error instanceof OutboundError) exchange.lastError = error;
+        throw error;
+      }
+    };
+    const transport = new StreamableHTTPClientTransport(new URL(replica.url), {
+      fetch: fetchWithIdentity,
+      reconnectionOptions: {
+        initialReconnectionDelay: 1000,
+        maxReconnectionDelay: 30_000,
+        reconnectionDelayGrowFactor: 1.5,
+        maxRetries: listing ? 5 : 0,
+      },
+    });
+    const client = new Client(
+      { name: options.clientInfo.name, version: options.clientInfo.version },
+      {
+        versionNegotiation: { mode: 'auto' },
+        ...(listing && {
+          listChanged: {
+            tools: { autoRefresh: false, debounceMs: 0, onChanged: () => announce(adapter.name) },
+          },
+        }),
+      },
+    );
+    // A list_changed on a call's own response stream counts too.
+    if (!listing) {
+      client.setNotificationHandler('notifications/tools/list_changed', () => announce(adapter.name));
+    }
+    client.onerror = (error) =>
+      logger.debug({ adapter: adapter.name, err: messageOf(error) }, 'upstream client');
+    const connection: Connection = {
+      key,
+      adapter: adapter.name,
+      client,
+      transport,
+      exchange,
+      active: 0,
+      lastUsed: now(),
+      ready: client.connect(transport, {
+        timeout: listing ? options.listTimeoutMs : options.connectTimeoutMs + options.listTimeoutMs,
+        ...(signal && { signal }),
+      }),
+    };
+    connection.ready.catch(() => undefined);
+    return connection;
+  }
+
+  function dispose(connection: Connection) {
+    if (pool.get(connection.key) === connection) pool.delete(connection.key);
+    if (listers.get(connection.adapter) === connection) listers.delete(connection.adapter);
+    // Ends a legacy upstream session instead of leaving it to the upstream's idle cleanup.
+    void connection.ready
+      .then(() => (connection.transport.sessionId ? connection.transport.terminateSession() : undefined))
+      .catch(() => undefined)
+      .finally(() => connection.client.close().catch(() => undefined));
+  }
+
+  function evictIdle(before: number) {
+    for (const connection of [...pool.values()]) {
+      if (connection.active === 0 && connection.lastUsed < before) dispose(connection);
+    }
+  }
+
+  function acquire(
+    adapter: Registered<'adapter'>,
+    replica: ReplicaEndpoint,
+    principal: Principal,
+    fresh: boolean,
+  ) {
+    const key = [adapter.name, adapter.version, replica.id, principal.userId, principal.roles.join(',')].join(
+      '\u0000',
+    );
+    let connection = pool.get(key);
+    if (connection && fresh) {
+      dispose(connection);
+      connection = undefined;
+    }
+    if (!connection) {
+      if (pool.size >= poolMax) {
+        const idle = [...pool.values()].filter((c) => c.active === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+        if (idle[0]) dispose(idle[0]);
+      }
+      connection = open(key, adapter, replica, principal, false, undefined);
+      pool.set(key, connection);
+    }
+    connection.active++;
+    connection.lastUsed = now();
+    return connection;
+  }
+
+  function release(connection: Connection) {
+    connection.active--;
+    connection.lastUsed = now();
+  }
+
+  /** A failure before anything reached the replica: the next replica may be tried. */
+  function notSent(connection: Connection): boolean {
+    return connection.exchange.lastError !== undefined && !connection.exchange.lastError.sent;
+  }
+
+  function failureText(adapter: string, tool: string, error: unknown, timeoutMs: number): string {
+    if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
+      return `Adapter '${adapter}' did not answer the call of '${tool}' within ${timeoutMs} ms.`;
+    }
+    if (error instanceof ProtocolError) {
+      return `Adapter '${adapter}' refused the call of '${tool}': ${error.message} (code ${error.code}).`;
+    }
+    if (error instanceof OutboundError) {
+      return `Adapter '${adapter}' is unreachable: ${error.message}.`;
+    }
+    return `Adapter '${adapter}' failed the call of '${tool}': ${messageOf(error)}.`;
+  }
+
+  return {
+    async listTools(adapter) {
+      const ranked = rendezvous.rank(replicas.ready(adapter), LISTING_PRINCIPAL.userId);
+      if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
+      const deadline = AbortSignal.timeout(options.listTimeoutMs);
+      let lastError: unknown;
+      for (const replica of ranked) {
+        const key = [adapter.name, adapter.version, replica.id].join('\u0000');
+        const previous = listers.get(adapter.name);
+        let lister = previous?.key === key ? previous : undefined;
+        if (previous && !lister) dispose(previous);
+        if (!lister) {
+          lister = open(key, adapter, replica, LISTING_PRINCIPAL, true, deadline);
+          listers.set(adapter.name, lister);
+        }
+        try {
+          await lister.ready;
+          const { tools } = await lister.client.listTools(undefined, {
+            cacheMode: 'bypass',
+            signal: deadline,
+            timeout: options.listTimeoutMs,
+          });
+          return tools;
+        } catch (error) {
+          lastError = deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error;
+          const retry = notSent(lister) && !deadline.aborted;
+          if (lister.exchange.lastError && isRefusal(lister.exchange.lastError)) {
+            replicas.reportUnreachable(adapter, replica);
+          }
+          dispose(lister);
+          if (!retry) break;
+        }
+      }
+      throw lastError instanceof Error ? lastError : new Error(String(lastError));
+    },
+
+    async callTool(adapter, upstream, args, principal, call) {
+      const ranked = rendezvous.rank(replicas.ready(adapter), principal.userId);
+      if (ranked.length === 0) {
+        return errorResult(`Adapter '${adapter.name}' has no ready replica; try again shortly.`);
+      }
+      let last: unknown;
+      for (const replica of ranked) {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const connection = acquire(adapter, replica, principal, attempt > 0);
+          try {
+            await connection.ready;
+            return await connection.client.callTool(
+              { name: upstream.name, ...(args !== undefined && { arguments: args }) },
+              {
+                signal: call.signal,
+                timeout: call.timeoutMs,
+                resetTimeoutOnProgress: true,
+                toolDefinition: upstream,
+                ...(call.onProgress && { onprogress: call.onProgress }),
+              },
+            );
+          } catch (error) {
+            if (call.signal.aborted) throw error;
+            last = error;
+            const sessionGone = connection.exchange.sessionGone;
+            const retryElsewhere = notSent(connection);
+            if (sessionGone || retryElsewhere) dispose(connection);
+            if (connection.exchange.lastError && isRefusal(connection.exchange.lastError)) {
+              replicas.reportUnreachable(adapter, replica);
+            }
+            // The replica lost the session (it restarted): one fresh session there, then give up.
+            if (sessionGone && attempt === 0) continue;
+            if (retryElsewhere) break;
+            logger.warn(
+              { adapter: adapter.name, tool: upstream.name, replica: replica.id, err: messageOf(error) },
+              'federated tool call failed',
+            );
+            return errorResult(failureText(adapter.name, upstream.name, error, call.timeoutMs));
+          } finally {
+            release(connection);
+          }
+        }
+      }
+      logger.warn(
+        { adapter: adapter.name, tool: upstream.name, err: messageOf(last) },
+        'no replica reachable',
+      );
+      return errorResult(
+        `Adapter '${adapter.name}' is unreachable (${messageOf(last)}); tried ${ranked.length} replica(s).`,
+      );
+    },
+
+    onListChanged(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+
+    forget(adapter) {
+      for (const connection of [...pool.values()]) if (connection.adapter === adapter) dispose(connection);
+      const lister = listers.get(adapter);
+      if (lister) dispose(lister);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweep);
+      listeners.clear();
+      const all = [...pool.values(), ...listers.values()];
+      pool.clear();
+      listers.clear();
+      await Promise.all(
+        all.map((c) =>
+          c.ready
+            .then(() => (c.transport.sessionId ? c.transport.terminateSession() : undefined))
+            .catch(() => undefined)
+            .finally(() => c.client.close().catch(() => undefined)),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * @module start-tool-router: the tool router as the Node entry points build it (the HTTP server in `main.ts` and
+ * the embedded `mcp-gateway stdio`): Node-native outbound HTTP over the data plane's guarded pools, rendezvous
+ * hashing with the data plane's defaults (so both rank replicas alike), and upstream identity with one
+ * audience per upstream.
+ */
+import type { Principal } from '../../auth/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { RegistryChangeFeed, RegistryStore } from '../../registry/index.js';
+import { createRendezvous } from '../../routing/index.js';
+import type { ToolRouterReplicas } from '../federation.js';
+import type { ToolRouterSettings } from '../settings.js';
+import { createToolRouter } from '../tool-router.js';
+import type { ToolRouter } from '../tool-router.js';
+import { createNodeOutbound } from './node-outbound.js';
+import type { NodeOutboundOptions } from './node-outbound.js';
+
+/** Options for {@link startToolRouter}. */
+export interface StartToolRouterOptions {
+  readonly store: RegistryStore;
+  readonly changes: RegistryChangeFeed;
+  readonly replicas: ToolRouterReplicas;
+  readonly logger: Logger;
+  readonly version: string;
+  readonly settings: ToolRouterSettings;
+  /** The data plane's connection pools (`createNodeAgents`) and its SSRF verdict. */
+  readonly agents: NodeOutboundOptions;
+  /** The gateway's public URL: upstream identity JWTs name `{publicUrl}/adapters/{name}/mcp` or `{publicUrl}/tools/{name}`. */
+  readonly publicUrl: string;
+  /** Identity headers for an upstream with this audience (`auth.upstreamIdentity.headersFor`). */
+  readonly headersFor: (principal: Principal, audience: string) => Promise<Record<string, string>>;
+}
+
+/** Builds the router with Node I/O. */
+export async function startToolRouter(options: StartToolRouterOptions): Promise<ToolRouter> {
+  const { publicUrl } = options;
+  return createToolRouter({
+    store: options.store,
+    changes: options.changes,
+    replicas: options.replicas,
+    rendezvous: await createRendezvous(),
+    identityHeaders: (principal, resource) =>
+      options.headersFor(
+        principal,
+        resource.kind === 'adapter'
+          ? `${publicUrl}/adapters/${resource.name}/mcp`
+          : `${publicUrl}/tools/${resource.name}`,
+      ),
+    logger: options.logger,
+    version: options.version,
+    outbound: createNodeOutbound(options.agents),
+    settings: options.settings,
+  });
+}

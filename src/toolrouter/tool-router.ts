@@ -1,0 +1,281 @@
+/**
+ * @module tool-router: the MCP server at `/mcp`. Stateless on the gateway side: every request is answered by a
+ * fresh SDK server instance bound to the caller's principal (`createMcpHandler`: 2026-07-28 natively, 2025
+ * requests statelessly), over a catalog that every instance rebuilds from the shared registry — so any gateway
+ * instance answers any request, cursors included. `tools/list` is the caller's readable tools in name order with
+ * the router's own cursors; `tools/call` goes to a registered tool server or a federated adapter. Changes reach
+ * legacy clients on the GET stream and modern clients on `subscriptions/listen`.
+ */
+import {
+  InMemoryServerEventBus,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  createMcpHandler,
+} from '@modelcontextprotocol/server';
+import type {
+  CallToolRequestParams,
+  CallToolResult,
+  ListToolsResult,
+  ServerContext,
+  jsonSchemaValidator,
+} from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
+import { canRead } from '../auth/index.js';
+import type { Principal } from '../auth/index.js';
+import type { RuntimeInspector } from '../deploy/index.js';
+import type { Logger } from '../observability/index.js';
+import type { RegistryChangeFeed, RegistryStore } from '../registry/index.js';
+import { createXxh64Hash } from '../routing/index.js';
+import type { Rendezvous } from '../routing/index.js';
+import { createCatalog } from './catalog.js';
+import type { CatalogEntry, FederationState } from './catalog.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { createFederation } from './federation.js';
+import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
+import { createHttpToolExecutor } from './http-tool-executor.js';
+import { createListChangedStreams } from './list-changed-streams.js';
+import { fetchOutbound } from './outbound.js';
+import { progressRelay, withoutEnvelope } from './progress-relay.js';
+import type { Outbound } from './outbound.js';
+import { createOutputValidator } from './output-validation.js';
+import { TOOL_ROUTER_DEFAULTS } from './settings.js';
+import type { ToolRouterSettings } from './settings.js';
+import { createToolNamer } from './tool-names.js';
+
+/** Options for {@link createToolRouter}. */
+export interface ToolRouterOptions {
+  readonly store: RegistryStore;
+  /** How this instance learns of other instances' writes; a store that cannot tell makes the catalog rely on its max age. */
+  readonly changes: RegistryChangeFeed;
+  /** Ready replicas of tools and adapters (the deployers' resolver, as the data plane uses). */
+  readonly replicas: ToolRouterReplicas;
+  readonly rendezvous: Rendezvous;
+  /** What upstreams learn about the caller (never the caller's token). */
+  readonly identityHeaders: IdentityHeadersFor;
+  readonly logger: Logger;
+  /** Reported as the server version. */
+  readonly version: string;
+  /** HTTP to tool servers and adapters; `fetch` by default, the Node pools in `main.ts`. */
+  readonly outbound?: Outbound;
+  /** JSON Schema validation of tool output; AJV by default (the edge passes the Workers validator). */
+  readonly validator?: jsonSchemaValidator;
+  readonly settings?: Partial<ToolRouterSettings>;
+}
+
+/** The tool router. */
+export interface ToolRouter {
+  readonly settings: ToolRouterSettings;
+  /** Answers one HTTP request on `/mcp` for an authenticated principal. */
+  fetch(request: Request, principal: Principal): Promise<Response>;
+  /** A server instance bound to `principal` (one per stdio connection, or per HTTP request). */
+  serverFor(principal: Principal): Server;
+  /** Told whenever the merged tool list changes (a stdio front door re-announces it). */
+  onToolsChanged(listener: () => void): () => void;
+  /** A control-plane write on this instance: rebuild the catalog now. */
+  invalidate(): void;
+  /** The router's view of a federated adapter, for its status. */
+  federationStatus(adapter: string): FederationState | undefined;
+  /** How many clients of this instance listen for list changes (legacy GET streams, modern subscriptions). */
+  listeners(): number;
+  /** Shutdown began: ends the legacy GET streams (their clients reconnect to another instance); calls go on. */
+  drain(): void;
+  /** `inspector` with a `federation` block added to the status of federated adapters. */
+  withFederationStatus(inspector: RuntimeInspector): RuntimeInspector;
+  close(): Promise<void>;
+}
+
+const SERVER_NAME = 'mcp-gateway';
+const INSTRUCTIONS =
+  'Tools registered with MCP Gateway and the tools of federated adapters (named {adapter}__{tool}), filtered to what you may use.';
+
+/** The first index whose name is greater than `after` (the list is in name order). */
+function indexAfter(entries: readonly CatalogEntry[], after: string): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (entries[mid]!.name <= after) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Builds the router: catalog, executors and the SDK handler. */
+export async function createToolRouter(options: ToolRouterOptions): Promise<ToolRouter> {
+  const settings: ToolRouterSettings = { ...TOOL_ROUTER_DEFAULTS, ...options.settings };
+  const { logger } = options;
+  const outbound = options.outbound ?? fetchOutbound();
+  const hash = await createXxh64Hash();
+  const federation = createFederation({
+    outbound,
+    replicas: options.replicas,
+    rendezvous: options.rendezvous,
+    identityHeaders: options.identityHeaders,
+    logger,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    listTimeoutMs: settings.listTimeoutMs,
+    clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
+  });
+  const catalog = createCatalog({
+    store: options.store,
+    changes: options.changes,
+    federation,
+    namer: createToolNamer({ separator: settings.separator, maxLength: settings.maxNameLength, hash }),
+    hash,
+    logger,
+    retryMs: settings.retryMs,
+    refreshMs: settings.refreshMs,
+    registryMaxAgeMs: settings.registryMaxAgeMs,
+  });
+  const executor = createHttpToolExecutor({
+    outbound,
+    replicas: options.replicas,
+    rendezvous: options.rendezvous,
+    identityHeaders: options.identityHeaders,
+    logger,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    defaultTimeoutMs: settings.callTimeoutMs,
+    maxResultBytes: settings.maxResultBytes,
+    validateOutput: createOutputValidator(options.validator ?? new AjvJsonSchemaValidator()),
+  });
+  const streams = createListChangedStreams({ catalog, logger, maxAgeMs: settings.streamMaxAgeMs });
+
+  async function listTools(principal: Principal, cursor: string | undefined): Promise<ListToolsResult> {
+    const visible = catalog.visible(await catalog.snapshot(), principal);
+    let start = 0;
+    if (cursor !== undefined) {
+      const after = decodeCursor(cursor);
+      if (after === undefined) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          'Invalid cursor: use a nextCursor from this server.',
+        );
+      }
+      start = indexAfter(visible, after);
+    }
+    const page = visible.slice(start, start + settings.pageSize);
+    const last = page.at(-1);
+    return {
+      tools: page.map((entry) => entry.tool),
+      ...(last && start + page.length < visible.length && { nextCursor: encodeCursor(last.name) }),
+    };
+  }
+
+  async function findEntry(name: string): Promise<CatalogEntry | undefined> {
+    const entry = (await catalog.snapshot()).byName.get(name);
+    if (entry) return entry;
+    // Maybe registered a moment ago through another instance, before its change notice arrived here.
+    catalog.invalidate();
+    return (await catalog.snapshot()).byName.get(name);
+  }
+
+  async function callTool(
+    principal: Principal,
+    params: CallToolRequestParams,
+    ctx: ServerContext,
+  ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
+    const entry = await findEntry(params.name);
+    // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
+    if (!entry || !canRead(principal, entry.owner)) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
+    }
+    const signal = ctx.mcpReq.signal;
+    const args = params.arguments;
+    if (entry.target.kind === 'registered') {
+      return { result: await executor.call(entry.target.resource, args, principal, signal), entry };
+    }
+    const progress = progressRelay(ctx);
+    const result = await federation.callTool(entry.target.adapter, entry.target.upstream, args, principal, {
+      signal,
+      timeoutMs: settings.callTimeoutMs,
+      ...(progress.onProgress && { onProgress: progress.onProgress }),
+    });
+    await progress.flush();
+    return { result: withoutEnvelope(result), entry };
+  }
+
+  function serverFor(principal: Principal): Server {
+    const server = new Server(
+      { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
+      { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS },
+    );
+    server.setRequestHandler('tools/list', (request) => listTools(principal, request.params?.cursor));
+    server.setRequestHandler('tools/call', async (request, ctx) => {
+      const { result, entry } = await callTool(principal, request.params, ctx);
+      // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
+      return server.projectCallToolResult(result, entry.tool.outputSchema);
+    });
+    return server;
+  }
+
+  // Modern `subscriptions/listen` streams of this instance; every instance publishes its own catalog's changes.
+  const bus = new InMemoryServerEventBus((error) =>
+    logger.warn({ err: error.message }, 'list change delivery failed'),
+  );
+  const handler = createMcpHandler(
+    (ctx) => {
+      const principal = (ctx.authInfo?.extra as { principal?: Principal } | undefined)?.principal;
+      // Only reachable through `fetch` below, which always passes the principal.
+      if (!principal) throw new Error('tool router: request without a principal');
+      return serverFor(principal);
+    },
+    {
+      bus,
+      maxRequestBodySize: settings.maxBodyBytes,
+      onerror: (error) => logger.debug({ err: error.message }, 'tool router request refused'),
+    },
+  );
+  const stopBus = catalog.onChange(() => handler.notify.toolsChanged());
+
+  return {
+    settings,
+    fetch(request, principal) {
+      if (request.method === 'GET') return streams.open(request, principal);
+      // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
+      return handler.fetch(request, {
+        authInfo: {
+          token: '',
+          clientId: principal.userId,
+          scopes: [...(principal.scopes ?? [])],
+          extra: { principal },
+        },
+      });
+    },
+    serverFor,
+    onToolsChanged(listener) {
+      return catalog.onChange(() => listener());
+    },
+    invalidate: () => catalog.invalidate(),
+    listeners: () => streams.size + bus.listenerCount,
+    drain: () => streams.drain(),
+    federationStatus: (adapter) => catalog.federationStatus(adapter),
+    withFederationStatus(inspector) {
+      return {
+        ...inspector,
+        ...(inspector.follow && { follow: inspector.follow.bind(inspector) }),
+        logs: inspector.logs.bind(inspector),
+        async status(resource) {
+          const result = await inspector.status(resource);
+          if (!result.ok || resource.kind !== 'adapter') return result;
+          const spec = resource.spec as { federate?: boolean };
+          if (spec.federate !== true) return result;
+          // Not listed on this instance yet: list now (bounded by the listing timeout) to report something real.
+          if (!catalog.federationStatus(resource.name)) await catalog.snapshot().catch(() => undefined);
+          const federation = catalog.federationStatus(resource.name) ?? {
+            state: 'pending' as const,
+            tools: 0,
+          };
+          return { ok: true, status: { ...result.status, federation } };
+        },
+      };
+    },
+    async close() {
+      stopBus();
+      streams.close();
+      catalog.close();
+      await handler.close();
+      await federation.close();
+    },
+  };
+}
