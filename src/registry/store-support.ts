@@ -1,6 +1,6 @@
 /** @module Dialect-independent rules every registry implementation applies the same way. */
 import { ResourceNotFoundError, VersionMismatchError } from './registry-store.js';
-import type { ResourceKind, RevisionListener } from './registry-store.js';
+import type { ResourceKind, RevisionListener, StoredResource } from './registry-store.js';
 
 /**
  * Refuses a `list` limit that is not a positive integer: SQLite reads `LIMIT -1` as "no limit" while
@@ -130,4 +130,20 @@ export function createRevisionFeed(options: RevisionFeedOptions): RevisionFeed {
     current?.();
   }
   return feed;
+}
+
+/**
+ * A stored resource from a row of any dialect: the row types differ only in how their columns are declared,
+ * so each store maps through this one function and returns plain objects with no extra columns.
+ */
+export function toStored(row: StoredResource): StoredResource {
+  return {
+    kind: row.kind,
+    name: row.name,
+    spec: row.spec,
+    version: row.version,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    lastUpdatedAt: row.lastUpdatedAt,
+  };
 }

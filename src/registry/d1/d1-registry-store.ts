@@ -16,7 +16,7 @@ import type {
   StoredResource,
   WriteConditionOptions,
 } from '../registry-store.js';
-import { assertListLimit, createRevisionFeed, explainMissedWrite } from '../store-support.js';
+import { assertListLimit, createRevisionFeed, explainMissedWrite, toStored } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { applyD1Migrations } from './d1-migrations.js';
 import type { D1Migration } from './d1-migrations.js';
@@ -38,7 +38,6 @@ export interface D1RegistryStoreOptions extends RegistryStoreOptions {
 }
 
 type Db = DrizzleD1Database;
-type ResourceRow = typeof resources.$inferSelect;
 
 /** How SQLite words a violation of the resources key; D1 errors carry no code property, only the message. */
 const DUPLICATE_KEY = /UNIQUE constraint failed: resources\.kind, resources\.name/;
@@ -214,18 +213,6 @@ function byKey(kind: ResourceKind, name: string, version?: number) {
     eq(resources.name, name),
     version === undefined ? undefined : eq(resources.version, version),
   );
-}
-
-function toStored(row: ResourceRow): StoredResource {
-  return {
-    kind: row.kind,
-    name: row.name,
-    spec: row.spec,
-    version: row.version,
-    createdBy: row.createdBy,
-    createdAt: row.createdAt,
-    lastUpdatedAt: row.lastUpdatedAt,
-  };
 }
 
 /**

@@ -19,7 +19,13 @@ import type {
   StoredResource,
   WriteConditionOptions,
 } from '../registry-store.js';
-import { assertListLimit, createRevisionFeed, explainMissedWrite, hasErrorCode } from '../store-support.js';
+import {
+  assertListLimit,
+  createRevisionFeed,
+  explainMissedWrite,
+  hasErrorCode,
+  toStored,
+} from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { registryRevision, resources, settings } from './schema.js';
 
@@ -37,7 +43,6 @@ const MIGRATION_LOCK_NAME = 'mcp-gateway:migrations';
 
 type Sql = postgres.Sql;
 type Db = PostgresJsDatabase;
-type ResourceRow = typeof resources.$inferSelect;
 
 /** {@link RegistryStore} on a Postgres database reached through a postgres-js connection pool. */
 export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed {
@@ -219,18 +224,6 @@ function byKey(kind: ResourceKind, name: string, version?: number) {
     eq(resources.name, name),
     version === undefined ? undefined : eq(resources.version, version),
   );
-}
-
-function toStored(row: ResourceRow): StoredResource {
-  return {
-    kind: row.kind,
-    name: row.name,
-    spec: row.spec,
-    version: row.version,
-    createdBy: row.createdBy,
-    createdAt: row.createdAt,
-    lastUpdatedAt: row.lastUpdatedAt,
-  };
 }
 
 /**

@@ -26,7 +26,13 @@ import type {
   StoredResource,
   WriteConditionOptions,
 } from '../registry-store.js';
-import { assertListLimit, createRevisionFeed, explainMissedWrite, hasErrorCode } from '../store-support.js';
+import {
+  assertListLimit,
+  createRevisionFeed,
+  explainMissedWrite,
+  hasErrorCode,
+  toStored,
+} from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { registryRevision, resources, settings } from './schema.js';
 
@@ -37,7 +43,6 @@ export const SQLITE_MEMORY = ':memory:';
 const BUSY_TIMEOUT_MS = 5_000;
 
 type Db = BetterSQLite3Database;
-type ResourceRow = typeof resources.$inferSelect;
 
 /**
  * {@link RegistryStore} on a SQLite file (or `:memory:`). better-sqlite3 is synchronous, so every method
@@ -216,18 +221,6 @@ function byKey(kind: ResourceKind, name: string, version?: number) {
     eq(resources.name, name),
     version === undefined ? undefined : eq(resources.version, version),
   );
-}
-
-function toStored(row: ResourceRow): StoredResource {
-  return {
-    kind: row.kind,
-    name: row.name,
-    spec: row.spec,
-    version: row.version,
-    createdBy: row.createdBy,
-    createdAt: row.createdAt,
-    lastUpdatedAt: row.lastUpdatedAt,
-  };
 }
 
 function applyMigrations(connection: Database.Database, db: Db): void {
