@@ -2,11 +2,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { Hono, MiddlewareHandler } from 'hono';
-import { createWellKnownRoutes, creationGate, localPrincipal } from './auth/index.js';
+import { createWellKnownRoutes, creationGate, identifyOf, localPrincipal } from './auth/index.js';
 import { mountControlRoutes, validationHook } from './control/index.js';
 import type { ResourceChangeListener } from './control/index.js';
 import { mountDataPlane } from './dataplane/index.js';
-import type { DataPlaneHooks, DataPlaneOptions } from './dataplane/index.js';
+import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint } from './dataplane/index.js';
 import { blockedUrlReason } from './deploy/index.js';
 import type { RuntimeInspector } from './deploy/index.js';
 import {
@@ -27,7 +27,7 @@ import {
   metricsHandler,
   writeAudit,
 } from './observability/index.js';
-import type { AuditLog, GatewayMetrics, Logger } from './observability/index.js';
+import type { AuditLog, GatewayMetrics, Logger, WatchedExchange } from './observability/index.js';
 import type { RegistryStore } from './registry/index.js';
 import { mountToolRouter } from './toolrouter/index.js';
 import type { ToolRouterMount } from './toolrouter/index.js';
@@ -66,6 +66,14 @@ export interface AppDeps {
   readonly draining?: () => boolean;
 }
 
+/**
+ * The app, and the MCP endpoint's steps for front ends that skip Hono's per-request objects (the Node
+ * listener's fast path); `mcp` is absent when there is no data plane or authentication is custom middleware.
+ */
+export type GatewayApp = OpenAPIHono<AppEnv> & {
+  readonly mcp?: McpEndpoint & { watch(): WatchedExchange | undefined };
+};
+
 /** OpenAPI document metadata. */
 export const OPENAPI_INFO = {
   title: 'MCP Gateway API',
@@ -84,17 +92,16 @@ function refuseLinkLocal(url: string): string | undefined {
 }
 
 /** Observation only when something records it: each middleware is a hop on the proxy's per-request path. */
-function dataPlaneHooks(deps: AppDeps, limit: DataPlaneHooks['limit']): DataPlaneHooks {
-  if (!deps.metrics && !deps.audit) return { limit };
-  const observation = createDataPlaneObservation({
+function dataPlaneObservation(deps: AppDeps) {
+  if (!deps.metrics && !deps.audit) return undefined;
+  return createDataPlaneObservation({
     metrics: deps.metrics ?? NO_METRICS,
     audit: deps.audit ?? NO_AUDIT_LOG,
   });
-  return { observe: observation.middleware, observer: observation.observer, limit };
 }
 
 /** Builds the gateway's Hono app. */
-export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+export function createApp(deps: AppDeps): GatewayApp {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(createErrorHandler({ logger: deps.logger }));
   app.notFound(notFoundHandler);
@@ -110,7 +117,20 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // Public and unauthenticated: clients read these before they have a token.
   app.route('/', deps.wellKnownRoutes ?? createWellKnownRoutes({}));
   // First, so the per-request path skips the control plane's request id and access-log middleware.
-  if (deps.dataPlane) mountDataPlane(app, authenticate, deps.dataPlane, dataPlaneHooks(deps, limits.adapter));
+  let mcp: GatewayApp['mcp'];
+  if (deps.dataPlane) {
+    const observation = dataPlaneObservation(deps);
+    const hooks: DataPlaneHooks = {
+      observe: observation?.middleware,
+      limit: limits.adapter,
+      // The endpoint authenticates with the bare function and applies the principal's limit itself.
+      identify: identifyOf(authenticated),
+      limits: limits.mcp,
+    };
+    const endpoint = mountDataPlane(app, authenticate, deps.dataPlane, hooks);
+    const watch = observation ? observation.watch : () => undefined;
+    if (endpoint) mcp = { serve: endpoint.serve, watch };
+  }
   if (deps.toolRouter) mountToolRouter(app, authenticate, deps.toolRouter);
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
@@ -140,5 +160,5 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
   app.get('/', (c) => c.redirect('/docs', 302));
-  return app;
+  return Object.assign(app, { mcp });
 }

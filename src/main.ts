@@ -7,14 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { createAuthenticator, generateIdentityKey, parseIdentityKey } from './auth/index.js';
 import { ConfigError, isLoopbackHost, parseConfig } from './config/index.js';
 import { createAdapterCache, createSessionSealer } from './dataplane/index.js';
 import { createNodeAgents } from './dataplane/node/node-forwarder.js';
 import { createNodeIo } from './dataplane/node/node-io.js';
+import { listen } from './dataplane/node/node-listener.js';
 import { blockedAddressReason, blockedUrlReason, startDeployers } from './deploy/index.js';
 import { createRendezvous } from './routing/index.js';
 import { createAuditLog, createLogger, timedRegistryStore } from './observability/index.js';
@@ -220,15 +221,12 @@ export async function main(): Promise<void> {
     },
   });
 
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-      logger.info(
-        { address: info.address, port: info.port, registry: store.dialect, publicUrl: config.publicUrl },
-        'listening',
-      );
-      resolve(s as Server);
-    });
-  });
+  const server = await listen(app, { port: config.port, hostname: config.host, agents, logger });
+  const address = server.address() as AddressInfo;
+  logger.info(
+    { address: address.address, port: address.port, registry: store.dialect, publicUrl: config.publicUrl },
+    'listening',
+  );
 
   let drain: { done: Promise<void>; cut: () => void } | undefined;
   const stop = (signal: string) => {

@@ -12,6 +12,7 @@ import { createSilentLogger } from '../observability/index.js';
 import { bearerAuth } from './bearer-auth.js';
 import { creationGate } from './creation-gate.js';
 import { devAuth } from './dev-auth.js';
+import type { IdentifyingMiddleware } from './identify.js';
 import { createJoseTokenVerifier } from './jose-token-verifier.js';
 import {
   discoveryKeySource,
@@ -54,7 +55,7 @@ export interface AuthenticatorDeps {
 export interface Authenticator {
   readonly mode: AuthMode;
   /** Sets `principal`, or answers 401/400. Mount on every protected path. */
-  readonly authenticate: MiddlewareHandler<AppEnv>;
+  readonly authenticate: IdentifyingMiddleware;
   /** Enforces `MCP_GATEWAY_CREATOR_ROLES` on `POST /adapters` and `POST /tools`; mount after authenticate. */
   readonly authorizeCreate: MiddlewareHandler<AppEnv>;
   /** `/.well-known/oauth-protected-resource[/…]` and `/.well-known/jwks.json`; mount unauthenticated. */

@@ -3,12 +3,12 @@
  * token for the resource being called, sets `principal`, and answers everything else with 401 and an RFC 9728
  * challenge pointing at the resource's metadata.
  */
-import type { MiddlewareHandler } from 'hono';
 import { HttpError } from '../http/index.js';
-import type { AppEnv } from '../http/index.js';
 import type { Logger } from '../observability/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { unauthorized } from './challenge.js';
+import { identifyingMiddleware } from './identify.js';
+import type { Identify, IdentifyingMiddleware } from './identify.js';
 import type { ProtectedResources } from './protected-resource.js';
 import { InvalidTokenError, TokenVerifierUnavailableError } from './token-verifier.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -36,18 +36,23 @@ const QUERY_TOKEN_PARAMS = ['access_token'];
  * token has likely leaked into logs already, and a 401 with the challenge (rather than RFC 6750's suggested
  * 400) is what makes an MCP client start the sign-in flow that yields a header token.
  */
-export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<AppEnv> {
+export function bearerAuth(options: BearerAuthOptions): IdentifyingMiddleware {
+  return identifyingMiddleware(bearerIdentify(options));
+}
+
+/** The caller named by a verified bearer token; see {@link bearerAuth}. */
+export function bearerIdentify(options: BearerAuthOptions): Identify {
   const { verifier, resources } = options;
   const logger = options.logger ?? createSilentLogger();
   const retryAfter = String(options.retryAfterSeconds ?? 5);
 
-  return async function bearerAuthMiddleware(c, next) {
-    const path = c.req.path;
+  return async function bearerIdentity(request) {
+    const path = request.path;
     const base = {
       resourceMetadata: resources.metadataUrlFor(path),
       ...(resources.scope && { scope: resources.scope }),
     };
-    const url = new URL(c.req.url);
+    const url = new URL(request.url);
     if (QUERY_TOKEN_PARAMS.some((name) => url.searchParams.has(name))) {
       throw unauthorized(
         'Access tokens are not accepted in the query string; send them in the Authorization header.',
@@ -58,7 +63,7 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<AppEnv
         },
       );
     }
-    const header = c.req.header('authorization');
+    const header = request.header('authorization');
     if (header === undefined || !/^bearer(\s|$)/i.test(header.trim())) {
       // RFC 6750 §3.1: no error code when the request carried no bearer credentials at all.
       throw unauthorized(
@@ -78,14 +83,14 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<AppEnv
     }
     try {
       const { principal } = await verifier.verify(match[1]!, { resource: resources.resourceFor(path) });
-      c.set('principal', principal);
+      return principal;
     } catch (err) {
       if (err instanceof InvalidTokenError) {
         throw unauthorized(err.message, { ...base, error: 'invalid_token', errorDescription: err.message });
       }
       if (err instanceof TokenVerifierUnavailableError) {
         logger.warn(
-          { err: err.message, requestId: c.get('requestId') },
+          { err: err.message, requestId: request.requestId },
           'cannot verify tokens: issuer keys unavailable',
         );
         throw new HttpError(
@@ -99,6 +104,5 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<AppEnv
       }
       throw err;
     }
-    await next();
   };
 }

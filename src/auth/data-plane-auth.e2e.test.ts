@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
-import type { MiddlewareHandler } from 'hono';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -25,6 +24,8 @@ import type { TokenIssuer } from '../testing/token-issuer.js';
 import { createAuthenticator, createTokenVerifier } from './authenticator.js';
 import { bearerAuth } from './bearer-auth.js';
 import { localPrincipal } from './local-principal.js';
+import { identifyingMiddleware } from './identify.js';
+import type { Identify, IdentifyingMiddleware } from './identify.js';
 import { PROTECTED_RESOURCE_METADATA_PATH } from './protected-resource.js';
 
 const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0]?.text ?? '';
@@ -34,9 +35,11 @@ const textOf = (result: unknown) => (result as { content: { text: string }[] }).
  * known once it listens. Adapters are registered as their creator first, through the real control plane.
  */
 async function gatewayWithSwitchableAuth() {
-  let current: MiddlewareHandler<AppEnv> = localPrincipal({ principal: { userId: 'alice', roles: [] } });
-  const gateway = await startTestGateway({ authenticate: (c, next) => current(c, next) });
-  return { gateway, use: (m: MiddlewareHandler<AppEnv>) => void (current = m) };
+  let current: Identify = localPrincipal({ principal: { userId: 'alice', roles: [] } }).identify;
+  const gateway = await startTestGateway({
+    authenticate: identifyingMiddleware((request) => current(request)),
+  });
+  return { gateway, use: (m: IdentifyingMiddleware) => void (current = m.identify) };
 }
 
 describe('sessions and identity through the data plane, with real tokens', () => {

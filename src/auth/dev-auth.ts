@@ -3,10 +3,10 @@
  * `X-Dev-UserId` (default `dev`) and `X-Dev-Roles` (comma-separated, default `mcp.dev`). Anyone who can reach
  * the gateway can claim any identity, so configuration allows it only on loopback or when forced.
  */
-import type { MiddlewareHandler } from 'hono';
 import { badRequest } from '../http/index.js';
-import type { AppEnv } from '../http/index.js';
 import { MAX_USER_ID_LENGTH } from './claims.js';
+import { identifyingMiddleware } from './identify.js';
+import type { Identify, IdentifyingMiddleware } from './identify.js';
 import type { Principal } from './principal.js';
 
 /** Header carrying the development user id. */
@@ -26,19 +26,27 @@ export interface DevAuthOptions {
 
 const VISIBLE = /^[\x21-\x7e]+$/;
 
+const USER_HEADER = DEV_USER_HEADER.toLowerCase();
+const ROLES_HEADER = DEV_ROLES_HEADER.toLowerCase();
+
 /** Builds the middleware; malformed headers get a 400 naming the header. */
-export function devAuth(options: DevAuthOptions = {}): MiddlewareHandler<AppEnv> {
+export function devAuth(options: DevAuthOptions = {}): IdentifyingMiddleware {
+  return identifyingMiddleware(devIdentify(options));
+}
+
+/** The caller as the development headers name it. */
+export function devIdentify(options: DevAuthOptions = {}): Identify {
   const defaultUserId = options.defaultUserId ?? DEFAULT_DEV_USER;
   const defaultRoles = Object.freeze([...(options.defaultRoles ?? [DEFAULT_DEV_ROLE])]);
-  return async function devAuthMiddleware(c, next) {
-    const rawUser = c.req.header(DEV_USER_HEADER)?.trim();
+  return function devIdentity(request) {
+    const rawUser = request.header(USER_HEADER)?.trim();
     const userId = rawUser || defaultUserId;
     if (userId.length > MAX_USER_ID_LENGTH || !VISIBLE.test(userId)) {
       throw badRequest(`${DEV_USER_HEADER}: must be 1–${MAX_USER_ID_LENGTH} visible ASCII characters.`, [
         { path: DEV_USER_HEADER, message: 'is not a usable user id' },
       ]);
     }
-    const rawRoles = c.req.header(DEV_ROLES_HEADER);
+    const rawRoles = request.header(ROLES_HEADER);
     const roles =
       rawRoles === undefined
         ? defaultRoles
@@ -57,7 +65,6 @@ export function devAuth(options: DevAuthOptions = {}): MiddlewareHandler<AppEnv>
       ]);
     }
     const principal: Principal = { userId, roles };
-    c.set('principal', principal);
-    await next();
+    return principal;
   };
 }

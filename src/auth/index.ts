@@ -34,7 +34,9 @@ export type {
   ProtectedResources,
   ProtectedResourcesOptions,
 } from './protected-resource.js';
-export { bearerAuth } from './bearer-auth.js';
+export { bearerAuth, bearerIdentify } from './bearer-auth.js';
+export { identifyOf, identifyingMiddleware } from './identify.js';
+export type { Identify, IdentifyRequest, IdentifyingMiddleware } from './identify.js';
 export type { BearerAuthOptions } from './bearer-auth.js';
 export {
   DEFAULT_DEV_ROLE,
@@ -42,6 +44,7 @@ export {
   DEV_ROLES_HEADER,
   DEV_USER_HEADER,
   devAuth,
+  devIdentify,
 } from './dev-auth.js';
 export type { DevAuthOptions } from './dev-auth.js';
 export { creationGate } from './creation-gate.js';

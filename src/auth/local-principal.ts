@@ -1,6 +1,6 @@
 /** @module localPrincipal: until real authentication exists, every request acts as one local user. */
-import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../http/index.js';
+import { identifyingMiddleware } from './identify.js';
+import type { IdentifyingMiddleware } from './identify.js';
 import type { Principal } from './principal.js';
 import { ADMIN_ROLE } from './principal.js';
 
@@ -16,10 +16,7 @@ export interface LocalPrincipalOptions {
 }
 
 /** Sets the same principal on every request. */
-export function localPrincipal(options: LocalPrincipalOptions = {}): MiddlewareHandler<AppEnv> {
+export function localPrincipal(options: LocalPrincipalOptions = {}): IdentifyingMiddleware {
   const principal = options.principal ?? LOCAL_PRINCIPAL;
-  return async function localPrincipalMiddleware(c, next) {
-    c.set('principal', principal);
-    await next();
-  };
+  return identifyingMiddleware(() => principal);
 }

@@ -140,14 +140,18 @@ export async function createIdentitySigner(options: IdentitySignerOptions): Prom
 /** What the data plane calls to build an upstream request's identity headers. */
 export interface UpstreamIdentity {
   /** `X-Mcp-UserId`, `X-Mcp-Roles` and, when signing is on, `X-Mcp-Identity` with `aud` = `audience`. */
-  headersFor(principal: Principal, audience: string): Promise<Record<string, string>>;
+  headersFor(
+    principal: Principal,
+    audience: string,
+  ): Record<string, string> | Promise<Record<string, string>>;
   /** Public keys to serve at `/.well-known/jwks.json`; undefined when signing is off. */
   readonly jwks: JSONWebKeySet | undefined;
 }
 
 /** Headers only, no JWT. */
 export const HEADERS_ONLY_IDENTITY: UpstreamIdentity = Object.freeze({
-  headersFor: async (principal: Principal) => identityHeaders(principal),
+  // Synchronous: the data plane calls this per request and skips the promise hop for plain headers.
+  headersFor: (principal: Principal) => identityHeaders(principal),
   jwks: undefined,
 });
 

@@ -14,3 +14,11 @@ export { parseOpsConfig } from './ops-config.js';
 export type { OpsConfig, RateLimit } from './ops-config.js';
 export { parseToolRouterConfig } from './toolrouter-config.js';
 export type { ToolRouterConfig, ToolRouterConfigContext } from './toolrouter-config.js';
+export { parseTracingConfig, TRACE_EXPORTERS, TRACE_SAMPLERS } from './tracing-config.js';
+export type {
+  OtlpTraceExporterConfig,
+  TraceExporterConfig,
+  TraceSamplerConfig,
+  TraceSamplerName,
+  TracingConfig,
+} from './tracing-config.js';

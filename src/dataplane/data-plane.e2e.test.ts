@@ -15,6 +15,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLegacyMcpServer, startModernMcpServer } from '../testing/mcp-servers.js';
 import type { RunningMcpServer } from '../testing/mcp-servers.js';
+import { identifyingMiddleware } from '../auth/index.js';
 import { startTestGateway } from '../testing/test-gateway.js';
 import type { TestGateway } from '../testing/test-gateway.js';
 
@@ -179,10 +180,10 @@ describe('legacy session lifecycle', () => {
   it("refuses a tampered id, another adapter's id and another user's id with 404", async () => {
     const [server] = await replicas(1);
     const g = await gateway({
-      authenticate: async (c, next) => {
-        c.set('principal', { userId: c.req.header('x-test-user') ?? 'alice', roles: ['mcp.admin'] });
-        await next();
-      },
+      authenticate: identifyingMiddleware((request) => ({
+        userId: request.header('x-test-user') ?? 'alice',
+        roles: ['mcp.admin'],
+      })),
     });
     await g.registerRemoteAdapter('one', [server!.url]);
     await g.registerRemoteAdapter('two', [server!.url]);

@@ -1,18 +1,27 @@
-/** @module data-plane: mounts `/adapters/{name}/mcp` with its guards, ahead of the control plane's middleware. */
+/**
+ * @module data-plane: `/adapters/{name}/mcp`. Mounts the Hono route (origin guard, authentication, limits,
+ * proxy), and builds the same steps as one runtime-neutral {@link McpEndpoint} for front ends that skip the
+ * framework: the Node listener serves the route through it, since Hono's per-request objects cost more CPU than
+ * the rest of the proxy (docs/benchmarks.md).
+ */
 import type { Hono, MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../http/index.js';
+import { identityHeaders } from '../auth/index.js';
+import type { Identify, Principal } from '../auth/index.js';
+import { HttpError } from '../http/index.js';
+import type { AppEnv, McpRateLimits } from '../http/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
-import type { ProxyIo } from './fetch-io.js';
+import type { ProxyIo, RequestBody, RequestHeaders } from './fetch-io.js';
+import type { Forwarder } from './forwarder.js';
+import { GATEWAY_ERROR, jsonRpcErrorResponse } from './jsonrpc-error.js';
 import { createMcpProxy } from './mcp-proxy.js';
 import type { ReplicaResolver } from './mcp-proxy.js';
-import { originGuard } from './origin-guard.js';
-import type { ProxyObserver } from './proxy-observer.js';
+import { corsHeaders, createOriginCheck, isAlreadySent, originGuard } from './origin-guard.js';
+import { IGNORED_EXCHANGE } from './proxy-observer.js';
+import type { ExchangeObserver } from './proxy-observer.js';
 import { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
-import { identityHeaders } from '../auth/index.js';
-import type { Principal } from '../auth/index.js';
 
 /** Everything the data plane needs. */
 export interface DataPlaneOptions {
@@ -20,6 +29,7 @@ export interface DataPlaneOptions {
   readonly replicas: ReplicaResolver;
   readonly sealer: SessionSealer;
   readonly rendezvous: Rendezvous;
+  /** How the Hono route reads requests and forwards (Node-native on a Node server, Fetch elsewhere). */
   readonly io: ProxyIo;
   readonly logger: Logger;
   readonly publicUrl: string;
@@ -36,26 +46,64 @@ export interface DataPlaneOptions {
   ) => Record<string, string> | Promise<Record<string, string>>;
 }
 
-/** What the app adds around the proxy: observation (metrics, audit) and the per-adapter rate limit. */
+/** What the app adds around the proxy: observation (metrics, audit) and the rate limits. */
 export interface DataPlaneHooks {
-  /** Runs first, before the origin guard (times every request, reads the final status). */
+  /** Runs first on the Hono route, before the origin guard: times the request, reads the final status. */
   readonly observe?: MiddlewareHandler<AppEnv>;
-  /** Runs after authentication, before the proxy. */
+  /** Runs after authentication on the Hono route, before the proxy (the per-adapter limit). */
   readonly limit?: MiddlewareHandler<AppEnv>;
-  readonly observer?: ProxyObserver;
+  /** The same limits as plain functions, for the {@link McpEndpoint}. */
+  readonly limits?: McpRateLimits;
+  /** The function behind `authenticate`; without it (custom middleware) there is no {@link McpEndpoint}. */
+  readonly identify?: Identify;
+}
+
+/** A request to `/adapters/{name}/mcp` as a front end without Hono presents it. */
+export interface McpEndpointRequest {
+  /** The adapter named in the path. */
+  readonly name: string;
+  readonly method: string;
+  readonly path: string;
+  /** Absolute request URL. */
+  readonly url: string;
+  /** Lower-case names. */
+  readonly headers: RequestHeaders;
+  readonly remoteAddress: string | undefined;
+  readonly forwarder: Forwarder;
+  readBody(maxBytes: number): Promise<RequestBody | 'too-large'>;
+}
+
+/** The answer, and who asked (for the audit line) when authentication named them. */
+export interface McpEndpointAnswer {
+  /** To write to the client, unless the forwarder already did (the Node forwarder's marker). */
+  readonly response: Response;
+  readonly principal: Principal | undefined;
+}
+
+/** The data plane's steps without a framework: origin, authentication, limits, proxy. */
+export interface McpEndpoint {
+  serve(request: McpEndpointRequest, observed: ExchangeObserver): Promise<McpEndpointAnswer>;
 }
 
 /** The compat identity headers (`X-Mcp-UserId`, `X-Mcp-Roles`); the caller's token never goes upstream. */
 export const compatIdentityHeaders = (principal: Principal): Record<string, string> =>
   identityHeaders(principal);
 
-/** Registers the MCP route on `app`; call before any middleware that must not run on the proxy path. */
+const remoteAddressOf = (env: unknown) =>
+  (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+    ?.remoteAddress;
+
+/**
+ * Registers the MCP route on `app` (call before any middleware that must not run on the proxy path) and returns
+ * the same steps as an {@link McpEndpoint}, or undefined without `hooks.identify`.
+ */
 export function mountDataPlane(
   app: Hono<AppEnv>,
   authenticate: MiddlewareHandler<AppEnv>,
   options: DataPlaneOptions,
   hooks: DataPlaneHooks = {},
-): void {
+): McpEndpoint | undefined {
+  const { logger } = options;
   const proxy = createMcpProxy({
     lookup: options.lookup,
     replicas: options.replicas,
@@ -66,18 +114,93 @@ export function mountDataPlane(
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     maxBodyBytes: options.maxBodyBytes,
-    io: options.io,
     identityHeaders: options.identityHeaders ?? compatIdentityHeaders,
-    logger: options.logger,
-    observer: hooks.observer,
+    logger,
   });
-  const guard = originGuard({
+  const guardOptions = {
     publicUrl: options.publicUrl,
     allowedOrigins: options.allowedOrigins,
     loopback: options.loopback,
-  });
+  };
+  const { io } = options;
   // Absent hooks are left out rather than replaced by pass-through middleware: each one costs a hop per request.
-  const chain = [hooks.observe, guard, authenticate, hooks.limit].filter((h) => h !== undefined);
+  const chain = [hooks.observe, originGuard(guardOptions), authenticate, hooks.limit].filter(
+    (h) => h !== undefined,
+  );
   for (const handler of chain) app.all('/adapters/:name/mcp', handler);
-  app.all('/adapters/:name/mcp', proxy);
+  app.all('/adapters/:name/mcp', function mcpProxy(c) {
+    return proxy.handle({
+      name: c.req.param('name') ?? '',
+      method: c.req.method,
+      url: c.req.url,
+      headers: io.headersOf(c),
+      remoteAddress: remoteAddressOf(c.env),
+      principal: c.get('principal'),
+      corsOrigin: c.get('corsOrigin'),
+      observed: c.get('exchange') ?? IGNORED_EXCHANGE,
+      forwarder: io.forwarderFor(c),
+      readBody: (maxBytes) => io.readBody(c, maxBytes),
+    });
+  });
+
+  const { identify } = hooks;
+  if (!identify) return undefined;
+  const checkOrigin = createOriginCheck(guardOptions);
+  const limits = hooks.limits ?? {};
+
+  /** What Hono's `onError` does for the route: HttpErrors render themselves, anything else is logged, 500. */
+  function failed(err: unknown, request: McpEndpointRequest): Response {
+    if (err instanceof HttpError) return err.toResponse();
+    logger.error({ err, method: request.method, path: request.path }, 'unhandled error');
+    return jsonRpcErrorResponse(500, GATEWAY_ERROR.gateway, 'Internal server error.');
+  }
+
+  async function admitted(
+    request: McpEndpointRequest,
+    principal: Principal,
+    corsOrigin: string | undefined,
+    observed: ExchangeObserver,
+  ): Promise<Response> {
+    const limited = limits.principal?.(principal.userId) ?? limits.adapter?.(request.name);
+    if (limited) return limited;
+    return proxy.handle({
+      name: request.name,
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      remoteAddress: request.remoteAddress,
+      principal,
+      corsOrigin,
+      observed,
+      forwarder: request.forwarder,
+      readBody: request.readBody,
+    });
+  }
+
+  return {
+    async serve(request, observed) {
+      const { headers } = request;
+      const verdict = checkOrigin(headers.get('host') ?? undefined, headers.get('origin') ?? undefined);
+      if (verdict.refusal) return { response: verdict.refusal, principal: undefined };
+      let principal: Principal | undefined;
+      let response: Response;
+      try {
+        const identified = identify({
+          path: request.path,
+          url: request.url,
+          header: (name) => headers.get(name) ?? undefined,
+        });
+        principal = identified instanceof Promise ? await identified : identified;
+        response = await admitted(request, principal, verdict.origin, observed);
+      } catch (err) {
+        response = failed(err, request);
+      }
+      // The Node forwarder wrote its own head, CORS included; every other answer gets them here.
+      if (verdict.origin !== undefined && !isAlreadySent(response)) {
+        for (const [name, value] of Object.entries(corsHeaders(verdict.origin)))
+          response.headers.set(name, value);
+      }
+      return { response, principal };
+    },
+  };
 }

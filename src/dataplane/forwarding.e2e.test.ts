@@ -27,7 +27,7 @@ const MODERN = {
 };
 const LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
 
-describe.each(['node', 'fetch'] as const)('forwarding with the %s forwarder', (io) => {
+describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwarder', (io) => {
   async function gateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
     const g = await startTestGateway({ io, ...options });
     cleanups.push(() => g.close());

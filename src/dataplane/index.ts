@@ -2,14 +2,20 @@
 export { createAdapterCache } from './adapter-cache.js';
 export type { AdapterCache, AdapterCacheOptions } from './adapter-cache.js';
 export { compatIdentityHeaders, mountDataPlane } from './data-plane.js';
-export type { DataPlaneHooks, DataPlaneOptions } from './data-plane.js';
-export { NO_PROXY_OBSERVER } from './proxy-observer.js';
-export type { ExchangeObserver, ProxyObserver } from './proxy-observer.js';
+export type {
+  DataPlaneHooks,
+  DataPlaneOptions,
+  McpEndpoint,
+  McpEndpointAnswer,
+  McpEndpointRequest,
+} from './data-plane.js';
+export { IGNORED_EXCHANGE } from './proxy-observer.js';
+export type { ExchangeObserver } from './proxy-observer.js';
 export { createFetchIo, readRequestBody } from './fetch-io.js';
-export type { ProxyIo } from './fetch-io.js';
+export type { ProxyIo, RequestBody, RequestHeaders } from './fetch-io.js';
 export type { ReplicaResolver } from './mcp-proxy.js';
-export { corsHeaders, originGuard } from './origin-guard.js';
-export type { OriginGuardOptions } from './origin-guard.js';
+export { corsHeaders, createOriginCheck, isAlreadySent, originGuard } from './origin-guard.js';
+export type { OriginCheck, OriginGuardOptions, OriginVerdict } from './origin-guard.js';
 export {
   classifyRequest,
   DEFAULT_LEGACY_VERSION,

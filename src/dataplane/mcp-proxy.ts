@@ -3,24 +3,21 @@
  * (sealed session or rendezvous hashing with bounded load), compute the header rewrites — and hands the bytes
  * to a {@link Forwarder}. Runtime-neutral: no Node types here.
  */
-import type { Context, Handler } from 'hono';
 import { canRead } from '../auth/index.js';
 import type { Principal } from '../auth/index.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
-import type { AppEnv } from '../http/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import type { LegacyClassification, ModernClassification } from './era.js';
 import { classifyRequest, isRejection, parseJsonBody, rejectionResponse } from './era.js';
-import type { ProxyIo, RequestHeaders } from './fetch-io.js';
+import type { RequestBody, RequestHeaders } from './fetch-io.js';
 import type { ClientHead, ForwardOutcome, Forwarder, UpstreamHead } from './forwarder.js';
 import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse } from './jsonrpc-error.js';
 import { corsHeaders } from './origin-guard.js';
 import { PASSED_RESPONSE_HEADERS, connectionTokens, isDroppedRequestHeader } from './proxy-headers.js';
-import { NO_PROXY_OBSERVER } from './proxy-observer.js';
-import type { ExchangeObserver, ProxyObserver } from './proxy-observer.js';
+import type { ExchangeObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
 
@@ -42,10 +39,6 @@ export interface McpProxyOptions {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxBodyBytes: number;
-  /** The forwarder for this exchange: Node-native when Node bindings exist, Fetch otherwise. */
-  /** Reads requests and picks the forwarder: Node-native where Node bindings exist, Fetch otherwise. */
-  readonly io: ProxyIo;
-  /** Headers that tell the upstream who calls (never the caller's token). */
   /** Identity headers for the upstream (computed once per request; may sign a JWT, hence async). */
   readonly identityHeaders: (
     principal: Principal,
@@ -54,24 +47,47 @@ export interface McpProxyOptions {
   readonly logger: Logger;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
-  /** Told about each exchange (metrics, audit log); observes nothing by default. */
-  readonly observer?: ProxyObserver;
+}
+
+/**
+ * One request to `/adapters/{name}/mcp`, already admitted (origin checked, caller authenticated), as whichever
+ * front end received it (Hono, or the Node listener's fast path) presents it.
+ */
+export interface McpCall {
+  /** The adapter named in the path. */
+  readonly name: string;
+  readonly method: string;
+  /** Absolute request URL. */
+  readonly url: string;
+  readonly headers: RequestHeaders;
+  /** The client's address, for `X-Forwarded-For`. */
+  readonly remoteAddress: string | undefined;
+  readonly principal: Principal;
+  /** An allowed browser origin, whose answer carries CORS headers. */
+  readonly corsOrigin: string | undefined;
+  /** Told about the exchange (metrics, audit log, tracing). */
+  readonly observed: ExchangeObserver;
+  /** Moves the bytes: the Node-native forwarder on a Node server, the Fetch one elsewhere. */
+  readonly forwarder: Forwarder;
+  readBody(maxBytes: number): Promise<RequestBody | 'too-large'>;
+}
+
+/** The proxy: answers an admitted call with the upstream's answer or the gateway's own error. */
+export interface McpProxy {
+  handle(call: McpCall): Promise<Response>;
 }
 
 type Classified = LegacyClassification | ModernClassification;
 
 /** One exchange being proxied. */
 interface Exchange {
-  readonly c: Context<AppEnv>;
+  readonly call: McpCall;
   readonly adapter: Registered<'adapter'>;
   readonly principal: Principal;
   readonly classified: Classified;
   readonly body: Uint8Array | undefined;
-  readonly forwarder: Forwarder;
-  readonly headers: RequestHeaders;
   /** What the upstream learns about the caller; never the caller's own credentials. */
   readonly identity: Record<string, string>;
-  readonly observed: ExchangeObserver;
 }
 
 /** `host[:port]` of an absolute URL, without a URL parse on the per-request path. */
@@ -81,11 +97,10 @@ function hostOf(url: string): string {
   return url.slice(start, end < 0 ? undefined : end);
 }
 
-/** Builds the `/adapters/{name}/mcp` handler. */
-export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
+/** Builds the proxy behind `/adapters/{name}/mcp`. */
+export function createMcpProxy(options: McpProxyOptions): McpProxy {
   const { sealer, rendezvous, load, logger } = options;
   const retryAfter = String(options.retryAfterSeconds ?? 5);
-  const observer = options.observer ?? NO_PROXY_OBSERVER;
 
   const notFound = (name: string) =>
     jsonRpcErrorResponse(404, GATEWAY_ERROR.gateway, `Adapter '${name}' does not exist.`);
@@ -112,18 +127,17 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
   }
 
   function outboundHeaders(x: Exchange, replica: ReplicaEndpoint, upstreamSessionId: string | undefined) {
-    const inbound = x.headers;
+    const inbound = x.call.headers;
     const dropped = connectionTokens(inbound.get('connection'));
     const headers: Record<string, string> = {};
     inbound.forEach((value, name) => {
       if (!isDroppedRequestHeader(name, dropped)) headers[name] = value;
     });
     headers.host = hostOf(replica.url);
-    const requestUrl = x.c.req.url;
+    const requestUrl = x.call.url;
     headers['x-forwarded-host'] = inbound.get('host') ?? hostOf(requestUrl);
     headers['x-forwarded-proto'] = requestUrl.startsWith('https:') ? 'https' : 'http';
-    const remote = (x.c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
-      ?.socket?.remoteAddress;
+    const remote = x.call.remoteAddress;
     if (remote) headers['x-forwarded-for'] = remote;
     if (upstreamSessionId !== undefined) headers['mcp-session-id'] = upstreamSessionId;
     Object.assign(headers, x.identity);
@@ -142,11 +156,11 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
         const value = head.header(name);
         if (value !== undefined) headers[name] = value;
       }
-      const origin = x.c.get('corsOrigin');
+      const origin = x.call.corsOrigin;
       if (origin !== undefined) Object.assign(headers, corsHeaders(origin));
       // The upstream refused the gateway's own credentials: the caller's token is fine, so not a 401 to them.
       const client = { status: head.status === 401 ? 502 : head.status, headers };
-      x.observed.answered(client.status, headers['content-type']);
+      x.call.observed.answered(client.status, headers['content-type']);
       const upstreamSession = head.header('mcp-session-id');
       if (upstreamSession === undefined) return client;
       if (session && session.upstream === upstreamSession) {
@@ -170,10 +184,10 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
 
   async function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
     const done = load.begin(replica.id);
-    const outcome = await x.forwarder.forward(
+    const outcome = await x.call.forwarder.forward(
       {
         url: replica.url,
-        method: x.c.req.method as 'GET' | 'POST' | 'DELETE',
+        method: x.call.method as 'GET' | 'POST' | 'DELETE',
         headers: outboundHeaders(x, replica, session?.upstream),
         body: x.body,
         connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
@@ -182,7 +196,7 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
       rewriter(x, replica, session),
       done,
     );
-    x.observed.forwarded(replica.id, outcome);
+    x.call.observed.forwarded(replica.id, outcome);
     return outcome;
   }
 
@@ -233,17 +247,16 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
     return failureResponse(x.adapter.name, outcome);
   }
 
-  return async function mcpProxy(c) {
-    const name = c.req.param('name') ?? '';
-    const principal = c.get('principal');
+  async function handle(call: McpCall): Promise<Response> {
+    const { name, principal, method } = call;
     const adapter = await options.lookup(name);
     if (!adapter || !canRead(principal, adapter)) return notFound(name);
-    const observed = observer.exchange(c, adapter.name);
+    call.observed.adapter(adapter.name);
 
     let body: Uint8Array | undefined;
     let parsed: unknown;
-    if (c.req.method === 'POST') {
-      const read = await options.io.readBody(c, options.maxBodyBytes);
+    if (method === 'POST') {
+      const read = await call.readBody(options.maxBodyBytes);
       if (read === 'too-large') {
         return jsonRpcErrorResponse(
           413,
@@ -257,25 +270,24 @@ export function createMcpProxy(options: McpProxyOptions): Handler<AppEnv> {
       body = read.bytes;
       parsed = parseJsonBody(read.text);
     }
-    const headers = options.io.headersOf(c);
-    const classified = classifyRequest(c.req.method, headers, parsed);
+    const classified = classifyRequest(method, call.headers, parsed);
     if (isRejection(classified)) return rejectionResponse(classified);
-    observed.classified(classified);
+    call.observed.classified(classified);
 
+    const identity = options.identityHeaders(principal, adapter);
     const exchange: Exchange = {
-      c,
+      call,
       adapter,
       principal,
       classified,
       body,
-      forwarder: options.io.forwarderFor(c),
-      headers,
-      identity: await options.identityHeaders(principal, adapter),
-      observed,
+      // Only a signed identity JWT needs a promise; plain identity headers cost no extra hop.
+      identity: identity instanceof Promise ? await identity : identity,
     };
     if (classified.era === 'legacy' && classified.sessionId !== undefined) {
       return inSession(exchange, classified.sessionId);
     }
     return placed(exchange);
-  };
+  }
+  return { handle };
 }

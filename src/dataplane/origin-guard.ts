@@ -33,8 +33,17 @@ function originHostname(origin: string): string | undefined {
   }
 }
 
-/** Builds the guard; options are checked once here. */
-export function originGuard(options: OriginGuardOptions): MiddlewareHandler<AppEnv> {
+/** The verdict on one request's `Host` and `Origin`: a refusal to send, or go ahead (with CORS for `origin`). */
+export type OriginVerdict =
+  { readonly refusal: Response } | { readonly refusal?: undefined; readonly origin?: string };
+
+/** Checks a request's `Host` (on loopback) and `Origin` headers; runtime-neutral, shared by every front end. */
+export type OriginCheck = (host: string | undefined, origin: string | undefined) => OriginVerdict;
+
+const PASS: OriginVerdict = Object.freeze({});
+
+/** Builds the check; options are validated once here. */
+export function createOriginCheck(options: OriginGuardOptions): OriginCheck {
   const own = new URL(options.publicUrl);
   const allowAny = options.allowedOrigins.includes('*');
   const allowed = new Set([
@@ -44,27 +53,37 @@ export function originGuard(options: OriginGuardOptions): MiddlewareHandler<AppE
   const ownHost = own.hostname.toLowerCase();
   const isLoopbackName = (name: string) => LOOPBACK_HOSTS.has(name) || /^127\.\d+\.\d+\.\d+$/.test(name);
 
-  return async function originGuardMiddleware(c, next) {
+  return function checkOrigin(hostHeader, origin) {
     if (options.loopback) {
-      const host = hostnameOf(c.req.header('host') ?? '');
+      const host = hostnameOf(hostHeader ?? '');
       if (host && host !== ownHost && !isLoopbackName(host)) {
-        return jsonRpcErrorResponse(
-          403,
-          GATEWAY_ERROR.gateway,
-          `Host '${host}' is not allowed (DNS rebinding protection).`,
-        );
+        const message = `Host '${host}' is not allowed (DNS rebinding protection).`;
+        return { refusal: jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, message) };
       }
     }
-    const origin = c.req.header('origin');
-    if (origin !== undefined && !allowAny && !allowed.has(origin)) {
+    if (origin === undefined) return PASS;
+    if (!allowAny && !allowed.has(origin)) {
       const name = originHostname(origin);
       // On a loopback gateway, local tools in a browser (e.g. the MCP Inspector on localhost) may call it.
       const localTool =
         options.loopback && name !== undefined && isLoopbackName(name === '::1' ? '[::1]' : name);
       if (!localTool) {
-        return jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, `Origin '${origin}' is not allowed.`);
+        return {
+          refusal: jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, `Origin '${origin}' is not allowed.`),
+        };
       }
     }
+    return { origin };
+  };
+}
+
+/** The Hono middleware around {@link createOriginCheck}; also answers an allowed origin's CORS preflight. */
+export function originGuard(options: OriginGuardOptions): MiddlewareHandler<AppEnv> {
+  const check = createOriginCheck(options);
+  return async function originGuardMiddleware(c, next) {
+    const verdict = check(c.req.header('host'), c.req.header('origin'));
+    if (verdict.refusal) return verdict.refusal;
+    const origin = verdict.origin;
     if (origin === undefined) return next();
     // An allowed browser origin: answer its preflight, and let it read the answer and the session id.
     if (c.req.method === 'OPTIONS') {
@@ -82,7 +101,7 @@ export function originGuard(options: OriginGuardOptions): MiddlewareHandler<AppE
     c.set('corsOrigin', origin);
     await next();
     // The Node forwarder writes its own head (it adds these itself); every other answer gets them here.
-    if (!c.res.headers.has(ALREADY_SENT_MARKER)) {
+    if (!isAlreadySent(c.res)) {
       for (const [name, value] of Object.entries(corsHeaders(origin))) c.res.headers.set(name, value);
     }
   };
@@ -92,6 +111,9 @@ const CORS_REQUEST_HEADERS =
   'authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name';
 // Set by @hono/node-server on its RESPONSE_ALREADY_SENT marker, which must not be mutated (it is shared).
 const ALREADY_SENT_MARKER = 'x-hono-already-sent';
+
+/** True for the marker the Node forwarder returns once it wrote the answer on the socket itself. */
+export const isAlreadySent = (response: Response): boolean => response.headers.has(ALREADY_SENT_MARKER);
 
 /** What an allowed browser origin needs to read an MCP answer, including the session id header. */
 export function corsHeaders(origin: string): Record<string, string> {

@@ -1,5 +1,6 @@
 /** @module AppEnv: the Hono environment shared by every router (per-request variables). */
 import type { Principal } from '../auth/index.js';
+import type { ExchangeObserver } from '../dataplane/proxy-observer.js';
 
 /** Variables set by middleware for the rest of the request. */
 export interface AppVariables {
@@ -9,6 +10,8 @@ export interface AppVariables {
   principal: Principal;
   /** An allowed browser origin on an MCP endpoint; its answer carries CORS headers. */
   corsOrigin?: string;
+  /** Follows an `/adapters/{name}/mcp` request for metrics, audit and tracing, when those are on. */
+  exchange?: ExchangeObserver;
   /** The resource a control-plane create names, set once its body is valid (for the audit log). */
   resourceName?: string;
 }

@@ -41,6 +41,14 @@ export class HttpError extends Error {
     if (this.details?.length) error.details = this.details;
     return { error };
   }
+
+  /** This error as a Fetch response, for front ends outside Hono's `onError`. */
+  toResponse(): Response {
+    return new Response(JSON.stringify(this.toBody()), {
+      status: this.status,
+      headers: { 'content-type': 'application/json', ...this.headers },
+    });
+  }
 }
 
 export const badRequest = (message: string, details?: ErrorDetail[]): HttpError =>

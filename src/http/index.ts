@@ -21,6 +21,12 @@ export type { JsonBodyOptions } from './json-body.js';
 export { requestId } from './request-id.js';
 export type { RequestIdOptions } from './request-id.js';
 export { createRateLimits, inSequence } from './rate-limit.js';
-export type { RateLimits, RateLimitScope, RateLimitSpec, RateLimitsOptions } from './rate-limit.js';
+export type {
+  McpRateLimits,
+  RateLimits,
+  RateLimitScope,
+  RateLimitSpec,
+  RateLimitsOptions,
+} from './rate-limit.js';
 export { TokenBuckets } from './token-buckets.js';
 export type { TokenBucketsOptions } from './token-buckets.js';

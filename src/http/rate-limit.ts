@@ -39,10 +39,26 @@ export interface RateLimits {
   readonly principal?: MiddlewareHandler<AppEnv>;
   /** Mount on `/adapters/:name/mcp`: it keys on the `name` parameter. */
   readonly adapter?: MiddlewareHandler<AppEnv>;
+  /** The MCP endpoints' refusals as plain functions (the 429 answer, or undefined to go ahead), for front ends without Hono. */
+  readonly mcp: McpRateLimits;
+}
+
+/** Takes a token for an MCP request; answers 429 with a JSON-RPC body when the bucket is empty. */
+export interface McpRateLimits {
+  principal?(userId: string): Response | undefined;
+  adapter?(name: string): Response | undefined;
 }
 
 /** JSON-RPC "server error" code the data plane uses for transport-level refusals. */
 const JSON_RPC_GATEWAY_ERROR = -32000;
+
+function jsonRpcTooManyRequests(message: string, retryAfter: number): Response {
+  const body = { jsonrpc: '2.0', id: null, error: { code: JSON_RPC_GATEWAY_ERROR, message } };
+  return new Response(JSON.stringify(body), {
+    status: 429,
+    headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
+  });
+}
 
 function tooManyRequests(
   c: Context<AppEnv>,
@@ -50,17 +66,17 @@ function tooManyRequests(
   retryAfter: number,
   jsonRpc: boolean,
 ): Response {
-  const headers = { 'retry-after': String(retryAfter) };
-  if (jsonRpc) {
-    const body = { jsonrpc: '2.0', id: null, error: { code: JSON_RPC_GATEWAY_ERROR, message } };
-    return new Response(JSON.stringify(body), {
-      status: 429,
-      headers: { 'content-type': 'application/json', ...headers },
-    });
-  }
+  if (jsonRpc) return jsonRpcTooManyRequests(message, retryAfter);
   // Through the context, so headers set earlier (X-Request-Id) are kept.
+  const headers = { 'retry-after': String(retryAfter) };
   return c.json(new HttpError(429, 'rate_limited', message).toBody(), 429, headers);
 }
+
+const retryAfterOf = (waitMs: number) => Math.max(1, Math.ceil(waitMs / 1000));
+const principalMessage = (userId: string, retryAfter: number) =>
+  `Too many requests from '${userId}'; retry in ${retryAfter} s.`;
+const adapterMessage = (name: string, retryAfter: number) =>
+  `Too many requests for adapter '${name}'; retry in ${retryAfter} s.`;
 
 function validated(spec: RateLimitSpec, name: string): RateLimitSpec {
   if (!(spec.perSecond > 0) || !(spec.burst >= 1)) {
@@ -77,6 +93,7 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
     new TokenBuckets({ ...validated(spec, name), maxKeys: options.maxKeys, now: options.now });
 
   let principal: MiddlewareHandler<AppEnv> | undefined;
+  const mcp: { -readonly [K in keyof McpRateLimits]: McpRateLimits[K] } = {};
   if (options.perPrincipal) {
     const buckets = bucketsOf(options.perPrincipal, 'per principal');
     principal = async function principalRateLimit(c, next) {
@@ -84,34 +101,34 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
       const waitMs = userId === undefined ? 0 : buckets.take(userId);
       if (waitMs === 0) return next();
       onLimited('principal');
-      const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-      return tooManyRequests(
-        c,
-        `Too many requests from '${userId}'; retry in ${retryAfter} s.`,
-        retryAfter,
-        isMcpPath(c.req.path),
-      );
+      const retryAfter = retryAfterOf(waitMs);
+      return tooManyRequests(c, principalMessage(userId!, retryAfter), retryAfter, isMcpPath(c.req.path));
+    };
+    mcp.principal = (userId) => {
+      const waitMs = buckets.take(userId);
+      if (waitMs === 0) return undefined;
+      onLimited('principal');
+      const retryAfter = retryAfterOf(waitMs);
+      return jsonRpcTooManyRequests(principalMessage(userId, retryAfter), retryAfter);
     };
   }
 
   let adapter: MiddlewareHandler<AppEnv> | undefined;
   if (options.perAdapter) {
     const buckets = bucketsOf(options.perAdapter, 'per adapter');
-    adapter = async function adapterRateLimit(c, next) {
-      const name = c.req.param('name') ?? '';
+    mcp.adapter = (name) => {
       const waitMs = buckets.take(name);
-      if (waitMs === 0) return next();
+      if (waitMs === 0) return undefined;
       onLimited('adapter');
-      const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-      return tooManyRequests(
-        c,
-        `Too many requests for adapter '${name}'; retry in ${retryAfter} s.`,
-        retryAfter,
-        true,
-      );
+      const retryAfter = retryAfterOf(waitMs);
+      return jsonRpcTooManyRequests(adapterMessage(name, retryAfter), retryAfter);
+    };
+    const refuse = mcp.adapter;
+    adapter = async function adapterRateLimit(c, next) {
+      return refuse(c.req.param('name') ?? '') ?? next();
     };
   }
-  return { principal, adapter };
+  return { principal, adapter, mcp };
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
- * @module data-plane-observer: metrics and the `tools/call` audit line for `/adapters/{name}/mcp`. A middleware
- * in front of the route times each request to its response head and reads the status the client got; the
- * proxy's {@link ProxyObserver} tells it which adapter, which MCP method, which replica and what failed.
+ * @module data-plane-observer: metrics and the `tools/call` audit line for `/adapters/{name}/mcp`. Each request
+ * gets a {@link WatchedExchange}: the proxy tells it which adapter, which MCP method, which replica and what
+ * failed; the front end (the Hono middleware here, or the Node listener's fast path) tells it when the answer
+ * head went out, and when a streamed answer ended.
  */
-import type { Context, MiddlewareHandler } from 'hono';
-import type { ExchangeObserver, ProxyObserver } from '../dataplane/proxy-observer.js';
+import type { MiddlewareHandler } from 'hono';
+import type { ExchangeObserver } from '../dataplane/proxy-observer.js';
 import type { LegacyClassification, ModernClassification } from '../dataplane/era.js';
 import type { ForwardOutcome } from '../dataplane/forwarder.js';
 import type { AppEnv } from '../http/index.js';
@@ -19,10 +20,23 @@ export interface DataPlaneObservationOptions {
   readonly now?: () => number;
 }
 
-/** The middleware to put first on the data-plane route, and the observer to give the proxy. */
+/** One observed request: an {@link ExchangeObserver} the front end also tells how it ended. */
+export interface WatchedExchange extends ExchangeObserver {
+  /**
+   * The client got its answer head with `status`. Returns the callback to run once when the answer's body ends,
+   * when that answer is an event stream (counted as open until then); undefined otherwise.
+   */
+  finish(
+    status: number,
+    principal: string | undefined,
+    traceparent: string | undefined,
+  ): (() => void) | undefined;
+}
+
+/** Starts watching requests; the middleware does it for the Hono route. */
 export interface DataPlaneObservation {
+  watch(): WatchedExchange;
   readonly middleware: MiddlewareHandler<AppEnv>;
-  readonly observer: ProxyObserver;
 }
 
 type Classified = LegacyClassification | ModernClassification;
@@ -59,17 +73,16 @@ function methodLabel(classified: Classified): string {
 // version "00", 32 hex trace id, 16 hex parent id, 2 hex flags (W3C Trace Context §3.2).
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-function traceIdOf(c: Context<AppEnv>): string | undefined {
-  // Node's parsed headers when there are any: building a Fetch `Headers` for one lookup costs more.
-  const incoming = (
-    c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined
-  )?.incoming;
-  const header = incoming ? incoming.headers.traceparent : c.req.raw.headers.get('traceparent');
-  return typeof header === 'string' ? TRACEPARENT.exec(header.trim())?.[1] : undefined;
-}
+const traceIdOf = (traceparent: string | undefined) =>
+  traceparent === undefined ? undefined : TRACEPARENT.exec(traceparent.trim())?.[1];
+
+const isEventStream = (contentType: string | undefined) =>
+  contentType?.startsWith('text/event-stream') === true;
 
 /** What is known of one observed exchange. */
-class Watched implements ExchangeObserver {
+class Watched implements WatchedExchange {
+  /** Empty while no registered adapter was named (refused early: no unbounded label values). */
+  name = '';
   method = 'unclassified';
   tool: string | undefined = undefined;
   toolCall = false;
@@ -77,11 +90,19 @@ class Watched implements ExchangeObserver {
   placement: PlacementKind | undefined = undefined;
   /** Content type of the upstream's answer; undefined when the gateway answered itself. */
   contentType: string | undefined = undefined;
+  private readonly started: number;
 
   constructor(
-    readonly adapter: string,
     private readonly metrics: GatewayMetrics,
-  ) {}
+    private readonly audit: AuditLog,
+    private readonly now: () => number,
+  ) {
+    this.started = now();
+  }
+
+  adapter(name: string): void {
+    this.name = name;
+  }
 
   classified(classified: Classified): void {
     this.method = methodLabel(classified);
@@ -98,8 +119,27 @@ class Watched implements ExchangeObserver {
   }
 
   forwarded(replica: string, outcome: ForwardOutcome): void {
-    if (!outcome.ok) this.metrics.upstreamError(this.adapter, outcome.failure);
-    else if (this.placement) this.metrics.placed(this.adapter, replica, this.placement);
+    if (!outcome.ok) this.metrics.upstreamError(this.name, outcome.failure);
+    else if (this.placement) this.metrics.placed(this.name, replica, this.placement);
+  }
+
+  finish(status: number, principal: string | undefined, traceparent: string | undefined) {
+    const { metrics, name } = this;
+    metrics.mcpRequest(name, this.method, status, (this.now() - this.started) / 1000);
+    if (this.toolCall && this.audit.enabled()) {
+      this.audit.write({
+        action: 'tools/call',
+        adapter: name,
+        tool: this.tool,
+        // Set whenever a tool call was classified: only an authenticated caller gets that far.
+        principal: principal ?? '',
+        status,
+        traceId: traceIdOf(traceparent),
+      });
+    }
+    if (status >= 300 || !isEventStream(this.contentType)) return undefined;
+    metrics.streamOpened(name);
+    return () => metrics.streamClosed(name);
   }
 }
 
@@ -112,14 +152,11 @@ interface NodeOutgoing {
   once(event: 'close', listener: () => void): unknown;
 }
 
-function nodeOutgoing(c: Context<AppEnv>): NodeOutgoing | undefined {
-  const outgoing = (c.env as { outgoing?: NodeOutgoing } | undefined)?.outgoing;
-  // Written already: the Node forwarder answered straight on the socket, c.res is only a marker.
-  return outgoing?.headersSent ? outgoing : undefined;
+/** Runs `closed` once the Node response is over (now, if it already is). */
+export function onResponseClosed(outgoing: NodeOutgoing, closed: () => void): void {
+  if (outgoing.writableFinished || outgoing.destroyed) closed();
+  else outgoing.once('close', closed);
 }
-
-const isEventStream = (contentType: string | undefined) =>
-  contentType?.startsWith('text/event-stream') === true;
 
 /** Passes `body` through and calls `end` once when it ends, fails or is cancelled. */
 function watchedBody(body: ReadableStream<Uint8Array>, end: () => void): ReadableStream<Uint8Array> {
@@ -150,60 +187,27 @@ function watchedBody(body: ReadableStream<Uint8Array>, end: () => void): Readabl
   });
 }
 
-/** Builds the data-plane middleware and proxy observer over one metrics instance and audit log. */
+/** Builds the observation over one metrics instance and audit log. */
 export function createDataPlaneObservation(options: DataPlaneObservationOptions): DataPlaneObservation {
   const { metrics, audit } = options;
   const now = options.now ?? (() => performance.now());
-  // Keyed by the request's context: the middleware and the proxy see the same one, and nothing outlives it.
-  const exchanges = new WeakMap<Context<AppEnv>, Watched>();
-
-  const observer: ProxyObserver = {
-    exchange(c, adapter) {
-      const watched = new Watched(adapter, metrics);
-      exchanges.set(c, watched);
-      return watched;
-    },
-  };
-
-  function trackStream(c: Context<AppEnv>, adapter: string, node: NodeOutgoing | undefined): void {
-    const closed = () => metrics.streamClosed(adapter);
-    if (node) {
-      if (node.writableFinished || node.destroyed) return;
-      metrics.streamOpened(adapter);
-      node.once('close', closed);
-      return;
-    }
-    const body = c.res.body;
-    if (!body) return;
-    metrics.streamOpened(adapter);
-    c.res = new Response(watchedBody(body, closed), c.res);
-  }
+  const watch = () => new Watched(metrics, audit, now);
 
   const middleware: MiddlewareHandler<AppEnv> = async function observeDataPlane(c, next) {
-    const started = now();
+    const watched = watch();
+    c.set('exchange', watched);
     await next();
-    const seconds = (now() - started) / 1000;
-    const node = nodeOutgoing(c);
+    // Written already when the Node forwarder answered straight on the socket (c.res is only a marker).
+    const outgoing = (c.env as { outgoing?: NodeOutgoing } | undefined)?.outgoing;
+    const node = outgoing?.headersSent ? outgoing : undefined;
     const status = node ? node.statusCode : c.res.status;
-    const watched = exchanges.get(c);
-    if (!watched) {
-      // Refused before a registered adapter was found (404, 401, 429 …): no adapter label, so no unbounded names.
-      metrics.mcpRequest('', 'unclassified', status, seconds);
-      return;
-    }
-    metrics.mcpRequest(watched.adapter, watched.method, status, seconds);
-    if (status < 300 && isEventStream(watched.contentType)) trackStream(c, watched.adapter, node);
-    if (watched.toolCall && audit.enabled()) {
-      audit.write({
-        action: 'tools/call',
-        adapter: watched.adapter,
-        tool: watched.tool,
-        principal: c.get('principal').userId,
-        status,
-        traceId: traceIdOf(c),
-      });
-    }
+    const closed = watched.finish(status, c.get('principal')?.userId, c.req.header('traceparent'));
+    if (!closed) return;
+    if (node) return onResponseClosed(node, closed);
+    const body = c.res.body;
+    if (body) c.res = new Response(watchedBody(body, closed), c.res);
+    else closed();
   };
 
-  return { middleware, observer };
+  return { watch, middleware };
 }

@@ -1,8 +1,15 @@
-/** @module observability: logging, health, metrics (the port; Prometheus in `./prometheus/`), audit log. */
+/**
+ * @module observability: logging, health, metrics (the port; Prometheus in `./prometheus/`), audit log, tracing
+ * (the port; OpenTelemetry in `./tracing/otel/`).
+ */
 export { auditOutcome, createAuditLog, NO_AUDIT_LOG } from './audit-log.js';
 export type { AuditLog, AuditOutcome, ControlWriteAudit, ToolCallAudit } from './audit-log.js';
-export { createDataPlaneObservation } from './data-plane-observer.js';
-export type { DataPlaneObservation, DataPlaneObservationOptions } from './data-plane-observer.js';
+export { createDataPlaneObservation, onResponseClosed } from './data-plane-observer.js';
+export type {
+  DataPlaneObservation,
+  DataPlaneObservationOptions,
+  WatchedExchange,
+} from './data-plane-observer.js';
 export { createHealthRoutes } from './health-routes.js';
 export type { HealthRoutesOptions } from './health-routes.js';
 export { httpMetrics, UNMATCHED_ROUTE } from './http-metrics.js';
@@ -20,5 +27,21 @@ export type {
 export { metricsHandler } from './metrics-route.js';
 export { timedRegistryStore } from './timed-registry-store.js';
 export type { TimedRegistryStoreOptions } from './timed-registry-store.js';
+export {
+  HTTP_ATTR,
+  MCP_ATTR,
+  mcpSpanName,
+  NO_SPAN,
+  NO_TRACING,
+  requestSpan,
+  tracingMiddleware,
+} from './tracing/index.js';
+export type {
+  SpanAttributes,
+  SpanHandle,
+  SpanResult,
+  TraceContextHeaders,
+  Tracing,
+} from './tracing/index.js';
 export { writeAudit } from './write-audit.js';
 export type { WriteAuditOptions } from './write-audit.js';

@@ -106,7 +106,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Prom
   }
 }
 
-describe.each(['node', 'fetch'] as const)('operations with the %s forwarder', (io) => {
+describe.each(['node', 'hono', 'fetch'] as const)('operations with the %s forwarder', (io) => {
   async function gateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
     const g = await startTestGateway({ io, authenticate: headerPrincipal(), ...options });
     cleanups.push(() => g.close());
@@ -443,7 +443,7 @@ describe('rate limits', () => {
   });
 });
 
-describe.each(['node', 'fetch'] as const)('W3C trace context with the %s forwarder', (io) => {
+describe.each(['node', 'hono', 'fetch'] as const)('W3C trace context with the %s forwarder', (io) => {
   it('reaches the upstream unchanged, and none is invented when the caller sent none', async () => {
     const up = await upstream();
     const g = await startTestGateway({ io });

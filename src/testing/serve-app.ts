@@ -1,7 +1,7 @@
 /** @module serve-app: serves an app on an ephemeral loopback port, as `main.ts` does, for socket tests. */
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { listen } from '../dataplane/node/node-listener.js';
+import type { ListenedApp, NodeListenerOptions } from '../dataplane/node/node-listener.js';
 
 /** A served app. */
 export interface ServedApp {
@@ -9,13 +9,12 @@ export interface ServedApp {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 with a free port. */
-export async function serveApp(app: {
-  fetch: (request: Request) => Response | Promise<Response>;
-}): Promise<ServedApp> {
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
+/**
+ * Listens on 127.0.0.1 with a free port, with `main.ts`'s listener: given `agents`, MCP requests take the
+ * Node fast path (when the app has one), everything else goes through Hono.
+ */
+export async function serveApp(app: ListenedApp, options: NodeListenerOptions = {}): Promise<ServedApp> {
+  const server = await listen(app, { ...options, port: 0, hostname: '127.0.0.1' });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

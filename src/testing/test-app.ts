@@ -1,8 +1,8 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../app.js';
-import type { Principal } from '../auth/index.js';
-import { localPrincipal } from '../auth/index.js';
+import type { IdentifyingMiddleware, Principal } from '../auth/index.js';
+import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../auth/index.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import type { AppEnv } from '../http/index.js';
@@ -39,16 +39,12 @@ export async function createTestApp(options: TestAppOptions = {}) {
  * Acts as the principal named by `X-Test-User` / `X-Test-Roles` (comma-separated); tests use it to play
  * several users until real authentication exists.
  */
-export function headerPrincipal(): MiddlewareHandler<AppEnv> {
-  const fallback = localPrincipal();
-  return async function headerPrincipalMiddleware(c, next) {
-    const userId = c.req.header('x-test-user');
-    if (!userId) return fallback(c, next);
-    const roles = (c.req.header('x-test-roles') ?? '').split(',').filter(Boolean);
-    const principal: Principal = { userId, roles };
-    c.set('principal', principal);
-    await next();
-  };
+export function headerPrincipal(): IdentifyingMiddleware {
+  return identifyingMiddleware((request): Principal => {
+    const userId = request.header('x-test-user');
+    if (!userId) return LOCAL_PRINCIPAL;
+    return { userId, roles: (request.header('x-test-roles') ?? '').split(',').filter(Boolean) };
+  });
 }
 
 /** A JSON request init for `app.request`. */

@@ -40,8 +40,12 @@ export interface TestGatewayOptions {
   readonly idleTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   readonly allowedOrigins?: readonly string[];
-  /** `fetch` forwards with the Fetch API even on a real socket (the edge path). */
-  readonly io?: 'node' | 'fetch';
+  /**
+   * How MCP requests are served: `node` (default) takes the Node listener's fast path, as `npm start` does;
+   * `hono` goes through the Hono route with the Node-native forwarder; `fetch` through the Hono route with
+   * the Fetch forwarder even on a real socket (the edge path).
+   */
+  readonly io?: 'node' | 'hono' | 'fetch';
   readonly probeIntervalMs?: number;
   /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
   readonly processDeployer?: boolean;
@@ -159,7 +163,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       guard: { publicUrl: 'http://127.0.0.1', allowedOrigins: options.allowedOrigins ?? [], loopback: true },
     },
   });
-  const served = await serveApp(app);
+  const served = await serveApp(app, { agents: (options.io ?? 'node') === 'node' ? agents : undefined });
   return {
     url: served.url,
     store,

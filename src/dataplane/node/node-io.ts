@@ -21,7 +21,7 @@ function bindingsOf(c: Context<AppEnv>): NodeBindings | undefined {
 }
 
 /** Node has already parsed the headers into a plain object; read that instead of building a `Headers`. */
-function headersOfIncoming(incoming: IncomingMessage): RequestHeaders {
+export function headersOfIncoming(incoming: IncomingMessage): RequestHeaders {
   const parsed = incoming.headers;
   const text = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
   return {
@@ -35,7 +35,11 @@ function headersOfIncoming(incoming: IncomingMessage): RequestHeaders {
   };
 }
 
-function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<RequestBody | 'too-large'> {
+/** Reads a request body up to `maxBytes`; 'too-large' (and the rest left unread) beyond. */
+export function readIncoming(
+  incoming: IncomingMessage,
+  maxBytes: number,
+): Promise<RequestBody | 'too-large'> {
   const declared = Number(incoming.headers['content-length'] ?? NaN);
   if (declared > maxBytes) return Promise.resolve('too-large');
   return new Promise((resolve, reject) => {

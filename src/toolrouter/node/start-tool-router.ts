@@ -28,7 +28,10 @@ export interface StartToolRouterOptions {
   /** The gateway's public URL: upstream identity JWTs name `{publicUrl}/adapters/{name}/mcp` or `{publicUrl}/tools/{name}`. */
   readonly publicUrl: string;
   /** Identity headers for an upstream with this audience (`auth.upstreamIdentity.headersFor`). */
-  readonly headersFor: (principal: Principal, audience: string) => Promise<Record<string, string>>;
+  readonly headersFor: (
+    principal: Principal,
+    audience: string,
+  ) => Record<string, string> | Promise<Record<string, string>>;
 }
 
 /** Builds the router with Node I/O. */
@@ -39,7 +42,7 @@ export async function startToolRouter(options: StartToolRouterOptions): Promise<
     changes: options.changes,
     replicas: options.replicas,
     rendezvous: await createRendezvous(),
-    identityHeaders: (principal, resource) =>
+    identityHeaders: async (principal, resource) =>
       options.headersFor(
         principal,
         resource.kind === 'adapter'

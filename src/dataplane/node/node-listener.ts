@@ -1,0 +1,133 @@
+/**
+ * @module node-listener: the gateway's `node:http` request listener. `/adapters/{name}/mcp` requests (POST, GET,
+ * DELETE) go straight to the app's {@link McpEndpoint} with the Node-native forwarder — the same steps as the
+ * Hono route, without the framework's per-request objects; everything else goes to Hono.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { onResponseClosed } from '../../observability/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { McpEndpoint } from '../data-plane.js';
+import { GATEWAY_ERROR, jsonRpcErrorResponse } from '../jsonrpc-error.js';
+import { isAlreadySent } from '../origin-guard.js';
+import { IGNORED_EXCHANGE } from '../proxy-observer.js';
+import type { ExchangeObserver } from '../proxy-observer.js';
+import { createNodeForwarder } from './node-forwarder.js';
+import type { NodeAgents } from './node-forwarder.js';
+import { headersOfIncoming, readIncoming } from './node-io.js';
+
+/** One watched request, told how it ended (see the observability module's `WatchedExchange`). */
+interface Watched extends ExchangeObserver {
+  finish(
+    status: number,
+    principal: string | undefined,
+    traceparent: string | undefined,
+  ): (() => void) | undefined;
+}
+
+/** What the listener serves: an app's `fetch`, and its MCP endpoint when it has one. */
+export interface ListenedApp {
+  fetch(request: Request, env: unknown): Response | Promise<Response>;
+  readonly mcp?: McpEndpoint & { watch(): Watched | undefined };
+}
+
+/** Options for {@link createNodeListener}. */
+export interface NodeListenerOptions {
+  /** Connection pools for the fast path; without them every request goes through Hono. */
+  readonly agents?: NodeAgents;
+  /** Where a failure the endpoint did not answer itself is reported. */
+  readonly logger?: Pick<Logger, 'error'>;
+}
+
+// The path as the registry spells adapter names (DNS-1123 label, ≤ 63), with an optional query. Anything else
+// (percent-encoding, dot segments, backslashes) goes through Hono, which normalises and validates it.
+const MCP_PATH = /^\/adapters\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/mcp(?:\?[^\\#]*)?$/;
+// A host name or IPv4 address with an optional port, as @hono/node-server accepts without further checks.
+const SIMPLE_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$/;
+
+/** Writes a gateway-built answer (errors, refusals: small bodies) on the socket. */
+async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  outgoing.writeHead(response.status, headers);
+  outgoing.end(body);
+}
+
+/** Builds the listener for `app`. */
+export function createNodeListener(app: ListenedApp, options: NodeListenerOptions = {}): RequestListener {
+  const hono = getRequestListener(app.fetch);
+  const { mcp } = app;
+  const { agents } = options;
+  if (!mcp || !agents) return hono;
+
+  async function serveMcp(incoming: IncomingMessage, outgoing: ServerResponse, name: string, host: string) {
+    const watched = mcp!.watch();
+    const path = incoming.url!;
+    const { response, principal } = await mcp!.serve(
+      {
+        name,
+        method: incoming.method!,
+        path,
+        url: `${'encrypted' in incoming.socket ? 'https' : 'http'}://${host}${path}`,
+        headers: headersOfIncoming(incoming),
+        remoteAddress: incoming.socket.remoteAddress,
+        forwarder: createNodeForwarder(agents!, incoming, outgoing),
+        readBody: (maxBytes) => readIncoming(incoming, maxBytes),
+      },
+      watched ?? IGNORED_EXCHANGE,
+    );
+    if (!isAlreadySent(response) && !outgoing.headersSent) await writeResponse(response, outgoing);
+    if (!watched) return;
+    const traceparent = incoming.headers.traceparent;
+    const closed = watched.finish(
+      outgoing.statusCode,
+      principal?.userId,
+      typeof traceparent === 'string' ? traceparent : undefined,
+    );
+    if (closed) onResponseClosed(outgoing, closed);
+  }
+
+  return function gatewayListener(incoming, outgoing) {
+    const { method, url } = incoming;
+    const host = incoming.headers.host;
+    const match =
+      (method === 'POST' || method === 'GET' || method === 'DELETE') &&
+      host !== undefined &&
+      url?.startsWith('/adapters/') &&
+      SIMPLE_HOST.test(host)
+        ? MCP_PATH.exec(url)
+        : null;
+    if (!match) return void hono(incoming, outgoing);
+    serveMcp(incoming, outgoing, match[1]!, host!).catch((err: unknown) => {
+      options.logger?.error({ err, method, path: url }, 'unhandled error');
+      // The endpoint answers its own failures; this is the last guard, so a bug never leaves a client hanging.
+      if (outgoing.headersSent) return void outgoing.destroy(err instanceof Error ? err : undefined);
+      void writeResponse(
+        jsonRpcErrorResponse(500, GATEWAY_ERROR.gateway, 'Internal server error.'),
+        outgoing,
+      );
+    });
+  };
+}
+
+/** Options for {@link listen}. */
+export interface ListenOptions extends NodeListenerOptions {
+  readonly port: number;
+  readonly hostname: string;
+}
+
+/** Serves `app` on a new `node:http` server; resolves once it listens. */
+export function listen(app: ListenedApp, options: ListenOptions): Promise<Server> {
+  const server = createServer(createNodeListener(app, options));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.hostname, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
