@@ -148,10 +148,29 @@ export interface UpstreamIdentity {
   readonly jwks: JSONWebKeySet | undefined;
 }
 
+const sameRoles = (a: readonly string[], b: readonly string[]) =>
+  a === b || (a.length === b.length && a.every((role, i) => role === b[i]));
+
+/**
+ * {@link identityHeaders} remembered per user: the data plane asks once per request, and a caller's roles
+ * rarely change between requests. The headers returned are shared, so frozen.
+ */
+function rememberedIdentityHeaders(maxUsers = 10_000) {
+  const byUser = new Map<string, { roles: readonly string[]; headers: Record<string, string> }>();
+  return (principal: Principal): Record<string, string> => {
+    const known = byUser.get(principal.userId);
+    if (known && sameRoles(known.roles, principal.roles)) return known.headers;
+    const headers = Object.freeze(identityHeaders(principal));
+    if (byUser.size >= maxUsers) byUser.clear();
+    byUser.set(principal.userId, { roles: principal.roles, headers });
+    return headers;
+  };
+}
+
 /** Headers only, no JWT. */
 export const HEADERS_ONLY_IDENTITY: UpstreamIdentity = Object.freeze({
   // Synchronous: the data plane calls this per request and skips the promise hop for plain headers.
-  headersFor: (principal: Principal) => identityHeaders(principal),
+  headersFor: rememberedIdentityHeaders(),
   jwks: undefined,
 });
 

@@ -13,29 +13,41 @@ export interface AdapterCacheOptions {
   readonly now?: () => number;
 }
 
+type Found = Registered<'adapter'> | undefined;
+
 /** Cached adapter lookups. */
 export interface AdapterCache {
-  get(name: string): Promise<Registered<'adapter'> | undefined>;
+  /** The adapter, synchronously once a read settled (no promise hop on the per-request path). */
+  get(name: string): Found | Promise<Found>;
   invalidate(name: string): void;
 }
 
 /** Builds the cache. Concurrent misses for one name share a single registry read. */
 export function createAdapterCache(options: AdapterCacheOptions): AdapterCache {
   const now = options.now ?? Date.now;
-  const entries = new Map<string, { value: Promise<Registered<'adapter'> | undefined>; expires: number }>();
+  const entries = new Map<string, { value: Found | Promise<Found>; expires: number }>();
   return {
     get(name) {
       const hit = entries.get(name);
       if (hit && hit.expires > now()) return hit.value;
-      const value = options.store.get('adapter', name).then(
-        (row) => (row ? asRegistered(row as typeof row & { kind: 'adapter' }) : undefined),
+      const entry: { value: Found | Promise<Found>; expires: number } = {
+        value: undefined,
+        expires: now() + options.ttlMs,
+      };
+      const read = options.store.get('adapter', name).then(
+        (row) => {
+          const found = row ? asRegistered(row as typeof row & { kind: 'adapter' }) : undefined;
+          entry.value = found;
+          return found;
+        },
         (err: unknown) => {
-          entries.delete(name);
+          if (entries.get(name) === entry) entries.delete(name);
           throw err;
         },
       );
-      entries.set(name, { value, expires: now() + options.ttlMs });
-      return value;
+      entry.value = read;
+      entries.set(name, entry);
+      return read;
     },
     invalidate(name) {
       entries.delete(name);

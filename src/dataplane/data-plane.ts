@@ -25,7 +25,9 @@ import type { SessionSealer } from './session-seal.js';
 
 /** Everything the data plane needs. */
 export interface DataPlaneOptions {
-  readonly lookup: (name: string) => Promise<Registered<'adapter'> | undefined>;
+  readonly lookup: (
+    name: string,
+  ) => Registered<'adapter'> | undefined | Promise<Registered<'adapter'> | undefined>;
   readonly replicas: ReplicaResolver;
   readonly sealer: SessionSealer;
   readonly rendezvous: Rendezvous;
@@ -155,12 +157,12 @@ export function mountDataPlane(
     return jsonRpcErrorResponse(500, GATEWAY_ERROR.gateway, 'Internal server error.');
   }
 
-  async function admitted(
+  function admitted(
     request: McpEndpointRequest,
     principal: Principal,
     corsOrigin: string | undefined,
     observed: ExchangeObserver,
-  ): Promise<Response> {
+  ): Response | Promise<Response> {
     const limited = limits.principal?.(principal.userId) ?? limits.adapter?.(request.name);
     if (limited) return limited;
     return proxy.handle({

@@ -29,7 +29,9 @@ export interface ReplicaResolver {
 
 /** Dependencies and limits of the proxy. */
 export interface McpProxyOptions {
-  readonly lookup: (name: string) => Promise<Registered<'adapter'> | undefined>;
+  readonly lookup: (
+    name: string,
+  ) => Registered<'adapter'> | undefined | Promise<Registered<'adapter'> | undefined>;
   readonly replicas: ReplicaResolver;
   readonly sealer: SessionSealer;
   readonly rendezvous: Rendezvous;
@@ -249,7 +251,8 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
 
   async function handle(call: McpCall): Promise<Response> {
     const { name, principal, method } = call;
-    const adapter = await options.lookup(name);
+    const found = options.lookup(name);
+    const adapter = found instanceof Promise ? await found : found;
     if (!adapter || !canRead(principal, adapter)) return notFound(name);
     call.observed.adapter(adapter.name);
 

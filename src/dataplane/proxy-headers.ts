@@ -43,7 +43,8 @@ export function isDroppedRequestHeader(name: string, connectionTokens: ReadonlyS
 
 /** Names listed in `Connection`, which are hop-by-hop too. */
 export function connectionTokens(connection: string | null | undefined): ReadonlySet<string> {
-  if (!connection) return EMPTY;
+  // What nearly every client sends; `keep-alive` and `close` are dropped anyway.
+  if (!connection || connection === 'keep-alive' || connection === 'close') return EMPTY;
   return new Set(
     connection
       .split(',')

@@ -10,8 +10,8 @@ afterEach(() => closers.splice(0).forEach((close) => close()));
 async function forwardOnce(target: string, refuseAddress: (a: string) => string | undefined) {
   const agents = createNodeAgents({ refuseAddress });
   closers.push(() => agents.destroy());
-  const front = createServer(async (incoming, outgoing) => {
-    const forwarder = createNodeForwarder(agents, incoming, outgoing);
+  const front = createServer(async (_incoming, outgoing) => {
+    const forwarder = createNodeForwarder(agents, outgoing);
     const outcome = await forwarder.forward(
       {
         url: target,

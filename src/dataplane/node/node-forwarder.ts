@@ -3,7 +3,7 @@
  * upstream both ways, without Fetch objects in between (ARCHITECTURE §3, "The hot path on Node").
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { lookup } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
@@ -122,11 +122,7 @@ function failureOf(err: NodeJS.ErrnoException): ForwardOutcome {
 }
 
 /** A forwarder bound to one client exchange on a Node server. */
-export function createNodeForwarder(
-  agents: NodeAgents,
-  incoming: IncomingMessage,
-  outgoing: ServerResponse,
-): Forwarder {
+export function createNodeForwarder(agents: NodeAgents, outgoing: ServerResponse): Forwarder {
   return {
     forward(request: ForwardRequest, rewrite: HeadRewriter, done: DoneCallback): Promise<ForwardOutcome> {
       return new Promise<ForwardOutcome>((resolve) => {
@@ -192,12 +188,12 @@ export function createNodeForwarder(
           if (!settled) fail(failureOf(err));
           else if (!outgoing.writableEnded) outgoing.destroy();
         });
-        // A client that goes away must not leave an upstream request (and its connection) behind.
+        // A client that goes away must not leave an upstream request (and its connection) behind; the
+        // response closes when the client's connection does, so this covers an aborted request too.
         outgoing.once('close', () => {
           if (!upstream.destroyed) upstream.destroy();
           finish();
         });
-        incoming.once('aborted', () => upstream.destroy());
 
         upstream.on('response', (res) => {
           clearTimeout(connectTimer);

@@ -71,7 +71,7 @@ export function createNodeIo(agents: NodeAgents): ProxyIo {
   return {
     forwarderFor(c) {
       const node = bindingsOf(c);
-      return node ? createNodeForwarder(agents, node.incoming, node.outgoing) : fallback.forwarderFor(c);
+      return node ? createNodeForwarder(agents, node.outgoing) : fallback.forwarderFor(c);
     },
     headersOf(c) {
       const node = bindingsOf(c);

@@ -75,7 +75,7 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
         url: `${'encrypted' in incoming.socket ? 'https' : 'http'}://${host}${path}`,
         headers: headersOfIncoming(incoming),
         remoteAddress: incoming.socket.remoteAddress,
-        forwarder: createNodeForwarder(agents!, incoming, outgoing),
+        forwarder: createNodeForwarder(agents!, outgoing),
         readBody: (maxBytes) => readIncoming(incoming, maxBytes),
       },
       watched ?? IGNORED_EXCHANGE,
