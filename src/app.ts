@@ -28,6 +28,8 @@ import {
   writeAudit,
 } from './observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, WatchedExchange } from './observability/index.js';
+import { NO_TRACING, tracingMiddleware } from './observability/tracing/index.js';
+import type { TraceContextHeaders, Tracing } from './observability/tracing/index.js';
 import type { RegistryStore } from './registry/index.js';
 import { mountToolRouter } from './toolrouter/index.js';
 import type { ToolRouterMount } from './toolrouter/index.js';
@@ -62,6 +64,8 @@ export interface AppDeps {
   readonly audit?: AuditLog;
   /** Token-bucket limits per principal and per adapter; unlimited by default. */
   readonly rateLimits?: Pick<RateLimitsOptions, 'perPrincipal' | 'perAdapter' | 'maxKeys' | 'now'>;
+  /** Spans for every request (the data plane's with MCP attributes and upstream attempts); none by default. */
+  readonly tracing?: Tracing;
   /** True once shutdown began: `/readyz` answers 503. Never, by default. */
   readonly draining?: () => boolean;
 }
@@ -71,7 +75,7 @@ export interface AppDeps {
  * listener's fast path); `mcp` is absent when there is no data plane or authentication is custom middleware.
  */
 export type GatewayApp = OpenAPIHono<AppEnv> & {
-  readonly mcp?: McpEndpoint & { watch(): WatchedExchange | undefined };
+  readonly mcp?: McpEndpoint & { watch(trace: TraceContextHeaders): WatchedExchange | undefined };
 };
 
 /** OpenAPI document metadata. */
@@ -93,10 +97,11 @@ function refuseLinkLocal(url: string): string | undefined {
 
 /** Observation only when something records it: each middleware is a hop on the proxy's per-request path. */
 function dataPlaneObservation(deps: AppDeps) {
-  if (!deps.metrics && !deps.audit) return undefined;
+  if (!deps.metrics && !deps.audit && !deps.tracing?.enabled) return undefined;
   return createDataPlaneObservation({
     metrics: deps.metrics ?? NO_METRICS,
     audit: deps.audit ?? NO_AUDIT_LOG,
+    tracing: deps.tracing,
   });
 }
 
@@ -131,6 +136,9 @@ export function createApp(deps: AppDeps): GatewayApp {
     const watch = observation ? observation.watch : () => undefined;
     if (endpoint) mcp = { serve: endpoint.serve, watch };
   }
+  // After the data plane, which traces its requests itself (with MCP attributes); before everything else.
+  const tracing = deps.tracing ?? NO_TRACING;
+  if (tracing.enabled) app.use(tracingMiddleware(tracing));
   if (deps.toolRouter) mountToolRouter(app, authenticate, deps.toolRouter);
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));

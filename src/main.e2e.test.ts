@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -145,6 +147,48 @@ describe('the gateway process', () => {
       expect(markedProcesses(marker)).toEqual([]);
     } finally {
       killMarked(marker);
+    }
+  });
+});
+
+describe('the gateway process with OpenTelemetry configured', () => {
+  it('exports its spans to the OTLP endpoint over HTTP, the last ones on SIGTERM', async () => {
+    const received: { path: string; authorization: string | undefined; body: string }[] = [];
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', authorization: req.headers.authorization, body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = collector.address() as AddressInfo;
+      const gateway = await start({
+        DATABASE_URL: ':memory:',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20collector-token',
+        OTEL_SERVICE_NAME: 'gateway-under-test',
+      });
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      const listed = await fetch(`${gateway.url}/adapters`, {
+        headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      });
+      expect(listed.status).toBe(200);
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+
+      const traces = received.filter((r) => r.path === '/v1/traces');
+      expect(traces.length).toBeGreaterThan(0);
+      expect(traces[0]!.authorization).toBe('Bearer collector-token');
+      const all = traces.map((t) => t.body).join('\n');
+      expect(all).toContain('gateway-under-test');
+      expect(all).toContain('GET /adapters');
+      expect(all).toContain(traceId);
+      // The header value is a secret: it is sent, never logged.
+      expect(JSON.stringify(gateway.logs)).not.toContain('collector-token');
+    } finally {
+      await new Promise((resolve) => collector.close(resolve));
     }
   });
 });

@@ -21,6 +21,7 @@ import { createRendezvous } from './routing/index.js';
 import { createAuditLog, createLogger, timedRegistryStore } from './observability/index.js';
 import type { Logger } from './observability/index.js';
 import { createPrometheusMetrics } from './observability/prometheus/index.js';
+import { createTracing } from './observability/tracing/otel/index.js';
 import { SchemaTooNewError, openRegistryStore } from './registry/index.js';
 import type { RegistryChangeFeed } from './registry/index.js';
 import { startToolRouter } from './toolrouter/node/index.js';
@@ -106,6 +107,7 @@ export async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   // A registry of its own (not prom-client's global one); process metrics only in the real process.
   const metrics = config.ops.metrics ? createPrometheusMetrics({ processMetrics: true }) : undefined;
+  const tracing = createTracing(config.tracing, { logger, serviceVersion: packageVersion() });
 
   let store;
   try {
@@ -186,6 +188,7 @@ export async function main(): Promise<void> {
     wellKnownRoutes: auth.wellKnownRoutes,
     allowLinkLocalEndpoints: config.allowLinkLocal,
     metrics,
+    tracing,
     audit: config.ops.auditLog ? createAuditLog(logger) : undefined,
     rateLimits: { perPrincipal: config.ops.perPrincipal, perAdapter: config.ops.perAdapter },
     draining: () => draining,
@@ -259,6 +262,8 @@ export async function main(): Promise<void> {
         .catch((err: unknown) => logger.error({ err }, 'stopping the deployers failed'))
         .then(() => store.close())
         .catch((err: unknown) => logger.error({ err }, 'closing the registry failed'))
+        // Bounded (5 s) even with the collector down; the last spans go out before the exit.
+        .then(() => tracing.shutdown())
         .finally(() => {
           logger.info('stopped');
           // The log is written asynchronously: exit once its last lines are out.

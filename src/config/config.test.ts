@@ -52,6 +52,13 @@ describe('parseConfig', () => {
         perAdapter: undefined,
       },
       toolRouter: { enabled: true, settings: TOOL_ROUTER_DEFAULTS },
+      // No exporter configured: no spans.
+      tracing: {
+        exporter: { kind: 'none' },
+        serviceName: 'mcp-gateway',
+        resourceAttributes: {},
+        sampler: { name: 'parentbased_always_on', ratio: 1 },
+      },
     });
   });
 

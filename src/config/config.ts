@@ -9,6 +9,8 @@ import { booleanVar, integerVar, listVar, parseEnv } from './env.js';
 import { parseOpsConfig } from './ops-config.js';
 import type { OpsConfig } from './ops-config.js';
 import { parseToolRouterConfig } from './toolrouter-config.js';
+import { parseTracingConfig } from './tracing-config.js';
+import type { TracingConfig } from './tracing-config.js';
 import type { ToolRouterConfig } from './toolrouter-config.js';
 import type { AuthConfig } from './auth-config.js';
 
@@ -55,6 +57,8 @@ export interface Config {
   readonly ops: OpsConfig;
   /** The tool router at `/mcp` (`MCP_GATEWAY_TOOLROUTER` and friends). */
   readonly toolRouter: ToolRouterConfig;
+  /** OpenTelemetry spans, on when an exporter is configured (the standard `OTEL_*` variables). */
+  readonly tracing: TracingConfig;
 }
 
 /** Default SQLite location, relative to the working directory. */
@@ -152,6 +156,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auth: parseAuthConfig(env, { host: e.MCP_GATEWAY_HOST, publicUrl }),
     deploy: parseDeployConfig(env),
     ops: parseOpsConfig(env),
+    tracing: parseTracingConfig(env),
     toolRouter: parseToolRouterConfig(env, {
       connectTimeoutMs: e.MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
       maxBodyBytes: e.MCP_GATEWAY_MCP_BODY_LIMIT_BYTES,

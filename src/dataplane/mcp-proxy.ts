@@ -128,7 +128,12 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     );
   }
 
-  function outboundHeaders(x: Exchange, replica: ReplicaEndpoint, upstreamSessionId: string | undefined) {
+  function outboundHeaders(
+    x: Exchange,
+    replica: ReplicaEndpoint,
+    upstreamSessionId: string | undefined,
+    traceContext: Readonly<Record<string, string>>,
+  ) {
     const inbound = x.call.headers;
     const dropped = connectionTokens(inbound.get('connection'));
     const headers: Record<string, string> = {};
@@ -142,7 +147,8 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     const remote = x.call.remoteAddress;
     if (remote) headers['x-forwarded-for'] = remote;
     if (upstreamSessionId !== undefined) headers['mcp-session-id'] = upstreamSessionId;
-    Object.assign(headers, x.identity);
+    // The gateway's own span becomes the upstream's parent when tracing is on; else the caller's passes through.
+    Object.assign(headers, x.identity, traceContext);
     return headers;
   }
 
@@ -186,11 +192,12 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
 
   async function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
     const done = load.begin(replica.id);
+    const traceContext = x.call.observed.attempt(replica);
     const outcome = await x.call.forwarder.forward(
       {
         url: replica.url,
         method: x.call.method as 'GET' | 'POST' | 'DELETE',
-        headers: outboundHeaders(x, replica, session?.upstream),
+        headers: outboundHeaders(x, replica, session?.upstream, traceContext),
         body: x.body,
         connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
         idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,

@@ -13,14 +13,19 @@ export interface ExchangeObserver {
   classified(classified: LegacyClassification | ModernClassification): void;
   /** The head the client gets from the upstream's answer (status and content type, e.g. an SSE stream). */
   answered(status: number, contentType: string | undefined): void;
+  /** An attempt on `replica` starts; returns headers to send upstream with it (trace context), often none. */
+  attempt(replica: { readonly id: string; readonly url: string }): Readonly<Record<string, string>>;
   /** One attempt on `replica` ended its head phase: the answer is streaming to the client, or it failed. */
   forwarded(replica: string, outcome: ForwardOutcome): void;
 }
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Observes nothing and allocates nothing. */
 export const IGNORED_EXCHANGE: ExchangeObserver = Object.freeze({
   adapter: () => undefined,
   classified: () => undefined,
   answered: () => undefined,
+  attempt: () => NO_HEADERS,
   forwarded: () => undefined,
 });

@@ -1,8 +1,8 @@
 /**
- * @module data-plane-observer: metrics and the `tools/call` audit line for `/adapters/{name}/mcp`. Each request
- * gets a {@link WatchedExchange}: the proxy tells it which adapter, which MCP method, which replica and what
- * failed; the front end (the Hono middleware here, or the Node listener's fast path) tells it when the answer
- * head went out, and when a streamed answer ended.
+ * @module data-plane-observer: metrics, the `tools/call` audit line and trace spans for `/adapters/{name}/mcp`.
+ * Each request gets a {@link WatchedExchange}: the proxy tells it which adapter, which MCP method, which replica
+ * and what failed; the front end (the Hono middleware here, or the Node listener's fast path) tells it when the
+ * answer head went out, and when a streamed answer ended.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { ExchangeObserver } from '../dataplane/proxy-observer.js';
@@ -11,11 +11,15 @@ import type { ForwardOutcome } from '../dataplane/forwarder.js';
 import type { AppEnv } from '../http/index.js';
 import type { AuditLog } from './audit-log.js';
 import type { GatewayMetrics, PlacementKind } from './metrics.js';
+import { MCP_ATTR, NO_SPAN, NO_TRACING, mcpSpanName } from './tracing/index.js';
+import type { SpanHandle, TraceContextHeaders, Tracing } from './tracing/index.js';
 
 /** Options for {@link createDataPlaneObservation}. */
 export interface DataPlaneObservationOptions {
   readonly metrics: GatewayMetrics;
   readonly audit: AuditLog;
+  /** A SERVER span per request and a CLIENT span per upstream attempt; none by default. */
+  readonly tracing?: Tracing;
   /** Milliseconds from an arbitrary origin; injected for tests. */
   readonly now?: () => number;
 }
@@ -35,11 +39,19 @@ export interface WatchedExchange extends ExchangeObserver {
 
 /** Starts watching requests; the middleware does it for the Hono route. */
 export interface DataPlaneObservation {
-  watch(): WatchedExchange;
+  /** `trace` carries the request's W3C trace-context headers, the parent of its span. */
+  watch(trace: TraceContextHeaders): WatchedExchange;
   readonly middleware: MiddlewareHandler<AppEnv>;
 }
 
 type Classified = LegacyClassification | ModernClassification;
+
+/** Until the body says which MCP method this is (and for refusals before that). */
+const SPAN_NAME = '/adapters/:name/mcp';
+const SPAN_ATTRIBUTES = { 'http.route': '/adapters/:name/mcp', [MCP_ATTR.networkTransport]: 'tcp' };
+/** The gateway's own attributes: which registered adapter, and which of its replicas answered. */
+const GATEWAY_ADAPTER_ATTR = 'mcp_gateway.adapter';
+const GATEWAY_REPLICA_ATTR = 'mcp_gateway.replica';
 
 /** MCP methods used as label values as they are; anything else is `other`, so clients cannot grow the series. */
 const KNOWN_METHODS = new Set([
@@ -91,17 +103,23 @@ class Watched implements WatchedExchange {
   /** Content type of the upstream's answer; undefined when the gateway answered itself. */
   contentType: string | undefined = undefined;
   private readonly started: number;
+  private readonly span: SpanHandle;
+  private upstreamSpan: SpanHandle = NO_SPAN;
 
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly audit: AuditLog,
     private readonly now: () => number,
+    tracing: Tracing,
+    trace: TraceContextHeaders,
   ) {
     this.started = now();
+    this.span = tracing.enabled ? tracing.startServer(SPAN_NAME, trace, SPAN_ATTRIBUTES) : NO_SPAN;
   }
 
   adapter(name: string): void {
     this.name = name;
+    this.span.setAttributes({ [GATEWAY_ADAPTER_ATTR]: name });
   }
 
   classified(classified: Classified): void {
@@ -112,6 +130,36 @@ class Watched implements WatchedExchange {
     }
     const inSession = classified.era === 'legacy' && classified.sessionId !== undefined;
     if (!inSession) this.placement = classified.kind === 'initialize' ? 'session' : 'request';
+    if (this.span !== NO_SPAN) this.describeSpan(classified);
+  }
+
+  /** MCP semantic conventions: the span is named and labelled by the JSON-RPC method and its target. */
+  private describeSpan(classified: Classified): void {
+    const method =
+      classified.kind === 'request' || classified.kind === 'notification' ? classified.method : undefined;
+    const id = 'id' in classified && classified.id !== null ? String(classified.id) : undefined;
+    const target = classified.kind === 'request' ? classified.name : undefined;
+    const name = method ?? classified.kind;
+    this.span.rename(mcpSpanName(name, target));
+    this.span.setAttributes({
+      [MCP_ATTR.methodName]: method ?? (classified.kind === 'initialize' ? 'initialize' : undefined),
+      [MCP_ATTR.protocolVersion]: classified.version,
+      [MCP_ATTR.jsonRpcRequestId]: id,
+      [MCP_ATTR.toolName]: method === 'tools/call' ? target : undefined,
+      [MCP_ATTR.operationName]: method === 'tools/call' ? 'execute_tool' : undefined,
+    });
+  }
+
+  attempt(replica: { readonly id: string; readonly url: string }): Readonly<Record<string, string>> {
+    if (this.span === NO_SPAN) return this.span.propagationHeaders();
+    const { hostname, port } = new URL(replica.url);
+    this.upstreamSpan = this.span.startClient(mcpSpanName(this.method), {
+      [MCP_ATTR.serverAddress]: hostname,
+      [MCP_ATTR.serverPort]: Number(port) || undefined,
+      [MCP_ATTR.networkTransport]: 'tcp',
+      [GATEWAY_REPLICA_ATTR]: replica.id,
+    });
+    return this.upstreamSpan.propagationHeaders();
   }
 
   answered(_status: number, contentType: string | undefined): void {
@@ -119,6 +167,7 @@ class Watched implements WatchedExchange {
   }
 
   forwarded(replica: string, outcome: ForwardOutcome): void {
+    this.upstreamSpan.end(outcome.ok ? { status: outcome.status } : { error: outcome.failure });
     if (!outcome.ok) this.metrics.upstreamError(this.name, outcome.failure);
     else if (this.placement) this.metrics.placed(this.name, replica, this.placement);
   }
@@ -134,12 +183,20 @@ class Watched implements WatchedExchange {
         // Set whenever a tool call was classified: only an authenticated caller gets that far.
         principal: principal ?? '',
         status,
-        traceId: traceIdOf(traceparent),
+        traceId: this.span.traceId || traceIdOf(traceparent),
       });
     }
-    if (status >= 300 || !isEventStream(this.contentType)) return undefined;
+    const { span } = this;
+    if (status >= 300 || !isEventStream(this.contentType)) {
+      span.end({ status });
+      return undefined;
+    }
+    // A stream's span lasts as long as the stream.
     metrics.streamOpened(name);
-    return () => metrics.streamClosed(name);
+    return () => {
+      metrics.streamClosed(name);
+      span.end({ status });
+    };
   }
 }
 
@@ -191,10 +248,14 @@ function watchedBody(body: ReadableStream<Uint8Array>, end: () => void): Readabl
 export function createDataPlaneObservation(options: DataPlaneObservationOptions): DataPlaneObservation {
   const { metrics, audit } = options;
   const now = options.now ?? (() => performance.now());
-  const watch = () => new Watched(metrics, audit, now);
+  const tracing = options.tracing ?? NO_TRACING;
+  const watch = (trace: TraceContextHeaders) => new Watched(metrics, audit, now, tracing, trace);
 
   const middleware: MiddlewareHandler<AppEnv> = async function observeDataPlane(c, next) {
-    const watched = watch();
+    const watched = watch({
+      traceparent: c.req.header('traceparent'),
+      tracestate: c.req.header('tracestate'),
+    });
     c.set('exchange', watched);
     await next();
     // Written already when the Node forwarder answered straight on the socket (c.res is only a marker).

@@ -50,7 +50,7 @@ export interface TestGatewayOptions {
   /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
   readonly processDeployer?: boolean;
   /** Operations dependencies passed to `createApp` as they are (metrics, audit log, rate limits). */
-  readonly operations?: Pick<AppDeps, 'metrics' | 'audit' | 'rateLimits' | 'draining'>;
+  readonly operations?: Pick<AppDeps, 'metrics' | 'audit' | 'rateLimits' | 'draining' | 'tracing'>;
   /** Serve the tool router at `/mcp` with these settings (over the defaults); absent, `/mcp` is not served. */
   readonly toolRouter?: Partial<ToolRouterSettings>;
   /** How the tool router learns of other instances' writes; the store itself when it can tell. */

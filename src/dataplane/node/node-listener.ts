@@ -29,7 +29,9 @@ interface Watched extends ExchangeObserver {
 /** What the listener serves: an app's `fetch`, and its MCP endpoint when it has one. */
 export interface ListenedApp {
   fetch(request: Request, env: unknown): Response | Promise<Response>;
-  readonly mcp?: McpEndpoint & { watch(): Watched | undefined };
+  readonly mcp?: McpEndpoint & {
+    watch(trace: { traceparent?: string; tracestate?: string }): Watched | undefined;
+  };
 }
 
 /** Options for {@link createNodeListener}. */
@@ -45,6 +47,8 @@ export interface NodeListenerOptions {
 const MCP_PATH = /^\/adapters\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/mcp(?:\?[^\\#]*)?$/;
 // A host name or IPv4 address with an optional port, as @hono/node-server accepts without further checks.
 const SIMPLE_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$/;
+
+const textOf = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
 
 /** Writes a gateway-built answer (errors, refusals: small bodies) on the socket. */
 async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
@@ -65,7 +69,8 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
   if (!mcp || !agents) return hono;
 
   async function serveMcp(incoming: IncomingMessage, outgoing: ServerResponse, name: string, host: string) {
-    const watched = mcp!.watch();
+    const { traceparent, tracestate } = incoming.headers;
+    const watched = mcp!.watch({ traceparent: textOf(traceparent), tracestate: textOf(tracestate) });
     const path = incoming.url!;
     const { response, principal } = await mcp!.serve(
       {
@@ -82,12 +87,7 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
     );
     if (!isAlreadySent(response) && !outgoing.headersSent) await writeResponse(response, outgoing);
     if (!watched) return;
-    const traceparent = incoming.headers.traceparent;
-    const closed = watched.finish(
-      outgoing.statusCode,
-      principal?.userId,
-      typeof traceparent === 'string' ? traceparent : undefined,
-    );
+    const closed = watched.finish(outgoing.statusCode, principal?.userId, textOf(traceparent));
     if (closed) onResponseClosed(outgoing, closed);
   }
 

@@ -19,6 +19,8 @@ export interface SpanResult {
 export interface SpanHandle {
   /** Adds attributes; ignored once the span has ended. */
   setAttributes(attributes: SpanAttributes): void;
+  /** Renames the span, once the request says what it is (the MCP method is in the body); ignored once ended. */
+  rename(name: string): void;
   /** A CLIENT child span (e.g. one upstream attempt). */
   startClient(name: string, attributes?: SpanAttributes): SpanHandle;
   /**
@@ -63,6 +65,7 @@ const DONE: Promise<void> = Promise.resolve();
 export const NO_SPAN: SpanHandle = Object.freeze({
   traceId: '',
   setAttributes: () => undefined,
+  rename: () => undefined,
   startClient: () => NO_SPAN,
   propagationHeaders: () => NO_HEADERS,
   end: () => undefined,

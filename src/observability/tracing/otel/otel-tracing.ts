@@ -81,6 +81,10 @@ class OtelSpan implements SpanHandle {
     this.span.setAttributes(attributes);
   }
 
+  rename(name: string): void {
+    if (!this.#ended) this.span.updateName(name);
+  }
+
   startClient(name: string, attributes?: SpanAttributes): SpanHandle {
     const parent = trace.setSpan(ROOT_CONTEXT, this.span);
     return new OtelSpan(
