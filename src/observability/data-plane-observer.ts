@@ -119,7 +119,8 @@ class Watched implements WatchedExchange {
 
   adapter(name: string): void {
     this.name = name;
-    this.span.setAttributes({ [GATEWAY_ADAPTER_ATTR]: name });
+    // Guarded here and below: with tracing off, not even the attribute objects are built.
+    if (this.span !== NO_SPAN) this.span.setAttributes({ [GATEWAY_ADAPTER_ATTR]: name });
   }
 
   classified(classified: Classified): void {
@@ -167,7 +168,9 @@ class Watched implements WatchedExchange {
   }
 
   forwarded(replica: string, outcome: ForwardOutcome): void {
-    this.upstreamSpan.end(outcome.ok ? { status: outcome.status } : { error: outcome.failure });
+    if (this.upstreamSpan !== NO_SPAN) {
+      this.upstreamSpan.end(outcome.ok ? { status: outcome.status } : { error: outcome.failure });
+    }
     if (!outcome.ok) this.metrics.upstreamError(this.name, outcome.failure);
     else if (this.placement) this.metrics.placed(this.name, replica, this.placement);
   }
@@ -187,15 +190,16 @@ class Watched implements WatchedExchange {
       });
     }
     const { span } = this;
+    const traced = span !== NO_SPAN;
     if (status >= 300 || !isEventStream(this.contentType)) {
-      span.end({ status });
+      if (traced) span.end({ status });
       return undefined;
     }
     // A stream's span lasts as long as the stream.
     metrics.streamOpened(name);
     return () => {
       metrics.streamClosed(name);
-      span.end({ status });
+      if (traced) span.end({ status });
     };
   }
 }
