@@ -7,31 +7,20 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { onResponseClosed } from '../../observability/index.js';
-import type { Logger } from '../../observability/index.js';
+import type { Logger, WatchedExchange } from '../../observability/index.js';
+import type { TraceContextHeaders } from '../../observability/tracing/index.js';
 import type { McpEndpoint } from '../data-plane.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse } from '../jsonrpc-error.js';
 import { isAlreadySent } from '../origin-guard.js';
 import { IGNORED_EXCHANGE } from '../proxy-observer.js';
-import type { ExchangeObserver } from '../proxy-observer.js';
 import { createNodeForwarder } from './node-forwarder.js';
 import type { NodeAgents } from './node-forwarder.js';
 import { headersOfIncoming, readIncoming } from './node-io.js';
 
-/** One watched request, told how it ended (see the observability module's `WatchedExchange`). */
-interface Watched extends ExchangeObserver {
-  finish(
-    status: number,
-    principal: string | undefined,
-    traceparent: string | undefined,
-  ): (() => void) | undefined;
-}
-
 /** What the listener serves: an app's `fetch`, and its MCP endpoint when it has one. */
 export interface ListenedApp {
   fetch(request: Request, env: unknown): Response | Promise<Response>;
-  readonly mcp?: McpEndpoint & {
-    watch(trace: { traceparent?: string; tracestate?: string }): Watched | undefined;
-  };
+  readonly mcp?: McpEndpoint & { watch(trace: TraceContextHeaders): WatchedExchange | undefined };
 }
 
 /** Options for {@link createNodeListener}. */
