@@ -53,13 +53,16 @@ export function createOriginCheck(options: OriginGuardOptions): OriginCheck {
   const ownHost = own.hostname.toLowerCase();
   const isLoopbackName = (name: string) => LOOPBACK_HOSTS.has(name) || /^127\.\d+\.\d+\.\d+$/.test(name);
 
+  // Clients send the same Host on every request: the last one that passed is remembered.
+  let passedHost: string | undefined;
   return function checkOrigin(hostHeader, origin) {
-    if (options.loopback) {
+    if (options.loopback && hostHeader !== passedHost) {
       const host = hostnameOf(hostHeader ?? '');
       if (host && host !== ownHost && !isLoopbackName(host)) {
         const message = `Host '${host}' is not allowed (DNS rebinding protection).`;
         return { refusal: jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, message) };
       }
+      passedHost = hostHeader;
     }
     if (origin === undefined) return PASS;
     if (!allowAny && !allowed.has(origin)) {

@@ -59,10 +59,21 @@ describe('createPrometheusMetrics', () => {
     expect(await globalRegistry.metrics()).not.toContain('mcp_gateway_');
   });
 
-  it('exports process metrics only when asked', async () => {
+  it('exports process metrics only when asked, without the per-collection GC histogram', async () => {
     expect((await createPrometheusMetrics().render()).body).not.toContain('process_cpu_seconds_total');
-    const withProcess = createPrometheusMetrics({ processMetrics: true });
-    expect((await withProcess.render()).body).toContain('process_cpu_seconds_total');
+    const { body } = await createPrometheusMetrics({ processMetrics: true }).render();
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_open_fds',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_active_handles_total',
+      'nodejs_version_info',
+    ]) {
+      expect(body).toContain(`# TYPE ${name} `);
+    }
+    expect(body).not.toContain('nodejs_gc_duration_seconds');
   });
 
   it('moves the open-streams gauge both ways and counts reconcile and registry outcomes', async () => {

@@ -153,6 +153,8 @@ function rendezvousOver(hash: Hash64): Rendezvous {
     if (!(epsilon >= 0 && epsilon < Infinity)) {
       throw new RangeError(`Load epsilon must be a finite number >= 0, got ${epsilon}.`);
     }
+    // A lone replica is always under its capacity, ceil((load + 1) × (1 + ε)) > load: no hashing needed.
+    if (replicas.length === 1) return pick(replicas, key);
     let totalWeight = 0;
     let totalLoad = 0;
     for (const replica of replicas) {

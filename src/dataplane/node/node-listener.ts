@@ -11,7 +11,6 @@ import type { Logger, WatchedExchange } from '../../observability/index.js';
 import type { TraceContextHeaders } from '../../observability/tracing/index.js';
 import type { McpEndpoint } from '../data-plane.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse } from '../jsonrpc-error.js';
-import { isAlreadySent } from '../origin-guard.js';
 import { IGNORED_EXCHANGE } from '../proxy-observer.js';
 import { createNodeForwarder } from './node-forwarder.js';
 import type { NodeAgents } from './node-forwarder.js';
@@ -74,7 +73,8 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
       },
       watched ?? IGNORED_EXCHANGE,
     );
-    if (!isAlreadySent(response) && !outgoing.headersSent) await writeResponse(response, outgoing);
+    // The Node forwarder writes the upstream's head itself before it answers; anything else is the gateway's own.
+    if (!outgoing.headersSent) await writeResponse(response, outgoing);
     if (!watched) return;
     const closed = watched.finish(outgoing.statusCode, principal?.userId, textOf(traceparent));
     if (closed) onResponseClosed(outgoing, closed);

@@ -28,6 +28,10 @@ export class RemoteDeployer implements Deployer {
   private readonly applied = new Map<string, Registered>();
   /** Last probe result per URL; a URL never probed counts as ready (a new adapter works at once). */
   private readonly health = new Map<string, ReplicaState>();
+  /** Bumped whenever an endpoint turns ready or not, so remembered ready lists are recomputed. */
+  private readiness = 0;
+  /** Ready lists per spec `endpoints` array: the data plane asks on every request, the answer rarely changes. */
+  private readonly readyLists = new WeakMap<readonly string[], { readiness: number; ready: ReplicaEndpoint[] }>();
   private readonly listeners = new Set<EndpointsListener>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
@@ -80,11 +84,15 @@ export class RemoteDeployer implements Deployer {
 
   /** Ready endpoints of a resource straight from its spec, whether or not it was applied yet. */
   endpointsOf(resource: Registered): readonly ReplicaEndpoint[] {
-    const urls = resource.spec.endpoints ?? [];
+    const urls = resource.spec.endpoints;
+    if (!urls) return [];
+    const known = this.readyLists.get(urls);
+    if (known?.readiness === this.readiness) return known.ready;
     const ready: ReplicaEndpoint[] = [];
     for (const url of urls) {
       if (this.health.get(url)?.ready !== false) ready.push({ id: url, url, weight: 1 });
     }
+    this.readyLists.set(urls, { readiness: this.readiness, ready });
     return ready;
   }
 
@@ -92,6 +100,7 @@ export class RemoteDeployer implements Deployer {
   reportUnreachable(url: string): void {
     const previous = this.health.get(url);
     if (previous?.ready === false) return;
+    this.readiness++;
     this.health.set(url, {
       instance: previous?.instance ?? 0,
       endpoint: url,
@@ -146,7 +155,10 @@ export class RemoteDeployer implements Deployer {
       const url = result.endpoint!;
       const changed = this.health.get(url)?.ready !== result.ready;
       this.health.set(url, result);
-      if (changed) this.emitFor(url);
+      if (changed) {
+        this.readiness++;
+        this.emitFor(url);
+      }
     }
     return results;
   }

@@ -2,7 +2,8 @@
  * @module PrometheusMetrics: {@link GatewayMetrics} on `prom-client`, with a registry of its own per instance —
  * never the library's global default — so several apps in one process (tests) keep separate numbers.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
   GatewayMetrics,
   MetricsExposition,
@@ -13,7 +14,7 @@ import type {
 
 /** Options for {@link createPrometheusMetrics}. */
 export interface PrometheusMetricsOptions {
-  /** Also export the process's CPU, memory, event-loop and GC metrics (`process_*`, `nodejs_*`). */
+  /** Also export the process's CPU, memory, handles and event-loop metrics (`process_*`, `nodejs_*`). */
   readonly processMetrics?: boolean;
 }
 
@@ -21,6 +22,34 @@ export interface PrometheusMetricsOptions {
 const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Registry calls: an embedded SQLite read to a Postgres round trip under load. */
 const REGISTRY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/**
+ * prom-client's default process metrics, each read at scrape time — except `nodejs_gc_duration_seconds`, whose
+ * PerformanceObserver runs on every garbage collection: under proxy load that cost ~6 µs of CPU per request
+ * (docs/benchmarks.md). Loaded one by one from prom-client's own modules (it offers no way to leave one out).
+ */
+const PROCESS_COLLECTORS = [
+  'processCpuTotal',
+  'processStartTime',
+  'osMemoryHeap',
+  'processOpenFileDescriptors',
+  'processMaxFileDescriptors',
+  'eventLoopLag',
+  'processResources',
+  'processHandles',
+  'processRequests',
+  'heapSizeAndUsed',
+  'heapSpacesSizeAndUsed',
+  'version',
+];
+
+function collectProcessMetrics(registry: Registry): void {
+  const load = createRequire(import.meta.url);
+  for (const name of PROCESS_COLLECTORS) {
+    const collect = load(`prom-client/lib/metrics/${name}`) as (registry: Registry, config: object) => void;
+    collect(registry, { eventLoopMonitoringPrecision: 10 });
+  }
+}
 
 /** A {@link GatewayMetrics} that also exposes its registry. */
 export interface PrometheusMetrics extends GatewayMetrics {
@@ -31,7 +60,7 @@ export interface PrometheusMetrics extends GatewayMetrics {
 export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
   const registry = new Registry();
   const registers = [registry];
-  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics) collectProcessMetrics(registry);
 
   const httpRequests = new Counter({
     name: 'mcp_gateway_http_requests_total',
