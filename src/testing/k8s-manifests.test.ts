@@ -281,6 +281,15 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     }
   });
 
+  it('gives the pod time to drain its streams and clean up before Kubernetes kills it', () => {
+    const preStop = gateway.lifecycle?.preStop?.exec?.command ?? [];
+    const pause = preStop[0] === 'sleep' ? Number(preStop[1]) : 0;
+    const { drainMs } = config().ops;
+    // After the drain: the deployers stop, the registry closes, the last spans are flushed (at most 5 s).
+    const cleanupSeconds = 10;
+    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(pause + drainMs / 1000 + cleanupSeconds);
+  });
+
   it('listens where the image and the probes expect, as the image user, with a read-only root', () => {
     expect(httpPort?.containerPort).toBe(config().port);
     expect(instructions(image, 'EXPOSE').map((e) => Number(e.args))).toContain(httpPort?.containerPort);
