@@ -63,6 +63,7 @@ interface Container {
   startupProbe?: Probe;
   volumeMounts?: { name: string; mountPath: string }[];
   securityContext?: Record<string, unknown>;
+  lifecycle?: { preStop?: { exec?: { command?: string[] } } };
 }
 interface Probe {
   httpGet?: { path: string; port: string | number };
@@ -71,6 +72,7 @@ interface PodSpec {
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   enableServiceLinks?: boolean;
+  terminationGracePeriodSeconds?: number;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; fsGroup?: number };
   containers: Container[];
   volumes?: { name: string; emptyDir?: object; persistentVolumeClaim?: { claimName: string } }[];
@@ -287,7 +289,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const { drainMs } = config().ops;
     // After the drain: the deployers stop, the registry closes, the last spans are flushed (at most 5 s).
     const cleanupSeconds = 10;
-    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(pause + drainMs / 1000 + cleanupSeconds);
+    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+      pause + drainMs / 1000 + cleanupSeconds,
+    );
   });
 
   it('listens where the image and the probes expect, as the image user, with a read-only root', () => {

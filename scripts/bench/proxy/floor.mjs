@@ -9,7 +9,7 @@ const agent = new Agent({ keepAlive: true, maxFreeSockets: 256 });
 
 const server = createServer((req, res) => {
   const headers = { ...req.headers, host: `${host}:${port}` };
-  const upstream = request({ agent, host, port, method: req.method, path: '/mcp', headers }, (answer) => {
+  const upstream = request({ agent, host, port, method: req.method, path: req.url, headers }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   });

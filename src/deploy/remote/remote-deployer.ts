@@ -31,7 +31,10 @@ export class RemoteDeployer implements Deployer {
   /** Bumped whenever an endpoint turns ready or not, so remembered ready lists are recomputed. */
   private readiness = 0;
   /** Ready lists per spec `endpoints` array: the data plane asks on every request, the answer rarely changes. */
-  private readonly readyLists = new WeakMap<readonly string[], { readiness: number; ready: ReplicaEndpoint[] }>();
+  private readonly readyLists = new WeakMap<
+    readonly string[],
+    { readiness: number; ready: ReplicaEndpoint[] }
+  >();
   private readonly listeners = new Set<EndpointsListener>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
