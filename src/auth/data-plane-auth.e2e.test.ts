@@ -90,6 +90,18 @@ describe('sessions and identity through the data plane, with real tokens', () =>
     expect(upstream.requests.length).toBe(before);
   });
 
+  it('names the resource by its path, whatever query string the request carries', async () => {
+    const res = await fetch(`${endpoint}?client=inspector`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(401);
+    expect(extractWWWAuthenticateParams(res).resourceMetadataUrl?.href).toBe(
+      `${gateway.url}${PROTECTED_RESOURCE_METADATA_PATH}/adapters/legacy/mcp`,
+    );
+  });
+
   it('the upstream gets X-Mcp-UserId/X-Mcp-Roles, never the caller token or forged identity headers', async () => {
     const token = await issuer.mint({ sub: 'bob', roles: ['mcp.engineer'] });
     const transport = new StreamableHTTPClientTransport(new URL(endpoint), {

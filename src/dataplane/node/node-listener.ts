@@ -59,13 +59,15 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
   async function serveMcp(incoming: IncomingMessage, outgoing: ServerResponse, name: string, host: string) {
     const { traceparent, tracestate } = incoming.headers;
     const watched = mcp!.watch({ traceparent: textOf(traceparent), tracestate: textOf(tracestate) });
-    const path = incoming.url!;
+    const target = incoming.url!;
+    const query = target.indexOf('?');
     const { response, principal } = await mcp!.serve(
       {
         name,
         method: incoming.method!,
-        path,
-        url: `${'encrypted' in incoming.socket ? 'https' : 'http'}://${host}${path}`,
+        // As Hono's `c.req.path`: without the query (authentication names the resource by its path).
+        path: query < 0 ? target : target.slice(0, query),
+        url: `${'encrypted' in incoming.socket ? 'https' : 'http'}://${host}${target}`,
         headers: headersOfIncoming(incoming),
         remoteAddress: incoming.socket.remoteAddress,
         forwarder: createNodeForwarder(agents!, outgoing),
