@@ -14,7 +14,6 @@ import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import type { ProxyIo, RequestBody, RequestHeaders } from './fetch-io.js';
 import type { Forwarder } from './forwarder.js';
-import { GATEWAY_ERROR, jsonRpcErrorResponse } from './jsonrpc-error.js';
 import { createMcpProxy } from './mcp-proxy.js';
 import type { ReplicaResolver } from './mcp-proxy.js';
 import { corsHeaders, createOriginCheck, isAlreadySent, originGuard } from './origin-guard.js';
@@ -87,6 +86,9 @@ export interface McpEndpoint {
   serve(request: McpEndpointRequest, observed: ExchangeObserver): Promise<McpEndpointAnswer>;
 }
 
+/** What the app's `onError` answers for an unexpected failure on this route (it has no request id here). */
+export const INTERNAL_ERROR = new HttpError(500, 'internal_error', 'Internal server error.');
+
 /** The compat identity headers (`X-Mcp-UserId`, `X-Mcp-Roles`); the caller's token never goes upstream. */
 export const compatIdentityHeaders = (principal: Principal): Record<string, string> =>
   identityHeaders(principal);
@@ -154,7 +156,7 @@ export function mountDataPlane(
   function failed(err: unknown, request: McpEndpointRequest): Response {
     if (err instanceof HttpError) return err.toResponse();
     logger.error({ err, method: request.method, path: request.path }, 'unhandled error');
-    return jsonRpcErrorResponse(500, GATEWAY_ERROR.gateway, 'Internal server error.');
+    return INTERNAL_ERROR.toResponse();
   }
 
   function admitted(

@@ -7,6 +7,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devAuth } from '../../auth/index.js';
+import { openRegistryStore } from '../../registry/index.js';
 import { startTestGateway } from '../../testing/test-gateway.js';
 import type { TestGateway } from '../../testing/test-gateway.js';
 
@@ -143,6 +144,26 @@ describe('the Node fast path answers as the Hono route does', () => {
     const hono = await send(gateways.hono!.url, sent);
     expect(fast.status).toBe(status);
     expect(fast).toEqual(hono);
+  });
+
+  it('answers an unexpected failure (the registry down) with the same 500 on both, and logs nothing secret', async () => {
+    const answers = await Promise.all(
+      (['node', 'hono'] as const).map(async (io) => {
+        const store = await openRegistryStore(':memory:');
+        const get = store.get.bind(store);
+        store.get = (kind, name) =>
+          name === 'broken' ? Promise.reject(new Error('disk on fire')) : get(kind, name);
+        const gateway = await startTestGateway({ io, store });
+        try {
+          return await send(gateway.url, { path: '/adapters/broken/mcp' });
+        } finally {
+          await gateway.close();
+        }
+      }),
+    );
+    expect(answers[0]!.status).toBe(500);
+    expect(answers[0]!.body).not.toContain('disk on fire');
+    expect(answers[0]).toEqual(answers[1]);
   });
 
   it('refuses with 429 on both once the per-adapter bucket is empty', async () => {

@@ -9,8 +9,8 @@ import { getRequestListener } from '@hono/node-server';
 import { onResponseClosed } from '../../observability/index.js';
 import type { Logger, WatchedExchange } from '../../observability/index.js';
 import type { TraceContextHeaders } from '../../observability/tracing/index.js';
+import { INTERNAL_ERROR } from '../data-plane.js';
 import type { McpEndpoint } from '../data-plane.js';
-import { GATEWAY_ERROR, jsonRpcErrorResponse } from '../jsonrpc-error.js';
 import { IGNORED_EXCHANGE } from '../proxy-observer.js';
 import { createNodeForwarder } from './node-forwarder.js';
 import type { NodeAgents } from './node-forwarder.js';
@@ -97,10 +97,7 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
       options.logger?.error({ err, method, path: url }, 'unhandled error');
       // The endpoint answers its own failures; this is the last guard, so a bug never leaves a client hanging.
       if (outgoing.headersSent) return void outgoing.destroy(err instanceof Error ? err : undefined);
-      void writeResponse(
-        jsonRpcErrorResponse(500, GATEWAY_ERROR.gateway, 'Internal server error.'),
-        outgoing,
-      );
+      void writeResponse(INTERNAL_ERROR.toResponse(), outgoing);
     });
   };
 }
