@@ -123,7 +123,6 @@ export function createFetchForwarder(options: FetchForwarderOptions = {}): Forwa
         head = await rewrite({
           status: upstream.status,
           header: (name) => upstream.headers.get(name) ?? undefined,
-          names: [...upstream.headers.keys()],
         });
       } catch (err) {
         await upstream.body?.cancel();

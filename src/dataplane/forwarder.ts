@@ -23,8 +23,6 @@ export interface UpstreamHead {
   readonly status: number;
   /** Response header value by lower-case name, or undefined. */
   header(name: string): string | undefined;
-  /** Every response header name, lower case. */
-  readonly names: readonly string[];
 }
 
 /** The status and headers the client gets; computed by the proxy (session sealing, header allow-list). */

@@ -224,7 +224,6 @@ function exchange(
         const value = res.headers[name];
         return Array.isArray(value) ? value.join(', ') : value;
       },
-      names: Object.keys(res.headers),
     };
     const writeHead = (client: ClientHead) => {
       if (settled) {
