@@ -264,10 +264,10 @@ describe('legacy session lifecycle', () => {
     // Our own GET stream (the SDK client's is not needed): read one event, then cut it.
     await transport.close();
     // The SDK client's own GET stream closes asynchronously (client → gateway → upstream); until the upstream
-    // has seen that, it refuses a second stream with 409.
+    // has seen that, it refuses a second stream with 409. Up to 5 s: on a loaded CI machine 1 s was not enough.
     let stream = new AbortController();
     let res = await fetch(`${g.url}/adapters/resume/mcp`, { headers, signal: stream.signal });
-    for (let i = 0; res.status === 409 && i < 50; i++) {
+    for (let i = 0; res.status === 409 && i < 250; i++) {
       await new Promise((r) => setTimeout(r, 20));
       stream = new AbortController();
       res = await fetch(`${g.url}/adapters/resume/mcp`, { headers, signal: stream.signal });

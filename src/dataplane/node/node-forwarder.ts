@@ -3,11 +3,11 @@
  * upstream both ways, without Fetch objects in between (ARCHITECTURE §3, "The hot path on Node").
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { lookup } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
-import type { LookupFunction } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type {
   ClientHead,
@@ -16,6 +16,7 @@ import type {
   ForwardRequest,
   Forwarder,
   HeadRewriter,
+  UpstreamHead,
 } from '../forwarder.js';
 
 /** Connection pools shared by every forward of a gateway instance. */
@@ -125,134 +126,182 @@ function failureOf(err: NodeJS.ErrnoException): ForwardOutcome {
 export function createNodeForwarder(agents: NodeAgents, outgoing: ServerResponse): Forwarder {
   return {
     forward(request, rewrite, done) {
-      return new Promise<ForwardOutcome>((resolve) =>
-        exchange(agents, outgoing, request, rewrite, done, resolve),
-      );
+      return new Promise<ForwardOutcome>((resolve) => {
+        const target = targetOf(request.url, agents);
+        if (target.blocked) {
+          done();
+          resolve({ ok: false, failure: 'error', message: target.blocked });
+          return;
+        }
+        new NodeExchange(outgoing, rewrite, done, resolve, request).start(agents, target, request);
+      });
     },
   };
 }
 
-/**
- * One forward. The listeners registered here live as long as a stream runs, and V8 keeps every variable any
- * of them captures: they capture the timeouts, not the request (its headers and body), and the rewrite (which
- * holds the whole exchange) only until the head is written. At 5,000 open streams that is ~2 KB each.
- */
-function exchange(
-  agents: NodeAgents,
-  outgoing: ServerResponse,
-  request: ForwardRequest,
-  rewrite: HeadRewriter,
-  done: DoneCallback,
-  resolve: (outcome: ForwardOutcome) => void,
-): void {
-  const target = targetOf(request.url, agents);
-  const { connectTimeoutMs, idleTimeoutMs } = request;
-  let rewriteHead: HeadRewriter | undefined = rewrite;
-  if (target.blocked) {
-    done();
-    resolve({ ok: false, failure: 'error', message: target.blocked });
-    return;
+// Each emitter of an exchange (the upstream request and response, the client response) carries the exchange
+// under this key, so the listeners below are shared functions rather than closures made per request: at
+// thousands of requests per second those closures, and what they capture, are most of the forwarder's cost.
+const EXCHANGE = Symbol('mcp-gateway.node-exchange');
+type Carrier = { [EXCHANGE]?: NodeExchange };
+const exchangeOf = (emitter: object) => (emitter as Carrier)[EXCHANGE]!;
+
+/** One forward: its state, and what it still owes (the outcome, and `done` once the exchange is over). */
+class NodeExchange {
+  settled = false;
+  private finished = false;
+  connectTimer: ReturnType<typeof setTimeout> | undefined;
+  upstream: ClientRequest | undefined;
+  /** Dropped once the head is written: it holds the whole exchange, and a stream may run for hours. */
+  rewrite: HeadRewriter | undefined;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+
+  constructor(
+    readonly outgoing: ServerResponse,
+    rewrite: HeadRewriter,
+    private readonly done: DoneCallback,
+    private readonly resolve: (outcome: ForwardOutcome) => void,
+    request: ForwardRequest,
+  ) {
+    this.rewrite = rewrite;
+    this.connectTimeoutMs = request.connectTimeoutMs;
+    this.idleTimeoutMs = request.idleTimeoutMs;
   }
-  const secure = target.secure;
-  let settled = false;
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    done();
-  };
-  const fail = (outcome: ForwardOutcome) => {
-    if (settled) return;
-    settled = true;
-    finish();
-    resolve(outcome);
-  };
-  const upstream = (secure ? httpsRequest : httpRequest)({
-    agent: secure ? agents.https : agents.http,
-    protocol: target.protocol,
-    hostname: target.hostname,
-    port: target.port,
-    path: target.path,
-    method: request.method,
-    headers: request.body
-      ? { ...request.headers, 'content-length': String(request.body.byteLength) }
-      : request.headers,
-  });
 
-  let connectTimer: ReturnType<typeof setTimeout> | undefined;
-  upstream.once('socket', (socket) => {
-    if (!socket.connecting) return;
-    connectTimer = setTimeout(() => {
-      fail({
-        ok: false,
-        failure: 'connect-timeout',
-        message: `no connection within ${connectTimeoutMs} ms`,
-      });
-      upstream.destroy();
-    }, connectTimeoutMs);
-    socket.once('connect', () => clearTimeout(connectTimer));
-  });
-  // Socket inactivity: covers waiting for the head and silence in the middle of a stream.
-  upstream.setTimeout(idleTimeoutMs, () => {
-    // Before the head, the proxy answers 504; mid-stream, cutting the client lets it reconnect and resume.
-    if (settled) outgoing.destroy();
-    else
-      fail({
-        ok: false,
-        failure: 'timeout',
-        message: `no response within ${idleTimeoutMs} ms`,
-      });
-    upstream.destroy();
-  });
-  upstream.on('error', (err: NodeJS.ErrnoException) => {
-    clearTimeout(connectTimer);
-    if (!settled) fail(failureOf(err));
-    else if (!outgoing.writableEnded) outgoing.destroy();
-  });
-  // A client that goes away must not leave an upstream request (and its connection) behind; the
-  // response closes when the client's connection does, so this covers an aborted request too.
-  outgoing.once('close', () => {
-    if (!upstream.destroyed) upstream.destroy();
-    finish();
-  });
+  start(agents: NodeAgents, target: Target, request: ForwardRequest): void {
+    const { secure } = target;
+    const upstream = (secure ? httpsRequest : httpRequest)({
+      agent: secure ? agents.https : agents.http,
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      path: target.path,
+      method: request.method,
+      headers: request.body
+        ? { ...request.headers, 'content-length': String(request.body.byteLength) }
+        : request.headers,
+      // Socket inactivity: covers waiting for the head and silence in the middle of a stream.
+      timeout: this.idleTimeoutMs,
+    });
+    this.upstream = upstream;
+    (upstream as Carrier)[EXCHANGE] = this;
+    (this.outgoing as Carrier)[EXCHANGE] = this;
+    upstream.once('socket', onUpstreamSocket);
+    upstream.on('timeout', onUpstreamIdle);
+    upstream.on('error', onUpstreamError);
+    upstream.once('response', onUpstreamResponse);
+    // A client that goes away must not leave an upstream request (and its connection) behind; the response
+    // closes when the client's connection does, so this covers an aborted request too.
+    this.outgoing.once('close', onClientClose);
+    upstream.end(request.body);
+  }
 
-  upstream.once('response', (res) => {
-    clearTimeout(connectTimer);
-    const head = {
-      status: res.statusCode ?? 502,
-      header: (name: string) => {
-        const value = res.headers[name];
-        return Array.isArray(value) ? value.join(', ') : value;
-      },
-    };
-    const writeHead = (client: ClientHead) => {
-      if (settled) {
-        res.destroy();
-        return;
-      }
-      settled = true;
-      outgoing.writeHead(client.status, client.headers);
-      // SSE clients need the head now, not with the first event; a JSON answer goes out with its
-      // body in one write.
-      if (client.headers['content-type']?.startsWith('text/event-stream')) outgoing.flushHeaders();
-      res.pipe(outgoing);
-      res.once('end', finish);
-      res.once('error', () => outgoing.destroy());
-      resolve({ ok: true, status: client.status, response: RESPONSE_ALREADY_SENT });
-    };
-    const failRewrite = (err: unknown) => {
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.done();
+  }
+
+  fail(outcome: ForwardOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.finish();
+    this.resolve(outcome);
+  }
+
+  writeHead(res: IncomingMessage, client: ClientHead): void {
+    if (this.settled) {
       res.destroy();
-      fail({ ok: false, failure: 'error', message: err instanceof Error ? err.message : String(err) });
-    };
-    const rewriteNow = rewriteHead!;
-    rewriteHead = undefined;
-    try {
-      const rewritten = rewriteNow(head);
-      if (rewritten instanceof Promise) rewritten.then(writeHead, failRewrite);
-      else writeHead(rewritten);
-    } catch (err) {
-      failRewrite(err);
+      return;
     }
-  });
-  upstream.end(request.body);
+    this.settled = true;
+    const { outgoing } = this;
+    outgoing.writeHead(client.status, client.headers);
+    // SSE clients need the head now, not with the first event; a JSON answer goes out with its body in one write.
+    if (client.headers['content-type']?.startsWith('text/event-stream')) outgoing.flushHeaders();
+    (res as Carrier)[EXCHANGE] = this;
+    res.pipe(outgoing);
+    res.once('end', onUpstreamEnd);
+    res.once('error', onUpstreamBodyError);
+    this.resolve({ ok: true, status: client.status, response: RESPONSE_ALREADY_SENT });
+  }
+
+  failRewrite(res: IncomingMessage, err: unknown): void {
+    res.destroy();
+    this.fail({ ok: false, failure: 'error', message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** The upstream's head, as the proxy reads it. */
+class NodeUpstreamHead implements UpstreamHead {
+  readonly status: number;
+  constructor(private readonly res: IncomingMessage) {
+    this.status = res.statusCode ?? 502;
+  }
+  header(name: string): string | undefined {
+    const value = this.res.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+}
+
+function onUpstreamSocket(this: ClientRequest, socket: Socket): void {
+  // A pooled socket is connected already; only a new connection can time out while connecting.
+  if (!socket.connecting) return;
+  const x = exchangeOf(this);
+  x.connectTimer = setTimeout(onConnectTimeout, x.connectTimeoutMs, x);
+  socket.once('connect', () => clearTimeout(x.connectTimer));
+}
+
+function onConnectTimeout(x: NodeExchange): void {
+  x.fail({ ok: false, failure: 'connect-timeout', message: `no connection within ${x.connectTimeoutMs} ms` });
+  x.upstream?.destroy();
+}
+
+function onUpstreamIdle(this: ClientRequest): void {
+  const x = exchangeOf(this);
+  // Before the head, the proxy answers 504; mid-stream, cutting the client lets it reconnect and resume.
+  if (x.settled) x.outgoing.destroy();
+  else x.fail({ ok: false, failure: 'timeout', message: `no response within ${x.idleTimeoutMs} ms` });
+  this.destroy();
+}
+
+function onUpstreamError(this: ClientRequest, err: NodeJS.ErrnoException): void {
+  const x = exchangeOf(this);
+  clearTimeout(x.connectTimer);
+  if (!x.settled) x.fail(failureOf(err));
+  else if (!x.outgoing.writableEnded) x.outgoing.destroy();
+}
+
+function onClientClose(this: ServerResponse): void {
+  const x = exchangeOf(this);
+  if (x.upstream && !x.upstream.destroyed) x.upstream.destroy();
+  x.finish();
+}
+
+function onUpstreamResponse(this: ClientRequest, res: IncomingMessage): void {
+  const x = exchangeOf(this);
+  clearTimeout(x.connectTimer);
+  const rewrite = x.rewrite!;
+  x.rewrite = undefined;
+  try {
+    const rewritten = rewrite(new NodeUpstreamHead(res));
+    if (rewritten instanceof Promise) {
+      // Only a new session's head is async (sealing its id); a closure per such request is fine.
+      rewritten.then(
+        (client) => x.writeHead(res, client),
+        (err: unknown) => x.failRewrite(res, err),
+      );
+    } else x.writeHead(res, rewritten);
+  } catch (err) {
+    x.failRewrite(res, err);
+  }
+}
+
+function onUpstreamEnd(this: IncomingMessage): void {
+  exchangeOf(this).finish();
+}
+
+function onUpstreamBodyError(this: IncomingMessage): void {
+  exchangeOf(this).outgoing.destroy();
 }
