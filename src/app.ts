@@ -31,7 +31,7 @@ import type { AuditLog, GatewayMetrics, Logger, WatchedExchange } from './observ
 import { NO_TRACING, tracingMiddleware } from './observability/tracing/index.js';
 import type { TraceContextHeaders, Tracing } from './observability/tracing/index.js';
 import type { RegistryStore } from './registry/index.js';
-import { mountToolRouter } from './toolrouter/index.js';
+import { TOOL_ROUTER_PATH, mountToolRouter } from './toolrouter/index.js';
 import type { ToolRouterMount } from './toolrouter/index.js';
 
 /** Everything the app needs; `main.ts` builds the real ones, tests build their own. */
@@ -139,6 +139,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   // After the data plane, which traces its requests itself (with MCP attributes); before everything else.
   const tracing = deps.tracing ?? NO_TRACING;
   if (tracing.enabled) app.use(tracingMiddleware(tracing));
+  if (deps.toolRouter && deps.metrics) app.use(TOOL_ROUTER_PATH, httpMetrics({ metrics: deps.metrics }));
   if (deps.toolRouter) mountToolRouter(app, authenticate, deps.toolRouter);
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));

@@ -18,7 +18,14 @@ import { createNodeIo } from './dataplane/node/node-io.js';
 import { listen } from './dataplane/node/node-listener.js';
 import { blockedAddressReason, blockedUrlReason, startDeployers } from './deploy/index.js';
 import { createRendezvous } from './routing/index.js';
-import { createAuditLog, createLogger, timedRegistryStore } from './observability/index.js';
+import {
+  NO_AUDIT_LOG,
+  NO_METRICS,
+  createAuditLog,
+  createLogger,
+  timedRegistryStore,
+  toolRouterObserver,
+} from './observability/index.js';
 import type { Logger } from './observability/index.js';
 import { createPrometheusMetrics } from './observability/prometheus/index.js';
 import { createTracing } from './observability/tracing/otel/index.js';
@@ -163,6 +170,7 @@ export async function main(): Promise<void> {
     refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
   });
   const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
+  const audit = config.ops.auditLog ? createAuditLog(logger) : undefined;
   const toolRouter = config.toolRouter.enabled
     ? await startToolRouter({
         store,
@@ -174,6 +182,10 @@ export async function main(): Promise<void> {
         agents,
         publicUrl: config.publicUrl,
         headersFor: (principal, audience) => auth.upstreamIdentity.headersFor(principal, audience),
+        onToolCall:
+          metrics || audit
+            ? toolRouterObserver({ metrics: metrics ?? NO_METRICS, audit: audit ?? NO_AUDIT_LOG })
+            : undefined,
       })
     : undefined;
   let draining = false;
@@ -189,7 +201,7 @@ export async function main(): Promise<void> {
     allowLinkLocalEndpoints: config.allowLinkLocal,
     metrics,
     tracing,
-    audit: config.ops.auditLog ? createAuditLog(logger) : undefined,
+    audit,
     rateLimits: { perPrincipal: config.ops.perPrincipal, perAdapter: config.ops.perAdapter },
     draining: () => draining,
     onResourceChange: (ref) => {

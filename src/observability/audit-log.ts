@@ -1,5 +1,5 @@
 /**
- * @module audit-log: one structured line per control-plane write and per data-plane `tools/call` — who, what,
+ * @module audit-log: one structured line per control-plane write and per `tools/call` (data plane and tool router) — who, what,
  * outcome. Lines carry `audit: true` so they can be filtered from the rest of the log; they never carry request
  * bodies, tool arguments or environment values.
  */
@@ -33,11 +33,26 @@ export interface ToolCallAudit {
   readonly traceId: string | undefined;
 }
 
+/** A `tools/call` through the tool router at `/mcp`. */
+export interface RouterToolCallAudit {
+  readonly action: 'tools/call';
+  readonly via: 'tool-router';
+  /** The name the caller called. */
+  readonly tool: string;
+  /** What served it (`tool` or `adapter`) and its registered name; absent for an unknown tool. */
+  readonly kind: 'tool' | 'adapter' | undefined;
+  readonly name: string | undefined;
+  readonly principal: string;
+  /** The router answers inside JSON-RPC, so the outcome is the call's own, not an HTTP status. */
+  readonly outcome: AuditOutcome;
+  readonly traceId: string | undefined;
+}
+
 /** Writes audit lines. */
 export interface AuditLog {
   /** False when lines would be dropped (audit off, or the log level above `info`): callers skip building them. */
   enabled(): boolean;
-  write(entry: ControlWriteAudit | ToolCallAudit): void;
+  write(entry: ControlWriteAudit | ToolCallAudit | RouterToolCallAudit): void;
 }
 
 /** Maps a status to an outcome: 401/403 are `denied`, other 4xx `rejected`, 5xx `failed`. */
@@ -53,7 +68,7 @@ export function createAuditLog(logger: Logger): AuditLog {
   return {
     enabled: () => audit.isLevelEnabled('info'),
     write(entry) {
-      audit.info({ ...entry, outcome: auditOutcome(entry.status) }, 'audit');
+      audit.info('outcome' in entry ? entry : { ...entry, outcome: auditOutcome(entry.status) }, 'audit');
     },
   };
 }

@@ -11,6 +11,7 @@ import type { ForwardOutcome } from '../dataplane/forwarder.js';
 import type { AppEnv } from '../http/index.js';
 import type { AuditLog } from './audit-log.js';
 import type { GatewayMetrics, PlacementKind } from './metrics.js';
+import { traceIdOf } from './trace-id.js';
 import { MCP_ATTR, NO_SPAN, NO_TRACING, mcpSpanName } from './tracing/index.js';
 import type { SpanHandle, TraceContextHeaders, Tracing } from './tracing/index.js';
 
@@ -81,12 +82,6 @@ function methodLabel(classified: Classified): string {
   }
   return classified.kind;
 }
-
-// version "00", 32 hex trace id, 16 hex parent id, 2 hex flags (W3C Trace Context §3.2).
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-const traceIdOf = (traceparent: string | undefined) =>
-  traceparent === undefined ? undefined : TRACEPARENT.exec(traceparent.trim())?.[1];
 
 const isEventStream = (contentType: string | undefined) =>
   contentType?.startsWith('text/event-stream') === true;

@@ -3,7 +3,13 @@
  * (the port; OpenTelemetry in `./tracing/otel/`).
  */
 export { auditOutcome, createAuditLog, NO_AUDIT_LOG } from './audit-log.js';
-export type { AuditLog, AuditOutcome, ControlWriteAudit, ToolCallAudit } from './audit-log.js';
+export type {
+  AuditLog,
+  AuditOutcome,
+  ControlWriteAudit,
+  RouterToolCallAudit,
+  ToolCallAudit,
+} from './audit-log.js';
 export { createDataPlaneObservation, onResponseClosed } from './data-plane-observer.js';
 export type {
   DataPlaneObservation,
@@ -11,6 +17,9 @@ export type {
   WatchedExchange,
 } from './data-plane-observer.js';
 export { createHealthRoutes } from './health-routes.js';
+export { traceIdOf } from './trace-id.js';
+export { toolRouterObserver } from './tool-router-observer.js';
+export type { ToolRouterObserverOptions } from './tool-router-observer.js';
 export type { HealthRoutesOptions } from './health-routes.js';
 export { httpMetrics, UNMATCHED_ROUTE } from './http-metrics.js';
 export type { HttpMetricsOptions } from './http-metrics.js';

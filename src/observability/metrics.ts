@@ -39,6 +39,11 @@ export interface GatewayMetrics {
   registryOperation(op: string, seconds: number, ok: boolean): void;
   /** A rate limit refused a request. */
   rateLimited(scope: RateLimitScope): void;
+  /**
+   * One `tools/call` through the tool router at `/mcp`, by what served it: `kind` `tool` or `adapter` and its
+   * registered name; both empty for a call of an unknown tool.
+   */
+  toolRouterCall(kind: string, resource: string, outcome: string, seconds: number): void;
   /** The exposition served at `/metrics`. */
   render(): Promise<MetricsExposition>;
 }
@@ -62,5 +67,6 @@ export const NO_METRICS: GatewayMetrics = {
   reconciled: ignore,
   registryOperation: ignore,
   rateLimited: ignore,
+  toolRouterCall: ignore,
   render: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
 };

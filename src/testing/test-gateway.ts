@@ -14,7 +14,7 @@ import type { RunningDeployers } from '../deploy/index.js';
 import { createReplicaResolver } from '../deploy/replica-resolver.js';
 import { RemoteDeployer } from '../deploy/remote/remote-deployer.js';
 import type { AppEnv } from '../http/index.js';
-import { createSilentLogger } from '../observability/index.js';
+import { NO_AUDIT_LOG, NO_METRICS, createSilentLogger, toolRouterObserver } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
@@ -127,6 +127,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         agents,
         publicUrl: 'http://127.0.0.1',
         headersFor: async (principal) => identityHeaders(principal),
+        onToolCall: toolRouterObserver({
+          metrics: options.operations?.metrics ?? NO_METRICS,
+          audit: options.operations?.audit ?? NO_AUDIT_LOG,
+        }),
       })
     : undefined;
   const inspector = deployers?.inspector ?? createRuntimeInspector({ probeTimeoutMs: 500 });

@@ -24,6 +24,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/
 import { canRead } from '../auth/index.js';
 import type { Principal } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
+import { traceIdOf } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
 import type { RegistryChangeFeed, RegistryStore } from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
@@ -43,6 +44,26 @@ import { TOOL_ROUTER_DEFAULTS } from './settings.js';
 import type { ToolRouterSettings } from './settings.js';
 import { createToolNamer } from './tool-names.js';
 
+/** One `tools/call` through the router, as metrics and the audit log see it (never its arguments). */
+export interface RouterToolCall {
+  /** The caller's user id. */
+  readonly principal: string;
+  /** The name the caller called. */
+  readonly tool: string;
+  /** What served it: a registered tool, or the adapter a federated tool belongs to; undefined when unknown. */
+  readonly resource: { readonly kind: 'tool' | 'adapter'; readonly name: string } | undefined;
+  /** `rejected`: unknown tool or bad request; `failed`: a tool error, or the tool server or adapter did not answer. */
+  readonly outcome: 'success' | 'rejected' | 'failed';
+  readonly seconds: number;
+  /** From the caller's `traceparent`, when it sent one. */
+  readonly traceId: string | undefined;
+}
+
+const resourceOf = (entry: CatalogEntry): RouterToolCall['resource'] =>
+  entry.target.kind === 'registered'
+    ? { kind: 'tool', name: entry.target.resource.name }
+    : { kind: 'adapter', name: entry.target.adapter.name };
+
 /** Options for {@link createToolRouter}. */
 export interface ToolRouterOptions {
   readonly store: RegistryStore;
@@ -58,6 +79,10 @@ export interface ToolRouterOptions {
   readonly version: string;
   /** HTTP to tool servers and adapters; `fetch` by default, the Node pools in `main.ts`. */
   readonly outbound?: Outbound;
+  /** Told about every `tools/call` (metrics, audit log); must not throw. Nothing by default. */
+  readonly onToolCall?: (call: RouterToolCall) => void;
+  /** Milliseconds from an arbitrary origin, for call durations; injected for tests. */
+  readonly now?: () => number;
   /** JSON Schema validation of tool output; AJV by default (the edge passes the Workers validator). */
   readonly validator?: jsonSchemaValidator;
   readonly settings?: Partial<ToolRouterSettings>;
@@ -195,14 +220,56 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return { result: withoutEnvelope(result), entry };
   }
 
-  function serverFor(principal: Principal): Server {
+  const onToolCall = options.onToolCall;
+  const now = options.now ?? (() => performance.now());
+
+  /** `callTool`, told to `onToolCall` with its outcome. */
+  async function observedCall(
+    principal: Principal,
+    params: CallToolRequestParams,
+    ctx: ServerContext,
+    traceId: string | undefined,
+  ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
+    if (!onToolCall) return callTool(principal, params, ctx);
+    const started = now();
+    const report = (outcome: RouterToolCall['outcome'], entry: CatalogEntry | undefined): void =>
+      onToolCall({
+        principal: principal.userId,
+        tool: params.name,
+        resource: entry && resourceOf(entry),
+        outcome,
+        seconds: (now() - started) / 1000,
+        traceId,
+      });
+    try {
+      const called = await callTool(principal, params, ctx);
+      // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
+      report(called.result.isError === true ? 'failed' : 'success', called.entry);
+      return called;
+    } catch (err) {
+      // Unknown (or not the caller's) tool: named by nothing, so an unknown name cannot grow a label set.
+      if (err instanceof ProtocolError && err.code === ProtocolErrorCode.InvalidParams)
+        report('rejected', undefined);
+      else
+        report(
+          'failed',
+          await catalog.snapshot().then(
+            (s) => s.byName.get(params.name),
+            () => undefined,
+          ),
+        );
+      throw err;
+    }
+  }
+
+  function serverFor(principal: Principal, traceId?: string): Server {
     const server = new Server(
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
       { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS },
     );
     server.setRequestHandler('tools/list', (request) => listTools(principal, request.params?.cursor));
     server.setRequestHandler('tools/call', async (request, ctx) => {
-      const { result, entry } = await callTool(principal, request.params, ctx);
+      const { result, entry } = await observedCall(principal, request.params, ctx, traceId);
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
@@ -215,10 +282,10 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   );
   const handler = createMcpHandler(
     (ctx) => {
-      const principal = (ctx.authInfo?.extra as { principal?: Principal } | undefined)?.principal;
+      const extra = ctx.authInfo?.extra as { principal?: Principal; traceId?: string } | undefined;
       // Only reachable through `fetch` below, which always passes the principal.
-      if (!principal) throw new Error('tool router: request without a principal');
-      return serverFor(principal);
+      if (!extra?.principal) throw new Error('tool router: request without a principal');
+      return serverFor(extra.principal, extra.traceId);
     },
     {
       bus,
@@ -238,7 +305,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           token: '',
           clientId: principal.userId,
           scopes: [...(principal.scopes ?? [])],
-          extra: { principal },
+          extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')) },
         },
       });
     },

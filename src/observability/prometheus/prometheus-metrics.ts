@@ -126,6 +126,20 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     registers,
   });
 
+  const routerCalls = new Counter({
+    name: 'mcp_gateway_tool_router_calls_total',
+    help: 'tools/call through the tool router at /mcp, by what served it (kind tool or adapter, its name) and outcome (success, rejected, failed).',
+    labelNames: ['kind', 'resource', 'outcome'] as const,
+    registers,
+  });
+  const routerCallDuration = new Histogram({
+    name: 'mcp_gateway_tool_router_call_duration_seconds',
+    help: 'Duration of tools/call through the tool router, by what served it.',
+    labelNames: ['kind', 'resource'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+
   return {
     registry,
     httpRequest(route, method, status, seconds) {
@@ -156,6 +170,10 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
     rateLimited(scope: RateLimitScope) {
       rateLimited.inc({ scope });
+    },
+    toolRouterCall(kind, resource, outcome, seconds) {
+      routerCalls.inc({ kind, resource, outcome });
+      routerCallDuration.observe({ kind, resource }, seconds);
     },
     async render(): Promise<MetricsExposition> {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -11,7 +11,7 @@ import { createRendezvous } from '../../routing/index.js';
 import type { ToolRouterReplicas } from '../federation.js';
 import type { ToolRouterSettings } from '../settings.js';
 import { createToolRouter } from '../tool-router.js';
-import type { ToolRouter } from '../tool-router.js';
+import type { ToolRouter, ToolRouterOptions } from '../tool-router.js';
 import { createNodeOutbound } from './node-outbound.js';
 import type { NodeOutboundOptions } from './node-outbound.js';
 
@@ -23,6 +23,8 @@ export interface StartToolRouterOptions {
   readonly logger: Logger;
   readonly version: string;
   readonly settings: ToolRouterSettings;
+  /** Told about every `tools/call` (metrics, audit log). */
+  readonly onToolCall?: ToolRouterOptions['onToolCall'];
   /** The data plane's connection pools (`createNodeAgents`) and its SSRF verdict. */
   readonly agents: NodeOutboundOptions;
   /** The gateway's public URL: upstream identity JWTs name `{publicUrl}/adapters/{name}/mcp` or `{publicUrl}/tools/{name}`. */
@@ -52,6 +54,7 @@ export async function startToolRouter(options: StartToolRouterOptions): Promise<
     logger: options.logger,
     version: options.version,
     outbound: createNodeOutbound(options.agents),
+    onToolCall: options.onToolCall,
     settings: options.settings,
   });
 }
