@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startGatewayProcess } from './testing/gateway-process.js';
 import type { GatewayProcess } from './testing/gateway-process.js';
+import { modernToolCallBody, modernToolCallHeaders } from './testing/modern-requests.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
@@ -112,13 +113,7 @@ async function gatewayWithStream(
     const req = request(`${gateway.url}/adapters/slow/mcp`, {
       method: 'POST',
       agent: false,
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'wait',
-      },
+      headers: modernToolCallHeaders('wait'),
     });
     req.once('error', reject);
     req.once('response', (res: IncomingMessage) => {
@@ -137,21 +132,7 @@ async function gatewayWithStream(
         if (first) resolve({ events, ended });
       });
     });
-    req.end(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'wait',
-          arguments: {},
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        },
-      }),
-    );
+    req.end(modernToolCallBody('wait'));
   });
   const port = Number(new URL(gateway.url).port);
   expect(markedProcesses(marker).length).toBeGreaterThan(0);

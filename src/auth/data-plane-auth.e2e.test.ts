@@ -76,31 +76,23 @@ describe('sessions and identity through the data plane, with real tokens', () =>
     return { client, transport };
   }
 
-  it('no token: 401 with the challenge, before anything reaches the upstream', async () => {
-    const before = upstream.requests.length;
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      body: '{}',
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(res.status).toBe(401);
-    expect(extractWWWAuthenticateParams(res).resourceMetadataUrl?.href).toBe(
-      `${gateway.url}${PROTECTED_RESOURCE_METADATA_PATH}/adapters/legacy/mcp`,
-    );
-    expect(upstream.requests.length).toBe(before);
-  });
-
-  it('names the resource by its path, whatever query string the request carries', async () => {
-    const res = await fetch(`${endpoint}?client=inspector`, {
-      method: 'POST',
-      body: '{}',
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(res.status).toBe(401);
-    expect(extractWWWAuthenticateParams(res).resourceMetadataUrl?.href).toBe(
-      `${gateway.url}${PROTECTED_RESOURCE_METADATA_PATH}/adapters/legacy/mcp`,
-    );
-  });
+  // The resource is named by its path, whatever query string the request carries.
+  it.each(['', '?client=inspector'])(
+    'no token (query %j): 401 with the challenge, before anything reaches the upstream',
+    async (query) => {
+      const before = upstream.requests.length;
+      const res = await fetch(`${endpoint}${query}`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(401);
+      expect(extractWWWAuthenticateParams(res).resourceMetadataUrl?.href).toBe(
+        `${gateway.url}${PROTECTED_RESOURCE_METADATA_PATH}/adapters/legacy/mcp`,
+      );
+      expect(upstream.requests.length).toBe(before);
+    },
+  );
 
   it('the upstream gets X-Mcp-UserId/X-Mcp-Roles, never the caller token or forged identity headers', async () => {
     const token = await issuer.mint({ sub: 'bob', roles: ['mcp.engineer'] });

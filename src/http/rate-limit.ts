@@ -72,7 +72,6 @@ function tooManyRequests(
   return c.json(new HttpError(429, 'rate_limited', message).toBody(), 429, headers);
 }
 
-const retryAfterOf = (waitMs: number) => Math.max(1, Math.ceil(waitMs / 1000));
 const principalMessage = (userId: string, retryAfter: number) =>
   `Too many requests from '${userId}'; retry in ${retryAfter} s.`;
 const adapterMessage = (name: string, retryAfter: number) =>
@@ -92,36 +91,43 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
   const bucketsOf = (spec: RateLimitSpec, name: string) =>
     new TokenBuckets({ ...validated(spec, name), maxKeys: options.maxKeys, now: options.now });
 
+  /** Takes a token for `key`: undefined when there was one, else the seconds to wait (and the refusal counted). */
+  const limiter = (spec: RateLimitSpec, scope: RateLimitScope) => {
+    const buckets = bucketsOf(spec, `per ${scope}`);
+    return (key: string): number | undefined => {
+      const waitMs = buckets.take(key);
+      if (waitMs === 0) return undefined;
+      onLimited(scope);
+      return Math.max(1, Math.ceil(waitMs / 1000));
+    };
+  };
+
   let principal: MiddlewareHandler<AppEnv> | undefined;
   const mcp: { -readonly [K in keyof McpRateLimits]: McpRateLimits[K] } = {};
   if (options.perPrincipal) {
-    const buckets = bucketsOf(options.perPrincipal, 'per principal');
+    const limit = limiter(options.perPrincipal, 'principal');
     principal = async function principalRateLimit(c, next) {
       const userId = c.get('principal')?.userId;
-      const waitMs = userId === undefined ? 0 : buckets.take(userId);
-      if (waitMs === 0) return next();
-      onLimited('principal');
-      const retryAfter = retryAfterOf(waitMs);
+      const retryAfter = userId === undefined ? undefined : limit(userId);
+      if (retryAfter === undefined) return next();
       return tooManyRequests(c, principalMessage(userId!, retryAfter), retryAfter, isMcpPath(c.req.path));
     };
     mcp.principal = (userId) => {
-      const waitMs = buckets.take(userId);
-      if (waitMs === 0) return undefined;
-      onLimited('principal');
-      const retryAfter = retryAfterOf(waitMs);
-      return jsonRpcTooManyRequests(principalMessage(userId, retryAfter), retryAfter);
+      const retryAfter = limit(userId);
+      return retryAfter === undefined
+        ? undefined
+        : jsonRpcTooManyRequests(principalMessage(userId, retryAfter), retryAfter);
     };
   }
 
   let adapter: MiddlewareHandler<AppEnv> | undefined;
   if (options.perAdapter) {
-    const buckets = bucketsOf(options.perAdapter, 'per adapter');
+    const limit = limiter(options.perAdapter, 'adapter');
     mcp.adapter = (name) => {
-      const waitMs = buckets.take(name);
-      if (waitMs === 0) return undefined;
-      onLimited('adapter');
-      const retryAfter = retryAfterOf(waitMs);
-      return jsonRpcTooManyRequests(adapterMessage(name, retryAfter), retryAfter);
+      const retryAfter = limit(name);
+      return retryAfter === undefined
+        ? undefined
+        : jsonRpcTooManyRequests(adapterMessage(name, retryAfter), retryAfter);
     };
     const refuse = mcp.adapter;
     adapter = async function adapterRateLimit(c, next) {

@@ -251,17 +251,15 @@ export function createDataPlaneObservation(options: DataPlaneObservationOptions)
   const watch = (trace: TraceContextHeaders) => new Watched(metrics, audit, now, tracing, trace);
 
   const middleware: MiddlewareHandler<AppEnv> = async function observeDataPlane(c, next) {
-    const watched = watch({
-      traceparent: c.req.header('traceparent'),
-      tracestate: c.req.header('tracestate'),
-    });
+    const traceparent = c.req.header('traceparent');
+    const watched = watch({ traceparent, tracestate: c.req.header('tracestate') });
     c.set('exchange', watched);
     await next();
     // Written already when the Node forwarder answered straight on the socket (c.res is only a marker).
     const outgoing = (c.env as { outgoing?: NodeOutgoing } | undefined)?.outgoing;
     const node = outgoing?.headersSent ? outgoing : undefined;
     const status = node ? node.statusCode : c.res.status;
-    const closed = watched.finish(status, c.get('principal')?.userId, c.req.header('traceparent'));
+    const closed = watched.finish(status, c.get('principal')?.userId, traceparent);
     if (!closed) return;
     if (node) return onResponseClosed(node, closed);
     const body = c.res.body;

@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort, startHttpServer } from '../testing/http-fixture.js';
 import { headerPrincipal } from '../testing/test-app.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../testing/modern-requests.js';
 import { startTestGateway } from '../testing/test-gateway.js';
 import type { TestGateway, TestGatewayOptions } from '../testing/test-gateway.js';
 import { createAuditLog } from './audit-log.js';
@@ -21,31 +22,9 @@ afterEach(async () => {
 const SECRET_ARGUMENT = 'hunter2-argument-value';
 const SECRET_ENV = 'env-value-never-logged';
 
-const toolsCall = (tool: string) =>
-  JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: {
-      name: tool,
-      arguments: { password: SECRET_ARGUMENT },
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-        'io.modelcontextprotocol/clientCapabilities': {},
-      },
-    },
-  });
+const toolsCall = (tool: string) => modernToolCallBody(tool, { password: SECRET_ARGUMENT });
 /** Headers of a test user (see `headerPrincipal`); admins may read every adapter the tests register. */
 const as = (user: string) => ({ 'x-test-user': user, 'x-test-roles': 'mcp.admin' });
-
-const modernHeaders = (tool: string, extra: Record<string, string> = {}) => ({
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2026-07-28',
-  'mcp-method': 'tools/call',
-  'mcp-name': tool,
-  ...extra,
-});
 
 /** An upstream that answers JSON, or on `/sse` an event stream that stays open until `release()`. */
 async function upstream() {
@@ -123,7 +102,7 @@ describe.each(['node', 'hono', 'fetch'] as const)('operations with the %s forwar
     const call = (adapter: string) =>
       fetch(`${g.url}/adapters/${adapter}/mcp`, {
         method: 'POST',
-        headers: modernHeaders('echo'),
+        headers: modernToolCallHeaders('echo'),
         body: toolsCall('echo'),
       });
 
@@ -186,7 +165,7 @@ describe.each(['node', 'hono', 'fetch'] as const)('operations with the %s forwar
     const controller = new AbortController();
     const res = await fetch(`${g.url}/adapters/sse/mcp`, {
       method: 'POST',
-      headers: modernHeaders('echo'),
+      headers: modernToolCallHeaders('echo'),
       body: toolsCall('echo'),
       signal: controller.signal,
     });
@@ -206,14 +185,14 @@ describe.each(['node', 'hono', 'fetch'] as const)('operations with the %s forwar
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const res = await fetch(`${g.url}/adapters/json/mcp`, {
       method: 'POST',
-      headers: modernHeaders('echo', { ...as('alice'), traceparent }),
+      headers: modernToolCallHeaders('echo', { ...as('alice'), traceparent }),
       body: toolsCall('echo'),
     });
     expect(res.status).toBe(200);
     // tools/list is not audited.
     await fetch(`${g.url}/adapters/json/mcp`, {
       method: 'POST',
-      headers: { ...modernHeaders('echo'), 'mcp-method': 'tools/list' },
+      headers: { ...modernToolCallHeaders('echo'), 'mcp-method': 'tools/list' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
     const calls = audits().filter((l) => l.action === 'tools/call');
@@ -383,7 +362,7 @@ describe('rate limits', () => {
     const call = (user: string) =>
       fetch(`${g.url}/adapters/json/mcp`, {
         method: 'POST',
-        headers: modernHeaders('echo', as(user)),
+        headers: modernToolCallHeaders('echo', as(user)),
         body: toolsCall('echo'),
       });
     expect((await call('alice')).status).toBe(200);
@@ -425,7 +404,7 @@ describe('rate limits', () => {
     const call = (adapter: string, user: string) =>
       fetch(`${g.url}/adapters/${adapter}/mcp`, {
         method: 'POST',
-        headers: modernHeaders('echo', as(user)),
+        headers: modernToolCallHeaders('echo', as(user)),
         body: toolsCall('echo'),
       });
     expect((await call('one', 'alice')).status).toBe(200);
@@ -455,7 +434,7 @@ describe.each(['node', 'hono', 'fetch'] as const)('W3C trace context with the %s
     const call = (extra: Record<string, string>) =>
       fetch(`${g.url}/adapters/json/mcp`, {
         method: 'POST',
-        headers: modernHeaders('echo', extra),
+        headers: modernToolCallHeaders('echo', extra),
         body: toolsCall('echo'),
       });
     expect((await call({ traceparent, tracestate, baggage })).status).toBe(200);

@@ -11,6 +11,7 @@ import { devAuth } from '../auth/index.js';
 import { createAuditLog } from '../observability/audit-log.js';
 import { createLogger } from '../observability/logger.js';
 import { createPrometheusMetrics } from '../observability/prometheus/index.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../testing/modern-requests.js';
 import { startTestGateway } from '../testing/test-gateway.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -33,28 +34,11 @@ async function closedPort(): Promise<number> {
 const call = (url: string, tool: string, user = 'alice') =>
   fetch(`${url}/mcp`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': tool,
+    headers: modernToolCallHeaders(tool, {
       'x-dev-userid': user,
       traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: {
-        name: tool,
-        arguments: { text: SECRET_TEXT },
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-      },
     }),
+    body: modernToolCallBody(tool, { text: SECRET_TEXT }),
   });
 
 describe('tool router operations', () => {

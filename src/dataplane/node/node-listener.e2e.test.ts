@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devAuth } from '../../auth/index.js';
 import { openRegistryStore } from '../../registry/index.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../testing/modern-requests.js';
 import { startTestGateway } from '../../testing/test-gateway.js';
 import type { TestGateway } from '../../testing/test-gateway.js';
 
@@ -62,26 +63,8 @@ function send(base: string, sent: Sent): Promise<Answer> {
   });
 }
 
-const MODERN = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2026-07-28',
-  'mcp-method': 'tools/call',
-  'mcp-name': 'echo',
-};
-const CALL = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: {
-    name: 'echo',
-    arguments: {},
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientCapabilities': {},
-    },
-  },
-});
+const MODERN = modernToolCallHeaders('echo');
+const CALL = modernToolCallBody('echo');
 
 const CASES: [string, Sent, number][] = [
   ['a tools/call that reaches the upstream', {}, 200],

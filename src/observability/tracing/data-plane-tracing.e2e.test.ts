@@ -10,6 +10,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseTracingConfig } from '../../config/index.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../testing/modern-requests.js';
 import { startTestGateway } from '../../testing/test-gateway.js';
 import { createTracing } from './otel/index.js';
 
@@ -39,27 +40,8 @@ async function recordingUpstream() {
 
 const toolsCall = (extra: Record<string, string>) => ({
   method: 'POST',
-  headers: {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': '2026-07-28',
-    'mcp-method': 'tools/call',
-    'mcp-name': 'echo',
-    ...extra,
-  },
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: 7,
-    method: 'tools/call',
-    params: {
-      name: 'echo',
-      arguments: {},
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-        'io.modelcontextprotocol/clientCapabilities': {},
-      },
-    },
-  }),
+  headers: modernToolCallHeaders('echo', extra),
+  body: modernToolCallBody('echo', {}, 7),
 });
 
 describe.each(['node', 'hono'] as const)('data-plane tracing through the %s front end', (io) => {
