@@ -1,14 +1,15 @@
 /**
- * @module NodeForwarder: the hot path on Node. Pipes the client's `ServerResponse` and an `http.request` to the
- * upstream both ways, without Fetch objects in between (ARCHITECTURE §3, "The hot path on Node").
+ * @module NodeForwarder: the hot path on Node. Streams between the client's `ServerResponse` and an undici
+ * dispatch to the upstream, without Fetch objects in between (ARCHITECTURE §3, "The hot path on Node").
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { lookup } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
-import type { LookupFunction, Socket } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Client, Dispatcher } from 'undici';
 import type {
   ClientHead,
   DoneCallback,
@@ -18,9 +19,14 @@ import type {
   HeadRewriter,
   UpstreamHead,
 } from '../forwarder.js';
+import { UpstreamClients } from './upstream-clients.js';
+import type { OriginClients } from './upstream-clients.js';
 
 /** Connection pools shared by every forward of a gateway instance. */
 export interface NodeAgents {
+  /** The data plane's connections to replicas. */
+  readonly upstream: UpstreamClients;
+  /** `node:http` pools, for the tool router's calls. */
   readonly http: HttpAgent;
   readonly https: HttpsAgent;
   /** The SSRF guard, also applied to literal addresses (which skip DNS lookup). */
@@ -60,20 +66,24 @@ function guardedLookup(refuse: (address: string) => string | undefined): LookupF
  * open streams starve every other request, so each stream simply gets its own connection.
  */
 export function createNodeAgents(options: NodeAgentsOptions = {}): NodeAgents {
+  const guarded = options.refuseAddress && guardedLookup(options.refuseAddress);
   const agentOptions = {
     keepAlive: true,
     keepAliveMsecs: 1000,
     maxFreeSockets: 256,
     scheduling: 'lifo' as const,
-    ...(options.refuseAddress && { lookup: guardedLookup(options.refuseAddress) }),
+    ...(guarded && { lookup: guarded }),
   };
+  const upstream = new UpstreamClients({ lookup: guarded });
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
   return {
+    upstream,
     http,
     https,
     refuseAddress: options.refuseAddress,
     destroy: () => {
+      upstream.destroy();
       http.destroy();
       https.destroy();
     },
@@ -82,10 +92,8 @@ export function createNodeAgents(options: NodeAgentsOptions = {}): NodeAgents {
 
 /** A parsed upstream URL and the SSRF verdict on its literal host, kept per URL: replicas are few and stable. */
 interface Target {
-  readonly secure: boolean;
-  readonly protocol: string;
-  readonly hostname: string;
-  readonly port: string | number;
+  /** `protocol//host:port`, as undici names a connection's peer. */
+  readonly origin: string;
   readonly path: string;
   readonly blocked: string | undefined;
 }
@@ -100,14 +108,10 @@ function targetOf(rawUrl: string, agents: NodeAgents): Target {
   const cached = targets.get(rawUrl);
   if (cached) return cached;
   const url = new URL(rawUrl);
-  const secure = url.protocol === 'https:';
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const reason = agents.refuseAddress?.(hostname);
   const target: Target = {
-    secure,
-    protocol: url.protocol,
-    hostname,
-    port: url.port || (secure ? 443 : 80),
+    origin: url.origin,
     path: `${url.pathname}${url.search}`,
     blocked: reason && `${hostname} is ${reason}`,
   };
@@ -116,10 +120,25 @@ function targetOf(rawUrl: string, agents: NodeAgents): Target {
   return target;
 }
 
-function failureOf(err: NodeJS.ErrnoException): ForwardOutcome {
-  if (err.code === 'ECONNREFUSED') return { ok: false, failure: 'refused', message: 'connection refused' };
-  if (err.code === 'EADDRBLOCKED') return { ok: false, failure: 'error', message: err.message };
-  return { ok: false, failure: 'error', message: err.code ?? err.message };
+type Timeouts = Pick<ForwardRequest, 'connectTimeoutMs' | 'idleTimeoutMs'>;
+
+function failureOf(err: NodeJS.ErrnoException, timeouts: Timeouts): ForwardOutcome {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return { ok: false, failure: 'refused', message: 'connection refused' };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return {
+        ok: false,
+        failure: 'connect-timeout',
+        message: `no connection within ${timeouts.connectTimeoutMs} ms`,
+      };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return { ok: false, failure: 'timeout', message: `no response within ${timeouts.idleTimeoutMs} ms` };
+    case 'EADDRBLOCKED':
+      return { ok: false, failure: 'error', message: err.message };
+    default:
+      return { ok: false, failure: 'error', message: err.code ?? err.message };
+  }
 }
 
 /** A forwarder bound to one client exchange on a Node server. */
@@ -133,175 +152,192 @@ export function createNodeForwarder(agents: NodeAgents, outgoing: ServerResponse
           resolve({ ok: false, failure: 'error', message: target.blocked });
           return;
         }
-        new NodeExchange(outgoing, rewrite, done, resolve, request).start(agents, target, request);
+        const clients = agents.upstream.for(target.origin, request.connectTimeoutMs);
+        new NodeExchange(outgoing, clients, rewrite, done, resolve, request).start(target, request);
       });
     },
   };
 }
 
-// Each emitter of an exchange (the upstream request and response, the client response) carries the exchange
-// under this key, so the listeners below are shared functions rather than closures made per request: at
-// thousands of requests per second those closures, and what they capture, are most of the forwarder's cost.
+// The client response carries its exchange under this key, so its listeners are shared functions rather than
+// closures made per request: at thousands of requests per second those closures, and what they capture, are
+// most of a forwarder's cost.
 const EXCHANGE = Symbol('mcp-gateway.node-exchange');
 type Carrier = { [EXCHANGE]?: NodeExchange };
 const exchangeOf = (emitter: object) => (emitter as Carrier)[EXCHANGE]!;
 
-/** One forward: its state, and what it still owes (the outcome, and `done` once the exchange is over). */
-class NodeExchange {
-  settled = false;
+/**
+ * One forward, as undici's dispatch handler: its state, and what it still owes (the outcome, and `done` once the
+ * exchange is over).
+ */
+class NodeExchange implements Dispatcher.DispatchHandler {
+  /** The outcome is resolved (head written, or failed). */
+  private settled = false;
+  /** `done` has run. */
   private finished = false;
-  connectTimer: ReturnType<typeof setTimeout> | undefined;
-  upstream: ClientRequest | undefined;
+  /** The upstream's answer ended: its connection can serve another exchange. */
+  private complete = false;
+  /** The connection this exchange holds, until it goes back to its origin's stack or is dropped. */
+  private client: Client | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
   /** Dropped once the head is written: it holds the whole exchange, and a stream may run for hours. */
-  rewrite: HeadRewriter | undefined;
-  readonly connectTimeoutMs: number;
-  readonly idleTimeoutMs: number;
+  private rewrite: HeadRewriter | undefined;
+  private readonly timeouts: Timeouts;
 
   constructor(
     readonly outgoing: ServerResponse,
+    private readonly clients: OriginClients,
     rewrite: HeadRewriter,
     private readonly done: DoneCallback,
     private readonly resolve: (outcome: ForwardOutcome) => void,
-    request: ForwardRequest,
+    timeouts: Timeouts,
   ) {
     this.rewrite = rewrite;
-    this.connectTimeoutMs = request.connectTimeoutMs;
-    this.idleTimeoutMs = request.idleTimeoutMs;
+    // Copied rather than kept: the request holds the body and headers, and a stream may run for hours.
+    this.timeouts = { connectTimeoutMs: timeouts.connectTimeoutMs, idleTimeoutMs: timeouts.idleTimeoutMs };
   }
 
-  start(agents: NodeAgents, target: Target, request: ForwardRequest): void {
-    const { secure } = target;
-    const upstream = (secure ? httpsRequest : httpRequest)({
-      agent: secure ? agents.https : agents.http,
-      protocol: target.protocol,
-      hostname: target.hostname,
-      port: target.port,
-      path: target.path,
-      method: request.method,
-      headers: request.body
-        ? { ...request.headers, 'content-length': String(request.body.byteLength) }
-        : request.headers,
-      // Socket inactivity: covers waiting for the head and silence in the middle of a stream.
-      timeout: this.idleTimeoutMs,
-    });
-    this.upstream = upstream;
-    (upstream as Carrier)[EXCHANGE] = this;
+  start(target: Target, request: ForwardRequest): void {
     (this.outgoing as Carrier)[EXCHANGE] = this;
-    upstream.once('socket', onUpstreamSocket);
-    upstream.on('timeout', onUpstreamIdle);
-    upstream.on('error', onUpstreamError);
-    upstream.once('response', onUpstreamResponse);
     // A client that goes away must not leave an upstream request (and its connection) behind; the response
     // closes when the client's connection does, so this covers an aborted request too.
     this.outgoing.once('close', onClientClose);
-    upstream.end(request.body);
+    this.client = this.clients.take();
+    this.client.dispatch(
+      {
+        path: target.path,
+        method: request.method,
+        headers: request.headers,
+        body: request.body ?? null,
+        // Silence before the head and in the middle of a stream.
+        headersTimeout: this.timeouts.idleTimeoutMs,
+        bodyTimeout: this.timeouts.idleTimeoutMs,
+      },
+      this,
+    );
   }
 
-  finish(): void {
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    // Informational answers (103 Early Hints) are not the response; undici handles 100 and 101 itself.
+    if (status < 200) return;
+    const rewrite = this.rewrite!;
+    this.rewrite = undefined;
+    try {
+      const rewritten = rewrite(new NodeUpstreamHead(status, headers));
+      if (rewritten instanceof Promise) {
+        // Only a new session's head is async (sealing its id): hold the body until the head is out.
+        controller.pause();
+        rewritten.then(
+          (client) => {
+            this.writeHead(client);
+            controller.resume();
+          },
+          (err: unknown) => this.failRewrite(err),
+        );
+      } else this.writeHead(rewritten);
+    } catch (err) {
+      this.failRewrite(err);
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.outgoing.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.complete = true;
+    this.outgoing.end();
+    this.letGo(true);
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.letGo(false);
+    if (!this.settled) this.fail(failureOf(err as NodeJS.ErrnoException, this.timeouts));
+    else {
+      // Mid-stream: cutting the client lets it reconnect and resume.
+      if (!this.outgoing.writableEnded) this.outgoing.destroy();
+      this.finish();
+    }
+  }
+
+  /** The client's response closed: normally after the end, or because the client went away. */
+  clientClosed(): void {
+    // Before undici hands over the controller the request is still queued for a connection: dropping the
+    // connection cancels it.
+    if (!this.complete) {
+      if (this.controller) this.controller.abort(new Error('the client went away'));
+      else this.letGo(false);
+    }
+    this.finish();
+  }
+
+  private letGo(reusable: boolean): void {
+    const { client } = this;
+    if (!client) return;
+    this.client = undefined;
+    if (reusable) this.clients.release(client);
+    else this.clients.discard(client);
+  }
+
+  private finish(): void {
     if (this.finished) return;
     this.finished = true;
     this.done();
   }
 
-  fail(outcome: ForwardOutcome): void {
+  private fail(outcome: ForwardOutcome): void {
     if (this.settled) return;
     this.settled = true;
     this.finish();
     this.resolve(outcome);
   }
 
-  writeHead(res: IncomingMessage, client: ClientHead): void {
-    if (this.settled) {
-      res.destroy();
-      return;
-    }
+  private writeHead(client: ClientHead): void {
+    if (this.settled) return;
     this.settled = true;
     const { outgoing } = this;
     outgoing.writeHead(client.status, client.headers);
     // SSE clients need the head now, not with the first event; a JSON answer goes out with its body in one write.
     if (client.headers['content-type']?.startsWith('text/event-stream')) outgoing.flushHeaders();
-    (res as Carrier)[EXCHANGE] = this;
-    res.pipe(outgoing);
-    res.once('end', onUpstreamEnd);
-    res.once('error', onUpstreamBodyError);
+    outgoing.on('drain', onClientDrain);
     this.resolve({ ok: true, status: client.status, response: RESPONSE_ALREADY_SENT });
   }
 
-  failRewrite(res: IncomingMessage, err: unknown): void {
-    res.destroy();
+  private failRewrite(err: unknown): void {
+    this.controller?.abort(err instanceof Error ? err : new Error(String(err)));
     this.fail({ ok: false, failure: 'error', message: err instanceof Error ? err.message : String(err) });
+  }
+
+  resumeUpstream(): void {
+    this.controller?.resume();
   }
 }
 
 /** The upstream's head, as the proxy reads it. */
 class NodeUpstreamHead implements UpstreamHead {
-  readonly status: number;
-  constructor(private readonly res: IncomingMessage) {
-    this.status = res.statusCode ?? 502;
-  }
+  constructor(
+    readonly status: number,
+    private readonly headers: Record<string, string | string[] | undefined>,
+  ) {}
   header(name: string): string | undefined {
-    const value = this.res.headers[name];
+    const value = this.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   }
 }
 
-function onUpstreamSocket(this: ClientRequest, socket: Socket): void {
-  // A pooled socket is connected already; only a new connection can time out while connecting.
-  if (!socket.connecting) return;
-  const x = exchangeOf(this);
-  x.connectTimer = setTimeout(onConnectTimeout, x.connectTimeoutMs, x);
-  socket.once('connect', () => clearTimeout(x.connectTimer));
-}
-
-function onConnectTimeout(x: NodeExchange): void {
-  x.fail({ ok: false, failure: 'connect-timeout', message: `no connection within ${x.connectTimeoutMs} ms` });
-  x.upstream?.destroy();
-}
-
-function onUpstreamIdle(this: ClientRequest): void {
-  const x = exchangeOf(this);
-  // Before the head, the proxy answers 504; mid-stream, cutting the client lets it reconnect and resume.
-  if (x.settled) x.outgoing.destroy();
-  else x.fail({ ok: false, failure: 'timeout', message: `no response within ${x.idleTimeoutMs} ms` });
-  this.destroy();
-}
-
-function onUpstreamError(this: ClientRequest, err: NodeJS.ErrnoException): void {
-  const x = exchangeOf(this);
-  clearTimeout(x.connectTimer);
-  if (!x.settled) x.fail(failureOf(err));
-  else if (!x.outgoing.writableEnded) x.outgoing.destroy();
-}
-
 function onClientClose(this: ServerResponse): void {
-  const x = exchangeOf(this);
-  if (x.upstream && !x.upstream.destroyed) x.upstream.destroy();
-  x.finish();
+  exchangeOf(this).clientClosed();
 }
 
-function onUpstreamResponse(this: ClientRequest, res: IncomingMessage): void {
-  const x = exchangeOf(this);
-  clearTimeout(x.connectTimer);
-  const rewrite = x.rewrite!;
-  x.rewrite = undefined;
-  try {
-    const rewritten = rewrite(new NodeUpstreamHead(res));
-    if (rewritten instanceof Promise) {
-      // Only a new session's head is async (sealing its id); a closure per such request is fine.
-      rewritten.then(
-        (client) => x.writeHead(res, client),
-        (err: unknown) => x.failRewrite(res, err),
-      );
-    } else x.writeHead(res, rewritten);
-  } catch (err) {
-    x.failRewrite(res, err);
-  }
-}
-
-function onUpstreamEnd(this: IncomingMessage): void {
-  exchangeOf(this).finish();
-}
-
-function onUpstreamBodyError(this: IncomingMessage): void {
-  exchangeOf(this).outgoing.destroy();
+function onClientDrain(this: ServerResponse): void {
+  exchangeOf(this).resumeUpstream();
 }
