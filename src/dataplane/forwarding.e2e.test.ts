@@ -92,6 +92,71 @@ describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwar
     ).resolves.toBe('closed');
   });
 
+  it('holds the upstream back while the client is not reading, and delivers every byte after', async () => {
+    // Far more than the socket buffers on both sides hold: if the gateway read ahead without bound, the
+    // upstream would be done long before the client reads again.
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const chunks = 1024;
+    let sent = 0;
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const pump = () => {
+        while (sent < chunks * chunk.length) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    const g = await gateway();
+    await g.registerRemoteAdapter('big', [`${server.url}/mcp`]);
+    const res = await post(g, 'big');
+    const reader = res.body!.getReader();
+    let received = (await reader.read()).value!.byteLength;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sent).toBeLessThan(chunks * chunk.length);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+    }
+    expect(received).toBe(chunks * chunk.length);
+  });
+
+  it('keeps one upstream connection alive across sequential requests', async () => {
+    const sockets = new Set<unknown>();
+    const server = await upstream((req, res) => {
+      sockets.add(req.socket);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}');
+    });
+    const g = await gateway();
+    await g.registerRemoteAdapter('reuse', [`${server.url}/mcp`]);
+    for (let i = 0; i < 5; i++) {
+      const res = await post(g, 'reuse');
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    expect(sockets.size).toBe(1);
+  });
+
+  it('passes the final answer through after an informational 103', async () => {
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}');
+    });
+    const g = await gateway();
+    await g.registerRemoteAdapter('hints', [`${server.url}/mcp`]);
+    const res = await post(g, 'hints');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: { tools: [] } });
+  });
+
   it('passes upstream statuses and bodies through, and only allow-listed response headers', async () => {
     const answers: Record<string, [number, Record<string, string>, string]> = {
       '/202': [202, {}, ''],
