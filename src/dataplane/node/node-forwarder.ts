@@ -238,7 +238,8 @@ class NodeExchange implements Dispatcher.DispatchHandler {
         rewritten.then(
           (client) => {
             this.writeHead(client);
-            controller.resume();
+            // Not when the client went away meanwhile: the request is aborted then.
+            if (!controller.aborted) controller.resume();
           },
           (err: unknown) => this.failRewrite(err),
         );

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-series.js';
 import type {
   GatewayMetrics,
   MetricsExposition,
@@ -75,16 +76,15 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     buckets: REQUEST_BUCKETS,
     registers,
   });
-  const mcpRequests = new Counter({
+  const mcpRequests = new HotCounter({
     name: 'mcp_gateway_mcp_requests_total',
     help: 'Requests on /adapters/{name}/mcp by adapter, MCP method (or exchange kind) and status.',
     labelNames: ['adapter', 'method', 'status'] as const,
     registers,
   });
-  const mcpDuration = new Histogram({
+  const mcpDuration = new HotHistogram<'adapter' | 'method'>({
     name: 'mcp_gateway_mcp_request_duration_seconds',
     help: 'Time from request to response head on /adapters/{name}/mcp, by adapter and MCP method.',
-    labelNames: ['adapter', 'method'] as const,
     buckets: REQUEST_BUCKETS,
     registers,
   });
@@ -100,7 +100,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     labelNames: ['adapter'] as const,
     registers,
   });
-  const placements = new Counter({
+  const placements = new HotCounter({
     name: 'mcp_gateway_placements_total',
     help: 'Sessions (kind=session: legacy initialize) and session-less requests (kind=request) placed on a replica.',
     labelNames: ['adapter', 'replica', 'kind'] as const,
@@ -147,8 +147,10 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
       httpDuration.observe({ route, method }, seconds);
     },
     mcpRequest(adapter, method, status, seconds) {
-      mcpRequests.inc({ adapter, method, status: String(status) });
-      mcpDuration.observe({ adapter, method }, seconds);
+      // The data plane's per-request series: keys are the label values joined by NUL.
+      const series = `${adapter}\u0000${method}`;
+      mcpRequests.inc(`${series}\u0000${status}`, { adapter, method, status: String(status) });
+      mcpDuration.observe(series, { adapter, method }, seconds);
     },
     upstreamError(adapter: string, kind: UpstreamErrorKind) {
       upstreamErrors.inc({ adapter, kind });
@@ -160,7 +162,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
       openStreams.dec({ adapter });
     },
     placed(adapter: string, replica: string, kind: PlacementKind) {
-      placements.inc({ adapter, replica, kind });
+      placements.inc(`${adapter}\u0000${replica}\u0000${kind}`, { adapter, replica, kind });
     },
     reconciled(kind, action, ok) {
       reconciles.inc({ kind, action, outcome: ok ? 'ok' : 'failed' });
