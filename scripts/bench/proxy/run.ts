@@ -4,8 +4,9 @@
  * the gateway; and prints requests/s, p50/p99 latency, CPU µs per request of each proxy process, and the
  * gateway/floor ratios. Then it opens many SSE streams through the gateway and reports RSS growth per stream.
  *
- * The floor and the gateway are measured alternately for ROUNDS rounds; the CPU ratio reported is the median of
- * the rounds' ratios, so a spell of load from elsewhere on the machine skews one round, not the result.
+ * The floor and the gateway are measured alternately for ROUNDS rounds, saturated and then at a fixed RATE; each
+ * figure reported is the median of the rounds' figures, so a spell of load from elsewhere on the machine skews one
+ * round, not the result.
  *
  *   npx tsx scripts/bench/proxy/run.ts    # DURATION=10 CONNECTIONS=16 RATE=500 STREAMS=5000 ROUNDS=3
  */
@@ -169,6 +170,7 @@ async function openStreams(url: string, count: number): Promise<() => void> {
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main() {
   const upstream = await start([here('upstream.ts')], {});
@@ -232,20 +234,36 @@ async function main() {
     }
     ratios.push(saturated.gateway!.cpuPerRequest / saturated.floor!.cpuPerRequest);
   }
-  const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
   console.log(
-    `gateway/floor CPU per request: median ${fmt(median, 2)}× of rounds ${ratios.map((r) => fmt(r, 2)).join(', ')} (target ≤ 1.3×)`,
+    `gateway/floor CPU per request: median ${fmt(medianOf(ratios), 2)}× of rounds ${ratios.map((r) => fmt(r, 2)).join(', ')} (target ≤ 1.3×)`,
   );
 
+  // Latency at a fixed rate, in rounds as above (the median of each round's difference to the upstream alone);
+  // and CPU per request with both proxies at the same rate: a second view of the CPU ratio, without the batching
+  // a saturated proxy gets (more requests per wake-up), which differs when the two serve different rates.
   console.log(`\nfixed rate ${RATE} req/s for ${DURATION} s (latency measured per request with hrtime)`);
-  const paced: Record<string, Paced> = {};
-  for (const [name, target] of Object.entries(targets)) {
-    paced[name] = await pacedLoad(target.url, RATE, DURATION);
-    const r = paced[name]!;
-    console.log(`${name.padEnd(8)} | p50 ${fmt(r.p50, 3)} ms | p99 ${fmt(r.p99, 3)} ms | errors ${r.errors}`);
+  const added: Record<'floor' | 'gateway', number[]> = { floor: [], gateway: [] };
+  const pacedRatios: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const paced: Record<string, Paced & { cpuPerRequest: number }> = {};
+    for (const [name, target] of Object.entries(targets)) {
+      const before = target.pid ? cpuMicros(target.pid) : 0;
+      const r = await pacedLoad(target.url, RATE, DURATION);
+      const cpuPerRequest = target.pid ? (cpuMicros(target.pid) - before) / (RATE * DURATION) : NaN;
+      paced[name] = { ...r, cpuPerRequest };
+      console.log(
+        `${String(round).padStart(5)} | ${name.padEnd(8)} | p50 ${fmt(r.p50, 3)} ms | p99 ${fmt(r.p99, 3)} ms | CPU µs/req ${fmt(cpuPerRequest, 0)} | errors ${r.errors}`,
+      );
+    }
+    added.floor.push(paced.floor!.p50 - paced.direct!.p50);
+    added.gateway.push(paced.gateway!.p50 - paced.direct!.p50);
+    pacedRatios.push(paced.gateway!.cpuPerRequest / paced.floor!.cpuPerRequest);
   }
   console.log(
-    `added p50 latency: gateway ${fmt(paced.gateway!.p50 - paced.direct!.p50, 3)} ms, floor ${fmt(paced.floor!.p50 - paced.direct!.p50, 3)} ms (target ≤ 0.5 ms)`,
+    `added p50 latency: gateway ${fmt(medianOf(added.gateway), 3)} ms, floor ${fmt(medianOf(added.floor), 3)} ms, medians of ${ROUNDS} rounds (target ≤ 0.5 ms)`,
+  );
+  console.log(
+    `gateway/floor CPU per request at ${RATE} req/s: median ${fmt(medianOf(pacedRatios), 2)}× of rounds ${pacedRatios.map((r) => fmt(r, 2)).join(', ')}`,
   );
 
   // Streams are opened in two halves: the growth over the second half is what one more stream costs, without
