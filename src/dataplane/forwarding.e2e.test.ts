@@ -2,7 +2,9 @@
  * Proxy hygiene against raw HTTP upstreams, run with both forwarders (Node-native and Fetch): streaming
  * without buffering, byte-exact SSE, client aborts, status pass-through, timeouts, failover, limits, origin.
  */
+import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort, startHttpServer } from '../testing/http-fixture.js';
 import { startTestGateway } from '../testing/test-gateway.js';
@@ -141,6 +143,39 @@ describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwar
       await res.text();
     }
     expect(sockets.size).toBe(1);
+  });
+
+  it('opens a new upstream connection after one the upstream closed, by its answer or by its idle timeout', async () => {
+    const sockets = new Set<unknown>();
+    let closeEach = true;
+    const server = createServer((req, res) => {
+      sockets.add(req.socket);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json', ...(closeEach && { connection: 'close' }) });
+      res.end('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}');
+    });
+    server.keepAliveTimeout = 100;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() =>
+      new Promise((resolve) => server.close(resolve)).then(() => server.closeAllConnections()),
+    );
+    const g = await gateway();
+    await g.registerRemoteAdapter('closing', [
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
+    ]);
+    const call = async () => {
+      const res = await post(g, 'closing');
+      expect(res.status).toBe(200);
+      await res.text();
+    };
+    for (let i = 0; i < 3; i++) await call();
+    expect(sockets.size).toBe(3);
+    closeEach = false;
+    await call();
+    // Past the upstream's keep-alive timeout: its end of the idle connection is gone.
+    await new Promise((r) => setTimeout(r, 400));
+    await call();
+    expect(sockets.size).toBe(5);
   });
 
   it('passes the final answer through after an informational 103', async () => {
