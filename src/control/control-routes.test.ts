@@ -455,6 +455,54 @@ describe('GET /adapters (list)', () => {
     expect(bare.headers.get('link')).toMatch(/rel="next"/);
   });
 
+  /** Every name visible to `user` over the Link chain from `first`, and the size of each page. */
+  async function walk(first: string, user: string) {
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    for (let next: string | undefined = first; next;) {
+      const res = await app.request(next, { headers: { 'x-test-user': user } });
+      expect(res.status).toBe(200);
+      const page = ((await res.json()) as { name: string }[]).map((a) => a.name);
+      seen.push(...page);
+      sizes.push(page.length);
+      next = res.headers.get('link')?.match(/^<([^>]+)>; rel="next"$/)?.[1];
+    }
+    return { seen, sizes };
+  }
+
+  const createAs = (name: string, createdBy: string) =>
+    store.create(
+      'adapter',
+      name,
+      {
+        imageName: 'x',
+        imageVersion: '1',
+        environmentVariables: {},
+        replicaCount: 1,
+        description: '',
+        useWorkloadIdentity: false,
+        requiredRoles: [],
+      },
+      createdBy,
+    );
+
+  it('fills pages with what the caller may read, skipping what it may not', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `a-${String(i).padStart(2, '0')}`);
+    for (const [i, name] of names.entries()) await createAs(name, i % 3 === 0 ? 'alice' : 'bob');
+    const { seen, sizes } = await walk('/adapters?limit=2', 'alice');
+    expect(seen).toEqual(['a-00', 'a-03', 'a-06', 'a-09']);
+    expect(sizes.slice(0, 2)).toEqual([2, 2]);
+  });
+
+  it('answers a short page with a link after a bounded scan of resources the caller may not read', async () => {
+    for (let i = 0; i < 25; i++) await createAs(`b-${String(i).padStart(2, '0')}`, 'bob');
+    await createAs('c-00', 'alice');
+    const first = await app.request('/adapters?limit=2', { headers: { 'x-test-user': 'alice' } });
+    expect(await first.json()).toEqual([]);
+    expect(first.headers.get('link')).toMatch(/rel="next"/);
+    expect((await walk('/adapters?limit=2', 'alice')).seen).toEqual(['c-00']);
+  });
+
   it('returns a plain array with no Link header when everything fits', async () => {
     await app.request('/adapters', json('POST', imageAdapter('b')));
     await app.request('/adapters', json('POST', imageAdapter('a')));

@@ -41,6 +41,9 @@ import {
 } from './schemas.js';
 import { validationHook } from './validation.js';
 
+/** Registry reads one list request may make to fill a page with resources the caller may read. */
+const MAX_LIST_READS = 10;
+
 /** What differs between adapters and tools. */
 export interface KindDescriptor {
   readonly kind: ResourceKind;
@@ -133,7 +136,7 @@ function buildRoutes(d: KindDescriptor) {
       operationId: `list${d.label}s`,
       tags,
       summary: `List the ${d.collection} the caller may read, by name`,
-      description: `Returns at most ${MAX_PAGE_SIZE} items; when more exist, \`Link: <…?cursor=…>; rel="next"\` points at the next page.`,
+      description: `Returns at most ${MAX_PAGE_SIZE} items, only those the caller may read; when more exist, \`Link: <…?cursor=…>; rel="next"\` points at the next page. A page can be short, even empty, when many in a row are hidden from the caller: follow the link, not the page size.`,
       request: { query: ListQuery },
       responses: {
         200: {
@@ -285,15 +288,30 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
   router.openapi(routes.list, async (c) => {
     const { limit, cursor } = c.req.valid('query');
     const pageSize = limit ?? MAX_PAGE_SIZE;
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const rows = await store.list(d.kind, { limit: pageSize, ...(after !== undefined && { after }) });
-    const last = rows.at(-1);
-    if (rows.length === pageSize && last) {
-      const next = `/${d.collection}?limit=${pageSize}&cursor=${encodeCursor(last.name)}`;
+    const principal = c.get('principal');
+    // A caller who may read only some resources gets full pages too: the registry is read on past the rows it
+    // may not see, for a bounded number of reads; after those, a short page whose link resumes the scan.
+    let after = cursor === undefined ? undefined : decodeCursor(cursor);
+    let more = true;
+    const visible: Registered[] = [];
+    for (let reads = 0; more && visible.length < pageSize && reads < MAX_LIST_READS; reads++) {
+      const rows = await store.list(d.kind, { limit: pageSize, ...(after !== undefined && { after }) });
+      more = rows.length === pageSize;
+      for (const [i, row] of rows.entries()) {
+        after = row.name;
+        const registered = asRegistered(row);
+        if (!canRead(principal, registered)) continue;
+        visible.push(registered);
+        if (visible.length === pageSize) {
+          more ||= i < rows.length - 1;
+          break;
+        }
+      }
+    }
+    if (more && after !== undefined) {
+      const next = `/${d.collection}?limit=${pageSize}&cursor=${encodeCursor(after)}`;
       c.header('Link', `<${next}>; rel="next"`);
     }
-    const principal = c.get('principal');
-    const visible = rows.map((row) => asRegistered(row)).filter((row) => canRead(principal, row));
     return c.json(visible.map((row) => view(principal, row)) as never, 200);
   });
 

@@ -60,7 +60,7 @@ export interface paths {
         };
         /**
          * List the adapters the caller may read, by name
-         * @description Returns at most 1000 items; when more exist, `Link: <…?cursor=…>; rel="next"` points at the next page.
+         * @description Returns at most 1000 items, only those the caller may read; when more exist, `Link: <…?cursor=…>; rel="next"` points at the next page. A page can be short, even empty, when many in a row are hidden from the caller: follow the link, not the page size.
          */
         get: operations["listAdapters"];
         put?: never;
@@ -134,7 +134,7 @@ export interface paths {
         };
         /**
          * List the tools the caller may read, by name
-         * @description Returns at most 1000 items; when more exist, `Link: <…?cursor=…>; rel="next"` points at the next page.
+         * @description Returns at most 1000 items, only those the caller may read; when more exist, `Link: <…?cursor=…>; rel="next"` points at the next page. A page can be short, even empty, when many in a row are hidden from the caller: follow the link, not the page size.
          */
         get: operations["listTools"];
         put?: never;
