@@ -276,6 +276,29 @@ describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwar
     );
   });
 
+  it('cuts the client stream, and the upstream request, when the upstream falls silent mid-stream', async () => {
+    let upstreamClosed = false;
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('id: 1\ndata: {}\n\n');
+      res.on('close', () => (upstreamClosed = true));
+    });
+    const g = await gateway({ idleTimeoutMs: 300 });
+    await g.registerRemoteAdapter('stalls', [`${server.url}/mcp`]);
+    const res = await post(g, 'stalls');
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('id: 1\ndata: {}\n\n');
+    // A cut (not a clean end) tells an SSE client to reconnect with Last-Event-ID.
+    const ended = await reader.read().then(
+      () => 'ended',
+      () => 'cut',
+    );
+    expect(ended).toBe('cut');
+    await expect.poll(() => upstreamClosed, { timeout: 5000 }).toBe(true);
+  });
+
   it("honours an adapter's own idle timeout over the gateway default", async () => {
     const server = await upstream((req) => req.resume());
     const g = await gateway({ idleTimeoutMs: 60_000 });
