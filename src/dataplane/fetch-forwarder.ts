@@ -18,6 +18,8 @@ export interface FetchForwarderOptions {
   readonly clientSignal?: AbortSignal;
 }
 
+const ABANDONED: ForwardOutcome = { ok: false, failure: 'abandoned', message: 'the client went away' };
+
 function failureOf(err: unknown, timedOut: boolean): ForwardOutcome {
   if (timedOut) return { ok: false, failure: 'timeout', message: 'no response in time' };
   const code = (err as { cause?: { code?: unknown } }).cause?.code;
@@ -87,6 +89,11 @@ export function createFetchForwarder(options: FetchForwarderOptions = {}): Forwa
       rewrite: HeadRewriter,
       done: DoneCallback,
     ): Promise<ForwardOutcome> {
+      // As in the Node forwarder: a client gone while the proxy decided gets no upstream request made for it.
+      if (options.clientSignal?.aborted) {
+        done();
+        return ABANDONED;
+      }
       const controller = new AbortController();
       const onClientAbort = () => controller.abort();
       options.clientSignal?.addEventListener('abort', onClientAbort, { once: true });
@@ -114,7 +121,7 @@ export function createFetchForwarder(options: FetchForwarderOptions = {}): Forwa
       } catch (err) {
         clearTimeout(headTimer);
         cleanup();
-        return failureOf(err, timedOut);
+        return options.clientSignal?.aborted ? ABANDONED : failureOf(err, timedOut);
       } finally {
         clearTimeout(headTimer);
       }

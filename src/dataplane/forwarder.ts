@@ -43,7 +43,9 @@ export type ForwardFailure =
   /** Connected, but the upstream sent no response head in time: the request may have been processed. */
   | 'timeout'
   /** Anything else (reset, DNS failure, bad response): the request may have been processed. */
-  | 'error';
+  | 'error'
+  /** The client went away before the request was sent: nobody is left to answer, nothing to retry. */
+  | 'abandoned';
 
 /** Result of a forward. */
 export type ForwardOutcome =

@@ -6,6 +6,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openRegistryStore } from '../registry/index.js';
+import type { RegistryStore } from '../registry/index.js';
 import { closedPort, startHttpServer } from '../testing/http-fixture.js';
 import { startTestGateway } from '../testing/test-gateway.js';
 import type { TestGateway, TestGatewayOptions } from '../testing/test-gateway.js';
@@ -190,6 +192,43 @@ describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwar
     const res = await post(g, 'hints');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: { tools: [] } });
+  });
+
+  it('sends nothing upstream for a client that left while the gateway was still deciding', async () => {
+    let contacted = false;
+    const server = await upstream((req, res) => {
+      contacted = true;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+    });
+    // The registry read that names the adapter waits until the client has gone.
+    const store = await openRegistryStore(':memory:');
+    let reading: () => void = () => undefined;
+    const read = new Promise<void>((resolve) => (reading = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slowStore = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property !== 'get') return Reflect.get(target, property, receiver) as unknown;
+        return async (...args: Parameters<RegistryStore['get']>) => {
+          reading();
+          await released;
+          return target.get(...args);
+        };
+      },
+    });
+    const g = await gateway({ store: slowStore });
+    cleanups.push(() => store.close());
+    await g.registerRemoteAdapter('left', [`${server.url}/mcp`]);
+    const client = new AbortController();
+    const pending = post(g, 'left', { signal: client.signal }).catch(() => 'aborted');
+    await read;
+    client.abort();
+    expect(await pending).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 100));
+    release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(contacted).toBe(false);
   });
 
   it('passes upstream statuses and bodies through, and only allow-listed response headers', async () => {

@@ -113,7 +113,16 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       'retry-after': retryAfter,
     });
 
-  function failureResponse(adapter: string, outcome: Extract<ForwardOutcome, { ok: false }>): Response {
+  /** What the gateway answers for a failed forward; logged, except when the client itself went away. */
+  function failureResponse(
+    adapter: string,
+    replica: ReplicaEndpoint,
+    outcome: Extract<ForwardOutcome, { ok: false }>,
+  ): Response {
+    // Written to a closed connection, so only the metrics and the audit line see it: 499 as proxies count it.
+    if (outcome.failure === 'abandoned')
+      return jsonRpcErrorResponse(499, GATEWAY_ERROR.gateway, 'Client went away.');
+    logger.warn({ adapter, replica: replica.id, failure: outcome.failure }, 'upstream failed');
     if (outcome.failure === 'timeout' || outcome.failure === 'connect-timeout') {
       return jsonRpcErrorResponse(
         504,
@@ -225,11 +234,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       options.replicas.reportUnreachable(x.adapter, replica);
       return sessionGone();
     }
-    logger.warn(
-      { adapter: x.adapter.name, replica: replica.id, failure: outcome.failure },
-      'upstream failed',
-    );
-    return failureResponse(x.adapter.name, outcome);
+    return failureResponse(x.adapter.name, replica, outcome);
   }
 
   /** A request that opens a session or needs none: rendezvous placement, failover while nothing was sent. */
@@ -252,8 +257,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       }
     }
     if (outcome.failure === 'refused') options.replicas.reportUnreachable(x.adapter, last);
-    logger.warn({ adapter: x.adapter.name, replica: last.id, failure: outcome.failure }, 'upstream failed');
-    return failureResponse(x.adapter.name, outcome);
+    return failureResponse(x.adapter.name, last, outcome);
   }
 
   async function handle(call: McpCall): Promise<Response> {

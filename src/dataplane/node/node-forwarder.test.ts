@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeAgents, createNodeForwarder } from './node-forwarder.js';
@@ -53,5 +53,51 @@ describe('the SSRF guard of the Node forwarder', () => {
       status: 200,
       text: 'ok',
     });
+  });
+});
+
+describe('the Node forwarder', () => {
+  it('sends nothing upstream for a client that left before the forward began', async () => {
+    let contacted = false;
+    const upstream = createServer((_req, res) => {
+      contacted = true;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    closers.push(() => upstream.close());
+    const agents = createNodeAgents();
+    closers.push(() => agents.destroy());
+    let outcome: unknown;
+    const decided = new Promise<void>((resolve) => {
+      const front = createServer((_incoming, outgoing) => {
+        // The proxy is still deciding when the client goes away; the forward starts after.
+        outgoing.once('close', async () => {
+          outcome = await createNodeForwarder(agents, outgoing).forward(
+            {
+              url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`,
+              method: 'GET',
+              headers: {},
+              body: undefined,
+              connectTimeoutMs: 1000,
+              idleTimeoutMs: 1000,
+            },
+            (head) => ({ status: head.status, headers: {} }),
+            () => undefined,
+          );
+          resolve();
+        });
+      });
+      front.listen(0, '127.0.0.1', () => {
+        closers.push(() => front.close());
+        const client = request({ port: (front.address() as AddressInfo).port, path: '/' });
+        client.on('error', () => undefined);
+        client.end();
+        setTimeout(() => client.destroy(), 50);
+      });
+    });
+    await decided;
+    expect(outcome).toEqual({ ok: false, failure: 'abandoned', message: 'the client went away' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(contacted).toBe(false);
   });
 });

@@ -122,6 +122,8 @@ function targetOf(rawUrl: string, agents: NodeAgents): Target {
 
 type Timeouts = Pick<ForwardRequest, 'connectTimeoutMs' | 'idleTimeoutMs'>;
 
+const ABANDONED: ForwardOutcome = { ok: false, failure: 'abandoned', message: 'the client went away' };
+
 function failureOf(err: NodeJS.ErrnoException, timeouts: Timeouts): ForwardOutcome {
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -198,6 +200,13 @@ class NodeExchange implements Dispatcher.DispatchHandler {
   }
 
   start(target: Target, request: ForwardRequest): void {
+    // The client may have left while the proxy decided (a session id opens asynchronously): its 'close' has
+    // fired already, so nothing would cancel an upstream request made now, and a GET stream would stay open
+    // upstream, holding the session's one stream.
+    if (this.outgoing.destroyed) {
+      this.fail(ABANDONED);
+      return;
+    }
     (this.outgoing as Carrier)[EXCHANGE] = this;
     // A client that goes away must not leave an upstream request (and its connection) behind; the response
     // closes when the client's connection does, so this covers an aborted request too.
@@ -262,8 +271,9 @@ class NodeExchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.letGo(false);
-    if (!this.settled) this.fail(failureOf(err as NodeJS.ErrnoException, this.timeouts));
-    else {
+    if (!this.settled) {
+      this.fail(this.outgoing.destroyed ? ABANDONED : failureOf(err as NodeJS.ErrnoException, this.timeouts));
+    } else {
       // Mid-stream: cutting the client lets it reconnect and resume.
       if (!this.outgoing.writableEnded) this.outgoing.destroy();
       this.finish();
