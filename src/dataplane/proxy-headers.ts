@@ -34,11 +34,9 @@ const DROPPED_PREFIXES = ['x-mcp-', 'x-dev-'];
 
 /** True when an inbound header must not be forwarded upstream. */
 export function isDroppedRequestHeader(name: string, connectionTokens: ReadonlySet<string>): boolean {
-  return (
-    DROPPED_REQUEST_HEADERS.has(name) ||
-    connectionTokens.has(name) ||
-    DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))
-  );
+  if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens.has(name)) return true;
+  for (const prefix of DROPPED_PREFIXES) if (name.startsWith(prefix)) return true;
+  return false;
 }
 
 /** Names listed in `Connection`, which are hop-by-hop too. */

@@ -82,18 +82,35 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
     if (closed) onResponseClosed(outgoing, closed);
   }
 
+  // The last path and Host that matched: a client sends the same ones request after request.
+  let lastTarget = '';
+  let lastName = '';
+  let lastHost = '';
+  const adapterOf = (target: string): string | undefined => {
+    if (target === lastTarget) return lastName;
+    const name = MCP_PATH.exec(target)?.[1];
+    if (name !== undefined) [lastTarget, lastName] = [target, name];
+    return name;
+  };
+  const isSimpleHost = (host: string): boolean => {
+    if (host === lastHost) return true;
+    if (!SIMPLE_HOST.test(host)) return false;
+    lastHost = host;
+    return true;
+  };
+
   return function gatewayListener(incoming, outgoing) {
     const { method, url } = incoming;
     const host = incoming.headers.host;
-    const match =
+    const name =
       (method === 'POST' || method === 'GET' || method === 'DELETE') &&
       host !== undefined &&
       url?.startsWith('/adapters/') &&
-      SIMPLE_HOST.test(host)
-        ? MCP_PATH.exec(url)
-        : null;
-    if (!match) return void hono(incoming, outgoing);
-    serveMcp(incoming, outgoing, match[1]!, host!).catch((err: unknown) => {
+      isSimpleHost(host)
+        ? adapterOf(url)
+        : undefined;
+    if (name === undefined) return void hono(incoming, outgoing);
+    serveMcp(incoming, outgoing, name, host!).catch((err: unknown) => {
       options.logger?.error({ err, method, path: url }, 'unhandled error');
       // The endpoint answers its own failures; this is the last guard, so a bug never leaves a client hanging.
       if (outgoing.headersSent) return void outgoing.destroy(err instanceof Error ? err : undefined);

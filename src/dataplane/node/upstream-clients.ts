@@ -67,34 +67,41 @@ export interface UpstreamClientsOptions {
   readonly lookup?: LookupFunction;
 }
 
-/** Upstream connections by origin and connect timeout. */
+/** Upstream connections by origin, then connect timeout (nearly always one per origin). */
 export class UpstreamClients {
-  private readonly origins = new Map<string, OriginClients>();
+  private readonly origins = new Map<string, Map<number, OriginClients>>();
 
   constructor(private readonly options: UpstreamClientsOptions = {}) {}
 
   /** `origin` is `protocol//host:port` as undici takes it. */
   for(origin: string, connectTimeoutMs: number): OriginClients {
-    const key = `${connectTimeoutMs} ${origin}`;
-    let clients = this.origins.get(key);
-    if (clients) return clients;
-    if (this.origins.size >= MAX_ORIGINS) {
-      for (const stale of this.origins.values()) stale.closeIdle();
-      this.origins.clear();
+    let byTimeout = this.origins.get(origin);
+    const found = byTimeout?.get(connectTimeoutMs);
+    if (found) return found;
+    if (!byTimeout) {
+      if (this.origins.size >= MAX_ORIGINS) {
+        for (const stale of this.all()) stale.closeIdle();
+        this.origins.clear();
+      }
+      this.origins.set(origin, (byTimeout = new Map()));
     }
-    clients = new OriginClients(origin, {
+    const clients = new OriginClients(origin, {
       pipelining: 1,
       connect: {
         timeout: connectTimeoutMs,
         ...(this.options.lookup && { lookup: this.options.lookup }),
       },
     });
-    this.origins.set(key, clients);
+    byTimeout.set(connectTimeoutMs, clients);
     return clients;
   }
 
   destroy(): void {
-    for (const clients of this.origins.values()) clients.destroy();
+    for (const clients of this.all()) clients.destroy();
     this.origins.clear();
+  }
+
+  private *all(): Iterable<OriginClients> {
+    for (const byTimeout of this.origins.values()) yield* byTimeout.values();
   }
 }
