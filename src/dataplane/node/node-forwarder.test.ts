@@ -1,10 +1,19 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Forwarder } from '../forwarder.js';
 import { createNodeAgents, createNodeForwarder } from './node-forwarder.js';
 
 const closers: (() => void)[] = [];
 afterEach(() => closers.splice(0).forEach((close) => close()));
+
+/** A plain GET of `url` through `forwarder`, passing the upstream's status on. */
+const forwardGet = (forwarder: Forwarder, url: string) =>
+  forwarder.forward(
+    { url, method: 'GET', headers: {}, body: undefined, connectTimeoutMs: 1000, idleTimeoutMs: 1000 },
+    (head) => ({ status: head.status, headers: {} }),
+    () => undefined,
+  );
 
 /** Runs one forward through a real client exchange and returns what the forwarder decided. */
 async function forwardOnce(target: string, refuseAddress: (a: string) => string | undefined) {
@@ -12,18 +21,7 @@ async function forwardOnce(target: string, refuseAddress: (a: string) => string 
   closers.push(() => agents.destroy());
   const front = createServer(async (_incoming, outgoing) => {
     const forwarder = createNodeForwarder(agents, outgoing);
-    const outcome = await forwarder.forward(
-      {
-        url: target,
-        method: 'GET',
-        headers: {},
-        body: undefined,
-        connectTimeoutMs: 1000,
-        idleTimeoutMs: 1000,
-      },
-      (head) => ({ status: head.status, headers: {} }),
-      () => undefined,
-    );
+    const outcome = await forwardGet(forwarder, target);
     if (!outcome.ok) outgoing.writeHead(599).end(outcome.message);
   });
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
@@ -72,17 +70,9 @@ describe('the Node forwarder', () => {
       const front = createServer((_incoming, outgoing) => {
         // The proxy is still deciding when the client goes away; the forward starts after.
         outgoing.once('close', async () => {
-          outcome = await createNodeForwarder(agents, outgoing).forward(
-            {
-              url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`,
-              method: 'GET',
-              headers: {},
-              body: undefined,
-              connectTimeoutMs: 1000,
-              idleTimeoutMs: 1000,
-            },
-            (head) => ({ status: head.status, headers: {} }),
-            () => undefined,
+          outcome = await forwardGet(
+            createNodeForwarder(agents, outgoing),
+            `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`,
           );
           resolve();
         });
