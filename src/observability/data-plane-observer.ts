@@ -166,10 +166,11 @@ class Watched implements WatchedExchange {
     if (this.upstreamSpan !== NO_SPAN) {
       this.upstreamSpan.end(outcome.ok ? { status: outcome.status } : { error: outcome.failure });
     }
+    if (outcome.ok) {
+      if (this.placement) this.metrics.placed(this.name, replica, this.placement);
+    }
     // A client that left before the request went out is no upstream's failure.
-    if (!outcome.ok && outcome.failure !== 'abandoned')
-      this.metrics.upstreamError(this.name, outcome.failure);
-    else if (this.placement) this.metrics.placed(this.name, replica, this.placement);
+    else if (outcome.failure !== 'abandoned') this.metrics.upstreamError(this.name, outcome.failure);
   }
 
   finish(status: number, principal: string | undefined, traceparent: string | undefined) {
