@@ -15,6 +15,18 @@ const forwardGet = (forwarder: Forwarder, url: string) =>
     () => undefined,
   );
 
+/** An upstream answering `ok`, and whether anything reached it. */
+async function countingUpstream() {
+  let contacted = false;
+  const upstream = createServer((_req, res) => {
+    contacted = true;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  closers.push(() => upstream.close());
+  return { port: (upstream.address() as AddressInfo).port, contacted: () => contacted };
+}
+
 /** Runs one forward through a real client exchange and returns what the forwarder decided. */
 async function forwardOnce(target: string, refuseAddress: (a: string) => string | undefined) {
   const agents = createNodeAgents({ refuseAddress });
@@ -32,21 +44,14 @@ async function forwardOnce(target: string, refuseAddress: (a: string) => string 
 
 describe('the SSRF guard of the Node forwarder', () => {
   it('refuses a host name that resolves to a blocked address, before connecting', async () => {
-    let contacted = false;
-    const upstream = createServer((_req, res) => {
-      contacted = true;
-      res.end('ok');
-    });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    closers.push(() => upstream.close());
-    const port = (upstream.address() as AddressInfo).port;
+    const { port, contacted } = await countingUpstream();
     const blockLoopback = (a: string) =>
       a === '127.0.0.1' || a === '::1' ? 'a test-blocked address' : undefined;
     const named = await forwardOnce(`http://localhost:${port}/`, blockLoopback);
     expect(named).toEqual({ status: 599, text: 'localhost resolves to a test-blocked address' });
     const literal = await forwardOnce(`http://127.0.0.1:${port}/`, blockLoopback);
     expect(literal).toEqual({ status: 599, text: '127.0.0.1 is a test-blocked address' });
-    expect(contacted).toBe(false);
+    expect(contacted()).toBe(false);
     expect(await forwardOnce(`http://127.0.0.1:${port}/`, () => undefined)).toEqual({
       status: 200,
       text: 'ok',
@@ -56,13 +61,7 @@ describe('the SSRF guard of the Node forwarder', () => {
 
 describe('the Node forwarder', () => {
   it('sends nothing upstream for a client that left before the forward began', async () => {
-    let contacted = false;
-    const upstream = createServer((_req, res) => {
-      contacted = true;
-      res.end('ok');
-    });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    closers.push(() => upstream.close());
+    const { port, contacted } = await countingUpstream();
     const agents = createNodeAgents();
     closers.push(() => agents.destroy());
     let outcome: unknown;
@@ -70,10 +69,7 @@ describe('the Node forwarder', () => {
       const front = createServer((_incoming, outgoing) => {
         // The proxy is still deciding when the client goes away; the forward starts after.
         outgoing.once('close', async () => {
-          outcome = await forwardGet(
-            createNodeForwarder(agents, outgoing),
-            `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`,
-          );
+          outcome = await forwardGet(createNodeForwarder(agents, outgoing), `http://127.0.0.1:${port}/`);
           resolve();
         });
       });
@@ -88,6 +84,6 @@ describe('the Node forwarder', () => {
     await decided;
     expect(outcome).toEqual({ ok: false, failure: 'abandoned', message: 'the client went away' });
     await new Promise((r) => setTimeout(r, 100));
-    expect(contacted).toBe(false);
+    expect(contacted()).toBe(false);
   });
 });
