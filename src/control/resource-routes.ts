@@ -99,7 +99,7 @@ const errorResponses = (...statuses: number[]) =>
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; the message names the field',
-  403: 'The caller may not do this; `WWW-Authenticate: Bearer error="insufficient_scope"` when a role is missing',
+  403: 'The caller may not do this',
   404: 'No such resource',
   409: 'A resource with that name already exists',
   412: 'If-Match does not match the current ETag',
@@ -110,7 +110,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 
 /** Why a create or replace is refused with 403, for the OpenAPI document. */
 const WRITE_FORBIDDEN =
-  'A role is missing (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`';
+  'The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`';
 
 const challengeHeader = {
   'WWW-Authenticate': {
