@@ -2,7 +2,14 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { Hono, MiddlewareHandler } from 'hono';
-import { createWellKnownRoutes, creationGate, identifyOf, localPrincipal } from './auth/index.js';
+import {
+  commandGate,
+  createWellKnownRoutes,
+  creationGate,
+  identifyOf,
+  localPrincipal,
+} from './auth/index.js';
+import type { CommandGate } from './auth/index.js';
 import { mountControlRoutes, validationHook } from './control/index.js';
 import type { ResourceChangeListener } from './control/index.js';
 import { mountDataPlane } from './dataplane/index.js';
@@ -44,6 +51,8 @@ export interface AppDeps {
   readonly authenticate?: MiddlewareHandler<AppEnv>;
   /** Runs after `authenticate` on /adapters and /tools (the creation gate); lets everything pass by default. */
   readonly authorize?: MiddlewareHandler<AppEnv>;
+  /** Who may register `command` (it runs on the gateway host); only `mcp.admin` by default. */
+  readonly commandGate?: CommandGate;
   /** Unauthenticated `/.well-known/…` documents (RFC 9728 metadata, identity JWKS); none by default. */
   readonly wellKnownRoutes?: Hono<AppEnv>;
   /** Makes request ids; injected for tests. */
@@ -161,6 +170,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     bodyLimitBytes: deps.bodyLimitBytes,
     onChange: deps.onResourceChange,
     endpointPolicy: deps.allowLinkLocalEndpoints ? undefined : refuseLinkLocal,
+    commandGate: deps.commandGate ?? commandGate({ commandRoles: [] }),
   });
 
   app.doc31('/openapi.json', {

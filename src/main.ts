@@ -197,6 +197,7 @@ export async function main(): Promise<void> {
     version: packageVersion(),
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
+    commandGate: auth.commandGate,
     wellKnownRoutes: auth.wellKnownRoutes,
     allowLinkLocalEndpoints: config.allowLinkLocal,
     metrics,

@@ -163,6 +163,7 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
     version: packageJson.version,
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
+    commandGate: auth.commandGate,
     wellKnownRoutes: auth.wellKnownRoutes,
     allowLinkLocalEndpoints: config.allowLinkLocal,
     // Other isolates keep their cached copy for at most MCP_GATEWAY_REGISTRY_CACHE_MS.

@@ -10,8 +10,10 @@ import type { AppEnv } from '../http/index.js';
 import type { Logger } from '../observability/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { bearerAuth } from './bearer-auth.js';
+import { commandGate } from './command-gate.js';
+import type { CommandGate } from './command-gate.js';
 import { creationGate } from './creation-gate.js';
-import { devAuth } from './dev-auth.js';
+import { DEFAULT_DEV_ROLE, devAuth } from './dev-auth.js';
 import type { IdentifyingMiddleware } from './identify.js';
 import { createJoseTokenVerifier } from './jose-token-verifier.js';
 import {
@@ -58,6 +60,11 @@ export interface Authenticator {
   readonly authenticate: IdentifyingMiddleware;
   /** Enforces `MCP_GATEWAY_CREATOR_ROLES` on `POST /adapters` and `POST /tools`; mount after authenticate. */
   readonly authorizeCreate: MiddlewareHandler<AppEnv>;
+  /**
+   * Enforces `MCP_GATEWAY_COMMAND_ROLES` and `MCP_GATEWAY_COMMAND_ALLOW` on create and replace bodies; in the
+   * dev modes the default dev role (`mcp.dev`) qualifies too, so the local user runs commands without headers.
+   */
+  readonly commandGate: CommandGate;
   /** `/.well-known/oauth-protected-resource[/…]` and `/.well-known/jwks.json`; mount unauthenticated. */
   readonly wellKnownRoutes: Hono<AppEnv>;
   /** Identity headers for upstream requests. */
@@ -159,6 +166,11 @@ export async function createAuthenticator(
         creatorRoles: config.creatorRoles,
         metadataUrlFor: resources.metadataUrlFor,
       }),
+      commandGate: commandGate({
+        commandRoles: config.commandRoles,
+        allow: config.commandAllow,
+        metadataUrlFor: resources.metadataUrlFor,
+      }),
       wellKnownRoutes: createWellKnownRoutes({ resources, identityJwks: upstreamIdentity.jwks }),
       upstreamIdentity,
       resources,
@@ -171,6 +183,11 @@ export async function createAuthenticator(
     mode: config.mode,
     authenticate: devAuth(),
     authorizeCreate: creationGate({ creatorRoles: config.creatorRoles }),
+    // Every caller here may name itself mcp.admin by header anyway; the default identity is the local user.
+    commandGate: commandGate({
+      commandRoles: [...config.commandRoles, DEFAULT_DEV_ROLE],
+      allow: config.commandAllow,
+    }),
     wellKnownRoutes: createWellKnownRoutes({ identityJwks: upstreamIdentity.jwks }),
     upstreamIdentity,
     resources: undefined,

@@ -3,9 +3,9 @@ export { ADMIN_ROLE } from './principal.js';
 export type { Principal } from './principal.js';
 export { LOCAL_PRINCIPAL, localPrincipal } from './local-principal.js';
 export type { LocalPrincipalOptions } from './local-principal.js';
-export { canCreate, canRead, canWrite, isAdmin } from './permissions.js';
+export { canCreate, canRead, canRunCommands, canWrite, isAdmin } from './permissions.js';
 export type { OwnedResource } from './permissions.js';
-export { MASKED_VALUE, maskForReader } from './mask.js';
+export { MASKED_VALUE, maskForReader, maskedCommandLine } from './mask.js';
 export { ClaimMappingError, principalFromClaims, readClaim, scopesOf } from './claims.js';
 export type { ClaimMappingOptions } from './claims.js';
 export { InvalidTokenError, TokenVerifierUnavailableError } from './token-verifier.js';
@@ -49,6 +49,8 @@ export {
 export type { DevAuthOptions } from './dev-auth.js';
 export { creationGate } from './creation-gate.js';
 export type { CreationGateOptions } from './creation-gate.js';
+export { COMMAND_FIELDS, commandAllowRefusal, commandGate } from './command-gate.js';
+export type { CommandFields, CommandGate, CommandGateOptions } from './command-gate.js';
 export { IDENTITY_JWKS_PATH, createWellKnownRoutes } from './well-known-routes.js';
 export type { WellKnownRoutesOptions } from './well-known-routes.js';
 export {

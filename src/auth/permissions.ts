@@ -39,3 +39,12 @@ export function canCreate(principal: Principal, creatorRoles: readonly string[])
     creatorRoles.length === 0 || isAdmin(principal) || creatorRoles.some((role) => hasRole(principal, role))
   );
 }
+
+/**
+ * Process runtime (`command`, `args`, `transport`), which runs code on the gateway host: an admin or a holder of
+ * one of `commandRoles` (`MCP_GATEWAY_COMMAND_ROLES`). Unlike {@link canCreate}, an empty list grants nobody
+ * but admins.
+ */
+export function canRunCommands(principal: Principal, commandRoles: readonly string[]): boolean {
+  return isAdmin(principal) || commandRoles.some((role) => hasRole(principal, role));
+}

@@ -24,6 +24,7 @@ describe('parseAuthConfig: modes', () => {
       publicUrl: LOCAL.publicUrl,
       creatorRoles: [],
       identityJwt: false,
+      commandRoles: ['mcp.admin'],
     });
     for (const host of ['localhost', '::1', '[::1]', '127.1.2.3']) {
       expect(parseAuthConfig({}, { ...LOCAL, host }).mode).toBe('dev');
@@ -79,6 +80,7 @@ describe('parseAuthConfig: oidc', () => {
       publicUrl: 'https://gw.example.com',
       creatorRoles: [],
       identityJwt: false,
+      commandRoles: ['mcp.admin'],
       issuer: 'https://login.example.com/realms/x',
       keys: { kind: 'discovery' },
       audiences: ['https://gw.example.com'],
@@ -105,6 +107,8 @@ describe('parseAuthConfig: oidc', () => {
         MCP_GATEWAY_SCOPES_SUPPORTED: 'mcp.read mcp.write',
         MCP_GATEWAY_CREATOR_ROLES: 'mcp.engineer,mcp.ops',
         MCP_GATEWAY_IDENTITY_JWT: 'on',
+        MCP_GATEWAY_COMMAND_ROLES: 'team.ops, mcp.admin',
+        MCP_GATEWAY_COMMAND_ALLOW: 'npx,uvx /usr/local/bin/server',
       },
       EXPOSED,
     );
@@ -119,6 +123,8 @@ describe('parseAuthConfig: oidc', () => {
       scopesSupported: ['mcp.read', 'mcp.write'],
       creatorRoles: ['mcp.engineer', 'mcp.ops'],
       identityJwt: true,
+      commandRoles: ['team.ops', 'mcp.admin'],
+      commandAllow: ['npx', 'uvx', '/usr/local/bin/server'],
     });
   });
 
@@ -233,6 +239,35 @@ describe('parseAuthConfig: jwt', () => {
   it('refuses a JWKS URL over plain http to a remote host', () => {
     expect(problemsOf({ ...JWT, MCP_GATEWAY_JWKS_URL: 'http://idp.internal/jwks' })).toContain(
       'MCP_GATEWAY_JWKS_URL must be an https URL',
+    );
+  });
+});
+
+describe('parseAuthConfig: the process runtime', () => {
+  it('lets only mcp.admin register commands by default, in every mode, with no allow list', () => {
+    for (const config of [parseAuthConfig({}, LOCAL), parseAuthConfig(OIDC, EXPOSED)]) {
+      expect(config.commandRoles).toEqual(['mcp.admin']);
+      expect(config.commandAllow).toBeUndefined();
+    }
+    expect(parseAuthConfig({ MCP_GATEWAY_COMMAND_ROLES: ' ' }, LOCAL).commandRoles).toEqual(['mcp.admin']);
+  });
+
+  it('takes bare program names and normalised absolute paths in MCP_GATEWAY_COMMAND_ALLOW', () => {
+    expect(
+      parseAuthConfig({ MCP_GATEWAY_COMMAND_ALLOW: 'npx, uvx,node,/opt/mcp/bin/server' }, LOCAL).commandAllow,
+    ).toEqual(['npx', 'uvx', 'node', '/opt/mcp/bin/server']);
+  });
+
+  it.each([
+    ['./server', 'is a relative path; give a program name (found on PATH) or an absolute path'],
+    ['bin/server', 'is a relative path'],
+    ['/usr/bin/../bin/npx', 'must be a normalised absolute path'],
+    ['/usr//bin/npx', 'must be a normalised absolute path'],
+    ['/usr/bin/', 'must be a normalised absolute path'],
+    ['..', 'is not a program name'],
+  ])('refuses the allow-list entry %j at start, naming the variable', (entry, message) => {
+    expect(problemsOf({ MCP_GATEWAY_COMMAND_ALLOW: `npx,${entry}` })).toContain(
+      `MCP_GATEWAY_COMMAND_ALLOW entry ${JSON.stringify(entry)} ${message}`,
     );
   });
 });

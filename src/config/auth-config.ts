@@ -45,6 +45,13 @@ interface AuthConfigBase {
   readonly creatorRoles: readonly string[];
   /** Sign an `X-Mcp-Identity` JWT for upstreams. */
   readonly identityJwt: boolean;
+  /**
+   * Roles that may use the process runtime (`command`, `args`, `transport`), which runs code on the gateway
+   * host: `MCP_GATEWAY_COMMAND_ROLES`, default `mcp.admin` (which always qualifies).
+   */
+  readonly commandRoles: readonly string[];
+  /** `MCP_GATEWAY_COMMAND_ALLOW`: the only programs a `command` may name; absent, any. */
+  readonly commandAllow?: readonly string[];
 }
 
 /** `dev` (loopback only) and `dev-insecure`: identity from trusted `X-Dev-*` headers. */
@@ -117,6 +124,8 @@ const AuthEnvSchema = z.object({
   MCP_GATEWAY_AUTHORIZATION_SERVERS: list.optional(),
   MCP_GATEWAY_SCOPES_SUPPORTED: list.optional(),
   MCP_GATEWAY_CREATOR_ROLES: list.optional(),
+  MCP_GATEWAY_COMMAND_ROLES: list.default(['mcp.admin']),
+  MCP_GATEWAY_COMMAND_ALLOW: list.optional(),
   MCP_GATEWAY_IDENTITY_JWT: z
     .string()
     .trim()
@@ -141,6 +150,23 @@ const KEY_SOURCE_VARIABLES: Record<string, 'oidc' | 'jwt'> = {
 const UNECHOED = new Set(['MCP_GATEWAY_JWT_PUBLIC_KEY']);
 
 const HMAC = /^HS\d+$/i;
+
+/**
+ * Why an entry of `MCP_GATEWAY_COMMAND_ALLOW` cannot be matched exactly, or undefined: entries are bare program
+ * names (looked up on `PATH`) or normalised absolute paths; a relative path means something else in every
+ * working directory.
+ */
+function commandAllowEntryProblem(entry: string): string | undefined {
+  if (!entry.includes('/')) return entry === '.' || entry === '..' ? 'is not a program name' : undefined;
+  if (!entry.startsWith('/')) {
+    return 'is a relative path; give a program name (found on PATH) or an absolute path';
+  }
+  const segments = entry.slice(1).split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) {
+    return 'must be a normalised absolute path (no ".", "..", repeated or trailing "/"): it is matched exactly';
+  }
+  return undefined;
+}
 
 /** True for addresses that only this machine can reach: 127.0.0.0/8, ::1, localhost. */
 export function isLoopbackHost(host: string): boolean {
@@ -248,10 +274,16 @@ export function parseAuthConfig(
     }
   }
 
+  for (const entry of e.MCP_GATEWAY_COMMAND_ALLOW ?? []) {
+    const bad = commandAllowEntryProblem(entry);
+    if (bad) problems.push(`MCP_GATEWAY_COMMAND_ALLOW entry ${JSON.stringify(entry)} ${bad}`);
+  }
   const base: AuthConfigBase = {
     publicUrl: context.publicUrl,
     creatorRoles: e.MCP_GATEWAY_CREATOR_ROLES ?? [],
     identityJwt: e.MCP_GATEWAY_IDENTITY_JWT,
+    commandRoles: e.MCP_GATEWAY_COMMAND_ROLES,
+    ...(e.MCP_GATEWAY_COMMAND_ALLOW && { commandAllow: e.MCP_GATEWAY_COMMAND_ALLOW }),
   };
   if (mode === 'dev' || mode === 'dev-insecure') {
     if (problems.length > 0) throw new ConfigError(problems);

@@ -32,7 +32,13 @@ describe('parseConfig', () => {
       sessionMaxAgeMs: 86_400_000,
       registryCacheMs: 1000,
       allowLinkLocal: false,
-      auth: { mode: 'dev', publicUrl: 'http://127.0.0.1:3000', creatorRoles: [], identityJwt: false },
+      auth: {
+        mode: 'dev',
+        publicUrl: 'http://127.0.0.1:3000',
+        creatorRoles: [],
+        identityJwt: false,
+        commandRoles: ['mcp.admin'],
+      },
       deploy: {
         deployer: 'process',
         reconcileIntervalMs: 30_000,

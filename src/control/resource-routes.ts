@@ -4,8 +4,15 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { canRead, canWrite, insufficientRole, isAdmin, maskForReader } from '../auth/index.js';
-import type { Principal } from '../auth/index.js';
+import {
+  canRead,
+  canWrite,
+  insufficientRole,
+  isAdmin,
+  maskForReader,
+  maskedCommandLine,
+} from '../auth/index.js';
+import type { CommandFields, CommandGate, Principal } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import type { AppEnv, HttpError } from '../http/index.js';
 import {
@@ -69,6 +76,8 @@ export interface ResourceRoutesOptions {
   readonly onChange?: ResourceChangeListener;
   /** Returns why an endpoint URL must not be registered (SSRF guard), or undefined to allow it. */
   readonly endpointPolicy?: (url: string) => string | undefined;
+  /** Who may put `command`, `args` or `transport` into a create or replace body, and which programs. */
+  readonly commandGate: CommandGate;
 }
 
 /** Default and largest `tail` of a logs read. */
@@ -99,6 +108,26 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   501: 'The resource runtime is not supported by this build',
 };
 
+/** Why a create or replace is refused with 403, for the OpenAPI document. */
+const WRITE_FORBIDDEN =
+  'The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`';
+
+const challengeHeader = {
+  'WWW-Authenticate': {
+    schema: { type: 'string' as const },
+    description: 'Bearer error="insufficient_scope"',
+  },
+};
+
+/** The 403 of a create or replace, with its reasons. */
+const writeForbidden = (more: string) => ({
+  403: {
+    description: `${WRITE_FORBIDDEN}${more}.`,
+    headers: challengeHeader,
+    content: { 'application/json': { schema: ErrorBodySchema } },
+  },
+});
+
 const etagHeader = { ETag: { schema: { type: 'string' as const }, description: 'Entity tag for If-Match' } };
 const ifMatchHeader = z.object({
   'if-match': z
@@ -127,7 +156,8 @@ function buildRoutes(d: KindDescriptor) {
           headers: { Location: { schema: { type: 'string' } }, ...etagHeader },
           content: jsonOf(d.resourceSchema),
         },
-        ...errorResponses(400, 403, 409, 413, 415),
+        ...errorResponses(400, 409, 413, 415),
+        ...writeForbidden(', or a creator role missing (MCP_GATEWAY_CREATOR_ROLES)'),
       },
     }),
     list: createRoute({
@@ -177,7 +207,8 @@ function buildRoutes(d: KindDescriptor) {
           headers: etagHeader,
           content: jsonOf(d.resourceSchema),
         },
-        ...errorResponses(400, 403, 404, 412, 413, 415),
+        ...errorResponses(400, 404, 412, 413, 415),
+        ...writeForbidden(', or the caller is neither the creator nor `mcp.admin`'),
       },
     }),
     remove: createRoute({
@@ -258,7 +289,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     }
   }
 
-  // Readers see environment variable names with masked values; writers see the values.
+  // Readers see environment variable names and the number of args, with masked values; writers see the values.
   const view = (principal: Principal, row: Registered) =>
     maskForReader(toResource(row), canWrite(principal, row));
 
@@ -269,10 +300,11 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
   }
 
   router.openapi(routes.create, async (c) => {
-    const data = c.req.valid('json') as { name: string };
+    const data = c.req.valid('json') as { name: string } & CommandFields;
     c.set('resourceName', data.name);
-    const spec = checkedSpec(data);
     const principal = c.get('principal');
+    options.commandGate.check(principal, data, c.req.path);
+    const spec = checkedSpec(data);
     checkWorkloadIdentity(principal, spec);
     try {
       const row = await store.create(d.kind, data.name, { ...spec }, principal.userId);
@@ -326,14 +358,17 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
 
   router.openapi(routes.update, async (c) => {
     const { name } = c.req.valid('param');
-    const data = c.req.valid('json') as { name: string };
+    const data = c.req.valid('json') as { name: string } & CommandFields;
     if (data.name !== name) {
       throw badRequest(`name: '${data.name}' in the body does not match '${name}' in the URL.`, [
         { path: 'name', message: 'must match the name in the URL' },
       ]);
     }
-    const spec = checkedSpec(data);
     const principal = c.get('principal');
+    // Before anything is read: a body that would run a program needs the role whatever is stored now, so a
+    // creator who lost it can no longer change what runs (nor how: its environment, its replicas).
+    options.commandGate.check(principal, data, c.req.path);
+    const spec = checkedSpec(data);
     const ifMatch = parseIfMatch(c.req.header('if-match'));
     for (let attempt = 1; ; attempt++) {
       const current = await loadReadable(c, name);
@@ -392,8 +427,16 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     const result = await inspector.status(row);
     if (!result.ok) throw unavailable(result.reason, result.message);
     const { status } = result;
+    // The process runtime's `image` is its command line, whose arguments readers must not see.
+    const { command, args = [] } = row.spec;
+    const masked =
+      status.runtime === 'command' && command !== undefined && !canWrite(c.get('principal'), row);
     return c.json(
-      { ...status, replicas: status.replicas.map((r) => ({ ...r, checkedAt: r.checkedAt.toISOString() })) },
+      {
+        ...status,
+        ...(masked && { image: maskedCommandLine(command, args) }),
+        replicas: status.replicas.map((r) => ({ ...r, checkedAt: r.checkedAt.toISOString() })),
+      },
       200,
     );
   });

@@ -51,9 +51,13 @@ const ImageVersion = z
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/, 'must be an image tag (letters, digits, ".", "_", "-")')
   .openapi({ example: '1.0.0' });
 
+// A process receives its arguments and environment as C strings: a NUL byte could never reach it.
+const NUL_FREE = 'must not contain NUL bytes (a process cannot receive them)';
+const hasNoNul = (value: string) => !value.includes('\0');
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const EnvironmentVariables = z
-  .record(z.string(), z.string().max(32_768, 'must be at most 32768 characters'))
+  .record(z.string(), z.string().max(32_768, 'must be at most 32768 characters').refine(hasNoNul, NUL_FREE))
   .superRefine((vars, ctx) => {
     const names = Object.keys(vars);
     if (names.length > 200) ctx.addIssue({ code: 'custom', message: 'must hold at most 200 variables' });
@@ -138,13 +142,26 @@ const commonDataFields = {
     .string()
     .min(1, 'must not be empty')
     .max(4096, 'must be at most 4096 characters')
+    .refine(hasNoNul, NUL_FREE)
+    // Spawned as one program name, "npx -y server" is never found and would restart forever.
+    .refine(
+      (value) => !/\s/.test(value),
+      'must be one program name or path without whitespace; put the arguments in `args`, e.g. "command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything"]',
+    )
     .optional()
-    .openapi({ description: 'Process runtime: the program to run, e.g. `npx`.', example: 'npx' }),
+    .openapi({
+      description:
+        'Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path, no whitespace: arguments go in `args`.',
+      example: 'npx',
+    }),
   args: z
-    .array(z.string().max(32_768, 'must be at most 32768 characters'))
+    .array(z.string().max(32_768, 'must be at most 32768 characters').refine(hasNoNul, NUL_FREE))
     .max(256, 'must list at most 256 arguments')
     .optional()
-    .openapi({ example: ['-y', '@modelcontextprotocol/server-everything'] }),
+    .openapi({
+      description: 'Arguments of `command`. Readers who may not write the resource see each one as `***`.',
+      example: ['-y', '@modelcontextprotocol/server-everything'],
+    }),
   ...readOnlyInputFields,
 };
 

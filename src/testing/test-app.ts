@@ -1,7 +1,7 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../app.js';
-import type { IdentifyingMiddleware, Principal } from '../auth/index.js';
+import type { CommandGate, IdentifyingMiddleware, Principal } from '../auth/index.js';
 import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../auth/index.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
@@ -18,6 +18,10 @@ export interface TestAppOptions {
   readonly logger?: Logger;
   readonly bodyLimitBytes?: number;
   readonly authenticate?: MiddlewareHandler<AppEnv>;
+  /** The creation gate (an authenticator's `authorizeCreate`); everyone may create by default. */
+  readonly authorize?: MiddlewareHandler<AppEnv>;
+  /** Who may register `command`; only `mcp.admin` by default, as in `createApp`. */
+  readonly commandGate?: CommandGate;
   readonly version?: string;
 }
 
@@ -30,6 +34,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     logger: options.logger ?? createSilentLogger(),
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     authenticate: options.authenticate,
+    authorize: options.authorize,
+    commandGate: options.commandGate,
     version: options.version,
   });
   return { app, store, close: () => store.close() };

@@ -35,6 +35,9 @@ export interface TestGatewayOptions {
   readonly store?: RegistryStore;
   readonly secret?: string;
   readonly authenticate?: MiddlewareHandler<AppEnv>;
+  /** The creation gate and the command gate, as an authenticator builds them; `createApp`'s defaults otherwise. */
+  readonly authorize?: AppDeps['authorize'];
+  readonly commandGate?: AppDeps['commandGate'];
   readonly logger?: Logger;
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
@@ -140,6 +143,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     logger,
     bodyLimitBytes: 1024 * 1024,
     authenticate: options.authenticate,
+    authorize: options.authorize,
+    commandGate: options.commandGate,
     ...options.operations,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') cache.invalidate(ref.name);

@@ -276,11 +276,12 @@ export interface components {
             /** @description Remote runtime: URLs of an already running server, one per replica. */
             endpoints?: string[];
             /**
-             * @description Process runtime: the program to run, e.g. `npx`.
+             * @description Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path, no whitespace: arguments go in `args`.
              * @example npx
              */
             command?: string;
             /**
+             * @description Arguments of `command`. Readers who may not write the resource see each one as `***`.
              * @example [
              *       "-y",
              *       "@modelcontextprotocol/server-everything"
@@ -445,11 +446,12 @@ export interface components {
             /** @description Remote runtime: URLs of an already running server, one per replica. */
             endpoints?: string[];
             /**
-             * @description Process runtime: the program to run, e.g. `npx`.
+             * @description Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path, no whitespace: arguments go in `args`.
              * @example npx
              */
             command?: string;
             /**
+             * @description Arguments of `command`. Readers who may not write the resource see each one as `***`.
              * @example [
              *       "-y",
              *       "@modelcontextprotocol/server-everything"
@@ -634,9 +636,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
             403: {
                 headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -759,9 +763,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
             403: {
                 headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1040,9 +1046,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
             403: {
                 headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1165,9 +1173,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
             403: {
                 headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
