@@ -189,11 +189,18 @@ export async function main(): Promise<void> {
       })
     : undefined;
   let draining = false;
+  // One policy for every route: the Host check (on a loopback bind) and the allowed browser origins.
+  const origins = {
+    publicUrl: config.publicUrl,
+    allowedOrigins: config.allowedOrigins,
+    loopback: isLoopbackHost(config.host),
+  };
   const app = createApp({
     store,
     inspector: toolRouter ? toolRouter.withFederationStatus(deployers.inspector) : deployers.inspector,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    origins,
     version: packageVersion(),
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
@@ -216,9 +223,7 @@ export async function main(): Promise<void> {
       rendezvous: await createRendezvous(),
       io: createNodeIo(agents),
       logger,
-      publicUrl: config.publicUrl,
-      allowedOrigins: config.allowedOrigins,
-      loopback: isLoopbackHost(config.host),
+      ...origins,
       connectTimeoutMs: config.upstreamConnectTimeoutMs,
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
       maxBodyBytes: config.mcpBodyLimitBytes,
@@ -228,11 +233,7 @@ export async function main(): Promise<void> {
     },
     toolRouter: toolRouter && {
       router: toolRouter,
-      guard: {
-        publicUrl: config.publicUrl,
-        allowedOrigins: config.allowedOrigins,
-        loopback: isLoopbackHost(config.host),
-      },
+      guard: origins,
     },
   });
 

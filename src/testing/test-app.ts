@@ -5,7 +5,7 @@ import type { IdentifyingMiddleware, Principal } from '../auth/index.js';
 import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../auth/index.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
-import type { AppEnv } from '../http/index.js';
+import type { AppEnv, OriginPolicy } from '../http/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
 import { openRegistryStore } from '../registry/index.js';
@@ -19,7 +19,16 @@ export interface TestAppOptions {
   readonly bodyLimitBytes?: number;
   readonly authenticate?: MiddlewareHandler<AppEnv>;
   readonly version?: string;
+  /** Default: {@link LOOPBACK_ORIGINS}. */
+  readonly origins?: OriginPolicy;
 }
+
+/** The origin policy of a gateway on 127.0.0.1:3000 with nothing else allowed, as `npm start` runs by default. */
+export const LOOPBACK_ORIGINS: OriginPolicy = {
+  publicUrl: 'http://127.0.0.1:3000',
+  allowedOrigins: [],
+  loopback: true,
+};
 
 /** The app plus what a test needs to inspect and clean up. */
 export async function createTestApp(options: TestAppOptions = {}) {
@@ -29,6 +38,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     inspector: options.inspector ?? createRuntimeInspector({ probeTimeoutMs: 1000 }),
     logger: options.logger ?? createSilentLogger(),
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+    origins: options.origins ?? LOOPBACK_ORIGINS,
     authenticate: options.authenticate,
     version: options.version,
   });

@@ -40,6 +40,8 @@ export interface TestGatewayOptions {
   readonly idleTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   readonly allowedOrigins?: readonly string[];
+  /** The gateway's public URL (its host is accepted as `Host`, its origin as `Origin`); `http://127.0.0.1` by default. */
+  readonly publicUrl?: string;
   /**
    * How MCP requests are served: `node` (default) takes the Node listener's fast path, as `npm start` does;
    * `hono` goes through the Hono route with the Node-native forwarder; `fetch` through the Hono route with
@@ -50,7 +52,10 @@ export interface TestGatewayOptions {
   /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
   readonly processDeployer?: boolean;
   /** Operations dependencies passed to `createApp` as they are (metrics, audit log, rate limits). */
-  readonly operations?: Pick<AppDeps, 'metrics' | 'audit' | 'rateLimits' | 'draining' | 'tracing'>;
+  readonly operations?: Pick<
+    AppDeps,
+    'metrics' | 'metricsRoute' | 'audit' | 'rateLimits' | 'draining' | 'tracing'
+  >;
   /** Serve the tool router at `/mcp` with these settings (over the defaults); absent, `/mcp` is not served. */
   readonly toolRouter?: Partial<ToolRouterSettings>;
   /** How the tool router learns of other instances' writes; the store itself when it can tell. */
@@ -134,11 +139,18 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       })
     : undefined;
   const inspector = deployers?.inspector ?? createRuntimeInspector({ probeTimeoutMs: 500 });
+  // The port is not known yet; a loopback gateway accepts any loopback Host and Origin anyway.
+  const origins = {
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1',
+    allowedOrigins: options.allowedOrigins ?? [],
+    loopback: true,
+  };
   const app = createApp({
     store,
     inspector: toolRouter ? toolRouter.withFederationStatus(inspector) : inspector,
     logger,
     bodyLimitBytes: 1024 * 1024,
+    origins,
     authenticate: options.authenticate,
     ...options.operations,
     onResourceChange: (ref) => {
@@ -153,10 +165,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       rendezvous: await createRendezvous(),
       io: options.io === 'fetch' ? createFetchIo() : createNodeIo(agents),
       logger,
-      // The port is not known yet; a loopback gateway accepts any loopback Host and Origin anyway.
-      publicUrl: 'http://127.0.0.1',
-      allowedOrigins: options.allowedOrigins ?? [],
-      loopback: true,
+      ...origins,
       connectTimeoutMs: options.connectTimeoutMs ?? 2000,
       idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
       maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
@@ -164,7 +173,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     toolRouter: toolRouter && {
       router: toolRouter,
-      guard: { publicUrl: 'http://127.0.0.1', allowedOrigins: options.allowedOrigins ?? [], loopback: true },
+      guard: origins,
     },
   });
   const served = await serveApp(app, { agents: (options.io ?? 'node') === 'node' ? agents : undefined });
