@@ -4,7 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../app.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps, GatewayApp } from '../app.js';
 import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
 import { createNodeAgents } from '../dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../dataplane/node/node-io.js';
@@ -65,6 +65,8 @@ export interface TestGatewayOptions {
 /** A served gateway. */
 export interface TestGateway {
   readonly url: string;
+  /** The app itself, for requests without a socket (`app.request`). */
+  readonly app: GatewayApp;
   readonly store: RegistryStore;
   readonly remote: RemoteDeployer;
   /** The deployers and reconciler, when `processDeployer` is set. */
@@ -179,6 +181,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const served = await serveApp(app, { agents: (options.io ?? 'node') === 'node' ? agents : undefined });
   return {
     url: served.url,
+    app,
     store,
     remote,
     deployers,
