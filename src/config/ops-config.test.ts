@@ -118,6 +118,12 @@ describe('parseOpsConfig: where /metrics is served', () => {
     expect(
       serving({ MCP_GATEWAY_METRICS_PORT: '0', MCP_GATEWAY_METRICS_HOST: '127.0.0.1' }, EXPOSED).listener,
     ).toEqual({ port: 0, host: '127.0.0.1' });
+    // Moved, not copied: even a loopback gateway with a token then serves it only there.
+    expect(serving({ MCP_GATEWAY_METRICS_PORT: '9464', MCP_GATEWAY_METRICS_TOKEN: TOKEN }, LOCAL)).toEqual({
+      token: TOKEN,
+      listener: { port: 9464, host: '127.0.0.1' },
+      onMainPort: false,
+    });
   });
 
   it('refuses a short or spaced token without echoing it', () => {
