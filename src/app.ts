@@ -160,6 +160,10 @@ export function createApp(deps: AppDeps): GatewayApp {
   if (deps.toolRouter) mountToolRouter(app, authenticate, deps.toolRouter);
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
+  // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request. Ahead of
+  // the Host/Origin guard, so a write it refuses (a rebinding page's) is audited too.
+  const controlPaths = ['/adapters/*', '/tools/*'];
+  for (const path of controlPaths) app.use(path, writeAudit({ audit: deps.audit ?? NO_AUDIT_LOG }));
   // Every route from here on: the MCP endpoints above answer before reaching it and check Host/Origin themselves.
   app.use(hostOriginGuard({ policy: deps.origins }));
   // Public and unauthenticated: clients read these before they have a token.
@@ -173,10 +177,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.route('/', createHealthRoutes({ store: deps.store, logger: deps.logger, draining: deps.draining }));
 
   const authorize = deps.authorize ?? creationGate({ creatorRoles: [] });
-  // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request.
-  for (const path of ['/adapters/*', '/tools/*']) {
-    app.use(path, writeAudit({ audit: deps.audit ?? NO_AUDIT_LOG }), authenticate, authorize);
-  }
+  for (const path of controlPaths) app.use(path, authenticate, authorize);
   mountControlRoutes(app, {
     store: deps.store,
     inspector: deps.inspector,

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, imageAdapter, json, LOOPBACK_ORIGINS } from '../testing/test-app.js';
+import type { AuditLog } from '../observability/index.js';
 import type { OriginPolicy } from './origin-check.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -12,8 +13,8 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function appWith(origins: OriginPolicy = LOOPBACK_ORIGINS) {
-  const test = await createTestApp({ origins });
+async function appWith(origins: OriginPolicy = LOOPBACK_ORIGINS, audit?: AuditLog) {
+  const test = await createTestApp({ origins, audit });
   closers.push(test.close);
   return test;
 }
@@ -51,6 +52,25 @@ describe('DNS rebinding on a loopback gateway', () => {
       expect(body.error.message).toMatch(/^Host 'evil\.example' is not allowed \(DNS rebinding protection\)/);
     }
     expect(await store.count('adapter')).toBe(0);
+  });
+
+  it('audits the refused writes, as denied and by nobody', async () => {
+    const lines: unknown[] = [];
+    const audit: AuditLog = { enabled: () => true, write: (entry) => lines.push(entry) };
+    const { app } = await appWith(LOOPBACK_ORIGINS, audit);
+    const host = { host: 'evil.example:3000' };
+    await app.request('/adapters', json('POST', SHELL, host));
+    await app.request('/tools/score', { method: 'DELETE', headers: host });
+    expect(lines).toEqual([
+      expect.objectContaining({ action: 'create', kind: 'adapter', principal: null, status: 403 }),
+      expect.objectContaining({
+        action: 'delete',
+        kind: 'tool',
+        name: 'score',
+        principal: null,
+        status: 403,
+      }),
+    ]);
   });
 
   it('accepts loopback names and addresses with any port, and the public URL host', async () => {

@@ -7,7 +7,7 @@ import { createRuntimeInspector } from '../deploy/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import type { AppEnv, OriginPolicy } from '../http/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import type { Logger } from '../observability/index.js';
+import type { AuditLog, Logger } from '../observability/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
 
@@ -21,6 +21,7 @@ export interface TestAppOptions {
   readonly version?: string;
   /** Default: {@link LOOPBACK_ORIGINS}. */
   readonly origins?: OriginPolicy;
+  readonly audit?: AuditLog;
 }
 
 /** The origin policy of a gateway on 127.0.0.1:3000 with nothing else allowed, as `npm start` runs by default. */
@@ -39,6 +40,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     logger: options.logger ?? createSilentLogger(),
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     origins: options.origins ?? LOOPBACK_ORIGINS,
+    audit: options.audit,
     authenticate: options.authenticate,
     version: options.version,
   });
