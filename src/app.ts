@@ -20,11 +20,12 @@ import {
   accessLog,
   createErrorHandler,
   createRateLimits,
+  hostOriginGuard,
   inSequence,
   notFoundHandler,
   requestId,
 } from './http/index.js';
-import type { AppEnv, RateLimitsOptions } from './http/index.js';
+import type { AppEnv, OriginPolicy, RateLimitsOptions } from './http/index.js';
 import {
   NO_AUDIT_LOG,
   NO_METRICS,
@@ -34,7 +35,13 @@ import {
   metricsHandler,
   writeAudit,
 } from './observability/index.js';
-import type { AuditLog, GatewayMetrics, Logger, WatchedExchange } from './observability/index.js';
+import type {
+  AuditLog,
+  GatewayMetrics,
+  Logger,
+  MetricsRouteOptions,
+  WatchedExchange,
+} from './observability/index.js';
 import { NO_TRACING, tracingMiddleware } from './observability/tracing/index.js';
 import type { TraceContextHeaders, Tracing } from './observability/tracing/index.js';
 import type { RegistryStore } from './registry/index.js';
@@ -47,6 +54,12 @@ export interface AppDeps {
   readonly inspector: RuntimeInspector;
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
+  /**
+   * Who the gateway is and which browser pages may call it. On a loopback gateway every route refuses a `Host`
+   * that names neither this machine nor the public URL's host (DNS rebinding); everywhere, a state-changing
+   * request from a page of a foreign origin is refused. The MCP endpoints apply the same check themselves.
+   */
+  readonly origins: OriginPolicy;
   /** Sets `principal` on each request; every request acts as the local user by default. */
   readonly authenticate?: MiddlewareHandler<AppEnv>;
   /** Runs after `authenticate` on /adapters and /tools (the creation gate); lets everything pass by default. */
@@ -67,8 +80,14 @@ export interface AppDeps {
   readonly onResourceChange?: ResourceChangeListener;
   /** Accept endpoints on link-local and cloud metadata addresses (the SSRF guard refuses them by default). */
   readonly allowLinkLocalEndpoints?: boolean;
-  /** Records metrics and serves them at `/metrics`; absent, nothing is recorded and `/metrics` is not served. */
+  /** Records metrics (served at `/metrics` as `metricsRoute` says); absent, nothing is recorded or served. */
   readonly metrics?: GatewayMetrics;
+  /**
+   * Whether and to whom this app serves `/metrics`: `{}` to anyone, `{ token }` to holders of that bearer token,
+   * `false` not at all (a metrics listener serves it, or nobody may). By default to anyone on a loopback gateway
+   * (`origins.loopback`) and not at all elsewhere: the page names every adapter.
+   */
+  readonly metricsRoute?: MetricsRouteOptions | false;
   /** Audit lines for control-plane writes and data-plane `tools/call`; none by default. */
   readonly audit?: AuditLog;
   /** Token-bucket limits per principal and per adapter; unlimited by default. */
@@ -128,8 +147,6 @@ export function createApp(deps: AppDeps): GatewayApp {
   // The principal's limit rides with authentication, so every authenticated route (and any mounted later) has it.
   const authenticated = deps.authenticate ?? localPrincipal();
   const authenticate = limits.principal ? inSequence(authenticated, limits.principal) : authenticated;
-  // Public and unauthenticated: clients read these before they have a token.
-  app.route('/', deps.wellKnownRoutes ?? createWellKnownRoutes({}));
   // First, so the per-request path skips the control plane's request id and access-log middleware.
   let mcp: GatewayApp['mcp'];
   if (deps.dataPlane) {
@@ -152,18 +169,24 @@ export function createApp(deps: AppDeps): GatewayApp {
   if (deps.toolRouter) mountToolRouter(app, authenticate, deps.toolRouter);
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
+  // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request. Ahead of
+  // the Host/Origin guard, so a write it refuses (a rebinding page's) is audited too.
+  const controlPaths = ['/adapters/*', '/tools/*'];
+  for (const path of controlPaths) app.use(path, writeAudit({ audit: deps.audit ?? NO_AUDIT_LOG }));
+  // Every route from here on: the MCP endpoints above answer before reaching it and check Host/Origin themselves.
+  app.use(hostOriginGuard({ policy: deps.origins }));
+  // Public and unauthenticated: clients read these before they have a token.
+  app.route('/', deps.wellKnownRoutes ?? createWellKnownRoutes({}));
   if (deps.metrics) {
     app.use(httpMetrics({ metrics: deps.metrics }));
-    app.get('/metrics', metricsHandler(deps.metrics));
+    const route = deps.metricsRoute ?? (deps.origins.loopback ? {} : false);
+    if (route) app.get('/metrics', metricsHandler(deps.metrics, route));
   }
 
   app.route('/', createHealthRoutes({ store: deps.store, logger: deps.logger, draining: deps.draining }));
 
   const authorize = deps.authorize ?? creationGate({ creatorRoles: [] });
-  // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request.
-  for (const path of ['/adapters/*', '/tools/*']) {
-    app.use(path, writeAudit({ audit: deps.audit ?? NO_AUDIT_LOG }), authenticate, authorize);
-  }
+  for (const path of controlPaths) app.use(path, authenticate, authorize);
   mountControlRoutes(app, {
     store: deps.store,
     inspector: deps.inspector,

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,85 @@ describe('the gateway process', () => {
     } finally {
       killMarked(marker);
     }
+  });
+});
+
+/** A GET with the Host header exactly as given (fetch sets its own). */
+function getWithHost(
+  url: string,
+  host: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { ...headers, host, connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the gateway process: host safety and who reads /metrics', () => {
+  const TOKEN = 'metrics-token-0123456789abcdef-0123456789';
+
+  it('refuses dev mode with a public URL that is not loopback, exit 2, pointing at dev-insecure and token modes', async () => {
+    const modes: Record<string, string>[] = [{}, { MCP_GATEWAY_AUTH: 'dev' }];
+    for (const auth of modes) {
+      const result = await runGatewayToExit({
+        ...auth,
+        MCP_GATEWAY_PUBLIC_URL: 'https://gw.example.com',
+        DATABASE_URL: join(dir, 'never.db'),
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        'MCP_GATEWAY_PUBLIC_URL ("https://gw.example.com") is not a loopback URL, and dev mode',
+      );
+      expect(result.stderr).toContain('Use MCP_GATEWAY_AUTH=oidc or jwt, or dev-insecure');
+    }
+  });
+
+  it('starts dev-insecure behind a public URL: its host is served, a foreign one refused, /metrics needs the token', async () => {
+    const gateway = await start({
+      MCP_GATEWAY_AUTH: 'dev-insecure',
+      MCP_GATEWAY_PUBLIC_URL: 'https://gw.example.com',
+      MCP_GATEWAY_METRICS_TOKEN: TOKEN,
+      DATABASE_URL: join(dir, 'proxied.db'),
+    });
+    expect((await getWithHost(`${gateway.url}/healthz`, 'gw.example.com')).status).toBe(200);
+    const foreign = await getWithHost(`${gateway.url}/adapters`, 'evil.example:3000');
+    expect(foreign.status).toBe(403);
+    expect(JSON.parse(foreign.body)).toMatchObject({ error: { code: 'host_not_allowed' } });
+    expect((await fetch(`${gateway.url}/metrics`)).status).toBe(401);
+    const scraped = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('mcp_gateway_http_requests_total');
+    expect(await gateway.stop()).toBe(0);
+    expect(JSON.stringify(gateway.logs)).not.toContain(TOKEN);
+  });
+
+  it('serves /metrics and /healthz on MCP_GATEWAY_METRICS_PORT, and /metrics no longer on the main port', async () => {
+    const gateway = await start({
+      MCP_GATEWAY_METRICS_PORT: '0',
+      MCP_GATEWAY_METRICS_TOKEN: TOKEN,
+      DATABASE_URL: join(dir, 'metrics-port.db'),
+    });
+    const line = gateway.logs.find((l) => l.msg === 'metrics listening');
+    expect(line).toMatchObject({ address: '127.0.0.1', token: true });
+    const metricsUrl = `http://127.0.0.1:${String(line?.port)}`;
+    expect(
+      (await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(404);
+    expect((await fetch(`${metricsUrl}/metrics`)).status).toBe(401);
+    const scraped = await fetch(`${metricsUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('process_cpu_seconds_total');
+    expect(await (await fetch(`${metricsUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${metricsUrl}/adapters`)).status).toBe(404);
+    expect((await getWithHost(`${metricsUrl}/healthz`, 'evil.example')).status).toBe(403);
+    expect(await gateway.stop()).toBe(0);
+    expect(JSON.stringify(gateway.logs)).not.toContain(TOKEN);
   });
 });
 

@@ -18,15 +18,17 @@ import { createNodeIo } from './dataplane/node/node-io.js';
 import { listen } from './dataplane/node/node-listener.js';
 import { blockedAddressReason, blockedUrlReason, startDeployers } from './deploy/index.js';
 import { createRendezvous } from './routing/index.js';
+import type { OriginPolicy } from './http/index.js';
 import {
   NO_AUDIT_LOG,
   NO_METRICS,
   createAuditLog,
   createLogger,
+  createMetricsApp,
   timedRegistryStore,
   toolRouterObserver,
 } from './observability/index.js';
-import type { Logger } from './observability/index.js';
+import type { GatewayMetrics, Logger } from './observability/index.js';
 import { createPrometheusMetrics } from './observability/prometheus/index.js';
 import { createTracing } from './observability/tracing/otel/index.js';
 import { SchemaTooNewError, openRegistryStore } from './registry/index.js';
@@ -99,6 +101,29 @@ function drainServer(server: Server, options: DrainOptions): { done: Promise<voi
   return { done, cut };
 }
 
+/** Serves `/metrics` (and `/healthz`) on a listener of its own, `MCP_GATEWAY_METRICS_PORT`. */
+async function listenForMetrics(
+  metrics: GatewayMetrics,
+  at: { readonly port: number; readonly host: string },
+  token: string | undefined,
+  origins: OriginPolicy,
+  logger: Logger,
+): Promise<Server> {
+  // The Host check follows this listener's own address: a rebinding page could read a loopback one.
+  const policy = { ...origins, loopback: isLoopbackHost(at.host) };
+  const server = await listen(createMetricsApp({ metrics, token, policy, logger }), {
+    port: at.port,
+    hostname: at.host,
+    logger,
+  });
+  const address = server.address() as AddressInfo;
+  logger.info(
+    { address: address.address, port: address.port, token: token !== undefined },
+    'metrics listening',
+  );
+  return server;
+}
+
 /** Starts the gateway from `process.env`; resolves once it listens. */
 export async function main(): Promise<void> {
   let config;
@@ -112,8 +137,19 @@ export async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
-  // A registry of its own (not prom-client's global one); process metrics only in the real process.
-  const metrics = config.ops.metrics ? createPrometheusMetrics({ processMetrics: true }) : undefined;
+  const metricsServing = config.ops.metricsServing;
+  // A registry of its own (not prom-client's global one); process metrics only in the real process. Nothing is
+  // recorded when no one may read it (an exposed bind with neither a token nor a metrics port).
+  const metrics =
+    config.ops.metrics && (metricsServing.onMainPort || metricsServing.listener)
+      ? createPrometheusMetrics({ processMetrics: true })
+      : undefined;
+  if (config.ops.metrics && !metrics) {
+    logger.warn(
+      { host: config.host },
+      'metrics are off: /metrics names every adapter, so a gateway on a non-loopback address serves it only with MCP_GATEWAY_METRICS_TOKEN (scrapers send Authorization: Bearer <token>) or on MCP_GATEWAY_METRICS_PORT (a listener of its own, kept off the public network); set MCP_GATEWAY_METRICS=false to silence this',
+    );
+  }
   const tracing = createTracing(config.tracing, { logger, serviceVersion: packageVersion() });
 
   let store;
@@ -189,11 +225,18 @@ export async function main(): Promise<void> {
       })
     : undefined;
   let draining = false;
+  // One policy for every route: the Host check (on a loopback bind) and the allowed browser origins.
+  const origins = {
+    publicUrl: config.publicUrl,
+    allowedOrigins: config.allowedOrigins,
+    loopback: isLoopbackHost(config.host),
+  };
   const app = createApp({
     store,
     inspector: toolRouter ? toolRouter.withFederationStatus(deployers.inspector) : deployers.inspector,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    origins,
     version: packageVersion(),
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
@@ -201,6 +244,7 @@ export async function main(): Promise<void> {
     wellKnownRoutes: auth.wellKnownRoutes,
     allowLinkLocalEndpoints: config.allowLinkLocal,
     metrics,
+    metricsRoute: metricsServing.onMainPort && { token: metricsServing.token },
     tracing,
     audit,
     rateLimits: { perPrincipal: config.ops.perPrincipal, perAdapter: config.ops.perAdapter },
@@ -217,9 +261,7 @@ export async function main(): Promise<void> {
       rendezvous: await createRendezvous(),
       io: createNodeIo(agents),
       logger,
-      publicUrl: config.publicUrl,
-      allowedOrigins: config.allowedOrigins,
-      loopback: isLoopbackHost(config.host),
+      ...origins,
       connectTimeoutMs: config.upstreamConnectTimeoutMs,
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
       maxBodyBytes: config.mcpBodyLimitBytes,
@@ -229,14 +271,14 @@ export async function main(): Promise<void> {
     },
     toolRouter: toolRouter && {
       router: toolRouter,
-      guard: {
-        publicUrl: config.publicUrl,
-        allowedOrigins: config.allowedOrigins,
-        loopback: isLoopbackHost(config.host),
-      },
+      guard: origins,
     },
   });
 
+  const metricsServer =
+    metrics && metricsServing.listener
+      ? await listenForMetrics(metrics, metricsServing.listener, metricsServing.token, origins, logger)
+      : undefined;
   const server = await listen(app, { port: config.port, hostname: config.host, agents, logger });
   const address = server.address() as AddressInfo;
   logger.info(
@@ -269,6 +311,8 @@ export async function main(): Promise<void> {
         ?.close()
         .catch((err: unknown) => logger.error({ err }, 'closing the tool router failed'));
       agents.destroy();
+      metricsServer?.closeAllConnections();
+      metricsServer?.close();
       // Local processes are reaped before the registry closes and the process exits.
       deployers
         .close()

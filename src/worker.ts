@@ -155,11 +155,13 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
   });
   const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
   const health = passiveHealth(config);
+  const origins = { publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins, loopback: false };
   const app = createApp({
     store,
     inspector: createDeployerInspector({ deployers: [remote] }),
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    origins,
     version: packageJson.version,
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
@@ -180,9 +182,7 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
       rendezvous: await createRendezvous(),
       io: createFetchIo(health.fetch),
       logger,
-      publicUrl: config.publicUrl,
-      allowedOrigins: config.allowedOrigins,
-      loopback: false,
+      ...origins,
       connectTimeoutMs: config.upstreamConnectTimeoutMs,
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
       maxBodyBytes: config.mcpBodyLimitBytes,

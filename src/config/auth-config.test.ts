@@ -47,6 +47,24 @@ describe('parseAuthConfig: modes', () => {
     expect(message).toMatch(/oidc or jwt, or dev-insecure/);
   });
 
+  it('refuses dev (unset or explicit) with a public URL that is not loopback, pointing at dev-insecure, oidc and jwt', () => {
+    const proxied = { host: '127.0.0.1', publicUrl: 'https://gw.example.com' };
+    const envs: Record<string, string>[] = [{}, { MCP_GATEWAY_AUTH: 'dev' }];
+    for (const env of envs) {
+      const message = problemsOf(env, proxied);
+      expect(message).toContain(
+        'MCP_GATEWAY_PUBLIC_URL ("https://gw.example.com") is not a loopback URL, and dev mode',
+      );
+      expect(message).toMatch(/MCP_GATEWAY_AUTH=oidc or jwt, or dev-insecure/);
+    }
+    // A loopback public URL (another port, a *.localhost name) keeps dev mode.
+    for (const publicUrl of ['http://localhost:8080', 'http://[::1]:3000', 'http://gw.localhost']) {
+      expect(parseAuthConfig({}, { host: '127.0.0.1', publicUrl }).mode).toBe('dev');
+    }
+    expect(parseAuthConfig({ MCP_GATEWAY_AUTH: 'dev-insecure' }, proxied).mode).toBe('dev-insecure');
+    expect(parseAuthConfig(OIDC, proxied).mode).toBe('oidc');
+  });
+
   it('allows dev-insecure anywhere', () => {
     expect(parseAuthConfig({ MCP_GATEWAY_AUTH: 'DEV-INSECURE' }, EXPOSED).mode).toBe('dev-insecure');
   });

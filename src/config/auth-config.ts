@@ -267,6 +267,13 @@ export function parseAuthConfig(
       `is refused because MCP_GATEWAY_HOST (${JSON.stringify(context.host)}) is not a loopback address: dev mode trusts X-Dev-* headers from any caller. Use oidc or jwt, or dev-insecure if every caller that can reach the gateway is trusted`,
     );
   }
+  const publicHost = new URL(context.publicUrl).hostname;
+  if (mode === 'dev' && loopback && !isLoopbackHost(publicHost)) {
+    // A reverse proxy on this host forwards anyone's X-Dev-* headers: every caller would be whoever they claim.
+    problems.push(
+      `MCP_GATEWAY_PUBLIC_URL (${JSON.stringify(context.publicUrl)}) is not a loopback URL, and dev mode (MCP_GATEWAY_AUTH ${e.MCP_GATEWAY_AUTH === undefined ? 'unset' : 'dev'}) trusts X-Dev-* headers: behind a proxy that publishes the gateway, anyone could claim any identity. Use MCP_GATEWAY_AUTH=oidc or jwt, or dev-insecure if every caller that can reach the public URL is trusted`,
+    );
+  }
   for (const key of keyVariablesSet) {
     const belongs = KEY_SOURCE_VARIABLES[key]!;
     if (mode !== belongs && e.MCP_GATEWAY_AUTH !== undefined) {

@@ -51,6 +51,7 @@ describe('parseConfig', () => {
       },
       ops: {
         metrics: true,
+        metricsServing: { token: undefined, listener: undefined, onMainPort: true },
         auditLog: true,
         drainMs: 30_000,
         drainAcceptMs: 0,

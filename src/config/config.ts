@@ -155,7 +155,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     allowLinkLocal: e.MCP_GATEWAY_ALLOW_LINK_LOCAL,
     auth: parseAuthConfig(env, { host: e.MCP_GATEWAY_HOST, publicUrl }),
     deploy: parseDeployConfig(env),
-    ops: parseOpsConfig(env),
+    ops: parseOpsConfig(env, { host: e.MCP_GATEWAY_HOST, port: e.PORT }),
     tracing: parseTracingConfig(env),
     toolRouter: parseToolRouterConfig(env, {
       connectTimeoutMs: e.MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,

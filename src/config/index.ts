@@ -10,8 +10,8 @@ export type {
   KubernetesDeployConfig,
   ProcessDeployConfig,
 } from './deploy-config.js';
-export { parseOpsConfig } from './ops-config.js';
-export type { OpsConfig, RateLimit } from './ops-config.js';
+export { MIN_METRICS_TOKEN_LENGTH, parseOpsConfig } from './ops-config.js';
+export type { MetricsServing, OpsConfig, OpsConfigContext, RateLimit } from './ops-config.js';
 export { parseToolRouterConfig } from './toolrouter-config.js';
 export type { ToolRouterConfig, ToolRouterConfigContext } from './toolrouter-config.js';
 export { parseTracingConfig, TRACE_EXPORTERS, TRACE_SAMPLERS } from './tracing-config.js';

@@ -1,8 +1,10 @@
 /**
- * @module ops-config: operations settings — metrics, audit log, drain on shutdown and rate limits
- * (`MCP_GATEWAY_METRICS`, `MCP_GATEWAY_AUDIT_LOG`, `MCP_GATEWAY_DRAIN_*`, `MCP_GATEWAY_RATE_LIMIT_*`).
+ * @module ops-config: operations settings — metrics and where they are served, audit log, drain on shutdown
+ * and rate limits (`MCP_GATEWAY_METRICS*`, `MCP_GATEWAY_AUDIT_LOG`, `MCP_GATEWAY_DRAIN_*`,
+ * `MCP_GATEWAY_RATE_LIMIT_*`).
  */
 import { z } from 'zod';
+import { isLoopbackHost } from './auth-config.js';
 import { ConfigError, booleanVar, integerVar, parseEnv } from './env.js';
 
 /** One token-bucket limit: a sustained rate and the burst a full bucket allows. */
@@ -13,10 +15,32 @@ export interface RateLimit {
   readonly burst: number;
 }
 
+/**
+ * Where `/metrics` is served and to whom. The page names every adapter, so without a token it is served only
+ * where nobody else reaches it: on a loopback bind, or on a listener of its own kept off the public network.
+ */
+export interface MetricsServing {
+  /** The bearer token `/metrics` needs wherever it is served (`MCP_GATEWAY_METRICS_TOKEN`); undefined: none. */
+  readonly token: string | undefined;
+  /** A listener serving only `/metrics` and `/healthz` (`MCP_GATEWAY_METRICS_PORT`, `…_HOST`); undefined: none. */
+  readonly listener: { readonly port: number; readonly host: string } | undefined;
+  /** Served on the main port: there is no listener of its own, and a token is set or the bind is loopback. */
+  readonly onMainPort: boolean;
+}
+
+/** What {@link parseOpsConfig} needs from the main configuration. */
+export interface OpsConfigContext {
+  /** The main listener's address (`MCP_GATEWAY_HOST`); also the metrics listener's by default. */
+  readonly host: string;
+  /** The main listener's port (`PORT`). */
+  readonly port: number;
+}
+
 /** The operations part of the configuration. */
 export interface OpsConfig {
-  /** Serve Prometheus metrics at `/metrics`. */
+  /** Record Prometheus metrics and serve them as {@link metricsServing} says. */
   readonly metrics: boolean;
+  readonly metricsServing: MetricsServing;
   /** Write one `audit: true` log line per control-plane write and per data-plane `tools/call`. */
   readonly auditLog: boolean;
   /** After SIGTERM, how long open streams may run before they are cut. */
@@ -47,8 +71,29 @@ const burstVar = z
   .pipe(z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000'))
   .optional();
 
+/** Shortest metrics token: as long as the gateway secret, so it cannot be guessed by trying. */
+export const MIN_METRICS_TOKEN_LENGTH = 32;
+
 const OpsEnvSchema = z.object({
   MCP_GATEWAY_METRICS: booleanVar(true),
+  MCP_GATEWAY_METRICS_TOKEN: z
+    .string()
+    .trim()
+    .min(
+      MIN_METRICS_TOKEN_LENGTH,
+      `must be at least ${MIN_METRICS_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
+    )
+    .max(1024, 'must be at most 1024 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII without spaces (it is sent as a bearer token)')
+    .optional(),
+  MCP_GATEWAY_METRICS_PORT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be an integer from 0 to 65535')
+    .transform(Number)
+    .pipe(z.number().int().max(65535, 'must be at most 65535'))
+    .optional(),
+  MCP_GATEWAY_METRICS_HOST: z.string().trim().min(1, 'must not be empty').optional(),
   MCP_GATEWAY_AUDIT_LOG: booleanVar(true),
   MCP_GATEWAY_DRAIN_SECONDS: integerVar(0, 3600, 30),
   MCP_GATEWAY_DRAIN_ACCEPT_SECONDS: integerVar(0, 3600, 0),
@@ -65,16 +110,49 @@ function limitOf(perSecond: number, burst: number | undefined): RateLimit | unde
   return perSecond > 0 ? { perSecond, burst: burst ?? defaultBurst(perSecond) } : undefined;
 }
 
+/** Never echoed in messages, even a bad value. */
+const UNECHOED = new Set(['MCP_GATEWAY_METRICS_TOKEN']);
+
 /** Parses the operations variables; throws {@link ConfigError} naming each problem. */
-export function parseOpsConfig(env: Record<string, string | undefined>): OpsConfig {
-  const e = parseEnv(OpsEnvSchema, env);
+export function parseOpsConfig(
+  env: Record<string, string | undefined>,
+  context: OpsConfigContext,
+): OpsConfig {
+  const e = parseEnv(OpsEnvSchema, env, UNECHOED);
+  const problems: string[] = [];
   if (e.MCP_GATEWAY_DRAIN_ACCEPT_SECONDS > e.MCP_GATEWAY_DRAIN_SECONDS) {
-    throw new ConfigError([
+    problems.push(
       `MCP_GATEWAY_DRAIN_ACCEPT_SECONDS must not exceed MCP_GATEWAY_DRAIN_SECONDS (${e.MCP_GATEWAY_DRAIN_SECONDS})`,
-    ]);
+    );
   }
+  const metricsPort = e.MCP_GATEWAY_METRICS_PORT;
+  if (!e.MCP_GATEWAY_METRICS) {
+    for (const key of ['MCP_GATEWAY_METRICS_TOKEN', 'MCP_GATEWAY_METRICS_PORT'] as const) {
+      if (e[key] !== undefined) problems.push(`${key} applies only when MCP_GATEWAY_METRICS is on`);
+    }
+  }
+  if (e.MCP_GATEWAY_METRICS_HOST !== undefined && metricsPort === undefined) {
+    problems.push('MCP_GATEWAY_METRICS_HOST applies only with MCP_GATEWAY_METRICS_PORT');
+  }
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === context.port) {
+    problems.push(`MCP_GATEWAY_METRICS_PORT must differ from PORT (${context.port})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const listener =
+    metricsPort === undefined
+      ? undefined
+      : { port: metricsPort, host: e.MCP_GATEWAY_METRICS_HOST ?? context.host };
+  const token = e.MCP_GATEWAY_METRICS_TOKEN;
   return {
     metrics: e.MCP_GATEWAY_METRICS,
+    metricsServing: {
+      token,
+      listener,
+      onMainPort:
+        e.MCP_GATEWAY_METRICS &&
+        listener === undefined &&
+        (token !== undefined || isLoopbackHost(context.host)),
+    },
     auditLog: e.MCP_GATEWAY_AUDIT_LOG,
     drainMs: e.MCP_GATEWAY_DRAIN_SECONDS * 1000,
     drainAcceptMs: e.MCP_GATEWAY_DRAIN_ACCEPT_SECONDS * 1000,

@@ -1,83 +1,26 @@
 /**
- * @module originGuard: DNS-rebinding protection for MCP endpoints. A present `Origin` must be allowed
- * (403 otherwise, MCP 2025-11-25); a gateway bound to loopback also checks `Host`, since a rebinding page
- * reaches it under a foreign host name.
+ * @module originGuard: DNS-rebinding protection for MCP endpoints, with the gateway's one Host/Origin check
+ * (`http/origin-check.ts`). A present `Origin` must be allowed (403 otherwise, MCP 2025-11-25); a gateway bound
+ * to loopback also checks `Host`, since a rebinding page reaches it under a foreign host name. Refusals carry
+ * JSON-RPC error bodies, and allowed browser origins get CORS.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../http/index.js';
+import { createOriginCheck as createSharedOriginCheck } from '../http/index.js';
+import type { AppEnv, OriginCheck, OriginPolicy, OriginRefusal } from '../http/index.js';
 import { jsonRpcErrorResponse, GATEWAY_ERROR } from './jsonrpc-error.js';
 
-/** Options for {@link originGuard}. */
-export interface OriginGuardOptions {
-  /** The gateway's public URL; its origin is always allowed. */
-  readonly publicUrl: string;
-  /** Extra allowed origins (`https://app.example.com`), or `*` for any. */
-  readonly allowedOrigins: readonly string[];
-  /** True when the gateway listens on a loopback address only. */
-  readonly loopback: boolean;
-}
+export type { OriginCheck, OriginVerdict } from '../http/index.js';
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Options for {@link originGuard}: the gateway's origin policy. */
+export type OriginGuardOptions = OriginPolicy;
 
-function hostnameOf(hostHeader: string): string {
-  // `[::1]:3000` → `[::1]`; `localhost:3000` → `localhost`
-  const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(hostHeader.trim().toLowerCase());
-  return match?.[1] ?? '';
-}
+/** What MCP clients read: a JSON-RPC error with a null id (the transport refused before any message). */
+const jsonRpcRefusal = (refusal: OriginRefusal) =>
+  jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, refusal.message);
 
-function originHostname(origin: string): string | undefined {
-  try {
-    return new URL(origin).hostname.toLowerCase();
-  } catch {
-    return undefined;
-  }
-}
-
-/** The verdict on one request's `Host` and `Origin`: a refusal to send, or go ahead (with CORS for `origin`). */
-export type OriginVerdict =
-  { readonly refusal: Response } | { readonly refusal?: undefined; readonly origin?: string };
-
-/** Checks a request's `Host` (on loopback) and `Origin` headers; runtime-neutral, shared by every front end. */
-export type OriginCheck = (host: string | undefined, origin: string | undefined) => OriginVerdict;
-
-const PASS: OriginVerdict = Object.freeze({});
-
-/** Builds the check; options are validated once here. */
+/** The shared check ({@link createSharedOriginCheck}) answering refusals with JSON-RPC error bodies. */
 export function createOriginCheck(options: OriginGuardOptions): OriginCheck {
-  const own = new URL(options.publicUrl);
-  const allowAny = options.allowedOrigins.includes('*');
-  const allowed = new Set([
-    own.origin,
-    ...options.allowedOrigins.filter((o) => o !== '*').map((o) => new URL(o).origin),
-  ]);
-  const ownHost = own.hostname.toLowerCase();
-  const isLoopbackName = (name: string) => LOOPBACK_HOSTS.has(name) || /^127\.\d+\.\d+\.\d+$/.test(name);
-
-  // Clients send the same Host on every request: the last one that passed is remembered.
-  let passedHost: string | undefined;
-  return function checkOrigin(hostHeader, origin) {
-    if (options.loopback && hostHeader !== passedHost) {
-      const host = hostnameOf(hostHeader ?? '');
-      if (host && host !== ownHost && !isLoopbackName(host)) {
-        const message = `Host '${host}' is not allowed (DNS rebinding protection).`;
-        return { refusal: jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, message) };
-      }
-      passedHost = hostHeader;
-    }
-    if (origin === undefined) return PASS;
-    if (!allowAny && !allowed.has(origin)) {
-      const name = originHostname(origin);
-      // On a loopback gateway, local tools in a browser (e.g. the MCP Inspector on localhost) may call it.
-      const localTool =
-        options.loopback && name !== undefined && isLoopbackName(name === '::1' ? '[::1]' : name);
-      if (!localTool) {
-        return {
-          refusal: jsonRpcErrorResponse(403, GATEWAY_ERROR.gateway, `Origin '${origin}' is not allowed.`),
-        };
-      }
-    }
-    return { origin };
-  };
+  return createSharedOriginCheck(options, jsonRpcRefusal);
 }
 
 /** The Hono middleware around {@link createOriginCheck}; also answers an allowed origin's CORS preflight. */

@@ -16,6 +16,17 @@ export {
   unsupportedMediaType,
 } from './http-error.js';
 export type { ErrorBody, ErrorDetail, HttpErrorOptions } from './http-error.js';
+export { hostOriginGuard } from './host-origin-guard.js';
+export type { HostOriginGuardOptions } from './host-origin-guard.js';
+export { createOriginCheck, isLoopbackName } from './origin-check.js';
+export type {
+  OriginCheck,
+  OriginPolicy,
+  OriginRefusal,
+  OriginVerdict,
+  RenderRefusal,
+} from './origin-check.js';
+export { createSecretMatcher } from './secret-matcher.js';
 export { jsonBody } from './json-body.js';
 export type { JsonBodyOptions } from './json-body.js';
 export { requestId } from './request-id.js';

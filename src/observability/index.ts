@@ -33,7 +33,10 @@ export type {
   RateLimitScope,
   UpstreamErrorKind,
 } from './metrics.js';
+export { createMetricsApp } from './metrics-app.js';
+export type { MetricsAppOptions } from './metrics-app.js';
 export { metricsHandler } from './metrics-route.js';
+export type { MetricsRouteOptions } from './metrics-route.js';
 export { timedRegistryStore } from './timed-registry-store.js';
 export type { TimedRegistryStoreOptions } from './timed-registry-store.js';
 export {

@@ -6,6 +6,7 @@ import { InMemoryDeployer } from '../deploy/in-memory-deployer.js';
 import { createReconciler } from '../deploy/reconciler.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import { openRegistryStore } from '../registry/index.js';
+import { LOOPBACK_ORIGINS } from '../testing/test-app.js';
 import type { JsonObject, RegistryStore } from '../registry/index.js';
 import { createSilentLogger } from './logger.js';
 import { createPrometheusMetrics } from './prometheus/index.js';
@@ -28,6 +29,7 @@ async function app(options: Partial<Parameters<typeof createApp>[0]> = {}) {
     inspector: createRuntimeInspector({ probeTimeoutMs: 100 }),
     logger: createSilentLogger(),
     bodyLimitBytes: 1024 * 1024,
+    origins: LOOPBACK_ORIGINS,
     ...options,
   });
 }

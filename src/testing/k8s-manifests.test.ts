@@ -83,7 +83,7 @@ interface DeploymentObject extends KubeObject {
     replicas?: number;
     strategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } };
     selector: LabelSelector;
-    template: { metadata: { labels: Labels }; spec: PodSpec };
+    template: { metadata: { labels: Labels; annotations?: Labels }; spec: PodSpec };
   };
 }
 
@@ -212,6 +212,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
   const env = () => containerEnvironment(objects, gateway);
   const config = (): Config => parseConfig(env());
   const httpPort = gateway.ports?.find((p) => p.name === 'http');
+  const metricsPort = gateway.ports?.find((p) => p.name === 'metrics');
 
   it.skipIf(!kubectl)('renders as `kubectl kustomize` does (run only where kubectl is installed)', () => {
     const output = execFileSync(kubectl as string, ['kustomize', dir], { encoding: 'utf8' });
@@ -292,6 +293,23 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
       pause + drainMs / 1000 + cleanupSeconds,
     );
+  });
+
+  it('serves /metrics on the metrics port the pod declares and annotates, never through the Service', () => {
+    const serving = config().ops.metricsServing;
+    expect(serving.listener?.port).toBe(metricsPort?.containerPort);
+    // On 0.0.0.0 without a token the main port does not serve it: adapter names stay off the Ingress.
+    expect(serving.onMainPort).toBe(false);
+    expect(pod.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(metricsPort?.containerPort),
+      'prometheus.io/path': '/metrics',
+    });
+    const service = only<KubeObject & { spec: { ports: { targetPort: string | number }[] } }>(
+      objects,
+      'Service',
+    );
+    expect(service.spec.ports.map((p) => p.targetPort)).not.toContain(metricsPort?.name);
   });
 
   it('listens where the image and the probes expect, as the image user, with a read-only root', () => {
@@ -376,7 +394,11 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       // The gateway's own pods are not taken for MCP servers, and admit clients from anywhere on their port.
       const forGateway = policies.filter((p) => matches(p.spec.podSelector, podLabels));
       expect(forGateway.map((p) => p.metadata.name)).toEqual(['mcp-gateway']);
-      expect(forGateway[0]?.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: httpPort?.name }] }]);
+      // Scrapers reach the metrics port from pods of the cluster only.
+      expect(forGateway[0]?.spec.ingress).toEqual([
+        { ports: [{ protocol: 'TCP', port: httpPort?.name }] },
+        { from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: metricsPort?.name }] },
+      ]);
     } finally {
       await deployer.close();
     }

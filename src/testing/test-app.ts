@@ -5,9 +5,9 @@ import type { CommandGate, IdentifyingMiddleware, Principal } from '../auth/inde
 import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../auth/index.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
-import type { AppEnv } from '../http/index.js';
+import type { AppEnv, OriginPolicy } from '../http/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import type { Logger } from '../observability/index.js';
+import type { AuditLog, Logger } from '../observability/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
 
@@ -23,7 +23,17 @@ export interface TestAppOptions {
   /** Who may register `command`; only `mcp.admin` by default, as in `createApp`. */
   readonly commandGate?: CommandGate;
   readonly version?: string;
+  /** Default: {@link LOOPBACK_ORIGINS}. */
+  readonly origins?: OriginPolicy;
+  readonly audit?: AuditLog;
 }
+
+/** The origin policy of a gateway on 127.0.0.1:3000 with nothing else allowed, as `npm start` runs by default. */
+export const LOOPBACK_ORIGINS: OriginPolicy = {
+  publicUrl: 'http://127.0.0.1:3000',
+  allowedOrigins: [],
+  loopback: true,
+};
 
 /** The app plus what a test needs to inspect and clean up. */
 export async function createTestApp(options: TestAppOptions = {}) {
@@ -33,6 +43,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     inspector: options.inspector ?? createRuntimeInspector({ probeTimeoutMs: 1000 }),
     logger: options.logger ?? createSilentLogger(),
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+    origins: options.origins ?? LOOPBACK_ORIGINS,
+    audit: options.audit,
     authenticate: options.authenticate,
     authorize: options.authorize,
     commandGate: options.commandGate,

@@ -4,7 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../app.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps, GatewayApp } from '../app.js';
 import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
 import { createNodeAgents } from '../dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../dataplane/node/node-io.js';
@@ -43,6 +43,8 @@ export interface TestGatewayOptions {
   readonly idleTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   readonly allowedOrigins?: readonly string[];
+  /** The gateway's public URL (its host is accepted as `Host`, its origin as `Origin`); `http://127.0.0.1` by default. */
+  readonly publicUrl?: string;
   /**
    * How MCP requests are served: `node` (default) takes the Node listener's fast path, as `npm start` does;
    * `hono` goes through the Hono route with the Node-native forwarder; `fetch` through the Hono route with
@@ -53,7 +55,10 @@ export interface TestGatewayOptions {
   /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
   readonly processDeployer?: boolean;
   /** Operations dependencies passed to `createApp` as they are (metrics, audit log, rate limits). */
-  readonly operations?: Pick<AppDeps, 'metrics' | 'audit' | 'rateLimits' | 'draining' | 'tracing'>;
+  readonly operations?: Pick<
+    AppDeps,
+    'metrics' | 'metricsRoute' | 'audit' | 'rateLimits' | 'draining' | 'tracing'
+  >;
   /** Serve the tool router at `/mcp` with these settings (over the defaults); absent, `/mcp` is not served. */
   readonly toolRouter?: Partial<ToolRouterSettings>;
   /** How the tool router learns of other instances' writes; the store itself when it can tell. */
@@ -63,6 +68,8 @@ export interface TestGatewayOptions {
 /** A served gateway. */
 export interface TestGateway {
   readonly url: string;
+  /** The app itself, for requests without a socket (`app.request`). */
+  readonly app: GatewayApp;
   readonly store: RegistryStore;
   readonly remote: RemoteDeployer;
   /** The deployers and reconciler, when `processDeployer` is set. */
@@ -137,11 +144,18 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       })
     : undefined;
   const inspector = deployers?.inspector ?? createRuntimeInspector({ probeTimeoutMs: 500 });
+  // The port is not known yet; a loopback gateway accepts any loopback Host and Origin anyway.
+  const origins = {
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1',
+    allowedOrigins: options.allowedOrigins ?? [],
+    loopback: true,
+  };
   const app = createApp({
     store,
     inspector: toolRouter ? toolRouter.withFederationStatus(inspector) : inspector,
     logger,
     bodyLimitBytes: 1024 * 1024,
+    origins,
     authenticate: options.authenticate,
     authorize: options.authorize,
     commandGate: options.commandGate,
@@ -158,10 +172,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       rendezvous: await createRendezvous(),
       io: options.io === 'fetch' ? createFetchIo() : createNodeIo(agents),
       logger,
-      // The port is not known yet; a loopback gateway accepts any loopback Host and Origin anyway.
-      publicUrl: 'http://127.0.0.1',
-      allowedOrigins: options.allowedOrigins ?? [],
-      loopback: true,
+      ...origins,
       connectTimeoutMs: options.connectTimeoutMs ?? 2000,
       idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
       maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
@@ -169,12 +180,13 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     toolRouter: toolRouter && {
       router: toolRouter,
-      guard: { publicUrl: 'http://127.0.0.1', allowedOrigins: options.allowedOrigins ?? [], loopback: true },
+      guard: origins,
     },
   });
   const served = await serveApp(app, { agents: (options.io ?? 'node') === 'node' ? agents : undefined });
   return {
     url: served.url,
+    app,
     store,
     remote,
     deployers,

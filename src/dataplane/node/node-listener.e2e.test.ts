@@ -71,6 +71,12 @@ const CASES: [string, Sent, number][] = [
   ['an allowed browser origin', { headers: { origin: 'https://app.example.com' } }, 200],
   ['a foreign browser origin', { headers: { origin: 'https://evil.example' } }, 403],
   ['a foreign Host on a loopback gateway (DNS rebinding)', { headers: { host: 'evil.example' } }, 403],
+  ['a foreign Host with a port', { headers: { host: 'evil.example:3000' } }, 403],
+  ['a foreign Host that ends like a loopback name', { headers: { host: 'evil.127.0.0.1' } }, 403],
+  ['a foreign Host in IPv6 brackets (Hono path)', { headers: { host: '[2001:db8::1]:3000' } }, 403],
+  ["the public URL's host", { headers: { host: 'gw.example.com' } }, 200],
+  ['a loopback Host on another port', { headers: { host: 'localhost:9' } }, 200],
+  ['the IPv6 loopback Host (Hono path)', { headers: { host: '[::1]:3000' } }, 200],
   ['an adapter that does not exist', { path: '/adapters/nowhere/mcp' }, 404],
   ['a malformed development user id', { headers: { 'x-dev-userid': 'a b' } }, 400],
   ['a body that is not JSON', { body: '{"jsonrpc":' }, 400],
@@ -111,6 +117,7 @@ describe('the Node fast path answers as the Hono route does', () => {
         io,
         authenticate: devAuth({ defaultRoles: ['mcp.admin'] }),
         allowedOrigins: ['https://app.example.com'],
+        publicUrl: 'https://gw.example.com',
         maxBodyBytes: 4096,
       });
       await gateway.registerRemoteAdapter('weather', [url]);

@@ -1,7 +1,9 @@
 /**
  * @module node-listener: the gateway's `node:http` request listener. `/adapters/{name}/mcp` requests (POST, GET,
  * DELETE) go straight to the app's {@link McpEndpoint} with the Node-native forwarder — the same steps as the
- * Hono route, without the framework's per-request objects; everything else goes to Hono.
+ * Hono route, without the framework's per-request objects; everything else goes to Hono. Both apply the one
+ * Host/Origin check (`http/origin-check.ts`): the endpoint itself on the fast path, the app's first middleware
+ * on every other route. A request without `Host` never takes the fast path, and @hono/node-server answers it 400.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
