@@ -45,9 +45,11 @@ async function appWith(env: Record<string, string> = {}, inspector?: RuntimeInsp
     MCP_GATEWAY_JWKS_URL: issuer.jwksUri,
     MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
   };
+  // Dev mode refuses a public URL that is not loopback: the laptop it runs on is its own public URL.
+  const publicUrl = env.MCP_GATEWAY_AUTH === 'dev' ? 'http://127.0.0.1:3000' : PUBLIC_URL;
   const config = parseAuthConfig(env.MCP_GATEWAY_AUTH ? env : { ...jwt, ...env }, {
     host: '127.0.0.1',
-    publicUrl: PUBLIC_URL,
+    publicUrl,
   });
   const auth = await createAuthenticator(config);
   return createTestApp({
