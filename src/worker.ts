@@ -25,11 +25,15 @@ import packageJson from '../package.json' with { type: 'json' };
 import sql0000 from '../migrations/sqlite/0000_init.sql';
 import sql0001 from '../migrations/sqlite/0001_registry_revision.sql';
 import sql0002 from '../migrations/sqlite/0002_registry_revision_triggers.sql';
+import sql0003 from '../migrations/sqlite/0003_resource_uid.sql';
+import sql0004 from '../migrations/sqlite/0004_resource_uid_backfill.sql';
 
 const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0000_init': sql0000,
   '0001_registry_revision': sql0001,
   '0002_registry_revision_triggers': sql0002,
+  '0003_resource_uid': sql0003,
+  '0004_resource_uid_backfill': sql0004,
 };
 
 /** Registry key of the identity-JWT signing key, as in `main.ts`: every isolate signs with the same key. */

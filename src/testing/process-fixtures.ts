@@ -77,7 +77,7 @@ export function processResource(name: string, options: ProcessResourceOptions = 
     useWorkloadIdentity: false,
     requiredRoles: [],
   };
-  const meta = { name, version: 1, createdBy: 'test', createdAt: new Date(0), lastUpdatedAt: new Date(0) };
+  const meta = { name, uid: `uid-${name}`, version: 1, createdBy: 'test', createdAt: new Date(0), lastUpdatedAt: new Date(0) };
   if (options.kind === 'tool') {
     return {
       ...meta,

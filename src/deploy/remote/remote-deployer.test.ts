@@ -14,6 +14,7 @@ function adapter(name: string, endpoints: string[]): Registered {
   return {
     kind: 'adapter',
     name,
+    uid: `uid-${name}`,
     version: 1,
     createdBy: 'dev',
     createdAt: new Date(0),

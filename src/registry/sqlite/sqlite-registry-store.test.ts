@@ -3,7 +3,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrationsBefore } from '../../testing/older-migrations.js';
 import { findMigrationsFolder, readKnownMigrations } from '../migrations.js';
 import { openRegistryStore } from '../open-registry-store.js';
 import { SchemaTooNewError } from '../registry-store.js';
@@ -103,6 +106,39 @@ describe('sqlite file', () => {
     );
     // Nothing was applied on top of the unknown schema.
     expect(appliedRows(path)).toHaveLength(known.length + 1);
+  });
+
+  it('gives every resource stored before the uid column a random uid of its own', async () => {
+    const path = join(root, `older-${++fileCounter}.db`);
+    const older = migrationsBefore('sqlite', '0003_resource_uid');
+    try {
+      const raw = new Database(path);
+      migrate(drizzle({ client: raw }), { migrationsFolder: older });
+      const insert = raw.prepare(
+        `insert into resources (kind, name, spec, version, created_by, created_at, last_updated_at)
+         values (?, ?, '{}', 1, 'alice', 0, 0)`,
+      );
+      for (const [kind, name] of [
+        ['adapter', 'old-1'],
+        ['adapter', 'old-2'],
+        ['tool', 'old-1'],
+      ])
+        insert.run(kind, name);
+      raw.close();
+    } finally {
+      rmSync(older, { recursive: true, force: true });
+    }
+
+    const store = await SqliteRegistryStore.open(path);
+    const uids = [
+      ...(await store.list('adapter', { limit: 10 })),
+      ...(await store.list('tool', { limit: 10 })),
+    ].map((r) => r.uid);
+    expect(uids).toHaveLength(3);
+    for (const uid of uids)
+      expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(uids).size).toBe(3);
+    await store.close();
   });
 
   it('refuses a database with more applied migrations than this build knows', async () => {

@@ -13,7 +13,7 @@ import {
   readKnownMigrations,
 } from '../migrations.js';
 import type { AppliedMigrations } from '../migrations.js';
-import { DEFAULT_CHANGE_POLL_MS, ResourceExistsError } from '../registry-store.js';
+import { DEFAULT_CHANGE_POLL_MS, ResourceExistsError, randomUid } from '../registry-store.js';
 import type {
   Clock,
   JsonObject,
@@ -24,13 +24,16 @@ import type {
   ResourceKind,
   RevisionListener,
   StoredResource,
+  UidGenerator,
   WriteConditionOptions,
 } from '../registry-store.js';
 import {
   assertListLimit,
   createRevisionFeed,
+  SETTING_ATTEMPTS,
   explainMissedWrite,
   hasErrorCode,
+  settingVanished,
   toStored,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
@@ -57,6 +60,7 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     private readonly connection: Database.Database,
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly newUid: UidGenerator,
     changePollMs: number,
   ) {
     // SQLite has no notifications: another process's commit is seen by reading the trigger-kept counter.
@@ -93,6 +97,7 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
         connection,
         db,
         options.clock ?? (() => new Date()),
+        options.newUid ?? randomUid,
         options.changePollMs ?? DEFAULT_CHANGE_POLL_MS,
       );
     } catch (error) {
@@ -111,7 +116,16 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     try {
       const row = this.db
         .insert(resources)
-        .values({ kind, name, spec, version: 1, createdBy, createdAt: now, lastUpdatedAt: now })
+        .values({
+          kind,
+          name,
+          uid: this.newUid(),
+          spec,
+          version: 1,
+          createdBy,
+          createdAt: now,
+          lastUpdatedAt: now,
+        })
         .returning()
         .get();
       return toStored(row);
@@ -179,15 +193,40 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
   }
 
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {
-    this.db
-      .insert(settings)
-      .values({ key, value: candidate, createdAt: this.clock() })
-      .onConflictDoNothing()
-      .run();
-    const row = this.db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get();
-    // Settings are never deleted, so the row the insert found or made is still there.
-    if (!row) throw new Error(`setting '${key}' vanished right after it was stored`);
-    return row.value;
+    // Another process may delete the row between the insert and the read; then insert again.
+    for (let attempt = 0; attempt < SETTING_ATTEMPTS; attempt++) {
+      this.db
+        .insert(settings)
+        .values({ key, value: candidate, createdAt: this.clock() })
+        .onConflictDoNothing()
+        .run();
+      const value = await this.getSetting(key);
+      if (value !== undefined) return value;
+    }
+    throw settingVanished(key);
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return this.db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get()?.value;
+  }
+
+  async replaceSetting(key: string, expected: string, value: string): Promise<boolean> {
+    const row = this.db
+      .update(settings)
+      .set({ value })
+      .where(and(eq(settings.key, key), eq(settings.value, expected)))
+      .returning({ key: settings.key })
+      .get();
+    return row !== undefined;
+  }
+
+  async deleteSetting(key: string, expected: string): Promise<boolean> {
+    const row = this.db
+      .delete(settings)
+      .where(and(eq(settings.key, key), eq(settings.value, expected)))
+      .returning({ key: settings.key })
+      .get();
+    return row !== undefined;
   }
 
   async revision(): Promise<number> {
