@@ -6,9 +6,11 @@ export {
   STATIC_REGISTRY_FEED,
   SchemaTooNewError,
   VersionMismatchError,
+  randomUid,
 } from './registry-store.js';
 export type {
   Clock,
+  FilePermissionsNotice,
   JsonObject,
   ListOptions,
   RegistryChangeFeed,
@@ -17,6 +19,7 @@ export type {
   ResourceKind,
   RevisionListener,
   StoredResource,
+  UidGenerator,
   WriteConditionOptions,
 } from './registry-store.js';
 export { openRegistryStore } from './open-registry-store.js';

@@ -173,6 +173,29 @@ export interface RegistryStoreOptions {
    * default {@link DEFAULT_CHANGE_POLL_MS}. Postgres is told by LISTEN/NOTIFY and ignores it.
    */
   readonly changePollMs?: number;
+  /**
+   * SQLite files only: told when the database's files or directory were more open than private and were
+   * tightened, or could not be (see `docs/storage.md`); the gateway logs it. Other dialects ignore it.
+   */
+  readonly onPermissions?: (notice: FilePermissionsNotice) => void;
+  /**
+   * SQLite files only: other entries the gateway keeps in the database's directory (the secret file), so that
+   * directory still counts as the gateway's own and is made private. Other dialects ignore it.
+   */
+  readonly companionEntries?: (name: string) => boolean;
+}
+
+/** What {@link RegistryStoreOptions.onPermissions} is told: one file or directory whose mode was found too open. */
+export interface FilePermissionsNotice {
+  readonly path: string;
+  readonly kind: 'file' | 'directory';
+  /** `tightened`: its mode was changed; `left-open`: it is readable by others and was not changed (see reason). */
+  readonly action: 'tightened' | 'left-open';
+  /** The permission bits found, as octal text (`0644`). */
+  readonly from: string;
+  /** The permission bits set, when tightened. */
+  readonly to?: string;
+  readonly reason?: string;
 }
 
 /** Default of {@link RegistryStoreOptions.changePollMs}. */

@@ -1,6 +1,5 @@
 /** @module SqliteRegistryStore: the embedded default registry, better-sqlite3 through Drizzle. */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -38,9 +37,18 @@ import {
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { registryRevision, resources, settings } from './schema.js';
+import {
+  IGNORE_PERMISSIONS,
+  createPrivateFile,
+  preparePrivateDirectory,
+  tightenFile,
+} from '../node/private-files.js';
 
 /** The path better-sqlite3 reads as a private, non-persistent database. */
 export const SQLITE_MEMORY = ':memory:';
+
+/** The files SQLite keeps beside a database `x.db`: `x.db` itself, `x.db-wal`, `x.db-shm`, `x.db-journal`. */
+const DATABASE_FILE_SUFFIXES = ['', '-wal', '-shm', '-journal'] as const;
 
 /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -76,12 +84,14 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
 
   /**
    * Opens (creating it and its parent folder if missing) the database at `path`, or a private in-memory
-   * one for `:memory:`, and applies pending migrations. Rejects with `SchemaTooNewError` when a newer
+   * one for `:memory:`, and applies pending migrations. The files are the gateway user's alone: a new folder is
+   * made 0700 and a new database 0600 (SQLite gives its `-wal` and `-shm` the database's mode), and more open
+   * existing ones are tightened (see `private-files.ts`). Rejects with `SchemaTooNewError` when a newer
    * gateway has migrated the file.
    */
   static async open(path: string, options: RegistryStoreOptions = {}): Promise<SqliteRegistryStore> {
     const inMemory = path === SQLITE_MEMORY;
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+    if (!inMemory) makeFilesPrivate(path, options);
     const connection = new Database(path);
     try {
       if (!inMemory) {
@@ -260,6 +270,19 @@ function byKey(kind: ResourceKind, name: string, version?: number) {
     eq(resources.name, name),
     version === undefined ? undefined : eq(resources.version, version),
   );
+}
+
+/** Creates or tightens the database's folder and files before SQLite opens (and perhaps creates) them. */
+function makeFilesPrivate(path: string, options: RegistryStoreOptions): void {
+  const listener = options.onPermissions ?? IGNORE_PERMISSIONS;
+  const base = basename(path);
+  const companion = options.companionEntries ?? (() => false);
+  preparePrivateDirectory(dirname(path), {
+    ownEntries: (name) => DATABASE_FILE_SUFFIXES.some((suffix) => name === base + suffix) || companion(name),
+    listener,
+  });
+  for (const suffix of DATABASE_FILE_SUFFIXES) tightenFile(path + suffix, listener);
+  createPrivateFile(path);
 }
 
 function applyMigrations(connection: Database.Database, db: Db): void {
