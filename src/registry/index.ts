@@ -22,7 +22,8 @@ export type {
   UidGenerator,
   WriteConditionOptions,
 } from './registry-store.js';
-export { openRegistryStore } from './open-registry-store.js';
+export { openRegistryStore, parseDatabaseUrl } from './open-registry-store.js';
+export type { DatabaseTarget } from './open-registry-store.js';
 // D1 is opened from a Workers binding, not a URL, so it sits beside openRegistryStore rather than inside it.
 export { D1RegistryStore, d1Migrations } from './d1/index.js';
 export type { D1DatabaseBinding, D1Migration, D1RegistryStoreOptions, MigrationJournal } from './d1/index.js';
