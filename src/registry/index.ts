@@ -27,6 +27,13 @@ export type { DatabaseTarget } from './open-registry-store.js';
 // D1 is opened from a Workers binding, not a URL, so it sits beside openRegistryStore rather than inside it.
 export { D1RegistryStore, d1Migrations } from './d1/index.js';
 export type { D1DatabaseBinding, D1Migration, D1RegistryStoreOptions, MigrationJournal } from './d1/index.js';
+export {
+  SealedSettingError,
+  createSettingsCipher,
+  getOrCreateSealedSetting,
+  isSealedSetting,
+} from './sealed-settings.js';
+export type { SettingsCipher } from './sealed-settings.js';
 export { asRegistered, runtimeOf } from './resource-spec.js';
 export type {
   AdapterSpec,
