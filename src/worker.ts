@@ -15,7 +15,12 @@ import { RemoteDeployer, blockedUrlReason, createDeployerInspector } from './dep
 import type { ReplicaEndpoint } from './deploy/index.js';
 import { createLogger } from './observability/index.js';
 import type { Logger } from './observability/index.js';
-import { D1RegistryStore, d1Migrations } from './registry/index.js';
+import {
+  D1RegistryStore,
+  createSettingsCipher,
+  d1Migrations,
+  getOrCreateSealedSetting,
+} from './registry/index.js';
 import type { D1DatabaseBinding, RegistryStore } from './registry/index.js';
 import { createRendezvous } from './routing/index.js';
 // wrangler bundles these as text (the `Text` rule in wrangler.toml): the SQLite migrations are D1's migrations.
@@ -67,7 +72,7 @@ function edgeProblems(vars: Readonly<Record<string, string>>, env: WorkerEnv): s
   if (!env.DB)
     problems.push('the D1 binding DB is missing ([[d1_databases]] binding = "DB" in wrangler.toml)');
   if (!set('MCP_GATEWAY_SECRET')) {
-    // Node generates one and keeps it in the registry; isolates start concurrently everywhere, so the edge asks.
+    // Node generates one into a file; an isolate has no file system and isolates start everywhere at once.
     problems.push('MCP_GATEWAY_SECRET must be set as a secret: `npx wrangler secret put MCP_GATEWAY_SECRET`');
   }
   if (!set('MCP_GATEWAY_PUBLIC_URL')) {
@@ -143,9 +148,16 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
   const store: RegistryStore = await D1RegistryStore.open(env.DB, {
     migrations: await d1Migrations(journal, MIGRATION_SQL),
   });
+  const secret = vars.MCP_GATEWAY_SECRET!;
+  // Sealed with the secret, as on Node: a copy of the D1 database alone does not give the signing key away.
   const identityKey = config.auth.identityJwt
     ? parseIdentityKey(
-        await store.getOrCreateSetting(IDENTITY_KEY_SETTING, JSON.stringify(await generateIdentityKey())),
+        await getOrCreateSealedSetting(
+          store,
+          await createSettingsCipher(secret),
+          IDENTITY_KEY_SETTING,
+          async () => JSON.stringify(await generateIdentityKey()),
+        ),
       )
     : undefined;
   const auth = await createAuthenticator(config.auth, { logger, identityKey });
@@ -177,7 +189,7 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
       lookup: (name) => adapters.get(name),
       replicas: health,
       sealer: await createSessionSealer({
-        secret: vars.MCP_GATEWAY_SECRET!,
+        secret,
         maxAgeMs: config.sessionMaxAgeMs,
       }),
       rendezvous: await createRendezvous(),

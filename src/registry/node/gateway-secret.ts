@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { DatabaseTarget } from '../open-registry-store.js';
 import type { FilePermissionsNotice, RegistryStore } from '../registry-store.js';
 import { PRIVATE_FILE_MODE, fsyncDirectory, preparePrivateDirectory, tightenFile } from './private-files.js';
@@ -81,12 +81,19 @@ export function defaultSecretFile(database: DatabaseTarget): string | undefined 
 }
 
 /**
- * Whether `name` is an entry the secret file puts in its directory (the file, or a temporary file being written),
- * so the SQLite store still counts that directory as the gateway's own.
+ * The entries `secretFile` puts into the SQLite database's directory (the file, and a temporary one while it is
+ * written), so the SQLite store still counts that directory as the gateway's own; undefined when the secret file
+ * lives elsewhere (or there is no database file).
  */
-export function isSecretFileEntry(secretFile: string, name: string): boolean {
+export function secretFileEntries(
+  database: DatabaseTarget,
+  secretFile: string | undefined,
+): ((name: string) => boolean) | undefined {
+  if (secretFile === undefined || database.dialect !== 'sqlite' || database.path === ':memory:')
+    return undefined;
+  if (resolve(dirname(secretFile)) !== resolve(dirname(database.path))) return undefined;
   const base = basename(secretFile);
-  return name === base || (name.startsWith(`.${base}.`) && name.endsWith('.tmp'));
+  return (name) => name === base || (name.startsWith(`.${base}.`) && name.endsWith('.tmp'));
 }
 
 /** Resolves the gateway secret (see the module header). Throws {@link GatewaySecretError} on a bad setup. */

@@ -8,8 +8,8 @@ export {
   LEGACY_SECRET_SETTING,
   MIN_GATEWAY_SECRET_LENGTH,
   defaultSecretFile,
-  isSecretFileEntry,
   resolveGatewaySecret,
+  secretFileEntries,
 } from './gateway-secret.js';
 export type {
   GatewaySecret,
