@@ -74,7 +74,7 @@ describe('identity headers', () => {
       'a,b',
       'a%2Cb',
     ];
-    const encoded = ids.map((userId) => identityHeaders({ userId, roles: [] })['X-Mcp-UserId']);
+    const encoded = ids.map((userId) => identityHeaders({ userId, roles: [] })['X-Mcp-UserId'] ?? 'missing');
     expect(new Set(encoded).size).toBe(ids.length);
     // Plain percent-decoding gives the id back (for well-formed strings).
     for (const [i, id] of ids.entries()) {
@@ -83,7 +83,9 @@ describe('identity headers', () => {
     expect(() => new Headers(encoded.map((value, i) => [`x-${i}`, value]))).not.toThrow();
 
     const roleLists = [['a,b'], ['a', 'b'], ['a%2Cb'], ['a', ' b'], ['a', 'b ']];
-    const roles = roleLists.map((r) => identityHeaders({ userId: 'u', roles: r })['X-Mcp-Roles']);
+    const roles = roleLists.map(
+      (r) => identityHeaders({ userId: 'u', roles: r })['X-Mcp-Roles'] ?? 'missing',
+    );
     expect(roles).toEqual(['a%2Cb', 'a,b', 'a%252Cb', 'a,%20b', 'a,b%20']);
     expect(new Set(roles).size).toBe(roleLists.length);
   });
