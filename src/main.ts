@@ -15,6 +15,7 @@ import { createAdapterCache, createSessionSealer } from './dataplane/index.js';
 import { createNodeAgents } from './dataplane/node/node-forwarder.js';
 import { createNodeIo } from './dataplane/node/node-io.js';
 import { listen } from './dataplane/node/node-listener.js';
+import { createNodeProbeSender } from './dataplane/node/node-probe-sender.js';
 import { blockedAddressReason, blockedUrlReason, startDeployers } from './deploy/index.js';
 import { createRendezvous } from './routing/index.js';
 import {
@@ -204,6 +205,9 @@ export async function main(): Promise<void> {
       logger.warn({ err: err instanceof Error ? err.message : err }, 'issuer keys not loaded yet'),
     );
 
+  const agents = createNodeAgents({
+    refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
+  });
   const deployers = await startDeployers({
     store,
     logger,
@@ -212,11 +216,11 @@ export async function main(): Promise<void> {
       refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
       probeIntervalMs: config.healthIntervalMs,
       probeTimeoutMs: config.probeTimeoutMs,
+      // Probes resolve names through the data plane's guarded lookup: a name resolving to a blocked address is
+      // never contacted, not even by the gateway's own health checks.
+      send: createNodeProbeSender(agents),
     },
     onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
-  });
-  const agents = createNodeAgents({
-    refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
   });
   const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
   const audit = config.ops.auditLog ? createAuditLog(logger) : undefined;
