@@ -290,11 +290,6 @@ export async function main(): Promise<void> {
   });
 
   const server = await listen(app, { port: config.port, hostname: config.host, agents, logger });
-  const address = server.address() as AddressInfo;
-  logger.info(
-    { address: address.address, port: address.port, registry: store.dialect, publicUrl: config.publicUrl },
-    'listening',
-  );
 
   let drain: { done: Promise<void>; cut: () => void } | undefined;
   const stop = (signal: string) => {
@@ -338,6 +333,13 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Only now: whoever waits for this line may signal at once, and the log is written off the main thread, so a
+  // signal could otherwise arrive before its handler and kill the process without a drain.
+  const address = server.address() as AddressInfo;
+  logger.info(
+    { address: address.address, port: address.port, registry: store.dialect, publicUrl: config.publicUrl },
+    'listening',
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
