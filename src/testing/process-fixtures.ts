@@ -77,7 +77,14 @@ export function processResource(name: string, options: ProcessResourceOptions = 
     useWorkloadIdentity: false,
     requiredRoles: [],
   };
-  const meta = { name, uid: `uid-${name}`, version: 1, createdBy: 'test', createdAt: new Date(0), lastUpdatedAt: new Date(0) };
+  const meta = {
+    name,
+    uid: `uid-${name}`,
+    version: 1,
+    createdBy: 'test',
+    createdAt: new Date(0),
+    lastUpdatedAt: new Date(0),
+  };
   if (options.kind === 'tool') {
     return {
       ...meta,
