@@ -77,17 +77,11 @@ export function processResource(name: string, options: ProcessResourceOptions = 
     useWorkloadIdentity: false,
     requiredRoles: [],
   };
-  const meta = {
-    name,
-    uid: `uid-${name}`,
-    version: 1,
-    createdBy: 'test',
-    createdAt: new Date(0),
-    lastUpdatedAt: new Date(0),
-  };
+  const meta = { name, version: 1, createdBy: 'test', createdAt: new Date(0), lastUpdatedAt: new Date(0) };
   if (options.kind === 'tool') {
     return {
       ...meta,
+      uid: `uid-${name}`,
       kind: 'tool',
       spec: {
         ...common,
@@ -101,6 +95,7 @@ export function processResource(name: string, options: ProcessResourceOptions = 
   }
   return {
     ...meta,
+    uid: `uid-${name}`,
     kind: 'adapter',
     spec: {
       ...common,
