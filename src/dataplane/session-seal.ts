@@ -18,7 +18,7 @@
  * is refused when it was issued before the adapter's creation time; v1 ids die out within the session maximum age.
  *
  * The result is visible ASCII (0x21–0x7E) and URL-safe, as `Mcp-Session-Id` requires (rules §1.4); about
- * 300 characters for typical names and a UUID session id.
+ * 230 characters for typical names, a UUID session id and a UUID incarnation (v1: about 180).
  *
  * Only Web APIs are used (WebCrypto, TextEncoder/TextDecoder) so the edge build shares this code.
  */
