@@ -116,6 +116,10 @@ function logPermissions(logger: Logger, notice: FilePermissionsNotice): void {
   const { path, kind, from, to, reason } = notice;
   if (notice.action === 'tightened') {
     logger.warn({ path, kind, from, to }, 'was readable by others: permissions tightened');
+  } else if (kind === 'directory') {
+    // The files in it are private anyway; a shared folder (or a volume root another user owns, as a Kubernetes
+    // volume with fsGroup is) only shows their names. Said at every start, so not as a warning.
+    logger.info({ path, kind, from, reason }, 'is readable by others and was left as it is');
   } else {
     logger.warn({ path, kind, from, reason }, 'is readable by others and was left as it is');
   }
