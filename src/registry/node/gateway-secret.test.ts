@@ -68,6 +68,16 @@ describe('resolveGatewaySecret', () => {
     expect(await resolve()).toEqual({ value: secret.value, source: 'file', file });
   });
 
+  it('leaves a shared folder holding the database as it is (the store decides about it)', async () => {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'someone-elses-file'), 'x');
+    const secret = await resolve();
+    expect(modeOf(dir)).toBe(0o755);
+    expect(modeOf(secret.file!)).toBe(0o600);
+    expect(notices).toEqual([]);
+  });
+
   it("moves an older gateway's registry secret into the file and deletes it from the registry", async () => {
     await store.getOrCreateSetting(LEGACY_SECRET_SETTING, OLD_SECRET);
     const secret = await resolve();

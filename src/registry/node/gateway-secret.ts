@@ -13,7 +13,16 @@
  * Whichever wins, a `gateway-secret` setting left in the registry is deleted: it is a plaintext secret at rest.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DatabaseTarget } from '../open-registry-store.js';
 import type { FilePermissionsNotice, RegistryStore } from '../registry-store.js';
@@ -134,9 +143,11 @@ async function pickSecret(
         '(every replica must read the same secret), e.g. from a mounted Kubernetes Secret',
     );
   }
-  // Only a secret file of our own choosing (the default) gets its directory created private; an operator's
-  // path is used as given, apart from the file itself.
-  if (!explicit) preparePrivateDirectory(dirname(file), { ownEntries: () => true, listener: permissions });
+  // The default file's directory is the database's, which the SQLite store has made private if it could (and
+  // left alone if it is shared); it is only created here when missing. An operator's path is used as given.
+  if (!explicit && !existsSync(dirname(file))) {
+    preparePrivateDirectory(dirname(file), { ownEntries: () => false, listener: permissions });
+  }
   const legacy = await options.store.getSetting(LEGACY_SECRET_SETTING);
   const candidate = legacy !== undefined && legacy.length >= MIN_GATEWAY_SECRET_LENGTH ? legacy : generate();
   let created: boolean;
