@@ -31,15 +31,16 @@ RUN npm prune --omit=dev --no-audit --no-fund
 FROM ${NODE_IMAGE} AS runtime
 # tini as PID 1 forwards SIGTERM to Node and reaps orphaned grandchildren of local MCP server processes (the
 # process deployer), which Node itself never waits for. The gateway's user has a fixed numeric id, so
-# Kubernetes can verify runAsNonRoot; /data holds the SQLite registry by default, and the home directory is
-# where `npx`-started MCP servers keep their npm cache.
+# Kubernetes can verify runAsNonRoot; /data holds the SQLite registry and the generated gateway secret (`secret`)
+# by default, readable by that user only, and the home directory is where `npx`-started MCP servers keep their
+# npm cache.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/* \
   && groupadd --system --gid 10001 mcp-gateway \
   && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/mcp-gateway \
     --shell /usr/sbin/nologin mcp-gateway \
-  && mkdir /data \
+  && mkdir -m 700 /data \
   && chown 10001:10001 /data
 WORKDIR /app
 # Application files stay owned by root: the gateway's user can read them but not change them.

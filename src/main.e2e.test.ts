@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,10 +59,16 @@ describe('the gateway process', () => {
     expect(await first.stop('SIGTERM')).toBe(0);
     expect(first.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
 
-    const store = await openRegistryStore(databaseUrl);
-    const secret = await store.getOrCreateSetting('gateway-secret', 'unused-candidate');
-    await store.close();
+    // The generated secret is in its own 0600 file beside the database, not in the registry.
+    const secretFile = join(dir, 'nested', 'secret');
+    const secret = readFileSync(secretFile, 'utf8');
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    expect(statSync(databaseUrl).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'nested')).mode & 0o777).toBe(0o700);
+    const store = await openRegistryStore(databaseUrl);
+    expect(await store.getSetting('gateway-secret')).toBeUndefined();
+    await store.close();
 
     const second = await start({ DATABASE_URL: databaseUrl });
     const adapter = await fetch(`${second.url}/adapters/kept`);
@@ -71,9 +77,7 @@ describe('the gateway process', () => {
     expect((await (await fetch(`${second.url}/tools`)).json()) as unknown[]).toHaveLength(1);
     expect(await second.stop('SIGINT')).toBe(0);
 
-    const again = await openRegistryStore(databaseUrl);
-    expect(await again.getOrCreateSetting('gateway-secret', 'other')).toBe(secret);
-    await again.close();
+    expect(readFileSync(secretFile, 'utf8')).toBe(secret);
     // The secret never reaches the log.
     expect(JSON.stringify([...first.logs, ...second.logs])).not.toContain(secret);
   });

@@ -3,7 +3,6 @@
  * builds the app and serves it until SIGTERM/SIGINT, then drains (readiness 503, no new connections, open
  * streams get `MCP_GATEWAY_DRAIN_SECONDS`), reaps local processes, closes everything and exits 0.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -16,6 +15,7 @@ import { createAdapterCache, createSessionSealer } from './dataplane/index.js';
 import { createNodeAgents } from './dataplane/node/node-forwarder.js';
 import { createNodeIo } from './dataplane/node/node-io.js';
 import { listen } from './dataplane/node/node-listener.js';
+import { createNodeProbeSender } from './dataplane/node/node-probe-sender.js';
 import { blockedAddressReason, blockedUrlReason, startDeployers } from './deploy/index.js';
 import { createRendezvous } from './routing/index.js';
 import type { OriginPolicy } from './http/index.js';
@@ -31,18 +31,30 @@ import {
 import type { GatewayMetrics, Logger } from './observability/index.js';
 import { createPrometheusMetrics } from './observability/prometheus/index.js';
 import { createTracing } from './observability/tracing/otel/index.js';
-import { SchemaTooNewError, openRegistryStore } from './registry/index.js';
-import type { RegistryChangeFeed } from './registry/index.js';
+import {
+  SchemaTooNewError,
+  SealedSettingError,
+  createSettingsCipher,
+  getOrCreateSealedSetting,
+  openRegistryStore,
+  parseDatabaseUrl,
+} from './registry/index.js';
+import type { DatabaseTarget, FilePermissionsNotice, RegistryChangeFeed } from './registry/index.js';
+import {
+  GatewaySecretError,
+  defaultSecretFile,
+  resolveGatewaySecret,
+  secretFileEntries,
+} from './registry/node/index.js';
+import type { GatewaySecretNotice } from './registry/node/index.js';
 import { startToolRouter } from './toolrouter/node/index.js';
 
-/** Registry key of the generated gateway secret, used when `MCP_GATEWAY_SECRET` is unset. */
-const SECRET_SETTING = 'gateway-secret';
 /** While draining, connections that finished their last response are closed this often. */
 const IDLE_SWEEP_MS = 250;
 /** After the drain, closing the tool router, the deployers (reaping processes) and the registry may take this long. */
 const CLEANUP_TIMEOUT_MS = 30_000;
 
-/** Registry key of the identity-JWT signing key (private JWK), shared by every replica. */
+/** Registry key of the identity-JWT signing key (private JWK, sealed with the gateway secret), shared by every replica. */
 const IDENTITY_KEY_SETTING = 'identity-signing-key';
 
 function packageVersion(): string {
@@ -124,6 +136,26 @@ async function listenForMetrics(
   return server;
 }
 
+/** Tells the operator once that a registry file was (or could not be) made private. */
+function logPermissions(logger: Logger, notice: FilePermissionsNotice): void {
+  const { path, kind, from, to, reason } = notice;
+  if (notice.action === 'tightened') {
+    logger.warn({ path, kind, from, to }, 'was readable by others: permissions tightened');
+  } else if (kind === 'directory') {
+    // The files in it are private anyway; a shared folder (or a volume root another user owns, as a Kubernetes
+    // volume with fsGroup is) only shows their names. Said at every start, so not as a warning.
+    logger.info({ path, kind, from, reason }, 'is readable by others and was left as it is');
+  } else {
+    logger.warn({ path, kind, from, reason }, 'is readable by others and was left as it is');
+  }
+}
+
+function logSecretNotice(logger: Logger, notice: GatewaySecretNotice): void {
+  if (notice.kind === 'permissions') return logPermissions(logger, notice.notice);
+  if (notice.matched) logger.info('deleted the gateway secret from the registry: it is kept in its file now');
+  else logger.warn('deleted an unused gateway secret from the registry (a plaintext secret at rest)');
+}
+
 /** Starts the gateway from `process.env`; resolves once it listens. */
 export async function main(): Promise<void> {
   let config;
@@ -153,8 +185,14 @@ export async function main(): Promise<void> {
   const tracing = createTracing(config.tracing, { logger, serviceVersion: packageVersion() });
 
   let store;
+  let database: DatabaseTarget;
   try {
-    store = await openRegistryStore(config.databaseUrl);
+    database = parseDatabaseUrl(config.databaseUrl);
+    store = await openRegistryStore(config.databaseUrl, {
+      onPermissions: (notice) => logPermissions(logger, notice),
+      // Without MCP_GATEWAY_SECRET_FILE a SQLite registry keeps the secret in a file beside the database.
+      companionEntries: secretFileEntries(database, config.secretFile ?? defaultSecretFile(database)),
+    });
   } catch (err) {
     logger.fatal({ err: err instanceof SchemaTooNewError ? err.message : err }, 'cannot open the registry');
     process.exit(1);
@@ -162,16 +200,32 @@ export async function main(): Promise<void> {
   // The store itself reports other replicas' writes to the tool router; decorators need not pass that on.
   const registryChanges: RegistryChangeFeed = store;
   if (metrics) store = timedRegistryStore(store, { metrics });
-  // Generated once and shared through the registry, so every replica seals session ids with the same key.
-  const secret =
-    config.secret ?? (await store.getOrCreateSetting(SECRET_SETTING, randomBytes(32).toString('base64url')));
-
-  // Shared through the registry like the secret, so every replica publishes and signs with the same key.
-  const identityKey = config.auth.identityJwt
-    ? parseIdentityKey(
-        await store.getOrCreateSetting(IDENTITY_KEY_SETTING, JSON.stringify(await generateIdentityKey())),
-      )
-    : undefined;
+  let secret: string;
+  let identityKey;
+  try {
+    const resolved = await resolveGatewaySecret({
+      configured: config.secret,
+      file: config.secretFile,
+      database,
+      store,
+      onNotice: (notice) => logSecretNotice(logger, notice),
+    });
+    secret = resolved.value;
+    logger.info({ source: resolved.source, file: resolved.file }, 'gateway secret');
+    // Shared through the registry, sealed with the secret, so every replica publishes and signs with one key.
+    const settings = await createSettingsCipher(secret);
+    identityKey = config.auth.identityJwt
+      ? parseIdentityKey(
+          await getOrCreateSealedSetting(store, settings, IDENTITY_KEY_SETTING, async () =>
+            JSON.stringify(await generateIdentityKey()),
+          ),
+        )
+      : undefined;
+  } catch (err) {
+    if (!(err instanceof GatewaySecretError || err instanceof SealedSettingError)) throw err;
+    logger.fatal({ err: err.message }, 'cannot set up the gateway secret');
+    process.exit(2);
+  }
   let auth;
   try {
     auth = await createAuthenticator(config.auth, {
@@ -191,6 +245,9 @@ export async function main(): Promise<void> {
       logger.warn({ err: err instanceof Error ? err.message : err }, 'issuer keys not loaded yet'),
     );
 
+  const agents = createNodeAgents({
+    refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
+  });
   const deployers = await startDeployers({
     store,
     logger,
@@ -199,11 +256,11 @@ export async function main(): Promise<void> {
       refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
       probeIntervalMs: config.healthIntervalMs,
       probeTimeoutMs: config.probeTimeoutMs,
+      // Probes resolve names through the data plane's guarded lookup: a name resolving to a blocked address is
+      // never contacted, not even by the gateway's own health checks.
+      send: createNodeProbeSender(agents),
     },
     onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
-  });
-  const agents = createNodeAgents({
-    refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
   });
   const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
   const audit = config.ops.auditLog ? createAuditLog(logger) : undefined;
@@ -280,11 +337,6 @@ export async function main(): Promise<void> {
       ? await listenForMetrics(metrics, metricsServing.listener, metricsServing.token, origins, logger)
       : undefined;
   const server = await listen(app, { port: config.port, hostname: config.host, agents, logger });
-  const address = server.address() as AddressInfo;
-  logger.info(
-    { address: address.address, port: address.port, registry: store.dialect, publicUrl: config.publicUrl },
-    'listening',
-  );
 
   let drain: { done: Promise<void>; cut: () => void } | undefined;
   const stop = (signal: string) => {
@@ -330,6 +382,13 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Only now: whoever waits for this line may signal at once, and the log is written off the main thread, so a
+  // signal could otherwise arrive before its handler and kill the process without a drain.
+  const address = server.address() as AddressInfo;
+  logger.info(
+    { address: address.address, port: address.port, registry: store.dialect, publicUrl: config.publicUrl },
+    'listening',
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -171,7 +171,7 @@ suite(unavailable ? `edge worker (skipped: ${unavailable})` : 'edge worker (wran
     const client = new Client({ name: 'edge-test', version: '1.0.0' });
     await client.connect(transport);
     try {
-      expect(transport.sessionId).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+      expect(transport.sessionId).toMatch(/^v2\.[A-Za-z0-9_-]+$/);
       const tools = await client.listTools();
       expect(tools.tools.map((t) => t.name)).toContain('echo');
       expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'héllo edge' } }))).toBe(

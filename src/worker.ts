@@ -15,7 +15,12 @@ import { RemoteDeployer, blockedUrlReason, createDeployerInspector } from './dep
 import type { ReplicaEndpoint } from './deploy/index.js';
 import { createLogger } from './observability/index.js';
 import type { Logger } from './observability/index.js';
-import { D1RegistryStore, d1Migrations } from './registry/index.js';
+import {
+  D1RegistryStore,
+  createSettingsCipher,
+  d1Migrations,
+  getOrCreateSealedSetting,
+} from './registry/index.js';
 import type { D1DatabaseBinding, RegistryStore } from './registry/index.js';
 import { createRendezvous } from './routing/index.js';
 // wrangler bundles these as text (the `Text` rule in wrangler.toml): the SQLite migrations are D1's migrations.
@@ -25,11 +30,15 @@ import packageJson from '../package.json' with { type: 'json' };
 import sql0000 from '../migrations/sqlite/0000_init.sql';
 import sql0001 from '../migrations/sqlite/0001_registry_revision.sql';
 import sql0002 from '../migrations/sqlite/0002_registry_revision_triggers.sql';
+import sql0003 from '../migrations/sqlite/0003_resource_uid.sql';
+import sql0004 from '../migrations/sqlite/0004_resource_uid_backfill.sql';
 
 const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0000_init': sql0000,
   '0001_registry_revision': sql0001,
   '0002_registry_revision_triggers': sql0002,
+  '0003_resource_uid': sql0003,
+  '0004_resource_uid_backfill': sql0004,
 };
 
 /** Registry key of the identity-JWT signing key, as in `main.ts`: every isolate signs with the same key. */
@@ -63,7 +72,7 @@ function edgeProblems(vars: Readonly<Record<string, string>>, env: WorkerEnv): s
   if (!env.DB)
     problems.push('the D1 binding DB is missing ([[d1_databases]] binding = "DB" in wrangler.toml)');
   if (!set('MCP_GATEWAY_SECRET')) {
-    // Node generates one and keeps it in the registry; isolates start concurrently everywhere, so the edge asks.
+    // Node generates one into a file; an isolate has no file system and isolates start everywhere at once.
     problems.push('MCP_GATEWAY_SECRET must be set as a secret: `npx wrangler secret put MCP_GATEWAY_SECRET`');
   }
   if (!set('MCP_GATEWAY_PUBLIC_URL')) {
@@ -139,9 +148,16 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
   const store: RegistryStore = await D1RegistryStore.open(env.DB, {
     migrations: await d1Migrations(journal, MIGRATION_SQL),
   });
+  const secret = vars.MCP_GATEWAY_SECRET!;
+  // Sealed with the secret, as on Node: a copy of the D1 database alone does not give the signing key away.
   const identityKey = config.auth.identityJwt
     ? parseIdentityKey(
-        await store.getOrCreateSetting(IDENTITY_KEY_SETTING, JSON.stringify(await generateIdentityKey())),
+        await getOrCreateSealedSetting(
+          store,
+          await createSettingsCipher(secret),
+          IDENTITY_KEY_SETTING,
+          async () => JSON.stringify(await generateIdentityKey()),
+        ),
       )
     : undefined;
   const auth = await createAuthenticator(config.auth, { logger, identityKey });
@@ -176,7 +192,7 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
       lookup: (name) => adapters.get(name),
       replicas: health,
       sealer: await createSessionSealer({
-        secret: vars.MCP_GATEWAY_SECRET!,
+        secret,
         maxAgeMs: config.sessionMaxAgeMs,
       }),
       rendezvous: await createRendezvous(),

@@ -25,10 +25,69 @@ describe('identity headers', () => {
     });
   });
 
-  it('percent-encodes what a header cannot carry and leaves out roles containing commas', () => {
+  it('percent-encodes what a header cannot carry, and a comma inside a role', () => {
     const headers = identityHeaders({ userId: 'jürgen@example.com', roles: ['a,b', 'c'] });
-    expect(headers).toEqual({ 'X-Mcp-UserId': 'j%C3%BCrgen%40example.com', 'X-Mcp-Roles': 'c' });
+    expect(headers).toEqual({ 'X-Mcp-UserId': 'j%C3%BCrgen@example.com', 'X-Mcp-Roles': 'a%2Cb,c' });
     expect(() => new Headers(headers)).not.toThrow();
+  });
+
+  it.each([
+    ['alice', 'alice'],
+    ['alice@example.com', 'alice@example.com'],
+    ['https://issuer.example.com|user-42', 'https://issuer.example.com|user-42'],
+    ['John Doe', 'John Doe'],
+    ['a,b;c=d', 'a,b;c=d'],
+    ['', ''],
+    ['ümlaut', '%C3%BCmlaut'],
+    ['%C3%BCmlaut', '%25C3%25BCmlaut'],
+    ['100%', '100%25'],
+    [' alice', '%20alice'],
+    ['alice ', 'alice%20'],
+    [' ', '%20'],
+    ['a\tb', 'a%09b'],
+    ['a\r\nb', 'a%0D%0Ab'],
+    ['nul\u0000', 'nul%00'],
+    ['del\u007f', 'del%7F'],
+    ['日本', '%E6%97%A5%E6%9C%AC'],
+    ['👩‍💻', '%F0%9F%91%A9%E2%80%8D%F0%9F%92%BB'],
+    ['\ufffd', '%EF%BF%BD'],
+    ['lone\ud800', 'lone%ED%A0%80'],
+  ])('X-Mcp-UserId of %j is %j', (userId, header) => {
+    expect(identityHeaders({ userId, roles: [] })['X-Mcp-UserId']).toBe(header);
+  });
+
+  it('never sends two different user ids or role lists as one header value', () => {
+    const ids = [
+      'ümlaut',
+      '%C3%BCmlaut',
+      '%25C3%25BCmlaut',
+      'alice',
+      ' alice',
+      'alice ',
+      '%20alice',
+      'a b',
+      'a%20b',
+      '\ufffd',
+      '\ud800',
+      '\udc00',
+      '%ED%A0%80',
+      'a,b',
+      'a%2Cb',
+    ];
+    const encoded = ids.map((userId) => identityHeaders({ userId, roles: [] })['X-Mcp-UserId'] ?? 'missing');
+    expect(new Set(encoded).size).toBe(ids.length);
+    // Plain percent-decoding gives the id back (for well-formed strings).
+    for (const [i, id] of ids.entries()) {
+      if (!/[\ud800-\udfff]/.test(id)) expect(decodeURIComponent(encoded[i]!)).toBe(id);
+    }
+    expect(() => new Headers(encoded.map((value, i) => [`x-${i}`, value]))).not.toThrow();
+
+    const roleLists = [['a,b'], ['a', 'b'], ['a%2Cb'], ['a', ' b'], ['a', 'b ']];
+    const roles = roleLists.map(
+      (r) => identityHeaders({ userId: 'u', roles: r })['X-Mcp-Roles'] ?? 'missing',
+    );
+    expect(roles).toEqual(['a%2Cb', 'a,b', 'a%252Cb', 'a,%20b', 'a,b%20']);
+    expect(new Set(roles).size).toBe(roleLists.length);
   });
 
   it('headers-only identity adds no JWT and publishes no keys', async () => {

@@ -39,21 +39,71 @@ export function isStrippedInboundHeader(name: string): boolean {
   );
 }
 
-// Header values must be visible ASCII; anything else is percent-encoded (and the raw value kept in the JWT).
-const HEADER_SAFE = /^[\x20-\x7e]*$/;
-const headerValue = (value: string): string => (HEADER_SAFE.test(value) ? value : encodeURIComponent(value));
+/** Values sent byte for byte: visible ASCII without `%`, inner spaces allowed (no edge space: parsers trim it). */
+const VERBATIM = /^(?:[\x21-\x24\x26-\x7e](?:[\x20-\x24\x26-\x7e]*[\x21-\x24\x26-\x7e])?)?$/;
+/** The same for one role of the comma-joined `X-Mcp-Roles`: no comma either. */
+const VERBATIM_ROLE =
+  /^(?:[\x21-\x24\x26-\x2b\x2d-\x7e](?:[\x20-\x24\x26-\x2b\x2d-\x7e]*[\x21-\x24\x26-\x2b\x2d-\x7e])?)?$/;
+
+const hex = (byte: number) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
 
 /**
- * The reference's identity headers: `X-Mcp-UserId` and `X-Mcp-Roles` (comma-joined; a role that itself
- * contains a comma cannot be represented and is left out — it is still in the identity JWT).
+ * Percent-encodes every character of `value` that `keep` refuses, as the bytes of its UTF-8 form. A lone surrogate
+ * (possible in a JSON claim) becomes its three generalized UTF-8 bytes (WTF-8), which no well-formed character
+ * produces, so it cannot be confused with U+FFFD or anything else.
+ */
+function percentEncode(value: string, keep: (char: string, index: number, last: number) => boolean): string {
+  let out = '';
+  let index = 0;
+  const last = value.length - 1;
+  for (const char of value) {
+    const at = index;
+    index += char.length;
+    if (keep(char, at, last)) {
+      out += char;
+      continue;
+    }
+    const cp = char.codePointAt(0)!;
+    if (cp < 0x80) out += hex(cp);
+    else if (cp < 0x800) out += hex(0xc0 | (cp >> 6)) + hex(0x80 | (cp & 63));
+    else if (cp < 0x10000)
+      out += hex(0xe0 | (cp >> 12)) + hex(0x80 | ((cp >> 6) & 63)) + hex(0x80 | (cp & 63));
+    else {
+      out +=
+        hex(0xf0 | (cp >> 18)) +
+        hex(0x80 | ((cp >> 12) & 63)) +
+        hex(0x80 | ((cp >> 6) & 63)) +
+        hex(0x80 | (cp & 63));
+    }
+  }
+  return out;
+}
+
+/**
+ * The one encoding of identity header values, injective so that two different ids never reach an upstream as the
+ * same header: visible ASCII passes as it is, and so does a space between other characters; `%` itself, control
+ * characters, a leading or trailing space and everything outside ASCII are percent-encoded (UTF-8), always.
+ * Decoding is plain percent-decoding. A plain ASCII id without `%` is sent byte for byte, as the reference does.
+ * In a role, `,` (the list separator) is encoded too.
+ */
+export function encodeIdentityValue(value: string, role = false): string {
+  if ((role ? VERBATIM_ROLE : VERBATIM).test(value)) return value;
+  return percentEncode(value, (char, at, last) => {
+    const code = char.charCodeAt(0);
+    if (char.length !== 1 || code > 0x7e || code < 0x20 || char === '%') return false;
+    if (role && char === ',') return false;
+    return code !== 0x20 || (at !== 0 && at !== last);
+  });
+}
+
+/**
+ * The reference's identity headers: `X-Mcp-UserId` and `X-Mcp-Roles` (comma-joined), each value encoded by
+ * {@link encodeIdentityValue}; the raw values are in the identity JWT.
  */
 export function identityHeaders(principal: Principal): Record<string, string> {
   return {
-    [UPSTREAM_USER_HEADER]: headerValue(principal.userId),
-    [UPSTREAM_ROLES_HEADER]: principal.roles
-      .filter((r) => !r.includes(','))
-      .map(headerValue)
-      .join(','),
+    [UPSTREAM_USER_HEADER]: encodeIdentityValue(principal.userId),
+    [UPSTREAM_ROLES_HEADER]: principal.roles.map((role) => encodeIdentityValue(role, true)).join(','),
   };
 }
 

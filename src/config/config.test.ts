@@ -20,6 +20,7 @@ describe('parseConfig', () => {
       logLevel: 'info',
       databaseUrl: './data/mcp-gateway.db',
       secret: undefined,
+      secretFile: undefined,
       publicUrl: 'http://127.0.0.1:3000',
       bodyLimitBytes: 1048576,
       probeTimeoutMs: 2000,
@@ -132,6 +133,33 @@ describe('parseConfig', () => {
     const message = problemsOf({ MCP_GATEWAY_SECRET: 'hunter2' });
     expect(message).toContain('MCP_GATEWAY_SECRET must be at least 32 characters');
     expect(message).not.toContain('hunter2');
+  });
+
+  it('takes the secret from MCP_GATEWAY_SECRET_FILE, but not from both it and MCP_GATEWAY_SECRET', () => {
+    expect(parseConfig({ MCP_GATEWAY_SECRET_FILE: '/run/secrets/gateway' }).secretFile).toBe(
+      '/run/secrets/gateway',
+    );
+    const both = problemsOf({ MCP_GATEWAY_SECRET: 's'.repeat(32), MCP_GATEWAY_SECRET_FILE: '/x' });
+    expect(both).toContain('MCP_GATEWAY_SECRET and MCP_GATEWAY_SECRET_FILE are both set');
+    expect(both).not.toContain('s'.repeat(32));
+  });
+
+  it('refuses Postgres without a secret: replicas share it, and the database is not the place for it', () => {
+    for (const url of ['postgres://db/x', 'postgresql://db/x']) {
+      const message = problemsOf({ DATABASE_URL: url });
+      expect(message).toContain(
+        'MCP_GATEWAY_SECRET must be set (or MCP_GATEWAY_SECRET_FILE) when DATABASE_URL is Postgres',
+      );
+      expect(message).not.toContain('db/x');
+    }
+    expect(parseConfig({ DATABASE_URL: 'postgres://db/x', MCP_GATEWAY_SECRET: 's'.repeat(32) }).secret).toBe(
+      's'.repeat(32),
+    );
+    expect(parseConfig({ DATABASE_URL: 'postgres://db/x', MCP_GATEWAY_SECRET_FILE: '/s' }).secretFile).toBe(
+      '/s',
+    );
+    // SQLite generates one and keeps it in a file of its own.
+    expect(parseConfig({ DATABASE_URL: '/data/mcp-gateway.db' }).secret).toBeUndefined();
   });
 
   it('includes the auth configuration and its problems', () => {

@@ -5,7 +5,7 @@ import type { LogLevel } from '../observability/index.js';
 import { parseAuthConfig } from './auth-config.js';
 import { parseDeployConfig } from './deploy-config.js';
 import type { DeployConfig } from './deploy-config.js';
-import { booleanVar, integerVar, listVar, parseEnv } from './env.js';
+import { ConfigError, booleanVar, integerVar, listVar, parseEnv } from './env.js';
 import { parseOpsConfig } from './ops-config.js';
 import type { OpsConfig } from './ops-config.js';
 import { parseToolRouterConfig } from './toolrouter-config.js';
@@ -23,8 +23,13 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** `postgres://…`, a `file:` URL, `:memory:` or a SQLite file path. */
   readonly databaseUrl: string;
-  /** Key material for sealing session ids; when absent, one is generated and kept in the registry. */
+  /** Key material for sealing session ids (`MCP_GATEWAY_SECRET`); when absent, {@link secretFile} holds it. */
   readonly secret: string | undefined;
+  /**
+   * `MCP_GATEWAY_SECRET_FILE`: the file holding the secret; when absent too, a SQLite registry keeps it in
+   * `secret` beside the database (created on first start). Never both this and {@link secret}.
+   */
+  readonly secretFile: string | undefined;
   /** The URL clients reach the gateway at, without a trailing slash. */
   readonly publicUrl: string;
   /** Largest accepted control-plane request body. */
@@ -90,6 +95,7 @@ const EnvSchema = z.object({
     .string()
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
     .optional(),
+  MCP_GATEWAY_SECRET_FILE: z.string().trim().min(1, 'must not be empty').optional(),
   MCP_GATEWAY_PUBLIC_URL: httpUrl.optional(),
   MCP_GATEWAY_BODY_LIMIT_BYTES: integerVar(1024, 64 * 1024 * 1024, 1024 * 1024),
   MCP_GATEWAY_PROBE_TIMEOUT_MS: integerVar(100, 60_000, 2000),
@@ -128,10 +134,37 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/**
+ * The secret comes from one place: the variable or the file. On Postgres it must be given: several replicas share
+ * it, and the database it protects is not the place to keep it (SQLite keeps a generated one in a file).
+ */
+function secretSourceProblems(
+  secret: string | undefined,
+  secretFile: string | undefined,
+  databaseUrl: string,
+): string[] {
+  if (secret !== undefined && secretFile !== undefined) {
+    return ['MCP_GATEWAY_SECRET and MCP_GATEWAY_SECRET_FILE are both set; set only one of them'];
+  }
+  if (secret === undefined && secretFile === undefined && /^postgres(ql)?:\/\//i.test(databaseUrl.trim())) {
+    return [
+      'MCP_GATEWAY_SECRET must be set (or MCP_GATEWAY_SECRET_FILE) when DATABASE_URL is Postgres: every replica ' +
+        'must share the secret, and the database is not the place to keep it (e.g. `openssl rand -base64 32`)',
+    ];
+  }
+  return [];
+}
+
 /** Parses the environment; throws {@link ConfigError} listing every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   // Never echo the secret or a database URL (it may carry a password), not even a bad one.
   const e = parseEnv(EnvSchema, env, new Set(['MCP_GATEWAY_SECRET', 'DATABASE_URL']));
+  const secretProblems = secretSourceProblems(
+    e.MCP_GATEWAY_SECRET,
+    e.MCP_GATEWAY_SECRET_FILE,
+    e.DATABASE_URL,
+  );
+  if (secretProblems.length > 0) throw new ConfigError(secretProblems);
   const publicUrl = (
     e.MCP_GATEWAY_PUBLIC_URL ?? `http://${hostForUrl(e.MCP_GATEWAY_HOST)}:${e.PORT}`
   ).replace(/\/+$/, '');
@@ -141,6 +174,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.MCP_GATEWAY_LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     secret: e.MCP_GATEWAY_SECRET,
+    secretFile: e.MCP_GATEWAY_SECRET_FILE,
     publicUrl,
     bodyLimitBytes: e.MCP_GATEWAY_BODY_LIMIT_BYTES,
     probeTimeoutMs: e.MCP_GATEWAY_PROBE_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/index.js';
+import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
 import { createTestApp, headerPrincipal, imageAdapter, imageTool, json } from '../testing/test-app.js';
 
@@ -28,7 +29,9 @@ describe('POST /adapters', () => {
     );
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe('/adapters/weather');
-    expect(res.headers.get('etag')).toMatch(/^"1\.[0-9a-z]+"$/);
+    expect(res.headers.get('etag')).toMatch(
+      /^"1\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"$/,
+    );
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body)).toEqual([
       'id',
@@ -364,10 +367,40 @@ describe('GET, PUT, DELETE /adapters/{name}', () => {
   it('does not resurrect a deleted-and-recreated name with an old ETag', async () => {
     const old = (await app.request('/adapters', json('POST', imageAdapter('again')))).headers.get('etag')!;
     await app.request('/adapters/again', { method: 'DELETE' });
-    await new Promise((r) => setTimeout(r, 5));
     await app.request('/adapters', json('POST', imageAdapter('again')));
     const res = await app.request('/adapters/again', json('PUT', imageAdapter('again'), { 'if-match': old }));
     expect(res.status).toBe(412);
+  });
+
+  it('tells a re-created resource from its predecessor even within the same millisecond', async () => {
+    // A clock that never moves: both incarnations have the same version and the same creation time.
+    const instant = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+    const frozen = await createTestApp({
+      store: await openRegistryStore(':memory:', { clock: () => instant }),
+    });
+    try {
+      const first = await frozen.app.request('/adapters', json('POST', imageAdapter('same-ms')));
+      const old = first.headers.get('etag')!;
+      expect((await frozen.app.request('/adapters/same-ms', { method: 'DELETE' })).status).toBe(204);
+      const again = await frozen.app.request('/adapters', json('POST', imageAdapter('same-ms')));
+      expect(again.headers.get('etag')).not.toBe(old);
+      expect(((await again.json()) as { createdAt: string }).createdAt).toBe(instant.toISOString());
+
+      const put = await frozen.app.request(
+        '/adapters/same-ms',
+        json('PUT', imageAdapter('same-ms'), { 'if-match': old }),
+      );
+      expect(put.status).toBe(412);
+      const del = await frozen.app.request('/adapters/same-ms', {
+        method: 'DELETE',
+        headers: { 'if-match': old },
+      });
+      expect(del.status).toBe(412);
+      const read = await frozen.app.request('/adapters/same-ms', { headers: { 'if-none-match': old } });
+      expect(read.status).toBe(200);
+    } finally {
+      await frozen.close();
+    }
   });
 
   it('answers 400 when the body names another resource or changes useWorkloadIdentity', async () => {

@@ -1,12 +1,16 @@
 /** @module etag: entity tags of stored resources and the `If-Match` rules (RFC 9110 §13.1.1). */
 import type { StoredResource } from '../registry/index.js';
 
+/** What a tag is computed from: the version and the resource's incarnation. */
+export type TaggedRow = Pick<StoredResource, 'version' | 'uid'>;
+
 /**
- * A strong tag from the version and the creation time, so a resource deleted and created again under the
- * same name never matches a tag of its predecessor.
+ * A strong tag from the version and the registry `uid` (random, new on every create), so a resource deleted and
+ * created again under the same name never matches a tag of its predecessor — even within one millisecond, which
+ * a creation time could not tell apart.
  */
-export function etagOf(row: Pick<StoredResource, 'version' | 'createdAt'>): string {
-  return `"${row.version}.${row.createdAt.getTime().toString(36)}"`;
+export function etagOf(row: TaggedRow): string {
+  return `"${row.version}.${row.uid}"`;
 }
 
 /** What an `If-Match` header asks for. */
@@ -22,15 +26,12 @@ export function parseIfMatch(header: string | undefined): IfMatch | undefined {
 }
 
 /** True when `If-Match` admits the current row. */
-export function ifMatchAdmits(ifMatch: IfMatch, row: Pick<StoredResource, 'version' | 'createdAt'>): boolean {
+export function ifMatchAdmits(ifMatch: IfMatch, row: TaggedRow): boolean {
   return ifMatch.any || ifMatch.tags.includes(etagOf(row));
 }
 
 /** True when `If-None-Match` lists the current tag (a conditional GET answered with 304). */
-export function ifNoneMatchHits(
-  header: string | undefined,
-  row: Pick<StoredResource, 'version' | 'createdAt'>,
-): boolean {
+export function ifNoneMatchHits(header: string | undefined, row: TaggedRow): boolean {
   if (header === undefined) return false;
   if (header.trim() === '*') return true;
   const current = etagOf(row);

@@ -66,7 +66,7 @@ describe.each([
     );
     const { client, transport } = await connect(`${g.url}/adapters/legacy/mcp`);
 
-    expect(transport.sessionId).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+    expect(transport.sessionId).toMatch(/^v2\.[A-Za-z0-9_-]+$/);
     const tools = await client.listTools();
     expect(tools.tools.map((t) => t.name).sort()).toEqual(['ask', 'broadcast', 'count', 'echo', 'whoami']);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'héllo' } }))).toBe('héllo');
@@ -214,6 +214,38 @@ describe('legacy session lifecycle', () => {
       expect(res.status).toBe(404);
       expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32001);
     }
+  });
+
+  it('answers 404 to a session of an adapter that was deleted and created again under the same name', async () => {
+    const [server] = await replicas(1);
+    const g = await gateway();
+    await g.registerRemoteAdapter('again', [server!.url]);
+    const { transport } = await connect(`${g.url}/adapters/again/mcp`);
+    const sealed = transport.sessionId!;
+    const call = () =>
+      fetch(`${g.url}/adapters/again/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': sealed,
+          'mcp-protocol-version': '2025-11-25',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
+      });
+    const before = await call();
+    expect(before.status).toBe(200);
+    await before.body?.cancel();
+
+    expect((await fetch(`${g.url}/adapters/again`, { method: 'DELETE' })).status).toBe(204);
+    await g.registerRemoteAdapter('again', [server!.url]);
+    const requestsBefore = server!.requests.length;
+    const after = await call();
+    expect(after.status).toBe(404);
+    expect(((await after.json()) as { error: { code: number } }).error.code).toBe(-32001);
+    // The upstream still holds the session; the gateway refused it without a request upstream.
+    expect(server!.sessionCount()).toBe(1);
+    expect(server!.requests.length).toBe(requestsBefore);
   });
 
   it('continues a session created through one gateway instance through another with the same secret', async () => {

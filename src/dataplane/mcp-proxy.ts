@@ -188,6 +188,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       return sealer
         .seal({
           adapter: x.adapter.name,
+          incarnation: x.adapter.uid,
           replica: replica.id,
           upstreamSessionId: upstreamSession,
           principal: x.principal.userId,
@@ -220,7 +221,13 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
 
   /** A request inside a legacy session: only the replica that holds the session can answer it. */
   async function inSession(x: Exchange, sealed: string): Promise<Response> {
-    const opened = await sealer.open(sealed, { adapter: x.adapter.name, principal: x.principal.userId });
+    // Bound to this incarnation of the adapter: an id issued before it was deleted and created again is gone.
+    const opened = await sealer.open(sealed, {
+      adapter: x.adapter.name,
+      incarnation: x.adapter.uid,
+      createdAt: x.adapter.createdAt,
+      principal: x.principal.userId,
+    });
     if (!opened.ok) {
       logger.debug({ adapter: x.adapter.name, reason: opened.reason }, 'session id refused');
       return sessionGone();

@@ -3,14 +3,22 @@
  * sealed with AES-256-GCM so any gateway replica can route it and no client can read or forge it
  * (ARCHITECTURE §3, "Affinity without a session store").
  *
- * Format v1, frozen (changing any of it invalidates every live session, so a change needs a new version):
- * - key = HKDF-SHA256(ikm = UTF-8(secret), salt = empty, info = UTF-8("mcp-gateway session-id v1")), 256 bits;
- * - plaintext = issuedAt (ms since the epoch, 6 bytes big-endian) ‖ adapter ‖ replica ‖ upstreamSessionId ‖
- *   principal, each string as UTF-8 prefixed by its byte length (1 byte below 128, else 2 bytes `0x8000 | n`);
+ * Format v2, frozen (changing any of it invalidates every live session, so a change needs a new version):
+ * - key = HKDF-SHA256(ikm = UTF-8(secret), salt = empty, info = UTF-8("mcp-gateway session-id v2")), 256 bits;
+ * - plaintext = issuedAt (ms since the epoch, 6 bytes big-endian) ‖ adapter ‖ incarnation ‖ replica ‖
+ *   upstreamSessionId ‖ principal, each string as UTF-8 prefixed by its byte length (1 byte below 128, else
+ *   2 bytes `0x8000 | n`);
  * - additional data = UTF-8(adapter), so another adapter's id fails authentication outright;
- * - sealed id = "v1." ‖ base64url-without-padding(IV (12 random bytes) ‖ ciphertext ‖ tag (16 bytes)).
+ * - sealed id = "v2." ‖ base64url-without-padding(IV (12 random bytes) ‖ ciphertext ‖ tag (16 bytes)).
+ * The incarnation is the adapter's registry `uid` (new on every create), so an id issued for an adapter that was
+ * deleted and created again under the same name does not reach the new one.
+ *
+ * Format v1 (before the incarnation) is still opened, never sealed: the same layout without the incarnation,
+ * prefix "v1." and HKDF label "mcp-gateway session-id v1". A v1 id cannot name its adapter's incarnation, so it
+ * is refused when it was issued before the adapter's creation time; v1 ids die out within the session maximum age.
+ *
  * The result is visible ASCII (0x21–0x7E) and URL-safe, as `Mcp-Session-Id` requires (rules §1.4); about
- * 250 characters for typical names and a UUID session id.
+ * 230 characters for typical names, a UUID session id and a UUID incarnation (v1: about 180).
  *
  * Only Web APIs are used (WebCrypto, TextEncoder/TextDecoder) so the edge build shares this code.
  */
@@ -19,6 +27,8 @@
 export interface SessionClaims {
   /** Adapter name; also the GCM additional data. */
   readonly adapter: string;
+  /** The adapter's incarnation (its registry `uid`): which adapter of that name the session belongs to. */
+  readonly incarnation: string;
   /** Replica id the session lives on. */
   readonly replica: string;
   /** The upstream's own `Mcp-Session-Id`, never shown to the client. */
@@ -28,14 +38,22 @@ export interface SessionClaims {
 }
 
 /** Claims recovered from a valid sealed id. */
-export interface OpenedSessionClaims extends SessionClaims {
+export interface OpenedSessionClaims extends Omit<SessionClaims, 'incarnation'> {
+  /** The incarnation sealed in; undefined for a v1 id, which has none. */
+  readonly incarnation: string | undefined;
   /** When the id was sealed, by the sealer's clock (millisecond precision). */
   readonly issuedAt: Date;
+  /** The format of the id: `v2`, or `v1` for one sealed by an older gateway. */
+  readonly format: 'v1' | 'v2';
 }
 
-/** What an opened id must belong to. */
+/** What an opened id must belong to: the adapter as the registry holds it now, and the caller. */
 export interface SessionExpectation {
   readonly adapter: string;
+  /** The adapter's current incarnation (registry `uid`). */
+  readonly incarnation: string;
+  /** When the adapter's current incarnation was created: a v1 id issued before it is refused. */
+  readonly createdAt: Date;
   readonly principal: string;
 }
 
@@ -46,12 +64,19 @@ export interface SessionExpectation {
  * - `tampered`: authentication failed — altered, sealed with another secret, or sealed for another adapter
  *   (the adapter is the additional data, so that case is indistinguishable from tampering by design);
  * - `wrong-adapter`: authenticated but names another adapter (defence in depth; not expected to happen);
+ * - `wrong-incarnation`: issued for an earlier adapter of the same name (deleted and created again since);
  * - `wrong-principal`: a valid id of another principal;
  * - `expired`: older than `maxAgeMs`;
  * - `not-yet-valid`: issued further in the future than the allowed clock skew (replica clocks disagree).
  */
 export type OpenFailureReason =
-  'malformed' | 'tampered' | 'wrong-adapter' | 'wrong-principal' | 'expired' | 'not-yet-valid';
+  | 'malformed'
+  | 'tampered'
+  | 'wrong-adapter'
+  | 'wrong-incarnation'
+  | 'wrong-principal'
+  | 'expired'
+  | 'not-yet-valid';
 
 /** Outcome of {@link SessionSealer.open}. */
 export type OpenResult =
@@ -83,8 +108,11 @@ export interface SessionSealer {
   open(sealed: string, expect: SessionExpectation): Promise<OpenResult>;
 }
 
-/** Prefix of every v1 sealed id; a new format gets a new prefix and a new HKDF label. */
-export const SEALED_ID_PREFIX = 'v1.';
+/** Prefix of every sealed id `seal` makes (v2); a new format gets a new prefix and a new HKDF label. */
+export const SEALED_ID_PREFIX = 'v2.';
+
+/** Prefix of the ids older gateways sealed (v1), which are still opened. */
+export const V1_SEALED_ID_PREFIX = 'v1.';
 
 /** Longest sealed id `seal` produces and `open` reads; longer input is refused before any crypto. */
 export const MAX_SEALED_ID_LENGTH = 4096;
@@ -98,14 +126,22 @@ export const DEFAULT_SESSION_CLOCK_SKEW_MS = 60 * 1000;
 /** Shortest secret accepted, in characters. */
 export const MIN_SECRET_LENGTH = 32;
 
-const HKDF_INFO = 'mcp-gateway session-id v1';
 const IV_BYTES = 12; // 96 bits: the GCM nonce size that needs no extra hashing
 const TAG_BYTES = 16;
 const TIME_BYTES = 6; // ms since the epoch fit 48 bits until the year 10889
-const FIELD_COUNT = 4;
 const MAX_FIELD_BYTES = 0x7fff;
-const MIN_PLAINTEXT_BYTES = TIME_BYTES + FIELD_COUNT; // four empty strings
+// Both prefixes are three characters, so one bound serves both formats.
 const MAX_BYTES = Math.floor(((MAX_SEALED_ID_LENGTH - SEALED_ID_PREFIX.length) * 3) / 4);
+
+/** What differs between the formats: the prefix, the HKDF label and the number of strings sealed. */
+interface Format {
+  readonly name: 'v1' | 'v2';
+  readonly prefix: string;
+  readonly info: string;
+  readonly fields: number;
+}
+const V2: Format = { name: 'v2', prefix: SEALED_ID_PREFIX, info: 'mcp-gateway session-id v2', fields: 5 };
+const V1: Format = { name: 'v1', prefix: V1_SEALED_ID_PREFIX, info: 'mcp-gateway session-id v1', fields: 4 };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -114,6 +150,7 @@ const refused = (reason: OpenFailureReason): OpenResult => Object.freeze({ ok: f
 const MALFORMED = refused('malformed');
 const TAMPERED = refused('tampered');
 const WRONG_ADAPTER = refused('wrong-adapter');
+const WRONG_INCARNATION = refused('wrong-incarnation');
 const WRONG_PRINCIPAL = refused('wrong-principal');
 const EXPIRED = refused('expired');
 const NOT_YET_VALID = refused('not-yet-valid');
@@ -139,10 +176,17 @@ export async function createSessionSealer(options: SessionSealerOptions): Promis
   }
   const clock = options.clock ?? (() => new Date());
   const random = options.random ?? ((length: number) => crypto.getRandomValues(new Uint8Array(length)));
-  const key = await deriveSessionKey(secret);
+  const keys = { v2: await deriveSessionKey(secret, V2), v1: await deriveSessionKey(secret, V1) };
 
   async function seal(claims: SessionClaims): Promise<string> {
-    const plaintext = encodeClaims(claims, nowMs(clock));
+    const fields = [
+      claims.adapter,
+      claims.incarnation,
+      claims.replica,
+      claims.upstreamSessionId,
+      claims.principal,
+    ];
+    const plaintext = encodeClaims(fields, nowMs(clock));
     if (IV_BYTES + plaintext.length + TAG_BYTES > MAX_BYTES) {
       throw new RangeError(`session claims too long to seal within ${MAX_SEALED_ID_LENGTH} characters`);
     }
@@ -153,7 +197,7 @@ export async function createSessionSealer(options: SessionSealerOptions): Promis
     const sealed = new Uint8Array(
       await crypto.subtle.encrypt(
         { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: encoder.encode(claims.adapter) },
-        key,
+        keys.v2,
         plaintext,
       ),
     );
@@ -164,15 +208,13 @@ export async function createSessionSealer(options: SessionSealerOptions): Promis
   }
 
   async function open(sealed: string, expect: SessionExpectation): Promise<OpenResult> {
-    if (
-      typeof sealed !== 'string' ||
-      sealed.length > MAX_SEALED_ID_LENGTH ||
-      !sealed.startsWith(SEALED_ID_PREFIX)
-    ) {
+    if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_ID_LENGTH) return MALFORMED;
+    const format = sealed.startsWith(V2.prefix) ? V2 : sealed.startsWith(V1.prefix) ? V1 : undefined;
+    if (format === undefined) return MALFORMED;
+    const bytes = decodeBase64Url(sealed, format.prefix.length);
+    // The shortest plaintext: the time and an empty string per field, each one length byte.
+    if (bytes === undefined || bytes.length < IV_BYTES + TIME_BYTES + format.fields + TAG_BYTES)
       return MALFORMED;
-    }
-    const bytes = decodeBase64Url(sealed, SEALED_ID_PREFIX.length);
-    if (bytes === undefined || bytes.length < IV_BYTES + MIN_PLAINTEXT_BYTES + TAG_BYTES) return MALFORMED;
 
     let plaintext: Uint8Array;
     try {
@@ -183,17 +225,25 @@ export async function createSessionSealer(options: SessionSealerOptions): Promis
             iv: bytes.subarray(0, IV_BYTES),
             additionalData: encoder.encode(expect.adapter),
           },
-          key,
+          keys[format.name],
           bytes.subarray(IV_BYTES),
         ),
       );
     } catch {
       return TAMPERED;
     }
-    const claims = decodeClaims(plaintext);
+    const claims = decodeClaims(plaintext, format);
     // Authentic but unreadable can only be a format bug or a reused key with another format.
     if (claims === undefined) return MALFORMED;
     if (claims.adapter !== expect.adapter) return WRONG_ADAPTER;
+    // A v1 id names no incarnation: one issued before this adapter was created belongs to an earlier one.
+    if (
+      claims.incarnation === undefined
+        ? claims.issuedAt.getTime() < expect.createdAt.getTime()
+        : claims.incarnation !== expect.incarnation
+    ) {
+      return WRONG_INCARNATION;
+    }
     if (claims.principal !== expect.principal) return WRONG_PRINCIPAL;
     const age = nowMs(clock) - claims.issuedAt.getTime();
     if (age < -clockSkewMs) return NOT_YET_VALID;
@@ -204,15 +254,15 @@ export async function createSessionSealer(options: SessionSealerOptions): Promis
   return { seal, open };
 }
 
-/** HKDF-SHA256 from the secret to a non-extractable AES-256-GCM key (format v1; see the module header). */
-async function deriveSessionKey(secret: string): Promise<CryptoKey> {
+/** HKDF-SHA256 from the secret to a non-extractable AES-256-GCM key, labelled per format (see the module header). */
+async function deriveSessionKey(secret: string, format: Format): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(HKDF_INFO) },
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(format.info) },
     ikm,
     { name: 'AES-GCM', length: 256 },
     false,
-    ['encrypt', 'decrypt'],
+    format === V2 ? ['encrypt', 'decrypt'] : ['decrypt'],
   );
 }
 
@@ -227,8 +277,8 @@ function nowMs(clock: () => Date): number {
 // A copy typed as ArrayBuffer-backed, as the WebCrypto typings want, whatever buffer an injected random used.
 const toBufferSource = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(bytes);
 
-function encodeClaims(claims: SessionClaims, issuedAtMs: number): Uint8Array<ArrayBuffer> {
-  const fields = [claims.adapter, claims.replica, claims.upstreamSessionId, claims.principal].map((value) => {
+function encodeClaims(values: readonly unknown[], issuedAtMs: number): Uint8Array<ArrayBuffer> {
+  const fields = values.map((value) => {
     if (typeof value !== 'string') throw new TypeError('session claims must be strings');
     const bytes = encoder.encode(value);
     if (bytes.length > MAX_FIELD_BYTES) throw new RangeError('a session claim is longer than 32767 bytes');
@@ -255,8 +305,8 @@ function encodeClaims(claims: SessionClaims, issuedAtMs: number): Uint8Array<Arr
   return out;
 }
 
-function decodeClaims(bytes: Uint8Array): OpenedSessionClaims | undefined {
-  if (bytes.length < MIN_PLAINTEXT_BYTES) return undefined;
+function decodeClaims(bytes: Uint8Array, format: Format): OpenedSessionClaims | undefined {
+  if (bytes.length < TIME_BYTES + format.fields) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const issuedAtMs = view.getUint16(0) * 2 ** 32 + view.getUint32(2);
   let at = TIME_BYTES;
@@ -282,11 +332,13 @@ function decodeClaims(bytes: Uint8Array): OpenedSessionClaims | undefined {
     }
   };
   const adapter = next();
+  const incarnation = format === V2 ? next() : undefined;
   const replica = next();
   const upstreamSessionId = next();
   const principal = next();
   if (
     adapter === undefined ||
+    (format === V2 && incarnation === undefined) ||
     replica === undefined ||
     upstreamSessionId === undefined ||
     principal === undefined ||
@@ -294,7 +346,15 @@ function decodeClaims(bytes: Uint8Array): OpenedSessionClaims | undefined {
   ) {
     return undefined;
   }
-  return { adapter, replica, upstreamSessionId, principal, issuedAt: new Date(issuedAtMs) };
+  return {
+    adapter,
+    incarnation,
+    replica,
+    upstreamSessionId,
+    principal,
+    issuedAt: new Date(issuedAtMs),
+    format: format.name,
+  };
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -7,6 +7,7 @@ import type { ReconcileResult } from './reconciler.js';
 import type { RuntimeInspector } from './runtime-inspector.js';
 
 const base = {
+  uid: 'uid-1',
   version: 1,
   createdBy: 'a',
   createdAt: new Date(0),

@@ -13,6 +13,7 @@ runDeployerContract('in-memory', async () => {
     resource: ({ name, replicaCount, environmentVariables = {} }): Registered => ({
       kind: 'adapter',
       name,
+      uid: `uid-${name}`,
       version: 1,
       createdBy: 'test',
       createdAt: new Date(0),

@@ -149,6 +149,7 @@ describe('createReconciler', () => {
     await command.inner.apply({
       kind: 'adapter',
       name: 'ghost',
+      uid: 'uid-ghost',
       version: 1,
       createdBy: 'x',
       createdAt: new Date(),

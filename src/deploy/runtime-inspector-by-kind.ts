@@ -2,13 +2,17 @@
 import { runtimeOf } from '../registry/index.js';
 import type { Registered } from '../registry/index.js';
 import { remoteLogs, remoteStatus } from './remote/remote-inspector.js';
+import type { ProbeSender } from './remote/probe-endpoint.js';
 import type { LogsResult, RuntimeInspector, StatusResult, Unavailable } from './runtime-inspector.js';
 
 /** Options for {@link createRuntimeInspector}. */
 export interface RuntimeInspectorOptions {
   readonly probeTimeoutMs: number;
-  readonly fetch?: typeof fetch;
+  /** How status probes are sent; default the global `fetch` (see `RemoteDeployerOptions.send`). */
+  readonly send?: ProbeSender;
   readonly clock?: () => Date;
+  /** Why a URL must not be contacted (SSRF guard); such an endpoint is reported `Blocked`, never probed. */
+  readonly refuseUrl?: (url: string) => string | undefined;
 }
 
 // Deployers for images (Kubernetes) and commands (local processes) are not built yet; say so plainly.
@@ -23,7 +27,12 @@ function notBuilt(resource: Registered): Unavailable {
 
 /** The inspector for every runtime this build supports. */
 export function createRuntimeInspector(options: RuntimeInspectorOptions): RuntimeInspector {
-  const probe = { timeoutMs: options.probeTimeoutMs, fetch: options.fetch, clock: options.clock };
+  const probe = {
+    timeoutMs: options.probeTimeoutMs,
+    send: options.send,
+    clock: options.clock,
+    refuseUrl: options.refuseUrl,
+  };
   return {
     async status(resource): Promise<StatusResult> {
       return runtimeOf(resource.spec) === 'endpoints' ? remoteStatus(resource, probe) : notBuilt(resource);

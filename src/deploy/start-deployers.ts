@@ -89,7 +89,11 @@ export async function startDeployers(options: StartDeployersOptions): Promise<Ru
     deployers,
     reconciler,
     // Runtimes no deployer serves here (e.g. images without Kubernetes) are answered "not configured".
-    fallback: createRuntimeInspector({ probeTimeoutMs: options.remote.probeTimeoutMs }),
+    fallback: createRuntimeInspector({
+      probeTimeoutMs: options.remote.probeTimeoutMs,
+      send: options.remote.send,
+      refuseUrl: options.remote.refuseUrl,
+    }),
   });
   return {
     deployers,

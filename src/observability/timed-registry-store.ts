@@ -21,6 +21,9 @@ const TIMED_OPERATIONS: ReadonlySet<string> = new Set<keyof RegistryStore | 'rev
   'update',
   'delete',
   'getOrCreateSetting',
+  'getSetting',
+  'replaceSetting',
+  'deleteSetting',
   'ping',
   'revision',
 ]);

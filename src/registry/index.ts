@@ -6,9 +6,11 @@ export {
   STATIC_REGISTRY_FEED,
   SchemaTooNewError,
   VersionMismatchError,
+  randomUid,
 } from './registry-store.js';
 export type {
   Clock,
+  FilePermissionsNotice,
   JsonObject,
   ListOptions,
   RegistryChangeFeed,
@@ -17,12 +19,21 @@ export type {
   ResourceKind,
   RevisionListener,
   StoredResource,
+  UidGenerator,
   WriteConditionOptions,
 } from './registry-store.js';
-export { openRegistryStore } from './open-registry-store.js';
+export { openRegistryStore, parseDatabaseUrl } from './open-registry-store.js';
+export type { DatabaseTarget } from './open-registry-store.js';
 // D1 is opened from a Workers binding, not a URL, so it sits beside openRegistryStore rather than inside it.
 export { D1RegistryStore, d1Migrations } from './d1/index.js';
 export type { D1DatabaseBinding, D1Migration, D1RegistryStoreOptions, MigrationJournal } from './d1/index.js';
+export {
+  SealedSettingError,
+  createSettingsCipher,
+  getOrCreateSealedSetting,
+  isSealedSetting,
+} from './sealed-settings.js';
+export type { SettingsCipher } from './sealed-settings.js';
 export { asRegistered, runtimeOf } from './resource-spec.js';
 export type {
   AdapterSpec,

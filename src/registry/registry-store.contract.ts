@@ -11,6 +11,8 @@ import type { Clock, JsonObject, RegistryStore, StoredResource } from './registr
 export type RegistryStoreFactory = (clock: Clock) => Promise<RegistryStore>;
 
 const START = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
+/** What the default uid generator makes: a random (version 4) UUID. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** A spec exercising what JSON can hold; key order is part of what must survive. */
 const RICH_SPEC: JsonObject = {
@@ -55,6 +57,7 @@ export function runRegistryStoreContract(name: string, make: RegistryStoreFactor
       const expected: StoredResource = {
         kind: 'adapter',
         name: 'alpha',
+        uid: created.uid,
         spec: { image: 'a' },
         version: 1,
         createdBy: 'alice',
@@ -62,8 +65,24 @@ export function runRegistryStoreContract(name: string, make: RegistryStoreFactor
         lastUpdatedAt: new Date(START),
       };
       expect(created).toEqual(expected);
+      expect(created.uid).toMatch(UUID);
       expect(await store.get('adapter', 'alpha')).toEqual(expected);
       expect(await store.get('adapter', 'missing')).toBeUndefined();
+    });
+
+    it('gives every create its own uid, kept by updates and new when a name is created again', async () => {
+      const first = await store.create('adapter', 'again', {}, 'alice');
+      const tool = await store.create('tool', 'again', {}, 'alice');
+      expect(tool.uid).not.toBe(first.uid);
+      expect((await store.update('adapter', 'again', { n: 1 })).uid).toBe(first.uid);
+      expect((await store.list('adapter', { limit: 1 }))[0]?.uid).toBe(first.uid);
+      await store.delete('adapter', 'again');
+      // Same clock instant, same name, same version: only the uid tells the two apart.
+      const second = await store.create('adapter', 'again', {}, 'alice');
+      expect(second).toMatchObject({ version: 1, createdAt: first.createdAt });
+      expect(second.uid).toMatch(UUID);
+      expect(second.uid).not.toBe(first.uid);
+      expect((await store.get('adapter', 'again'))?.uid).toBe(second.uid);
     });
 
     it('round-trips a JSON spec exactly, key order included', async () => {
@@ -76,12 +95,13 @@ export function runRegistryStoreContract(name: string, make: RegistryStoreFactor
     });
 
     it('update replaces the spec, bumps version and lastUpdatedAt, keeps createdBy and createdAt', async () => {
-      await store.create('adapter', 'alpha', { image: 'a', replicas: 1 }, 'alice');
+      const { uid } = await store.create('adapter', 'alpha', { image: 'a', replicas: 1 }, 'alice');
       const firstUpdate = advance(1_001);
       const updated = await store.update('adapter', 'alpha', { image: 'b' });
       expect(updated).toEqual({
         kind: 'adapter',
         name: 'alpha',
+        uid,
         spec: { image: 'b' },
         version: 2,
         createdBy: 'alice',
@@ -251,6 +271,43 @@ export function runRegistryStoreContract(name: string, make: RegistryStoreFactor
       expect(values[0]).toMatch(/^candidate-\d$/);
       expect(await store.getOrCreateSetting('session-key', 'late')).toBe(values[0]);
       expect(await store.getOrCreateSetting('other-key', 'other')).toBe('other');
+    });
+
+    it('getSetting reads what is stored, and nothing for an unknown key', async () => {
+      expect(await store.getSetting('absent')).toBeUndefined();
+      await store.getOrCreateSetting('present', 'value');
+      expect(await store.getSetting('present')).toBe('value');
+    });
+
+    it('replaceSetting swaps the value only while it holds the expected one', async () => {
+      await store.getOrCreateSetting('key', 'plain');
+      expect(await store.replaceSetting('key', 'other', 'sealed')).toBe(false);
+      expect(await store.getSetting('key')).toBe('plain');
+      expect(await store.replaceSetting('key', 'plain', 'sealed')).toBe(true);
+      expect(await store.getSetting('key')).toBe('sealed');
+      expect(await store.replaceSetting('missing', 'plain', 'sealed')).toBe(false);
+      expect(await store.getSetting('missing')).toBeUndefined();
+    });
+
+    it('of two concurrent replaceSetting calls from one value, exactly one wins', async () => {
+      await store.getOrCreateSetting('key', 'plain');
+      const results = await Promise.all([
+        store.replaceSetting('key', 'plain', 'one'),
+        store.replaceSetting('key', 'plain', 'two'),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.getSetting('key')).toBe(results[0] ? 'one' : 'two');
+    });
+
+    it('deleteSetting removes the value only while it holds the expected one', async () => {
+      await store.getOrCreateSetting('key', 'value');
+      expect(await store.deleteSetting('key', 'other')).toBe(false);
+      expect(await store.getSetting('key')).toBe('value');
+      expect(await store.deleteSetting('key', 'value')).toBe(true);
+      expect(await store.getSetting('key')).toBeUndefined();
+      expect(await store.deleteSetting('key', 'value')).toBe(false);
+      // The key is free again.
+      expect(await store.getOrCreateSetting('key', 'next')).toBe('next');
     });
 
     it('ping resolves', async () => {

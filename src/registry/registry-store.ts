@@ -10,6 +10,12 @@ export type JsonObject = { [key: string]: unknown };
 export interface StoredResource {
   readonly kind: ResourceKind;
   readonly name: string;
+  /**
+   * Random, given at create and never changed: which incarnation of `name` this is. A resource deleted and
+   * created again under the same name gets a new one, so its ETag and its sealed session ids differ from its
+   * predecessor's even within one millisecond. Not shown in the API.
+   */
+  readonly uid: string;
   /** The validated spec (everything the user sent except `name`), stored as JSON. */
   readonly spec: JsonObject;
   /** Starts at 1 and grows by one on every update: the basis of the ETag. */
@@ -83,14 +89,14 @@ export class SchemaTooNewError extends Error {
 export interface RegistryStore {
   /** Which implementation this is, for logs and `/readyz` (e.g. `sqlite`, `postgres`). */
   readonly dialect: string;
-  /** Inserts a new resource at version 1 with createdAt = lastUpdatedAt = now. */
+  /** Inserts a new resource at version 1 with a fresh uid and createdAt = lastUpdatedAt = now. */
   create(kind: ResourceKind, name: string, spec: JsonObject, createdBy: string): Promise<StoredResource>;
   get(kind: ResourceKind, name: string): Promise<StoredResource | undefined>;
   /** Resources of one kind ordered by name (byte order), starting after `after`. */
   list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]>;
   /** How many resources of this kind exist. */
   count(kind: ResourceKind): Promise<number>;
-  /** Replaces the spec, bumps the version and lastUpdatedAt; createdBy/createdAt never change. */
+  /** Replaces the spec, bumps the version and lastUpdatedAt; uid, createdBy and createdAt never change. */
   update(
     kind: ResourceKind,
     name: string,
@@ -104,6 +110,16 @@ export interface RegistryStore {
    * (several gateway replicas starting at once) all get the same, first-stored value.
    */
   getOrCreateSetting(key: string, candidate: string): Promise<string>;
+  /** The setting stored under `key`, or undefined when there is none. */
+  getSetting(key: string): Promise<string | undefined>;
+  /**
+   * Replaces the setting under `key` with `value` only if it still holds `expected` (compare and set, so two
+   * replicas rewriting one value — e.g. encrypting a plaintext one — cannot lose each other's write). Resolves
+   * true when it replaced it.
+   */
+  replaceSetting(key: string, expected: string, value: string): Promise<boolean>;
+  /** Deletes the setting under `key` only if it still holds `expected`; resolves true when it deleted it. */
+  deleteSetting(key: string, expected: string): Promise<boolean>;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -141,14 +157,45 @@ export const STATIC_REGISTRY_FEED: RegistryChangeFeed = Object.freeze({
 /** Clock used for createdAt/lastUpdatedAt; injected so tests control time. */
 export type Clock = () => Date;
 
+/** Makes the {@link StoredResource.uid} of a new resource; injected so tests can make two creates collide. */
+export type UidGenerator = () => string;
+
+/** Default {@link UidGenerator}: a random UUID (122 random bits), on every runtime. */
+export const randomUid: UidGenerator = () => crypto.randomUUID();
+
 /** Options every implementation accepts. */
 export interface RegistryStoreOptions {
   readonly clock?: Clock;
+  /** Default {@link randomUid}. */
+  readonly newUid?: UidGenerator;
   /**
    * How often a dialect without push notifications (SQLite) reads the revision while someone watches it;
    * default {@link DEFAULT_CHANGE_POLL_MS}. Postgres is told by LISTEN/NOTIFY and ignores it.
    */
   readonly changePollMs?: number;
+  /**
+   * SQLite files only: told when the database's files or directory were more open than private and were
+   * tightened, or could not be (see `docs/storage.md`); the gateway logs it. Other dialects ignore it.
+   */
+  readonly onPermissions?: (notice: FilePermissionsNotice) => void;
+  /**
+   * SQLite files only: other entries the gateway keeps in the database's directory (the secret file), so that
+   * directory still counts as the gateway's own and is made private. Other dialects ignore it.
+   */
+  readonly companionEntries?: (name: string) => boolean;
+}
+
+/** What {@link RegistryStoreOptions.onPermissions} is told: one file or directory whose mode was found too open. */
+export interface FilePermissionsNotice {
+  readonly path: string;
+  readonly kind: 'file' | 'directory';
+  /** `tightened`: its mode was changed; `left-open`: it is readable by others and was not changed (see reason). */
+  readonly action: 'tightened' | 'left-open';
+  /** The permission bits found, as octal text (`0644`). */
+  readonly from: string;
+  /** The permission bits set, when tightened. */
+  readonly to?: string;
+  readonly reason?: string;
 }
 
 /** Default of {@link RegistryStoreOptions.changePollMs}. */

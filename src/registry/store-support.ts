@@ -132,6 +132,14 @@ export function createRevisionFeed(options: RevisionFeedOptions): RevisionFeed {
   return feed;
 }
 
+/** How many times `getOrCreateSetting` re-inserts when a concurrent `deleteSetting` removed the row it found. */
+export const SETTING_ATTEMPTS = 5;
+
+/** The error `getOrCreateSetting` throws when the row kept vanishing (a delete racing every insert). */
+export function settingVanished(key: string): Error {
+  return new Error(`setting '${key}' was deleted each time right after it was stored`);
+}
+
 /**
  * A stored resource from a row of any dialect: the row types differ only in how their columns are declared,
  * so each store maps through this one function and returns plain objects with no extra columns.
@@ -140,6 +148,7 @@ export function toStored(row: StoredResource): StoredResource {
   return {
     kind: row.kind,
     name: row.name,
+    uid: row.uid,
     spec: row.spec,
     version: row.version,
     createdBy: row.createdBy,

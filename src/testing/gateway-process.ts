@@ -31,7 +31,8 @@ function run(env: Record<string, string>): ChildProcess {
 
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
+    // A process killed by a signal has no exit code, only a signal code; either means it is gone.
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));
   });
 

@@ -81,6 +81,7 @@ export function processResource(name: string, options: ProcessResourceOptions = 
   if (options.kind === 'tool') {
     return {
       ...meta,
+      uid: `uid-${name}`,
       kind: 'tool',
       spec: {
         ...common,
@@ -94,6 +95,7 @@ export function processResource(name: string, options: ProcessResourceOptions = 
   }
   return {
     ...meta,
+    uid: `uid-${name}`,
     kind: 'adapter',
     spec: {
       ...common,

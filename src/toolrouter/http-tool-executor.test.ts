@@ -60,6 +60,7 @@ function toolResource(
   return {
     kind: 'tool',
     name,
+    uid: `uid-${name}`,
     version: 1,
     createdBy: 'alice',
     createdAt: new Date(0),

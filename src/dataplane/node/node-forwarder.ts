@@ -6,7 +6,7 @@ import { Agent as HttpAgent } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { lookup } from 'node:dns';
-import type { LookupAddress } from 'node:dns';
+import type { LookupAddress, LookupAllOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Client, Dispatcher } from 'undici';
@@ -34,18 +34,34 @@ export interface NodeAgents {
   destroy(): void;
 }
 
+/** Resolves a name to every address it has, as `dns.lookup(name, { all: true })` does. */
+export type ResolveAll = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+const systemResolver: ResolveAll = (hostname, options, callback) => lookup(hostname, options, callback);
+
 /** Options for {@link createNodeAgents}. */
 export interface NodeAgentsOptions {
   /** Why a resolved address must not be connected to (SSRF guard), or undefined to allow it. */
   readonly refuseAddress?: (address: string) => string | undefined;
+  /** How names are resolved before the guard judges every address; default `dns.lookup`. Tests inject one. */
+  readonly resolve?: ResolveAll;
 }
 
-/** Resolves like `dns.lookup`, then refuses blocked addresses, so a name that resolves there is caught too. */
-function guardedLookup(refuse: (address: string) => string | undefined): LookupFunction {
+/**
+ * Resolves like `dns.lookup`, then refuses the name if any of its addresses is blocked (a connection could use
+ * any of them), so a name that resolves there is caught too. The error has code `EADDRBLOCKED`.
+ */
+export function guardedLookup(
+  refuse: (address: string) => string | undefined,
+  resolve: ResolveAll = systemResolver,
+): LookupFunction {
   return (hostname, options, callback) => {
-    lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    resolve(hostname, { ...options, all: true }, (err, list) => {
       if (err) return callback(err, '', 0);
-      const list = addresses as LookupAddress[];
       const blocked = list.map((a) => refuse(a.address)).find(Boolean);
       if (blocked) {
         const error: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${blocked}`);
@@ -66,7 +82,7 @@ function guardedLookup(refuse: (address: string) => string | undefined): LookupF
  * open streams starve every other request, so each stream simply gets its own connection.
  */
 export function createNodeAgents(options: NodeAgentsOptions = {}): NodeAgents {
-  const guarded = options.refuseAddress && guardedLookup(options.refuseAddress);
+  const guarded = options.refuseAddress && guardedLookup(options.refuseAddress, options.resolve);
   const agentOptions = {
     keepAlive: true,
     keepAliveMsecs: 1000,

@@ -14,6 +14,7 @@ function adapter(name: string, endpoints: string[]): Registered {
   return {
     kind: 'adapter',
     name,
+    uid: `uid-${name}`,
     version: 1,
     createdBy: 'dev',
     createdAt: new Date(0),
@@ -98,9 +99,9 @@ describe('RemoteDeployer', () => {
       probeIntervalMs: 60_000,
       probeTimeoutMs: 200,
       refuseUrl: (url) => (url.includes('169.254') ? 'a link-local address' : undefined),
-      fetch: async (input) => {
-        probed.push(String(input));
-        return new Response(null, { status: 405 });
+      send: async (url) => {
+        probed.push(url);
+        return 405;
       },
     });
     cleanups.push(() => deployer.close());

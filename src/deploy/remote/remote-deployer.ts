@@ -7,6 +7,7 @@ import type { Deployer, DeployerLogs, EndpointsListener, ReplicaEndpoint, Resour
 import type { ReplicaState, RuntimeStatus } from '../runtime-inspector.js';
 import { summarizeReplicas } from '../runtime-inspector.js';
 import { probeEndpoint } from './probe-endpoint.js';
+import type { ProbeSender } from './probe-endpoint.js';
 import { remoteLogs } from './remote-inspector.js';
 
 /** Options for {@link RemoteDeployer}. */
@@ -14,7 +15,11 @@ export interface RemoteDeployerOptions {
   /** How often every known endpoint is probed. */
   readonly probeIntervalMs: number;
   readonly probeTimeoutMs: number;
-  readonly fetch?: typeof fetch;
+  /**
+   * How probes are sent; default the global `fetch`. The Node gateway passes its guarded sender, so a name that
+   * resolves to a blocked address is not contacted either.
+   */
+  readonly send?: ProbeSender;
   readonly clock?: () => Date;
   /** Why a URL must not be contacted (SSRF guard); such an endpoint is never probed and never ready. */
   readonly refuseUrl?: (url: string) => string | undefined;
@@ -135,25 +140,11 @@ export class RemoteDeployer implements Deployer {
   private async probeUrls(urls: readonly string[]): Promise<ReplicaState[]> {
     const probe = {
       timeoutMs: this.options.probeTimeoutMs,
-      fetch: this.options.fetch,
+      send: this.options.send,
       clock: this.options.clock,
+      refuseUrl: this.options.refuseUrl,
     };
-    const clock = this.options.clock ?? (() => new Date());
-    const results = await Promise.all(
-      urls.map((url, i) => {
-        const refused = this.options.refuseUrl?.(url);
-        if (!refused) return probeEndpoint(i, url, probe);
-        const state: ReplicaState = {
-          instance: i,
-          endpoint: url,
-          ready: false,
-          state: 'Blocked',
-          detail: refused,
-          checkedAt: clock(),
-        };
-        return state;
-      }),
-    );
+    const results = await Promise.all(urls.map((url, i) => probeEndpoint(i, url, probe)));
     for (const result of results) {
       const url = result.endpoint!;
       const changed = this.health.get(url)?.ready !== result.ready;

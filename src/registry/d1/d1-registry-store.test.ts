@@ -103,6 +103,25 @@ suite(unavailable ? `d1 registry (skipped: ${unavailable})` : 'd1 registry', () 
       expect(await store.count('adapter')).toBe(1);
     });
 
+    it('gives every resource stored before the uid column a random uid of its own', async () => {
+      const before = migrations.findIndex((m) => m.tag === '0003_resource_uid');
+      expect(before).toBeGreaterThan(0);
+      await D1RegistryStore.open(d1.binding, { migrations: migrations.slice(0, before) });
+      for (const name of ['old-1', 'old-2']) {
+        await query(
+          `insert into resources (kind, name, spec, version, created_by, created_at, last_updated_at)
+           values ('adapter', ?, '{}', 1, 'alice', 0, 0)`,
+          name,
+        );
+      }
+      const store = await D1RegistryStore.open(d1.binding, { migrations });
+      const uids = (await store.list('adapter', { limit: 10 })).map((r) => r.uid);
+      expect(uids).toHaveLength(2);
+      for (const uid of uids)
+        expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(new Set(uids).size).toBe(2);
+    });
+
     it('isolates opening an empty database at once all succeed, and migrate it once', async () => {
       const stores = await Promise.all(
         Array.from({ length: 4 }, () => D1RegistryStore.open(d1.binding, { migrations })),

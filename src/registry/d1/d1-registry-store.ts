@@ -3,7 +3,7 @@ import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import { DEFAULT_CHANGE_POLL_MS, ResourceExistsError } from '../registry-store.js';
+import { DEFAULT_CHANGE_POLL_MS, ResourceExistsError, randomUid } from '../registry-store.js';
 import type {
   Clock,
   JsonObject,
@@ -14,9 +14,17 @@ import type {
   ResourceKind,
   RevisionListener,
   StoredResource,
+  UidGenerator,
   WriteConditionOptions,
 } from '../registry-store.js';
-import { assertListLimit, createRevisionFeed, explainMissedWrite, toStored } from '../store-support.js';
+import {
+  SETTING_ATTEMPTS,
+  assertListLimit,
+  createRevisionFeed,
+  explainMissedWrite,
+  settingVanished,
+  toStored,
+} from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { applyD1Migrations } from './d1-migrations.js';
 import type { D1Migration } from './d1-migrations.js';
@@ -54,6 +62,7 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
   private constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly newUid: UidGenerator,
     changePollMs: number,
   ) {
     // D1 has no notifications: other writers are seen by reading the trigger-kept counter, as on SQLite. A
@@ -79,6 +88,7 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     return new D1RegistryStore(
       db,
       options.clock ?? (() => new Date()),
+      options.newUid ?? randomUid,
       options.changePollMs ?? DEFAULT_CHANGE_POLL_MS,
     );
   }
@@ -93,7 +103,16 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     try {
       const row = await this.db
         .insert(resources)
-        .values({ kind, name, spec, version: 1, createdBy, createdAt: now, lastUpdatedAt: now })
+        .values({
+          kind,
+          name,
+          uid: this.newUid(),
+          spec,
+          version: 1,
+          createdBy,
+          createdAt: now,
+          lastUpdatedAt: now,
+        })
         .returning()
         .get();
       if (!row) throw new Error(`insert of ${kind} '${name}' returned no row`);
@@ -162,19 +181,45 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
   }
 
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {
-    await this.db
-      .insert(settings)
-      .values({ key, value: candidate, createdAt: this.clock() })
-      .onConflictDoNothing()
-      .run();
+    // Another isolate may delete the row between the insert and the read; then insert again.
+    for (let attempt = 0; attempt < SETTING_ATTEMPTS; attempt++) {
+      await this.db
+        .insert(settings)
+        .values({ key, value: candidate, createdAt: this.clock() })
+        .onConflictDoNothing()
+        .run();
+      const value = await this.getSetting(key);
+      if (value !== undefined) return value;
+    }
+    throw settingVanished(key);
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
     const row = await this.db
       .select({ value: settings.value })
       .from(settings)
       .where(eq(settings.key, key))
       .get();
-    // Settings are never deleted, so the row the insert found or made is still there.
-    if (!row) throw new Error(`setting '${key}' vanished right after it was stored`);
-    return row.value;
+    return row?.value;
+  }
+
+  async replaceSetting(key: string, expected: string, value: string): Promise<boolean> {
+    const row = await this.db
+      .update(settings)
+      .set({ value })
+      .where(and(eq(settings.key, key), eq(settings.value, expected)))
+      .returning({ key: settings.key })
+      .get();
+    return row !== undefined;
+  }
+
+  async deleteSetting(key: string, expected: string): Promise<boolean> {
+    const row = await this.db
+      .delete(settings)
+      .where(and(eq(settings.key, key), eq(settings.value, expected)))
+      .returning({ key: settings.key })
+      .get();
+    return row !== undefined;
   }
 
   async revision(): Promise<number> {

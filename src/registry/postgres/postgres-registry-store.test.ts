@@ -2,8 +2,12 @@
  * @module Tests of PostgresRegistryStore: the shared contract plus migration behaviour. They need a server:
  * `TEST_DATABASE_URL` names one, and every run works in databases of its own, dropped at the end.
  */
+import { rmSync } from 'node:fs';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationsBefore } from '../../testing/older-migrations.js';
 import { findMigrationsFolder, readKnownMigrations } from '../migrations.js';
 import { openRegistryStore } from '../open-registry-store.js';
 import { SchemaTooNewError } from '../registry-store.js';
@@ -125,6 +129,37 @@ suite(serverUrl ? 'postgres registry' : `postgres registry (skipped: ${SKIP_REAS
           }),
         )
         .toBe(0);
+    });
+
+    it('gives every resource stored before the uid column a random uid of its own', async () => {
+      const url = await databases.create();
+      const older = migrationsBefore('postgres', '0003_resource_uid');
+      try {
+        await withConnection(url, async (sql) => {
+          await migrate(drizzle({ client: sql }), { migrationsFolder: older });
+          for (const [kind, name] of [
+            ['adapter', 'old-1'],
+            ['adapter', 'old-2'],
+            ['tool', 'old-1'],
+          ]) {
+            await sql`insert into resources (kind, name, spec, version, created_by, created_at, last_updated_at)
+              values (${kind!}, ${name!}, '{}', 1, 'alice', now(), now())`;
+          }
+        });
+      } finally {
+        rmSync(older, { recursive: true, force: true });
+      }
+
+      const store = await PostgresRegistryStore.open(url);
+      const uids = [
+        ...(await store.list('adapter', { limit: 10 })),
+        ...(await store.list('tool', { limit: 10 })),
+      ].map((r) => r.uid);
+      expect(uids).toHaveLength(3);
+      for (const uid of uids)
+        expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(new Set(uids).size).toBe(3);
+      await store.close();
     });
 
     it('refuses a database with more applied migrations than this build knows', async () => {

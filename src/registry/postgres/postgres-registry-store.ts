@@ -6,7 +6,7 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { assertSchemaNotTooNew, findMigrationsFolder, readKnownMigrations } from '../migrations.js';
 import type { AppliedMigrations } from '../migrations.js';
-import { ResourceExistsError } from '../registry-store.js';
+import { ResourceExistsError, randomUid } from '../registry-store.js';
 import type {
   Clock,
   JsonObject,
@@ -17,13 +17,16 @@ import type {
   ResourceKind,
   RevisionListener,
   StoredResource,
+  UidGenerator,
   WriteConditionOptions,
 } from '../registry-store.js';
 import {
   assertListLimit,
   createRevisionFeed,
+  SETTING_ATTEMPTS,
   explainMissedWrite,
   hasErrorCode,
+  settingVanished,
   toStored,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
@@ -54,6 +57,7 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     private readonly client: Sql,
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly newUid: UidGenerator,
   ) {
     // LISTEN on a dedicated connection (postgres-js re-listens after a reconnect and then calls `onlisten`,
     // where a re-read catches up on notifications missed while it was down).
@@ -96,7 +100,12 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     try {
       const db = drizzle({ client });
       await applyMigrations(client, db);
-      return new PostgresRegistryStore(client, db, options.clock ?? (() => new Date()));
+      return new PostgresRegistryStore(
+        client,
+        db,
+        options.clock ?? (() => new Date()),
+        options.newUid ?? randomUid,
+      );
     } catch (error) {
       await client.end({ timeout: 5 });
       throw error;
@@ -113,7 +122,16 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     try {
       const [row] = await this.db
         .insert(resources)
-        .values({ kind, name, spec, version: 1, createdBy, createdAt: now, lastUpdatedAt: now })
+        .values({
+          kind,
+          name,
+          uid: this.newUid(),
+          spec,
+          version: 1,
+          createdBy,
+          createdAt: now,
+          lastUpdatedAt: now,
+        })
         .returning();
       if (!row) throw new Error(`insert of ${kind} '${name}' returned no row`);
       return toStored(row);
@@ -179,14 +197,38 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
   }
 
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {
-    await this.db
-      .insert(settings)
-      .values({ key, value: candidate, createdAt: this.clock() })
-      .onConflictDoNothing();
+    // Another replica may delete the row between the insert and the read; then insert again.
+    for (let attempt = 0; attempt < SETTING_ATTEMPTS; attempt++) {
+      await this.db
+        .insert(settings)
+        .values({ key, value: candidate, createdAt: this.clock() })
+        .onConflictDoNothing();
+      const value = await this.getSetting(key);
+      if (value !== undefined) return value;
+    }
+    throw settingVanished(key);
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
     const [row] = await this.db.select({ value: settings.value }).from(settings).where(eq(settings.key, key));
-    // Settings are never deleted, so the row the insert found or made is still there.
-    if (!row) throw new Error(`setting '${key}' vanished right after it was stored`);
-    return row.value;
+    return row?.value;
+  }
+
+  async replaceSetting(key: string, expected: string, value: string): Promise<boolean> {
+    const rows = await this.db
+      .update(settings)
+      .set({ value })
+      .where(and(eq(settings.key, key), eq(settings.value, expected)))
+      .returning({ key: settings.key });
+    return rows.length > 0;
+  }
+
+  async deleteSetting(key: string, expected: string): Promise<boolean> {
+    const rows = await this.db
+      .delete(settings)
+      .where(and(eq(settings.key, key), eq(settings.value, expected)))
+      .returning({ key: settings.key });
+    return rows.length > 0;
   }
 
   async revision(): Promise<number> {

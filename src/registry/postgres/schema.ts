@@ -35,6 +35,11 @@ export const resources = pgTable(
   {
     kind: text('kind').$type<ResourceKind>().notNull(),
     name: byteOrderedText('name').notNull(),
+    // Random, set at create and never changed: tells this resource from an earlier one of the same name. The
+    // default (evaluated per row) gives the rows that predate the column one; the store always sets it.
+    uid: text('uid')
+      .notNull()
+      .default(sql`gen_random_uuid()::text`),
     spec: json('spec').$type<JsonObject>().notNull(),
     version: integer('version').notNull(),
     createdBy: text('created_by').notNull(),

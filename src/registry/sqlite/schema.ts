@@ -13,6 +13,10 @@ export const resources = sqliteTable(
   {
     kind: text('kind').$type<ResourceKind>().notNull(),
     name: text('name').notNull(),
+    // Random, set at create and never changed: tells this resource from an earlier one of the same name. The ''
+    // default exists only because SQLite cannot add a NOT NULL column without one; migration 0004 gives every row
+    // that predates the column a random uid, and the store always sets one.
+    uid: text('uid').notNull().default(''),
     spec: text('spec', { mode: 'json' }).$type<JsonObject>().notNull(),
     version: integer('version').notNull(),
     createdBy: text('created_by').notNull(),

@@ -1,6 +1,5 @@
 /** @module SqliteRegistryStore: the embedded default registry, better-sqlite3 through Drizzle. */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -13,7 +12,7 @@ import {
   readKnownMigrations,
 } from '../migrations.js';
 import type { AppliedMigrations } from '../migrations.js';
-import { DEFAULT_CHANGE_POLL_MS, ResourceExistsError } from '../registry-store.js';
+import { DEFAULT_CHANGE_POLL_MS, ResourceExistsError, randomUid } from '../registry-store.js';
 import type {
   Clock,
   JsonObject,
@@ -24,20 +23,32 @@ import type {
   ResourceKind,
   RevisionListener,
   StoredResource,
+  UidGenerator,
   WriteConditionOptions,
 } from '../registry-store.js';
 import {
   assertListLimit,
   createRevisionFeed,
+  SETTING_ATTEMPTS,
   explainMissedWrite,
   hasErrorCode,
+  settingVanished,
   toStored,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { registryRevision, resources, settings } from './schema.js';
+import {
+  IGNORE_PERMISSIONS,
+  createPrivateFile,
+  preparePrivateDirectory,
+  tightenFile,
+} from '../node/private-files.js';
 
 /** The path better-sqlite3 reads as a private, non-persistent database. */
 export const SQLITE_MEMORY = ':memory:';
+
+/** The files SQLite keeps beside a database `x.db`: `x.db` itself, `x.db-wal`, `x.db-shm`, `x.db-journal`. */
+const DATABASE_FILE_SUFFIXES = ['', '-wal', '-shm', '-journal'] as const;
 
 /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -57,6 +68,7 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     private readonly connection: Database.Database,
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly newUid: UidGenerator,
     changePollMs: number,
   ) {
     // SQLite has no notifications: another process's commit is seen by reading the trigger-kept counter.
@@ -72,12 +84,14 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
 
   /**
    * Opens (creating it and its parent folder if missing) the database at `path`, or a private in-memory
-   * one for `:memory:`, and applies pending migrations. Rejects with `SchemaTooNewError` when a newer
+   * one for `:memory:`, and applies pending migrations. The files are the gateway user's alone: a new folder is
+   * made 0700 and a new database 0600 (SQLite gives its `-wal` and `-shm` the database's mode), and more open
+   * existing ones are tightened (see `private-files.ts`). Rejects with `SchemaTooNewError` when a newer
    * gateway has migrated the file.
    */
   static async open(path: string, options: RegistryStoreOptions = {}): Promise<SqliteRegistryStore> {
     const inMemory = path === SQLITE_MEMORY;
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+    if (!inMemory) makeFilesPrivate(path, options);
     const connection = new Database(path);
     try {
       if (!inMemory) {
@@ -93,6 +107,7 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
         connection,
         db,
         options.clock ?? (() => new Date()),
+        options.newUid ?? randomUid,
         options.changePollMs ?? DEFAULT_CHANGE_POLL_MS,
       );
     } catch (error) {
@@ -111,7 +126,16 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     try {
       const row = this.db
         .insert(resources)
-        .values({ kind, name, spec, version: 1, createdBy, createdAt: now, lastUpdatedAt: now })
+        .values({
+          kind,
+          name,
+          uid: this.newUid(),
+          spec,
+          version: 1,
+          createdBy,
+          createdAt: now,
+          lastUpdatedAt: now,
+        })
         .returning()
         .get();
       return toStored(row);
@@ -179,15 +203,40 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
   }
 
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {
-    this.db
-      .insert(settings)
-      .values({ key, value: candidate, createdAt: this.clock() })
-      .onConflictDoNothing()
-      .run();
-    const row = this.db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get();
-    // Settings are never deleted, so the row the insert found or made is still there.
-    if (!row) throw new Error(`setting '${key}' vanished right after it was stored`);
-    return row.value;
+    // Another process may delete the row between the insert and the read; then insert again.
+    for (let attempt = 0; attempt < SETTING_ATTEMPTS; attempt++) {
+      this.db
+        .insert(settings)
+        .values({ key, value: candidate, createdAt: this.clock() })
+        .onConflictDoNothing()
+        .run();
+      const value = await this.getSetting(key);
+      if (value !== undefined) return value;
+    }
+    throw settingVanished(key);
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return this.db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get()?.value;
+  }
+
+  async replaceSetting(key: string, expected: string, value: string): Promise<boolean> {
+    const row = this.db
+      .update(settings)
+      .set({ value })
+      .where(and(eq(settings.key, key), eq(settings.value, expected)))
+      .returning({ key: settings.key })
+      .get();
+    return row !== undefined;
+  }
+
+  async deleteSetting(key: string, expected: string): Promise<boolean> {
+    const row = this.db
+      .delete(settings)
+      .where(and(eq(settings.key, key), eq(settings.value, expected)))
+      .returning({ key: settings.key })
+      .get();
+    return row !== undefined;
   }
 
   async revision(): Promise<number> {
@@ -221,6 +270,19 @@ function byKey(kind: ResourceKind, name: string, version?: number) {
     eq(resources.name, name),
     version === undefined ? undefined : eq(resources.version, version),
   );
+}
+
+/** Creates or tightens the database's folder and files before SQLite opens (and perhaps creates) them. */
+function makeFilesPrivate(path: string, options: RegistryStoreOptions): void {
+  const listener = options.onPermissions ?? IGNORE_PERMISSIONS;
+  const base = basename(path);
+  const companion = options.companionEntries ?? (() => false);
+  preparePrivateDirectory(dirname(path), {
+    ownEntries: (name) => DATABASE_FILE_SUFFIXES.some((suffix) => name === base + suffix) || companion(name),
+    listener,
+  });
+  for (const suffix of DATABASE_FILE_SUFFIXES) tightenFile(path + suffix, listener);
+  createPrivateFile(path);
 }
 
 function applyMigrations(connection: Database.Database, db: Db): void {

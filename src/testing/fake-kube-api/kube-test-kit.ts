@@ -84,6 +84,7 @@ export function imageResource(
   return {
     kind,
     name,
+    uid: `uid-${name}`,
     version,
     createdBy: 'test',
     createdAt: new Date(0),

@@ -10,9 +10,11 @@ import { LOCAL_PRINCIPAL, createAuthenticator } from '../../auth/index.js';
 import type { Principal } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
 import { createNodeAgents } from '../../dataplane/node/node-forwarder.js';
+import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
 import { blockedAddressReason, blockedUrlReason, startDeployers } from '../../deploy/index.js';
 import type { Logger } from '../../observability/index.js';
-import { openRegistryStore } from '../../registry/index.js';
+import { openRegistryStore, parseDatabaseUrl } from '../../registry/index.js';
+import { defaultSecretFile, secretFileEntries } from '../../registry/node/index.js';
 import { createRemoteRelay, mcpEndpointOf } from '../remote-relay.js';
 import { startToolRouter } from './start-tool-router.js';
 
@@ -66,8 +68,15 @@ export interface EmbeddedStdioOptions {
 export async function runEmbeddedStdio(options: EmbeddedStdioOptions): Promise<void> {
   const { config, logger } = options;
   const principal = options.principal ?? LOCAL_PRINCIPAL;
-  const store = await openRegistryStore(config.databaseUrl);
+  const database = parseDatabaseUrl(config.databaseUrl);
+  const store = await openRegistryStore(config.databaseUrl, {
+    // The secret file beside the database is the gateway's own, like the database's files.
+    companionEntries: secretFileEntries(database, config.secretFile ?? defaultSecretFile(database)),
+  });
   const auth = await createAuthenticator(config.auth, { logger });
+  const agents = createNodeAgents({
+    refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
+  });
   const deployers = await startDeployers({
     store,
     logger,
@@ -76,10 +85,9 @@ export async function runEmbeddedStdio(options: EmbeddedStdioOptions): Promise<v
       refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
       probeIntervalMs: config.healthIntervalMs,
       probeTimeoutMs: config.probeTimeoutMs,
+      // Health probes resolve names through the guarded lookup, like every other request the gateway sends.
+      send: createNodeProbeSender(agents),
     },
-  });
-  const agents = createNodeAgents({
-    refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
   });
   const router = await startToolRouter({
     store,

@@ -1,0 +1,1 @@
+ALTER TABLE "resources" ADD COLUMN "uid" text DEFAULT gen_random_uuid()::text NOT NULL;

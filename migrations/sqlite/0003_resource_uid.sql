@@ -1,0 +1,1 @@
+ALTER TABLE `resources` ADD `uid` text DEFAULT '' NOT NULL;
