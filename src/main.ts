@@ -155,17 +155,27 @@ export async function main(): Promise<void> {
       logger.warn({ err: err instanceof Error ? err.message : err }, 'issuer keys not loaded yet'),
     );
 
-  const deployers = await startDeployers({
-    store,
-    logger,
-    deploy: config.deploy,
-    remote: {
-      refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
-      probeIntervalMs: config.healthIntervalMs,
-      probeTimeoutMs: config.probeTimeoutMs,
-    },
-    onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
-  });
+  let deployers;
+  try {
+    deployers = await startDeployers({
+      store,
+      logger,
+      deploy: config.deploy,
+      remote: {
+        refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
+        probeIntervalMs: config.healthIntervalMs,
+        probeTimeoutMs: config.probeTimeoutMs,
+      },
+      onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
+    });
+  } catch (err) {
+    // The process sandbox's read paths (checked with symlinks resolved) or an explicit bwrap that cannot work.
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
   const agents = createNodeAgents({
     refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
   });

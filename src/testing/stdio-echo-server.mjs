@@ -1,12 +1,16 @@
 /* global process, setTimeout */
 /**
  * @module stdio-echo-server: a minimal stdio MCP server for bridge tests, with no dependency so it starts in
- * milliseconds. Tools: `echo` ({message}), `env` (its environment), `pid`, `crash` (exits 3), `slow` ({ms},
+ * milliseconds. Tools: `echo` ({message}), `env` (its environment), `pid` (as its own PID namespace numbers it:
+ * inside the sandbox every server is pid 2), `instance` (a random id of this process), `crash` (exits 3), `slow` ({ms},
  * sends progress when asked), `sample` (asks the client for a sampling/createMessage and returns the answer).
  * Flags: `--exit=CODE` exits at once; `--mute` never answers anything (a hung server); `--banner` prints a
  * non-JSON line on stdout first.
  */
+import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
+
+const instance = randomUUID();
 
 const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}`))?.split('=')[1] ?? undefined;
 const has = (name) => process.argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -24,6 +28,7 @@ const tools = [
   { name: 'echo', inputSchema: { type: 'object', properties: { message: { type: 'string' } } } },
   { name: 'env', inputSchema: { type: 'object' } },
   { name: 'pid', inputSchema: { type: 'object' } },
+  { name: 'instance', inputSchema: { type: 'object' } },
   { name: 'crash', inputSchema: { type: 'object' } },
   { name: 'slow', inputSchema: { type: 'object', properties: { ms: { type: 'number' } } } },
   { name: 'sample', inputSchema: { type: 'object' } },
@@ -38,6 +43,8 @@ async function call(params) {
       return text(JSON.stringify(process.env));
     case 'pid':
       return text(String(process.pid));
+    case 'instance':
+      return text(instance);
     case 'crash':
       process.stderr.write('stdio-echo-server crashing as asked\n');
       process.exit(3);
