@@ -254,6 +254,20 @@ describe('ProcessDeployer', () => {
       expect(endpoint.id).not.toBe(before.id);
     });
 
+    it('refuses network "none" where it cannot be enforced, instead of running with the network', async () => {
+      make({ sandbox: { mode: 'off' } });
+      const resource = processResource('offline', { transport: 'stdio', marker: marker() });
+      const offline = { ...resource, spec: { ...resource.spec, network: 'none' as const } };
+      await expect(deployer.apply(offline)).rejects.toThrow(
+        `adapter 'offline' asks for network "none", which cannot be enforced: the process sandbox is off`,
+      );
+      expect(await deployer.list()).toEqual([]);
+      const http = processResource('offline-http', { transport: 'streamable-http' });
+      await expect(
+        deployer.apply({ ...http, spec: { ...http.spec, network: 'none' as const } }),
+      ).rejects.toThrow(/which only stdio servers can have/);
+    });
+
     it('refuses resources of another runtime', async () => {
       make();
       const resource = processResource('image');

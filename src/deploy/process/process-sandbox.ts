@@ -83,6 +83,8 @@ export interface ProcessSandboxSettings {
   readonly protectedPaths?: readonly ProtectedPath[];
   /** The gateway's working directory, which no read path may equal or contain (default `process.cwd()`). */
   readonly workingDirectory?: string;
+  /** Where the replicas' private directories are created (default the OS temporary directory). */
+  readonly temporaryRoot?: string;
 }
 
 /** Options of {@link startProcessSandbox} that are not settings. */
@@ -93,8 +95,6 @@ export interface SandboxStartOptions {
   readonly searchPath?: string;
   /** Whether the gateway runs as root (default: its real uid is 0). */
   readonly isRoot?: boolean;
-  /** Where the replicas' private directories are created (default the OS temporary directory). */
-  readonly temporaryRoot?: string;
   /** A fresh random value per unsandboxed child. */
   readonly randomTag?: () => string;
 }
@@ -177,7 +177,7 @@ async function startBubblewrap(
     runAs = { uid: settings.uid ?? 65534, gid: settings.gid ?? 65534, setpriv };
   }
   const systemPaths = await discoverSystemPaths();
-  const temporaryRoot = realpathSync(options.temporaryRoot ?? tmpdir());
+  const temporaryRoot = realpathSync(settings.temporaryRoot ?? tmpdir());
   const readPaths = checkedReadPaths(settings, systemPaths, temporaryRoot);
   // Where /etc/resolv.conf is a link out of the system directories (systemd-resolved), its target comes along.
   const resolver = await realpath('/etc/resolv.conf').catch(() => undefined);
@@ -264,18 +264,19 @@ function checkedReadPaths(
       );
     }
   }
-  const resolvedPaths = existing.map((p) => real(p)!);
-  problems.push(
-    ...readPathProblems([...existing, ...resolvedPaths], {
-      protectedPaths: resolvedGuarded.filter((g) => g.what !== "the gateway's working directory"),
-      workingDirectory,
-    }),
-  );
-  const realWorkingDirectory = real(workingDirectory);
-  if (realWorkingDirectory && realWorkingDirectory !== workingDirectory) {
-    problems.push(
-      ...readPathProblems(resolvedPaths, { protectedPaths: [], workingDirectory: realWorkingDirectory }),
-    );
+  const protectedPaths = resolvedGuarded.filter((g) => g.what !== "the gateway's working directory");
+  const workingDirectories = [...new Set([workingDirectory, real(workingDirectory) ?? workingDirectory])];
+  for (const path of existing) {
+    const resolved = real(path)!;
+    for (const candidate of new Set([path, resolved])) {
+      // A symlink is named as the operator wrote it, with where it leads.
+      const named = candidate === path ? path : `${path} (a link to ${resolved})`;
+      for (const dir of workingDirectories) {
+        for (const problem of readPathProblems([candidate], { protectedPaths, workingDirectory: dir })) {
+          problems.push(problem.replace(`${READ_PATHS}: ${candidate} `, `${READ_PATHS}: ${named} `));
+        }
+      }
+    }
   }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return existing;
