@@ -73,6 +73,8 @@ export interface ChildLedgerFileOptions {
   readonly directory: string;
   /** SIGTERM → SIGKILL grace for leftovers. */
   readonly graceMs: number;
+  /** Told when the file cannot be written (a full or read-only disk): the children keep running regardless. */
+  readonly onWriteError?: (err: unknown) => void;
   /** Test seams. */
   readonly procRoot?: string;
   readonly selfPid?: number;
@@ -115,7 +117,7 @@ export class ChildLedgerFile implements ChildLedger {
 
   /**
    * Opens the ledger of this run; `undefined` where processes cannot be identified (no `/proc`). Creates the
-   * folder (0700); the run's own file is written with the first child.
+   * folder (0700), throwing when it cannot; the run's own file is written with the first child.
    */
   static open(options: ChildLedgerFileOptions): ChildLedgerFile | undefined {
     const root = options.procRoot ?? '/proc';
@@ -211,7 +213,11 @@ export class ChildLedgerFile implements ChildLedger {
     };
     // Synchronous and atomic: a SIGKILL right after a spawn must find the child recorded, and never half a file.
     const temporary = `${this.#file}.tmp`;
-    writeFileSync(temporary, JSON.stringify(content), { mode: 0o600 });
-    renameSync(temporary, this.#file);
+    try {
+      writeFileSync(temporary, JSON.stringify(content), { mode: 0o600 });
+      renameSync(temporary, this.#file);
+    } catch (err) {
+      this.#options.onWriteError?.(err);
+    }
   }
 }

@@ -2,7 +2,9 @@
  * @module Tests of ProcessDeployer: the Deployer contract over both transports, and what only local processes
  * have — environment isolation, process-tree reaping, restart backoff, failure modes and logs.
  */
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../observability/index.js';
 import { canScanProcesses } from '../../testing/process-tree.js';
 import { eventually, runDeployerContract } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
@@ -266,6 +268,24 @@ describe('ProcessDeployer', () => {
       await expect(
         deployer.apply({ ...http, spec: { ...http.spec, network: 'none' as const } }),
       ).rejects.toThrow(/which only stdio servers can have/);
+    });
+
+    it('an unusable state directory is one warning, not a failure: children still run', async () => {
+      const lines: Record<string, unknown>[] = [];
+      const logger = createLogger({
+        level: 'warn',
+        destination: {
+          write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+        },
+      });
+      // A directory cannot be created below a file.
+      make({ logger, stateDirectory: join(HTTP_SERVER, 'state') });
+      const resource = processResource('stateless', { marker: marker() });
+      await deployer.apply(resource);
+      await eventually(() => deployer.endpoints(refOf(resource)).length === 1, 'ready', 10_000);
+      expect(lines.filter((l) => String(l.msg).startsWith('process deployer: no state file'))).toHaveLength(
+        1,
+      );
     });
 
     it('refuses resources of another runtime', async () => {

@@ -171,10 +171,25 @@ export class ProcessDeployer implements Deployer {
     let ledgerFile: ChildLedgerFile | undefined;
     let leftovers: LeftoverReport = { files: 0, processes: 0, forced: false };
     if (this.#stateDirectory !== undefined) {
-      ledgerFile = ChildLedgerFile.open({
-        directory: this.#stateDirectory,
-        graceMs: this.#settings.stopGraceMs,
-      });
+      const directory = this.#stateDirectory;
+      let warned = false;
+      try {
+        ledgerFile = ChildLedgerFile.open({
+          directory,
+          graceMs: this.#settings.stopGraceMs,
+          onWriteError: (err) => {
+            if (warned) return;
+            warned = true;
+            logger.warn({ err, stateDirectory: directory }, 'process deployer: cannot write the state file');
+          },
+        });
+      } catch (err) {
+        // Not fatal: children run as before; only a killed gateway's leftovers would go unnoticed at the next start.
+        logger.warn(
+          { err, stateDirectory: directory },
+          'process deployer: no state file (MCP_GATEWAY_STATE_DIR is not writable); children a killed gateway leaves running will not be stopped at the next start',
+        );
+      }
       if (ledgerFile) {
         leftovers = await ledgerFile.reapLeftovers();
         if (leftovers.processes > 0) {
