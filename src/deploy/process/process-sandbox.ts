@@ -203,10 +203,20 @@ async function startBubblewrap(
   return { ok: true, sandbox };
 }
 
+/** `path` with symlinks resolved; undefined when it does not exist. */
+function resolvedPath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The read paths as the sandbox will mount them, after the checks that need the host: each must exist, none may
- * expose a protected path or the working directory once symlinks are resolved, none may cover the sandbox's own
- * mount points, and no protected path may lie inside a system directory every child sees.
+ * The read paths as the sandbox will mount them, after the checks that need the host: each must exist; none may
+ * lie inside `/proc` or `/dev`, or cover the sandbox's own mounts or the replicas' private directories; none
+ * may expose a protected path or the working directory once symlinks are resolved; and no protected path, nor
+ * the working directory, may lie inside a system directory every child sees.
  */
 function checkedReadPaths(
   settings: ProcessSandboxSettings,
@@ -214,47 +224,39 @@ function checkedReadPaths(
   temporaryRoot: string,
 ): string[] {
   const problems: string[] = [];
-  const real = (path: string) => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return undefined;
-    }
-  };
+  const withResolved = (paths: readonly ProtectedPath[]) =>
+    paths.flatMap((p) => {
+      const resolved = resolvedPath(p.path);
+      return resolved && resolved !== p.path ? [p, { ...p, path: resolved }] : [p];
+    });
+  const protectedPaths = withResolved(settings.protectedPaths ?? []);
   const workingDirectory = settings.workingDirectory ?? process.cwd();
-  const guarded: ProtectedPath[] = [
-    ...(settings.protectedPaths ?? []),
+  const workingDirectories = withResolved([
     { path: workingDirectory, what: "the gateway's working directory" },
-  ];
-  const resolvedGuarded = guarded.flatMap((g) => {
-    const resolved = real(g.path);
-    return resolved && resolved !== g.path ? [g, { ...g, path: resolved }] : [g];
-  });
+  ]);
+
   const systemDirectories = systemPaths.filter((p) => p.kind === 'directory').map((p) => p.path);
-  for (const g of resolvedGuarded) {
-    const inside = systemDirectories.find((dir) => isWithin(g.path, dir));
+  for (const guarded of [...protectedPaths, ...workingDirectories]) {
+    const inside = systemDirectories.find((dir) => isWithin(guarded.path, dir));
     if (inside) {
       problems.push(
-        `${g.what} (${g.path}) lies inside ${inside}, which every sandboxed child sees read-only; move it out`,
+        `${guarded.what} (${guarded.path}) lies inside ${inside}, which every sandboxed child sees read-only; move it out`,
       );
     }
   }
-  const readPaths = settings.readPaths ?? [];
+
   const existing: string[] = [];
-  for (const path of readPaths) {
-    const resolved = real(path);
+  for (const path of settings.readPaths ?? []) {
+    const resolved = resolvedPath(path);
     if (resolved === undefined) {
       problems.push(`${READ_PATHS}: ${path} does not exist`);
       continue;
     }
     existing.push(path);
-    if (['/proc', '/dev'].some((dir) => isWithin(path, dir))) {
-      problems.push(
-        `${READ_PATHS}: ${path} lies inside ${path.startsWith('/proc') ? '/proc' : '/dev'}, which the sandbox provides itself`,
-      );
-    }
-    const hidden = [SANDBOX_HOME, SANDBOX_TMP].find((mount) => isWithin(mount, path));
-    if (hidden) problems.push(`${READ_PATHS}: ${path} would cover the sandbox's private ${hidden}`);
+    const own = ['/proc', '/dev'].find((dir) => isWithin(path, dir));
+    if (own) problems.push(`${READ_PATHS}: ${path} lies inside ${own}, which the sandbox provides itself`);
+    const covered = [SANDBOX_HOME, SANDBOX_TMP].find((mount) => isWithin(mount, path));
+    if (covered) problems.push(`${READ_PATHS}: ${path} would cover the sandbox's private ${covered}`);
     if (
       isWithin(temporaryRoot, resolved) ||
       resolved.startsWith(join(temporaryRoot, 'mcp-gateway-sandbox-'))
@@ -263,15 +265,10 @@ function checkedReadPaths(
         `${READ_PATHS}: ${path} would let children see other replicas' private directories (${temporaryRoot})`,
       );
     }
-  }
-  const protectedPaths = resolvedGuarded.filter((g) => g.what !== "the gateway's working directory");
-  const workingDirectories = [...new Set([workingDirectory, real(workingDirectory) ?? workingDirectory])];
-  for (const path of existing) {
-    const resolved = real(path)!;
+    // The same rules as at configuration time, for the path as written and where it leads.
     for (const candidate of new Set([path, resolved])) {
-      // A symlink is named as the operator wrote it, with where it leads.
       const named = candidate === path ? path : `${path} (a link to ${resolved})`;
-      for (const dir of workingDirectories) {
+      for (const { path: dir } of workingDirectories) {
         for (const problem of readPathProblems([candidate], { protectedPaths, workingDirectory: dir })) {
           problems.push(problem.replace(`${READ_PATHS}: ${candidate} `, `${READ_PATHS}: ${named} `));
         }
