@@ -312,6 +312,19 @@ describe('the process sandbox at start', () => {
       expect((await problemsOf([home])).join('\n')).toContain("other replicas' private directories");
       expect((await problemsOf(['/proc/self'])).join('\n')).toContain('which the sandbox provides itself');
       expect(await problemsOf([join(REPO_ROOT, 'node_modules')])).toEqual([]);
+
+      // A registry kept under /etc would be readable by every child: the sandbox refuses to start so.
+      const inEtc = await startProcessSandbox(
+        {
+          mode: 'auto',
+          protectedPaths: [{ path: '/etc/mcp-gateway', what: "the registry's data directory" }],
+          workingDirectory: REPO_ROOT,
+        },
+        { cwd: REPO_ROOT },
+      ).catch((err: unknown) => err);
+      expect((inEtc as ConfigError).problems).toEqual([
+        "the registry's data directory (/etc/mcp-gateway) lies inside /etc, which every sandboxed child sees read-only; move it out",
+      ]);
     },
   );
 });
