@@ -58,6 +58,12 @@ export const SANDBOX_WORKS: boolean = await startProcessSandbox(
   () => false,
 );
 
+// CI on a host where bubblewrap works sets this, so a broken sandbox fails the run instead of every test quietly
+// running unsandboxed.
+if (process.env.MCP_GATEWAY_TEST_REQUIRE_SANDBOX === '1' && !SANDBOX_WORKS) {
+  throw new Error('MCP_GATEWAY_TEST_REQUIRE_SANDBOX=1, but the bubblewrap self-test fails on this host');
+}
+
 /**
  * `npx` running a package installed in this repository, offline, from inside the sandbox: the child's working
  * directory is its private HOME there, so `--prefix` names the project and its `.bin` goes on PATH.
