@@ -5,7 +5,6 @@
  * here against the paths no child may ever see: the registry's data directory, the state directory, the
  * gateway's working directory and the files its configuration names.
  */
-import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, integerVar, listVar, parseEnv } from './env.js';
 
@@ -81,10 +80,35 @@ export function sqliteDirectory(databaseUrl: string, workingDirectory: string): 
   return dirname(resolve(workingDirectory, path));
 }
 
-/** `path` normalised, without a trailing slash. */
+// POSIX path handling of its own: this module is also bundled for the edge worker, which has no `node:path`.
+const isAbsolute = (path: string) => path.startsWith('/');
+
+/** `path` normalised (`.`, `..` and repeated slashes resolved), without a trailing slash. */
 function normalised(path: string): string {
-  const n = posix.normalize(path);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  const joined = parts.join('/');
+  return isAbsolute(path) ? `/${joined}` : joined || '.';
+}
+
+/** `path` made absolute against `base` (itself absolute), normalised. */
+function resolve(base: string, path: string): string {
+  return normalised(isAbsolute(path) ? path : `${base}/${path}`);
+}
+
+/** The directory part of an absolute, normalised path. */
+function dirname(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash <= 0 ? '/' : path.slice(0, slash);
+}
+
+/** The process's working directory where there is one (Node), `/` elsewhere (the edge). */
+function currentDirectory(): string {
+  return typeof process !== 'undefined' && typeof process.cwd === 'function' ? process.cwd() : '/';
 }
 
 /** Whether `path` is `dir` or lies inside it (both absolute and normalised). */
@@ -210,7 +234,7 @@ export function parseDeployConfig(
 ): DeployConfig {
   const e = parseEnv(DeployEnvSchema, env);
   if (e.MCP_GATEWAY_DEPLOYER === 'process') {
-    const workingDirectory = context.workingDirectory ?? process.cwd();
+    const workingDirectory = context.workingDirectory ?? currentDirectory();
     const dataDirectory =
       context.databaseUrl === undefined ? undefined : sqliteDirectory(context.databaseUrl, workingDirectory);
     const stateDirectory = resolve(
