@@ -50,6 +50,7 @@ describe('process sandbox settings', () => {
     expect(processConfig({ MCP_GATEWAY_STATE_DIR: 'run/state' }).stateDirectory).toBe(
       '/srv/gateway/run/state',
     );
+    expect(processConfig({ MCP_GATEWAY_STATE_DIR: './x/../../state//' }).stateDirectory).toBe('/srv/state');
   });
 
   it('reads the SQLite directory from paths and file: URLs', () => {
