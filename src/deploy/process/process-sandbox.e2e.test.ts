@@ -16,6 +16,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -195,6 +196,27 @@ describe.runIf(SANDBOX_WORKS)('the process sandbox (bubblewrap)', () => {
     ).toHaveLength(1);
     await deployer.close();
     expect(existsSync(join(temporaryRoot, root!))).toBe(false);
+  });
+
+  it("removes the private directories a killed gateway left behind, never a live one's", async () => {
+    const root = directory('abandoned');
+    const gone = spawn('true');
+    await new Promise((resolve) => gone.once('exit', resolve));
+    mkdirSync(join(root, `mcp-gateway-sandbox-${gone.pid}-AbCdEf`, 'adapter-x-0-123456', 'home'), {
+      recursive: true,
+    });
+    mkdirSync(join(root, `mcp-gateway-sandbox-${process.pid}-GhIjKl`));
+    mkdirSync(join(root, 'mcp-gateway-sandbox-test-unrelated'));
+    const { sandbox: started } = await startProcessSandbox(
+      { ...FIXTURE_SANDBOX, temporaryRoot: root },
+      { cwd: REPO_ROOT },
+    );
+    const left = readdirSync(root).sort();
+    await started.close();
+    expect(left).toHaveLength(3);
+    expect(left).not.toContain(`mcp-gateway-sandbox-${gone.pid}-AbCdEf`);
+    expect(left).toContain(`mcp-gateway-sandbox-${process.pid}-GhIjKl`);
+    expect(left).toContain('mcp-gateway-sandbox-test-unrelated');
   });
 
   it('a command outside the sandbox fails naming MCP_GATEWAY_PROCESS_READ_PATHS, and runs once listed', async () => {

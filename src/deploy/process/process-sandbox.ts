@@ -16,8 +16,8 @@
  * as is an explicit `bwrap` that cannot work.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, realpathSync } from 'node:fs';
-import { access, chown, lstat, mkdir, mkdtemp, readlink, realpath, rm } from 'node:fs/promises';
+import { constants, existsSync, realpathSync } from 'node:fs';
+import { access, chown, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, readPathProblems } from '../../config/index.js';
@@ -40,6 +40,23 @@ export const CHILD_TAG_VARIABLE = 'MCP_GATEWAY_CHILD_TAG';
 
 /** Where `setpriv` is looked for: system directories, so the sandbox sees it at the same path. */
 const SETPRIV_LOCATIONS = ['/usr/bin/setpriv', '/usr/sbin/setpriv', '/bin/setpriv', '/sbin/setpriv'];
+
+/** The replicas' private directories of one gateway run are in `<tmp>/<prefix><gateway pid>-XXXXXX`. */
+const ROOT_PREFIX = 'mcp-gateway-sandbox-';
+
+/**
+ * Removes the folders of earlier gateway runs that are gone (killed before they could remove their own): a
+ * folder named after a pid that no longer runs. One whose pid runs — that gateway, or a process that reused
+ * its pid — is left alone.
+ */
+async function removeAbandonedRoots(temporaryRoot: string): Promise<void> {
+  if (!existsSync('/proc/self')) return;
+  for (const name of await readdir(temporaryRoot).catch(() => [])) {
+    const pid = new RegExp(`^${ROOT_PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
+    await rm(join(temporaryRoot, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
 
 /** How long the self-test may take before bubblewrap counts as not working. */
 const SELF_TEST_TIMEOUT_MS = 10_000;
@@ -184,7 +201,8 @@ async function startBubblewrap(
   const visible = systemPaths.filter((p) => p.kind === 'directory').map((p) => p.path);
   const extra = resolver && !visible.some((dir) => isWithin(resolver, dir)) ? [resolver] : [];
 
-  const root = await mkdtemp(join(temporaryRoot, 'mcp-gateway-sandbox-'));
+  await removeAbandonedRoots(temporaryRoot);
+  const root = await mkdtemp(join(temporaryRoot, `${ROOT_PREFIX}${process.pid}-`));
   const sandbox = new BubblewrapSandbox({
     bwrap,
     systemPaths,
@@ -257,10 +275,7 @@ function checkedReadPaths(
     if (own) problems.push(`${READ_PATHS}: ${path} lies inside ${own}, which the sandbox provides itself`);
     const covered = [SANDBOX_HOME, SANDBOX_TMP].find((mount) => isWithin(mount, path));
     if (covered) problems.push(`${READ_PATHS}: ${path} would cover the sandbox's private ${covered}`);
-    if (
-      isWithin(temporaryRoot, resolved) ||
-      resolved.startsWith(join(temporaryRoot, 'mcp-gateway-sandbox-'))
-    ) {
+    if (isWithin(temporaryRoot, resolved) || resolved.startsWith(join(temporaryRoot, ROOT_PREFIX))) {
       problems.push(
         `${READ_PATHS}: ${path} would let children see other replicas' private directories (${temporaryRoot})`,
       );
