@@ -248,20 +248,30 @@ export async function main(): Promise<void> {
   const agents = createNodeAgents({
     refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
   });
-  const deployers = await startDeployers({
-    store,
-    logger,
-    deploy: config.deploy,
-    remote: {
-      refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
-      probeIntervalMs: config.healthIntervalMs,
-      probeTimeoutMs: config.probeTimeoutMs,
-      // Probes resolve names through the data plane's guarded lookup: a name resolving to a blocked address is
-      // never contacted, not even by the gateway's own health checks.
-      send: createNodeProbeSender(agents),
-    },
-    onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
-  });
+  let deployers;
+  try {
+    deployers = await startDeployers({
+      store,
+      logger,
+      deploy: config.deploy,
+      remote: {
+        refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
+        probeIntervalMs: config.healthIntervalMs,
+        probeTimeoutMs: config.probeTimeoutMs,
+        // Probes resolve names through the data plane's guarded lookup: a name resolving to a blocked address is
+        // never contacted, not even by the gateway's own health checks.
+        send: createNodeProbeSender(agents),
+      },
+      onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
+    });
+  } catch (err) {
+    // The process sandbox's read paths (checked with symlinks resolved) or an explicit bwrap that cannot work.
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
   const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
   const audit = config.ops.auditLog ? createAuditLog(logger) : undefined;
   const toolRouter = config.toolRouter.enabled

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TOOL_ROUTER_DEFAULTS } from '../toolrouter/index.js';
 import { ConfigError, parseConfig } from './index.js';
@@ -48,6 +49,18 @@ describe('parseConfig', () => {
           stdioIdleTimeoutMs: 900_000,
           startTimeoutMs: 30_000,
           stopGraceMs: 5000,
+          sandbox: {
+            mode: 'auto',
+            readPaths: [],
+            uid: 65534,
+            gid: 65534,
+            protectedPaths: [
+              { path: resolve('data'), what: "the registry's data directory" },
+              { path: resolve('data'), what: 'the state directory (MCP_GATEWAY_STATE_DIR)' },
+            ],
+            workingDirectory: process.cwd(),
+          },
+          stateDirectory: resolve('data'),
         },
       },
       ops: {

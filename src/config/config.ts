@@ -188,7 +188,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     registryCacheMs: e.MCP_GATEWAY_REGISTRY_CACHE_MS,
     allowLinkLocal: e.MCP_GATEWAY_ALLOW_LINK_LOCAL,
     auth: parseAuthConfig(env, { host: e.MCP_GATEWAY_HOST, publicUrl }),
-    deploy: parseDeployConfig(env),
+    deploy: parseDeployConfig(env, { databaseUrl: e.DATABASE_URL }),
     ops: parseOpsConfig(env, { host: e.MCP_GATEWAY_HOST, port: e.PORT }),
     tracing: parseTracingConfig(env),
     toolRouter: parseToolRouterConfig(env, {

@@ -3,12 +3,24 @@ export { ConfigError, DEFAULT_DATABASE_URL, parseConfig } from './config.js';
 export type { Config } from './config.js';
 export { AUTH_MODES, DEFAULT_ALGORITHMS, isLoopbackHost, parseAuthConfig } from './auth-config.js';
 export type { AuthConfig, AuthMode, DevAuthConfig, KeySource, TokenAuthConfig } from './auth-config.js';
-export { DEPLOYER_KINDS, parseDeployConfig } from './deploy-config.js';
+export {
+  DEFAULT_STATE_DIRECTORY,
+  DEPLOYER_KINDS,
+  PROCESS_SANDBOX_MODES,
+  SECRET_FILE_VARIABLES,
+  parseDeployConfig,
+  readPathProblems,
+  sqliteDirectory,
+} from './deploy-config.js';
 export type {
   DeployConfig,
+  DeployConfigContext,
   DeployerKind,
   KubernetesDeployConfig,
   ProcessDeployConfig,
+  ProcessSandboxConfig,
+  ProcessSandboxMode,
+  ProtectedPath,
 } from './deploy-config.js';
 export { MIN_METRICS_TOKEN_LENGTH, parseOpsConfig } from './ops-config.js';
 export type { MetricsServing, OpsConfig, OpsConfigContext, RateLimit } from './ops-config.js';

@@ -41,6 +41,17 @@ function runtimeProblems(kind: ResourceKind, data: Data): ErrorDetail[] {
   if (adapter?.transport !== undefined && data.command === undefined) {
     problems.push({ path: 'transport', message: 'applies only with command' });
   }
+  if (adapter?.network !== undefined && data.command === undefined) {
+    problems.push({ path: 'network', message: 'applies only with command' });
+  }
+  // The gateway reaches a streamable-http server on its loopback port, which a private network would hide.
+  if (adapter?.network === 'none' && (adapter.transport ?? DEFAULT_TRANSPORT) !== 'stdio') {
+    problems.push({
+      path: 'network',
+      message:
+        '"none" needs transport "stdio": the gateway could not reach a streamable-http server without network',
+    });
+  }
   if (data.endpoints) {
     const where =
       'applies only to the image and command runtimes; an endpoint URL carries its own port and path';
@@ -88,6 +99,7 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   throwIfProblems(runtimeProblems('adapter', data));
   const spec: AdapterSpec = commonSpec(data);
   if (data.command !== undefined) spec.transport = data.transport ?? DEFAULT_TRANSPORT;
+  if (data.network !== undefined) spec.network = data.network;
   if (!data.endpoints) {
     spec.port = data.port ?? DEFAULT_PORT;
     spec.path = data.path ?? DEFAULT_ADAPTER_PATH;
@@ -151,6 +163,7 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...commonResource(row),
     ...runtimeFields(s),
     ...(s.transport !== undefined && { transport: s.transport }),
+    ...(s.network !== undefined && { network: s.network }),
     ...(s.port !== undefined && { port: s.port, path: s.path }),
     ...(s.connectTimeoutMs !== undefined && { connectTimeoutMs: s.connectTimeoutMs }),
     ...(s.idleTimeoutMs !== undefined && { idleTimeoutMs: s.idleTimeoutMs }),

@@ -173,6 +173,10 @@ export const AdapterData = z
       .enum(['streamable-http', 'stdio'], { error: 'must be "streamable-http" or "stdio"' })
       .optional()
       .openapi({ description: 'How the process runtime speaks MCP (default `stdio`).' }),
+    network: z.enum(['host', 'none'], { error: 'must be "host" or "none"' }).optional().openapi({
+      description:
+        'Process runtime, stdio adapters only: `none` runs the server in the sandbox without any network (default `host`).',
+    }),
     port: Port.optional().openapi({ description: 'Where an image or process serves MCP (default 8000).' }),
     path: UrlPath.optional().openapi({
       description: 'MCP endpoint path of an image or process (default /mcp).',
@@ -289,6 +293,7 @@ export const AdapterResource = z
     id: resourceMetaFields.id,
     ...commonResourceFields,
     transport: z.enum(['streamable-http', 'stdio']).optional(),
+    network: z.enum(['host', 'none']).optional(),
     port: z.number().int().optional(),
     path: z.string().optional(),
     connectTimeoutMs: z.number().int().optional(),

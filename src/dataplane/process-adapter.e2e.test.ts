@@ -17,9 +17,12 @@ import {
   killMarked,
   MARKER_VARIABLE,
 } from '../testing/process-tree.js';
+import { npxFromRepository } from '../testing/process-fixtures.js';
 import { startTestGateway } from '../testing/test-gateway.js';
 
 const marker = newMarker();
+/** `npx -y @modelcontextprotocol/server-everything` from the repository's install (see npxFromRepository). */
+const everything = npxFromRepository('@modelcontextprotocol/server-everything');
 afterAll(() => killMarked(marker));
 
 const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
@@ -47,11 +50,11 @@ describe.runIf(canScanProcesses)('a command adapter through the gateway (process
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           name: 'everything',
-          command: 'npx',
-          args: ['-y', '@modelcontextprotocol/server-everything'],
+          command: everything.command,
+          args: everything.args,
           replicaCount: 2,
           // Offline proves it runs from the local install; the marker lets the test count its processes.
-          environmentVariables: { npm_config_offline: 'true', [MARKER_VARIABLE]: marker },
+          environmentVariables: { ...everything.environmentVariables, [MARKER_VARIABLE]: marker },
         }),
       });
       expect(created.status).toBe(201);

@@ -42,15 +42,22 @@ async function localDeployer(options: StartDeployersOptions): Promise<Deployer> 
   const { deploy, logger } = options;
   if (deploy.deployer === 'process') {
     const { ProcessDeployer } = await import('./process/index.js');
-    return new ProcessDeployer({
+    const settings = deploy.process;
+    const deployer = new ProcessDeployer({
       logger,
-      startTimeoutMs: deploy.process.startTimeoutMs,
-      stopGraceMs: deploy.process.stopGraceMs,
+      startTimeoutMs: settings.startTimeoutMs,
+      stopGraceMs: settings.stopGraceMs,
       stdio: {
-        maxSessions: deploy.process.stdioMaxSessions,
-        idleTimeoutMs: deploy.process.stdioIdleTimeoutMs,
+        maxSessions: settings.stdioMaxSessions,
+        idleTimeoutMs: settings.stdioIdleTimeoutMs,
       },
+      sandbox: settings.sandbox,
+      ...(settings.stateDirectory !== undefined && { stateDirectory: settings.stateDirectory }),
     });
+    // Before the reconciler: an unusable sandbox stops the start, and what a killed gateway left running is
+    // gone before the same servers start again.
+    await deployer.start();
+    return deployer;
   }
   const { createKubernetesDeployer } = await import('./kubernetes/index.js');
   const k8s = deploy.kubernetes;
@@ -71,11 +78,17 @@ async function localDeployer(options: StartDeployersOptions): Promise<Deployer> 
   return deployer;
 }
 
-/** Builds and starts the deployers and the reconciler. */
+/**
+ * Builds and starts the deployers and the reconciler. Rejects with a `ConfigError` when the process sandbox
+ * cannot be set up as configured (see `process/process-sandbox.ts`).
+ */
 export async function startDeployers(options: StartDeployersOptions): Promise<RunningDeployers> {
   const remote = new RemoteDeployer(options.remote);
   remote.start();
-  const local = await localDeployer(options);
+  const local = await localDeployer(options).catch(async (err: unknown) => {
+    await remote.close();
+    throw err;
+  });
   const deployers: Deployer[] = [remote, local];
   const reconciler = createReconciler({
     store: options.store,

@@ -46,3 +46,14 @@ export function delay(ms: number, timers: Timers, signal?: AbortSignal): Promise
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * The runtime's timers, ref'd: for waits during start-up, when nothing else may yet hold the event loop open
+ * (an unref'd poll there lets Node exit in the middle of an `await`).
+ */
+export const startupTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
+  setInterval: (callback, ms) => setInterval(callback, ms),
+  clearInterval: (handle) => clearInterval(handle as Parameters<typeof clearInterval>[0]),
+};

@@ -38,6 +38,8 @@ export interface CommonSpec {
 /** A stored adapter's spec. `port`/`path` are set for the image and command runtimes only. */
 export interface AdapterSpec extends CommonSpec {
   transport?: ProcessTransport;
+  /** Process runtime, stdio only: `none` gives the server no network at all (default `host`). */
+  network?: 'host' | 'none';
   port?: number;
   path?: string;
   /** Per-adapter overrides of the gateway's upstream timeouts. */

@@ -1,9 +1,21 @@
-/** @module gateway-process: runs the real `src/main.ts` as a child process, as `npm start` does. */
+/**
+ * @module gateway-process: runs the real `src/main.ts` as a child process, as `npm start` does. Its command
+ * adapters can run the fixture servers inside the sandbox (`MCP_GATEWAY_PROCESS_READ_PATHS`), and its state
+ * file goes to a temporary directory of this test file rather than `./data` (both overridable through `env`).
+ */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FIXTURE_READ_PATHS } from './process-fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+
+/** The state directory gateways of this test file share unless a test names its own. */
+const STATE_DIRECTORY = mkdtempSync(join(tmpdir(), 'mcp-gateway-state-'));
+process.once('exit', () => rmSync(STATE_DIRECTORY, { recursive: true, force: true }));
 
 /** A running gateway process. */
 export interface GatewayProcess {
@@ -24,7 +36,14 @@ export interface ExitedProcess {
 
 function run(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH ?? '', MCP_GATEWAY_HOST: '127.0.0.1', PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      MCP_GATEWAY_HOST: '127.0.0.1',
+      PORT: '0',
+      MCP_GATEWAY_PROCESS_READ_PATHS: FIXTURE_READ_PATHS.join(','),
+      MCP_GATEWAY_STATE_DIR: STATE_DIRECTORY,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

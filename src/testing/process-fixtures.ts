@@ -1,21 +1,88 @@
 /**
  * @module process-fixtures: helpers shared by the process deployer's tests — registered resources for the
- * fixture servers, a deployer tuned for fast tests, and a registry of markers so every process a test started
- * is killed in the end even when the test failed.
+ * fixture servers, a deployer tuned for fast tests (sandboxed wherever bubblewrap works, as users get it), and
+ * a registry of markers so every process a test started is killed in the end even when the test failed.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProcessDeployer } from '../deploy/process/index.js';
+import type { ProcessSandboxConfig } from '../config/index.js';
+import { ProcessDeployer, startProcessSandbox } from '../deploy/process/index.js';
 import type { ProcessDeployerOptions } from '../deploy/process/index.js';
 import type { ReplicaState } from '../deploy/index.js';
 import type { Registered, ResourceKind } from '../registry/index.js';
-import { MARKER_VARIABLE, killMarked, markedProcesses, newMarker } from './process-tree.js';
+import {
+  MARKER_VARIABLE,
+  killMarked,
+  markedCommandProcesses,
+  markedProcesses,
+  newMarker,
+} from './process-tree.js';
 
 /** The HTTP fixture server (listens on $PORT). */
 export const HTTP_SERVER = fileURLToPath(new URL('./process-http-server.mjs', import.meta.url));
 /** The stdio fixture server. */
 export const STDIO_SERVER = fileURLToPath(new URL('./stdio-echo-server.mjs', import.meta.url));
-/** The repository root, where `npx` finds the locally installed servers. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root (no trailing slash), where `npx` finds the locally installed servers. */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+/** The folder of the fixture servers. */
+export const FIXTURES_DIR = fileURLToPath(new URL('.', import.meta.url)).replace(/\/$/, '');
+
+/**
+ * What a sandboxed fixture needs to see besides the system directories: the fixture servers and the installed
+ * packages (not the whole repository, which is the gateway's working directory in the gateway-process tests).
+ */
+export const FIXTURE_READ_PATHS: readonly string[] = Object.freeze([
+  FIXTURES_DIR,
+  join(REPO_ROOT, 'node_modules'),
+]);
+
+/** The sandbox settings the tests run with: the default mode (`auto`) with the fixtures readable. */
+export const FIXTURE_SANDBOX: ProcessSandboxConfig = Object.freeze({
+  mode: 'auto',
+  readPaths: FIXTURE_READ_PATHS,
+  uid: 65534,
+  gid: 65534,
+  protectedPaths: [],
+  workingDirectory: REPO_ROOT,
+});
+
+/** Whether bubblewrap works here, found by the same self-test the deployer runs at start. */
+export const SANDBOX_WORKS: boolean = await startProcessSandbox(
+  { ...FIXTURE_SANDBOX, mode: 'bwrap' },
+  { cwd: REPO_ROOT },
+).then(
+  async ({ sandbox }) => {
+    await sandbox.close();
+    return true;
+  },
+  () => false,
+);
+
+// CI on a host where bubblewrap works sets this, so a broken sandbox fails the run instead of every test quietly
+// running unsandboxed.
+if (process.env.MCP_GATEWAY_TEST_REQUIRE_SANDBOX === '1' && !SANDBOX_WORKS) {
+  throw new Error('MCP_GATEWAY_TEST_REQUIRE_SANDBOX=1, but the bubblewrap self-test fails on this host');
+}
+
+/**
+ * `npx` running a package installed in this repository, offline, from inside the sandbox: the child's working
+ * directory is its private HOME there, so `--prefix` names the project and its `.bin` goes on PATH.
+ */
+export function npxFromRepository(pkg: string): {
+  command: string;
+  args: string[];
+  environmentVariables: Record<string, string>;
+} {
+  return {
+    command: 'npx',
+    args: ['--prefix', REPO_ROOT, '-y', pkg],
+    environmentVariables: {
+      PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+    },
+  };
+}
 
 const used: string[] = [];
 
@@ -31,8 +98,11 @@ export function killAllMarked(): void {
   for (const value of used) killMarked(value);
 }
 
-/** Live processes carrying `value`. */
+/** Live processes carrying `value` (bubblewrap's own included). */
 export const running = (value: string) => markedProcesses(value);
+
+/** Live processes of the command carrying `value`: what the server runs, without bubblewrap's. */
+export const runningCommands = (value: string) => markedCommandProcesses(value);
 
 /** Options that keep tests fast: short grace periods and backoff, quick probes. */
 export const FAST: ProcessDeployerOptions = {
@@ -42,6 +112,7 @@ export const FAST: ProcessDeployerOptions = {
   backoff: { initialMs: 50, maxMs: 400, resetAfterMs: 60_000 },
   random: () => 0.5,
   cwd: REPO_ROOT,
+  sandbox: FIXTURE_SANDBOX,
 };
 
 /** A deployer with {@link FAST} options plus `extra`. */

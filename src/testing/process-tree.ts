@@ -42,6 +42,31 @@ export function markedProcesses(marker: string): number[] {
   return found;
 }
 
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Marked processes other than bubblewrap's own (the sandbox's leader and init carry the child's environment
+ * too): what the command itself runs.
+ */
+export function markedCommandProcesses(marker: string): number[] {
+  return markedProcesses(marker).filter((pid) => commandOf(pid) !== 'bwrap');
+}
+
+/** The command line of a process, its arguments joined by spaces; empty when it is gone. */
+export function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
 /** Whether `/proc` can be scanned here (the process-tree checks are Linux-only). */
 export const canScanProcesses = (() => {
   try {

@@ -1,12 +1,19 @@
 /* global process, setTimeout */
 /**
  * @module stdio-echo-server: a minimal stdio MCP server for bridge tests, with no dependency so it starts in
- * milliseconds. Tools: `echo` ({message}), `env` (its environment), `pid`, `crash` (exits 3), `slow` ({ms},
- * sends progress when asked), `sample` (asks the client for a sampling/createMessage and returns the answer).
+ * milliseconds. Tools: `echo` ({message}), `env` (its environment), `pid` (as its own PID namespace numbers it:
+ * inside the sandbox every server is pid 2), `instance` (a random id of this process), `connect` ({port}:
+ * opens a TCP connection to 127.0.0.1:port and says `connected` or the error code), `crash` (exits 3), `slow`
+ * ({ms}, sends progress when asked), `sample` (asks the client for a sampling/createMessage and returns the
+ * answer).
  * Flags: `--exit=CODE` exits at once; `--mute` never answers anything (a hung server); `--banner` prints a
  * non-JSON line on stdout first.
  */
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
+
+const instance = randomUUID();
 
 const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}`))?.split('=')[1] ?? undefined;
 const has = (name) => process.argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -24,6 +31,8 @@ const tools = [
   { name: 'echo', inputSchema: { type: 'object', properties: { message: { type: 'string' } } } },
   { name: 'env', inputSchema: { type: 'object' } },
   { name: 'pid', inputSchema: { type: 'object' } },
+  { name: 'instance', inputSchema: { type: 'object' } },
+  { name: 'connect', inputSchema: { type: 'object', properties: { port: { type: 'number' } } } },
   { name: 'crash', inputSchema: { type: 'object' } },
   { name: 'slow', inputSchema: { type: 'object', properties: { ms: { type: 'number' } } } },
   { name: 'sample', inputSchema: { type: 'object' } },
@@ -38,6 +47,18 @@ async function call(params) {
       return text(JSON.stringify(process.env));
     case 'pid':
       return text(String(process.pid));
+    case 'instance':
+      return text(instance);
+    case 'connect':
+      return text(
+        await new Promise((resolve) => {
+          const socket = connect(Number(args.port), '127.0.0.1', () => {
+            socket.destroy();
+            resolve('connected');
+          });
+          socket.on('error', (err) => resolve(err.code ?? String(err)));
+        }),
+      );
     case 'crash':
       process.stderr.write('stdio-echo-server crashing as asked\n');
       process.exit(3);

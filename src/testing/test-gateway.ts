@@ -25,6 +25,7 @@ import type { RegistryChangeFeed } from '../registry/index.js';
 import { TOOL_ROUTER_DEFAULTS } from '../toolrouter/index.js';
 import type { ToolRouter, ToolRouterSettings } from '../toolrouter/index.js';
 import { startToolRouter } from '../toolrouter/node/index.js';
+import { FIXTURE_SANDBOX } from './process-fixtures.js';
 import { serveApp } from './serve-app.js';
 
 /** A secret shared by test gateways that must open each other's session ids. */
@@ -110,6 +111,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
             stdioIdleTimeoutMs: 60_000,
             startTimeoutMs: 30_000,
             stopGraceMs: 2000,
+            sandbox: FIXTURE_SANDBOX,
+            stateDirectory: undefined,
           },
         },
       })

@@ -11,6 +11,7 @@ import { describeExit, spawnChild } from './child-process.js';
 import type { ChildHandle } from './child-process.js';
 import { waitForHttp } from './http-probe.js';
 import { LineSplitter } from './line-splitter.js';
+import type { ReplicaSandbox } from './process-sandbox.js';
 import { formatDelay } from './replica.js';
 import type { Replica, ReplicaContext } from './replica.js';
 import { Supervisor } from './supervisor.js';
@@ -31,6 +32,7 @@ export class HttpReplica implements Replica {
   readonly #token: string;
   #port: number | undefined;
   #supervisor: Supervisor<ChildHandle> | undefined;
+  #box: ReplicaSandbox | undefined;
   #bootError: string | undefined;
   #lastProbe: string | undefined;
   #stopped = false;
@@ -60,6 +62,17 @@ export class HttpReplica implements Replica {
       settings.ports.release(this.#port);
       return;
     }
+    try {
+      this.#box = await this.#ctx.sandbox.forReplica(
+        `${this.#ctx.ref.kind}-${this.#ctx.ref.name}-${this.index}`,
+      );
+    } catch (err) {
+      this.#bootError = `cannot prepare the sandbox: ${err instanceof Error ? err.message : String(err)}`;
+      this.#ctx.onChange();
+      return;
+    }
+    if (this.#stopped) return;
+    const box = this.#box;
     const log = (line: string) => this.#ctx.logs.append(line);
     this.#supervisor = new Supervisor<ChildHandle>({
       spawn: () => {
@@ -73,10 +86,8 @@ export class HttpReplica implements Replica {
         const stdout = new LineSplitter({ maxLineBytes: 16 * 1024, onLine: log });
         const stderr = new LineSplitter({ maxLineBytes: 16 * 1024, onLine: log });
         return spawnChild({
-          command: spec.command,
-          args: spec.args,
-          env,
-          cwd: settings.cwd,
+          launch: box.launch({ command: spec.command, args: spec.args, env, network: spec.network }),
+          ledger: this.#ctx.ledger,
           stdin: false,
           onStdout: (chunk) => stdout.push(chunk),
           onStderr: (chunk) => stderr.push(chunk),
@@ -123,6 +134,7 @@ export class HttpReplica implements Replica {
     this.#stopped = true;
     await this.#booting;
     await this.#supervisor?.stop();
+    await this.#box?.dispose();
     if (this.#port !== undefined) this.#ctx.settings.ports.release(this.#port);
   }
 

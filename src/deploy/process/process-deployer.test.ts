@@ -2,7 +2,9 @@
  * @module Tests of ProcessDeployer: the Deployer contract over both transports, and what only local processes
  * have — environment isolation, process-tree reaping, restart backoff, failure modes and logs.
  */
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../observability/index.js';
 import { canScanProcesses } from '../../testing/process-tree.js';
 import { eventually, runDeployerContract } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
@@ -10,6 +12,7 @@ import { refOf } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
 import {
   HTTP_SERVER,
+  SANDBOX_WORKS,
   STDIO_SERVER,
   fastDeployer,
   firstReplica,
@@ -17,8 +20,11 @@ import {
   marker,
   processResource,
   running,
+  runningCommands,
 } from '../../testing/process-fixtures.js';
 import type { ProcessDeployer } from './process-deployer.js';
+import { CHILD_TAG_VARIABLE } from './process-sandbox.js';
+import { SANDBOX_HOME, SANDBOX_TMP } from './sandbox-argv.js';
 
 afterAll(() => killAllMarked());
 
@@ -93,11 +99,20 @@ describe('ProcessDeployer', () => {
       expect(env.API_KEY).toBe('user-value');
       expect(env.PORT).toBe(base.port);
       expect(env.PATH).toBe('/usr/bin:/bin');
-      expect(env.HOME).toBe(process.env.HOME);
+      // In the sandbox HOME and TMPDIR are the replica's private directories; without it, the gateway's.
+      expect(env.HOME).toBe(SANDBOX_WORKS ? SANDBOX_HOME : process.env.HOME);
+      if (SANDBOX_WORKS) expect(env.TMPDIR).toBe(SANDBOX_TMP);
       expect(env.MCP_GATEWAY_SECRET).toBeUndefined();
       expect(env.DATABASE_URL).toBeUndefined();
       expect(JSON.stringify(env)).not.toContain('the-gateway-secret');
       const allowed = new Set(['API_KEY', 'PATH', 'HOME', 'TMPDIR', 'LANG', 'PORT', 'MCPGW_TEST_MARKER']);
+      // Without the sandbox every child carries a random tag, so its daemons can be found.
+      if (!SANDBOX_WORKS) allowed.add(CHILD_TAG_VARIABLE);
+      // bubblewrap sets PWD to the directory it starts the command in: the private HOME, not the gateway's.
+      if (SANDBOX_WORKS) {
+        expect(env.PWD).toBe(SANDBOX_HOME);
+        allowed.add('PWD');
+      }
       // Node itself may add a variable or two at start-up; none of them may come from the gateway's environment.
       for (const name of Object.keys(env)) if (!allowed.has(name)) expect(saved[name]).toBeUndefined();
     });
@@ -112,13 +127,13 @@ describe('ProcessDeployer', () => {
       const value = marker();
       const resource = tree('sleep 1000 & sleep 1000 & wait', 2, value);
       await deployer.apply(resource);
-      await eventually(() => running(value).length === 6, 'two shells with two sleeps each', 10_000);
+      await eventually(() => runningCommands(value).length === 6, 'two shells with two sleeps each', 10_000);
       await deployer.apply({ ...resource, spec: { ...resource.spec, replicaCount: 1 } });
-      expect(running(value)).toHaveLength(3);
+      expect(runningCommands(value)).toHaveLength(3);
       await deployer.remove(refOf(resource));
       expect(running(value)).toEqual([]);
       await deployer.apply(resource);
-      await eventually(() => running(value).length === 6, 'the tree again', 10_000);
+      await eventually(() => runningCommands(value).length === 6, 'the tree again', 10_000);
       await deployer.close();
       expect(running(value)).toEqual([]);
     });
@@ -128,7 +143,11 @@ describe('ProcessDeployer', () => {
       const value = marker();
       const resource = tree(`trap "" TERM; sleep 1000 & setsid sleep 1000 & wait`, 1, value);
       await deployer.apply(resource);
-      await eventually(() => running(value).length === 3, 'a shell, a sleep and a setsid sleep', 10_000);
+      await eventually(
+        () => runningCommands(value).length === 3,
+        'a shell, a sleep and a setsid sleep',
+        10_000,
+      );
       await deployer.remove(refOf(resource));
       expect(running(value)).toEqual([]);
     });
@@ -143,7 +162,7 @@ describe('ProcessDeployer', () => {
         firstReplica(s.replicas).detail!.includes('restarts 2'),
       );
       expect(firstReplica(status.replicas).detail).toContain('last exit: exit code 4');
-      expect(running(value).length).toBeLessThanOrEqual(2);
+      expect(runningCommands(value).length).toBeLessThanOrEqual(2);
       await deployer.close();
       expect(running(value)).toEqual([]);
     });
@@ -166,7 +185,9 @@ describe('ProcessDeployer', () => {
         await deployer.apply(resource);
         const status = await until(resource, 'a failure', (s) => s.replicaStatus.startsWith('Failed'));
         expect(status.replicaStatus).toBe(
-          "Failed: command not found: 'mcpgw-no-such-command' (not on PATH, or the working directory does not exist)",
+          SANDBOX_WORKS
+            ? "Failed: command not found inside the sandbox: 'mcpgw-no-such-command' (not on its PATH; the sandbox sees only the system directories (/usr, /bin, /sbin, /lib*, /etc), its private HOME and /tmp, and the paths listed in MCP_GATEWAY_PROCESS_READ_PATHS)"
+            : "Failed: command not found: 'mcpgw-no-such-command' (not on PATH, or the working directory does not exist)",
         );
         expect(status.readyReplicas).toBe(0);
         await eventually(async () => (await backoffs(resource)).length >= 3, 'three restarts', 10_000);
@@ -233,6 +254,38 @@ describe('ProcessDeployer', () => {
       const endpoint = deployer.endpoints(refOf(resource))[0]!;
       expect(endpoint.url).toBe(before.url);
       expect(endpoint.id).not.toBe(before.id);
+    });
+
+    it('refuses network "none" where it cannot be enforced, instead of running with the network', async () => {
+      make({ sandbox: { mode: 'off' } });
+      const resource = processResource('offline', { transport: 'stdio', marker: marker() });
+      const offline = { ...resource, spec: { ...resource.spec, network: 'none' as const } };
+      await expect(deployer.apply(offline)).rejects.toThrow(
+        `adapter 'offline' asks for network "none", which cannot be enforced: the process sandbox is off`,
+      );
+      expect(await deployer.list()).toEqual([]);
+      const http = processResource('offline-http', { transport: 'streamable-http' });
+      await expect(
+        deployer.apply({ ...http, spec: { ...http.spec, network: 'none' as const } }),
+      ).rejects.toThrow(/which only stdio servers can have/);
+    });
+
+    it('an unusable state directory is one warning, not a failure: children still run', async () => {
+      const lines: Record<string, unknown>[] = [];
+      const logger = createLogger({
+        level: 'warn',
+        destination: {
+          write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+        },
+      });
+      // A directory cannot be created below a file.
+      make({ logger, stateDirectory: join(HTTP_SERVER, 'state') });
+      const resource = processResource('stateless', { marker: marker() });
+      await deployer.apply(resource);
+      await eventually(() => deployer.endpoints(refOf(resource)).length === 1, 'ready', 10_000);
+      expect(lines.filter((l) => String(l.msg).startsWith('process deployer: no state file'))).toHaveLength(
+        1,
+      );
     });
 
     it('refuses resources of another runtime', async () => {

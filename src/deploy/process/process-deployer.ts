@@ -1,9 +1,10 @@
 /**
  * @module ProcessDeployer: the `command` runtime — every replica a local child process, the embedded default
  * when no cluster is configured. `streamable-http` replicas serve HTTP on a port the deployer picks; `stdio`
- * replicas are bridged to Streamable HTTP by the gateway itself. Children get only their own environment plus
- * a small safe base, run in their own process groups, are restarted with backoff, and are reaped — whole
- * trees — on remove, scale-down and close. See `docs/deployers.md`.
+ * replicas are bridged to Streamable HTTP by the gateway itself. Children run in a sandbox (bubblewrap, see
+ * `process-sandbox.ts`) where the host has it, get only their own environment plus a small safe base, are
+ * restarted with backoff, and are reaped — whole trees — on remove, scale-down and close; a state file lets
+ * the next start reap what a killed gateway left behind. See `docs/deployers.md`.
  */
 import { randomBytes } from 'node:crypto';
 import { createSilentLogger } from '../../observability/index.js';
@@ -25,9 +26,13 @@ import type { Timers } from '../timers.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
 import { DEFAULT_INHERITED_VARIABLES } from './child-env.js';
+import { ChildLedgerFile, NO_CHILD_LEDGER } from './child-ledger.js';
+import type { ChildLedger, LeftoverReport } from './child-ledger.js';
 import { HttpReplica } from './http-replica.js';
 import { LogBuffer } from './log-buffer.js';
 import { PortAllocator } from './loopback-port.js';
+import { startProcessSandbox } from './process-sandbox.js';
+import type { ProcessSandbox, ProcessSandboxSettings } from './process-sandbox.js';
 import { fingerprintOf, processSpecOf } from './replica.js';
 import type { ProcessSettings, ProcessSpec, Replica, ReplicaContext } from './replica.js';
 import type { StdioBridgeLimits } from './stdio-bridge.js';
@@ -35,12 +40,19 @@ import { StdioReplica } from './stdio-replica.js';
 
 /** Options for {@link ProcessDeployer}; every field has a default. */
 export interface ProcessDeployerOptions {
-  /** Working directory of every child (default: the gateway's). `npx` resolves local installs from here. */
+  /** Working directory of unsandboxed children (default: the gateway's). `npx` resolves local installs from here. */
   readonly cwd?: string;
   /** Where the inherited variables are read from (default `process.env`); nothing else of it reaches a child. */
   readonly parentEnvironment?: Readonly<Record<string, string | undefined>>;
   /** Variables copied from the parent (default `PATH`, `HOME`, `TMPDIR`, `LANG`). */
   readonly inheritedVariables?: readonly string[];
+  /** How children are isolated (default `{ mode: 'auto' }`: bubblewrap when it works here). */
+  readonly sandbox?: ProcessSandboxSettings;
+  /**
+   * Keep the state file of started children in this directory, and reap a previous run's leftovers when the
+   * deployer starts (default: no state file).
+   */
+  readonly stateDirectory?: string;
   /** After this long without readiness a replica's status says it is slow (default 30 000 ms). */
   readonly startTimeoutMs?: number;
   /** How often a starting HTTP replica's port is probed (default 250 ms). */
@@ -59,6 +71,21 @@ export interface ProcessDeployerOptions {
   readonly clock?: () => Date;
   readonly random?: () => number;
   readonly randomId?: () => string;
+}
+
+/** What {@link ProcessDeployer.start} found. */
+export interface ProcessDeployerStart {
+  /** Which sandbox children run in. */
+  readonly sandbox: ProcessSandbox['kind'];
+  /** The previous run's leftovers that were reaped (none without a state directory). */
+  readonly leftovers: LeftoverReport;
+}
+
+interface Started {
+  readonly sandbox: ProcessSandbox;
+  readonly ledger: ChildLedger;
+  readonly ledgerFile: ChildLedgerFile | undefined;
+  readonly report: ProcessDeployerStart;
 }
 
 /** Defaults of the stdio bridge. */
@@ -88,10 +115,15 @@ export class ProcessDeployer implements Deployer {
   readonly #runs = new Map<string, Run>();
   readonly #listeners = new Set<EndpointsListener>();
   readonly #locks = new Map<string, Promise<void>>();
+  readonly #sandboxSettings: ProcessSandboxSettings;
+  readonly #stateDirectory: string | undefined;
+  #started: Promise<Started> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: ProcessDeployerOptions = {}) {
+    this.#sandboxSettings = options.sandbox ?? { mode: 'auto' };
+    this.#stateDirectory = options.stateDirectory;
     this.#settings = {
       cwd: options.cwd ?? process.cwd(),
       parentEnvironment: options.parentEnvironment ?? process.env,
@@ -115,6 +147,67 @@ export class ProcessDeployer implements Deployer {
     };
   }
 
+  /**
+   * Starts the sandbox (a self-test of bubblewrap) and reaps what an earlier gateway run left running (see
+   * `child-ledger.ts`). Idempotent; `apply` waits for it, so call it first only to fail early: it rejects with a
+   * `ConfigError` when the sandbox settings cannot be met.
+   */
+  start(): Promise<ProcessDeployerStart> {
+    this.#started ??= this.#start();
+    return this.#started.then((started) => started.report);
+  }
+
+  async #start(): Promise<Started> {
+    const { logger } = this.#settings;
+    const { sandbox, warning } = await startProcessSandbox(this.#sandboxSettings, {
+      cwd: this.#settings.cwd,
+    });
+    if (warning) logger.warn({ sandbox: sandbox.kind }, warning);
+    else
+      logger.info(
+        { sandbox: sandbox.kind, readPaths: this.#sandboxSettings.readPaths ?? [] },
+        'process sandbox: bubblewrap',
+      );
+    let ledgerFile: ChildLedgerFile | undefined;
+    let leftovers: LeftoverReport = { files: 0, processes: 0, forced: false };
+    if (this.#stateDirectory !== undefined) {
+      const directory = this.#stateDirectory;
+      let warned = false;
+      try {
+        ledgerFile = ChildLedgerFile.open({
+          directory,
+          graceMs: this.#settings.stopGraceMs,
+          onWriteError: (err) => {
+            if (warned) return;
+            warned = true;
+            logger.warn({ err, stateDirectory: directory }, 'process deployer: cannot write the state file');
+          },
+        });
+      } catch (err) {
+        // Not fatal: children run as before; only a killed gateway's leftovers would go unnoticed at the next start.
+        logger.warn(
+          { err, stateDirectory: directory },
+          'process deployer: no state file (MCP_GATEWAY_STATE_DIR is not writable); children a killed gateway leaves running will not be stopped at the next start',
+        );
+      }
+      if (ledgerFile) {
+        leftovers = await ledgerFile.reapLeftovers();
+        if (leftovers.processes > 0) {
+          logger.warn(
+            { processes: leftovers.processes, forced: leftovers.forced, stateFiles: leftovers.files },
+            'process deployer: stopped processes an earlier gateway run left running',
+          );
+        }
+      }
+    }
+    return {
+      sandbox,
+      ledger: ledgerFile ?? NO_CHILD_LEDGER,
+      ledgerFile,
+      report: { sandbox: sandbox.kind, leftovers },
+    };
+  }
+
   async apply(resource: Registered): Promise<void> {
     if (this.#closed) throw new Error('the process deployer is closed');
     const runtime = runtimeOf(resource.spec);
@@ -124,6 +217,14 @@ export class ProcessDeployer implements Deployer {
     const spec = processSpecOf(resource);
     const fingerprint = fingerprintOf(spec);
     const key = refKey(resource);
+    this.#started ??= this.#start();
+    const started = await this.#started;
+    const refusal = this.#refusal(resource, spec, started.sandbox);
+    if (refusal) {
+      // What runs was started for another spec; this one cannot run here at all.
+      await this.remove(resource);
+      throw new Error(refusal);
+    }
     await this.#serial(key, async () => {
       if (this.#closed) throw new Error('the process deployer is closed');
       let run = this.#runs.get(key);
@@ -143,7 +244,7 @@ export class ProcessDeployer implements Deployer {
           retired.push(current);
           run.logs[index]!.append('[mcp-gateway] configuration changed: replacing this replica');
         }
-        const replica = this.#create(run, index, spec, fingerprint);
+        const replica = this.#create(run, index, spec, fingerprint, started);
         run.replicas[index] = replica;
         replica.start();
       }
@@ -233,11 +334,25 @@ export class ProcessDeployer implements Deployer {
       const runs = [...this.#runs.entries()];
       this.#runs.clear();
       await Promise.all(runs.map(([, run]) => this.#stopRun(refOf(run.resource), run)));
+      const started = await this.#started?.catch(() => undefined);
+      started?.ledgerFile?.close();
+      await started?.sandbox.close();
     })();
     return this.#closing;
   }
 
-  #create(run: Run, index: number, spec: ProcessSpec, fingerprint: string): Replica {
+  /** Why `spec` cannot run with this sandbox, if it cannot. */
+  #refusal(resource: Registered, spec: ProcessSpec, sandbox: ProcessSandbox): string | undefined {
+    if (spec.network !== 'none') return undefined;
+    const what = `${resource.kind} '${resource.name}' asks for network "none"`;
+    if (spec.transport !== 'stdio')
+      return `${what}, which only stdio servers can have (the gateway could not reach it)`;
+    if (sandbox.networkNoneUnavailable)
+      return `${what}, which cannot be enforced: ${sandbox.networkNoneUnavailable}`;
+    return undefined;
+  }
+
+  #create(run: Run, index: number, spec: ProcessSpec, fingerprint: string, started: Started): Replica {
     const ref = refOf(run.resource);
     const key = refKey(ref);
     const ctx: ReplicaContext = {
@@ -246,6 +361,8 @@ export class ProcessDeployer implements Deployer {
       spec,
       fingerprint,
       settings: this.#settings,
+      sandbox: started.sandbox,
+      ledger: started.ledger,
       logs: run.logs[index]!,
       onChange: () => this.#refresh(key, run),
     };

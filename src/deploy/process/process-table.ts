@@ -3,6 +3,7 @@
  * child's whole tree — its process group, and descendants that left the group (`setsid`, daemonising).
  * Where `/proc` is absent (macOS) the snapshot is `undefined` and callers fall back to process-group signals.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** One process as `/proc/<pid>/stat` describes it. */
@@ -81,4 +82,46 @@ export function treeOf(table: readonly ProcessEntry[], root: number, exclude: nu
   if (self) found.set(root, self);
   found.delete(exclude);
   return [...found.values()].filter(isLive);
+}
+
+/** Reads one process's entry synchronously (right after a spawn, for the state file); `undefined` when gone. */
+export function readProcessEntrySync(pid: number, root = '/proc'): ProcessEntry | undefined {
+  try {
+    return parseStat(readFileSync(`${root}/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Live processes of `table` whose environment holds `assignment` (`NAME=value`). `/proc/<pid>/environ` is
+ * readable for the gateway's own processes and, for root, for all; others are skipped. This finds descendants
+ * that left both the process group and the parent chain (a double-forked daemon re-parents to init), as long as
+ * they kept the environment they inherited.
+ */
+export async function processesWithEnvironment(
+  table: readonly ProcessEntry[],
+  assignment: string,
+  root = '/proc',
+): Promise<ProcessEntry[]> {
+  const found = await Promise.all(
+    table.filter(isLive).map(async (entry) => {
+      try {
+        const environ = await readFile(`${root}/${entry.pid}/environ`, 'latin1');
+        return environ.split('\0').includes(assignment) ? entry : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return found.filter((e): e is ProcessEntry => e !== undefined);
+}
+
+/** This boot's id (`/proc/sys/kernel/random/boot_id`): start times are only comparable within one boot. */
+export function readBootIdSync(root = '/proc'): string | undefined {
+  try {
+    return readFileSync(`${root}/sys/kernel/random/boot_id`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }

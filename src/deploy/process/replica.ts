@@ -8,8 +8,10 @@ import type { ReplicaEndpoint, ResourceRef } from '../deployer.js';
 import type { ReplicaState } from '../runtime-inspector.js';
 import type { Timers } from '../timers.js';
 import type { BackoffPolicy } from './backoff.js';
+import type { ChildLedger } from './child-ledger.js';
 import type { LogBuffer } from './log-buffer.js';
 import type { PortAllocator } from './loopback-port.js';
+import type { ProcessSandbox } from './process-sandbox.js';
 import type { StdioBridgeLimits } from './stdio-bridge.js';
 
 /** What runs for a resource of the command runtime. */
@@ -22,6 +24,8 @@ export interface ProcessSpec {
   readonly transport: 'stdio' | 'streamable-http';
   /** The path the replica's endpoint URL ends with. */
   readonly path: string;
+  /** `none`: the server runs without any network (stdio adapters in the sandbox only). */
+  readonly network: 'host' | 'none';
 }
 
 /** Reads the process spec of a registered resource of the command runtime. */
@@ -36,20 +40,26 @@ export function processSpecOf(resource: Registered): ProcessSpec {
   };
   if (resource.kind === 'tool') {
     const definition = (resource as Registered<'tool'>).spec.toolDefinition;
-    return { ...common, transport: 'streamable-http', path: definition.path ?? '/score' };
+    return { ...common, transport: 'streamable-http', path: definition.path ?? '/score', network: 'host' };
   }
   const adapter = (resource as Registered<'adapter'>).spec;
-  return { ...common, transport: adapter.transport ?? 'stdio', path: adapter.path ?? '/mcp' };
+  return {
+    ...common,
+    transport: adapter.transport ?? 'stdio',
+    path: adapter.path ?? '/mcp',
+    network: adapter.network ?? 'host',
+  };
 }
 
 /** Everything that, when it changes, replaces a replica (the replica count only scales). */
 export function fingerprintOf(spec: ProcessSpec): string {
   const env = Object.entries(spec.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([spec.command, spec.args, env, spec.transport, spec.path]);
+  return JSON.stringify([spec.command, spec.args, env, spec.transport, spec.path, spec.network]);
 }
 
 /** The deployer's options with every default filled in. */
 export interface ProcessSettings {
+  /** Working directory of unsandboxed children (a sandboxed child's is its private HOME). */
   readonly cwd: string;
   readonly parentEnvironment: Readonly<Record<string, string | undefined>>;
   readonly inheritedVariables: readonly string[];
@@ -77,6 +87,10 @@ export interface ReplicaContext {
   readonly spec: ProcessSpec;
   readonly fingerprint: string;
   readonly settings: ProcessSettings;
+  /** Where the replica's processes run (bubblewrap or plain processes). */
+  readonly sandbox: ProcessSandbox;
+  /** Told of every child started and reaped (the state file). */
+  readonly ledger: ChildLedger;
   /** The instance's log (it outlives replacements of the replica). */
   readonly logs: LogBuffer;
   /** Called on every change of readiness or anything status shows. */

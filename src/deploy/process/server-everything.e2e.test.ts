@@ -1,7 +1,8 @@
 /**
  * @module End to end: `npx -y @modelcontextprotocol/server-everything` (the issue's example) run by the process
  * deployer over the stdio bridge with two replicas, reached by the official SDK 1.x client at each replica URL.
- * `npm_config_offline` proves it runs from the local install without the network. A killed session process and
+ * `npm_config_offline` proves it runs from the local install without the network; in the sandbox, that install
+ * is the repository's `node_modules`, mounted read-only and named with `--prefix`. A killed session process and
  * a killed spare are replaced and reported, and nothing is left running after close().
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,6 +16,7 @@ import {
   fastDeployer,
   killAllMarked,
   marker,
+  npxFromRepository,
   processResource,
   running,
 } from '../../testing/process-fixtures.js';
@@ -30,12 +32,10 @@ describe.runIf(canScanProcesses)('server-everything over the stdio bridge (e2e)'
     const clients: Client[] = [];
     try {
       const resource = processResource('everything', {
-        command: 'npx',
-        args: ['-y', '@modelcontextprotocol/server-everything'],
+        ...npxFromRepository('@modelcontextprotocol/server-everything'),
         transport: 'stdio',
         replicaCount: 2,
         marker: value,
-        environmentVariables: { npm_config_offline: 'true', npm_config_update_notifier: 'false' },
       });
       const ref = refOf(resource);
       await deployer.apply(resource);

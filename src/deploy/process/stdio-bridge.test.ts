@@ -61,8 +61,13 @@ describe('stdio bridge', () => {
   }
 
   const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
-  const pidOf = async (client: Client) =>
-    Number(textOf(await client.callTool({ name: 'pid', arguments: {} })));
+  const instanceOf = async (client: Client) =>
+    textOf(await client.callTool({ name: 'instance', arguments: {} }));
+  /** Host pids of the session processes, as status shows them (a sandboxed server knows only its namespace's). */
+  const sessionPids = async (resource: Registered) => {
+    const detail = firstReplica((await deployer.status(resource)).replicas).detail!;
+    return (/\(pids ([\d, ]+)\)/.exec(detail)?.[1] ?? '').split(', ').filter(Boolean).map(Number);
+  };
   const gone = (pid: number) => !existsSync(`/proc/${pid}`) || /\) Z /.test(readStat(pid));
   const statusUntil = async (resource: Registered, what: string, check: (s: RuntimeStatus) => boolean) => {
     let last: RuntimeStatus | undefined;
@@ -78,7 +83,7 @@ describe('stdio bridge', () => {
     expect(a.transport.sessionId).not.toBe(b.transport.sessionId);
     expect((await a.client.listTools()).tools.map((t) => t.name)).toContain('echo');
     expect(textOf(await a.client.callTool({ name: 'echo', arguments: { message: 'hi' } }))).toBe('Echo: hi');
-    expect(await pidOf(a.client)).not.toBe(await pidOf(b.client));
+    expect(await instanceOf(a.client)).not.toBe(await instanceOf(b.client));
     // The spare handed to the second session is replaced at once; wait until the replacement answered.
     await statusUntil(resource, 'two sessions and a ready spare', (s) =>
       /^sessions 2\/16 \(pids \d+, \d+\); spare ready/.test(firstReplica(s.replicas).detail!),
@@ -100,11 +105,11 @@ describe('stdio bridge', () => {
 
   it('DELETE ends the session and its process; the id then gets 404', async () => {
     const { resource, url } = await start('delete');
-    const { client, transport } = await connect(url);
-    const pid = await pidOf(client);
+    const { transport } = await connect(url);
+    const [pid] = await sessionPids(resource);
     const sessionId = transport.sessionId!;
     await transport.terminateSession();
-    await eventually(() => gone(pid), 'the session process to exit', 5_000);
+    await eventually(() => gone(pid!), 'the session process to exit', 5_000);
     const res = await fetch(url, {
       method: 'POST',
       headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId },
@@ -139,9 +144,9 @@ describe('stdio bridge', () => {
   it('reaps a session abandoned without DELETE once idle, with its process', async () => {
     const { resource, url } = await start('idle', { stdio: { idleTimeoutMs: 150 } });
     const { client } = await connect(url);
-    const pid = await pidOf(client);
+    const [pid] = await sessionPids(resource);
     await client.close();
-    await eventually(() => gone(pid), 'the idle session process to be reaped', 5_000);
+    await eventually(() => gone(pid!), 'the idle session process to be reaped', 5_000);
     expect(firstReplica((await deployer.status(resource)).replicas).detail).toMatch(/^sessions 0\/16/);
   });
 

@@ -4,8 +4,9 @@
  * does not know pass through untouched.
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { ChildLedger } from './child-ledger.js';
 import { spawnChild } from './child-process.js';
-import type { ChildHandle } from './child-process.js';
+import type { ChildHandle, ChildLaunch } from './child-process.js';
 import { LineSplitter } from './line-splitter.js';
 
 /** A stdio MCP server process. */
@@ -18,10 +19,9 @@ export interface StdioChild extends ChildHandle {
 
 /** Options for {@link spawnStdioChild}. */
 export interface StdioChildOptions {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly env: Record<string, string>;
-  readonly cwd: string;
+  /** What to start, as the replica's sandbox prepared it. */
+  readonly launch: ChildLaunch;
+  readonly ledger?: ChildLedger;
   /** Receives stderr lines, and stdout lines that are not JSON-RPC (servers that print banners there). */
   readonly log: (line: string) => void;
   /** Largest JSON-RPC message accepted from the child; a longer line is dropped and logged. */
@@ -57,10 +57,8 @@ export function spawnStdioChild(options: StdioChildOptions): StdioChild {
   });
   const stderr = new LineSplitter({ maxLineBytes: 16 * 1024, onLine: options.log });
   const child = spawnChild({
-    command: options.command,
-    args: options.args,
-    env: options.env,
-    cwd: options.cwd,
+    launch: options.launch,
+    ledger: options.ledger,
     stdin: true,
     onStdout: (chunk) => stdout.push(chunk),
     onStderr: (chunk) => stderr.push(chunk),

@@ -9,6 +9,7 @@ import type { ReplicaEndpoint } from '../deployer.js';
 import type { ReplicaState } from '../runtime-inspector.js';
 import { childEnvironment } from './child-env.js';
 import { describeExit } from './child-process.js';
+import type { ReplicaSandbox } from './process-sandbox.js';
 import { formatDelay } from './replica.js';
 import type { Replica, ReplicaContext } from './replica.js';
 import { StdioBridge } from './stdio-bridge.js';
@@ -51,6 +52,7 @@ export class StdioReplica implements Replica {
   readonly #bridge: StdioBridge;
   readonly #spare: Supervisor<StdioChild>;
   #listening = false;
+  #box: ReplicaSandbox | undefined;
   #bootError: string | undefined;
   #stopped = false;
   #booting: Promise<void> | undefined;
@@ -69,12 +71,11 @@ export class StdioReplica implements Replica {
       own: spec.environment,
     });
     const log = (line: string) => ctx.logs.append(line);
+    // Called only after #boot prepared the sandbox: the spare starts, and the bridge listens, after it.
     const spawn = () =>
       spawnStdioChild({
-        command: spec.command,
-        args: spec.args,
-        env,
-        cwd: settings.cwd,
+        launch: this.#box!.launch({ command: spec.command, args: spec.args, env, network: spec.network }),
+        ledger: ctx.ledger,
         log,
         maxMessageBytes: settings.stdio.maxMessageBytes,
       });
@@ -134,6 +135,16 @@ export class StdioReplica implements Replica {
 
   async #boot(): Promise<void> {
     try {
+      this.#box = await this.#ctx.sandbox.forReplica(
+        `${this.#ctx.ref.kind}-${this.#ctx.ref.name}-${this.index}`,
+      );
+    } catch (err) {
+      this.#bootError = `cannot prepare the sandbox: ${err instanceof Error ? err.message : String(err)}`;
+      this.#ctx.onChange();
+      return;
+    }
+    if (this.#stopped) return;
+    try {
       await this.#bridge.listen();
     } catch (err) {
       this.#bootError = `the bridge cannot listen: ${err instanceof Error ? err.message : String(err)}`;
@@ -151,6 +162,7 @@ export class StdioReplica implements Replica {
     await this.#booting;
     this.#listening = false;
     await Promise.all([this.#bridge.close(), this.#spare.stop()]);
+    await this.#box?.dispose();
   }
 
   endpoint(): ReplicaEndpoint | undefined {

@@ -206,9 +206,11 @@ export class Supervisor<C extends ChildHandle> {
     this.#restarts += 1;
     this.#lastExit = this.#o.describeExit(exit);
     this.#o.onUnexpectedExit?.(this.#lastExit);
-    this.#reason = exit.spawnError
-      ? this.#lastExit
-      : `${wasReady ? 'exited' : 'exited before ready'}: ${this.#lastExit}`;
+    // A command that never ran (not found, on the host or inside the sandbox) did not "exit before ready".
+    this.#reason =
+      exit.spawnError || exit.sandboxFailure?.kind === 'exec'
+        ? this.#lastExit
+        : `${wasReady ? 'exited' : 'exited before ready'}: ${this.#lastExit}`;
     const wait = backoffDelay(this.#o.backoff, this.#failures, this.#o.random);
     this.#phase = 'backoff';
     this.#nextStartAt = new Date(now + wait);

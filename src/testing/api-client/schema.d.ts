@@ -227,6 +227,8 @@ export interface components {
             args?: string[];
             /** @enum {string} */
             transport?: "streamable-http" | "stdio";
+            /** @enum {string} */
+            network?: "host" | "none";
             port?: number;
             path?: string;
             connectTimeoutMs?: number;
@@ -311,6 +313,11 @@ export interface components {
              * @enum {string}
              */
             transport?: "streamable-http" | "stdio";
+            /**
+             * @description Process runtime, stdio adapters only: `none` runs the server in the sandbox without any network (default `host`).
+             * @enum {string}
+             */
+            network?: "host" | "none";
             /** @description Where an image or process serves MCP (default 8000). */
             port?: number;
             /** @description MCP endpoint path of an image or process (default /mcp). */
