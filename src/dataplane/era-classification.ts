@@ -163,6 +163,11 @@ export function isRejection(result: Classification): result is EraRejection {
 const ACCEPTS_JSON = /(?:^|,)\s*(?:application\/json|application\/\*|\*\/\*)\s*(?:[;,]|$)/i;
 const ACCEPTS_SSE = /(?:^|,)\s*(?:text\/event-stream|text\/\*|\*\/\*)\s*(?:[;,]|$)/i;
 const JSON_CONTENT_TYPE = /^\s*application\/json\s*(?:;|$)/i;
+// What the MCP SDKs send on every POST: compared as strings first, since the regular expressions above cost more
+// than the rest of a classification (scripts/bench/classify.ts).
+const SDK_POST_ACCEPT = 'application/json, text/event-stream';
+const SDK_GET_ACCEPT = 'text/event-stream';
+const SDK_CONTENT_TYPE = 'application/json';
 
 /**
  * Checks `Mcp-Method` and `Mcp-Name` against a single call. Modern requests must carry them; legacy requests
@@ -238,7 +243,8 @@ export function classifyRequest(method: string, headers: HeaderSource, body?: un
   const modern = headerVersion === MODERN_PROTOCOL_VERSION;
 
   if (method === 'GET') {
-    if (!ACCEPTS_SSE.test(headers.get('accept') ?? '')) return GET_NOT_ACCEPTABLE;
+    const accept = headers.get('accept') ?? '';
+    if (accept !== SDK_GET_ACCEPT && !ACCEPTS_SSE.test(accept)) return GET_NOT_ACCEPTABLE;
     const lastEventId = headers.get(MCP_HEADER.lastEventId);
     return {
       era: 'legacy',
@@ -258,8 +264,11 @@ export function classifyRequest(method: string, headers: HeaderSource, body?: un
   }
 
   const accept = headers.get('accept') ?? '';
-  if (!ACCEPTS_JSON.test(accept) || !ACCEPTS_SSE.test(accept)) return POST_NOT_ACCEPTABLE;
-  if (!JSON_CONTENT_TYPE.test(headers.get('content-type') ?? '')) return UNSUPPORTED_MEDIA_TYPE;
+  if (accept !== SDK_POST_ACCEPT && !(ACCEPTS_JSON.test(accept) && ACCEPTS_SSE.test(accept))) {
+    return POST_NOT_ACCEPTABLE;
+  }
+  const contentType = headers.get('content-type') ?? '';
+  if (contentType !== SDK_CONTENT_TYPE && !JSON_CONTENT_TYPE.test(contentType)) return UNSUPPORTED_MEDIA_TYPE;
   if (body === UNPARSEABLE_BODY || body === undefined) return PARSE_ERROR;
 
   if (Array.isArray(body)) {
