@@ -24,6 +24,7 @@ export { openRegistryStore } from './open-registry-store.js';
 export { D1RegistryStore, d1Migrations } from './d1/index.js';
 export type { D1DatabaseBinding, D1Migration, D1RegistryStoreOptions, MigrationJournal } from './d1/index.js';
 export { asRegistered, runtimeOf } from './resource-spec.js';
+export { DEFAULT_LIST_ALL_PAGE_SIZE, listAll, readAll, type ListAllOptions } from './list-all.js';
 export type {
   AdapterSpec,
   CommonSpec,
