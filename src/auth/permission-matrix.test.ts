@@ -153,8 +153,8 @@ describe('permission matrix: MCP_GATEWAY_CREATOR_ROLES', () => {
   });
 });
 
-// Skipped until src/control/resource-routes.ts calls maskForReader and insufficientRole (the lead's change;
-// see the auth report). Remove `.skip` with that change.
+// Through the control plane as it is wired (resource-routes.ts masks with maskForReader and refuses with
+// insufficientRole): these run, and fail if either stops being called.
 describe('environment variables: values only for writers', () => {
   it('readers see the keys with masked values; creator and admin see the values', async () => {
     const { app, close } = await appWith();

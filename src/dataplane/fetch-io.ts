@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/index.js';
 import { createFetchForwarder } from './fetch-forwarder.js';
-import type { HeaderSource } from './era.js';
+import type { HeaderSource } from './era-classification.js';
 import type { Forwarder } from './forwarder.js';
 
 /** Request headers as the proxy reads them: lower-case names. */

@@ -17,36 +17,38 @@ export type { ReplicaResolver } from './mcp-proxy.js';
 export { corsHeaders, createOriginCheck, isAlreadySent, originGuard } from './origin-guard.js';
 export type { OriginCheck, OriginGuardOptions, OriginVerdict } from './origin-guard.js';
 export {
-  classifyRequest,
   DEFAULT_LEGACY_VERSION,
-  isRejection,
   JSON_RPC_ERROR,
   LATEST_LEGACY_VERSION,
   LEGACY_PROTOCOL_VERSIONS,
   MODERN_PROTOCOL_VERSION,
-  parseJsonBody,
-  rejectionResponse,
   SUPPORTED_PROTOCOL_VERSIONS,
+  type JsonRpcId,
+  type LegacyProtocolVersion,
+  type ModernProtocolVersion,
+  type ProtocolVersion,
+} from './mcp-protocol.js';
+export type { EraError, EraRejection } from './era-rejections.js';
+export {
+  classifyRequest,
+  isRejection,
+  parseJsonBody,
   UNPARSEABLE_BODY,
   type Classification,
-  type EraError,
-  type EraRejection,
-  type JsonRpcId,
+  type HeaderSource,
   type LegacyBatch,
   type LegacyClassification,
   type LegacyInitialize,
   type LegacyNotification,
-  type LegacyProtocolVersion,
   type LegacyRequest,
   type LegacyResponse,
   type LegacyStream,
   type LegacyTerminate,
   type ModernClassification,
   type ModernNotification,
-  type ModernProtocolVersion,
   type ModernRequest,
-  type ProtocolVersion,
-} from './era.js';
+} from './era-classification.js';
+export { rejectionResponse } from './jsonrpc-error.js';
 export {
   createSessionSealer,
   DEFAULT_SESSION_CLOCK_SKEW_MS,

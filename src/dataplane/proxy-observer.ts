@@ -2,7 +2,7 @@
  * @module proxy-observer: what the MCP proxy tells observability (metrics, audit log, tracing) about each
  * exchange, as a port with a null object, so the proxy's decisions stay free of metric and log code.
  */
-import type { LegacyClassification, ModernClassification } from './era.js';
+import type { LegacyClassification, ModernClassification } from './era-classification.js';
 import type { ForwardOutcome } from './forwarder.js';
 
 /** Follows one request to `/adapters/{name}/mcp`. Methods must be cheap and never throw. */

@@ -8,7 +8,7 @@
  */
 import { createSilentLogger } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
-import { asRegistered, runtimeOf } from '../registry/index.js';
+import { asRegistered, listAll, runtimeOf } from '../registry/index.js';
 import type { RegistryStore, ResourceKind, RuntimeKind } from '../registry/index.js';
 import type { Deployer, ResourceRef } from './deployer.js';
 import { refKey } from './resource-change.js';
@@ -233,15 +233,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   async function listDesired(): Promise<Map<string, ResourceRef>> {
     const desired = new Map<string, ResourceRef>();
     for (const kind of KINDS) {
-      let after: string | undefined;
-      for (;;) {
-        const page = await store.list(
-          kind,
-          after === undefined ? { limit: pageSize } : { limit: pageSize, after },
-        );
-        for (const row of page) desired.set(refKey(row), { kind, name: row.name });
-        if (page.length < pageSize) break;
-        after = page[page.length - 1]!.name;
+      for await (const resource of listAll(store, kind, { pageSize })) {
+        desired.set(refKey(resource), { kind, name: resource.name });
       }
     }
     return desired;

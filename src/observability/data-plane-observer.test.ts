@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRequest, isRejection } from '../dataplane/era.js';
+import { classifyRequest, isRejection } from '../dataplane/era-classification.js';
 import type { ForwardOutcome } from '../dataplane/forwarder.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../testing/modern-requests.js';
 import { NO_AUDIT_LOG } from './audit-log.js';

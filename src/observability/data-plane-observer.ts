@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { ExchangeObserver } from '../dataplane/proxy-observer.js';
-import type { LegacyClassification, ModernClassification } from '../dataplane/era.js';
+import type { LegacyClassification, ModernClassification } from '../dataplane/era-classification.js';
 import type { ForwardOutcome } from '../dataplane/forwarder.js';
 import type { AppEnv } from '../http/index.js';
 import type { AuditLog } from './audit-log.js';

@@ -35,6 +35,7 @@ export {
 } from './sealed-settings.js';
 export type { SettingsCipher } from './sealed-settings.js';
 export { asRegistered, runtimeOf } from './resource-spec.js';
+export { DEFAULT_LIST_ALL_PAGE_SIZE, listAll, readAll, type ListAllOptions } from './list-all.js';
 export type {
   AdapterSpec,
   CommonSpec,

@@ -18,7 +18,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/
 import { createHttpToolExecutor } from './http-tool-executor.js';
 import type { HttpToolExecutor } from './http-tool-executor.js';
 import { createNodeOutbound } from './node/node-outbound.js';
-import { fetchOutbound } from './outbound.js';
+import { OutboundError, fetchOutbound } from './outbound.js';
 import type { Outbound } from './outbound.js';
 import { createOutputValidator } from './output-validation.js';
 
@@ -27,6 +27,9 @@ const PNG = Buffer.from('89504e470d0a1a0a', 'hex');
 /** One server that answers by path, recording what it received. */
 async function startToolServer() {
   const received: { path: string; headers: IncomingMessage['headers']; body: string; replica: string }[] = [];
+  const waiting: { path: string; arrived: () => void }[] = [];
+  /** Resolves once the next request for `path` has fully arrived. */
+  const arrival = (path: string) => new Promise<void>((arrived) => waiting.push({ path, arrived }));
   const start = (replica: string) =>
     startHttpServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -34,6 +37,10 @@ async function startToolServer() {
       req.on('end', () => {
         const path = req.url ?? '';
         received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString(), replica });
+        for (const waiter of waiting.filter((w) => w.path === path)) {
+          waiting.splice(waiting.indexOf(waiter), 1);
+          waiter.arrived();
+        }
         const json = (status: number, body: unknown) =>
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         if (path === '/object') return json(200, { answer: 42, replica });
@@ -50,7 +57,7 @@ async function startToolServer() {
         json(404, { error: 'no such path' });
       });
     });
-  return { received, start };
+  return { received, arrival, start };
 }
 
 function toolResource(
@@ -277,10 +284,14 @@ describe.each(outbounds)('registered tool calls (%s outbound)', (_name, makeOutb
     }
   });
 
-  it('a cancelled call rejects instead of producing a result', async () => {
+  it('a cancelled call rejects with the abort instead of producing a result', async () => {
     const controller = new AbortController();
+    const arrived = servers.arrival('/slow');
     const pending = call(toolResource('slow', { timeoutMs: 5000 }), {}, controller.signal);
-    setTimeout(() => controller.abort(), 50);
-    await expect(pending).rejects.toBeDefined();
+    // Cancelled while the server holds the call, as a client's notifications/cancelled arrives.
+    await arrived;
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(OutboundError);
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
   });
 });

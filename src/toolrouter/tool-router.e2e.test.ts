@@ -287,19 +287,27 @@ describe('tool router: a failing adapter among healthy ones', () => {
       expect(names.length).toBeGreaterThan(0);
       expect(names.every((n) => n.startsWith('healthy__'))).toBe(true);
 
-      const again = Date.now();
+      const federationOf = async (adapter: string) =>
+        (
+          (await (await fetch(`${gateway.url}/adapters/${adapter}/status`, as('alice'))).json()) as {
+            federation: { state: string; error?: string; checkedAt?: string };
+          }
+        ).federation;
+      const hungBefore = await federationOf('hung');
       expect((await client.listAll()).names).toEqual(names);
-      // Failures are remembered: later listings do not wait for the failing adapters again.
-      expect(Date.now() - again).toBeLessThan(500);
+      // Failures are remembered: later listings do not wait for the failing adapters again. Waiting on the hung
+      // one would mean listing it to the end (its 700 ms timeout) before answering, which records a new check;
+      // a retry that came due meanwhile runs in the background and has not ended when the list is answered.
+      const hung = await federationOf('hung');
+      expect(hung.checkedAt).toBe(hungBefore.checkedAt);
 
-      const down = (await (await fetch(`${gateway.url}/adapters/down/status`, as('alice'))).json()) as {
-        federation: { state: string; error?: string };
-      };
-      expect(down.federation.state).toBe('failed');
-      const hung = (await (await fetch(`${gateway.url}/adapters/hung/status`, as('alice'))).json()) as {
-        federation: { state: string; error?: string };
-      };
-      expect(hung.federation).toMatchObject({ state: 'failed', error: expect.stringMatching(/700 ms/) });
+      expect(hung).toMatchObject({ state: 'failed', error: expect.stringMatching(/700 ms/) });
+      // Refused: failed, and once a retry finds the refusing replica taken out of the ready set, pending for
+      // want of one (a retry comes due 1 s after the refusal, so either may show by now).
+      expect(await federationOf('down')).toMatchObject({
+        state: expect.stringMatching(/^(failed|pending)$/),
+        error: expect.any(String),
+      });
 
       // Repaired (pointed at a working server): its tools join the list and connected clients hear of it.
       await listening(gateway, 1);

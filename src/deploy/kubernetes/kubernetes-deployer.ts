@@ -7,7 +7,13 @@
  */
 import { Writable } from 'node:stream';
 import { AppsV1Api, CoreV1Api, Log, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { KubeConfig, V1ObjectMeta, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  V1DeleteOptions,
+  V1ObjectMeta,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { createSilentLogger } from '../../observability/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { Registered } from '../../registry/index.js';
@@ -21,7 +27,6 @@ import type {
 } from '../deployer.js';
 import { refKey } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
-import { summarizeReplicas } from '../runtime-inspector.js';
 import { systemTimers } from '../timers.js';
 import { NotOwnedError, apiMessage, describeApiError, statusCodeOf } from './kube-errors.js';
 import { contextNamespace, loadKubeConfig } from './kube-config.js';
@@ -38,14 +43,63 @@ import {
   renderStatefulSet,
   selectorOf,
 } from './manifests.js';
-import { ordinalOf, podImage, readyEndpoint, replicaState } from './pod-view.js';
+import { readyEndpoint } from './pod-view.js';
 import type { EndpointAddressing, PodView } from './pod-view.js';
 import { PodWatch } from './pod-watch.js';
-
-type ObjectKind = 'StatefulSet' | 'Service';
+import { pendingStatus, statusFrom } from './workload-status.js';
 
 interface LiveObject {
   readonly metadata?: V1ObjectMeta;
+}
+
+/** The objects the deployer writes per resource, by kind. */
+interface ObjectsByKind {
+  readonly StatefulSet: V1StatefulSet;
+  readonly Service: V1Service;
+}
+
+type ObjectKind = keyof ObjectsByKind;
+
+/** A server-side apply of one object (the Content-Type that makes the PATCH an apply is the table's business). */
+interface ApplyRequest<T> {
+  readonly name: string;
+  readonly namespace: string;
+  readonly body: T;
+  readonly fieldManager: string;
+  readonly fieldValidation: 'Strict';
+  readonly force?: boolean;
+}
+
+/** How one kind of object is listed, read, applied and deleted: the only code that knows which API serves it. */
+interface ObjectApi<T extends LiveObject> {
+  list(namespace: string, labelSelector: string): Promise<{ readonly items: readonly T[] }>;
+  read(name: string, namespace: string): Promise<T>;
+  apply(request: ApplyRequest<T>): Promise<unknown>;
+  delete(name: string, namespace: string, options: V1DeleteOptions): Promise<unknown>;
+}
+
+/** The PATCH content type of server-side apply. */
+const SERVER_SIDE_APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+/** The table of {@link ObjectApi}s, one per kind, over the two API groups the deployer uses. */
+function objectApis(
+  apps: AppsV1Api,
+  core: CoreV1Api,
+): { readonly [K in ObjectKind]: ObjectApi<ObjectsByKind[K]> } {
+  return {
+    StatefulSet: {
+      list: (namespace, labelSelector) => apps.listNamespacedStatefulSet({ namespace, labelSelector }),
+      read: (name, namespace) => apps.readNamespacedStatefulSet({ name, namespace }),
+      apply: (request) => apps.patchNamespacedStatefulSet(request, SERVER_SIDE_APPLY),
+      delete: (name, namespace, body) => apps.deleteNamespacedStatefulSet({ name, namespace, body }),
+    },
+    Service: {
+      list: (namespace, labelSelector) => core.listNamespacedService({ namespace, labelSelector }),
+      read: (name, namespace) => core.readNamespacedService({ name, namespace }),
+      apply: (request) => core.patchNamespacedService(request, SERVER_SIDE_APPLY),
+      delete: (name, namespace, body) => core.deleteNamespacedService({ name, namespace, body }),
+    },
+  };
 }
 
 /** Attempts of one apply or delete when the object changed between our read and our write. */
@@ -66,6 +120,7 @@ export class KubernetesDeployer implements Deployer {
   private readonly kubeConfig: KubeConfig;
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
+  private readonly objects: ReturnType<typeof objectApis>;
   private readonly podWatch: PodWatch;
   private readonly logger: Logger;
   private readonly clock: () => Date;
@@ -83,6 +138,7 @@ export class KubernetesDeployer implements Deployer {
     this.settings = resolveKubernetesOptions(options, contextNamespace(this.kubeConfig));
     this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
     this.core = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.objects = objectApis(this.apps, this.core);
     this.logger = options.logger ?? createSilentLogger();
     this.clock = options.clock ?? (() => new Date());
     this.addressing = { namespace: this.settings.namespace, clusterDomain: this.settings.clusterDomain };
@@ -134,13 +190,11 @@ export class KubernetesDeployer implements Deployer {
     const labelSelector = ownedSelector(this.settings);
     const namespace = this.settings.namespace;
     try {
-      const [sets, services] = await Promise.all([
-        this.apps.listNamespacedStatefulSet({ namespace, labelSelector }),
-        this.core.listNamespacedService({ namespace, labelSelector }),
-      ]);
+      const apis: readonly ObjectApi<LiveObject>[] = Object.values(this.objects);
+      const lists = await Promise.all(apis.map((api) => api.list(namespace, labelSelector)));
       const refs = new Map<string, ResourceRef>();
       // Services count too: a crash between writing the Service and the StatefulSet leaves a lone Service.
-      for (const item of [...sets.items, ...services.items]) {
+      for (const item of lists.flatMap((list) => list.items)) {
         if (item.metadata?.deletionTimestamp) continue;
         const ref = refFromLabels(item.metadata?.labels, this.settings);
         if (ref) refs.set(refKey(ref), ref);
@@ -154,62 +208,31 @@ export class KubernetesDeployer implements Deployer {
   async status(resource: Registered): Promise<RuntimeStatus> {
     this.ensureStarted();
     const name = objectName(resource);
-    const desired = resource.spec.replicaCount;
     const checkedAt = this.clock();
     const live = await this.read('StatefulSet', name);
-    const pending = (replicaStatus: string, image: string): RuntimeStatus => ({
-      readyReplicas: 0,
-      updatedReplicas: 0,
-      availableReplicas: 0,
-      image,
-      replicaStatus,
-      runtime: 'image',
-      replicas: [],
-    });
-    const desiredImage = (): string => {
-      try {
-        return imageOf(resource, this.settings);
-      } catch {
-        return 'Unknown';
-      }
-    };
+    let desiredImage: string;
+    try {
+      desiredImage = imageOf(resource, this.settings);
+    } catch {
+      desiredImage = 'Unknown';
+    }
     // A same-named object the gateway refuses to touch blocks the resource for good: say so, not "Pending".
     const blocker = live ? { kind: 'StatefulSet', object: live } : await this.blockingService(resource);
     if (blocker) {
       const problem = ownershipProblem(blocker.object.metadata?.labels, resource, this.settings);
       if (problem)
-        return pending(
+        return pendingStatus(
           `Failed: ${blocker.kind} ${name} exists but is not the gateway's: ${problem}`,
-          desiredImage(),
+          desiredImage,
         );
     }
-    if (!live) return pending('Pending', desiredImage());
-    const pods = await this.podsOf(resource);
-    const byOrdinal = new Map<number, PodView>();
-    for (const pod of pods) {
-      const ordinal = ordinalOf(pod);
-      if (ordinal !== undefined) byOrdinal.set(ordinal, pod);
-    }
-    // One entry per desired replica: pods above it are on their way out after a scale-down.
-    const replicas = Array.from({ length: desired }, (_, i) =>
-      replicaState(i, byOrdinal.get(i), this.addressing, checkedAt),
-    );
-    const ready = replicas.filter((r) => r.ready).length;
-    const set = live as V1StatefulSet;
-    const image =
-      set.spec?.template.spec?.containers.find((c) => c.name === CONTAINER_NAME)?.image ??
-      podImage(pods[0] ?? {}) ??
-      desiredImage();
-    return {
-      readyReplicas: ready,
-      updatedReplicas: set.status?.updatedReplicas ?? 0,
-      availableReplicas: set.status?.availableReplicas ?? 0,
-      image,
-      // Nothing scheduled yet for a resource that wants replicas: it is on its way, not degraded.
-      replicaStatus: pods.length === 0 && desired > 0 ? 'Pending' : summarizeReplicas(ready, desired),
-      runtime: 'image',
-      replicas,
-    };
+    if (!live) return pendingStatus('Pending', desiredImage);
+    return statusFrom(live, await this.podsOf(resource), {
+      desiredReplicas: resource.spec.replicaCount,
+      addressing: this.addressing,
+      checkedAt,
+      desiredImage,
+    });
   }
 
   async logs(resource: Registered, options: DeployerLogsOptions): Promise<DeployerLogs> {
@@ -393,12 +416,10 @@ export class KubernetesDeployer implements Deployer {
     }
   }
 
-  private async read(kind: ObjectKind, name: string): Promise<LiveObject | undefined> {
+  private async read<K extends ObjectKind>(kind: K, name: string): Promise<ObjectsByKind[K] | undefined> {
     const namespace = this.settings.namespace;
     try {
-      return kind === 'StatefulSet'
-        ? await this.apps.readNamespacedStatefulSet({ name, namespace })
-        : await this.core.readNamespacedService({ name, namespace });
+      return await this.objects[kind].read(name, namespace);
     } catch (err) {
       if (statusCodeOf(err) === 404) return undefined;
       throw describeApiError(`reading ${kind} ${name}`, err);
@@ -412,10 +433,10 @@ export class KubernetesDeployer implements Deployer {
    * A create is not forced, so an object appearing between the read and the write conflicts instead of
    * being merged into.
    */
-  private async applyObject(
-    kind: ObjectKind,
+  private async applyObject<K extends ObjectKind>(
+    kind: K,
     ref: ResourceRef,
-    desired: V1StatefulSet | V1Service,
+    desired: ObjectsByKind[K],
   ): Promise<void> {
     const name = objectName(ref);
     const namespace = this.settings.namespace;
@@ -433,18 +454,15 @@ export class KubernetesDeployer implements Deployer {
       const body = live
         ? { ...desired, metadata: { ...desired.metadata, resourceVersion: live.metadata?.resourceVersion } }
         : desired;
-      const params = {
-        name,
-        namespace,
-        body,
-        fieldManager: FIELD_MANAGER,
-        fieldValidation: 'Strict',
-        ...(live ? { force: true } : {}),
-      };
-      const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
       try {
-        if (kind === 'StatefulSet') await this.apps.patchNamespacedStatefulSet(params, apply);
-        else await this.core.patchNamespacedService(params, apply);
+        await this.objects[kind].apply({
+          name,
+          namespace,
+          body,
+          fieldManager: FIELD_MANAGER,
+          fieldValidation: 'Strict',
+          ...(live ? { force: true } : {}),
+        });
         return;
       } catch (err) {
         if (statusCodeOf(err) === 409 && attempt < WRITE_ATTEMPTS) continue;
@@ -473,10 +491,9 @@ export class KubernetesDeployer implements Deployer {
         );
         return;
       }
-      const body = { propagationPolicy: 'Background', preconditions: { uid: live.metadata?.uid } };
+      const options = { propagationPolicy: 'Background', preconditions: { uid: live.metadata?.uid } };
       try {
-        if (kind === 'StatefulSet') await this.apps.deleteNamespacedStatefulSet({ name, namespace, body });
-        else await this.core.deleteNamespacedService({ name, namespace, body });
+        await this.objects[kind].delete(name, namespace, options);
         return;
       } catch (err) {
         const code = statusCodeOf(err);

@@ -27,7 +27,9 @@ const unavailable = wranglerUnavailableReason();
 if (unavailable) process.stderr.write(`d1 registry tests skipped: ${unavailable}\n`);
 const suite = unavailable ? describe.skip : describe;
 
-suite(unavailable ? `d1 registry (skipped: ${unavailable})` : 'd1 registry', () => {
+// Every statement is an HTTP round trip through wrangler's local runtime: on a loaded machine the 2,500-row case
+// alone takes 15-30 s, so the suite gets room instead of the default 30 s per test.
+suite(unavailable ? `d1 registry (skipped: ${unavailable})` : 'd1 registry', { timeout: 120_000 }, () => {
   let d1: LocalD1;
   let migrations: D1Migration[];
 

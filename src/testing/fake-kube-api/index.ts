@@ -18,6 +18,7 @@ export {
   rbacPairs,
   readManifests,
   startKubeTestKit,
+  ungrantedRequests,
   waitFor,
 } from './kube-test-kit.js';
 export type { ImageSpecOverrides, KubeTestKit, KubeTestKitOptions } from './kube-test-kit.js';

@@ -139,3 +139,20 @@ export function grantedPairs(role: Record<string, unknown>): Set<string> {
   }
   return pairs;
 }
+
+/**
+ * The `group/resource:verb` pairs among `records` that the shipped Role does not grant (empty when it grants all
+ * of them). Throws when nothing was recorded, or the manifest holds no Role: a check of no request passes
+ * whatever the Role says, so it must not pass at all.
+ */
+export async function ungrantedRequests(records: readonly AuditRecord[]): Promise<string[]> {
+  if (records.length === 0) {
+    throw new Error(
+      'no Kubernetes API request was recorded, so the shipped Role was checked against nothing',
+    );
+  }
+  const role = (await readManifests(RBAC_MANIFEST)).find((d) => d['kind'] === 'Role');
+  if (!role) throw new Error(`${RBAC_MANIFEST.pathname} holds no Role`);
+  const granted = grantedPairs(role);
+  return [...rbacPairs(records)].filter((pair) => !granted.has(pair));
+}

@@ -1,15 +1,11 @@
-/** @module Era tests: real requests of each protocol revision, and every refusal the transport rules require. */
+/**
+ * @module Era classification tests: real requests of each protocol revision, and every refusal the transport
+ * rules require.
+ */
 import { describe, expect, it } from 'vitest';
-import {
-  classifyRequest,
-  isRejection,
-  JSON_RPC_ERROR,
-  parseJsonBody,
-  rejectionResponse,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  UNPARSEABLE_BODY,
-  type Classification,
-} from './era.js';
+import { classifyRequest, isRejection, parseJsonBody, UNPARSEABLE_BODY } from './era-classification.js';
+import type { Classification } from './era-classification.js';
+import { JSON_RPC_ERROR, SUPPORTED_PROTOCOL_VERSIONS } from './mcp-protocol.js';
 
 const BOTH = 'application/json, text/event-stream';
 const POST_HEADERS = { accept: BOTH, 'content-type': 'application/json' };
@@ -419,32 +415,5 @@ describe('classifyRequest: refusals', () => {
     const b = post({}, UNPARSEABLE_BODY);
     expect(a).toBe(b);
     expect(Object.isFrozen(rejection(a))).toBe(true);
-  });
-});
-
-describe('rejectionResponse', () => {
-  it('renders the status and a JSON-RPC error with a null id', async () => {
-    const result = post(modernHeaders('tools/list', 'echo'), toolsCall(1));
-    const response = rejectionResponse({ error: rejection(result) });
-    expect(response.status).toBe(400);
-    expect(response.headers.get('content-type')).toBe('application/json');
-    const body = (await response.json()) as {
-      jsonrpc: string;
-      id: null;
-      error: { code: number; message: string };
-    };
-    expect(body).toEqual({
-      jsonrpc: '2.0',
-      id: null,
-      error: { code: -32020, message: expect.stringMatching(/^Header mismatch: Mcp-Method "tools\/list"/) },
-    });
-  });
-
-  it('sets Allow on 405', () => {
-    const result = classifyRequest('GET', new Headers({ 'mcp-protocol-version': '2026-07-28' }));
-    if (!isRejection(result)) throw new Error('expected a rejection');
-    const response = rejectionResponse(result);
-    expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('POST');
   });
 });

@@ -1,0 +1,198 @@
+/**
+ * @module federated-lists: the catalog's per-adapter view of federated tool lists — what each federated adapter
+ * last listed, whether a listing is running, and when it is due again (a failure is retried after 1 s, doubling
+ * up to `retryMs`; a good list is refreshed after `refreshMs`, or at once when the upstream announces a change).
+ * A list that worked stays served through a failed refresh. Listings run in the background; the catalog waits
+ * only for an adapter's first one.
+ */
+import type { Tool } from '@modelcontextprotocol/server';
+import type { Logger } from '../observability/index.js';
+import type { Registered } from '../registry/index.js';
+import { NoReadyReplicaError } from './federation.js';
+import type { Federation } from './federation.js';
+
+/** How the router currently sees a federated adapter's list. */
+export interface FederationState {
+  readonly state: 'listed' | 'failed' | 'pending';
+  readonly tools: number;
+  readonly error?: string;
+  readonly checkedAt?: string;
+}
+
+/** Options for {@link FederatedLists}. */
+export interface FederatedListsOptions {
+  readonly federation: Federation;
+  readonly logger: Logger;
+  /** Longest delay before a failed adapter is listed again. */
+  readonly retryMs: number;
+  /** A listed adapter is listed again after this long. */
+  readonly refreshMs: number;
+  readonly now: () => number;
+  /** Told when a listing ended or a retry came due: the merged list may have changed. */
+  readonly onChange: () => void;
+}
+
+/** First retry delay of a failed adapter; doubled per failure up to `retryMs`. */
+const FIRST_RETRY_MS = 1000;
+
+/** One federated adapter's listing, for one registry version of it. */
+interface AdapterList {
+  readonly version: number;
+  state: FederationState['state'];
+  tools: readonly Tool[];
+  error?: string;
+  checkedAt?: number;
+  loading?: Promise<void>;
+  /** Set when the upstream announced a change. */
+  stale: boolean;
+  /** Failed listings in a row: the retry delay doubles from 1 s up to `retryMs`. */
+  failures: number;
+  /** When a failed (or not yet ready) adapter is listed again. */
+  retryAt: number;
+  /** Wakes the catalog at `retryAt`, so a recovered adapter is announced without anyone asking. */
+  retryTimer?: ReturnType<typeof setTimeout>;
+}
+
+/** The listings of every federated adapter the catalog knows of. */
+export class FederatedLists {
+  private readonly lists = new Map<string, AdapterList>();
+
+  constructor(private readonly options: FederatedListsOptions) {}
+
+  /**
+   * Brings the listings in line with the federated adapters the registry holds: forgets removed or changed
+   * ones, starts what is due, and returns the first listings a build must wait for.
+   */
+  sync(federated: readonly Registered<'adapter'>[]): Promise<void>[] {
+    const waits: Promise<void>[] = [];
+    const names = new Set(federated.map((a) => a.name));
+    for (const name of [...this.lists.keys()]) if (!names.has(name)) this.forget(name);
+    const t = this.options.now();
+    for (const adapter of federated) {
+      let list = this.lists.get(adapter.name);
+      if (list && list.version !== adapter.version) {
+        this.forget(adapter.name);
+        list = undefined;
+      }
+      if (!list) {
+        list = {
+          version: adapter.version,
+          state: 'pending',
+          tools: [],
+          stale: false,
+          failures: 0,
+          retryAt: 0,
+        };
+        this.lists.set(adapter.name, list);
+        waits.push(this.load(adapter, list));
+        continue;
+      }
+      if (list.loading) {
+        if (list.state === 'pending') waits.push(list.loading);
+        continue;
+      }
+      if (this.isDue(list, t)) void this.load(adapter, list);
+    }
+    return waits;
+  }
+
+  /** The tools `adapter` lists, when its listing is of this version of it. */
+  toolsOf(adapter: Registered<'adapter'>): readonly Tool[] | undefined {
+    const list = this.lists.get(adapter.name);
+    return list && list.version === adapter.version ? list.tools : undefined;
+  }
+
+  /** The upstream announced a change: list it again. False when the adapter is not federated here. */
+  markStale(name: string): boolean {
+    const list = this.lists.get(name);
+    if (!list) return false;
+    list.stale = true;
+    return true;
+  }
+
+  /** True when some adapter is due for a listing (announced, retry or refresh) that is not running yet. */
+  anyDue(): boolean {
+    const t = this.options.now();
+    for (const list of this.lists.values()) if (this.isDue(list, t)) return true;
+    return false;
+  }
+
+  /** What an adapter's status shows of its federation, or undefined when it is not federated here. */
+  status(name: string): FederationState | undefined {
+    const list = this.lists.get(name);
+    if (!list) return undefined;
+    return {
+      state: list.state,
+      tools: list.tools.length,
+      ...(list.error !== undefined && list.state !== 'listed' && { error: list.error }),
+      ...(list.checkedAt !== undefined && { checkedAt: new Date(list.checkedAt).toISOString() }),
+    };
+  }
+
+  /** Stops the retry timers. */
+  close(): void {
+    for (const list of this.lists.values()) clearTimeout(list.retryTimer);
+  }
+
+  private isDue(list: AdapterList, t: number): boolean {
+    if (list.loading) return false;
+    if (list.stale) return true;
+    if (list.state !== 'listed') return t >= list.retryAt;
+    return t - (list.checkedAt ?? 0) >= this.options.refreshMs;
+  }
+
+  private forget(name: string): void {
+    const list = this.lists.get(name);
+    if (list) clearTimeout(list.retryTimer);
+    this.lists.delete(name);
+    this.options.federation.forget(name);
+  }
+
+  private load(adapter: Registered<'adapter'>, list: AdapterList): Promise<void> {
+    const { federation, logger, now } = this.options;
+    list.stale = false;
+    const loading = federation.listTools(adapter).then(
+      (tools) => {
+        if (this.lists.get(adapter.name) !== list) return;
+        list.state = 'listed';
+        list.tools = tools;
+        list.error = undefined;
+        list.checkedAt = now();
+        list.failures = 0;
+        logger.debug({ adapter: adapter.name, tools: tools.length }, 'federated adapter listed');
+      },
+      (error: unknown) => {
+        if (this.lists.get(adapter.name) !== list) return;
+        this.failed(adapter, list, error);
+      },
+    );
+    list.loading = loading.finally(() => {
+      list.loading = undefined;
+    });
+    // Background loads (refresh, retry) change the list when they finish.
+    void list.loading.then(() => this.options.onChange());
+    return list.loading;
+  }
+
+  private failed(adapter: Registered<'adapter'>, list: AdapterList, error: unknown): void {
+    const { logger, now } = this.options;
+    const message = error instanceof Error ? error.message : String(error);
+    const unready = error instanceof NoReadyReplicaError;
+    // A list that worked before stays served through a failed refresh; otherwise the adapter is left out,
+    // `pending` while it has no ready replica (just registered, starting), `failed` when it was tried.
+    if (list.state !== 'listed') {
+      list.state = unready ? 'pending' : 'failed';
+      list.tools = [];
+    }
+    list.error = message;
+    list.checkedAt = now();
+    list.failures++;
+    const delay = Math.min(this.options.retryMs, FIRST_RETRY_MS * 2 ** (list.failures - 1));
+    list.retryAt = list.checkedAt + delay;
+    clearTimeout(list.retryTimer);
+    list.retryTimer = setTimeout(() => this.options.onChange(), delay);
+    (list.retryTimer as { unref?: () => void }).unref?.();
+    if (unready) logger.debug({ adapter: adapter.name }, 'federated adapter has no ready replica yet');
+    else logger.warn({ adapter: adapter.name, err: message }, 'federated adapter left out of the tool list');
+  }
+}
