@@ -80,7 +80,7 @@ describe('identity headers', () => {
     for (const [i, id] of ids.entries()) {
       if (!/[\ud800-\udfff]/.test(id)) expect(decodeURIComponent(encoded[i]!)).toBe(id);
     }
-    expect(() => new Headers(encoded.map((value, i) => [`x-${i}`, value]))).not.toThrow();
+    expect(() => new Headers(encoded.map((value, i): [string, string] => [`x-${i}`, value]))).not.toThrow();
 
     const roleLists = [['a,b'], ['a', 'b'], ['a%2Cb'], ['a', ' b'], ['a', 'b ']];
     const roles = roleLists.map(
