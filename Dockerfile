@@ -2,7 +2,7 @@
 # MCP Gateway container image.
 #   docker build -t mcp-gateway .
 #   docker run --rm -p 3000:3000 -e MCP_GATEWAY_AUTH=dev-insecure -v mcp-gateway-data:/data mcp-gateway
-# Checked offline by src/testing/container-image.test.ts (stages, user, entrypoint against the tsc output).
+# Checked offline by test/container-image.test.ts (stages, user, entrypoint against the tsc output).
 
 # Both stages start from the same image, so better-sqlite3's native addon is compiled against the very glibc
 # and Node ABI it runs with. Node 20 LTS: the project's engines floor is 20.19.

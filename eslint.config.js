@@ -12,7 +12,7 @@ export default tseslint.config(
       'migrations/',
       '.wrangler/',
       '.tools/',
-      'src/testing/api-client/schema.d.ts',
+      'generated/',
     ],
   },
   js.configs.recommended,

@@ -16,8 +16,8 @@ import {
   locateConformanceNode,
   startConformanceFixture,
   startServerEverything,
-} from '../src/testing/conformance/index.js';
-import { startTestGateway } from '../src/testing/test-gateway.js';
+} from '../test/conformance/index.js';
+import { startTestGateway } from '../test/test-gateway.js';
 
 const { values } = parseArgs({ options: { scenario: { type: 'string' }, keep: { type: 'string' } } });
 

@@ -9,7 +9,7 @@ import {
   packageVersion,
   renderClientSchema,
   renderOpenApiDocument,
-} from '../src/testing/openapi-artifacts.js';
+} from '../test/openapi-artifacts.js';
 
 const root = new URL('../', import.meta.url);
 const document = await renderOpenApiDocument(packageVersion(root));

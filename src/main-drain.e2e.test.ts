@@ -8,18 +8,18 @@ import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startGatewayProcess } from './testing/gateway-process.js';
-import type { GatewayProcess } from './testing/gateway-process.js';
-import { modernToolCallBody, modernToolCallHeaders } from './testing/modern-requests.js';
+import { startGatewayProcess } from '../test/gateway-process.js';
+import type { GatewayProcess } from '../test/gateway-process.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../test/modern-requests.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
   killMarked,
   markedProcesses,
   newMarker,
-} from './testing/process-tree.js';
+} from '../test/process-tree.js';
 
-const SLOW_SERVER = fileURLToPath(new URL('./testing/slow-sse-server.mjs', import.meta.url));
+const SLOW_SERVER = fileURLToPath(new URL('../test/slow-sse-server.mjs', import.meta.url));
 const markers: string[] = [];
 const running: GatewayProcess[] = [];
 afterEach(async () => {

@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { runGatewayToExit, startGatewayProcess } from './testing/gateway-process.js';
-import type { GatewayProcess } from './testing/gateway-process.js';
-import { HTTP_SERVER, SANDBOX_WORKS, STDIO_SERVER } from './testing/process-fixtures.js';
+import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
+import type { GatewayProcess } from '../test/gateway-process.js';
+import { HTTP_SERVER, SANDBOX_WORKS, STDIO_SERVER } from '../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
@@ -21,7 +21,7 @@ import {
   markedCommandProcesses,
   markedProcesses,
   newMarker,
-} from './testing/process-tree.js';
+} from '../test/process-tree.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-gateway-sigkill-'));
 const running: GatewayProcess[] = [];

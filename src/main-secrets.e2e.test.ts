@@ -18,11 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isSealedSetting, openRegistryStore } from './registry/index.js';
-import { runGatewayToExit, startGatewayProcess } from './testing/gateway-process.js';
-import type { GatewayProcess } from './testing/gateway-process.js';
-import { startLegacyMcpServer } from './testing/mcp-servers.js';
-import type { RunningMcpServer } from './testing/mcp-servers.js';
-import { TestDatabases } from './testing/postgres-databases.js';
+import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
+import type { GatewayProcess } from '../test/gateway-process.js';
+import { startLegacyMcpServer } from '../test/mcp-servers.js';
+import type { RunningMcpServer } from '../test/mcp-servers.js';
+import { TestDatabases } from '../test/postgres-databases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-gateway-secrets-'));
 const running: GatewayProcess[] = [];

@@ -6,16 +6,16 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from './registry/index.js';
-import { runGatewayToExit, startGatewayProcess } from './testing/gateway-process.js';
-import { STDIO_SERVER } from './testing/process-fixtures.js';
+import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
+import { STDIO_SERVER } from '../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
   killMarked,
   markedProcesses,
   newMarker,
-} from './testing/process-tree.js';
-import type { GatewayProcess } from './testing/gateway-process.js';
+} from '../test/process-tree.js';
+import type { GatewayProcess } from '../test/gateway-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-gateway-main-'));
 const running: GatewayProcess[] = [];

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { paths } from './testing/api-client/schema.js';
+import type { paths } from '../generated/api-client/schema.js';
 import {
   CLIENT_SCHEMA_PATH,
   OPENAPI_PATH,
   packageVersion,
   renderClientSchema,
   renderOpenApiDocument,
-} from './testing/openapi-artifacts.js';
-import { serveApp } from './testing/serve-app.js';
-import type { ServedApp } from './testing/serve-app.js';
-import { createTestApp } from './testing/test-app.js';
+} from '../test/openapi-artifacts.js';
+import { serveApp } from '../test/serve-app.js';
+import type { ServedApp } from '../test/serve-app.js';
+import { createTestApp } from '../test/test-app.js';
 
 const root = new URL('../', import.meta.url);
 const committed = (path: string) => readFileSync(new URL(path, root), 'utf8');

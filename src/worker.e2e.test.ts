@@ -13,19 +13,19 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort } from './testing/http-fixture.js';
-import { startLegacyMcpServer, startModernMcpServer } from './testing/mcp-servers.js';
-import type { RunningMcpServer } from './testing/mcp-servers.js';
-import { startTokenIssuer } from './testing/token-issuer.js';
-import type { TokenIssuer } from './testing/token-issuer.js';
+import { closedPort } from '../test/http-fixture.js';
+import { startLegacyMcpServer, startModernMcpServer } from '../test/mcp-servers.js';
+import type { RunningMcpServer } from '../test/mcp-servers.js';
+import { startTokenIssuer } from '../test/token-issuer.js';
+import type { TokenIssuer } from '../test/token-issuer.js';
 import {
   REPO_ROOT,
   buildWorkerBundle,
   stageProject,
   startLocalWorker,
   wranglerUnavailableReason,
-} from './testing/wrangler-worker.js';
-import type { LocalWorker, StagedProject } from './testing/wrangler-worker.js';
+} from '../test/wrangler-worker.js';
+import type { LocalWorker, StagedProject } from '../test/wrangler-worker.js';
 
 const SECRET = 'edge-test-secret-0123456789abcdef-0123456789';
 

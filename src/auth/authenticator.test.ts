@@ -6,9 +6,9 @@ import { parseAuthConfig } from '../config/auth-config.js';
 import { createErrorHandler } from '../http/index.js';
 import type { AppEnv } from '../http/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import { createTestApp, imageAdapter, json } from '../testing/test-app.js';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+import { createTestApp, imageAdapter, json } from '../../test/test-app.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 import { DEV_INSECURE_WARNING, createAuthenticator } from './authenticator.js';
 
 const LOCAL = { host: '127.0.0.1', publicUrl: 'http://127.0.0.1:3000' };

@@ -10,9 +10,9 @@ import { parseAuthConfig } from '../config/auth-config.js';
 import { createErrorHandler, requestId } from '../http/index.js';
 import type { AppEnv } from '../http/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import { closedPort } from '../testing/http-fixture.js';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { IssuerAlgorithm, TokenIssuer } from '../testing/token-issuer.js';
+import { closedPort } from '../../test/http-fixture.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { IssuerAlgorithm, TokenIssuer } from '../../test/token-issuer.js';
 import { createAuthenticator } from './authenticator.js';
 import type { Authenticator } from './authenticator.js';
 

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAuthConfig } from '../config/auth-config.js';
 import type { ReplicaEndpoint, ResourceRef, RuntimeStatus } from '../deploy/index.js';
 import { ProcessDeployer } from '../deploy/process/index.js';
-import { STDIO_SERVER } from '../testing/process-fixtures.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway } from '../testing/test-gateway.js';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+import { STDIO_SERVER } from '../../test/process-fixtures.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 import { createAuthenticator } from './authenticator.js';
 
 const PUBLIC_URL = 'https://gw.example.com';

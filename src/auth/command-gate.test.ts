@@ -8,9 +8,9 @@ import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/a
 import { parseAuthConfig } from '../config/auth-config.js';
 import type { RuntimeInspector, RuntimeStatus } from '../deploy/index.js';
 import type { RegistryStore } from '../registry/index.js';
-import { createTestApp, imageAdapter, imageTool, json } from '../testing/test-app.js';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+import { createTestApp, imageAdapter, imageTool, json } from '../../test/test-app.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 import { createAuthenticator } from './authenticator.js';
 
 const PUBLIC_URL = 'https://gw.example.com';

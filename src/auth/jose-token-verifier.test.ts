@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 import { createJoseTokenVerifier } from './jose-token-verifier.js';
 import { localJwksKeySource } from './key-sources.js';
 import { InvalidTokenError } from './token-verifier.js';

@@ -16,11 +16,11 @@ import { parseAuthConfig } from '../config/auth-config.js';
 import { createErrorHandler, requestId } from '../http/index.js';
 import type { AppEnv } from '../http/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import { startOidcAuthorizationServer } from '../testing/oidc-authorization-server.js';
-import type { OidcAuthorizationServer } from '../testing/oidc-authorization-server.js';
-import { connectWithOAuth, signInWithMcpSdk } from '../testing/oidc-client.js';
-import { serveApp } from '../testing/serve-app.js';
-import type { ServedApp } from '../testing/serve-app.js';
+import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import { connectWithOAuth, signInWithMcpSdk } from '../../test/oidc-client.js';
+import { serveApp } from '../../test/serve-app.js';
+import type { ServedApp } from '../../test/serve-app.js';
 import { createAuthenticator } from './authenticator.js';
 import type { Principal } from './principal.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 import { discoverIssuer, discoveryUrls } from './oidc-discovery.js';
 import { TokenVerifierUnavailableError } from './token-verifier.js';
 

@@ -8,9 +8,9 @@ import { every } from 'hono/combine';
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { parseAuthConfig } from '../config/auth-config.js';
 import type { AppEnv } from '../http/index.js';
-import { createTestApp, imageAdapter, json } from '../testing/test-app.js';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+import { createTestApp, imageAdapter, json } from '../../test/test-app.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 import { createAuthenticator } from './authenticator.js';
 
 const PUBLIC_URL = 'https://gw.example.com';

@@ -3,7 +3,7 @@
  * with a 400 naming it where it cannot work.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestApp } from '../testing/test-app.js';
+import { createTestApp } from '../../test/test-app.js';
 
 const post = (body: unknown) => ({
   method: 'POST',

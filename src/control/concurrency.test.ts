@@ -5,8 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
-import { TestDatabases } from '../testing/postgres-databases.js';
-import { createTestApp, imageAdapter, json } from '../testing/test-app.js';
+import { TestDatabases } from '../../test/postgres-databases.js';
+import { createTestApp, imageAdapter, json } from '../../test/test-app.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 const databases = serverUrl ? new TestDatabases(serverUrl) : undefined;

@@ -3,7 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
-import { createTestApp, headerPrincipal, imageAdapter, imageTool, json } from '../testing/test-app.js';
+import { createTestApp, headerPrincipal, imageAdapter, imageTool, json } from '../../test/test-app.js';
 
 let app: OpenAPIHono<AppEnv>;
 let store: RegistryStore;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, startHttpServer } from '../testing/http-fixture.js';
-import type { RunningServer } from '../testing/http-fixture.js';
-import { createTestApp, imageAdapter, imageTool, json } from '../testing/test-app.js';
+import { closedPort, startHttpServer } from '../../test/http-fixture.js';
+import type { RunningServer } from '../../test/http-fixture.js';
+import { createTestApp, imageAdapter, imageTool, json } from '../../test/test-app.js';
 
 let live: RunningServer;
 let failing: RunningServer;

@@ -13,10 +13,10 @@ import {
   locateConformanceNode,
   startConformanceFixture,
   startServerEverything,
-} from '../testing/conformance/index.js';
-import type { ConformanceRun, GatewayComparison } from '../testing/conformance/index.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway } from '../testing/test-gateway.js';
+} from '../../test/conformance/index.js';
+import type { ConformanceRun, GatewayComparison } from '../../test/conformance/index.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
 
 const node = locateConformanceNode();
 if (!node.available) process.stderr.write(`conformance.e2e: skipped, ${node.reason}\n`);

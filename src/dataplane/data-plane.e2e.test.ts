@@ -13,11 +13,11 @@ import {
   StreamableHTTPClientTransport as TransportV2,
 } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startLegacyMcpServer, startModernMcpServer } from '../testing/mcp-servers.js';
-import type { RunningMcpServer } from '../testing/mcp-servers.js';
+import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
+import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { identifyingMiddleware } from '../auth/index.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway } from '../testing/test-gateway.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

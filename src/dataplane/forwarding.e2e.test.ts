@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
-import { closedPort, startHttpServer } from '../testing/http-fixture.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway, TestGatewayOptions } from '../testing/test-gateway.js';
+import { closedPort, startHttpServer } from '../../test/http-fixture.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway, TestGatewayOptions } from '../../test/test-gateway.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -16,9 +16,9 @@ import {
   newMarker,
   killMarked,
   MARKER_VARIABLE,
-} from '../testing/process-tree.js';
-import { npxFromRepository } from '../testing/process-fixtures.js';
-import { startTestGateway } from '../testing/test-gateway.js';
+} from '../../test/process-tree.js';
+import { npxFromRepository } from '../../test/process-fixtures.js';
+import { startTestGateway } from '../../test/test-gateway.js';
 
 const marker = newMarker();
 /** `npx -y @modelcontextprotocol/server-everything` from the repository's install (see npxFromRepository). */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Registered } from '../registry/index.js';
 import { createDeployerInspector } from './deployer-inspector.js';
-import { InMemoryDeployer } from './in-memory-deployer.js';
+import { InMemoryDeployer } from '../../test/in-memory-deployer.js';
 import type { ReconcileResult } from './reconciler.js';
 import type { RuntimeInspector } from './runtime-inspector.js';
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from '../registry/index.js';
 import type { JsonObject, Registered, RegistryStore, ResourceKind } from '../registry/index.js';
 import type { Deployer, ResourceRef } from './deployer.js';
-import { InMemoryDeployer } from './in-memory-deployer.js';
+import { InMemoryDeployer } from '../../test/in-memory-deployer.js';
 import { createReconciler } from './reconciler.js';
 import type { Reconciler, ReconcilerOptions } from './reconciler.js';
 import { nullResourceChangeListener } from './resource-change.js';

@@ -9,9 +9,9 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusMetrics } from '../observability/prometheus/index.js';
-import { modernToolCallBody, modernToolCallHeaders } from '../testing/modern-requests.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway } from '../testing/test-gateway.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
 
 interface Sent {
   readonly method: string;

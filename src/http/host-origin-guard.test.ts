@@ -4,7 +4,7 @@
  * The same rules through a real socket and the MCP endpoints are in `host-origin-guard.e2e.test.ts`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestApp, imageAdapter, json, LOOPBACK_ORIGINS } from '../testing/test-app.js';
+import { createTestApp, imageAdapter, json, LOOPBACK_ORIGINS } from '../../test/test-app.js';
 import type { AuditLog } from '../observability/index.js';
 import type { OriginPolicy } from './origin-check.js';
 

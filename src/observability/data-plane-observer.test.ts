@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyRequest, isRejection } from '../dataplane/era-classification.js';
 import type { ForwardOutcome } from '../dataplane/forwarder.js';
-import { modernToolCallBody, modernToolCallHeaders } from '../testing/modern-requests.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import { NO_AUDIT_LOG } from './audit-log.js';
 import { createDataPlaneObservation } from './data-plane-observer.js';
 import { NO_METRICS } from './metrics.js';

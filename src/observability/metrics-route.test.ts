@@ -8,7 +8,7 @@ import type { AppDeps } from '../app.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
-import { LOOPBACK_ORIGINS } from '../testing/test-app.js';
+import { LOOPBACK_ORIGINS } from '../../test/test-app.js';
 import { createSilentLogger } from './logger.js';
 import { createMetricsApp } from './metrics-app.js';
 import { createPrometheusMetrics } from './prometheus/index.js';

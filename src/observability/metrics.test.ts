@@ -2,11 +2,11 @@
 import { register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../app.js';
-import { InMemoryDeployer } from '../deploy/in-memory-deployer.js';
+import { InMemoryDeployer } from '../../test/in-memory-deployer.js';
 import { createReconciler } from '../deploy/reconciler.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import { openRegistryStore } from '../registry/index.js';
-import { LOOPBACK_ORIGINS } from '../testing/test-app.js';
+import { LOOPBACK_ORIGINS } from '../../test/test-app.js';
 import type { JsonObject, RegistryStore } from '../registry/index.js';
 import { createSilentLogger } from './logger.js';
 import { createPrometheusMetrics } from './prometheus/index.js';

@@ -5,11 +5,11 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPort, startHttpServer } from '../testing/http-fixture.js';
-import { headerPrincipal } from '../testing/test-app.js';
-import { modernToolCallBody, modernToolCallHeaders } from '../testing/modern-requests.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway, TestGatewayOptions } from '../testing/test-gateway.js';
+import { closedPort, startHttpServer } from '../../test/http-fixture.js';
+import { headerPrincipal } from '../../test/test-app.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway, TestGatewayOptions } from '../../test/test-gateway.js';
 import { createAuditLog } from './audit-log.js';
 import { createLogger } from './logger.js';
 import { createPrometheusMetrics } from './prometheus/index.js';

@@ -11,20 +11,20 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runGatewayToExit, startGatewayProcess } from '../testing/gateway-process.js';
-import type { GatewayProcess } from '../testing/gateway-process.js';
-import { startLegacyMcpServer } from '../testing/mcp-servers.js';
-import type { RunningMcpServer } from '../testing/mcp-servers.js';
-import { SANDBOX_WORKS, STDIO_SERVER } from '../testing/process-fixtures.js';
+import { runGatewayToExit, startGatewayProcess } from '../../test/gateway-process.js';
+import type { GatewayProcess } from '../../test/gateway-process.js';
+import { startLegacyMcpServer } from '../../test/mcp-servers.js';
+import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { SANDBOX_WORKS, STDIO_SERVER } from '../../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
   killMarked,
   markedProcesses,
   newMarker,
-} from '../testing/process-tree.js';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+} from '../../test/process-tree.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-gateway-security-'));
 /** A value only the gateway's own environment holds: no child may ever print it. */

@@ -14,11 +14,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCORE_TOOL, startScoreServer } from '../../scripts/samples/score-server.js';
 import type { ScoreServer } from '../../scripts/samples/score-server.js';
-import { locateConformanceNode } from '../testing/conformance/index.js';
-import { startLegacyMcpServer } from '../testing/mcp-servers.js';
-import type { RunningMcpServer } from '../testing/mcp-servers.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway } from '../testing/test-gateway.js';
+import { locateConformanceNode } from '../../test/conformance/index.js';
+import { startLegacyMcpServer } from '../../test/mcp-servers.js';
+import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
 
 const run = promisify(execFile);
 const INSPECTOR = join(

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/index.js';
 import type { RegistryStore } from '../registry/index.js';
-import { createTestApp, imageAdapter, imageTool, json } from '../testing/test-app.js';
+import { createTestApp, imageAdapter, imageTool, json } from '../../test/test-app.js';
 
 let app: OpenAPIHono<AppEnv>;
 let store: RegistryStore;

@@ -22,12 +22,12 @@ import { parseAuthConfig } from '../config/index.js';
 import type { AppEnv } from '../http/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { JsonObject } from '../registry/index.js';
-import { startLegacyMcpServer } from '../testing/mcp-servers.js';
-import type { RunningMcpServer } from '../testing/mcp-servers.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway } from '../testing/test-gateway.js';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+import { startLegacyMcpServer } from '../../test/mcp-servers.js';
+import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const COMMAND = process.execPath;

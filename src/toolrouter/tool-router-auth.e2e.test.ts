@@ -12,13 +12,13 @@ import { PROTECTED_RESOURCE_METADATA_PATH, createAuthenticator, localPrincipal }
 import type { Authenticator } from '../auth/index.js';
 import { parseAuthConfig } from '../config/index.js';
 import type { AppEnv } from '../http/index.js';
-import { CLIENT_ERAS } from '../testing/mcp-clients.js';
-import { startModernMcpServer } from '../testing/mcp-servers.js';
-import type { RunningMcpServer } from '../testing/mcp-servers.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway } from '../testing/test-gateway.js';
-import { startTokenIssuer } from '../testing/token-issuer.js';
-import type { TokenIssuer } from '../testing/token-issuer.js';
+import { CLIENT_ERAS } from '../../test/mcp-clients.js';
+import { startModernMcpServer } from '../../test/mcp-servers.js';
+import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 
 describe('tool router with real tokens', () => {
   let issuer: TokenIssuer;

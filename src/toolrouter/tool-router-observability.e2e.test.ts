@@ -11,8 +11,8 @@ import { devAuth } from '../auth/index.js';
 import { createAuditLog } from '../observability/audit-log.js';
 import { createLogger } from '../observability/logger.js';
 import { createPrometheusMetrics } from '../observability/prometheus/index.js';
-import { modernToolCallBody, modernToolCallHeaders } from '../testing/modern-requests.js';
-import { startTestGateway } from '../testing/test-gateway.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
+import { startTestGateway } from '../../test/test-gateway.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

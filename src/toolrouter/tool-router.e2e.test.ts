@@ -13,14 +13,14 @@ import type { ScoreServer } from '../../scripts/samples/score-server.js';
 import { devAuth } from '../auth/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { JsonObject } from '../registry/index.js';
-import { closedPort, startHttpServer } from '../testing/http-fixture.js';
-import type { RunningServer } from '../testing/http-fixture.js';
-import { CLIENT_ERAS, connectLegacyClient, connectModernClient } from '../testing/mcp-clients.js';
-import type { TestMcpClient } from '../testing/mcp-clients.js';
-import { startLegacyMcpServer, startModernMcpServer } from '../testing/mcp-servers.js';
-import type { RunningMcpServer } from '../testing/mcp-servers.js';
-import { startTestGateway } from '../testing/test-gateway.js';
-import type { TestGateway } from '../testing/test-gateway.js';
+import { closedPort, startHttpServer } from '../../test/http-fixture.js';
+import type { RunningServer } from '../../test/http-fixture.js';
+import { CLIENT_ERAS, connectLegacyClient, connectModernClient } from '../../test/mcp-clients.js';
+import type { TestMcpClient } from '../../test/mcp-clients.js';
+import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
+import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
 
 const textOf = (result: Record<string, unknown>) =>
   ((result.content as { type: string; text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('');
@@ -497,7 +497,7 @@ describe('tool router: two gateway instances sharing a registry', () => {
 
   const postgres = process.env.TEST_DATABASE_URL;
   it.skipIf(!postgres)('on Postgres (LISTEN/NOTIFY): the same (set TEST_DATABASE_URL to run)', async () => {
-    const { TestDatabases } = await import('../testing/postgres-databases.js');
+    const { TestDatabases } = await import('../../test/postgres-databases.js');
     const databases = new TestDatabases(postgres ?? '');
     try {
       await seesOtherInstancesWrites(await databases.create());

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devAuth } from '../../auth/index.js';
 import { openRegistryStore } from '../../registry/index.js';
-import { modernToolCallBody, modernToolCallHeaders } from '../../testing/modern-requests.js';
-import { startTestGateway } from '../../testing/test-gateway.js';
-import type { TestGateway } from '../../testing/test-gateway.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../../test/modern-requests.js';
+import { startTestGateway } from '../../../test/test-gateway.js';
+import type { TestGateway } from '../../../test/test-gateway.js';
 
 interface Sent {
   readonly method?: string;

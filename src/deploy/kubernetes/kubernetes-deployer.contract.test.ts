@@ -5,8 +5,8 @@
 import { afterAll, expect } from 'vitest';
 import { LABELS, objectName } from './index.js';
 import { runDeployerContract } from '../deployer.contract.js';
-import { imageResource, startKubeTestKit, ungrantedRequests } from '../../testing/fake-kube-api/index.js';
-import type { AuditRecord } from '../../testing/fake-kube-api/index.js';
+import { imageResource, startKubeTestKit, ungrantedRequests } from '../../../test/fake-kube-api/index.js';
+import type { AuditRecord } from '../../../test/fake-kube-api/index.js';
 
 const seen: AuditRecord[] = [];
 

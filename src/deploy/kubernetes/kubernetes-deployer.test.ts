@@ -14,8 +14,8 @@ import {
   startKubeTestKit,
   ungrantedRequests,
   waitFor,
-} from '../../testing/fake-kube-api/index.js';
-import type { AuditRecord, JsonObject, KubeObject, KubeTestKit } from '../../testing/fake-kube-api/index.js';
+} from '../../../test/fake-kube-api/index.js';
+import type { AuditRecord, JsonObject, KubeObject, KubeTestKit } from '../../../test/fake-kube-api/index.js';
 import { LABELS, MANAGED_BY, NotOwnedError, objectName } from './index.js';
 
 const seen: AuditRecord[] = [];

@@ -6,7 +6,7 @@
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
-import { findUnknownFields, imageResource } from '../../testing/fake-kube-api/index.js';
+import { findUnknownFields, imageResource } from '../../../test/fake-kube-api/index.js';
 import { resolveKubernetesOptions } from './kubernetes-options.js';
 import type { KubernetesDeployerOptions } from './kubernetes-options.js';
 import { labelsOf, objectName, renderService, renderStatefulSet, selectorOf } from './manifests.js';

@@ -15,7 +15,7 @@ import {
   readManifests,
   startKubeTestKit,
   waitFor,
-} from '../../testing/fake-kube-api/index.js';
+} from '../../../test/fake-kube-api/index.js';
 import { refOf } from '../resource-change.js';
 
 describe('k8s/base/rbac.yaml', () => {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { canScanProcesses } from '../../testing/process-tree.js';
+import { canScanProcesses } from '../../../test/process-tree.js';
 import { ChildLedgerFile, LEDGER_FOLDER } from './child-ledger.js';
 import { readBootIdSync, readProcessEntrySync } from './process-table.js';
 

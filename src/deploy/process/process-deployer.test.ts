@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../observability/index.js';
-import { canScanProcesses } from '../../testing/process-tree.js';
+import { canScanProcesses } from '../../../test/process-tree.js';
 import { eventually, runDeployerContract } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
 import { refOf } from '../resource-change.js';
@@ -21,7 +21,7 @@ import {
   processResource,
   running,
   runningCommands,
-} from '../../testing/process-fixtures.js';
+} from '../../../test/process-fixtures.js';
 import type { ProcessDeployer } from './process-deployer.js';
 import { CHILD_TAG_VARIABLE } from './process-sandbox.js';
 import { SANDBOX_HOME, SANDBOX_TMP } from './sandbox-argv.js';

@@ -16,8 +16,8 @@ import {
   marker,
   processResource,
   running,
-} from '../../testing/process-fixtures.js';
-import { canScanProcesses, commandLineOf } from '../../testing/process-tree.js';
+} from '../../../test/process-fixtures.js';
+import { canScanProcesses, commandLineOf } from '../../../test/process-tree.js';
 import { eventually } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
 import { refOf } from '../resource-change.js';

@@ -35,7 +35,7 @@ import {
   killAllMarked,
   marker,
   processResource,
-} from '../../testing/process-fixtures.js';
+} from '../../../test/process-fixtures.js';
 import { eventually } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
 import { refOf } from '../resource-change.js';

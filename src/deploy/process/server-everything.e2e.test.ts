@@ -8,7 +8,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canScanProcesses } from '../../testing/process-tree.js';
+import { canScanProcesses } from '../../../test/process-tree.js';
 import { eventually } from '../deployer.contract.js';
 import { refOf } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
@@ -19,7 +19,7 @@ import {
   npxFromRepository,
   processResource,
   running,
-} from '../../testing/process-fixtures.js';
+} from '../../../test/process-fixtures.js';
 
 afterAll(() => killAllMarked());
 

@@ -20,7 +20,7 @@ import {
   killAllMarked,
   marker,
   processResource,
-} from '../../testing/process-fixtures.js';
+} from '../../../test/process-fixtures.js';
 import type { ProcessDeployer } from './process-deployer.js';
 
 afterAll(() => killAllMarked());

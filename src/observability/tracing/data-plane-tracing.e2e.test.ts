@@ -10,8 +10,8 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseTracingConfig } from '../../config/index.js';
-import { modernToolCallBody, modernToolCallHeaders } from '../../testing/modern-requests.js';
-import { startTestGateway } from '../../testing/test-gateway.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../../test/modern-requests.js';
+import { startTestGateway } from '../../../test/test-gateway.js';
 import { createTracing } from './otel/index.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

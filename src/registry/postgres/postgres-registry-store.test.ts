@@ -7,14 +7,14 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationsBefore } from '../../testing/older-migrations.js';
+import { migrationsBefore } from '../../../test/older-migrations.js';
 import { findMigrationsFolder, readKnownMigrations } from '../migrations.js';
 import { openRegistryStore } from '../open-registry-store.js';
 import { SchemaTooNewError } from '../registry-store.js';
 import { runRegistryChangeFeedContract } from '../registry-change-feed.contract.js';
 import { runRegistryStoreContract } from '../registry-store.contract.js';
 import { PostgresRegistryStore } from './postgres-registry-store.js';
-import { TestDatabases } from '../../testing/postgres-databases.js';
+import { TestDatabases } from '../../../test/postgres-databases.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 const SKIP_REASON = 'set TEST_DATABASE_URL to a Postgres server URL';

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrationsBefore } from '../../testing/older-migrations.js';
+import { migrationsBefore } from '../../../test/older-migrations.js';
 import { findMigrationsFolder, readKnownMigrations } from '../migrations.js';
 import { openRegistryStore } from '../open-registry-store.js';
 import { SchemaTooNewError } from '../registry-store.js';

@@ -5,8 +5,8 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMigrationsFolder } from '../registry/migrations.js';
-import type { MigrationsDialect } from '../registry/migrations.js';
+import { findMigrationsFolder } from '../src/registry/migrations.js';
+import type { MigrationsDialect } from '../src/registry/migrations.js';
 
 interface Journal {
   readonly entries: readonly { readonly tag: string }[];

@@ -3,28 +3,33 @@
  * forwarder, as `main.ts` builds it, for end-to-end tests with real MCP peers.
  */
 import type { MiddlewareHandler } from 'hono';
-import { createApp } from '../app.js';
-import type { AppDeps, GatewayApp } from '../app.js';
-import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
-import { createNodeAgents } from '../dataplane/node/node-forwarder.js';
-import { createNodeIo } from '../dataplane/node/node-io.js';
-import { createFetchIo } from '../dataplane/index.js';
-import { createRuntimeInspector, startDeployers } from '../deploy/index.js';
-import type { RunningDeployers } from '../deploy/index.js';
-import { createReplicaResolver } from '../deploy/replica-resolver.js';
-import { RemoteDeployer } from '../deploy/remote/remote-deployer.js';
-import type { AppEnv } from '../http/index.js';
-import { NO_AUDIT_LOG, NO_METRICS, createSilentLogger, toolRouterObserver } from '../observability/index.js';
-import type { Logger } from '../observability/index.js';
-import { openRegistryStore } from '../registry/index.js';
-import type { RegistryStore } from '../registry/index.js';
-import { createRendezvous } from '../routing/index.js';
-import { identityHeaders } from '../auth/index.js';
-import { STATIC_REGISTRY_FEED } from '../registry/index.js';
-import type { RegistryChangeFeed } from '../registry/index.js';
-import { TOOL_ROUTER_DEFAULTS } from '../toolrouter/index.js';
-import type { ToolRouter, ToolRouterSettings } from '../toolrouter/index.js';
-import { startToolRouter } from '../toolrouter/node/index.js';
+import { createApp } from '../src/app.js';
+import type { AppDeps, GatewayApp } from '../src/app.js';
+import { createAdapterCache, createSessionSealer } from '../src/dataplane/index.js';
+import { createNodeAgents } from '../src/dataplane/node/node-forwarder.js';
+import { createNodeIo } from '../src/dataplane/node/node-io.js';
+import { createFetchIo } from '../src/dataplane/index.js';
+import { createRuntimeInspector, startDeployers } from '../src/deploy/index.js';
+import type { RunningDeployers } from '../src/deploy/index.js';
+import { createReplicaResolver } from '../src/deploy/replica-resolver.js';
+import { RemoteDeployer } from '../src/deploy/remote/remote-deployer.js';
+import type { AppEnv } from '../src/http/index.js';
+import {
+  NO_AUDIT_LOG,
+  NO_METRICS,
+  createSilentLogger,
+  toolRouterObserver,
+} from '../src/observability/index.js';
+import type { Logger } from '../src/observability/index.js';
+import { openRegistryStore } from '../src/registry/index.js';
+import type { RegistryStore } from '../src/registry/index.js';
+import { createRendezvous } from '../src/routing/index.js';
+import { identityHeaders } from '../src/auth/index.js';
+import { STATIC_REGISTRY_FEED } from '../src/registry/index.js';
+import type { RegistryChangeFeed } from '../src/registry/index.js';
+import { TOOL_ROUTER_DEFAULTS } from '../src/toolrouter/index.js';
+import type { ToolRouter, ToolRouterSettings } from '../src/toolrouter/index.js';
+import { startToolRouter } from '../src/toolrouter/node/index.js';
 import { FIXTURE_SANDBOX } from './process-fixtures.js';
 import { serveApp } from './serve-app.js';
 

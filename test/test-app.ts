@@ -1,15 +1,15 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
-import { createApp } from '../app.js';
-import type { CommandGate, IdentifyingMiddleware, Principal } from '../auth/index.js';
-import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../auth/index.js';
-import { createRuntimeInspector } from '../deploy/index.js';
-import type { RuntimeInspector } from '../deploy/index.js';
-import type { AppEnv, OriginPolicy } from '../http/index.js';
-import { createSilentLogger } from '../observability/index.js';
-import type { AuditLog, Logger } from '../observability/index.js';
-import { openRegistryStore } from '../registry/index.js';
-import type { RegistryStore } from '../registry/index.js';
+import { createApp } from '../src/app.js';
+import type { CommandGate, IdentifyingMiddleware, Principal } from '../src/auth/index.js';
+import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../src/auth/index.js';
+import { createRuntimeInspector } from '../src/deploy/index.js';
+import type { RuntimeInspector } from '../src/deploy/index.js';
+import type { AppEnv, OriginPolicy } from '../src/http/index.js';
+import { createSilentLogger } from '../src/observability/index.js';
+import type { AuditLog, Logger } from '../src/observability/index.js';
+import { openRegistryStore } from '../src/registry/index.js';
+import type { RegistryStore } from '../src/registry/index.js';
 
 /** Options for {@link createTestApp}. */
 export interface TestAppOptions {

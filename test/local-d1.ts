@@ -12,11 +12,11 @@
  * command whose answer was lost is sent again under the same id: the worker answers a repeated id with its first
  * answer, so a write is never run twice. D1's own errors (the worker's `{ ok: false }`) are answers, not retried.
  */
-import type { D1DatabaseBinding } from '../registry/index.js';
+import type { D1DatabaseBinding } from '../src/registry/index.js';
 import { stageProject, startLocalWorker } from './wrangler-worker.js';
 
 const CONFIG = `name = "mcpgw-d1-sql"
-main = "src/testing/d1-sql-worker.ts"
+main = "test/d1-sql-worker.ts"
 compatibility_date = "2026-04-01"
 
 [[d1_databases]]

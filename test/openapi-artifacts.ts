@@ -5,7 +5,7 @@ import { createTestApp } from './test-app.js';
 
 /** Where the committed artifacts live, relative to the repository root. */
 export const OPENAPI_PATH = 'openapi.json';
-export const CLIENT_SCHEMA_PATH = 'src/testing/api-client/schema.d.ts';
+export const CLIENT_SCHEMA_PATH = 'generated/api-client/schema.d.ts';
 
 /** The package version, which the document states. */
 export function packageVersion(root: URL): string {

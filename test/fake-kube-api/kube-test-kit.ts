@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadAllYaml } from '@kubernetes/client-node';
-import { KubernetesDeployer } from '../../deploy/kubernetes/index.js';
-import type { KubernetesDeployerOptions } from '../../deploy/kubernetes/index.js';
-import type { AdapterSpec, Registered, ToolSpec } from '../../registry/index.js';
+import { KubernetesDeployer } from '../../src/deploy/kubernetes/index.js';
+import type { KubernetesDeployerOptions } from '../../src/deploy/kubernetes/index.js';
+import type { AdapterSpec, Registered, ToolSpec } from '../../src/registry/index.js';
 import { startFakeKubeApi } from './fake-kube-api.js';
 import type { AuditRecord, FakeKubeApi, FakeKubeApiOptions } from './fake-kube-api.js';
 
@@ -119,7 +119,7 @@ interface RoleRule {
 }
 
 /** The shipped Role and RoleBinding of the deployer. */
-export const RBAC_MANIFEST = new URL('../../../k8s/base/rbac.yaml', import.meta.url);
+export const RBAC_MANIFEST = new URL('../../k8s/base/rbac.yaml', import.meta.url);
 
 /** The documents of a YAML manifest file. */
 export async function readManifests(path: string | URL): Promise<Record<string, unknown>[]> {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository's root folder. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Keeps wrangler and miniflare off the network. */
 const OFFLINE_ENV = {
@@ -68,7 +68,7 @@ export interface StagedProject {
 export function stageProject(extraFiles: Readonly<Record<string, string>> = {}): StagedProject {
   Object.assign(process.env, OFFLINE_ENV);
   const dir = mkdtempSync(join(tmpdir(), 'mcpgw-wrangler-'));
-  for (const name of ['src', 'migrations', 'node_modules', 'package.json']) {
+  for (const name of ['src', 'test', 'migrations', 'node_modules', 'package.json']) {
     symlinkSync(join(REPO_ROOT, name), join(dir, name));
   }
   copyFileSync(join(REPO_ROOT, 'wrangler.toml'), join(dir, 'wrangler.toml'));

@@ -1,7 +1,7 @@
 /** @module serve-app: serves an app on an ephemeral loopback port, as `main.ts` does, for socket tests. */
 import type { AddressInfo } from 'node:net';
-import { listen } from '../dataplane/node/node-listener.js';
-import type { ListenedApp, NodeListenerOptions } from '../dataplane/node/node-listener.js';
+import { listen } from '../src/dataplane/node/node-listener.js';
+import type { ListenedApp, NodeListenerOptions } from '../src/dataplane/node/node-listener.js';
 
 /** A served app. */
 export interface ServedApp {

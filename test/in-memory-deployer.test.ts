@@ -1,6 +1,6 @@
 /** @module Tests of InMemoryDeployer: the Deployer contract, which it must pass like any real deployer. */
-import type { Registered } from '../registry/index.js';
-import { runDeployerContract } from './deployer.contract.js';
+import type { Registered } from '../src/registry/index.js';
+import { runDeployerContract } from '../src/deploy/deployer.contract.js';
 import { InMemoryDeployer } from './in-memory-deployer.js';
 
 runDeployerContract('in-memory', async () => {

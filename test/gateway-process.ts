@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURE_READ_PATHS } from './process-fixtures.js';
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 /** The state directory gateways of this test file share unless a test names its own. */
 const STATE_DIRECTORY = mkdtempSync(join(tmpdir(), 'mcp-gateway-state-'));

