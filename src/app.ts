@@ -12,8 +12,8 @@ import {
 import type { CommandGate } from './auth/index.js';
 import { mountControlRoutes, validationHook } from './control/index.js';
 import type { ResourceChangeListener } from './control/index.js';
-import { mountDataPlane } from './dataplane/index.js';
-import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint } from './dataplane/index.js';
+import { createDataPlaneObservation, mountDataPlane } from './dataplane/index.js';
+import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from './dataplane/index.js';
 import { blockedUrlReason } from './deploy/index.js';
 import type { RuntimeInspector } from './deploy/index.js';
 import {
@@ -22,26 +22,19 @@ import {
   createRateLimits,
   hostOriginGuard,
   inSequence,
+  metricsHandler,
   notFoundHandler,
   requestId,
 } from './http/index.js';
-import type { AppEnv, OriginPolicy, RateLimitsOptions } from './http/index.js';
+import type { AppEnv, MetricsRouteOptions, OriginPolicy, RateLimitsOptions } from './http/index.js';
 import {
   NO_AUDIT_LOG,
   NO_METRICS,
-  createDataPlaneObservation,
   createHealthRoutes,
   httpMetrics,
-  metricsHandler,
   writeAudit,
 } from './observability/index.js';
-import type {
-  AuditLog,
-  GatewayMetrics,
-  Logger,
-  MetricsRouteOptions,
-  WatchedExchange,
-} from './observability/index.js';
+import type { AuditLog, GatewayMetrics, Logger } from './observability/index.js';
 import { NO_TRACING, tracingMiddleware } from './observability/tracing/index.js';
 import type { TraceContextHeaders, Tracing } from './observability/tracing/index.js';
 import type { RegistryStore } from './registry/index.js';

@@ -18,15 +18,14 @@ import { listen } from './dataplane/node/node-listener.js';
 import { createNodeProbeSender } from './dataplane/node/node-probe-sender.js';
 import { blockedAddressReason, blockedUrlReason, startDeployers } from './deploy/index.js';
 import { createRendezvous } from './routing/index.js';
+import { createMetricsApp } from './http/index.js';
 import type { OriginPolicy } from './http/index.js';
 import {
   NO_AUDIT_LOG,
   NO_METRICS,
   createAuditLog,
   createLogger,
-  createMetricsApp,
   timedRegistryStore,
-  toolRouterObserver,
 } from './observability/index.js';
 import type { GatewayMetrics, Logger } from './observability/index.js';
 import { createPrometheusMetrics } from './observability/prometheus/index.js';
@@ -47,6 +46,7 @@ import {
   secretFileEntries,
 } from './registry/node/index.js';
 import type { GatewaySecretNotice } from './registry/node/index.js';
+import { toolRouterObserver } from './toolrouter/index.js';
 import { startToolRouter } from './toolrouter/node/index.js';
 
 /** While draining, connections that finished their last response are closed this often. */

@@ -14,12 +14,7 @@ import type { RunningDeployers } from '../src/deploy/index.js';
 import { createReplicaResolver } from '../src/deploy/replica-resolver.js';
 import { RemoteDeployer } from '../src/deploy/remote/remote-deployer.js';
 import type { AppEnv } from '../src/http/index.js';
-import {
-  NO_AUDIT_LOG,
-  NO_METRICS,
-  createSilentLogger,
-  toolRouterObserver,
-} from '../src/observability/index.js';
+import { NO_AUDIT_LOG, NO_METRICS, createSilentLogger } from '../src/observability/index.js';
 import type { Logger } from '../src/observability/index.js';
 import { openRegistryStore } from '../src/registry/index.js';
 import type { RegistryStore } from '../src/registry/index.js';
@@ -27,7 +22,7 @@ import { createRendezvous } from '../src/routing/index.js';
 import { identityHeaders } from '../src/auth/index.js';
 import { STATIC_REGISTRY_FEED } from '../src/registry/index.js';
 import type { RegistryChangeFeed } from '../src/registry/index.js';
-import { TOOL_ROUTER_DEFAULTS } from '../src/toolrouter/index.js';
+import { TOOL_ROUTER_DEFAULTS, toolRouterObserver } from '../src/toolrouter/index.js';
 import type { ToolRouter, ToolRouterSettings } from '../src/toolrouter/index.js';
 import { startToolRouter } from '../src/toolrouter/node/index.js';
 import { FIXTURE_SANDBOX } from './process-fixtures.js';

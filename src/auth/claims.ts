@@ -1,5 +1,5 @@
 /** @module claims: maps a verified token's claims to a {@link Principal}. */
-import type { Principal } from './principal.js';
+import type { Principal } from '../core/index.js';
 
 /** Options for {@link principalFromClaims}. */
 export interface ClaimMappingOptions {

@@ -8,8 +8,8 @@
 import { badRequest } from '../http/index.js';
 import { insufficientRole } from './challenge.js';
 import { canRunCommands } from './permissions.js';
-import type { Principal } from './principal.js';
-import { ADMIN_ROLE } from './principal.js';
+import type { Principal } from '../core/index.js';
+import { ADMIN_ROLE } from '../core/index.js';
 
 /** The body fields that choose or shape the process runtime. */
 export const COMMAND_FIELDS = ['command', 'args', 'transport'] as const;

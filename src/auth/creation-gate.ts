@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/index.js';
 import { insufficientRole } from './challenge.js';
 import { canCreate } from './permissions.js';
-import { ADMIN_ROLE } from './principal.js';
+import { ADMIN_ROLE } from '../core/index.js';
 
 /** Options for {@link creationGate}. */
 export interface CreationGateOptions {

@@ -7,7 +7,7 @@ import { badRequest } from '../http/index.js';
 import { MAX_USER_ID_LENGTH } from './claims.js';
 import { identifyingMiddleware } from './identify.js';
 import type { Identify, IdentifyingMiddleware } from './identify.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../core/index.js';
 
 /** Header carrying the development user id. */
 export const DEV_USER_HEADER = 'X-Dev-UserId';

@@ -4,7 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/index.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../core/index.js';
 
 /** What authentication reads of a request. */
 export interface IdentifyRequest {

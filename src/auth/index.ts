@@ -1,6 +1,6 @@
 /** @module auth: principals, how a request gets one, what it may do, and what upstreams learn about it. */
-export { ADMIN_ROLE } from './principal.js';
-export type { Principal } from './principal.js';
+export { ADMIN_ROLE } from '../core/index.js';
+export type { Principal } from '../core/index.js';
 export { LOCAL_PRINCIPAL, localPrincipal } from './local-principal.js';
 export type { LocalPrincipalOptions } from './local-principal.js';
 export { canCreate, canRead, canRunCommands, canWrite, isAdmin } from './permissions.js';

@@ -1,8 +1,8 @@
 /** @module localPrincipal: until real authentication exists, every request acts as one local user. */
 import { identifyingMiddleware } from './identify.js';
 import type { IdentifyingMiddleware } from './identify.js';
-import type { Principal } from './principal.js';
-import { ADMIN_ROLE } from './principal.js';
+import type { Principal } from '../core/index.js';
+import { ADMIN_ROLE } from '../core/index.js';
 
 /** The single user every request acts as while the gateway runs without authentication. */
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({

@@ -22,7 +22,7 @@ import { connectWithOAuth, signInWithMcpSdk } from '../../test/oidc-client.js';
 import { serveApp } from '../../test/serve-app.js';
 import type { ServedApp } from '../../test/serve-app.js';
 import { createAuthenticator } from './authenticator.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../core/index.js';
 
 let as: OidcAuthorizationServer;
 let gateway: ServedApp;

@@ -1,6 +1,6 @@
 /** @module permissions: who may read and write a registered resource (the reference's model). */
-import type { Principal } from './principal.js';
-import { ADMIN_ROLE } from './principal.js';
+import type { Principal } from '../core/index.js';
+import { ADMIN_ROLE } from '../core/index.js';
 
 /** What a permission check needs to know about a resource. */
 export interface OwnedResource {

@@ -1,5 +1,5 @@
 /** @module TokenVerifier: the port that turns a bearer token into a principal, and its two failure kinds. */
-import type { Principal } from './principal.js';
+import type { Principal } from '../core/index.js';
 
 /** Per-request verification input. */
 export interface VerifyTokenOptions {

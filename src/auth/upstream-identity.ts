@@ -6,7 +6,7 @@
  */
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
-import type { Principal } from './principal.js';
+import type { Principal } from '../core/index.js';
 
 /** Header names sent to upstreams. */
 export const UPSTREAM_USER_HEADER = 'X-Mcp-UserId';

@@ -1,7 +1,7 @@
 /** @module config: the one typed Config, parsed from environment variables; fails fast naming the variable. */
 import { z } from 'zod';
-import { LOG_LEVELS } from '../observability/index.js';
-import type { LogLevel } from '../observability/index.js';
+import { LOG_LEVELS } from '../core/index.js';
+import type { LogLevel } from '../core/index.js';
 import { parseAuthConfig } from './auth-config.js';
 import { parseDeployConfig } from './deploy-config.js';
 import type { DeployConfig } from './deploy-config.js';

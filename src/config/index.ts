@@ -34,3 +34,11 @@ export type {
   TraceSamplerName,
   TracingConfig,
 } from './tracing-config.js';
+export {
+  DEFAULT_MAX_NAME_LENGTH,
+  DEFAULT_SEPARATOR,
+  TOOL_NAME_ALPHABET,
+  TOOL_ROUTER_DEFAULTS,
+  separatorProblem,
+} from './toolrouter-settings.js';
+export type { ToolRouterSettings } from './toolrouter-settings.js';

@@ -4,9 +4,8 @@
  */
 import { z } from 'zod';
 // The SDK-free parts of the router, not its index: the edge build parses configuration without the router.
-import { TOOL_ROUTER_DEFAULTS } from '../toolrouter/settings.js';
-import type { ToolRouterSettings } from '../toolrouter/settings.js';
-import { separatorProblem } from '../toolrouter/tool-names.js';
+import { TOOL_ROUTER_DEFAULTS, separatorProblem } from './toolrouter-settings.js';
+import type { ToolRouterSettings } from './toolrouter-settings.js';
 import { booleanVar, integerVar, parseEnv } from './env.js';
 
 /** The tool-router part of the configuration. */

@@ -64,3 +64,9 @@ export {
   type SessionSealer,
   type SessionSealerOptions,
 } from './session-seal.js';
+export { createDataPlaneObservation, onResponseClosed } from './data-plane-observer.js';
+export type {
+  DataPlaneObservation,
+  DataPlaneObservationOptions,
+  WatchedExchange,
+} from './data-plane-observer.js';

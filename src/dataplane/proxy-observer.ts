@@ -29,3 +29,10 @@ export const IGNORED_EXCHANGE: ExchangeObserver = Object.freeze({
   attempt: () => NO_HEADERS,
   forwarded: () => undefined,
 });
+
+declare module '../core/index.js' {
+  interface AppVariables {
+    /** Follows an `/adapters/{name}/mcp` request for metrics, audit and tracing, when those are on. */
+    exchange?: ExchangeObserver;
+  }
+}

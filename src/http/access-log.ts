@@ -1,7 +1,7 @@
 /** @module accessLog: one structured log line per request. */
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../observability/index.js';
-import type { AppEnv } from './app-env.js';
+import type { AppEnv } from '../core/index.js';
 
 /** Options for {@link accessLog}. */
 export interface AccessLogOptions {

@@ -6,7 +6,7 @@
  * collection added later is covered without being listed.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from './app-env.js';
+import type { AppEnv } from '../core/index.js';
 import { HttpError } from './http-error.js';
 import { createOriginCheck } from './origin-check.js';
 import type { OriginPolicy, OriginRefusal } from './origin-check.js';

@@ -1,7 +1,7 @@
 /** @module http: the error type, error handlers and request middleware shared by every router. */
 export { accessLog } from './access-log.js';
 export type { AccessLogOptions } from './access-log.js';
-export type { AppEnv, AppVariables } from './app-env.js';
+export type { AppEnv, AppVariables } from '../core/index.js';
 export { createErrorHandler, notFoundHandler } from './error-handler.js';
 export type { ErrorHandlerOptions } from './error-handler.js';
 export {
@@ -41,3 +41,7 @@ export type {
 } from './rate-limit.js';
 export { TokenBuckets } from './token-buckets.js';
 export type { TokenBucketsOptions } from './token-buckets.js';
+export { createMetricsApp } from './metrics-app.js';
+export type { MetricsAppOptions } from './metrics-app.js';
+export { metricsHandler } from './metrics-route.js';
+export type { MetricsRouteOptions } from './metrics-route.js';

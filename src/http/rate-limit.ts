@@ -4,9 +4,10 @@
  * balancer a caller may get up to N times the configured rate.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from './app-env.js';
+import type { AppEnv } from '../core/index.js';
 import { HttpError } from './http-error.js';
 import { TokenBuckets } from './token-buckets.js';
+import type { RateLimitScope } from '../observability/index.js';
 
 /** One limit: sustained requests per second and the burst a full bucket allows. */
 export interface RateLimitSpec {
@@ -15,7 +16,7 @@ export interface RateLimitSpec {
 }
 
 /** Which limit refused a request. */
-export type RateLimitScope = 'principal' | 'adapter';
+export type { RateLimitScope };
 
 /** Options for {@link createRateLimits}. */
 export interface RateLimitsOptions {

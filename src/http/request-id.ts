@@ -1,6 +1,6 @@
 /** @module requestId: middleware that gives every request an id for logs and error bodies. */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from './app-env.js';
+import type { AppEnv } from '../core/index.js';
 
 /** Options for {@link requestId}. */
 export interface RequestIdOptions {

@@ -3,7 +3,7 @@
  * gateway is not draining for shutdown).
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../http/index.js';
+import type { AppEnv } from '../core/index.js';
 import type { RegistryStore } from '../registry/index.js';
 import type { Logger } from './logger.js';
 

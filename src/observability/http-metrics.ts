@@ -1,7 +1,7 @@
 /** @module http-metrics: request count and latency of every route outside the data plane, by route pattern. */
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import type { AppEnv } from '../http/index.js';
+import type { AppEnv } from '../core/index.js';
 import type { GatewayMetrics } from './metrics.js';
 
 /** Options for {@link httpMetrics}. */

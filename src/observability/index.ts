@@ -10,16 +10,8 @@ export type {
   RouterToolCallAudit,
   ToolCallAudit,
 } from './audit-log.js';
-export { createDataPlaneObservation, onResponseClosed } from './data-plane-observer.js';
-export type {
-  DataPlaneObservation,
-  DataPlaneObservationOptions,
-  WatchedExchange,
-} from './data-plane-observer.js';
 export { createHealthRoutes } from './health-routes.js';
 export { traceIdOf } from './trace-id.js';
-export { toolRouterObserver } from './tool-router-observer.js';
-export type { ToolRouterObserverOptions } from './tool-router-observer.js';
 export type { HealthRoutesOptions } from './health-routes.js';
 export { httpMetrics, UNMATCHED_ROUTE } from './http-metrics.js';
 export type { HttpMetricsOptions } from './http-metrics.js';
@@ -33,10 +25,6 @@ export type {
   RateLimitScope,
   UpstreamErrorKind,
 } from './metrics.js';
-export { createMetricsApp } from './metrics-app.js';
-export type { MetricsAppOptions } from './metrics-app.js';
-export { metricsHandler } from './metrics-route.js';
-export type { MetricsRouteOptions } from './metrics-route.js';
 export { timedRegistryStore } from './timed-registry-store.js';
 export type { TimedRegistryStoreOptions } from './timed-registry-store.js';
 export {

@@ -1,13 +1,15 @@
 /** @module logger: JSON logs (pino) with secrets redacted at the source. */
 import { pino } from 'pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import { LOG_LEVELS } from '../core/index.js';
+import type { LogLevel } from '../core/index.js';
 
 /** The logger type used across the gateway. */
 export type Logger = PinoLogger;
 
 /** Levels accepted by `MCP_GATEWAY_LOG_LEVEL`. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS };
+export type { LogLevel };
 
 /** Options for {@link createLogger}. */
 export interface LoggerOptions {

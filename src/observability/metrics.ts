@@ -3,9 +3,9 @@
  * null object used when metrics are off. The Prometheus implementation lives in `./prometheus/` so that code
  * which only records (the data plane, the edge build) never loads `prom-client`.
  */
-import type { RateLimitScope } from '../http/index.js';
 
-export type { RateLimitScope };
+/** What a rate limit is kept per: the caller, or the adapter (over all callers). */
+export type RateLimitScope = 'principal' | 'adapter';
 
 /** Why an attempt to reach an upstream replica failed (the data plane's `ForwardFailure`). */
 export type UpstreamErrorKind = 'refused' | 'timeout' | 'connect-timeout' | 'error';

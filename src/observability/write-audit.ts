@@ -3,7 +3,7 @@
  * `/adapters…` and `/tools…`), after it is answered, whatever the outcome — also when authentication refused it.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../http/index.js';
+import type { AppEnv } from '../core/index.js';
 import type { AuditLog, ControlWriteAudit } from './audit-log.js';
 
 /** Options for {@link writeAudit}. */

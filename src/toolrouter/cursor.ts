@@ -4,7 +4,7 @@
  * continue a listing another began, and tools added or removed meanwhile never make a page repeat or skip the
  * others. Upstream cursors never reach the client (MCP: cursors are opaque to the receiver).
  */
-import { TOOL_NAME_ALPHABET } from './tool-names.js';
+import { TOOL_NAME_ALPHABET } from '../config/index.js';
 
 const PREFIX = 't1.';
 

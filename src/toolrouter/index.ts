@@ -1,8 +1,14 @@
 /** @module toolrouter: the MCP server at `/mcp` (and over stdio) and its tool executors. The only public entry. */
 export { createToolRouter } from './tool-router.js';
 export type { ToolRouter, ToolRouterOptions } from './tool-router.js';
-export { TOOL_ROUTER_DEFAULTS } from './settings.js';
-export type { ToolRouterSettings } from './settings.js';
+export {
+  DEFAULT_MAX_NAME_LENGTH,
+  DEFAULT_SEPARATOR,
+  TOOL_NAME_ALPHABET,
+  TOOL_ROUTER_DEFAULTS,
+  separatorProblem,
+} from '../config/index.js';
+export type { ToolRouterSettings } from '../config/index.js';
 export { TOOL_ROUTER_PATH, mountToolRouter } from './mount.js';
 export type { ToolRouterMount } from './mount.js';
 export { LISTING_PRINCIPAL } from './federation.js';
@@ -10,12 +16,8 @@ export type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 export type { CatalogEntry, CatalogSnapshot, FederationState } from './catalog.js';
 export { OutboundError, fetchOutbound } from './outbound.js';
 export type { Outbound, OutboundRequest } from './outbound.js';
-export {
-  DEFAULT_MAX_NAME_LENGTH,
-  DEFAULT_SEPARATOR,
-  TOOL_NAME_ALPHABET,
-  createToolNamer,
-  separatorProblem,
-} from './tool-names.js';
+export { createToolNamer } from './tool-names.js';
 export type { ToolNamer, ToolNamerOptions } from './tool-names.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
+export { toolRouterObserver } from './tool-router-observer.js';
+export type { ToolRouterObserverOptions } from './tool-router-observer.js';

@@ -2,7 +2,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createXxh64Hash } from '../routing/index.js';
 import type { Hash64 } from '../routing/index.js';
-import { TOOL_NAME_ALPHABET, createToolNamer, separatorProblem } from './tool-names.js';
+import { TOOL_NAME_ALPHABET, separatorProblem } from '../config/index.js';
+import { createToolNamer } from './tool-names.js';
 
 let hash: Hash64;
 beforeAll(async () => {

@@ -40,8 +40,8 @@ import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import type { Outbound } from './outbound.js';
 import { createOutputValidator } from './output-validation.js';
-import { TOOL_ROUTER_DEFAULTS } from './settings.js';
-import type { ToolRouterSettings } from './settings.js';
+import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
+import type { ToolRouterSettings } from '../config/index.js';
 import { createToolNamer } from './tool-names.js';
 
 /** One `tools/call` through the router, as metrics and the audit log see it (never its arguments). */

@@ -8,8 +8,9 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { onResponseClosed } from '../../observability/index.js';
-import type { Logger, WatchedExchange } from '../../observability/index.js';
+import type { Logger } from '../../observability/index.js';
+import { onResponseClosed } from '../data-plane-observer.js';
+import type { WatchedExchange } from '../data-plane-observer.js';
 import type { TraceContextHeaders } from '../../observability/tracing/index.js';
 import { INTERNAL_ERROR } from '../data-plane.js';
 import type { McpEndpoint } from '../data-plane.js';

@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import type { AppEnv } from '../../http/index.js';
+import type { AppEnv } from '../../core/index.js';
 import { HTTP_ATTR } from './attributes.js';
 import { NO_SPAN } from './tracing.js';
 import type { SpanHandle, Tracing } from './tracing.js';

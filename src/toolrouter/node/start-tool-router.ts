@@ -9,7 +9,7 @@ import type { Logger } from '../../observability/index.js';
 import type { RegistryChangeFeed, RegistryStore } from '../../registry/index.js';
 import { createRendezvous } from '../../routing/index.js';
 import type { ToolRouterReplicas } from '../federation.js';
-import type { ToolRouterSettings } from '../settings.js';
+import type { ToolRouterSettings } from '../../config/index.js';
 import { createToolRouter } from '../tool-router.js';
 import type { ToolRouter, ToolRouterOptions } from '../tool-router.js';
 import { createNodeOutbound } from './node-outbound.js';

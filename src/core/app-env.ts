@@ -1,6 +1,9 @@
-/** @module AppEnv: the Hono environment shared by every router (per-request variables). */
-import type { Principal } from '../auth/index.js';
-import type { ExchangeObserver } from '../dataplane/proxy-observer.js';
+/**
+ * @module AppEnv: the Hono environment shared by every router (per-request variables). A feature that needs a
+ * variable of its own type adds it by augmenting {@link AppVariables} in its own folder (the data plane's
+ * exchange observer does), so this leaf imports nothing of the project.
+ */
+import type { Principal } from './principal.js';
 
 /** Variables set by middleware for the rest of the request. */
 export interface AppVariables {
@@ -10,8 +13,6 @@ export interface AppVariables {
   principal: Principal;
   /** An allowed browser origin on an MCP endpoint; its answer carries CORS headers. */
   corsOrigin?: string;
-  /** Follows an `/adapters/{name}/mcp` request for metrics, audit and tracing, when those are on. */
-  exchange?: ExchangeObserver;
   /** The resource a control-plane create names, set once its body is valid (for the audit log). */
   resourceName?: string;
 }

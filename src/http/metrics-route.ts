@@ -5,9 +5,10 @@
  * (`MCP_GATEWAY_METRICS_TOKEN`). Where and to whom is decided by the configuration; this is the handler.
  */
 import type { Handler } from 'hono';
-import { HttpError, createSecretMatcher } from '../http/index.js';
-import type { AppEnv } from '../http/index.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { AppEnv } from '../core/index.js';
+import { HttpError } from './http-error.js';
+import { createSecretMatcher } from './secret-matcher.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 
 /** Options for {@link metricsHandler}. */
 export interface MetricsRouteOptions {

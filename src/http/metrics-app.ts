@@ -4,10 +4,12 @@
  * otherwise read the page on a loopback bind) and, when one is set, the metrics token.
  */
 import { Hono } from 'hono';
-import { createErrorHandler, hostOriginGuard, notFoundHandler } from '../http/index.js';
-import type { AppEnv, OriginPolicy } from '../http/index.js';
-import type { Logger } from './logger.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { AppEnv } from '../core/index.js';
+import { createErrorHandler, notFoundHandler } from './error-handler.js';
+import { hostOriginGuard } from './host-origin-guard.js';
+import type { OriginPolicy } from './origin-check.js';
+import type { Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import { metricsHandler } from './metrics-route.js';
 
 /** Options for {@link createMetricsApp}. */

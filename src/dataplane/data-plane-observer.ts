@@ -5,15 +5,15 @@
  * answer head went out, and when a streamed answer ended.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { ExchangeObserver } from '../dataplane/proxy-observer.js';
-import type { LegacyClassification, ModernClassification } from '../dataplane/era-classification.js';
-import type { ForwardOutcome } from '../dataplane/forwarder.js';
+import type { ExchangeObserver } from './proxy-observer.js';
+import type { LegacyClassification, ModernClassification } from './era-classification.js';
+import type { ForwardOutcome } from './forwarder.js';
 import type { AppEnv } from '../http/index.js';
-import type { AuditLog } from './audit-log.js';
-import type { GatewayMetrics, PlacementKind } from './metrics.js';
-import { traceIdOf } from './trace-id.js';
-import { MCP_ATTR, NO_SPAN, NO_TRACING, mcpSpanName } from './tracing/index.js';
-import type { SpanHandle, TraceContextHeaders, Tracing } from './tracing/index.js';
+import type { AuditLog } from '../observability/audit-log.js';
+import type { GatewayMetrics, PlacementKind } from '../observability/metrics.js';
+import { traceIdOf } from '../observability/trace-id.js';
+import { MCP_ATTR, NO_SPAN, NO_TRACING, mcpSpanName } from '../observability/tracing/index.js';
+import type { SpanHandle, TraceContextHeaders, Tracing } from '../observability/tracing/index.js';
 
 /** Options for {@link createDataPlaneObservation}. */
 export interface DataPlaneObservationOptions {

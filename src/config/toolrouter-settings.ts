@@ -1,8 +1,32 @@
 /**
- * @module settings: the tool router's tunables and their defaults. Free of the MCP SDK on purpose: the
- * configuration module reads them, and the edge build loads configuration without the router.
+ * @module toolrouter-settings: the tool router's tunables, their defaults and the rules of its name settings.
+ * Here, not in the router, because configuration validates them at start and may not depend on a feature; free
+ * of the MCP SDK, since the edge build loads configuration without the router.
  */
-import { DEFAULT_MAX_NAME_LENGTH, DEFAULT_SEPARATOR } from './tool-names.js';
+
+/** The MCP tool-name alphabet (2025-11-25 `server/tools`: `[A-Za-z0-9_.-]`, case-sensitive). */
+export const TOOL_NAME_ALPHABET = /^[A-Za-z0-9_.-]+$/;
+/** Default separator between the adapter name and the upstream tool name. */
+export const DEFAULT_SEPARATOR = '__';
+/**
+ * Default longest exposed name. The specification allows 128 characters, but widely used model APIs refuse
+ * function names over 64, so 64 keeps every client working.
+ */
+export const DEFAULT_MAX_NAME_LENGTH = 64;
+/**
+ * Why `separator` cannot be used, or undefined. It must be 1–8 characters of the alphabet and contain `_` or
+ * `.`: adapter and registered tool names are DNS labels (letters, digits, `-`), so such a separator can never
+ * appear inside an adapter name, and a federated name can never equal a registered tool's name.
+ */
+export function separatorProblem(separator: string): string | undefined {
+  if (separator.length < 1 || separator.length > 8 || !TOOL_NAME_ALPHABET.test(separator)) {
+    return 'must be 1–8 characters of A–Z, a–z, 0–9, "_", "." and "-"';
+  }
+  if (!/[_.]/.test(separator)) {
+    return 'must contain "_" or "." so it cannot occur in an adapter name (e.g. "__")';
+  }
+  return undefined;
+}
 
 /** Tunables of the router; every one has a default ({@link TOOL_ROUTER_DEFAULTS}). */
 export interface ToolRouterSettings {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRequest, isRejection } from '../dataplane/era-classification.js';
-import type { ForwardOutcome } from '../dataplane/forwarder.js';
+import { classifyRequest, isRejection } from './era-classification.js';
+import type { ForwardOutcome } from './forwarder.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
-import { NO_AUDIT_LOG } from './audit-log.js';
+import { NO_AUDIT_LOG } from '../observability/audit-log.js';
 import { createDataPlaneObservation } from './data-plane-observer.js';
-import { NO_METRICS } from './metrics.js';
+import { NO_METRICS } from '../observability/metrics.js';
 
 /** One observed `tools/call` of adapter `a` that ended with `outcome`; returns the metric calls it made. */
 function observed(outcome: ForwardOutcome): string[] {

@@ -1,7 +1,7 @@
 /** @module tool-router-observer: metrics and the audit line for each `tools/call` through the tool router. */
-import type { RouterToolCall } from '../toolrouter/tool-router.js';
-import type { AuditLog } from './audit-log.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { RouterToolCall } from './tool-router.js';
+import type { AuditLog } from '../observability/audit-log.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 
 /** Options for {@link toolRouterObserver}. */
 export interface ToolRouterObserverOptions {

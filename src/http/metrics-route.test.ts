@@ -9,9 +9,9 @@ import { createRuntimeInspector } from '../deploy/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
 import { LOOPBACK_ORIGINS } from '../../test/test-app.js';
-import { createSilentLogger } from './logger.js';
+import { createSilentLogger } from '../observability/logger.js';
 import { createMetricsApp } from './metrics-app.js';
-import { createPrometheusMetrics } from './prometheus/index.js';
+import { createPrometheusMetrics } from '../observability/prometheus/index.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef-0123456789';
 const EXPOSED = { ...LOOPBACK_ORIGINS, loopback: false };
