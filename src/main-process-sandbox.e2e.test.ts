@@ -5,8 +5,7 @@
  * once with it; without, they survive it, and the next start with the same state directory stops them before
  * it reconciles, so the restart runs no duplicates.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -16,11 +15,12 @@ import { HTTP_SERVER, SANDBOX_WORKS, STDIO_SERVER } from '../test/process-fixtur
 import {
   MARKER_VARIABLE,
   canScanProcesses,
-  commandLineOf,
   killMarked,
   markedCommandProcesses,
   markedProcesses,
   newMarker,
+  processesRunning,
+  uniqueSleep,
 } from '../test/process-tree.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-gateway-sigkill-'));
@@ -38,21 +38,6 @@ afterEach(async () => {
     for (const pid of processesRunning(line)) process.kill(pid, 'SIGKILL');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Pids of live processes whose command line is exactly `line`. */
-function processesRunning(line: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter((pid) => {
-      if (commandLineOf(pid) !== line) return false;
-      try {
-        return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    });
-}
 
 const isAlive = (pid: number) => {
   try {
@@ -85,7 +70,7 @@ async function registerWithDaemons(
 ): Promise<{ marker: string; daemon: string }> {
   const marker = newMarker();
   markers.push(marker);
-  const daemon = `sleep 1000.${parseInt(randomBytes(3).toString('hex'), 16)}`;
+  const daemon = uniqueSleep();
   daemons.push(daemon);
   const server = transport === 'stdio' ? STDIO_SERVER : HTTP_SERVER;
   const created = await fetch(`${gateway.url}/adapters`, {

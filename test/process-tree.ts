@@ -67,6 +67,25 @@ export function commandLineOf(pid: number): string {
   }
 }
 
+/** Pids of live processes whose command line is exactly `line` (found without any marker or tag). */
+export function processesRunning(line: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    const state = stateOf(name);
+    if (commandLineOf(pid) === line && state !== undefined && state !== 'Z' && state !== 'X') found.push(pid);
+  }
+  return found;
+}
+
+/** A `sleep` no other process runs, so a test can find it (a daemon it started) by its command line alone. */
+export function uniqueSleep(): string {
+  return `sleep 1000.${BigInt(`0x${randomBytes(5).toString('hex')}`)
+    .toString()
+    .slice(0, 9)}`;
+}
+
 /** Whether `/proc` can be scanned here (the process-tree checks are Linux-only). */
 export const canScanProcesses = (() => {
   try {

@@ -22,6 +22,8 @@ import {
   killMarked,
   markedProcesses,
   newMarker,
+  processesRunning,
+  uniqueSleep,
 } from '../../test/process-tree.js';
 import { startTokenIssuer } from '../../test/token-issuer.js';
 import type { TokenIssuer } from '../../test/token-issuer.js';
@@ -302,23 +304,40 @@ describe.each(MODES)('in $auth mode', (mode) => {
   describe.runIf(canScanProcesses)('what a registered program can do', () => {
     const marker = newMarker();
     markers.push(marker);
-    const daemon = `sleep 1000.${parseInt(randomBytes(3).toString('hex'), 16)}`;
+    const daemon = uniqueSleep();
 
-    /** Live processes whose command line is exactly `line` (the daemon, wherever it was re-parented). */
-    const processesRunning = (line: string) =>
-      readdirSync('/proc')
-        .filter((name) => /^\d+$/.test(name))
-        .filter((pid) => {
-          try {
-            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            return (
-              readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() === line &&
-              !/\) [ZX] /.test(stat)
-            );
-          } catch {
-            return false;
-          }
-        });
+    /** Registers an adapter whose program first starts a double-forked daemon; resolves once it runs. */
+    async function registerWithDaemon(name: string): Promise<void> {
+      const created = await send(gateway, 'POST', '/adapters', {
+        headers: admin,
+        body: {
+          name,
+          command: 'sh',
+          args: ['-c', `(setsid ${daemon} &); exec ${process.execPath} ${STDIO_SERVER}`],
+          environmentVariables: { [MARKER_VARIABLE]: marker },
+        },
+      });
+      expect(created.status).toBe(201);
+      await until(
+        () => processesRunning(daemon),
+        (pids) => pids.length > 0,
+        'the daemon to start',
+      );
+    }
+
+    /** Resolves once the daemon and every process the adapters marked are gone. */
+    async function allGone(): Promise<void> {
+      await until(
+        () => processesRunning(daemon),
+        (pids) => pids.length === 0,
+        'the daemon to be gone',
+      );
+      await until(
+        () => markedProcesses(marker),
+        (pids) => pids.length === 0,
+        'every marked process gone',
+      );
+    }
 
     it.runIf(SANDBOX_WORKS)(
       "a child sees neither the gateway's environment, nor its files, nor other processes",
@@ -358,61 +377,15 @@ describe.each(MODES)('in $auth mode', (mode) => {
     );
 
     it('nothing a program starts outlives its adapter: a double-forked daemon is gone after DELETE', async () => {
-      const created = await send(gateway, 'POST', '/adapters', {
-        headers: admin,
-        body: {
-          name: 'daemons',
-          command: 'sh',
-          args: ['-c', `(setsid ${daemon} &); exec ${process.execPath} ${STDIO_SERVER}`],
-          environmentVariables: { [MARKER_VARIABLE]: marker },
-        },
-      });
-      expect(created.status).toBe(201);
-      await until(
-        () => processesRunning(daemon),
-        (pids) => pids.length > 0,
-        'the daemon to start',
-      );
+      await registerWithDaemon('daemons');
       expect((await send(gateway, 'DELETE', '/adapters/daemons', { headers: admin })).status).toBe(204);
-      await until(
-        () => processesRunning(daemon),
-        (pids) => pids.length === 0,
-        'the daemon to be gone',
-      );
-      await until(
-        () => markedProcesses(marker),
-        (pids) => pids.length === 0,
-        'every marked process gone',
-      );
+      await allGone();
     });
 
     it.runIf(SANDBOX_WORKS)('nor the gateway: a SIGKILL takes every child with it at once', async () => {
-      const created = await send(gateway, 'POST', '/adapters', {
-        headers: admin,
-        body: {
-          name: 'orphans',
-          command: 'sh',
-          args: ['-c', `(setsid ${daemon} &); exec ${process.execPath} ${STDIO_SERVER}`],
-          environmentVariables: { [MARKER_VARIABLE]: marker },
-        },
-      });
-      expect(created.status).toBe(201);
-      await until(
-        () => processesRunning(daemon),
-        (pids) => pids.length > 0,
-        'the daemon to start',
-      );
+      await registerWithDaemon('orphans');
       expect(await gateway.stop('SIGKILL')).toBeNull();
-      await until(
-        () => processesRunning(daemon),
-        (pids) => pids.length === 0,
-        'the daemon to be gone',
-      );
-      await until(
-        () => markedProcesses(marker),
-        (pids) => pids.length === 0,
-        'every marked process gone',
-      );
+      await allGone();
     });
   });
 });

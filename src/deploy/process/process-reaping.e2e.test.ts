@@ -4,8 +4,7 @@
  * for daemons that left both) — and a well-behaved tree stops on SIGTERM alone, its shutdown handlers run,
  * in both modes. Sandbox cases run where bubblewrap works.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   FIXTURE_SANDBOX,
@@ -17,7 +16,7 @@ import {
   processResource,
   running,
 } from '../../../test/process-fixtures.js';
-import { canScanProcesses, commandLineOf } from '../../../test/process-tree.js';
+import { canScanProcesses, processesRunning, uniqueSleep } from '../../../test/process-tree.js';
 import { eventually } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
 import { refOf } from '../resource-change.js';
@@ -32,27 +31,6 @@ const MODES = [
   ...(SANDBOX_WORKS ? [{ name: 'in the sandbox', sandbox: FIXTURE_SANDBOX }] : []),
   { name: 'without the sandbox', sandbox: { ...FIXTURE_SANDBOX, mode: 'off' } as ProcessSandboxSettings },
 ];
-
-/** Pids of live processes whose command line is exactly `line` (found without any marker or tag). */
-function processesRunning(line: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter((pid) => {
-      if (commandLineOf(pid) !== line) return false;
-      try {
-        return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    });
-}
-
-/** A `sleep` no other process runs, so a test can find it by its command line alone. */
-const uniqueSleep = () =>
-  `sleep 1000.${BigInt(`0x${randomBytes(5).toString('hex')}`)
-    .toString()
-    .slice(0, 9)}`;
 
 const open: Deployer[] = [];
 const strays: string[] = [];
