@@ -110,9 +110,21 @@ describe('POST /adapters', () => {
     ['replicaCount -1', imageAdapter('a', { replicaCount: -1 }), 'replicaCount', /between 0 and 50/],
     ['replicaCount 1.5', imageAdapter('a', { replicaCount: 1.5 }), 'replicaCount', /integer/],
     [
-      'a bad environment variable name',
-      imageAdapter('a', { environmentVariables: { '1X': 'v' } }),
-      'environmentVariables.1X',
+      'an environment variable name with "="',
+      imageAdapter('a', { environmentVariables: { 'A=B': 'v' } }),
+      'environmentVariables.A=B',
+      /variable name: 1 to 256 printable ASCII characters other than "="/,
+    ],
+    [
+      'an environment variable name outside printable ASCII',
+      imageAdapter('a', { environmentVariables: { CAFÉ: 'v' } }),
+      'environmentVariables.CAFÉ',
+      /variable name/,
+    ],
+    [
+      'an empty environment variable name',
+      imageAdapter('a', { environmentVariables: { '': 'v' } }),
+      'environmentVariables.',
       /variable name/,
     ],
     [
@@ -581,16 +593,6 @@ describe('/tools', () => {
       }),
       'toolDefinition.path',
       /start with/,
-    ],
-    [
-      'annotations.readOnly (the spec says readOnlyHint)',
-      imageTool('score', {
-        toolDefinition: {
-          tool: { name: 'score', inputSchema: { type: 'object' }, annotations: { readOnly: true } },
-        },
-      }),
-      'toolDefinition.tool.annotations.readOnly',
-      /not a known field/,
     ],
     [
       'transport, which tools do not have',
