@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/index.js';
 import { openRegistryStore } from '../registry/index.js';
@@ -519,7 +519,11 @@ describe('GET /adapters (list)', () => {
   it('answers a short page with a link after a bounded scan of resources the caller may not read', async () => {
     for (let i = 0; i < 25; i++) await createAs(`b-${String(i).padStart(2, '0')}`, 'bob');
     await createAs('c-00', 'alice');
+    const reads = vi.spyOn(store, 'list');
     const first = await app.request('/adapters?limit=2', { headers: { 'x-test-user': 'alice' } });
+    // Ten pages of two, and one read to learn that more follow.
+    expect(reads).toHaveBeenCalledTimes(11);
+    reads.mockRestore();
     expect(await first.json()).toEqual([]);
     expect(first.headers.get('link')).toMatch(/rel="next"/);
     expect((await walk('/adapters?limit=2', 'alice')).seen).toEqual(['c-00']);
