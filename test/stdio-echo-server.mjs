@@ -5,7 +5,7 @@
  * inside the sandbox every server is pid 2), `instance` (a random id of this process), `connect` ({port}:
  * opens a TCP connection to 127.0.0.1:port and says `connected` or the error code), `crash` (exits 3), `slow`
  * ({ms}, sends progress when asked), `sample` (asks the client for a sampling/createMessage and returns the
- * answer).
+ * answer), `malformed` (writes two messages that are not valid JSON-RPC, then answers).
  * Flags: `--exit=CODE` exits at once; `--mute` never answers anything (a hung server); `--banner` prints a
  * non-JSON line on stdout first.
  */
@@ -36,6 +36,7 @@ const tools = [
   { name: 'crash', inputSchema: { type: 'object' } },
   { name: 'slow', inputSchema: { type: 'object', properties: { ms: { type: 'number' } } } },
   { name: 'sample', inputSchema: { type: 'object' } },
+  { name: 'malformed', inputSchema: { type: 'object' } },
 ];
 
 async function call(params) {
@@ -81,6 +82,10 @@ async function call(params) {
       const result = await answer;
       return text(`sampled: ${JSON.stringify(result)}`);
     }
+    case 'malformed':
+      send({ id: { not: 'an id' }, result: {} });
+      send({ method: 42, params: {} });
+      return text('after malformed');
     default:
       throw Object.assign(new Error(`unknown tool ${params.name}`), { code: -32602 });
   }

@@ -250,6 +250,7 @@ export interface components {
                 }[];
             };
         };
+        /** @description Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent. */
         AdapterData: {
             /**
              * @description DNS-1123 label, at most 52 characters; immutable.
@@ -261,8 +262,10 @@ export interface components {
             /** @example 1.0.0 */
             imageVersion?: string;
             /**
+             * @description Names: 1 to 256 printable ASCII characters other than "=" (what Kubernetes accepts since 1.34), except "__proto__". At most 200 variables.
              * @example {
-             *       "LOG_LEVEL": "info"
+             *       "LOG_LEVEL": "info",
+             *       "my.setting": "on"
              *     }
              */
             environmentVariables?: {
@@ -418,6 +421,8 @@ export interface components {
                 destructiveHint?: boolean;
                 idempotentHint?: boolean;
                 openWorldHint?: boolean;
+            } & {
+                [key: string]: unknown;
             };
             _meta?: {
                 [key: string]: unknown;
@@ -425,6 +430,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent. */
         ToolData: {
             /**
              * @description DNS-1123 label, at most 52 characters; immutable.
@@ -436,8 +442,10 @@ export interface components {
             /** @example 1.0.0 */
             imageVersion?: string;
             /**
+             * @description Names: 1 to 256 printable ASCII characters other than "=" (what Kubernetes accepts since 1.34), except "__proto__". At most 200 variables.
              * @example {
-             *       "LOG_LEVEL": "info"
+             *       "LOG_LEVEL": "info",
+             *       "my.setting": "on"
              *     }
              */
             environmentVariables?: {

@@ -6,7 +6,7 @@ import { createResourceRoutes } from './resource-routes.js';
 import type { KindDescriptor, ResourceRoutesOptions } from './resource-routes.js';
 import { AdapterData, AdapterResource, ToolData, ToolResource } from './schemas.js';
 
-export const ADAPTERS: KindDescriptor = {
+export const ADAPTERS: KindDescriptor<'adapter', AdapterData, AdapterResource> = {
   kind: 'adapter',
   collection: 'adapters',
   label: 'Adapter',
@@ -16,7 +16,7 @@ export const ADAPTERS: KindDescriptor = {
   toResource: toAdapterResource,
 };
 
-export const TOOLS: KindDescriptor = {
+export const TOOLS: KindDescriptor<'tool', ToolData, ToolResource> = {
   kind: 'tool',
   collection: 'tools',
   label: 'Tool',
@@ -26,7 +26,7 @@ export const TOOLS: KindDescriptor = {
   toResource: toToolResource,
 };
 
-/** Mounts the routes of both kinds on `app`. */
+/** Mounts the routes of every kind on `app`. */
 export function mountControlRoutes(app: OpenAPIHono<AppEnv>, options: ResourceRoutesOptions): void {
   app.route('/', createResourceRoutes(ADAPTERS, options));
   app.route('/', createResourceRoutes(TOOLS, options));

@@ -2,7 +2,7 @@
  * @module resource-mapping: request body → stored spec (with the cross-field rules zod cannot express per
  * field) and stored row → API resource, in the reference's field order.
  */
-import type { AdapterSpec, CommonSpec, Registered, ResourceKind, ToolSpec } from '../registry/index.js';
+import type { AdapterSpec, CommonSpec, Registered, ToolSpec } from '../registry/index.js';
 import { badRequest } from '../http/index.js';
 import type { ErrorDetail } from '../http/index.js';
 import type { AdapterData, AdapterResource, ToolData, ToolResource } from './schemas.js';
@@ -17,19 +17,26 @@ type Data = AdapterData | ToolData;
 
 const RUNTIME_HINT = 'give exactly one runtime: imageName + imageVersion, command (+ args), or endpoints';
 
-/** Collects cross-field problems of the runtime choice; empty when the data names exactly one runtime. */
-function runtimeProblems(kind: ResourceKind, data: Data): ErrorDetail[] {
-  const problems: ErrorDetail[] = [];
-  const image = data.imageName !== undefined || data.imageVersion !== undefined;
+const ENDPOINT_CARRIES_ADDRESS =
+  'applies only to the image and command runtimes; an endpoint URL carries its own port and path';
+
+/** Why the data does not name exactly one runtime, or undefined when it does (nothing else is checked then). */
+function runtimeChoiceProblem(data: Data): ErrorDetail | undefined {
   const chosen = [
-    image && 'imageName',
+    (data.imageName !== undefined || data.imageVersion !== undefined) && 'imageName',
     data.command !== undefined && 'command',
     data.endpoints && 'endpoints',
   ].filter((x): x is string => typeof x === 'string');
-  if (chosen.length === 0) return [{ path: 'imageName', message: `no runtime given: ${RUNTIME_HINT}` }];
-  if (chosen.length > 1) {
-    return [{ path: chosen[1]!, message: `cannot be combined with ${chosen[0]}: ${RUNTIME_HINT}` }];
-  }
+  if (chosen.length === 0) return { path: 'imageName', message: `no runtime given: ${RUNTIME_HINT}` };
+  if (chosen.length > 1)
+    return { path: chosen[1]!, message: `cannot be combined with ${chosen[0]}: ${RUNTIME_HINT}` };
+  return undefined;
+}
+
+/** Cross-field problems every kind shares, once the data names exactly one runtime. */
+function sharedProblems(data: Data): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const image = data.imageName !== undefined || data.imageVersion !== undefined;
   if (image && data.imageName === undefined)
     problems.push({ path: 'imageName', message: 'is required with imageVersion' });
   if (image && data.imageVersion === undefined)
@@ -37,15 +44,28 @@ function runtimeProblems(kind: ResourceKind, data: Data): ErrorDetail[] {
   if (data.args !== undefined && data.command === undefined) {
     problems.push({ path: 'args', message: 'applies only with command' });
   }
-  const adapter = kind === 'adapter' ? (data as AdapterData) : undefined;
-  if (adapter?.transport !== undefined && data.command === undefined) {
+  if (data.endpoints && data.replicaCount !== undefined && data.replicaCount !== data.endpoints.length) {
+    problems.push({
+      path: 'replicaCount',
+      message: `must equal the number of endpoints (${data.endpoints.length}) or be left out: each endpoint is a replica`,
+    });
+  }
+  return problems;
+}
+
+/** The runtime problems of an adapter body: the shared ones, then those of its adapter-only fields. */
+function adapterProblems(data: AdapterData): ErrorDetail[] {
+  const choice = runtimeChoiceProblem(data);
+  if (choice) return [choice];
+  const problems = sharedProblems(data);
+  if (data.transport !== undefined && data.command === undefined) {
     problems.push({ path: 'transport', message: 'applies only with command' });
   }
-  if (adapter?.network !== undefined && data.command === undefined) {
+  if (data.network !== undefined && data.command === undefined) {
     problems.push({ path: 'network', message: 'applies only with command' });
   }
   // The gateway reaches a streamable-http server on its loopback port, which a private network would hide.
-  if (adapter?.network === 'none' && (adapter.transport ?? DEFAULT_TRANSPORT) !== 'stdio') {
+  if (data.network === 'none' && (data.transport ?? DEFAULT_TRANSPORT) !== 'stdio') {
     problems.push({
       path: 'network',
       message:
@@ -53,25 +73,26 @@ function runtimeProblems(kind: ResourceKind, data: Data): ErrorDetail[] {
     });
   }
   if (data.endpoints) {
-    const where =
-      'applies only to the image and command runtimes; an endpoint URL carries its own port and path';
-    if (adapter?.port !== undefined) problems.push({ path: 'port', message: where });
-    if (adapter?.path !== undefined) problems.push({ path: 'path', message: where });
-    const def = kind === 'tool' ? (data as ToolData).toolDefinition : undefined;
-    if (def?.port !== undefined) problems.push({ path: 'toolDefinition.port', message: where });
-    if (def?.path !== undefined) problems.push({ path: 'toolDefinition.path', message: where });
-    if (data.replicaCount !== undefined && data.replicaCount !== data.endpoints.length) {
-      problems.push({
-        path: 'replicaCount',
-        message: `must equal the number of endpoints (${data.endpoints.length}) or be left out: each endpoint is a replica`,
-      });
-    }
+    if (data.port !== undefined) problems.push({ path: 'port', message: ENDPOINT_CARRIES_ADDRESS });
+    if (data.path !== undefined) problems.push({ path: 'path', message: ENDPOINT_CARRIES_ADDRESS });
   }
-  if (kind === 'tool') {
-    const toolName = (data as ToolData).toolDefinition.tool.name;
-    if (toolName !== data.name) {
-      problems.push({ path: 'toolDefinition.tool.name', message: `must equal name ('${data.name}')` });
-    }
+  return problems;
+}
+
+/** The runtime problems of a tool body: the shared ones, then those of its tool definition. */
+function toolProblems(data: ToolData): ErrorDetail[] {
+  const choice = runtimeChoiceProblem(data);
+  if (choice) return [choice];
+  const problems = sharedProblems(data);
+  const def = data.toolDefinition;
+  if (data.endpoints) {
+    if (def.port !== undefined)
+      problems.push({ path: 'toolDefinition.port', message: ENDPOINT_CARRIES_ADDRESS });
+    if (def.path !== undefined)
+      problems.push({ path: 'toolDefinition.path', message: ENDPOINT_CARRIES_ADDRESS });
+  }
+  if (def.tool.name !== data.name) {
+    problems.push({ path: 'toolDefinition.tool.name', message: `must equal name ('${data.name}')` });
   }
   return problems;
 }
@@ -96,7 +117,7 @@ function commonSpec(data: Data): CommonSpec {
 
 /** Validates the runtime rules and returns the spec to store; throws a 400 naming the field otherwise. */
 export function toAdapterSpec(data: AdapterData): AdapterSpec {
-  throwIfProblems(runtimeProblems('adapter', data));
+  throwIfProblems(adapterProblems(data));
   const spec: AdapterSpec = commonSpec(data);
   if (data.command !== undefined) spec.transport = data.transport ?? DEFAULT_TRANSPORT;
   if (data.network !== undefined) spec.network = data.network;
@@ -112,13 +133,13 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
 
 /** Validates the runtime rules and returns the spec to store; throws a 400 naming the field otherwise. */
 export function toToolSpec(data: ToolData): ToolSpec {
-  throwIfProblems(runtimeProblems('tool', data));
+  throwIfProblems(toolProblems(data));
   const { tool, port, path, timeoutMs } = data.toolDefinition;
   const toolDefinition: ToolSpec['toolDefinition'] = data.endpoints
     ? { tool }
     : { tool, port: port ?? DEFAULT_PORT, path: path ?? DEFAULT_TOOL_PATH };
   if (timeoutMs !== undefined) toolDefinition.timeoutMs = timeoutMs;
-  return { ...commonSpec(data), toolDefinition } as ToolSpec;
+  return { ...commonSpec(data), toolDefinition };
 }
 
 function throwIfProblems(problems: ErrorDetail[]): void {
@@ -169,7 +190,7 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.idleTimeoutMs !== undefined && { idleTimeoutMs: s.idleTimeoutMs }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
-  } as AdapterResource;
+  };
 }
 
 /** The API view of a stored tool. */
@@ -179,5 +200,5 @@ export function toToolResource(row: Registered<'tool'>): ToolResource {
     toolDefinition: row.spec.toolDefinition,
     ...runtimeFields(row.spec),
     ...metaFields(row),
-  } as ToolResource;
+  };
 }

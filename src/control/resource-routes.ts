@@ -3,7 +3,8 @@
  * this code; a {@link KindDescriptor} supplies what differs (schemas, spec mapping, wording).
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, TypedResponse } from 'hono';
+import type { JSONObject } from 'hono/utils/types';
 import {
   canRead,
   canWrite,
@@ -27,15 +28,10 @@ import {
   ResourceExistsError,
   ResourceNotFoundError,
   VersionMismatchError,
-  asRegistered,
+  listAll,
+  registeredOf,
 } from '../registry/index.js';
-import type {
-  CommonSpec,
-  Registered,
-  RegistryStore,
-  ResourceKind,
-  StoredResource,
-} from '../registry/index.js';
+import type { CommonSpec, Registered, RegistryStore, ResourceKind, SpecByKind } from '../registry/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { etagOf, ifMatchAdmits, ifNoneMatchHits, parseIfMatch } from './etag.js';
 import {
@@ -48,22 +44,46 @@ import {
 } from './schemas.js';
 import { validationHook } from './validation.js';
 
-/** Registry reads one list request may make to fill a page with resources the caller may read. */
+/**
+ * Pages of the registry one list request may scan to fill a page with resources the caller may read (plus one
+ * read to learn whether anything follows).
+ */
 const MAX_LIST_READS = 10;
 
-/** What differs between adapters and tools. */
-export interface KindDescriptor {
-  readonly kind: ResourceKind;
+/** What every create or replace body of a kind carries: its name, and the fields the command gate reads. */
+export type ResourceData = { readonly name: string } & CommandFields;
+
+/**
+ * What differs between resource kinds: one per kind (`ADAPTERS`, `TOOLS`), generic over the kind `K`, the body
+ * the kind's schema parses (`Data`) and the view it answers (`View`), so a new kind plugs in by writing one
+ * descriptor. The routes are typed by these parameters end to end: no cast between the schema and the mapping.
+ */
+export interface KindDescriptor<
+  K extends ResourceKind,
+  Data extends ResourceData,
+  View extends ResourceView,
+> {
+  readonly kind: K;
   /** Path segment and OpenAPI tag, e.g. `adapters`. */
   readonly collection: string;
   /** `Adapter` or `Tool`, for messages and operation ids. */
   readonly label: string;
-  readonly dataSchema: z.ZodType;
-  readonly resourceSchema: z.ZodType;
+  /** Parses a create or replace body (the OpenAPI request schema). */
+  readonly dataSchema: z.ZodType<Data>;
+  /** Documents what the routes answer (the OpenAPI response schema). */
+  readonly resourceSchema: z.ZodType<View>;
   /** Validates cross-field rules and returns the spec to store (throws a 400 naming the field). */
-  toSpec(data: never): CommonSpec;
-  toResource(row: Registered<never>): unknown;
+  toSpec(data: Data): SpecByKind[K];
+  /** The API view of a stored row, in the reference's field order. */
+  toResource(row: Registered<K>): View;
 }
+
+/**
+ * The JSON object every resource view is. The response schemas are typed as this in the route table, so a
+ * handler generic over the kind returns a type TypeScript can check (`JSONParsed` of a type parameter is not
+ * reducible); the OpenAPI document still names each kind's own schema.
+ */
+export type ResourceView = JSONObject;
 
 /** Told which resource a write changed, after the registry has it. */
 export type ResourceChangeListener = (ref: { readonly kind: ResourceKind; readonly name: string }) => void;
@@ -136,11 +156,15 @@ const ifMatchHeader = z.object({
     .openapi({ param: { name: 'if-match', in: 'header' }, description: 'ETag from a GET; 412 when stale' }),
 });
 
-function buildRoutes(d: KindDescriptor) {
+function buildRoutes<K extends ResourceKind, Data extends ResourceData, View extends ResourceView>(
+  d: KindDescriptor<K, Data, View>,
+) {
   const base = `/${d.collection}`;
   const item = `${base}/{name}`;
   const tags = [d.collection];
-  const jsonOf = (schema: z.ZodType) => ({ 'application/json': { schema } });
+  const jsonOf = <T>(schema: z.ZodType<T>) => ({ 'application/json': { schema } });
+  // Widened to the common view (see ResourceView); the document still refers to the kind's own schema.
+  const resourceSchema: z.ZodType<ResourceView> = d.resourceSchema;
   const a = `${/^[aeiou]/.test(d.kind) ? 'an' : 'a'} ${d.kind}`;
   return {
     create: createRoute({
@@ -154,7 +178,7 @@ function buildRoutes(d: KindDescriptor) {
         201: {
           description: `The ${d.kind} as stored`,
           headers: { Location: { schema: { type: 'string' } }, ...etagHeader },
-          content: jsonOf(d.resourceSchema),
+          content: jsonOf(resourceSchema),
         },
         ...errorResponses(400, 409, 413, 415),
         ...writeForbidden(', or a creator role missing (MCP_GATEWAY_CREATOR_ROLES)'),
@@ -172,7 +196,7 @@ function buildRoutes(d: KindDescriptor) {
         200: {
           description: `${d.label}s, ordered by name`,
           headers: { Link: { schema: { type: 'string' }, description: 'rel="next" when more items exist' } },
-          content: jsonOf(z.array(d.resourceSchema)),
+          content: jsonOf(z.array(resourceSchema)),
         },
         ...errorResponses(400),
       },
@@ -185,7 +209,7 @@ function buildRoutes(d: KindDescriptor) {
       summary: `Read one ${d.kind}`,
       request: { params: NameParam },
       responses: {
-        200: { description: `The ${d.kind}`, headers: etagHeader, content: jsonOf(d.resourceSchema) },
+        200: { description: `The ${d.kind}`, headers: etagHeader, content: jsonOf(resourceSchema) },
         304: { description: 'Not modified (If-None-Match)' },
         ...errorResponses(403, 404),
       },
@@ -205,7 +229,7 @@ function buildRoutes(d: KindDescriptor) {
         200: {
           description: `The ${d.kind} as stored`,
           headers: etagHeader,
-          content: jsonOf(d.resourceSchema),
+          content: jsonOf(resourceSchema),
         },
         ...errorResponses(400, 404, 412, 413, 415),
         ...writeForbidden(', or the caller is neither the creator nor `mcp.admin`'),
@@ -248,7 +272,11 @@ function buildRoutes(d: KindDescriptor) {
 }
 
 /** Builds the router for one kind. */
-export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesOptions): OpenAPIHono<AppEnv> {
+export function createResourceRoutes<
+  K extends ResourceKind,
+  Data extends ResourceData,
+  View extends ResourceView,
+>(d: KindDescriptor<K, Data, View>, options: ResourceRoutesOptions): OpenAPIHono<AppEnv> {
   const { store, inspector } = options;
   const changed = (name: string) => options.onChange?.({ kind: d.kind, name });
   const routes = buildRoutes(d);
@@ -258,9 +286,8 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
   router.use(`/${d.collection}/:name`, body);
 
   const what = (name: string) => `${d.label} '${name}'`;
-  const toSpec = d.toSpec as (data: unknown) => CommonSpec;
-  const checkedSpec = (data: unknown): CommonSpec => {
-    const spec = toSpec(data);
+  const checkedSpec = (data: Data): SpecByKind[K] => {
+    const spec = d.toSpec(data);
     const refused = (spec.endpoints ?? []).flatMap((url, i) => {
       const reason = options.endpointPolicy?.(url);
       return reason ? [{ path: `endpoints.${i}`, message: `is refused: ${reason}` }] : [];
@@ -268,15 +295,14 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     if (refused.length) throw badRequest(refused.map((r) => `${r.path}: ${r.message}`).join('; '), refused);
     return spec;
   };
-  const toResource = d.toResource as (row: Registered) => unknown;
 
-  async function load(name: string): Promise<Registered> {
+  async function load(name: string): Promise<Registered<K>> {
     const row = await store.get(d.kind, name);
     if (!row) throw notFound(`${what(name)} does not exist.`);
-    return asRegistered(row);
+    return registeredOf(d.kind, row);
   }
 
-  async function loadReadable(c: Context<AppEnv>, name: string): Promise<Registered> {
+  async function loadReadable(c: Context<AppEnv>, name: string): Promise<Registered<K>> {
     const row = await load(name);
     // Hide existence from callers who may not read it: the same 404 as for a missing name.
     if (!canRead(c.get('principal'), row)) throw notFound(`${what(name)} does not exist.`);
@@ -290,24 +316,24 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
   }
 
   // Readers see environment variable names and the number of args, with masked values; writers see the values.
-  const view = (principal: Principal, row: Registered) =>
-    maskForReader(toResource(row), canWrite(principal, row));
+  const view = (principal: Principal, row: Registered<K>): ResourceView =>
+    maskForReader(d.toResource(row), canWrite(principal, row));
 
-  function respond<S extends 200 | 201>(c: Context<AppEnv>, row: StoredResource | Registered, status: S) {
+  function respond<S extends 200 | 201>(c: Context<AppEnv>, row: Registered<K>, status: S) {
     c.header('ETag', etagOf(row));
     c.header('Vary', 'Authorization');
-    return c.json(view(c.get('principal'), row as Registered) as never, status);
+    return c.json(view(c.get('principal'), row), status);
   }
 
   router.openapi(routes.create, async (c) => {
-    const data = c.req.valid('json') as { name: string } & CommandFields;
+    const data = c.req.valid('json');
     c.set('resourceName', data.name);
     const principal = c.get('principal');
     options.commandGate.check(principal, data, c.req.path);
     const spec = checkedSpec(data);
     checkWorkloadIdentity(principal, spec);
     try {
-      const row = await store.create(d.kind, data.name, { ...spec }, principal.userId);
+      const row = registeredOf(d.kind, await store.create(d.kind, data.name, { ...spec }, principal.userId));
       changed(row.name);
       c.header('Location', `/${d.collection}/${encodeURIComponent(row.name)}`);
       return respond(c, row, 201);
@@ -322,29 +348,27 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     const pageSize = limit ?? MAX_PAGE_SIZE;
     const principal = c.get('principal');
     // A caller who may read only some resources gets full pages too: the registry is read on past the rows it
-    // may not see, for a bounded number of reads; after those, a short page whose link resumes the scan.
+    // may not see, for a bounded number of pages; after those, a short page whose link resumes the scan.
     let after = cursor === undefined ? undefined : decodeCursor(cursor);
-    let more = true;
-    const visible: Registered[] = [];
-    for (let reads = 0; more && visible.length < pageSize && reads < MAX_LIST_READS; reads++) {
-      const rows = await store.list(d.kind, { limit: pageSize, ...(after !== undefined && { after }) });
-      more = rows.length === pageSize;
-      for (const [i, row] of rows.entries()) {
-        after = row.name;
-        const registered = asRegistered(row);
-        if (!canRead(principal, registered)) continue;
-        visible.push(registered);
-        if (visible.length === pageSize) {
-          more ||= i < rows.length - 1;
-          break;
-        }
+    const budget = MAX_LIST_READS * pageSize;
+    let scanned = 0;
+    let more = false;
+    const visible: ResourceView[] = [];
+    for await (const row of listAll(store, d.kind, { pageSize, ...(after !== undefined && { after }) })) {
+      // A row beyond a full page or the scan budget: the next page starts after the last one taken.
+      if (visible.length === pageSize || scanned === budget) {
+        more = true;
+        break;
       }
+      scanned += 1;
+      after = row.name;
+      if (canRead(principal, row)) visible.push(view(principal, row));
     }
     if (more && after !== undefined) {
       const next = `/${d.collection}?limit=${pageSize}&cursor=${encodeCursor(after)}`;
       c.header('Link', `<${next}>; rel="next"`);
     }
-    return c.json(visible.map((row) => view(principal, row)) as never, 200);
+    return c.json(visible, 200);
   });
 
   router.openapi(routes.get, async (c) => {
@@ -358,7 +382,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
 
   router.openapi(routes.update, async (c) => {
     const { name } = c.req.valid('param');
-    const data = c.req.valid('json') as { name: string } & CommandFields;
+    const data = c.req.valid('json');
     if (data.name !== name) {
       throw badRequest(`name: '${data.name}' in the body does not match '${name}' in the URL.`, [
         { path: 'name', message: 'must match the name in the URL' },
@@ -388,7 +412,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
       try {
         const row = await store.update(d.kind, name, { ...spec }, { expectedVersion: current.version });
         changed(name);
-        return respond(c, row, 200);
+        return respond(c, registeredOf(d.kind, row), 200);
       } catch (err) {
         if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
         if (!(err instanceof VersionMismatchError)) throw err;
@@ -458,14 +482,7 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
     if (follow && inspector.follow) {
       const followed = await inspector.follow(row, { instance, tail, signal: c.req.raw.signal });
       if (!followed.ok) throw unavailable(followed.reason, followed.message);
-      if ('stream' in followed) {
-        // Streamed text: the route's declared type is text/plain, which a stream of it is too.
-        return c.body(followed.stream, 200, {
-          'content-type': 'text/plain; charset=utf-8',
-          'cache-control': 'no-cache',
-          'x-content-type-options': 'nosniff',
-        }) as never;
-      }
+      if ('stream' in followed) return streamedText(c, followed.stream);
       return c.text(followed.text, 200);
     }
     const result = await inspector.logs(row, { instance, tail });
@@ -474,6 +491,23 @@ export function createResourceRoutes(d: KindDescriptor, options: ResourceRoutesO
   });
 
   return router;
+}
+
+/**
+ * A followed log: text/plain, as the route declares, sent as it is written. Hono types a streamed body as an
+ * opaque `body` response rather than the text it is, so this narrows the plain `Response` to the route's text
+ * response — the one place the control plane streams, and the one cast between the two.
+ */
+function streamedText(
+  c: Context<AppEnv>,
+  stream: ReadableStream<Uint8Array>,
+): Response & TypedResponse<string, 200, 'text'> {
+  const response: Response = c.body(stream, 200, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
+  return response as Response & TypedResponse<string, 200, 'text'>;
 }
 
 function unavailable(reason: 'no-logs' | 'not-built', message: string): HttpError {

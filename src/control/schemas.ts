@@ -3,6 +3,7 @@
  * source of the OpenAPI document, so the two cannot drift.
  */
 import { z } from '@hono/zod-openapi';
+import { bindLikeReference } from './reference-binding.js';
 
 /** Longest resource name: a StatefulSet pod name appends `-NNN` and a prefix within 63 characters. */
 export const MAX_NAME_LENGTH = 52;
@@ -55,23 +56,46 @@ const ImageVersion = z
 const NUL_FREE = 'must not contain NUL bytes (a process cannot receive them)';
 const hasNoNul = (value: string) => !value.includes('\0');
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Longest environment variable name (Kubernetes sets none; a bound keeps one request's names small). */
+export const MAX_ENV_NAME_LENGTH = 256;
+
+/**
+ * What Kubernetes accepts as an environment variable name since 1.34, where the RelaxedEnvironmentVariableValidation
+ * feature gate is GA: `IsRelaxedEnvVarName` in k8s.io/apimachinery/pkg/util/validation/validation.go — not empty,
+ * and only printable ASCII characters (space through `~`) other than `=`. The process runtime passes every such name
+ * unchanged (an environment entry is `name=value`, so only `=` and NUL could not be), so both runtimes take the
+ * same names. The reference validates none at all; the POSIX-shell shape (`[A-Za-z_][A-Za-z0-9_]*`) refused
+ * names such as `my.setting` or `API-KEY` that its clients send.
+ */
+const ENV_NAME = /^[\x20-\x3c\x3e-\x7e]+$/;
 const EnvironmentVariables = z
-  .record(z.string(), z.string().max(32_768, 'must be at most 32768 characters').refine(hasNoNul, NUL_FREE))
-  .superRefine((vars, ctx) => {
-    const names = Object.keys(vars);
-    if (names.length > 200) ctx.addIssue({ code: 'custom', message: 'must hold at most 200 variables' });
-    for (const name of names) {
-      if (!ENV_NAME.test(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: 'is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)',
-        });
+  // The names are checked on the body as sent: parsing a record into a JavaScript object would silently lose a
+  // variable named "__proto__" (the name of an object's prototype), so that name is refused here instead.
+  .preprocess(
+    (vars, ctx) => {
+      if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) return vars;
+      const names = Object.keys(vars);
+      if (names.length > 200) ctx.addIssue({ code: 'custom', message: 'must hold at most 200 variables' });
+      for (const name of names) {
+        const message =
+          name === '__proto__'
+            ? 'is not supported as a variable name (it names the prototype of a JavaScript object)'
+            : !ENV_NAME.test(name) || name.length > MAX_ENV_NAME_LENGTH
+              ? `is not a valid variable name: 1 to ${MAX_ENV_NAME_LENGTH} printable ASCII characters other than "=" (what Kubernetes accepts)`
+              : undefined;
+        if (message) ctx.addIssue({ code: 'custom', path: [name], message });
       }
-    }
-  })
-  .openapi({ example: { LOG_LEVEL: 'info' } });
+      return vars;
+    },
+    z.record(
+      z.string(),
+      z.string().max(32_768, 'must be at most 32768 characters').refine(hasNoNul, NUL_FREE),
+    ),
+  )
+  .openapi({
+    example: { LOG_LEVEL: 'info', 'my.setting': 'on' },
+    description: `Names: 1 to ${MAX_ENV_NAME_LENGTH} printable ASCII characters other than "=" (what Kubernetes accepts since 1.34), except "__proto__". At most 200 variables.`,
+  });
 
 const Port = z
   .number()
@@ -165,9 +189,13 @@ const commonDataFields = {
   ...readOnlyInputFields,
 };
 
-/** Body of POST/PUT `/adapters`. */
-export const AdapterData = z
-  .strictObject({
+/** How bodies are read, for the OpenAPI document (see reference-binding.ts). */
+const REFERENCE_BINDING =
+  "Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent.";
+
+/** Body of POST/PUT `/adapters`, bound like the reference's `AdapterData` (see reference-binding.ts). */
+export const AdapterData = bindLikeReference(
+  z.strictObject({
     ...commonDataFields,
     transport: z
       .enum(['streamable-http', 'stdio'], { error: 'must be "streamable-http" or "stdio"' })
@@ -204,17 +232,34 @@ export const AdapterData = z
       description:
         "List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false).",
     }),
-  })
-  .openapi('AdapterData');
+  }),
+).openapi('AdapterData', { description: REFERENCE_BINDING });
 export type AdapterData = z.infer<typeof AdapterData>;
 
 const JsonSchemaObject = z
   .looseObject({ type: z.literal('object', { error: 'must have "type": "object"' }) })
   .openapi({ description: 'A JSON Schema whose root type is "object".' });
 
-/** An MCP `Tool` definition as the MCP specification defines it. */
-export const McpTool = z
-  .looseObject({
+/**
+ * The MCP specification's tool annotations. Keys outside it are kept and returned as sent: the reference's own
+ * README writes `{"readOnly": true}`, and MCP clients ignore annotations they do not know.
+ */
+const ToolAnnotations = bindLikeReference(
+  z.looseObject({
+    title: z.string().optional(),
+    readOnlyHint: z.boolean().optional(),
+    destructiveHint: z.boolean().optional(),
+    idempotentHint: z.boolean().optional(),
+    openWorldHint: z.boolean().optional(),
+  }),
+);
+
+/**
+ * An MCP `Tool` definition as the MCP specification defines it; fields outside it are kept. Its keys are bound
+ * like the reference's SDK `Tool` type; `inputSchema`, `outputSchema` and `_meta` are data, kept as sent.
+ */
+export const McpTool = bindLikeReference(
+  z.looseObject({
     name: z
       .string()
       .min(1, 'must not be empty')
@@ -224,18 +269,10 @@ export const McpTool = z
     description: z.string().optional(),
     inputSchema: JsonSchemaObject,
     outputSchema: JsonSchemaObject.optional(),
-    annotations: z
-      .strictObject({
-        title: z.string().optional(),
-        readOnlyHint: z.boolean().optional(),
-        destructiveHint: z.boolean().optional(),
-        idempotentHint: z.boolean().optional(),
-        openWorldHint: z.boolean().optional(),
-      })
-      .optional(),
+    annotations: ToolAnnotations.optional(),
     _meta: z.record(z.string(), z.unknown()).optional(),
-  })
-  .openapi('McpTool');
+  }),
+).openapi('McpTool');
 
 /** Bounds of `toolDefinition.timeoutMs`: 100 ms to 15 minutes. */
 export const MIN_TOOL_TIMEOUT_MS = 100;
@@ -248,8 +285,8 @@ const ToolTimeout = z
   .max(MAX_TOOL_TIMEOUT_MS, `must be between ${MIN_TOOL_TIMEOUT_MS} and ${MAX_TOOL_TIMEOUT_MS}`);
 
 /** Where a tool server listens and what the router sends to it. */
-export const ToolDefinition = z
-  .strictObject({
+export const ToolDefinition = bindLikeReference(
+  z.strictObject({
     tool: McpTool,
     port: Port.optional().openapi({ description: 'Port of an image or process tool server (default 8000).' }),
     path: UrlPath.optional().openapi({ description: 'Path the router POSTs arguments to (default /score).' }),
@@ -257,13 +294,13 @@ export const ToolDefinition = z
       description:
         "Longest wait for the tool server's answer to a `tools/call` through the tool router (default from the gateway config, MCP_GATEWAY_TOOLROUTER_CALL_TIMEOUT_MS).",
     }),
-  })
-  .openapi('ToolDefinition');
+  }),
+).openapi('ToolDefinition');
 
-/** Body of POST/PUT `/tools`. */
-export const ToolData = z
-  .strictObject({ ...commonDataFields, toolDefinition: ToolDefinition })
-  .openapi('ToolData');
+/** Body of POST/PUT `/tools`, bound like the reference's `ToolData` (see reference-binding.ts). */
+export const ToolData = bindLikeReference(
+  z.strictObject({ ...commonDataFields, toolDefinition: ToolDefinition }),
+).openapi('ToolData', { description: REFERENCE_BINDING });
 export type ToolData = z.infer<typeof ToolData>;
 
 const resourceMetaFields = {

@@ -33,8 +33,11 @@ export function detailsOf(error: ZodError): ErrorDetail[] {
 }
 
 /** The `defaultHook` of every control-plane router: a 400 `{ error: { code, message, details } }`. */
-export function validationHook(result: { success: boolean; error?: unknown }, _c: Context): void {
+export function validationHook(
+  result: { readonly success: true } | { readonly success: false; readonly error: ZodError },
+  _c: Context,
+): void {
   if (result.success) return;
-  const details = detailsOf(result.error as ZodError);
+  const details = detailsOf(result.error);
   throw badRequest(details.map((d) => `${d.path}: ${d.message}`).join('; '), details);
 }

@@ -34,7 +34,7 @@ export {
   isSealedSetting,
 } from './sealed-settings.js';
 export type { SettingsCipher } from './sealed-settings.js';
-export { asRegistered, runtimeOf } from './resource-spec.js';
+export { asRegistered, isOfKind, registeredOf, runtimeOf } from './resource-spec.js';
 export { DEFAULT_LIST_ALL_PAGE_SIZE, listAll, readAll, type ListAllOptions } from './list-all.js';
 export type {
   AdapterSpec,

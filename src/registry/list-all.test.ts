@@ -60,7 +60,19 @@ describe('listAll', () => {
       list: (_kind, options) => store.list('adapter', options),
     };
     await expect(readAll(confused, 'tool')).rejects.toThrow(
-      'listAll: listing tool resources returned a adapter row',
+      'registry: a read of tool resources returned a adapter row',
     );
+  });
+
+  it('starts after a given name, as a scan resumed from a cursor does', async () => {
+    await create('tool', ['a', 'b', 'c', 'd']);
+    expect((await readAll(counted, 'tool', { pageSize: 2, after: 'b' })).map((t) => t.name)).toEqual([
+      'c',
+      'd',
+    ]);
+    expect(reads).toEqual([
+      { limit: 2, after: 'b' },
+      { limit: 2, after: 'd' },
+    ]);
   });
 });

@@ -3,8 +3,8 @@
  * (keyset pagination by name), so readers that need the whole registry do not each re-implement the paging.
  * A helper over the port rather than a port method: every store gets it without implementing anything.
  */
-import type { RegistryStore, ResourceKind, StoredResource } from './registry-store.js';
-import { asRegistered } from './resource-spec.js';
+import type { RegistryStore, ResourceKind } from './registry-store.js';
+import { registeredOf } from './resource-spec.js';
 import type { Registered } from './resource-spec.js';
 
 /** Rows per page when the caller does not choose. */
@@ -14,10 +14,8 @@ export const DEFAULT_LIST_ALL_PAGE_SIZE = 500;
 export interface ListAllOptions {
   /** Rows read per `list` call (a positive integer); default {@link DEFAULT_LIST_ALL_PAGE_SIZE}. */
   readonly pageSize?: number;
-}
-
-function isOfKind<K extends ResourceKind>(row: StoredResource, kind: K): row is StoredResource & { kind: K } {
-  return row.kind === kind;
+  /** Start after this name (exclusive), e.g. where an earlier scan stopped; default the first name. */
+  readonly after?: string;
 }
 
 /**
@@ -33,14 +31,10 @@ export async function* listAll<K extends ResourceKind>(
   if (!Number.isInteger(limit) || limit < 1) {
     throw new RangeError(`listAll: pageSize must be a positive integer, got ${limit}`);
   }
-  let after: string | undefined;
+  let after = options.after;
   for (;;) {
     const page = await store.list(kind, after === undefined ? { limit } : { limit, after });
-    for (const row of page) {
-      if (!isOfKind(row, kind))
-        throw new Error(`listAll: listing ${kind} resources returned a ${row.kind} row`);
-      yield asRegistered(row);
-    }
+    for (const row of page) yield registeredOf(kind, row);
     const last = page.at(-1);
     if (page.length < limit || last === undefined) return;
     after = last.name;

@@ -80,6 +80,24 @@ export function asRegistered<K extends ResourceKind>(row: StoredResource & { kin
   return row as unknown as Registered<K>;
 }
 
+/** Whether a row read from the store is of `kind` (so its spec is that kind's). */
+export function isOfKind<K extends ResourceKind>(
+  row: StoredResource,
+  kind: K,
+): row is StoredResource & { kind: K } {
+  return row.kind === kind;
+}
+
+/**
+ * Types a row the store returned for a read of `kind`. A row of another kind is a store bug, thrown rather
+ * than typed wrongly.
+ */
+export function registeredOf<K extends ResourceKind>(kind: K, row: StoredResource): Registered<K> {
+  if (!isOfKind(row, kind))
+    throw new Error(`registry: a read of ${kind} resources returned a ${row.kind} row`);
+  return asRegistered(row);
+}
+
 /** Which runtime a spec uses; exactly one of its runtime fields is set (the control plane enforces it). */
 export function runtimeOf(spec: CommonSpec): RuntimeKind {
   if (spec.endpoints) return 'endpoints';

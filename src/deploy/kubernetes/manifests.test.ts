@@ -166,6 +166,27 @@ describe('renderStatefulSet', () => {
     ]);
   });
 
+  it('passes every name Kubernetes accepts since 1.34 unchanged, in a StatefulSet that validates', () => {
+    // Printable ASCII other than "=" (IsRelaxedEnvVarName): what the control plane lets through.
+    const environmentVariables = {
+      'my.env-name': '1',
+      'API-KEY': '2',
+      '1ST': '3',
+      'with space': '4',
+      'a~b': '5',
+    };
+    const relaxed = imageResource('adapter', 'relaxed', { environmentVariables });
+    const statefulSet = renderStatefulSet(relaxed, settings);
+    expect(() => new StatefulSet(statefulSet as never).validate()).not.toThrow();
+    expect(statefulSet.spec?.template.spec?.containers[0]?.env).toEqual([
+      { name: '1ST', value: '3' },
+      { name: 'API-KEY', value: '2' },
+      { name: 'a~b', value: '5' },
+      { name: 'my.env-name', value: '1' },
+      { name: 'with space', value: '4' },
+    ]);
+  });
+
   it('uses the reference defaults: resources, user 1100, default account, no token', () => {
     const plain = renderStatefulSet(
       imageResource('adapter', 'plain'),

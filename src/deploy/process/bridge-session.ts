@@ -4,7 +4,12 @@
  * it ends when the client DELETEs it, when it idles out, or when the child dies (the next request then gets 404).
  */
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  ProgressToken,
+  RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { ChildExit } from './child-process.js';
 import { SessionEventStore } from './session-event-store.js';
 import type { StdioChild } from './stdio-child.js';
@@ -24,12 +29,43 @@ export interface BridgeSessionOptions {
   readonly log: (line: string) => void;
 }
 
-type Message = Record<string, unknown>;
+/**
+ * A relayed message, classified once where it enters the session (from the client's transport or from the
+ * child), with what the relay needs read out of it; `message` is the original, sent on untouched.
+ */
+type Relayed =
+  | {
+      readonly kind: 'request';
+      readonly id: RequestId;
+      readonly progressToken: ProgressToken | undefined;
+      readonly message: JSONRPCMessage;
+    }
+  | {
+      readonly kind: 'notification';
+      readonly method: string;
+      readonly params: Readonly<Record<string, unknown>>;
+      readonly message: JSONRPCMessage;
+    }
+  /** A result or an error; an error to a request the peer could not even read has no id. */
+  | { readonly kind: 'response'; readonly id: RequestId | undefined; readonly message: JSONRPCMessage };
 
-const isRequest = (m: Message) => typeof m.method === 'string' && 'id' in m;
-const isResponse = (m: Message) => !('method' in m) && 'id' in m && ('result' in m || 'error' in m);
-const paramsOf = (m: Message) =>
-  typeof m.params === 'object' && m.params !== null ? (m.params as Message) : {};
+const isRequestId = (value: unknown): value is RequestId =>
+  typeof value === 'string' || typeof value === 'number';
+
+function classify(message: JSONRPCMessage): Relayed {
+  if ('method' in message) {
+    if ('id' in message) {
+      return {
+        kind: 'request',
+        id: message.id,
+        progressToken: message.params?._meta?.progressToken,
+        message,
+      };
+    }
+    return { kind: 'notification', method: message.method, params: message.params ?? {}, message };
+  }
+  return { kind: 'response', id: message.id, message };
+}
 
 /** One session: transport + child. */
 export class BridgeSession {
@@ -38,9 +74,9 @@ export class BridgeSession {
   readonly transport: WebStandardStreamableHTTPServerTransport;
   readonly #o: BridgeSessionOptions;
   /** Client requests the child has not answered, with the progress token each carried. */
-  readonly #inFlight = new Map<RequestId, unknown>();
+  readonly #inFlight = new Map<RequestId, ProgressToken | undefined>();
   /** Progress token → the request it belongs to, so progress goes to that request's stream. */
-  readonly #progress = new Map<unknown, RequestId>();
+  readonly #progress = new Map<ProgressToken, RequestId>();
   #openExchanges = 0;
   #lastActivity: number;
   #initialized = false;
@@ -59,10 +95,10 @@ export class BridgeSession {
       },
       onsessionclosed: () => this.end('deleted by the client'),
     });
-    this.transport.onmessage = (message) => this.#toChild(message as unknown as Message);
+    this.transport.onmessage = (message) => this.#toChild(classify(message));
     this.transport.onclose = () => this.end('transport closed');
     this.transport.onerror = () => undefined;
-    this.child.onMessage = (message) => this.#fromChild(message as unknown as Message);
+    this.child.onMessage = (message) => this.#fromChild(classify(message));
     void this.child.exited.then((exit) => this.#childExited(exit));
   }
 
@@ -151,42 +187,41 @@ export class BridgeSession {
     void Promise.allSettled(answers).then(() => this.transport.close().catch(() => undefined));
   }
 
-  #toChild(message: Message): void {
+  #toChild(relayed: Relayed): void {
     this.#lastActivity = this.#o.now();
-    if (isRequest(message)) {
-      const id = message.id as RequestId;
-      const meta = paramsOf(message)._meta;
-      const token = typeof meta === 'object' && meta !== null ? (meta as Message).progressToken : undefined;
-      this.#inFlight.set(id, token);
-      if (token !== undefined) this.#progress.set(token, id);
-    } else if (message.method === 'notifications/cancelled') {
+    if (relayed.kind === 'request') {
+      const { id, progressToken } = relayed;
+      this.#inFlight.set(id, progressToken);
+      if (progressToken !== undefined) this.#progress.set(progressToken, id);
+    } else if (relayed.kind === 'notification' && relayed.method === 'notifications/cancelled') {
       // A cancelled request may never be answered (the spec lets the server stay silent): stop waiting for it.
-      const id = paramsOf(message).requestId as RequestId | undefined;
-      if (id !== undefined && this.#forget(id)) this.transport.closeSSEStream(id);
+      const id = relayed.params.requestId;
+      if (isRequestId(id) && this.#forget(id)) this.transport.closeSSEStream(id);
     }
-    if (!this.child.send(message as unknown as JSONRPCMessage) && isRequest(message)) {
-      this.#forget(message.id as RequestId);
-      void this.#answerError(message.id as RequestId, 'The MCP server process is not running.');
+    if (!this.child.send(relayed.message) && relayed.kind === 'request') {
+      this.#forget(relayed.id);
+      void this.#answerError(relayed.id, 'The MCP server process is not running.');
     }
   }
 
-  #fromChild(message: Message): void {
+  #fromChild(relayed: Relayed): void {
     this.#lastActivity = this.#o.now();
     let relatedRequestId: RequestId | undefined;
-    if (isResponse(message)) {
+    if (relayed.kind === 'response') {
       // Answers to requests the client no longer waits for (cancelled, or the gateway's own probe) go nowhere.
-      if (!this.#forget(message.id as RequestId)) return;
-    } else if (message.method === 'notifications/progress') {
-      relatedRequestId = this.#progress.get(paramsOf(message).progressToken);
-    } else if (isRequest(message) && this.#inFlight.size === 1) {
+      if (relayed.id !== undefined && !this.#forget(relayed.id)) return;
+    } else if (relayed.kind === 'notification' && relayed.method === 'notifications/progress') {
+      const token = relayed.params.progressToken;
+      relatedRequestId = isRequestId(token) ? this.#progress.get(token) : undefined;
+    } else if (relayed.kind === 'request' && this.#inFlight.size === 1) {
       // A server request (sampling, elicitation, roots) while exactly one client request is open almost surely
       // serves that request: sending it on that request's stream reaches clients that hold no GET stream.
       relatedRequestId = this.#inFlight.keys().next().value;
     }
     const send =
       relatedRequestId === undefined
-        ? this.transport.send(message as unknown as JSONRPCMessage)
-        : this.transport.send(message as unknown as JSONRPCMessage, { relatedRequestId });
+        ? this.transport.send(relayed.message)
+        : this.transport.send(relayed.message, { relatedRequestId });
     // The client may have gone away from the stream meanwhile; the event store keeps what it can replay.
     send.catch((err: unknown) => this.#o.log(`[mcp-gateway] could not deliver a message: ${String(err)}`));
   }
@@ -200,11 +235,7 @@ export class BridgeSession {
   }
 
   #answerError(id: RequestId, message: string): Promise<void> {
-    const error = {
-      jsonrpc: '2.0',
-      id,
-      error: { code: INTERNAL_ERROR, message },
-    } as unknown as JSONRPCMessage;
+    const error: JSONRPCErrorResponse = { jsonrpc: '2.0', id, error: { code: INTERNAL_ERROR, message } };
     return this.transport.send(error).catch(() => undefined);
   }
 

@@ -118,6 +118,17 @@ describe('ProcessDeployer', () => {
     });
   });
 
+  it('passes names Kubernetes accepts (".", "-", a leading digit, a space) to the process unchanged', async () => {
+    make();
+    const environmentVariables = { 'my.env-name': 'a', 'API-KEY': 'b', '1ST': 'c', 'with space': 'd' };
+    const resource = processResource('env-relaxed', { marker: marker(), environmentVariables });
+    await deployer.apply(resource);
+    await eventually(() => deployer.endpoints(refOf(resource)).length === 1, 'ready', 10_000);
+    const base = new URL(deployer.endpoints(refOf(resource))[0]!.url);
+    const env = (await (await fetch(new URL('/env', base))).json()) as Record<string, string>;
+    for (const [name, value] of Object.entries(environmentVariables)) expect(env[name]).toBe(value);
+  });
+
   describe.runIf(canScanProcesses)('process trees', () => {
     const tree = (script: string, replicaCount: number, value: string) =>
       processResource(`tree-${value}`, { command: 'sh', args: ['-c', script], replicaCount, marker: value });

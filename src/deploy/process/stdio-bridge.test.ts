@@ -176,6 +176,21 @@ describe('stdio bridge', () => {
     expect(sampled).toContain('from the client');
   });
 
+  it('relays no message that is not JSON-RPC, and logs that it dropped it', async () => {
+    const { resource, url } = await start('malformed');
+    const { client, transport } = await connect(url);
+    const errors: Error[] = [];
+    transport.onerror = (err) => errors.push(err);
+    expect(textOf(await client.callTool({ name: 'malformed', arguments: {} }))).toBe('after malformed');
+    const logs = await deployer.logs(resource, { instance: 0, tail: 50 });
+    const text = logs.ok && 'text' in logs ? logs.text : '';
+    expect(
+      text.match(/dropped a malformed JSON-RPC message \(\d+ characters\) from the server/g),
+    ).toHaveLength(2);
+    expect(text).not.toContain('an id');
+    expect(errors).toEqual([]);
+  });
+
   it('refuses what a legacy-only server refuses', async () => {
     const { url } = await start('refusals');
     const post = (body: string, headers: Record<string, string> = {}) =>

@@ -1,8 +1,15 @@
 /**
  * @module stdio-child: a child process speaking MCP over stdio — newline-delimited JSON-RPC on stdin/stdout,
- * free-form logs on stderr. Messages are relayed as raw JSON objects (never re-modelled), so fields this gateway
- * does not know pass through untouched.
+ * free-form logs on stderr. Each message is checked against the SDK's JSON-RPC schemas once, here, and then
+ * relayed as the raw JSON object it was (never re-modelled), so fields this gateway does not know pass through
+ * untouched.
  */
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ChildLedger } from './child-ledger.js';
 import { spawnChild } from './child-process.js';
@@ -28,9 +35,22 @@ export interface StdioChildOptions {
   readonly maxMessageBytes: number;
 }
 
-function isJsonRpcObject(value: unknown): value is JSONRPCMessage {
-  return typeof value === 'object' && value !== null && (value as { jsonrpc?: unknown }).jsonrpc === '2.0';
+/**
+ * Whether a parsed line is one JSON-RPC message. The SDK's guards validate without transforming, so the object
+ * that passes is the one relayed. A client built on the SDK refuses anything else, so nothing is lost by not
+ * relaying it.
+ */
+function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
+  return (
+    isJSONRPCRequest(value) ||
+    isJSONRPCNotification(value) ||
+    isJSONRPCResultResponse(value) ||
+    isJSONRPCErrorResponse(value)
+  );
 }
+
+const isJsonRpcLike = (value: unknown) =>
+  typeof value === 'object' && value !== null && 'jsonrpc' in value && value.jsonrpc === '2.0';
 
 /** Starts a stdio server in its own process group. */
 export function spawnStdioChild(options: StdioChildOptions): StdioChild {
@@ -47,7 +67,12 @@ export function spawnStdioChild(options: StdioChildOptions): StdioChild {
         options.log(`[stdout] ${line}`);
         return;
       }
-      if (isJsonRpcObject(parsed)) handler?.(parsed);
+      if (isJsonRpcMessage(parsed)) handler?.(parsed);
+      else if (isJsonRpcLike(parsed))
+        // Not echoed: unlike a banner, a message may carry a tool's data.
+        options.log(
+          `[mcp-gateway] dropped a malformed JSON-RPC message (${text.length} characters) from the server`,
+        );
       else options.log(`[stdout] ${line}`);
     },
     onOverflow: () => {

@@ -24,7 +24,7 @@ import { Supervisor } from './supervisor.js';
 export function pingProbe(child: StdioChild, signal: AbortSignal, id: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onMessage = (message: JSONRPCMessage) => {
-      if ((message as { id?: unknown }).id !== id) return;
+      if (!('id' in message) || message.id !== id) return;
       cleanup();
       resolve();
     };
