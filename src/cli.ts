@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** @module cli: the `mcp-gateway` command. */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { packageVersion } from './runtime/node/package-version.js';
 
 const USAGE = `Usage: mcp-gateway [serve]
        mcp-gateway stdio [--url URL [--token TOKEN]] [--user ID] [--roles A,B]
@@ -14,17 +14,6 @@ const USAGE = `Usage: mcp-gateway [serve]
                 MCP_GATEWAY_TOKEN is sent as a bearer token
             stdout carries MCP messages only; logs go to stderr (MCP_GATEWAY_LOG_LEVEL, default warn)
 `;
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}`);
@@ -87,10 +76,21 @@ async function stdio(argv: string[]): Promise<void> {
     ?.split(',')
     .map((r) => r.trim())
     .filter(Boolean);
+  const { StartupError, buildStdioRuntime } = await import('./runtime/node/index.js');
+  let runtime;
+  try {
+    runtime = await buildStdioRuntime(config, { logger, version });
+  } catch (err) {
+    if (!(err instanceof StartupError)) throw err;
+    const reason =
+      err.operatorMessage ?? (err.detail instanceof Error ? err.detail.message : String(err.detail));
+    process.stderr.write(`mcp-gateway stdio: ${err.message}: ${reason}\n`);
+    process.exit(err.exitCode);
+  }
   await front.runEmbeddedStdio({
-    config,
+    router: runtime.toolRouter,
+    close: () => runtime.close(),
     logger,
-    version,
     ...(values.user !== undefined && { principal: { userId: values.user, roles: roles ?? [] } }),
     ...(values.user === undefined && roles && { principal: { userId: 'dev', roles } }),
   });

@@ -5,24 +5,18 @@
  * (D1 can only be reached inside a request) and reused by every later request the isolate serves.
  */
 import type { ExecutionContext } from 'hono';
-import { createApp } from './app.js';
-import { createAuthenticator, generateIdentityKey, parseIdentityKey } from './auth/index.js';
+import { createAuthenticator } from './auth/index.js';
 import { ConfigError, parseConfig } from './config/index.js';
 import type { Config } from './config/index.js';
-import { createAdapterCache, createFetchIo, createSessionSealer } from './dataplane/index.js';
+import { createFetchIo } from './dataplane/index.js';
 import type { ReplicaResolver } from './dataplane/index.js';
-import { RemoteDeployer, blockedUrlReason, createDeployerInspector } from './deploy/index.js';
+import { RemoteDeployer, createDeployerInspector, ssrfPolicy } from './deploy/index.js';
 import type { ReplicaEndpoint } from './deploy/index.js';
 import { createLogger } from './observability/index.js';
 import type { Logger } from './observability/index.js';
-import {
-  D1RegistryStore,
-  createSettingsCipher,
-  d1Migrations,
-  getOrCreateSealedSetting,
-} from './registry/index.js';
+import { D1RegistryStore, d1Migrations } from './registry/index.js';
 import type { D1DatabaseBinding, RegistryStore } from './registry/index.js';
-import { createRendezvous } from './routing/index.js';
+import { auditLogFor, buildGatewayApp, loadIdentityKey } from './runtime/gateway-app.js';
 // wrangler bundles these as text (the `Text` rule in wrangler.toml): the SQLite migrations are D1's migrations.
 // A new migration must be imported here too; the journal check in d1Migrations refuses to start without it.
 import journal from '../migrations/sqlite/meta/_journal.json' with { type: 'json' };
@@ -40,9 +34,6 @@ const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0003_resource_uid': sql0003,
   '0004_resource_uid_backfill': sql0004,
 };
-
-/** Registry key of the identity-JWT signing key, as in `main.ts`: every isolate signs with the same key. */
-const IDENTITY_KEY_SETTING = 'identity-signing-key';
 
 /**
  * Placed into the configuration as the listen address: a worker is reachable from the internet, so the
@@ -117,7 +108,7 @@ interface PassiveHealth extends ReplicaResolver {
  */
 function passiveHealth(config: Config): PassiveHealth {
   const downUntil = new Map<string, number>();
-  const refuse = config.allowLinkLocal ? () => undefined : blockedUrlReason;
+  const refuse = ssrfPolicy(config).refuseUrl ?? (() => undefined);
   const markDown = (url: string) => downUntil.set(url, Date.now() + config.healthIntervalMs);
   return {
     ready(adapter) {
@@ -149,17 +140,7 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
     migrations: await d1Migrations(journal, MIGRATION_SQL),
   });
   const secret = vars.MCP_GATEWAY_SECRET!;
-  // Sealed with the secret, as on Node: a copy of the D1 database alone does not give the signing key away.
-  const identityKey = config.auth.identityJwt
-    ? parseIdentityKey(
-        await getOrCreateSealedSetting(
-          store,
-          await createSettingsCipher(secret),
-          IDENTITY_KEY_SETTING,
-          async () => JSON.stringify(await generateIdentityKey()),
-        ),
-      )
-    : undefined;
+  const identityKey = await loadIdentityKey(store, secret, config);
   const auth = await createAuthenticator(config.auth, { logger, identityKey });
   for (const warning of auth.warnings) logger.warn({ auth: auth.mode }, warning);
 
@@ -167,45 +148,22 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
   const remote = new RemoteDeployer({
     probeIntervalMs: config.healthIntervalMs,
     probeTimeoutMs: config.probeTimeoutMs,
-    refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
+    refuseUrl: ssrfPolicy(config).refuseUrl,
   });
-  const adapters = createAdapterCache({ store, ttlMs: config.registryCacheMs });
   const health = passiveHealth(config);
-  const origins = { publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins, loopback: false };
-  const app = createApp({
+  const app = await buildGatewayApp({
+    config,
     store,
+    secret,
+    auth,
     inspector: createDeployerInspector({ deployers: [remote] }),
+    replicas: health,
+    io: createFetchIo(health.fetch),
     logger,
-    bodyLimitBytes: config.bodyLimitBytes,
-    origins,
     version: packageJson.version,
-    authenticate: auth.authenticate,
-    authorize: auth.authorizeCreate,
-    commandGate: auth.commandGate,
-    wellKnownRoutes: auth.wellKnownRoutes,
-    allowLinkLocalEndpoints: config.allowLinkLocal,
-    // Other isolates keep their cached copy for at most MCP_GATEWAY_REGISTRY_CACHE_MS.
-    onResourceChange: (ref) => {
-      if (ref.kind === 'adapter') adapters.invalidate(ref.name);
-    },
-    dataPlane: {
-      lookup: (name) => adapters.get(name),
-      replicas: health,
-      sealer: await createSessionSealer({
-        secret,
-        maxAgeMs: config.sessionMaxAgeMs,
-      }),
-      rendezvous: await createRendezvous(),
-      io: createFetchIo(health.fetch),
-      logger,
-      ...origins,
-      connectTimeoutMs: config.upstreamConnectTimeoutMs,
-      idleTimeoutMs: config.upstreamIdleTimeoutMs,
-      maxBodyBytes: config.mcpBodyLimitBytes,
-      loadEpsilon: config.loadEpsilon,
-      identityHeaders: (principal, adapter) =>
-        auth.upstreamIdentity.headersFor(principal, `${config.publicUrl}/adapters/${adapter.name}/mcp`),
-    },
+    // A worker is reachable from the internet: the loopback-only Host check never applies.
+    loopback: false,
+    audit: auditLogFor(config, logger),
   });
   // No warm-up of the issuer's keys: a fetch left running when this request ends would be cancelled, so the
   // first request that needs them fetches them.

@@ -245,7 +245,7 @@ describe('Dockerfile', () => {
       '.tools/x',
       'dist/main.js',
       '.env',
-      'src/app.test.ts',
+      'src/runtime/app.test.ts',
       'test/test-app.ts',
     ])
       expect(isIgnored(dockerignore, path), path).toBe(true);

@@ -1,6 +1,6 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/runtime/app.js';
 import type { CommandGate, IdentifyingMiddleware, Principal } from '../src/auth/index.js';
 import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../src/auth/index.js';
 import { createRuntimeInspector } from '../src/deploy/index.js';

@@ -3,8 +3,8 @@
  * forwarder, as `main.ts` builds it, for end-to-end tests with real MCP peers.
  */
 import type { MiddlewareHandler } from 'hono';
-import { createApp } from '../src/app.js';
-import type { AppDeps, GatewayApp } from '../src/app.js';
+import { createApp } from '../src/runtime/app.js';
+import type { AppDeps, GatewayApp } from '../src/runtime/app.js';
 import { createAdapterCache, createSessionSealer } from '../src/dataplane/index.js';
 import { createNodeAgents } from '../src/dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../src/dataplane/node/node-io.js';

@@ -20,25 +20,6 @@ export const IDENTITY_JWT_TYPE = 'mcp-identity+jwt';
 /** Signature algorithm of the identity JWT. */
 export const IDENTITY_JWT_ALGORITHM = 'ES256';
 
-/** Inbound headers removed before a request goes upstream (lower case). */
-export const STRIPPED_INBOUND_HEADERS: readonly string[] = Object.freeze([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-gateway-secret',
-]);
-/** Inbound header prefixes removed before a request goes upstream: callers must not forge identity headers. */
-export const STRIPPED_INBOUND_HEADER_PREFIXES: readonly string[] = Object.freeze(['x-mcp-', 'x-dev-']);
-
-/** True for an inbound header the gateway must not forward (credentials and identity headers). */
-export function isStrippedInboundHeader(name: string): boolean {
-  const lower = name.toLowerCase();
-  return (
-    STRIPPED_INBOUND_HEADERS.includes(lower) ||
-    STRIPPED_INBOUND_HEADER_PREFIXES.some((p) => lower.startsWith(p))
-  );
-}
-
 /** Values sent byte for byte: visible ASCII without `%`, inner spaces allowed (no edge space: parsers trim it). */
 const VERBATIM = /^(?:[\x21-\x24\x26-\x7e](?:[\x20-\x24\x26-\x7e]*[\x21-\x24\x26-\x7e])?)?$/;
 /** The same for one role of the comma-joined `X-Mcp-Roles`: no comma either. */

@@ -12,7 +12,9 @@ import {
   Client as ClientV2,
   StreamableHTTPClientTransport as TransportV2,
 } from '@modelcontextprotocol/client';
+import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DROPPED_REQUEST_HEADERS } from '../core/index.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { identifyingMiddleware } from '../auth/index.js';
@@ -125,6 +127,58 @@ describe('legacy session lifecycle', () => {
     expect(headers['x-mcp-userid']).toBe('dev');
     expect(headers['x-mcp-roles']).toBe('mcp.admin');
     for (const seen of server!.requests) expect(seen.authorization).toBeUndefined();
+  });
+
+  it("drops every header of the gateway's one list, and forwards the rest", async () => {
+    const [server] = await replicas(1);
+    const g = await gateway();
+    await g.registerRemoteAdapter('hygiene', [server!.url]);
+    // Framing headers would change how this very request is sent; the session id would make it a lookup.
+    const unsendable = new Set([
+      'transfer-encoding',
+      'content-length',
+      'expect',
+      'upgrade',
+      'connection',
+      'host',
+    ]);
+    const forged: Record<string, string> = { 'x-mcp-tenant-admin': 'forged', 'x-dev-userid': 'forged' };
+    for (const name of DROPPED_REQUEST_HEADERS)
+      if (!unsendable.has(name) && name !== 'mcp-session-id') forged[name] = `forged-${name}`;
+    // A foreign origin is refused outright; the gateway's own passes the check and must still stay behind.
+    forged.origin = new URL(g.url).origin;
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
+    });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        `${g.url}/adapters/hygiene/mcp`,
+        {
+          method: 'POST',
+          headers: {
+            ...forged,
+            'x-tenant': 'kept',
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    const seen = server!.requests.at(-1)!;
+    expect(seen['x-tenant']).toBe('kept');
+    const leaked = Object.entries(seen).filter(([, value]) => String(value).startsWith('forged'));
+    expect(leaked).toEqual([]);
+    expect(seen.origin).toBeUndefined();
   });
 
   it('forwards DELETE, after which the session id gets 404', async () => {

@@ -16,7 +16,8 @@ import type { ClientHead, ForwardOutcome, Forwarder, UpstreamHead } from './forw
 import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse, rejectionResponse } from './jsonrpc-error.js';
 import { corsHeaders } from './origin-guard.js';
-import { PASSED_RESPONSE_HEADERS, connectionTokens, isDroppedRequestHeader } from './proxy-headers.js';
+import { connectionTokens, isDroppedRequestHeader } from '../core/index.js';
+import { PASSED_RESPONSE_HEADERS } from './proxy-headers.js';
 import type { ExchangeObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';

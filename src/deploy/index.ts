@@ -1,5 +1,7 @@
 /** @module deploy: what runs for each registered resource, and how to read its status and logs. */
 export { blockedAddressReason, blockedUrlReason } from './remote/blocked-address.js';
+export { ssrfPolicy } from './remote/ssrf-policy.js';
+export type { SsrfPolicy } from './remote/ssrf-policy.js';
 export { createRuntimeInspector } from './runtime-inspector-by-kind.js';
 export type { RuntimeInspectorOptions } from './runtime-inspector-by-kind.js';
 export { summarizeReplicas } from './runtime-inspector.js';

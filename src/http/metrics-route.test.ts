@@ -3,8 +3,8 @@
  * unauthenticated caller only on a loopback gateway or on the metrics listener, and otherwise needs the token.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../app.js';
-import type { AppDeps } from '../app.js';
+import { createApp } from '../runtime/app.js';
+import type { AppDeps } from '../runtime/app.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';

@@ -1,7 +1,7 @@
 /** Tests of the metrics port's Prometheus implementation and what feeds it outside the data plane. */
 import { register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../app.js';
+import { createApp } from '../runtime/app.js';
 import { InMemoryDeployer } from '../../test/in-memory-deployer.js';
 import { createReconciler } from '../deploy/reconciler.js';
 import { createRuntimeInspector } from '../deploy/index.js';

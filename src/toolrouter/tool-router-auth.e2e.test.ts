@@ -11,6 +11,7 @@ import type { ScoreServer } from '../../scripts/samples/score-server.js';
 import { PROTECTED_RESOURCE_METADATA_PATH, createAuthenticator, localPrincipal } from '../auth/index.js';
 import type { Authenticator } from '../auth/index.js';
 import { parseAuthConfig } from '../config/index.js';
+import { CALLER_CREDENTIAL_HEADERS } from '../core/index.js';
 import type { AppEnv } from '../http/index.js';
 import { CLIENT_ERAS } from '../../test/mcp-clients.js';
 import { startModernMcpServer } from '../../test/mcp-servers.js';
@@ -105,11 +106,19 @@ describe('tool router with real tokens', () => {
   it.each(CLIENT_ERAS)(
     'filters the merged list by the token’s user and roles (%s)',
     async (_era, connect) => {
-      const clientFor = async (sub: string, roles: string[]) =>
-        connect(endpoint, { headers: { authorization: `Bearer ${await issuer.mint({ sub, roles })}` } });
+      const clientFor = async (sub: string, roles: string[], extra: Record<string, string> = {}) =>
+        connect(endpoint, {
+          headers: { ...extra, authorization: `Bearer ${await issuer.mint({ sub, roles })}` },
+        });
       const alice = await clientFor('alice', []);
       const staff = await clientFor('sam', ['staff']);
-      const finance = await clientFor('fred', ['finance', 'staff']);
+      // Fred also sends every kind of header the gateway's one list drops, forged: none may reach the upstream.
+      const forged = Object.fromEntries(
+        [...CALLER_CREDENTIAL_HEADERS.filter((h) => h !== 'authorization'), 'x-mcp-userid', 'x-dev-userid']
+          .concat(['forwarded', 'x-forwarded-for', 'x-real-ip'])
+          .map((name) => [name, `forged-${name}`]),
+      );
+      const finance = await clientFor('fred', ['finance', 'staff'], forged);
       const nobody = await clientFor('nina', []);
       try {
         expect((await alice.listAll()).names).toEqual([
@@ -129,6 +138,7 @@ describe('tool router with real tokens', () => {
         expect(headers['x-mcp-userid']).toBe('fred');
         expect(headers['x-mcp-roles']).toBe('finance,staff');
         expect(headers).not.toHaveProperty('authorization');
+        expect(Object.values(headers).filter((v) => String(v).startsWith('forged'))).toEqual([]);
         await expect(staff.call('finance__echo', { text: 'x' })).rejects.toMatchObject({ code: -32602 });
       } finally {
         await Promise.all([alice.close(), staff.close(), finance.close(), nobody.close()]);

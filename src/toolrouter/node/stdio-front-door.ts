@@ -1,22 +1,16 @@
 /**
  * @module stdio-front-door: `mcp-gateway stdio` — the tool router over stdio, for clients that can only spawn a
- * process. Embedded: this process is the gateway without its HTTP side (same registry, same deployers, the
- * router acting as one configured principal). Remote: it relays to a running gateway's `/mcp` with a token.
+ * process. Embedded: this process is the gateway without its HTTP side (a runtime of its own with the same
+ * registry and deployers, the router acting as one configured principal). Remote: it relays to a running gateway's `/mcp` with a token.
  * Stdout carries protocol messages only; logs go to stderr. The process ends when the client closes stdin.
  */
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Server } from '@modelcontextprotocol/server';
-import { LOCAL_PRINCIPAL, createAuthenticator } from '../../auth/index.js';
+import { LOCAL_PRINCIPAL } from '../../auth/index.js';
 import type { Principal } from '../../auth/index.js';
-import type { Config } from '../../config/index.js';
-import { createNodeAgents } from '../../dataplane/node/node-forwarder.js';
-import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
-import { blockedAddressReason, blockedUrlReason, startDeployers } from '../../deploy/index.js';
 import type { Logger } from '../../observability/index.js';
-import { openRegistryStore, parseDatabaseUrl } from '../../registry/index.js';
-import { defaultSecretFile, secretFileEntries } from '../../registry/node/index.js';
 import { createRemoteRelay, mcpEndpointOf } from '../remote-relay.js';
-import { startToolRouter } from './start-tool-router.js';
+import type { ToolRouter } from '../tool-router.js';
 
 /** What one stdio session needs from either mode. */
 interface FrontDoor {
@@ -57,63 +51,25 @@ async function serve(door: FrontDoor, logger: Logger): Promise<void> {
 
 /** Options of the embedded mode. */
 export interface EmbeddedStdioOptions {
-  readonly config: Config;
+  /** The router of a runtime built in this process (`buildStdioRuntime`): same registry, same deployers. */
+  readonly router: ToolRouter;
+  /** Closes that runtime once the client has gone: local tool servers are reaped before the registry closes. */
+  readonly close: () => Promise<void>;
   readonly logger: Logger;
-  readonly version: string;
   /** Whose tools are listed and who calls them; the local administrator by default. */
   readonly principal?: Principal;
 }
 
-/** Runs the embedded front door: registry, deployers and router in this process. */
+/** Runs the embedded front door over a router built in this process, until the client closes stdin. */
 export async function runEmbeddedStdio(options: EmbeddedStdioOptions): Promise<void> {
-  const { config, logger } = options;
+  const { router, logger } = options;
   const principal = options.principal ?? LOCAL_PRINCIPAL;
-  const database = parseDatabaseUrl(config.databaseUrl);
-  const store = await openRegistryStore(config.databaseUrl, {
-    // The secret file beside the database is the gateway's own, like the database's files.
-    companionEntries: secretFileEntries(database, config.secretFile ?? defaultSecretFile(database)),
-  });
-  const auth = await createAuthenticator(config.auth, { logger });
-  const agents = createNodeAgents({
-    refuseAddress: config.allowLinkLocal ? undefined : blockedAddressReason,
-  });
-  const deployers = await startDeployers({
-    store,
-    logger,
-    deploy: config.deploy,
-    remote: {
-      refuseUrl: config.allowLinkLocal ? undefined : blockedUrlReason,
-      probeIntervalMs: config.healthIntervalMs,
-      probeTimeoutMs: config.probeTimeoutMs,
-      // Health probes resolve names through the guarded lookup, like every other request the gateway sends.
-      send: createNodeProbeSender(agents),
-    },
-  });
-  const router = await startToolRouter({
-    store,
-    changes: store,
-    replicas: deployers.replicas,
-    logger,
-    version: options.version,
-    settings: config.toolRouter.settings,
-    agents,
-    publicUrl: config.publicUrl,
-    headersFor: (p, audience) => auth.upstreamIdentity.headersFor(p, audience),
-  });
-  logger.info({ registry: store.dialect, user: principal.userId }, 'tool router on stdio (embedded)');
+  logger.info({ user: principal.userId }, 'tool router on stdio (embedded)');
   await serve(
     {
       serverFor: () => router.serverFor(principal),
       onToolsChanged: (listener) => router.onToolsChanged(listener),
-      async close() {
-        await router.close();
-        agents.destroy();
-        // Local tool servers started for this session are reaped before the registry closes.
-        await deployers
-          .close()
-          .catch((err: unknown) => logger.error({ err }, 'stopping the deployers failed'));
-        await store.close();
-      },
+      close: options.close,
     },
     logger,
   );

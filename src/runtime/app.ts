@@ -8,14 +8,14 @@ import {
   creationGate,
   identifyOf,
   localPrincipal,
-} from './auth/index.js';
-import type { CommandGate } from './auth/index.js';
-import { mountControlRoutes, validationHook } from './control/index.js';
-import type { ResourceChangeListener } from './control/index.js';
-import { createDataPlaneObservation, mountDataPlane } from './dataplane/index.js';
-import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from './dataplane/index.js';
-import { blockedUrlReason } from './deploy/index.js';
-import type { RuntimeInspector } from './deploy/index.js';
+} from '../auth/index.js';
+import type { CommandGate } from '../auth/index.js';
+import { mountControlRoutes, validationHook } from '../control/index.js';
+import type { ResourceChangeListener } from '../control/index.js';
+import { createDataPlaneObservation, mountDataPlane } from '../dataplane/index.js';
+import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from '../dataplane/index.js';
+import { ssrfPolicy } from '../deploy/index.js';
+import type { RuntimeInspector, SsrfPolicy } from '../deploy/index.js';
 import {
   accessLog,
   createErrorHandler,
@@ -25,21 +25,21 @@ import {
   metricsHandler,
   notFoundHandler,
   requestId,
-} from './http/index.js';
-import type { AppEnv, MetricsRouteOptions, OriginPolicy, RateLimitsOptions } from './http/index.js';
+} from '../http/index.js';
+import type { AppEnv, MetricsRouteOptions, OriginPolicy, RateLimitsOptions } from '../http/index.js';
 import {
   NO_AUDIT_LOG,
   NO_METRICS,
   createHealthRoutes,
   httpMetrics,
   writeAudit,
-} from './observability/index.js';
-import type { AuditLog, GatewayMetrics, Logger } from './observability/index.js';
-import { NO_TRACING, tracingMiddleware } from './observability/tracing/index.js';
-import type { TraceContextHeaders, Tracing } from './observability/tracing/index.js';
-import type { RegistryStore } from './registry/index.js';
-import { TOOL_ROUTER_PATH, mountToolRouter } from './toolrouter/index.js';
-import type { ToolRouterMount } from './toolrouter/index.js';
+} from '../observability/index.js';
+import type { AuditLog, GatewayMetrics, Logger } from '../observability/index.js';
+import { NO_TRACING, tracingMiddleware } from '../observability/tracing/index.js';
+import type { TraceContextHeaders, Tracing } from '../observability/tracing/index.js';
+import type { RegistryStore } from '../registry/index.js';
+import { TOOL_ROUTER_PATH, mountToolRouter } from '../toolrouter/index.js';
+import type { ToolRouterMount } from '../toolrouter/index.js';
 
 /** Everything the app needs; `main.ts` builds the real ones, tests build their own. */
 export interface AppDeps {
@@ -71,8 +71,8 @@ export interface AppDeps {
   readonly toolRouter?: ToolRouterMount;
   /** Told after every control-plane write (cache invalidation, reconciler). */
   readonly onResourceChange?: ResourceChangeListener;
-  /** Accept endpoints on link-local and cloud metadata addresses (the SSRF guard refuses them by default). */
-  readonly allowLinkLocalEndpoints?: boolean;
+  /** Which registered endpoints are refused (link-local and cloud metadata addresses by default). */
+  readonly ssrf?: SsrfPolicy;
   /** Records metrics (served at `/metrics` as `metricsRoute` says); absent, nothing is recorded or served. */
   readonly metrics?: GatewayMetrics;
   /**
@@ -111,9 +111,14 @@ const QUIET_PATHS = ['/healthz', '/readyz', '/ping', '/metrics'];
 /** The MCP endpoints, whose clients read JSON-RPC error bodies. */
 const isMcpPath = (path: string) => path === '/mcp' || /^\/adapters\/[^/]+\/mcp$/.test(path);
 
-function refuseLinkLocal(url: string): string | undefined {
-  const reason = blockedUrlReason(url);
-  return reason && `${reason} (set MCP_GATEWAY_ALLOW_LINK_LOCAL=true to allow)`;
+/** The policy's URL guard, with the way out named in the 400 a registration gets. */
+function endpointPolicy(policy: SsrfPolicy): ((url: string) => string | undefined) | undefined {
+  const refuse = policy.refuseUrl;
+  if (!refuse) return undefined;
+  return (url) => {
+    const reason = refuse(url);
+    return reason && `${reason} (set MCP_GATEWAY_ALLOW_LINK_LOCAL=true to allow)`;
+  };
 }
 
 /** Observation only when something records it: each middleware is a hop on the proxy's per-request path. */
@@ -185,7 +190,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     inspector: deps.inspector,
     bodyLimitBytes: deps.bodyLimitBytes,
     onChange: deps.onResourceChange,
-    endpointPolicy: deps.allowLinkLocalEndpoints ? undefined : refuseLinkLocal,
+    endpointPolicy: endpointPolicy(deps.ssrf ?? ssrfPolicy({ allowLinkLocal: false })),
     commandGate: deps.commandGate ?? commandGate({ commandRoles: [] }),
   });
 

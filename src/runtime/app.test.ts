@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './observability/index.js';
-import type { RegistryStore } from './registry/index.js';
-import { openRegistryStore } from './registry/index.js';
-import { createTestApp, imageAdapter, json } from '../test/test-app.js';
+import { createLogger } from '../observability/index.js';
+import type { RegistryStore } from '../registry/index.js';
+import { openRegistryStore } from '../registry/index.js';
+import { createTestApp, imageAdapter, json } from '../../test/test-app.js';
 
 /** Collects pino lines in memory. */
 function memoryLogger() {

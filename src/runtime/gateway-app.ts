@@ -1,0 +1,128 @@
+/**
+ * @module gateway-app: what every runtime assembles alike once it has a registry, a secret, authentication and
+ * somewhere to send traffic — the signing key every replica shares, the adapter cache, the sealer and the app
+ * with its data plane. Used by the Node runtime and the worker; it touches no Node API, so it runs on the edge.
+ */
+import type { JWK } from 'jose';
+import { createApp } from './app.js';
+import type { AppDeps, GatewayApp } from './app.js';
+import { generateIdentityKey, parseIdentityKey } from '../auth/index.js';
+import type { Authenticator } from '../auth/index.js';
+import type { Config } from '../config/index.js';
+import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
+import type { ProxyIo, ReplicaResolver } from '../dataplane/index.js';
+import { ssrfPolicy } from '../deploy/index.js';
+import type { RuntimeInspector } from '../deploy/index.js';
+import type { MetricsRouteOptions } from '../http/index.js';
+import { createAuditLog } from '../observability/index.js';
+import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../observability/index.js';
+import { createSettingsCipher, getOrCreateSealedSetting } from '../registry/index.js';
+import type { RegistryStore } from '../registry/index.js';
+import { createRendezvous } from '../routing/index.js';
+import type { ToolRouter } from '../toolrouter/index.js';
+
+/** Registry key of the identity-JWT signing key (private JWK, sealed with the gateway secret). */
+const IDENTITY_KEY_SETTING = 'identity-signing-key';
+
+/**
+ * The identity-JWT signing key when `config` asks for identity JWTs: kept in the registry sealed with the gateway
+ * secret, so every replica (and every isolate) publishes and signs with one key, and a copy of the database alone
+ * does not give it away. The first gateway to start generates it.
+ */
+export async function loadIdentityKey(
+  store: RegistryStore,
+  secret: string,
+  config: Pick<Config, 'auth'>,
+): Promise<JWK | undefined> {
+  if (!config.auth.identityJwt) return undefined;
+  const sealed = await getOrCreateSealedSetting(
+    store,
+    await createSettingsCipher(secret),
+    IDENTITY_KEY_SETTING,
+    async () => JSON.stringify(await generateIdentityKey()),
+  );
+  return parseIdentityKey(sealed);
+}
+
+/** The audit log `MCP_GATEWAY_AUDIT_LOG` asks for: lines on the gateway's log, or none. */
+export function auditLogFor(config: Pick<Config, 'ops'>, logger: Logger): AuditLog | undefined {
+  return config.ops.auditLog ? createAuditLog(logger) : undefined;
+}
+
+/** What a runtime hands {@link buildGatewayApp}. */
+export interface GatewayAppParts {
+  readonly config: Config;
+  readonly store: RegistryStore;
+  /** The gateway secret: session ids are sealed with it. */
+  readonly secret: string;
+  readonly auth: Authenticator;
+  readonly inspector: RuntimeInspector;
+  readonly replicas: ReplicaResolver;
+  /** How the data plane sends requests upstream (Node's pools, or Fetch on the edge). */
+  readonly io: ProxyIo;
+  readonly logger: Logger;
+  readonly version: string;
+  /** Whether the listen address is loopback: turns on the Host check against DNS rebinding. */
+  readonly loopback: boolean;
+  readonly metrics?: GatewayMetrics;
+  readonly metricsRoute?: MetricsRouteOptions | false;
+  readonly tracing?: Tracing;
+  readonly audit?: AuditLog;
+  readonly toolRouter?: ToolRouter;
+  readonly draining?: () => boolean;
+  /** Told after every control-plane write, after the adapter cache and the tool router have been. */
+  readonly onResourceChange?: AppDeps['onResourceChange'];
+}
+
+/** The gateway's app: control plane, data plane at `/adapters/{name}/mcp`, and the tool router when given. */
+export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayApp> {
+  const { config, auth, toolRouter } = parts;
+  // A write drops this instance's copy; other replicas (and isolates) keep theirs for at most the TTL.
+  const adapters = createAdapterCache({ store: parts.store, ttlMs: config.registryCacheMs });
+  // One policy for every route: the Host check (on a loopback bind) and the allowed browser origins.
+  const origins = {
+    publicUrl: config.publicUrl,
+    allowedOrigins: config.allowedOrigins,
+    loopback: parts.loopback,
+  };
+  return createApp({
+    store: parts.store,
+    inspector: toolRouter ? toolRouter.withFederationStatus(parts.inspector) : parts.inspector,
+    logger: parts.logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    origins,
+    version: parts.version,
+    authenticate: auth.authenticate,
+    authorize: auth.authorizeCreate,
+    commandGate: auth.commandGate,
+    wellKnownRoutes: auth.wellKnownRoutes,
+    ssrf: ssrfPolicy(config),
+    metrics: parts.metrics,
+    metricsRoute: parts.metricsRoute,
+    tracing: parts.tracing,
+    audit: parts.audit,
+    rateLimits: { perPrincipal: config.ops.perPrincipal, perAdapter: config.ops.perAdapter },
+    draining: parts.draining,
+    onResourceChange: (ref) => {
+      if (ref.kind === 'adapter') adapters.invalidate(ref.name);
+      toolRouter?.invalidate();
+      parts.onResourceChange?.(ref);
+    },
+    dataPlane: {
+      lookup: (name) => adapters.get(name),
+      replicas: parts.replicas,
+      sealer: await createSessionSealer({ secret: parts.secret, maxAgeMs: config.sessionMaxAgeMs }),
+      rendezvous: await createRendezvous(),
+      io: parts.io,
+      logger: parts.logger,
+      ...origins,
+      connectTimeoutMs: config.upstreamConnectTimeoutMs,
+      idleTimeoutMs: config.upstreamIdleTimeoutMs,
+      maxBodyBytes: config.mcpBodyLimitBytes,
+      loadEpsilon: config.loadEpsilon,
+      identityHeaders: (principal, adapter) =>
+        auth.upstreamIdentity.headersFor(principal, `${config.publicUrl}/adapters/${adapter.name}/mcp`),
+    },
+    toolRouter: toolRouter && { router: toolRouter, guard: origins },
+  });
+}

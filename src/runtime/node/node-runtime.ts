@@ -1,0 +1,326 @@
+/**
+ * @module node-runtime: the one composition root of the Node gateway. `buildGatewayRuntime` assembles what
+ * `mcp-gateway serve` runs (registry, gateway secret, authentication, deployers, tool router, metrics, tracing,
+ * the app); `buildStdioRuntime` the same core without the HTTP side, for `mcp-gateway stdio`. Each returns a
+ * bundle whose `close()` releases everything in the reverse order it was opened, and a build that fails halfway
+ * closes what it had opened before it throws a {@link StartupError}.
+ */
+import { readFile } from 'node:fs/promises';
+import type { GatewayApp } from '../app.js';
+import { createAuthenticator } from '../../auth/index.js';
+import type { Authenticator, Principal } from '../../auth/index.js';
+import { ConfigError, isLoopbackHost } from '../../config/index.js';
+import type { Config } from '../../config/index.js';
+import { createNodeAgents } from '../../dataplane/node/node-forwarder.js';
+import type { NodeAgents } from '../../dataplane/node/node-forwarder.js';
+import { createNodeIo } from '../../dataplane/node/node-io.js';
+import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
+import { ssrfPolicy, startDeployers } from '../../deploy/index.js';
+import type { RunningDeployers } from '../../deploy/index.js';
+import { NO_AUDIT_LOG, NO_METRICS, timedRegistryStore } from '../../observability/index.js';
+import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../../observability/index.js';
+import { createPrometheusMetrics } from '../../observability/prometheus/index.js';
+import { createTracing } from '../../observability/tracing/otel/index.js';
+import {
+  SchemaTooNewError,
+  SealedSettingError,
+  openRegistryStore,
+  parseDatabaseUrl,
+} from '../../registry/index.js';
+import type { FilePermissionsNotice, RegistryChangeFeed, RegistryStore } from '../../registry/index.js';
+import {
+  GatewaySecretError,
+  defaultSecretFile,
+  resolveGatewaySecret,
+  secretFileEntries,
+} from '../../registry/node/index.js';
+import type { GatewaySecretNotice } from '../../registry/node/index.js';
+import { toolRouterObserver } from '../../toolrouter/index.js';
+import type { ToolRouter } from '../../toolrouter/index.js';
+import { startToolRouter } from '../../toolrouter/node/index.js';
+import { auditLogFor, buildGatewayApp, loadIdentityKey } from '../gateway-app.js';
+import { StartupError } from './startup-error.js';
+
+/** What both builders need besides the configuration. */
+export interface RuntimeOptions {
+  /** Where the runtime logs (stderr for stdio: stdout carries the protocol). */
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+/** What every Node runtime holds. */
+interface CoreRuntime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: RegistryStore;
+  readonly auth: Authenticator;
+  /** The data plane's SSRF-guarded connection pools, shared by the tool router and health probes. */
+  readonly agents: NodeAgents;
+  readonly deployers: RunningDeployers;
+  /** Releases everything, last opened first; a step that fails is logged and the rest still run. */
+  close(): Promise<void>;
+}
+
+/** `mcp-gateway serve`: the core, the app and what observes it. */
+export interface GatewayRuntime extends CoreRuntime {
+  readonly app: GatewayApp;
+  /** Absent when metrics are off, or when nobody may read them. */
+  readonly metrics: GatewayMetrics | undefined;
+  readonly toolRouter: ToolRouter | undefined;
+  /** The first step of a shutdown: `/readyz` answers 503 and the tool router's streams are told to end. */
+  drain(): void;
+}
+
+/** `mcp-gateway stdio`: the core and the tool router, no HTTP side. */
+export interface StdioRuntime extends CoreRuntime {
+  readonly toolRouter: ToolRouter;
+}
+
+/** Cleanup steps, run last first. */
+class Closers {
+  readonly #steps: { readonly failure: string; readonly run: () => unknown }[] = [];
+  constructor(private readonly logger: Logger) {}
+
+  /** `failure` is what the log says when the step throws. */
+  push(failure: string, run: () => unknown): void {
+    this.#steps.push({ failure, run });
+  }
+
+  async close(): Promise<void> {
+    for (const step of this.#steps.splice(0).reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        this.logger.error({ err }, step.failure);
+      }
+    }
+  }
+}
+
+/** Tells the operator once that a registry file was (or could not be) made private. */
+function logPermissions(logger: Logger, notice: FilePermissionsNotice): void {
+  const { path, kind, from, to, reason } = notice;
+  if (notice.action === 'tightened') {
+    logger.warn({ path, kind, from, to }, 'was readable by others: permissions tightened');
+  } else if (kind === 'directory') {
+    // The files in it are private anyway; a shared folder (or a volume root another user owns, as a Kubernetes
+    // volume with fsGroup is) only shows their names. Said at every start, so not as a warning.
+    logger.info({ path, kind, from, reason }, 'is readable by others and was left as it is');
+  } else {
+    logger.warn({ path, kind, from, reason }, 'is readable by others and was left as it is');
+  }
+}
+
+function logSecretNotice(logger: Logger, notice: GatewaySecretNotice): void {
+  if (notice.kind === 'permissions') return logPermissions(logger, notice.notice);
+  if (notice.matched) logger.info('deleted the gateway secret from the registry: it is kept in its file now');
+  else logger.warn('deleted an unused gateway secret from the registry (a plaintext secret at rest)');
+}
+
+async function openStore(config: Config, logger: Logger): Promise<RegistryStore & RegistryChangeFeed> {
+  try {
+    const database = parseDatabaseUrl(config.databaseUrl);
+    return await openRegistryStore(config.databaseUrl, {
+      onPermissions: (notice) => logPermissions(logger, notice),
+      // Without MCP_GATEWAY_SECRET_FILE a SQLite registry keeps the secret in a file beside the database.
+      companionEntries: secretFileEntries(database, config.secretFile ?? defaultSecretFile(database)),
+    });
+  } catch (err) {
+    throw new StartupError(
+      'cannot open the registry',
+      1,
+      err instanceof SchemaTooNewError ? err.message : err,
+    );
+  }
+}
+
+/** The gateway secret and, when asked for, the identity-JWT key sealed with it. */
+async function gatewaySecret(config: Config, store: RegistryStore, logger: Logger) {
+  try {
+    const resolved = await resolveGatewaySecret({
+      configured: config.secret,
+      file: config.secretFile,
+      database: parseDatabaseUrl(config.databaseUrl),
+      store,
+      onNotice: (notice) => logSecretNotice(logger, notice),
+    });
+    logger.info({ source: resolved.source, file: resolved.file }, 'gateway secret');
+    return { secret: resolved.value, identityKey: await loadIdentityKey(store, resolved.value, config) };
+  } catch (err) {
+    if (!(err instanceof GatewaySecretError || err instanceof SealedSettingError)) throw err;
+    throw new StartupError('cannot set up the gateway secret', 2, err.message);
+  }
+}
+
+interface CoreOptions extends RuntimeOptions {
+  readonly metrics?: GatewayMetrics;
+}
+
+/** Registry, secret, authentication, connection pools and deployers, each registered with `closers`. */
+async function buildCore(config: Config, options: CoreOptions, closers: Closers) {
+  const { logger, metrics } = options;
+  const opened = await openStore(config, logger);
+  closers.push('closing the registry failed', () => opened.close());
+  // The store itself reports other replicas' writes to the tool router; decorators need not pass that on.
+  const changes: RegistryChangeFeed = opened;
+  const store = metrics ? timedRegistryStore(opened, { metrics }) : opened;
+  const { secret, identityKey } = await gatewaySecret(config, store, logger);
+
+  let auth: Authenticator;
+  try {
+    auth = await createAuthenticator(config.auth, {
+      logger,
+      readFile: (path) => readFile(path, 'utf8'),
+      identityKey,
+    });
+  } catch (err) {
+    throw new StartupError('cannot set up authentication', 2, err instanceof Error ? err.message : err);
+  }
+  for (const warning of auth.warnings) logger.warn({ auth: auth.mode }, warning);
+  // Not fatal: an issuer that is down now may be up by the first request; requests retry discovery.
+  auth
+    .warmUp()
+    .catch((err: unknown) =>
+      logger.warn({ err: err instanceof Error ? err.message : err }, 'issuer keys not loaded yet'),
+    );
+
+  const ssrf = ssrfPolicy(config);
+  const agents = createNodeAgents({ refuseAddress: ssrf.refuseAddress });
+  closers.push('closing the connection pools failed', () => agents.destroy());
+  let deployers: RunningDeployers;
+  try {
+    deployers = await startDeployers({
+      store,
+      logger,
+      deploy: config.deploy,
+      remote: {
+        refuseUrl: ssrf.refuseUrl,
+        probeIntervalMs: config.healthIntervalMs,
+        probeTimeoutMs: config.probeTimeoutMs,
+        // Probes resolve names through the data plane's guarded lookup: a name resolving to a blocked address is
+        // never contacted, not even by the gateway's own health checks.
+        send: createNodeProbeSender(agents),
+      },
+      onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
+    });
+  } catch (err) {
+    // The process sandbox's read paths (checked with symlinks resolved) or an explicit bwrap that cannot work.
+    if (err instanceof ConfigError)
+      throw new StartupError('cannot start the deployers', 2, err.message, err.message);
+    throw err;
+  }
+  // Local processes are reaped before the registry closes (closers run last first).
+  closers.push('stopping the deployers failed', () => deployers.close());
+  return { parts: { store, auth, agents, deployers }, changes, secret };
+}
+
+type Core = Awaited<ReturnType<typeof buildCore>>;
+
+/** Runs `build`; when it throws, closes what it had opened first. */
+async function building<T>(logger: Logger, build: (closers: Closers) => Promise<T>): Promise<T> {
+  const closers = new Closers(logger);
+  try {
+    return await build(closers);
+  } catch (err) {
+    await closers.close();
+    throw err;
+  }
+}
+
+function routerOptions(config: Config, core: Core, options: RuntimeOptions) {
+  const { store, deployers, agents, auth } = core.parts;
+  return {
+    store,
+    changes: core.changes,
+    replicas: deployers.replicas,
+    logger: options.logger,
+    version: options.version,
+    settings: config.toolRouter.settings,
+    agents,
+    publicUrl: config.publicUrl,
+    headersFor: (principal: Principal, audience: string) =>
+      auth.upstreamIdentity.headersFor(principal, audience),
+  };
+}
+
+/** Metrics when they are on and someone may read them (a loopback bind, a token or a port of their own). */
+function metricsFor(config: Config, logger: Logger): GatewayMetrics | undefined {
+  const serving = config.ops.metricsServing;
+  // A registry of its own (not prom-client's global one); process metrics only in the real process.
+  if (config.ops.metrics && (serving.onMainPort || serving.listener))
+    return createPrometheusMetrics({ processMetrics: true });
+  if (config.ops.metrics) {
+    logger.warn(
+      { host: config.host },
+      'metrics are off: /metrics names every adapter, so a gateway on a non-loopback address serves it only with MCP_GATEWAY_METRICS_TOKEN (scrapers send Authorization: Bearer <token>) or on MCP_GATEWAY_METRICS_PORT (a listener of its own, kept off the public network); set MCP_GATEWAY_METRICS=false to silence this',
+    );
+  }
+  return undefined;
+}
+
+/** Everything `mcp-gateway serve` runs, built from `config`; throws {@link StartupError}. */
+export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Promise<GatewayRuntime> {
+  const { logger } = options;
+  return building(logger, async (closers) => {
+    const metrics = metricsFor(config, logger);
+    const tracing: Tracing = createTracing(config.tracing, { logger, serviceVersion: options.version });
+    // Bounded (5 s) even with the collector down; the last spans go out before the exit.
+    closers.push('flushing traces failed', () => tracing.shutdown());
+    const core = await buildCore(config, { ...options, metrics }, closers);
+    const audit: AuditLog | undefined = auditLogFor(config, logger);
+    const toolRouter = config.toolRouter.enabled
+      ? await startToolRouter({
+          ...routerOptions(config, core, options),
+          onToolCall:
+            metrics || audit
+              ? toolRouterObserver({ metrics: metrics ?? NO_METRICS, audit: audit ?? NO_AUDIT_LOG })
+              : undefined,
+        })
+      : undefined;
+    if (toolRouter) closers.push('closing the tool router failed', () => toolRouter.close());
+    let draining = false;
+    const { store, auth, agents, deployers } = core.parts;
+    const app = await buildGatewayApp({
+      config,
+      store,
+      secret: core.secret,
+      auth,
+      inspector: deployers.inspector,
+      replicas: deployers.replicas,
+      io: createNodeIo(agents),
+      logger,
+      version: options.version,
+      loopback: isLoopbackHost(config.host),
+      metrics,
+      metricsRoute: config.ops.metricsServing.onMainPort && { token: config.ops.metricsServing.token },
+      tracing,
+      audit,
+      toolRouter,
+      draining: () => draining,
+      onResourceChange: (ref) => deployers.reconciler.notify(ref),
+    });
+    return {
+      config,
+      logger,
+      ...core.parts,
+      app,
+      metrics,
+      toolRouter,
+      drain() {
+        draining = true;
+        toolRouter?.drain();
+      },
+      close: () => closers.close(),
+    };
+  });
+}
+
+/** The registry, deployers and tool router of `mcp-gateway stdio`; throws {@link StartupError}. */
+export function buildStdioRuntime(config: Config, options: RuntimeOptions): Promise<StdioRuntime> {
+  return building(options.logger, async (closers) => {
+    const core = await buildCore(config, options, closers);
+    const toolRouter = await startToolRouter(routerOptions(config, core, options));
+    closers.push('closing the tool router failed', () => toolRouter.close());
+    return { config, logger: options.logger, ...core.parts, toolRouter, close: () => closers.close() };
+  });
+}
