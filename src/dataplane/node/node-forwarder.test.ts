@@ -65,6 +65,7 @@ describe('the Node forwarder', () => {
     const agents = createNodeAgents();
     closers.push(() => agents.destroy());
     let outcome: unknown;
+    let client: ReturnType<typeof request> | undefined;
     const decided = new Promise<void>((resolve) => {
       const front = createServer((_incoming, outgoing) => {
         // The proxy is still deciding when the client goes away; the forward starts after.
@@ -72,13 +73,14 @@ describe('the Node forwarder', () => {
           outcome = await forwardGet(createNodeForwarder(agents, outgoing), `http://127.0.0.1:${port}/`);
           resolve();
         });
+        // Only once the request is here: a client gone before it arrived would never reach this handler.
+        client?.destroy();
       });
       front.listen(0, '127.0.0.1', () => {
         closers.push(() => front.close());
-        const client = request({ port: (front.address() as AddressInfo).port, path: '/' });
+        client = request({ port: (front.address() as AddressInfo).port, path: '/' });
         client.on('error', () => undefined);
         client.end();
-        setTimeout(() => client.destroy(), 50);
       });
     });
     await decided;

@@ -41,7 +41,7 @@ const stop = (server: Server) =>
     server.close(() => resolve());
   });
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -59,7 +59,8 @@ describe('RemoteDeployer', () => {
       `http://127.0.0.1:${port}/mcp`,
       `http://127.0.0.1:${(other.address() as AddressInfo).port}/mcp`,
     ];
-    const deployer = new RemoteDeployer({ probeIntervalMs: 50, probeTimeoutMs: 500 });
+    // A stopped server refuses at once; the long probe timeout only keeps a busy machine from failing a live one.
+    const deployer = new RemoteDeployer({ probeIntervalMs: 50, probeTimeoutMs: 10_000 });
     cleanups.push(() => deployer.close());
     const changes: number[] = [];
     deployer.onEndpointsChange((_ref, endpoints) => changes.push(endpoints.length));
