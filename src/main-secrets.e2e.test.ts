@@ -241,8 +241,7 @@ describe('the identity-JWT signing key at rest', () => {
     const again = await start({ ...env, MCP_GATEWAY_SECRET: SECRET });
     expect(await servedKid(again)).toBe(kid);
     expect(await again.stop()).toBe(0);
-    // Three gateway processes in a row: on a busy machine each start alone can take ten seconds.
-  }, 120_000);
+  });
 });
 
 describe('the gateway secret on Postgres', () => {

@@ -58,7 +58,8 @@ const exited = (child: ChildProcess) =>
 /** Starts the gateway and resolves once it logs `listening`; rejects if it exits first or takes too long. */
 export function startGatewayProcess(
   env: Record<string, string>,
-  timeoutMs = 20_000,
+  // Under tsx on a busy two-core machine a start alone has taken over 20 s.
+  timeoutMs = 50_000,
 ): Promise<GatewayProcess> {
   const child = run(env);
   const logs: Record<string, unknown>[] = [];
