@@ -6,12 +6,15 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { secretGate } from '../auth/index.js';
 import type { AppEnv } from '../http/index.js';
 import { createAuditLog, createLogger } from '../observability/index.js';
+import { PostgresRegistryStore } from '../registry/postgres/index.js';
 import { SqliteRegistryStore } from '../registry/sqlite/index.js';
 import { createSecretCipher, readSecretValue } from '../registry/index.js';
+import { TestDatabases } from '../../test/postgres-databases.js';
 import { TEST_GATEWAY_SECRET, createTestApp, headerPrincipal, json } from '../../test/test-app.js';
 
 const VALUE = 'ghp_SuperSecretTokenValue_7f3a9c';
@@ -337,5 +340,42 @@ describe('listing', () => {
     const bad = await send('/secrets?cursor=nonsense', { headers: KEEPER });
     expect(bad.status).toBe(400);
     expect((await send('/secrets?limit=0', { headers: KEEPER })).status).toBe(400);
+  });
+});
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+
+describe.skipIf(!serverUrl)('on Postgres', () => {
+  const databases = new TestDatabases(serverUrl ?? '');
+  afterAll(() => databases.dropAll());
+
+  it('keeps only ciphertext in the rows: no table holds the value, and it decrypts', async () => {
+    const url = await databases.create();
+    const pg = await PostgresRegistryStore.open(url);
+    try {
+      ({ app } = await createTestApp({ store: pg, authenticate: headerPrincipal() }));
+      expect((await send('/secrets', json('POST', { name: 'api-key', value: VALUE }, ADMIN))).status).toBe(
+        201,
+      );
+      expect((await send('/secrets/api-key', json('PUT', { value: ROTATED }, ADMIN))).status).toBe(200);
+      const cipher = await createSecretCipher(TEST_GATEWAY_SECRET);
+      expect(await readSecretValue(pg, cipher, 'api-key')).toBe(ROTATED);
+    } finally {
+      await pg.close();
+    }
+    const sql = postgres(url, { onnotice: () => {}, max: 1 });
+    try {
+      const rows = await sql<{ row: string }[]>`
+        select row_to_json(t)::text as row from secrets t
+        union all select row_to_json(t)::text from settings t
+        union all select row_to_json(t)::text from resources t`;
+      expect(rows.map((r) => r.row).join('\n')).toContain('"name":"api-key"');
+      for (const { row } of rows) {
+        expect(row).not.toContain(VALUE);
+        expect(row).not.toContain(ROTATED);
+      }
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   });
 });
