@@ -214,6 +214,16 @@ describe('who may manage secrets', () => {
     expect((await send('/secrets', { headers: shouting })).status).toBe(200);
   });
 
+  it('refuses a write from a foreign page even with the role (the Host/Origin guard covers /secrets)', async () => {
+    const res = await send(
+      '/secrets',
+      json('POST', { name: 'planted', value: VALUE }, { ...ADMIN, origin: 'https://evil.example' }),
+    );
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).code).toBe('origin_not_allowed');
+    expect(await store.getSecret('planted')).toBeUndefined();
+  });
+
   it('admits only mcp.admin when no role is configured', async () => {
     ({ app } = await createTestApp({ store, authenticate: headerPrincipal() }));
     expect((await send('/secrets', { headers: KEEPER })).status).toBe(403);
