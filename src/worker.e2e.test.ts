@@ -148,6 +148,31 @@ suite(unavailable ? `edge worker (skipped: ${unavailable})` : 'edge worker (wran
     expect((await api('/adapters/crud')).status).toBe(404);
   });
 
+  it('keeps write-only secrets in D1, sealed with WebCrypto on the edge', async () => {
+    const value = 'edge-secret-value-4f1c9a';
+    const created = await api('/secrets', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'edge-key', value }),
+    });
+    const createdText = await created.text();
+    expect(created.status, createdText).toBe(201);
+    expect(JSON.parse(createdText)).toMatchObject({ name: 'edge-key', createdBy: 'admin' });
+    const etag = created.headers.get('etag')!;
+    const rotated = await api('/secrets/edge-key', {
+      method: 'PUT',
+      body: JSON.stringify({ value: `${value}-2` }),
+      headers: { 'if-match': etag },
+    });
+    const answers = [createdText, await rotated.text(), await (await api('/secrets')).text()];
+    expect(rotated.status).toBe(200);
+    for (const answer of answers) expect(answer).not.toContain(value);
+    // Without a secret role: 403 insufficient_scope, as on Node.
+    const refused = await api('/secrets/edge-key', {}, userToken);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
+    expect((await api('/secrets/edge-key', { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('refuses runtimes the edge cannot run', async () => {
     const res = await api('/adapters', {
       method: 'POST',

@@ -26,6 +26,7 @@ import sql0001 from '../migrations/sqlite/0001_registry_revision.sql';
 import sql0002 from '../migrations/sqlite/0002_registry_revision_triggers.sql';
 import sql0003 from '../migrations/sqlite/0003_resource_uid.sql';
 import sql0004 from '../migrations/sqlite/0004_resource_uid_backfill.sql';
+import sql0005 from '../migrations/sqlite/0005_secrets.sql';
 
 const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0000_init': sql0000,
@@ -33,6 +34,7 @@ const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0002_registry_revision_triggers': sql0002,
   '0003_resource_uid': sql0003,
   '0004_resource_uid_backfill': sql0004,
+  '0005_secrets': sql0005,
 };
 
 /**

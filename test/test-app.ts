@@ -8,7 +8,7 @@ import type { RuntimeInspector } from '../src/deploy/index.js';
 import type { AppEnv, OriginPolicy } from '../src/http/index.js';
 import { createSilentLogger } from '../src/observability/index.js';
 import type { AuditLog, Logger } from '../src/observability/index.js';
-import { openRegistryStore } from '../src/registry/index.js';
+import { createSecretCipher, openRegistryStore } from '../src/registry/index.js';
 import type { RegistryStore } from '../src/registry/index.js';
 
 /** Options for {@link createTestApp}. */
@@ -26,7 +26,14 @@ export interface TestAppOptions {
   /** Default: {@link LOOPBACK_ORIGINS}. */
   readonly origins?: OriginPolicy;
   readonly audit?: AuditLog;
+  /** Who may call `/secrets` (an authenticator's `authorizeSecrets`); only `mcp.admin` by default. */
+  readonly authorizeSecrets?: MiddlewareHandler<AppEnv>;
+  /** The gateway secret the secret store's key comes from; default {@link TEST_GATEWAY_SECRET}. */
+  readonly gatewaySecret?: string;
 }
+
+/** The gateway secret of test apps. */
+export const TEST_GATEWAY_SECRET = 'test-gateway-secret-0123456789abcdefghijklmnop';
 
 /** The origin policy of a gateway on 127.0.0.1:3000 with nothing else allowed, as `npm start` runs by default. */
 export const LOOPBACK_ORIGINS: OriginPolicy = {
@@ -48,6 +55,10 @@ export async function createTestApp(options: TestAppOptions = {}) {
     authenticate: options.authenticate,
     authorize: options.authorize,
     commandGate: options.commandGate,
+    secrets: {
+      cipher: await createSecretCipher(options.gatewaySecret ?? TEST_GATEWAY_SECRET),
+      authorize: options.authorizeSecrets,
+    },
     version: options.version,
   });
   return { app, store, close: () => store.close() };

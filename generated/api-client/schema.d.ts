@@ -199,6 +199,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List secrets by name, without their values
+         * @description Returns at most 1000 items; when more exist, `Link: <…?cursor=…>; rel="next"` points at the next page.
+         */
+        get: operations["listSecrets"];
+        put?: never;
+        /**
+         * Store a secret (write-only)
+         * @description The value is encrypted (AES-256-GCM under a key derived from the gateway secret) before it is stored, and no answer ever contains it.
+         */
+        post: operations["createSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/secrets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read who wrote a secret and when (never its value) */
+        get: operations["getSecret"];
+        /** Rotate a secret: replace its value */
+        put: operations["rotateSecret"];
+        post?: never;
+        /** Delete a secret */
+        delete: operations["deleteSecret"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -501,6 +544,38 @@ export interface components {
             path?: string;
             /** @description Longest wait for the tool server's answer to a `tools/call` through the tool router (default from the gateway config, MCP_GATEWAY_TOOLROUTER_CALL_TIMEOUT_MS). */
             timeoutMs?: number;
+        };
+        SecretResource: {
+            name: string;
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the value was last set.
+             */
+            lastUpdatedAt: string;
+        };
+        SecretData: {
+            /**
+             * @description DNS-1123 label, at most 52 characters; immutable.
+             * @example weather
+             */
+            name: string;
+            /**
+             * @description The secret itself, 1 to 32768 characters without NUL. Write-only: stored encrypted and never returned.
+             * @example ghp_0123456789abcdef
+             */
+            value: string;
+        };
+        SecretRotation: {
+            /** @description Optional; when given it must equal the name in the URL. */
+            name?: string;
+            /**
+             * @description The secret itself, 1 to 32768 characters without NUL. Write-only: stored encrypted and never returned.
+             * @example ghp_0123456789abcdef
+             */
+            value: string;
         };
     };
     responses: never;
@@ -1392,6 +1467,317 @@ export interface operations {
             };
             /** @description The resource runtime is not supported by this build */
             501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSecrets: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–1000 (default 1000). */
+                limit?: number;
+                /** @description Opaque cursor from the `Link: rel="next"` header. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Secrets, ordered by name */
+            200: {
+                headers: {
+                    /** @description rel="next" when more items exist */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretResource"][];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller holds no role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`): `WWW-Authenticate: Bearer error="insufficient_scope", …` */
+            403: {
+                headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretData"];
+            };
+        };
+        responses: {
+            /** @description The secret as stored, without its value */
+            201: {
+                headers: {
+                    Location?: string;
+                    /** @description Entity tag for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretResource"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller holds no role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`): `WWW-Authenticate: Bearer error="insufficient_scope", …` */
+            403: {
+                headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A secret with that name already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret, without its value */
+            200: {
+                headers: {
+                    /** @description Entity tag for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretResource"];
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller holds no role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`): `WWW-Authenticate: Bearer error="insufficient_scope", …` */
+            403: {
+                headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such secret */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a GET; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretRotation"];
+            };
+        };
+        responses: {
+            /** @description The secret as stored, without its value */
+            200: {
+                headers: {
+                    /** @description Entity tag for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretResource"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller holds no role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`): `WWW-Authenticate: Bearer error="insufficient_scope", …` */
+            403: {
+                headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such secret */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a GET; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller holds no role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`): `WWW-Authenticate: Bearer error="insufficient_scope", …` */
+            403: {
+                headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such secret */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

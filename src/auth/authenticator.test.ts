@@ -76,6 +76,61 @@ describe('createAuthenticator: dev modes', () => {
   });
 });
 
+describe('createAuthenticator: the secret gate', () => {
+  it('dev: the local user (mcp.dev) manages secrets without headers; a caller naming other roles does not', async () => {
+    const auth = await createAuthenticator(parseAuthConfig({}, LOCAL));
+    const { app, close } = await createTestApp({
+      authenticate: auth.authenticate,
+      authorizeSecrets: auth.authorizeSecrets,
+    });
+    try {
+      expect((await app.request('/secrets', json('POST', { name: 'k', value: 'v' }))).status).toBe(201);
+      const other = await app.request('/secrets', { headers: { 'X-Dev-UserId': 'eve', 'X-Dev-Roles': 'x' } });
+      expect(other.status).toBe(403);
+      expect(other.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('jwt: MCP_GATEWAY_SECRET_ROLES grants it; others get 403 with the resource metadata URL', async () => {
+    const config = parseAuthConfig(
+      {
+        MCP_GATEWAY_AUTH: 'jwt',
+        MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
+        MCP_GATEWAY_JWKS_FILE: '/etc/jwks.json',
+        MCP_GATEWAY_SECRET_ROLES: 'team.secrets',
+      },
+      EXPOSED,
+    );
+    const jwks = JSON.stringify(issuer.jwks());
+    const auth = await createAuthenticator(config, { readFile: async () => jwks });
+    const { app, close } = await createTestApp({
+      authenticate: auth.authenticate,
+      authorizeSecrets: auth.authorizeSecrets,
+    });
+    const bearer = async (roles: string[]) => ({
+      authorization: `Bearer ${await issuer.mint({ sub: 'carol', roles })}`,
+    });
+    try {
+      const refused = await app.request('/secrets', { headers: await bearer(['mcp.dev', 'team.ops']) });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('www-authenticate')).toBe(
+        'Bearer resource_metadata="https://gw.example.com/.well-known/oauth-protected-resource", error="insufficient_scope", error_description="Managing secrets requires one of the roles in MCP_GATEWAY_SECRET_ROLES: mcp.admin, team.secrets."',
+      );
+      const created = await app.request(
+        '/secrets',
+        json('POST', { name: 'k', value: 'v' }, await bearer(['team.secrets'])),
+      );
+      expect(created.status).toBe(201);
+      expect(await created.json()).toMatchObject({ name: 'k', createdBy: 'carol' });
+      expect((await app.request('/secrets/k', { headers: await bearer(['mcp.admin']) })).status).toBe(200);
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('createAuthenticator: token modes', () => {
   const JWT = { MCP_GATEWAY_AUTH: 'jwt', MCP_GATEWAY_JWT_ISSUER: 'https://issuer.example.com' };
 

@@ -34,6 +34,7 @@ import {
   signedUpstreamIdentity,
 } from './upstream-identity.js';
 import type { UpstreamIdentity } from './upstream-identity.js';
+import { secretGate } from './secret-gate.js';
 import { createWellKnownRoutes } from './well-known-routes.js';
 
 /** What {@link createAuthenticator} needs besides the configuration. */
@@ -65,6 +66,11 @@ export interface Authenticator {
    * dev modes the default dev role (`mcp.dev`) qualifies too, so the local user runs commands without headers.
    */
   readonly commandGate: CommandGate;
+  /**
+   * Enforces `MCP_GATEWAY_SECRET_ROLES` on every `/secrets` route; mount after authenticate. In the dev modes the
+   * default dev role qualifies too, as for the command gate.
+   */
+  readonly authorizeSecrets: MiddlewareHandler<AppEnv>;
   /** `/.well-known/oauth-protected-resource[/…]` and `/.well-known/jwks.json`; mount unauthenticated. */
   readonly wellKnownRoutes: Hono<AppEnv>;
   /** Identity headers for upstream requests. */
@@ -171,6 +177,10 @@ export async function createAuthenticator(
         allow: config.commandAllow,
         metadataUrlFor: resources.metadataUrlFor,
       }),
+      authorizeSecrets: secretGate({
+        secretRoles: config.secretRoles,
+        metadataUrlFor: resources.metadataUrlFor,
+      }),
       wellKnownRoutes: createWellKnownRoutes({ resources, identityJwks: upstreamIdentity.jwks }),
       upstreamIdentity,
       resources,
@@ -188,6 +198,7 @@ export async function createAuthenticator(
       commandRoles: [...config.commandRoles, DEFAULT_DEV_ROLE],
       allow: config.commandAllow,
     }),
+    authorizeSecrets: secretGate({ secretRoles: [...config.secretRoles, DEFAULT_DEV_ROLE] }),
     wellKnownRoutes: createWellKnownRoutes({ identityJwks: upstreamIdentity.jwks }),
     upstreamIdentity,
     resources: undefined,

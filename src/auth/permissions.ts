@@ -48,3 +48,11 @@ export function canCreate(principal: Principal, creatorRoles: readonly string[])
 export function canRunCommands(principal: Principal, commandRoles: readonly string[]): boolean {
   return isAdmin(principal) || commandRoles.some((role) => hasRole(principal, role));
 }
+
+/**
+ * Secrets (`/secrets`): an admin or a holder of one of `secretRoles` (`MCP_GATEWAY_SECRET_ROLES`). As with
+ * {@link canRunCommands}, an empty list grants nobody but admins.
+ */
+export function canManageSecrets(principal: Principal, secretRoles: readonly string[]): boolean {
+  return isAdmin(principal) || secretRoles.some((role) => hasRole(principal, role));
+}

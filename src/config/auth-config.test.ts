@@ -25,6 +25,7 @@ describe('parseAuthConfig: modes', () => {
       creatorRoles: [],
       identityJwt: false,
       commandRoles: ['mcp.admin'],
+      secretRoles: ['mcp.admin'],
     });
     for (const host of ['localhost', '::1', '[::1]', '127.1.2.3']) {
       expect(parseAuthConfig({}, { ...LOCAL, host }).mode).toBe('dev');
@@ -99,6 +100,7 @@ describe('parseAuthConfig: oidc', () => {
       creatorRoles: [],
       identityJwt: false,
       commandRoles: ['mcp.admin'],
+      secretRoles: ['mcp.admin'],
       issuer: 'https://login.example.com/realms/x',
       keys: { kind: 'discovery' },
       audiences: ['https://gw.example.com'],
@@ -142,6 +144,7 @@ describe('parseAuthConfig: oidc', () => {
       creatorRoles: ['mcp.engineer', 'mcp.ops'],
       identityJwt: true,
       commandRoles: ['team.ops', 'mcp.admin'],
+      secretRoles: ['mcp.admin'],
       commandAllow: ['npx', 'uvx', '/usr/local/bin/server'],
     });
   });
@@ -258,6 +261,23 @@ describe('parseAuthConfig: jwt', () => {
     expect(problemsOf({ ...JWT, MCP_GATEWAY_JWKS_URL: 'http://idp.internal/jwks' })).toContain(
       'MCP_GATEWAY_JWKS_URL must be an https URL',
     );
+  });
+});
+
+describe('parseAuthConfig: secrets', () => {
+  it('lets only mcp.admin manage secrets by default, in every mode', () => {
+    for (const config of [parseAuthConfig({}, LOCAL), parseAuthConfig(OIDC, EXPOSED)]) {
+      expect(config.secretRoles).toEqual(['mcp.admin']);
+    }
+  });
+
+  it('reads MCP_GATEWAY_SECRET_ROLES as a comma- or space-separated list', () => {
+    expect(
+      parseAuthConfig({ MCP_GATEWAY_SECRET_ROLES: 'team.secrets, ops  platform' }, LOCAL).secretRoles,
+    ).toEqual(['team.secrets', 'ops', 'platform']);
+    expect(parseAuthConfig({ ...OIDC, MCP_GATEWAY_SECRET_ROLES: 'vault' }, EXPOSED).secretRoles).toEqual([
+      'vault',
+    ]);
   });
 });
 

@@ -52,6 +52,11 @@ interface AuthConfigBase {
   readonly commandRoles: readonly string[];
   /** `MCP_GATEWAY_COMMAND_ALLOW`: the only programs a `command` may name; absent, any. */
   readonly commandAllow?: readonly string[];
+  /**
+   * Roles that may manage secrets (`/secrets`): `MCP_GATEWAY_SECRET_ROLES`, default `mcp.admin` (which always
+   * qualifies).
+   */
+  readonly secretRoles: readonly string[];
 }
 
 /** `dev` (loopback only) and `dev-insecure`: identity from trusted `X-Dev-*` headers. */
@@ -126,6 +131,7 @@ const AuthEnvSchema = z.object({
   MCP_GATEWAY_CREATOR_ROLES: list.optional(),
   MCP_GATEWAY_COMMAND_ROLES: list.default(['mcp.admin']),
   MCP_GATEWAY_COMMAND_ALLOW: list.optional(),
+  MCP_GATEWAY_SECRET_ROLES: list.default(['mcp.admin']),
   MCP_GATEWAY_IDENTITY_JWT: z
     .string()
     .trim()
@@ -291,6 +297,7 @@ export function parseAuthConfig(
     identityJwt: e.MCP_GATEWAY_IDENTITY_JWT,
     commandRoles: e.MCP_GATEWAY_COMMAND_ROLES,
     ...(e.MCP_GATEWAY_COMMAND_ALLOW && { commandAllow: e.MCP_GATEWAY_COMMAND_ALLOW }),
+    secretRoles: e.MCP_GATEWAY_SECRET_ROLES,
   };
   if (mode === 'dev' || mode === 'dev-insecure') {
     if (problems.length > 0) throw new ConfigError(problems);

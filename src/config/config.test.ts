@@ -40,6 +40,7 @@ describe('parseConfig', () => {
         creatorRoles: [],
         identityJwt: false,
         commandRoles: ['mcp.admin'],
+        secretRoles: ['mcp.admin'],
       },
       deploy: {
         deployer: 'process',

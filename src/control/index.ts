@@ -1,6 +1,9 @@
-/** @module control: the REST control plane for adapters and tools. */
+/** @module control: the REST control plane for adapters, tools and secrets. */
 export { mountControlRoutes } from './control-routes.js';
 export type { ResourceChangeListener, ResourceRoutesOptions } from './resource-routes.js';
 export { MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_REPLICAS, RESERVED_NAMES } from './schemas.js';
 export type { AdapterData, AdapterResource, ToolData, ToolResource } from './schemas.js';
 export { validationHook } from './validation.js';
+export { createSecretRoutes } from './secret-routes.js';
+export type { SecretRoutesOptions } from './secret-routes.js';
+export { MAX_SECRET_VALUE_LENGTH } from './secret-schemas.js';

@@ -1,6 +1,6 @@
 /**
  * @module write-audit: middleware that writes one audit line per control-plane write (POST, PUT, DELETE on
- * `/adapters…` and `/tools…`), after it is answered, whatever the outcome — also when authentication refused it.
+ * `/adapters…`, `/tools…` and `/secrets…`), after it is answered, whatever the outcome — also when authentication refused it.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../core/index.js';
@@ -18,7 +18,11 @@ const ACTIONS: Record<string, ControlWriteAudit['action'] | undefined> = {
   DELETE: 'delete',
 };
 
-const KINDS: Record<string, ControlWriteAudit['kind'] | undefined> = { adapters: 'adapter', tools: 'tool' };
+const KINDS: Record<string, ControlWriteAudit['kind'] | undefined> = {
+  adapters: 'adapter',
+  tools: 'tool',
+  secrets: 'secret',
+};
 
 function decoded(segment: string | undefined): string | undefined {
   if (segment === undefined || segment === '') return undefined;
@@ -29,7 +33,7 @@ function decoded(segment: string | undefined): string | undefined {
   }
 }
 
-/** Mount on `/adapters/*` and `/tools/*` (each also matches its collection path) before authentication. */
+/** Mount on `/adapters/*`, `/tools/*` and `/secrets/*` (each also matches its collection path) before authentication. */
 export function writeAudit(options: WriteAuditOptions): MiddlewareHandler<AppEnv> {
   const { audit } = options;
   return async function writeAuditMiddleware(c, next) {

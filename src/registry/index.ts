@@ -16,9 +16,12 @@ export type {
   RegistryChangeFeed,
   RegistryStore,
   RegistryStoreOptions,
+  RegistryEntryKind,
   ResourceKind,
   RevisionListener,
+  SealedSecretValue,
   StoredResource,
+  StoredSecret,
   UidGenerator,
   WriteConditionOptions,
 } from './registry-store.js';
@@ -34,6 +37,8 @@ export {
   isSealedSetting,
 } from './sealed-settings.js';
 export type { SettingsCipher } from './sealed-settings.js';
+export { SecretDecryptionError, createSecretCipher, readSecretValue } from './secret-cipher.js';
+export type { SecretCipher } from './secret-cipher.js';
 export { asRegistered, isOfKind, registeredOf, runtimeOf } from './resource-spec.js';
 export { DEFAULT_LIST_ALL_PAGE_SIZE, listAll, readAll, type ListAllOptions } from './list-all.js';
 export type {

@@ -5,7 +5,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ResourceExistsError, ResourceNotFoundError, VersionMismatchError } from './registry-store.js';
-import type { Clock, JsonObject, RegistryStore, StoredResource } from './registry-store.js';
+import type {
+  Clock,
+  JsonObject,
+  RegistryStore,
+  SealedSecretValue,
+  StoredResource,
+  StoredSecret,
+} from './registry-store.js';
 
 /** Builds a fresh, empty store whose timestamps come from `clock`. */
 export type RegistryStoreFactory = (clock: Clock) => Promise<RegistryStore>;
@@ -30,6 +37,13 @@ const RICH_SPEC: JsonObject = {
   '': 'empty key',
   'key with spaces & ünïcode': 1,
 };
+
+/** A sealed value as the store sees it: three opaque strings (the store neither makes nor opens them). */
+const sealed = (n: number): SealedSecretValue => ({
+  keyId: 'kid-1',
+  iv: `iv-${n}`,
+  ciphertext: `ciphertext-${n}-${'x'.repeat(n)}`,
+});
 
 /**
  * Registers the contract suite under `name`. Each test gets a fresh store from `make` and closes it after.
@@ -308,6 +322,145 @@ export function runRegistryStoreContract(name: string, make: RegistryStoreFactor
       expect(await store.deleteSetting('key', 'value')).toBe(false);
       // The key is free again.
       expect(await store.getOrCreateSetting('key', 'next')).toBe('next');
+    });
+
+    describe('secrets', () => {
+      it('createSecret stores the sealed value at version 1 with both timestamps from the clock', async () => {
+        const created = await store.createSecret('github-token', sealed(1), 'alice');
+        const expected: StoredSecret = {
+          name: 'github-token',
+          uid: created.uid,
+          ...sealed(1),
+          version: 1,
+          createdBy: 'alice',
+          createdAt: new Date(START),
+          lastUpdatedAt: new Date(START),
+        };
+        expect(created).toEqual(expected);
+        expect(created.uid).toMatch(UUID);
+        expect(await store.getSecret('github-token')).toEqual(expected);
+        expect(await store.getSecret('missing')).toBeUndefined();
+      });
+
+      it('keeps only the three sealed strings of what it is given', async () => {
+        const extra = { ...sealed(1), value: 'plaintext that must not be stored' };
+        const created = await store.createSecret('s', extra, 'alice');
+        expect(created).not.toHaveProperty('value');
+        expect(JSON.stringify(await store.getSecret('s'))).not.toContain('plaintext');
+      });
+
+      it('is its own name space: a resource of the same name neither collides nor moves the listing', async () => {
+        await store.create('adapter', 'shared', {}, 'alice');
+        await store.create('tool', 'shared', {}, 'alice');
+        await store.createSecret('shared', sealed(1), 'bob');
+        expect(await store.count('adapter')).toBe(1);
+        expect((await store.getSecret('shared'))?.createdBy).toBe('bob');
+        await store.deleteSecret('shared');
+        expect(await store.get('adapter', 'shared')).toBeDefined();
+      });
+
+      it('refuses a duplicate name with ResourceExistsError and keeps the original', async () => {
+        const original = await store.createSecret('dup', sealed(1), 'alice');
+        advance(5);
+        const error = await store.createSecret('dup', sealed(2), 'mallory').catch((e) => e);
+        expect(error).toBeInstanceOf(ResourceExistsError);
+        expect(error).toMatchObject({ kind: 'secret', resourceName: 'dup' });
+        expect(await store.getSecret('dup')).toEqual(original);
+      });
+
+      it('of two concurrent createSecret calls of one name, exactly one succeeds', async () => {
+        const results = await Promise.allSettled([
+          store.createSecret('race', sealed(1), 'one'),
+          store.createSecret('race', sealed(2), 'two'),
+        ]);
+        const fulfilled = results.filter((r) => r.status === 'fulfilled');
+        const rejected = results.filter((r) => r.status === 'rejected');
+        expect(fulfilled).toHaveLength(1);
+        expect(rejected[0]?.reason).toBeInstanceOf(ResourceExistsError);
+        expect(await store.getSecret('race')).toEqual(fulfilled[0]?.value);
+      });
+
+      it('updateSecret rotates the value, bumps version and lastUpdatedAt, keeps uid, createdBy, createdAt', async () => {
+        const { uid } = await store.createSecret('api-key', sealed(1), 'alice');
+        const rotatedAt = advance(1_234);
+        const rotated = await store.updateSecret('api-key', { ...sealed(2), keyId: 'kid-2' });
+        expect(rotated).toEqual({
+          name: 'api-key',
+          uid,
+          ...sealed(2),
+          keyId: 'kid-2',
+          version: 2,
+          createdBy: 'alice',
+          createdAt: new Date(START),
+          lastUpdatedAt: rotatedAt,
+        });
+        expect(await store.getSecret('api-key')).toEqual(rotated);
+        const again = await store.updateSecret('api-key', sealed(3), { expectedVersion: 2 });
+        expect(again.version).toBe(3);
+      });
+
+      it('a conditional updateSecret or deleteSecret at the wrong version changes nothing', async () => {
+        const created = await store.createSecret('api-key', sealed(1), 'alice');
+        await expect(store.updateSecret('api-key', sealed(2), { expectedVersion: 7 })).rejects.toMatchObject({
+          name: 'VersionMismatchError',
+          kind: 'secret',
+          resourceName: 'api-key',
+          expectedVersion: 7,
+          actualVersion: 1,
+        });
+        await expect(store.deleteSecret('api-key', { expectedVersion: 2 })).rejects.toBeInstanceOf(
+          VersionMismatchError,
+        );
+        expect(await store.getSecret('api-key')).toEqual(created);
+      });
+
+      it('of two concurrent rotations at the same expectedVersion, exactly one wins', async () => {
+        await store.createSecret('race', sealed(0), 'alice');
+        const results = await Promise.allSettled([
+          store.updateSecret('race', sealed(1), { expectedVersion: 1 }),
+          store.updateSecret('race', sealed(2), { expectedVersion: 1 }),
+        ]);
+        const fulfilled = results.filter((r) => r.status === 'fulfilled');
+        const rejected = results.filter((r) => r.status === 'rejected');
+        expect(fulfilled).toHaveLength(1);
+        expect(rejected[0]?.reason).toBeInstanceOf(VersionMismatchError);
+        expect(await store.getSecret('race')).toEqual(fulfilled[0]?.value);
+      });
+
+      it('updateSecret and deleteSecret of a missing secret throw ResourceNotFoundError', async () => {
+        await expect(store.updateSecret('ghost', sealed(1))).rejects.toMatchObject({
+          name: 'ResourceNotFoundError',
+          kind: 'secret',
+          resourceName: 'ghost',
+        });
+        await expect(store.updateSecret('ghost', sealed(1), { expectedVersion: 1 })).rejects.toBeInstanceOf(
+          ResourceNotFoundError,
+        );
+        await expect(store.deleteSecret('ghost')).rejects.toBeInstanceOf(ResourceNotFoundError);
+      });
+
+      it('deleteSecret removes it; the name starts over with a new uid', async () => {
+        const first = await store.createSecret('gone', sealed(1), 'alice');
+        await store.deleteSecret('gone', { expectedVersion: 1 });
+        expect(await store.getSecret('gone')).toBeUndefined();
+        const second = await store.createSecret('gone', sealed(2), 'bob');
+        expect(second).toMatchObject({ version: 1, createdBy: 'bob' });
+        expect(second.uid).not.toBe(first.uid);
+      });
+
+      it('listSecrets pages by name in UTF-8 byte order, strictly after `after`', async () => {
+        const names = ['b', 'a-b', 'a', 'é', '\ufffd', '😀', 'Z', '0', 'ab'];
+        for (const n of names) await store.createSecret(n, sealed(1), 'alice');
+        await store.create('adapter', 'not-a-secret', {}, 'alice');
+        const byteOrder = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+        expect((await store.listSecrets({ limit: 100 })).map((r) => r.name)).toEqual(byteOrder);
+        expect((await store.listSecrets({ limit: 2, after: 'a' })).map((r) => r.name)).toEqual(
+          byteOrder.slice(byteOrder.indexOf('a') + 1, byteOrder.indexOf('a') + 3),
+        );
+        expect(await store.listSecrets({ limit: 5, after: '😀' })).toEqual([]);
+        expect((await store.listSecrets({ limit: 1 }))[0]).toEqual(await store.getSecret(byteOrder[0]!));
+        await expect(store.listSecrets({ limit: 0 })).rejects.toBeInstanceOf(RangeError);
+      });
     });
 
     it('ping resolves', async () => {

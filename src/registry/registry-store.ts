@@ -3,6 +3,9 @@
 /** The two resource families the control plane manages; each has its own name space. */
 export type ResourceKind = 'adapter' | 'tool';
 
+/** What the registry's errors name: a resource kind, or a secret (its own name space, see {@link StoredSecret}). */
+export type RegistryEntryKind = ResourceKind | 'secret';
+
 /** A JSON object as stored: the validated user-facing spec of an adapter or tool, minus its name. */
 export type JsonObject = { [key: string]: unknown };
 
@@ -25,6 +28,32 @@ export interface StoredResource {
   readonly lastUpdatedAt: Date;
 }
 
+/**
+ * A secret's value as the registry keeps it: AES-256-GCM ciphertext, never the value (see `secret-cipher.ts`,
+ * which makes and opens these). The store only carries the three strings.
+ */
+export interface SealedSecretValue {
+  /** Which key sealed it, so a gateway with several keys (a rotation) knows which to use. */
+  readonly keyId: string;
+  /** The 96-bit IV, base64url. */
+  readonly iv: string;
+  /** Ciphertext with the 128-bit tag appended, base64url. */
+  readonly ciphertext: string;
+}
+
+/** One stored secret: its sealed value and who wrote it when. */
+export interface StoredSecret extends SealedSecretValue {
+  readonly name: string;
+  /** Random, given at create and never changed (like {@link StoredResource.uid}): the basis of the ETag. */
+  readonly uid: string;
+  /** Starts at 1 and grows by one on every rotation. */
+  readonly version: number;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  /** When the value was last set (create or rotation). */
+  readonly lastUpdatedAt: Date;
+}
+
 /** Options for {@link RegistryStore.list}: keyset pagination ordered by name. */
 export interface ListOptions {
   /** At most this many rows (1 or more). */
@@ -39,10 +68,10 @@ export interface WriteConditionOptions {
   readonly expectedVersion?: number;
 }
 
-/** Thrown by `create` when the kind already holds that name. */
+/** Thrown by `create` (or `createSecret`) when the kind already holds that name. */
 export class ResourceExistsError extends Error {
   constructor(
-    readonly kind: ResourceKind,
+    readonly kind: RegistryEntryKind,
     readonly resourceName: string,
   ) {
     super(`${kind} '${resourceName}' already exists`);
@@ -50,10 +79,10 @@ export class ResourceExistsError extends Error {
   }
 }
 
-/** Thrown by `update`/`delete` when no such resource exists. */
+/** Thrown by `update`/`delete` (and their secret counterparts) when no such entry exists. */
 export class ResourceNotFoundError extends Error {
   constructor(
-    readonly kind: ResourceKind,
+    readonly kind: RegistryEntryKind,
     readonly resourceName: string,
   ) {
     super(`${kind} '${resourceName}' does not exist`);
@@ -64,7 +93,7 @@ export class ResourceNotFoundError extends Error {
 /** Thrown by conditional writes when the stored version differs from the expected one. */
 export class VersionMismatchError extends Error {
   constructor(
-    readonly kind: ResourceKind,
+    readonly kind: RegistryEntryKind,
     readonly resourceName: string,
     readonly expectedVersion: number,
     readonly actualVersion: number,
@@ -83,7 +112,7 @@ export class SchemaTooNewError extends Error {
 }
 
 /**
- * Persistence of adapters, tools and gateway settings. Every method is atomic on its own;
+ * Persistence of adapters, tools, secrets and gateway settings. Every method is atomic on its own;
  * implementations must give identical semantics (one contract suite runs against each).
  */
 export interface RegistryStore {
@@ -105,6 +134,26 @@ export interface RegistryStore {
   ): Promise<StoredResource>;
   /** Removes the resource; throws ResourceNotFoundError when absent. */
   delete(kind: ResourceKind, name: string, options?: WriteConditionOptions): Promise<void>;
+  /**
+   * Inserts a secret at version 1 with a fresh uid and createdAt = lastUpdatedAt = now; throws
+   * ResourceExistsError (kind `secret`) when the name is taken. Secrets are their own name space, and a write to
+   * them does not move the {@link RegistryChangeFeed.revision} (that counts resource changes).
+   */
+  createSecret(name: string, value: SealedSecretValue, createdBy: string): Promise<StoredSecret>;
+  getSecret(name: string): Promise<StoredSecret | undefined>;
+  /** Secrets ordered by name (byte order), starting after `after`, like {@link list}. */
+  listSecrets(options: ListOptions): Promise<StoredSecret[]>;
+  /**
+   * Replaces the sealed value (a rotation), bumps the version and lastUpdatedAt; uid, createdBy and createdAt
+   * never change. Throws ResourceNotFoundError or VersionMismatchError like {@link update}.
+   */
+  updateSecret(
+    name: string,
+    value: SealedSecretValue,
+    options?: WriteConditionOptions,
+  ): Promise<StoredSecret>;
+  /** Removes the secret; throws ResourceNotFoundError when absent, VersionMismatchError like {@link delete}. */
+  deleteSecret(name: string, options?: WriteConditionOptions): Promise<void>;
   /**
    * Returns the setting stored under `key`, first storing `candidate` if there is none. Concurrent callers
    * (several gateway replicas starting at once) all get the same, first-stored value.

@@ -13,6 +13,7 @@
  * WebCrypto and jose only, so the edge build shares it.
  */
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
+import { base64Url, hkdf } from './key-derivation.js';
 import type { RegistryStore } from './registry-store.js';
 
 const KEY_INFO = 'mcp-gateway settings v1';
@@ -47,22 +48,6 @@ export interface SettingsCipher {
 export function isSealedSetting(value: string): boolean {
   return COMPACT_DIRECT_JWE.test(value);
 }
-
-async function hkdf(secret: string, info: string, bytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const ikm = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(info) },
-    ikm,
-    bytes * 8,
-  );
-  return new Uint8Array(bits);
-}
-
-const base64Url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
 
 /** Derives the settings key and its id from the gateway secret. */
 export async function createSettingsCipher(secret: string): Promise<SettingsCipher> {

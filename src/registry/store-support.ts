@@ -1,6 +1,12 @@
 /** @module Dialect-independent rules every registry implementation applies the same way. */
 import { ResourceNotFoundError, VersionMismatchError } from './registry-store.js';
-import type { ResourceKind, RevisionListener, StoredResource } from './registry-store.js';
+import type {
+  RegistryEntryKind,
+  RevisionListener,
+  SealedSecretValue,
+  StoredResource,
+  StoredSecret,
+} from './registry-store.js';
 
 /**
  * Refuses a `list` limit that is not a positive integer: SQLite reads `LIMIT -1` as "no limit" while
@@ -18,7 +24,7 @@ export function assertListLimit(limit: number): void {
  * deleted and re-created in between — so the caller should simply try the write again.
  */
 export function explainMissedWrite(
-  kind: ResourceKind,
+  kind: RegistryEntryKind,
   name: string,
   expectedVersion: number | undefined,
   actualVersion: number | undefined,
@@ -155,4 +161,24 @@ export function toStored(row: StoredResource): StoredResource {
     createdAt: row.createdAt,
     lastUpdatedAt: row.lastUpdatedAt,
   };
+}
+
+/** A stored secret from a row of any dialect, with no extra columns (see {@link toStored}). */
+export function toStoredSecret(row: StoredSecret): StoredSecret {
+  return {
+    name: row.name,
+    uid: row.uid,
+    keyId: row.keyId,
+    iv: row.iv,
+    ciphertext: row.ciphertext,
+    version: row.version,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    lastUpdatedAt: row.lastUpdatedAt,
+  };
+}
+
+/** Only the three sealed strings of a secret's value, whatever else the caller's object carries. */
+export function sealedColumns(value: SealedSecretValue): SealedSecretValue {
+  return { keyId: value.keyId, iv: value.iv, ciphertext: value.ciphertext };
 }

@@ -8,9 +8,10 @@ import {
   creationGate,
   identifyOf,
   localPrincipal,
+  secretGate,
 } from '../auth/index.js';
 import type { CommandGate } from '../auth/index.js';
-import { mountControlRoutes, validationHook } from '../control/index.js';
+import { createSecretRoutes, mountControlRoutes, validationHook } from '../control/index.js';
 import type { ResourceChangeListener } from '../control/index.js';
 import { createDataPlaneObservation, mountDataPlane } from '../dataplane/index.js';
 import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from '../dataplane/index.js';
@@ -37,9 +38,16 @@ import {
 import type { AuditLog, GatewayMetrics, Logger } from '../observability/index.js';
 import { NO_TRACING, tracingMiddleware } from '../observability/tracing/index.js';
 import type { TraceContextHeaders, Tracing } from '../observability/tracing/index.js';
-import type { RegistryStore } from '../registry/index.js';
+import type { RegistryStore, SecretCipher } from '../registry/index.js';
 import { TOOL_ROUTER_PATH, mountToolRouter } from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
+
+/** The secret store at `/secrets`: how values are sealed, and who may call it. */
+export interface SecretsMount {
+  readonly cipher: SecretCipher;
+  /** Runs after `authenticate` on every `/secrets` route; only `mcp.admin` passes by default. */
+  readonly authorize?: MiddlewareHandler<AppEnv>;
+}
 
 /** Everything the app needs; `main.ts` builds the real ones, tests build their own. */
 export interface AppDeps {
@@ -59,6 +67,8 @@ export interface AppDeps {
   readonly authorize?: MiddlewareHandler<AppEnv>;
   /** Who may register `command` (it runs on the gateway host); only `mcp.admin` by default. */
   readonly commandGate?: CommandGate;
+  /** The secret store at `/secrets`; absent, that path is not served. */
+  readonly secrets?: SecretsMount;
   /** Unauthenticated `/.well-known/…` documents (RFC 9728 metadata, identity JWKS); none by default. */
   readonly wellKnownRoutes?: Hono<AppEnv>;
   /** Makes request ids; injected for tests. */
@@ -103,7 +113,7 @@ export type GatewayApp = OpenAPIHono<AppEnv> & {
 export const OPENAPI_INFO = {
   title: 'MCP Gateway API',
   description:
-    'Control plane of MCP Gateway: register MCP servers (adapters) and tool servers (tools), read their status and logs.',
+    'Control plane of MCP Gateway: register MCP servers (adapters) and tool servers (tools), read their status and logs, and keep write-only secrets.',
 };
 
 const QUIET_PATHS = ['/healthz', '/readyz', '/ping', '/metrics'];
@@ -170,7 +180,10 @@ export function createApp(deps: AppDeps): GatewayApp {
   // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request. Ahead of
   // the Host/Origin guard, so a write it refuses (a rebinding page's) is audited too.
   const controlPaths = ['/adapters/*', '/tools/*'];
-  for (const path of controlPaths) app.use(path, writeAudit({ audit: deps.audit ?? NO_AUDIT_LOG }));
+  const secretsPath = '/secrets/*';
+  for (const path of [...controlPaths, secretsPath]) {
+    app.use(path, writeAudit({ audit: deps.audit ?? NO_AUDIT_LOG }));
+  }
   // Every route from here on: the MCP endpoints above answer before reaching it and check Host/Origin themselves.
   app.use(hostOriginGuard({ policy: deps.origins }));
   // Public and unauthenticated: clients read these before they have a token.
@@ -193,6 +206,17 @@ export function createApp(deps: AppDeps): GatewayApp {
     endpointPolicy: endpointPolicy(deps.ssrf ?? ssrfPolicy({ allowLinkLocal: false })),
     commandGate: deps.commandGate ?? commandGate({ commandRoles: [] }),
   });
+  if (deps.secrets) {
+    app.use(secretsPath, authenticate, deps.secrets.authorize ?? secretGate({ secretRoles: [] }));
+    app.route(
+      '/',
+      createSecretRoutes({
+        store: deps.store,
+        cipher: deps.secrets.cipher,
+        bodyLimitBytes: deps.bodyLimitBytes,
+      }),
+    );
+  }
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -16,7 +16,7 @@ import type { RuntimeInspector } from '../deploy/index.js';
 import type { MetricsRouteOptions } from '../http/index.js';
 import { createAuditLog } from '../observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../observability/index.js';
-import { createSettingsCipher, getOrCreateSealedSetting } from '../registry/index.js';
+import { createSecretCipher, createSettingsCipher, getOrCreateSealedSetting } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
 import { createRendezvous } from '../routing/index.js';
 import type { ToolRouter } from '../toolrouter/index.js';
@@ -53,7 +53,7 @@ export function auditLogFor(config: Pick<Config, 'ops'>, logger: Logger): AuditL
 export interface GatewayAppParts {
   readonly config: Config;
   readonly store: RegistryStore;
-  /** The gateway secret: session ids are sealed with it. */
+  /** The gateway secret: session ids are sealed with it, and the key of stored secrets derived from it. */
   readonly secret: string;
   readonly auth: Authenticator;
   readonly inspector: RuntimeInspector;
@@ -95,6 +95,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
     commandGate: auth.commandGate,
+    secrets: { cipher: await createSecretCipher(parts.secret), authorize: auth.authorizeSecrets },
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,

@@ -13,7 +13,9 @@ import type {
   RegistryStoreOptions,
   ResourceKind,
   RevisionListener,
+  SealedSecretValue,
   StoredResource,
+  StoredSecret,
   UidGenerator,
   WriteConditionOptions,
 } from '../registry-store.js';
@@ -22,13 +24,15 @@ import {
   assertListLimit,
   createRevisionFeed,
   explainMissedWrite,
+  sealedColumns,
   settingVanished,
   toStored,
+  toStoredSecret,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { applyD1Migrations } from './d1-migrations.js';
 import type { D1Migration } from './d1-migrations.js';
-import { registryRevision, resources, settings } from './schema.js';
+import { registryRevision, resources, secrets, settings } from './schema.js';
 
 /**
  * A D1 binding (`env.DB`, a `D1Database` of `@cloudflare/workers-types`). Only the two methods Drizzle calls
@@ -49,6 +53,7 @@ type Db = DrizzleD1Database;
 
 /** How SQLite words a violation of the resources key; D1 errors carry no code property, only the message. */
 const DUPLICATE_KEY = /UNIQUE constraint failed: resources\.kind, resources\.name/;
+const DUPLICATE_SECRET = /UNIQUE constraint failed: secrets\.name/;
 
 /**
  * {@link RegistryStore} on a D1 database. D1 has no interactive transactions, so every write is one statement
@@ -180,6 +185,81 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     }
   }
 
+  async createSecret(name: string, value: SealedSecretValue, createdBy: string): Promise<StoredSecret> {
+    const now = this.clock();
+    try {
+      const row = await this.db
+        .insert(secrets)
+        .values({
+          name,
+          uid: this.newUid(),
+          ...sealedColumns(value),
+          version: 1,
+          createdBy,
+          createdAt: now,
+          lastUpdatedAt: now,
+        })
+        .returning()
+        .get();
+      if (!row) throw new Error(`insert of secret '${name}' returned no row`);
+      return toStoredSecret(row);
+    } catch (error) {
+      if (isDriverError(error, DUPLICATE_SECRET)) throw new ResourceExistsError('secret', name);
+      throw error;
+    }
+  }
+
+  async getSecret(name: string): Promise<StoredSecret | undefined> {
+    const row = await this.db.select().from(secrets).where(eq(secrets.name, name)).get();
+    return row && toStoredSecret(row);
+  }
+
+  async listSecrets(options: ListOptions): Promise<StoredSecret[]> {
+    assertListLimit(options.limit);
+    const after = options.after === undefined ? undefined : gt(secrets.name, options.after);
+    const rows = await this.db
+      .select()
+      .from(secrets)
+      .where(after)
+      .orderBy(asc(secrets.name))
+      .limit(options.limit)
+      .all();
+    return rows.map(toStoredSecret);
+  }
+
+  async updateSecret(
+    name: string,
+    value: SealedSecretValue,
+    options: WriteConditionOptions = {},
+  ): Promise<StoredSecret> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const row = await this.db
+        .update(secrets)
+        .set({ ...sealedColumns(value), version: sql`${secrets.version} + 1`, lastUpdatedAt: this.clock() })
+        .where(secretByName(name, expectedVersion))
+        .returning()
+        .get();
+      if (row) return toStoredSecret(row);
+      const miss = explainMissedWrite('secret', name, expectedVersion, await this.secretVersionOf(name));
+      if (miss) throw miss;
+    }
+  }
+
+  async deleteSecret(name: string, options: WriteConditionOptions = {}): Promise<void> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const row = await this.db
+        .delete(secrets)
+        .where(secretByName(name, expectedVersion))
+        .returning({ version: secrets.version })
+        .get();
+      if (row) return;
+      const miss = explainMissedWrite('secret', name, expectedVersion, await this.secretVersionOf(name));
+      if (miss) throw miss;
+    }
+  }
+
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {
     // Another isolate may delete the row between the insert and the read; then insert again.
     for (let attempt = 0; attempt < SETTING_ATTEMPTS; attempt++) {
@@ -242,6 +322,15 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     this.changes.close();
   }
 
+  private async secretVersionOf(name: string): Promise<number | undefined> {
+    const row = await this.db
+      .select({ version: secrets.version })
+      .from(secrets)
+      .where(eq(secrets.name, name))
+      .get();
+    return row?.version;
+  }
+
   private async versionOf(kind: ResourceKind, name: string): Promise<number | undefined> {
     const row = await this.db
       .select({ version: resources.version })
@@ -258,6 +347,10 @@ function byKey(kind: ResourceKind, name: string, version?: number) {
     eq(resources.name, name),
     version === undefined ? undefined : eq(resources.version, version),
   );
+}
+
+function secretByName(name: string, version?: number) {
+  return and(eq(secrets.name, name), version === undefined ? undefined : eq(secrets.version, version));
 }
 
 /**

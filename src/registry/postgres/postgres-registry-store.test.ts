@@ -50,7 +50,7 @@ suite(serverUrl ? 'postgres registry' : `postgres registry (skipped: ${SKIP_REAS
   let contractAdmin: postgres.Sql | undefined;
   const truncate = async () => {
     if (!contractAdmin) throw new Error('the contract database is not ready');
-    await contractAdmin`truncate resources, settings`;
+    await contractAdmin`truncate resources, settings, secrets`;
   };
 
   beforeAll(async () => {

@@ -16,7 +16,9 @@ import type {
   RegistryStoreOptions,
   ResourceKind,
   RevisionListener,
+  SealedSecretValue,
   StoredResource,
+  StoredSecret,
   UidGenerator,
   WriteConditionOptions,
 } from '../registry-store.js';
@@ -26,11 +28,13 @@ import {
   SETTING_ATTEMPTS,
   explainMissedWrite,
   hasErrorCode,
+  sealedColumns,
   settingVanished,
   toStored,
+  toStoredSecret,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
-import { registryRevision, resources, settings } from './schema.js';
+import { registryRevision, resources, secrets, settings } from './schema.js';
 
 /** The channel the revision trigger (migration 0002) notifies on every resource write. */
 export const REGISTRY_CHANNEL = 'mcp_gateway_registry';
@@ -196,6 +200,78 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     }
   }
 
+  async createSecret(name: string, value: SealedSecretValue, createdBy: string): Promise<StoredSecret> {
+    const now = this.clock();
+    try {
+      const [row] = await this.db
+        .insert(secrets)
+        .values({
+          name,
+          uid: this.newUid(),
+          ...sealedColumns(value),
+          version: 1,
+          createdBy,
+          createdAt: now,
+          lastUpdatedAt: now,
+        })
+        .returning();
+      if (!row) throw new Error(`insert of secret '${name}' returned no row`);
+      return toStoredSecret(row);
+    } catch (error) {
+      if (hasErrorCode(error, UNIQUE_VIOLATION)) throw new ResourceExistsError('secret', name);
+      throw error;
+    }
+  }
+
+  async getSecret(name: string): Promise<StoredSecret | undefined> {
+    const [row] = await this.db.select().from(secrets).where(eq(secrets.name, name));
+    return row && toStoredSecret(row);
+  }
+
+  async listSecrets(options: ListOptions): Promise<StoredSecret[]> {
+    assertListLimit(options.limit);
+    // `name` is COLLATE "C": compared and ordered by bytes, as in SQLite.
+    const after = options.after === undefined ? undefined : gt(secrets.name, options.after);
+    const rows = await this.db
+      .select()
+      .from(secrets)
+      .where(after)
+      .orderBy(asc(secrets.name))
+      .limit(options.limit);
+    return rows.map(toStoredSecret);
+  }
+
+  async updateSecret(
+    name: string,
+    value: SealedSecretValue,
+    options: WriteConditionOptions = {},
+  ): Promise<StoredSecret> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const [row] = await this.db
+        .update(secrets)
+        .set({ ...sealedColumns(value), version: sql`${secrets.version} + 1`, lastUpdatedAt: this.clock() })
+        .where(secretByName(name, expectedVersion))
+        .returning();
+      if (row) return toStoredSecret(row);
+      const miss = explainMissedWrite('secret', name, expectedVersion, await this.secretVersionOf(name));
+      if (miss) throw miss;
+    }
+  }
+
+  async deleteSecret(name: string, options: WriteConditionOptions = {}): Promise<void> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const [row] = await this.db
+        .delete(secrets)
+        .where(secretByName(name, expectedVersion))
+        .returning({ version: secrets.version });
+      if (row) return;
+      const miss = explainMissedWrite('secret', name, expectedVersion, await this.secretVersionOf(name));
+      if (miss) throw miss;
+    }
+  }
+
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {
     // Another replica may delete the row between the insert and the read; then insert again.
     for (let attempt = 0; attempt < SETTING_ATTEMPTS; attempt++) {
@@ -251,6 +327,14 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     await this.client.end({ timeout: 5 });
   }
 
+  private async secretVersionOf(name: string): Promise<number | undefined> {
+    const [row] = await this.db
+      .select({ version: secrets.version })
+      .from(secrets)
+      .where(eq(secrets.name, name));
+    return row?.version;
+  }
+
   private async versionOf(kind: ResourceKind, name: string): Promise<number | undefined> {
     const [row] = await this.db
       .select({ version: resources.version })
@@ -266,6 +350,10 @@ function byKey(kind: ResourceKind, name: string, version?: number) {
     eq(resources.name, name),
     version === undefined ? undefined : eq(resources.version, version),
   );
+}
+
+function secretByName(name: string, version?: number) {
+  return and(eq(secrets.name, name), version === undefined ? undefined : eq(secrets.version, version));
 }
 
 /**

@@ -72,3 +72,20 @@ export const registryRevision = pgTable(
   },
   (table) => [check('registry_revision_single_row', sql`${table.id} = 1`)],
 );
+
+/**
+ * Secrets, one row each, keyed by name (their own name space, byte-ordered like `resources.name`). Only the sealed
+ * value is stored: `key_id`, `iv` and `ciphertext` as `secret-cipher.ts` makes them; the value itself never
+ * reaches the database. Writes here do not touch `registry_revision`, which counts resource changes.
+ */
+export const secrets = pgTable('secrets', {
+  name: byteOrderedText('name').primaryKey(),
+  uid: text('uid').notNull(),
+  keyId: text('key_id').notNull(),
+  iv: text('iv').notNull(),
+  ciphertext: text('ciphertext').notNull(),
+  version: integer('version').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestampMs('created_at').notNull(),
+  lastUpdatedAt: timestampMs('last_updated_at').notNull(),
+});

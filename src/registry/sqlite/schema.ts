@@ -48,3 +48,20 @@ export const registryRevision = sqliteTable(
   },
   (table) => [check('registry_revision_single_row', sql`${table.id} = 1`)],
 );
+
+/**
+ * Secrets, one row each, keyed by name (their own name space). Only the sealed value is stored: `key_id`, `iv` and
+ * `ciphertext` as `secret-cipher.ts` makes them; the value itself never reaches the database. Writes here do not
+ * touch `registry_revision`, which counts resource changes.
+ */
+export const secrets = sqliteTable('secrets', {
+  name: text('name').primaryKey(),
+  uid: text('uid').notNull(),
+  keyId: text('key_id').notNull(),
+  iv: text('iv').notNull(),
+  ciphertext: text('ciphertext').notNull(),
+  version: integer('version').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  lastUpdatedAt: integer('last_updated_at', { mode: 'timestamp_ms' }).notNull(),
+});

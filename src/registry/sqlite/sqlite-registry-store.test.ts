@@ -142,6 +142,30 @@ describe('sqlite file', () => {
     await store.close();
   });
 
+  it('adds the secrets table to a database an older gateway left, keeping its resources', async () => {
+    const path = join(root, `older-${++fileCounter}.db`);
+    const older = migrationsBefore('sqlite', '0005_secrets');
+    try {
+      const raw = new Database(path);
+      migrate(drizzle({ client: raw }), { migrationsFolder: older });
+      raw
+        .prepare(
+          `insert into resources (kind, name, uid, spec, version, created_by, created_at, last_updated_at)
+           values ('adapter', 'kept', 'u-1', '{}', 1, 'alice', 0, 0)`,
+        )
+        .run();
+      raw.close();
+    } finally {
+      rmSync(older, { recursive: true, force: true });
+    }
+    const store = await SqliteRegistryStore.open(path);
+    expect(await store.get('adapter', 'kept')).toMatchObject({ uid: 'u-1', createdBy: 'alice' });
+    expect(await store.listSecrets({ limit: 10 })).toEqual([]);
+    await store.createSecret('new', { keyId: 'k', iv: 'i', ciphertext: 'c' }, 'bob');
+    expect((await store.getSecret('new'))?.createdBy).toBe('bob');
+    await store.close();
+  });
+
   it('refuses a database with more applied migrations than this build knows', async () => {
     const path = freshPath();
     await (await SqliteRegistryStore.open(path)).close();

@@ -22,7 +22,9 @@ import type {
   RegistryStoreOptions,
   ResourceKind,
   RevisionListener,
+  SealedSecretValue,
   StoredResource,
+  StoredSecret,
   UidGenerator,
   WriteConditionOptions,
 } from '../registry-store.js';
@@ -32,11 +34,13 @@ import {
   SETTING_ATTEMPTS,
   explainMissedWrite,
   hasErrorCode,
+  sealedColumns,
   settingVanished,
   toStored,
+  toStoredSecret,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
-import { registryRevision, resources, settings } from './schema.js';
+import { registryRevision, resources, secrets, settings } from './schema.js';
 import {
   IGNORE_PERMISSIONS,
   createPrivateFile,
@@ -202,6 +206,80 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     }
   }
 
+  async createSecret(name: string, value: SealedSecretValue, createdBy: string): Promise<StoredSecret> {
+    const now = this.clock();
+    try {
+      const row = this.db
+        .insert(secrets)
+        .values({
+          name,
+          uid: this.newUid(),
+          ...sealedColumns(value),
+          version: 1,
+          createdBy,
+          createdAt: now,
+          lastUpdatedAt: now,
+        })
+        .returning()
+        .get();
+      return toStoredSecret(row);
+    } catch (error) {
+      if (hasErrorCode(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new ResourceExistsError('secret', name);
+      throw error;
+    }
+  }
+
+  async getSecret(name: string): Promise<StoredSecret | undefined> {
+    const row = this.db.select().from(secrets).where(eq(secrets.name, name)).get();
+    return row && toStoredSecret(row);
+  }
+
+  async listSecrets(options: ListOptions): Promise<StoredSecret[]> {
+    assertListLimit(options.limit);
+    const after = options.after === undefined ? undefined : gt(secrets.name, options.after);
+    const rows = this.db
+      .select()
+      .from(secrets)
+      .where(after)
+      .orderBy(asc(secrets.name))
+      .limit(options.limit)
+      .all();
+    return rows.map(toStoredSecret);
+  }
+
+  async updateSecret(
+    name: string,
+    value: SealedSecretValue,
+    options: WriteConditionOptions = {},
+  ): Promise<StoredSecret> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const row = this.db
+        .update(secrets)
+        .set({ ...sealedColumns(value), version: sql`${secrets.version} + 1`, lastUpdatedAt: this.clock() })
+        .where(secretByName(name, expectedVersion))
+        .returning()
+        .get();
+      if (row) return toStoredSecret(row);
+      const miss = explainMissedWrite('secret', name, expectedVersion, this.secretVersionOf(name));
+      if (miss) throw miss;
+    }
+  }
+
+  async deleteSecret(name: string, options: WriteConditionOptions = {}): Promise<void> {
+    const { expectedVersion } = options;
+    for (;;) {
+      const row = this.db
+        .delete(secrets)
+        .where(secretByName(name, expectedVersion))
+        .returning({ version: secrets.version })
+        .get();
+      if (row) return;
+      const miss = explainMissedWrite('secret', name, expectedVersion, this.secretVersionOf(name));
+      if (miss) throw miss;
+    }
+  }
+
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {
     // Another process may delete the row between the insert and the read; then insert again.
     for (let attempt = 0; attempt < SETTING_ATTEMPTS; attempt++) {
@@ -258,6 +336,11 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     if (this.connection.open) this.connection.close();
   }
 
+  private secretVersionOf(name: string): number | undefined {
+    return this.db.select({ version: secrets.version }).from(secrets).where(eq(secrets.name, name)).get()
+      ?.version;
+  }
+
   private versionOf(kind: ResourceKind, name: string): number | undefined {
     return this.db.select({ version: resources.version }).from(resources).where(byKey(kind, name)).get()
       ?.version;
@@ -270,6 +353,10 @@ function byKey(kind: ResourceKind, name: string, version?: number) {
     eq(resources.name, name),
     version === undefined ? undefined : eq(resources.version, version),
   );
+}
+
+function secretByName(name: string, version?: number) {
+  return and(eq(secrets.name, name), version === undefined ? undefined : eq(secrets.version, version));
 }
 
 /** Creates or tightens the database's folder and files before SQLite opens (and perhaps creates) them. */

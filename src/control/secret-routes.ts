@@ -1,0 +1,281 @@
+/**
+ * @module secret-routes: `/secrets`, the write-only secret store. A value is sealed (`secret-cipher.ts`) before it
+ * reaches the registry and is never part of an answer; reads show who wrote which name when. Who may call these
+ * routes is decided before them (the secret gate, `MCP_GATEWAY_SECRET_ROLES`).
+ */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/index.js';
+import { badRequest, conflict, jsonBody, notFound, preconditionFailed } from '../http/index.js';
+import { ResourceExistsError, ResourceNotFoundError, VersionMismatchError } from '../registry/index.js';
+import type { RegistryStore, SecretCipher, StoredSecret } from '../registry/index.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { etagOf, ifMatchAdmits, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import { ErrorBodySchema, ListQuery, MAX_PAGE_SIZE, NameParam } from './schemas.js';
+import { SecretData, SecretResource, SecretRotation } from './secret-schemas.js';
+import { validationHook } from './validation.js';
+
+/** Dependencies of the secret routes. */
+export interface SecretRoutesOptions {
+  readonly store: RegistryStore;
+  /** Seals values before they are stored. */
+  readonly cipher: SecretCipher;
+  readonly bodyLimitBytes: number;
+}
+
+const COLLECTION = '/secrets';
+const ITEM = `${COLLECTION}/{name}`;
+const tags = ['secrets'];
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input; the message names the field',
+  404: 'No such secret',
+  409: 'A secret with that name already exists',
+  412: 'If-Match does not match the current ETag',
+  413: 'Body larger than the limit',
+  415: 'Body is not JSON',
+};
+
+/** Every route answers 403 to a caller without a secret role (the secret gate runs before it). */
+const FORBIDDEN = {
+  403: {
+    description:
+      'The caller holds no role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`): `WWW-Authenticate: Bearer error="insufficient_scope", …`',
+    headers: {
+      'WWW-Authenticate': {
+        schema: { type: 'string' as const },
+        description: 'Bearer error="insufficient_scope"',
+      },
+    },
+    content: { 'application/json': { schema: ErrorBodySchema } },
+  },
+};
+
+const errors = (...statuses: number[]) => ({
+  ...Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: ErrorBodySchema } },
+      },
+    ]),
+  ),
+  ...FORBIDDEN,
+});
+
+const etagHeader = { ETag: { schema: { type: 'string' as const }, description: 'Entity tag for If-Match' } };
+const ifMatchHeader = z.object({
+  'if-match': z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'if-match', in: 'header' }, description: 'ETag from a GET; 412 when stale' }),
+});
+const jsonOf = <T>(schema: z.ZodType<T>) => ({ 'application/json': { schema } });
+
+const routes = {
+  create: createRoute({
+    method: 'post',
+    path: COLLECTION,
+    operationId: 'createSecret',
+    tags,
+    summary: 'Store a secret (write-only)',
+    description:
+      'The value is encrypted (AES-256-GCM under a key derived from the gateway secret) before it is stored, and no answer ever contains it.',
+    request: { body: { required: true, content: jsonOf(SecretData) } },
+    responses: {
+      201: {
+        description: 'The secret as stored, without its value',
+        headers: { Location: { schema: { type: 'string' } }, ...etagHeader },
+        content: jsonOf(SecretResource),
+      },
+      ...errors(400, 409, 413, 415),
+    },
+  }),
+  list: createRoute({
+    method: 'get',
+    path: COLLECTION,
+    operationId: 'listSecrets',
+    tags,
+    summary: 'List secrets by name, without their values',
+    description: `Returns at most ${MAX_PAGE_SIZE} items; when more exist, \`Link: <…?cursor=…>; rel="next"\` points at the next page.`,
+    request: { query: ListQuery },
+    responses: {
+      200: {
+        description: 'Secrets, ordered by name',
+        headers: { Link: { schema: { type: 'string' }, description: 'rel="next" when more items exist' } },
+        content: jsonOf(z.array(SecretResource)),
+      },
+      ...errors(400),
+    },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: ITEM,
+    operationId: 'getSecret',
+    tags,
+    summary: 'Read who wrote a secret and when (never its value)',
+    request: { params: NameParam },
+    responses: {
+      200: {
+        description: 'The secret, without its value',
+        headers: etagHeader,
+        content: jsonOf(SecretResource),
+      },
+      304: { description: 'Not modified (If-None-Match)' },
+      ...errors(404),
+    },
+  }),
+  rotate: createRoute({
+    method: 'put',
+    path: ITEM,
+    operationId: 'rotateSecret',
+    tags,
+    summary: 'Rotate a secret: replace its value',
+    request: {
+      params: NameParam,
+      headers: ifMatchHeader,
+      body: { required: true, content: jsonOf(SecretRotation) },
+    },
+    responses: {
+      200: {
+        description: 'The secret as stored, without its value',
+        headers: etagHeader,
+        content: jsonOf(SecretResource),
+      },
+      ...errors(400, 404, 412, 413, 415),
+    },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: ITEM,
+    operationId: 'deleteSecret',
+    tags,
+    summary: 'Delete a secret',
+    request: { params: NameParam, headers: ifMatchHeader },
+    responses: { 204: { description: 'Deleted' }, ...errors(404, 412) },
+  }),
+};
+
+/** The API view: the value, the IV, the ciphertext and the key id all stay inside. */
+const view = (row: StoredSecret): SecretResource => ({
+  name: row.name,
+  createdBy: row.createdBy,
+  createdAt: row.createdAt.toISOString(),
+  lastUpdatedAt: row.lastUpdatedAt.toISOString(),
+});
+
+const what = (name: string) => `Secret '${name}'`;
+
+/** Builds the `/secrets` router. */
+export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<AppEnv> {
+  const { store, cipher } = options;
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const body = jsonBody({ maxBytes: options.bodyLimitBytes });
+  router.use(COLLECTION, body);
+  router.use(`${COLLECTION}/:name`, body);
+
+  function respond<S extends 200 | 201>(c: Context<AppEnv>, row: StoredSecret, status: S) {
+    c.header('ETag', etagOf(row));
+    c.header('Cache-Control', 'no-store');
+    return c.json(view(row), status);
+  }
+
+  async function load(name: string): Promise<StoredSecret> {
+    const row = await store.getSecret(name);
+    if (!row) throw notFound(`${what(name)} does not exist.`);
+    return row;
+  }
+
+  router.openapi(routes.create, async (c) => {
+    const { name, value } = c.req.valid('json');
+    c.set('resourceName', name);
+    try {
+      const row = await store.createSecret(name, await cipher.seal(name, value), c.get('principal').userId);
+      c.header('Location', `${COLLECTION}/${encodeURIComponent(name)}`);
+      return respond(c, row, 201);
+    } catch (err) {
+      if (err instanceof ResourceExistsError)
+        throw conflict(`${what(name)} already exists; PUT a new value to rotate it.`);
+      throw err;
+    }
+  });
+
+  router.openapi(routes.list, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const pageSize = limit ?? MAX_PAGE_SIZE;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    // One row more than the page tells whether another page follows.
+    const rows = await store.listSecrets({ limit: pageSize + 1, ...(after !== undefined && { after }) });
+    const page = rows.slice(0, pageSize);
+    const last = page.at(-1);
+    if (rows.length > pageSize && last) {
+      c.header('Link', `<${COLLECTION}?limit=${pageSize}&cursor=${encodeCursor(last.name)}>; rel="next"`);
+    }
+    c.header('Cache-Control', 'no-store');
+    return c.json(page.map(view), 200);
+  });
+
+  router.openapi(routes.get, async (c) => {
+    const row = await load(c.req.valid('param').name);
+    if (ifNoneMatchHits(c.req.header('if-none-match'), row)) {
+      c.header('ETag', etagOf(row));
+      return c.body(null, 304);
+    }
+    return respond(c, row, 200);
+  });
+
+  router.openapi(routes.rotate, async (c) => {
+    const { name } = c.req.valid('param');
+    const data = c.req.valid('json');
+    if (data.name !== undefined && data.name !== name) {
+      throw badRequest(`name: '${data.name}' in the body does not match '${name}' in the URL.`, [
+        { path: 'name', message: 'must match the name in the URL' },
+      ]);
+    }
+    const ifMatch = parseIfMatch(c.req.header('if-match'));
+    let expectedVersion: number | undefined;
+    if (ifMatch) {
+      const current = await load(name);
+      if (!ifMatchAdmits(ifMatch, current)) {
+        throw preconditionFailed(
+          `${what(name)} has changed: its ETag is now ${etagOf(current)}. Read it again and retry.`,
+        );
+      }
+      expectedVersion = current.version;
+    }
+    try {
+      const row = await store.updateSecret(name, await cipher.seal(name, data.value), { expectedVersion });
+      return respond(c, row, 200);
+    } catch (err) {
+      if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
+      if (err instanceof VersionMismatchError)
+        throw preconditionFailed(`${what(name)} was changed by another request. Read it again and retry.`);
+      throw err;
+    }
+  });
+
+  router.openapi(routes.remove, async (c) => {
+    const { name } = c.req.valid('param');
+    const ifMatch = parseIfMatch(c.req.header('if-match'));
+    let expectedVersion: number | undefined;
+    if (ifMatch) {
+      const current = await load(name);
+      if (!ifMatchAdmits(ifMatch, current)) {
+        throw preconditionFailed(`${what(name)} has changed: its ETag is now ${etagOf(current)}.`);
+      }
+      expectedVersion = current.version;
+    }
+    try {
+      await store.deleteSecret(name, { expectedVersion });
+    } catch (err) {
+      if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
+      if (err instanceof VersionMismatchError)
+        throw preconditionFailed(`${what(name)} was changed by another request.`);
+      throw err;
+    }
+    return c.body(null, 204);
+  });
+
+  return router;
+}

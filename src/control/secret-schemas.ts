@@ -1,0 +1,54 @@
+/**
+ * @module secret-schemas: the bodies and views of `/secrets`. A value goes in and never comes out: no response
+ * schema has a field for it.
+ */
+import { z } from '@hono/zod-openapi';
+import { ResourceName } from './schemas.js';
+
+/** Longest secret value: as long as an environment variable value may be, where part 2 will put them. */
+export const MAX_SECRET_VALUE_LENGTH = 32_768;
+
+// zod's messages never quote the input, so no refusal below can echo a value back.
+const SecretValue = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_SECRET_VALUE_LENGTH, `must be at most ${MAX_SECRET_VALUE_LENGTH} characters`)
+  // A value may become an environment variable, which a process receives as a C string.
+  .refine((value) => !value.includes('\0'), 'must not contain NUL bytes')
+  .openapi({
+    description: `The secret itself, 1 to ${MAX_SECRET_VALUE_LENGTH} characters without NUL. Write-only: stored encrypted and never returned.`,
+    example: 'ghp_0123456789abcdef',
+    writeOnly: true,
+  });
+
+/** Body of `POST /secrets`. */
+export const SecretData = z
+  .strictObject({
+    name: ResourceName,
+    value: SecretValue,
+  })
+  .openapi('SecretData');
+export type SecretData = z.infer<typeof SecretData>;
+
+/** Body of `PUT /secrets/{name}`: a new value (a rotation). */
+export const SecretRotation = z
+  .strictObject({
+    name: z
+      .string()
+      .optional()
+      .openapi({ description: 'Optional; when given it must equal the name in the URL.' }),
+    value: SecretValue,
+  })
+  .openapi('SecretRotation');
+export type SecretRotation = z.infer<typeof SecretRotation>;
+
+/** A secret as the API shows it: who wrote it when, never its value. */
+export const SecretResource = z
+  .object({
+    name: z.string(),
+    createdBy: z.string(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    lastUpdatedAt: z.string().openapi({ format: 'date-time', description: 'When the value was last set.' }),
+  })
+  .openapi('SecretResource');
+export type SecretResource = z.infer<typeof SecretResource>;
