@@ -19,6 +19,7 @@ import type {
   HeadRewriter,
   UpstreamHead,
 } from '../forwarder.js';
+import { withQuery } from '../upstream-query.js';
 import { UpstreamClients } from './upstream-clients.js';
 import type { OriginClients } from './upstream-clients.js';
 
@@ -230,7 +231,8 @@ class NodeExchange implements Dispatcher.DispatchHandler {
     this.client = this.clients.take();
     this.client.dispatch(
       {
-        path: target.path,
+        // The path and registered query are parsed once per replica URL; the client's query is appended per request.
+        path: withQuery(target.path, request.query),
         method: request.method,
         headers: request.headers,
         body: request.body ?? null,
