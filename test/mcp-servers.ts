@@ -93,6 +93,24 @@ function registerTools(
       return { content: [{ type: 'text', text: `counted to ${n}` }] };
     },
   );
+  server.registerTool(
+    'slow',
+    {
+      description: 'Reports progress once, then answers after ms (a call still in flight)',
+      inputSchema: { ms: z.number().int().min(0).max(60_000) },
+    },
+    async ({ ms }, extra) => {
+      const token = extra._meta?.progressToken;
+      if (token !== undefined) {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: 0, total: 1 },
+        });
+      }
+      await new Promise((r) => setTimeout(r, ms));
+      return { content: [{ type: 'text', text: `slept ${ms} ms` }] };
+    },
+  );
   server.registerTool('ask', { description: 'Asks the user for a colour (elicitation)' }, async () => {
     const answer = await server.server.elicitInput({
       message: 'Favourite colour?',
