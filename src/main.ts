@@ -1,7 +1,8 @@
 /**
  * @module main: the Node entry. Reads the environment (the only module that does), builds the gateway runtime,
- * serves it until SIGTERM/SIGINT, then drains (readiness 503, no new connections, open streams get
- * `MCP_GATEWAY_DRAIN_SECONDS`), reaps local processes, closes everything and exits 0.
+ * serves it until SIGTERM/SIGINT, then drains (readiness 503, GET streams ended between two events, no new
+ * connections, requests in flight get `MCP_GATEWAY_DRAIN_SECONDS`), reaps local processes, closes everything and
+ * exits 0.
  */
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';

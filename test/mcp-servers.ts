@@ -24,6 +24,8 @@ export interface RunningMcpServer {
   readonly url: string;
   /** Headers of every request received, in order. */
   readonly requests: IncomingHttpHeaders[];
+  /** Method and request target (path and query) of every request received, in order: `POST /mcp?tenant=a`. */
+  readonly targets: string[];
   /** Open sessions (legacy servers). */
   sessionCount(): number;
   /** Stops at once, cutting open connections (a crashed replica). */
@@ -91,6 +93,24 @@ function registerTools(
       return { content: [{ type: 'text', text: `counted to ${n}` }] };
     },
   );
+  server.registerTool(
+    'slow',
+    {
+      description: 'Reports progress once, then answers after ms (a call still in flight)',
+      inputSchema: { ms: z.number().int().min(0).max(60_000) },
+    },
+    async ({ ms }, extra) => {
+      const token = extra._meta?.progressToken;
+      if (token !== undefined) {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: 0, total: 1 },
+        });
+      }
+      await new Promise((r) => setTimeout(r, ms));
+      return { content: [{ type: 'text', text: `slept ${ms} ms` }] };
+    },
+  );
   server.registerTool('ask', { description: 'Asks the user for a colour (elicitation)' }, async () => {
     const answer = await server.server.elicitInput({
       message: 'Favourite colour?',
@@ -134,6 +154,7 @@ export interface LegacyMcpServerOptions {
 export async function startLegacyMcpServer(options: LegacyMcpServerOptions): Promise<RunningMcpServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const requests: IncomingHttpHeaders[] = [];
+  const targets: string[] = [];
   const eventStore = new MemoryEventStore();
   const http = createServer(async (req, res) => {
     if (!req.url?.startsWith('/mcp')) {
@@ -141,6 +162,7 @@ export async function startLegacyMcpServer(options: LegacyMcpServerOptions): Pro
       return;
     }
     requests.push(req.headers);
+    targets.push(`${req.method} ${req.url}`);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as unknown) : undefined;
@@ -184,6 +206,7 @@ export async function startLegacyMcpServer(options: LegacyMcpServerOptions): Pro
     name: options.name,
     url: `http://127.0.0.1:${port}/mcp`,
     requests,
+    targets,
     sessionCount: () => sessions.size,
     close: () =>
       new Promise<void>((resolve) => {
@@ -196,6 +219,7 @@ export async function startLegacyMcpServer(options: LegacyMcpServerOptions): Pro
 /** An SDK 2.x server (`createMcpHandler`): 2026-07-28 natively, 2025 requests statelessly. */
 export async function startModernMcpServer(options: { readonly name: string }): Promise<RunningMcpServer> {
   const requests: IncomingHttpHeaders[] = [];
+  const targets: string[] = [];
   const handler = createMcpHandler(() => {
     const server = new McpServerV2({ name: options.name, version: '2.0.0' });
     server.registerTool(
@@ -218,8 +242,11 @@ export async function startModernMcpServer(options: { readonly name: string }): 
   });
   const app = new Hono();
   app.all('/mcp', (c) => {
-    const env = c.env as { incoming?: { headers: IncomingHttpHeaders } };
-    if (env.incoming) requests.push(env.incoming.headers);
+    const env = c.env as { incoming?: { headers: IncomingHttpHeaders; method?: string; url?: string } };
+    if (env.incoming) {
+      requests.push(env.incoming.headers);
+      targets.push(`${env.incoming.method} ${env.incoming.url}`);
+    }
     return handler.fetch(c.req.raw);
   });
   const http = await new Promise<Server>((resolve) => {
@@ -230,6 +257,7 @@ export async function startModernMcpServer(options: { readonly name: string }): 
     name: options.name,
     url: `http://127.0.0.1:${port}/mcp`,
     requests,
+    targets,
     sessionCount: () => 0,
     close: () =>
       new Promise<void>((resolve) => {

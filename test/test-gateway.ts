@@ -7,6 +7,7 @@ import { createApp } from '../src/runtime/app.js';
 import type { AppDeps, GatewayApp } from '../src/runtime/app.js';
 import { createAdapterCache, createSessionSealer } from '../src/dataplane/index.js';
 import { createNodeAgents } from '../src/dataplane/node/node-forwarder.js';
+import type { ServerStreams } from '../src/dataplane/node/server-streams.js';
 import { createNodeIo } from '../src/dataplane/node/node-io.js';
 import { createFetchIo } from '../src/dataplane/index.js';
 import { createRuntimeInspector, startDeployers } from '../src/deploy/index.js';
@@ -77,6 +78,8 @@ export interface TestGateway {
   readonly deployers: RunningDeployers | undefined;
   /** The tool router, when `toolRouter` is set. */
   readonly toolRouter: ToolRouter | undefined;
+  /** The data plane's GET streams through the Node forwarder, which a drain ends (`serverStreams.drain()`). */
+  readonly serverStreams: ServerStreams;
   /** Registers a tool on the `endpoints` runtime (its URLs are what the router POSTs to). */
   registerRemoteTool(
     name: string,
@@ -194,6 +197,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     remote,
     deployers,
     toolRouter,
+    serverStreams: agents.serverStreams,
     async registerRemoteTool(name, endpoints, extra = {}) {
       const res = await fetch(`${served.url}/tools`, {
         method: 'POST',

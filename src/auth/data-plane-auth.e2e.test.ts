@@ -94,6 +94,32 @@ describe('sessions and identity through the data plane, with real tokens', () =>
     },
   );
 
+  it('forwards the query string, but a token in it is refused (401) before anything reaches the upstream', async () => {
+    const token = await issuer.mint({ sub: 'bob', roles: ['mcp.engineer'] });
+    const before = upstream.targets.length;
+    const leaked = await fetch(`${endpoint}?tenant=a&access_token=${token}`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    });
+    expect(leaked.status).toBe(401);
+    expect(upstream.targets.length).toBe(before);
+
+    const transport = new StreamableHTTPClientTransport(new URL(`${endpoint}?tenant=a`), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    });
+    const client = new Client({ name: 'auth-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      await client.listTools();
+      const seen = upstream.targets.slice(before);
+      expect(seen.length).toBeGreaterThan(0);
+      for (const target of seen) expect(target).toMatch(/^[A-Z]+ \/mcp\?tenant=a$/);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('the upstream gets X-Mcp-UserId/X-Mcp-Roles, never the caller token or forged identity headers', async () => {
     const token = await issuer.mint({ sub: 'bob', roles: ['mcp.engineer'] });
     const transport = new StreamableHTTPClientTransport(new URL(endpoint), {

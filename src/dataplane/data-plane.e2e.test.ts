@@ -70,7 +70,14 @@ describe.each([
 
     expect(transport.sessionId).toMatch(/^v2\.[A-Za-z0-9_-]+$/);
     const tools = await client.listTools();
-    expect(tools.tools.map((t) => t.name).sort()).toEqual(['ask', 'broadcast', 'count', 'echo', 'whoami']);
+    expect(tools.tools.map((t) => t.name).sort()).toEqual([
+      'ask',
+      'broadcast',
+      'count',
+      'echo',
+      'slow',
+      'whoami',
+    ]);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'héllo' } }))).toBe('héllo');
 
     const progress: number[] = [];

@@ -10,6 +10,7 @@ import type {
   Forwarder,
   HeadRewriter,
 } from './forwarder.js';
+import { withQuery } from './upstream-query.js';
 
 /** Options for {@link createFetchForwarder}. */
 export interface FetchForwarderOptions {
@@ -111,7 +112,7 @@ export function createFetchForwarder(options: FetchForwarderOptions = {}): Forwa
       try {
         // Fetch sets Host from the URL itself and refuses to be told.
         const { host: _host, ...headers } = request.headers;
-        upstream = await doFetch(request.url, {
+        upstream = await doFetch(withQuery(request.url, request.query), {
           method: request.method,
           headers,
           body: request.body as BodyInit | undefined,

@@ -5,8 +5,10 @@
 
 /** Everything a forwarder needs to send one request upstream. */
 export interface ForwardRequest {
-  /** Full upstream URL. */
+  /** The replica's URL, as registered (it may have a query of its own). */
   readonly url: string;
+  /** The client's query, without `?`, to append to `url` (`upstream-query.ts`); '' for none. */
+  readonly query: string;
   readonly method: 'GET' | 'POST' | 'DELETE';
   /** Final outbound headers, lower-case names (hop-by-hop and caller credentials already removed). */
   readonly headers: Record<string, string>;

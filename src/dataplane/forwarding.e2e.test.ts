@@ -2,7 +2,7 @@
  * Proxy hygiene against raw HTTP upstreams, run with both forwarders (Node-native and Fetch): streaming
  * without buffering, byte-exact SSE, client aborts, status pass-through, timeouts, failover, limits, origin.
  */
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -487,5 +487,95 @@ describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwar
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
       "Adapter 'nope' does not exist.",
     );
+  });
+});
+
+/** A streamed answer read with `node:http`: its text so far, and how it ended (`complete`: not cut). */
+function openStream(url: string, init: { method: string; headers: Record<string, string>; body?: string }) {
+  let text = '';
+  const listeners: (() => void)[] = [];
+  const ended = new Promise<{ complete: boolean }>((resolve, reject) => {
+    const req = request(url, { method: init.method, headers: init.headers, agent: false }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        for (const listener of listeners.splice(0)) listener();
+      });
+      res.once('end', () => resolve({ complete: res.complete }));
+      res.once('aborted', () => resolve({ complete: false }));
+    });
+    req.once('error', reject);
+    req.end(init.body);
+  });
+  return {
+    text: () => text,
+    ended,
+    /** Resolves once the text received so far includes `part`. */
+    async received(part: string): Promise<void> {
+      while (!text.includes(part)) await new Promise<void>((resolve) => listeners.push(resolve));
+    },
+  };
+}
+
+describe.each(['node', 'hono'] as const)('draining with the %s forwarder', (io) => {
+  it('ends a GET stream after the event in flight, never inside it, and cancels it upstream; a POST stream keeps going', async () => {
+    let getAnswer: ServerResponse | undefined;
+    let postAnswer: ServerResponse | undefined;
+    let upstreamGetClosed: () => void = () => undefined;
+    const getClosed = new Promise<void>((resolve) => (upstreamGetClosed = resolve));
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (req.method === 'GET') {
+        getAnswer = res;
+        res.once('close', () => upstreamGetClosed());
+        // A whole event, then half of the next one: the drain comes in the middle of it.
+        res.write('id: g1\ndata: {"n":1}\n\nid: g2\ndata: {"n"');
+      } else {
+        postAnswer = res;
+        res.write('id: p1\ndata: {"progress":1}\n\n');
+      }
+    });
+    const g = await startTestGateway({ io });
+    cleanups.push(() => g.close());
+    await g.registerRemoteAdapter('drain', [`${server.url}/mcp`]);
+    const url = `${g.url}/adapters/drain/mcp`;
+    const get = openStream(url, {
+      method: 'GET',
+      headers: { accept: 'text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+    });
+    const post = openStream(url, { method: 'POST', headers: MODERN, body: LIST });
+    await get.received('data: {"n"');
+    await post.received('id: p1');
+
+    g.serverStreams.drain();
+    getAnswer!.write(':2}\n\n');
+    expect(await get.ended).toEqual({ complete: true });
+    expect(get.text()).toBe('id: g1\ndata: {"n":1}\n\nid: g2\ndata: {"n":2}\n\n');
+    await getClosed;
+    expect(g.serverStreams.size).toBe(0);
+
+    // The POST answer is not a GET stream: it runs on until the upstream ends it.
+    postAnswer!.end('id: p2\ndata: {"result":1}\n\n');
+    expect(await post.ended).toEqual({ complete: true });
+    expect(post.text()).toBe('id: p1\ndata: {"progress":1}\n\nid: p2\ndata: {"result":1}\n\n');
+  });
+
+  it('ends a GET stream that opens while draining right after its head', async () => {
+    const server = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': open\n\n');
+    });
+    const g = await startTestGateway({ io });
+    cleanups.push(() => g.close());
+    await g.registerRemoteAdapter('late', [`${server.url}/mcp`]);
+    g.serverStreams.drain();
+    const get = openStream(`${g.url}/adapters/late/mcp`, {
+      method: 'GET',
+      headers: { accept: 'text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+    });
+    expect(await get.ended).toEqual({ complete: true });
+    expect(get.text()).toBe('');
   });
 });

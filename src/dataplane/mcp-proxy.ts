@@ -17,10 +17,12 @@ import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse, rejectionResponse } from './jsonrpc-error.js';
 import { corsHeaders } from './origin-guard.js';
 import { connectionTokens, isDroppedRequestHeader } from '../core/index.js';
+import { forwardedHeader } from './forwarded-header.js';
 import { PASSED_RESPONSE_HEADERS } from './proxy-headers.js';
 import type { ExchangeObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
+import { clientQueryFor, queryOf } from './upstream-query.js';
 
 /** Where an adapter's ready replicas come from, and where the proxy reports one that refused connections. */
 export interface ReplicaResolver {
@@ -89,6 +91,8 @@ interface Exchange {
   readonly principal: Principal;
   readonly classified: Classified;
   readonly body: Uint8Array | undefined;
+  /** The client's query string, without `?`; '' when it had none. */
+  readonly query: string;
   /** What the upstream learns about the caller; never the caller's own credentials. */
   readonly identity: Record<string, string>;
 }
@@ -138,6 +142,16 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     );
   }
 
+  // The last `Forwarded` value built: a client sends request after request from one address to one host.
+  let lastForwarded = { remote: '', proto: '', host: '', value: '' };
+  const forwarded = (remote: string | undefined, proto: string, host: string): string => {
+    const last = lastForwarded;
+    if (last.remote === (remote ?? '') && last.proto === proto && last.host === host) return last.value;
+    const value = forwardedHeader(remote, proto, host);
+    lastForwarded = { remote: remote ?? '', proto, host, value };
+    return value;
+  };
+
   function outboundHeaders(
     x: Exchange,
     replica: ReplicaEndpoint,
@@ -152,10 +166,13 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     });
     headers.host = hostOf(replica.url);
     const requestUrl = x.call.url;
-    headers['x-forwarded-host'] = inbound.get('host') ?? hostOf(requestUrl);
-    headers['x-forwarded-proto'] = requestUrl.startsWith('https:') ? 'https' : 'http';
+    const host = inbound.get('host') ?? hostOf(requestUrl);
+    const proto = requestUrl.startsWith('https:') ? 'https' : 'http';
     const remote = x.call.remoteAddress;
+    headers['x-forwarded-host'] = host;
+    headers['x-forwarded-proto'] = proto;
     if (remote) headers['x-forwarded-for'] = remote;
+    headers.forwarded = forwarded(remote, proto, host);
     if (upstreamSessionId !== undefined) headers['mcp-session-id'] = upstreamSessionId;
     // The gateway's own span becomes the upstream's parent when tracing is on; else the caller's passes through.
     Object.assign(headers, x.identity, traceContext);
@@ -207,6 +224,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     const outcome = await x.call.forwarder.forward(
       {
         url: replica.url,
+        query: clientQueryFor(replica.url, x.query),
         method: x.call.method as 'GET' | 'POST' | 'DELETE',
         headers: outboundHeaders(x, replica, session?.upstream, traceContext),
         body: x.body,
@@ -303,6 +321,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       principal,
       classified,
       body,
+      query: queryOf(call.url),
       // Only a signed identity JWT needs a promise; plain identity headers cost no extra hop.
       identity: identity instanceof Promise ? await identity : identity,
     };

@@ -197,7 +197,7 @@ describe('tool router: registered tools and federated adapters, both eras', () =
   it('shows a federated adapter’s listing in its status', async () => {
     const res = await fetch(`${gateway.url}/adapters/legacy/status`, as('alice'));
     const status = (await res.json()) as { federation?: { state: string; tools: number } };
-    expect(status.federation).toMatchObject({ state: 'listed', tools: 5 });
+    expect(status.federation).toMatchObject({ state: 'listed', tools: 6 });
     const quiet = (await (await fetch(`${gateway.url}/adapters/quiet/status`, as('alice'))).json()) as object;
     expect(quiet).not.toHaveProperty('federation');
   });

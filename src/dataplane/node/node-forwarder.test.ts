@@ -10,7 +10,15 @@ afterEach(() => closers.splice(0).forEach((close) => close()));
 /** A plain GET of `url` through `forwarder`, passing the upstream's status on. */
 const forwardGet = (forwarder: Forwarder, url: string) =>
   forwarder.forward(
-    { url, method: 'GET', headers: {}, body: undefined, connectTimeoutMs: 1000, idleTimeoutMs: 1000 },
+    {
+      url,
+      query: '',
+      method: 'GET',
+      headers: {},
+      body: undefined,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 1000,
+    },
     (head) => ({ status: head.status, headers: {} }),
     () => undefined,
   );

@@ -19,6 +19,9 @@ import type {
   HeadRewriter,
   UpstreamHead,
 } from '../forwarder.js';
+import { withQuery } from '../upstream-query.js';
+import { ServerStreams } from './server-streams.js';
+import type { ServerStream } from './server-streams.js';
 import { UpstreamClients } from './upstream-clients.js';
 import type { OriginClients } from './upstream-clients.js';
 
@@ -31,6 +34,8 @@ export interface NodeAgents {
   readonly https: HttpsAgent;
   /** The SSRF guard, also applied to literal addresses (which skip DNS lookup). */
   readonly refuseAddress?: (address: string) => string | undefined;
+  /** The GET streams open through these pools, which a drain ends at their next event boundary. */
+  readonly serverStreams: ServerStreams;
   destroy(): void;
 }
 
@@ -98,6 +103,7 @@ export function createNodeAgents(options: NodeAgentsOptions = {}): NodeAgents {
     http,
     https,
     refuseAddress: options.refuseAddress,
+    serverStreams: new ServerStreams(),
     destroy: () => {
       upstream.destroy();
       http.destroy();
@@ -139,6 +145,26 @@ function targetOf(rawUrl: string, agents: NodeAgents): Target {
 type Timeouts = Pick<ForwardRequest, 'connectTimeoutMs' | 'idleTimeoutMs'>;
 
 const ABANDONED: ForwardOutcome = { ok: false, failure: 'abandoned', message: 'the client went away' };
+const DRAINED = new Error('the gateway is draining');
+
+const LF = 0x0a;
+const CR = 0x0d;
+/** A tail that reads as "nothing written yet", which is an event boundary. */
+const AT_START = (LF << 8) | LF;
+
+/**
+ * True when the last bytes of an event stream (`tail`: the last three, oldest highest) end an event: a line
+ * terminator (LF, CR or CRLF) right after another, i.e. the blank line that dispatches an event or a comment.
+ */
+function endsEvent(tail: number): boolean {
+  const last = tail & 0xff;
+  const before = (tail >> 8) & 0xff;
+  if (last === CR) return before === CR || before === LF;
+  if (last !== LF) return false;
+  if (before === LF) return true;
+  const third = (tail >> 16) & 0xff;
+  return before === CR && (third === LF || third === CR);
+}
 
 function failureOf(err: NodeJS.ErrnoException, timeouts: Timeouts): ForwardOutcome {
   switch (err.code) {
@@ -171,7 +197,10 @@ export function createNodeForwarder(agents: NodeAgents, outgoing: ServerResponse
           return;
         }
         const clients = agents.upstream.for(target.origin, request.connectTimeoutMs);
-        new NodeExchange(outgoing, clients, rewrite, done, resolve, request).start(target, request);
+        const exchange = new NodeExchange(outgoing, clients, rewrite, done, resolve, request);
+        // Only GET streams are ended early by a drain; everything else may carry a response.
+        if (request.method === 'GET') exchange.trackIn(agents.serverStreams);
+        exchange.start(target, request);
       });
     },
   };
@@ -188,7 +217,7 @@ const exchangeOf = (emitter: object) => (emitter as Carrier)[EXCHANGE]!;
  * One forward, as undici's dispatch handler: its state, and what it still owes (the outcome, and `done` once the
  * exchange is over).
  */
-class NodeExchange implements Dispatcher.DispatchHandler {
+class NodeExchange implements Dispatcher.DispatchHandler, ServerStream {
   /** The outcome is resolved (head written, or failed). */
   private settled = false;
   /** `done` has run. */
@@ -201,6 +230,14 @@ class NodeExchange implements Dispatcher.DispatchHandler {
   /** Dropped once the head is written: it holds the whole exchange, and a stream may run for hours. */
   private rewrite: HeadRewriter | undefined;
   private readonly timeouts: Timeouts;
+  /** Where this GET exchange is listed for a drain; undefined for other methods. */
+  private streams: ServerStreams | undefined;
+  /** The client's answer is an event stream whose bytes are followed (GET only). */
+  private eventStream = false;
+  /** The last three bytes written of that stream, to tell whether it stands between two events. */
+  private tail = AT_START;
+  /** A drain asked for the stream to end at its next event boundary. */
+  private ending = false;
 
   constructor(
     readonly outgoing: ServerResponse,
@@ -213,6 +250,13 @@ class NodeExchange implements Dispatcher.DispatchHandler {
     this.rewrite = rewrite;
     // Copied rather than kept: the request holds the body and headers, and a stream may run for hours.
     this.timeouts = { connectTimeoutMs: timeouts.connectTimeoutMs, idleTimeoutMs: timeouts.idleTimeoutMs };
+  }
+
+  /** Lists this GET exchange in `streams` until it is over. */
+  trackIn(streams: ServerStreams): void {
+    this.streams = streams;
+    streams.add(this);
+    if (streams.draining) this.ending = true;
   }
 
   start(target: Target, request: ForwardRequest): void {
@@ -230,7 +274,8 @@ class NodeExchange implements Dispatcher.DispatchHandler {
     this.client = this.clients.take();
     this.client.dispatch(
       {
-        path: target.path,
+        // The path and registered query are parsed once per replica URL; the client's query is appended per request.
+        path: withQuery(target.path, request.query),
         method: request.method,
         headers: request.headers,
         body: request.body ?? null,
@@ -275,7 +320,33 @@ class NodeExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.outgoing.write(chunk)) controller.pause();
+    const flowing = this.outgoing.write(chunk);
+    if (this.eventStream) {
+      let { tail } = this;
+      for (let i = Math.max(0, chunk.length - 3); i < chunk.length; i++)
+        tail = ((tail << 8) | chunk[i]!) & 0xffffff;
+      this.tail = tail;
+      if (this.ending && endsEvent(tail)) return this.endForDrain();
+    }
+    if (!flowing) controller.pause();
+  }
+
+  endWhenIdle(): void {
+    this.ending = true;
+    // Before its head the stream is ended as the head goes out (writeHead); mid-event, at the event's end.
+    if (this.settled && this.eventStream && endsEvent(this.tail)) this.endForDrain();
+  }
+
+  /**
+   * Ends the client's stream cleanly between two events, so it resumes elsewhere with the last event id it has,
+   * and cancels the upstream stream (its connection is dropped: the answer did not end).
+   */
+  private endForDrain(): void {
+    this.eventStream = false;
+    this.outgoing.end();
+    if (this.controller) this.controller.abort(DRAINED);
+    this.letGo(false);
+    this.finish();
   }
 
   onResponseEnd(): void {
@@ -301,6 +372,7 @@ class NodeExchange implements Dispatcher.DispatchHandler {
     // Before undici hands over the controller the request is still queued for a connection: dropping the
     // connection cancels it.
     if (!this.complete) {
+      // Aborting twice is a no-op (a drain may have ended the stream already).
       if (this.controller) this.controller.abort(new Error('the client went away'));
       else this.letGo(false);
     }
@@ -318,6 +390,8 @@ class NodeExchange implements Dispatcher.DispatchHandler {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.streams?.delete(this);
+    this.streams = undefined;
     this.done();
   }
 
@@ -334,9 +408,15 @@ class NodeExchange implements Dispatcher.DispatchHandler {
     const { outgoing } = this;
     outgoing.writeHead(client.status, client.headers);
     // SSE clients need the head now, not with the first event; a JSON answer goes out with its body in one write.
-    if (client.headers['content-type']?.startsWith('text/event-stream')) outgoing.flushHeaders();
+    const eventStream = client.headers['content-type']?.startsWith('text/event-stream') === true;
+    if (eventStream) outgoing.flushHeaders();
     outgoing.on('drain', onClientDrain);
     this.resolve({ ok: true, status: client.status, response: RESPONSE_ALREADY_SENT });
+    if (eventStream && this.streams) {
+      this.eventStream = true;
+      // Opened while the gateway drains: the client learns at once to reconnect elsewhere.
+      if (this.ending) this.endForDrain();
+    }
   }
 
   private failRewrite(err: unknown): void {

@@ -67,7 +67,10 @@ export interface GatewayRuntime extends CoreRuntime {
   /** Absent when metrics are off, or when nobody may read them. */
   readonly metrics: GatewayMetrics | undefined;
   readonly toolRouter: ToolRouter | undefined;
-  /** The first step of a shutdown: `/readyz` answers 503 and the tool router's streams are told to end. */
+  /**
+   * The first step of a shutdown: `/readyz` answers 503, the tool router's streams are told to end, and the data
+   * plane's GET streams end between two events (the clients resume elsewhere with `Last-Event-ID`).
+   */
   drain(): void;
 }
 
@@ -309,6 +312,8 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       drain() {
         draining = true;
         toolRouter?.drain();
+        // Idle GET streams end at their next event boundary; POST answers keep the drain period.
+        agents.serverStreams.drain();
       },
       close: () => closers.close(),
     };

@@ -1,7 +1,8 @@
 /**
- * @module run-until-signal: how the Node gateway stops. On SIGTERM or SIGINT it drains — readiness 503, new
- * connections refused after `acceptMs`, open streams given `drainMs` — then closes the runtime (reaping local
- * processes) and exits 0. A second signal cuts the open streams at once.
+ * @module run-until-signal: how the Node gateway stops. On SIGTERM or SIGINT it drains — readiness 503 and GET
+ * streams ended between two events (both by `runtime.drain()`), new connections refused after `acceptMs`,
+ * requests and the streams answering them given `drainMs` — then closes the runtime (reaping local processes)
+ * and exits 0. A second signal cuts the open streams at once.
  */
 import type { Server } from 'node:http';
 import type { Logger } from '../../observability/index.js';
@@ -58,7 +59,7 @@ function drainServer(server: Server, options: DrainOptions): { done: Promise<voi
 
 /** What {@link runUntilSignal} stops. */
 export interface Stoppable {
-  /** Told first: readiness turns 503 and long-lived streams are asked to end. */
+  /** Told first: readiness turns 503 and long-lived streams are asked to end (GET streams end at once). */
   drain(): void;
   /** Called once every connection is gone. */
   close(): Promise<void>;
