@@ -260,6 +260,35 @@ describe('tool router: arguments and results checked against the tool’s schema
     });
   });
 
+  it('checks against the definition now registered: a changed inputSchema applies to the next call', async () => {
+    const body = (inputSchema: object) => ({
+      name: 'changing',
+      endpoints: [`${tools.url}/changing`],
+      toolDefinition: { tool: { name: 'changing', inputSchema } },
+    });
+    const numberOnly = { type: 'object', properties: { v: { type: 'number' } } };
+    await register(gateway, 'tools', body(numberOnly));
+    const [, connect] = CLIENT_ERAS[1];
+    const client = await connect(`${gateway.url}/mcp`, as('alice'));
+    try {
+      await expect(client.call('changing', { v: 'text' })).rejects.toMatchObject({ code: -32602 });
+      const res = await fetch(`${gateway.url}/tools/changing`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...as('alice').headers },
+        body: JSON.stringify(body({ type: 'object', properties: { v: { type: 'string' } } })),
+      });
+      expect(res.status).toBe(200);
+      expect((await client.call('changing', { v: 'text' })).isError).toBeFalsy();
+      await expect(client.call('changing', { v: 1 })).rejects.toMatchObject({
+        message: expect.stringContaining(
+          'arguments/v: Instance type "number" is invalid. Expected "string".',
+        ),
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
   it('calls a tool whose schema cannot be used, unchecked, and says so in the log once', async () => {
     const [, connect] = CLIENT_ERAS[0];
     const client = await connect(`${gateway.url}/mcp`, as('alice'));
