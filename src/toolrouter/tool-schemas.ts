@@ -108,6 +108,10 @@ function checkStructure(schema: unknown, at: string, depth = 0): void {
   }
 }
 
+/** Messages quote property names and enums, which a caller or a schema can make arbitrarily long. */
+const MAX_PART = 300;
+const clip = (text: string) => (text.length > MAX_PART ? `${text.slice(0, MAX_PART)}…` : text);
+
 /** `#/tags/1` as `arguments/tags/1` (JSON Pointer unescaped, percent-decoding undone). */
 function pathOf(root: string, instanceLocation: string): string {
   const pointer = instanceLocation.replace(/^#/, '');
@@ -128,7 +132,7 @@ function describeFailure(root: string, errors: readonly OutputUnit[]): string {
   // `additionalProperties: false` fails on a `false` schema, whose parent says which property it was.
   const parent = errors.at(-2);
   const rule = leaf.keyword === 'false' && parent ? parent : leaf;
-  return `${pathOf(root, leaf.instanceLocation)}: ${rule.error} (${rule.keyword})`;
+  return `${clip(pathOf(root, leaf.instanceLocation))}: ${clip(rule.error)} (${rule.keyword})`;
 }
 
 /** Builds the schema cache; `root` names the checked value in messages (`arguments`, `structuredContent`). */
