@@ -59,9 +59,23 @@ describe('tool schemas', () => {
     const check = schemas.checkOf('dangling', schema);
     expect(check?.({})).toBeUndefined();
     expect(check?.({ a: 1 })).toBeUndefined();
-    expect(schemas.checkOf('dangling', schema)).toBeUndefined();
+    expect(schemas.checkOf('dangling', schema)?.({ a: 1 })).toBeUndefined();
     expect(lines).toHaveLength(1);
     expect(lines[0]?.err).toMatch(/Unresolved \$ref/);
+  });
+
+  it('compiles a schema once, also when a rebuilt catalog hands over an equal copy', () => {
+    const { schemas, lines } = schemasWithLog();
+    const schema = { type: 'object', properties: { a: { type: 'string', pattern: '(?i)x' } } };
+    expect(schemas.checkOf('odd', schema)).toBeUndefined();
+    expect(schemas.checkOf('odd', structuredClone(schema))).toBeUndefined();
+    expect(lines).toHaveLength(1);
+    const good = { type: 'object', properties: { a: { type: 'string' } } };
+    expect(schemas.checkOf('t', structuredClone(good))).toBe(schemas.checkOf('t', good));
+    // A changed schema is a new one.
+    const changed = { ...good, required: ['a'] };
+    expect(schemas.checkOf('t', changed)?.({})).toMatch(/required property "a"/);
+    expect(schemas.checkOf('t', good)?.({})).toBeUndefined();
   });
 
   it('keeps messages short when a caller sends an enormous property name', () => {

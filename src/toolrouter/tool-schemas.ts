@@ -5,8 +5,8 @@
  * same checks run on Node and on the edge. The dialect is the schema's `$schema` (2020-12 when absent, as MCP
  * says; draft-07, and the drafts 2019-09, 06 and 04 the engine also knows).
  *
- * A schema is compiled once per definition object and kept as long as that object lives: the catalog builds new
- * definitions when it reloads, so a changed tool is compiled again and an old one is collected.
+ * A schema is compiled once and found again by its definition object (per call) or, when the catalog rebuilt its
+ * definitions, by its text: a changed schema is compiled anew, an unchanged one is not.
  *
  * A schema that is itself unusable (an unknown `$schema`, a `pattern` JavaScript cannot compile, an unknown
  * `type`, a `$ref` that resolves nowhere) is logged once and then not checked: the tool's own server still
@@ -135,9 +135,21 @@ function describeFailure(root: string, errors: readonly OutputUnit[]): string {
   return `${clip(pathOf(root, leaf.instanceLocation))}: ${clip(rule.error)} (${rule.keyword})`;
 }
 
+/** Distinct schemas kept compiled by their text (the oldest goes first); a catalog holds one or two per tool. */
+const MAX_CACHED_TEXTS = 20_000;
+
 /** Builds the schema cache; `root` names the checked value in messages (`arguments`, `structuredContent`). */
 export function createToolSchemas(logger: Logger, root: string): ToolSchemas {
-  const compiled = new WeakMap<object, SchemaCheck | null>();
+  // By object: the per-call lookup. By text: a catalog rebuild makes new objects of unchanged definitions,
+  // which must not be compiled (nor an unusable one logged) again.
+  const byObject = new WeakMap<object, SchemaCheck | null>();
+  const byText = new Map<string, SchemaCheck | null>();
+
+  const unusable = (tool: string, error: unknown) =>
+    logger.warn(
+      { tool, err: error instanceof Error ? error.message : String(error) },
+      `the ${root} schema of a tool cannot be used; its calls are not checked against it`,
+    );
 
   function compile(tool: string, schema: object): SchemaCheck | null {
     try {
@@ -145,36 +157,37 @@ export function createToolSchemas(logger: Logger, root: string): ToolSchemas {
       checkStructure(schema, '#');
       // Short-circuit: the first failure is enough to name, and cheaper than collecting all.
       const validator = new Validator(schema as Schema, draft, true);
-      const check: SchemaCheck = (value) => {
+      let usable = true;
+      return (value) => {
+        if (!usable) return undefined;
         try {
           const result = validator.validate(value);
           return result.valid ? undefined : describeFailure(root, result.errors);
         } catch (error) {
           // Found only now (a `$ref` that resolves nowhere): from here on, as unusable as any other.
-          compiled.set(schema, null);
-          logger.warn(
-            { tool, err: error instanceof Error ? error.message : String(error) },
-            `the ${root} schema of a tool cannot be used; its calls are not checked against it`,
-          );
+          usable = false;
+          unusable(tool, error);
           return undefined;
         }
       };
-      return check;
     } catch (error) {
-      logger.warn(
-        { tool, err: error instanceof Error ? error.message : String(error) },
-        `the ${root} schema of a tool cannot be used; its calls are not checked against it`,
-      );
+      unusable(tool, error);
       return null;
     }
   }
 
   return {
     checkOf(tool, schema) {
-      let check = compiled.get(schema);
+      let check = byObject.get(schema);
       if (check === undefined) {
-        check = compile(tool, schema);
-        compiled.set(schema, check);
+        const text = JSON.stringify(schema);
+        check = byText.get(text);
+        if (check === undefined) {
+          check = compile(tool, schema);
+          if (byText.size >= MAX_CACHED_TEXTS) byText.delete(byText.keys().next().value!);
+          byText.set(text, check);
+        }
+        byObject.set(schema, check);
       }
       return check ?? undefined;
     },
