@@ -8,6 +8,8 @@ import type { RemoteDeployer } from './remote/remote-deployer.js';
 export interface DeployerReplicaResolver {
   ready(resource: Registered): readonly ReplicaEndpoint[];
   reportUnreachable(resource: Registered, replica: ReplicaEndpoint): void;
+  /** True when a configured deployer serves the resource's runtime (remote endpoints always are). */
+  runs(resource: Registered): boolean;
 }
 
 /**
@@ -23,6 +25,10 @@ export function createReplicaResolver(
       const runtime = runtimeOf(resource.spec);
       if (runtime === 'endpoints') return remote.endpointsOf(resource);
       return deployers.get(runtime)?.endpoints({ kind: resource.kind, name: resource.name }) ?? [];
+    },
+    runs(resource) {
+      const runtime = runtimeOf(resource.spec);
+      return runtime === 'endpoints' || deployers.has(runtime);
     },
     reportUnreachable(resource, replica) {
       if (runtimeOf(resource.spec) === 'endpoints') remote.reportUnreachable(replica.url);

@@ -9,7 +9,7 @@
  * listing and retry schedule (`federated-lists.ts`), and the snapshot being served and rebuilt ({@link ToolCatalog}).
  */
 import type { Tool } from '@modelcontextprotocol/server';
-import { canRead } from '../auth/index.js';
+import { canRead, isAdmin } from '../auth/index.js';
 import type { Principal } from '../auth/index.js';
 import type { Logger } from '../observability/index.js';
 import { readAll } from '../registry/index.js';
@@ -41,6 +41,11 @@ export interface CatalogEntry {
   /** The resource whose read permission decides who sees and calls the tool. */
   readonly owner: Registered;
   readonly target: ToolTarget;
+  /**
+   * Set when no deployer this gateway runs serves the tool's runtime (an `image` tool under the process
+   * deployer): the tool is then listed to admins only, as `tool` — its definition with the reason in `_meta`.
+   */
+  readonly unavailable?: { readonly reason: string; readonly tool: Tool };
   /** 64-bit digest of everything that makes the entry look different to someone (definition and permissions). */
   readonly digest: bigint;
 }
@@ -68,8 +73,13 @@ export interface CatalogOptions {
   readonly refreshMs: number;
   /** Registry reads are reused at most this long even without a change notice (a safety net). */
   readonly registryMaxAgeMs: number;
+  /** Why no configured deployer can run `resource`, or undefined when one can; all run when absent. */
+  readonly unavailable?: (resource: Registered<'tool'>) => string | undefined;
   readonly now?: () => number;
 }
+
+/** The `_meta` key that tells an admin why a listed tool cannot be called here. */
+export const UNAVAILABLE_META_KEY = 'mcp-gateway/unavailable';
 
 /** The tool router's view of every tool. */
 export interface Catalog {
@@ -179,10 +189,12 @@ class Visibility {
     if (!found) {
       // Each resource is checked once, however many of its tools are listed.
       const verdicts = new Map<Registered, boolean>();
+      const admin = isAdmin(principal);
       found = snapshot.entries.filter((entry) => {
         let ok = verdicts.get(entry.owner);
         if (ok === undefined) {
-          ok = canRead(principal, entry.owner);
+          // A tool nothing here can run is not offered; an admin sees it, marked, to repair the setup.
+          ok = canRead(principal, entry.owner) && (entry.unavailable === undefined || admin);
           verdicts.set(entry.owner, ok);
         }
         return ok;
@@ -314,13 +326,25 @@ class ToolCatalog implements Catalog {
       seen.add(entry.name);
       const owner = entry.owner;
       const digest = hash(
-        `${entry.name}\u0000${JSON.stringify(entry.tool)}\u0000${owner.createdBy}\u0000${owner.spec.requiredRoles.join('\u0001')}`,
+        `${entry.name}\u0000${JSON.stringify(entry.tool)}\u0000${owner.createdBy}\u0000${owner.spec.requiredRoles.join('\u0001')}\u0000${entry.unavailable?.reason ?? ''}`,
       );
       entries.push({ ...entry, digest });
     };
     for (const resource of view.tools) {
       const tool = resource.spec.toolDefinition.tool as Tool;
-      add({ name: tool.name, tool, owner: resource, target: { kind: 'registered', resource } });
+      const reason = this.options.unavailable?.(resource);
+      add({
+        name: tool.name,
+        tool,
+        owner: resource,
+        target: { kind: 'registered', resource },
+        ...(reason !== undefined && {
+          unavailable: {
+            reason,
+            tool: { ...tool, _meta: { ...tool._meta, [UNAVAILABLE_META_KEY]: reason } },
+          },
+        }),
+      });
     }
     for (const adapter of view.federated) {
       for (const upstream of this.lists.toolsOf(adapter) ?? []) {

@@ -45,6 +45,8 @@ export const LISTING_PRINCIPAL: Principal = Object.freeze({
 export interface ToolRouterReplicas {
   ready(resource: Registered): readonly ReplicaEndpoint[];
   reportUnreachable(resource: Registered, replica: ReplicaEndpoint): void;
+  /** False when no deployer configured here serves the resource's runtime; every runtime is served when absent. */
+  runs?(resource: Registered): boolean;
 }
 
 /** Headers that tell an upstream who calls; never the caller's own credentials. */
@@ -114,6 +116,22 @@ interface Connection {
   readonly exchange: Exchange;
   active: number;
   lastUsed: number;
+}
+
+/**
+ * The definition handed to the SDK client for a call: the upstream's, without `outputSchema`. The router checks
+ * structured content itself, alike for registered and federated tools and with the schemas it compiled once
+ * (the client would compile a passed definition on every call, and turn a mismatch into a thrown error).
+ */
+const callDefinitions = new WeakMap<Tool, Tool>();
+function callDefinitionOf(upstream: Tool): Tool {
+  let definition = callDefinitions.get(upstream);
+  if (!definition) {
+    const { outputSchema: _checkedByTheRouter, ...rest } = upstream;
+    definition = rest;
+    callDefinitions.set(upstream, definition);
+  }
+  return definition;
 }
 
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
@@ -329,7 +347,7 @@ export function createFederation(options: FederationOptions): Federation {
                 signal: call.signal,
                 timeout: call.timeoutMs,
                 resetTimeoutOnProgress: true,
-                toolDefinition: upstream,
+                toolDefinition: callDefinitionOf(upstream),
                 ...(call.onProgress && { onprogress: call.onProgress }),
               },
             );

@@ -14,13 +14,12 @@ import { createRendezvous } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { closedPort, startHttpServer } from '../../test/http-fixture.js';
 import type { RunningServer } from '../../test/http-fixture.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { createHttpToolExecutor } from './http-tool-executor.js';
 import type { HttpToolExecutor } from './http-tool-executor.js';
 import { createNodeOutbound } from './node/node-outbound.js';
 import { OutboundError, fetchOutbound } from './outbound.js';
 import type { Outbound } from './outbound.js';
-import { createOutputValidator } from './output-validation.js';
+import { createToolSchemas } from './tool-schemas.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a', 'hex');
 
@@ -136,7 +135,7 @@ describe.each(outbounds)('registered tool calls (%s outbound)', (_name, makeOutb
       connectTimeoutMs: 1000,
       defaultTimeoutMs: 800,
       maxResultBytes: 4096,
-      validateOutput: createOutputValidator(new AjvJsonSchemaValidator()),
+      outputSchemas: createToolSchemas(createSilentLogger(), 'structuredContent'),
     });
   });
   afterAll(async () => {
@@ -181,7 +180,9 @@ describe.each(outbounds)('registered tool calls (%s outbound)', (_name, makeOutb
     const strict = { type: 'object', properties: { score: { type: 'string' } }, required: ['score'] };
     const bad = await call(toolResource('typed', { outputSchema: strict }));
     expect(bad.isError).toBe(true);
-    expect(text(bad)).toMatch(/^Tool 'typed' returned a result that does not match its outputSchema: /);
+    expect(text(bad)).toBe(
+      'Tool \'typed\' returned a result that does not match its outputSchema: structuredContent/score: Instance type "number" is invalid. Expected "string". (type)',
+    );
     const notJson = await call(toolResource('image', { outputSchema: schema }));
     expect(notJson.isError).toBe(true);
     expect(text(notJson)).toMatch(/declares an outputSchema but answered non-JSON content \(image\/png\)/);

@@ -14,7 +14,7 @@ import type { Rendezvous } from '../routing/index.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 import { OutboundError, isRefusal } from './outbound.js';
 import type { Outbound } from './outbound.js';
-import type { OutputValidator } from './output-validation.js';
+import type { ToolSchemas } from './tool-schemas.js';
 
 /** Options for {@link createHttpToolExecutor}. */
 export interface HttpToolExecutorOptions {
@@ -28,7 +28,8 @@ export interface HttpToolExecutorOptions {
   readonly defaultTimeoutMs: number;
   /** Largest answer body read; a larger one becomes an `isError` result. */
   readonly maxResultBytes: number;
-  readonly validateOutput: OutputValidator;
+  /** Compiled `outputSchema` checks (shared with the router, which checks federated results alike). */
+  readonly outputSchemas: ToolSchemas;
 }
 
 /** Calls registered tools. */
@@ -139,7 +140,7 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
         const got = json ? 'JSON that is not an object' : `non-JSON content (${type || 'no content type'})`;
         return errorResult(`Tool '${name}' declares an outputSchema but answered ${got}.`);
       }
-      const problem = options.validateOutput(definition.outputSchema, parsed);
+      const problem = options.outputSchemas.checkOf(name, definition.outputSchema)?.(parsed);
       if (problem !== undefined) {
         return errorResult(
           `Tool '${name}' returned a result that does not match its outputSchema: ${problem}`,

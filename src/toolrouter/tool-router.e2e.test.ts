@@ -141,7 +141,7 @@ describe('tool router: registered tools and federated adapters, both eras', () =
     });
 
     it('turns a broken answer into isError results with a clear message, not protocol errors', async () => {
-      const shape = await client.call('shape', {});
+      const shape = await client.call('shape', { text: 'fine' });
       expect(shape.isError).toBe(true);
       expect(textOf(shape)).toMatch(/does not match its outputSchema/);
       const warming = await client.call('warming', {});

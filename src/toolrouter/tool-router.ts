@@ -18,15 +18,14 @@ import type {
   CallToolResult,
   ListToolsResult,
   ServerContext,
-  jsonSchemaValidator,
 } from '@modelcontextprotocol/server';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
-import { canRead } from '../auth/index.js';
+import { canRead, isAdmin } from '../auth/index.js';
 import type { Principal } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import { traceIdOf } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
-import type { RegistryChangeFeed, RegistryStore } from '../registry/index.js';
+import { runtimeOf } from '../registry/index.js';
+import type { RegistryChangeFeed, RegistryStore, Registered } from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { createCatalog } from './catalog.js';
@@ -39,10 +38,10 @@ import { createListChangedStreams } from './list-changed-streams.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import type { Outbound } from './outbound.js';
-import { createOutputValidator } from './output-validation.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
 import { createToolNamer } from './tool-names.js';
+import { checkedOutput, createToolSchemas } from './tool-schemas.js';
 
 /** One `tools/call` through the router, as metrics and the audit log see it (never its arguments). */
 export interface RouterToolCall {
@@ -83,8 +82,6 @@ export interface ToolRouterOptions {
   readonly onToolCall?: (call: RouterToolCall) => void;
   /** Milliseconds from an arbitrary origin, for call durations; injected for tests. */
   readonly now?: () => number;
-  /** JSON Schema validation of tool output; AJV by default (the edge passes the Workers validator). */
-  readonly validator?: jsonSchemaValidator;
   readonly settings?: Partial<ToolRouterSettings>;
 }
 
@@ -114,6 +111,17 @@ const SERVER_NAME = 'mcp-gateway';
 const INSTRUCTIONS =
   'Tools registered with MCP Gateway and the tools of federated adapters (named {adapter}__{tool}), filtered to what you may use.';
 
+/** Why no deployer configured here runs `resource` (the deployer inspector says the same), or undefined. */
+function unavailableReason(replicas: ToolRouterReplicas, resource: Registered): string | undefined {
+  if (!replicas.runs || replicas.runs(resource)) return undefined;
+  return `The ${runtimeOf(resource.spec)} runtime of '${resource.name}' cannot be run by this gateway: no deployer for it is configured (MCP_GATEWAY_DEPLOYER; see docs/deployers.md).`;
+}
+
+const unavailableResult = (reason: string): CallToolResult => ({
+  isError: true,
+  content: [{ type: 'text', text: reason }],
+});
+
 /** The first index whose name is greater than `after` (the list is in name order). */
 function indexAfter(entries: readonly CatalogEntry[], after: string): number {
   let low = 0;
@@ -132,6 +140,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   const { logger } = options;
   const outbound = options.outbound ?? fetchOutbound();
   const hash = await createXxh64Hash();
+  const inputSchemas = createToolSchemas(logger, 'arguments');
+  const outputSchemas = createToolSchemas(logger, 'structuredContent');
   const federation = createFederation({
     outbound,
     replicas: options.replicas,
@@ -152,6 +162,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     retryMs: settings.retryMs,
     refreshMs: settings.refreshMs,
     registryMaxAgeMs: settings.registryMaxAgeMs,
+    unavailable: (resource) => unavailableReason(options.replicas, resource),
   });
   const executor = createHttpToolExecutor({
     outbound,
@@ -162,7 +173,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     connectTimeoutMs: settings.connectTimeoutMs,
     defaultTimeoutMs: settings.callTimeoutMs,
     maxResultBytes: settings.maxResultBytes,
-    validateOutput: createOutputValidator(options.validator ?? new AjvJsonSchemaValidator()),
+    outputSchemas,
   });
   const streams = createListChangedStreams({ catalog, logger, maxAgeMs: settings.streamMaxAgeMs });
 
@@ -182,7 +193,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     const page = visible.slice(start, start + settings.pageSize);
     const last = page.at(-1);
     return {
-      tools: page.map((entry) => entry.tool),
+      // Only admins see unavailable tools (see `catalog.visible`), with the reason in `_meta`.
+      tools: page.map((entry) => entry.unavailable?.tool ?? entry.tool),
       ...(last && start + page.length < visible.length && { nextCursor: encodeCursor(last.name) }),
     };
   }
@@ -205,8 +217,23 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     if (!entry || !canRead(principal, entry.owner)) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     }
-    const signal = ctx.mcpReq.signal;
+    if (entry.unavailable) {
+      // Only an admin gets here (others are told the tool is unknown, as it is not listed for them).
+      if (!isAdmin(principal)) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
+      }
+      return { result: unavailableResult(entry.unavailable.reason), entry };
+    }
     const args = params.arguments;
+    // Checked before anything goes upstream; the tool receives exactly what was checked.
+    const problem = inputSchemas.checkOf(entry.name, entry.tool.inputSchema)?.(args ?? {});
+    if (problem !== undefined) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Invalid arguments for tool '${params.name}': ${problem}`,
+      );
+    }
+    const signal = ctx.mcpReq.signal;
     if (entry.target.kind === 'registered') {
       return { result: await executor.call(entry.target.resource, args, principal, signal), entry };
     }
@@ -217,7 +244,10 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       ...(progress.onProgress && { onProgress: progress.onProgress }),
     });
     await progress.flush();
-    return { result: withoutEnvelope(result), entry };
+    return {
+      result: checkedOutput(entry.name, entry.tool.outputSchema, outputSchemas, withoutEnvelope(result)),
+      entry,
+    };
   }
 
   const onToolCall = options.onToolCall;
