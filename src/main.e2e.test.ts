@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -152,6 +152,66 @@ describe('the gateway process', () => {
     } finally {
       killMarked(marker);
     }
+  });
+});
+
+describe('the gateway process: an address it cannot bind', () => {
+  /** A port this test holds on loopback for as long as the test runs. */
+  async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (holder.address() as AddressInfo).port,
+      release: () => new Promise((resolve) => holder.close(() => resolve())),
+    };
+  }
+
+  const stderrLines = (stderr: string) => stderr.split('\n').filter(Boolean);
+
+  it('says in one line that PORT is in use, exits 2, and closes the registry it had opened', async () => {
+    const held = await holdPort();
+    try {
+      const databaseUrl = join(dir, 'busy-port.db');
+      const result = await runGatewayToExit({ PORT: String(held.port), DATABASE_URL: databaseUrl });
+      expect(result.code).toBe(2);
+      expect(stderrLines(result.stderr)).toEqual([
+        `cannot listen on 127.0.0.1:${held.port}: the port is in use by another process; set PORT to a free port, or stop what holds it`,
+      ]);
+      // A registry closed cleanly leaves no write-ahead log: the runtime (deployers first) was closed, not abandoned.
+      expect(existsSync(databaseUrl)).toBe(true);
+      expect(existsSync(`${databaseUrl}-wal`)).toBe(false);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('names MCP_GATEWAY_METRICS_PORT when the metrics listener cannot bind', async () => {
+    const held = await holdPort();
+    try {
+      const result = await runGatewayToExit({
+        MCP_GATEWAY_METRICS_PORT: String(held.port),
+        DATABASE_URL: join(dir, 'busy-metrics-port.db'),
+      });
+      expect(result.code).toBe(2);
+      expect(stderrLines(result.stderr)).toEqual([
+        `cannot listen on 127.0.0.1:${held.port}: the port is in use by another process; set MCP_GATEWAY_METRICS_PORT to a free port, or stop what holds it`,
+      ]);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('names MCP_GATEWAY_HOST for an address that is not one of this host', async () => {
+    // 192.0.2.1 is reserved for documentation (RFC 5737): no interface has it, so the bind fails at once.
+    const result = await runGatewayToExit({
+      MCP_GATEWAY_HOST: '192.0.2.1',
+      MCP_GATEWAY_AUTH: 'dev-insecure',
+      DATABASE_URL: join(dir, 'no-such-address.db'),
+    });
+    expect(result.code).toBe(2);
+    expect(stderrLines(result.stderr)).toEqual([
+      'cannot listen on 192.0.2.1:0: no network interface of this host has that address; set MCP_GATEWAY_HOST to one it has (127.0.0.1: this machine only, 0.0.0.0: every interface)',
+    ]);
   });
 });
 
