@@ -22,6 +22,8 @@ export interface TestAppOptions {
   readonly authorize?: MiddlewareHandler<AppEnv>;
   /** Who may register `command`; only `mcp.admin` by default, as in `createApp`. */
   readonly commandGate?: CommandGate;
+  /** Whether a `command` with whitespace is a file on the host; absent, such a command is refused. */
+  readonly isProgramFile?: (command: string) => Promise<boolean>;
   readonly version?: string;
   /** Default: {@link LOOPBACK_ORIGINS}. */
   readonly origins?: OriginPolicy;
@@ -48,6 +50,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     authenticate: options.authenticate,
     authorize: options.authorize,
     commandGate: options.commandGate,
+    isProgramFile: options.isProgramFile,
     version: options.version,
   });
   return { app, store, close: () => store.close() };

@@ -11,7 +11,7 @@ import {
 } from '../auth/index.js';
 import type { CommandGate } from '../auth/index.js';
 import { mountControlRoutes, validationHook } from '../control/index.js';
-import type { ResourceChangeListener } from '../control/index.js';
+import type { ResourceChangeListener, ResourceRoutesOptions } from '../control/index.js';
 import { createDataPlaneObservation, mountDataPlane } from '../dataplane/index.js';
 import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from '../dataplane/index.js';
 import { ssrfPolicy } from '../deploy/index.js';
@@ -59,6 +59,8 @@ export interface AppDeps {
   readonly authorize?: MiddlewareHandler<AppEnv>;
   /** Who may register `command` (it runs on the gateway host); only `mcp.admin` by default. */
   readonly commandGate?: CommandGate;
+  /** Whether a `command` with whitespace is a file on the gateway host (Node only); absent, it is refused. */
+  readonly isProgramFile?: ResourceRoutesOptions['isProgramFile'];
   /** Unauthenticated `/.well-known/…` documents (RFC 9728 metadata, identity JWKS); none by default. */
   readonly wellKnownRoutes?: Hono<AppEnv>;
   /** Makes request ids; injected for tests. */
@@ -192,6 +194,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     onChange: deps.onResourceChange,
     endpointPolicy: endpointPolicy(deps.ssrf ?? ssrfPolicy({ allowLinkLocal: false })),
     commandGate: deps.commandGate ?? commandGate({ commandRoles: [] }),
+    isProgramFile: deps.isProgramFile,
   });
 
   app.doc31('/openapi.json', {

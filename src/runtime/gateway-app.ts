@@ -70,6 +70,8 @@ export interface GatewayAppParts {
   readonly audit?: AuditLog;
   readonly toolRouter?: ToolRouter;
   readonly draining?: () => boolean;
+  /** The gateway host's check for a `command` with whitespace (Node); absent on the edge. */
+  readonly isProgramFile?: AppDeps['isProgramFile'];
   /** Told after every control-plane write, after the adapter cache and the tool router have been. */
   readonly onResourceChange?: AppDeps['onResourceChange'];
 }
@@ -95,6 +97,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
     commandGate: auth.commandGate,
+    isProgramFile: parts.isProgramFile,
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,

@@ -17,6 +17,7 @@ import { createNodeIo } from '../../dataplane/node/node-io.js';
 import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
 import { ssrfPolicy, startDeployers } from '../../deploy/index.js';
 import type { RunningDeployers } from '../../deploy/index.js';
+import { isProgramFile } from '../../deploy/process/index.js';
 import { NO_AUDIT_LOG, NO_METRICS, timedRegistryStore } from '../../observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../../observability/index.js';
 import { createPrometheusMetrics } from '../../observability/prometheus/index.js';
@@ -298,6 +299,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       toolRouter,
       draining: () => draining,
       onResourceChange: (ref) => deployers.reconciler.notify(ref),
+      isProgramFile: (command) => isProgramFile(command),
     });
     return {
       config,
