@@ -1,6 +1,5 @@
 /** @module app: `createApp(deps)` composes every router; it reads no environment. */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import type { Hono, MiddlewareHandler } from 'hono';
 import {
   commandGate,
@@ -12,6 +11,8 @@ import {
 import type { CommandGate } from '../auth/index.js';
 import { mountControlRoutes, validationHook } from '../control/index.js';
 import type { ResourceChangeListener, ResourceRoutesOptions } from '../control/index.js';
+import { createDocsRoutes } from './docs-routes.js';
+import type { SwaggerUiAssets } from './docs-routes.js';
 import { createDataPlaneObservation, mountDataPlane } from '../dataplane/index.js';
 import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from '../dataplane/index.js';
 import { ssrfPolicy } from '../deploy/index.js';
@@ -65,6 +66,8 @@ export interface AppDeps {
   readonly wellKnownRoutes?: Hono<AppEnv>;
   /** Makes request ids; injected for tests. */
   readonly generateRequestId?: () => string;
+  /** The bundled Swagger UI `/docs` serves (Node); absent, `/docs` links the OpenAPI document. */
+  readonly swaggerUi?: SwaggerUiAssets;
   /** Version reported in the OpenAPI document. */
   readonly version?: string;
   /** The MCP proxy at `/adapters/{name}/mcp`; absent, that path is not served. */
@@ -201,7 +204,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     openapi: '3.1.0',
     info: { ...OPENAPI_INFO, version: deps.version ?? '0.0.0' },
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', createDocsRoutes(deps.swaggerUi));
   app.get('/', (c) => c.redirect('/docs', 302));
   return Object.assign(app, { mcp });
 }

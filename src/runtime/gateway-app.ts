@@ -70,6 +70,8 @@ export interface GatewayAppParts {
   readonly audit?: AuditLog;
   readonly toolRouter?: ToolRouter;
   readonly draining?: () => boolean;
+  /** The bundled Swagger UI for `/docs` (Node); absent on the edge. */
+  readonly swaggerUi?: AppDeps['swaggerUi'];
   /** The gateway host's check for a `command` with whitespace (Node); absent on the edge. */
   readonly isProgramFile?: AppDeps['isProgramFile'];
   /** Told after every control-plane write, after the adapter cache and the tool router have been. */
@@ -98,6 +100,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     authorize: auth.authorizeCreate,
     commandGate: auth.commandGate,
     isProgramFile: parts.isProgramFile,
+    swaggerUi: parts.swaggerUi,
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,

@@ -41,6 +41,7 @@ import type { ToolRouter } from '../../toolrouter/index.js';
 import { startToolRouter } from '../../toolrouter/node/index.js';
 import { auditLogFor, buildGatewayApp, loadIdentityKey } from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
+import { swaggerUiFiles } from './swagger-ui-files.js';
 
 /** What both builders need besides the configuration. */
 export interface RuntimeOptions {
@@ -300,6 +301,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       draining: () => draining,
       onResourceChange: (ref) => deployers.reconciler.notify(ref),
       isProgramFile: (command) => isProgramFile(command),
+      swaggerUi: swaggerUiFiles(),
     });
     return {
       config,
