@@ -11,8 +11,6 @@ import {
 import type { CommandGate } from '../auth/index.js';
 import { mountControlRoutes, validationHook } from '../control/index.js';
 import type { ResourceChangeListener, ResourceRoutesOptions } from '../control/index.js';
-import { createDocsRoutes } from './docs-routes.js';
-import type { SwaggerUiAssets } from './docs-routes.js';
 import { createDataPlaneObservation, mountDataPlane } from '../dataplane/index.js';
 import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from '../dataplane/index.js';
 import { ssrfPolicy } from '../deploy/index.js';
@@ -41,6 +39,8 @@ import type { TraceContextHeaders, Tracing } from '../observability/tracing/inde
 import type { RegistryStore } from '../registry/index.js';
 import { TOOL_ROUTER_PATH, mountToolRouter } from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
+import { createDocsRoutes } from './docs-routes.js';
+import type { SwaggerUiAssets } from './docs-routes.js';
 
 /** Everything the app needs; `main.ts` builds the real ones, tests build their own. */
 export interface AppDeps {
