@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from './registry/index.js';
 import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
-import { STDIO_SERVER } from '../test/process-fixtures.js';
+import { FIXTURE_READ_PATHS, STDIO_SERVER } from '../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
@@ -118,6 +118,40 @@ describe('the gateway process', () => {
       .find((l) => l.level === 60);
     expect(fatal?.msg).toBe('cannot open the registry');
     expect(JSON.stringify(fatal)).toMatch(/newer MCP Gateway.*upgrade the gateway/);
+  });
+
+  it('runs a command whose path contains a space, as it is given', async () => {
+    // Outside the registry's folder: the sandbox refuses a read path there.
+    const programs = mkdtempSync(join(tmpdir(), 'mcp-gateway-spaced-'));
+    try {
+      const folder = join(programs, 'My Tools');
+      mkdirSync(folder);
+      const node = join(folder, 'node runtime');
+      symlinkSync(process.execPath, node);
+      const gateway = await start({
+        DATABASE_URL: join(dir, 'spaced.db'),
+        MCP_GATEWAY_PROCESS_READ_PATHS: [...FIXTURE_READ_PATHS, programs].join(','),
+      });
+      const created = await fetch(`${gateway.url}/adapters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'spaced', command: node, args: [STDIO_SERVER] }),
+      });
+      expect(created.status).toBe(201);
+      const deadline = Date.now() + 20_000;
+      let ready = 0;
+      while (ready < 1 && Date.now() < deadline) {
+        const status = (await (await fetch(`${gateway.url}/adapters/spaced/status`)).json()) as {
+          readyReplicas?: number;
+        };
+        ready = status.readyReplicas ?? 0;
+        if (ready < 1) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).toBe(1);
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+    } finally {
+      rmSync(programs, { recursive: true, force: true });
+    }
   });
 
   it.runIf(canScanProcesses)('reaps every local process of a command adapter when it stops', async () => {
