@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from './registry/index.js';
 import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
-import { STDIO_SERVER } from '../test/process-fixtures.js';
+import { FIXTURE_READ_PATHS, STDIO_SERVER } from '../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
@@ -120,6 +120,40 @@ describe('the gateway process', () => {
     expect(JSON.stringify(fatal)).toMatch(/newer MCP Gateway.*upgrade the gateway/);
   });
 
+  it('runs a command whose path contains a space, as it is given', async () => {
+    // Outside the registry's folder: the sandbox refuses a read path there.
+    const programs = mkdtempSync(join(tmpdir(), 'mcp-gateway-spaced-'));
+    try {
+      const folder = join(programs, 'My Tools');
+      mkdirSync(folder);
+      const node = join(folder, 'node runtime');
+      symlinkSync(process.execPath, node);
+      const gateway = await start({
+        DATABASE_URL: join(dir, 'spaced.db'),
+        MCP_GATEWAY_PROCESS_READ_PATHS: [...FIXTURE_READ_PATHS, programs].join(','),
+      });
+      const created = await fetch(`${gateway.url}/adapters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'spaced', command: node, args: [STDIO_SERVER] }),
+      });
+      expect(created.status).toBe(201);
+      const deadline = Date.now() + 20_000;
+      let ready = 0;
+      while (ready < 1 && Date.now() < deadline) {
+        const status = (await (await fetch(`${gateway.url}/adapters/spaced/status`)).json()) as {
+          readyReplicas?: number;
+        };
+        ready = status.readyReplicas ?? 0;
+        if (ready < 1) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).toBe(1);
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+    } finally {
+      rmSync(programs, { recursive: true, force: true });
+    }
+  });
+
   it.runIf(canScanProcesses)('reaps every local process of a command adapter when it stops', async () => {
     const marker = newMarker();
     const gateway = await start({ DATABASE_URL: join(dir, 'processes.db') });
@@ -152,6 +186,66 @@ describe('the gateway process', () => {
     } finally {
       killMarked(marker);
     }
+  });
+});
+
+describe('the gateway process: an address it cannot bind', () => {
+  /** A port this test holds on loopback for as long as the test runs. */
+  async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (holder.address() as AddressInfo).port,
+      release: () => new Promise((resolve) => holder.close(() => resolve())),
+    };
+  }
+
+  const stderrLines = (stderr: string) => stderr.split('\n').filter(Boolean);
+
+  it('says in one line that PORT is in use, exits 2, and closes the registry it had opened', async () => {
+    const held = await holdPort();
+    try {
+      const databaseUrl = join(dir, 'busy-port.db');
+      const result = await runGatewayToExit({ PORT: String(held.port), DATABASE_URL: databaseUrl });
+      expect(result.code).toBe(2);
+      expect(stderrLines(result.stderr)).toEqual([
+        `cannot listen on 127.0.0.1:${held.port}: the port is in use by another process; set PORT to a free port, or stop what holds it`,
+      ]);
+      // A registry closed cleanly leaves no write-ahead log: the runtime (deployers first) was closed, not abandoned.
+      expect(existsSync(databaseUrl)).toBe(true);
+      expect(existsSync(`${databaseUrl}-wal`)).toBe(false);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('names MCP_GATEWAY_METRICS_PORT when the metrics listener cannot bind', async () => {
+    const held = await holdPort();
+    try {
+      const result = await runGatewayToExit({
+        MCP_GATEWAY_METRICS_PORT: String(held.port),
+        DATABASE_URL: join(dir, 'busy-metrics-port.db'),
+      });
+      expect(result.code).toBe(2);
+      expect(stderrLines(result.stderr)).toEqual([
+        `cannot listen on 127.0.0.1:${held.port}: the port is in use by another process; set MCP_GATEWAY_METRICS_PORT to a free port, or stop what holds it`,
+      ]);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('names MCP_GATEWAY_HOST for an address that is not one of this host', async () => {
+    // 192.0.2.1 is reserved for documentation (RFC 5737): no interface has it, so the bind fails at once.
+    const result = await runGatewayToExit({
+      MCP_GATEWAY_HOST: '192.0.2.1',
+      MCP_GATEWAY_AUTH: 'dev-insecure',
+      DATABASE_URL: join(dir, 'no-such-address.db'),
+    });
+    expect(result.code).toBe(2);
+    expect(stderrLines(result.stderr)).toEqual([
+      'cannot listen on 192.0.2.1:0: no network interface of this host has that address; set MCP_GATEWAY_HOST to one it has (127.0.0.1: this machine only, 0.0.0.0: every interface)',
+    ]);
   });
 });
 

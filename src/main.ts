@@ -2,13 +2,15 @@
  * @module main: the Node entry. Reads the environment (the only module that does), builds the gateway runtime,
  * serves it until SIGTERM/SIGINT, then drains (readiness 503, GET streams ended between two events, no new
  * connections, requests in flight get `MCP_GATEWAY_DRAIN_SECONDS`), reaps local processes, closes everything and
- * exits 0.
+ * exits 0. An address it cannot bind (port in use, no such interface) is one line naming the setting, exit 2,
+ * after the runtime is closed.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, parseConfig } from './config/index.js';
 import type { Config } from './config/index.js';
-import { listen } from './dataplane/node/node-listener.js';
+import { ListenError, listen } from './dataplane/node/node-listener.js';
 import { createLogger } from './observability/index.js';
 import { StartupError, buildGatewayRuntime } from './runtime/node/index.js';
 import { listenForMetrics, packageVersion, runUntilSignal } from './runtime/node/index.js';
@@ -40,27 +42,41 @@ export async function main(): Promise<void> {
     return;
   }
   const serving = config.ops.metricsServing;
-  const metricsServer =
-    runtime.metrics && serving.listener
-      ? await listenForMetrics({
+  const opened: Server[] = [];
+  let server: Server;
+  try {
+    if (runtime.metrics && serving.listener) {
+      opened.push(
+        await listenForMetrics({
           metrics: runtime.metrics,
           at: serving.listener,
           token: serving.token,
           origins: { publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins },
           logger,
-        })
-      : undefined;
-  const server = await listen(runtime.app, {
-    port: config.port,
-    hostname: config.host,
-    agents: runtime.agents,
-    logger,
-  });
+        }),
+      );
+    }
+    server = await listen(runtime.app, {
+      port: config.port,
+      hostname: config.host,
+      agents: runtime.agents,
+      logger,
+      settings: { port: 'PORT', host: 'MCP_GATEWAY_HOST' },
+    });
+  } catch (err) {
+    // The deployers may have started local processes already: they are reaped before the process ends.
+    for (const other of opened) other.close();
+    await runtime.close();
+    if (!(err instanceof ListenError)) throw err;
+    console.error(err.message);
+    logger.flush(() => process.exit(2));
+    return;
+  }
   runUntilSignal(server, runtime, {
     drainMs: config.ops.drainMs,
     acceptMs: config.ops.drainAcceptMs,
     logger,
-    alsoClose: metricsServer ? [metricsServer] : [],
+    alsoClose: opened,
   });
   // Only now: whoever waits for this line may signal at once, and the log is written off the main thread, so a
   // signal could otherwise arrive before its handler and kill the process without a drain.

@@ -1,6 +1,7 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../src/runtime/app.js';
+import type { SwaggerUiAssets } from '../src/runtime/docs-routes.js';
 import type { CommandGate, IdentifyingMiddleware, Principal } from '../src/auth/index.js';
 import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../src/auth/index.js';
 import { createRuntimeInspector } from '../src/deploy/index.js';
@@ -22,7 +23,11 @@ export interface TestAppOptions {
   readonly authorize?: MiddlewareHandler<AppEnv>;
   /** Who may register `command`; only `mcp.admin` by default, as in `createApp`. */
   readonly commandGate?: CommandGate;
+  /** Whether a `command` with whitespace is a file on the host; absent, such a command is refused. */
+  readonly isProgramFile?: (command: string) => Promise<boolean>;
   readonly version?: string;
+  /** The Swagger UI files `/docs` serves; absent, `/docs` links the OpenAPI document (as on the edge). */
+  readonly swaggerUi?: SwaggerUiAssets;
   /** Default: {@link LOOPBACK_ORIGINS}. */
   readonly origins?: OriginPolicy;
   readonly audit?: AuditLog;
@@ -59,6 +64,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
       cipher: await createSecretCipher(options.gatewaySecret ?? TEST_GATEWAY_SECRET),
       authorize: options.authorizeSecrets,
     },
+    isProgramFile: options.isProgramFile,
+    swaggerUi: options.swaggerUi,
     version: options.version,
   });
   return { app, store, close: () => store.close() };

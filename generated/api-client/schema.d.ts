@@ -324,7 +324,7 @@ export interface components {
             /** @description Remote runtime: URLs of an already running server, one per replica. */
             endpoints?: string[];
             /**
-             * @description Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path, no whitespace: arguments go in `args`.
+             * @description Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path: arguments go in `args`; a value with whitespace must be the path of an existing file on the gateway host.
              * @example npx
              */
             command?: string;
@@ -504,7 +504,7 @@ export interface components {
             /** @description Remote runtime: URLs of an already running server, one per replica. */
             endpoints?: string[];
             /**
-             * @description Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path, no whitespace: arguments go in `args`.
+             * @description Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path: arguments go in `args`; a value with whitespace must be the path of an existing file on the gateway host.
              * @example npx
              */
             command?: string;

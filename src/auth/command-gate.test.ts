@@ -320,7 +320,7 @@ describe('input that can never run', () => {
       'a command line in command',
       { name: 'n', command: 'npx -y @modelcontextprotocol/server-everything' },
       'command',
-      /without whitespace; put the arguments in `args`/,
+      /is not the path of a file on the gateway host; it must be one program name or path: put the arguments in `args`/,
     ],
     ['a tab in command', { name: 'n', command: 'npx\t-y' }, 'command', /put the arguments in `args`/],
   ])('%s is a 400 naming the field, before anything is stored', async (_what, body, path, message) => {

@@ -21,6 +21,34 @@ async function errorOf(res: Response) {
   return body.error;
 }
 
+describe('a body that names no runtime', () => {
+  const NO_RUNTIME =
+    'no runtime: one of imageName (with imageVersion), command (with args) or endpoints is required';
+  const toolWithoutRuntime = (name: string) => {
+    const { imageName: _n, imageVersion: _v, ...tool } = imageTool(name);
+    return tool;
+  };
+
+  it.each([
+    ['an adapter with a name only', '/adapters', { name: 'a' }],
+    ['an adapter with only a port', '/adapters', { name: 'a', port: 8000, environmentVariables: { K: 'v' } }],
+    ['a tool with its definition only', '/tools', toolWithoutRuntime('t')],
+  ])('%s is a 400 about the resource, not about imageName', async (_what, path, body) => {
+    const res = await app.request(path, json('POST', body));
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.message).toBe(`(body): ${NO_RUNTIME}`);
+    expect(error.details).toEqual([{ path: '(body)', message: NO_RUNTIME }]);
+  });
+
+  it('is the same 400 on replace', async () => {
+    expect((await app.request('/adapters', json('POST', imageAdapter('a')))).status).toBe(201);
+    const res = await app.request('/adapters/a', json('PUT', { name: 'a' }));
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).details).toEqual([{ path: '(body)', message: NO_RUNTIME }]);
+  });
+});
+
 describe('POST /adapters', () => {
   it('creates an image adapter: 201, Location, ETag, the reference fields in order, defaults filled', async () => {
     const res = await app.request(
@@ -136,7 +164,7 @@ describe('POST /adapters', () => {
     ['port 0', imageAdapter('a', { port: 0 }), 'port', /between 1 and 65535/],
     ['port 70000', imageAdapter('a', { port: 70000 }), 'port', /between 1 and 65535/],
     ['a path without a leading slash', imageAdapter('a', { path: 'mcp' }), 'path', /start with "\/"/],
-    ['no runtime', { name: 'a' }, 'imageName', /no runtime/],
+    ['no runtime', { name: 'a' }, '(body)', /no runtime/],
     [
       'two runtimes',
       imageAdapter('a', { endpoints: ['http://127.0.0.1:1/mcp'] }),

@@ -17,6 +17,9 @@ type Data = AdapterData | ToolData;
 
 const RUNTIME_HINT = 'give exactly one runtime: imageName + imageVersion, command (+ args), or endpoints';
 
+const NO_RUNTIME =
+  'no runtime: one of imageName (with imageVersion), command (with args) or endpoints is required';
+
 const ENDPOINT_CARRIES_ADDRESS =
   'applies only to the image and command runtimes; an endpoint URL carries its own port and path';
 
@@ -27,7 +30,8 @@ function runtimeChoiceProblem(data: Data): ErrorDetail | undefined {
     data.command !== undefined && 'command',
     data.endpoints && 'endpoints',
   ].filter((x): x is string => typeof x === 'string');
-  if (chosen.length === 0) return { path: 'imageName', message: `no runtime given: ${RUNTIME_HINT}` };
+  // The resource as a whole lacks a runtime: naming one of the fields would send the caller to fix an image.
+  if (chosen.length === 0) return { path: '(body)', message: NO_RUNTIME };
   if (chosen.length > 1)
     return { path: chosen[1]!, message: `cannot be combined with ${chosen[0]}: ${RUNTIME_HINT}` };
   return undefined;

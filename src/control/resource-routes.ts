@@ -98,7 +98,17 @@ export interface ResourceRoutesOptions {
   readonly endpointPolicy?: (url: string) => string | undefined;
   /** Who may put `command`, `args` or `transport` into a create or replace body, and which programs. */
   readonly commandGate: CommandGate;
+  /**
+   * The gateway host's filesystem: whether a `command` with whitespace is the path of a file there. Asked only
+   * then, and only for callers the command gate let through (it tells whether a path exists). Absent (the
+   * edge, which has no process runtime), such a command is refused.
+   */
+  readonly isProgramFile?: (command: string) => Promise<boolean>;
 }
+
+/** What a `command` holding a command line gets told. */
+const COMMAND_LINE_REFUSAL =
+  'contains whitespace and is not the path of a file on the gateway host; it must be one program name or path: put the arguments in `args`, e.g. "command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything"]';
 
 /** Default and largest `tail` of a logs read. */
 const DEFAULT_TAIL = 1000;
@@ -309,6 +319,15 @@ export function createResourceRoutes<
     return row;
   }
 
+  // Spawned as one program name, "npx -y server" is never found and would restart forever.
+  async function checkCommandIsOneProgram(command: unknown): Promise<void> {
+    if (typeof command !== 'string' || !/\s/.test(command)) return;
+    if (options.isProgramFile && (await options.isProgramFile(command))) return;
+    throw badRequest(`command: ${COMMAND_LINE_REFUSAL}`, [
+      { path: 'command', message: COMMAND_LINE_REFUSAL },
+    ]);
+  }
+
   function checkWorkloadIdentity(principal: Principal, spec: CommonSpec): void {
     if (spec.useWorkloadIdentity && !isAdmin(principal)) {
       throw insufficientRole('useWorkloadIdentity: only holders of mcp.admin may enable workload identity.');
@@ -330,6 +349,7 @@ export function createResourceRoutes<
     c.set('resourceName', data.name);
     const principal = c.get('principal');
     options.commandGate.check(principal, data, c.req.path);
+    await checkCommandIsOneProgram(data.command);
     const spec = checkedSpec(data);
     checkWorkloadIdentity(principal, spec);
     try {
@@ -392,6 +412,7 @@ export function createResourceRoutes<
     // Before anything is read: a body that would run a program needs the role whatever is stored now, so a
     // creator who lost it can no longer change what runs (nor how: its environment, its replicas).
     options.commandGate.check(principal, data, c.req.path);
+    await checkCommandIsOneProgram(data.command);
     const spec = checkedSpec(data);
     const ifMatch = parseIfMatch(c.req.header('if-match'));
     for (let attempt = 1; ; attempt++) {

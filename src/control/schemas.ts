@@ -167,15 +167,11 @@ const commonDataFields = {
     .min(1, 'must not be empty')
     .max(4096, 'must be at most 4096 characters')
     .refine(hasNoNul, NUL_FREE)
-    // Spawned as one program name, "npx -y server" is never found and would restart forever.
-    .refine(
-      (value) => !/\s/.test(value),
-      'must be one program name or path without whitespace; put the arguments in `args`, e.g. "command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything"]',
-    )
+    // Whitespace is judged by the routes: only the gateway host's filesystem knows whether it is a path.
     .optional()
     .openapi({
       description:
-        'Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path, no whitespace: arguments go in `args`.',
+        'Process runtime: the program to run **on the gateway host**, e.g. `npx` — code execution, so `command`, `args` and `transport` need a role in `MCP_GATEWAY_COMMAND_ROLES` (default `mcp.admin`), and the program must be on `MCP_GATEWAY_COMMAND_ALLOW` when that is set. One program name or path: arguments go in `args`; a value with whitespace must be the path of an existing file on the gateway host.',
       example: 'npx',
     }),
   args: z

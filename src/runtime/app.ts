@@ -1,6 +1,5 @@
 /** @module app: `createApp(deps)` composes every router; it reads no environment. */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import type { Hono, MiddlewareHandler } from 'hono';
 import {
   commandGate,
@@ -12,7 +11,7 @@ import {
 } from '../auth/index.js';
 import type { CommandGate } from '../auth/index.js';
 import { createSecretRoutes, mountControlRoutes, validationHook } from '../control/index.js';
-import type { ResourceChangeListener } from '../control/index.js';
+import type { ResourceChangeListener, ResourceRoutesOptions } from '../control/index.js';
 import { createDataPlaneObservation, mountDataPlane } from '../dataplane/index.js';
 import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from '../dataplane/index.js';
 import { ssrfPolicy } from '../deploy/index.js';
@@ -41,6 +40,8 @@ import type { TraceContextHeaders, Tracing } from '../observability/tracing/inde
 import type { RegistryStore, SecretCipher } from '../registry/index.js';
 import { TOOL_ROUTER_PATH, mountToolRouter } from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
+import { createDocsRoutes } from './docs-routes.js';
+import type { SwaggerUiAssets } from './docs-routes.js';
 
 /** The secret store at `/secrets`: how values are sealed, and who may call it. */
 export interface SecretsMount {
@@ -69,10 +70,14 @@ export interface AppDeps {
   readonly commandGate?: CommandGate;
   /** The secret store at `/secrets`; absent, that path is not served. */
   readonly secrets?: SecretsMount;
+  /** Whether a `command` with whitespace is a file on the gateway host (Node only); absent, it is refused. */
+  readonly isProgramFile?: ResourceRoutesOptions['isProgramFile'];
   /** Unauthenticated `/.well-known/…` documents (RFC 9728 metadata, identity JWKS); none by default. */
   readonly wellKnownRoutes?: Hono<AppEnv>;
   /** Makes request ids; injected for tests. */
   readonly generateRequestId?: () => string;
+  /** The bundled Swagger UI `/docs` serves (Node); absent, `/docs` links the OpenAPI document. */
+  readonly swaggerUi?: SwaggerUiAssets;
   /** Version reported in the OpenAPI document. */
   readonly version?: string;
   /** The MCP proxy at `/adapters/{name}/mcp`; absent, that path is not served. */
@@ -205,6 +210,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     onChange: deps.onResourceChange,
     endpointPolicy: endpointPolicy(deps.ssrf ?? ssrfPolicy({ allowLinkLocal: false })),
     commandGate: deps.commandGate ?? commandGate({ commandRoles: [] }),
+    isProgramFile: deps.isProgramFile,
   });
   if (deps.secrets) {
     app.use(secretsPath, authenticate, deps.secrets.authorize ?? secretGate({ secretRoles: [] }));
@@ -222,7 +228,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     openapi: '3.1.0',
     info: { ...OPENAPI_INFO, version: deps.version ?? '0.0.0' },
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', createDocsRoutes(deps.swaggerUi));
   app.get('/', (c) => c.redirect('/docs', 302));
   return Object.assign(app, { mcp });
 }

@@ -70,6 +70,10 @@ export interface GatewayAppParts {
   readonly audit?: AuditLog;
   readonly toolRouter?: ToolRouter;
   readonly draining?: () => boolean;
+  /** The bundled Swagger UI for `/docs` (Node); absent on the edge. */
+  readonly swaggerUi?: AppDeps['swaggerUi'];
+  /** The gateway host's check for a `command` with whitespace (Node); absent on the edge. */
+  readonly isProgramFile?: AppDeps['isProgramFile'];
   /** Told after every control-plane write, after the adapter cache and the tool router have been. */
   readonly onResourceChange?: AppDeps['onResourceChange'];
 }
@@ -96,6 +100,8 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     authorize: auth.authorizeCreate,
     commandGate: auth.commandGate,
     secrets: { cipher: await createSecretCipher(parts.secret), authorize: auth.authorizeSecrets },
+    isProgramFile: parts.isProgramFile,
+    swaggerUi: parts.swaggerUi,
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,

@@ -126,15 +126,64 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
 export interface ListenOptions extends NodeListenerOptions {
   readonly port: number;
   readonly hostname: string;
+  /** The settings that chose this address, named when it cannot be bound (e.g. `PORT`, `MCP_GATEWAY_HOST`). */
+  readonly settings?: { readonly port: string; readonly host: string };
 }
 
-/** Serves `app` on a new `node:http` server; resolves once it listens. */
+/** A listener that cannot bind its address for a reason the operator fixes; `message` says which and how. */
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ListenError';
+  }
+}
+
+const errorCode = (err: unknown): string | undefined =>
+  err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+
+/** One line for the bind failures a setting fixes; undefined for anything else (a bug, said with its stack). */
+function explainListenFailure(err: unknown, options: ListenOptions): ListenError | undefined {
+  const code = errorCode(err);
+  const { port, hostname } = options;
+  const names = options.settings ?? { port: 'the port', host: 'the host' };
+  const at = `cannot listen on ${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+  const reason = (() => {
+    switch (code) {
+      case 'EADDRINUSE':
+        return `the port is in use by another process; set ${names.port} to a free port, or stop what holds it`;
+      case 'EACCES':
+        return port < 1024
+          ? `permission denied (a port below 1024 needs privileges); set ${names.port} to 1024 or above`
+          : `permission denied; set ${names.port} to a port this user may bind`;
+      case 'EADDRNOTAVAIL':
+        return `no network interface of this host has that address; set ${names.host} to one it has (127.0.0.1: this machine only, 0.0.0.0: every interface)`;
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return `the host name does not resolve; set ${names.host} to an address of this host (127.0.0.1: this machine only, 0.0.0.0: every interface)`;
+      default:
+        return undefined;
+    }
+  })();
+  return code !== undefined && reason !== undefined
+    ? new ListenError(`${at}: ${reason}`, code, { cause: err })
+    : undefined;
+}
+
+/**
+ * Serves `app` on a new `node:http` server; resolves once it listens. A bind failure the operator fixes rejects
+ * with a {@link ListenError} naming `options.settings`.
+ */
 export function listen(app: ListenedApp, options: ListenOptions): Promise<Server> {
   const server = createServer(createNodeListener(app, options));
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: unknown) => reject(explainListenFailure(err, options) ?? err);
+    server.once('error', failed);
     server.listen(options.port, options.hostname, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve(server);
     });
   });

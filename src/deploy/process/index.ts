@@ -16,3 +16,4 @@ export type {
 } from './process-sandbox.js';
 export { SANDBOX_HOME, SANDBOX_TMP } from './sandbox-argv.js';
 export type { StdioBridgeLimits } from './stdio-bridge.js';
+export { isProgramFile } from './program-file.js';

@@ -18,13 +18,21 @@ export interface MetricsListenerOptions {
   readonly logger: Logger;
 }
 
-/** Starts the metrics listener; resolves once it listens. */
+/** Starts the metrics listener; resolves once it listens, rejects with a `ListenError` when it cannot bind. */
 export async function listenForMetrics(options: MetricsListenerOptions): Promise<Server> {
   const { at, logger } = options;
   // The Host check follows this listener's own address: a rebinding page could read a loopback one.
   const policy = { ...options.origins, loopback: isLoopbackHost(at.host) };
   const app = createMetricsApp({ metrics: options.metrics, token: options.token, policy, logger });
-  const server = await listen(app, { port: at.port, hostname: at.host, logger });
+  const server = await listen(app, {
+    port: at.port,
+    hostname: at.host,
+    logger,
+    settings: {
+      port: 'MCP_GATEWAY_METRICS_PORT',
+      host: 'MCP_GATEWAY_METRICS_HOST (default: MCP_GATEWAY_HOST)',
+    },
+  });
   const address = server.address() as AddressInfo;
   logger.info(
     { address: address.address, port: address.port, token: options.token !== undefined },

@@ -17,6 +17,7 @@ import { createNodeIo } from '../../dataplane/node/node-io.js';
 import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
 import { ssrfPolicy, startDeployers } from '../../deploy/index.js';
 import type { RunningDeployers } from '../../deploy/index.js';
+import { isProgramFile } from '../../deploy/process/index.js';
 import { NO_AUDIT_LOG, NO_METRICS, timedRegistryStore } from '../../observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../../observability/index.js';
 import { createPrometheusMetrics } from '../../observability/prometheus/index.js';
@@ -40,6 +41,7 @@ import type { ToolRouter } from '../../toolrouter/index.js';
 import { startToolRouter } from '../../toolrouter/node/index.js';
 import { auditLogFor, buildGatewayApp, loadIdentityKey } from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
+import { swaggerUiFiles } from './swagger-ui-files.js';
 
 /** What both builders need besides the configuration. */
 export interface RuntimeOptions {
@@ -301,6 +303,8 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       toolRouter,
       draining: () => draining,
       onResourceChange: (ref) => deployers.reconciler.notify(ref),
+      isProgramFile: (command) => isProgramFile(command),
+      swaggerUi: swaggerUiFiles(),
     });
     return {
       config,
