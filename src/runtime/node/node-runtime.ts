@@ -28,7 +28,12 @@ import {
   openRegistryStore,
   parseDatabaseUrl,
 } from '../../registry/index.js';
-import type { FilePermissionsNotice, RegistryChangeFeed, RegistryStore } from '../../registry/index.js';
+import type {
+  DatabaseTarget,
+  FilePermissionsNotice,
+  RegistryChangeFeed,
+  RegistryStore,
+} from '../../registry/index.js';
 import {
   GatewaySecretError,
   defaultSecretFile,
@@ -122,14 +127,15 @@ function logSecretNotice(logger: Logger, notice: GatewaySecretNotice): void {
   else logger.warn('deleted an unused gateway secret from the registry (a plaintext secret at rest)');
 }
 
-async function openStore(config: Config, logger: Logger): Promise<RegistryStore & RegistryChangeFeed> {
+async function openStore(config: Config, logger: Logger) {
   try {
     const database = parseDatabaseUrl(config.databaseUrl);
-    return await openRegistryStore(config.databaseUrl, {
+    const store = await openRegistryStore(config.databaseUrl, {
       onPermissions: (notice) => logPermissions(logger, notice),
       // Without MCP_GATEWAY_SECRET_FILE a SQLite registry keeps the secret in a file beside the database.
       companionEntries: secretFileEntries(database, config.secretFile ?? defaultSecretFile(database)),
     });
+    return { store, database };
   } catch (err) {
     throw new StartupError(
       'cannot open the registry',
@@ -140,12 +146,12 @@ async function openStore(config: Config, logger: Logger): Promise<RegistryStore 
 }
 
 /** The gateway secret and, when asked for, the identity-JWT key sealed with it. */
-async function gatewaySecret(config: Config, store: RegistryStore, logger: Logger) {
+async function gatewaySecret(config: Config, database: DatabaseTarget, store: RegistryStore, logger: Logger) {
   try {
     const resolved = await resolveGatewaySecret({
       configured: config.secret,
       file: config.secretFile,
-      database: parseDatabaseUrl(config.databaseUrl),
+      database,
       store,
       onNotice: (notice) => logSecretNotice(logger, notice),
     });
@@ -164,12 +170,12 @@ interface CoreOptions extends RuntimeOptions {
 /** Registry, secret, authentication, connection pools and deployers, each registered with `closers`. */
 async function buildCore(config: Config, options: CoreOptions, closers: Closers) {
   const { logger, metrics } = options;
-  const opened = await openStore(config, logger);
+  const { store: opened, database } = await openStore(config, logger);
   closers.push('closing the registry failed', () => opened.close());
   // The store itself reports other replicas' writes to the tool router; decorators need not pass that on.
   const changes: RegistryChangeFeed = opened;
   const store = metrics ? timedRegistryStore(opened, { metrics }) : opened;
-  const { secret, identityKey } = await gatewaySecret(config, store, logger);
+  const { secret, identityKey } = await gatewaySecret(config, database, store, logger);
 
   let auth: Authenticator;
   try {
@@ -303,7 +309,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       toolRouter,
       draining: () => draining,
       onResourceChange: (ref) => deployers.reconciler.notify(ref),
-      isProgramFile: (command) => isProgramFile(command),
+      isProgramFile,
       swaggerUi: swaggerUiFiles(),
     });
     return {
