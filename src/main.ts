@@ -12,12 +12,14 @@ import { ConfigError, parseConfig } from './config/index.js';
 import type { Config } from './config/index.js';
 import { ListenError, listen } from './dataplane/node/node-listener.js';
 import { createLogger } from './observability/index.js';
+import type { LoggerOptions } from './observability/index.js';
 import { StartupError, buildGatewayRuntime } from './runtime/node/index.js';
+import type { GatewayRuntime } from './runtime/node/index.js';
 import { listenForMetrics, packageVersion, runUntilSignal } from './runtime/node/index.js';
 
-function configFromEnvironment(): Config {
+function configFromEnvironment(env: NodeJS.ProcessEnv): Config {
   try {
-    return parseConfig(process.env);
+    return parseConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -27,10 +29,28 @@ function configFromEnvironment(): Config {
   }
 }
 
-/** Starts the gateway from `process.env`; resolves once it listens. */
-export async function main(): Promise<void> {
-  const config = configFromEnvironment();
-  const logger = createLogger({ level: config.logLevel });
+/** Options of {@link main}; `npm start` takes the defaults. */
+export interface MainOptions {
+  /** The settings; `process.env` by default. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where logs go; stdout by default (stderr when stdout carries MCP messages). */
+  readonly logDestination?: LoggerOptions['destination'];
+}
+
+/** A gateway that is listening. */
+export interface Started {
+  readonly runtime: GatewayRuntime;
+  /** Drains and exits as a signal does; for other reasons to stop (a stdio client that went away). */
+  readonly shutdown: (reason: string) => void;
+}
+
+/**
+ * Starts the gateway; resolves once it listens. A setting or address it cannot use ends the process (exit 2) with
+ * one line saying why, so the promise then never resolves.
+ */
+export async function main(options: MainOptions = {}): Promise<Started> {
+  const config = configFromEnvironment(options.env ?? process.env);
+  const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
   let runtime;
   try {
     runtime = await buildGatewayRuntime(config, { logger, version: packageVersion() });
@@ -39,7 +59,7 @@ export async function main(): Promise<void> {
     if (err.operatorMessage !== undefined) console.error(err.operatorMessage);
     else logger.fatal({ err: err.detail }, err.message);
     logger.flush(() => process.exit(err.exitCode));
-    return;
+    return new Promise<never>(() => {});
   }
   const serving = config.ops.metricsServing;
   const opened: Server[] = [];
@@ -70,9 +90,9 @@ export async function main(): Promise<void> {
     if (!(err instanceof ListenError)) throw err;
     console.error(err.message);
     logger.flush(() => process.exit(2));
-    return;
+    return new Promise<never>(() => {});
   }
-  runUntilSignal(server, runtime, {
+  const shutdown = runUntilSignal(server, runtime, {
     drainMs: config.ops.drainMs,
     acceptMs: config.ops.drainAcceptMs,
     logger,
@@ -90,6 +110,7 @@ export async function main(): Promise<void> {
     },
     'listening',
   );
+  return { runtime, shutdown };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, importGraph } from './import-graph.js';
 
 /** The Node entry, the edge entry, the CLI, and the stub wrangler.toml aliases Node-only modules to. */
-const ENTRIES = ['src/main.ts', 'src/worker.ts', 'src/cli.ts', 'src/worker-stub.ts'];
+const ENTRIES = ['src/main.ts', 'src/server.ts', 'src/worker.ts', 'src/cli.ts', 'src/worker-stub.ts'];
 
 function buildFiles(): string[] {
   const config = ts.getParsedCommandLineOfConfigFile(

@@ -71,8 +71,16 @@ export interface RunUntilSignalOptions extends DrainOptions {
   readonly alsoClose?: readonly Server[];
 }
 
-/** Serves until SIGTERM/SIGINT, then drains `server`, closes `runtime` and exits the process. */
-export function runUntilSignal(server: Server, runtime: Stoppable, options: RunUntilSignalOptions): void {
+/**
+ * Serves until SIGTERM/SIGINT, then drains `server`, closes `runtime` and exits the process. Returns the same
+ * shutdown for other reasons to end the process (the stdio client of `server.js` going away); calling it once a
+ * shutdown has begun does nothing.
+ */
+export function runUntilSignal(
+  server: Server,
+  runtime: Stoppable,
+  options: RunUntilSignalOptions,
+): (reason: string) => void {
   const { logger } = options;
   let drain: { done: Promise<void>; cut: () => void } | undefined;
   const stop = (signal: string) => {
@@ -82,9 +90,13 @@ export function runUntilSignal(server: Server, runtime: Stoppable, options: RunU
       drain.cut();
       return;
     }
+    begin(signal);
+  };
+  const begin = (reason: string) => {
+    if (drain) return;
     runtime.drain();
     logger.info(
-      { signal, drainSeconds: options.drainMs / 1000, acceptSeconds: options.acceptMs / 1000 },
+      { reason, drainSeconds: options.drainMs / 1000, acceptSeconds: options.acceptMs / 1000 },
       'shutting down',
     );
     drain = drainServer(server, options);
@@ -106,4 +118,5 @@ export function runUntilSignal(server: Server, runtime: Stoppable, options: RunU
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  return begin;
 }
