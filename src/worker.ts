@@ -150,6 +150,7 @@ async function buildGateway(env: WorkerEnv, vars: Record<string, string>, config
   const remote = new RemoteDeployer({
     probeIntervalMs: config.healthIntervalMs,
     probeTimeoutMs: config.probeTimeoutMs,
+    probeConcurrency: config.probeConcurrency,
     refuseUrl: ssrfPolicy(config).refuseUrl,
   });
   const health = passiveHealth(config);

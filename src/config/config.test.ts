@@ -26,6 +26,7 @@ describe('parseConfig', () => {
       bodyLimitBytes: 1048576,
       probeTimeoutMs: 2000,
       healthIntervalMs: 10_000,
+      probeConcurrency: 64,
       allowedOrigins: [],
       upstreamConnectTimeoutMs: 5000,
       upstreamIdleTimeoutMs: 300_000,

@@ -38,6 +38,8 @@ export interface Config {
   readonly probeTimeoutMs: number;
   /** How often remote endpoints are health-checked. */
   readonly healthIntervalMs: number;
+  /** Reachability probes of remote endpoints in flight at most. */
+  readonly probeConcurrency: number;
   /** Browser origins allowed on MCP endpoints besides the public URL's (`*` for any). */
   readonly allowedOrigins: readonly string[];
   /** Longest wait for a connection to an upstream replica. */
@@ -100,6 +102,7 @@ const EnvSchema = z.object({
   MCP_GATEWAY_BODY_LIMIT_BYTES: integerVar(1024, 64 * 1024 * 1024, 1024 * 1024),
   MCP_GATEWAY_PROBE_TIMEOUT_MS: integerVar(100, 60_000, 2000),
   MCP_GATEWAY_HEALTH_INTERVAL_MS: integerVar(500, 3_600_000, 10_000),
+  MCP_GATEWAY_PROBE_CONCURRENCY: integerVar(1, 1024, 64),
   MCP_GATEWAY_ALLOWED_ORIGINS: listVar()
     .refine(
       (origins) => origins.every((o) => o === '*' || isOrigin(o)),
@@ -179,6 +182,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     bodyLimitBytes: e.MCP_GATEWAY_BODY_LIMIT_BYTES,
     probeTimeoutMs: e.MCP_GATEWAY_PROBE_TIMEOUT_MS,
     healthIntervalMs: e.MCP_GATEWAY_HEALTH_INTERVAL_MS,
+    probeConcurrency: e.MCP_GATEWAY_PROBE_CONCURRENCY,
     allowedOrigins: e.MCP_GATEWAY_ALLOWED_ORIGINS,
     upstreamConnectTimeoutMs: e.MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
     upstreamIdleTimeoutMs: e.MCP_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS,

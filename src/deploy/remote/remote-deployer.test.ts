@@ -116,4 +116,38 @@ describe('RemoteDeployer', () => {
     expect(probed.every((url) => !url.includes('169.254'))).toBe(true);
     expect(deployer.endpointsOf(resource).map((e) => e.url)).toEqual(['http://10.1.2.3/mcp']);
   });
+
+  it('probes a URL that several resources list once per interval, and stops when the last one goes', async () => {
+    const sent = new Map<string, number>();
+    const deployer = new RemoteDeployer({
+      probeIntervalMs: 50,
+      probeTimeoutMs: 10_000,
+      send: async (url) => {
+        sent.set(url, (sent.get(url) ?? 0) + 1);
+        return 405;
+      },
+    });
+    cleanups.push(() => deployer.close());
+    const shared = 'http://127.0.0.1:7001/mcp';
+    const alone = 'http://127.0.0.1:7002/mcp';
+    const sharing = ['a', 'b', 'c'].map((name) => adapter(name, [shared]));
+    for (const resource of sharing) await deployer.apply(resource);
+    await deployer.apply(adapter('alone', [alone]));
+    deployer.start();
+    const count = (url: string) => sent.get(url) ?? 0;
+    await until(() => count(alone) >= 12);
+    // Same interval, one schedule entry: the shared URL is not probed three times as often.
+    expect(count(shared)).toBeLessThanOrEqual(count(alone) + 3);
+
+    await deployer.remove({ kind: 'adapter', name: 'a' });
+    await deployer.remove({ kind: 'adapter', name: 'b' });
+    const stillListed = count(shared);
+    await until(() => count(shared) >= stillListed + 3);
+    await deployer.remove({ kind: 'adapter', name: 'c' });
+    const last = count(shared);
+    const aloneNow = count(alone);
+    await until(() => count(alone) >= aloneNow + 6);
+    // A probe already in flight at the removal may still land; nothing after it.
+    expect(count(shared)).toBeLessThanOrEqual(last + 1);
+  });
 });

@@ -1,6 +1,9 @@
 /**
  * @module RemoteDeployer: the `endpoints` runtime. Nothing is started; the URLs of a server that already runs
- * are health-checked, and a dead one leaves the ready set until a probe finds it answering again.
+ * are health-checked, and a dead one leaves the ready set until a probe finds it answering again. Each distinct
+ * URL is probed once per interval however many resources list it, on a schedule spread over the interval, with
+ * a bounded number of probes in flight and backoff for URLs that stay down (`probe-scheduler.ts`); a URL that
+ * just answered the data plane is not probed again that interval.
  */
 import type { Registered } from '../../registry/index.js';
 import type { Deployer, DeployerLogs, EndpointsListener, ReplicaEndpoint, ResourceRef } from '../deployer.js';
@@ -8,13 +11,20 @@ import type { ReplicaState, RuntimeStatus } from '../runtime-inspector.js';
 import { summarizeReplicas } from '../runtime-inspector.js';
 import { probeEndpoint } from './probe-endpoint.js';
 import type { ProbeSender } from './probe-endpoint.js';
+import { ProbeScheduler } from './probe-scheduler.js';
 import { remoteLogs } from './remote-inspector.js';
 
 /** Options for {@link RemoteDeployer}. */
 export interface RemoteDeployerOptions {
-  /** How often every known endpoint is probed. */
+  /** How often every known endpoint is probed (each at its own point of the interval). */
   readonly probeIntervalMs: number;
   readonly probeTimeoutMs: number;
+  /** Probes in flight at most, whoever asked for them; default 64. */
+  readonly probeConcurrency?: number;
+  /** The longest a URL that stays down waits between probes; default a minute (or the interval if longer). */
+  readonly maxProbeBackoffMs?: number;
+  /** For the spread and jitter of the schedule; default `Math.random`. */
+  readonly random?: () => number;
   /**
    * How probes are sent; default the global `fetch`. The Node gateway passes its guarded sender, so a name that
    * resolves to a blocked address is not contacted either.
@@ -41,24 +51,53 @@ export class RemoteDeployer implements Deployer {
     { readiness: number; ready: ReplicaEndpoint[] }
   >();
   private readonly listeners = new Set<EndpointsListener>();
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** The applied resources (keys) listing each URL: a URL is on the schedule while some resource lists it. */
+  private readonly listedBy = new Map<string, Set<string>>();
+  private readonly scheduler: ProbeScheduler<ReplicaState>;
 
-  constructor(private readonly options: RemoteDeployerOptions) {}
+  constructor(private readonly options: RemoteDeployerOptions) {
+    const probe = {
+      timeoutMs: options.probeTimeoutMs,
+      send: options.send,
+      clock: options.clock,
+      refuseUrl: options.refuseUrl,
+    };
+    this.scheduler = new ProbeScheduler({
+      probe: (url) => probeEndpoint(0, url, probe),
+      isUp: (result) => result.ready,
+      onResult: (url, result) => this.record(url, result),
+      intervalMs: options.probeIntervalMs,
+      maxBackoffMs: options.maxProbeBackoffMs,
+      concurrency: options.probeConcurrency,
+      random: options.random,
+    });
+  }
 
   /** Starts periodic probing. */
   start(): void {
-    this.timer ??= setInterval(() => void this.probeAll(), this.options.probeIntervalMs);
-    this.timer.unref?.();
+    this.scheduler.start();
   }
 
   async apply(resource: Registered): Promise<void> {
-    this.applied.set(keyOf(resource), resource);
+    const key = keyOf(resource);
+    this.unlist(this.applied.get(key));
+    this.applied.set(key, resource);
+    for (const url of resource.spec.endpoints ?? []) {
+      const keys = this.listedBy.get(url);
+      if (keys) keys.add(key);
+      else this.listedBy.set(url, new Set([key]));
+      this.scheduler.add(url);
+    }
     await this.probeUrls(resource.spec.endpoints ?? []);
     this.emit(resource);
   }
 
   async remove(ref: ResourceRef): Promise<void> {
-    if (!this.applied.delete(keyOf(ref))) return;
+    const key = keyOf(ref);
+    const resource = this.applied.get(key);
+    if (!resource) return;
+    this.applied.delete(key);
+    this.unlist(resource);
     for (const listener of this.listeners) listener(ref, []);
   }
 
@@ -118,7 +157,12 @@ export class RemoteDeployer implements Deployer {
       checkedAt: (this.options.clock ?? (() => new Date()))(),
     });
     this.emitFor(url);
-    void this.probeUrls([url]);
+    void this.scheduler.probe(url);
+  }
+
+  /** The data plane had an answer from `url`: it is up, so its next probe waits a whole interval. */
+  reportAnswered(url: string): void {
+    this.scheduler.answered(url);
   }
 
   onEndpointsChange(listener: EndpointsListener): () => void {
@@ -127,39 +171,45 @@ export class RemoteDeployer implements Deployer {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.scheduler.close();
     this.listeners.clear();
   }
 
-  private async probeAll(): Promise<void> {
-    const urls = new Set([...this.applied.values()].flatMap((r) => r.spec.endpoints ?? []));
-    await this.probeUrls([...urls]);
+  private unlist(resource: Registered | undefined): void {
+    if (!resource) return;
+    const key = keyOf(resource);
+    for (const url of resource.spec.endpoints ?? []) {
+      const keys = this.listedBy.get(url);
+      keys?.delete(key);
+      if (keys?.size) continue;
+      this.listedBy.delete(url);
+      this.scheduler.delete(url);
+      this.health.delete(url);
+    }
   }
 
+  /** Probes `urls` now (bounded, joined with probes in flight); the result's `instance` is the URL's index. */
   private async probeUrls(urls: readonly string[]): Promise<ReplicaState[]> {
-    const probe = {
-      timeoutMs: this.options.probeTimeoutMs,
-      send: this.options.send,
-      clock: this.options.clock,
-      refuseUrl: this.options.refuseUrl,
-    };
-    const results = await Promise.all(urls.map((url, i) => probeEndpoint(i, url, probe)));
-    for (const result of results) {
-      const url = result.endpoint!;
-      const changed = this.health.get(url)?.ready !== result.ready;
-      this.health.set(url, result);
-      if (changed) {
-        this.readiness++;
-        this.emitFor(url);
-      }
+    const results = await Promise.all(urls.map((url) => this.scheduler.probe(url)));
+    return results.map((result, instance) => ({ ...result, instance }));
+  }
+
+  private record(url: string, result: ReplicaState): void {
+    // Kept only for URLs some resource lists, so results of probes that outlived their resource do not pile up.
+    if (!this.listedBy.has(url)) return;
+    // A URL never probed already counts as ready.
+    const changed = (this.health.get(url)?.ready ?? true) !== result.ready;
+    this.health.set(url, result);
+    if (changed) {
+      this.readiness++;
+      this.emitFor(url);
     }
-    return results;
   }
 
   private emitFor(url: string): void {
-    for (const resource of this.applied.values()) {
-      if (resource.spec.endpoints?.includes(url)) this.emit(resource);
+    for (const key of this.listedBy.get(url) ?? []) {
+      const resource = this.applied.get(key);
+      if (resource) this.emit(resource);
     }
   }
 

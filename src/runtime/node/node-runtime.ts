@@ -208,6 +208,7 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
         refuseUrl: ssrf.refuseUrl,
         probeIntervalMs: config.healthIntervalMs,
         probeTimeoutMs: config.probeTimeoutMs,
+        probeConcurrency: config.probeConcurrency,
         // Probes resolve names through the data plane's guarded lookup: a name resolving to a blocked address is
         // never contacted, not even by the gateway's own health checks.
         send: createNodeProbeSender(agents),
