@@ -49,6 +49,20 @@ export const SecretResource = z
     createdBy: z.string(),
     createdAt: z.string().openapi({ format: 'date-time' }),
     lastUpdatedAt: z.string().openapi({ format: 'date-time', description: 'When the value was last set.' }),
+    usedBy: z
+      .array(z.object({ kind: z.enum(['adapter', 'tool']), name: z.string() }))
+      .openapi({ description: 'The adapters and tools that reference the secret, by kind then name.' }),
   })
   .openapi('SecretResource');
 export type SecretResource = z.infer<typeof SecretResource>;
+
+/** Query of `DELETE /secrets/{name}`. */
+export const SecretDeleteQuery = z.object({
+  force: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .openapi({
+      param: { name: 'force', in: 'query' },
+      description: 'Delete even while adapters or tools reference the secret (default false: 409).',
+    }),
+});
