@@ -5,7 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import { ResourceName } from './schemas.js';
 
-/** Longest secret value: as long as an environment variable value may be, where part 2 will put them. */
+/** Longest secret value: as long as an environment variable value may be, where `secretEnvironmentVariables` put them. */
 export const MAX_SECRET_VALUE_LENGTH = 32_768;
 
 // zod's messages never quote the input, so no refusal below can echo a value back.
