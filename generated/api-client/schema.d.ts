@@ -325,7 +325,7 @@ export interface components {
                 [key: string]: string;
             };
             /**
-             * @description Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.
+             * @description Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. Image and command runtimes only. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.
              * @example {
              *       "GITHUB_TOKEN": "github-token"
              *     }
@@ -518,7 +518,7 @@ export interface components {
                 [key: string]: string;
             };
             /**
-             * @description Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.
+             * @description Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. Image and command runtimes only. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.
              * @example {
              *       "GITHUB_TOKEN": "github-token"
              *     }

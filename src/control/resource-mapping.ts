@@ -48,6 +48,14 @@ function sharedProblems(data: Data): ErrorDetail[] {
   if (data.args !== undefined && data.command === undefined) {
     problems.push({ path: 'args', message: 'applies only with command' });
   }
+  if (data.endpoints && Object.keys(data.secretEnvironmentVariables ?? {}).length > 0) {
+    // A reference that reaches no process would still block deleting the secret and show in its usedBy.
+    problems.push({
+      path: 'secretEnvironmentVariables',
+      message:
+        'applies only to the image and command runtimes; a server at an endpoint URL gets no environment',
+    });
+  }
   for (const name of Object.keys(data.secretEnvironmentVariables ?? {})) {
     if (Object.hasOwn(data.environmentVariables ?? {}, name)) {
       problems.push({

@@ -112,7 +112,7 @@ const SecretName = z
 const SecretEnvironmentVariables = environmentMap(SecretName).openapi({
   example: { GITHUB_TOKEN: 'github-token' },
   description:
-    "Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.",
+    "Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. Image and command runtimes only. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.",
 });
 
 const Port = z

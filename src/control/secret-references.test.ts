@@ -143,6 +143,25 @@ describe('secretEnvironmentVariables on create and replace', () => {
     ]);
   });
 
+  it('refuses references on the endpoints runtime, which runs no process to give them to', async () => {
+    const res = await app.request(
+      '/adapters',
+      json(
+        'POST',
+        {
+          name: 'remote',
+          endpoints: ['http://127.0.0.1:9/mcp'],
+          secretEnvironmentVariables: { GITHUB_TOKEN: 'github-token' },
+        },
+        ADMIN,
+      ),
+    );
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).details).toEqual([
+      { path: 'secretEnvironmentVariables', message: expect.stringMatching(/image and command runtimes/) },
+    ]);
+  });
+
   it.each([
     ['a name with "="', { 'A=B': 'github-token' }, 'secretEnvironmentVariables.A=B'],
     ['a secret name that is not a DNS label', { A: 'Not_A_Name' }, 'secretEnvironmentVariables.A'],
