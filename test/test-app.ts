@@ -2,8 +2,14 @@
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../src/runtime/app.js';
 import type { SwaggerUiAssets } from '../src/runtime/docs-routes.js';
-import type { CommandGate, IdentifyingMiddleware, Principal } from '../src/auth/index.js';
+import type {
+  CommandGate,
+  IdentifyingMiddleware,
+  Principal,
+  SecretReferenceGate,
+} from '../src/auth/index.js';
 import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../src/auth/index.js';
+import type { ResourceChangeListener } from '../src/control/index.js';
 import { createRuntimeInspector } from '../src/deploy/index.js';
 import type { RuntimeInspector } from '../src/deploy/index.js';
 import type { AppEnv, OriginPolicy } from '../src/http/index.js';
@@ -33,6 +39,10 @@ export interface TestAppOptions {
   readonly audit?: AuditLog;
   /** Who may call `/secrets` (an authenticator's `authorizeSecrets`); only `mcp.admin` by default. */
   readonly authorizeSecrets?: MiddlewareHandler<AppEnv>;
+  /** Who may name secrets in adapters and tools; only `mcp.admin` by default, as in `createApp`. */
+  readonly secretReferenceGate?: SecretReferenceGate;
+  /** Told after every control-plane write (and of every user of a rotated secret). */
+  readonly onResourceChange?: ResourceChangeListener;
   /** The gateway secret the secret store's key comes from; default {@link TEST_GATEWAY_SECRET}. */
   readonly gatewaySecret?: string;
 }
@@ -60,6 +70,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     authenticate: options.authenticate,
     authorize: options.authorize,
     commandGate: options.commandGate,
+    secretReferenceGate: options.secretReferenceGate,
+    onResourceChange: options.onResourceChange,
     secrets: {
       cipher: await createSecretCipher(options.gatewaySecret ?? TEST_GATEWAY_SECRET),
       authorize: options.authorizeSecrets,

@@ -232,10 +232,16 @@ export interface paths {
         };
         /** Read who wrote a secret and when (never its value) */
         get: operations["getSecret"];
-        /** Rotate a secret: replace its value */
+        /**
+         * Rotate a secret: replace its value
+         * @description The replicas of every adapter and tool that references the secret are restarted with the new value.
+         */
         put: operations["rotateSecret"];
         post?: never;
-        /** Delete a secret */
+        /**
+         * Delete a secret
+         * @description Refused with 409 naming the users while an adapter or tool references the secret, unless `force=true`: then the references stay, and those resources cannot start new replicas until a secret of that name exists again.
+         */
         delete: operations["deleteSecret"];
         options?: never;
         head?: never;
@@ -259,6 +265,10 @@ export interface components {
             imageName?: string;
             imageVersion?: string;
             environmentVariables: {
+                [key: string]: string;
+            };
+            /** @description Variable name → secret name; never a value. */
+            secretEnvironmentVariables?: {
                 [key: string]: string;
             };
             replicaCount: number;
@@ -293,7 +303,7 @@ export interface components {
                 }[];
             };
         };
-        /** @description Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent. */
+        /** @description Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `secretEnvironmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent. */
         AdapterData: {
             /**
              * @description DNS-1123 label, at most 52 characters; immutable.
@@ -312,6 +322,15 @@ export interface components {
              *     }
              */
             environmentVariables?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. Image and command runtimes only. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.
+             * @example {
+             *       "GITHUB_TOKEN": "github-token"
+             *     }
+             */
+            secretEnvironmentVariables?: {
                 [key: string]: string;
             };
             /** @description Replicas to run (default 1). With `endpoints` it equals the number of URLs. */
@@ -421,6 +440,10 @@ export interface components {
             environmentVariables: {
                 [key: string]: string;
             };
+            /** @description Variable name → secret name; never a value. */
+            secretEnvironmentVariables?: {
+                [key: string]: string;
+            };
             replicaCount: number;
             description: string;
             useWorkloadIdentity: boolean;
@@ -473,7 +496,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent. */
+        /** @description Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `secretEnvironmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent. */
         ToolData: {
             /**
              * @description DNS-1123 label, at most 52 characters; immutable.
@@ -492,6 +515,15 @@ export interface components {
              *     }
              */
             environmentVariables?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. Image and command runtimes only. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.
+             * @example {
+             *       "GITHUB_TOKEN": "github-token"
+             *     }
+             */
+            secretEnvironmentVariables?: {
                 [key: string]: string;
             };
             /** @description Replicas to run (default 1). With `endpoints` it equals the number of URLs. */
@@ -555,6 +587,12 @@ export interface components {
              * @description When the value was last set.
              */
             lastUpdatedAt: string;
+            /** @description The adapters and tools that reference the secret, by kind then name. */
+            usedBy: {
+                /** @enum {string} */
+                kind: "adapter" | "tool";
+                name: string;
+            }[];
         };
         SecretData: {
             /**
@@ -726,7 +764,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
             403: {
                 headers: {
                     /** @description Bearer error="insufficient_scope" */
@@ -853,7 +891,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
             403: {
                 headers: {
                     /** @description Bearer error="insufficient_scope" */
@@ -1136,7 +1174,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
             403: {
                 headers: {
                     /** @description Bearer error="insufficient_scope" */
@@ -1263,7 +1301,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
             403: {
                 headers: {
                     /** @description Bearer error="insufficient_scope" */
@@ -1568,7 +1606,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A secret with that name already exists */
+            /** @description A secret with that name already exists, or (DELETE) adapters or tools still reference it */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1737,7 +1775,10 @@ export interface operations {
     };
     deleteSecret: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Delete even while adapters or tools reference the secret (default false: 409). */
+                force?: "true" | "false";
+            };
             header?: {
                 /** @description ETag from a GET; 412 when stale */
                 "if-match"?: string;
@@ -1769,6 +1810,15 @@ export interface operations {
             };
             /** @description No such secret */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A secret with that name already exists, or (DELETE) adapters or tools still reference it */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -129,6 +129,46 @@ describe('createAuthenticator: the secret gate', () => {
       await close();
     }
   });
+
+  it('jwt: the same roles decide who may reference a secret from an adapter; others get 403 naming the field', async () => {
+    const config = parseAuthConfig(
+      {
+        MCP_GATEWAY_AUTH: 'jwt',
+        MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
+        MCP_GATEWAY_JWKS_FILE: '/etc/jwks.json',
+        MCP_GATEWAY_SECRET_ROLES: 'team.secrets',
+      },
+      EXPOSED,
+    );
+    const jwks = JSON.stringify(issuer.jwks());
+    const auth = await createAuthenticator(config, { readFile: async () => jwks });
+    const { app, close } = await createTestApp({
+      authenticate: auth.authenticate,
+      authorizeSecrets: auth.authorizeSecrets,
+      secretReferenceGate: auth.secretReferenceGate,
+    });
+    const bearer = async (sub: string, roles: string[]) => ({
+      authorization: `Bearer ${await issuer.mint({ sub, roles })}`,
+    });
+    const referencing = (name: string) => imageAdapter(name, { secretEnvironmentVariables: { TOKEN: 'k' } });
+    try {
+      const keeper = await bearer('kim', ['team.secrets']);
+      expect((await app.request('/secrets', json('POST', { name: 'k', value: 'v' }, keeper))).status).toBe(
+        201,
+      );
+      const refused = await app.request(
+        '/adapters',
+        json('POST', referencing('a'), await bearer('eve', ['x'])),
+      );
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('www-authenticate')).toMatch(
+        /^Bearer resource_metadata="https:\/\/gw\.example\.com\/\.well-known\/oauth-protected-resource.*", error="insufficient_scope", error_description="secretEnvironmentVariables\.TOKEN: /,
+      );
+      expect((await app.request('/adapters', json('POST', referencing('a'), keeper))).status).toBe(201);
+    } finally {
+      await close();
+    }
+  });
 });
 
 describe('createAuthenticator: token modes', () => {

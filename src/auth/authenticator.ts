@@ -34,7 +34,8 @@ import {
   signedUpstreamIdentity,
 } from './upstream-identity.js';
 import type { UpstreamIdentity } from './upstream-identity.js';
-import { secretGate } from './secret-gate.js';
+import { secretGate, secretReferenceGate } from './secret-gate.js';
+import type { SecretReferenceGate } from './secret-gate.js';
 import { createWellKnownRoutes } from './well-known-routes.js';
 
 /** What {@link createAuthenticator} needs besides the configuration. */
@@ -71,6 +72,8 @@ export interface Authenticator {
    * default dev role qualifies too, as for the command gate.
    */
   readonly authorizeSecrets: MiddlewareHandler<AppEnv>;
+  /** Who may name secrets in adapters and tools (`secretEnvironmentVariables`): the same roles as `/secrets`. */
+  readonly secretReferenceGate: SecretReferenceGate;
   /** `/.well-known/oauth-protected-resource[/…]` and `/.well-known/jwks.json`; mount unauthenticated. */
   readonly wellKnownRoutes: Hono<AppEnv>;
   /** Identity headers for upstream requests. */
@@ -181,6 +184,10 @@ export async function createAuthenticator(
         secretRoles: config.secretRoles,
         metadataUrlFor: resources.metadataUrlFor,
       }),
+      secretReferenceGate: secretReferenceGate({
+        secretRoles: config.secretRoles,
+        metadataUrlFor: resources.metadataUrlFor,
+      }),
       wellKnownRoutes: createWellKnownRoutes({ resources, identityJwks: upstreamIdentity.jwks }),
       upstreamIdentity,
       resources,
@@ -199,6 +206,7 @@ export async function createAuthenticator(
       allow: config.commandAllow,
     }),
     authorizeSecrets: secretGate({ secretRoles: [...config.secretRoles, DEFAULT_DEV_ROLE] }),
+    secretReferenceGate: secretReferenceGate({ secretRoles: [...config.secretRoles, DEFAULT_DEV_ROLE] }),
     wellKnownRoutes: createWellKnownRoutes({ identityJwks: upstreamIdentity.jwks }),
     upstreamIdentity,
     resources: undefined,

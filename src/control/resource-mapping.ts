@@ -48,6 +48,23 @@ function sharedProblems(data: Data): ErrorDetail[] {
   if (data.args !== undefined && data.command === undefined) {
     problems.push({ path: 'args', message: 'applies only with command' });
   }
+  if (data.endpoints && Object.keys(data.secretEnvironmentVariables ?? {}).length > 0) {
+    // A reference that reaches no process would still block deleting the secret and show in its usedBy.
+    problems.push({
+      path: 'secretEnvironmentVariables',
+      message:
+        'applies only to the image and command runtimes; a server at an endpoint URL gets no environment',
+    });
+  }
+  for (const name of Object.keys(data.secretEnvironmentVariables ?? {})) {
+    if (Object.hasOwn(data.environmentVariables ?? {}, name)) {
+      problems.push({
+        path: `secretEnvironmentVariables.${name}`,
+        message:
+          'is also in environmentVariables; a variable takes its value from one of the two maps, not both',
+      });
+    }
+  }
   if (data.endpoints && data.replicaCount !== undefined && data.replicaCount !== data.endpoints.length) {
     problems.push({
       path: 'replicaCount',
@@ -109,6 +126,8 @@ function commonSpec(data: Data): CommonSpec {
     useWorkloadIdentity: data.useWorkloadIdentity ?? false,
     requiredRoles: data.requiredRoles ?? [],
   };
+  const secretVariables = data.secretEnvironmentVariables ?? {};
+  if (Object.keys(secretVariables).length > 0) spec.secretEnvironmentVariables = secretVariables;
   if (data.imageName !== undefined) spec.imageName = data.imageName;
   if (data.imageVersion !== undefined) spec.imageVersion = data.imageVersion;
   if (data.endpoints) spec.endpoints = data.endpoints;
@@ -159,6 +178,7 @@ function commonResource(row: Registered) {
     name: row.name,
     ...(s.imageName !== undefined && { imageName: s.imageName, imageVersion: s.imageVersion }),
     environmentVariables: s.environmentVariables,
+    ...(s.secretEnvironmentVariables && { secretEnvironmentVariables: s.secretEnvironmentVariables }),
     replicaCount: s.replicaCount,
     description: s.description,
     useWorkloadIdentity: s.useWorkloadIdentity,

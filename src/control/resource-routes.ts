@@ -13,7 +13,7 @@ import {
   maskForReader,
   maskedCommandLine,
 } from '../auth/index.js';
-import type { CommandFields, CommandGate, Principal } from '../auth/index.js';
+import type { CommandFields, CommandGate, Principal, SecretReferenceGate } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import type { AppEnv, HttpError } from '../http/index.js';
 import {
@@ -42,6 +42,7 @@ import {
   NameParam,
   ResourceStatus,
 } from './schemas.js';
+import { checkReferencedSecretsExist, secretReferencesOf } from './secret-references.js';
 import { validationHook } from './validation.js';
 
 /**
@@ -98,6 +99,8 @@ export interface ResourceRoutesOptions {
   readonly endpointPolicy?: (url: string) => string | undefined;
   /** Who may put `command`, `args` or `transport` into a create or replace body, and which programs. */
   readonly commandGate: CommandGate;
+  /** Who may name stored secrets in a create or replace body (`secretEnvironmentVariables`). */
+  readonly secretReferenceGate: SecretReferenceGate;
   /**
    * The gateway host's filesystem: whether a `command` with whitespace is the path of a file there. Asked only
    * then, and only for callers the command gate let through (it tells whether a path exists). Absent (the
@@ -140,7 +143,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 
 /** Why a create or replace is refused with 403, for the OpenAPI document. */
 const WRITE_FORBIDDEN =
-  'The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `useWorkloadIdentity` without `mcp.admin`';
+  'The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`';
 
 const challengeHeader = {
   'WWW-Authenticate': {
@@ -328,6 +331,17 @@ export function createResourceRoutes<
     ]);
   }
 
+  /**
+   * The references of `spec`: the caller must hold a secret role (403 before anything else is looked at, so a
+   * caller without one cannot probe which secrets exist), and each secret must exist (400 naming the field).
+   */
+  async function checkSecretReferences(c: Context<AppEnv>, spec: SpecByKind[K]): Promise<void> {
+    const references = secretReferencesOf(spec);
+    if (references.length === 0) return;
+    options.secretReferenceGate.check(c.get('principal'), references, c.req.path);
+    await checkReferencedSecretsExist(store, references);
+  }
+
   function checkWorkloadIdentity(principal: Principal, spec: CommonSpec): void {
     if (spec.useWorkloadIdentity && !isAdmin(principal)) {
       throw insufficientRole('useWorkloadIdentity: only holders of mcp.admin may enable workload identity.');
@@ -351,6 +365,7 @@ export function createResourceRoutes<
     options.commandGate.check(principal, data, c.req.path);
     await checkCommandIsOneProgram(data.command);
     const spec = checkedSpec(data);
+    await checkSecretReferences(c, spec);
     checkWorkloadIdentity(principal, spec);
     try {
       const row = registeredOf(d.kind, await store.create(d.kind, data.name, { ...spec }, principal.userId));
@@ -414,6 +429,8 @@ export function createResourceRoutes<
     options.commandGate.check(principal, data, c.req.path);
     await checkCommandIsOneProgram(data.command);
     const spec = checkedSpec(data);
+    // Like the command gate: whatever is stored now, a body that keeps a reference needs the role.
+    await checkSecretReferences(c, spec);
     const ifMatch = parseIfMatch(c.req.header('if-match'));
     for (let attempt = 1; ; attempt++) {
       const current = await loadReadable(c, name);

@@ -68,10 +68,14 @@ export const MAX_ENV_NAME_LENGTH = 256;
  * names such as `my.setting` or `API-KEY` that its clients send.
  */
 const ENV_NAME = /^[\x20-\x3c\x3e-\x7e]+$/;
-const EnvironmentVariables = z
-  // The names are checked on the body as sent: parsing a record into a JavaScript object would silently lose a
-  // variable named "__proto__" (the name of an object's prototype), so that name is refused here instead.
-  .preprocess(
+
+/**
+ * A map keyed by environment variable names, each value checked by `value`. The names are checked on the body as
+ * sent: parsing a record into a JavaScript object would silently lose a variable named "__proto__" (the name of
+ * an object's prototype), so that name is refused here instead.
+ */
+function environmentMap(value: z.ZodType<string>) {
+  return z.preprocess(
     (vars, ctx) => {
       if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) return vars;
       const names = Object.keys(vars);
@@ -87,15 +91,29 @@ const EnvironmentVariables = z
       }
       return vars;
     },
-    z.record(
-      z.string(),
-      z.string().max(32_768, 'must be at most 32768 characters').refine(hasNoNul, NUL_FREE),
-    ),
-  )
-  .openapi({
-    example: { LOG_LEVEL: 'info', 'my.setting': 'on' },
-    description: `Names: 1 to ${MAX_ENV_NAME_LENGTH} printable ASCII characters other than "=" (what Kubernetes accepts since 1.34), except "__proto__". At most 200 variables.`,
-  });
+    z.record(z.string(), value),
+  );
+}
+
+const EnvironmentVariables = environmentMap(
+  z.string().max(32_768, 'must be at most 32768 characters').refine(hasNoNul, NUL_FREE),
+).openapi({
+  example: { LOG_LEVEL: 'info', 'my.setting': 'on' },
+  description: `Names: 1 to ${MAX_ENV_NAME_LENGTH} printable ASCII characters other than "=" (what Kubernetes accepts since 1.34), except "__proto__". At most 200 variables.`,
+});
+
+/** The name of a stored secret, as a reference gives it (whether it exists is the routes' check). */
+const SecretName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .regex(DNS_1123_LABEL, 'must be the name of a secret (a DNS-1123 label)');
+
+const SecretEnvironmentVariables = environmentMap(SecretName).openapi({
+  example: { GITHUB_TOKEN: 'github-token' },
+  description:
+    "Environment variable name → name of a stored secret (`/secrets`): the variable gets the secret's value when a replica starts (process runtime: in the child's environment; Kubernetes: from a Secret the gateway owns, via `secretKeyRef`), and a rotation restarts the replicas. The value never appears in the registry in clear, in a response or in the pod spec. Naming a secret needs a role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`); a secret that does not exist is a 400. Image and command runtimes only. A name may not also be in `environmentVariables`. Names follow the rules of `environmentVariables`.",
+});
 
 const Port = z
   .number()
@@ -145,6 +163,7 @@ const commonDataFields = {
   imageName: ImageName.optional(),
   imageVersion: ImageVersion.optional(),
   environmentVariables: EnvironmentVariables.optional(),
+  secretEnvironmentVariables: SecretEnvironmentVariables.optional(),
   replicaCount: z
     .number()
     .int('must be an integer')
@@ -187,7 +206,7 @@ const commonDataFields = {
 
 /** How bodies are read, for the OpenAPI document (see reference-binding.ts). */
 const REFERENCE_BINDING =
-  "Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent.";
+  "Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `secretEnvironmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent.";
 
 /** Body of POST/PUT `/adapters`, bound like the reference's `AdapterData` (see reference-binding.ts). */
 export const AdapterData = bindLikeReference(
@@ -311,6 +330,10 @@ const commonResourceFields = {
   imageName: z.string().optional(),
   imageVersion: z.string().optional(),
   environmentVariables: z.record(z.string(), z.string()),
+  secretEnvironmentVariables: z
+    .record(z.string(), z.string())
+    .optional()
+    .openapi({ description: 'Variable name → secret name; never a value.' }),
   replicaCount: z.number().int(),
   description: z.string(),
   useWorkloadIdentity: z.boolean(),

@@ -90,6 +90,7 @@ describe('the secret lifecycle', () => {
       createdBy: 'kim',
       createdAt: new Date(START).toISOString(),
       lastUpdatedAt: new Date(START).toISOString(),
+      usedBy: [],
     });
 
     const read = await send('/secrets/github-token', { headers: ADMIN });
@@ -100,6 +101,7 @@ describe('the secret lifecycle', () => {
       'createdBy',
       'createdAt',
       'lastUpdatedAt',
+      'usedBy',
     ]);
     const notModified = await send('/secrets/github-token', {
       headers: { ...ADMIN, 'if-none-match': etag! },
@@ -118,6 +120,7 @@ describe('the secret lifecycle', () => {
       createdBy: 'kim',
       createdAt: new Date(START).toISOString(),
       lastUpdatedAt: new Date(START + 60_000).toISOString(),
+      usedBy: [],
     });
     // What the data plane will read: the rotated value, decrypted with the gateway secret's key.
     const cipher = await createSecretCipher(TEST_GATEWAY_SECRET);

@@ -1,7 +1,9 @@
 /**
  * @module secret-routes: `/secrets`, the write-only secret store. A value is sealed (`secret-cipher.ts`) before it
- * reaches the registry and is never part of an answer; reads show who wrote which name when. Who may call these
- * routes is decided before them (the secret gate, `MCP_GATEWAY_SECRET_ROLES`).
+ * reaches the registry and is never part of an answer; reads show who wrote which name when and which adapters
+ * and tools reference it (`usedBy`). A referenced secret is not deleted without `?force=true`, and a rotation
+ * tells the deploy side of every user, so their replicas restart with the new value. Who may call these routes
+ * is decided before them (the secret gate, `MCP_GATEWAY_SECRET_ROLES`).
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -9,10 +11,13 @@ import type { AppEnv } from '../http/index.js';
 import { badRequest, conflict, jsonBody, notFound, preconditionFailed } from '../http/index.js';
 import { ResourceExistsError, ResourceNotFoundError, VersionMismatchError } from '../registry/index.js';
 import type { RegistryStore, SecretCipher, StoredSecret } from '../registry/index.js';
+import type { ResourceChangeListener } from './resource-routes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { etagOf, ifMatchAdmits, ifNoneMatchHits, parseIfMatch } from './etag.js';
 import { ErrorBodySchema, ListQuery, MAX_PAGE_SIZE, NameParam } from './schemas.js';
-import { SecretData, SecretResource, SecretRotation } from './secret-schemas.js';
+import { describeUsers, secretUsers } from './secret-references.js';
+import type { SecretUser } from './secret-references.js';
+import { SecretData, SecretDeleteQuery, SecretResource, SecretRotation } from './secret-schemas.js';
 import { validationHook } from './validation.js';
 
 /** Dependencies of the secret routes. */
@@ -21,6 +26,8 @@ export interface SecretRoutesOptions {
   /** Seals values before they are stored. */
   readonly cipher: SecretCipher;
   readonly bodyLimitBytes: number;
+  /** Told of every adapter and tool that references a secret after it was rotated or force-deleted. */
+  readonly onChange?: ResourceChangeListener;
 }
 
 const COLLECTION = '/secrets';
@@ -30,7 +37,7 @@ const tags = ['secrets'];
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; the message names the field',
   404: 'No such secret',
-  409: 'A secret with that name already exists',
+  409: 'A secret with that name already exists, or (DELETE) adapters or tools still reference it',
   412: 'If-Match does not match the current ETag',
   413: 'Body larger than the limit',
   415: 'Body is not JSON',
@@ -132,6 +139,8 @@ const routes = {
     operationId: 'rotateSecret',
     tags,
     summary: 'Rotate a secret: replace its value',
+    description:
+      'The replicas of every adapter and tool that references the secret are restarted with the new value.',
     request: {
       params: NameParam,
       headers: ifMatchHeader,
@@ -152,17 +161,20 @@ const routes = {
     operationId: 'deleteSecret',
     tags,
     summary: 'Delete a secret',
-    request: { params: NameParam, headers: ifMatchHeader },
-    responses: { 204: { description: 'Deleted' }, ...errors(404, 412) },
+    description:
+      'Refused with 409 naming the users while an adapter or tool references the secret, unless `force=true`: then the references stay, and those resources cannot start new replicas until a secret of that name exists again.',
+    request: { params: NameParam, headers: ifMatchHeader, query: SecretDeleteQuery },
+    responses: { 204: { description: 'Deleted' }, ...errors(404, 409, 412) },
   }),
 };
 
 /** The API view: the value, the IV, the ciphertext and the key id all stay inside. */
-const view = (row: StoredSecret): SecretResource => ({
+const view = (row: StoredSecret, usedBy: readonly SecretUser[]): SecretResource => ({
   name: row.name,
   createdBy: row.createdBy,
   createdAt: row.createdAt.toISOString(),
   lastUpdatedAt: row.lastUpdatedAt.toISOString(),
+  usedBy: usedBy.map((u) => ({ kind: u.kind, name: u.name })),
 });
 
 const what = (name: string) => `Secret '${name}'`;
@@ -170,15 +182,24 @@ const what = (name: string) => `Secret '${name}'`;
 /** Builds the `/secrets` router. */
 export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<AppEnv> {
   const { store, cipher } = options;
+  const usersOf = async (name: string) => (await secretUsers(store)).get(name) ?? [];
+  const tellUsers = (users: readonly SecretUser[]) => {
+    for (const user of users) options.onChange?.({ kind: user.kind, name: user.name });
+  };
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const body = jsonBody({ maxBytes: options.bodyLimitBytes });
   router.use(COLLECTION, body);
   router.use(`${COLLECTION}/:name`, body);
 
-  function respond<S extends 200 | 201>(c: Context<AppEnv>, row: StoredSecret, status: S) {
+  function respond<S extends 200 | 201>(
+    c: Context<AppEnv>,
+    row: StoredSecret,
+    usedBy: readonly SecretUser[],
+    status: S,
+  ) {
     c.header('ETag', etagOf(row));
     c.header('Cache-Control', 'no-store');
-    return c.json(view(row), status);
+    return c.json(view(row, usedBy), status);
   }
 
   async function load(name: string): Promise<StoredSecret> {
@@ -193,7 +214,8 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
     try {
       const row = await store.createSecret(name, await cipher.seal(name, value), c.get('principal').userId);
       c.header('Location', `${COLLECTION}/${encodeURIComponent(name)}`);
-      return respond(c, row, 201);
+      // A reference to a missing secret is refused, so a new secret has users only after a force-delete.
+      return respond(c, row, await usersOf(name), 201);
     } catch (err) {
       if (err instanceof ResourceExistsError)
         throw conflict(`${what(name)} already exists; PUT a new value to rotate it.`);
@@ -213,7 +235,11 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
       c.header('Link', `<${COLLECTION}?limit=${pageSize}&cursor=${encodeCursor(last.name)}>; rel="next"`);
     }
     c.header('Cache-Control', 'no-store');
-    return c.json(page.map(view), 200);
+    const users = page.length > 0 ? await secretUsers(store) : new Map<string, SecretUser[]>();
+    return c.json(
+      page.map((row) => view(row, users.get(row.name) ?? [])),
+      200,
+    );
   });
 
   router.openapi(routes.get, async (c) => {
@@ -222,7 +248,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
       c.header('ETag', etagOf(row));
       return c.body(null, 304);
     }
-    return respond(c, row, 200);
+    return respond(c, row, await usersOf(row.name), 200);
   });
 
   router.openapi(routes.rotate, async (c) => {
@@ -246,7 +272,10 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
     }
     try {
       const row = await store.updateSecret(name, await cipher.seal(name, data.value), { expectedVersion });
-      return respond(c, row, 200);
+      const users = await usersOf(name);
+      // Their replicas run with the old value; the deployers restart them with the new one.
+      tellUsers(users);
+      return respond(c, row, users, 200);
     } catch (err) {
       if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
       if (err instanceof VersionMismatchError)
@@ -257,6 +286,15 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
 
   router.openapi(routes.remove, async (c) => {
     const { name } = c.req.valid('param');
+    const force = c.req.valid('query').force === 'true';
+    // Checked before the write rather than inside it: a reference made in between (it needs the secret to
+    // exist when it is made) is the same dangling reference a force-delete leaves, and fails the same way.
+    const users = await usersOf(name);
+    if (users.length > 0 && !force) {
+      throw conflict(
+        `${what(name)} is used by ${describeUsers(users)}; remove those references first, or delete with ?force=true.`,
+      );
+    }
     const ifMatch = parseIfMatch(c.req.header('if-match'));
     let expectedVersion: number | undefined;
     if (ifMatch) {
@@ -274,6 +312,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
         throw preconditionFailed(`${what(name)} was changed by another request.`);
       throw err;
     }
+    tellUsers(users);
     return c.body(null, 204);
   });
 

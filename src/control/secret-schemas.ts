@@ -5,7 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import { ResourceName } from './schemas.js';
 
-/** Longest secret value: as long as an environment variable value may be, where part 2 will put them. */
+/** Longest secret value: as long as an environment variable value may be, where `secretEnvironmentVariables` put them. */
 export const MAX_SECRET_VALUE_LENGTH = 32_768;
 
 // zod's messages never quote the input, so no refusal below can echo a value back.
@@ -49,6 +49,20 @@ export const SecretResource = z
     createdBy: z.string(),
     createdAt: z.string().openapi({ format: 'date-time' }),
     lastUpdatedAt: z.string().openapi({ format: 'date-time', description: 'When the value was last set.' }),
+    usedBy: z
+      .array(z.object({ kind: z.enum(['adapter', 'tool']), name: z.string() }))
+      .openapi({ description: 'The adapters and tools that reference the secret, by kind then name.' }),
   })
   .openapi('SecretResource');
 export type SecretResource = z.infer<typeof SecretResource>;
+
+/** Query of `DELETE /secrets/{name}`. */
+export const SecretDeleteQuery = z.object({
+  force: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .openapi({
+      param: { name: 'force', in: 'query' },
+      description: 'Delete even while adapters or tools reference the secret (default false: 409).',
+    }),
+});

@@ -35,4 +35,11 @@ export type { ProbeSender } from './remote/probe-endpoint.js';
 export { RemoteDeployer } from './remote/remote-deployer.js';
 export type { RemoteDeployerOptions } from './remote/remote-deployer.js';
 export { startDeployers } from './start-deployers.js';
+export {
+  EMPTY_SECRET_ENVIRONMENT,
+  NO_SECRET_SOURCE,
+  resolveSecretEnvironment,
+  storedSecretSource,
+} from './secret-environment.js';
+export type { ResolvedSecret, SecretEnvironment, SecretSource } from './secret-environment.js';
 export type { RunningDeployers, StartDeployersOptions } from './start-deployers.js';

@@ -17,6 +17,7 @@ import type { RemoteDeployerOptions } from './remote/remote-deployer.js';
 import { createReplicaResolver } from './replica-resolver.js';
 import type { DeployerReplicaResolver } from './replica-resolver.js';
 import { createRuntimeInspector } from './runtime-inspector-by-kind.js';
+import type { SecretSource } from './secret-environment.js';
 
 /** Options for {@link startDeployers}. */
 export interface StartDeployersOptions {
@@ -24,6 +25,8 @@ export interface StartDeployersOptions {
   readonly logger: Logger;
   readonly deploy: DeployConfig;
   readonly remote: RemoteDeployerOptions;
+  /** Where deployers read the values of `secretEnvironmentVariables` (default: none). */
+  readonly secrets?: SecretSource;
   /** Told the result of every reconciler step (metrics). */
   readonly onReconcile?: ReconcilerOptions['onResult'];
 }
@@ -52,6 +55,7 @@ async function localDeployer(options: StartDeployersOptions): Promise<Deployer> 
         idleTimeoutMs: settings.stdioIdleTimeoutMs,
       },
       sandbox: settings.sandbox,
+      ...(options.secrets && { secrets: options.secrets }),
       ...(settings.stateDirectory !== undefined && { stateDirectory: settings.stateDirectory }),
     });
     // Before the reconciler: an unusable sandbox stops the start, and what a killed gateway left running is
@@ -67,6 +71,7 @@ async function localDeployer(options: StartDeployersOptions): Promise<Deployer> 
     imagePullSecrets: k8s.imagePullSecrets,
     clusterDomain: k8s.clusterDomain,
     gatewayName: k8s.gatewayName,
+    ...(options.secrets && { secrets: options.secrets }),
     ...(k8s.namespace && { namespace: k8s.namespace }),
     ...(k8s.serviceAccountName && { serviceAccountName: k8s.serviceAccountName }),
     kubeconfig: k8s.kubeconfig

@@ -31,6 +31,9 @@ const REDACT_PATHS = [
   'headers.cookie',
   'environmentVariables',
   '*.environmentVariables',
+  // A process spec's resolved secret variables (deploy/process): never logged, and redacted should one slip in.
+  'secretEnvironment',
+  '*.secretEnvironment',
 ];
 
 /** Builds the JSON logger. */

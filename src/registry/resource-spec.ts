@@ -26,6 +26,11 @@ export interface CommonSpec {
   imageName?: string;
   imageVersion?: string;
   environmentVariables: Record<string, string>;
+  /**
+   * Variable name → name of a stored secret, resolved when a replica starts; absent when there are none (rows
+   * written before references existed have none either).
+   */
+  secretEnvironmentVariables?: Record<string, string>;
   replicaCount: number;
   description: string;
   useWorkloadIdentity: boolean;

@@ -8,8 +8,9 @@ import {
   identifyOf,
   localPrincipal,
   secretGate,
+  secretReferenceGate,
 } from '../auth/index.js';
-import type { CommandGate } from '../auth/index.js';
+import type { CommandGate, SecretReferenceGate } from '../auth/index.js';
 import { createSecretRoutes, mountControlRoutes, validationHook } from '../control/index.js';
 import type { ResourceChangeListener, ResourceRoutesOptions } from '../control/index.js';
 import { createDataPlaneObservation, mountDataPlane } from '../dataplane/index.js';
@@ -68,6 +69,11 @@ export interface AppDeps {
   readonly authorize?: MiddlewareHandler<AppEnv>;
   /** Who may register `command` (it runs on the gateway host); only `mcp.admin` by default. */
   readonly commandGate?: CommandGate;
+  /**
+   * Who may name stored secrets in adapters and tools (`secretEnvironmentVariables`); only `mcp.admin` by
+   * default. The same roles as `/secrets` in a real gateway.
+   */
+  readonly secretReferenceGate?: SecretReferenceGate;
   /** The secret store at `/secrets`; absent, that path is not served. */
   readonly secrets?: SecretsMount;
   /** Whether a `command` with whitespace is a file on the gateway host (Node only); absent, it is refused. */
@@ -210,6 +216,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     onChange: deps.onResourceChange,
     endpointPolicy: endpointPolicy(deps.ssrf ?? ssrfPolicy({ allowLinkLocal: false })),
     commandGate: deps.commandGate ?? commandGate({ commandRoles: [] }),
+    secretReferenceGate: deps.secretReferenceGate ?? secretReferenceGate({ secretRoles: [] }),
     isProgramFile: deps.isProgramFile,
   });
   if (deps.secrets) {
@@ -220,6 +227,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         store: deps.store,
         cipher: deps.secrets.cipher,
         bodyLimitBytes: deps.bodyLimitBytes,
+        onChange: deps.onResourceChange,
       }),
     );
   }

@@ -99,6 +99,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
     commandGate: auth.commandGate,
+    secretReferenceGate: auth.secretReferenceGate,
     secrets: { cipher: await createSecretCipher(parts.secret), authorize: auth.authorizeSecrets },
     isProgramFile: parts.isProgramFile,
     swaggerUi: parts.swaggerUi,

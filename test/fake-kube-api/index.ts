@@ -13,6 +13,7 @@ export {
   RBAC_MANIFEST,
   TEST_NAMESPACE,
   TEST_REGISTRY,
+  fixedSecrets,
   grantedPairs,
   imageResource,
   rbacPairs,

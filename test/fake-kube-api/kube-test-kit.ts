@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { KubernetesDeployer } from '../../src/deploy/kubernetes/index.js';
 import type { KubernetesDeployerOptions } from '../../src/deploy/kubernetes/index.js';
+import type { SecretSource } from '../../src/deploy/index.js';
 import type { AdapterSpec, Registered, ToolSpec } from '../../src/registry/index.js';
 import { startFakeKubeApi } from './fake-kube-api.js';
 import type { AuditRecord, FakeKubeApi, FakeKubeApiOptions } from './fake-kube-api.js';
@@ -91,6 +92,31 @@ export function imageResource(
     lastUpdatedAt: new Date(0),
     spec,
   } as Registered;
+}
+
+/**
+ * A secret source holding `values` (secret name → value); each secret's revision is `values-{n}`, where `n` counts
+ * the calls of `rotate` on the returned source.
+ */
+export function fixedSecrets(values: Record<string, string>): SecretSource & {
+  rotate(name: string, value: string): void;
+  delete(name: string): void;
+} {
+  const held = new Map(Object.entries(values));
+  const versions = new Map<string, number>();
+  return {
+    read: async (name) => {
+      const value = held.get(name);
+      return value === undefined ? undefined : { value, revision: `${name}-${versions.get(name) ?? 0}` };
+    },
+    rotate(name, value) {
+      held.set(name, value);
+      versions.set(name, (versions.get(name) ?? 0) + 1);
+    },
+    delete(name) {
+      held.delete(name);
+    },
+  };
 }
 
 /** Polls until `probe` holds; fails with `what` after `timeoutMs`. */

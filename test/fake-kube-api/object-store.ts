@@ -34,7 +34,7 @@ export interface KubeObject {
 }
 
 /** The kinds the fake serves, by their plural resource name. */
-export type Plural = 'pods' | 'services' | 'statefulsets';
+export type Plural = 'pods' | 'services' | 'statefulsets' | 'secrets';
 
 /** API group, version and kinds of a served resource. */
 export interface KindInfo {
@@ -48,6 +48,7 @@ export interface KindInfo {
 export const KINDS: Readonly<Record<Plural, KindInfo>> = {
   pods: { group: '', apiVersion: 'v1', kind: 'Pod', listKind: 'PodList' },
   services: { group: '', apiVersion: 'v1', kind: 'Service', listKind: 'ServiceList' },
+  secrets: { group: '', apiVersion: 'v1', kind: 'Secret', listKind: 'SecretList' },
   statefulsets: { group: 'apps', apiVersion: 'apps/v1', kind: 'StatefulSet', listKind: 'StatefulSetList' },
 };
 

@@ -7,6 +7,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Pod } from 'kubernetes-models/v1/Pod';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { JsonObject, KubeObject, Plural } from './object-store.js';
 
@@ -26,6 +27,7 @@ const MODEL_OF: Record<Plural, string> = {
   pods: 'V1Pod',
   services: 'V1Service',
   statefulsets: 'V1StatefulSet',
+  secrets: 'V1Secret',
 };
 
 interface AttributeType {
@@ -77,7 +79,9 @@ function schemaCauses(plural: Plural, object: KubeObject): Cause[] {
       ? new StatefulSet(object as never)
       : plural === 'services'
         ? new Service(object as never)
-        : new Pod(object as never);
+        : plural === 'secrets'
+          ? new Secret(object as never)
+          : new Pod(object as never);
   try {
     model.validate();
     return [];
@@ -177,6 +181,23 @@ function statefulSetCauses(object: KubeObject, previous: KubeObject | undefined)
   return causes;
 }
 
+/** A Secret's data keys and base64 values, as the API server checks them. */
+function secretCauses(object: KubeObject): Cause[] {
+  const causes: Cause[] = [];
+  for (const [key, value] of Object.entries((object['data'] ?? {}) as JsonObject)) {
+    if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253)
+      causes.push({
+        field: `data[${key}]`,
+        message: `Invalid value: "${key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+      });
+    if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0)
+      causes.push({ field: `data[${key}]`, message: 'Invalid value: not base64-encoded' });
+  }
+  if (object['stringData'] !== undefined)
+    causes.push({ field: 'stringData', message: 'this fake stores data only; write data (base64)' });
+  return causes;
+}
+
 function serviceCauses(object: KubeObject, previous: KubeObject | undefined): Cause[] {
   const spec = (object['spec'] ?? {}) as JsonObject;
   const before = (previous?.['spec'] ?? {}) as JsonObject;
@@ -193,6 +214,7 @@ export function validateObject(plural: Plural, object: KubeObject, previous?: Ku
     ...mapCauses('metadata.annotations', object.metadata.annotations, false),
     ...(plural === 'statefulsets' ? statefulSetCauses(object, previous) : []),
     ...(plural === 'services' ? serviceCauses(object, previous) : []),
+    ...(plural === 'secrets' ? secretCauses(object) : []),
     ...schemaCauses(plural, object),
   ];
 }

@@ -1,7 +1,9 @@
 /**
  * @module KubernetesDeployer: the `image` runtime. Each adapter runs as a StatefulSet plus a headless Service,
  * each tool as a StatefulSet plus a ClusterIP Service, written with server-side apply under the field manager
- * `mcp-gateway` (so a variable removed from the spec disappears from the pods). An object with the gateway's
+ * `mcp-gateway` (so a variable removed from the spec disappears from the pods); a resource that references
+ * gateway secrets (`secretEnvironmentVariables`) also gets a Secret of the same name holding their values, which
+ * the pods read by `secretKeyRef` — never a value in the StatefulSet. An object with the gateway's
  * name that the gateway did not create is never adopted, changed or deleted. Ready endpoints come from one
  * label-selected pod watch per namespace; status and logs read the pods.
  */
@@ -11,6 +13,7 @@ import type {
   KubeConfig,
   V1DeleteOptions,
   V1ObjectMeta,
+  V1Secret,
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
@@ -26,6 +29,8 @@ import type {
   ResourceRef,
 } from '../deployer.js';
 import { refKey } from '../resource-change.js';
+import { NO_SECRET_SOURCE, resolveSecretEnvironment } from '../secret-environment.js';
+import type { SecretSource } from '../secret-environment.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
 import { systemTimers } from '../timers.js';
 import { NotOwnedError, apiMessage, describeApiError, statusCodeOf } from './kube-errors.js';
@@ -39,6 +44,7 @@ import {
   ownedSelector,
   ownershipProblem,
   refFromLabels,
+  renderSecret,
   renderService,
   renderStatefulSet,
   selectorOf,
@@ -56,6 +62,7 @@ interface LiveObject {
 interface ObjectsByKind {
   readonly StatefulSet: V1StatefulSet;
   readonly Service: V1Service;
+  readonly Secret: V1Secret;
 }
 
 type ObjectKind = keyof ObjectsByKind;
@@ -99,6 +106,12 @@ function objectApis(
       apply: (request) => core.patchNamespacedService(request, SERVER_SIDE_APPLY),
       delete: (name, namespace, body) => core.deleteNamespacedService({ name, namespace, body }),
     },
+    Secret: {
+      list: (namespace, labelSelector) => core.listNamespacedSecret({ namespace, labelSelector }),
+      read: (name, namespace) => core.readNamespacedSecret({ name, namespace }),
+      apply: (request) => core.patchNamespacedSecret(request, SERVER_SIDE_APPLY),
+      delete: (name, namespace, body) => core.deleteNamespacedSecret({ name, namespace, body }),
+    },
   };
 }
 
@@ -131,6 +144,8 @@ export class KubernetesDeployer implements Deployer {
   private readonly listeners = new Set<EndpointsListener>();
   /** Stops each open log follow (close() ends them all). */
   private readonly followers = new Set<() => void>();
+  /** Where the values of `secretEnvironmentVariables` are read. */
+  private readonly secrets: SecretSource;
   private closed = false;
 
   constructor(options: KubernetesDeployerOptions) {
@@ -141,6 +156,7 @@ export class KubernetesDeployer implements Deployer {
     this.objects = objectApis(this.apps, this.core);
     this.logger = options.logger ?? createSilentLogger();
     this.clock = options.clock ?? (() => new Date());
+    this.secrets = options.secrets ?? NO_SECRET_SOURCE;
     this.addressing = { namespace: this.settings.namespace, clusterDomain: this.settings.clusterDomain };
     this.podWatch = new PodWatch({
       kubeConfig: this.kubeConfig,
@@ -168,12 +184,20 @@ export class KubernetesDeployer implements Deployer {
 
   async apply(resource: Registered): Promise<void> {
     this.ensureStarted();
+    // Read at every apply, so a rotation gives a new revision (a new pod template: the pods roll). A missing
+    // secret fails here, before any write: the pods already running keep what they have.
+    const secrets = await resolveSecretEnvironment(this.secrets, resource);
     const service = renderService(resource, this.settings);
-    const statefulSet = renderStatefulSet(resource, this.settings);
+    const statefulSet = renderStatefulSet(resource, this.settings, secrets);
     this.removed.delete(refKey(resource));
-    // The Service first: the headless one gives pods their DNS names the moment they start.
+    // The Secret before the pods that read it; the Service next: the headless one gives pods their DNS names
+    // the moment they start.
+    if (secrets.revision)
+      await this.applyObject('Secret', resource, renderSecret(resource, this.settings, secrets));
     await this.applyObject('Service', resource, service);
     await this.applyObject('StatefulSet', resource, statefulSet);
+    // After the pods stopped referencing it: a Secret the spec no longer needs goes.
+    if (!secrets.revision) await this.deleteObject('Secret', resource);
     this.publish(resource);
   }
 
@@ -183,6 +207,7 @@ export class KubernetesDeployer implements Deployer {
     this.publish(ref);
     await this.deleteObject('StatefulSet', ref);
     await this.deleteObject('Service', ref);
+    await this.deleteObject('Secret', ref);
   }
 
   async list(): Promise<ResourceRef[]> {
@@ -193,7 +218,7 @@ export class KubernetesDeployer implements Deployer {
       const apis: readonly ObjectApi<LiveObject>[] = Object.values(this.objects);
       const lists = await Promise.all(apis.map((api) => api.list(namespace, labelSelector)));
       const refs = new Map<string, ResourceRef>();
-      // Services count too: a crash between writing the Service and the StatefulSet leaves a lone Service.
+      // Services and Secrets count too: a crash between two writes leaves a lone one.
       for (const item of lists.flatMap((list) => list.items)) {
         if (item.metadata?.deletionTimestamp) continue;
         const ref = refFromLabels(item.metadata?.labels, this.settings);

@@ -3,6 +3,7 @@
  * Everything that reaches a pod spec comes from here or from the registered spec's image name, tag,
  * environment, port, path and replica count; users never choose a registry, a service account or resources.
  */
+import type { SecretSource } from '../secret-environment.js';
 import type { Logger } from '../../observability/index.js';
 import type { Timers } from '../timers.js';
 
@@ -87,6 +88,11 @@ export interface KubernetesDeployerOptions {
     readonly failureThreshold?: number;
   };
   readonly watch?: PodWatchTuning;
+  /**
+   * Where the values of `secretEnvironmentVariables` are read when a resource is applied (default: no secrets, so
+   * a resource that references one fails to apply, naming it).
+   */
+  readonly secrets?: SecretSource;
   readonly logger?: Logger;
   readonly clock?: () => Date;
   readonly timers?: Timers;

@@ -1,12 +1,15 @@
 /**
- * @module manifests: the Kubernetes objects the gateway writes for a registered resource — names, labels and
- * the StatefulSet + Service pair — rendered as server-side apply configurations. Pure functions of the spec
- * and the operator's options, so the same spec always renders the same bytes (no spurious rollouts).
+ * @module manifests: the Kubernetes objects the gateway writes for a registered resource — names, labels, the
+ * StatefulSet + Service pair, and the Secret holding the values of its `secretEnvironmentVariables` — rendered as
+ * server-side apply configurations. Pure functions of the spec, the resolved secrets and the operator's options,
+ * so the same input always renders the same bytes (no spurious rollouts).
  */
 import { createHash } from 'node:crypto';
-import type { V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1EnvVar, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { Registered, ResourceKind } from '../../registry/index.js';
 import type { ResourceRef } from '../deployer.js';
+import { EMPTY_SECRET_ENVIRONMENT } from '../secret-environment.js';
+import type { SecretEnvironment } from '../secret-environment.js';
 import type { ResolvedKubernetesOptions } from './kubernetes-options.js';
 
 /** Label keys and values the gateway writes. */
@@ -27,6 +30,11 @@ export const ANNOTATIONS = {
   registryVersion: 'mcp-gateway.io/registry-version',
   /** On the pod template: the HTTP path of the MCP (or tool) endpoint, so each pod's URL matches its own spec. */
   path: 'mcp-gateway.io/path',
+  /**
+   * On the pod template, when the resource references secrets: a digest of which version of each referenced
+   * secret the Secret holds (never of a value). A rotation changes it, which rolls the pods onto the new value.
+   */
+  secretsRevision: 'mcp-gateway.io/secrets-revision',
 } as const;
 
 /** Name of the single container in every pod (logs read it). */
@@ -167,8 +175,71 @@ export function renderService(resource: Registered, options: ResolvedKubernetesO
   };
 }
 
-/** The StatefulSet running `replicaCount` pods of the resource's image. */
-export function renderStatefulSet(resource: Registered, options: ResolvedKubernetesOptions): V1StatefulSet {
+/** The gateway's secret names the resource references, each once, sorted: the keys of its Secret. */
+function referencedSecretNames(resource: Registered): string[] {
+  return [...new Set(Object.values(resource.spec.secretEnvironmentVariables ?? {}))].sort();
+}
+
+/**
+ * The Secret holding the values of the resource's `secretEnvironmentVariables`, named like its StatefulSet and
+ * labelled like everything the gateway owns (so it is listed, checked for ownership and deleted the same way).
+ * One key per referenced gateway secret, named after it (a secret name is a DNS label, a valid key); the pods
+ * read it through `secretKeyRef`, so no value is ever in the StatefulSet.
+ */
+export function renderSecret(
+  resource: Registered,
+  options: ResolvedKubernetesOptions,
+  secrets: SecretEnvironment,
+): V1Secret {
+  const byName = new Map<string, string>();
+  for (const [variable, secret] of Object.entries(resource.spec.secretEnvironmentVariables ?? {})) {
+    const value = secrets.values[variable];
+    if (value === undefined) throw new Error(`secretEnvironmentVariables.${variable} was not resolved`);
+    byName.set(secret, value);
+  }
+  const data = Object.fromEntries(
+    referencedSecretNames(resource).map((secret) => [
+      secret,
+      Buffer.from(byName.get(secret) ?? '', 'utf8').toString('base64'),
+    ]),
+  );
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: objectName(resource),
+      namespace: options.namespace,
+      labels: labelsOf(resource, options),
+      annotations: { [ANNOTATIONS.registryVersion]: String(resource.version) },
+    },
+    type: 'Opaque',
+    data,
+  };
+}
+
+/** The container's environment: plain values, and secret ones by reference to the resource's Secret. */
+function containerEnvironment(resource: Registered): V1EnvVar[] {
+  const secretName = objectName(resource);
+  const plain: V1EnvVar[] = Object.entries(resource.spec.environmentVariables ?? {}).map(([name, value]) => ({
+    name,
+    value,
+  }));
+  const fromSecret: V1EnvVar[] = Object.entries(resource.spec.secretEnvironmentVariables ?? {}).map(
+    ([name, secret]) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key: secret } } }),
+  );
+  // Sorted so that the same variables always render the same template (no rollout for a reordered map).
+  return [...plain, ...fromSecret].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The StatefulSet running `replicaCount` pods of the resource's image. `secrets` are the resolved
+ * `secretEnvironmentVariables`: only their revision enters the manifest (as a pod-template annotation).
+ */
+export function renderStatefulSet(
+  resource: Registered,
+  options: ResolvedKubernetesOptions,
+  secrets: SecretEnvironment = EMPTY_SECRET_ENVIRONMENT,
+): V1StatefulSet {
   const name = objectName(resource);
   const labels = labelsOf(resource, options);
   const { port, path } = endpointOf(resource);
@@ -180,10 +251,7 @@ export function renderStatefulSet(resource: Registered, options: ResolvedKuberne
   const serviceAccountName = identity
     ? options.workloadIdentity?.serviceAccountName
     : options.serviceAccountName;
-  // Sorted so that the same variables always render the same template (no rollout for a reordered map).
-  const env = Object.entries(resource.spec.environmentVariables ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([envName, value]) => ({ name: envName, value }));
+  const env = containerEnvironment(resource);
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -202,7 +270,10 @@ export function renderStatefulSet(resource: Registered, options: ResolvedKuberne
       template: {
         metadata: {
           labels: { ...labels, ...(identity ? options.workloadIdentity?.podLabels : {}) },
-          annotations: { [ANNOTATIONS.path]: path },
+          annotations: {
+            [ANNOTATIONS.path]: path,
+            ...(secrets.revision && { [ANNOTATIONS.secretsRevision]: secrets.revision }),
+          },
         },
         spec: {
           ...(serviceAccountName !== undefined ? { serviceAccountName } : {}),

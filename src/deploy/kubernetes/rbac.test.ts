@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   RBAC_MANIFEST,
   grantedPairs,
+  fixedSecrets,
   imageResource,
   rbacPairs,
   readManifests,
@@ -34,9 +35,13 @@ describe('k8s/base/rbac.yaml', () => {
   });
 
   it('grants exactly the verbs and resources the deployer uses', async () => {
-    const kit = await startKubeTestKit();
+    const kit = await startKubeTestKit({ deployer: { secrets: fixedSecrets({ token: 'v' }) } });
     try {
-      const adapter = imageResource('adapter', 'rbac', { replicaCount: 2, environmentVariables: { A: '1' } });
+      const adapter = imageResource('adapter', 'rbac', {
+        replicaCount: 2,
+        environmentVariables: { A: '1' },
+        secretEnvironmentVariables: { TOKEN: 'token' },
+      });
       const tool = imageResource('tool', 'rbac');
       await kit.deployer.start();
       await kit.deployer.apply(adapter);

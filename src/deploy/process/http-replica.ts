@@ -12,7 +12,7 @@ import type { ChildHandle } from './child-process.js';
 import { waitForHttp } from './http-probe.js';
 import { LineSplitter } from './line-splitter.js';
 import type { ReplicaSandbox } from './process-sandbox.js';
-import { formatDelay } from './replica.js';
+import { formatDelay, ownEnvironment } from './replica.js';
 import type { Replica, ReplicaContext } from './replica.js';
 import { Supervisor } from './supervisor.js';
 
@@ -80,7 +80,7 @@ export class HttpReplica implements Replica {
         const env = childEnvironment({
           parent: settings.parentEnvironment,
           inherited: settings.inheritedVariables,
-          own: spec.environment,
+          own: ownEnvironment(spec),
           forced: { PORT: String(this.#port) },
         });
         const stdout = new LineSplitter({ maxLineBytes: 16 * 1024, onLine: log });

@@ -23,6 +23,8 @@ import { refKey, refOf } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
 import { systemTimers } from '../timers.js';
 import type { Timers } from '../timers.js';
+import { NO_SECRET_SOURCE, resolveSecretEnvironment } from '../secret-environment.js';
+import type { SecretSource } from '../secret-environment.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
 import { DEFAULT_INHERITED_VARIABLES } from './child-env.js';
@@ -71,6 +73,11 @@ export interface ProcessDeployerOptions {
   readonly clock?: () => Date;
   readonly random?: () => number;
   readonly randomId?: () => string;
+  /**
+   * Where `secretEnvironmentVariables` are read when replicas start (default: no secrets, so a resource that
+   * references one fails to apply, naming it).
+   */
+  readonly secrets?: SecretSource;
 }
 
 /** What {@link ProcessDeployer.start} found. */
@@ -117,6 +124,7 @@ export class ProcessDeployer implements Deployer {
   readonly #locks = new Map<string, Promise<void>>();
   readonly #sandboxSettings: ProcessSandboxSettings;
   readonly #stateDirectory: string | undefined;
+  readonly #secrets: SecretSource;
   #started: Promise<Started> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -124,6 +132,7 @@ export class ProcessDeployer implements Deployer {
   constructor(options: ProcessDeployerOptions = {}) {
     this.#sandboxSettings = options.sandbox ?? { mode: 'auto' };
     this.#stateDirectory = options.stateDirectory;
+    this.#secrets = options.secrets ?? NO_SECRET_SOURCE;
     this.#settings = {
       cwd: options.cwd ?? process.cwd(),
       parentEnvironment: options.parentEnvironment ?? process.env,
@@ -214,7 +223,10 @@ export class ProcessDeployer implements Deployer {
     if (runtime !== 'command') {
       throw new Error(`${resource.kind} '${resource.name}' uses the ${runtime} runtime, not command`);
     }
-    const spec = processSpecOf(resource);
+    // Read at every apply, so a rotation (the control plane notifies, and every periodic pass re-applies) gives a
+    // new revision, hence a new fingerprint, and the replicas restart with the new value. A missing secret fails
+    // here, before anything running is touched: replicas that already run keep the value they were given.
+    const spec = processSpecOf(resource, await resolveSecretEnvironment(this.#secrets, resource));
     const fingerprint = fingerprintOf(spec);
     const key = refKey(resource);
     this.#started ??= this.#start();

@@ -5,6 +5,8 @@
 import type { Logger } from '../../observability/index.js';
 import type { Registered } from '../../registry/index.js';
 import type { ReplicaEndpoint, ResourceRef } from '../deployer.js';
+import { EMPTY_SECRET_ENVIRONMENT } from '../secret-environment.js';
+import type { SecretEnvironment } from '../secret-environment.js';
 import type { ReplicaState } from '../runtime-inspector.js';
 import type { Timers } from '../timers.js';
 import type { BackoffPolicy } from './backoff.js';
@@ -20,6 +22,10 @@ export interface ProcessSpec {
   readonly args: readonly string[];
   /** The resource's `environmentVariables`. */
   readonly environment: Readonly<Record<string, string>>;
+  /** Its `secretEnvironmentVariables`, resolved to values (in memory only: never logged, never shown). */
+  readonly secretEnvironment: Readonly<Record<string, string>>;
+  /** Which secret versions {@link secretEnvironment} holds (see `secret-environment.ts`); '' for none. */
+  readonly secretsRevision: string;
   /** Tools always serve HTTP; adapters say which (default `stdio`). */
   readonly transport: 'stdio' | 'streamable-http';
   /** The path the replica's endpoint URL ends with. */
@@ -28,8 +34,14 @@ export interface ProcessSpec {
   readonly network: 'host' | 'none';
 }
 
-/** Reads the process spec of a registered resource of the command runtime. */
-export function processSpecOf(resource: Registered): ProcessSpec {
+/**
+ * Reads the process spec of a registered resource of the command runtime, with its secret variables as resolved
+ * by the deployer (none by default, for readers that only describe it).
+ */
+export function processSpecOf(
+  resource: Registered,
+  secrets: SecretEnvironment = EMPTY_SECRET_ENVIRONMENT,
+): ProcessSpec {
   const { spec } = resource;
   if (spec.command === undefined)
     throw new Error(`${resource.kind} '${resource.name}' has no command to run`);
@@ -37,6 +49,8 @@ export function processSpecOf(resource: Registered): ProcessSpec {
     command: spec.command,
     args: spec.args ?? [],
     environment: spec.environmentVariables ?? {},
+    secretEnvironment: secrets.values,
+    secretsRevision: secrets.revision,
   };
   if (resource.kind === 'tool') {
     const definition = (resource as Registered<'tool'>).spec.toolDefinition;
@@ -51,10 +65,27 @@ export function processSpecOf(resource: Registered): ProcessSpec {
   };
 }
 
-/** Everything that, when it changes, replaces a replica (the replica count only scales). */
+/**
+ * Everything that, when it changes, replaces a replica (the replica count only scales). Secret values enter only
+ * through their revision, so a rotation replaces the replicas and the fingerprint holds no value.
+ */
 export function fingerprintOf(spec: ProcessSpec): string {
   const env = Object.entries(spec.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([spec.command, spec.args, env, spec.transport, spec.path, spec.network]);
+  return JSON.stringify([
+    spec.command,
+    spec.args,
+    env,
+    spec.secretsRevision,
+    spec.transport,
+    spec.path,
+    spec.network,
+  ]);
+}
+
+/** What a child's environment holds of its own: the plain variables and the resolved secret ones. */
+export function ownEnvironment(spec: ProcessSpec): Record<string, string> {
+  // The control plane refuses a name in both maps; were one there, the secret would win.
+  return { ...spec.environment, ...spec.secretEnvironment };
 }
 
 /** The deployer's options with every default filled in. */

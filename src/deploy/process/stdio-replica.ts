@@ -10,7 +10,7 @@ import type { ReplicaState } from '../runtime-inspector.js';
 import { childEnvironment } from './child-env.js';
 import { describeExit } from './child-process.js';
 import type { ReplicaSandbox } from './process-sandbox.js';
-import { formatDelay } from './replica.js';
+import { formatDelay, ownEnvironment } from './replica.js';
 import type { Replica, ReplicaContext } from './replica.js';
 import { StdioBridge } from './stdio-bridge.js';
 import { spawnStdioChild } from './stdio-child.js';
@@ -68,7 +68,7 @@ export class StdioReplica implements Replica {
     const env = childEnvironment({
       parent: settings.parentEnvironment,
       inherited: settings.inheritedVariables,
-      own: spec.environment,
+      own: ownEnvironment(spec),
     });
     const log = (line: string) => ctx.logs.append(line);
     // Called only after #boot prepared the sandbox: the spare starts, and the bridge listens, after it.

@@ -15,7 +15,7 @@ import { createNodeAgents } from '../../dataplane/node/node-forwarder.js';
 import type { NodeAgents } from '../../dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../../dataplane/node/node-io.js';
 import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
-import { ssrfPolicy, startDeployers } from '../../deploy/index.js';
+import { ssrfPolicy, startDeployers, storedSecretSource } from '../../deploy/index.js';
 import type { RunningDeployers } from '../../deploy/index.js';
 import { isProgramFile } from '../../deploy/process/index.js';
 import { NO_AUDIT_LOG, NO_METRICS, timedRegistryStore } from '../../observability/index.js';
@@ -25,6 +25,7 @@ import { createTracing } from '../../observability/tracing/otel/index.js';
 import {
   SchemaTooNewError,
   SealedSettingError,
+  createSecretCipher,
   openRegistryStore,
   parseDatabaseUrl,
 } from '../../registry/index.js';
@@ -204,6 +205,8 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
       store,
       logger,
       deploy: config.deploy,
+      // The key of stored secrets, derived from the gateway secret as the /secrets routes derive it.
+      secrets: storedSecretSource(store, await createSecretCipher(secret)),
       remote: {
         refuseUrl: ssrf.refuseUrl,
         probeIntervalMs: config.healthIntervalMs,
