@@ -20,7 +20,7 @@ export interface ProbeSchedulerOptions<R> {
   readonly onResult: (url: string, result: R) => void;
   /** The spacing of probes of one healthy URL. */
   readonly intervalMs: number;
-  /** The longest spacing a failing URL backs off to; default the larger of a minute and `intervalMs`. */
+  /** The longest spacing a failing URL backs off to; default the larger of five minutes and `intervalMs`. */
   readonly maxBackoffMs?: number;
   /** Probes in flight at most; default 64. */
   readonly concurrency?: number;
@@ -58,7 +58,7 @@ export class ProbeScheduler<R> {
     this.concurrency = options.concurrency ?? 64;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1)
       throw new RangeError('concurrency must be a positive integer');
-    this.maxBackoffMs = Math.max(options.maxBackoffMs ?? 60_000, options.intervalMs);
+    this.maxBackoffMs = Math.max(options.maxBackoffMs ?? 300_000, options.intervalMs);
     this.jitter = options.jitter ?? 0.1;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;

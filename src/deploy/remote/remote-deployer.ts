@@ -21,7 +21,7 @@ export interface RemoteDeployerOptions {
   readonly probeTimeoutMs: number;
   /** Probes in flight at most, whoever asked for them; default 64. */
   readonly probeConcurrency?: number;
-  /** The longest a URL that stays down waits between probes; default a minute (or the interval if longer). */
+  /** The longest a URL that stays down waits between probes; default five minutes (or the interval if longer). */
   readonly maxProbeBackoffMs?: number;
   /** For the spread and jitter of the schedule; default `Math.random`. */
   readonly random?: () => number;
