@@ -268,6 +268,7 @@ export interface components {
             endpoints?: string[];
             command?: string;
             args?: string[];
+            upstreamAuth?: components["schemas"]["UpstreamAuthView"];
             /** @enum {string} */
             transport?: "streamable-http" | "stdio";
             /** @enum {string} */
@@ -282,6 +283,14 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             lastUpdatedAt: string;
+        };
+        UpstreamAuthView: {
+            /** @enum {string} */
+            type: "bearer" | "header";
+            name?: string;
+            /** @description The secret's name (never its value); writers only. */
+            secret?: string;
+            prefix?: string;
         };
         Error: {
             error: {
@@ -336,6 +345,7 @@ export interface components {
              *     ]
              */
             args?: string[];
+            upstreamAuth?: components["schemas"]["UpstreamAuth"];
             /** @description Ignored on input. */
             id?: string;
             /** @description Ignored on input. */
@@ -374,6 +384,41 @@ export interface components {
             idleTimeoutMs?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
+        };
+        /** @description The gateway's own credential for the upstream, sent on the data plane, by federation and by the tool router; added after the caller's headers are filtered, so a caller can neither set nor read it. Readers who may not write the resource see only `type`. */
+        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"];
+        /** @description Sends `Authorization: Bearer <value of secret>`. */
+        UpstreamAuthBearer: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "bearer";
+            /**
+             * @description Name of a secret stored under `/secrets`; its value is read when a request is sent.
+             * @example weather-api-key
+             */
+            secret: string;
+        };
+        /** @description Sends `<name>: <prefix><value of secret>`. */
+        UpstreamAuthHeader: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "header";
+            /** @example X-Api-Key */
+            name: string;
+            /**
+             * @description Name of a secret stored under `/secrets`; its value is read when a request is sent.
+             * @example weather-api-key
+             */
+            secret: string;
+            /**
+             * @description Written before the value, e.g. `Token `; default none.
+             * @example Token
+             */
+            prefix?: string;
         };
         AdapterStatus: {
             readyReplicas: number;
@@ -428,6 +473,7 @@ export interface components {
             endpoints?: string[];
             command?: string;
             args?: string[];
+            upstreamAuth?: components["schemas"]["UpstreamAuthView"];
             toolDefinition: {
                 tool: components["schemas"]["McpTool"];
                 port?: number;
@@ -516,6 +562,7 @@ export interface components {
              *     ]
              */
             args?: string[];
+            upstreamAuth?: components["schemas"]["UpstreamAuth"];
             /** @description Ignored on input. */
             id?: string;
             /** @description Ignored on input. */

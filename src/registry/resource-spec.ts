@@ -21,6 +21,16 @@ export interface McpToolDefinition {
   [key: string]: unknown;
 }
 
+/**
+ * A credential the gateway adds to its requests to a resource's upstream (`upstreamAuth`): a header whose value
+ * is a stored secret (`/secrets`), named here and read when a request is sent — never the value itself.
+ */
+export type UpstreamAuthSpec =
+  /** `Authorization: Bearer <value of secret>`. */
+  | { type: 'bearer'; secret: string }
+  /** `<name>: <prefix><value of secret>`; `name` as the user wrote it (header names are case-insensitive). */
+  | { type: 'header'; name: string; secret: string; prefix?: string };
+
 /** Fields adapters and tools share. */
 export interface CommonSpec {
   imageName?: string;
@@ -33,6 +43,16 @@ export interface CommonSpec {
   endpoints?: string[];
   command?: string;
   args?: string[];
+  /** The credential the gateway sends upstream (the data plane, federation, the tool router's HTTP calls). */
+  upstreamAuth?: UpstreamAuthSpec;
+}
+
+/**
+ * The name of the secret a spec's `upstreamAuth` refers to, or undefined when it has none: what the control
+ * plane checks exists on a write and counts as a use of the secret.
+ */
+export function upstreamAuthSecretName(spec: Pick<CommonSpec, 'upstreamAuth'>): string | undefined {
+  return spec.upstreamAuth?.secret;
 }
 
 /** A stored adapter's spec. `port`/`path` are set for the image and command runtimes only. */
