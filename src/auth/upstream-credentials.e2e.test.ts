@@ -24,7 +24,9 @@ const BEARER_SECOND = 'sk-bearer-SECOND-44aa21f0c3';
 const API_KEY = 'apikey-HEADER-0f9e8d7c6b';
 const TOOL_KEY = 'tool-key-TOOL-93ab17ce42';
 const DOOMED = 'doomed-value-DOOMED-5e6f7a';
-const SECRET_VALUES = [BEARER_FIRST, BEARER_SECOND, API_KEY, TOOL_KEY, DOOMED];
+const LATE_RIGHT = 'late-RIGHT-c0ffee1234';
+const LATE_WRONG = 'late-WRONG-deadbeef99';
+const SECRET_VALUES = [BEARER_FIRST, BEARER_SECOND, API_KEY, TOOL_KEY, DOOMED, LATE_RIGHT, LATE_WRONG];
 
 /** What a caller tries to slip to the upstream. */
 const FORGED = { authorization: 'Bearer client-forged-token', 'x-api-key': 'client-forged-key' };
@@ -37,6 +39,7 @@ let bearerUpstream: RunningMcpServer;
 let headerUpstream: RunningMcpServer;
 let fedBearerUpstream: RunningMcpServer;
 let fedHeaderUpstream: RunningMcpServer;
+let lateUpstream: RunningMcpServer;
 let toolServer: RunningServer;
 /** Which bearer key the bearer-protected upstream takes right now. */
 let acceptedBearer = BEARER_FIRST;
@@ -113,6 +116,10 @@ beforeAll(async () => {
   headerUpstream = await startModernMcpServer({ name: 'header-upstream', requires: apiKey });
   fedBearerUpstream = await startLegacyMcpServer({ name: 'fed-bearer-upstream', requires: bearer });
   fedHeaderUpstream = await startModernMcpServer({ name: 'fed-header-upstream', requires: apiKey });
+  lateUpstream = await startLegacyMcpServer({
+    name: 'late-upstream',
+    requires: { header: 'authorization', accepts: (value) => value === `Bearer ${LATE_RIGHT}` },
+  });
   toolServer = await startHttpServer((req, res) => {
     toolRequests.push(req.headers);
     req.resume();
@@ -130,6 +137,7 @@ beforeAll(async () => {
   await created('/secrets', { name: 'api-key', value: API_KEY });
   await created('/secrets', { name: 'tool-key', value: TOOL_KEY });
   await created('/secrets', { name: 'doomed', value: DOOMED });
+  await created('/secrets', { name: 'late-key', value: LATE_RIGHT });
   const bearerAuth = { type: 'bearer', secret: 'bearer-key' };
   const headerAuth = { type: 'header', name: 'X-Api-Key', secret: 'api-key' };
   await created('/adapters', {
@@ -154,6 +162,12 @@ beforeAll(async () => {
     federate: true,
     upstreamAuth: headerAuth,
   });
+  await created('/adapters', {
+    name: 'fed-late',
+    endpoints: [lateUpstream.url],
+    federate: true,
+    upstreamAuth: { type: 'bearer', secret: 'late-key' },
+  });
   await created('/adapters', { name: 'bare', endpoints: [bearerUpstream.url] });
   await created('/adapters', {
     name: 'orphan',
@@ -175,7 +189,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop('SIGKILL');
   await Promise.all(
-    [bearerUpstream, headerUpstream, fedBearerUpstream, fedHeaderUpstream, toolServer].map((s) => s?.close()),
+    [bearerUpstream, headerUpstream, fedBearerUpstream, fedHeaderUpstream, lateUpstream, toolServer].map(
+      (s) => s?.close(),
+    ),
   );
   rmSync(dir, { recursive: true, force: true });
 });
@@ -309,6 +325,26 @@ describe('the tool router', () => {
       expect(mcpRequestsSince(fedBearerUpstream, before).map((h) => h.authorization)).toContain(
         `Bearer ${next}`,
       );
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a call refused for a wrong key is a tool error, and once the secret is right the next call connects afresh', async () => {
+    const client = await connectLegacyClient(`${gateway.url}/mcp`);
+    try {
+      // Listed while the key was right; then the secret is rotated to a key the upstream refuses.
+      expect((await client.listAll()).names).toContain('fed-late__echo');
+      expect((await postJson('/secrets/late-key', { value: LATE_WRONG }, 'PUT')).status).toBe(200);
+      const refused = await client.call('fed-late__echo', { text: 'x' });
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toContain("Adapter 'fed-late'");
+      expect((await postJson('/secrets/late-key', { value: LATE_RIGHT }, 'PUT')).status).toBe(200);
+      const before = lateUpstream.requests.length;
+      expect(textOf(await client.call('fed-late__echo', { text: 'y' }))).toBe('y');
+      const seen = mcpRequestsSince(lateUpstream, before).map((h) => h.authorization);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(new Set(seen)).toEqual(new Set([`Bearer ${LATE_RIGHT}`]));
     } finally {
       await client.close();
     }
