@@ -113,3 +113,54 @@ describe('createUpstreamCredentials', () => {
     expect(error.secret).toBe('key');
   });
 });
+
+describe('the value cache (ttlMs)', () => {
+  let clock: number;
+  let reads: number;
+  let cached: UpstreamCredentials;
+  const auth = adapter({ type: 'bearer', secret: 'key' });
+
+  beforeEach(() => {
+    clock = 0;
+    reads = 0;
+    cached = createUpstreamCredentials({
+      readSecret: (name) => {
+        reads++;
+        return readSecretValue(store, cipher, name);
+      },
+      logger: createLogger({ level: 'silent' }),
+      ttlMs: 1000,
+      now: () => clock,
+    });
+  });
+
+  it('reuses a value within the TTL, one read for concurrent requests, and reads again after it', async () => {
+    await Promise.all([cached.resolve(auth), cached.resolve(auth), cached.resolve(auth)]);
+    expect(reads).toBe(1);
+    await store.updateSecret('key', await cipher.seal('key', 'rotated-elsewhere'));
+    clock = 999;
+    expect((await cached.resolve(auth))?.value).toBe(`Bearer ${VALUE}`);
+    clock = 1000;
+    expect((await cached.resolve(auth))?.value).toBe('Bearer rotated-elsewhere');
+    expect(reads).toBe(2);
+  });
+
+  it('forget(name) — a write on this instance — makes the next request read the new value at once', async () => {
+    await cached.resolve(auth);
+    await store.updateSecret('key', await cipher.seal('key', 'rotated-here'));
+    cached.forget('key');
+    expect((await cached.resolve(auth))?.value).toBe('Bearer rotated-here');
+    await store.deleteSecret('key');
+    cached.forget('key');
+    expect((await refusal(cached.resolve(auth))).problem).toBe('missing');
+  });
+
+  it('a value that cannot be decrypted is not cached', async () => {
+    const other = await createSecretCipher('another-gateway-secret-abcdefghijklmnopqrstuvwxyz');
+    await store.createSecret('foreign', await other.seal('foreign', VALUE), 'alice');
+    const foreign = adapter({ type: 'bearer', secret: 'foreign' });
+    await refusal(cached.resolve(foreign));
+    await refusal(cached.resolve(foreign));
+    expect(reads).toBe(2);
+  });
+});

@@ -1,8 +1,11 @@
 /**
  * @module upstream-credentials: the gateway's own credential for an upstream (`upstreamAuth` on an adapter or a
  * tool), as a header to add to a request after the caller's headers were filtered. The secret named by the spec
- * is read from the secret store (and decrypted) for every request sent, so a rotation (`PUT /secrets/{name}`)
- * takes effect on the next request on every gateway replica; the value lives only in that request's headers.
+ * is read from the secret store and decrypted when a request is sent, and reused for at most `ttlMs` (the
+ * registry cache's TTL, as adapters are): a read and a decryption cost about twice the adapter row read that
+ * cache saves (`scripts/bench/upstream-credentials.ts`). A write to `/secrets` on this instance drops the value at
+ * once ({@link UpstreamCredentials.forget}), so a rotation counts from the next request here and within the TTL
+ * on other replicas. Decrypted values are kept in this process's memory only.
  * The caller never sets this header (the forwarders write it last, over anything of the same name) and never
  * reads it (the response header allow-list, `dataplane/proxy-headers.ts`).
  */
@@ -46,6 +49,8 @@ export interface UpstreamCredentials {
    * {@link UpstreamCredentialError} when the secret is missing, cannot be decrypted, or cannot travel in a header.
    */
   resolve(resource: CredentialedResource): Promise<UpstreamCredential | undefined>;
+  /** The secret was written or deleted on this instance: its value is read afresh by the next request. */
+  forget(secret: string): void;
 }
 
 /** For runtimes without a secret store (tests of other parts): a resource with `upstreamAuth` is refused. */
@@ -59,6 +64,7 @@ export const NO_UPSTREAM_CREDENTIALS: UpstreamCredentials = Object.freeze({
       'missing',
     );
   },
+  forget() {},
 });
 
 /** Options for {@link createUpstreamCredentials}. */
@@ -66,6 +72,9 @@ export interface UpstreamCredentialsOptions {
   /** The decrypted value of a stored secret, or undefined when there is none (`readSecretValue`). */
   readonly readSecret: (name: string) => Promise<string | undefined>;
   readonly logger: Logger;
+  /** How long a value read (or found missing) is reused; 0, the default, reads on every request. */
+  readonly ttlMs?: number;
+  readonly now?: () => number;
 }
 
 const label = (resource: CredentialedResource) =>
@@ -80,6 +89,23 @@ const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** Builds the resolver over the secret store. */
 export function createUpstreamCredentials(options: UpstreamCredentialsOptions): UpstreamCredentials {
   const { readSecret, logger } = options;
+  const ttlMs = options.ttlMs ?? 0;
+  const now = options.now ?? Date.now;
+  // Concurrent misses share one read; a forgotten entry's read still settles, into an entry no longer listed.
+  const values = new Map<string, { readonly value: Promise<string | undefined>; readonly expires: number }>();
+
+  function read(secret: string): Promise<string | undefined> {
+    if (ttlMs === 0) return readSecret(secret);
+    const hit = values.get(secret);
+    if (hit && hit.expires > now()) return hit.value;
+    const entry = { value: readSecret(secret), expires: now() + ttlMs };
+    values.set(secret, entry);
+    // A failed read (an undecryptable value) is not reused.
+    entry.value.catch(() => {
+      if (values.get(secret) === entry) values.delete(secret);
+    });
+    return entry.value;
+  }
 
   function refuse(
     resource: CredentialedResource,
@@ -102,7 +128,7 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
       const { secret } = auth;
       let value: string | undefined;
       try {
-        value = await readSecret(secret);
+        value = await read(secret);
       } catch (err) {
         if (!(err instanceof SecretDecryptionError)) throw err;
         return refuse(
@@ -130,6 +156,9 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
       }
       if (auth.type === 'bearer') return { header: 'authorization', value: `Bearer ${value}` };
       return { header: auth.name.toLowerCase(), value: `${auth.prefix ?? ''}${value}` };
+    },
+    forget(secret) {
+      values.delete(secret);
     },
   };
 }

@@ -21,6 +21,8 @@ export interface SecretRoutesOptions {
   /** Seals values before they are stored. */
   readonly cipher: SecretCipher;
   readonly bodyLimitBytes: number;
+  /** Told the secret's name after a create, rotation or delete is stored (caches of the value drop it). */
+  readonly onChange?: (name: string) => void;
 }
 
 const COLLECTION = '/secrets';
@@ -170,6 +172,7 @@ const what = (name: string) => `Secret '${name}'`;
 /** Builds the `/secrets` router. */
 export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<AppEnv> {
   const { store, cipher } = options;
+  const changed = options.onChange ?? (() => undefined);
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const body = jsonBody({ maxBytes: options.bodyLimitBytes });
   router.use(COLLECTION, body);
@@ -192,6 +195,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
     c.set('resourceName', name);
     try {
       const row = await store.createSecret(name, await cipher.seal(name, value), c.get('principal').userId);
+      changed(name);
       c.header('Location', `${COLLECTION}/${encodeURIComponent(name)}`);
       return respond(c, row, 201);
     } catch (err) {
@@ -246,6 +250,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
     }
     try {
       const row = await store.updateSecret(name, await cipher.seal(name, data.value), { expectedVersion });
+      changed(name);
       return respond(c, row, 200);
     } catch (err) {
       if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
@@ -268,6 +273,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
     }
     try {
       await store.deleteSecret(name, { expectedVersion });
+      changed(name);
     } catch (err) {
       if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
       if (err instanceof VersionMismatchError)

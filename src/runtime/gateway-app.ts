@@ -54,13 +54,21 @@ export function auditLogFor(config: Pick<Config, 'ops'>, logger: Logger): AuditL
   return config.ops.auditLog ? createAuditLog(logger) : undefined;
 }
 
-/** Adapters' and tools' credentials for their upstreams, read from the secret store through `cipher`. */
+/**
+ * Adapters' and tools' credentials for their upstreams, read from the secret store through `cipher` and reused
+ * for the registry cache's TTL (`MCP_GATEWAY_REGISTRY_CACHE_MS`), as adapters are.
+ */
 export function upstreamCredentialsFor(
   store: RegistryStore,
   cipher: SecretCipher,
   logger: Logger,
+  config: Pick<Config, 'registryCacheMs'>,
 ): UpstreamCredentials {
-  return createUpstreamCredentials({ readSecret: (name) => readSecretValue(store, cipher, name), logger });
+  return createUpstreamCredentials({
+    readSecret: (name) => readSecretValue(store, cipher, name),
+    logger,
+    ttlMs: config.registryCacheMs,
+  });
 }
 
 /** What a runtime hands {@link buildGatewayApp}. */
@@ -98,6 +106,8 @@ export interface GatewayAppParts {
 export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayApp> {
   const { config, auth, toolRouter } = parts;
   const cipher = await createSecretCipher(parts.secret);
+  const upstreamCredentials =
+    parts.upstreamCredentials ?? upstreamCredentialsFor(parts.store, cipher, parts.logger, config);
   // A write drops this instance's copy; other replicas (and isolates) keep theirs for at most the TTL.
   const adapters = createAdapterCache({ store: parts.store, ttlMs: config.registryCacheMs });
   // One policy for every route: the Host check (on a loopback bind) and the allowed browser origins.
@@ -116,7 +126,12 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     authenticate: auth.authenticate,
     authorize: auth.authorizeCreate,
     commandGate: auth.commandGate,
-    secrets: { cipher, authorize: auth.authorizeSecrets },
+    // A write here drops this instance's copy of the value at once; other replicas keep theirs for the TTL.
+    secrets: {
+      cipher,
+      authorize: auth.authorizeSecrets,
+      onChange: (name) => upstreamCredentials.forget(name),
+    },
     isProgramFile: parts.isProgramFile,
     swaggerUi: parts.swaggerUi,
     wellKnownRoutes: auth.wellKnownRoutes,
@@ -146,8 +161,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
       loadEpsilon: config.loadEpsilon,
       identityHeaders: (principal, adapter) =>
         auth.upstreamIdentity.headersFor(principal, `${config.publicUrl}/adapters/${adapter.name}/mcp`),
-      upstreamCredentials:
-        parts.upstreamCredentials ?? upstreamCredentialsFor(parts.store, cipher, parts.logger),
+      upstreamCredentials,
     },
     toolRouter: toolRouter && { router: toolRouter, guard: origins },
   });

@@ -224,7 +224,7 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
   // Local processes are reaped before the registry closes (closers run last first).
   closers.push('stopping the deployers failed', () => deployers.close());
   // One source of upstream credentials for the data plane and the tool router, over the one secret store.
-  const upstreamCredentials = upstreamCredentialsFor(store, await createSecretCipher(secret), logger);
+  const upstreamCredentials = upstreamCredentialsFor(store, await createSecretCipher(secret), logger, config);
   return { parts: { store, auth, agents, deployers }, changes, secret, upstreamCredentials };
 }
 
