@@ -286,11 +286,16 @@ export interface components {
         };
         UpstreamAuthView: {
             /** @enum {string} */
-            type: "bearer" | "header";
+            type: "bearer" | "header" | "oauth-client-credentials";
             name?: string;
             /** @description The secret's name (never its value); writers only. */
             secret?: string;
             prefix?: string;
+            tokenUrl?: string;
+            clientId?: string;
+            /** @description The client secret's name under `/secrets` (never its value); writers only. */
+            clientSecret?: string;
+            scopes?: string[];
         };
         Error: {
             error: {
@@ -386,7 +391,7 @@ export interface components {
             federate?: boolean;
         };
         /** @description The gateway's own credential for the upstream, sent on the data plane, by federation and by the tool router; added after the caller's headers are filtered, so a caller can neither set nor read it. Readers who may not write the resource see only `type`. */
-        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"];
+        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"] | components["schemas"]["UpstreamAuthOAuthClientCredentials"];
         /** @description Sends `Authorization: Bearer <value of secret>`. */
         UpstreamAuthBearer: {
             /**
@@ -419,6 +424,23 @@ export interface components {
              * @example Token
              */
             prefix?: string;
+        };
+        /** @description Sends `Authorization: Bearer <access token>`, the token obtained with the OAuth 2.0 client credentials grant at `tokenUrl` (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused until shortly before it expires. */
+        UpstreamAuthOAuthClientCredentials: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "oauth-client-credentials";
+            /** @example https://auth.example.com/oauth/token */
+            tokenUrl: string;
+            clientId: string;
+            /**
+             * @description Name of a secret stored under `/secrets`; its value is read when a request is sent.
+             * @example weather-api-key
+             */
+            clientSecret: string;
+            scopes?: string[];
         };
         AdapterStatus: {
             readyReplicas: number;

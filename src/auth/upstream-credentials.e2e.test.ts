@@ -26,7 +26,19 @@ const TOOL_KEY = 'tool-key-TOOL-93ab17ce42';
 const DOOMED = 'doomed-value-DOOMED-5e6f7a';
 const LATE_RIGHT = 'late-RIGHT-c0ffee1234';
 const LATE_WRONG = 'late-WRONG-deadbeef99';
-const SECRET_VALUES = [BEARER_FIRST, BEARER_SECOND, API_KEY, TOOL_KEY, DOOMED, LATE_RIGHT, LATE_WRONG];
+const CLIENT_SECRET = 'oauth-CLIENT-SECRET-8c7d6e5f';
+const SECRET_VALUES = [
+  BEARER_FIRST,
+  BEARER_SECOND,
+  API_KEY,
+  TOOL_KEY,
+  DOOMED,
+  LATE_RIGHT,
+  LATE_WRONG,
+  CLIENT_SECRET,
+];
+/** Access tokens the token endpoint issued (they are secrets too). */
+const issuedTokens: string[] = [];
 
 /** What a caller tries to slip to the upstream. */
 const FORGED = { authorization: 'Bearer client-forged-token', 'x-api-key': 'client-forged-key' };
@@ -40,6 +52,10 @@ let headerUpstream: RunningMcpServer;
 let fedBearerUpstream: RunningMcpServer;
 let fedHeaderUpstream: RunningMcpServer;
 let lateUpstream: RunningMcpServer;
+let oauthUpstream: RunningMcpServer;
+let tokenServer: RunningServer;
+/** Bodies and Authorization headers of the token requests received. */
+const tokenRequests: { authorization: string | undefined; body: string }[] = [];
 let toolServer: RunningServer;
 /** Which bearer key the bearer-protected upstream takes right now. */
 let acceptedBearer = BEARER_FIRST;
@@ -120,6 +136,33 @@ beforeAll(async () => {
     name: 'late-upstream',
     requires: { header: 'authorization', accepts: (value) => value === `Bearer ${LATE_RIGHT}` },
   });
+  // An OAuth 2.0 token endpoint for the client credentials grant (RFC 6749 §4.4), and an upstream that takes
+  // only the tokens it issued.
+  tokenServer = await startHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      tokenRequests.push({ authorization: req.headers.authorization, body });
+      const expected = `Basic ${Buffer.from(`gateway:${CLIENT_SECRET}`).toString('base64')}`;
+      const form = new URLSearchParams(body);
+      if (req.headers.authorization !== expected || form.get('grant_type') !== 'client_credentials') {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}');
+        return;
+      }
+      const token = `issued-TOKEN-${issuedTokens.length + 1}-${Math.random().toString(36).slice(2)}`;
+      issuedTokens.push(token);
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }));
+    });
+  });
+  oauthUpstream = await startModernMcpServer({
+    name: 'oauth-upstream',
+    requires: {
+      header: 'authorization',
+      accepts: (value) => issuedTokens.some((t) => value === `Bearer ${t}`),
+    },
+  });
   toolServer = await startHttpServer((req, res) => {
     toolRequests.push(req.headers);
     req.resume();
@@ -138,6 +181,7 @@ beforeAll(async () => {
   await created('/secrets', { name: 'tool-key', value: TOOL_KEY });
   await created('/secrets', { name: 'doomed', value: DOOMED });
   await created('/secrets', { name: 'late-key', value: LATE_RIGHT });
+  await created('/secrets', { name: 'oauth-client', value: CLIENT_SECRET });
   const bearerAuth = { type: 'bearer', secret: 'bearer-key' };
   const headerAuth = { type: 'header', name: 'X-Api-Key', secret: 'api-key' };
   await created('/adapters', {
@@ -167,6 +211,17 @@ beforeAll(async () => {
     endpoints: [lateUpstream.url],
     federate: true,
     upstreamAuth: { type: 'bearer', secret: 'late-key' },
+  });
+  await created('/adapters', {
+    name: 'oauth-up',
+    endpoints: [oauthUpstream.url],
+    upstreamAuth: {
+      type: 'oauth-client-credentials',
+      tokenUrl: `${tokenServer.url}/oauth/token`,
+      clientId: 'gateway',
+      clientSecret: 'oauth-client',
+      scopes: ['mcp:read', 'mcp:call'],
+    },
   });
   await created('/adapters', { name: 'bare', endpoints: [bearerUpstream.url] });
   await created('/adapters', {
@@ -226,6 +281,23 @@ describe('the data plane', () => {
       }
     },
   );
+
+  it('oauth-client-credentials: SDK 1.x and 2.x clients get through with one token from the token endpoint', async () => {
+    for (const connect of [connectLegacyClient, connectModernClient]) {
+      const client = await connect(`${gateway.url}/adapters/oauth-up/mcp`, { headers: FORGED });
+      try {
+        expect(textOf(await client.call('echo', { text: 'oauth' }))).toBe('oauth');
+      } finally {
+        await client.close();
+      }
+    }
+    // One token for every request of both clients: cached until shortly before its hour is up.
+    expect(tokenRequests).toHaveLength(1);
+    expect(new URLSearchParams(tokenRequests[0]!.body).get('scope')).toBe('mcp:read mcp:call');
+    const seen = mcpRequestsSince(oauthUpstream, 0).map((h) => h.authorization);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(new Set(seen)).toEqual(new Set([`Bearer ${issuedTokens[0]}`]));
+  });
 
   it('without upstreamAuth the protected upstream refuses (its 401 reaches the caller as 502), and the caller’s token is not passed on', async () => {
     const before = bearerUpstream.requests.length;
@@ -385,7 +457,8 @@ describe('where the values are not', () => {
     expect(files).toContain('registry.db');
     const database = Buffer.concat(files.map((name) => readFileSync(join(dir, name)))).toString('latin1');
     expect(database).toContain('bearer-key');
-    for (const value of SECRET_VALUES) {
+    expect(issuedTokens.length).toBeGreaterThan(0);
+    for (const value of [...SECRET_VALUES, ...issuedTokens]) {
       for (const answer of answers) expect(answer).not.toContain(value);
       expect(logs).not.toContain(value);
       expect(database).not.toContain(value);

@@ -164,3 +164,140 @@ describe('the value cache (ttlMs)', () => {
     expect(reads).toBe(2);
   });
 });
+
+describe('oauth-client-credentials', () => {
+  const CLIENT_SECRET = 'client-secret-value-42';
+  let clock: number;
+  let requests: { url: string; headers: Record<string, string>; body: string }[];
+  let answer: () => Response | Promise<Response>;
+  let oauth: UpstreamCredentials;
+  const auth = adapter({
+    type: 'oauth-client-credentials',
+    tokenUrl: 'https://auth.example.com/token',
+    clientId: 'gateway client',
+    clientSecret: 'client',
+    scopes: ['read', 'write'],
+  });
+  const token = (n: number, expiresIn?: number) =>
+    Response.json({
+      access_token: `at-${n}`,
+      token_type: 'Bearer',
+      ...(expiresIn && { expires_in: expiresIn }),
+    });
+
+  beforeEach(async () => {
+    clock = 0;
+    requests = [];
+    answer = () => token(requests.length, 300);
+    await store.createSecret('client', await cipher.seal('client', CLIENT_SECRET), 'alice');
+    oauth = createUpstreamCredentials({
+      readSecret: (name) => readSecretValue(store, cipher, name),
+      logger: createLogger({
+        level: 'debug',
+        destination: { write: (line: string) => void lines.push(line) },
+      }),
+      now: () => clock,
+      fetch: async (url, init) => {
+        requests.push({
+          url,
+          headers: init.headers as Record<string, string>,
+          body: String(init.body),
+        });
+        return answer();
+      },
+    });
+  });
+
+  it('asks the token endpoint with HTTP Basic client credentials and the scopes, and sends Bearer <token>', async () => {
+    expect(await oauth.resolve(auth)).toEqual({ header: 'authorization', value: 'Bearer at-1' });
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request!.url).toBe('https://auth.example.com/token');
+    expect(new URLSearchParams(request!.body).get('grant_type')).toBe('client_credentials');
+    expect(new URLSearchParams(request!.body).get('scope')).toBe('read write');
+    expect(request!.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    // RFC 6749 §2.3.1: each part form-encoded (the space becomes "+"), then Base64.
+    expect(request!.headers.authorization).toBe(
+      `Basic ${Buffer.from(`gateway+client:${CLIENT_SECRET}`).toString('base64')}`,
+    );
+  });
+
+  it('one token request for a burst of concurrent callers, reused until shortly before it expires', async () => {
+    // The token endpoint answers only once all five callers are waiting for a token.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    answer = async () => {
+      await gate;
+      return token(requests.length, 300);
+    };
+    const burst = Promise.all(Array.from({ length: 5 }, () => oauth.resolve(auth)));
+    await Promise.all(Array.from({ length: 5 }, () => readSecretValue(store, cipher, 'client')));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(requests).toHaveLength(1);
+    release();
+    const resolved = await burst;
+    expect(new Set(resolved.map((r) => r?.value))).toEqual(new Set(['Bearer at-1']));
+    expect(requests).toHaveLength(1);
+    // expires_in 300: renewed 30 s early.
+    clock = 269_999;
+    expect((await oauth.resolve(auth))?.value).toBe('Bearer at-1');
+    clock = 270_000;
+    expect((await oauth.resolve(auth))?.value).toBe('Bearer at-2');
+    expect(requests).toHaveLength(2);
+  });
+
+  it('a rotated client secret gets a token of its own at once', async () => {
+    await oauth.resolve(auth);
+    await store.updateSecret('client', await cipher.seal('client', 'rotated-client-secret'));
+    expect((await oauth.resolve(auth))?.value).toBe('Bearer at-2');
+    expect(requests.at(-1)!.headers.authorization).toBe(
+      `Basic ${Buffer.from('gateway+client:rotated-client-secret').toString('base64')}`,
+    );
+  });
+
+  it.each([
+    [
+      'the endpoint refuses the client',
+      () => Response.json({ error: 'invalid_client', error_description: 'bad secret' }, { status: 401 }),
+      'HTTP 401 invalid_client: bad secret',
+    ],
+    ['the answer is not JSON', () => new Response('<html>', { status: 200 }), 'the answer is not JSON'],
+    [
+      'the token type is not Bearer',
+      () => Response.json({ access_token: 'x', token_type: 'mac' }),
+      'the token type is "mac", not Bearer',
+    ],
+    [
+      'the endpoint is down',
+      () => Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })),
+      'ECONNREFUSED',
+    ],
+  ])(
+    '%s: a token error naming the endpoint, never the client secret, and not kept',
+    async (_what, fail, reason) => {
+      answer = fail;
+      const error = await refusal(oauth.resolve(auth));
+      expect(error.problem).toBe('token');
+      expect(error.secret).toBe('client');
+      expect(error.message).toContain('https://auth.example.com/token');
+      expect(error.message).toContain(reason);
+      expect(error.message).not.toContain(CLIENT_SECRET);
+      for (const line of lines) expect(line).not.toContain(CLIENT_SECRET);
+      answer = () => token(requests.length, 300);
+      expect((await oauth.resolve(auth))?.value).toMatch(/^Bearer at-/);
+    },
+  );
+
+  it('a token URL the SSRF guard refuses is never contacted', async () => {
+    const guarded = createUpstreamCredentials({
+      readSecret: (name) => readSecretValue(store, cipher, name),
+      logger: createLogger({ level: 'silent' }),
+      refuseUrl: (url) => (url.includes('example.com') ? 'a metadata address' : undefined),
+      fetch: async () => {
+        throw new Error('must not be called');
+      },
+    });
+    const error = await refusal(guarded.resolve(auth));
+    expect(error.message).toContain('the token URL is refused: a metadata address');
+  });
+});

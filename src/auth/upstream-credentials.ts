@@ -10,8 +10,8 @@
  * reads it (the response header allow-list, `dataplane/proxy-headers.ts`).
  */
 import type { Logger } from '../observability/index.js';
-import { SecretDecryptionError } from '../registry/index.js';
-import type { CommonSpec, ResourceKind } from '../registry/index.js';
+import { SecretDecryptionError, upstreamAuthSecretName } from '../registry/index.js';
+import type { CommonSpec, ResourceKind, UpstreamAuthSpec } from '../registry/index.js';
 
 /** One header to send upstream. */
 export interface UpstreamCredential {
@@ -20,8 +20,11 @@ export interface UpstreamCredential {
   readonly value: string;
 }
 
-/** Why a credential could not be made; the message names the resource and the secret, never a value. */
-export type UpstreamCredentialProblem = 'missing' | 'unreadable' | 'unusable';
+/**
+ * Why a credential could not be made; the message names the resource and the secret, never a value. `token`:
+ * the token endpoint of `oauth-client-credentials` refused or failed.
+ */
+export type UpstreamCredentialProblem = 'missing' | 'unreadable' | 'unusable' | 'token';
 
 /** The credential of a resource could not be made: nothing is sent upstream without it. */
 export class UpstreamCredentialError extends Error {
@@ -56,11 +59,11 @@ export interface UpstreamCredentials {
 /** For runtimes without a secret store (tests of other parts): a resource with `upstreamAuth` is refused. */
 export const NO_UPSTREAM_CREDENTIALS: UpstreamCredentials = Object.freeze({
   async resolve(resource: CredentialedResource) {
-    const auth = resource.spec.upstreamAuth;
-    if (!auth) return undefined;
+    const secret = upstreamAuthSecretName(resource.spec);
+    if (secret === undefined) return undefined;
     throw new UpstreamCredentialError(
-      `${label(resource)} needs secret '${auth.secret}' for its upstream, and this gateway has no secret store.`,
-      auth.secret,
+      `${label(resource)} needs secret '${secret}' for its upstream, and this gateway has no secret store.`,
+      secret,
       'missing',
     );
   },
@@ -75,6 +78,52 @@ export interface UpstreamCredentialsOptions {
   /** How long a value read (or found missing) is reused; 0, the default, reads on every request. */
   readonly ttlMs?: number;
   readonly now?: () => number;
+  /** Sends token requests (`oauth-client-credentials`); the runtime's `fetch` by default. */
+  readonly fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** Why a token URL must not be contacted (the SSRF guard), or undefined; asked before every token request. */
+  readonly refuseUrl?: (url: string) => string | undefined;
+  /** Longest wait for a token endpoint; default 10 s. */
+  readonly tokenTimeoutMs?: number;
+}
+
+type ClientCredentialsAuth = Extract<UpstreamAuthSpec, { type: 'oauth-client-credentials' }>;
+
+/** An access token and when the gateway stops using it (shortly before it expires). */
+interface Token {
+  readonly value: string;
+  readonly renewAt: number;
+}
+
+/** A token endpoint's failure, worded for the caller (never holding the client secret or a token). */
+class TokenRequestError extends Error {}
+
+/** Lifetime assumed when a token endpoint gives no `expires_in` (RFC 6749 §5.1 only recommends it). */
+const DEFAULT_TOKEN_SECONDS = 60;
+/** Tokens are renewed this long before they expire, and at most a tenth of their lifetime before. */
+const RENEW_BEFORE_SECONDS = 30;
+
+/** `application/x-www-form-urlencoded` of one value, as RFC 6749 §2.3.1 asks for the Basic credentials. */
+const formEncoded = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+
+function basicCredentials(clientId: string, clientSecret: string): string {
+  const bytes = new TextEncoder().encode(`${formEncoded(clientId)}:${formEncoded(clientSecret)}`);
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}
+
+/** What the token endpoint said went wrong: its `error` and a bounded `error_description`, or the status. */
+async function tokenErrorOf(response: Response): Promise<string> {
+  const status = `HTTP ${response.status}`;
+  try {
+    const body = (await response.json()) as { error?: unknown; error_description?: unknown };
+    if (typeof body.error !== 'string') return status;
+    const description =
+      typeof body.error_description === 'string' ? `: ${body.error_description.slice(0, 200)}` : '';
+    return `${status} ${body.error.slice(0, 100)}${description}`;
+  } catch {
+    return status;
+  }
 }
 
 const label = (resource: CredentialedResource) =>
@@ -107,6 +156,75 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
     return entry.value;
   }
 
+  const sendToken = options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+  const tokenTimeoutMs = options.tokenTimeoutMs ?? 10_000;
+  // By client and client secret: a rotated client secret gets a token of its own. A request in flight is shared
+  // by every caller that needs the token meanwhile (one token request for a burst); a failed one is not kept.
+  const tokens = new Map<string, { readonly token: Promise<Token>; settled?: Token }>();
+
+  async function requestToken(auth: ClientCredentialsAuth, clientSecret: string): Promise<Token> {
+    const refusal = options.refuseUrl?.(auth.tokenUrl);
+    if (refusal) throw new TokenRequestError(`the token URL is refused: ${refusal}`);
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (auth.scopes?.length) body.set('scope', auth.scopes.join(' '));
+    let response: Response;
+    try {
+      response = await sendToken(auth.tokenUrl, {
+        method: 'POST',
+        headers: {
+          authorization: basicCredentials(auth.clientId, clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: body.toString(),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(tokenTimeoutMs),
+      });
+    } catch (err) {
+      const name = (err as { name?: unknown }).name;
+      if (name === 'TimeoutError') throw new TokenRequestError(`no answer within ${tokenTimeoutMs} ms`);
+      const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+      throw new TokenRequestError(String(cause?.code ?? cause?.message ?? (err as Error).message));
+    }
+    if (!response.ok) throw new TokenRequestError(await tokenErrorOf(response));
+    let answer: { access_token?: unknown; token_type?: unknown; expires_in?: unknown };
+    try {
+      answer = (await response.json()) as typeof answer;
+    } catch {
+      throw new TokenRequestError('the answer is not JSON');
+    }
+    const { access_token: value, token_type: type, expires_in: expiresIn } = answer;
+    if (typeof value !== 'string' || value === '' || !HEADER_VALUE.test(value))
+      throw new TokenRequestError('the answer holds no usable access_token');
+    if (typeof type !== 'string' || type.toLowerCase() !== 'bearer')
+      throw new TokenRequestError(`the token type is ${JSON.stringify(type)}, not Bearer`);
+    const seconds =
+      typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0
+        ? expiresIn
+        : DEFAULT_TOKEN_SECONDS;
+    const early = Math.min(RENEW_BEFORE_SECONDS, seconds / 10);
+    return { value, renewAt: now() + (seconds - early) * 1000 };
+  }
+
+  function tokenFor(auth: ClientCredentialsAuth, clientSecret: string): Promise<Token> {
+    const key = [auth.tokenUrl, auth.clientId, (auth.scopes ?? []).join(' '), clientSecret].join('\0');
+    const held = tokens.get(key);
+    if (held && (held.settled === undefined || held.settled.renewAt > now())) return held.token;
+    const entry: { token: Promise<Token>; settled?: Token } = { token: requestToken(auth, clientSecret) };
+    tokens.set(key, entry);
+    entry.token.then(
+      (token) => {
+        entry.settled = token;
+        // Tokens of clients no longer used (a rotated client secret) go once they are due for renewal.
+        for (const [other, e] of tokens) if (e.settled && e.settled.renewAt <= now()) tokens.delete(other);
+      },
+      () => {
+        if (tokens.get(key) === entry) tokens.delete(key);
+      },
+    );
+    return entry.token;
+  }
+
   function refuse(
     resource: CredentialedResource,
     secret: string,
@@ -124,8 +242,8 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
   return {
     async resolve(resource) {
       const auth = resource.spec.upstreamAuth;
-      if (!auth) return undefined;
-      const { secret } = auth;
+      const secret = upstreamAuthSecretName(resource.spec);
+      if (!auth || secret === undefined) return undefined;
       let value: string | undefined;
       try {
         value = await read(secret);
@@ -145,6 +263,19 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
           'missing',
           `needs secret '${secret}' for its upstream, and no such secret exists: create it with POST /secrets.`,
         );
+      }
+      if (auth.type === 'oauth-client-credentials') {
+        try {
+          return { header: 'authorization', value: `Bearer ${(await tokenFor(auth, value)).value}` };
+        } catch (err) {
+          if (!(err instanceof TokenRequestError)) throw err;
+          return refuse(
+            resource,
+            secret,
+            'token',
+            `could not get an access token for its upstream from ${auth.tokenUrl} (client '${auth.clientId}'): ${err.message}.`,
+          );
+        }
       }
       if (!HEADER_VALUE.test(value)) {
         return refuse(

@@ -105,6 +105,10 @@ function toolProblems(data: ToolData): ErrorDetail[] {
 /** The stored form: as sent, an empty prefix left out. */
 function upstreamAuthSpec(auth: UpstreamAuth): UpstreamAuthSpec {
   if (auth.type === 'bearer') return { type: 'bearer', secret: auth.secret };
+  if (auth.type === 'oauth-client-credentials') {
+    const { tokenUrl, clientId, clientSecret, scopes } = auth;
+    return { type: auth.type, tokenUrl, clientId, clientSecret, ...(scopes?.length && { scopes }) };
+  }
   return {
     type: 'header',
     name: auth.name,

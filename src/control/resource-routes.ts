@@ -302,6 +302,10 @@ export function createResourceRoutes<
       const reason = options.endpointPolicy?.(url);
       return reason ? [{ path: `endpoints.${i}`, message: `is refused: ${reason}` }] : [];
     });
+    // The token endpoint is contacted by the gateway on its own, like an endpoint: the same SSRF guard.
+    const auth = spec.upstreamAuth;
+    const tokenRefusal = auth?.type === 'oauth-client-credentials' && options.endpointPolicy?.(auth.tokenUrl);
+    if (tokenRefusal) refused.push({ path: 'upstreamAuth.tokenUrl', message: `is refused: ${tokenRefusal}` });
     if (refused.length) throw badRequest(refused.map((r) => `${r.path}: ${r.message}`).join('; '), refused);
     return spec;
   };

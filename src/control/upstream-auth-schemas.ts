@@ -60,11 +60,55 @@ const Header = z
     description: 'Sends `<name>: <prefix><value of secret>`.',
   });
 
+const TokenUrl = z
+  .string()
+  .max(2048, 'must be at most 2048 characters')
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (
+        (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password && !url.hash
+      );
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without credentials or fragment')
+  .openapi({ example: 'https://auth.example.com/oauth/token' });
+
+// RFC 6749 §3.3 scope-token: printable ASCII without space, `"` and `\`.
+const Scope = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .regex(
+    /^[\x21\x23-\x5b\x5d-\x7e]+$/,
+    'must be an OAuth scope token (printable ASCII without space, " or \\)',
+  );
+
+const OAuthClientCredentials = z
+  .strictObject({
+    type: z.literal('oauth-client-credentials'),
+    tokenUrl: TokenUrl,
+    clientId: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(256, 'must be at most 256 characters')
+      .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII'),
+    clientSecret: SecretReference,
+    scopes: z.array(Scope).max(64, 'must list at most 64 scopes').optional(),
+  })
+  .openapi('UpstreamAuthOAuthClientCredentials', {
+    description:
+      'Sends `Authorization: Bearer <access token>`, the token obtained with the OAuth 2.0 client credentials grant at `tokenUrl` (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused until shortly before it expires.',
+  });
+
 /** The `upstreamAuth` field of an adapter or tool body. */
 export const UpstreamAuth = z
-  .discriminatedUnion('type', [Bearer, Header], {
+  .discriminatedUnion('type', [Bearer, Header, OAuthClientCredentials], {
     error: (issue) =>
-      issue.code === 'invalid_union' ? 'type must be "bearer" or "header"' : 'must be an object',
+      issue.code === 'invalid_union'
+        ? 'type must be "bearer", "header" or "oauth-client-credentials"'
+        : 'must be an object',
   })
   .openapi('UpstreamAuth', {
     description:
@@ -75,12 +119,19 @@ export type UpstreamAuth = z.infer<typeof UpstreamAuth>;
 /** `upstreamAuth` as the API shows it: the secret's name to writers, only `type` to readers. */
 export const UpstreamAuthView = z
   .object({
-    type: z.enum(['bearer', 'header']),
+    type: z.enum(['bearer', 'header', 'oauth-client-credentials']),
     name: z.string().optional(),
     secret: z
       .string()
       .optional()
       .openapi({ description: "The secret's name (never its value); writers only." }),
     prefix: z.string().optional(),
+    tokenUrl: z.string().optional(),
+    clientId: z.string().optional(),
+    clientSecret: z
+      .string()
+      .optional()
+      .openapi({ description: "The client secret's name under `/secrets` (never its value); writers only." }),
+    scopes: z.array(z.string()).optional(),
   })
   .openapi('UpstreamAuthView');

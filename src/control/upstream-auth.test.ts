@@ -9,6 +9,13 @@ import { createTestApp, headerPrincipal, imageAdapter, imageTool, json } from '.
 
 const OWNER = { 'x-test-user': 'olga', 'x-test-roles': 'team.a' };
 const READER = { 'x-test-user': 'rita', 'x-test-roles': 'team.read' };
+const OAUTH = {
+  type: 'oauth-client-credentials',
+  tokenUrl: 'https://auth.example.com/token',
+  clientId: 'gateway',
+  clientSecret: 'client-secret',
+  scopes: ['read'],
+};
 
 let harness: Awaited<ReturnType<typeof createTestApp>>;
 beforeEach(async () => {
@@ -60,6 +67,12 @@ describe('upstreamAuth on a write', () => {
     [{ type: 'bearer' }, 'upstreamAuth.secret'],
     [{ type: 'bearer', secret: 'Not A Secret Name' }, 'upstreamAuth.secret'],
     [{ type: 'bearer', secret: 'k', value: 'inline-value' }, 'upstreamAuth.value'],
+    [{ ...OAUTH, tokenUrl: 'ftp://auth.example.com/token' }, 'upstreamAuth.tokenUrl'],
+    [{ ...OAUTH, tokenUrl: 'https://user:pw@auth.example.com/token' }, 'upstreamAuth.tokenUrl'],
+    [{ ...OAUTH, clientSecret: undefined }, 'upstreamAuth.clientSecret'],
+    [{ ...OAUTH, clientId: '' }, 'upstreamAuth.clientId'],
+    [{ ...OAUTH, scopes: ['has space'] }, 'upstreamAuth.scopes.0'],
+    [{ ...OAUTH, clientSecretValue: 'inline' }, 'upstreamAuth.clientSecretValue'],
   ])('refuses %j naming %s', async (upstreamAuth, path) => {
     const error = await refusal(await post('/adapters', imageAdapter('a', { upstreamAuth })));
     expect(error.details?.map((d) => d.path)).toContain(path);
@@ -69,7 +82,7 @@ describe('upstreamAuth on a write', () => {
     const error = await refusal(
       await post('/tools', imageTool('t', { upstreamAuth: { type: 'token-exchange', secret: 'k' } })),
     );
-    expect(error.message).toMatch(/upstreamAuth.*"bearer" or "header"/);
+    expect(error.message).toMatch(/upstreamAuth.*"bearer", "header" or "oauth-client-credentials"/);
   });
 
   it('accepts Authorization with a prefix and Cookie as header names (where credentials usually go)', async () => {
@@ -81,9 +94,33 @@ describe('upstreamAuth on a write', () => {
       expect(res.status, name).toBe(201);
     }
   });
+
+  it('refuses a token URL the SSRF guard refuses (a metadata address), naming upstreamAuth.tokenUrl', async () => {
+    const upstreamAuth = { ...OAUTH, tokenUrl: 'http://169.254.169.254/token' };
+    const error = await refusal(await post('/adapters', imageAdapter('a', { upstreamAuth })));
+    expect(error.details?.map((d) => d.path)).toEqual(['upstreamAuth.tokenUrl']);
+    expect(error.message).toContain('MCP_GATEWAY_ALLOW_LINK_LOCAL');
+  });
 });
 
 describe('upstreamAuth as stored and shown', () => {
+  it('oauth-client-credentials: the client secret by name to writers, only the type to readers', async () => {
+    const res = await post(
+      '/adapters',
+      imageAdapter('o', { upstreamAuth: OAUTH, requiredRoles: ['team.read'] }),
+    );
+    expect(res.status).toBe(201);
+    expect(upstreamAuthSecretName((await harness.store.get('adapter', 'o'))!.spec)).toBe('client-secret');
+    const mine = (await (await harness.app.request('/adapters/o', { headers: OWNER })).json()) as {
+      upstreamAuth: unknown;
+    };
+    expect(mine.upstreamAuth).toEqual(OAUTH);
+    const theirs = (await (await harness.app.request('/adapters/o', { headers: READER })).json()) as {
+      upstreamAuth: unknown;
+    };
+    expect(theirs.upstreamAuth).toEqual({ type: 'oauth-client-credentials' });
+  });
+
   it('stores the secret name only, shows it to writers and only the type to readers', async () => {
     const upstreamAuth = { type: 'header', name: 'X-Api-Key', secret: 'weather-key', prefix: 'Key ' };
     expect(

@@ -29,7 +29,18 @@ export type UpstreamAuthSpec =
   /** `Authorization: Bearer <value of secret>`. */
   | { type: 'bearer'; secret: string }
   /** `<name>: <prefix><value of secret>`; `name` as the user wrote it (header names are case-insensitive). */
-  | { type: 'header'; name: string; secret: string; prefix?: string };
+  | { type: 'header'; name: string; secret: string; prefix?: string }
+  /**
+   * `Authorization: Bearer <access token>` from the OAuth 2.0 client credentials grant (RFC 6749 §4.4) at
+   * `tokenUrl`, the client authenticated with `clientId` and the value of secret `clientSecret`.
+   */
+  | {
+      type: 'oauth-client-credentials';
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scopes?: string[];
+    };
 
 /** Fields adapters and tools share. */
 export interface CommonSpec {
@@ -52,7 +63,9 @@ export interface CommonSpec {
  * plane checks exists on a write and counts as a use of the secret.
  */
 export function upstreamAuthSecretName(spec: Pick<CommonSpec, 'upstreamAuth'>): string | undefined {
-  return spec.upstreamAuth?.secret;
+  const auth = spec.upstreamAuth;
+  if (!auth) return undefined;
+  return auth.type === 'oauth-client-credentials' ? auth.clientSecret : auth.secret;
 }
 
 /** A stored adapter's spec. `port`/`path` are set for the image and command runtimes only. */

@@ -56,18 +56,21 @@ export function auditLogFor(config: Pick<Config, 'ops'>, logger: Logger): AuditL
 
 /**
  * Adapters' and tools' credentials for their upstreams, read from the secret store through `cipher` and reused
- * for the registry cache's TTL (`MCP_GATEWAY_REGISTRY_CACHE_MS`), as adapters are.
+ * for the registry cache's TTL (`MCP_GATEWAY_REGISTRY_CACHE_MS`), as adapters are; OAuth tokens until shortly
+ * before they expire.
  */
 export function upstreamCredentialsFor(
   store: RegistryStore,
   cipher: SecretCipher,
   logger: Logger,
-  config: Pick<Config, 'registryCacheMs'>,
+  config: Pick<Config, 'registryCacheMs' | 'allowLinkLocal'>,
 ): UpstreamCredentials {
   return createUpstreamCredentials({
     readSecret: (name) => readSecretValue(store, cipher, name),
     logger,
     ttlMs: config.registryCacheMs,
+    // Token endpoints (oauth-client-credentials) get the endpoints' SSRF guard.
+    refuseUrl: ssrfPolicy(config).refuseUrl,
   });
 }
 
