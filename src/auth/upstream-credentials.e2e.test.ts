@@ -166,7 +166,8 @@ beforeAll(async () => {
   toolServer = await startHttpServer((req, res) => {
     toolRequests.push(req.headers);
     req.resume();
-    if (req.headers.authorization !== `Bearer ${TOOL_KEY}`) {
+    const oauth = issuedTokens.some((t) => req.headers.authorization === `Bearer ${t}`);
+    if (req.headers.authorization !== `Bearer ${TOOL_KEY}` && !oauth) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad key"}');
       return;
     }
@@ -237,6 +238,16 @@ beforeAll(async () => {
   });
   await created('/tools', tool('scorer', 'tool-key'));
   await created('/tools', tool('orphan-tool', 'doomed'));
+  await created('/tools', {
+    ...tool('oauth-tool', 'unused'),
+    upstreamAuth: {
+      type: 'oauth-client-credentials',
+      tokenUrl: `${tokenServer.url}/oauth/token`,
+      clientId: 'gateway',
+      clientSecret: 'oauth-client',
+      scopes: ['mcp:read', 'mcp:call'],
+    },
+  });
   // A secret still referenced goes only by force (the reference check, once merged, refuses it otherwise).
   expect((await send('/secrets/doomed?force=true', { method: 'DELETE' })).status).toBe(204);
 }, 120_000);
@@ -417,6 +428,22 @@ describe('the tool router', () => {
       const seen = mcpRequestsSince(lateUpstream, before).map((h) => h.authorization);
       expect(seen.length).toBeGreaterThan(0);
       expect(new Set(seen)).toEqual(new Set([`Bearer ${LATE_RIGHT}`]));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('an HTTP tool with oauth-client-credentials is called with the token (the same client: no new token request)', async () => {
+    const client = await connectModernClient(`${gateway.url}/mcp`);
+    try {
+      const before = toolRequests.length;
+      const tokensBefore = tokenRequests.length;
+      const result = await client.call('oauth-tool', {});
+      expect(result.isError).toBeFalsy();
+      expect(toolRequests.slice(before).map((h) => h.authorization)).toEqual([
+        `Bearer ${issuedTokens.at(-1)}`,
+      ]);
+      expect(tokenRequests.length).toBe(Math.max(tokensBefore, 1));
     } finally {
       await client.close();
     }
