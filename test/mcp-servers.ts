@@ -143,9 +143,28 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/**
+ * A key the fixture demands, as a hosted MCP server does: a request whose `header` (lower case) the predicate
+ * rejects gets 401 with `WWW-Authenticate`, before any MCP handling. The predicate is asked on every request.
+ */
+export interface RequiredCredential {
+  readonly header: string;
+  accepts(value: string | undefined): boolean;
+}
+
+const refusesCredential = (required: RequiredCredential | undefined, value: string | undefined) =>
+  required !== undefined && !required.accepts(value);
+
+const UNAUTHORIZED_BODY = JSON.stringify({
+  error: 'invalid_token',
+  error_description: 'missing or wrong key',
+});
+
 /** Options for {@link startLegacyMcpServer}. */
 export interface LegacyMcpServerOptions {
   readonly name: string;
+  /** Refuse requests without this credential (401). */
+  readonly requires?: RequiredCredential;
   /** Answer requests with one JSON body instead of an SSE stream. */
   readonly jsonResponse?: boolean;
 }
@@ -163,6 +182,13 @@ export async function startLegacyMcpServer(options: LegacyMcpServerOptions): Pro
     }
     requests.push(req.headers);
     targets.push(`${req.method} ${req.url}`);
+    const required = options.requires;
+    if (refusesCredential(required, req.headers[required?.header ?? ''] as string | undefined)) {
+      req.resume();
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+      res.end(UNAUTHORIZED_BODY);
+      return;
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as unknown) : undefined;
@@ -217,7 +243,11 @@ export async function startLegacyMcpServer(options: LegacyMcpServerOptions): Pro
 }
 
 /** An SDK 2.x server (`createMcpHandler`): 2026-07-28 natively, 2025 requests statelessly. */
-export async function startModernMcpServer(options: { readonly name: string }): Promise<RunningMcpServer> {
+export async function startModernMcpServer(options: {
+  readonly name: string;
+  /** Refuse requests without this credential (401). */
+  readonly requires?: RequiredCredential;
+}): Promise<RunningMcpServer> {
   const requests: IncomingHttpHeaders[] = [];
   const targets: string[] = [];
   const handler = createMcpHandler(() => {
@@ -246,6 +276,13 @@ export async function startModernMcpServer(options: { readonly name: string }): 
     if (env.incoming) {
       requests.push(env.incoming.headers);
       targets.push(`${env.incoming.method} ${env.incoming.url}`);
+    }
+    const required = options.requires;
+    if (refusesCredential(required, required && c.req.header(required.header))) {
+      return c.body(UNAUTHORIZED_BODY, 401, {
+        'content-type': 'application/json',
+        'www-authenticate': 'Bearer',
+      });
     }
     return handler.fetch(c.req.raw);
   });

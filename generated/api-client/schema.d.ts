@@ -278,6 +278,7 @@ export interface components {
             endpoints?: string[];
             command?: string;
             args?: string[];
+            upstreamAuth?: components["schemas"]["UpstreamAuthView"];
             /** @enum {string} */
             transport?: "streamable-http" | "stdio";
             /** @enum {string} */
@@ -292,6 +293,19 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             lastUpdatedAt: string;
+        };
+        UpstreamAuthView: {
+            /** @enum {string} */
+            type: "bearer" | "header" | "oauth-client-credentials";
+            name?: string;
+            /** @description The secret's name (never its value); writers only. */
+            secret?: string;
+            prefix?: string;
+            tokenUrl?: string;
+            clientId?: string;
+            /** @description The client secret's name under `/secrets` (never its value); writers only. */
+            clientSecret?: string;
+            scopes?: string[];
         };
         Error: {
             error: {
@@ -355,6 +369,7 @@ export interface components {
              *     ]
              */
             args?: string[];
+            upstreamAuth?: components["schemas"]["UpstreamAuth"];
             /** @description Ignored on input. */
             id?: string;
             /** @description Ignored on input. */
@@ -393,6 +408,58 @@ export interface components {
             idleTimeoutMs?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
+        };
+        /** @description The gateway's own credential for the upstream, sent on the data plane, by federation and by the tool router; added after the caller's headers are filtered, so a caller can neither set nor read it. Readers who may not write the resource see only `type`. */
+        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"] | components["schemas"]["UpstreamAuthOAuthClientCredentials"];
+        /** @description Sends `Authorization: Bearer <value of secret>`. */
+        UpstreamAuthBearer: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "bearer";
+            /**
+             * @description Name of a secret stored under `/secrets`; its value is read when a request is sent.
+             * @example weather-api-key
+             */
+            secret: string;
+        };
+        /** @description Sends `<name>: <prefix><value of secret>`. */
+        UpstreamAuthHeader: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "header";
+            /** @example X-Api-Key */
+            name: string;
+            /**
+             * @description Name of a secret stored under `/secrets`; its value is read when a request is sent.
+             * @example weather-api-key
+             */
+            secret: string;
+            /**
+             * @description Written before the value, e.g. `Token `; default none.
+             * @example Token
+             */
+            prefix?: string;
+        };
+        /** @description Sends `Authorization: Bearer <access token>`, the token obtained with the OAuth 2.0 client credentials grant at `tokenUrl` (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused until shortly before it expires. */
+        UpstreamAuthOAuthClientCredentials: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "oauth-client-credentials";
+            /** @example https://auth.example.com/oauth/token */
+            tokenUrl: string;
+            clientId: string;
+            /**
+             * @description Name of a secret stored under `/secrets`; its value is read when a request is sent.
+             * @example weather-api-key
+             */
+            clientSecret: string;
+            scopes?: string[];
         };
         AdapterStatus: {
             readyReplicas: number;
@@ -451,6 +518,7 @@ export interface components {
             endpoints?: string[];
             command?: string;
             args?: string[];
+            upstreamAuth?: components["schemas"]["UpstreamAuthView"];
             toolDefinition: {
                 tool: components["schemas"]["McpTool"];
                 port?: number;
@@ -548,6 +616,7 @@ export interface components {
              *     ]
              */
             args?: string[];
+            upstreamAuth?: components["schemas"]["UpstreamAuth"];
             /** @description Ignored on input. */
             id?: string;
             /** @description Ignored on input. */
@@ -764,7 +833,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` or `upstreamAuth` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
             403: {
                 headers: {
                     /** @description Bearer error="insufficient_scope" */
@@ -891,7 +960,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` or `upstreamAuth` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
             403: {
                 headers: {
                     /** @description Bearer error="insufficient_scope" */
@@ -1174,7 +1243,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` or `upstreamAuth` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or a creator role missing (MCP_GATEWAY_CREATOR_ROLES). */
             403: {
                 headers: {
                     /** @description Bearer error="insufficient_scope" */
@@ -1301,7 +1370,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` or `upstreamAuth` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`, or the caller is neither the creator nor `mcp.admin`. */
             403: {
                 headers: {
                     /** @description Bearer error="insufficient_scope" */

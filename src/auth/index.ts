@@ -71,3 +71,15 @@ export {
 export type { IdentitySigner, IdentitySignerOptions, UpstreamIdentity } from './upstream-identity.js';
 export { DEV_INSECURE_WARNING, createAuthenticator, createTokenVerifier } from './authenticator.js';
 export type { Authenticator, AuthenticatorDeps } from './authenticator.js';
+export {
+  NO_UPSTREAM_CREDENTIALS,
+  UpstreamCredentialError,
+  createUpstreamCredentials,
+} from './upstream-credentials.js';
+export type {
+  CredentialedResource,
+  UpstreamCredential,
+  UpstreamCredentialProblem,
+  UpstreamCredentials,
+  UpstreamCredentialsOptions,
+} from './upstream-credentials.js';

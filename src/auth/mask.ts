@@ -9,15 +9,22 @@ export const MASKED_VALUE = '***';
 /**
  * Returns the resource as a reader sees it: `environmentVariables` keeps its keys, every value becomes
  * {@link MASKED_VALUE}; `args` keeps its length (so the shape stays), every element becomes
- * {@link MASKED_VALUE}. Writers (`canWrite`) see it unchanged. Pure; the input is not modified.
+ * {@link MASKED_VALUE}; `upstreamAuth` keeps only its `type`. Writers (`canWrite`) see it unchanged. Pure; the input is not modified.
  */
 export function maskForReader<T>(resource: T, canWrite: boolean): T {
   if (canWrite || typeof resource !== 'object' || resource === null) return resource;
-  const { environmentVariables: vars, args } = resource as { environmentVariables?: unknown; args?: unknown };
+  const {
+    environmentVariables: vars,
+    args,
+    upstreamAuth,
+  } = resource as { environmentVariables?: unknown; args?: unknown; upstreamAuth?: { type?: unknown } };
   const hasVars = typeof vars === 'object' && vars !== null;
-  if (!hasVars && !Array.isArray(args)) return resource;
+  const hasAuth = typeof upstreamAuth === 'object' && upstreamAuth !== null;
+  if (!hasVars && !Array.isArray(args) && !hasAuth) return resource;
   return {
     ...resource,
+    // Which secret, and in which header, is the writer's business: a reader learns only that there is one.
+    ...(hasAuth && { upstreamAuth: { type: upstreamAuth.type } }),
     ...(hasVars && {
       environmentVariables: Object.fromEntries(Object.keys(vars).map((key) => [key, MASKED_VALUE])),
     }),

@@ -2,10 +2,11 @@
  * @module resource-mapping: request body → stored spec (with the cross-field rules zod cannot express per
  * field) and stored row → API resource, in the reference's field order.
  */
-import type { AdapterSpec, CommonSpec, Registered, ToolSpec } from '../registry/index.js';
+import type { AdapterSpec, CommonSpec, Registered, ToolSpec, UpstreamAuthSpec } from '../registry/index.js';
 import { badRequest } from '../http/index.js';
 import type { ErrorDetail } from '../http/index.js';
 import type { AdapterData, AdapterResource, ToolData, ToolResource } from './schemas.js';
+import type { UpstreamAuth } from './upstream-auth-schemas.js';
 
 /** Defaults where an image or process serves, as the issue and the reference's Service port define them. */
 export const DEFAULT_PORT = 8000;
@@ -118,6 +119,21 @@ function toolProblems(data: ToolData): ErrorDetail[] {
   return problems;
 }
 
+/** The stored form: as sent, an empty prefix left out. */
+function upstreamAuthSpec(auth: UpstreamAuth): UpstreamAuthSpec {
+  if (auth.type === 'bearer') return { type: 'bearer', secret: auth.secret };
+  if (auth.type === 'oauth-client-credentials') {
+    const { tokenUrl, clientId, clientSecret, scopes } = auth;
+    return { type: auth.type, tokenUrl, clientId, clientSecret, ...(scopes?.length && { scopes }) };
+  }
+  return {
+    type: 'header',
+    name: auth.name,
+    secret: auth.secret,
+    ...(auth.prefix && { prefix: auth.prefix }),
+  };
+}
+
 function commonSpec(data: Data): CommonSpec {
   const spec: CommonSpec = {
     environmentVariables: data.environmentVariables ?? {},
@@ -135,6 +151,7 @@ function commonSpec(data: Data): CommonSpec {
     spec.command = data.command;
     spec.args = data.args ?? [];
   }
+  if (data.upstreamAuth) spec.upstreamAuth = upstreamAuthSpec(data.upstreamAuth);
   return spec;
 }
 
@@ -190,6 +207,8 @@ function runtimeFields(spec: CommonSpec) {
   return {
     ...(spec.endpoints && { endpoints: spec.endpoints }),
     ...(spec.command !== undefined && { command: spec.command, args: spec.args ?? [] }),
+    // The secret's name, never its value (which the spec does not hold); readers see less (`maskForReader`).
+    ...(spec.upstreamAuth && { upstreamAuth: { ...spec.upstreamAuth } }),
   };
 }
 

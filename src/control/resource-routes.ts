@@ -99,7 +99,7 @@ export interface ResourceRoutesOptions {
   readonly endpointPolicy?: (url: string) => string | undefined;
   /** Who may put `command`, `args` or `transport` into a create or replace body, and which programs. */
   readonly commandGate: CommandGate;
-  /** Who may name stored secrets in a create or replace body (`secretEnvironmentVariables`). */
+  /** Who may name stored secrets in a create or replace body (`secretEnvironmentVariables`, `upstreamAuth`). */
   readonly secretReferenceGate: SecretReferenceGate;
   /**
    * The gateway host's filesystem: whether a `command` with whitespace is the path of a file there. Asked only
@@ -143,7 +143,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 
 /** Why a create or replace is refused with 403, for the OpenAPI document. */
 const WRITE_FORBIDDEN =
-  'The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`';
+  'The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`): `command`, `args` or `transport` without a role in MCP_GATEWAY_COMMAND_ROLES (they run a program on the gateway host; default `mcp.admin`; nothing is stored), `secretEnvironmentVariables` or `upstreamAuth` without a role in MCP_GATEWAY_SECRET_ROLES (the server would receive the secret; default `mcp.admin`), `useWorkloadIdentity` without `mcp.admin`';
 
 const challengeHeader = {
   'WWW-Authenticate': {
@@ -305,6 +305,10 @@ export function createResourceRoutes<
       const reason = options.endpointPolicy?.(url);
       return reason ? [{ path: `endpoints.${i}`, message: `is refused: ${reason}` }] : [];
     });
+    // The token endpoint is contacted by the gateway on its own, like an endpoint: the same SSRF guard.
+    const auth = spec.upstreamAuth;
+    const tokenRefusal = auth?.type === 'oauth-client-credentials' && options.endpointPolicy?.(auth.tokenUrl);
+    if (tokenRefusal) refused.push({ path: 'upstreamAuth.tokenUrl', message: `is refused: ${tokenRefusal}` });
     if (refused.length) throw badRequest(refused.map((r) => `${r.path}: ${r.message}`).join('; '), refused);
     return spec;
   };

@@ -4,6 +4,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { bindLikeReference } from './reference-binding.js';
+import { UpstreamAuth, UpstreamAuthView } from './upstream-auth-schemas.js';
 
 /** Longest resource name: a StatefulSet pod name appends `-NNN` and a prefix within 63 characters. */
 export const MAX_NAME_LENGTH = 52;
@@ -201,6 +202,7 @@ const commonDataFields = {
       description: 'Arguments of `command`. Readers who may not write the resource see each one as `***`.',
       example: ['-y', '@modelcontextprotocol/server-everything'],
     }),
+  upstreamAuth: UpstreamAuth.optional(),
   ...readOnlyInputFields,
 };
 
@@ -341,6 +343,7 @@ const commonResourceFields = {
   endpoints: z.array(z.string()).optional(),
   command: z.string().optional(),
   args: z.array(z.string()).optional(),
+  upstreamAuth: UpstreamAuthView.optional(),
 };
 
 /** An adapter as the API returns it. */

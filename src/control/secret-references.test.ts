@@ -16,6 +16,12 @@ const VALUE = 'ghp_ReferencedSecretValue_41c9d0';
 const ADMIN = { 'x-test-user': 'alice', 'x-test-roles': 'mcp.admin' };
 const KEEPER = { 'x-test-user': 'kim', 'x-test-roles': 'team.secrets' };
 const STRANGER = { 'x-test-user': 'mallory', 'x-test-roles': 'mcp.dev' };
+const OAUTH_CLIENT = {
+  type: 'oauth-client-credentials',
+  tokenUrl: 'https://auth.example.com/token',
+  clientId: 'gateway',
+  scopes: [],
+};
 
 let app: OpenAPIHono<AppEnv>;
 let store: RegistryStore;
@@ -173,6 +179,46 @@ describe('secretEnvironmentVariables on create and replace', () => {
     );
     expect(res.status).toBe(400);
     expect((await errorOf(res)).details).toEqual([expect.objectContaining({ path })]);
+  });
+});
+
+describe('upstreamAuth references', () => {
+  const remote = (name: string, upstreamAuth: Record<string, unknown>) => ({
+    name,
+    endpoints: ['https://mcp.example.com/mcp'],
+    upstreamAuth,
+  });
+
+  it('gates them like environment references: the writer picks the URL the value is sent to', async () => {
+    // The attack: an endpoint mallory runs would receive alice's key in its Authorization header.
+    const res = await app.request(
+      '/adapters',
+      json('POST', remote('exfil', { type: 'bearer', secret: 'github-token' }), STRANGER),
+    );
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).message).toMatch(/^upstreamAuth\.secret: /);
+    expect(await store.get('adapter', 'exfil')).toBeUndefined();
+  });
+
+  it('answers 400 for a missing secret, lists the user in usedBy and blocks the delete', async () => {
+    const missing = await app.request(
+      '/adapters',
+      json('POST', remote('acme', { ...OAUTH_CLIENT, clientSecret: 'nope' }), KEEPER),
+    );
+    expect(missing.status).toBe(400);
+    expect((await errorOf(missing)).message).toMatch(/^upstreamAuth\.clientSecret: names secret 'nope'/);
+    const created = await app.request(
+      '/adapters',
+      json('POST', remote('acme', { ...OAUTH_CLIENT, clientSecret: 'github-token' }), KEEPER),
+    );
+    expect(created.status).toBe(201);
+    const secret = (await (await app.request('/secrets/github-token', { headers: KEEPER })).json()) as {
+      usedBy: unknown;
+    };
+    expect(secret.usedBy).toEqual([{ kind: 'adapter', name: 'acme' }]);
+    expect((await app.request('/secrets/github-token', { method: 'DELETE', headers: KEEPER })).status).toBe(
+      409,
+    );
   });
 });
 

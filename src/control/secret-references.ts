@@ -7,7 +7,7 @@
  */
 import { badRequest } from '../http/index.js';
 import type { ErrorDetail } from '../http/index.js';
-import { listAll } from '../registry/index.js';
+import { listAll, upstreamAuthSecretName } from '../registry/index.js';
 import type { AdapterSpec, RegistryStore, ResourceKind, ToolSpec } from '../registry/index.js';
 
 /** One place a spec names a secret: the body field (`secretEnvironmentVariables.GITHUB_TOKEN`) and the secret. */
@@ -35,8 +35,19 @@ const environmentReferences: SecretReferenceExtractor = (spec) =>
     secret,
   }));
 
-/** Every family of fields that names secrets. */
-const EXTRACTORS: readonly SecretReferenceExtractor[] = [environmentReferences];
+/** `upstreamAuth`: the key the gateway sends upstream, or the OAuth client's secret. */
+const upstreamAuthReferences: SecretReferenceExtractor = (spec) => {
+  const secret = upstreamAuthSecretName(spec);
+  if (secret === undefined) return [];
+  const field = spec.upstreamAuth?.type === 'oauth-client-credentials' ? 'clientSecret' : 'secret';
+  return [{ field: `upstreamAuth.${field}`, secret }];
+};
+
+/**
+ * Every family of fields that names secrets. Each hands the value to something the writer picks — a process or
+ * pod it configures, or an endpoint URL it registers — so each is as good as reading the secret.
+ */
+const EXTRACTORS: readonly SecretReferenceExtractor[] = [environmentReferences, upstreamAuthReferences];
 
 /** Every secret reference in `spec`, in field order (a secret named twice is listed twice). */
 export function secretReferencesOf(spec: ReferencingSpec): SecretReference[] {

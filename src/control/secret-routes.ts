@@ -28,6 +28,8 @@ export interface SecretRoutesOptions {
   readonly bodyLimitBytes: number;
   /** Told of every adapter and tool that references a secret after it was rotated or force-deleted. */
   readonly onChange?: ResourceChangeListener;
+  /** Told the secret's name after a create, rotation or delete is stored (caches of the value drop it). */
+  readonly onSecretWritten?: (name: string) => void;
 }
 
 const COLLECTION = '/secrets';
@@ -186,6 +188,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
   const tellUsers = (users: readonly SecretUser[]) => {
     for (const user of users) options.onChange?.({ kind: user.kind, name: user.name });
   };
+  const changed = options.onSecretWritten ?? (() => undefined);
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const body = jsonBody({ maxBytes: options.bodyLimitBytes });
   router.use(COLLECTION, body);
@@ -213,6 +216,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
     c.set('resourceName', name);
     try {
       const row = await store.createSecret(name, await cipher.seal(name, value), c.get('principal').userId);
+      changed(name);
       c.header('Location', `${COLLECTION}/${encodeURIComponent(name)}`);
       // A reference to a missing secret is refused, so a new secret has users only after a force-delete.
       return respond(c, row, await usersOf(name), 201);
@@ -272,6 +276,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
     }
     try {
       const row = await store.updateSecret(name, await cipher.seal(name, data.value), { expectedVersion });
+      changed(name);
       const users = await usersOf(name);
       // Their replicas run with the old value; the deployers restart them with the new one.
       tellUsers(users);
@@ -306,6 +311,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
     }
     try {
       await store.deleteSecret(name, { expectedVersion });
+      changed(name);
     } catch (err) {
       if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
       if (err instanceof VersionMismatchError)

@@ -12,5 +12,6 @@ export {
   DROPPED_REQUEST_HEADERS,
   GATEWAY_ONLY_HEADER_PREFIXES,
   connectionTokens,
+  credentialHeaderRefusal,
   isDroppedRequestHeader,
 } from './upstream-headers.js';

@@ -69,3 +69,40 @@ export function connectionTokens(connection: string | null | undefined): Readonl
       .filter(Boolean),
   );
 }
+
+/**
+ * Request headers the gateway itself sets or reads on the way upstream besides those dropped above: the MCP
+ * protocol's own headers, content negotiation, resumption and the gateway's trace context. A credential of an
+ * adapter's `upstreamAuth` may not take one of these names (nor a dropped one other than `authorization`).
+ */
+const GATEWAY_MANAGED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
+  'last-event-id',
+  'accept',
+  'content-type',
+  'content-encoding',
+  'traceparent',
+  'tracestate',
+  'baggage',
+]);
+
+/** Dropped from callers' requests, yet the very header a credential is usually sent in. */
+const CREDENTIAL_HEADERS_ALLOWED: ReadonlySet<string> = new Set(['authorization', 'cookie']);
+
+/**
+ * Why `name` (lower case) cannot carry an upstream credential, or undefined when it can: hop-by-hop headers,
+ * headers recomputed per connection (`Host`, `Content-Length`), the MCP session and protocol headers, the
+ * forwarding headers and the identity headers only the gateway sets are its own to manage.
+ */
+export function credentialHeaderRefusal(name: string): string | undefined {
+  if (CREDENTIAL_HEADERS_ALLOWED.has(name)) return undefined;
+  if (GATEWAY_MANAGED_REQUEST_HEADERS.has(name) || DROPPED_REQUEST_HEADERS.has(name))
+    return 'is a header the gateway manages itself (hop-by-hop, per-connection, MCP protocol, forwarding or tracing)';
+  if (name.startsWith('x-forwarded-')) return 'is a forwarding header the gateway sets itself';
+  for (const prefix of GATEWAY_ONLY_HEADER_PREFIXES)
+    if (name.startsWith(prefix))
+      return `starts with "${prefix}", which only the gateway's identity headers may`;
+  return undefined;
+}

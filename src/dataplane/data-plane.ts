@@ -5,8 +5,8 @@
  * the rest of the proxy (docs/benchmarks.md).
  */
 import type { Hono, MiddlewareHandler } from 'hono';
-import { identityHeaders } from '../auth/index.js';
-import type { Identify, Principal } from '../auth/index.js';
+import { NO_UPSTREAM_CREDENTIALS, identityHeaders } from '../auth/index.js';
+import type { Identify, Principal, UpstreamCredentials } from '../auth/index.js';
 import { HttpError } from '../http/index.js';
 import type { AppEnv, McpRateLimits } from '../http/index.js';
 import type { Logger } from '../observability/index.js';
@@ -45,6 +45,8 @@ export interface DataPlaneOptions {
     principal: Principal,
     adapter: Registered<'adapter'>,
   ) => Record<string, string> | Promise<Record<string, string>>;
+  /** Adapters' own credentials for their upstreams (`upstreamAuth`); without it such an adapter answers 502. */
+  readonly upstreamCredentials?: UpstreamCredentials;
 }
 
 /** What the app adds around the proxy: observation (metrics, audit) and the rate limits. */
@@ -119,6 +121,7 @@ export function mountDataPlane(
     idleTimeoutMs: options.idleTimeoutMs,
     maxBodyBytes: options.maxBodyBytes,
     identityHeaders: options.identityHeaders ?? compatIdentityHeaders,
+    upstreamCredentials: options.upstreamCredentials ?? NO_UPSTREAM_CREDENTIALS,
     logger,
   });
   const guardOptions = {

@@ -3,8 +3,8 @@
  * (sealed session or rendezvous hashing with bounded load), compute the header rewrites — and hands the bytes
  * to a {@link Forwarder}. Runtime-neutral: no Node types here.
  */
-import { canRead } from '../auth/index.js';
-import type { Principal } from '../auth/index.js';
+import { UpstreamCredentialError, canRead } from '../auth/index.js';
+import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -49,6 +49,8 @@ export interface McpProxyOptions {
     principal: Principal,
     adapter: Registered<'adapter'>,
   ) => Record<string, string> | Promise<Record<string, string>>;
+  /** The adapter's own credential for its upstream (`upstreamAuth`), read per request. */
+  readonly upstreamCredentials: UpstreamCredentials;
   readonly logger: Logger;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
@@ -95,6 +97,8 @@ interface Exchange {
   readonly query: string;
   /** What the upstream learns about the caller; never the caller's own credentials. */
   readonly identity: Record<string, string>;
+  /** The gateway's credential for the upstream (`upstreamAuth`), when the adapter has one. */
+  readonly credential: UpstreamCredential | undefined;
 }
 
 /** `host[:port]` of an absolute URL, without a URL parse on the per-request path. */
@@ -176,6 +180,8 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     if (upstreamSessionId !== undefined) headers['mcp-session-id'] = upstreamSessionId;
     // The gateway's own span becomes the upstream's parent when tracing is on; else the caller's passes through.
     Object.assign(headers, x.identity, traceContext);
+    // Last, after the caller's headers were filtered: a caller's header of the same name is replaced, never sent.
+    if (x.credential) headers[x.credential.header] = x.credential.value;
     return headers;
   }
 
@@ -315,6 +321,17 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     call.observed.classified(classified);
 
     const identity = options.identityHeaders(principal, adapter);
+    let credential: UpstreamCredential | undefined;
+    // Only an adapter with upstreamAuth pays for the secret read; every other request stays synchronous here.
+    if (adapter.spec.upstreamAuth) {
+      try {
+        credential = await options.upstreamCredentials.resolve(adapter);
+      } catch (err) {
+        if (err instanceof UpstreamCredentialError)
+          return jsonRpcErrorResponse(502, GATEWAY_ERROR.gateway, err.message);
+        throw err;
+      }
+    }
     const exchange: Exchange = {
       call,
       adapter,
@@ -324,6 +341,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       query: queryOf(call.url),
       // Only a signed identity JWT needs a promise; plain identity headers cost no extra hop.
       identity: identity instanceof Promise ? await identity : identity,
+      credential,
     };
     if (classified.era === 'legacy' && classified.sessionId !== undefined) {
       return inSession(exchange, classified.sessionId);

@@ -39,7 +39,7 @@ export {
 export type { SettingsCipher } from './sealed-settings.js';
 export { SecretDecryptionError, createSecretCipher, readSecretValue } from './secret-cipher.js';
 export type { SecretCipher } from './secret-cipher.js';
-export { asRegistered, isOfKind, registeredOf, runtimeOf } from './resource-spec.js';
+export { asRegistered, isOfKind, registeredOf, runtimeOf, upstreamAuthSecretName } from './resource-spec.js';
 export { DEFAULT_LIST_ALL_PAGE_SIZE, listAll, readAll, type ListAllOptions } from './list-all.js';
 export type {
   AdapterSpec,
@@ -50,4 +50,5 @@ export type {
   RuntimeKind,
   SpecByKind,
   ToolSpec,
+  UpstreamAuthSpec,
 } from './resource-spec.js';

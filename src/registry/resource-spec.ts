@@ -21,6 +21,27 @@ export interface McpToolDefinition {
   [key: string]: unknown;
 }
 
+/**
+ * A credential the gateway adds to its requests to a resource's upstream (`upstreamAuth`): a header whose value
+ * is a stored secret (`/secrets`), named here and read when a request is sent — never the value itself.
+ */
+export type UpstreamAuthSpec =
+  /** `Authorization: Bearer <value of secret>`. */
+  | { type: 'bearer'; secret: string }
+  /** `<name>: <prefix><value of secret>`; `name` as the user wrote it (header names are case-insensitive). */
+  | { type: 'header'; name: string; secret: string; prefix?: string }
+  /**
+   * `Authorization: Bearer <access token>` from the OAuth 2.0 client credentials grant (RFC 6749 §4.4) at
+   * `tokenUrl`, the client authenticated with `clientId` and the value of secret `clientSecret`.
+   */
+  | {
+      type: 'oauth-client-credentials';
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scopes?: string[];
+    };
+
 /** Fields adapters and tools share. */
 export interface CommonSpec {
   imageName?: string;
@@ -38,6 +59,18 @@ export interface CommonSpec {
   endpoints?: string[];
   command?: string;
   args?: string[];
+  /** The credential the gateway sends upstream (the data plane, federation, the tool router's HTTP calls). */
+  upstreamAuth?: UpstreamAuthSpec;
+}
+
+/**
+ * The name of the secret a spec's `upstreamAuth` refers to, or undefined when it has none: what the control
+ * plane checks exists on a write and counts as a use of the secret.
+ */
+export function upstreamAuthSecretName(spec: Pick<CommonSpec, 'upstreamAuth'>): string | undefined {
+  const auth = spec.upstreamAuth;
+  if (!auth) return undefined;
+  return auth.type === 'oauth-client-credentials' ? auth.clientSecret : auth.secret;
 }
 
 /** A stored adapter's spec. `port`/`path` are set for the image and command runtimes only. */

@@ -47,6 +47,8 @@ import type { SwaggerUiAssets } from './docs-routes.js';
 /** The secret store at `/secrets`: how values are sealed, and who may call it. */
 export interface SecretsMount {
   readonly cipher: SecretCipher;
+  /** Told the name of every secret created, rotated or deleted here (what caches its value drops it). */
+  readonly onChange?: (name: string) => void;
   /** Runs after `authenticate` on every `/secrets` route; only `mcp.admin` passes by default. */
   readonly authorize?: MiddlewareHandler<AppEnv>;
 }
@@ -228,6 +230,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         cipher: deps.secrets.cipher,
         bodyLimitBytes: deps.bodyLimitBytes,
         onChange: deps.onResourceChange,
+        onSecretWritten: deps.secrets.onChange,
       }),
     );
   }

@@ -6,8 +6,8 @@
 import type { JWK } from 'jose';
 import { createApp } from './app.js';
 import type { AppDeps, GatewayApp } from './app.js';
-import { generateIdentityKey, parseIdentityKey } from '../auth/index.js';
-import type { Authenticator } from '../auth/index.js';
+import { createUpstreamCredentials, generateIdentityKey, parseIdentityKey } from '../auth/index.js';
+import type { Authenticator, UpstreamCredentials } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
 import type { ProxyIo, ReplicaResolver } from '../dataplane/index.js';
@@ -16,8 +16,13 @@ import type { RuntimeInspector } from '../deploy/index.js';
 import type { MetricsRouteOptions } from '../http/index.js';
 import { createAuditLog } from '../observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../observability/index.js';
-import { createSecretCipher, createSettingsCipher, getOrCreateSealedSetting } from '../registry/index.js';
-import type { RegistryStore } from '../registry/index.js';
+import {
+  createSecretCipher,
+  createSettingsCipher,
+  getOrCreateSealedSetting,
+  readSecretValue,
+} from '../registry/index.js';
+import type { RegistryStore, SecretCipher } from '../registry/index.js';
 import { createRendezvous } from '../routing/index.js';
 import type { ToolRouter } from '../toolrouter/index.js';
 
@@ -49,6 +54,26 @@ export function auditLogFor(config: Pick<Config, 'ops'>, logger: Logger): AuditL
   return config.ops.auditLog ? createAuditLog(logger) : undefined;
 }
 
+/**
+ * Adapters' and tools' credentials for their upstreams, read from the secret store through `cipher` and reused
+ * for the registry cache's TTL (`MCP_GATEWAY_REGISTRY_CACHE_MS`), as adapters are; OAuth tokens until shortly
+ * before they expire.
+ */
+export function upstreamCredentialsFor(
+  store: RegistryStore,
+  cipher: SecretCipher,
+  logger: Logger,
+  config: Pick<Config, 'registryCacheMs' | 'allowLinkLocal'>,
+): UpstreamCredentials {
+  return createUpstreamCredentials({
+    readSecret: (name) => readSecretValue(store, cipher, name),
+    logger,
+    ttlMs: config.registryCacheMs,
+    // Token endpoints (oauth-client-credentials) get the endpoints' SSRF guard.
+    refuseUrl: ssrfPolicy(config).refuseUrl,
+  });
+}
+
 /** What a runtime hands {@link buildGatewayApp}. */
 export interface GatewayAppParts {
   readonly config: Config;
@@ -76,11 +101,16 @@ export interface GatewayAppParts {
   readonly isProgramFile?: AppDeps['isProgramFile'];
   /** Told after every control-plane write, after the adapter cache and the tool router have been. */
   readonly onResourceChange?: AppDeps['onResourceChange'];
+  /** The data plane's source of `upstreamAuth` credentials; built from `store` and `secret` when absent. */
+  readonly upstreamCredentials?: UpstreamCredentials;
 }
 
 /** The gateway's app: control plane, data plane at `/adapters/{name}/mcp`, and the tool router when given. */
 export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayApp> {
   const { config, auth, toolRouter } = parts;
+  const cipher = await createSecretCipher(parts.secret);
+  const upstreamCredentials =
+    parts.upstreamCredentials ?? upstreamCredentialsFor(parts.store, cipher, parts.logger, config);
   // A write drops this instance's copy; other replicas (and isolates) keep theirs for at most the TTL.
   const adapters = createAdapterCache({ store: parts.store, ttlMs: config.registryCacheMs });
   // One policy for every route: the Host check (on a loopback bind) and the allowed browser origins.
@@ -100,7 +130,12 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     authorize: auth.authorizeCreate,
     commandGate: auth.commandGate,
     secretReferenceGate: auth.secretReferenceGate,
-    secrets: { cipher: await createSecretCipher(parts.secret), authorize: auth.authorizeSecrets },
+    // A write here drops this instance's copy of the value at once; other replicas keep theirs for the TTL.
+    secrets: {
+      cipher,
+      authorize: auth.authorizeSecrets,
+      onChange: (name) => upstreamCredentials.forget(name),
+    },
     isProgramFile: parts.isProgramFile,
     swaggerUi: parts.swaggerUi,
     wellKnownRoutes: auth.wellKnownRoutes,
@@ -130,6 +165,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
       loadEpsilon: config.loadEpsilon,
       identityHeaders: (principal, adapter) =>
         auth.upstreamIdentity.headersFor(principal, `${config.publicUrl}/adapters/${adapter.name}/mcp`),
+      upstreamCredentials,
     },
     toolRouter: toolRouter && { router: toolRouter, guard: origins },
   });

@@ -19,7 +19,8 @@ import {
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
-import type { Principal } from '../auth/index.js';
+import { UpstreamCredentialError } from '../auth/index.js';
+import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -61,6 +62,8 @@ export interface FederationOptions {
   readonly replicas: ToolRouterReplicas;
   readonly rendezvous: Rendezvous;
   readonly identityHeaders: IdentityHeadersFor;
+  /** The adapter's own credential for its upstream (`upstreamAuth`), read for every request sent. */
+  readonly upstreamCredentials: UpstreamCredentials;
   readonly logger: Logger;
   readonly connectTimeoutMs: number;
   /** Longest wait for a whole listing (connect and every page). */
@@ -105,6 +108,8 @@ export interface Federation {
 interface Exchange {
   lastError: OutboundError | undefined;
   sessionGone: boolean;
+  /** The adapter's credential could not be made, so nothing was sent. */
+  credentialError: UpstreamCredentialError | undefined;
 }
 
 interface Connection {
@@ -166,7 +171,7 @@ export function createFederation(options: FederationOptions): Federation {
     listing: boolean,
     signal: AbortSignal | undefined,
   ): Connection {
-    const exchange: Exchange = { lastError: undefined, sessionGone: false };
+    const exchange: Exchange = { lastError: undefined, sessionGone: false, credentialError: undefined };
     const base = outboundFetch(outbound, options.connectTimeoutMs);
     const fetchWithIdentity = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
       // Call clients need no standalone stream: progress and results come on each call's own response.
@@ -174,6 +179,15 @@ export function createFederation(options: FederationOptions): Federation {
       const headers = new Headers(init.headers);
       for (const [name, value] of Object.entries(await options.identityHeaders(principal, adapter))) {
         headers.set(name, value);
+      }
+      // Read per request, so a rotated secret is used by pooled connections too; set last, over any other value.
+      try {
+        const credential = await options.upstreamCredentials.resolve(adapter);
+        if (credential) headers.set(credential.header, credential.value);
+        exchange.credentialError = undefined;
+      } catch (error) {
+        if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
+        throw error;
       }
       try {
         const response = await base(url, { ...init, headers });
@@ -318,7 +332,9 @@ export function createFederation(options: FederationOptions): Federation {
           });
           return tools;
         } catch (error) {
-          lastError = deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error;
+          lastError =
+            lister.exchange.credentialError ??
+            (deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error);
           const retry = notSent(lister) && !deadline.aborted;
           if (lister.exchange.lastError && isRefusal(lister.exchange.lastError)) {
             replicas.reportUnreachable(adapter, replica);
@@ -339,8 +355,10 @@ export function createFederation(options: FederationOptions): Federation {
       for (const replica of ranked) {
         for (let attempt = 0; attempt < 2; attempt++) {
           const connection = acquire(adapter, replica, principal, attempt > 0);
+          let connected = false;
           try {
             await connection.ready;
+            connected = true;
             return await connection.client.callTool(
               { name: upstream.name, ...(args !== undefined && { arguments: args }) },
               {
@@ -354,6 +372,10 @@ export function createFederation(options: FederationOptions): Federation {
           } catch (error) {
             if (call.signal.aborted) throw error;
             last = error;
+            const { credentialError } = connection.exchange;
+            // A client that never connected (refused credentials, a missing secret) is not kept for the next call.
+            if (!connected || credentialError) dispose(connection);
+            if (credentialError) return errorResult(credentialError.message);
             const sessionGone = connection.exchange.sessionGone;
             const retryElsewhere = notSent(connection);
             if (sessionGone || retryElsewhere) dispose(connection);

@@ -7,6 +7,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_UPSTREAM_CREDENTIALS } from '../auth/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -131,6 +132,7 @@ describe.each(outbounds)('registered tool calls (%s outbound)', (_name, makeOutb
       replicas,
       rendezvous,
       identityHeaders: (principal) => ({ 'x-mcp-userid': principal.userId }),
+      upstreamCredentials: NO_UPSTREAM_CREDENTIALS,
       logger: createSilentLogger(),
       connectTimeoutMs: 1000,
       defaultTimeoutMs: 800,

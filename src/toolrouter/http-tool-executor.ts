@@ -6,7 +6,8 @@
  * the declared `outputSchema`. A protocol error would end the model's turn; an `isError` result lets it react.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { Principal } from '../auth/index.js';
+import { UpstreamCredentialError } from '../auth/index.js';
+import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -22,6 +23,8 @@ export interface HttpToolExecutorOptions {
   readonly replicas: ToolRouterReplicas;
   readonly rendezvous: Rendezvous;
   readonly identityHeaders: IdentityHeadersFor;
+  /** The tool's own credential for its server (`upstreamAuth`), read for every call. */
+  readonly upstreamCredentials: UpstreamCredentials;
   readonly logger: Logger;
   readonly connectTimeoutMs: number;
   /** Used when the tool sets no `toolDefinition.timeoutMs`. */
@@ -215,6 +218,13 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
       const name = tool.spec.toolDefinition.tool.name;
       const ranked = rendezvous.rank(replicas.ready(tool), principal.userId);
       if (ranked.length === 0) return errorResult(`Tool '${name}' has no ready replica; try again shortly.`);
+      let credential: UpstreamCredential | undefined;
+      try {
+        credential = await options.upstreamCredentials.resolve(tool);
+      } catch (error) {
+        if (error instanceof UpstreamCredentialError) return errorResult(error.message);
+        throw error;
+      }
       const timeoutMs = tool.spec.toolDefinition.timeoutMs ?? options.defaultTimeoutMs;
       // One controller and one timer per call: cheaper on Node 20 than AbortSignal.timeout + AbortSignal.any.
       const deadline = new AbortController();
@@ -234,6 +244,8 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
             'content-type': 'application/json',
             accept: 'application/json, text/plain;q=0.9, */*;q=0.8',
             ...(await options.identityHeaders(principal, tool)),
+            // Last: nothing else may set the header the credential travels in.
+            ...(credential && { [credential.header]: credential.value }),
           },
           body: JSON.stringify(args ?? {}),
           cancelled: signal,

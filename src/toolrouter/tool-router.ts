@@ -19,8 +19,8 @@ import type {
   ListToolsResult,
   ServerContext,
 } from '@modelcontextprotocol/server';
-import { canRead, isAdmin } from '../auth/index.js';
-import type { Principal } from '../auth/index.js';
+import { NO_UPSTREAM_CREDENTIALS, canRead, isAdmin } from '../auth/index.js';
+import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import { traceIdOf } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
@@ -73,6 +73,8 @@ export interface ToolRouterOptions {
   readonly rendezvous: Rendezvous;
   /** What upstreams learn about the caller (never the caller's token). */
   readonly identityHeaders: IdentityHeadersFor;
+  /** Adapters' and tools' own credentials for their upstreams (`upstreamAuth`); none by default (such calls fail). */
+  readonly upstreamCredentials?: UpstreamCredentials;
   readonly logger: Logger;
   /** Reported as the server version. */
   readonly version: string;
@@ -139,6 +141,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   const settings: ToolRouterSettings = { ...TOOL_ROUTER_DEFAULTS, ...options.settings };
   const { logger } = options;
   const outbound = options.outbound ?? fetchOutbound();
+  const upstreamCredentials = options.upstreamCredentials ?? NO_UPSTREAM_CREDENTIALS;
   const hash = await createXxh64Hash();
   const inputSchemas = createToolSchemas(logger, 'arguments');
   const outputSchemas = createToolSchemas(logger, 'structuredContent');
@@ -147,6 +150,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     replicas: options.replicas,
     rendezvous: options.rendezvous,
     identityHeaders: options.identityHeaders,
+    upstreamCredentials,
     logger,
     connectTimeoutMs: settings.connectTimeoutMs,
     listTimeoutMs: settings.listTimeoutMs,
@@ -169,6 +173,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     replicas: options.replicas,
     rendezvous: options.rendezvous,
     identityHeaders: options.identityHeaders,
+    upstreamCredentials,
     logger,
     connectTimeoutMs: settings.connectTimeoutMs,
     defaultTimeoutMs: settings.callTimeoutMs,

@@ -45,7 +45,7 @@ import type { GatewaySecretNotice } from '../../registry/node/index.js';
 import { toolRouterObserver } from '../../toolrouter/index.js';
 import type { ToolRouter } from '../../toolrouter/index.js';
 import { startToolRouter } from '../../toolrouter/node/index.js';
-import { auditLogFor, buildGatewayApp, loadIdentityKey } from '../gateway-app.js';
+import { auditLogFor, buildGatewayApp, loadIdentityKey, upstreamCredentialsFor } from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
 
@@ -226,7 +226,9 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
   }
   // Local processes are reaped before the registry closes (closers run last first).
   closers.push('stopping the deployers failed', () => deployers.close());
-  return { parts: { store, auth, agents, deployers }, changes, secret };
+  // One source of upstream credentials for the data plane and the tool router, over the one secret store.
+  const upstreamCredentials = upstreamCredentialsFor(store, await createSecretCipher(secret), logger, config);
+  return { parts: { store, auth, agents, deployers }, changes, secret, upstreamCredentials };
 }
 
 type Core = Awaited<ReturnType<typeof buildCore>>;
@@ -255,6 +257,7 @@ function routerOptions(config: Config, core: Core, options: RuntimeOptions) {
     publicUrl: config.publicUrl,
     headersFor: (principal: Principal, audience: string) =>
       auth.upstreamIdentity.headersFor(principal, audience),
+    upstreamCredentials: core.upstreamCredentials,
   };
 }
 
@@ -299,6 +302,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       config,
       store,
       secret: core.secret,
+      upstreamCredentials: core.upstreamCredentials,
       auth,
       inspector: deployers.inspector,
       replicas: deployers.replicas,

@@ -4,7 +4,7 @@
  * hashing with the data plane's defaults (so both rank replicas alike), and upstream identity with one
  * audience per upstream.
  */
-import type { Principal } from '../../auth/index.js';
+import type { Principal, UpstreamCredentials } from '../../auth/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { RegistryChangeFeed, RegistryStore } from '../../registry/index.js';
 import { createRendezvous } from '../../routing/index.js';
@@ -34,6 +34,8 @@ export interface StartToolRouterOptions {
     principal: Principal,
     audience: string,
   ) => Record<string, string> | Promise<Record<string, string>>;
+  /** Adapters' and tools' own credentials for their upstreams (`upstreamAuth`). */
+  readonly upstreamCredentials?: UpstreamCredentials;
 }
 
 /** Builds the router with Node I/O. */
@@ -51,6 +53,7 @@ export async function startToolRouter(options: StartToolRouterOptions): Promise<
           ? `${publicUrl}/adapters/${resource.name}/mcp`
           : `${publicUrl}/tools/${resource.name}`,
       ),
+    upstreamCredentials: options.upstreamCredentials,
     logger: options.logger,
     version: options.version,
     outbound: createNodeOutbound(options.agents),

@@ -1,0 +1,295 @@
+/**
+ * @module upstream-credentials: the gateway's own credential for an upstream (`upstreamAuth` on an adapter or a
+ * tool), as a header to add to a request after the caller's headers were filtered. The secret named by the spec
+ * is read from the secret store and decrypted when a request is sent, and reused for at most `ttlMs` (the
+ * registry cache's TTL, as adapters are): a read and a decryption cost about twice the adapter row read that
+ * cache saves (`scripts/bench/upstream-credentials.ts`). A write to `/secrets` on this instance drops the value at
+ * once ({@link UpstreamCredentials.forget}), so a rotation counts from the next request here and within the TTL
+ * on other replicas. Decrypted values are kept in this process's memory only.
+ * The caller never sets this header (the forwarders write it last, over anything of the same name) and never
+ * reads it (the response header allow-list, `dataplane/proxy-headers.ts`).
+ */
+import type { Logger } from '../observability/index.js';
+import { SecretDecryptionError, upstreamAuthSecretName } from '../registry/index.js';
+import type { CommonSpec, ResourceKind, UpstreamAuthSpec } from '../registry/index.js';
+
+/** One header to send upstream. */
+export interface UpstreamCredential {
+  /** Lower case, as the forwarders key headers (so it replaces a caller's header of the same name). */
+  readonly header: string;
+  readonly value: string;
+}
+
+/**
+ * Why a credential could not be made; the message names the resource and the secret, never a value. `token`:
+ * the token endpoint of `oauth-client-credentials` refused or failed.
+ */
+export type UpstreamCredentialProblem = 'missing' | 'unreadable' | 'unusable' | 'token';
+
+/** The credential of a resource could not be made: nothing is sent upstream without it. */
+export class UpstreamCredentialError extends Error {
+  constructor(
+    message: string,
+    readonly secret: string,
+    readonly problem: UpstreamCredentialProblem,
+  ) {
+    super(message);
+    this.name = 'UpstreamCredentialError';
+  }
+}
+
+/** What the resolver needs of a resource. */
+export interface CredentialedResource {
+  readonly kind: ResourceKind;
+  readonly name: string;
+  readonly spec: Pick<CommonSpec, 'upstreamAuth'>;
+}
+
+/** Makes the header a resource's upstream gets. */
+export interface UpstreamCredentials {
+  /**
+   * The header to add for `resource`, or undefined when it has no `upstreamAuth`. Rejects with
+   * {@link UpstreamCredentialError} when the secret is missing, cannot be decrypted, or cannot travel in a header.
+   */
+  resolve(resource: CredentialedResource): Promise<UpstreamCredential | undefined>;
+  /** The secret was written or deleted on this instance: its value is read afresh by the next request. */
+  forget(secret: string): void;
+}
+
+/** For runtimes without a secret store (tests of other parts): a resource with `upstreamAuth` is refused. */
+export const NO_UPSTREAM_CREDENTIALS: UpstreamCredentials = Object.freeze({
+  async resolve(resource: CredentialedResource) {
+    const secret = upstreamAuthSecretName(resource.spec);
+    if (secret === undefined) return undefined;
+    throw new UpstreamCredentialError(
+      `${label(resource)} needs secret '${secret}' for its upstream, and this gateway has no secret store.`,
+      secret,
+      'missing',
+    );
+  },
+  forget() {},
+});
+
+/** Options for {@link createUpstreamCredentials}. */
+export interface UpstreamCredentialsOptions {
+  /** The decrypted value of a stored secret, or undefined when there is none (`readSecretValue`). */
+  readonly readSecret: (name: string) => Promise<string | undefined>;
+  readonly logger: Logger;
+  /** How long a value read (or found missing) is reused; 0, the default, reads on every request. */
+  readonly ttlMs?: number;
+  readonly now?: () => number;
+  /** Sends token requests (`oauth-client-credentials`); the runtime's `fetch` by default. */
+  readonly fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** Why a token URL must not be contacted (the SSRF guard), or undefined; asked before every token request. */
+  readonly refuseUrl?: (url: string) => string | undefined;
+  /** Longest wait for a token endpoint; default 10 s. */
+  readonly tokenTimeoutMs?: number;
+}
+
+type ClientCredentialsAuth = Extract<UpstreamAuthSpec, { type: 'oauth-client-credentials' }>;
+
+/** An access token and when the gateway stops using it (shortly before it expires). */
+interface Token {
+  readonly value: string;
+  readonly renewAt: number;
+}
+
+/** A token endpoint's failure, worded for the caller (never holding the client secret or a token). */
+class TokenRequestError extends Error {}
+
+/** Lifetime assumed when a token endpoint gives no `expires_in` (RFC 6749 §5.1 only recommends it). */
+const DEFAULT_TOKEN_SECONDS = 60;
+/** Tokens are renewed this long before they expire, and at most a tenth of their lifetime before. */
+const RENEW_BEFORE_SECONDS = 30;
+
+/** `application/x-www-form-urlencoded` of one value, as RFC 6749 §2.3.1 asks for the Basic credentials. */
+const formEncoded = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+
+function basicCredentials(clientId: string, clientSecret: string): string {
+  const bytes = new TextEncoder().encode(`${formEncoded(clientId)}:${formEncoded(clientSecret)}`);
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}
+
+/** What the token endpoint said went wrong: its `error` and a bounded `error_description`, or the status. */
+async function tokenErrorOf(response: Response): Promise<string> {
+  const status = `HTTP ${response.status}`;
+  try {
+    const body = (await response.json()) as { error?: unknown; error_description?: unknown };
+    if (typeof body.error !== 'string') return status;
+    const description =
+      typeof body.error_description === 'string' ? `: ${body.error_description.slice(0, 200)}` : '';
+    return `${status} ${body.error.slice(0, 100)}${description}`;
+  } catch {
+    return status;
+  }
+}
+
+const label = (resource: CredentialedResource) =>
+  `${resource.kind === 'adapter' ? 'Adapter' : 'Tool'} '${resource.name}'`;
+
+/**
+ * What a header value may hold (RFC 9110 §5.5 without obs-text): visible ASCII, spaces and tabs. A CR or LF
+ * would split the request, and the forwarders refuse anything else with an error that could echo the value.
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+
+/** Builds the resolver over the secret store. */
+export function createUpstreamCredentials(options: UpstreamCredentialsOptions): UpstreamCredentials {
+  const { readSecret, logger } = options;
+  const ttlMs = options.ttlMs ?? 0;
+  const now = options.now ?? Date.now;
+  // Concurrent misses share one read; a forgotten entry's read still settles, into an entry no longer listed.
+  const values = new Map<string, { readonly value: Promise<string | undefined>; readonly expires: number }>();
+
+  function read(secret: string): Promise<string | undefined> {
+    if (ttlMs === 0) return readSecret(secret);
+    const hit = values.get(secret);
+    if (hit && hit.expires > now()) return hit.value;
+    const entry = { value: readSecret(secret), expires: now() + ttlMs };
+    values.set(secret, entry);
+    // A failed read (an undecryptable value) is not reused.
+    entry.value.catch(() => {
+      if (values.get(secret) === entry) values.delete(secret);
+    });
+    return entry.value;
+  }
+
+  const sendToken = options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+  const tokenTimeoutMs = options.tokenTimeoutMs ?? 10_000;
+  // By client and client secret: a rotated client secret gets a token of its own. A request in flight is shared
+  // by every caller that needs the token meanwhile (one token request for a burst); a failed one is not kept.
+  const tokens = new Map<string, { readonly token: Promise<Token>; settled?: Token }>();
+
+  async function requestToken(auth: ClientCredentialsAuth, clientSecret: string): Promise<Token> {
+    const refusal = options.refuseUrl?.(auth.tokenUrl);
+    if (refusal) throw new TokenRequestError(`the token URL is refused: ${refusal}`);
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (auth.scopes?.length) body.set('scope', auth.scopes.join(' '));
+    let response: Response;
+    try {
+      response = await sendToken(auth.tokenUrl, {
+        method: 'POST',
+        headers: {
+          authorization: basicCredentials(auth.clientId, clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: body.toString(),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(tokenTimeoutMs),
+      });
+    } catch (err) {
+      const name = (err as { name?: unknown }).name;
+      if (name === 'TimeoutError') throw new TokenRequestError(`no answer within ${tokenTimeoutMs} ms`);
+      const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+      throw new TokenRequestError(String(cause?.code ?? cause?.message ?? (err as Error).message));
+    }
+    if (!response.ok) throw new TokenRequestError(await tokenErrorOf(response));
+    let answer: { access_token?: unknown; token_type?: unknown; expires_in?: unknown };
+    try {
+      answer = (await response.json()) as typeof answer;
+    } catch {
+      throw new TokenRequestError('the answer is not JSON');
+    }
+    const { access_token: value, token_type: type, expires_in: expiresIn } = answer;
+    if (typeof value !== 'string' || value === '' || !HEADER_VALUE.test(value))
+      throw new TokenRequestError('the answer holds no usable access_token');
+    if (typeof type !== 'string' || type.toLowerCase() !== 'bearer')
+      throw new TokenRequestError(`the token type is ${JSON.stringify(type)}, not Bearer`);
+    const seconds =
+      typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0
+        ? expiresIn
+        : DEFAULT_TOKEN_SECONDS;
+    const early = Math.min(RENEW_BEFORE_SECONDS, seconds / 10);
+    return { value, renewAt: now() + (seconds - early) * 1000 };
+  }
+
+  function tokenFor(auth: ClientCredentialsAuth, clientSecret: string): Promise<Token> {
+    const key = [auth.tokenUrl, auth.clientId, (auth.scopes ?? []).join(' '), clientSecret].join('\0');
+    const held = tokens.get(key);
+    if (held && (held.settled === undefined || held.settled.renewAt > now())) return held.token;
+    const entry: { token: Promise<Token>; settled?: Token } = { token: requestToken(auth, clientSecret) };
+    tokens.set(key, entry);
+    entry.token.then(
+      (token) => {
+        entry.settled = token;
+        // Tokens of clients no longer used (a rotated client secret) go once they are due for renewal.
+        for (const [other, e] of tokens) if (e.settled && e.settled.renewAt <= now()) tokens.delete(other);
+      },
+      () => {
+        if (tokens.get(key) === entry) tokens.delete(key);
+      },
+    );
+    return entry.token;
+  }
+
+  function refuse(
+    resource: CredentialedResource,
+    secret: string,
+    problem: UpstreamCredentialProblem,
+    why: string,
+  ): never {
+    // The resource and the secret's name only: the value, if there was one, stays out of the log.
+    logger.warn(
+      { [resource.kind]: resource.name, secretName: secret, problem },
+      'upstream credential unavailable',
+    );
+    throw new UpstreamCredentialError(`${label(resource)} ${why}`, secret, problem);
+  }
+
+  return {
+    async resolve(resource) {
+      const auth = resource.spec.upstreamAuth;
+      const secret = upstreamAuthSecretName(resource.spec);
+      if (!auth || secret === undefined) return undefined;
+      let value: string | undefined;
+      try {
+        value = await read(secret);
+      } catch (err) {
+        if (!(err instanceof SecretDecryptionError)) throw err;
+        return refuse(
+          resource,
+          secret,
+          'unreadable',
+          `cannot use secret '${secret}' for its upstream: this gateway cannot decrypt it (${err.message}).`,
+        );
+      }
+      if (value === undefined) {
+        return refuse(
+          resource,
+          secret,
+          'missing',
+          `needs secret '${secret}' for its upstream, and no such secret exists: create it with POST /secrets.`,
+        );
+      }
+      if (auth.type === 'oauth-client-credentials') {
+        try {
+          return { header: 'authorization', value: `Bearer ${(await tokenFor(auth, value)).value}` };
+        } catch (err) {
+          if (!(err instanceof TokenRequestError)) throw err;
+          return refuse(
+            resource,
+            secret,
+            'token',
+            `could not get an access token for its upstream from ${auth.tokenUrl} (client '${auth.clientId}'): ${err.message}.`,
+          );
+        }
+      }
+      if (!HEADER_VALUE.test(value)) {
+        return refuse(
+          resource,
+          secret,
+          'unusable',
+          `cannot send secret '${secret}' upstream: its value holds characters an HTTP header cannot carry (a line break, a control character or non-ASCII text); rotate it with PUT /secrets/${secret}.`,
+        );
+      }
+      if (auth.type === 'bearer') return { header: 'authorization', value: `Bearer ${value}` };
+      return { header: auth.name.toLowerCase(), value: `${auth.prefix ?? ''}${value}` };
+    },
+    forget(secret) {
+      values.delete(secret);
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * @module upstream-auth-schemas: `upstreamAuth` on adapters and tools — which stored secret the gateway sends to
+ * the upstream, and in which header. Only the secret's name is written here; the value stays in `/secrets`.
+ */
+import { z } from '@hono/zod-openapi';
+import { credentialHeaderRefusal } from '../core/index.js';
+
+/** RFC 9110 §5.6.2 `token`: the characters a field name may have. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const MAX_HEADER_NAME_LENGTH = 128;
+const MAX_PREFIX_LENGTH = 256;
+
+// The shape of a secret's name (`ResourceName`); whether that secret exists is checked on the write and again
+// on every request sent. Not imported from schemas.ts, which imports this module.
+const SecretReference = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(52, 'must be at most 52 characters')
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be the name of a secret (a DNS-1123 label)')
+  .openapi({
+    description: 'Name of a secret stored under `/secrets`; its value is read when a request is sent.',
+    example: 'weather-api-key',
+  });
+
+const HeaderName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_HEADER_NAME_LENGTH, `must be at most ${MAX_HEADER_NAME_LENGTH} characters`)
+  .regex(TOKEN, "must be an HTTP field name (letters, digits and !#$%&'*+-.^_`|~)")
+  .superRefine((name, ctx) => {
+    const refusal = TOKEN.test(name) ? credentialHeaderRefusal(name.toLowerCase()) : undefined;
+    if (refusal) ctx.addIssue({ code: 'custom', message: refusal });
+  })
+  .openapi({ example: 'X-Api-Key' });
+
+// Visible ASCII and spaces: what a header value can carry without being mangled or refused on the way.
+const Prefix = z
+  .string()
+  .max(MAX_PREFIX_LENGTH, `must be at most ${MAX_PREFIX_LENGTH} characters`)
+  .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII (no control characters or line breaks)')
+  .openapi({ example: 'Token ', description: 'Written before the value, e.g. `Token `; default none.' });
+
+const Bearer = z
+  .strictObject({
+    type: z.literal('bearer'),
+    secret: SecretReference,
+  })
+  .openapi('UpstreamAuthBearer', {
+    description: 'Sends `Authorization: Bearer <value of secret>`.',
+  });
+
+const Header = z
+  .strictObject({
+    type: z.literal('header'),
+    name: HeaderName,
+    secret: SecretReference,
+    prefix: Prefix.optional(),
+  })
+  .openapi('UpstreamAuthHeader', {
+    description: 'Sends `<name>: <prefix><value of secret>`.',
+  });
+
+const TokenUrl = z
+  .string()
+  .max(2048, 'must be at most 2048 characters')
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (
+        (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password && !url.hash
+      );
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without credentials or fragment')
+  .openapi({ example: 'https://auth.example.com/oauth/token' });
+
+// RFC 6749 §3.3 scope-token: printable ASCII without space, `"` and `\`.
+const Scope = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .regex(
+    /^[\x21\x23-\x5b\x5d-\x7e]+$/,
+    'must be an OAuth scope token (printable ASCII without space, " or \\)',
+  );
+
+const OAuthClientCredentials = z
+  .strictObject({
+    type: z.literal('oauth-client-credentials'),
+    tokenUrl: TokenUrl,
+    clientId: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(256, 'must be at most 256 characters')
+      .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII'),
+    clientSecret: SecretReference,
+    scopes: z.array(Scope).max(64, 'must list at most 64 scopes').optional(),
+  })
+  .openapi('UpstreamAuthOAuthClientCredentials', {
+    description:
+      'Sends `Authorization: Bearer <access token>`, the token obtained with the OAuth 2.0 client credentials grant at `tokenUrl` (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused until shortly before it expires.',
+  });
+
+/** The `upstreamAuth` field of an adapter or tool body. */
+export const UpstreamAuth = z
+  .discriminatedUnion('type', [Bearer, Header, OAuthClientCredentials], {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? 'type must be "bearer", "header" or "oauth-client-credentials"'
+        : 'must be an object',
+  })
+  .openapi('UpstreamAuth', {
+    description:
+      "The gateway's own credential for the upstream, sent on the data plane, by federation and by the tool router; added after the caller's headers are filtered, so a caller can neither set nor read it. Readers who may not write the resource see only `type`.",
+  });
+export type UpstreamAuth = z.infer<typeof UpstreamAuth>;
+
+/** `upstreamAuth` as the API shows it: the secret's name to writers, only `type` to readers. */
+export const UpstreamAuthView = z
+  .object({
+    type: z.enum(['bearer', 'header', 'oauth-client-credentials']),
+    name: z.string().optional(),
+    secret: z
+      .string()
+      .optional()
+      .openapi({ description: "The secret's name (never its value); writers only." }),
+    prefix: z.string().optional(),
+    tokenUrl: z.string().optional(),
+    clientId: z.string().optional(),
+    clientSecret: z
+      .string()
+      .optional()
+      .openapi({ description: "The client secret's name under `/secrets` (never its value); writers only." }),
+    scopes: z.array(z.string()).optional(),
+  })
+  .openapi('UpstreamAuthView');
