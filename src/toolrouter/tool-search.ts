@@ -10,6 +10,7 @@
  * (`catalog.visible`, the very list `tools/list` serves), so a search never shows a tool the list would not.
  */
 import MiniSearch from 'minisearch';
+import type { Query } from 'minisearch';
 import type { CatalogEntry, CatalogSnapshot } from './catalog.js';
 
 /** What the index holds of one tool. */
@@ -198,13 +199,15 @@ function documentOf(entry: CatalogEntry): ToolDocument {
  * and of six or more with one typo (two from ten letters); synonyms match only exactly, which keeps a query
  * cheap however many synonyms its words have.
  */
+const FIELDS = ['name', 'title', 'description', 'params'];
 const BOOST = { name: 3, title: 2, description: 1.5, params: 0.6 };
+const SYNONYM_BOOST = { name: BOOST.name * SYNONYM_WEIGHT, title: BOOST.title * SYNONYM_WEIGHT };
 const MIN_PREFIX = 4;
 const MIN_FUZZY = 6;
 
 function newIndex(): MiniSearch<ToolDocument> {
   return new MiniSearch<ToolDocument>({
-    fields: ['name', 'title', 'description', 'params'],
+    fields: FIELDS,
     idField: 'id',
     tokenize: indexTerms,
     // `indexTerms` already normalised them; queries are normalised (and expanded) in `search`.
@@ -286,23 +289,44 @@ class MiniSearchToolSearch implements ToolSearch {
     const allowed = visibleByName(visible);
     const found: CatalogEntry[] = [];
     const own = new Set<string>();
-    const results = this.index.search(query, {
-      // The caller's visibility, applied to every match before ranking picks the top ones.
-      filter: (result) => allowed.has(result.id as string),
-      tokenize: split,
-      processTerm: (term) => {
-        const stem = normalizeTerm(term);
-        if (stem === null) return null;
-        own.add(stem);
-        const synonyms = synonymsOf.get(stem);
-        return synonyms ? [stem, ...synonyms] : stem;
+    for (const word of split(query)) {
+      const term = normalizeTerm(word);
+      if (term !== null) own.add(term);
+    }
+    if (own.size === 0) return [];
+    const synonyms = new Set<string>();
+    for (const term of own) for (const synonym of synonymsOf.get(term) ?? []) synonyms.add(synonym);
+    for (const term of own) synonyms.delete(term);
+    const queries: Query[] = [
+      {
+        queries: [[...own].join(' ')],
+        fields: FIELDS,
+        boost: BOOST,
+        prefix: (term) => term.length >= MIN_PREFIX,
+        fuzzy: (term) => (term.length >= MIN_FUZZY ? (term.length >= 10 ? 2 : 1) : false),
       },
-      boost: BOOST,
-      combineWith: 'OR',
-      boostTerm: (term) => (own.has(term) ? 1 : SYNONYM_WEIGHT),
-      prefix: (term) => term.length >= MIN_PREFIX && own.has(term),
-      fuzzy: (term) => (term.length >= MIN_FUZZY && own.has(term) ? (term.length >= 10 ? 2 : 1) : false),
-    });
+    ];
+    // Synonyms only in names and titles, exactly: a name says its action with one verb, while a common verb is in
+    // thousands of descriptions, and scoring all of them would be most of the query's cost.
+    if (synonyms.size > 0) {
+      queries.push({
+        queries: [[...synonyms].join(' ')],
+        fields: ['name', 'title'],
+        boost: SYNONYM_BOOST,
+        prefix: false,
+        fuzzy: false,
+      });
+    }
+    const results = this.index.search(
+      { combineWith: 'OR', queries },
+      {
+        // The caller's visibility, applied to every match before ranking picks the top ones.
+        filter: (result) => allowed.has(result.id as string),
+        // The terms are normalised already.
+        tokenize: (text) => text.split(' '),
+        processTerm: (term) => term,
+      },
+    );
     for (const result of results) {
       found.push(allowed.get(result.id as string)!);
       if (found.length >= limit) break;
