@@ -5,6 +5,8 @@
  * checks, errors, audit); a tool registered a moment ago is found by the next search; a direct `tools/call` by a
  * tool's own name still works.
  */
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devAuth } from '../auth/index.js';
 import { createAuditLog } from '../observability/audit-log.js';
@@ -291,5 +293,42 @@ describe('tool router in search mode', () => {
     } finally {
       await client.close();
     }
+  });
+
+  // Last: it drains the router's GET streams, after which new ones end at once.
+  it('announces no list change in search mode: the two-tool list does not change when the catalog does', async () => {
+    const legacy = new LegacyClient({ name: 'capabilities', version: '1.0.0' });
+    await legacy.connect(new LegacyTransport(new URL(`${gateway.url}/mcp`), { requestInit: as('alice') }));
+    expect(legacy.getServerCapabilities()?.tools).toEqual({ listChanged: false });
+    await legacy.close();
+
+    const open = (lastEventId?: string) =>
+      fetch(`${gateway.url}/mcp`, {
+        headers: {
+          accept: 'text/event-stream',
+          ...as('alice').headers,
+          ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
+        },
+      });
+    const fresh = await open();
+    const resumed = await open('search');
+    // Last saw a list-mode list (before the gateway switched modes): that list did change, once.
+    const outdated = await open('0-0');
+    const client = await CLIENT_ERAS[1][1](`${gateway.url}/mcp`, as('alice'));
+    try {
+      await register('alice', 'tools', tool('almanac', 'Sunrise and sunset times'));
+      // The search rebuilt the catalog, and every change listener ran, before it answered.
+      expect(namesOf(await search(client, 'sunrise sunset'))).toContain('almanac');
+    } finally {
+      await client.close();
+    }
+    gateway.toolRouter!.drain();
+    const [freshText, resumedText, outdatedText] = await Promise.all(
+      [fresh, resumed, outdated].map((res) => res.text()),
+    );
+    expect(freshText).toContain('id: search');
+    expect(freshText).not.toContain('list_changed');
+    expect(resumedText).not.toContain('list_changed');
+    expect(outdatedText!.match(/notifications\/tools\/list_changed/g)).toHaveLength(1);
   });
 });
