@@ -1,7 +1,7 @@
 /** Tests of the tool-search index: ranking rules, the caller's filter, and updates from catalog snapshots. */
 import { describe, expect, it } from 'vitest';
 import type { CatalogEntry, CatalogSnapshot } from './catalog.js';
-import { createToolSearch, normalizeTerm } from './tool-search.js';
+import { MAX_QUERY_TERMS, createToolSearch, normalizeTerm } from './tool-search.js';
 
 let digests = 0n;
 function entry(
@@ -78,6 +78,14 @@ describe('tool search', () => {
     expect(find('forcast')[0]).toBe('weatherForecast');
     expect(find('create', 1)).toHaveLength(1);
     expect(find('the of a')).toEqual([]);
+  });
+
+  it('counts the first distinct words of a query only, which bounds what one search costs', () => {
+    const filler = Array.from({ length: MAX_QUERY_TERMS }, (_, i) => `zz${i}x`).join(' ');
+    expect(find(`${filler} forecast`)).toEqual([]);
+    expect(find(`forecast ${filler}`)[0]).toBe('weatherForecast');
+    // Repeated words count once.
+    expect(find(`${'zz0x '.repeat(40)}forecast`)[0]).toBe('weatherForecast');
   });
 
   it('returns only what the caller’s list holds', () => {

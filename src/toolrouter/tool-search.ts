@@ -55,6 +55,8 @@ export interface ToolSearchOptions {
 
 /** Longest text indexed from one tool's input schema (a schema can be huge; its first properties say most). */
 const MAX_PARAMS_TEXT = 4000;
+/** Distinct words of a query that count; the rest are ignored. */
+export const MAX_QUERY_TERMS = 12;
 /** How deep nested `properties` are followed. */
 const MAX_SCHEMA_DEPTH = 3;
 
@@ -292,6 +294,9 @@ class MiniSearchToolSearch implements ToolSearch {
     for (const word of split(query)) {
       const term = normalizeTerm(word);
       if (term !== null) own.add(term);
+      // Each word costs a walk of its postings (and its prefixes, typos and synonyms): a bound on the work a
+      // single request can ask for. A query is a few words.
+      if (own.size === MAX_QUERY_TERMS) break;
     }
     if (own.size === 0) return [];
     const synonyms = new Set<string>();
