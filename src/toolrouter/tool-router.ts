@@ -218,7 +218,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   });
   // Search mode: one index for every caller, brought up to date when the catalog changes (and on the first search).
   const search = searchMode ? createToolSearch() : undefined;
-  const stopIndexing = search ? catalog.onChange((snapshot) => search.update(snapshot)) : () => undefined;
+  const stopIndexing = search
+    ? catalog.onChange((snapshot) => {
+        search
+          .update(snapshot)
+          .catch((error: unknown) => logger.error({ err: error }, 'tool search index update failed'));
+      })
+    : () => undefined;
 
   async function listTools(principal: Principal, cursor: string | undefined): Promise<ListToolsResult> {
     if (searchMode) {
@@ -360,8 +366,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   async function searchTools(principal: Principal, args: Record<string, unknown> | undefined) {
     const { query, limit } = checkedArguments(SEARCH_TOOLS_TOOL, args) as { query: string; limit?: number };
     const snapshot = await catalog.snapshot();
-    // A no-op unless this snapshot was never indexed (the first search; a change heard before the index was).
-    search!.update(snapshot);
+    // At once unless this snapshot was never indexed (the first search waits for the build) or is being built.
+    // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
+    await search!.update(snapshot);
     // The caller's own list, the very one `tools/list` would serve in list mode: the search never shows more.
     const found = search!.search(catalog.visible(snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
     return searchResult(found);

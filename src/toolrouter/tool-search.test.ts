@@ -1,5 +1,5 @@
 /** Tests of the tool-search index: ranking rules, the caller's filter, and updates from catalog snapshots. */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogEntry, CatalogSnapshot } from './catalog.js';
 import { MAX_QUERY_TERMS, createToolSearch, normalizeTerm } from './tool-search.js';
 
@@ -51,7 +51,7 @@ const names = (found: CatalogEntry[]) => found.map((e) => e.name);
 describe('tool search', () => {
   const search = createToolSearch();
   const snapshot = snapshotOf(CATALOG);
-  search.update(snapshot);
+  beforeAll(() => search.update(snapshot));
   const find = (query: string, limit = 5) => names(search.search(snapshot.entries, query, limit));
 
   it('folds word forms and drops stop words', () => {
@@ -88,29 +88,29 @@ describe('tool search', () => {
     expect(find(`${'zz0x '.repeat(40)}forecast`)[0]).toBe('weatherForecast');
   });
 
-  it('returns only what the caller’s list holds', () => {
+  it('returns only what the caller’s list holds', async () => {
     const bobs = [entry('ledger', 'Create a new private ledger issue.', { owner: 'bob' })];
     const withBob = snapshotOf([...CATALOG, ...bobs]);
-    search.update(withBob);
+    await search.update(withBob);
     const alicesList = withBob.entries.filter((e) => e.name !== 'ledger');
     expect(names(search.search(alicesList, 'private ledger issue', 10))).not.toContain('ledger');
     expect(names(search.search(withBob.entries, 'private ledger issue', 10))[0]).toBe('ledger');
     expect(search.search([], 'ledger', 5)).toEqual([]);
   });
 
-  it('applies a small change as a difference and finds exactly what a fresh index finds', () => {
+  it('applies a small change as a difference and finds exactly what a fresh index finds', async () => {
     const incremental = createToolSearch({ rebuildRatio: 1 });
-    incremental.update(snapshotOf(CATALOG));
+    await incremental.update(snapshotOf(CATALOG));
     const changed = [
       ...CATALOG.filter((e) => e.name !== 'github__delete_issue' && e.name !== 'weatherForecast'),
       entry('weatherForecast', 'Tide tables for a harbour.'),
       entry('tides__predict', 'Predict ocean tides.'),
     ];
     const next = snapshotOf(changed);
-    incremental.update(next);
+    await incremental.update(next);
     expect(incremental.stats).toEqual({ documents: 5, builds: 1, updates: 1 });
     const fresh = createToolSearch();
-    fresh.update(next);
+    await fresh.update(next);
     for (const query of ['remove issue', 'weather forecast', 'tide harbour', 'ocean', 'create']) {
       expect(names(incremental.search(next.entries, query, 10))).toEqual(
         names(fresh.search(next.entries, query, 10)),
@@ -122,15 +122,31 @@ describe('tool search', () => {
       'weatherForecast',
     ]);
     // The same fingerprint again: nothing to do.
-    incremental.update(next);
+    await incremental.update(next);
     expect(incremental.stats.updates).toBe(1);
   });
 
-  it('builds afresh when many tools changed at once', () => {
+  it('builds afresh when many tools changed at once', async () => {
     const index = createToolSearch({ rebuildRatio: 0.25 });
-    index.update(snapshotOf(CATALOG));
-    index.update(snapshotOf([...CATALOG, entry('a__b', 'one'), entry('c__d', 'two')]));
+    await index.update(snapshotOf(CATALOG));
+    await index.update(snapshotOf([...CATALOG, entry('a__b', 'one'), entry('c__d', 'two')]));
     expect(index.stats).toEqual({ documents: 7, builds: 2, updates: 0 });
     expect(() => createToolSearch({ rebuildRatio: 0 })).toThrow(RangeError);
+    expect(() => createToolSearch({ chunkSize: 0 })).toThrow(RangeError);
+  });
+
+  it('builds in chunks, and a change heard meanwhile is applied once the build is done', async () => {
+    const index = createToolSearch({ chunkSize: 2 });
+    const first = snapshotOf(CATALOG);
+    const building = index.update(first);
+    // Heard while the first build runs (it yields between chunks): waits for it, then applies the difference.
+    const second = snapshotOf([...CATALOG, entry('tides__predict', 'Predict ocean tides.')]);
+    const changed = index.update(second);
+    // The same snapshot again: nothing more to do after the difference.
+    const again = index.update(second);
+    await Promise.all([building, changed, again]);
+    expect(index.stats).toEqual({ documents: 6, builds: 1, updates: 1 });
+    expect(names(index.search(second.entries, 'ocean tides', 5))).toEqual(['tides__predict']);
+    expect(names(index.search(second.entries, 'remove an issue', 5))[0]).toBe('github__delete_issue');
   });
 });

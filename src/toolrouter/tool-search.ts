@@ -34,11 +34,17 @@ export interface ToolSearchStats {
 
 /** The search index of the tool router. */
 export interface ToolSearch {
-  /** Brings the index in line with `snapshot`; nothing to do when it already is (same fingerprint). */
-  update(snapshot: CatalogSnapshot): void;
   /**
-   * The best `limit` matches of `query` among `visible` (the caller's `tools/list`), best first. The index must
-   * be up to date with the snapshot `visible` came from ({@link update}).
+   * Brings the index in line with `snapshot`: nothing to do when it already is (same fingerprint), a difference
+   * applied at once when little changed, or a full build in chunks that yield to the event loop in between
+   * (10,000 tools take a few hundred milliseconds of CPU, which must not stall every other request). Resolves
+   * when the index reflects `snapshot`. Snapshots must come in the order the catalog made them (an older one
+   * after a newer one would take the index back to it until the next update).
+   */
+  update(snapshot: CatalogSnapshot): Promise<void>;
+  /**
+   * The best `limit` matches of `query` among `visible` (the caller's `tools/list`), best first. Call it once
+   * {@link update} for the snapshot `visible` came from resolved; a match outside `visible` is never returned.
    */
   search(visible: readonly CatalogEntry[], query: string, limit: number): CatalogEntry[];
   readonly stats: ToolSearchStats;
@@ -51,6 +57,8 @@ export interface ToolSearchOptions {
    * tools still inside the index exceed this share of it (MiniSearch skips them, at a cost). Default 0.25.
    */
   readonly rebuildRatio?: number;
+  /** Tools indexed between two yields of a full build. Default 500. */
+  readonly chunkSize?: number;
 }
 
 /** Longest text indexed from one tool's input schema (a schema can be huge; its first properties say most). */
@@ -239,15 +247,22 @@ class MiniSearchToolSearch implements ToolSearch {
   private fingerprint: string | undefined;
   private builds = 0;
   private updates = 0;
+  /** The full build running now, which every update waits for. */
+  private building: Promise<void> | undefined;
 
-  constructor(private readonly rebuildRatio: number) {}
+  constructor(
+    private readonly rebuildRatio: number,
+    private readonly chunkSize: number,
+  ) {}
 
   get stats(): ToolSearchStats {
     return { documents: this.indexed.size, builds: this.builds, updates: this.updates };
   }
 
-  update(snapshot: CatalogSnapshot): void {
-    if (snapshot.fingerprint === this.fingerprint) return;
+  update(snapshot: CatalogSnapshot): Promise<void> {
+    // A full build is running: it is of an older snapshot, or of this one; either way, continue from its result.
+    if (this.building) return this.building.then(() => this.update(snapshot));
+    if (snapshot.fingerprint === this.fingerprint) return Promise.resolve();
     const added: CatalogEntry[] = [];
     const changed: CatalogEntry[] = [];
     for (const entry of snapshot.entries) {
@@ -266,24 +281,28 @@ class MiniSearchToolSearch implements ToolSearch {
       churn > size * this.rebuildRatio ||
       this.dirt + changed.length + removed.length > size * this.rebuildRatio
     ) {
-      this.build(snapshot);
-    } else {
-      for (const name of removed) {
-        this.index.discard(name);
-        this.indexed.delete(name);
-      }
-      for (const entry of changed) {
-        this.index.replace(documentOf(entry));
-        this.indexed.set(entry.name, entry.digest);
-      }
-      for (const entry of added) {
-        this.index.add(documentOf(entry));
-        this.indexed.set(entry.name, entry.digest);
-      }
-      this.dirt += changed.length + removed.length;
-      this.updates++;
+      const building = this.build(snapshot).finally(() => {
+        if (this.building === building) this.building = undefined;
+      });
+      this.building = building;
+      return building;
     }
+    for (const name of removed) {
+      this.index.discard(name);
+      this.indexed.delete(name);
+    }
+    for (const entry of changed) {
+      this.index.replace(documentOf(entry));
+      this.indexed.set(entry.name, entry.digest);
+    }
+    for (const entry of added) {
+      this.index.add(documentOf(entry));
+      this.indexed.set(entry.name, entry.digest);
+    }
+    this.dirt += changed.length + removed.length;
+    this.updates++;
     this.fingerprint = snapshot.fingerprint;
+    return Promise.resolve();
   }
 
   search(visible: readonly CatalogEntry[], query: string, limit: number): CatalogEntry[] {
@@ -333,19 +352,26 @@ class MiniSearchToolSearch implements ToolSearch {
       },
     );
     for (const result of results) {
-      found.push(allowed.get(result.id as string)!);
+      const entry = allowed.get(result.id as string);
+      if (entry) found.push(entry);
       if (found.length >= limit) break;
     }
     return found;
   }
 
-  private build(snapshot: CatalogSnapshot): void {
+  /** A new index of `snapshot`, built in chunks; the current one keeps serving until it is swapped in. */
+  private async build(snapshot: CatalogSnapshot): Promise<void> {
     const index = newIndex();
-    index.addAll(snapshot.entries.map(documentOf));
+    const { entries } = snapshot;
+    for (let start = 0; start < entries.length; start += this.chunkSize) {
+      if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      index.addAll(entries.slice(start, start + this.chunkSize).map(documentOf));
+    }
     this.index = index;
-    this.indexed = new Map(snapshot.entries.map((entry) => [entry.name, entry.digest]));
+    this.indexed = new Map(entries.map((entry) => [entry.name, entry.digest]));
     this.dirt = 0;
     this.builds++;
+    this.fingerprint = snapshot.fingerprint;
   }
 }
 
@@ -353,5 +379,9 @@ class MiniSearchToolSearch implements ToolSearch {
 export function createToolSearch(options: ToolSearchOptions = {}): ToolSearch {
   const ratio = options.rebuildRatio ?? 0.25;
   if (!(ratio > 0 && ratio <= 1)) throw new RangeError('createToolSearch: rebuildRatio must be in (0, 1]');
-  return new MiniSearchToolSearch(ratio);
+  const chunkSize = options.chunkSize ?? 500;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new RangeError('createToolSearch: chunkSize must be a positive integer');
+  }
+  return new MiniSearchToolSearch(ratio, chunkSize);
 }
