@@ -37,8 +37,9 @@ export type {
 export {
   DEFAULT_MAX_NAME_LENGTH,
   DEFAULT_SEPARATOR,
+  TOOL_DISCOVERY_MODES,
   TOOL_NAME_ALPHABET,
   TOOL_ROUTER_DEFAULTS,
   separatorProblem,
 } from './toolrouter-settings.js';
-export type { ToolRouterSettings } from './toolrouter-settings.js';
+export type { ToolDiscoveryMode, ToolRouterSettings } from './toolrouter-settings.js';

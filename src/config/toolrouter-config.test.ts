@@ -37,6 +37,7 @@ describe('parseToolRouterConfig', () => {
         MCP_GATEWAY_TOOLROUTER_REFRESH_MS: '60000',
         MCP_GATEWAY_TOOLROUTER_MAX_RESULT_BYTES: '1048576',
         MCP_GATEWAY_TOOLROUTER_STREAM_MAX_AGE_MS: '30000',
+        MCP_GATEWAY_TOOL_DISCOVERY: 'search',
       },
       CONTEXT,
     );
@@ -54,6 +55,7 @@ describe('parseToolRouterConfig', () => {
         refreshMs: 60_000,
         maxResultBytes: 1_048_576,
         streamMaxAgeMs: 30_000,
+        discovery: 'search',
       },
     });
   });
@@ -64,10 +66,12 @@ describe('parseToolRouterConfig', () => {
       MCP_GATEWAY_TOOLROUTER_MAX_NAME_LENGTH: '200',
       MCP_GATEWAY_TOOLROUTER_PAGE_SIZE: '0',
       MCP_GATEWAY_TOOLROUTER: 'maybe',
+      MCP_GATEWAY_TOOL_DISCOVERY: 'semantic',
     });
     expect(message).toContain('MCP_GATEWAY_TOOLROUTER_SEPARATOR must contain "_" or "."');
     expect(message).toContain('MCP_GATEWAY_TOOLROUTER_MAX_NAME_LENGTH must be at most 128');
     expect(message).toContain('MCP_GATEWAY_TOOLROUTER_PAGE_SIZE must be at least 1');
     expect(message).toContain('MCP_GATEWAY_TOOLROUTER must be true or false');
+    expect(message).toContain('MCP_GATEWAY_TOOL_DISCOVERY must be one of list, search (got "semantic")');
   });
 });

@@ -1,10 +1,11 @@
 /**
  * @module toolrouter-config: the tool router at `/mcp` (`MCP_GATEWAY_TOOLROUTER` and friends) — federated tool
- * names, paging, timeouts of tool calls and of federated listings, and how often failed adapters are retried.
+ * names, paging, timeouts of tool calls and of federated listings, how often failed adapters are retried, and
+ * whether tools are listed or found by search (`MCP_GATEWAY_TOOL_DISCOVERY`).
  */
 import { z } from 'zod';
 // The SDK-free parts of the router, not its index: the edge build parses configuration without the router.
-import { TOOL_ROUTER_DEFAULTS, separatorProblem } from './toolrouter-settings.js';
+import { TOOL_DISCOVERY_MODES, TOOL_ROUTER_DEFAULTS, separatorProblem } from './toolrouter-settings.js';
 import type { ToolRouterSettings } from './toolrouter-settings.js';
 import { booleanVar, integerVar, parseEnv } from './env.js';
 
@@ -35,6 +36,12 @@ const ToolRouterEnvSchema = z.object({
   MCP_GATEWAY_TOOLROUTER_REFRESH_MS: integerVar(1000, 86_400_000, d.refreshMs),
   MCP_GATEWAY_TOOLROUTER_MAX_RESULT_BYTES: integerVar(1024, 256 * 1024 * 1024, d.maxResultBytes),
   MCP_GATEWAY_TOOLROUTER_STREAM_MAX_AGE_MS: integerVar(10_000, 86_400_000, d.streamMaxAgeMs),
+  MCP_GATEWAY_TOOL_DISCOVERY: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(TOOL_DISCOVERY_MODES, { error: `must be one of ${TOOL_DISCOVERY_MODES.join(', ')}` }))
+    .default(d.discovery),
 });
 
 /** What the tool router shares with the rest of the gateway's configuration. */
@@ -53,6 +60,7 @@ export function parseToolRouterConfig(
     enabled: e.MCP_GATEWAY_TOOLROUTER,
     settings: {
       ...d,
+      discovery: e.MCP_GATEWAY_TOOL_DISCOVERY,
       separator: e.MCP_GATEWAY_TOOLROUTER_SEPARATOR,
       maxNameLength: e.MCP_GATEWAY_TOOLROUTER_MAX_NAME_LENGTH,
       pageSize: e.MCP_GATEWAY_TOOLROUTER_PAGE_SIZE,

@@ -28,8 +28,17 @@ export function separatorProblem(separator: string): string | undefined {
   return undefined;
 }
 
+/**
+ * How `/mcp` offers its tools: `list` lists every tool the caller may use; `search` lists just `search_tools` and
+ * `call_tool`, for catalogs too large to put in a model's context (a direct `tools/call` by name still works).
+ */
+export const TOOL_DISCOVERY_MODES = ['list', 'search'] as const;
+export type ToolDiscoveryMode = (typeof TOOL_DISCOVERY_MODES)[number];
+
 /** Tunables of the router; every one has a default ({@link TOOL_ROUTER_DEFAULTS}). */
 export interface ToolRouterSettings {
+  /** `tools/list` lists every tool (`list`) or the two search tools (`search`). */
+  readonly discovery: ToolDiscoveryMode;
   /** Between adapter and tool in federated names; must contain `_` or `.`. */
   readonly separator: string;
   /** Longest exposed name; longer federated names become aliases. */
@@ -58,6 +67,7 @@ export interface ToolRouterSettings {
 
 /** Defaults of {@link ToolRouterSettings}. */
 export const TOOL_ROUTER_DEFAULTS: ToolRouterSettings = Object.freeze({
+  discovery: 'list',
   separator: DEFAULT_SEPARATOR,
   maxNameLength: DEFAULT_MAX_NAME_LENGTH,
   pageSize: 100,

@@ -5,6 +5,10 @@
  * instance answers any request, cursors included. `tools/list` is the caller's readable tools in name order with
  * the router's own cursors; `tools/call` goes to a registered tool server or a federated adapter. Changes reach
  * legacy clients on the GET stream and modern clients on `subscriptions/listen`.
+ *
+ * With `discovery: 'search'` the list is just `search_tools` and `call_tool` (`discovery-tools.ts`): a search over
+ * the caller's visible tools (`tool-search.ts`), and a call that takes the very path of a direct `tools/call`.
+ * That list never changes, so no `list_changed` is sent then; a direct `tools/call` by a tool's name still works.
  */
 import {
   InMemoryServerEventBus,
@@ -29,7 +33,17 @@ import type { RegistryChangeFeed, RegistryStore, Registered } from '../registry/
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { createCatalog } from './catalog.js';
-import type { CatalogEntry, FederationState } from './catalog.js';
+import type { Catalog, CatalogEntry, FederationState } from './catalog.js';
+import {
+  CALL_TOOL,
+  DEFAULT_SEARCH_LIMIT,
+  DISCOVERY_TOOLS,
+  SEARCH_TOOLS,
+  SEARCH_TOOLS_TOOL,
+  CALL_TOOL_TOOL,
+  searchResult,
+} from './discovery-tools.js';
+import { createToolSearch } from './tool-search.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { createFederation } from './federation.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
@@ -112,6 +126,27 @@ export interface ToolRouter {
 const SERVER_NAME = 'mcp-gateway';
 const INSTRUCTIONS =
   'Tools registered with MCP Gateway and the tools of federated adapters (named {adapter}__{tool}), filtered to what you may use.';
+const SEARCH_INSTRUCTIONS =
+  'MCP Gateway: many tools, found by search. Call search_tools with a few words of what you want to do, then call_tool with the name and arguments of the tool you choose.';
+
+/** The fingerprint of the two-tool list of search mode: the same for everyone, always. */
+const SEARCH_MODE_FINGERPRINT = 'search';
+
+/**
+ * The catalog as the list-change streams see it in search mode: every caller's list (the two search tools)
+ * stays the same whatever the catalog does, so no stream is ever told of a change.
+ */
+function unchangingList(catalog: Catalog): Catalog {
+  return {
+    snapshot: () => catalog.snapshot(),
+    visible: (snapshot, principal) => catalog.visible(snapshot, principal),
+    fingerprintFor: () => SEARCH_MODE_FINGERPRINT,
+    invalidate: () => catalog.invalidate(),
+    onChange: () => () => undefined,
+    federationStatus: (adapter) => catalog.federationStatus(adapter),
+    close: () => undefined,
+  };
+}
 
 /** Why no deployer configured here runs `resource` (the deployer inspector says the same), or undefined. */
 function unavailableReason(replicas: ToolRouterReplicas, resource: Registered): string | undefined {
@@ -180,9 +215,33 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     maxResultBytes: settings.maxResultBytes,
     outputSchemas,
   });
-  const streams = createListChangedStreams({ catalog, logger, maxAgeMs: settings.streamMaxAgeMs });
+  const searchMode = settings.discovery === 'search';
+  const streams = createListChangedStreams({
+    catalog: searchMode ? unchangingList(catalog) : catalog,
+    logger,
+    maxAgeMs: settings.streamMaxAgeMs,
+  });
+  // Search mode: one index for every caller, brought up to date when the catalog changes (and on the first search).
+  const search = searchMode ? createToolSearch() : undefined;
+  const stopIndexing = search
+    ? catalog.onChange((snapshot) => {
+        search
+          .update(snapshot)
+          .catch((error: unknown) => logger.error({ err: error }, 'tool search index update failed'));
+      })
+    : () => undefined;
 
   async function listTools(principal: Principal, cursor: string | undefined): Promise<ListToolsResult> {
+    if (searchMode) {
+      // One page, never a next one: no cursor of this server can be valid.
+      if (cursor !== undefined) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          'Invalid cursor: use a nextCursor from this server.',
+        );
+      }
+      return { tools: [...DISCOVERY_TOOLS] };
+    }
     const visible = catalog.visible(await catalog.snapshot(), principal);
     let start = 0;
     if (cursor !== undefined) {
@@ -297,14 +356,61 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     }
   }
 
+  /** The arguments of one of the two search tools, checked against its own schema as any tool's are. */
+  function checkedArguments(tool: typeof SEARCH_TOOLS_TOOL, args: Record<string, unknown> | undefined) {
+    const problem = inputSchemas.checkOf(tool.name, tool.inputSchema)?.(args ?? {});
+    if (problem !== undefined) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Invalid arguments for tool '${tool.name}': ${problem}`,
+      );
+    }
+    return args ?? {};
+  }
+
+  async function searchTools(principal: Principal, args: Record<string, unknown> | undefined) {
+    const { query, limit } = checkedArguments(SEARCH_TOOLS_TOOL, args) as { query: string; limit?: number };
+    const snapshot = await catalog.snapshot();
+    // At once unless this snapshot was never indexed (the first search waits for the build) or is being built.
+    // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
+    await search!.update(snapshot);
+    // The caller's own list, the very one `tools/list` would serve in list mode: the search never shows more.
+    const found = search!.search(catalog.visible(snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
+    return searchResult(found);
+  }
+
   function serverFor(principal: Principal, traceId?: string): Server {
     const server = new Server(
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
-      { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS },
+      {
+        // Search mode's list is always the same two tools: there is no list change to announce.
+        capabilities: { tools: { listChanged: !searchMode } },
+        instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
+      },
     );
     server.setRequestHandler('tools/list', (request) => listTools(principal, request.params?.cursor));
     server.setRequestHandler('tools/call', async (request, ctx) => {
-      const { result, entry } = await observedCall(principal, request.params, ctx, traceId);
+      let params = request.params;
+      if (searchMode && params.name === SEARCH_TOOLS) {
+        return server.projectCallToolResult(
+          await searchTools(principal, params.arguments),
+          SEARCH_TOOLS_TOOL.outputSchema,
+        );
+      }
+      if (searchMode && params.name === CALL_TOOL) {
+        // Then exactly a direct call of the named tool: the same lookup, permission check, argument check,
+        // executor and report to `onToolCall` (under the named tool's name). It never names a search tool.
+        const through = checkedArguments(CALL_TOOL_TOOL, params.arguments) as {
+          name: string;
+          arguments?: Record<string, unknown>;
+        };
+        params = {
+          ...(params._meta && { _meta: params._meta }),
+          name: through.name,
+          ...(through.arguments !== undefined && { arguments: through.arguments }),
+        };
+      }
+      const { result, entry } = await observedCall(principal, params, ctx, traceId);
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
@@ -328,7 +434,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       onerror: (error) => logger.debug({ err: error.message }, 'tool router request refused'),
     },
   );
-  const stopBus = catalog.onChange(() => handler.notify.toolsChanged());
+  const stopBus = searchMode ? () => undefined : catalog.onChange(() => handler.notify.toolsChanged());
 
   return {
     settings,
@@ -346,6 +452,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     },
     serverFor,
     onToolsChanged(listener) {
+      // Search mode's two tools never change; a stdio client is not told of catalog changes either.
+      if (searchMode) return () => undefined;
       return catalog.onChange(() => listener());
     },
     invalidate: () => catalog.invalidate(),
@@ -374,6 +482,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     },
     async close() {
       stopBus();
+      stopIndexing();
       streams.close();
       catalog.close();
       await handler.close();
