@@ -114,15 +114,15 @@ function checkEntry(
     return undefined;
   }
   const data = item.toJS(doc, { maxAliasCount: 100 }) as Json;
-  const fieldAt = (path: string[]) => offsetOf(doc, item, path) ?? offset;
+  const fieldAt = (path: string[], atKey?: boolean) => offsetOf(doc, item, path, atKey) ?? offset;
   let ok = true;
   const problem: Report = (o, message) => {
     ok = false;
     at(o, message);
   };
   const dot = where ? '.' : '';
-  checkObject(data, FIELDS[kind], [], (path, message) =>
-    problem(fieldAt(path), `${where}${path.length ? dot : ''}${path.join('.')}: ${message}`),
+  checkObject(data, FIELDS[kind], [], (path, message, atKey) =>
+    problem(fieldAt(path, atKey), `${where}${path.length ? dot : ''}${path.join('.')}: ${message}`),
   );
   for (const field of REQUIRED_FIELDS[kind])
     if (data[field] === undefined || data[field] === null)
@@ -174,17 +174,18 @@ function resolved(doc: Document, node: YamlNode | null | undefined): YamlNode | 
 }
 
 /** Where the value at `path` inside `map` starts, if the path exists. */
-function offsetOf(doc: Document, map: YamlNode, path: readonly string[]): number | undefined {
+function offsetOf(doc: Document, map: YamlNode, path: readonly string[], atKey = false): number | undefined {
   let node: YamlNode | null = map;
   let offset: number | undefined;
   for (const key of path) {
     if (!node || !isMap(node)) return offset;
     const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-    if (!pair) return offset;
+    // A missing field is reported where the mapping that lacks it starts.
+    if (!pair) return node.range?.[0] ?? offset;
     offset = (pair.key as YamlNode).range?.[0];
     node = resolved(doc, pair.value as YamlNode | null);
   }
-  return node?.range?.[0] ?? offset;
+  return atKey ? offset : (node?.range?.[0] ?? offset);
 }
 
 const describe = (value: unknown) =>
@@ -199,7 +200,7 @@ function checkObject(
   data: Json,
   fields: Readonly<Record<string, FieldType>>,
   path: string[],
-  report: (path: string[], message: string) => void,
+  report: (path: string[], message: string, atKey?: boolean) => void,
   open = false,
 ): void {
   for (const [key, value] of Object.entries(data)) {
@@ -212,6 +213,7 @@ function checkObject(
           `unknown field (known: ${Object.keys(fields)
             .filter((f) => fields[f]!.type !== 'ignored')
             .join(', ')})`,
+          true,
         );
       continue;
     }
@@ -225,7 +227,7 @@ function checkValue(
   value: unknown,
   spec: FieldType,
   path: string[],
-  report: (path: string[], message: string) => void,
+  report: (path: string[], message: string, atKey?: boolean) => void,
 ): string | undefined {
   switch (spec.type) {
     case 'string':
