@@ -19,6 +19,7 @@ import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { STDIO_SERVER } from '../../test/process-fixtures.js';
 import { MARKER_VARIABLE, killMarked, newMarker } from '../../test/process-tree.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
 import { runCli } from './run-cli.js';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
@@ -49,14 +50,20 @@ interface Live {
 
 function cli(
   args: string[],
-  options: { stdin?: string; fetch?: typeof fetch; signal?: AbortSignal; live?: Live } = {},
+  options: {
+    stdin?: string;
+    fetch?: typeof fetch;
+    signal?: AbortSignal;
+    live?: Live;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Run> {
   const live = options.live ?? { stdout: '', stderr: '' };
   return runCli(args, {
     stdout: { write: (text: string) => (live.stdout += text) },
     stderr: { write: (text: string) => (live.stderr += text) },
     stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
-    env: { MCP_GATEWAY_URL: gateway.url },
+    env: options.env ?? { MCP_GATEWAY_URL: gateway.url },
     ...(options.fetch && { fetch: options.fetch }),
     ...(options.signal && { signal: options.signal }),
   }).then((code) => ({ code, stdout: live.stdout, stderr: live.stderr }));
@@ -445,6 +452,43 @@ describe('apply and export', () => {
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toMatch(/syntax\.yaml:3:\d+: /);
   });
+});
+
+describe('a gateway that requires a token', () => {
+  it('sends MCP_GATEWAY_TOKEN or --token as a bearer token, and prints neither', async () => {
+    const AUDIENCE = 'https://gateway.test';
+    const issuer = await startTokenIssuer({ audience: AUDIENCE });
+    const secured = await startGatewayProcess({
+      DATABASE_URL: ':memory:',
+      MCP_GATEWAY_AUTH: 'jwt',
+      MCP_GATEWAY_JWKS_URL: issuer.jwksUri,
+      MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
+      MCP_GATEWAY_AUDIENCE: AUDIENCE,
+    });
+    try {
+      const token = await issuer.mint({ sub: 'alice', roles: ['mcp.admin'] });
+      const env = { MCP_GATEWAY_URL: secured.url };
+      const anonymous = await cli(['adapters', 'list'], { env });
+      expect(anonymous.code).toBe(1);
+      expect(anonymous.stderr).toMatch(/^mcp-gateway: 401 /);
+
+      const created = await cli(
+        ['adapters', 'create', 'mine', '--endpoint', 'http://127.0.0.1:8000/mcp', '-o', 'json'],
+        { env: { ...env, MCP_GATEWAY_TOKEN: token } },
+      );
+      expect(created.code).toBe(0);
+      expect(JSON.parse(created.stdout)).toMatchObject({ name: 'mine', createdBy: 'alice' });
+      const listed = await cli(['adapters', 'list', '--token', token], { env });
+      expect(listed.stdout).toMatch(/\nmine\s+endpoints\s+1\s+alice\s/);
+
+      const refused = await cli(['adapters', 'get', 'absent', '--token', token], { env });
+      expect(refused.code).toBe(1);
+      for (const run of [created, listed, refused]) expect(run.stdout + run.stderr).not.toContain(token);
+    } finally {
+      await secured.stop();
+      await issuer.close();
+    }
+  }, 90_000);
 });
 
 describe('the bin', () => {
