@@ -68,6 +68,8 @@ export interface ApiClient {
     ifMatch: string | undefined,
   ): Promise<Tagged<KindTypes[K]['resource']>>;
   remove(kind: Kind, name: string, ifMatch?: string): Promise<void>;
+  /** The JSON Schema of the configuration file, or undefined from a gateway that does not serve one. */
+  fileSchema(): Promise<Record<string, unknown> | undefined>;
   status(kind: RuntimeKind, name: string): Promise<AdapterStatus>;
   /** The log text as a stream (it stays open with `follow` until the server ends it or `signal` aborts). */
   logs(
@@ -169,6 +171,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     async remove(kind, name, ifMatch) {
       await send(`${kind}/${segment(name)}`, { method: 'DELETE', ifMatch });
+    },
+    async fileSchema() {
+      try {
+        return (await (await send('schemas/gateway.json')).json()) as Record<string, unknown>;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return undefined;
+        throw err;
+      }
     },
     async status(kind, name) {
       return (await send(`${kind}/${segment(name)}/status`)).json() as Promise<AdapterStatus>;

@@ -10,7 +10,7 @@ import type { RuntimeKind } from './api-client.js';
 import type { Command, Context } from './context.js';
 import { noArguments, readInputFile } from './context.js';
 import { ApiError, EXIT, UsageError } from './errors.js';
-import { FILE_KINDS, gatewayFileText, parseGatewayFile } from './gateway-file.js';
+import { FILE_KINDS, checkAgainstSchema, gatewayFileText, parseGatewayFile } from './gateway-file.js';
 import type { GatewayFile } from './gateway-file.js';
 import { MASK, differences } from './resource-fields.js';
 import { print } from './output.js';
@@ -130,8 +130,8 @@ FILE (YAML or JSON) has top-level \`adapters:\` and \`tools:\` lists of the obje
       toolDefinition:
         tool: { name: score, inputSchema: { type: object } }
 
-The whole file is checked first (syntax, fields, types, names, one runtime each); any problem is printed as
-FILE:LINE:COLUMN and nothing is changed (exit 2). Then each entry is compared with what the gateway stores
+The whole file is checked first (syntax, fields, types, names, one runtime each, then the gateway's own rules
+from its /schemas/gateway.json); any problem is printed as FILE:LINE:COLUMN and nothing is changed (exit 2). Then each entry is compared with what the gateway stores
 (defaults filled in): missing ones are created, differing ones replaced with If-Match, equal ones left alone.
 A second apply of the same file changes nothing. The gateway may still refuse an entry (a pattern, a role
 missing): apply stops there with exit 1, after the changes it printed.
@@ -155,7 +155,11 @@ missing): apply stops there with exit 1, after the changes it printed.
         const dryRun = ctx.values['dry-run'] === true;
         if (ctx.values['exit-code'] && !dryRun)
           throw new UsageError('--exit-code applies with --dry-run', ctx.help);
-        const file = parseGatewayFile(await readInputFile(path), path);
+        const text = await readInputFile(path);
+        const file = parseGatewayFile(text, path);
+        // The gateway's own rules (patterns, ranges), before anything changes; an older gateway has none.
+        const schema = await ctx.client.fileSchema();
+        if (schema) checkAgainstSchema(text, path, schema);
         const changes = await planApply(ctx, file, ctx.values.prune === true);
         const pending = changes.some((c) => c.action !== 'unchanged' && c.action !== 'kept');
         const format = ctx.format();

@@ -448,6 +448,26 @@ describe('apply and export', () => {
     expect(run.stdout).toBe('');
     expect((await api('/adapters/fine')).status).toBe(404);
 
+    // The gateway's own rules, from /schemas/gateway.json: patterns the CLI's own checks do not know.
+    const ruled = file(
+      'ruled.yaml',
+      `adapters:
+  - name: fine
+    endpoints: [http://127.0.0.1:8000/mcp]
+  - name: image
+    imageName: Not An Image
+    imageVersion: "1"
+  - name: version
+    imageName: example/version
+    imageVersion: -bad
+`,
+    );
+    const schemaRun = await cli(['apply', '-f', ruled]);
+    expect(schemaRun.code).toBe(2);
+    expect(schemaRun.stderr).toMatch(new RegExp(`${ruled}:5:16: adapters\\[1\\]\\.imageName: .*pattern`));
+    expect(schemaRun.stderr).toMatch(new RegExp(`${ruled}:9:19: adapters\\[2\\]\\.imageVersion: .*pattern`));
+    expect((await api('/adapters/fine')).status).toBe(404);
+
     const syntax = await cli(['apply', '-f', file('syntax.yaml', 'adapters:\n  - name: x\n   bad: [\n')]);
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toMatch(/syntax\.yaml:3:\d+: /);

@@ -4,7 +4,9 @@
  * types, names, duplicates, one runtime each. Every problem carries `file:line:column`; they are all reported
  * at once.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { Validator } from '@cfworker/json-schema';
+import type { OutputUnit, Schema } from '@cfworker/json-schema';
+import { LineCounter, isAlias, isCollection, isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { RuntimeKind } from './api-client.js';
 import { UsageError } from './errors.js';
@@ -274,4 +276,68 @@ export function gatewayFileText(
     FILE_KINDS.map((kind) => [kind, resources[kind].map((r) => fileForm(kind, r))]),
   );
   return format === 'json' ? `${JSON.stringify(file, null, 2)}\n` : stringify(file, { lineWidth: 0 });
+}
+
+/** Keywords that only say a nested schema failed; the nested failure is reported itself. */
+const AGGREGATE_KEYWORDS = new Set([
+  'properties',
+  'items',
+  '$ref',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'if',
+  'then',
+  'else',
+]);
+
+/**
+ * Checks the file against the gateway's JSON Schema (`/schemas/gateway.json`), which carries the API's own rules
+ * (patterns, ranges, required fields); throws a {@link GatewayFileError} with positions. `null` fields count as
+ * left out, as in the API.
+ */
+export function checkAgainstSchema(text: string, fileName: string, schema: Schema): void {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const data = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as Json;
+  for (const kind of FILE_KINDS) {
+    const list = data[kind];
+    if (Array.isArray(list))
+      data[kind] = list.map((entry: Json) =>
+        Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== null)),
+      );
+  }
+  const result = new Validator(schema, '2020-12', false).validate(data);
+  if (result.valid) return;
+  const problems = [
+    ...new Set(
+      result.errors
+        .filter((e) => !AGGREGATE_KEYWORDS.has(e.keyword))
+        .map((e) => schemaProblem(doc, lines, fileName, e)),
+    ),
+  ];
+  throw new GatewayFileError(
+    problems.length > 0 ? problems : [`${fileName}: does not match ${String(schema.$id)}`],
+  );
+}
+
+function schemaProblem(doc: Document, lines: LineCounter, fileName: string, error: OutputUnit): string {
+  const path = error.instanceLocation
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p) => decodeURIComponent(p.replace(/~1/g, '/').replace(/~0/g, '~')));
+  // The deepest node that exists: a missing field is reported where its mapping starts.
+  let offset = 0;
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    const keys = path.slice(0, depth).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const node = (depth === 0 ? doc.contents : doc.getIn(keys, true)) as YamlNode | null | undefined;
+    if (node && (isScalar(node) || isCollection(node)) && node.range) {
+      offset = node.range[0];
+      break;
+    }
+  }
+  const { line, col } = lines.linePos(offset);
+  const where = path.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : `${i === 0 ? '' : '.'}${p}`)).join('');
+  return `${fileName}:${line}:${col}: ${where || '(file)'}: ${error.error}`;
 }
