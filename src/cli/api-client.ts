@@ -67,7 +67,8 @@ export interface ApiClient {
     body: KindTypes[K]['update'],
     ifMatch: string | undefined,
   ): Promise<Tagged<KindTypes[K]['resource']>>;
-  remove(kind: Kind, name: string, ifMatch?: string): Promise<void>;
+  /** `force` (secrets only): delete even while adapters or tools reference it. */
+  remove(kind: Kind, name: string, ifMatch?: string, force?: boolean): Promise<void>;
   /** The JSON Schema of the configuration file, or undefined from a gateway that does not serve one. */
   fileSchema(): Promise<Record<string, unknown> | undefined>;
   status(kind: RuntimeKind, name: string): Promise<AdapterStatus>;
@@ -169,8 +170,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async update(kind, name, body, ifMatch) {
       return tagged(await send(`${kind}/${segment(name)}`, { method: 'PUT', body, ifMatch }));
     },
-    async remove(kind, name, ifMatch) {
-      await send(`${kind}/${segment(name)}`, { method: 'DELETE', ifMatch });
+    async remove(kind, name, ifMatch, force) {
+      await send(`${kind}/${segment(name)}${force ? '?force=true' : ''}`, { method: 'DELETE', ifMatch });
     },
     async fileSchema() {
       try {

@@ -430,6 +430,45 @@ describe('apply and export', () => {
     );
   });
 
+  it('a file refers to secrets by name (secretEnvironmentVariables), never holds a value, and round-trips', async () => {
+    await deleteEverything();
+    const value = 'sk-in-file-test-0123456789';
+    expect((await cli(['secrets', 'create', 'api-key'], { stdin: value })).code).toBe(0);
+    const path = file(
+      'secret-ref.yaml',
+      `adapters:
+  - name: withsecret
+    imageName: example/withsecret
+    imageVersion: "1"
+    secretEnvironmentVariables: { API_KEY: api-key }
+`,
+    );
+    expect((await cli(['apply', '-f', path])).stdout).toBe(
+      '+ adapters/withsecret\n1 created, 0 updated, 0 deleted, 0 unchanged\n',
+    );
+    expect((await cli(['apply', '-f', path])).stdout).toBe('0 created, 0 updated, 0 deleted, 1 unchanged\n');
+    const exported = await cli(['export']);
+    expect(parse(exported.stdout)).toEqual({
+      adapters: [
+        {
+          name: 'withsecret',
+          imageName: 'example/withsecret',
+          imageVersion: '1',
+          secretEnvironmentVariables: { API_KEY: 'api-key' },
+        },
+      ],
+      tools: [],
+    });
+    expect(exported.stdout).not.toContain(value);
+
+    expect((await cli(['secrets', 'list'])).stdout).toMatch(/\napi-key\s.*\sadapters\/withsecret\n/);
+    const inUse = await cli(['secrets', 'delete', 'api-key']);
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toMatch(/^mcp-gateway: 409 /);
+    expect((await cli(['secrets', 'delete', 'api-key', '--force'])).code).toBe(0);
+    expect((await cli(['adapters', 'delete', 'withsecret'])).code).toBe(0);
+  });
+
   it('a bad file is reported with line numbers, exit 2, and nothing is changed', async () => {
     await deleteEverything();
     const bad = file(

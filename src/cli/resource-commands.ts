@@ -36,6 +36,7 @@ function fieldOptions(kind: RuntimeKind): OptionSpecs {
     command: { type: 'string' },
     arg: { type: 'string', multiple: true },
     env: { type: 'string', multiple: true },
+    'secret-env': { type: 'string', multiple: true },
     replicas: { type: 'string' },
     description: { type: 'string' },
     role: { type: 'string', multiple: true },
@@ -52,6 +53,8 @@ function fieldHelp(kind: RuntimeKind): string {
   --image-name NAME, --image-version VERSION    the image runtime
   --command PROGRAM, --arg ARG (repeat)         the command runtime (a program on the gateway host)
   --env NAME=VALUE         an environment variable (repeat); update adds to or replaces existing ones
+  --secret-env NAME=SECRET a variable whose value is the stored secret SECRET (secretEnvironmentVariables;
+                           repeat); the value never passes through the command line
   --replicas N             replicaCount
   --description TEXT
   --role ROLE              a role that may read it (requiredRoles; repeat)
@@ -71,6 +74,7 @@ const FLAG_FIELDS = [
   'command',
   'arg',
   'env',
+  'secret-env',
   'replicas',
   'description',
   'role',
@@ -109,6 +113,18 @@ function applyFlags(kind: RuntimeKind, ctx: Context, base: Json): Json {
       env[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
     out.environmentVariables = env;
+  }
+  if (v['secret-env']) {
+    const refs: Record<string, string> = {
+      ...((out.secretEnvironmentVariables as Record<string, string>) ?? {}),
+    };
+    for (const pair of v['secret-env'] as string[]) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1)
+        throw new UsageError(`--secret-env: '${pair}' is not NAME=SECRET`, ctx.help);
+      refs[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    out.secretEnvironmentVariables = refs;
   }
   const replicas = integerOption(v, 'replicas');
   if (replicas !== undefined) out.replicaCount = replicas;

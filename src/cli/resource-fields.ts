@@ -51,6 +51,8 @@ const common = {
   imageName: string,
   imageVersion: string,
   environmentVariables: { type: 'string-map' },
+  /** Variable name → the name of a stored secret (a reference, never a value). */
+  secretEnvironmentVariables: { type: 'string-map' },
   replicaCount: integer(0, 50),
   description: string,
   useWorkloadIdentity: boolean,
@@ -140,6 +142,9 @@ export function storedForm(kind: RuntimeKind, data: Json): Json {
   const out = withoutReadOnly(data);
   const endpoints = Array.isArray(out.endpoints) ? out.endpoints : undefined;
   out.environmentVariables ??= {};
+  // Stored only when it names something.
+  if (isObject(out.secretEnvironmentVariables) && Object.keys(out.secretEnvironmentVariables).length === 0)
+    delete out.secretEnvironmentVariables;
   out.replicaCount ??= endpoints ? endpoints.length : 1;
   out.description ??= '';
   out.useWorkloadIdentity ??= false;

@@ -47,9 +47,14 @@ function secretName(ctx: Context): string {
   return nameArgument(ctx);
 }
 
+const usedBy = (s: Record<string, unknown>) =>
+  ((s.usedBy as { kind: string; name: string }[] | undefined) ?? [])
+    .map((u) => `${u.kind}s/${u.name}`)
+    .join(',');
+
 const rows = (items: Record<string, unknown>[]) => [
-  ['NAME', 'CREATED BY', 'CREATED', 'UPDATED'],
-  ...items.map((s) => [cell(s.name), cell(s.createdBy), cell(s.createdAt), cell(s.lastUpdatedAt)]),
+  ['NAME', 'CREATED BY', 'CREATED', 'UPDATED', 'USED BY'],
+  ...items.map((s) => [cell(s.name), cell(s.createdBy), cell(s.createdAt), cell(s.lastUpdatedAt), usedBy(s)]),
 ];
 
 /** The subcommands of `secrets`. */
@@ -110,11 +115,20 @@ ${WHY_STDIN}`,
     },
     delete: {
       summary: 'remove a secret',
-      usage: `Usage: ${p} delete NAME [--if-match ETAG]`,
-      options: { 'if-match': { type: 'string' } },
+      usage: `Usage: ${p} delete NAME [--if-match ETAG] [--force]
+
+Refused (409, exit 1) while adapters or tools reference the secret (\`get\` shows them as usedBy), unless
+--force: then the references stay, and those resources cannot start new replicas until a secret of that name
+exists again.`,
+      options: { 'if-match': { type: 'string' }, force: { type: 'boolean' } },
       async run(ctx) {
         const name = nameArgument(ctx);
-        await ctx.client.remove('secrets', name, ctx.values['if-match'] as string | undefined);
+        await ctx.client.remove(
+          'secrets',
+          name,
+          ctx.values['if-match'] as string | undefined,
+          ctx.values.force === true,
+        );
         ctx.io.stderr.write(`deleted secrets/${name}\n`);
       },
     },
