@@ -139,6 +139,10 @@ describe('the stored form', () => {
     expect(differences('adapters', stored, { name: 'local', command: 'node', description: null })).toEqual(
       [],
     );
+    // An empty map of secret references is not stored at all.
+    expect(
+      differences('adapters', stored, { name: 'local', command: 'node', secretEnvironmentVariables: {} }),
+    ).toEqual([]);
     expect(differences('adapters', stored, { name: 'local', command: 'node', replicaCount: 2 })).toEqual([
       { field: 'replicaCount', from: 1, to: 2 },
     ]);
