@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-/** @module cli: the `mcp-gateway` command. */
+/**
+ * @module cli: the `mcp-gateway` command: `serve` (the default) and `stdio` run here; every other command is a
+ * client of a running gateway's API (`cli/run-cli.ts`), loaded only when used.
+ */
 import { parseArgs } from 'node:util';
 import { packageVersion } from './runtime/node/package-version.js';
 
 const USAGE = `Usage: mcp-gateway [serve]
        mcp-gateway stdio [--url URL [--token TOKEN]] [--user ID] [--roles A,B]
+       mcp-gateway COMMAND [SUBCOMMAND] [options]   (a client of a running gateway, below)
 
   serve     run the gateway (default); configured by environment variables, see README
   stdio     the tool router (/mcp) over stdio, for MCP clients that spawn a process:
@@ -101,7 +105,8 @@ if (command === 'serve') {
   const { main } = await import('./main.js');
   await main();
 } else if (command === '--help' || command === '-h' || command === 'help') {
-  process.stdout.write(USAGE);
+  const { CLIENT_USAGE } = await import('./cli/run-cli.js');
+  process.stdout.write(`${USAGE}\nClient commands:\n${CLIENT_USAGE}\n`);
 } else if (command === 'stdio') {
   try {
     await stdio(process.argv.slice(3));
@@ -112,6 +117,17 @@ if (command === 'serve') {
     process.exit(1);
   }
 } else {
-  process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}`);
-  process.exit(2);
+  const { runCli } = await import('./cli/run-cli.js');
+  // Ctrl-C aborts the request in flight (and ends `logs --follow`): exit 130.
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => interrupt.abort());
+  const code = await runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    signal: interrupt.signal,
+  });
+  // Whatever is still buffered for a pipe is written before the process ends.
+  process.stdout.write('', () => process.exit(code));
 }

@@ -24,6 +24,8 @@ const LAYER: Readonly<Record<string, number>> = {
   toolrouter: 4,
   security: 4,
   runtime: 4.5,
+  // The API client commands: beside the runtime, never importing it (see the test below).
+  cli: 4.5,
   '': 5,
 };
 const FEATURE = 4;
@@ -67,6 +69,15 @@ describe('the layers of src/', () => {
       .filter(([from]) => folderOf(from) === 'core')
       .flatMap(([from, targets]) =>
         targets.filter((t) => folderOf(t) !== 'core').map((t) => `${from} → ${t}`),
+      );
+    expect(outside).toEqual([]);
+  });
+
+  it('keeps the CLI client a client: src/cli imports nothing of src/ outside it (it speaks HTTP only)', () => {
+    const outside = [...graph]
+      .filter(([from]) => folderOf(from) === 'cli')
+      .flatMap(([from, targets]) =>
+        targets.filter((t) => folderOf(t) !== 'cli').map((t) => `${from} → ${t}`),
       );
     expect(outside).toEqual([]);
   });

@@ -41,6 +41,7 @@ import type { TraceContextHeaders, Tracing } from '../observability/tracing/inde
 import type { RegistryStore, SecretCipher } from '../registry/index.js';
 import { TOOL_ROUTER_PATH, mountToolRouter } from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
+import { GATEWAY_FILE_SCHEMA_PATH, gatewayFileSchema } from './gateway-file-schema.js';
 import { createDocsRoutes } from './docs-routes.js';
 import type { SwaggerUiAssets } from './docs-routes.js';
 
@@ -235,10 +236,15 @@ export function createApp(deps: AppDeps): GatewayApp {
     );
   }
 
-  app.doc31('/openapi.json', {
+  const openApiConfig = {
     openapi: '3.1.0',
     info: { ...OPENAPI_INFO, version: deps.version ?? '0.0.0' },
-  });
+  };
+  app.doc31('/openapi.json', openApiConfig);
+  let fileSchema: Record<string, unknown> | undefined;
+  app.get(GATEWAY_FILE_SCHEMA_PATH, (c) =>
+    c.json((fileSchema ??= gatewayFileSchema(app.getOpenAPI31Document(openApiConfig)))),
+  );
   app.route('/', createDocsRoutes(deps.swaggerUi));
   app.get('/', (c) => c.redirect('/docs', 302));
   return Object.assign(app, { mcp });
