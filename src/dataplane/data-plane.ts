@@ -11,7 +11,7 @@ import { HttpError } from '../http/index.js';
 import type { AppEnv, McpRateLimits } from '../http/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
-import type { Rendezvous } from '../routing/index.js';
+import type { Rendezvous, UnitRandom } from '../routing/index.js';
 import type { ProxyIo, RequestBody, RequestHeaders } from './fetch-io.js';
 import type { Forwarder } from './forwarder.js';
 import { createMcpProxy } from './mcp-proxy.js';
@@ -21,6 +21,7 @@ import { IGNORED_EXCHANGE } from './proxy-observer.js';
 import type { ExchangeObserver } from './proxy-observer.js';
 import { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
+import { SessionLedger } from './session-ledger.js';
 
 /** Everything the data plane needs. */
 export interface DataPlaneOptions {
@@ -41,6 +42,10 @@ export interface DataPlaneOptions {
   readonly idleTimeoutMs: number;
   readonly maxBodyBytes: number;
   readonly loadEpsilon: number;
+  /** Placement randomness (fresh session keys, two-choices draws); default `Math.random`. */
+  readonly random?: UnitRandom;
+  /** Milliseconds since the epoch, for the session ledger's idle times; default `Date.now`. */
+  readonly now?: () => number;
   readonly identityHeaders?: (
     principal: Principal,
     adapter: Registered<'adapter'>,
@@ -114,7 +119,9 @@ export function mountDataPlane(
     sealer: options.sealer,
     rendezvous: options.rendezvous,
     load: new ReplicaLoad(),
+    sessions: new SessionLedger(options.now ? { now: options.now } : {}),
     loadEpsilon: options.loadEpsilon,
+    ...(options.random && { random: options.random }),
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     maxBodyBytes: options.maxBodyBytes,

@@ -35,6 +35,12 @@ export interface CommonSpec {
   args?: string[];
 }
 
+/**
+ * Where stateless requests of an adapter go: `none` (two choices on in-flight load), `principal` (HRW on the
+ * caller, bounded load) or `header:<name>` (HRW on that request header, name in lower case).
+ */
+export type Affinity = 'none' | 'principal' | `header:${string}`;
+
 /** A stored adapter's spec. `port`/`path` are set for the image and command runtimes only. */
 export interface AdapterSpec extends CommonSpec {
   transport?: ProcessTransport;
@@ -45,6 +51,8 @@ export interface AdapterSpec extends CommonSpec {
   /** Per-adapter overrides of the gateway's upstream timeouts. */
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Placement of stateless requests (default `none`); legacy sessions are placed on a fresh key regardless. */
+  affinity?: Affinity;
   /** List the adapter's tools on the tool router (`/mcp`), named `{adapter}{separator}{tool}`. */
   federate?: boolean;
 }

@@ -1,0 +1,202 @@
+/**
+ * Placement as a user sees it (issue #14 part 1): one caller's legacy sessions spread over every replica of a
+ * real SDK 1.x adapter and stay where they started; a session that ended no longer counts.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startLegacyMcpServer } from '../../test/mcp-servers.js';
+import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+async function gateway(options: Parameters<typeof startTestGateway>[0] = {}): Promise<TestGateway> {
+  const g = await startTestGateway(options);
+  cleanups.push(() => g.close());
+  return g;
+}
+
+async function replicas(n: number, jsonResponse = false): Promise<RunningMcpServer[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, (_, i) => startLegacyMcpServer({ name: `replica-${i}`, jsonResponse })),
+  );
+  cleanups.push(() => Promise.all(servers.map((s) => s.close())));
+  return servers;
+}
+
+async function connect(url: string) {
+  const client = new Client({ name: 'one-caller', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  cleanups.push(() => client.close());
+  return { client, transport };
+}
+
+const replicaOf = async (client: Client) => {
+  const result = (await client.callTool({ name: 'whoami', arguments: {} })) as {
+    content: { text: string }[];
+  };
+  return (JSON.parse(result.content[0]!.text) as { replica: string }).replica;
+};
+
+const LEGACY_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-11-25',
+};
+
+/**
+ * A session as a one-shot CLI run opens it: initialize and the initialized notification, and no GET stream, so
+ * nothing of it is in flight between requests; only the sessions the gateway counts can spread such sessions.
+ */
+async function openBareSession(url: string) {
+  const init = await fetch(url, {
+    method: 'POST',
+    headers: LEGACY_HEADERS,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cli', version: '1' } },
+    }),
+  });
+  expect(init.status).toBe(200);
+  await init.text();
+  const sessionId = init.headers.get('mcp-session-id')!;
+  const headers = { ...LEGACY_HEADERS, 'mcp-session-id': sessionId };
+  const note = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  expect(note.status).toBe(202);
+  let id = 1;
+  return {
+    async replica() {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'whoami' } }),
+      });
+      const body = (await res.json()) as { result: { content: { text: string }[] } };
+      return (JSON.parse(body.result.content[0]!.text) as { replica: string }).replica;
+    },
+    async end() {
+      const res = await fetch(url, { method: 'DELETE', headers });
+      expect(res.status).toBe(200);
+    },
+  };
+}
+
+const tally = (names: readonly string[]) => {
+  const out = new Map<string, number>();
+  for (const name of names) out.set(name, (out.get(name) ?? 0) + 1);
+  return out;
+};
+
+describe('legacy session placement', () => {
+  it.each([
+    ['random keys', undefined],
+    // Every fresh key the same: only the sessions this instance counts per replica spread them.
+    ['one key for all (bounded load alone)', () => 0.5],
+  ])(
+    "spreads one caller's 30 sessions over all 3 replicas, none above half, each on its replica for life (%s)",
+    async (_label, placementRandom) => {
+      const servers = await replicas(3);
+      const g = await gateway(placementRandom ? { placementRandom } : {});
+      await g.registerRemoteAdapter(
+        'spread',
+        servers.map((s) => s.url),
+      );
+      const sessions: { client: Client; replica: string }[] = [];
+      for (let i = 0; i < 30; i++) {
+        const { client } = await connect(`${g.url}/adapters/spread/mcp`);
+        sessions.push({ client, replica: await replicaOf(client) });
+      }
+      const counts = tally(sessions.map((s) => s.replica));
+      expect([...counts.keys()].sort()).toEqual(['replica-0', 'replica-1', 'replica-2']);
+      for (const count of counts.values()) expect(count).toBeLessThanOrEqual(15);
+      // The upstreams agree: each holds the sessions the gateway says it placed there.
+      for (const server of servers) expect(server.sessionCount()).toBe(counts.get(server.name));
+      // Repeat calls of every session land on the replica it started on.
+      for (const { client, replica } of sessions) {
+        expect(await replicaOf(client)).toBe(replica);
+        expect(await replicaOf(client)).toBe(replica);
+      }
+    },
+  );
+
+  it.each([
+    ['random keys', undefined],
+    ['one key for all (bounded load alone)', () => 0.5],
+  ])(
+    'spreads 30 sessions that hold no stream open between requests the same way (%s)',
+    async (_label, placementRandom) => {
+      const servers = await replicas(3, true);
+      const g = await gateway(placementRandom ? { placementRandom } : {});
+      await g.registerRemoteAdapter(
+        'bare',
+        servers.map((s) => s.url),
+      );
+      const sessions = [];
+      for (let i = 0; i < 30; i++) {
+        const session = await openBareSession(`${g.url}/adapters/bare/mcp`);
+        sessions.push({ session, replica: await session.replica() });
+      }
+      const counts = tally(sessions.map((s) => s.replica));
+      expect([...counts.keys()].sort()).toEqual(['replica-0', 'replica-1', 'replica-2']);
+      for (const count of counts.values()) expect(count).toBeLessThanOrEqual(15);
+      for (const { session, replica } of sessions) expect(await session.replica()).toBe(replica);
+    },
+  );
+
+  it.each(['a DELETE through the gateway', 'an upstream 404 (the upstream forgot it)'])(
+    'stops counting sessions that ended by %s, so new sessions take their place',
+    async (how) => {
+      const servers = await replicas(3, true);
+      // One key for every session: where a new session goes depends only on the counts.
+      const g = await gateway({ placementRandom: () => 0.5 });
+      await g.registerRemoteAdapter(
+        'ended',
+        servers.map((s) => s.url),
+      );
+      const url = `${g.url}/adapters/ended/mcp`;
+      const opened = [];
+      for (let i = 0; i < 12; i++) {
+        const session = await openBareSession(url);
+        opened.push({ session, replica: await session.replica() });
+      }
+      // Bounded load with one key fills the first HRW choice to 5 of 12 (then 5 and 2).
+      const [busiest, most] = [...tally(opened.map((s) => s.replica))].sort((a, b) => b[1] - a[1])[0]!;
+      expect(most).toBe(5);
+      const server = servers.find((s) => s.name === busiest)!;
+      for (const { session, replica } of opened.filter((s) => s.replica === busiest)) {
+        if (how.startsWith('a DELETE')) {
+          await session.end();
+        } else {
+          await session.replica();
+          // The upstream's own id, as the gateway sent it: ending it there makes the next call a 404.
+          const upstreamId = server.requests.at(-1)!['mcp-session-id'] as string;
+          const res = await fetch(server.url, {
+            method: 'DELETE',
+            headers: { 'mcp-session-id': upstreamId },
+          });
+          expect(res.status).toBe(200);
+          expect(await session.replica().catch(() => 'gone')).toBe('gone');
+          void replica;
+        }
+      }
+      expect(server.sessionCount()).toBe(0);
+      // Counted as still open, that replica would take one more and then be at its bound (6 of 13).
+      for (let i = 0; i < 4; i++) {
+        const session = await openBareSession(url);
+        expect(await session.replica()).toBe(busiest);
+      }
+    },
+  );
+});
