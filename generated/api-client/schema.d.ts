@@ -276,6 +276,7 @@ export interface components {
             path?: string;
             connectTimeoutMs?: number;
             idleTimeoutMs?: number;
+            affinity?: string;
             federate?: boolean;
             createdBy: string;
             /** Format: date-time */
@@ -372,6 +373,11 @@ export interface components {
             connectTimeoutMs?: number;
             /** @description Longest upstream silence, before the response and within a stream (default from the gateway config). */
             idleTimeoutMs?: number;
+            /**
+             * @description Where stateless (2026-07-28, or session-less) requests go: `none` (default) to the less busy of two random replicas; `principal` to the replica rendezvous hashing picks for the caller, unless it is busier than 1.25× the mean; `header:<name>` the same on the value of that request header (a request without it is placed as `none`). New legacy sessions always spread over every replica and stay where they start.
+             * @example header:x-conversation-id
+             */
+            affinity?: string;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
         };

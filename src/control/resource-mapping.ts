@@ -131,6 +131,7 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   }
   if (data.connectTimeoutMs !== undefined) spec.connectTimeoutMs = data.connectTimeoutMs;
   if (data.idleTimeoutMs !== undefined) spec.idleTimeoutMs = data.idleTimeoutMs;
+  if (data.affinity !== undefined) spec.affinity = data.affinity;
   if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
@@ -192,6 +193,7 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.port !== undefined && { port: s.port, path: s.path }),
     ...(s.connectTimeoutMs !== undefined && { connectTimeoutMs: s.connectTimeoutMs }),
     ...(s.idleTimeoutMs !== undefined && { idleTimeoutMs: s.idleTimeoutMs }),
+    ...(s.affinity !== undefined && { affinity: s.affinity }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   };

@@ -189,6 +189,24 @@ const commonDataFields = {
 const REFERENCE_BINDING =
   "Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent.";
 
+/** `header:` and an HTTP field name (RFC 9110 token). */
+const HEADER_AFFINITY = /^header:[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** How stateless requests of an adapter are placed; stored with the header name in lower case. */
+const Affinity = z
+  .string({ error: 'must be "none", "principal" or "header:<name>"' })
+  .refine((value) => value === 'none' || value === 'principal' || HEADER_AFFINITY.test(value), {
+    error: 'must be "none", "principal" or "header:<name>" with an HTTP header name',
+  })
+  .transform((value) => value.toLowerCase() as 'none' | 'principal' | `header:${string}`)
+  .openapi({
+    type: 'string',
+    pattern: "^(none|principal|header:[!#$%&'*+\\-.^_`|~0-9A-Za-z]+)$",
+    example: 'header:x-conversation-id',
+    description:
+      'Where stateless (2026-07-28, or session-less) requests go: `none` (default) to the less busy of two random replicas; `principal` to the replica rendezvous hashing picks for the caller, unless it is busier than 1.25× the mean; `header:<name>` the same on the value of that request header (a request without it is placed as `none`). New legacy sessions always spread over every replica and stay where they start.',
+  });
+
 /** Body of POST/PUT `/adapters`, bound like the reference's `AdapterData` (see reference-binding.ts). */
 export const AdapterData = bindLikeReference(
   z.strictObject({
@@ -224,6 +242,7 @@ export const AdapterData = bindLikeReference(
         description:
           'Longest upstream silence, before the response and within a stream (default from the gateway config).',
       }),
+    affinity: Affinity.optional(),
     federate: z.boolean().optional().openapi({
       description:
         "List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false).",
@@ -331,6 +350,7 @@ export const AdapterResource = z
     path: z.string().optional(),
     connectTimeoutMs: z.number().int().optional(),
     idleTimeoutMs: z.number().int().optional(),
+    affinity: z.string().optional(),
     federate: z.boolean().optional(),
     createdBy: resourceMetaFields.createdBy,
     createdAt: resourceMetaFields.createdAt,

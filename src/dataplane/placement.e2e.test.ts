@@ -5,7 +5,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLegacyMcpServer } from '../../test/mcp-servers.js';
+import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
@@ -90,6 +91,18 @@ async function openBareSession(url: string) {
       const res = await fetch(url, { method: 'DELETE', headers });
       expect(res.status).toBe(200);
     },
+  };
+}
+
+/** mulberry32: a seeded PRNG, so the two-choices draws are the same in every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
 
@@ -199,4 +212,68 @@ describe('legacy session placement', () => {
       }
     },
   );
+});
+
+describe('stateless (2026-07-28) placement by the adapter affinity', () => {
+  async function modernReplicas() {
+    const servers = await Promise.all([0, 1, 2].map((i) => startModernMcpServer({ name: `m${i}` })));
+    cleanups.push(() => Promise.all(servers.map((s) => s.close())));
+    return servers;
+  }
+
+  /** An adapter of three SDK 2.x replicas, and a call that answers which replica served it. */
+  async function adapterWith(affinity: string | undefined) {
+    const servers = await modernReplicas();
+    const g = await gateway({ placementRandom: seededRandom(affinity?.length ?? 1) });
+    await g.registerRemoteAdapter(
+      'stateless',
+      servers.map((s) => s.url),
+      affinity === undefined ? {} : { affinity },
+    );
+    let id = 0;
+    return async (header: string | undefined) => {
+      const before = servers.map((s) => s.requests.length);
+      const res = await fetch(`${g.url}/adapters/stateless/mcp`, {
+        method: 'POST',
+        headers: modernToolCallHeaders('echo', header === undefined ? {} : { 'x-conversation-id': header }),
+        body: modernToolCallBody('echo', { text: 'hi' }, id++),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+      return servers.find((s, k) => s.requests.length > before[k]!)!.name;
+    };
+  }
+
+  async function spread(affinity: string | undefined, n: number, header: (i: number) => string | undefined) {
+    const call = await adapterWith(affinity);
+    const served: string[] = [];
+    for (let i = 0; i < n; i++) served.push(await call(header(i)));
+    return served;
+  }
+
+  it('spreads one caller over every replica by default (none)', async () => {
+    const served = await spread(undefined, 30, () => undefined);
+    expect(new Set(served).size).toBe(3);
+  });
+
+  it('keeps one caller on one replica with principal', async () => {
+    const served = await spread('principal', 30, () => undefined);
+    expect(new Set(served).size).toBe(1);
+  });
+
+  it('keeps one header value on one replica and spreads different values with header:<name>', async () => {
+    const same = await spread('header:X-Conversation-Id', 10, () => 'conversation-1');
+    expect(new Set(same).size).toBe(1);
+    const call = await adapterWith('header:x-conversation-id');
+    const many: string[] = [];
+    for (let i = 0; i < 30; i++) many.push(await call(`conversation-${i}`));
+    expect(new Set(many).size).toBe(3);
+    // Each value lands where HRW puts it, the same on every call.
+    for (let i = 0; i < 30; i++) expect(await call(`conversation-${i}`)).toBe(many[i]);
+  });
+
+  it('places a request without that header as none', async () => {
+    const served = await spread('header:x-conversation-id', 30, () => undefined);
+    expect(new Set(served).size).toBe(3);
+  });
 });
