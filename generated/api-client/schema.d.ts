@@ -277,6 +277,8 @@ export interface components {
             connectTimeoutMs?: number;
             idleTimeoutMs?: number;
             affinity?: string;
+            maxSessionsPerReplica?: number;
+            sessionIdleTimeoutSeconds?: number;
             federate?: boolean;
             createdBy: string;
             /** Format: date-time */
@@ -378,6 +380,10 @@ export interface components {
              * @example header:x-conversation-id
              */
             affinity?: string;
+            /** @description Most legacy sessions one replica holds, as this gateway instance counts them; a new session goes to the next replica in hash order, and 503 with `Retry-After` only when every replica is full (default: no cap; a stdio replica is capped by the bridge, 16 by default, whichever is lower). */
+            maxSessionsPerReplica?: number;
+            /** @description A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes). */
+            sessionIdleTimeoutSeconds?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
         };

@@ -257,6 +257,24 @@ describe('POST /adapters', () => {
       /header name/,
     ],
     ['an affinity that is not a string', imageAdapter('a', { affinity: 1 }), 'affinity', /"none"/],
+    [
+      'a session cap of 0',
+      imageAdapter('a', { maxSessionsPerReplica: 0 }),
+      'maxSessionsPerReplica',
+      /between 1 and 100000/,
+    ],
+    [
+      'a fractional session idle timeout',
+      imageAdapter('a', { sessionIdleTimeoutSeconds: 1.5 }),
+      'sessionIdleTimeoutSeconds',
+      /integer/,
+    ],
+    [
+      'a session idle timeout below 10 s',
+      imageAdapter('a', { sessionIdleTimeoutSeconds: 5 }),
+      'sessionIdleTimeoutSeconds',
+      /between 10 and 604800/,
+    ],
   ];
   it.each(bad)('answers 400 naming the field for %s', async (_case, body, path, message) => {
     const res = await app.request('/adapters', json('POST', body));
@@ -279,7 +297,14 @@ describe('POST /adapters', () => {
     const read = await app.request('/adapters/conv');
     expect(((await read.json()) as { affinity?: string }).affinity).toBe('header:x-conversation-id');
     const plain = await app.request('/adapters', json('POST', imageAdapter('plain')));
-    expect(await plain.json()).not.toHaveProperty('affinity');
+    const plainBody = await plain.json();
+    for (const field of ['affinity', 'maxSessionsPerReplica', 'sessionIdleTimeoutSeconds'])
+      expect(plainBody).not.toHaveProperty(field);
+    const capped = await app.request(
+      '/adapters',
+      json('POST', imageAdapter('capped', { maxSessionsPerReplica: 4, sessionIdleTimeoutSeconds: 60 })),
+    );
+    expect(await capped.json()).toMatchObject({ maxSessionsPerReplica: 4, sessionIdleTimeoutSeconds: 60 });
     for (const affinity of ['none', 'principal']) {
       const res = await app.request('/adapters', json('POST', imageAdapter(`a-${affinity}`, { affinity })));
       expect(((await res.json()) as { affinity?: string }).affinity).toBe(affinity);

@@ -132,6 +132,9 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   if (data.connectTimeoutMs !== undefined) spec.connectTimeoutMs = data.connectTimeoutMs;
   if (data.idleTimeoutMs !== undefined) spec.idleTimeoutMs = data.idleTimeoutMs;
   if (data.affinity !== undefined) spec.affinity = data.affinity;
+  if (data.maxSessionsPerReplica !== undefined) spec.maxSessionsPerReplica = data.maxSessionsPerReplica;
+  if (data.sessionIdleTimeoutSeconds !== undefined)
+    spec.sessionIdleTimeoutSeconds = data.sessionIdleTimeoutSeconds;
   if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
@@ -194,6 +197,10 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.connectTimeoutMs !== undefined && { connectTimeoutMs: s.connectTimeoutMs }),
     ...(s.idleTimeoutMs !== undefined && { idleTimeoutMs: s.idleTimeoutMs }),
     ...(s.affinity !== undefined && { affinity: s.affinity }),
+    ...(s.maxSessionsPerReplica !== undefined && { maxSessionsPerReplica: s.maxSessionsPerReplica }),
+    ...(s.sessionIdleTimeoutSeconds !== undefined && {
+      sessionIdleTimeoutSeconds: s.sessionIdleTimeoutSeconds,
+    }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   };

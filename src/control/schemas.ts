@@ -243,6 +243,26 @@ export const AdapterData = bindLikeReference(
           'Longest upstream silence, before the response and within a stream (default from the gateway config).',
       }),
     affinity: Affinity.optional(),
+    maxSessionsPerReplica: z
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be between 1 and 100000')
+      .max(100_000, 'must be between 1 and 100000')
+      .optional()
+      .openapi({
+        description:
+          'Most legacy sessions one replica holds, as this gateway instance counts them; a new session goes to the next replica in hash order, and 503 with `Retry-After` only when every replica is full (default: no cap; a stdio replica is capped by the bridge, 16 by default, whichever is lower).',
+      }),
+    sessionIdleTimeoutSeconds: z
+      .number()
+      .int('must be an integer')
+      .min(10, 'must be between 10 and 604800')
+      .max(604_800, 'must be between 10 and 604800')
+      .optional()
+      .openapi({
+        description:
+          'A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes).',
+      }),
     federate: z.boolean().optional().openapi({
       description:
         "List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false).",
@@ -351,6 +371,8 @@ export const AdapterResource = z
     connectTimeoutMs: z.number().int().optional(),
     idleTimeoutMs: z.number().int().optional(),
     affinity: z.string().optional(),
+    maxSessionsPerReplica: z.number().int().optional(),
+    sessionIdleTimeoutSeconds: z.number().int().optional(),
     federate: z.boolean().optional(),
     createdBy: resourceMetaFields.createdBy,
     createdAt: resourceMetaFields.createdAt,

@@ -48,7 +48,7 @@ export interface McpProxyOptions {
   readonly loadEpsilon: number;
   /** Placement randomness: fresh session keys and two-choices draws; default `Math.random`. */
   readonly random?: UnitRandom;
-  /** How long a legacy session without requests is still counted, in ms; default 15 minutes. */
+  /** How long a legacy session without requests is still counted, in ms, unless the adapter says; default 15 min. */
   readonly sessionIdleMs?: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -130,7 +130,11 @@ function hostOf(url: string): string {
 export function createMcpProxy(options: McpProxyOptions): McpProxy {
   const { sealer, rendezvous, load, sessions, logger } = options;
   const random = options.random ?? Math.random;
-  const sessionIdleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const defaultIdleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const idleMsOf = (adapter: Registered<'adapter'>) => {
+    const seconds = adapter.spec.sessionIdleTimeoutSeconds;
+    return seconds === undefined ? defaultIdleMs : seconds * 1000;
+  };
   const inFlight = (r: ReplicaEndpoint) => load.of(r.id);
   /** A key no other session shares, so one caller's sessions spread over every replica. */
   const freshKey = () => Math.floor(random() * 2 ** 53).toString(36);
@@ -140,6 +144,13 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     jsonRpcErrorResponse(404, GATEWAY_ERROR.gateway, `Adapter '${name}' does not exist.`);
   const sessionGone = () =>
     jsonRpcErrorResponse(404, GATEWAY_ERROR.sessionNotFound, 'Session not found: initialize a new session.');
+  const allFull = (name: string) =>
+    jsonRpcErrorResponse(
+      503,
+      GATEWAY_ERROR.gateway,
+      `Every replica of adapter '${name}' is at its session cap; retry later, or end unused sessions with DELETE.`,
+      { 'retry-after': retryAfter },
+    );
   const noReplica = (name: string) =>
     jsonRpcErrorResponse(503, GATEWAY_ERROR.gateway, `Adapter '${name}' has no ready replica; retry later.`, {
       'retry-after': retryAfter,
@@ -243,7 +254,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
         })
         .then((sealed) => {
           headers['mcp-session-id'] = sealed;
-          sessions.touch(x.adapter, replica.id, sealed, sessionIdleMs);
+          sessions.touch(x.adapter, replica.id, sealed, idleMsOf(x.adapter));
           return client;
         });
     };
@@ -287,7 +298,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       sessions.end(x.adapter, sealed);
       return sessionGone();
     }
-    sessions.touch(x.adapter, replica.id, sealed, sessionIdleMs);
+    sessions.touch(x.adapter, replica.id, sealed, idleMsOf(x.adapter));
     const outcome = await send(x, replica, { sealed, upstream: opened.claims.upstreamSessionId });
     if (outcome.ok) return outcome.response;
     if (outcome.failure === 'refused') {
@@ -297,6 +308,20 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       return sessionGone();
     }
     return failureResponse(x.adapter.name, replica, outcome);
+  }
+
+  /**
+   * The replicas below their session cap (the adapter's `maxSessionsPerReplica`, the replica's own, the lower),
+   * by this instance's count. Taking the full ones out keeps the others' HRW order: a session whose first choice
+   * is full goes to the next one.
+   */
+  function withRoom(
+    adapter: Registered<'adapter'>,
+    ready: readonly ReplicaEndpoint[],
+  ): readonly ReplicaEndpoint[] {
+    const cap = adapter.spec.maxSessionsPerReplica ?? Infinity;
+    if (cap === Infinity && ready.every((r) => r.maxSessions === undefined)) return ready;
+    return ready.filter((r) => sessions.sessionsOn(adapter, r.id) < Math.min(cap, r.maxSessions ?? Infinity));
   }
 
   /** HRW on `key` with bounded load; the HRW order of `key` is the failover list. */
@@ -315,11 +340,19 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
    * adapter's `affinity`: `none` (two choices on in-flight load), `principal` or `header:<name>` (bounded HRW on
    * that key; a request without the header is placed as `none`).
    */
-  function placement(x: Exchange, ready: readonly ReplicaEndpoint[]): Placement | undefined {
+  function placement(x: Exchange, ready: readonly ReplicaEndpoint[]): Placement | 'full' | undefined {
     const { adapter } = x;
     if (x.classified.kind === 'initialize') {
-      sessions.prepare(adapter, sessionIdleMs);
-      return hashed(ready, freshKey(), (r) => sessions.sessionsOn(adapter, r.id) + load.of(r.id));
+      const idleMs = idleMsOf(adapter);
+      sessions.prepare(adapter, idleMs);
+      let open = withRoom(adapter, ready);
+      if (open.length === 0 && ready.length > 0) {
+        // Sweeps are spaced out; before refusing, forget every session that has idled out by now.
+        sessions.sweep(adapter, idleMs);
+        open = withRoom(adapter, ready);
+        if (open.length === 0) return 'full';
+      }
+      return hashed(open, freshKey(), (r) => sessions.sessionsOn(adapter, r.id) + load.of(r.id));
     }
     const affinity = adapter.spec.affinity;
     if (affinity === 'principal') return hashed(ready, x.principal.userId, inFlight);
@@ -336,6 +369,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
   async function placed(x: Exchange): Promise<Response> {
     const ready = options.replicas.ready(x.adapter);
     const chosen = placement(x, ready);
+    if (chosen === 'full') return allFull(x.adapter.name);
     if (!chosen) return noReplica(x.adapter.name);
     const { first } = chosen;
     let outcome = await send(x, first);

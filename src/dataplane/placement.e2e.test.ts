@@ -214,6 +214,77 @@ describe('legacy session placement', () => {
   );
 });
 
+describe('session caps (issue #14 part 2)', () => {
+  const initialize = (url: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: LEGACY_HEADERS,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'cli', version: '1' },
+        },
+      }),
+    });
+
+  it('places a session past a full replica, and answers 503 with Retry-After only when every one is full', async () => {
+    const servers = await replicas(3, true);
+    // One key for every session: its first HRW choice is always the same replica, which fills first.
+    const g = await gateway({ placementRandom: () => 0.5 });
+    await g.registerRemoteAdapter(
+      'capped',
+      servers.map((s) => s.url),
+      { maxSessionsPerReplica: 2 },
+    );
+    const url = `${g.url}/adapters/capped/mcp`;
+    const opened = [];
+    for (let i = 0; i < 6; i++) {
+      const session = await openBareSession(url);
+      opened.push({ session, replica: await session.replica() });
+    }
+    expect([...tally(opened.map((s) => s.replica)).values()]).toEqual([2, 2, 2]);
+    for (const server of servers) expect(server.sessionCount()).toBe(2);
+
+    const refused = await initialize(url);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    const body = (await refused.json()) as { error: { message: string } };
+    expect(body.error.message).toMatch(/Every replica of adapter 'capped' is at its session cap/);
+    for (const server of servers) expect(server.sessionCount()).toBe(2);
+
+    // One session ends: its replica has room again, and the next session goes there.
+    await opened[0]!.session.end();
+    const next = await openBareSession(url);
+    expect(await next.replica()).toBe(opened[0]!.replica);
+  });
+
+  it('frees a place when a session has been idle for sessionIdleTimeoutSeconds', async () => {
+    const servers = await replicas(1, true);
+    let now = Date.now();
+    const g = await gateway({ placementNow: () => now });
+    await g.registerRemoteAdapter('idle', [servers[0]!.url], {
+      maxSessionsPerReplica: 1,
+      sessionIdleTimeoutSeconds: 10,
+    });
+    const url = `${g.url}/adapters/idle/mcp`;
+    const first = await openBareSession(url);
+    await first.replica();
+    now += 9_000;
+    expect((await initialize(url)).status).toBe(503);
+    await first.replica(); // a request: idle time starts again
+    now += 9_000;
+    expect((await initialize(url)).status).toBe(503);
+    now += 2_000;
+    const res = await initialize(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('mcp-session-id')).toMatch(/^v2\./);
+  });
+});
+
 describe('stateless (2026-07-28) placement by the adapter affinity', () => {
   async function modernReplicas() {
     const servers = await Promise.all([0, 1, 2].map((i) => startModernMcpServer({ name: `m${i}` })));

@@ -184,6 +184,16 @@ export class SessionLedger {
     }
   }
 
+  /** Forgets the adapter's sessions idle for longer than `idleMs` now, whenever it last swept (before a refusal). */
+  sweep(adapter: LedgerAdapter, idleMs: number): void {
+    const sessions = this.#of(adapter, false);
+    if (sessions === undefined) return;
+    const nowMs = this.#now();
+    sessions.idleMs = idleMs;
+    sessions.lastSweepMs = nowMs;
+    sessions.sweep(this.#second(nowMs), idleMs);
+  }
+
   #sweepAll(nowMs: number): void {
     for (const [name, sessions] of this.#adapters) {
       sessions.lastSweepMs = nowMs;

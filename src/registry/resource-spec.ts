@@ -53,6 +53,10 @@ export interface AdapterSpec extends CommonSpec {
   idleTimeoutMs?: number;
   /** Placement of stateless requests (default `none`); legacy sessions are placed on a fresh key regardless. */
   affinity?: Affinity;
+  /** Most legacy sessions per replica (this instance's count); a full replica is skipped at placement. */
+  maxSessionsPerReplica?: number;
+  /** A legacy session without requests for this long ends (default 900). */
+  sessionIdleTimeoutSeconds?: number;
   /** List the adapter's tools on the tool router (`/mcp`), named `{adapter}{separator}{tool}`. */
   federate?: boolean;
 }
