@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { STDIO_SERVER, killAllMarked, marker } from '../../test/process-fixtures.js';
+import { MARKER_VARIABLE } from '../../test/process-tree.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 
@@ -282,6 +284,78 @@ describe('session caps (issue #14 part 2)', () => {
     const res = await initialize(url);
     expect(res.status).toBe(200);
     expect(res.headers.get('mcp-session-id')).toMatch(/^v2\./);
+  });
+});
+
+describe('session caps of a stdio adapter (one process per session)', () => {
+  afterEach(() => killAllMarked());
+
+  it('spills to the other replica when the first is full, and refuses only when both are', async () => {
+    const g = await gateway({ processDeployer: true, placementRandom: () => 0.5 });
+    const created = await fetch(`${g.url}/adapters`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'stdio-capped',
+        command: process.execPath,
+        args: [STDIO_SERVER],
+        replicaCount: 2,
+        maxSessionsPerReplica: 2,
+        environmentVariables: { [MARKER_VARIABLE]: marker() },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const status = async () =>
+      (await (await fetch(`${g.url}/adapters/stdio-capped/status`)).json()) as {
+        readyReplicas: number;
+        replicas: { detail?: string }[];
+      };
+    const deadline = Date.now() + 60_000;
+    while ((await status()).readyReplicas < 2) {
+      if (Date.now() > deadline) throw new Error('the stdio replicas did not become ready');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const url = `${g.url}/adapters/stdio-capped/mcp`;
+    // Bounded load alone would put the 4th session on the first choice (3 of 4), which the bridge would refuse.
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: LEGACY_HEADERS,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'cli', version: '1' },
+          },
+        }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    expect((await status()).replicas.map((r) => r.detail?.split(' (')[0])).toEqual([
+      'sessions 2/2',
+      'sessions 2/2',
+    ]);
+    const refused = await fetch(url, {
+      method: 'POST',
+      headers: LEGACY_HEADERS,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'cli', version: '1' },
+        },
+      }),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/Every replica/);
   });
 });
 

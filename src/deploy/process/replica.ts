@@ -26,6 +26,10 @@ export interface ProcessSpec {
   readonly path: string;
   /** `none`: the server runs without any network (stdio adapters in the sandbox only). */
   readonly network: 'host' | 'none';
+  /** Stdio adapters: the bridge's session cap, when the adapter sets one (`maxSessionsPerReplica`). */
+  readonly maxSessions?: number;
+  /** Stdio adapters: the bridge's idle timeout, when the adapter sets one (`sessionIdleTimeoutSeconds`). */
+  readonly sessionIdleMs?: number;
 }
 
 /** Reads the process spec of a registered resource of the command runtime. */
@@ -48,13 +52,21 @@ export function processSpecOf(resource: Registered): ProcessSpec {
     transport: adapter.transport ?? 'stdio',
     path: adapter.path ?? '/mcp',
     network: adapter.network ?? 'host',
+    ...(adapter.maxSessionsPerReplica !== undefined && { maxSessions: adapter.maxSessionsPerReplica }),
+    ...(adapter.sessionIdleTimeoutSeconds !== undefined && {
+      sessionIdleMs: adapter.sessionIdleTimeoutSeconds * 1000,
+    }),
   };
 }
 
 /** Everything that, when it changes, replaces a replica (the replica count only scales). */
 export function fingerprintOf(spec: ProcessSpec): string {
   const env = Object.entries(spec.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([spec.command, spec.args, env, spec.transport, spec.path, spec.network]);
+  const parts: unknown[] = [spec.command, spec.args, env, spec.transport, spec.path, spec.network];
+  // The bridge takes its limits at start; appended only when set, so fingerprints of older specs stay the same.
+  if (spec.maxSessions !== undefined || spec.sessionIdleMs !== undefined)
+    parts.push(spec.maxSessions ?? null, spec.sessionIdleMs ?? null);
+  return JSON.stringify(parts);
 }
 
 /** The deployer's options with every default filled in. */
