@@ -9,7 +9,7 @@ import { identityHeaders } from '../auth/index.js';
 import type { Identify, Principal } from '../auth/index.js';
 import { HttpError } from '../http/index.js';
 import type { AppEnv, McpRateLimits } from '../http/index.js';
-import type { Logger } from '../observability/index.js';
+import type { GatewayMetrics, Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Rendezvous, UnitRandom } from '../routing/index.js';
 import type { ProxyIo, RequestBody, RequestHeaders } from './fetch-io.js';
@@ -60,6 +60,8 @@ export interface DataPlaneHooks {
   readonly limit?: MiddlewareHandler<AppEnv>;
   /** The same limits as plain functions, for the {@link McpEndpoint}. */
   readonly limits?: McpRateLimits;
+  /** Where open sessions (read at scrape time) and refused sessions are counted. */
+  readonly metrics?: GatewayMetrics;
   /** The function behind `authenticate`; without it (custom middleware) there is no {@link McpEndpoint}. */
   readonly identify?: Identify;
 }
@@ -113,13 +115,17 @@ export function mountDataPlane(
   hooks: DataPlaneHooks = {},
 ): McpEndpoint | undefined {
   const { logger } = options;
+  const sessions = new SessionLedger(options.now ? { now: options.now } : {});
+  const { metrics } = hooks;
+  metrics?.watchOpenSessions(() => sessions.snapshot());
   const proxy = createMcpProxy({
     lookup: options.lookup,
     replicas: options.replicas,
     sealer: options.sealer,
     rendezvous: options.rendezvous,
     load: new ReplicaLoad(),
-    sessions: new SessionLedger(options.now ? { now: options.now } : {}),
+    sessions,
+    ...(metrics && { onSessionsFull: (adapter: string) => metrics.sessionRefused(adapter) }),
     loadEpsilon: options.loadEpsilon,
     ...(options.random && { random: options.random }),
     connectTimeoutMs: options.connectTimeoutMs,

@@ -59,6 +59,8 @@ export interface McpProxyOptions {
     adapter: Registered<'adapter'>,
   ) => Record<string, string> | Promise<Record<string, string>>;
   readonly logger: Logger;
+  /** Told when a new session is refused because every replica is at its session cap. */
+  readonly onSessionsFull?: (adapter: string) => void;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
 }
@@ -369,7 +371,10 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
   async function placed(x: Exchange): Promise<Response> {
     const ready = options.replicas.ready(x.adapter);
     const chosen = placement(x, ready);
-    if (chosen === 'full') return allFull(x.adapter.name);
+    if (chosen === 'full') {
+      options.onSessionsFull?.(x.adapter.name);
+      return allFull(x.adapter.name);
+    }
     if (!chosen) return noReplica(x.adapter.name);
     const { first } = chosen;
     let outcome = await send(x, first);

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { createPrometheusMetrics } from '../observability/prometheus/index.js';
 import { STDIO_SERVER, killAllMarked, marker } from '../../test/process-fixtures.js';
 import { MARKER_VARIABLE } from '../../test/process-tree.js';
 import { startTestGateway } from '../../test/test-gateway.js';
@@ -262,6 +263,36 @@ describe('session caps (issue #14 part 2)', () => {
     await opened[0]!.session.end();
     const next = await openBareSession(url);
     expect(await next.replica()).toBe(opened[0]!.replica);
+  });
+
+  it('counts open sessions per adapter and replica, and refusals, in the metrics', async () => {
+    const servers = await replicas(2, true);
+    const metrics = createPrometheusMetrics();
+    const g = await gateway({ placementRandom: () => 0.5, operations: { metrics } });
+    await g.registerRemoteAdapter(
+      'metered',
+      servers.map((s) => s.url),
+      { maxSessionsPerReplica: 1 },
+    );
+    const url = `${g.url}/adapters/metered/mcp`;
+    const first = await openBareSession(url);
+    const firstReplica = await first.replica();
+    await openBareSession(url);
+    expect((await initialize(url)).status).toBe(503);
+    const page = async () => (await metrics.render()).body;
+    const open = (body: string) =>
+      [...body.matchAll(/^mcp_gateway_open_sessions\{adapter="metered",replica="([^"]+)"\} (\d+)$/gm)].map(
+        (m) => Number(m[2]),
+      );
+    let body = await page();
+    expect(open(body)).toEqual([1, 1]);
+    expect(body).toMatch(/^mcp_gateway_session_refusals_total\{adapter="metered"\} 1$/m);
+    await first.end();
+    body = await page();
+    expect(open(body)).toEqual([1]);
+    const next = await openBareSession(url);
+    expect(await next.replica()).toBe(firstReplica);
+    expect(open(await page())).toEqual([1, 1]);
   });
 
   it('frees a place when a session has been idle for sessionIdleTimeoutSeconds', async () => {

@@ -210,6 +210,18 @@ export class SessionLedger {
     return slot === undefined ? 0 : sessions.counts[slot]!;
   }
 
+  /** Every adapter's open sessions per replica (replicas without any left out), e.g. for a metrics scrape. */
+  snapshot(): { adapter: string; replica: string; sessions: number }[] {
+    const out: { adapter: string; replica: string; sessions: number }[] = [];
+    for (const [adapter, sessions] of this.#adapters) {
+      for (const [replica, slot] of sessions.slotOf) {
+        const count = sessions.counts[slot]!;
+        if (count > 0) out.push({ adapter, replica, sessions: count });
+      }
+    }
+    return out;
+  }
+
   /** Open sessions of `adapter` per replica id (replicas without any left out). */
   openSessions(adapter: LedgerAdapter): Map<string, number> {
     const out = new Map<string, number>();

@@ -170,6 +170,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       // The endpoint authenticates with the bare function and applies the principal's limit itself.
       identify: identifyOf(authenticated),
       limits: limits.mcp,
+      metrics,
     };
     const endpoint = mountDataPlane(app, authenticate, deps.dataPlane, hooks);
     const watch = observation ? observation.watch : () => undefined;
