@@ -392,7 +392,10 @@ export interface components {
             updatedReplicas: number;
             availableReplicas: number;
             image: string;
-            /** @example Degraded: 1/2 ready */
+            /**
+             * @description `Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Failed: …` or `Pending`.
+             * @example Degraded: 1/2 ready
+             */
             replicaStatus: string;
             /** @enum {string} */
             runtime: "image" | "command" | "endpoints";
@@ -409,6 +412,10 @@ export interface components {
             latencyMs?: number;
             /** Format: date-time */
             checkedAt: string;
+            /** @description Open legacy sessions on the replica: a stdio replica's own count, else the sessions the answering gateway instance holds there. */
+            sessions?: number;
+            /** @description The replica's session cap (a stdio replica's pool, or the adapter's `maxSessionsPerReplica`). */
+            maxSessions?: number;
         };
         /** @description Present for adapters with `federate: true` (the view of the gateway instance that answered). */
         FederationStatus: {

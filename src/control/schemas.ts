@@ -409,6 +409,14 @@ export const ReplicaStatus = z
     detail: z.string().optional(),
     latencyMs: z.number().optional(),
     checkedAt: z.string().openapi({ format: 'date-time' }),
+    sessions: z.number().int().optional().openapi({
+      description:
+        "Open legacy sessions on the replica: a stdio replica's own count, else the sessions the answering gateway instance holds there.",
+    }),
+    maxSessions: z.number().int().optional().openapi({
+      description:
+        "The replica's session cap (a stdio replica's pool, or the adapter's `maxSessionsPerReplica`).",
+    }),
   })
   .openapi('ReplicaStatus');
 
@@ -436,7 +444,11 @@ export const ResourceStatus = z
     updatedReplicas: z.number().int(),
     availableReplicas: z.number().int(),
     image: z.string(),
-    replicaStatus: z.string().openapi({ example: 'Degraded: 1/2 ready' }),
+    replicaStatus: z.string().openapi({
+      example: 'Degraded: 1/2 ready',
+      description:
+        '`Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Failed: …` or `Pending`.',
+    }),
     runtime: z.enum(['image', 'command', 'endpoints']),
     replicas: z.array(ReplicaStatus),
     federation: FederationStatus.optional(),

@@ -339,7 +339,8 @@ describe('session caps of a stdio adapter (one process per session)', () => {
     const status = async () =>
       (await (await fetch(`${g.url}/adapters/stdio-capped/status`)).json()) as {
         readyReplicas: number;
-        replicas: { detail?: string }[];
+        replicaStatus: string;
+        replicas: { detail?: string; sessions?: number; maxSessions?: number }[];
       };
     const deadline = Date.now() + 60_000;
     while ((await status()).readyReplicas < 2) {
@@ -347,8 +348,15 @@ describe('session caps of a stdio adapter (one process per session)', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const url = `${g.url}/adapters/stdio-capped/mcp`;
+    expect((await status()).replicaStatus).toBe('Healthy');
     // Bounded load alone would put the 4th session on the first choice (3 of 4), which the bridge would refuse.
     for (let i = 0; i < 4; i++) {
+      if (i === 2) {
+        // The first choice took the first two and is full; the other has room: honest, not Healthy.
+        const s = await status();
+        expect(s.replicaStatus).toBe('Degraded: 1/2 replicas at their session cap');
+        expect(s.replicas.map((r) => r.sessions).sort()).toEqual([0, 2]);
+      }
       const res = await fetch(url, {
         method: 'POST',
         headers: LEGACY_HEADERS,
@@ -366,10 +374,13 @@ describe('session caps of a stdio adapter (one process per session)', () => {
       expect(res.status).toBe(200);
       await res.text();
     }
-    expect((await status()).replicas.map((r) => r.detail?.split(' (')[0])).toEqual([
-      'sessions 2/2',
-      'sessions 2/2',
+    const full = await status();
+    expect(full.replicas.map((r) => r.detail?.split(' (')[0])).toEqual(['sessions 2/2', 'sessions 2/2']);
+    expect(full.replicas.map((r) => [r.sessions, r.maxSessions])).toEqual([
+      [2, 2],
+      [2, 2],
     ]);
+    expect(full.replicaStatus).toBe('Full: every replica is at its session cap (2/2)');
     const refused = await fetch(url, {
       method: 'POST',
       headers: LEGACY_HEADERS,

@@ -211,7 +211,14 @@ export class StdioReplica implements Replica {
         : spare.phase === 'slow'
           ? 'NotReady'
           : 'Starting';
-    return { ...base, ready, state: this.#stopped ? 'Stopped' : word, detail: parts.join('; ') };
+    return {
+      ...base,
+      ready,
+      state: this.#stopped ? 'Stopped' : word,
+      detail: parts.join('; '),
+      sessions: this.#bridge.sessionCount,
+      maxSessions: this.#maxSessions,
+    };
   }
 
   #url(): string | undefined {
