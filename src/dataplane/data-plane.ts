@@ -60,6 +60,8 @@ export interface DataPlaneHooks {
   readonly limit?: MiddlewareHandler<AppEnv>;
   /** The same limits as plain functions, for the {@link McpEndpoint}. */
   readonly limits?: McpRateLimits;
+  /** The legacy sessions this instance holds (shared with the status route); a new ledger when absent. */
+  readonly sessions?: SessionLedger;
   /** Where open sessions (read at scrape time) and refused sessions are counted. */
   readonly metrics?: GatewayMetrics;
   /** The function behind `authenticate`; without it (custom middleware) there is no {@link McpEndpoint}. */
@@ -115,7 +117,7 @@ export function mountDataPlane(
   hooks: DataPlaneHooks = {},
 ): McpEndpoint | undefined {
   const { logger } = options;
-  const sessions = new SessionLedger(options.now ? { now: options.now } : {});
+  const sessions = hooks.sessions ?? new SessionLedger(options.now ? { now: options.now } : {});
   const { metrics } = hooks;
   metrics?.watchOpenSessions(() => sessions.snapshot());
   const proxy = createMcpProxy({

@@ -265,7 +265,7 @@ describe('session caps (issue #14 part 2)', () => {
     expect(await next.replica()).toBe(opened[0]!.replica);
   });
 
-  it('counts open sessions per adapter and replica, and refusals, in the metrics', async () => {
+  it('counts open sessions per adapter and replica, and refusals, in the metrics and in status', async () => {
     const servers = await replicas(2, true);
     const metrics = createPrometheusMetrics();
     const g = await gateway({ placementRandom: () => 0.5, operations: { metrics } });
@@ -287,9 +287,21 @@ describe('session caps (issue #14 part 2)', () => {
     let body = await page();
     expect(open(body)).toEqual([1, 1]);
     expect(body).toMatch(/^mcp_gateway_session_refusals_total\{adapter="metered"\} 1$/m);
+    const status = async () =>
+      (await (await fetch(`${g.url}/adapters/metered/status`)).json()) as {
+        replicaStatus: string;
+        replicas: { sessions?: number; maxSessions?: number }[];
+      };
+    const whenFull = await status();
+    expect(whenFull.replicaStatus).toBe('Full: every replica is at its session cap (2/2)');
+    expect(whenFull.replicas.map((r) => [r.sessions, r.maxSessions])).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
     await first.end();
     body = await page();
     expect(open(body)).toEqual([1]);
+    expect((await status()).replicaStatus).toBe('Degraded: 1/2 replicas at their session cap');
     const next = await openBareSession(url);
     expect(await next.replica()).toBe(firstReplica);
     expect(open(await page())).toEqual([1, 1]);
