@@ -131,6 +131,8 @@ export interface ProcessResourceOptions {
   /** Marks every process of the resource (see `test/process-tree.ts`). */
   readonly marker?: string;
   readonly path?: string;
+  /** Adapter fields passed as they are (`maxSessionsPerReplica`, `sessionIdleTimeoutSeconds`, …). */
+  readonly adapterFields?: Record<string, unknown>;
 }
 
 /** A registered resource of the command runtime, as the control plane would store it. */
@@ -173,6 +175,7 @@ export function processResource(name: string, options: ProcessResourceOptions = 
       transport: options.transport ?? 'streamable-http',
       port: 8000,
       path: options.path ?? '/mcp',
+      ...options.adapterFields,
     },
   };
 }

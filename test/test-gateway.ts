@@ -54,6 +54,10 @@ export interface TestGatewayOptions {
    */
   readonly io?: 'node' | 'hono' | 'fetch';
   readonly probeIntervalMs?: number;
+  /** The data plane's placement randomness (fresh session keys, two-choices draws); `Math.random` by default. */
+  readonly placementRandom?: () => number;
+  /** The data plane's clock for session idle times (ms since the epoch); `Date.now` by default. */
+  readonly placementNow?: () => number;
   /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
   readonly processDeployer?: boolean;
   /** Operations dependencies passed to `createApp` as they are (metrics, audit log, rate limits). */
@@ -183,6 +187,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
       maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
       loadEpsilon: 0.25,
+      ...(options.placementRandom && { random: options.placementRandom }),
+      ...(options.placementNow && { now: options.placementNow }),
     },
     toolRouter: toolRouter && {
       router: toolRouter,

@@ -287,6 +287,9 @@ export interface components {
             path?: string;
             connectTimeoutMs?: number;
             idleTimeoutMs?: number;
+            affinity?: string;
+            maxSessionsPerReplica?: number;
+            sessionIdleTimeoutSeconds?: number;
             federate?: boolean;
             createdBy: string;
             /** Format: date-time */
@@ -406,6 +409,15 @@ export interface components {
             connectTimeoutMs?: number;
             /** @description Longest upstream silence, before the response and within a stream (default from the gateway config). */
             idleTimeoutMs?: number;
+            /**
+             * @description Where stateless (2026-07-28, or session-less) requests go: `none` (default) to the less busy of two random replicas; `principal` to the replica rendezvous hashing picks for the caller, unless it is busier than 1.25× the mean; `header:<name>` the same on the value of that request header (a request without it is placed as `none`). New legacy sessions always spread over every replica and stay where they start.
+             * @example header:x-conversation-id
+             */
+            affinity?: string;
+            /** @description Most legacy sessions one replica holds, as this gateway instance counts them; a new session goes to the next replica in hash order, and 503 with `Retry-After` only when every replica is full (default: no cap; a stdio replica is capped by the bridge, 16 by default, whichever is lower). */
+            maxSessionsPerReplica?: number;
+            /** @description A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes). */
+            sessionIdleTimeoutSeconds?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
         };
@@ -466,7 +478,10 @@ export interface components {
             updatedReplicas: number;
             availableReplicas: number;
             image: string;
-            /** @example Degraded: 1/2 ready */
+            /**
+             * @description `Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Failed: …` or `Pending`.
+             * @example Degraded: 1/2 ready
+             */
             replicaStatus: string;
             /** @enum {string} */
             runtime: "image" | "command" | "endpoints";
@@ -483,6 +498,10 @@ export interface components {
             latencyMs?: number;
             /** Format: date-time */
             checkedAt: string;
+            /** @description Open legacy sessions on the replica: a stdio replica's own count, else the sessions the answering gateway instance holds there. */
+            sessions?: number;
+            /** @description The replica's session cap (a stdio replica's pool, or the adapter's `maxSessionsPerReplica`). */
+            maxSessions?: number;
         };
         /** @description Present for adapters with `federate: true` (the view of the gateway instance that answered). */
         FederationStatus: {

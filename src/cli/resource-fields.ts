@@ -80,6 +80,13 @@ const adapterFields: FieldsOf<KindTypes['adapters']['create']> = {
   path: string,
   connectTimeoutMs: integer(100, 120_000),
   idleTimeoutMs: integer(1000, 86_400_000),
+  affinity: {
+    type: 'string',
+    pattern: /^(none|principal|header:.+)$/,
+    hint: 'none, principal or header:<name>',
+  },
+  maxSessionsPerReplica: integer(1, 100_000),
+  sessionIdleTimeoutSeconds: integer(10, 604_800),
   federate: boolean,
 };
 
@@ -153,6 +160,8 @@ export function storedForm(kind: RuntimeKind, data: Json): Json {
   out.requiredRoles ??= [];
   if (out.command !== undefined) out.args ??= [];
   if (kind === 'adapters') {
+    // Header names are case-insensitive: the gateway stores `header:<name>` lower-cased.
+    if (typeof out.affinity === 'string') out.affinity = out.affinity.toLowerCase();
     if (out.command !== undefined) out.transport ??= DEFAULT_TRANSPORT;
     if (!endpoints) {
       out.port ??= DEFAULT_PORT;

@@ -243,6 +243,38 @@ describe('POST /adapters', () => {
       'useWorkloadIdentity',
       /boolean/,
     ],
+    ['an unknown affinity', imageAdapter('a', { affinity: 'sticky' }), 'affinity', /"none", "principal"/],
+    [
+      'a header affinity without a name',
+      imageAdapter('a', { affinity: 'header:' }),
+      'affinity',
+      /header name/,
+    ],
+    [
+      'a header affinity with a space in the name',
+      imageAdapter('a', { affinity: 'header:x conv' }),
+      'affinity',
+      /header name/,
+    ],
+    ['an affinity that is not a string', imageAdapter('a', { affinity: 1 }), 'affinity', /"none"/],
+    [
+      'a session cap of 0',
+      imageAdapter('a', { maxSessionsPerReplica: 0 }),
+      'maxSessionsPerReplica',
+      /between 1 and 100000/,
+    ],
+    [
+      'a fractional session idle timeout',
+      imageAdapter('a', { sessionIdleTimeoutSeconds: 1.5 }),
+      'sessionIdleTimeoutSeconds',
+      /integer/,
+    ],
+    [
+      'a session idle timeout below 10 s',
+      imageAdapter('a', { sessionIdleTimeoutSeconds: 5 }),
+      'sessionIdleTimeoutSeconds',
+      /between 10 and 604800/,
+    ],
   ];
   it.each(bad)('answers 400 naming the field for %s', async (_case, body, path, message) => {
     const res = await app.request('/adapters', json('POST', body));
@@ -253,6 +285,30 @@ describe('POST /adapters', () => {
     expect(error.message).toMatch(message);
     expect(error.details?.map((d) => d.path)).toContain(path);
     expect(await store.count('adapter')).toBe(0);
+  });
+
+  it('keeps the affinity, with the header name in lower case, and leaves it out when not given', async () => {
+    const created = await app.request(
+      '/adapters',
+      json('POST', imageAdapter('conv', { affinity: 'header:X-Conversation-Id' })),
+    );
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as { affinity?: string }).affinity).toBe('header:x-conversation-id');
+    const read = await app.request('/adapters/conv');
+    expect(((await read.json()) as { affinity?: string }).affinity).toBe('header:x-conversation-id');
+    const plain = await app.request('/adapters', json('POST', imageAdapter('plain')));
+    const plainBody = await plain.json();
+    for (const field of ['affinity', 'maxSessionsPerReplica', 'sessionIdleTimeoutSeconds'])
+      expect(plainBody).not.toHaveProperty(field);
+    const capped = await app.request(
+      '/adapters',
+      json('POST', imageAdapter('capped', { maxSessionsPerReplica: 4, sessionIdleTimeoutSeconds: 60 })),
+    );
+    expect(await capped.json()).toMatchObject({ maxSessionsPerReplica: 4, sessionIdleTimeoutSeconds: 60 });
+    for (const affinity of ['none', 'principal']) {
+      const res = await app.request('/adapters', json('POST', imageAdapter(`a-${affinity}`, { affinity })));
+      expect(((await res.json()) as { affinity?: string }).affinity).toBe(affinity);
+    }
   });
 
   it('answers 400 for malformed JSON and for a body that is not an object', async () => {

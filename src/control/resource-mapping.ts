@@ -167,6 +167,10 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   }
   if (data.connectTimeoutMs !== undefined) spec.connectTimeoutMs = data.connectTimeoutMs;
   if (data.idleTimeoutMs !== undefined) spec.idleTimeoutMs = data.idleTimeoutMs;
+  if (data.affinity !== undefined) spec.affinity = data.affinity;
+  if (data.maxSessionsPerReplica !== undefined) spec.maxSessionsPerReplica = data.maxSessionsPerReplica;
+  if (data.sessionIdleTimeoutSeconds !== undefined)
+    spec.sessionIdleTimeoutSeconds = data.sessionIdleTimeoutSeconds;
   if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
@@ -231,6 +235,11 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.port !== undefined && { port: s.port, path: s.path }),
     ...(s.connectTimeoutMs !== undefined && { connectTimeoutMs: s.connectTimeoutMs }),
     ...(s.idleTimeoutMs !== undefined && { idleTimeoutMs: s.idleTimeoutMs }),
+    ...(s.affinity !== undefined && { affinity: s.affinity }),
+    ...(s.maxSessionsPerReplica !== undefined && { maxSessionsPerReplica: s.maxSessionsPerReplica }),
+    ...(s.sessionIdleTimeoutSeconds !== undefined && {
+      sessionIdleTimeoutSeconds: s.sessionIdleTimeoutSeconds,
+    }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   };

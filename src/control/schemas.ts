@@ -210,6 +210,24 @@ const commonDataFields = {
 const REFERENCE_BINDING =
   "Keys are matched without regard to case, here and in `toolDefinition`, its `tool` and the tool's `annotations` (`Name` binds `name`; both in one object is a 400), as the reference gateway binds them; `null` for an optional field means the field is absent. Keys inside `environmentVariables`, `secretEnvironmentVariables`, `inputSchema`, `outputSchema` and `_meta` are data, kept as sent.";
 
+/** `header:` and an HTTP field name (RFC 9110 token). */
+const HEADER_AFFINITY = /^header:[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** How stateless requests of an adapter are placed; stored with the header name in lower case. */
+const Affinity = z
+  .string({ error: 'must be "none", "principal" or "header:<name>"' })
+  .refine((value) => value === 'none' || value === 'principal' || HEADER_AFFINITY.test(value), {
+    error: 'must be "none", "principal" or "header:<name>" with an HTTP header name',
+  })
+  .transform((value) => value.toLowerCase() as 'none' | 'principal' | `header:${string}`)
+  .openapi({
+    type: 'string',
+    pattern: "^(none|principal|header:[!#$%&'*+\\-.^_`|~0-9A-Za-z]+)$",
+    example: 'header:x-conversation-id',
+    description:
+      'Where stateless (2026-07-28, or session-less) requests go: `none` (default) to the less busy of two random replicas; `principal` to the replica rendezvous hashing picks for the caller, unless it is busier than 1.25× the mean; `header:<name>` the same on the value of that request header (a request without it is placed as `none`). New legacy sessions always spread over every replica and stay where they start.',
+  });
+
 /** Body of POST/PUT `/adapters`, bound like the reference's `AdapterData` (see reference-binding.ts). */
 export const AdapterData = bindLikeReference(
   z.strictObject({
@@ -244,6 +262,27 @@ export const AdapterData = bindLikeReference(
       .openapi({
         description:
           'Longest upstream silence, before the response and within a stream (default from the gateway config).',
+      }),
+    affinity: Affinity.optional(),
+    maxSessionsPerReplica: z
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be between 1 and 100000')
+      .max(100_000, 'must be between 1 and 100000')
+      .optional()
+      .openapi({
+        description:
+          'Most legacy sessions one replica holds, as this gateway instance counts them; a new session goes to the next replica in hash order, and 503 with `Retry-After` only when every replica is full (default: no cap; a stdio replica is capped by the bridge, 16 by default, whichever is lower).',
+      }),
+    sessionIdleTimeoutSeconds: z
+      .number()
+      .int('must be an integer')
+      .min(10, 'must be between 10 and 604800')
+      .max(604_800, 'must be between 10 and 604800')
+      .optional()
+      .openapi({
+        description:
+          'A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes).',
       }),
     federate: z.boolean().optional().openapi({
       description:
@@ -357,6 +396,9 @@ export const AdapterResource = z
     path: z.string().optional(),
     connectTimeoutMs: z.number().int().optional(),
     idleTimeoutMs: z.number().int().optional(),
+    affinity: z.string().optional(),
+    maxSessionsPerReplica: z.number().int().optional(),
+    sessionIdleTimeoutSeconds: z.number().int().optional(),
     federate: z.boolean().optional(),
     createdBy: resourceMetaFields.createdBy,
     createdAt: resourceMetaFields.createdAt,
@@ -393,6 +435,14 @@ export const ReplicaStatus = z
     detail: z.string().optional(),
     latencyMs: z.number().optional(),
     checkedAt: z.string().openapi({ format: 'date-time' }),
+    sessions: z.number().int().optional().openapi({
+      description:
+        "Open legacy sessions on the replica: a stdio replica's own count, else the sessions the answering gateway instance holds there.",
+    }),
+    maxSessions: z.number().int().optional().openapi({
+      description:
+        "The replica's session cap (a stdio replica's pool, or the adapter's `maxSessionsPerReplica`).",
+    }),
   })
   .openapi('ReplicaStatus');
 
@@ -420,7 +470,11 @@ export const ResourceStatus = z
     updatedReplicas: z.number().int(),
     availableReplicas: z.number().int(),
     image: z.string(),
-    replicaStatus: z.string().openapi({ example: 'Degraded: 1/2 ready' }),
+    replicaStatus: z.string().openapi({
+      example: 'Degraded: 1/2 ready',
+      description:
+        '`Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Failed: …` or `Pending`.',
+    }),
     runtime: z.enum(['image', 'command', 'endpoints']),
     replicas: z.array(ReplicaStatus),
     federation: FederationStatus.optional(),

@@ -9,9 +9,9 @@ import { NO_UPSTREAM_CREDENTIALS, identityHeaders } from '../auth/index.js';
 import type { Identify, Principal, UpstreamCredentials } from '../auth/index.js';
 import { HttpError } from '../http/index.js';
 import type { AppEnv, McpRateLimits } from '../http/index.js';
-import type { Logger } from '../observability/index.js';
+import type { GatewayMetrics, Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
-import type { Rendezvous } from '../routing/index.js';
+import type { Rendezvous, UnitRandom } from '../routing/index.js';
 import type { ProxyIo, RequestBody, RequestHeaders } from './fetch-io.js';
 import type { Forwarder } from './forwarder.js';
 import { createMcpProxy } from './mcp-proxy.js';
@@ -21,6 +21,7 @@ import { IGNORED_EXCHANGE } from './proxy-observer.js';
 import type { ExchangeObserver } from './proxy-observer.js';
 import { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
+import { SessionLedger } from './session-ledger.js';
 
 /** Everything the data plane needs. */
 export interface DataPlaneOptions {
@@ -41,6 +42,10 @@ export interface DataPlaneOptions {
   readonly idleTimeoutMs: number;
   readonly maxBodyBytes: number;
   readonly loadEpsilon: number;
+  /** Placement randomness (fresh session keys, two-choices draws); default `Math.random`. */
+  readonly random?: UnitRandom;
+  /** Milliseconds since the epoch, for the session ledger's idle times; default `Date.now`. */
+  readonly now?: () => number;
   readonly identityHeaders?: (
     principal: Principal,
     adapter: Registered<'adapter'>,
@@ -57,6 +62,10 @@ export interface DataPlaneHooks {
   readonly limit?: MiddlewareHandler<AppEnv>;
   /** The same limits as plain functions, for the {@link McpEndpoint}. */
   readonly limits?: McpRateLimits;
+  /** The legacy sessions this instance holds (shared with the status route); a new ledger when absent. */
+  readonly sessions?: SessionLedger;
+  /** Where open sessions (read at scrape time) and refused sessions are counted. */
+  readonly metrics?: GatewayMetrics;
   /** The function behind `authenticate`; without it (custom middleware) there is no {@link McpEndpoint}. */
   readonly identify?: Identify;
 }
@@ -110,13 +119,19 @@ export function mountDataPlane(
   hooks: DataPlaneHooks = {},
 ): McpEndpoint | undefined {
   const { logger } = options;
+  const sessions = hooks.sessions ?? new SessionLedger(options.now ? { now: options.now } : {});
+  const { metrics } = hooks;
+  metrics?.watchOpenSessions(() => sessions.snapshot());
   const proxy = createMcpProxy({
     lookup: options.lookup,
     replicas: options.replicas,
     sealer: options.sealer,
     rendezvous: options.rendezvous,
     load: new ReplicaLoad(),
+    sessions,
+    ...(metrics && { onSessionsFull: (adapter: string) => metrics.sessionRefused(adapter) }),
     loadEpsilon: options.loadEpsilon,
+    ...(options.random && { random: options.random }),
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     maxBodyBytes: options.maxBodyBytes,

@@ -8,7 +8,8 @@ import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
-import type { Rendezvous } from '../routing/index.js';
+import { pickTwoChoices } from '../routing/index.js';
+import type { Rendezvous, UnitRandom } from '../routing/index.js';
 import type { LegacyClassification, ModernClassification } from './era-classification.js';
 import { classifyRequest, isRejection, parseJsonBody } from './era-classification.js';
 import type { RequestBody, RequestHeaders } from './fetch-io.js';
@@ -21,6 +22,7 @@ import { forwardedHeader } from './forwarded-header.js';
 import { PASSED_RESPONSE_HEADERS } from './proxy-headers.js';
 import type { ExchangeObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
+import type { SessionLedger } from './session-ledger.js';
 import type { SessionSealer } from './session-seal.js';
 import { clientQueryFor, queryOf } from './upstream-query.js';
 
@@ -38,9 +40,16 @@ export interface McpProxyOptions {
   readonly replicas: ReplicaResolver;
   readonly sealer: SessionSealer;
   readonly rendezvous: Rendezvous;
+  /** Exchanges in flight per replica, from this instance. */
   readonly load: ReplicaLoad;
+  /** Legacy sessions this instance holds per adapter and replica. */
+  readonly sessions: SessionLedger;
   /** Bounded-load overshoot ε (ARCHITECTURE §3). */
   readonly loadEpsilon: number;
+  /** Placement randomness: fresh session keys and two-choices draws; default `Math.random`. */
+  readonly random?: UnitRandom;
+  /** How long a legacy session without requests is still counted, in ms, unless the adapter says; default 15 min. */
+  readonly sessionIdleMs?: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxBodyBytes: number;
@@ -52,6 +61,8 @@ export interface McpProxyOptions {
   /** The adapter's own credential for its upstream (`upstreamAuth`), read per request. */
   readonly upstreamCredentials: UpstreamCredentials;
   readonly logger: Logger;
+  /** Told when a new session is refused because every replica is at its session cap. */
+  readonly onSessionsFull?: (adapter: string) => void;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
 }
@@ -101,6 +112,19 @@ interface Exchange {
   readonly credential: UpstreamCredential | undefined;
 }
 
+/** Default of {@link McpProxyOptions.sessionIdleMs}: 15 minutes, as the stdio bridge's idle timeout. */
+export const DEFAULT_SESSION_IDLE_MS = 15 * 60 * 1000;
+
+/** Prefix of a header affinity, `header:<name>` (the name stored in lower case). */
+const HEADER_AFFINITY = 'header:';
+
+/** A replica and its failover list, once the first choice failed before any byte reached it. */
+interface Placement {
+  readonly first: ReplicaEndpoint;
+  /** Every ready replica in the order to try after `first` (it may include `first`, which is skipped). */
+  failover(): readonly ReplicaEndpoint[];
+}
+
 /** `host[:port]` of an absolute URL, without a URL parse on the per-request path. */
 function hostOf(url: string): string {
   const start = url.indexOf('//') + 2;
@@ -110,13 +134,29 @@ function hostOf(url: string): string {
 
 /** Builds the proxy behind `/adapters/{name}/mcp`. */
 export function createMcpProxy(options: McpProxyOptions): McpProxy {
-  const { sealer, rendezvous, load, logger } = options;
+  const { sealer, rendezvous, load, sessions, logger } = options;
+  const random = options.random ?? Math.random;
+  const defaultIdleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const idleMsOf = (adapter: Registered<'adapter'>) => {
+    const seconds = adapter.spec.sessionIdleTimeoutSeconds;
+    return seconds === undefined ? defaultIdleMs : seconds * 1000;
+  };
+  const inFlight = (r: ReplicaEndpoint) => load.of(r.id);
+  /** A key no other session shares, so one caller's sessions spread over every replica. */
+  const freshKey = () => Math.floor(random() * 2 ** 53).toString(36);
   const retryAfter = String(options.retryAfterSeconds ?? 5);
 
   const notFound = (name: string) =>
     jsonRpcErrorResponse(404, GATEWAY_ERROR.gateway, `Adapter '${name}' does not exist.`);
   const sessionGone = () =>
     jsonRpcErrorResponse(404, GATEWAY_ERROR.sessionNotFound, 'Session not found: initialize a new session.');
+  const allFull = (name: string) =>
+    jsonRpcErrorResponse(
+      503,
+      GATEWAY_ERROR.gateway,
+      `Every replica of adapter '${name}' is at its session cap; retry later, or end unused sessions with DELETE.`,
+      { 'retry-after': retryAfter },
+    );
   const noReplica = (name: string) =>
     jsonRpcErrorResponse(503, GATEWAY_ERROR.gateway, `Adapter '${name}' has no ready replica; retry later.`, {
       'retry-after': retryAfter,
@@ -202,6 +242,9 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       // The upstream refused the gateway's own credentials: the caller's token is fine, so not a 401 to them.
       const client = { status: head.status === 401 ? 502 : head.status, headers };
       x.call.observed.answered(client.status, headers['content-type']);
+      // A session ends for this instance's count when the upstream no longer knows it or a DELETE went through.
+      if (session && (head.status === 404 || (x.call.method === 'DELETE' && head.status < 300)))
+        sessions.end(x.adapter, session.sealed);
       const upstreamSession = head.header('mcp-session-id');
       if (upstreamSession === undefined) return client;
       if (session && session.upstream === upstreamSession) {
@@ -219,6 +262,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
         })
         .then((sealed) => {
           headers['mcp-session-id'] = sealed;
+          sessions.touch(x.adapter, replica.id, sealed, idleMsOf(x.adapter));
           return client;
         });
     };
@@ -258,28 +302,92 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       return sessionGone();
     }
     const replica = options.replicas.ready(x.adapter).find((r) => r.id === opened.claims.replica);
-    if (!replica) return sessionGone();
+    if (!replica) {
+      sessions.end(x.adapter, sealed);
+      return sessionGone();
+    }
+    sessions.touch(x.adapter, replica.id, sealed, idleMsOf(x.adapter));
     const outcome = await send(x, replica, { sealed, upstream: opened.claims.upstreamSessionId });
     if (outcome.ok) return outcome.response;
     if (outcome.failure === 'refused') {
       // The process holding the session is gone, and its in-memory session with it: make the client re-initialise.
       options.replicas.reportUnreachable(x.adapter, replica);
+      sessions.end(x.adapter, sealed);
       return sessionGone();
     }
     return failureResponse(x.adapter.name, replica, outcome);
   }
 
-  /** A request that opens a session or needs none: rendezvous placement, failover while nothing was sent. */
+  /**
+   * The replicas below their session cap (the adapter's `maxSessionsPerReplica`, the replica's own, the lower),
+   * by this instance's count. Taking the full ones out keeps the others' HRW order: a session whose first choice
+   * is full goes to the next one.
+   */
+  function withRoom(
+    adapter: Registered<'adapter'>,
+    ready: readonly ReplicaEndpoint[],
+  ): readonly ReplicaEndpoint[] {
+    const cap = adapter.spec.maxSessionsPerReplica ?? Infinity;
+    if (cap === Infinity && ready.every((r) => r.maxSessions === undefined)) return ready;
+    return ready.filter((r) => sessions.sessionsOn(adapter, r.id) < Math.min(cap, r.maxSessions ?? Infinity));
+  }
+
+  /** HRW on `key` with bounded load; the HRW order of `key` is the failover list. */
+  function hashed(
+    ready: readonly ReplicaEndpoint[],
+    key: string,
+    loadOf: (r: ReplicaEndpoint) => number,
+  ): Placement | undefined {
+    const first = rendezvous.pickBounded(ready, key, loadOf, options.loadEpsilon);
+    return first && { first, failover: () => rendezvous.rank(ready, key) };
+  }
+
+  /**
+   * Where a request without a session goes. A legacy `initialize` opens a session: bounded-load HRW on a fresh
+   * random key, load = sessions this instance holds there + requests in flight. Anything else follows the
+   * adapter's `affinity`: `none` (two choices on in-flight load), `principal` or `header:<name>` (bounded HRW on
+   * that key; a request without the header is placed as `none`).
+   */
+  function placement(x: Exchange, ready: readonly ReplicaEndpoint[]): Placement | 'full' | undefined {
+    const { adapter } = x;
+    if (x.classified.kind === 'initialize') {
+      const idleMs = idleMsOf(adapter);
+      sessions.prepare(adapter, idleMs);
+      let open = withRoom(adapter, ready);
+      if (open.length === 0 && ready.length > 0) {
+        // Sweeps are spaced out; before refusing, forget every session that has idled out by now.
+        sessions.sweep(adapter, idleMs);
+        open = withRoom(adapter, ready);
+        if (open.length === 0) return 'full';
+      }
+      return hashed(open, freshKey(), (r) => sessions.sessionsOn(adapter, r.id) + load.of(r.id));
+    }
+    const affinity = adapter.spec.affinity;
+    if (affinity === 'principal') return hashed(ready, x.principal.userId, inFlight);
+    if (affinity !== undefined && affinity !== 'none') {
+      const value = x.call.headers.get(affinity.slice(HEADER_AFFINITY.length));
+      // An empty value carries no conversation key either: pinning every such request together would hurt.
+      if (value) return hashed(ready, value, inFlight);
+    }
+    const first = pickTwoChoices(ready, inFlight, random);
+    return first && { first, failover: () => rendezvous.rank(ready, freshKey()) };
+  }
+
+  /** A request that opens a session or needs none: placed as {@link placement} says, failover while nothing was sent. */
   async function placed(x: Exchange): Promise<Response> {
     const ready = options.replicas.ready(x.adapter);
-    const key = x.principal.userId;
-    const first = rendezvous.pickBounded(ready, key, (r) => load.of(r.id), options.loadEpsilon);
-    if (!first) return noReplica(x.adapter.name);
+    const chosen = placement(x, ready);
+    if (chosen === 'full') {
+      options.onSessionsFull?.(x.adapter.name);
+      return allFull(x.adapter.name);
+    }
+    if (!chosen) return noReplica(x.adapter.name);
+    const { first } = chosen;
     let outcome = await send(x, first);
     if (outcome.ok) return outcome.response;
     let last = first;
     if (isRetryable(outcome.failure)) {
-      for (const next of rendezvous.rank(ready, key)) {
+      for (const next of chosen.failover()) {
         if (next === first) continue;
         if (outcome.failure === 'refused') options.replicas.reportUnreachable(x.adapter, last);
         outcome = await send(x, next);

@@ -24,6 +24,8 @@ export interface ReplicaEndpoint {
   readonly url: string;
   /** Relative capacity for weighted rendezvous hashing; 1 unless the deployer knows better. */
   readonly weight: number;
+  /** Most sessions the replica itself accepts, when its runtime has such a cap (the stdio bridge's). */
+  readonly maxSessions?: number;
 }
 
 /** Options of a logs read. */

@@ -11,6 +11,10 @@ export interface ReplicaState {
   readonly detail?: string;
   readonly latencyMs?: number;
   readonly checkedAt: Date;
+  /** Open legacy sessions: the replica's own count (stdio bridge), else what this gateway instance counts. */
+  readonly sessions?: number;
+  /** The replica's session cap, when it has one. */
+  readonly maxSessions?: number;
 }
 
 /** The reference's `AdapterStatus`, plus the runtime and a per-replica list. */

@@ -21,6 +21,7 @@ export { NO_METRICS } from './metrics.js';
 export type {
   GatewayMetrics,
   MetricsExposition,
+  OpenSessionCount,
   PlacementKind,
   RateLimitScope,
   UpstreamErrorKind,

@@ -13,6 +13,13 @@ export type UpstreamErrorKind = 'refused' | 'timeout' | 'connect-timeout' | 'err
 /** How a replica was chosen: a new legacy session (`initialize`) or a request placed without a session. */
 export type PlacementKind = 'session' | 'request';
 
+/** Open legacy sessions on one replica of an adapter, as this gateway instance counts them. */
+export interface OpenSessionCount {
+  readonly adapter: string;
+  readonly replica: string;
+  readonly sessions: number;
+}
+
 /**
  * Everything the gateway records. Every label value passed here must come from a bounded set: route patterns
  * (never raw paths), registered adapter names, replica ids, MCP method names from the spec's list.
@@ -33,6 +40,10 @@ export interface GatewayMetrics {
   streamClosed(adapter: string): void;
   /** A request or a new session was placed on `replica` by rendezvous hashing. */
   placed(adapter: string, replica: string, kind: PlacementKind): void;
+  /** A new session was refused because every ready replica of the adapter was at its session cap. */
+  sessionRefused(adapter: string): void;
+  /** Where the open-sessions gauge reads its values at scrape time (the data plane's session ledger). */
+  watchOpenSessions(read: () => readonly OpenSessionCount[]): void;
   /** One reconciler step ended. */
   reconciled(kind: string, action: string, ok: boolean): void;
   /** One registry call ended. */
@@ -64,6 +75,8 @@ export const NO_METRICS: GatewayMetrics = {
   streamOpened: ignore,
   streamClosed: ignore,
   placed: ignore,
+  sessionRefused: ignore,
+  watchOpenSessions: ignore,
   reconciled: ignore,
   registryOperation: ignore,
   rateLimited: ignore,

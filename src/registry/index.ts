@@ -43,6 +43,7 @@ export { asRegistered, isOfKind, registeredOf, runtimeOf, upstreamAuthSecretName
 export { DEFAULT_LIST_ALL_PAGE_SIZE, listAll, readAll, type ListAllOptions } from './list-all.js';
 export type {
   AdapterSpec,
+  Affinity,
   CommonSpec,
   McpToolDefinition,
   ProcessTransport,

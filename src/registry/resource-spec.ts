@@ -73,6 +73,12 @@ export function upstreamAuthSecretName(spec: Pick<CommonSpec, 'upstreamAuth'>): 
   return auth.type === 'oauth-client-credentials' ? auth.clientSecret : auth.secret;
 }
 
+/**
+ * Where stateless requests of an adapter go: `none` (two choices on in-flight load), `principal` (HRW on the
+ * caller, bounded load) or `header:<name>` (HRW on that request header, name in lower case).
+ */
+export type Affinity = 'none' | 'principal' | `header:${string}`;
+
 /** A stored adapter's spec. `port`/`path` are set for the image and command runtimes only. */
 export interface AdapterSpec extends CommonSpec {
   transport?: ProcessTransport;
@@ -83,6 +89,12 @@ export interface AdapterSpec extends CommonSpec {
   /** Per-adapter overrides of the gateway's upstream timeouts. */
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Placement of stateless requests (default `none`); legacy sessions are placed on a fresh key regardless. */
+  affinity?: Affinity;
+  /** Most legacy sessions per replica (this instance's count); a full replica is skipped at placement. */
+  maxSessionsPerReplica?: number;
+  /** A legacy session without requests for this long ends (default 900). */
+  sessionIdleTimeoutSeconds?: number;
   /** List the adapter's tools on the tool router (`/mcp`), named `{adapter}{separator}{tool}`. */
   federate?: boolean;
 }

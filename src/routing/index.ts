@@ -9,3 +9,4 @@ export {
   type RendezvousOptions,
   type WeightedReplica,
 } from './rendezvous.js';
+export { pickTwoChoices, type UnitRandom } from './two-choices.js';

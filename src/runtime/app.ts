@@ -13,7 +13,12 @@ import {
 import type { CommandGate, SecretReferenceGate } from '../auth/index.js';
 import { createSecretRoutes, mountControlRoutes, validationHook } from '../control/index.js';
 import type { ResourceChangeListener, ResourceRoutesOptions } from '../control/index.js';
-import { createDataPlaneObservation, mountDataPlane } from '../dataplane/index.js';
+import {
+  createDataPlaneObservation,
+  mountDataPlane,
+  SessionLedger,
+  withSessionCounts,
+} from '../dataplane/index.js';
 import type { DataPlaneHooks, DataPlaneOptions, McpEndpoint, WatchedExchange } from '../dataplane/index.js';
 import { ssrfPolicy } from '../deploy/index.js';
 import type { RuntimeInspector, SsrfPolicy } from '../deploy/index.js';
@@ -171,7 +176,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   const authenticate = limits.principal ? inSequence(authenticated, limits.principal) : authenticated;
   // First, so the per-request path skips the control plane's request id and access-log middleware.
   let mcp: GatewayApp['mcp'];
+  let inspector = deps.inspector;
   if (deps.dataPlane) {
+    const { now, replicas } = deps.dataPlane;
+    // One ledger: the proxy counts sessions in it, and status shows what it counts.
+    const sessions = new SessionLedger(now ? { now } : {});
+    inspector = withSessionCounts(deps.inspector, sessions, replicas);
     const observation = dataPlaneObservation(deps);
     const hooks: DataPlaneHooks = {
       observe: observation?.middleware,
@@ -179,6 +189,8 @@ export function createApp(deps: AppDeps): GatewayApp {
       // The endpoint authenticates with the bare function and applies the principal's limit itself.
       identify: identifyOf(authenticated),
       limits: limits.mcp,
+      metrics,
+      sessions,
     };
     const endpoint = mountDataPlane(app, authenticate, deps.dataPlane, hooks);
     const watch = observation ? observation.watch : () => undefined;
@@ -214,7 +226,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   for (const path of controlPaths) app.use(path, authenticate, authorize);
   mountControlRoutes(app, {
     store: deps.store,
-    inspector: deps.inspector,
+    inspector,
     bodyLimitBytes: deps.bodyLimitBytes,
     onChange: deps.onResourceChange,
     endpointPolicy: endpointPolicy(deps.ssrf ?? ssrfPolicy({ allowLinkLocal: false })),

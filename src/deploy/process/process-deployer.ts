@@ -297,7 +297,15 @@ export class ProcessDeployer implements Deployer {
     const replicas = run?.replicas.map((r) => r.state()) ?? [];
     const ready = replicas.filter((r) => r.ready).length;
     let replicaStatus: string;
-    if (ready === desired) replicaStatus = 'Healthy';
+    // A replica at its session cap takes no new session: say so, rather than Healthy.
+    const full = replicas.filter(
+      (r) => r.ready && r.maxSessions !== undefined && (r.sessions ?? 0) >= r.maxSessions,
+    ).length;
+    if (ready === desired && ready > 0 && full === ready)
+      replicaStatus = `Full: every replica is at its session cap (${ready}/${desired})`;
+    else if (ready === desired && full > 0)
+      replicaStatus = `Degraded: ${full}/${desired} replicas at their session cap`;
+    else if (ready === desired) replicaStatus = 'Healthy';
     else if (ready > 0) replicaStatus = `Degraded: ${ready}/${desired} ready`;
     else {
       const failure = run?.replicas.map((r) => r.failure()).find((f) => f !== undefined);

@@ -32,6 +32,10 @@ export interface ProcessSpec {
   readonly path: string;
   /** `none`: the server runs without any network (stdio adapters in the sandbox only). */
   readonly network: 'host' | 'none';
+  /** Stdio adapters: the bridge's session cap, when the adapter sets one (`maxSessionsPerReplica`). */
+  readonly maxSessions?: number;
+  /** Stdio adapters: the bridge's idle timeout, when the adapter sets one (`sessionIdleTimeoutSeconds`). */
+  readonly sessionIdleMs?: number;
 }
 
 /**
@@ -62,6 +66,10 @@ export function processSpecOf(
     transport: adapter.transport ?? 'stdio',
     path: adapter.path ?? '/mcp',
     network: adapter.network ?? 'host',
+    ...(adapter.maxSessionsPerReplica !== undefined && { maxSessions: adapter.maxSessionsPerReplica }),
+    ...(adapter.sessionIdleTimeoutSeconds !== undefined && {
+      sessionIdleMs: adapter.sessionIdleTimeoutSeconds * 1000,
+    }),
   };
 }
 
@@ -71,7 +79,7 @@ export function processSpecOf(
  */
 export function fingerprintOf(spec: ProcessSpec): string {
   const env = Object.entries(spec.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([
+  const parts: unknown[] = [
     spec.command,
     spec.args,
     env,
@@ -79,7 +87,11 @@ export function fingerprintOf(spec: ProcessSpec): string {
     spec.transport,
     spec.path,
     spec.network,
-  ]);
+  ];
+  // The bridge takes its limits at start; appended only when set, so fingerprints of older specs stay the same.
+  if (spec.maxSessions !== undefined || spec.sessionIdleMs !== undefined)
+    parts.push(spec.maxSessions ?? null, spec.sessionIdleMs ?? null);
+  return JSON.stringify(parts);
 }
 
 /** What a child's environment holds of its own: the plain variables and the resolved secret ones. */

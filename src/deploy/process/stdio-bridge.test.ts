@@ -41,9 +41,19 @@ describe('stdio bridge', () => {
     await deployer?.close();
   });
 
-  async function start(name: string, options: Parameters<typeof fastDeployer>[0] = {}, args?: string[]) {
+  async function start(
+    name: string,
+    options: Parameters<typeof fastDeployer>[0] = {},
+    args?: string[],
+    adapterFields?: Record<string, unknown>,
+  ) {
     deployer = fastDeployer(options);
-    const resource = processResource(name, { transport: 'stdio', marker: marker(), ...(args && { args }) });
+    const resource = processResource(name, {
+      transport: 'stdio',
+      marker: marker(),
+      ...(args && { args }),
+      ...(adapterFields && { adapterFields }),
+    });
     await deployer.apply(resource);
     await eventually(() => deployer.endpoints(refOf(resource)).length === 1, 'a ready bridge', 10_000);
     return { resource, url: deployer.endpoints(refOf(resource))[0]!.url };
@@ -101,6 +111,18 @@ describe('stdio bridge', () => {
     expect(body.error.code).toBe(-32000);
     expect(body.error.message).toMatch(/already runs 1 MCP sessions/);
     await expect(connect(url)).rejects.toThrow();
+  });
+
+  it("takes the adapter's maxSessionsPerReplica as the pool's cap, and reports it on the endpoint and in status", async () => {
+    const { resource, url } = await start('capped', {}, undefined, { maxSessionsPerReplica: 1 });
+    expect(deployer.endpoints(refOf(resource))[0]!.maxSessions).toBe(1);
+    expect(firstReplica((await deployer.status(resource)).replicas).detail).toMatch(/^sessions 0\/1\b/);
+    await connect(url);
+    const res = await fetch(url, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /already runs 1 MCP/,
+    );
   });
 
   it('DELETE ends the session and its process; the id then gets 404', async () => {

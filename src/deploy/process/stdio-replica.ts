@@ -58,6 +58,8 @@ export class StdioReplica implements Replica {
   #booting: Promise<void> | undefined;
   #sessionCrashes = 0;
   #lastExit: string | undefined;
+  /** The bridge's session cap: the adapter's `maxSessionsPerReplica`, else the deployer's. */
+  readonly #maxSessions: number;
 
   constructor(ctx: ReplicaContext) {
     this.#ctx = ctx;
@@ -102,8 +104,11 @@ export class StdioReplica implements Replica {
       },
       stayReadyAcrossRestart: true,
     });
+    this.#maxSessions = spec.maxSessions ?? settings.stdio.maxSessions;
     this.#bridge = new StdioBridge({
       ...settings.stdio,
+      maxSessions: this.#maxSessions,
+      idleTimeoutMs: spec.sessionIdleMs ?? settings.stdio.idleTimeoutMs,
       path: spec.path,
       acquireChild: () => {
         const spare = this.#spare.take();
@@ -171,6 +176,7 @@ export class StdioReplica implements Replica {
       id: `${this.#ctx.ref.name}-${this.index}.${this.#token}`,
       url: this.#url()!,
       weight: 1,
+      maxSessions: this.#maxSessions,
     };
   }
 
@@ -190,7 +196,7 @@ export class StdioReplica implements Replica {
     const ready = this.#listening && spare.ready;
     const pids = this.#bridge.sessionPids;
     const parts = [
-      `sessions ${this.#bridge.sessionCount}/${this.#ctx.settings.stdio.maxSessions}${pids.length ? ` (pids ${pids.join(', ')})` : ''}`,
+      `sessions ${this.#bridge.sessionCount}/${this.#maxSessions}${pids.length ? ` (pids ${pids.join(', ')})` : ''}`,
       spare.phase === 'backoff'
         ? `spare restarting in ${formatDelay((spare.nextStartAt?.getTime() ?? now.getTime()) - now.getTime())}`
         : `spare ${spare.phase === 'ready' ? 'ready' : spare.phase}${spare.pid ? ` (pid ${spare.pid})` : ''}`,
@@ -205,7 +211,14 @@ export class StdioReplica implements Replica {
         : spare.phase === 'slow'
           ? 'NotReady'
           : 'Starting';
-    return { ...base, ready, state: this.#stopped ? 'Stopped' : word, detail: parts.join('; ') };
+    return {
+      ...base,
+      ready,
+      state: this.#stopped ? 'Stopped' : word,
+      detail: parts.join('; '),
+      sessions: this.#bridge.sessionCount,
+      maxSessions: this.#maxSessions,
+    };
   }
 
   #url(): string | undefined {

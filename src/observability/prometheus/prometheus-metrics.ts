@@ -8,6 +8,7 @@ import { HotCounter, HotHistogram } from './hot-series.js';
 import type {
   GatewayMetrics,
   MetricsExposition,
+  OpenSessionCount,
   PlacementKind,
   RateLimitScope,
   UpstreamErrorKind,
@@ -106,6 +107,24 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     labelNames: ['adapter', 'replica', 'kind'] as const,
     registers,
   });
+  const sessionRefusals = new Counter({
+    name: 'mcp_gateway_session_refusals_total',
+    help: 'New legacy sessions refused with 503 because every ready replica of the adapter was at its session cap.',
+    labelNames: ['adapter'] as const,
+    registers,
+  });
+  const sessionReaders: (() => readonly OpenSessionCount[])[] = [];
+  new Gauge({
+    name: 'mcp_gateway_open_sessions',
+    help: 'Legacy sessions open on a replica, as this gateway instance counts them (ended and idle sessions are not).',
+    labelNames: ['adapter', 'replica'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const read of sessionReaders)
+        for (const { adapter, replica, sessions } of read()) this.set({ adapter, replica }, sessions);
+    },
+  });
   const reconciles = new Counter({
     name: 'mcp_gateway_reconcile_results_total',
     help: 'Reconciler steps by resource kind, action (apply, remove, skip) and outcome (ok, failed).',
@@ -163,6 +182,12 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
     placed(adapter: string, replica: string, kind: PlacementKind) {
       placements.inc(`${adapter}\u0000${replica}\u0000${kind}`, { adapter, replica, kind });
+    },
+    sessionRefused(adapter: string) {
+      sessionRefusals.inc({ adapter });
+    },
+    watchOpenSessions(read) {
+      sessionReaders.push(read);
     },
     reconciled(kind, action, ok) {
       reconciles.inc({ kind, action, outcome: ok ? 'ok' : 'failed' });

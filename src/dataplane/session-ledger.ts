@@ -1,0 +1,236 @@
+/**
+ * @module SessionLedger: the legacy sessions this gateway instance has open, per adapter and replica — the
+ * "sessions held" half of bounded-load placement (ARCHITECTURE §3). Nothing is shared between instances; each
+ * counts what passes through it: sessions it sealed, and sessions sealed elsewhere that it has seen a request of.
+ *
+ * Sized for many sessions: per session one entry in a map from a number (48 bits of the sealed id's random IV,
+ * which is unique per session with overwhelming odds) to a number packing the replica's slot and the last-seen
+ * second; per replica one count. No strings are kept per session. A session is forgotten when it ends (DELETE
+ * answered 2xx, or the upstream answered 404) or when no request of it was seen for the adapter's idle timeout;
+ * idle sessions are swept lazily, when the adapter places a new session, so there is no timer.
+ */
+
+/** Options for {@link SessionLedger}. */
+export interface SessionLedgerOptions {
+  /** Milliseconds since the epoch; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Slots per adapter: a replica's slot is packed into the low 16 bits of an entry's value. */
+const SLOTS = 65_536;
+/** Characters of the sealed id read for its key: 8 base64url characters, 48 bits of the random IV. */
+const KEY_CHARS = 8;
+/** Where the IV starts: after the three-character format prefix (`v2.`, `v1.`). */
+const KEY_START = 3;
+/** Every ledger is swept at least this often, so adapters that place nothing any more still forget. */
+const FULL_SWEEP_MS = 60_000;
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const DECODE = new Int8Array(128).fill(0);
+for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
+
+/** The ledger key of a sealed id: its first 48 IV bits as a number (exact: below 2^53). */
+export function sessionKeyOf(sealed: string): number {
+  let key = 0;
+  for (let i = KEY_START; i < KEY_START + KEY_CHARS; i++) {
+    const code = sealed.charCodeAt(i);
+    key = key * 64 + (code < 128 ? DECODE[code]! : 0);
+  }
+  return key;
+}
+
+/** One adapter incarnation's sessions. */
+class AdapterSessions {
+  /** Session key → last-seen second × SLOTS + replica slot. */
+  readonly seen = new Map<number, number>();
+  readonly slotOf = new Map<string, number>();
+  readonly replicaOf: (string | undefined)[] = [];
+  readonly counts: number[] = [];
+  readonly free: number[] = [];
+  lastSweepMs: number;
+  idleMs = Infinity;
+
+  constructor(
+    readonly incarnation: string,
+    nowMs: number,
+  ) {
+    this.lastSweepMs = nowMs;
+  }
+
+  slot(replica: string): number {
+    const known = this.slotOf.get(replica);
+    if (known !== undefined) return known;
+    const slot = this.free.pop() ?? this.counts.length;
+    if (slot >= SLOTS) throw new RangeError(`SessionLedger: more than ${SLOTS} replicas of one adapter`);
+    this.slotOf.set(replica, slot);
+    this.replicaOf[slot] = replica;
+    this.counts[slot] = 0;
+    return slot;
+  }
+
+  drop(value: number): void {
+    const slot = value % SLOTS;
+    this.counts[slot] = this.counts[slot]! - 1;
+  }
+
+  sweep(nowSec: number, idleMs: number): void {
+    if (idleMs !== Infinity) {
+      const oldest = nowSec - Math.ceil(idleMs / 1000);
+      for (const [key, value] of this.seen) {
+        if (Math.floor(value / SLOTS) < oldest) {
+          this.seen.delete(key);
+          this.drop(value);
+        }
+      }
+    }
+    // A replica without sessions gives its slot back (replica ids change as pods come and go).
+    for (let slot = 0; slot < this.counts.length; slot++) {
+      const replica = this.replicaOf[slot];
+      if (replica !== undefined && this.counts[slot] === 0) {
+        this.slotOf.delete(replica);
+        this.replicaOf[slot] = undefined;
+        this.free.push(slot);
+      }
+    }
+  }
+}
+
+/** Which adapter a call is about: its name and its incarnation (registry uid). */
+export interface LedgerAdapter {
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** Open legacy sessions per adapter and replica, as this gateway instance has seen them. */
+export class SessionLedger {
+  readonly #adapters = new Map<string, AdapterSessions>();
+  readonly #now: () => number;
+  readonly #epochMs: number;
+  #lastFullSweepMs: number;
+
+  constructor(options: SessionLedgerOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#epochMs = this.#now();
+    this.#lastFullSweepMs = this.#epochMs;
+  }
+
+  /** Seconds since the ledger was made: small integers, so entries stay small. */
+  #second(nowMs: number): number {
+    return Math.floor((nowMs - this.#epochMs) / 1000);
+  }
+
+  #of(adapter: LedgerAdapter, create: boolean): AdapterSessions | undefined {
+    let sessions = this.#adapters.get(adapter.name);
+    if (sessions !== undefined && sessions.incarnation !== adapter.uid) {
+      // Deleted and created again: the old incarnation's sessions are gone with it.
+      if (!create) return undefined;
+      sessions = undefined;
+    }
+    if (sessions === undefined && create) {
+      sessions = new AdapterSessions(adapter.uid, this.#now());
+      this.#adapters.set(adapter.name, sessions);
+    }
+    return sessions;
+  }
+
+  /**
+   * Records a request of the session `sealed` on `replica` (a new session, or one this instance sees again):
+   * counts it if it is new to this instance, else refreshes its last-seen time. `idleMs` is the adapter's idle
+   * timeout, after which a session without requests is forgotten.
+   */
+  touch(adapter: LedgerAdapter, replica: string, sealed: string, idleMs: number): void {
+    const sessions = this.#of(adapter, true)!;
+    sessions.idleMs = idleMs;
+    const key = sessionKeyOf(sealed);
+    const second = this.#second(this.#now());
+    const value = sessions.seen.get(key);
+    if (value === undefined) {
+      const slot = sessions.slot(replica);
+      sessions.counts[slot] = sessions.counts[slot]! + 1;
+      sessions.seen.set(key, second * SLOTS + slot);
+    } else if (Math.floor(value / SLOTS) !== second) {
+      sessions.seen.set(key, second * SLOTS + (value % SLOTS));
+    }
+  }
+
+  /** Forgets the session `sealed`: it ended (DELETE answered, or the upstream no longer knows it). */
+  end(adapter: LedgerAdapter, sealed: string): void {
+    const sessions = this.#of(adapter, false);
+    if (sessions === undefined) return;
+    const key = sessionKeyOf(sealed);
+    const value = sessions.seen.get(key);
+    if (value === undefined) return;
+    sessions.seen.delete(key);
+    sessions.drop(value);
+  }
+
+  /**
+   * Before a placement: forgets the adapter's sessions idle for longer than `idleMs` (at most every quarter of
+   * it), and every other adapter's once a minute. Cheap when nothing is due: two comparisons.
+   */
+  prepare(adapter: LedgerAdapter, idleMs: number): void {
+    const nowMs = this.#now();
+    const sessions = this.#of(adapter, false);
+    if (sessions !== undefined) {
+      sessions.idleMs = idleMs;
+      if (nowMs - sessions.lastSweepMs >= idleMs / 4) {
+        sessions.lastSweepMs = nowMs;
+        sessions.sweep(this.#second(nowMs), idleMs);
+      }
+    }
+    if (nowMs - this.#lastFullSweepMs >= FULL_SWEEP_MS) {
+      this.#lastFullSweepMs = nowMs;
+      this.#sweepAll(nowMs);
+    }
+  }
+
+  /** Forgets the adapter's sessions idle for longer than `idleMs` now, whenever it last swept (before a refusal). */
+  sweep(adapter: LedgerAdapter, idleMs: number): void {
+    const sessions = this.#of(adapter, false);
+    if (sessions === undefined) return;
+    const nowMs = this.#now();
+    sessions.idleMs = idleMs;
+    sessions.lastSweepMs = nowMs;
+    sessions.sweep(this.#second(nowMs), idleMs);
+  }
+
+  #sweepAll(nowMs: number): void {
+    for (const [name, sessions] of this.#adapters) {
+      sessions.lastSweepMs = nowMs;
+      sessions.sweep(this.#second(nowMs), sessions.idleMs);
+      if (sessions.seen.size === 0) this.#adapters.delete(name);
+    }
+  }
+
+  /** Open sessions of `adapter` on `replica` that this instance knows of. */
+  sessionsOn(adapter: LedgerAdapter, replica: string): number {
+    const sessions = this.#of(adapter, false);
+    if (sessions === undefined) return 0;
+    const slot = sessions.slotOf.get(replica);
+    return slot === undefined ? 0 : sessions.counts[slot]!;
+  }
+
+  /** Every adapter's open sessions per replica (replicas without any left out), e.g. for a metrics scrape. */
+  snapshot(): { adapter: string; replica: string; sessions: number }[] {
+    const out: { adapter: string; replica: string; sessions: number }[] = [];
+    for (const [adapter, sessions] of this.#adapters) {
+      for (const [replica, slot] of sessions.slotOf) {
+        const count = sessions.counts[slot]!;
+        if (count > 0) out.push({ adapter, replica, sessions: count });
+      }
+    }
+    return out;
+  }
+
+  /** Open sessions of `adapter` per replica id (replicas without any left out). */
+  openSessions(adapter: LedgerAdapter): Map<string, number> {
+    const out = new Map<string, number>();
+    const sessions = this.#of(adapter, false);
+    if (sessions === undefined) return out;
+    for (const [replica, slot] of sessions.slotOf) {
+      const count = sessions.counts[slot]!;
+      if (count > 0) out.set(replica, count);
+    }
+    return out;
+  }
+}
