@@ -30,6 +30,8 @@ import { clientQueryFor, queryOf } from './upstream-query.js';
 export interface ReplicaResolver {
   ready(adapter: Registered<'adapter'>): readonly ReplicaEndpoint[];
   reportUnreachable(adapter: Registered<'adapter'>, replica: ReplicaEndpoint): void;
+  /** The replica answered (below 500): as good as a passed health probe. */
+  reportAnswered?(adapter: Registered<'adapter'>, replica: ReplicaEndpoint): void;
 }
 
 /** Dependencies and limits of the proxy. */
@@ -285,6 +287,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       done,
     );
     x.call.observed.forwarded(replica.id, outcome);
+    if (outcome.ok && outcome.response.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
     return outcome;
   }
 

@@ -8,6 +8,8 @@ import type { RemoteDeployer } from './remote/remote-deployer.js';
 export interface DeployerReplicaResolver {
   ready(resource: Registered): readonly ReplicaEndpoint[];
   reportUnreachable(resource: Registered, replica: ReplicaEndpoint): void;
+  /** The replica answered a request: a remote endpoint's next probe can wait. */
+  reportAnswered(resource: Registered, replica: ReplicaEndpoint): void;
   /** True when a configured deployer serves the resource's runtime (remote endpoints always are). */
   runs(resource: Registered): boolean;
 }
@@ -32,6 +34,9 @@ export function createReplicaResolver(
     },
     reportUnreachable(resource, replica) {
       if (runtimeOf(resource.spec) === 'endpoints') remote.reportUnreachable(replica.url);
+    },
+    reportAnswered(resource, replica) {
+      if (runtimeOf(resource.spec) === 'endpoints') remote.reportAnswered(replica.url);
     },
   };
 }
