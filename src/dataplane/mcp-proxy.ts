@@ -5,6 +5,7 @@
  */
 import { canRead } from '../auth/index.js';
 import type { Principal } from '../auth/index.js';
+import { acceptingNew } from '../deploy/deployer.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -265,7 +266,8 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
 
   /** A request that opens a session or needs none: rendezvous placement, failover while nothing was sent. */
   async function placed(x: Exchange): Promise<Response> {
-    const ready = options.replicas.ready(x.adapter);
+    // A draining replica (a terminating pod) still serves its sessions (`inSession`) but takes no new one.
+    const ready = acceptingNew(options.replicas.ready(x.adapter));
     const key = x.principal.userId;
     const first = rendezvous.pickBounded(ready, key, (r) => load.of(r.id), options.loadEpsilon);
     if (!first) return noReplica(x.adapter.name);

@@ -7,6 +7,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/index.js';
+import { acceptingNew } from '../deploy/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -213,7 +214,7 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
   return {
     async call(tool, args, principal, signal) {
       const name = tool.spec.toolDefinition.tool.name;
-      const ranked = rendezvous.rank(replicas.ready(tool), principal.userId);
+      const ranked = rendezvous.rank(acceptingNew(replicas.ready(tool)), principal.userId);
       if (ranked.length === 0) return errorResult(`Tool '${name}' has no ready replica; try again shortly.`);
       const timeoutMs = tool.spec.toolDefinition.timeoutMs ?? options.defaultTimeoutMs;
       // One controller and one timer per call: cheaper on Node 20 than AbortSignal.timeout + AbortSignal.any.
