@@ -458,6 +458,18 @@ describe('routing endpoints from EndpointSlices', () => {
     expect(kit.deployer.endpoints(refOf(resource))).toEqual([]);
   });
 
+  it('publishes an endpoint only once its pod turns ready', async () => {
+    await start({ api: { readyOnCreate: false } });
+    const resource = imageResource('adapter', 'late', { replicaCount: 2 });
+    await kit.deployer.apply(resource);
+    await waitFor(() => sliceEndpointOf('mcp-a-late-1') !== undefined, 'the pods in a slice');
+    expect(kit.deployer.endpoints(refOf(resource))).toEqual([]);
+    kit.api.controller.setPodReady(kit.namespace, 'mcp-a-late-1', true);
+    await waitFor(() => kit.deployer.endpoints(refOf(resource)).length === 1, 'the ready pod');
+    expect(podNames(kit.deployer.endpoints(refOf(resource)))).toEqual(['mcp-a-late-1']);
+    expect(kit.deployer.endpoints(refOf(resource))[0]?.draining).toBeUndefined();
+  });
+
   it('a terminating pod that still serves is draining: no new work, still found by its id; gone when it stops serving', async () => {
     await start();
     const resource = imageResource('adapter', 'rolling', { replicaCount: 2 });
