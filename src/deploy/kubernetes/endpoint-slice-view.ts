@@ -129,9 +129,9 @@ export function endpointsFromSlices(
       }
       if (!host) continue;
       const previous = byId.get(id);
-      // The controller may list an endpoint in two slices while it moves it: the one that still takes new
-      // work wins only if both agree it serves, which they do here.
-      if (previous && !previous.draining) continue;
+      // The controller may list an endpoint in two slices for a moment while it moves it, and which copy is
+      // newer is unknown: if either says it is draining, it takes no new work.
+      if (previous?.draining) continue;
       byId.set(id, {
         id,
         url: `http://${host}:${port}${path}`,
