@@ -13,6 +13,7 @@ import { createFetchIo } from '../src/dataplane/index.js';
 import { createRuntimeInspector, startDeployers } from '../src/deploy/index.js';
 import type { RunningDeployers } from '../src/deploy/index.js';
 import { createReplicaResolver } from '../src/deploy/replica-resolver.js';
+import type { DeployerReplicaResolver } from '../src/deploy/replica-resolver.js';
 import { RemoteDeployer } from '../src/deploy/remote/remote-deployer.js';
 import type { AppEnv } from '../src/http/index.js';
 import { NO_AUDIT_LOG, NO_METRICS, createSilentLogger } from '../src/observability/index.js';
@@ -60,6 +61,8 @@ export interface TestGatewayOptions {
   readonly placementNow?: () => number;
   /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
   readonly processDeployer?: boolean;
+  /** Wraps the replica resolver the data plane and the tool router use (e.g. to mark a replica draining). */
+  readonly replicas?: (resolver: DeployerReplicaResolver) => DeployerReplicaResolver;
   /** Operations dependencies passed to `createApp` as they are (metrics, audit log, rate limits). */
   readonly operations?: Pick<
     AppDeps,
@@ -128,7 +131,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   remote.start();
   const agents = createNodeAgents();
   const cache = createAdapterCache({ store, ttlMs: 1000 });
-  const replicas = deployers?.replicas ?? createReplicaResolver(remote, new Map());
+  const resolver = deployers?.replicas ?? createReplicaResolver(remote, new Map());
+  const replicas = options.replicas ? options.replicas(resolver) : resolver;
   const changes =
     options.changes ??
     ('watchChanges' in store ? (store as unknown as RegistryChangeFeed) : STATIC_REGISTRY_FEED);

@@ -5,6 +5,7 @@
  */
 import { UpstreamCredentialError, canRead } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
+import { acceptingNew } from '../deploy/deployer.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -378,7 +379,8 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
 
   /** A request that opens a session or needs none: placed as {@link placement} says, failover while nothing was sent. */
   async function placed(x: Exchange): Promise<Response> {
-    const ready = options.replicas.ready(x.adapter);
+    // A draining replica (a terminating pod) still serves its sessions (`inSession`) but takes no new one.
+    const ready = acceptingNew(options.replicas.ready(x.adapter));
     const chosen = placement(x, ready);
     if (chosen === 'full') {
       options.onSessionsFull?.(x.adapter.name);

@@ -26,6 +26,21 @@ export interface ReplicaEndpoint {
   readonly weight: number;
   /** Most sessions the replica itself accepts, when its runtime has such a cap (the stdio bridge's). */
   readonly maxSessions?: number;
+  /**
+   * The replica is shutting down but still serving (a terminating pod): the sessions it already holds keep
+   * reaching it, but no new session or stateless request is placed on it. Absent means false.
+   */
+  readonly draining?: boolean;
+}
+
+/**
+ * The endpoints that take new work (sessions, stateless requests): all but the draining ones. Returns `endpoints`
+ * itself when none is draining, so the per-request path allocates nothing in the common case.
+ */
+export function acceptingNew(endpoints: readonly ReplicaEndpoint[]): readonly ReplicaEndpoint[] {
+  return endpoints.some((e) => e.draining === true)
+    ? endpoints.filter((e) => e.draining !== true)
+    : endpoints;
 }
 
 /** Options of a logs read. */

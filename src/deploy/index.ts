@@ -20,6 +20,7 @@ export { createDeployerInspector } from './deployer-inspector.js';
 export type { DeployerInspector, DeployerInspectorOptions, FollowLogsOptions } from './deployer-inspector.js';
 export { nullResourceChangeListener, refKey, refOf } from './resource-change.js';
 export type { ResourceChangeListener } from './resource-change.js';
+export { acceptingNew } from './deployer.js';
 export type {
   Deployer,
   DeployerLogs,

@@ -21,6 +21,7 @@ import {
 import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
 import { UpstreamCredentialError } from '../auth/index.js';
 import type { Principal, UpstreamCredentials } from '../auth/index.js';
+import { acceptingNew } from '../deploy/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -310,7 +311,7 @@ export function createFederation(options: FederationOptions): Federation {
 
   return {
     async listTools(adapter) {
-      const ranked = rendezvous.rank(replicas.ready(adapter), LISTING_PRINCIPAL.userId);
+      const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), LISTING_PRINCIPAL.userId);
       if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
       const deadline = AbortSignal.timeout(options.listTimeoutMs);
       let lastError: unknown;
@@ -347,7 +348,7 @@ export function createFederation(options: FederationOptions): Federation {
     },
 
     async callTool(adapter, upstream, args, principal, call) {
-      const ranked = rendezvous.rank(replicas.ready(adapter), principal.userId);
+      const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
       if (ranked.length === 0) {
         return errorResult(`Adapter '${adapter.name}' has no ready replica; try again shortly.`);
       }

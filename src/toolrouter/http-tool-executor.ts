@@ -8,6 +8,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { UpstreamCredentialError } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
+import { acceptingNew } from '../deploy/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -216,7 +217,7 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
   return {
     async call(tool, args, principal, signal) {
       const name = tool.spec.toolDefinition.tool.name;
-      const ranked = rendezvous.rank(replicas.ready(tool), principal.userId);
+      const ranked = rendezvous.rank(acceptingNew(replicas.ready(tool)), principal.userId);
       if (ranked.length === 0) return errorResult(`Tool '${name}' has no ready replica; try again shortly.`);
       let credential: UpstreamCredential | undefined;
       try {

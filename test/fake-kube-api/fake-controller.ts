@@ -1,7 +1,8 @@
 /**
  * @module fake-controller: the StatefulSet controller, kubelet and garbage collector of the fake cluster, in
  * miniature and driven by the test: it creates and deletes a StatefulSet's pods to match its replicas (a
- * template change replaces them at once), marks pods ready or not, sets waiting reasons such as
+ * template change replaces them at once), marks pods ready or not, lets a pod terminate gracefully, sets
+ * waiting reasons such as
  * `CrashLoopBackOff`, keeps container logs, and deletes the pods of a deleted owner.
  */
 import { createHash } from 'node:crypto';
@@ -110,6 +111,18 @@ export class FakeController {
           : {}),
       }));
       setReady(pod, false, this.store.now());
+    });
+  }
+
+  /**
+   * Starts a pod's graceful deletion, as the API server does for a DELETE with a grace period: it gets a
+   * deletion timestamp and stays (its readiness unchanged, so it may still serve) until {@link deletePod}
+   * ends it, as the kubelet does once the container has exited.
+   */
+  terminatePod(namespace: string, name: string, gracePeriodSeconds = 30): void {
+    this.mutatePod(namespace, name, (pod) => {
+      pod.metadata.deletionTimestamp = this.store.now();
+      pod.metadata['deletionGracePeriodSeconds'] = gracePeriodSeconds;
     });
   }
 

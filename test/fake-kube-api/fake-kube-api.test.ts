@@ -252,3 +252,158 @@ describe('label selectors', () => {
     expect(parseLabelSelector(selector).matches(labels)).toBe(expected);
   });
 });
+
+describe('EndpointSlices (discovery.k8s.io/v1), kept by the fake EndpointSlice controller', () => {
+  const slicesUrl = () => `${api.url}/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`;
+  const forService = (name: string) =>
+    `labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${name}`)}`;
+
+  function service(name: string, spec: JsonObject): KubeObject {
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, labels: { team: 'a' } },
+      spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'web' }], ...spec },
+    };
+  }
+
+  function workload(name: string, replicas: number): void {
+    const set = statefulSet(name, {}, replicas);
+    const template = (set['spec'] as JsonObject)['template'] as JsonObject;
+    const container = ((template['spec'] as JsonObject)['containers'] as JsonObject[])[0]!;
+    container['ports'] = [{ name: 'web', containerPort: 8080 }];
+    api.seed('statefulsets', NS, set);
+    api.controller.reconcile(NS, name);
+  }
+
+  async function slicesOf(name: string, endpoints: number): Promise<KubeObject[]> {
+    for (let i = 0; i < 200; i += 1) {
+      const list = (await (await call(`${slicesUrl()}?${forService(name)}`)).json()) as JsonObject;
+      const items = list['items'] as KubeObject[];
+      const count = items.reduce((n, s) => n + ((s['endpoints'] ?? []) as unknown[]).length, 0);
+      if (items.length > 0 && count === endpoints) return items;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`no slice of ${name} with ${endpoints} endpoints`);
+  }
+
+  const conditionsOf = (slices: KubeObject[]) =>
+    Object.fromEntries(
+      slices
+        .flatMap((s) => (s['endpoints'] ?? []) as JsonObject[])
+        .map((e) => [(e['targetRef'] as JsonObject)['name'], e['conditions']]),
+    );
+
+  it('publishes the selected pods with the real controller’s labels, owner, ports and endpoint fields', async () => {
+    api.seed('services', NS, service('web', { clusterIP: 'None' }));
+    workload('web', 2);
+    const [slice, ...more] = await slicesOf('web', 2);
+    expect(more).toEqual([]);
+    const svc = api.store.get('services', NS, 'web')!;
+    const pod = api.store.get('pods', NS, 'web-0')!;
+    expect(slice?.metadata).toMatchObject({
+      generateName: 'web-',
+      labels: {
+        team: 'a',
+        'kubernetes.io/service-name': 'web',
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+        'service.kubernetes.io/headless': '',
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name: 'web',
+          uid: svc.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    });
+    expect(slice?.['addressType']).toBe('IPv4');
+    // The named target port resolved against the pod's container port.
+    expect(slice?.['ports']).toEqual([{ name: 'http', port: 8080, protocol: 'TCP' }]);
+    expect(((slice?.['endpoints'] ?? []) as JsonObject[])[0]).toEqual({
+      addresses: [(pod['status'] as JsonObject)['podIP']],
+      conditions: { ready: true, serving: true, terminating: false },
+      // The pod's hostname, since its subdomain is this Service.
+      hostname: 'web-0',
+      targetRef: { kind: 'Pod', namespace: NS, name: 'web-0', uid: pod.metadata.uid },
+      nodeName: 'fake-node',
+    });
+  });
+
+  it('ready = serving && !terminating; publishNotReadyAddresses makes ready true; terminating pods stay listed', async () => {
+    api.seed('services', NS, service('strict', {}));
+    api.seed('services', NS, service('loose', { clusterIP: 'None', publishNotReadyAddresses: true }));
+    workload('strict', 2);
+    workload('loose', 2);
+    for (const name of ['strict', 'loose']) {
+      api.controller.setPodReady(NS, `${name}-0`, false);
+      api.controller.terminatePod(NS, `${name}-1`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(conditionsOf(await slicesOf('strict', 2))).toEqual({
+      'strict-0': { ready: false, serving: false, terminating: false },
+      'strict-1': { ready: false, serving: true, terminating: true },
+    });
+    expect(conditionsOf(await slicesOf('loose', 2))).toEqual({
+      'loose-0': { ready: true, serving: false, terminating: false },
+      'loose-1': { ready: true, serving: true, terminating: true },
+    });
+    // Gone once the kubelet finishes the deletion.
+    api.controller.deletePod(NS, 'strict-1');
+    expect(Object.keys(conditionsOf(await slicesOf('strict', 1)))).toEqual(['strict-0']);
+  });
+
+  it('streams slice changes to a label-selected watch, keeps a placeholder, and goes with its Service', async () => {
+    api.seed('services', NS, service('w', {}));
+    workload('w', 1);
+    await slicesOf('w', 1);
+    const response = await call(
+      `${slicesUrl()}?watch=true&resourceVersion=${api.store.resourceVersion}&${forService('w')}`,
+    );
+    const events = readLines(response, 3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    api.controller.setPodReady(NS, 'w-0', false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    api.controller.deletePod(NS, 'w-0');
+    const seen = await events;
+    // Readiness lost: the slice changes. No endpoint left: as the real reconciler does, the slice goes and a
+    // placeholder (no ports, no endpoints) takes its place.
+    expect(seen.map((e) => e['type'])).toEqual(['MODIFIED', 'ADDED', 'DELETED']);
+    expect(((seen[0]?.['object'] as JsonObject)['endpoints'] as JsonObject[])[0]?.['conditions']).toEqual({
+      ready: false,
+      serving: false,
+      terminating: false,
+    });
+    const [placeholder] = await slicesOf('w', 0);
+    expect(placeholder?.['ports']).toBeUndefined();
+    expect(await call(`${api.url}/api/v1/namespaces/${NS}/services/w`, { method: 'DELETE' })).toHaveProperty(
+      'status',
+      200,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(api.store.list('endpointslices', NS)).toEqual([]);
+  });
+
+  it('validates slices like any object (422 for a missing addressType or a bad address)', async () => {
+    const slice = (body: JsonObject) =>
+      call(slicesUrl(), {
+        method: 'POST',
+        contentType: 'application/json',
+        body: JSON.stringify({
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: { name: 's' },
+          endpoints: [],
+          ...body,
+        }),
+      });
+    expect((await slice({})).status).toBe(422);
+    expect((await slice({ addressType: 'IPv4', endpoints: [{ addresses: ['not-an-ip'] }] })).status).toBe(
+      422,
+    );
+    expect((await slice({ addressType: 'IPv4', endpoints: [{ addresses: ['10.1.2.3'] }] })).status).toBe(201);
+  });
+});

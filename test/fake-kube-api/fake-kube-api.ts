@@ -1,10 +1,12 @@
 /**
  * @module fake-kube-api: a Kubernetes API server for tests, on 127.0.0.1 and an ephemeral port, serving the
- * real paths of the kinds the gateway uses (apps/v1 StatefulSets, v1 Services, Pods and `pods/log`), with
+ * real paths of the kinds the gateway uses (apps/v1 StatefulSets, v1 Services, Secrets, Pods and `pods/log`,
+ * discovery.k8s.io/v1 EndpointSlices), with
  * resource versions, list + `?watch=true` streams resumable from a resource version (410 after compaction),
  * `Status` bodies, server-side apply with field managers, label selectors, and an audit of every
  * (verb, resource) the client used — the input of the RBAC test. A {@link FakeController} plays the
- * StatefulSet controller, the kubelet and the garbage collector.
+ * StatefulSet controller, the kubelet and the garbage collector; an {@link EndpointSliceController} keeps
+ * every Service's EndpointSlices.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -12,6 +14,7 @@ import { serve } from '@hono/node-server';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import { EndpointSliceController } from './endpoint-slice-controller.js';
 import { FakeController } from './fake-controller.js';
 import type { FakeControllerOptions } from './fake-controller.js';
 import { LabelSelectorError, parseLabelSelector } from './label-selector.js';
@@ -158,6 +161,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   const token = options.token ?? 'fake-token';
   const store = new ObjectStore(options);
   const controller = new FakeController(store, options);
+  const sliceController = new EndpointSliceController(store);
   const autoReconcile = options.autoReconcile ?? true;
   const requests: AuditRecord[] = [];
   const streams = new Set<ActiveStream>();
@@ -577,7 +581,10 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     c.json({
       kind: 'APIGroupList',
       apiVersion: 'v1',
-      groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }] }],
+      groups: [
+        { name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }] },
+        { name: 'discovery.k8s.io', versions: [{ groupVersion: 'discovery.k8s.io/v1', version: 'v1' }] },
+      ],
     }),
   );
   app.get('/api/v1/namespaces/:namespace/pods/:name/log', (c) =>
@@ -587,6 +594,12 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   app.all('/api/v1/namespaces/:namespace/:plural/:name', (c) => item(c, ''));
   app.all('/apis/apps/v1/namespaces/:namespace/:plural', (c) => collection(c, 'apps'));
   app.all('/apis/apps/v1/namespaces/:namespace/:plural/:name', (c) => item(c, 'apps'));
+  app.all('/apis/discovery.k8s.io/v1/namespaces/:namespace/:plural', (c) =>
+    collection(c, 'discovery.k8s.io'),
+  );
+  app.all('/apis/discovery.k8s.io/v1/namespaces/:namespace/:plural/:name', (c) =>
+    item(c, 'discovery.k8s.io'),
+  );
   app.notFound((c) =>
     c.json(status(404, 'NotFound', 'the server could not find the requested resource'), 404),
   );
@@ -650,6 +663,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     },
     close: () =>
       new Promise<void>((resolve) => {
+        sliceController.stop();
         for (const stream of [...streams]) stream.end();
         server.closeAllConnections();
         server.close(() => resolve());

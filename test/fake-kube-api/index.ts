@@ -2,6 +2,12 @@
 export { startFakeKubeApi } from './fake-kube-api.js';
 export type { AuditRecord, DropOptions, FakeKubeApi, FakeKubeApiOptions } from './fake-kube-api.js';
 export { FakeController } from './fake-controller.js';
+export {
+  CONTROLLER_NAME,
+  EndpointSliceController,
+  MANAGED_BY_LABEL,
+  SERVICE_NAME_LABEL,
+} from './endpoint-slice-controller.js';
 export type { FakeControllerOptions, WaitingState } from './fake-controller.js';
 export { KINDS, ObjectStore } from './object-store.js';
 export type { JsonObject, KubeObject, ObjectMeta, Plural, StoreEvent } from './object-store.js';

@@ -34,11 +34,11 @@ export interface KubeObject {
 }
 
 /** The kinds the fake serves, by their plural resource name. */
-export type Plural = 'pods' | 'services' | 'statefulsets' | 'secrets';
+export type Plural = 'pods' | 'services' | 'statefulsets' | 'secrets' | 'endpointslices';
 
 /** API group, version and kinds of a served resource. */
 export interface KindInfo {
-  readonly group: '' | 'apps';
+  readonly group: '' | 'apps' | 'discovery.k8s.io';
   readonly apiVersion: string;
   readonly kind: string;
   readonly listKind: string;
@@ -50,6 +50,12 @@ export const KINDS: Readonly<Record<Plural, KindInfo>> = {
   services: { group: '', apiVersion: 'v1', kind: 'Service', listKind: 'ServiceList' },
   secrets: { group: '', apiVersion: 'v1', kind: 'Secret', listKind: 'SecretList' },
   statefulsets: { group: 'apps', apiVersion: 'apps/v1', kind: 'StatefulSet', listKind: 'StatefulSetList' },
+  endpointslices: {
+    group: 'discovery.k8s.io',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    listKind: 'EndpointSliceList',
+  },
 };
 
 /** One change, as a watch reports it. `previous` lets filtered watches turn label changes into ADDED/DELETED. */

@@ -2,10 +2,12 @@
  * @module validation: what the fake API server refuses, as the real one would: schema violations (checked
  * with `kubernetes-models`), unknown fields under `fieldValidation=Strict` (checked against the client's
  * generated model type maps), invalid names and labels, a StatefulSet selector that does not match its
- * template, and changes to immutable fields.
+ * template, changes to immutable fields, and EndpointSlice rules (a known, immutable address type, at most 1000
+ * endpoints of 1–100 addresses of that type, DNS-label hostnames).
  */
 import * as k8s from '@kubernetes/client-node';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -28,6 +30,7 @@ const MODEL_OF: Record<Plural, string> = {
   services: 'V1Service',
   statefulsets: 'V1StatefulSet',
   secrets: 'V1Secret',
+  endpointslices: 'V1EndpointSlice',
 };
 
 interface AttributeType {
@@ -81,7 +84,9 @@ function schemaCauses(plural: Plural, object: KubeObject): Cause[] {
         ? new Service(object as never)
         : plural === 'secrets'
           ? new Secret(object as never)
-          : new Pod(object as never);
+          : plural === 'endpointslices'
+            ? new EndpointSlice(object as never)
+            : new Pod(object as never);
   try {
     model.validate();
     return [];
@@ -206,6 +211,47 @@ function serviceCauses(object: KubeObject, previous: KubeObject | undefined): Ca
   return [];
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** The EndpointSlice rules the API server's validation adds to the schema. */
+function endpointSliceCauses(object: KubeObject, previous: KubeObject | undefined): Cause[] {
+  const causes: Cause[] = [];
+  const addressType = object['addressType'];
+  if (!['IPv4', 'IPv6', 'FQDN'].includes(String(addressType)))
+    causes.push({ field: 'addressType', message: `Unsupported value: "${String(addressType)}"` });
+  if (previous && previous['addressType'] !== addressType)
+    causes.push({ field: 'addressType', message: 'Invalid value: field is immutable' });
+  const endpoints = (object['endpoints'] ?? []) as JsonObject[];
+  if (endpoints.length > 1000)
+    causes.push({ field: 'endpoints', message: 'Too many: must have at most 1000 items' });
+  endpoints.forEach((endpoint, i) => {
+    const addresses = (endpoint['addresses'] ?? []) as string[];
+    if (addresses.length === 0)
+      causes.push({
+        field: `endpoints[${i}].addresses`,
+        message: 'Required value: must contain at least 1 address',
+      });
+    if (addresses.length > 100)
+      causes.push({ field: `endpoints[${i}].addresses`, message: 'Too many: must have at most 100 items' });
+    for (const address of addresses)
+      if (addressType === 'IPv4' && !IPV4.test(address))
+        causes.push({
+          field: `endpoints[${i}].addresses`,
+          message: `Invalid value: "${address}": must be a valid IPv4 address`,
+        });
+    const hostname = endpoint['hostname'];
+    if (hostname !== undefined && !DNS_1123_LABEL.test(String(hostname)))
+      causes.push({
+        field: `endpoints[${i}].hostname`,
+        message: `Invalid value: "${String(hostname)}": must be a DNS label`,
+      });
+  });
+  const ports = (object['ports'] ?? []) as JsonObject[];
+  if (ports.length > 20000)
+    causes.push({ field: 'ports', message: 'Too many: must have at most 20000 items' });
+  return causes;
+}
+
 /** Everything wrong with `object` (the stored result of a write); empty when it may be stored. */
 export function validateObject(plural: Plural, object: KubeObject, previous?: KubeObject): Cause[] {
   return [
@@ -215,6 +261,7 @@ export function validateObject(plural: Plural, object: KubeObject, previous?: Ku
     ...(plural === 'statefulsets' ? statefulSetCauses(object, previous) : []),
     ...(plural === 'services' ? serviceCauses(object, previous) : []),
     ...(plural === 'secrets' ? secretCauses(object) : []),
+    ...(plural === 'endpointslices' ? endpointSliceCauses(object, previous) : []),
     ...schemaCauses(plural, object),
   ];
 }

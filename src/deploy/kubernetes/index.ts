@@ -6,7 +6,7 @@ export type {
   ContainerResources,
   KubeConfigSource,
   KubernetesDeployerOptions,
-  PodWatchTuning,
+  WatchTuning,
   ResolvedKubernetesOptions,
   WorkloadIdentityOptions,
 } from './kubernetes-options.js';

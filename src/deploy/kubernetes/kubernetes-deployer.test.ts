@@ -1,11 +1,13 @@
 /**
  * @module Tests of KubernetesDeployer beyond the contract, with the real client against the fake API server:
- * server-side apply really removes a dropped variable, unowned objects are refused and left alone, the pod
- * watch survives dropped connections and compaction (410), status shows pod-level trouble, logs tail and
+ * server-side apply really removes a dropped variable, unowned objects are refused and left alone, routing
+ * follows the EndpointSlices' serving/terminating conditions (a terminating pod that still serves is draining),
+ * the watches survive dropped connections and compaction (410), status shows pod-level trouble, logs tail and
  * follow, and every request made is one the shipped Role grants.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Registered } from '../../registry/index.js';
+import { acceptingNew } from '../deployer.js';
 import type { ReplicaEndpoint, ResourceRef } from '../deployer.js';
 import type { Timers } from '../timers.js';
 import { refOf } from '../resource-change.js';
@@ -281,7 +283,18 @@ describe('remove', () => {
   });
 });
 
-describe('ready endpoints from the pod watch', () => {
+/** The watches the deployer keeps open: EndpointSlices and Services. */
+const WATCHES = 2;
+
+/** The EndpointSlice endpoint of `pod`, as the fake cluster's controller wrote it. */
+function sliceEndpointOf(pod: string): JsonObject | undefined {
+  for (const slice of kit.api.store.list('endpointslices', kit.namespace))
+    for (const endpoint of (slice['endpoints'] ?? []) as JsonObject[])
+      if ((endpoint['targetRef'] as JsonObject | undefined)?.['name'] === pod) return endpoint;
+  return undefined;
+}
+
+describe('routing endpoints from EndpointSlices', () => {
   it('addresses adapter pods by per-pod DNS and tool pods by IP, with their port and path', async () => {
     await start({ deployer: { clusterDomain: 'corp.internal' } });
     const adapter = imageResource('adapter', 'dns', { port: 9000, path: '/v1/mcp', replicaCount: 2 });
@@ -296,7 +309,7 @@ describe('ready endpoints from the pod watch', () => {
     ]);
     const [toolEndpoint] = kit.deployer.endpoints(refOf(tool));
     expect(toolEndpoint?.url).toMatch(/^http:\/\/10\.244\.\d+\.\d+:8000\/score$/);
-    expect(toolEndpoint?.id).toMatch(/^mcp-t-calc-0\/[0-9a-f]{8}\/0$/);
+    expect(toolEndpoint?.id).toMatch(/^mcp-t-calc-0\/[0-9a-f]{8}$/);
   });
 
   it('follows readiness: a pod failing its probe leaves the set and comes back', async () => {
@@ -310,6 +323,13 @@ describe('ready endpoints from the pod watch', () => {
     kit.api.controller.setPodReady(kit.namespace, 'mcp-a-flaky-1', false);
     await waitFor(() => kit.deployer.endpoints(refOf(resource)).length === 1, 'one ready endpoint');
     expect(podNames(kit.deployer.endpoints(refOf(resource)))).toEqual(['mcp-a-flaky-0']);
+    // The headless Service publishes not-ready addresses, so the slice says `ready` anyway: only `serving`
+    // tells, and the deployer reads it.
+    expect(sliceEndpointOf('mcp-a-flaky-1')?.['conditions']).toEqual({
+      ready: true,
+      serving: false,
+      terminating: false,
+    });
     kit.api.controller.setPodReady(kit.namespace, 'mcp-a-flaky-1', true);
     await waitFor(() => kit.deployer.endpoints(refOf(resource)).length === 2, 'two ready endpoints');
     expect(heard).toEqual([['mcp-a-flaky-0'], ['mcp-a-flaky-0', 'mcp-a-flaky-1']]);
@@ -321,21 +341,20 @@ describe('ready endpoints from the pod watch', () => {
       const resource = imageResource('adapter', 'resume', { replicaCount: 2 });
       await applied(resource);
       const lists = () =>
-        kit.api.requests.filter((r) => r.verb === 'list' && r.resource === 'pods' && !r.name).length;
+        kit.api.requests.filter((r) => r.verb === 'list' && r.resource === 'endpointslices').length;
       const listsBefore = lists();
       const watchesBefore = kit.api.requests.filter((r) => r.verb === 'watch').length;
       kit.api.dropWatches({ abrupt });
       await waitFor(
         () =>
-          kit.api.requests.filter((r) => r.verb === 'watch').length > watchesBefore &&
-          kit.api.openWatches() === 1,
-        'a new watch',
+          kit.api.requests.filter((r) => r.verb === 'watch').length > watchesBefore + 1 &&
+          kit.api.openWatches() === WATCHES,
+        'new watches',
       );
       const resumed = kit.api.requests.filter((r) => r.verb === 'watch').at(-1);
       expect(Number(resumed?.resourceVersion)).toBeGreaterThan(0);
       kit.api.controller.setPodReady(kit.namespace, 'mcp-a-resume-0', false);
       await waitFor(() => kit.deployer.endpoints(refOf(resource)).length === 1, 'the change after the drop');
-      // status() lists pods itself; the watch did not.
       expect(lists()).toBe(listsBefore);
     });
   }
@@ -356,15 +375,18 @@ describe('ready endpoints from the pod watch', () => {
     await start();
     const resource = imageResource('adapter', 'expired', { replicaCount: 2 });
     await applied(resource);
-    const podLists = () => kit.api.requests.filter((r) => r.verb === 'list' && r.resource === 'pods');
-    const listsBefore = podLists().length;
+    const sliceLists = () =>
+      kit.api.requests.filter((r) => r.verb === 'list' && r.resource === 'endpointslices');
+    const listsBefore = sliceLists().length;
     kit.api.dropWatches({ abrupt: true });
     kit.api.controller.deletePod(kit.namespace, 'mcp-a-expired-1');
     kit.api.store.compact();
-    await waitFor(() => podLists().length > listsBefore, 'a re-list after 410');
-    await waitFor(() => kit.api.openWatches() === 1, 'a new watch');
-    const watches = kit.api.requests.filter((r) => r.verb === 'watch');
-    expect(watches.at(-1)?.resourceVersion).toBe(kit.api.store.resourceVersion);
+    const compactedAt = Number(kit.api.store.resourceVersion);
+    await waitFor(() => sliceLists().length > listsBefore, 'a re-list after 410');
+    await waitFor(() => kit.api.openWatches() === WATCHES, 'new watches');
+    const watches = kit.api.requests.filter((r) => r.verb === 'watch' && r.resource === 'endpointslices');
+    // Resumed from the new list's version, not from one compaction threw away.
+    expect(Number(watches.at(-1)?.resourceVersion)).toBeGreaterThanOrEqual(compactedAt);
     expect(podNames(kit.deployer.endpoints(refOf(resource)))).toEqual(['mcp-a-expired-0']);
     // The watch after the re-list delivers again.
     kit.api.controller.reconcile(kit.namespace, 'mcp-a-expired');
@@ -378,7 +400,9 @@ describe('ready endpoints from the pod watch', () => {
     // Unrelated writes move the store's version past the last pod event the watch saw.
     await applied(imageResource('tool', 'unrelated'));
     await kit.deployer.apply(imageResource('tool', 'unrelated', {}, 2));
-    const listsBefore = kit.api.requests.filter((r) => r.verb === 'list' && r.resource === 'pods').length;
+    const sliceLists = () =>
+      kit.api.requests.filter((r) => r.verb === 'list' && r.resource === 'endpointslices').length;
+    const listsBefore = sliceLists();
     const watchesBefore = kit.api.requests.filter((r) => r.verb === 'watch').length;
     // The bookmark and then the end of the stream travel on one connection, so the client reads them in order.
     kit.api.sendBookmarks();
@@ -386,13 +410,11 @@ describe('ready endpoints from the pod watch', () => {
     kit.api.dropWatches();
     await waitFor(
       () =>
-        kit.api.requests.filter((r) => r.verb === 'watch').length > watchesBefore &&
-        kit.api.openWatches() === 1,
-      'a resumed watch',
+        kit.api.requests.filter((r) => r.verb === 'watch').length > watchesBefore + 1 &&
+        kit.api.openWatches() === WATCHES,
+      'resumed watches',
     );
-    expect(kit.api.requests.filter((r) => r.verb === 'list' && r.resource === 'pods').length).toBe(
-      listsBefore,
-    );
+    expect(sliceLists()).toBe(listsBefore);
   });
 
   it('backs off from watches that end at once, but resumes at once after one that lasted', async () => {
@@ -411,18 +433,19 @@ describe('ready endpoints from the pod watch', () => {
     await kit.deployer.start();
     const watches = () => kit.api.requests.filter((r) => r.verb === 'watch').length;
     const dropAndAwaitNext = async () => {
-      await waitFor(() => kit.api.openWatches() === 1, 'an open watch');
+      await waitFor(() => kit.api.openWatches() === WATCHES, 'open watches');
       const before = watches();
       kit.api.dropWatches();
-      await waitFor(() => watches() > before && kit.api.openWatches() === 1, 'the next watch');
+      await waitFor(() => watches() > before + 1 && kit.api.openWatches() === WATCHES, 'the next watches');
     };
+    // Each watch backs off on its own.
     for (let i = 0; i < 3; i += 1) await dropAndAwaitNext();
-    expect(delays).toEqual([10, 20, 40]);
+    expect([...delays].sort((a, b) => a - b)).toEqual([10, 10, 20, 20, 40, 40]);
     // A quiet namespace: the server ends a watch that delivered nothing after its timeout.
-    await waitFor(() => kit.api.openWatches() === 1, 'an open watch');
+    await waitFor(() => kit.api.openWatches() === WATCHES, 'open watches');
     now += 6_000;
     await dropAndAwaitNext();
-    expect(delays).toEqual([10, 20, 40]);
+    expect(delays).toHaveLength(6);
   });
 
   it('stops publishing a removed resource at once, even while its pods terminate', async () => {
@@ -433,6 +456,79 @@ describe('ready endpoints from the pod watch', () => {
     await waitFor(() => kit.deployer.endpoints(refOf(resource)).length === 1, 'one endpoint');
     await kit.deployer.remove(refOf(resource));
     expect(kit.deployer.endpoints(refOf(resource))).toEqual([]);
+  });
+
+  it('publishes an endpoint only once its pod turns ready', async () => {
+    await start({ api: { readyOnCreate: false } });
+    const resource = imageResource('adapter', 'late', { replicaCount: 2 });
+    await kit.deployer.apply(resource);
+    await waitFor(() => sliceEndpointOf('mcp-a-late-1') !== undefined, 'the pods in a slice');
+    expect(kit.deployer.endpoints(refOf(resource))).toEqual([]);
+    kit.api.controller.setPodReady(kit.namespace, 'mcp-a-late-1', true);
+    await waitFor(() => kit.deployer.endpoints(refOf(resource)).length === 1, 'the ready pod');
+    expect(podNames(kit.deployer.endpoints(refOf(resource)))).toEqual(['mcp-a-late-1']);
+    expect(kit.deployer.endpoints(refOf(resource))[0]?.draining).toBeUndefined();
+  });
+
+  it('a terminating pod that still serves is draining: no new work, still found by its id; gone when it stops serving', async () => {
+    await start();
+    const resource = imageResource('adapter', 'rolling', { replicaCount: 2 });
+    await applied(resource);
+    const ref = refOf(resource);
+    const [, leaving] = kit.deployer.endpoints(ref);
+    expect(leaving?.draining).toBeUndefined();
+    kit.api.controller.terminatePod(kit.namespace, 'mcp-a-rolling-1');
+    await waitFor(() => kit.deployer.endpoints(ref).some((e) => e.draining), 'a draining endpoint');
+    expect(sliceEndpointOf('mcp-a-rolling-1')?.['conditions']).toEqual({
+      ready: true,
+      serving: true,
+      terminating: true,
+    });
+    // Same replica, same URL: a session sealed to it still resolves; new work goes elsewhere only.
+    const endpoints = kit.deployer.endpoints(ref);
+    expect(endpoints.find((e) => e.id === leaving?.id)).toEqual({ ...leaving, draining: true });
+    expect(podNames(acceptingNew(endpoints))).toEqual(['mcp-a-rolling-0']);
+    // Its readiness probe fails once the server shuts down: no longer routed at all.
+    kit.api.controller.setPodReady(kit.namespace, 'mcp-a-rolling-1', false);
+    await waitFor(() => kit.deployer.endpoints(ref).length === 1, 'the draining endpoint gone');
+    expect(podNames(kit.deployer.endpoints(ref))).toEqual(['mcp-a-rolling-0']);
+    // The replacement pod (a new uid) is a new replica that takes new work.
+    kit.api.controller.deletePod(kit.namespace, 'mcp-a-rolling-1');
+    kit.api.controller.reconcile(kit.namespace, 'mcp-a-rolling');
+    await waitFor(() => acceptingNew(kit.deployer.endpoints(ref)).length === 2, 'the replacement');
+    expect(idsOf(kit.deployer.endpoints(ref))).not.toContain(leaving?.id);
+  });
+
+  it('routes only slices written by the cluster controller for the resource’s own Service', async () => {
+    await start();
+    const resource = imageResource('adapter', 'spoof');
+    await applied(resource);
+    const [slice] = kit.api.store
+      .list('endpointslices', kit.namespace)
+      .filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'mcp-a-spoof');
+    if (!slice) throw new Error('no slice');
+    const forged = (name: string, managedBy: string, ip: string): KubeObject => ({
+      ...slice,
+      metadata: {
+        name,
+        labels: { ...slice.metadata.labels, 'endpointslice.kubernetes.io/managed-by': managedBy },
+      },
+      endpoints: [
+        {
+          addresses: [ip],
+          conditions: { ready: true, serving: true, terminating: false },
+          hostname: 'intruder',
+          targetRef: { kind: 'Pod', namespace: kit.namespace, name: 'intruder', uid: 'u-1' },
+        },
+      ],
+    });
+    kit.api.seed('endpointslices', kit.namespace, forged('mcp-a-spoof-forged', 'someone-else', '10.9.9.9'));
+    // A slice the deployer does watch (the controller's label), to show the watch is live afterwards.
+    kit.api.controller.setPodReady(kit.namespace, 'mcp-a-spoof-0', false);
+    await waitFor(() => kit.deployer.endpoints(refOf(resource)).length === 0, 'the change after the forgery');
+    kit.api.controller.setPodReady(kit.namespace, 'mcp-a-spoof-0', true);
+    await waitFor(() => kit.deployer.endpoints(refOf(resource)).length === 1, 'the pod back');
+    expect(podNames(kit.deployer.endpoints(refOf(resource)))).toEqual(['mcp-a-spoof-0']);
   });
 });
 

@@ -4,11 +4,20 @@
  * `mcp-gateway` (so a variable removed from the spec disappears from the pods); a resource that references
  * gateway secrets (`secretEnvironmentVariables`) also gets a Secret of the same name holding their values, which
  * the pods read by `secretKeyRef` — never a value in the StatefulSet. An object with the gateway's
- * name that the gateway did not create is never adopted, changed or deleted. Ready endpoints come from one
- * label-selected pod watch per namespace; status and logs read the pods.
+ * name that the gateway did not create is never adopted, changed or deleted. Routing endpoints come from the
+ * EndpointSlices the cluster keeps for each Service (one label-selected list-then-watch per namespace, with
+ * one of the Services for the endpoint path): a serving pod takes new sessions, a terminating one that still
+ * serves keeps only those it holds (`draining`). Status and logs read the pods.
  */
 import { Writable } from 'node:stream';
-import { AppsV1Api, CoreV1Api, Log, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  Log,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import type {
   KubeConfig,
   V1DeleteOptions,
@@ -49,9 +58,11 @@ import {
   renderStatefulSet,
   selectorOf,
 } from './manifests.js';
-import { readyEndpoint } from './pod-view.js';
+import { SLICE_CONTROLLER, SLICE_LABELS, endpointsFromSlices } from './endpoint-slice-view.js';
+import type { EndpointSliceView, ServiceView } from './endpoint-slice-view.js';
+import { ListWatch } from './list-watch.js';
+import type { ListWatchOptions, WatchedObject } from './list-watch.js';
 import type { EndpointAddressing, PodView } from './pod-view.js';
-import { PodWatch } from './pod-watch.js';
 import { pendingStatus, statusFrom } from './workload-status.js';
 
 interface LiveObject {
@@ -121,7 +132,13 @@ const WRITE_ATTEMPTS = 3;
 function sameEndpoints(a: readonly ReplicaEndpoint[], b: readonly ReplicaEndpoint[]): boolean {
   return (
     a.length === b.length &&
-    a.every((e, i) => e.id === b[i]?.id && e.url === b[i]?.url && e.weight === b[i]?.weight)
+    a.every(
+      (e, i) =>
+        e.id === b[i]?.id &&
+        e.url === b[i]?.url &&
+        e.weight === b[i]?.weight &&
+        (e.draining ?? false) === (b[i]?.draining ?? false),
+    )
   );
 }
 
@@ -134,7 +151,8 @@ export class KubernetesDeployer implements Deployer {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private readonly objects: ReturnType<typeof objectApis>;
-  private readonly podWatch: PodWatch;
+  private readonly slices: ListWatch<EndpointSliceView>;
+  private readonly services: ListWatch<ServiceView>;
   private readonly logger: Logger;
   private readonly clock: () => Date;
   private readonly addressing: EndpointAddressing;
@@ -158,28 +176,47 @@ export class KubernetesDeployer implements Deployer {
     this.clock = options.clock ?? (() => new Date());
     this.secrets = options.secrets ?? NO_SECRET_SOURCE;
     this.addressing = { namespace: this.settings.namespace, clusterDomain: this.settings.clusterDomain };
-    this.podWatch = new PodWatch({
+    const namespace = this.settings.namespace;
+    const common = {
       kubeConfig: this.kubeConfig,
-      core: this.core,
-      namespace: this.settings.namespace,
-      labelSelector: ownedSelector(this.settings),
+      namespace,
       timeoutSeconds: options.watch?.timeoutSeconds ?? 300,
       minBackoffMs: options.watch?.minBackoffMs ?? 500,
       maxBackoffMs: options.watch?.maxBackoffMs ?? 30_000,
       timers: options.timers ?? systemTimers,
       now: () => this.clock().getTime(),
       logger: this.logger,
-      onChange: (pods) => this.onPodsChanged(pods),
+      onChange: (changed: readonly WatchedObject[]) => this.onObjectsChanged(changed),
+    } satisfies Partial<ListWatchOptions<WatchedObject>>;
+    const discovery = this.kubeConfig.makeApiClient(DiscoveryV1Api);
+    // The controller copies the Service's labels onto its slices, so the gateway's own selector finds them;
+    // only the cluster's controller's slices are asked for.
+    const sliceSelector = `${ownedSelector(this.settings)},${SLICE_LABELS.managedBy}=${SLICE_CONTROLLER}`;
+    this.slices = new ListWatch<EndpointSliceView>({
+      ...common,
+      kind: 'EndpointSlice',
+      path: `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices`,
+      labelSelector: sliceSelector,
+      list: () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: sliceSelector }),
+    });
+    const serviceSelector = ownedSelector(this.settings);
+    this.services = new ListWatch<ServiceView>({
+      ...common,
+      kind: 'Service',
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`,
+      labelSelector: serviceSelector,
+      list: () => this.core.listNamespacedService({ namespace, labelSelector: serviceSelector }),
     });
   }
 
   /**
-   * Starts the pod watch (every method does so lazily); resolves once the first pod list has arrived. It keeps
-   * retrying an unreachable or forbidden API in the background, so bound the wait if startup must not hang.
+   * Starts the EndpointSlice and Service watches (every method does so lazily); resolves once the first list
+   * of each has arrived. They keep retrying an unreachable or forbidden API in the background, so bound the
+   * wait if startup must not hang.
    */
-  start(): Promise<void> {
+  async start(): Promise<void> {
     this.ensureStarted();
-    return this.podWatch.whenSynced();
+    await Promise.all([this.slices.whenSynced(), this.services.whenSynced()]);
   }
 
   async apply(resource: Registered): Promise<void> {
@@ -304,12 +341,14 @@ export class KubernetesDeployer implements Deployer {
     for (const stop of [...this.followers]) stop();
     this.followers.clear();
     this.listeners.clear();
-    await this.podWatch.stop();
+    await Promise.all([this.slices.stop(), this.services.stop()]);
     this.endpointsByRef.clear();
   }
 
   private ensureStarted(): void {
-    if (!this.closed) this.podWatch.start();
+    if (this.closed) return;
+    this.slices.start();
+    this.services.start();
   }
 
   private async followLogs(
@@ -388,28 +427,29 @@ export class KubernetesDeployer implements Deployer {
     return { ok: true, stream };
   }
 
-  private onPodsChanged(pods: readonly PodView[]): void {
+  private onObjectsChanged(objects: readonly WatchedObject[]): void {
     const refs = new Map<string, ResourceRef>();
-    for (const pod of pods) {
-      const ref = refFromLabels(pod.metadata?.labels, this.settings);
+    for (const object of objects as readonly (EndpointSliceView | ServiceView)[]) {
+      const ref = refFromLabels(object.metadata?.labels, this.settings);
       if (ref) refs.set(refKey(ref), ref);
     }
     for (const ref of refs.values()) this.publish(ref);
   }
 
-  /** Recomputes the ready endpoints of `ref` from the pod cache and tells listeners when they changed. */
+  /**
+   * Recomputes the endpoints of `ref` from the slice and Service caches and tells listeners when they changed.
+   * The Service must be the resource's own (its labels name it), so a same-named one never routes.
+   */
   private publish(ref: ResourceRef): void {
     if (this.closed) return;
     const key = refKey(ref);
-    const next: ReplicaEndpoint[] = [];
+    let next: ReplicaEndpoint[] = [];
     if (!this.removed.has(key)) {
-      for (const pod of this.podWatch.all()) {
-        const owner = refFromLabels(pod.metadata?.labels, this.settings);
-        if (!owner || owner.kind !== ref.kind || owner.name !== ref.name) continue;
-        const endpoint = readyEndpoint(pod, this.addressing);
-        if (endpoint) next.push(endpoint);
-      }
-      next.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const name = objectName(ref);
+      const service = this.services.get(name);
+      const owner = refFromLabels(service?.metadata?.labels, this.settings);
+      if (owner && owner.kind === ref.kind && owner.name === ref.name)
+        next = endpointsFromSlices(service, this.slices.all(), this.addressing);
     }
     const previous = this.endpointsByRef.get(key) ?? [];
     if (sameEndpoints(previous, next)) return;

@@ -39,8 +39,8 @@ export interface WorkloadIdentityOptions {
   readonly podLabels?: Readonly<Record<string, string>>;
 }
 
-/** Watch tuning; the defaults suit a real cluster, tests shorten them. */
-export interface PodWatchTuning {
+/** Tuning of the EndpointSlice and Service watches; the defaults suit a real cluster, tests shorten them. */
+export interface WatchTuning {
   /** Asks the API server to end each watch after this long, so connections are renewed (default 300). */
   readonly timeoutSeconds?: number;
   /** First retry delay after a failed list or watch (default 500 ms); doubles up to `maxBackoffMs`. */
@@ -87,7 +87,7 @@ export interface KubernetesDeployerOptions {
     readonly periodSeconds?: number;
     readonly failureThreshold?: number;
   };
-  readonly watch?: PodWatchTuning;
+  readonly watch?: WatchTuning;
   /**
    * Where the values of `secretEnvironmentVariables` are read when a resource is applied (default: no secrets, so
    * a resource that references one fails to apply, naming it).

@@ -224,6 +224,13 @@ describe('renderService', () => {
     });
   });
 
+  it('carries the endpoint path, which the routing reads beside the EndpointSlices', () => {
+    expect(renderService(adapter, settings).metadata?.annotations).toEqual({
+      'mcp-gateway.io/registry-version': '7',
+      'mcp-gateway.io/path': '/v1/mcp',
+    });
+  });
+
   it('is a ClusterIP Service for tools', () => {
     const service = renderService(tool, settings);
     expect(service.metadata?.name).toBe('mcp-t-calculator');

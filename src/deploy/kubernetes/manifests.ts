@@ -28,7 +28,10 @@ export const MANAGED_BY = 'mcp-gateway';
 export const ANNOTATIONS = {
   /** On the StatefulSet and Service: the registry version of the spec they were rendered from. */
   registryVersion: 'mcp-gateway.io/registry-version',
-  /** On the pod template: the HTTP path of the MCP (or tool) endpoint, so each pod's URL matches its own spec. */
+  /**
+   * On the pod template (so a pod's status line shows the URL it serves) and on the Service (where the routing
+   * reads it, with the EndpointSlices): the HTTP path of the MCP (or tool) endpoint.
+   */
   path: 'mcp-gateway.io/path',
   /**
    * On the pod template, when the resource references secrets: a digest of which version of each referenced
@@ -153,7 +156,7 @@ export function imageOf(resource: Registered, options: ResolvedKubernetesOptions
 /** The Service: headless for adapters (per-pod DNS for session affinity), ClusterIP for tools. */
 export function renderService(resource: Registered, options: ResolvedKubernetesOptions): V1Service {
   const name = objectName(resource);
-  const { port } = endpointOf(resource);
+  const { port, path } = endpointOf(resource);
   const headless = resource.kind === 'adapter';
   return {
     apiVersion: 'v1',
@@ -162,12 +165,14 @@ export function renderService(resource: Registered, options: ResolvedKubernetesO
       name,
       namespace: options.namespace,
       labels: labelsOf(resource, options),
-      annotations: { [ANNOTATIONS.registryVersion]: String(resource.version) },
+      // The path is what an EndpointSlice cannot say: the gateway reads it here to build each replica's URL.
+      annotations: { [ANNOTATIONS.registryVersion]: String(resource.version), [ANNOTATIONS.path]: path },
     },
     spec: {
-      // The gateway picks replicas from its own pod watch, by readiness; publishing DNS records before the
-      // pod is ready means the name resolves the moment the gateway starts routing to it, with no
-      // EndpointSlice/DNS-cache lag (or a cached NXDOMAIN) in between.
+      // The gateway routes by the EndpointSlices' `serving`/`terminating` conditions, not by DNS, and
+      // publishing DNS records before the pod is ready means the name resolves the moment the gateway starts
+      // routing to it (no cached NXDOMAIN). It also makes the controller write `ready: true` for every
+      // endpoint of this Service, which is why the gateway never reads `ready` alone.
       ...(headless ? { clusterIP: 'None', publishNotReadyAddresses: true } : { type: 'ClusterIP' }),
       selector: selectorOf(resource),
       ports: [{ name: PORT_NAME, port, targetPort: PORT_NAME, protocol: 'TCP' }],

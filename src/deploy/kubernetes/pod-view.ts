@@ -1,9 +1,8 @@
 /**
- * @module pod-view: what the deployer reads from a pod — readiness, its endpoint URL, and a per-replica status
- * line. Pods arrive both from typed list calls and as raw watch JSON, so only fields that look the same in both
+ * @module pod-view: what status reads from a pod — readiness, its endpoint URL, and a per-replica status line
+ * (routing reads EndpointSlices instead: endpoint-slice-view). Pods arrive both from typed list calls and as raw watch JSON, so only fields that look the same in both
  * (strings, numbers, booleans; timestamps only tested for presence) are read.
  */
-import type { ReplicaEndpoint } from '../deployer.js';
 import type { ReplicaState } from '../runtime-inspector.js';
 import { ANNOTATIONS, CONTAINER_NAME, LABELS, PORT_NAME } from './manifests.js';
 
@@ -91,29 +90,6 @@ export function endpointUrl(pod: PodView, addressing: EndpointAddressing): strin
   const ip = pod.status?.podIP;
   if (!ip) return undefined;
   return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${path}`;
-}
-
-/**
- * The replica id of a pod: `{pod name}/{uid prefix}/{restarts}`, e.g. `mcp-a-weather-0/5f3e2a1b/0`. A
- * StatefulSet pod keeps its name when it is replaced (rollout, eviction) and its uid when its container
- * restarts; either loses the server's in-memory MCP sessions, and the deployer can tell, so the id changes
- * then: sealed sessions bound to the old process get the gateway's own 404 instead of reaching a server that
- * never heard of them. Between such events the id is stable, as rendezvous hashing needs.
- */
-export function replicaId(pod: PodView): string | undefined {
-  const name = pod.metadata?.name;
-  if (!name) return undefined;
-  const uid = (pod.metadata?.uid ?? '').replace(/-/g, '').slice(0, 8) || 'nouid';
-  const restarts = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER_NAME)?.restartCount ?? 0;
-  return `${name}/${uid}/${restarts}`;
-}
-
-/** The ready endpoint of a pod, or undefined when it must not receive traffic. */
-export function readyEndpoint(pod: PodView, addressing: EndpointAddressing): ReplicaEndpoint | undefined {
-  if (!isPodReady(pod)) return undefined;
-  const url = endpointUrl(pod, addressing);
-  const id = replicaId(pod);
-  return url && id ? { id, url, weight: 1 } : undefined;
 }
 
 /** Image the pod's MCP container runs (status first: it names what was actually pulled). */

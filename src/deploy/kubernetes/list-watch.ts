@@ -1,22 +1,38 @@
 /**
- * @module pod-watch: a list-then-watch cache of the gateway's pods in one namespace. A dropped or timed-out
+ * @module list-watch: a list-then-watch cache of one kind of object in one namespace, label-selected (the
+ * deployer keeps one for EndpointSlices and one for Services). A dropped or timed-out
  * watch resumes from the last resource version seen (bookmarks keep it fresh); `410 Gone` — as an HTTP status
  * or as an ERROR event — means that version was compacted away, so the cache is rebuilt from a new list and
  * the watch resumes from the list's version. Failures retry with capped exponential backoff on injected
- * timers; the last known pods stay cached meanwhile, so routing keeps working through an API outage.
+ * timers; the last known objects stay cached meanwhile, so routing keeps working through an API outage.
  */
-import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Watch } from '@kubernetes/client-node';
 import type { Logger } from '../../observability/index.js';
 import { delay } from '../timers.js';
 import type { Timers } from '../timers.js';
 import { statusCodeOf } from './kube-errors.js';
-import type { PodView } from './pod-view.js';
 
-/** Options of {@link PodWatch}. */
-export interface PodWatchOptions {
+/** What the cache reads of every object: its name and resource version. */
+export interface WatchedObject {
+  readonly metadata?: { readonly name?: string; readonly resourceVersion?: string };
+}
+
+/** One page of a typed list call (the client's `V1…List`). */
+export interface ObjectList<T> {
+  readonly items: readonly T[];
+  readonly metadata?: { readonly resourceVersion?: string };
+}
+
+/** Options of {@link ListWatch}. */
+export interface ListWatchOptions<T extends WatchedObject> {
   readonly kubeConfig: KubeConfig;
-  readonly core: CoreV1Api;
+  /** What is watched, for log lines (`EndpointSlice`, `Service`). */
+  readonly kind: string;
+  /** The collection path the watch opens, e.g. `/apis/discovery.k8s.io/v1/namespaces/ns/endpointslices`. */
+  readonly path: string;
+  /** The typed list call of the same collection, with the same selector. */
+  readonly list: () => Promise<ObjectList<T>>;
   readonly namespace: string;
   readonly labelSelector: string;
   readonly timeoutSeconds: number;
@@ -26,8 +42,8 @@ export interface PodWatchOptions {
   /** Milliseconds now (the injected clock), to tell a watch that lasted from one that ended at once. */
   readonly now: () => number;
   readonly logger: Logger;
-  /** Called with the pods that were added, changed or removed (removed ones as last seen). */
-  readonly onChange: (changed: readonly PodView[]) => void;
+  /** Called with the objects that were added, changed or removed (removed ones as last seen). */
+  readonly onChange: (changed: readonly T[]) => void;
 }
 
 interface WatchOutcome {
@@ -40,9 +56,9 @@ interface WatchOutcome {
 /** A watch that stayed open this long was healthy even if the namespace was quiet. */
 const HEALTHY_WATCH_MS = 5_000;
 
-/** The pod cache; `start()` runs the loop until `stop()`. */
-export class PodWatch {
-  private readonly pods = new Map<string, PodView>();
+/** The cache; `start()` runs the loop until `stop()`. */
+export class ListWatch<T extends WatchedObject> {
+  private readonly objects = new Map<string, T>();
   private resourceVersion = '';
   private readonly stopper = new AbortController();
   private request: AbortController | undefined;
@@ -51,7 +67,7 @@ export class PodWatch {
   private readonly syncedPromise: Promise<void>;
   private synced = false;
 
-  constructor(private readonly options: PodWatchOptions) {
+  constructor(private readonly options: ListWatchOptions<T>) {
     this.syncedPromise = new Promise<void>((resolve) => {
       this.markSynced = resolve;
     });
@@ -67,19 +83,24 @@ export class PodWatch {
     return this.syncedPromise;
   }
 
-  /** Whether a list has succeeded yet (before that the cache is empty, not "no pods"). */
+  /** Whether a list has succeeded yet (before that the cache is empty, not "none"). */
   get isSynced(): boolean {
     return this.synced;
   }
 
-  /** The cached pods. */
-  all(): IterableIterator<PodView> {
-    return this.pods.values();
+  /** The cached object named `name`. */
+  get(name: string): T | undefined {
+    return this.objects.get(name);
+  }
+
+  /** The cached objects. */
+  all(): IterableIterator<T> {
+    return this.objects.values();
   }
 
   /** Stops the loop and the open watch; resolves when the loop has exited. */
   async stop(): Promise<void> {
-    this.stopper.abort(new Error('pod watch stopped'));
+    this.stopper.abort(new Error(`${this.options.kind} watch stopped`));
     this.request?.abort();
     await this.loop;
   }
@@ -114,7 +135,7 @@ export class PodWatch {
         failures += 1;
         this.options.logger.warn(
           { err, namespace: this.options.namespace, failures },
-          'Kubernetes pod list/watch failed; retrying',
+          `Kubernetes ${this.options.kind} list/watch failed; retrying`,
         );
       }
       if (failures > 0 && !this.stopped) {
@@ -125,24 +146,22 @@ export class PodWatch {
   }
 
   private async relist(): Promise<void> {
-    const list = await this.options.core.listNamespacedPod({
-      namespace: this.options.namespace,
-      labelSelector: this.options.labelSelector,
-    });
+    const list = await this.options.list();
     if (this.stopped) return;
-    const changed: PodView[] = [];
+    const changed: T[] = [];
     const seen = new Set<string>();
-    for (const pod of list.items as PodView[]) {
-      const name = pod.metadata?.name;
+    for (const object of list.items) {
+      const name = object.metadata?.name;
       if (!name) continue;
       seen.add(name);
-      if (this.pods.get(name)?.metadata?.resourceVersion !== pod.metadata?.resourceVersion) changed.push(pod);
-      this.pods.set(name, pod);
+      if (this.objects.get(name)?.metadata?.resourceVersion !== object.metadata?.resourceVersion)
+        changed.push(object);
+      this.objects.set(name, object);
     }
-    for (const [name, pod] of this.pods) {
+    for (const [name, object] of this.objects) {
       if (seen.has(name)) continue;
-      this.pods.delete(name);
-      changed.push(pod);
+      this.objects.delete(name);
+      changed.push(object);
     }
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
     if (changed.length > 0) this.options.onChange(changed);
@@ -167,20 +186,20 @@ export class PodWatch {
           else failure = new Error(`watch error event: ${JSON.stringify(object)}`);
           return;
         }
-        const pod = object as PodView;
-        const version = pod.metadata?.resourceVersion;
+        const item = object as T;
+        const version = item.metadata?.resourceVersion;
         if (type === 'BOOKMARK') {
           events += 1;
           if (version) this.resourceVersion = version;
           return;
         }
-        const name = pod.metadata?.name;
+        const name = item.metadata?.name;
         if (!name) return;
         events += 1;
-        if (type === 'DELETED') this.pods.delete(name);
-        else this.pods.set(name, pod);
+        if (type === 'DELETED') this.objects.delete(name);
+        else this.objects.set(name, item);
         if (version) this.resourceVersion = version;
-        this.options.onChange([pod]);
+        this.options.onChange([item]);
       };
       const onDone = (err: unknown): void => {
         finished = true;
@@ -193,7 +212,7 @@ export class PodWatch {
       };
       watcher
         .watch(
-          `/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/pods`,
+          this.options.path,
           {
             labelSelector: this.options.labelSelector,
             resourceVersion: this.resourceVersion,
