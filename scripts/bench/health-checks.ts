@@ -3,7 +3,7 @@
  * and 10,000 registered endpoints that do not answer, measures CPU (% of one core) and RSS over a window of
  * several probe intervals, twice: with the burst every interval the remote deployer used to send (`Promise.all`
  * over every URL, the baseline), and with the `RemoteDeployer` as it is (spread schedule, bounded concurrency,
- * backoff). Two kinds of dead endpoint on loopback: one that refuses at once (a closed port) and one that accepts
+ * backoff), both sending through the Node gateway's probe sender. Two kinds of dead endpoint on loopback: one that refuses at once (a closed port) and one that accepts
  * and never answers (each probe runs into its timeout, holding its socket). Prints a row per case and the ratios.
  *
  *   npx tsx scripts/bench/health-checks.ts        # WINDOW_S=30 INTERVAL_MS=10000 TIMEOUT_MS=2000 SIZES=1000,10000
@@ -13,6 +13,8 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import { createNodeAgents } from '../../src/dataplane/node/node-forwarder.js';
+import { createNodeProbeSender } from '../../src/dataplane/node/node-probe-sender.js';
 import { probeEndpoint } from '../../src/deploy/remote/probe-endpoint.js';
 import { RemoteDeployer } from '../../src/deploy/remote/remote-deployer.js';
 import type { Registered } from '../../src/registry/index.js';
@@ -42,16 +44,20 @@ function adapter(name: string, url: string): Registered {
   };
 }
 
+/** How the Node gateway sends probes: its guarded keep-alive agents. */
+const send = createNodeProbeSender(createNodeAgents());
+
 /** The strategy the remote deployer had: every interval, every URL at once. */
 function burstEveryInterval(urls: readonly string[]): Running {
-  const tick = () => void Promise.all(urls.map((url, i) => probeEndpoint(i, url, { timeoutMs: TIMEOUT_MS })));
+  const probe = { timeoutMs: TIMEOUT_MS, send };
+  const tick = () => void Promise.all(urls.map((url, i) => probeEndpoint(i, url, probe)));
   tick();
   const timer = setInterval(tick, INTERVAL_MS);
   return { stop: async () => clearInterval(timer) };
 }
 
 async function scheduled(urls: readonly string[]): Promise<Running> {
-  const deployer = new RemoteDeployer({ probeIntervalMs: INTERVAL_MS, probeTimeoutMs: TIMEOUT_MS });
+  const deployer = new RemoteDeployer({ probeIntervalMs: INTERVAL_MS, probeTimeoutMs: TIMEOUT_MS, send });
   // Applied as the reconciler applies them at start: each apply probes its own endpoints once.
   await Promise.all(urls.map((url, i) => deployer.apply(adapter(`a${i}`, url))));
   deployer.start();
@@ -87,8 +93,10 @@ async function main() {
   const held = new Set<Socket>();
   const silent = createServer((socket) => {
     held.add(socket);
-    // Probes that time out reset their connection: expected here.
+    // Probes that time out reset their connection: expected here. Reading (and dropping) what arrives is what
+    // lets this side see the client close; a socket never read would stay open here and skew the figures.
     socket.on('error', () => undefined);
+    socket.resume();
     socket.on('close', () => held.delete(socket));
   });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

@@ -288,7 +288,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       done,
     );
     x.call.observed.forwarded(replica.id, outcome);
-    if (outcome.ok && outcome.response.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
+    if (outcome.ok && outcome.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
     return outcome;
   }
 
