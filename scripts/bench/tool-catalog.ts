@@ -5,18 +5,8 @@
  * properties, named as the tool router names federated tools (`{adapter}__{action}_{thing}`); and the fixed query
  * set, each query paraphrasing one generated tool's description and naming that tool.
  */
+import { seededRandom as seeded } from '../../test/seeded-random.js';
 
-/** mulberry32: a small seeded generator, so every run indexes the same catalog. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 let random = seeded(17);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 

@@ -13,6 +13,7 @@
  */
 import { createRendezvous, DEFAULT_LOAD_EPSILON } from '../../src/routing/index.js';
 import type { WeightedReplica } from '../../src/routing/index.js';
+import { seededRandom } from '../../test/seeded-random.js';
 
 const REPLICAS = Number(process.env.REPLICAS ?? 1000);
 const SESSIONS = Number(process.env.SESSIONS ?? 1_000_000);
@@ -20,18 +21,6 @@ const INSTANCES = Number(process.env.INSTANCES ?? 3);
 const EPSILON = Number(process.env.EPSILON ?? DEFAULT_LOAD_EPSILON);
 const REAL = Number(process.env.REAL ?? 20_000);
 const MOVE_KEYS = Number(process.env.MOVE_KEYS ?? 10_000);
-
-/** mulberry32: a seeded PRNG. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** The bounded-load capacity of one replica as `pickBounded` computes it (equal weights). */
 const capacity = (total: number, n: number, epsilon: number) => Math.ceil(((total + 1) * (1 + epsilon)) / n);

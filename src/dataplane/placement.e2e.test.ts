@@ -13,6 +13,7 @@ import { STDIO_SERVER, killAllMarked, marker } from '../../test/process-fixtures
 import { MARKER_VARIABLE } from '../../test/process-tree.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
+import { seededRandom } from '../../test/seeded-random.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -94,18 +95,6 @@ async function openBareSession(url: string) {
       const res = await fetch(url, { method: 'DELETE', headers });
       expect(res.status).toBe(200);
     },
-  };
-}
-
-/** mulberry32: a seeded PRNG, so the two-choices draws are the same in every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
 

@@ -4,6 +4,7 @@ import xxhash from 'xxhash-wasm';
 import { createRendezvous, createXxh64Hash, DEFAULT_LOAD_EPSILON } from './index.js';
 import type { Hash64, Rendezvous, WeightedReplica } from './index.js';
 import { unitInterval } from './rendezvous.js';
+import { seededRandom } from '../../test/seeded-random.js';
 
 const KEYS_100K = Array.from({ length: 100_000 }, (_, i) => `user-${i}`);
 const KEYS_20K = KEYS_100K.slice(0, 20_000);
@@ -14,18 +15,6 @@ function replicas(count: number, weights?: readonly number[]): WeightedReplica[]
 
 function without<R extends WeightedReplica>(list: readonly R[], id: string): R[] {
   return list.filter((r) => r.id !== id);
-}
-
-/** mulberry32: a tiny seeded PRNG so shuffles are the same in every run (no Math.random in tests). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function shuffled<T>(list: readonly T[], seed: number): T[] {

@@ -2,18 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { pickTwoChoices } from './index.js';
 import type { WeightedReplica } from './index.js';
-
-/** mulberry32: a seeded PRNG, so every run draws the same numbers. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from '../../test/seeded-random.js';
 
 const replicas = (n: number, weights?: number[]): WeightedReplica[] =>
   Array.from({ length: n }, (_, i) => ({ id: `r${i}`, weight: weights?.[i] ?? 1 }));
