@@ -23,6 +23,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild better-sqlite3 --build-from-source
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# Read by the build only: the CLI's API types (type-only imports, nothing of it is emitted).
+COPY generated ./generated
 # Shipped with the server, and read by the build too (the edge entry imports the SQLite journal).
 COPY migrations ./migrations
 RUN npm run build
