@@ -98,27 +98,44 @@ class Watched implements WatchedExchange {
   /** Content type of the upstream's answer; undefined when the gateway answered itself. */
   contentType: string | undefined = undefined;
   private readonly started: number;
-  private readonly span: SpanHandle;
+  /** Undefined until started: without a `traceparent` header it waits for the body's `_meta` to name a parent. */
+  private serverSpan: SpanHandle | undefined;
   private upstreamSpan: SpanHandle = NO_SPAN;
 
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly audit: AuditLog,
     private readonly now: () => number,
-    tracing: Tracing,
-    trace: TraceContextHeaders,
+    private readonly tracing: Tracing,
+    private trace: TraceContextHeaders,
   ) {
     this.started = now();
-    this.span = tracing.enabled ? tracing.startServer(SPAN_NAME, trace, SPAN_ATTRIBUTES) : NO_SPAN;
+    if (!tracing.enabled) this.serverSpan = NO_SPAN;
+    else if (trace.traceparent !== undefined)
+      this.serverSpan = tracing.startServer(SPAN_NAME, trace, SPAN_ATTRIBUTES);
+  }
+
+  /** The SERVER span, started on first use (with the adapter's name when known). */
+  private get span(): SpanHandle {
+    this.serverSpan ??= this.tracing.startServer(
+      SPAN_NAME,
+      this.trace,
+      this.name ? { ...SPAN_ATTRIBUTES, [GATEWAY_ADAPTER_ATTR]: this.name } : SPAN_ATTRIBUTES,
+    );
+    return this.serverSpan;
   }
 
   adapter(name: string): void {
     this.name = name;
     // Guarded here and below: with tracing off, not even the attribute objects are built.
-    if (this.span !== NO_SPAN) this.span.setAttributes({ [GATEWAY_ADAPTER_ATTR]: name });
+    if (this.serverSpan !== undefined && this.serverSpan !== NO_SPAN) {
+      this.serverSpan.setAttributes({ [GATEWAY_ADAPTER_ATTR]: name });
+    }
   }
 
-  classified(classified: Classified): void {
+  classified(classified: Classified, trace?: TraceContextHeaders): void {
+    // A caller that sent no `traceparent` header may have put its context in `_meta` (SEP-414): continue that.
+    if (this.serverSpan === undefined && trace) this.trace = trace;
     this.method = methodLabel(classified);
     if (classified.kind === 'request' && classified.method === 'tools/call') {
       this.toolCall = true;

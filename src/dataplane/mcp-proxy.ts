@@ -7,7 +7,7 @@ import { UpstreamCredentialError, canRead } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/deployer.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger, TraceContextHeaders } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import { pickTwoChoices } from '../routing/index.js';
 import type { Rendezvous, UnitRandom } from '../routing/index.js';
@@ -129,6 +129,19 @@ interface Placement {
 }
 
 /** `host[:port]` of an absolute URL, without a URL parse on the per-request path. */
+/**
+ * The W3C trace context a request names in `params._meta` (SEP-414), read from the parsed body, which is still
+ * forwarded byte for byte. Undefined when it names none (a batch, or no string `traceparent`).
+ */
+function metaTraceContext(parsed: unknown): TraceContextHeaders | undefined {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const meta = (parsed as { params?: { _meta?: unknown } }).params?._meta;
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const { traceparent, tracestate } = meta as Record<string, unknown>;
+  if (typeof traceparent !== 'string') return undefined;
+  return { traceparent, tracestate: typeof tracestate === 'string' ? tracestate : undefined };
+}
+
 function hostOf(url: string): string {
   const start = url.indexOf('//') + 2;
   const end = url.indexOf('/', start);
@@ -431,7 +444,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     }
     const classified = classifyRequest(method, call.headers, parsed);
     if (isRejection(classified)) return rejectionResponse(classified);
-    call.observed.classified(classified);
+    call.observed.classified(classified, metaTraceContext(parsed));
 
     const identity = options.identityHeaders(principal, adapter);
     let credential: UpstreamCredential | undefined;

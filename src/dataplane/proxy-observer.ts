@@ -4,13 +4,17 @@
  */
 import type { LegacyClassification, ModernClassification } from './era-classification.js';
 import type { ForwardOutcome } from './forwarder.js';
+import type { TraceContextHeaders } from '../observability/index.js';
 
 /** Follows one request to `/adapters/{name}/mcp`. Methods must be cheap and never throw. */
 export interface ExchangeObserver {
   /** The request names a registered adapter the caller may read. */
   adapter(name: string): void;
-  /** The request passed the era checks and is one of these. */
-  classified(classified: LegacyClassification | ModernClassification): void;
+  /**
+   * The request passed the era checks and is one of these; `trace` is the W3C trace context its `params._meta`
+   * names (SEP-414), when it names one.
+   */
+  classified(classified: LegacyClassification | ModernClassification, trace?: TraceContextHeaders): void;
   /** The head the client gets from the upstream's answer (status and content type, e.g. an SSE stream). */
   answered(status: number, contentType: string | undefined): void;
   /** An attempt on `replica` starts; returns headers to send upstream with it (trace context), often none. */

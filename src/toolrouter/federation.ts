@@ -23,7 +23,8 @@ import { UpstreamCredentialError } from '../auth/index.js';
 import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
-import type { Logger } from '../observability/index.js';
+import { MCP_ATTR, NO_SPAN, mcpSpanName } from '../observability/index.js';
+import type { Logger, SpanHandle } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { OutboundError, isRefusal, outboundFetch } from './outbound.js';
@@ -82,6 +83,11 @@ export interface FederationOptions {
 export interface FederatedCallOptions {
   readonly signal: AbortSignal;
   readonly timeoutMs: number;
+  /**
+   * The caller's request span: each attempt is a CLIENT child of it, and its W3C trace context goes to the
+   * upstream in the request's `_meta` (SEP-414) and as the `traceparent`/`tracestate` headers.
+   */
+  readonly span?: SpanHandle;
   /** Present when the caller asked for progress: each upstream progress notification is handed on. */
   readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
@@ -140,6 +146,30 @@ function callDefinitionOf(upstream: Tool): Tool {
   return definition;
 }
 
+/**
+ * The trace context a request names in `params._meta`, for its headers: the router puts its CLIENT span's there,
+ * so the upstream reads the same context whether it looks at the body or the headers. Only bodies that mention
+ * it are parsed.
+ */
+function traceHeadersOf(body: unknown): [string, string][] {
+  if (typeof body !== 'string' || !body.includes('"traceparent"')) return [];
+  let meta: unknown;
+  try {
+    meta = (JSON.parse(body) as { params?: { _meta?: unknown } } | null)?.params?._meta;
+  } catch {
+    return [];
+  }
+  if (typeof meta !== 'object' || meta === null) return [];
+  const { traceparent, tracestate } = meta as Record<string, unknown>;
+  if (typeof traceparent !== 'string') return [];
+  return typeof tracestate === 'string'
+    ? [
+        ['traceparent', traceparent],
+        ['tracestate', tracestate],
+      ]
+    : [['traceparent', traceparent]];
+}
+
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
 function messageOf(error: unknown): string {
@@ -178,6 +208,7 @@ export function createFederation(options: FederationOptions): Federation {
       // Call clients need no standalone stream: progress and results come on each call's own response.
       if (!listing && (init.method ?? 'GET') === 'GET') return new Response(null, { status: 405 });
       const headers = new Headers(init.headers);
+      for (const [name, value] of traceHeadersOf(init.body)) headers.set(name, value);
       for (const [name, value] of Object.entries(await options.identityHeaders(principal, adapter))) {
         headers.set(name, value);
       }
@@ -309,6 +340,27 @@ export function createFederation(options: FederationOptions): Federation {
     return `Adapter '${adapter}' failed the call of '${tool}': ${messageOf(error)}.`;
   }
 
+  /** A CLIENT span for one `tools/call` sent to `replica`, child of the caller's request span. */
+  function clientSpan(
+    parent: SpanHandle | undefined,
+    adapter: Registered<'adapter'>,
+    replica: ReplicaEndpoint,
+    tool: string,
+  ): SpanHandle {
+    if (!parent || parent === NO_SPAN) return NO_SPAN;
+    const { hostname, port } = new URL(replica.url);
+    return parent.startClient(mcpSpanName('tools/call', tool), {
+      [MCP_ATTR.methodName]: 'tools/call',
+      [MCP_ATTR.toolName]: tool,
+      [MCP_ATTR.operationName]: 'execute_tool',
+      [MCP_ATTR.serverAddress]: hostname,
+      [MCP_ATTR.serverPort]: Number(port) || undefined,
+      [MCP_ATTR.networkTransport]: 'tcp',
+      'mcp_gateway.adapter': adapter.name,
+      'mcp_gateway.replica': replica.id,
+    });
+  }
+
   return {
     async listTools(adapter) {
       const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), LISTING_PRINCIPAL.userId);
@@ -357,11 +409,19 @@ export function createFederation(options: FederationOptions): Federation {
         for (let attempt = 0; attempt < 2; attempt++) {
           const connection = acquire(adapter, replica, principal, attempt > 0);
           let connected = false;
+          let span = NO_SPAN;
           try {
             await connection.ready;
             connected = true;
-            return await connection.client.callTool(
-              { name: upstream.name, ...(args !== undefined && { arguments: args }) },
+            span = clientSpan(call.span, adapter, replica, upstream.name);
+            // The client adds its own keys (`progressToken`, the 2026-07-28 envelope) to this `_meta`.
+            const traceContext = span.propagationHeaders();
+            const result = await connection.client.callTool(
+              {
+                name: upstream.name,
+                ...(args !== undefined && { arguments: args }),
+                ...(Object.keys(traceContext).length > 0 && { _meta: { ...traceContext } }),
+              },
               {
                 signal: call.signal,
                 timeout: call.timeoutMs,
@@ -370,7 +430,10 @@ export function createFederation(options: FederationOptions): Federation {
                 ...(call.onProgress && { onprogress: call.onProgress }),
               },
             );
+            span.end(result.isError === true ? { error: 'tool error' } : {});
+            return result;
           } catch (error) {
+            span.end({ error: error instanceof Error ? error.name : 'error' });
             if (call.signal.aborted) throw error;
             last = error;
             const { credentialError } = connection.exchange;

@@ -7,6 +7,7 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import { originGuard } from '../dataplane/index.js';
 import type { OriginGuardOptions } from '../dataplane/index.js';
 import type { AppEnv } from '../http/index.js';
+import { requestSpan } from '../observability/index.js';
 import type { ToolRouter } from './tool-router.js';
 
 /** The router and the origin policy of the MCP endpoints (the data plane's). */
@@ -26,6 +27,6 @@ export function mountToolRouter(
 ): void {
   const { router } = mount;
   app.all(TOOL_ROUTER_PATH, originGuard(mount.guard), authenticate, function toolRouterHandler(c) {
-    return router.fetch(c.req.raw, c.get('principal'));
+    return router.fetch(c.req.raw, c.get('principal'), requestSpan(c));
   });
 }

@@ -26,8 +26,8 @@ import type {
 import { NO_UPSTREAM_CREDENTIALS, canRead, isAdmin } from '../auth/index.js';
 import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
-import { traceIdOf } from '../observability/index.js';
-import type { Logger } from '../observability/index.js';
+import { NO_SPAN, traceIdOf } from '../observability/index.js';
+import type { Logger, SpanHandle } from '../observability/index.js';
 import { runtimeOf } from '../registry/index.js';
 import type { RegistryChangeFeed, RegistryStore, Registered } from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
@@ -104,8 +104,11 @@ export interface ToolRouterOptions {
 /** The tool router. */
 export interface ToolRouter {
   readonly settings: ToolRouterSettings;
-  /** Answers one HTTP request on `/mcp` for an authenticated principal. */
-  fetch(request: Request, principal: Principal): Promise<Response>;
+  /**
+   * Answers one HTTP request on `/mcp` for an authenticated principal. `span` is the request's SERVER span: each
+   * federated call is a CLIENT child of it, whose trace context the adapter's upstream receives.
+   */
+  fetch(request: Request, principal: Principal, span?: SpanHandle): Promise<Response>;
   /** A server instance bound to `principal` (one per stdio connection, or per HTTP request). */
   serverFor(principal: Principal): Server;
   /** Told whenever the merged tool list changes (a stdio front door re-announces it). */
@@ -275,6 +278,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     principal: Principal,
     params: CallToolRequestParams,
     ctx: ServerContext,
+    span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     const entry = await findEntry(params.name);
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
@@ -305,6 +309,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     const result = await federation.callTool(entry.target.adapter, entry.target.upstream, args, principal, {
       signal,
       timeoutMs: settings.callTimeoutMs,
+      span,
       ...(progress.onProgress && { onProgress: progress.onProgress }),
     });
     await progress.flush();
@@ -323,8 +328,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     params: CallToolRequestParams,
     ctx: ServerContext,
     traceId: string | undefined,
+    span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
-    if (!onToolCall) return callTool(principal, params, ctx);
+    if (!onToolCall) return callTool(principal, params, ctx, span);
     const started = now();
     const report = (outcome: RouterToolCall['outcome'], entry: CatalogEntry | undefined): void =>
       onToolCall({
@@ -336,7 +342,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         traceId,
       });
     try {
-      const called = await callTool(principal, params, ctx);
+      const called = await callTool(principal, params, ctx, span);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
       report(called.result.isError === true ? 'failed' : 'success', called.entry);
       return called;
@@ -379,7 +385,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return searchResult(found);
   }
 
-  function serverFor(principal: Principal, traceId?: string): Server {
+  function serverFor(principal: Principal, traceId?: string, span: SpanHandle = NO_SPAN): Server {
     const server = new Server(
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
       {
@@ -410,7 +416,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           ...(through.arguments !== undefined && { arguments: through.arguments }),
         };
       }
-      const { result, entry } = await observedCall(principal, params, ctx, traceId);
+      const { result, entry } = await observedCall(principal, params, ctx, traceId, span);
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
@@ -423,10 +429,11 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   );
   const handler = createMcpHandler(
     (ctx) => {
-      const extra = ctx.authInfo?.extra as { principal?: Principal; traceId?: string } | undefined;
+      const extra = ctx.authInfo?.extra as
+        { principal?: Principal; traceId?: string; span?: SpanHandle } | undefined;
       // Only reachable through `fetch` below, which always passes the principal.
       if (!extra?.principal) throw new Error('tool router: request without a principal');
-      return serverFor(extra.principal, extra.traceId);
+      return serverFor(extra.principal, extra.traceId, extra.span);
     },
     {
       bus,
@@ -438,7 +445,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
 
   return {
     settings,
-    fetch(request, principal) {
+    fetch(request, principal, span) {
       if (request.method === 'GET') return streams.open(request, principal);
       // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
       return handler.fetch(request, {
@@ -446,7 +453,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           token: '',
           clientId: principal.userId,
           scopes: [...(principal.scopes ?? [])],
-          extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')) },
+          extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
         },
       });
     },

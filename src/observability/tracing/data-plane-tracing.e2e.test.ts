@@ -22,20 +22,23 @@ afterEach(async () => {
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 
-/** An upstream answering every POST with a JSON-RPC result, remembering the headers it got. */
+/** An upstream answering every POST with a JSON-RPC result, remembering the headers and bodies it got. */
 async function recordingUpstream() {
   const seen: IncomingHttpHeaders[] = [];
+  const bodies: string[] = [];
   const server = createServer((req, res) => {
     seen.push(req.headers);
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.once('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [] } }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => server.close(resolve)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, seen };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, seen, bodies };
 }
 
 const toolsCall = (extra: Record<string, string>) => ({
@@ -95,6 +98,51 @@ describe.each(['node', 'hono'] as const)('data-plane tracing through the %s fron
     const sent = upstream.seen.at(-1)!;
     expect(sent.traceparent).toBe(`00-${TRACE_ID}-${client!.spanContext().spanId}-01`);
     expect(sent.tracestate).toBe('vendor=1');
+  });
+
+  it("continues a trace named only in the body's _meta (SEP-414), forwarding the body unchanged", async () => {
+    const { gateway, upstream, spans } = await tracedGateway();
+    const message = JSON.parse(modernToolCallBody('echo', {}, 8)) as {
+      params: { _meta: Record<string, unknown> };
+    };
+    message.params._meta.traceparent = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
+    message.params._meta.tracestate = 'vendor=2';
+    const body = JSON.stringify(message);
+    const res = await fetch(`${gateway.url}/adapters/weather/mcp`, {
+      method: 'POST',
+      headers: modernToolCallHeaders('echo'),
+      body,
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+
+    const server = spans().find((s) => s.kind === SpanKind.SERVER && s.name === 'tools/call echo');
+    const client = spans().find((s) => s.kind === SpanKind.CLIENT);
+    expect(server?.spanContext().traceId).toBe(TRACE_ID);
+    expect(server!.parentSpanContext?.spanId).toBe(CALLER_SPAN);
+    expect(server!.attributes).toMatchObject({ 'mcp_gateway.adapter': 'weather' });
+    expect(client!.parentSpanContext?.spanId).toBe(server!.spanContext().spanId);
+    // The header names the gateway's attempt; the client's body, its own `_meta` included, is not rewritten.
+    expect(upstream.seen.at(-1)!.traceparent).toBe(`00-${TRACE_ID}-${client!.spanContext().spanId}-01`);
+    expect(upstream.seen.at(-1)!.tracestate).toBe('vendor=2');
+    expect(upstream.bodies.at(-1)).toBe(body);
+  });
+
+  it('prefers the traceparent header over _meta when both are sent', async () => {
+    const { gateway, spans } = await tracedGateway();
+    const message = JSON.parse(modernToolCallBody('echo', {}, 9)) as {
+      params: { _meta: Record<string, unknown> };
+    };
+    message.params._meta.traceparent = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
+    const res = await fetch(`${gateway.url}/adapters/weather/mcp`, {
+      method: 'POST',
+      headers: modernToolCallHeaders('echo', { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` }),
+      body: JSON.stringify(message),
+    });
+    await res.text();
+    const server = spans().find((s) => s.kind === SpanKind.SERVER && s.name === 'tools/call echo');
+    expect(server?.spanContext().traceId).toBe(TRACE_ID);
+    expect(server!.parentSpanContext?.spanId).toBe(CALLER_SPAN);
   });
 
   it('starts a new trace for a caller without one, and still records refusals', async () => {
