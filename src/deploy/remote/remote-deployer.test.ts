@@ -150,4 +150,26 @@ describe('RemoteDeployer', () => {
     // A probe already in flight at the removal may still land; nothing after it.
     expect(count(shared)).toBeLessThanOrEqual(last + 1);
   });
+
+  it('applies without waiting for a probe, so a reconcile pass over endpoints that never answer is not held up', async () => {
+    const started: string[] = [];
+    const deployer = new RemoteDeployer({
+      probeIntervalMs: 60_000,
+      // Far beyond the test's own timeout: an apply that waited for this probe would fail the test.
+      probeTimeoutMs: 600_000,
+      send: (url, signal) =>
+        new Promise<number>((_resolve, reject) => {
+          started.push(url);
+          signal.addEventListener('abort', () => reject(signal.reason as Error));
+        }),
+    });
+    cleanups.push(() => deployer.close());
+    const resources = Array.from({ length: 50 }, (_, i) =>
+      adapter(`silent-${i}`, [`http://127.0.0.1:7100/e${i}`]),
+    );
+    for (const resource of resources) await deployer.apply(resource);
+    // Never probed yet, so routable: a refused connection on the data plane would take it out at once.
+    expect(deployer.endpointsOf(resources[0]!)).toHaveLength(1);
+    expect(started).toEqual([]);
+  });
 });

@@ -88,7 +88,9 @@ export class RemoteDeployer implements Deployer {
       else this.listedBy.set(url, new Set([key]));
       this.scheduler.add(url);
     }
-    await this.probeUrls(resource.spec.endpoints ?? []);
+    // Not probed here: the schedule probes each new URL within one interval (never-probed counts as ready, and a
+    // refused connection on the data plane takes it out at once). Waiting here would make a reconcile pass over
+    // thousands of endpoints that never answer take one probe timeout per resource.
     this.emit(resource);
   }
 
