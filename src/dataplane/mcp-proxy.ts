@@ -128,7 +128,6 @@ interface Placement {
   failover(): readonly ReplicaEndpoint[];
 }
 
-/** `host[:port]` of an absolute URL, without a URL parse on the per-request path. */
 /**
  * The W3C trace context a request names in `params._meta` (SEP-414), read from the parsed body, which is still
  * forwarded byte for byte. Undefined when it names none (a batch, or no string `traceparent`).
@@ -142,6 +141,7 @@ function metaTraceContext(parsed: unknown): TraceContextHeaders | undefined {
   return { traceparent, tracestate: typeof tracestate === 'string' ? tracestate : undefined };
 }
 
+/** `host[:port]` of an absolute URL, without a URL parse on the per-request path. */
 function hostOf(url: string): string {
   const start = url.indexOf('//') + 2;
   const end = url.indexOf('/', start);

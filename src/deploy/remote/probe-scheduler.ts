@@ -70,11 +70,6 @@ export class ProbeScheduler<R> {
     return this.tracked.size;
   }
 
-  /** Probes in flight now. */
-  get active(): number {
-    return this.running;
-  }
-
   /** Starts the periodic probes; the timer wakes often enough to keep each URL near its due time. */
   start(): void {
     if (this.timer !== undefined) return;
