@@ -77,9 +77,12 @@ export {
   createUpstreamCredentials,
 } from './upstream-credentials.js';
 export type {
+  CredentialCaller,
   CredentialedResource,
   UpstreamCredential,
   UpstreamCredentialProblem,
   UpstreamCredentials,
   UpstreamCredentialsOptions,
 } from './upstream-credentials.js';
+export { ConnectFlowError, ConnectionRequiredError, createTokenVault, grantSealName } from './token-vault.js';
+export type { ConnectStart, OAuthUserAdapter, TokenVault, TokenVaultOptions } from './token-vault.js';

@@ -94,6 +94,10 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
         '"none" needs transport "stdio": the gateway could not reach a streamable-http server without network',
     });
   }
+  // The per-user grant is for a hosted server the gateway reaches at a URL, with its own authorization server.
+  if (data.upstreamAuth?.type === 'oauth-user' && !data.endpoints) {
+    problems.push({ path: 'upstreamAuth.type', message: '"oauth-user" applies only to adapters with endpoints' });
+  }
   if (data.endpoints) {
     if (data.port !== undefined) problems.push({ path: 'port', message: ENDPOINT_CARRIES_ADDRESS });
     if (data.path !== undefined) problems.push({ path: 'path', message: ENDPOINT_CARRIES_ADDRESS });
@@ -106,6 +110,9 @@ function toolProblems(data: ToolData): ErrorDetail[] {
   const choice = runtimeChoiceProblem(data);
   if (choice) return [choice];
   const problems = sharedProblems(data);
+  if (data.upstreamAuth?.type === 'oauth-user') {
+    problems.push({ path: 'upstreamAuth.type', message: '"oauth-user" applies only to adapters' });
+  }
   const def = data.toolDefinition;
   if (data.endpoints) {
     if (def.port !== undefined)
@@ -125,6 +132,15 @@ function upstreamAuthSpec(auth: UpstreamAuth): UpstreamAuthSpec {
   if (auth.type === 'oauth-client-credentials') {
     const { tokenUrl, clientId, clientSecret, scopes } = auth;
     return { type: auth.type, tokenUrl, clientId, clientSecret, ...(scopes?.length && { scopes }) };
+  }
+  if (auth.type === 'oauth-user') {
+    const { clientId, clientSecret, scopes } = auth;
+    return {
+      type: auth.type,
+      ...(clientId !== undefined && { clientId }),
+      ...(clientSecret !== undefined && { clientSecret }),
+      ...(scopes?.length && { scopes }),
+    };
   }
   return {
     type: 'header',

@@ -45,7 +45,13 @@ import type { GatewaySecretNotice } from '../../registry/node/index.js';
 import { toolRouterObserver } from '../../toolrouter/index.js';
 import type { ToolRouter } from '../../toolrouter/index.js';
 import { startToolRouter } from '../../toolrouter/node/index.js';
-import { auditLogFor, buildGatewayApp, loadIdentityKey, upstreamCredentialsFor } from '../gateway-app.js';
+import {
+  auditLogFor,
+  buildGatewayApp,
+  loadIdentityKey,
+  tokenVaultFor,
+  upstreamCredentialsFor,
+} from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
 
@@ -227,8 +233,16 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
   // Local processes are reaped before the registry closes (closers run last first).
   closers.push('stopping the deployers failed', () => deployers.close());
   // One source of upstream credentials for the data plane and the tool router, over the one secret store.
-  const upstreamCredentials = upstreamCredentialsFor(store, await createSecretCipher(secret), logger, config);
-  return { parts: { store, auth, agents, deployers }, changes, secret, upstreamCredentials };
+  // One token vault too: concurrent refreshes of one caller's grant are coalesced across both.
+  const vault = await tokenVaultFor(store, secret, logger, config);
+  const upstreamCredentials = upstreamCredentialsFor(
+    store,
+    await createSecretCipher(secret),
+    logger,
+    config,
+    vault,
+  );
+  return { parts: { store, auth, agents, deployers }, changes, secret, upstreamCredentials, vault };
 }
 
 type Core = Awaited<ReturnType<typeof buildCore>>;
@@ -303,6 +317,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       store,
       secret: core.secret,
       upstreamCredentials: core.upstreamCredentials,
+      vault: core.vault,
       auth,
       inspector: deployers.inspector,
       replicas: deployers.replicas,
