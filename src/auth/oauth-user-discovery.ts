@@ -51,7 +51,11 @@ export async function guardedFetch(http: OAuthHttp, url: string, init: RequestIn
   const refusal = http.refuseUrl?.(url);
   if (refusal) throw new OAuthDiscoveryError(`${parsed.origin} is refused: ${refusal}`);
   try {
-    return await http.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(http.timeoutMs) });
+    return await http.fetch(url, {
+      ...init,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(http.timeoutMs),
+    });
   } catch (err) {
     const name = (err as { name?: unknown }).name;
     if (name === 'TimeoutError')
@@ -76,7 +80,8 @@ async function jsonDocument(http: OAuthHttp, url: string): Promise<Record<string
   if (text.length > MAX_DOCUMENT_BYTES) throw new OAuthDiscoveryError(`${url} is larger than 256 KiB`);
   try {
     const body = JSON.parse(text) as unknown;
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
+    if (typeof body === 'object' && body !== null && !Array.isArray(body))
+      return body as Record<string, unknown>;
   } catch {
     // Falls through to the error below.
   }
@@ -97,7 +102,9 @@ function wellKnown(base: string, suffix: string): string[] {
   const url = new URL(base);
   const path = url.pathname.replace(/\/+$/, '');
   const origin = url.origin;
-  return path ? [`${origin}/.well-known/${suffix}${path}`, `${origin}/.well-known/${suffix}`] : [`${origin}/.well-known/${suffix}`];
+  return path
+    ? [`${origin}/.well-known/${suffix}${path}`, `${origin}/.well-known/${suffix}`]
+    : [`${origin}/.well-known/${suffix}`];
 }
 
 /**

@@ -25,7 +25,10 @@ import type { GatewayProcess } from '../../test/gateway-process.js';
 import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
 import type { TestClientOptions } from '../../test/mcp-clients.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
-import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from '@modelcontextprotocol/client';
 import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
 import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
 import { startTokenIssuer } from '../../test/token-issuer.js';
@@ -180,7 +183,9 @@ async function elicitationOf(attempt: Promise<unknown>): Promise<{ code: number;
  */
 async function connectAutoClient(url: string, options: TestClientOptions = {}) {
   const client = new ModernClient({ name: 'token-vault-test-auto', version: '2.0.0' });
-  await client.connect(new ModernTransport(new URL(url), { requestInit: { headers: options.headers ?? {} } }));
+  await client.connect(
+    new ModernTransport(new URL(url), { requestInit: { headers: options.headers ?? {} } }),
+  );
   return client;
 }
 
@@ -247,11 +252,14 @@ afterAll(async () => {
 });
 
 describe('oauth-user: the first use', () => {
-  it.each(ELICITING_CLIENTS)('%s: a caller without a grant gets -32042 naming /connect/notes', async (_era, connect) => {
-    const { code, url } = await elicitationOf(connect(mcpUrl('notes'), headersOf(tokens.alice)));
-    expect(code).toBe(-32042);
-    expect(url).toBe(`${gateway.url}/connect/notes`);
-  });
+  it.each(ELICITING_CLIENTS)(
+    '%s: a caller without a grant gets -32042 naming /connect/notes',
+    async (_era, connect) => {
+      const { code, url } = await elicitationOf(connect(mcpUrl('notes'), headersOf(tokens.alice)));
+      expect(code).toBe(-32042);
+      expect(url).toBe(`${gateway.url}/connect/notes`);
+    },
+  );
 
   it('a 2026-07-28 tools/call without a grant is answered with -32042 for its id', async () => {
     const res = await send('/adapters/notes/mcp', tokens.alice, {
@@ -260,7 +268,10 @@ describe('oauth-user: the first use', () => {
       body: modernToolCallBody('whoami', {}, 7),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { id: number; error: { code: number; data: { elicitations: { url: string }[] } } };
+    const body = (await res.json()) as {
+      id: number;
+      error: { code: number; data: { elicitations: { url: string }[] } };
+    };
     expect(body.id).toBe(7);
     expect(body.error.code).toBe(-32042);
     expect(body.error.data.elicitations[0]!.url).toBe(`${gateway.url}/connect/notes`);
@@ -276,14 +287,17 @@ describe('oauth-user: the first use', () => {
     ]);
   });
 
-  it.each(CLIENT_ERAS)('%s: after connecting, the retry reaches the upstream with the caller\'s token', async (_era, connect) => {
-    const client = await connect(mcpUrl('notes'), headersOf(tokens.alice));
-    try {
-      expect(JSON.parse(textOf(await client.call('whoami')))).toEqual({ upstream: 'notes', sub: 'alice' });
-    } finally {
-      await client.close();
-    }
-  });
+  it.each(CLIENT_ERAS)(
+    "%s: after connecting, the retry reaches the upstream with the caller's token",
+    async (_era, connect) => {
+      const client = await connect(mcpUrl('notes'), headersOf(tokens.alice));
+      try {
+        expect(JSON.parse(textOf(await client.call('whoami')))).toEqual({ upstream: 'notes', sub: 'alice' });
+      } finally {
+        await client.close();
+      }
+    },
+  );
 
   it('a callback with a state that was already used, or forged, is refused', async () => {
     const forged = await fetch(`${gateway.url}/connect/callback?state=abc.def&code=x`);

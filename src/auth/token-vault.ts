@@ -15,10 +15,11 @@
 import type { Principal } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
 import { base64Url, fromBase64Url } from '../registry/index.js';
-import type { Registered, RegistryStore, SecretCipher, SettingsCipher, StoredGrant } from '../registry/index.js';
+import type { RegistryStore, SecretCipher, SettingsCipher, StoredGrant } from '../registry/index.js';
 import { OAuthDiscoveryError, discoverAuthorizationServer, guardedFetch } from './oauth-user-discovery.js';
 import type { AuthorizationServer, OAuthHttp } from './oauth-user-discovery.js';
 import { UpstreamCredentialError } from './upstream-credentials.js';
+import type { OAuthUserAdapter, PerUserTokens } from './upstream-credentials.js';
 
 /** The caller has no usable grant for the adapter: they must open {@link connectUrl} first. */
 export class ConnectionRequiredError extends UpstreamCredentialError {
@@ -47,9 +48,6 @@ export class ConnectFlowError extends Error {
     this.name = 'ConnectFlowError';
   }
 }
-
-/** The adapter fields the vault reads. */
-export type OAuthUserAdapter = Pick<Registered<'adapter'>, 'name' | 'uid' | 'spec'>;
 
 /** Options for {@link createTokenVault}. */
 export interface TokenVaultOptions {
@@ -81,7 +79,7 @@ export interface ConnectStart {
 }
 
 /** The per-user OAuth store and client. */
-export interface TokenVault {
+export interface TokenVault extends PerUserTokens {
   /** Absolute `/connect/{adapter}` URL of this gateway. */
   connectUrl(adapter: string): string;
   /** The redirect URI registered with authorization servers. */
@@ -215,7 +213,10 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
   const publicUrl = options.publicUrl.replace(/\/+$/, '');
   const callbackUrl = `${publicUrl}/connect/callback`;
   const connectUrl = (adapter: string) => `${publicUrl}/connect/${encodeURIComponent(adapter)}`;
-  const discoveries = new Map<string, { readonly server: Promise<AuthorizationServer>; readonly until: number }>();
+  const discoveries = new Map<
+    string,
+    { readonly server: Promise<AuthorizationServer>; readonly until: number }
+  >();
   /** Nonces of states already used here (single use; kept until their state would have expired anyway). */
   const usedStates = new Map<string, number>();
   /** Refreshes in flight per (caller, adapter): concurrent requests share one. */
@@ -263,7 +264,11 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
       );
     const body = (await response.json()) as { client_id?: unknown; client_secret?: unknown };
     if (typeof body.client_id !== 'string' || body.client_id === '')
-      throw new ConnectFlowError(502, 'upstream_oauth', `client registration at ${server.issuer} gave no client_id.`);
+      throw new ConnectFlowError(
+        502,
+        'upstream_oauth',
+        `client registration at ${server.issuer} gave no client_id.`,
+      );
     return {
       issuer: server.issuer,
       redirectUri: callbackUrl,
@@ -314,9 +319,14 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
     };
-    if (client.clientSecret !== undefined) headers.authorization = basic(client.clientId, client.clientSecret);
+    if (client.clientSecret !== undefined)
+      headers.authorization = basic(client.clientId, client.clientSecret);
     else body.set('client_id', client.clientId);
-    const response = await guardedFetch(http, server.tokenEndpoint, { method: 'POST', headers, body: body.toString() });
+    const response = await guardedFetch(http, server.tokenEndpoint, {
+      method: 'POST',
+      headers,
+      body: body.toString(),
+    });
     if (!response.ok) {
       const { error, text } = await oauthErrorOf(response);
       if (error === 'invalid_grant' || error === 'unauthorized_client' || error === 'invalid_client')
@@ -360,7 +370,9 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
       ...(await cipher.seal(grantSealName(userId, adapter.name), JSON.stringify(tokens))),
       createdAt: previous?.grant.createdAt ?? at,
       expiresAt:
-        answer.expiresInSeconds === undefined ? undefined : new Date(at.getTime() + answer.expiresInSeconds * 1000),
+        answer.expiresInSeconds === undefined
+          ? undefined
+          : new Date(at.getTime() + answer.expiresInSeconds * 1000),
       lastUpdatedAt: at,
     });
   }
@@ -446,14 +458,19 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
     async begin(principal, adapter) {
       const auth = oauthUser(adapter);
       if (!auth)
-        throw new ConnectFlowError(400, 'not_oauth_user', `Adapter '${adapter.name}' does not use per-user OAuth.`);
+        throw new ConnectFlowError(
+          400,
+          'not_oauth_user',
+          `Adapter '${adapter.name}' does not use per-user OAuth.`,
+        );
       let server: AuthorizationServer;
       let client: OAuthClient;
       try {
         server = await discover(adapter);
         client = await clientFor(adapter, server);
       } catch (err) {
-        if (err instanceof OAuthDiscoveryError) throw new ConnectFlowError(502, 'upstream_oauth', err.message);
+        if (err instanceof OAuthDiscoveryError)
+          throw new ConnectFlowError(502, 'upstream_oauth', err.message);
         throw err;
       }
       const verifier = randomToken(32);
@@ -511,7 +528,11 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
         throw new ConnectFlowError(404, 'not_found', `Adapter '${state.a}' no longer exists.`);
       const adapter = found as unknown as OAuthUserAdapter;
       if (!oauthUser(adapter))
-        throw new ConnectFlowError(400, 'not_oauth_user', `Adapter '${state.a}' no longer uses per-user OAuth.`);
+        throw new ConnectFlowError(
+          400,
+          'not_oauth_user',
+          `Adapter '${state.a}' no longer uses per-user OAuth.`,
+        );
       try {
         const server = await discover(adapter);
         const client = await clientFor(adapter, server);
@@ -566,7 +587,8 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
         for (const [hint, token] of tokens) {
           const body = new URLSearchParams({ token, token_type_hint: hint });
           const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-          if (client.clientSecret !== undefined) headers.authorization = basic(client.clientId, client.clientSecret);
+          if (client.clientSecret !== undefined)
+            headers.authorization = basic(client.clientId, client.clientSecret);
           else body.set('client_id', client.clientId);
           const response = await guardedFetch(http, server.revocationEndpoint, {
             method: 'POST',

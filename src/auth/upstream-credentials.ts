@@ -10,9 +10,8 @@
  * reads it (the response header allow-list, `dataplane/proxy-headers.ts`).
  */
 import type { Logger } from '../observability/index.js';
-import type { OAuthUserAdapter, TokenVault } from './token-vault.js';
 import { SecretDecryptionError, upstreamAuthSecretName } from '../registry/index.js';
-import type { CommonSpec, ResourceKind, UpstreamAuthSpec } from '../registry/index.js';
+import type { CommonSpec, Registered, ResourceKind, UpstreamAuthSpec } from '../registry/index.js';
 
 /** One header to send upstream. */
 export interface UpstreamCredential {
@@ -45,6 +44,15 @@ export interface CredentialedResource {
   readonly kind: ResourceKind;
   readonly name: string;
   readonly spec: Pick<CommonSpec, 'upstreamAuth'>;
+}
+
+/** The adapter fields per-user tokens are kept by. */
+export type OAuthUserAdapter = Pick<Registered<'adapter'>, 'name' | 'uid' | 'spec'>;
+
+/** Per-user access tokens (the token vault, `token-vault.ts`) as the resolver uses them. */
+export interface PerUserTokens {
+  accessToken(userId: string, adapter: OAuthUserAdapter): Promise<string>;
+  renew(userId: string, adapter: OAuthUserAdapter, rejected: string): Promise<string>;
 }
 
 /** Who a request is sent for: an `oauth-user` adapter's upstream gets this caller's own token. */
@@ -114,7 +122,7 @@ export interface UpstreamCredentialsOptions {
   /** Longest wait for a token endpoint; default 10 s. */
   readonly tokenTimeoutMs?: number;
   /** Per-user grants (`oauth-user`); without it such a resource is refused. */
-  readonly vault?: TokenVault;
+  readonly vault?: PerUserTokens;
 }
 
 type ClientCredentialsAuth = Extract<UpstreamAuthSpec, { type: 'oauth-client-credentials' }>;
@@ -271,11 +279,18 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
   }
 
   const { vault } = options;
-  const bearer = (token: string): UpstreamCredential => ({ header: 'authorization', value: `Bearer ${token}` });
+  const bearer = (token: string): UpstreamCredential => ({
+    header: 'authorization',
+    value: `Bearer ${token}`,
+  });
   const vaultOf = (resource: CredentialedResource, caller: CredentialCaller | undefined) => {
     if (!vault || resource.kind !== 'adapter') throw noVault(resource);
     if (!caller)
-      throw new UpstreamCredentialError(`${label(resource)} sends each caller's own token; no caller here.`, '', 'missing');
+      throw new UpstreamCredentialError(
+        `${label(resource)} sends each caller's own token; no caller here.`,
+        '',
+        'missing',
+      );
     return vault;
   };
   // The vault reads the adapter's name, uid and spec; a tool never gets here (refused above).
@@ -284,7 +299,11 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
   return {
     async renew(resource, caller, rejected) {
       if (resource.spec.upstreamAuth?.type !== 'oauth-user')
-        throw new UpstreamCredentialError(`${label(resource)}: its upstream refused the credential.`, '', 'token');
+        throw new UpstreamCredentialError(
+          `${label(resource)}: its upstream refused the credential.`,
+          '',
+          'token',
+        );
       const token = rejected.value.slice('Bearer '.length);
       return bearer(await vaultOf(resource, caller).renew(caller.userId, asAdapter(resource), token));
     },

@@ -58,7 +58,10 @@ const routes = {
     tags,
     summary: 'List your OAuth connections to upstreams (oauth-user adapters)',
     responses: {
-      200: { description: 'Your grants, by adapter name', content: { 'application/json': { schema: z.array(Connection) } } },
+      200: {
+        description: 'Your grants, by adapter name',
+        content: { 'application/json': { schema: z.array(Connection) } },
+      },
       401: { description: 'Not authenticated', content: { 'application/json': { schema: ErrorBodySchema } } },
     },
   }),
@@ -74,13 +77,15 @@ const routes = {
     responses: {
       204: { description: 'Disconnected' },
       401: { description: 'Not authenticated', content: { 'application/json': { schema: ErrorBodySchema } } },
-      404: { description: 'You have no grant for that adapter', content: { 'application/json': { schema: ErrorBodySchema } } },
+      404: {
+        description: 'You have no grant for that adapter',
+        content: { 'application/json': { schema: ErrorBodySchema } },
+      },
     },
   }),
 };
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The small page a browser lands on at the end of the flow. */
 function page(title: string, message: string): string {
@@ -109,7 +114,10 @@ export function createConnectionRoutes(options: ConnectionRoutesOptions): OpenAP
     try {
       const adapter = await vault.complete(query, binding);
       return c.body(
-        page('Connected', `Your account is connected to adapter '${adapter}'. You can close this page and return to your MCP client.`),
+        page(
+          'Connected',
+          `Your account is connected to adapter '${adapter}'. You can close this page and return to your MCP client.`,
+        ),
         200,
         htmlHeaders,
       );

@@ -96,7 +96,10 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
   }
   // The per-user grant is for a hosted server the gateway reaches at a URL, with its own authorization server.
   if (data.upstreamAuth?.type === 'oauth-user' && !data.endpoints) {
-    problems.push({ path: 'upstreamAuth.type', message: '"oauth-user" applies only to adapters with endpoints' });
+    problems.push({
+      path: 'upstreamAuth.type',
+      message: '"oauth-user" applies only to adapters with endpoints',
+    });
   }
   if (data.endpoints) {
     if (data.port !== undefined) problems.push({ path: 'port', message: ENDPOINT_CARRIES_ADDRESS });

@@ -138,7 +138,8 @@ export function mountDataPlane(
     identityHeaders: options.identityHeaders ?? compatIdentityHeaders,
     upstreamCredentials: options.upstreamCredentials ?? NO_UPSTREAM_CREDENTIALS,
     // Where an oauth-user adapter's caller connects (the token vault's route, under the public URL).
-    connectUrl: (adapter) => `${options.publicUrl.replace(/\/+$/, '')}/connect/${encodeURIComponent(adapter)}`,
+    connectUrl: (adapter) =>
+      `${options.publicUrl.replace(/\/+$/, '')}/connect/${encodeURIComponent(adapter)}`,
     logger,
   });
   const guardOptions = {

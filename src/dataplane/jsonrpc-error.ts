@@ -31,7 +31,10 @@ export interface UrlElicitation {
  * answer to a request is HTTP 200; without an id (a GET stream, a notification) nothing can carry it to a
  * request, so it is a 403 with a null id, which clients surface as a transport error with the message.
  */
-export function urlElicitationResponse(id: string | number | undefined, elicitation: UrlElicitation): Response {
+export function urlElicitationResponse(
+  id: string | number | undefined,
+  elicitation: UrlElicitation,
+): Response {
   const error = {
     code: GATEWAY_ERROR.urlElicitationRequired,
     message: elicitation.message,

@@ -128,7 +128,7 @@ interface Exchange {
 /** The upstream answered 401 to a per-user token: thrown from the head rewriter, so nothing reaches the client. */
 class CredentialRefused extends Error {
   constructor() {
-    super('the upstream refused the caller\'s access token');
+    super("the upstream refused the caller's access token");
   }
 }
 const REFUSED: ForwardOutcome = { ok: false, failure: 'error', message: 'credential refused' };
@@ -381,7 +381,11 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       return { ok: true, status: 200, response: urlElicitationResponse(x.requestId, err) };
     }
     if (err instanceof UpstreamCredentialError)
-      return { ok: true, status: 502, response: jsonRpcErrorResponse(502, GATEWAY_ERROR.gateway, err.message) };
+      return {
+        ok: true,
+        status: 502,
+        response: jsonRpcErrorResponse(502, GATEWAY_ERROR.gateway, err.message),
+      };
     throw err;
   }
 
