@@ -132,15 +132,31 @@ async function send(path: string, token: string, init: RequestInit = {}): Promis
   return res;
 }
 
+/** Where a browser flow ended: the last answer, the callback URL it used and the cookies it sent there. */
+interface BrowserFlow {
+  readonly res: Response;
+  readonly callback: URL | undefined;
+  readonly cookie: string;
+}
+
 /**
  * The browser: opens `/connect/{adapter}` as the caller, follows every redirect with one cookie jar (the
  * authorization server signs `account` in and consents programmatically) back to the gateway's callback.
+ * `withoutBinding` drops the gateway's cookie before the callback, as a browser other than the one that
+ * started the flow would arrive.
  */
-async function connectAccount(token: string, adapter: string, account: string): Promise<Response> {
+async function browserFlow(
+  token: string,
+  adapter: string,
+  account: string,
+  withoutBinding = false,
+): Promise<BrowserFlow> {
   as.loginAs(account);
   const jar = new Map<string, string>();
   let url = new URL(`${gateway.url}/connect/${adapter}`);
   let res = await fetch(url, { redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
+  let callback: URL | undefined;
+  let cookie = '';
   for (let hop = 0; hop < 20; hop++) {
     for (const line of res.headers.getSetCookie()) {
       const [pair = ''] = line.split(';');
@@ -152,16 +168,20 @@ async function connectAccount(token: string, adapter: string, account: string): 
     if (url.origin === new URL(gateway.url).origin)
       answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
     const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) return res;
+    if (res.status < 300 || res.status >= 400 || !location) return { res, callback, cookie };
     await res.body?.cancel();
     url = new URL(location, url);
-    res = await fetch(url, {
-      redirect: 'manual',
-      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
+    const toGateway = url.origin === new URL(gateway.url).origin;
+    if (toGateway && withoutBinding) jar.delete('mcpgw_connect');
+    cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (toGateway) callback = url;
+    res = await fetch(url, { redirect: 'manual', headers: { cookie } });
   }
   throw new Error('the connect flow did not end within 20 hops');
 }
+
+const connectAccount = async (token: string, adapter: string, account: string) =>
+  (await browserFlow(token, adapter, account)).res;
 
 /** What a client gets when it may not reach the upstream yet: the -32042 error and its URL. */
 async function elicitationOf(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
@@ -304,6 +324,19 @@ describe('oauth-user: the first use', () => {
     expect(forged.status).toBe(400);
     const none = await fetch(`${gateway.url}/connect/callback?code=x`);
     expect(none.status).toBe(400);
+    const done = await browserFlow(tokens.alice, 'notes', 'alice');
+    expect(done.res.status).toBe(200);
+    const replay = await fetch(done.callback!, { headers: { cookie: done.cookie } });
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('already completed');
+  });
+
+  it('a callback reached in another browser (without the cookie /connect set) stores nothing', async () => {
+    const other = await browserFlow(tokens.bob, 'notes', 'bob', true);
+    expect(other.res.status).toBe(403);
+    expect(await other.res.text()).toContain('another browser');
+    const bobs = (await (await send('/connections', tokens.bob)).json()) as unknown[];
+    expect(bobs).toEqual([]);
   });
 });
 
