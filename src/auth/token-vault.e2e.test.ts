@@ -41,6 +41,8 @@ interface ProtectedUpstream {
   readonly tokensSeen: Set<string>;
   /** Tokens it refuses from now on although they are valid (revoked at the upstream, say). */
   readonly refused: Set<string>;
+  /** Users whose every token it refuses (their account was locked, say). */
+  readonly refusedUsers: Set<string>;
   /** The token of the last request that got through. */
   lastAccepted: string | undefined;
   close(): Promise<void>;
@@ -82,6 +84,7 @@ async function startProtectedUpstream(name: string, asIssuer: string): Promise<P
     url: '',
     tokensSeen: new Set<string>(),
     refused: new Set<string>(),
+    refusedUsers: new Set<string>(),
     lastAccepted: undefined as string | undefined,
     close: async (): Promise<void> => undefined,
   };
@@ -97,7 +100,7 @@ async function startProtectedUpstream(name: string, asIssuer: string): Promise<P
       self.tokensSeen.add(token);
       try {
         const { payload } = await jwtVerify(token, jwks, { issuer: asIssuer, audience: self.url });
-        if (!self.refused.has(token)) sub = payload.sub;
+        if (!self.refused.has(token) && !self.refusedUsers.has(payload.sub ?? '')) sub = payload.sub;
       } catch {
         sub = undefined;
       }
@@ -395,6 +398,25 @@ describe('oauth-user: refresh', () => {
       expect(notes.lastAccepted).not.toBe(current);
       expect(as.refreshes).toBe(before + 1);
     } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('oauth-user: a token the upstream keeps refusing', () => {
+  it('is refreshed once, then the caller gets -32042 on the request it made', async () => {
+    const [, connect] = CLIENT_ERAS[0];
+    const client = await connect(mcpUrl('short'), headersOf(tokens.alice));
+    try {
+      short.refusedUsers.add('alice');
+      const before = as.refreshes;
+      const { code, url } = await elicitationOf(client.call('whoami'));
+      expect(code).toBe(-32042);
+      expect(url).toBe(`${gateway.url}/connect/short`);
+      // `short`'s tokens are always due: the request refreshes once, and its 401 once more (not again).
+      expect(as.refreshes - before).toBe(2);
+    } finally {
+      short.refusedUsers.delete('alice');
       await client.close();
     }
   });
