@@ -2,25 +2,36 @@
  * The README's shell blocks run as written, in order, against a real gateway — so the walk-through stays true.
  *
  * Which blocks: every ```sh / ```bash block of the sections a new user follows top to bottom against a local
- * gateway (`RUN_SECTIONS`: Quick start, Walk-through, Running MCP servers on a laptop, Tool router). The later
- * sections are reference material (placeholders such as `eyJ…`, `"1.…"`, hosts at example.com, answers that are
+ * gateway (`RUN_SECTIONS`: Quick start, Walk-through, Running MCP servers on a laptop, Tool router, Command line
+ * with The registry as a file). The other sections are reference material (placeholders such as `eyJ…`, `"1.…"`, hosts at example.com, answers that are
  * meant to be errors) and are not run. A block preceded by `<!-- readme-test: skip … -->` is not run either: one
  * that would start a second gateway (`npm start`), run the whole suite, stream until Ctrl-C, or needs a program a
  * fresh clone does not have (Claude Code); the marker says why.
  *
  * How: the test starts the gateway (`src/main.ts`, as `npm start` does) on a free loopback port with a registry of
- * its own, puts that URL where the README says `http://127.0.0.1:3000`, and runs each block with
+ * its own, puts that URL where the README says `http://127.0.0.1:3000` (and in `MCP_GATEWAY_URL`, which the CLI
+ * reads; `GITHUB_TOKEN`, which a block pipes into `secrets create`, is a made-up value), and runs each block with
  * `bash -e -o pipefail` from the repository root, one after another. `curl` is given `--fail-with-body`, so a
  * block whose request the gateway refuses (a 409 because an earlier block took the name) fails, as a reader
  * would notice. A block exits 0 or the test fails with its output. Background jobs (`&`) live on until the end;
- * every block runs in a process group of its own, killed afterwards.
+ * every block runs in a process group of its own, killed afterwards. Files a block writes into the repository root
+ * (`gateway.yaml`, `exported.yaml`) are removed afterwards; build output (`dist/`) is kept.
  *
  * Offline: `npx -y @modelcontextprotocol/server-everything` would download the package. The gateway is given a
  * `npx` first on its PATH (seen inside the process sandbox) that runs npx against the repository's own
  * `node_modules` (a dev dependency) with `npm_config_offline`, so the block runs as written without the network.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +40,13 @@ import type { GatewayProcess } from './gateway-process.js';
 import { FIXTURE_READ_PATHS, REPO_ROOT } from './process-fixtures.js';
 
 /** The sections meant to run in order against a local gateway (level-2 headings). */
-const RUN_SECTIONS = ['Quick start', 'Walk-through', 'Running MCP servers on a laptop', 'Tool router'];
+const RUN_SECTIONS = [
+  'Quick start',
+  'Walk-through',
+  'Running MCP servers on a laptop',
+  'Tool router',
+  'Command line',
+];
 const SKIP_MARKER = /^<!--\s*readme-test:\s*skip\b.*-->$/;
 const README_URL = 'http://127.0.0.1:3000';
 
@@ -104,6 +121,7 @@ describe('shellBlocks', () => {
 describe('README shell blocks, in order, against a real gateway', () => {
   const directory = mkdtempSync(join(tmpdir(), 'mcp-gateway-readme-'));
   const groups: number[] = [];
+  const rootFiles = new Set(readdirSync(REPO_ROOT));
   let gateway: GatewayProcess | undefined;
 
   beforeAll(async () => {
@@ -142,6 +160,8 @@ describe('README shell blocks, in order, against a real gateway', () => {
     }
     await gateway?.stop();
     rmSync(directory, { recursive: true, force: true });
+    for (const entry of readdirSync(REPO_ROOT, { withFileTypes: true }))
+      if (entry.isFile() && !rootFiles.has(entry.name)) rmSync(join(REPO_ROOT, entry.name));
   });
 
   function runBlock(block: ShellBlock): Promise<Ran> {
@@ -151,7 +171,12 @@ describe('README shell blocks, in order, against a real gateway', () => {
       cwd: REPO_ROOT,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, npm_config_update_notifier: 'false' },
+      env: {
+        ...process.env,
+        npm_config_update_notifier: 'false',
+        MCP_GATEWAY_URL: url,
+        GITHUB_TOKEN: 'ghp_readmeTestNotARealToken',
+      },
     });
     if (child.pid !== undefined) groups.push(child.pid);
     let output = '';
