@@ -2,6 +2,7 @@
  * `MCP_GATEWAY_CONFIG` end to end: the real gateway process seeds an empty registry from the file before it
  * listens, a restart with an edited file changes and removes only what the file manages (an adapter created
  * through the API stays), and a file that does not check stops the start with exit 2 and its line on stderr.
+ * With TEST_DATABASE_URL: two gateways starting at once with the same file on one Postgres registry both start.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
 import type { GatewayProcess } from '../test/gateway-process.js';
+import { TestDatabases } from '../test/postgres-databases.js';
 
 const FIRST = `# yaml-language-server: $schema=http://127.0.0.1:3000/schemas/gateway.json
 adapters:
@@ -33,7 +35,12 @@ const EDITED = `adapters:
 `;
 
 const directory = mkdtempSync(join(tmpdir(), 'mcp-gateway-config-file-'));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const serverUrl = process.env.TEST_DATABASE_URL;
+const databases = serverUrl ? new TestDatabases(serverUrl) : undefined;
+afterAll(async () => {
+  rmSync(directory, { recursive: true, force: true });
+  await databases?.dropAll();
+});
 const configFile = join(directory, 'gateway.yaml');
 const env = { DATABASE_URL: join(directory, 'registry.db'), MCP_GATEWAY_CONFIG: configFile };
 
@@ -110,4 +117,30 @@ describe('MCP_GATEWAY_CONFIG: the configuration file applied at start', () => {
       ),
     );
   });
+
+  it.skipIf(!databases)(
+    'starts two replicas at once with the same file on one Postgres registry, without errors',
+    async () => {
+      const shared = join(directory, 'shared.yaml');
+      writeFileSync(shared, FIRST);
+      const replicaEnv = {
+        DATABASE_URL: await databases!.create(),
+        MCP_GATEWAY_SECRET: 'config-file-e2e-secret-0123456789abcdefghij',
+        MCP_GATEWAY_CONFIG: shared,
+      };
+      const replicas = await Promise.all([startGatewayProcess(replicaEnv), startGatewayProcess(replicaEnv)]);
+      try {
+        for (const replica of replicas) {
+          expect(await names(replica, 'adapters')).toEqual(['news', 'weather']);
+          expect(await names(replica, 'tools')).toEqual(['score']);
+        }
+        const applied = replicas.map((r) => r.logs.find((l) => l.msg === 'configuration file applied'));
+        // Three creates in all, whichever replica won each race; the loser found it matching.
+        expect(applied.reduce((n, l) => n + Number(l?.created) + Number(l?.unchanged), 0)).toBe(6);
+        expect(applied.reduce((n, l) => n + Number(l?.created), 0)).toBe(3);
+      } finally {
+        for (const replica of replicas) expect(await replica.stop()).toBe(0);
+      }
+    },
+  );
 });

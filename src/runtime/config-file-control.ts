@@ -72,9 +72,12 @@ export function createConfigFileControl(options: ConfigFileControlOptions): Conf
     });
     return async (request: Request) => app.fetch(request);
   };
+  // Built on first use: a gateway started without a configuration file never builds them.
+  let real: InProcessFetch | undefined;
+  let dry: InProcessFetch | undefined;
   return {
-    fetch: build(options.store, options.onResourceChange, options.audit),
-    dryRun: build(dryRunStore(options.store)),
+    fetch: (request) => (real ??= build(options.store, options.onResourceChange, options.audit))(request),
+    dryRun: (request) => (dry ??= build(dryRunStore(options.store)))(request),
   };
 }
 
