@@ -98,6 +98,13 @@ describe('MCP_GATEWAY_CONFIG: the configuration file applied at start', () => {
     );
   });
 
+  it('stops the start with exit 2 naming the file when it cannot be read', async () => {
+    const absent = join(directory, 'absent.yaml');
+    const exited = await runGatewayToExit({ ...env, MCP_GATEWAY_CONFIG: absent });
+    expect(exited.code).toBe(2);
+    expect(exited.stderr.trim()).toBe(`MCP_GATEWAY_CONFIG: cannot read ${absent}: ENOENT`);
+  });
+
   it('stops the start with exit 2 when an entry refers to a secret that does not exist', async () => {
     const missing = join(directory, 'missing-secret.yaml');
     writeFileSync(
