@@ -4,12 +4,13 @@ import type { ApiClient } from './api-client.js';
 import {
   ConfigApplyError,
   MANAGED_SETTING_KEY,
+  applyConfig,
   applyConfigFile,
   settingsManagedRecord,
   uidOfEtag,
 } from './config-file-apply.js';
 import type { ConfigChange } from './config-file-apply.js';
-import { GatewayFileError } from './gateway-file.js';
+import { GatewayFileError, parseGatewayFile } from './gateway-file.js';
 import { createRuntimeInspector } from '../deploy/index.js';
 import { createSilentLogger } from '../observability/index.js';
 import { openRegistryStore } from '../registry/index.js';
@@ -193,6 +194,36 @@ describe('applyConfigFile (MCP_GATEWAY_CONFIG at start)', () => {
     );
     expect(await names('adapter')).toEqual([]);
     expect(await store.getSetting(MANAGED_SETTING_KEY)).toBe(JSON.stringify({ adapters: {}, tools: {} }));
+  });
+
+  it('records what it created even when the start fails later, so the next start can prune it', async () => {
+    const control = createConfigFileControl({
+      store,
+      inspector: createRuntimeInspector({ probeTimeoutMs: 1000 }),
+      logger: createSilentLogger(),
+      bodyLimitBytes: 1024 * 1024,
+    });
+    const client = clientOf(control.fetch);
+    let creates = 0;
+    // The registry goes away after the first create (past the dry run, which found nothing to refuse).
+    const failing: ApiClient = {
+      ...client,
+      create: async (kind, body) => {
+        if (++creates > 1) throw new Error('connection lost');
+        return client.create(kind, body);
+      },
+    };
+    const run = applyConfig({
+      client: failing,
+      file: parseGatewayFile(FIRST, 'gateway.yaml'),
+      fileName: 'gateway.yaml',
+      managed: settingsManagedRecord(store),
+      principal: CONFIG_FILE_PRINCIPAL.userId,
+    });
+    await expect(run).rejects.toThrow('connection lost');
+    expect(await names('adapter')).toEqual(['weather']);
+    expect(summary(await apply('adapters: []\n'))).toEqual(['deleted adapters/weather']);
+    expect(await names('adapter')).toEqual([]);
   });
 
   it('reads uids out of the gateway’s ETags', () => {

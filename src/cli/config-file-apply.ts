@@ -150,7 +150,16 @@ export async function applyConfig(options: ApplyConfigOptions): Promise<ConfigCh
         const current = await getOrUndefined(client, kind, name);
         if (!current) {
           const created = await client.create(kind, data as never);
-          return settle('created', created.body as Json, created.etag);
+          settle('created', created.body as Json, created.etag);
+          // Recorded at once, not with the rest at the end: a start that fails later must not leave a resource
+          // the file made and the next start could never prune.
+          const uid = uidOfEtag(created.etag);
+          if (uid !== undefined)
+            await options.managed.update((stored) => ({
+              ...stored,
+              [kind]: { ...stored[kind], [name]: uid },
+            }));
+          return;
         }
         if (differences(kind, current.body as Json, data).length === 0)
           return settle('unchanged', current.body as Json, current.etag);
