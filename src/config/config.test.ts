@@ -82,7 +82,15 @@ describe('parseConfig', () => {
         resourceAttributes: {},
         sampler: { name: 'parentbased_always_on', ratio: 1 },
       },
+      configFile: undefined,
     });
+  });
+
+  it('reads MCP_GATEWAY_CONFIG as the path of the file applied at start', () => {
+    expect(parseConfig({ MCP_GATEWAY_CONFIG: ' /etc/mcp-gateway/gateway.yaml ' }).configFile).toBe(
+      '/etc/mcp-gateway/gateway.yaml',
+    );
+    expect(parseConfig({ MCP_GATEWAY_CONFIG: '' }).configFile).toBeUndefined();
   });
 
   it('reads every variable and treats an empty one as unset', () => {

@@ -45,6 +45,8 @@ import type { GatewaySecretNotice } from '../../registry/node/index.js';
 import { toolRouterObserver } from '../../toolrouter/index.js';
 import type { ToolRouter } from '../../toolrouter/index.js';
 import { startToolRouter } from '../../toolrouter/node/index.js';
+import { createConfigFileControl } from '../config-file-control.js';
+import type { ConfigFileControl } from '../config-file-control.js';
 import { auditLogFor, buildGatewayApp, loadIdentityKey, upstreamCredentialsFor } from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
@@ -75,6 +77,11 @@ export interface GatewayRuntime extends CoreRuntime {
   /** Absent when metrics are off, or when nobody may read them. */
   readonly metrics: GatewayMetrics | undefined;
   readonly toolRouter: ToolRouter | undefined;
+  /**
+   * The control plane in-process, as the configuration file (`MCP_GATEWAY_CONFIG`) acts on it at start: the
+   * public app's routes and gates, without a socket or a token.
+   */
+  readonly configFileControl: ConfigFileControl;
   /**
    * The first step of a shutdown: `/readyz` answers 503, the tool router's streams are told to end, and the data
    * plane's GET streams end between two events (the clients resume elsewhere with `Last-Event-ID`).
@@ -320,6 +327,23 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       isProgramFile,
       swaggerUi: swaggerUiFiles(),
     });
+    const configFileControl = createConfigFileControl({
+      store,
+      inspector: deployers.inspector,
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      commandGate: auth.commandGate,
+      secretReferenceGate: auth.secretReferenceGate,
+      isProgramFile,
+      ssrf: ssrfPolicy(config),
+      audit,
+      // As the public app's writes: the tool router re-reads, the reconciler deploys. (Nothing is cached by the
+      // data plane yet: the file is applied before the gateway listens.)
+      onResourceChange: (ref) => {
+        toolRouter?.invalidate();
+        deployers.reconciler.notify(ref);
+      },
+    });
     return {
       config,
       logger,
@@ -327,6 +351,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       app,
       metrics,
       toolRouter,
+      configFileControl,
       drain() {
         draining = true;
         toolRouter?.drain();
