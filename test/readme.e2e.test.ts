@@ -11,7 +11,8 @@
  * How: the test starts the gateway (`src/main.ts`, as `npm start` does) on a free loopback port with a registry of
  * its own, puts that URL where the README says `http://127.0.0.1:3000` (and in `MCP_GATEWAY_URL`, which the CLI
  * reads; `GITHUB_TOKEN`, which a block pipes into `secrets create`, is a made-up value), and runs each block with
- * `bash -e -o pipefail` from the repository root, one after another. `curl` is given `--fail-with-body`, so a
+ * `bash -e -o pipefail` from the repository root, one after another (`npm run build` as the stale check of
+ * `npm start`, so dist/ is not rewritten under other test files). `curl` is given `--fail-with-body`, so a
  * block whose request the gateway refuses (a 409 because an earlier block took the name) fails, as a reader
  * would notice. A block exits 0 or the test fails with its output. Background jobs (`&`) live on until the end;
  * every block runs in a process group of its own, killed afterwards. Files a block writes into the repository root
@@ -166,7 +167,12 @@ describe('README shell blocks, in order, against a real gateway', () => {
 
   function runBlock(block: ShellBlock): Promise<Ran> {
     const url = gateway!.url;
-    const script = `curl() { command curl --fail-with-body "$@"; }\n${block.code.replaceAll(README_URL, url)}\n`;
+    // `npm run build` becomes the stale check `npm start` runs: other test files read dist/ at the same time, and a
+    // full rebuild would rewrite it under them; the check builds only what is out of date, with the same result.
+    const shims =
+      'curl() { command curl --fail-with-body "$@"; }\n' +
+      'npm() { if [ "$*" = "run build" ]; then node scripts/build-if-stale.mjs; else command npm "$@"; fi; }\n';
+    const script = `${shims}${block.code.replaceAll(README_URL, url)}\n`;
     const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], {
       cwd: REPO_ROOT,
       detached: true,
