@@ -57,6 +57,8 @@ export interface OpsConfig {
   readonly redisUrl: string | undefined;
   /** Longest a limit check waits for Redis before it is answered from this instance's buckets. */
   readonly redisTimeoutMs: number;
+  /** What every key the limits write in Redis starts with (several gateways may share one Redis). */
+  readonly redisKeyPrefix: string;
 }
 
 /** A rate in requests per second: a positive decimal, or 0 for "no limit". */
@@ -125,6 +127,11 @@ const OpsEnvSchema = z.object({
     .refine(isRedisUrl, 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379')
     .optional(),
   MCP_GATEWAY_REDIS_TIMEOUT_MS: integerVar(1, 10_000, 50),
+  MCP_GATEWAY_REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 visible ASCII characters, e.g. mcp-gateway:rl:')
+    .default('mcp-gateway:rl:'),
 });
 
 /** Twice the per-second rate, at least 1: an MCP client's start (initialize, initialized, list) fits. */
@@ -161,6 +168,11 @@ export function parseOpsConfig(
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === context.port) {
     problems.push(`MCP_GATEWAY_METRICS_PORT must differ from PORT (${context.port})`);
   }
+  for (const key of ['MCP_GATEWAY_REDIS_TIMEOUT_MS', 'MCP_GATEWAY_REDIS_KEY_PREFIX'] as const) {
+    if (env[key] !== undefined && e.MCP_GATEWAY_REDIS_URL === undefined) {
+      problems.push(`${key} applies only with MCP_GATEWAY_REDIS_URL`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const listener =
     metricsPort === undefined
@@ -188,5 +200,6 @@ export function parseOpsConfig(
     perTool: limitOf(e.MCP_GATEWAY_RATE_LIMIT_PER_TOOL, e.MCP_GATEWAY_RATE_LIMIT_PER_TOOL_BURST),
     redisUrl: e.MCP_GATEWAY_REDIS_URL,
     redisTimeoutMs: e.MCP_GATEWAY_REDIS_TIMEOUT_MS,
+    redisKeyPrefix: e.MCP_GATEWAY_REDIS_KEY_PREFIX,
   };
 }

@@ -298,6 +298,7 @@ function rateLimitStoreFor(
   const redis = connectRedisRateLimits({
     url: ops.redisUrl,
     timeoutMs: ops.redisTimeoutMs,
+    prefix: ops.redisKeyPrefix,
     local: memoryRateLimiterStore(),
     logger,
     metrics,
