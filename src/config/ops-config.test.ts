@@ -98,7 +98,12 @@ describe('parseOpsConfig', () => {
   });
 
   it('refuses a Redis URL of another scheme or without a host, and never echoes it (it may hold a password)', () => {
-    for (const url of ['http://:secret-pw@127.0.0.1:6379', 'redis://', '127.0.0.1:6379', 'rediss:secret-pw@']) {
+    for (const url of [
+      'http://:secret-pw@127.0.0.1:6379',
+      'redis://',
+      '127.0.0.1:6379',
+      'rediss:secret-pw@',
+    ]) {
       const message = problemsOf({ MCP_GATEWAY_REDIS_URL: url });
       expect(message).toContain('MCP_GATEWAY_REDIS_URL must be a redis:// or rediss:// URL with a host');
       expect(message).not.toContain('secret-pw');

@@ -189,15 +189,10 @@ export function mountDataPlane(
   ): Response | Promise<Response> {
     const { principal: byPrincipal, adapter: byAdapter } = limits;
     if (!byPrincipal && !byAdapter) return proxied(request, principal, corsOrigin, observed);
-    const limited = firstRefusal([
-      () => byPrincipal?.(principal.userId),
-      () => byAdapter?.(request.name),
-    ]);
+    const limited = firstRefusal([() => byPrincipal?.(principal.userId), () => byAdapter?.(request.name)]);
     // In memory the answer is there at once: no promise on the request path without a shared store.
     if (limited instanceof Promise) {
-      return limited.then(
-        (refusal) => refusal ?? proxied(request, principal, corsOrigin, observed),
-      );
+      return limited.then((refusal) => refusal ?? proxied(request, principal, corsOrigin, observed));
     }
     return limited ?? proxied(request, principal, corsOrigin, observed);
   }

@@ -37,6 +37,11 @@ export interface MemoryRateLimiterStoreOptions {
 export function memoryRateLimiterStore(options: MemoryRateLimiterStoreOptions = {}): RateLimiterStore {
   return {
     limiter: (_scope, spec) =>
-      new TokenBuckets({ perSecond: spec.perSecond, burst: spec.burst, maxKeys: options.maxKeys, now: options.now }),
+      new TokenBuckets({
+        perSecond: spec.perSecond,
+        burst: spec.burst,
+        maxKeys: options.maxKeys,
+        now: options.now,
+      }),
   };
 }

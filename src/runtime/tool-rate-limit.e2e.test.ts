@@ -42,7 +42,11 @@ async function upstream() {
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       const parsed = JSON.parse(body || 'null') as { id?: number } | { id?: number }[] | null;
-      const answer = (m: { id?: number } | null) => ({ jsonrpc: '2.0', id: m?.id ?? 1, result: { content: [] } });
+      const answer = (m: { id?: number } | null) => ({
+        jsonrpc: '2.0',
+        id: m?.id ?? 1,
+        result: { content: [] },
+      });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(Array.isArray(parsed) ? parsed.map(answer) : answer(parsed)));
     });
@@ -117,7 +121,9 @@ describe.each(['node', 'hono', 'fetch'] as const)('per-tool limit on the data pl
 
     const text = (await metrics.render()).body;
     expect(text).toContain('mcp_gateway_rate_limited_total{scope="tool"} 1');
-    const audits = log.lines.filter((l) => l.audit === true && l.action === 'tools/call' && l.adapter === 'one');
+    const audits = log.lines.filter(
+      (l) => l.audit === true && l.action === 'tools/call' && l.adapter === 'one',
+    );
     expect(audits.map((a) => [a.tool, a.principal, a.status])).toContainEqual(['echo', 'alice', 429]);
   });
 });
@@ -160,7 +166,11 @@ describe('per-tool limit on the tool router', () => {
       const res = await fetch(`${g.url}/tools`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...dev('alice') },
-        body: JSON.stringify({ name, endpoints: [score.url], toolDefinition: { tool: { ...SCORE_TOOL, name } } }),
+        body: JSON.stringify({
+          name,
+          endpoints: [score.url],
+          toolDefinition: { tool: { ...SCORE_TOOL, name } },
+        }),
       });
       expect(res.status).toBe(201);
     }
@@ -219,6 +229,8 @@ describe('per-tool limit on the tool router', () => {
     expect((await through('score')).status).toBe(200);
     const limited = await through('score');
     expect(limited.status).toBe(429);
-    expect(((await limited.json()) as { error: { message: string } }).error.message).toContain("tool 'score'");
+    expect(((await limited.json()) as { error: { message: string } }).error.message).toContain(
+      "tool 'score'",
+    );
   });
 });

@@ -44,7 +44,8 @@ function watched<T>() {
   };
 }
 
-function connect(url: string, prefix?: string) {
+/** `timeoutMs` short for the stalling server; long for the real one, whose answers a busy machine may delay. */
+function connect(url: string, prefix?: string, timeoutMs = 30) {
   const lines = watched<Record<string, unknown>>();
   const backends = watched<RateLimitBackend>();
   const logger = createLogger({
@@ -53,7 +54,7 @@ function connect(url: string, prefix?: string) {
   });
   const redis: RedisRateLimits = connectRedisRateLimits({
     url,
-    timeoutMs: 30,
+    timeoutMs,
     local: memoryRateLimiterStore(),
     logger,
     metrics: { ...NO_METRICS, rateLimitBackend: (backend) => backends.push(backend) },
@@ -135,8 +136,8 @@ describe.skipIf(!TEST_REDIS_URL)('Redis limits with Redis up', () => {
       await deleteKeysUnder(admin, prefix);
       await admin.quit();
     });
-    const a = connect(TEST_REDIS_URL!, prefix);
-    const b = connect(TEST_REDIS_URL!, prefix);
+    const a = connect(TEST_REDIS_URL!, prefix, 5000);
+    const b = connect(TEST_REDIS_URL!, prefix, 5000);
     await a.backends.next((x) => x === 'redis');
     await b.backends.next((x) => x === 'redis');
     expect(a.lines.items.map((l) => l.msg)).toContain('rate limits: kept in Redis, shared by every instance');

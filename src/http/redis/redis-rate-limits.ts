@@ -38,7 +38,8 @@ export function connectRedisRateLimits(options: RedisRateLimitsOptions): RedisRa
     // A check while disconnected fails at once rather than waiting in a queue for the reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    connectTimeout: Math.max(1000, options.timeoutMs * 10),
+    // Checks go to the local buckets while connecting, so a patient connect costs requests nothing.
+    connectTimeout: 5000,
   });
   const store = createFailoverRateLimiterStore({
     shared: redisRateLimiterStore({ client, prefix: options.prefix }),

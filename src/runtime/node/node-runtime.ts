@@ -292,7 +292,10 @@ function rateLimitStoreFor(
   const { ops } = config;
   if (ops.redisUrl === undefined) return undefined;
   if (!ops.perPrincipal && !ops.perAdapter && !ops.perTool) {
-    logger.warn({}, 'MCP_GATEWAY_REDIS_URL is set but no MCP_GATEWAY_RATE_LIMIT_* limit is: Redis is not used');
+    logger.warn(
+      {},
+      'MCP_GATEWAY_REDIS_URL is set but no MCP_GATEWAY_RATE_LIMIT_* limit is: Redis is not used',
+    );
     return undefined;
   }
   const redis = connectRedisRateLimits({
