@@ -146,7 +146,7 @@ describe.skipIf(!TEST_REDIS_URL)('a limit on (caller, tool) across two instances
       expect(limited.status).toBe(429);
       const retryAfter = limited.headers.get('retry-after')!;
       expect(retryAfter).toMatch(/^\d+$/);
-      expect(Number(retryAfter)).toBeGreaterThan(900);
+      expect(Number(retryAfter)).toBeGreaterThan(500);
       expect(Number(retryAfter)).toBeLessThanOrEqual(1000);
       expect(((await limited.json()) as { error: { message: string } }).error.message).toBe(
         `Too many calls of tool 'echo' from 'alice'; retry in ${retryAfter} s.`,
@@ -176,7 +176,7 @@ describe.skipIf(!TEST_REDIS_URL)('a limit on (caller, tool) across two instances
     }
     const limited = await rawCall(b, '/mcp', 'fed__echo', 'carol');
     expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(900);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(500);
     await expect(legacyOnA.call('fed__echo', { text: 'hi' })).rejects.toThrow(/429|Too many calls/);
     // The data plane's bucket for the same caller is another: (caller, adapter, tool).
     expect((await rawCall(a, '/adapters/fed/mcp', 'echo', 'carol')).status).toBe(200);
@@ -198,7 +198,7 @@ describe('a Redis URL pointing at a closed port', () => {
     }
     const limited = await rawCall(gateway, '/adapters/up/mcp', 'echo', 'dave');
     expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(900);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(500);
     expect(await metricsOf(gateway)).toContain('mcp_gateway_rate_limit_backend{backend="local"} 1');
     // One warning for the outage, however many reconnects failed meanwhile.
     expect(gateway.logs.filter((l) => l.msg === warning.msg)).toHaveLength(1);
