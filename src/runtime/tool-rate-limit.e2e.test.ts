@@ -192,6 +192,28 @@ describe('per-tool limit on the tool router', () => {
     expect(((await raw.json()) as { error: { message: string } }).error.message).toBe(
       "Too many calls of tool 'score' from 'alice'; retry in 4 s.",
     );
+    // No way around it: a header naming another tool is refused by the SDK (the body decides), and an older
+    // client's mirrored headers are not believed (the body is read).
+    const disguised = await fetch(`${g.url}/mcp`, {
+      method: 'POST',
+      headers: modernToolCallHeaders('rank', dev('alice')),
+      body: modernToolCallBody('score', { text: 'good' }),
+    });
+    expect(disguised.status).toBe(400);
+    const mirrored = await fetch(`${g.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        ...LEGACY_HEADERS,
+        ...dev('alice'),
+        'mcp-protocol-version': '2025-11-25',
+        'mcp-method': 'tools/list',
+      },
+      body: JSON.stringify({
+        ...legacyCall('score'),
+        params: { name: 'score', arguments: { text: 'good' } },
+      }),
+    });
+    expect(mirrored.status).toBe(429);
     // Listing, another tool and another caller go on.
     expect((await modern.listAll()).names).toContain('score');
     expect((await modern.call('rank', { text: 'good' })).isError).not.toBe(true);
@@ -201,7 +223,7 @@ describe('per-tool limit on the tool router', () => {
 
     time.advance(4000);
     expect((await modern.call('score', { text: 'good' })).isError).not.toBe(true);
-    expect((await metrics.render()).body).toContain('mcp_gateway_rate_limited_total{scope="tool"} 2');
+    expect((await metrics.render()).body).toContain('mcp_gateway_rate_limited_total{scope="tool"} 3');
   });
 
   it('limits call_tool in search mode as the tool it calls', async () => {

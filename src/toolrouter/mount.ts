@@ -5,7 +5,7 @@
  * request-id and access-log work.
  */
 import type { Hono, MiddlewareHandler } from 'hono';
-import { originGuard, toolCallsOf } from '../dataplane/index.js';
+import { MODERN_PROTOCOL_VERSION, originGuard, toolCallsOf } from '../dataplane/index.js';
 import type { OriginGuardOptions } from '../dataplane/index.js';
 import { firstRefusal } from '../http/index.js';
 import type { AppEnv, RateLimitAnswer } from '../http/index.js';
@@ -71,7 +71,18 @@ export function mountToolRouter(
     return typeof through === 'string' ? through : name;
   };
 
-  async function limited(request: Request, userId: string): Promise<Response | undefined> {
+  async function limited(request: Request, userId: string): Promise<RateLimitAnswer> {
+    const { headers } = request;
+    // A 2026-07-28 request names its method and tool in headers the SDK refuses (400) unless the body agrees, so
+    // they can be trusted without reading the body; older clients' mirrored headers are not checked, so not trusted.
+    if (headers.get('mcp-protocol-version') === MODERN_PROTOCOL_VERSION) {
+      const method = headers.get('mcp-method');
+      if (method !== null && method !== 'tools/call') return undefined;
+      const name = headers.get('mcp-name');
+      if (method !== null && name !== null && !(searchMode && name === CALL_TOOL)) {
+        return limitTool!(userId, name);
+      }
+    }
     const text = await smallBodyOf(request, router.settings.maxBodyBytes);
     if (text === undefined) return undefined;
     const calls = toolCallsOf(parsedOrUndefined(text));
