@@ -73,6 +73,10 @@ describe('parseConfig', () => {
         drainAcceptMs: 0,
         perPrincipal: undefined,
         perAdapter: undefined,
+        perTool: undefined,
+        redisUrl: undefined,
+        redisTimeoutMs: 50,
+        redisKeyPrefix: 'mcp-gateway:rl:',
       },
       toolRouter: { enabled: true, settings: TOOL_ROUTER_DEFAULTS },
       // No exporter configured: no spans.

@@ -7,6 +7,8 @@ import { UpstreamCredentialError, canRead } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/deployer.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
+import { firstRefusal } from '../http/index.js';
+import type { RateLimitAnswer } from '../http/index.js';
 import type { Logger, TraceContextHeaders } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import { pickTwoChoices } from '../routing/index.js';
@@ -25,6 +27,7 @@ import type { ExchangeObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionLedger } from './session-ledger.js';
 import type { SessionSealer } from './session-seal.js';
+import { toolCallsOf } from './tool-calls.js';
 import { clientQueryFor, queryOf } from './upstream-query.js';
 
 /** Where an adapter's ready replicas come from, and where the proxy reports one that refused connections. */
@@ -68,6 +71,8 @@ export interface McpProxyOptions {
   readonly onSessionsFull?: (adapter: string) => void;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
+  /** The per-(caller, adapter, tool) limit: a 429 to answer a `tools/call` with, or undefined to go ahead. */
+  readonly limitToolCall?: (userId: string, tool: string, adapter: string) => RateLimitAnswer;
 }
 
 /**
@@ -418,6 +423,15 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     return failureResponse(x.adapter.name, last, outcome);
   }
 
+  const { limitToolCall } = options;
+
+  /** Takes a token for each `tools/call` in the body (a 2025-03-26 batch may hold several). */
+  function limitedToolCalls(parsed: unknown, userId: string, adapter: string): RateLimitAnswer {
+    const calls = toolCallsOf(parsed);
+    if (calls.length === 0) return undefined;
+    return firstRefusal(calls.map((c) => () => limitToolCall!(userId, c.name, adapter)));
+  }
+
   async function handle(call: McpCall): Promise<Response> {
     const { name, principal, method } = call;
     const found = options.lookup(name);
@@ -445,6 +459,12 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     const classified = classifyRequest(method, call.headers, parsed);
     if (isRejection(classified)) return rejectionResponse(classified);
     call.observed.classified(classified, metaTraceContext(parsed));
+    // After classification, so the refusal is counted and audited as the tools/call it is.
+    if (limitToolCall && parsed !== undefined) {
+      const limited = limitedToolCalls(parsed, principal.userId, adapter.name);
+      const refusal = limited instanceof Promise ? await limited : limited;
+      if (refusal) return refusal;
+    }
 
     const identity = options.identityHeaders(principal, adapter);
     let credential: UpstreamCredential | undefined;

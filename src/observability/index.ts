@@ -23,6 +23,7 @@ export type {
   MetricsExposition,
   OpenSessionCount,
   PlacementKind,
+  RateLimitBackend,
   RateLimitScope,
   UpstreamErrorKind,
 } from './metrics.js';

@@ -112,8 +112,14 @@ export interface AppDeps {
   readonly metricsRoute?: MetricsRouteOptions | false;
   /** Audit lines for control-plane writes and data-plane `tools/call`; none by default. */
   readonly audit?: AuditLog;
-  /** Token-bucket limits per principal and per adapter; unlimited by default. */
-  readonly rateLimits?: Pick<RateLimitsOptions, 'perPrincipal' | 'perAdapter' | 'maxKeys' | 'now'>;
+  /**
+   * Token-bucket limits per principal, per adapter and per (caller, tool), kept in `store` (this instance's memory by
+   * default, or Redis); unlimited by default.
+   */
+  readonly rateLimits?: Pick<
+    RateLimitsOptions,
+    'perPrincipal' | 'perAdapter' | 'perTool' | 'store' | 'maxKeys' | 'now'
+  >;
   /** Spans for every request (the data plane's with MCP attributes and upstream attempts); none by default. */
   readonly tracing?: Tracing;
   /** True once shutdown began: `/readyz` answers 503. Never, by default. */
@@ -200,7 +206,13 @@ export function createApp(deps: AppDeps): GatewayApp {
   const tracing = deps.tracing ?? NO_TRACING;
   if (tracing.enabled) app.use(tracingMiddleware(tracing));
   if (deps.toolRouter && deps.metrics) app.use(TOOL_ROUTER_PATH, httpMetrics({ metrics: deps.metrics }));
-  if (deps.toolRouter) mountToolRouter(app, authenticate, deps.toolRouter);
+  if (deps.toolRouter) {
+    const limitTool = limits.mcp.tool;
+    mountToolRouter(app, authenticate, {
+      ...deps.toolRouter,
+      ...(limitTool && { limitTool: (userId: string, tool: string) => limitTool(userId, tool) }),
+    });
+  }
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
   // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request. Ahead of

@@ -13,7 +13,7 @@ import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
 import type { ProxyIo, ReplicaResolver } from '../dataplane/index.js';
 import { ssrfPolicy } from '../deploy/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
-import type { MetricsRouteOptions } from '../http/index.js';
+import type { MetricsRouteOptions, RateLimiterStore } from '../http/index.js';
 import { createAuditLog } from '../observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../observability/index.js';
 import {
@@ -103,6 +103,8 @@ export interface GatewayAppParts {
   readonly onResourceChange?: AppDeps['onResourceChange'];
   /** The data plane's source of `upstreamAuth` credentials; built from `store` and `secret` when absent. */
   readonly upstreamCredentials?: UpstreamCredentials;
+  /** Where rate-limit buckets are kept (Redis on Node with `MCP_GATEWAY_REDIS_URL`); this instance's memory when absent. */
+  readonly rateLimitStore?: RateLimiterStore;
 }
 
 /** The gateway's app: control plane, data plane at `/adapters/{name}/mcp`, and the tool router when given. */
@@ -144,7 +146,12 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     metricsRoute: parts.metricsRoute,
     tracing: parts.tracing,
     audit: parts.audit,
-    rateLimits: { perPrincipal: config.ops.perPrincipal, perAdapter: config.ops.perAdapter },
+    rateLimits: {
+      perPrincipal: config.ops.perPrincipal,
+      perAdapter: config.ops.perAdapter,
+      perTool: config.ops.perTool,
+      ...(parts.rateLimitStore && { store: parts.rateLimitStore }),
+    },
     draining: parts.draining,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') adapters.invalidate(ref.name);

@@ -18,6 +18,9 @@ import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js
 import { ssrfPolicy, startDeployers, storedSecretSource } from '../../deploy/index.js';
 import type { RunningDeployers } from '../../deploy/index.js';
 import { isProgramFile } from '../../deploy/process/index.js';
+import { memoryRateLimiterStore } from '../../http/index.js';
+import type { RateLimiterStore } from '../../http/index.js';
+import { connectRedisRateLimits } from '../../http/redis/index.js';
 import { NO_AUDIT_LOG, NO_METRICS, timedRegistryStore } from '../../observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../../observability/index.js';
 import { createPrometheusMetrics } from '../../observability/prometheus/index.js';
@@ -283,6 +286,37 @@ function metricsFor(config: Config, logger: Logger): GatewayMetrics | undefined 
   return undefined;
 }
 
+/**
+ * With `MCP_GATEWAY_REDIS_URL` and some limit configured: buckets in Redis, shared by every instance, this
+ * instance's behind them while Redis is away. It does not wait for Redis: a gateway starts with Redis down.
+ */
+function rateLimitStoreFor(
+  config: Config,
+  logger: Logger,
+  metrics: GatewayMetrics | undefined,
+  closers: Closers,
+): RateLimiterStore | undefined {
+  const { ops } = config;
+  if (ops.redisUrl === undefined) return undefined;
+  if (!ops.perPrincipal && !ops.perAdapter && !ops.perTool) {
+    logger.warn(
+      {},
+      'MCP_GATEWAY_REDIS_URL is set but no MCP_GATEWAY_RATE_LIMIT_* limit is: Redis is not used',
+    );
+    return undefined;
+  }
+  const redis = connectRedisRateLimits({
+    url: ops.redisUrl,
+    timeoutMs: ops.redisTimeoutMs,
+    prefix: ops.redisKeyPrefix,
+    local: memoryRateLimiterStore(),
+    logger,
+    metrics,
+  });
+  closers.push('closing the Redis connection failed', () => redis.close());
+  return redis.store;
+}
+
 /** Everything `mcp-gateway serve` runs, built from `config`; throws {@link StartupError}. */
 export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Promise<GatewayRuntime> {
   const { logger } = options;
@@ -326,6 +360,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       onResourceChange: (ref) => deployers.reconciler.notify(ref),
       isProgramFile,
       swaggerUi: swaggerUiFiles(),
+      rateLimitStore: rateLimitStoreFor(config, logger, metrics, closers),
     });
     const configFileControl = createConfigFileControl({
       store,
