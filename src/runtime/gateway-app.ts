@@ -97,6 +97,8 @@ export interface GatewayAppParts {
   readonly draining?: () => boolean;
   /** The bundled Swagger UI for `/docs` (Node); absent on the edge. */
   readonly swaggerUi?: AppDeps['swaggerUi'];
+  /** The built web console for `/ui/` (Node); absent on the edge. */
+  readonly consoleUi?: AppDeps['consoleUi'];
   /** The gateway host's check for a `command` with whitespace (Node); absent on the edge. */
   readonly isProgramFile?: AppDeps['isProgramFile'];
   /** Told after every control-plane write, after the adapter cache and the tool router have been. */
@@ -138,6 +140,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     },
     isProgramFile: parts.isProgramFile,
     swaggerUi: parts.swaggerUi,
+    consoleUi: parts.consoleUi,
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,

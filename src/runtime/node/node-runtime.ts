@@ -47,6 +47,7 @@ import type { ToolRouter } from '../../toolrouter/index.js';
 import { startToolRouter } from '../../toolrouter/node/index.js';
 import { auditLogFor, buildGatewayApp, loadIdentityKey, upstreamCredentialsFor } from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
+import { consoleFiles } from './console-files.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
 
 /** What both builders need besides the configuration. */
@@ -319,6 +320,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       onResourceChange: (ref) => deployers.reconciler.notify(ref),
       isProgramFile,
       swaggerUi: swaggerUiFiles(),
+      consoleUi: consoleFiles(),
     });
     return {
       config,
