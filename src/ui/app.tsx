@@ -1,12 +1,14 @@
 /** @module app: the console's frame — header, navigation — and which page each path under `/ui/` shows. */
-import { useEffect } from 'react';
+import { Suspense, lazy, useEffect } from 'react';
 import { ResourceForm } from './pages/resource-form.js';
 import { ResourceList } from './pages/resource-list.js';
 import { ResourcePage } from './pages/resource-page.js';
 import { SecretsPage } from './pages/secrets-page.js';
-import { TestConsole } from './pages/test-console.js';
 import { Link, navigate, useLocation } from './router.js';
 import type { Kind } from './api.js';
+
+// The MCP SDK is most of the bundle: only the test console needs it, so it loads with that page.
+const TestConsole = lazy(() => import('./pages/test-console.js').then((m) => ({ default: m.TestConsole })));
 
 const NAV: readonly (readonly [string, string])[] = [
   ['/adapters', 'Adapters'],
@@ -26,7 +28,12 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
     if (action === undefined) return <ResourcePage kind={kind} name={name} />;
   }
   if (first === 'secrets' && parts.length === 1) return <SecretsPage />;
-  if (first === 'console' && parts.length === 1) return <TestConsole target={query.get('target') ?? ''} />;
+  if (first === 'console' && parts.length === 1)
+    return (
+      <Suspense fallback={<p>Loading the test console…</p>}>
+        <TestConsole target={query.get('target') ?? ''} />
+      </Suspense>
+    );
   return (
     <section>
       <h1>Not found</h1>

@@ -204,25 +204,27 @@ export function ResourceForm({ kind, name }: { kind: Kind; name?: string }) {
     <section aria-labelledby="form-title">
       <h1 id="form-title">{title}</h1>
       <form onSubmit={(e) => void submit(e)} className="form" noValidate>
-        <div className="field">
-          <label htmlFor="f-name">Name</label>
-          <input
-            id="f-name"
-            value={fields.name}
-            onChange={(e) => set('name')(e.target.value)}
-            disabled={editing}
-            aria-describedby="f-name-help"
-            autoComplete="off"
-          />
-          <small id="f-name-help">Lowercase letters, digits and “-”; cannot change later.</small>
-        </div>
-        <div className="field">
-          <label htmlFor="f-description">Description</label>
-          <input
-            id="f-description"
-            value={fields.description}
-            onChange={(e) => set('description')(e.target.value)}
-          />
+        <div className="row">
+          <div className="field">
+            <label htmlFor="f-name">Name</label>
+            <input
+              id="f-name"
+              value={fields.name}
+              onChange={(e) => set('name')(e.target.value)}
+              disabled={editing}
+              aria-describedby="f-name-help"
+              autoComplete="off"
+            />
+            <small id="f-name-help">Lowercase letters, digits and “-”; cannot change later.</small>
+          </div>
+          <div className="field">
+            <label htmlFor="f-description">Description</label>
+            <input
+              id="f-description"
+              value={fields.description}
+              onChange={(e) => set('description')(e.target.value)}
+            />
+          </div>
         </div>
         <fieldset>
           <legend>Runs as</legend>
@@ -250,7 +252,7 @@ export function ResourceForm({ kind, name }: { kind: Kind; name?: string }) {
             <label htmlFor="f-endpoints">Endpoints</label>
             <textarea
               id="f-endpoints"
-              rows={3}
+              rows={2}
               value={fields.endpoints}
               onChange={(e) => set('endpoints')(e.target.value)}
               placeholder="http://127.0.0.1:8080/mcp"
@@ -345,7 +347,7 @@ export function ResourceForm({ kind, name }: { kind: Kind; name?: string }) {
           <label htmlFor="f-env">Environment variables</label>
           <textarea
             id="f-env"
-            rows={3}
+            rows={2}
             value={fields.environment}
             onChange={(e) => set('environment')(e.target.value)}
             placeholder="LOG_LEVEL=info"

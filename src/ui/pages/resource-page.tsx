@@ -59,7 +59,7 @@ function StatusSection({ kind, name, replicas }: { kind: Kind; name: string; rep
               {status.replicas.map((r) => (
                 <tr key={r.instance}>
                   <td>{r.instance}</td>
-                  <td>
+                  <td className="nowrap">
                     <span className={`dot ${r.ready ? 'dot-ready' : 'dot-not-ready'}`} aria-hidden="true" />
                     {r.state}
                     <span className="visually-hidden">{r.ready ? ' (ready)' : ' (not ready)'}</span>
