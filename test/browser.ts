@@ -21,7 +21,8 @@ const executable = (path: string) => {
 };
 
 /** The Chromium binary, or why there is none. */
-export function locateChromium(): { path: string; reason?: undefined } | { path?: undefined; reason: string } {
+export function locateChromium():
+  { path: string; reason?: undefined } | { path?: undefined; reason: string } {
   const named = process.env.MCP_GATEWAY_TEST_CHROMIUM;
   if (named) {
     if (!executable(named)) throw new Error(`MCP_GATEWAY_TEST_CHROMIUM=${named} is not an executable file`);

@@ -130,6 +130,29 @@ describe.skipIf(chromium.reason !== undefined)(
       await row.waitFor();
     });
 
+    it('edits the adapter in the same form, keeping what the form does not show', async () => {
+      await page.goto(`${gateway.url}/ui/adapters/echo`);
+      await page.getByRole('link', { name: 'Edit', exact: true }).click();
+      await page.getByRole('heading', { name: 'Edit adapter echo' }).waitFor();
+      await expect(page.getByLabel('Name', { exact: true }).isDisabled()).resolves.toBe(true);
+      await expect(page.getByLabel('Command', { exact: true }).inputValue()).resolves.toBe(process.execPath);
+      await page.getByLabel('Description').fill('Echoes, edited in the browser');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Echoes, edited in the browser').waitFor();
+      const saved = (await (await fetch(`${gateway.url}/adapters/echo`)).json()) as Record<string, unknown>;
+      expect(saved).toMatchObject({
+        description: 'Echoes, edited in the browser',
+        command: process.execPath,
+        args: [STDIO_SERVER],
+      });
+      await page
+        .getByRole('region', { name: /Status/ })
+        .getByText('Healthy', { exact: true })
+        .waitFor({
+          timeout: 60_000,
+        });
+    });
+
     it('calls a tool from the test console with a form generated from its schema, with progress', async () => {
       await page.goto(`${gateway.url}/ui/adapters/echo`);
       await page.getByRole('link', { name: 'Open in the test console' }).click();

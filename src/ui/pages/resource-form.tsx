@@ -152,7 +152,7 @@ function bodyOf(kind: Kind, f: Fields, base: Record<string, unknown>): Record<st
     try {
       body.toolDefinition = JSON.parse(f.toolDefinition);
     } catch (err) {
-      throw new Error(`Tool definition is not JSON: ${(err as Error).message}`);
+      throw new Error(`Tool definition is not JSON: ${(err as Error).message}`, { cause: err });
     }
   }
   return body;

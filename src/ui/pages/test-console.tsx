@@ -171,7 +171,8 @@ export function TestConsole({ target }: { target: string }) {
           onChange={(e) => navigate(`/console?target=${encodeURIComponent(e.target.value)}`, true)}
         >
           <option value="">Tool router (/mcp)</option>
-          {adapters.map((name) => (
+          {/* The target is offered before the list arrives (and if the list does not name it). */}
+          {[...new Set(target ? [...adapters, target] : adapters)].map((name) => (
             <option key={name} value={name}>
               Adapter {name} (/adapters/{name}/mcp)
             </option>
