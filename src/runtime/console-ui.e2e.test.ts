@@ -17,6 +17,8 @@ import { buildConsoleIfStale } from '../../test/console-build.js';
 import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { STDIO_SERVER } from '../../test/process-fixtures.js';
+import { SCORE_TOOL, startScoreServer } from '../../scripts/samples/score-server.js';
+import type { ScoreServer } from '../../scripts/samples/score-server.js';
 
 const chromium = locateChromium();
 if (chromium.reason) process.stderr.write(`web console browser tests skipped: ${chromium.reason}\n`);
@@ -27,6 +29,7 @@ describe.skipIf(chromium.reason !== undefined)(
   () => {
     const state = mkdtempSync(join(tmpdir(), 'mcp-gateway-console-e2e-'));
     let gateway: GatewayProcess;
+    let score: ScoreServer;
     let browser: Browser;
     let context: BrowserContext;
     let page: Page;
@@ -36,6 +39,7 @@ describe.skipIf(chromium.reason !== undefined)(
 
     beforeAll(async () => {
       buildConsoleIfStale();
+      score = await startScoreServer();
       gateway = await startGatewayProcess({ DATABASE_URL: join(state, 'registry.db') });
       browser = await launchChromium(chromium.path as string);
       context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -49,6 +53,7 @@ describe.skipIf(chromium.reason !== undefined)(
     afterAll(async () => {
       await browser?.close();
       await gateway?.stop();
+      await score?.close();
       rmSync(state, { recursive: true, force: true });
     });
 
@@ -171,6 +176,29 @@ describe.skipIf(chromium.reason !== undefined)(
       await page.getByText('slow done').waitFor();
       const progress = page.getByRole('heading', { name: 'Progress' });
       await expect(progress.isVisible()).resolves.toBe(true);
+      await page.getByRole('button', { name: 'Disconnect' }).click();
+    });
+
+    it('calls a registered tool through the tool router (/mcp), its output checked against its outputSchema', async () => {
+      const created = await fetch(`${gateway.url}/tools`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'score', endpoints: [score.url], toolDefinition: { tool: SCORE_TOOL } }),
+      });
+      expect(created.status).toBe(201);
+      await page.goto(`${gateway.url}/ui/console`);
+      await expect(page.getByLabel('Server').inputValue()).resolves.toBe('');
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await page.getByText('Connected to mcp-gateway').waitFor();
+      await page
+        .getByRole('region', { name: /^Tools/ })
+        .getByRole('button', { name: /^score/ })
+        .click();
+      await page.getByLabel(/^text/).fill('a wonderful day');
+      await page.getByRole('button', { name: 'Call tool' }).click();
+      // The SDK client validates structured content against the tool's outputSchema, here without eval.
+      await page.getByText('Structured content').waitFor();
+      await page.getByText('"label": "positive"').waitFor();
       await page.getByRole('button', { name: 'Disconnect' }).click();
     });
 
