@@ -1,7 +1,7 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../src/runtime/app.js';
-import type { ConsoleAssets } from '../src/runtime/console-routes.js';
+import type { ConsoleAssets, ConsoleSignIn } from '../src/runtime/console-routes.js';
 import type { SwaggerUiAssets } from '../src/runtime/docs-routes.js';
 import type {
   CommandGate,
@@ -37,6 +37,8 @@ export interface TestAppOptions {
   readonly swaggerUi?: SwaggerUiAssets;
   /** The built console `/ui/` serves; absent, no `/ui/` (as on the edge). */
   readonly consoleUi?: ConsoleAssets;
+  /** How the console signs in; absent, it needs no token. */
+  readonly consoleSignIn?: ConsoleSignIn;
   /** Default: {@link LOOPBACK_ORIGINS}. */
   readonly origins?: OriginPolicy;
   readonly audit?: AuditLog;
@@ -82,6 +84,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     isProgramFile: options.isProgramFile,
     swaggerUi: options.swaggerUi,
     consoleUi: options.consoleUi,
+    consoleSignIn: options.consoleSignIn,
     version: options.version,
   });
   return { app, store, close: () => store.close() };

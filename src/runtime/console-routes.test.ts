@@ -110,6 +110,29 @@ describe('/ui/', () => {
     expect(await res.text()).toContain('npm run build');
   });
 
+  it('tells the page how to sign in, and lets it call that authorization server only', async () => {
+    const open = await (await app()).request('/ui/config.json', { headers: HOST });
+    expect(await open.json()).toEqual({ signIn: null });
+    expect(open.headers.get('content-security-policy')).toContain("connect-src 'self';");
+    await close?.();
+    const signIn = {
+      issuer: 'https://login.example.com/realms/mcp',
+      clientId: 'console',
+      scopes: ['openid', 'mcp'],
+      resource: 'http://127.0.0.1:3000',
+    };
+    const test = await createTestApp({ consoleUi: consoleFiles(join(build, 'ui')), consoleSignIn: signIn });
+    close = test.close;
+    const res = await test.app.request('/ui/config.json', { headers: HOST });
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(await res.json()).toEqual({ signIn });
+    for (const path of ['/ui/config.json', '/ui/adapters', '/ui/assets/index-AbC123.js']) {
+      const csp = (await test.app.request(path, { headers: HOST })).headers.get('content-security-policy');
+      expect(csp).toContain("connect-src 'self' https://login.example.com;");
+      expect(csp).toContain("script-src 'self';");
+    }
+  });
+
   it('keeps the Host check of a loopback gateway (DNS rebinding)', async () => {
     const res = await (await app()).request('/ui/', { headers: { host: 'rebind.example:3000' } });
     expect(res.status).toBe(403);

@@ -20,21 +20,44 @@ export interface ConsoleAssets {
 }
 
 /**
+ * How the console signs in on a gateway that needs tokens: OAuth 2.0 authorization code with PKCE, in the
+ * browser, as a public client; the tokens stay in the page's memory. Served to the page as `/ui/config.json`.
+ */
+export interface ConsoleSignIn {
+  /** The authorization server (its OpenID discovery document names the endpoints). */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  /** RFC 8707 resource indicator: the gateway, which its tokens' `aud` must name. */
+  readonly resource: string;
+}
+
+/** What `/ui/config.json` answers: how to sign in, or null when the gateway needs no token from the console. */
+export interface ConsoleConfig {
+  readonly signIn: ConsoleSignIn | null;
+}
+
+/**
  * Only the gateway itself, for everything: the console's own scripts and styles (no inline script or style
  * element), `fetch` to the control plane and the MCP endpoints of this origin, and `data:` images (an icon).
  * No frames either way, no plugins, no `<base>`, forms post only here.
  */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const CONSOLE_CSP = consolePolicy([]);
+
+/** The policy, with `connect` the origins the page may also `fetch` from (the authorization server's). */
+function consolePolicy(connect: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    ['connect-src', "'self'", ...connect].join(' '),
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 /** What a hashed asset may be; anything else under `assets/` is not a file of the build (and no `..`). */
 const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -58,30 +81,41 @@ const NOT_BUILT = `<!doctype html>
 </html>
 `;
 
-function securityHeaders(c: Context<AppEnv>): void {
-  c.header('Content-Security-Policy', CONSOLE_CSP);
+function securityHeaders(c: Context<AppEnv>, policy: string): void {
+  c.header('Content-Security-Policy', policy);
   c.header('X-Content-Type-Options', 'nosniff');
   c.header('Referrer-Policy', 'no-referrer');
   c.header('X-Frame-Options', 'DENY');
   c.header('Cross-Origin-Opener-Policy', 'same-origin');
 }
 
-/** `/ui/`, its hashed assets under `/ui/assets/`, and `index.html` for every client route under `/ui/`. */
-export function createConsoleRoutes(assets: ConsoleAssets): Hono<AppEnv> {
+/**
+ * `/ui/`, its hashed assets under `/ui/assets/`, `/ui/config.json`, and `index.html` for every client route under
+ * `/ui/`; `signIn` when the gateway wants tokens the console can get (its discovery document and token endpoint
+ * are then the only other origin the page may call).
+ */
+export function createConsoleRoutes(assets: ConsoleAssets, signIn?: ConsoleSignIn): Hono<AppEnv> {
+  const policy = signIn ? consolePolicy([new URL(signIn.issuer).origin]) : CONSOLE_CSP;
   const routes = new Hono<AppEnv>();
+  const config: ConsoleConfig = { signIn: signIn ?? null };
   routes.get('/ui', (c) => c.redirect(CONSOLE_PATH, 301));
+  routes.get('/ui/config.json', (c) => {
+    securityHeaders(c, policy);
+    c.header('Cache-Control', 'no-cache');
+    return c.json(config);
+  });
   routes.get('/ui/assets/:file', async (c) => {
     const file = c.req.param('file');
     const body = ASSET_NAME.test(file) ? await assets.read(`assets/${file}`) : undefined;
     if (!body) throw new HttpError(404, 'not_found', `The console has no asset ${JSON.stringify(file)}.`);
-    securityHeaders(c);
+    securityHeaders(c, policy);
     c.header('Content-Type', CONTENT_TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream');
     // The name carries a hash of the content: a new build has new names, so this one never changes.
     c.header('Cache-Control', 'public, max-age=31536000, immutable');
     return c.body(body as Uint8Array<ArrayBuffer>);
   });
   routes.get('/ui/*', async (c) => {
-    securityHeaders(c);
+    securityHeaders(c, policy);
     // Revalidated on every load, so a new build's asset names are picked up at once.
     c.header('Cache-Control', 'no-cache');
     const index = await assets.read('index.html');

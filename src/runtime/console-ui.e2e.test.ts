@@ -3,9 +3,12 @@
  * as a user works with it: create a command adapter from the form and watch it turn Healthy, follow its logs,
  * call its tools from the test console (the SDK's client running in the page), and read the API's own
  * validation message for a bad form. The page loads nothing from elsewhere, and its policy really blocks an
- * inline script. Skipped, saying why, where no Chromium is installed (`.ci/run` installs it).
+ * inline script. In `oidc` mode it signs in through oidc-provider (authorization code + PKCE in the page) and
+ * keeps the token in memory only. Skipped, saying why, where no Chromium is installed (`.ci/run` installs it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -16,6 +19,8 @@ import { launchChromium, locateChromium } from '../../test/browser.js';
 import { buildConsoleIfStale } from '../../test/console-build.js';
 import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
+import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
 import { STDIO_SERVER } from '../../test/process-fixtures.js';
 import { SCORE_TOOL, startScoreServer } from '../../scripts/samples/score-server.js';
 import type { ScoreServer } from '../../scripts/samples/score-server.js';
@@ -225,6 +230,107 @@ describe.skipIf(chromium.reason !== undefined)(
       await row.getByRole('button', { name: 'Yes, delete' }).click();
       await page.getByText('No adapters registered yet.').waitFor();
       expect((await fetch(`${gateway.url}/adapters/echo`)).status).toBe(404);
+      expect(problems).toEqual([]);
+    });
+  },
+);
+
+/** A port nothing listens on now: the console's redirect URI must be registered before the gateway starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe.skipIf(chromium.reason !== undefined)(
+  chromium.reason ? `${TITLE}, oidc mode (skipped: ${chromium.reason})` : `${TITLE}, oidc mode`,
+  () => {
+    const state = mkdtempSync(join(tmpdir(), 'mcp-gateway-console-oidc-'));
+    let as: OidcAuthorizationServer;
+    let gateway: GatewayProcess;
+    let browser: Browser;
+    let page: Page;
+    const problems: string[] = [];
+
+    beforeAll(async () => {
+      buildConsoleIfStale();
+      as = await startOidcAuthorizationServer({
+        accounts: { root: { roles: ['mcp.admin'] } },
+        resourceScopes: ['mcp'],
+      });
+      const port = await freePort();
+      // The console is a public client registered at the authorization server, as an operator would register it.
+      const discovery = (await (await fetch(`${as.issuer}/.well-known/openid-configuration`)).json()) as {
+        registration_endpoint: string;
+      };
+      const registered = await fetch(discovery.registration_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_name: 'MCP Gateway console',
+          redirect_uris: [`http://127.0.0.1:${port}/ui/callback`],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        }),
+      });
+      expect(registered.status).toBe(201);
+      const { client_id: clientId } = (await registered.json()) as { client_id: string };
+      gateway = await startGatewayProcess({
+        PORT: String(port),
+        DATABASE_URL: join(state, 'registry.db'),
+        MCP_GATEWAY_AUTH: 'oidc',
+        MCP_GATEWAY_OIDC_ISSUER: as.issuer,
+        MCP_GATEWAY_SCOPES_SUPPORTED: 'mcp',
+        MCP_GATEWAY_UI_CLIENT_ID: clientId,
+      });
+      browser = await launchChromium(chromium.path as string);
+      page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await gateway?.stop();
+      await as?.close();
+      rmSync(state, { recursive: true, force: true });
+    });
+
+    it('signs in with authorization code + PKCE and then calls the gateway with the token', async () => {
+      // Without a token the API is closed: the console asks to sign in instead of showing errors.
+      expect((await fetch(`${gateway.url}/adapters`)).status).toBe(401);
+      const response = await page.goto(`${gateway.url}/ui/secrets`);
+      // The page may also call the authorization server (discovery, token), and nothing else.
+      expect(await response?.headerValue('content-security-policy')).toContain(
+        `connect-src 'self' ${new URL(as.issuer).origin}`,
+      );
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      const logins = as.logins;
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      // Back from the authorization server, on the page the sign-in started from; /secrets needs mcp.admin.
+      await page.getByRole('heading', { name: 'Secrets', level: 1 }).waitFor();
+      expect(as.logins).toBe(logins + 1);
+      expect(new URL(page.url()).pathname).toBe('/ui/secrets');
+      await page.getByText('No secrets stored yet.').waitFor();
+      await page.getByText('Signed in').waitFor();
+
+      await page.getByRole('link', { name: 'Adapters', exact: true }).click();
+      await page.getByText('No adapters registered yet.').waitFor();
+      // The MCP client in the page carries the token too.
+      await page.getByRole('link', { name: 'Test console' }).click();
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await page.getByText('Connected to mcp-gateway').waitFor();
+      await page.getByRole('button', { name: 'Disconnect' }).click();
+    });
+
+    it('keeps the token in memory only: nothing in storage, and a reload asks to sign in again', async () => {
+      const stored = await page.evaluate(() =>
+        JSON.stringify([{ ...localStorage }, { ...sessionStorage }, document.cookie]),
+      );
+      expect(stored).toBe(JSON.stringify([{}, {}, '']));
+      await page.reload();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
       expect(problems).toEqual([]);
     });
   },

@@ -107,6 +107,22 @@ export interface GatewayAppParts {
   readonly upstreamCredentials?: UpstreamCredentials;
 }
 
+/**
+ * The console's sign-in: with a token mode and `MCP_GATEWAY_UI_CLIENT_ID`, at the first authorization server the
+ * gateway advertises, for tokens whose audience is the gateway (its public URL).
+ */
+function consoleSignIn(config: GatewayAppParts['config']): AppDeps['consoleSignIn'] {
+  const { auth, uiClientId } = config;
+  if (!uiClientId || (auth.mode !== 'oidc' && auth.mode !== 'jwt')) return undefined;
+  const issuer = auth.authorizationServers[0] ?? auth.issuer;
+  return {
+    issuer,
+    clientId: uiClientId,
+    scopes: ['openid', ...auth.scopesSupported],
+    resource: config.publicUrl,
+  };
+}
+
 /** The gateway's app: control plane, data plane at `/adapters/{name}/mcp`, and the tool router when given. */
 export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayApp> {
   const { config, auth, toolRouter } = parts;
@@ -141,6 +157,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     isProgramFile: parts.isProgramFile,
     swaggerUi: parts.swaggerUi,
     consoleUi: parts.consoleUi,
+    consoleSignIn: parts.consoleUi && consoleSignIn(config),
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,

@@ -4,6 +4,7 @@
  * `{ error: { code, message, details } }`, so pages show the API's validation messages exactly as it words them.
  */
 import type { components, paths } from '../../generated/api-client/schema.js';
+import { authHeaders, signOut, signedIn } from './auth.js';
 
 type Schemas = components['schemas'];
 
@@ -52,9 +53,12 @@ export async function call(path: string, init: RequestInit = {}): Promise<Respon
     headers: {
       accept: 'application/json',
       ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...authHeaders(),
       ...init.headers,
     },
   });
+  // The token ran out: back to the sign-in page rather than an error on every panel.
+  if (res.status === 401 && signedIn()) signOut();
   if (!res.ok) throw await failure(res);
   return res;
 }

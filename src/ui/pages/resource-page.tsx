@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { getResource, getStatus, logsUrl } from '../api.js';
+import { authHeaders } from '../auth.js';
 import type { Kind, Resource, ResourceStatus } from '../api.js';
 import { Link } from '../router.js';
 import { ErrorMessage, Snippet, StatusBadge } from '../widgets.js';
@@ -95,7 +96,10 @@ function LogsSection({ kind, name, replicas }: { kind: Kind; name: string; repli
     setText('');
     setError(undefined);
     (async () => {
-      const res = await fetch(logsUrl(kind, name, instance, follow), { signal: abort.signal });
+      const res = await fetch(logsUrl(kind, name, instance, follow), {
+        signal: abort.signal,
+        headers: authHeaders(),
+      });
       if (!res.ok) {
         const body = (await res.json().catch(() => undefined)) as
           { error?: { message?: string } } | undefined;

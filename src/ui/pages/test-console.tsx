@@ -10,6 +10,7 @@ import type { CallToolResult, Prompt, Resource, Tool } from '@modelcontextprotoc
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import { useEffect, useRef, useState } from 'react';
 import { listResources } from '../api.js';
+import { authHeaders } from '../auth.js';
 import { navigate } from '../router.js';
 import { SchemaForm } from '../schema-form.js';
 import type { InputSchema } from '../schema-form.js';
@@ -115,7 +116,11 @@ export function TestConsole({ target }: { target: string }) {
         { name: 'mcp-gateway-console', version: '1.0.0' },
         { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
       );
-      await next.connect(new StreamableHTTPClientTransport(new URL(url, location.origin)));
+      await next.connect(
+        new StreamableHTTPClientTransport(new URL(url, location.origin), {
+          requestInit: { headers: authHeaders() },
+        }),
+      );
       client.current = next;
       const caps = next.getServerCapabilities() ?? {};
       const info = next.getServerVersion();
