@@ -1,7 +1,7 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../src/runtime/app.js';
-import type { ConsoleAssets, ConsoleSignIn } from '../src/runtime/console-routes.js';
+import type { ConsoleAccess, ConsoleAssets } from '../src/runtime/console-routes.js';
 import type { SwaggerUiAssets } from '../src/runtime/docs-routes.js';
 import type {
   CommandGate,
@@ -37,8 +37,8 @@ export interface TestAppOptions {
   readonly swaggerUi?: SwaggerUiAssets;
   /** The built console `/ui/` serves; absent, no `/ui/` (as on the edge). */
   readonly consoleUi?: ConsoleAssets;
-  /** How the console signs in; absent, it needs no token. */
-  readonly consoleSignIn?: ConsoleSignIn;
+  /** How the console identifies its user; absent, it sends nothing. */
+  readonly consoleAccess?: ConsoleAccess;
   /** Default: {@link LOOPBACK_ORIGINS}. */
   readonly origins?: OriginPolicy;
   readonly audit?: AuditLog;
@@ -84,7 +84,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     isProgramFile: options.isProgramFile,
     swaggerUi: options.swaggerUi,
     consoleUi: options.consoleUi,
-    consoleSignIn: options.consoleSignIn,
+    consoleAccess: options.consoleAccess,
     version: options.version,
   });
   return { app, store, close: () => store.close() };

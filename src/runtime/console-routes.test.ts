@@ -121,7 +121,10 @@ describe('/ui/', () => {
       scopes: ['openid', 'mcp'],
       resource: 'http://127.0.0.1:3000',
     };
-    const test = await createTestApp({ consoleUi: consoleFiles(join(build, 'ui')), consoleSignIn: signIn });
+    const test = await createTestApp({
+      consoleUi: consoleFiles(join(build, 'ui')),
+      consoleAccess: { signIn },
+    });
     close = test.close;
     const res = await test.app.request('/ui/config.json', { headers: HOST });
     expect(res.headers.get('cache-control')).toBe('no-cache');

@@ -32,6 +32,12 @@ export interface ConsoleSignIn {
   readonly resource: string;
 }
 
+/** How the console identifies its user to the gateway. */
+export interface ConsoleAccess {
+  /** Sign in for a token (`oidc`/`jwt` gateways with a console client id); absent, the console sends none. */
+  readonly signIn?: ConsoleSignIn;
+}
+
 /** What `/ui/config.json` answers: how to sign in, or null when the gateway needs no token from the console. */
 export interface ConsoleConfig {
   readonly signIn: ConsoleSignIn | null;
@@ -91,10 +97,11 @@ function securityHeaders(c: Context<AppEnv>, policy: string): void {
 
 /**
  * `/ui/`, its hashed assets under `/ui/assets/`, `/ui/config.json`, and `index.html` for every client route under
- * `/ui/`; `signIn` when the gateway wants tokens the console can get (its discovery document and token endpoint
- * are then the only other origin the page may call).
+ * `/ui/`; with `access.signIn` the authorization server's origin is the only other one the page may call (its
+ * discovery document and token endpoint).
  */
-export function createConsoleRoutes(assets: ConsoleAssets, signIn?: ConsoleSignIn): Hono<AppEnv> {
+export function createConsoleRoutes(assets: ConsoleAssets, access: ConsoleAccess = {}): Hono<AppEnv> {
+  const { signIn } = access;
   const policy = signIn ? consolePolicy([new URL(signIn.issuer).origin]) : CONSOLE_CSP;
   const routes = new Hono<AppEnv>();
   const config: ConsoleConfig = { signIn: signIn ?? null };

@@ -108,18 +108,22 @@ export interface GatewayAppParts {
 }
 
 /**
- * The console's sign-in: with a token mode and `MCP_GATEWAY_UI_CLIENT_ID`, at the first authorization server the
+ * How the console identifies its user: under `dev` auth (the default) it sends nothing and is the default dev
+ * user; with a token mode and `MCP_GATEWAY_UI_CLIENT_ID` it signs in at the first authorization server the
  * gateway advertises, for tokens whose audience is the gateway (its public URL).
  */
-function consoleSignIn(config: GatewayAppParts['config']): AppDeps['consoleSignIn'] {
+function consoleAccess(config: GatewayAppParts['config']): AppDeps['consoleAccess'] {
   const { auth, uiClientId } = config;
-  if (!uiClientId || (auth.mode !== 'oidc' && auth.mode !== 'jwt')) return undefined;
+  if (auth.mode !== 'oidc' && auth.mode !== 'jwt') return {};
+  if (!uiClientId) return {};
   const issuer = auth.authorizationServers[0] ?? auth.issuer;
   return {
-    issuer,
-    clientId: uiClientId,
-    scopes: ['openid', ...auth.scopesSupported],
-    resource: config.publicUrl,
+    signIn: {
+      issuer,
+      clientId: uiClientId,
+      scopes: ['openid', ...auth.scopesSupported],
+      resource: config.publicUrl,
+    },
   };
 }
 
@@ -157,7 +161,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     isProgramFile: parts.isProgramFile,
     swaggerUi: parts.swaggerUi,
     consoleUi: parts.consoleUi,
-    consoleSignIn: parts.consoleUi && consoleSignIn(config),
+    consoleAccess: parts.consoleUi && consoleAccess(config),
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,
