@@ -1,7 +1,8 @@
 /**
  * Screenshots of the web console for the README (`docs/images/console-*.png`, 1280×800), taken in Chromium
  * (playwright-core) against a real gateway process with a few resources registered: a command adapter (the stdio
- * echo fixture), a remote adapter (an SDK server, federated), a tool (the score sample) and a secret.
+ * echo fixture), a remote adapter (an SDK server, federated), a tool (the score sample) and a secret; and the
+ * sign-in page of a second gateway in `oidc` mode (oidc-provider as its authorization server).
  *
  *   npm run screenshots
  *
@@ -17,6 +18,7 @@ import { launchChromium, locateChromium } from '../test/browser.js';
 import { buildConsoleIfStale } from '../test/console-build.js';
 import { startGatewayProcess } from '../test/gateway-process.js';
 import { startLegacyMcpServer } from '../test/mcp-servers.js';
+import { startOidcAuthorizationServer } from '../test/oidc-authorization-server.js';
 import { STDIO_SERVER } from '../test/process-fixtures.js';
 
 const OUT = fileURLToPath(new URL('../docs/images/', import.meta.url));
@@ -111,6 +113,22 @@ try {
   await page.goto(`${gateway.url}/ui/secrets`);
   await page.getByRole('cell', { name: 'echo-token', exact: true }).waitFor();
   await shoot(page, 'secrets');
+  // A gateway that wants tokens: the console's sign-in page (its client id is a placeholder; nobody signs in here).
+  const as = await startOidcAuthorizationServer({ accounts: { root: { roles: ['mcp.admin'] } } });
+  const secured = await startGatewayProcess({
+    DATABASE_URL: join(state, 'secured.db'),
+    MCP_GATEWAY_AUTH: 'oidc',
+    MCP_GATEWAY_OIDC_ISSUER: as.issuer,
+    MCP_GATEWAY_UI_CLIENT_ID: 'mcp-gateway-console',
+  });
+  try {
+    await page.goto(`${secured.url}/ui/adapters`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await shoot(page, 'sign-in');
+  } finally {
+    await secured.stop();
+    await as.close();
+  }
 } finally {
   await browser.close();
   await gateway.stop();

@@ -221,6 +221,26 @@ describe.skipIf(chromium.reason !== undefined)(
       await logs.getByText('stdio-echo-server crashing as asked').waitFor();
     });
 
+    it('stores, rotates and deletes a secret, never showing its value', async () => {
+      const value = 'sk-browser-test-0123456789';
+      await page.goto(`${gateway.url}/ui/secrets`);
+      await page.getByLabel('Name', { exact: true }).fill('api-key');
+      await page.getByLabel('Value', { exact: true }).fill(value);
+      await page.getByRole('button', { name: 'Store secret' }).click();
+      const row = page.getByRole('row', { name: /api-key/ });
+      await row.waitFor();
+      await expect(page.getByLabel('Value', { exact: true }).inputValue()).resolves.toBe('');
+      await row.getByRole('button', { name: 'Rotate api-key' }).click();
+      await row.getByLabel('New value for api-key').fill(`${value}-rotated`);
+      await row.getByRole('button', { name: 'Rotate', exact: true }).click();
+      await row.getByRole('button', { name: 'Rotate api-key' }).waitFor();
+      expect(await page.content()).not.toContain(value);
+      await row.getByRole('button', { name: 'Delete api-key' }).click();
+      await row.getByRole('button', { name: 'Yes, delete' }).click();
+      await page.getByText('No secrets stored yet.').waitFor();
+      expect((await fetch(`${gateway.url}/secrets/api-key`)).status).toBe(404);
+    });
+
     it('deletes an adapter only after a confirmation', async () => {
       await page.goto(`${gateway.url}/ui/adapters`);
       const row = page.getByRole('row', { name: /echo/ });
