@@ -69,6 +69,15 @@ const ui = {
     ...rootFiles((name) => name === 'package.json' || name === 'vite.config.ts'),
   }),
   command: () => [join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'), 'build'],
+  // An install without dev dependencies has no Vite: the gateway still starts, and `/ui/` says it is not built.
+  optional: () => {
+    try {
+      require.resolve('vite/package.json');
+      return undefined;
+    } catch {
+      return 'vite is not installed (an install without dev dependencies?): /ui/ stays unbuilt';
+    }
+  },
 };
 
 function readStamp(stampFile) {
@@ -95,6 +104,11 @@ function buildIfStale(target) {
   const current = target.inputs();
   const reason = staleness(target, current);
   if (reason === undefined) return;
+  const skipped = target.optional?.();
+  if (skipped) {
+    process.stderr.write(`Not building ${target.output} (${reason}): ${skipped}\n`);
+    return;
+  }
   process.stderr.write(`Building ${target.output} (${reason}): ${target.describe}\n`);
   // An interrupted or failed build must not leave a stamp that says the output is current.
   rmSync(target.stampFile, { force: true });
