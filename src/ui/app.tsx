@@ -55,7 +55,7 @@ type Session =
   | { readonly state: 'failed'; readonly error: unknown; readonly config?: SignInConfig };
 
 /** Reads `/ui/config.json`, and finishes a sign-in when the page is the authorization server's callback. */
-function useSession(): [Session, (s: Session) => void] {
+function useSession(): Session {
   const [session, setSession] = useState<Session>({ state: 'loading' });
   useEffect(() => {
     let config: SignInConfig | undefined;
@@ -74,7 +74,7 @@ function useSession(): [Session, (s: Session) => void] {
       setSession({ state: 'failed', error, config });
     });
   }, []);
-  return [session, setSession];
+  return session;
 }
 
 function SignInPage({ config, error }: { config: SignInConfig; error?: unknown }) {
@@ -105,7 +105,7 @@ function SignInPage({ config, error }: { config: SignInConfig; error?: unknown }
 /** The whole app. */
 export function App() {
   const { path, query } = useLocation();
-  const [session] = useSession();
+  const session = useSession();
   const ready = session.state === 'open' || session.state === 'signed-in';
   useEffect(() => {
     if (ready && path === '/') navigate('/adapters', true);
