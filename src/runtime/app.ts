@@ -47,6 +47,8 @@ import type { RegistryStore, SecretCipher } from '../registry/index.js';
 import { TOOL_ROUTER_PATH, mountToolRouter } from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
 import { GATEWAY_FILE_SCHEMA_PATH, gatewayFileSchema } from './gateway-file-schema.js';
+import { CONSOLE_PATH, createConsoleRoutes } from './console-routes.js';
+import type { ConsoleAccess, ConsoleAssets } from './console-routes.js';
 import { createDocsRoutes } from './docs-routes.js';
 import type { SwaggerUiAssets } from './docs-routes.js';
 
@@ -92,6 +94,10 @@ export interface AppDeps {
   readonly generateRequestId?: () => string;
   /** The bundled Swagger UI `/docs` serves (Node); absent, `/docs` links the OpenAPI document. */
   readonly swaggerUi?: SwaggerUiAssets;
+  /** The built web console `/ui/` serves (Node), and where `/` leads; absent, `/` leads to `/docs`. */
+  readonly consoleUi?: ConsoleAssets;
+  /** How the console identifies its user (a token by sign-in, dev headers); absent, it sends neither. */
+  readonly consoleAccess?: ConsoleAccess;
   /** Version reported in the OpenAPI document. */
   readonly version?: string;
   /** The MCP proxy at `/adapters/{name}/mcp`; absent, that path is not served. */
@@ -270,6 +276,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     c.json((fileSchema ??= gatewayFileSchema(app.getOpenAPI31Document(openApiConfig)))),
   );
   app.route('/', createDocsRoutes(deps.swaggerUi));
-  app.get('/', (c) => c.redirect('/docs', 302));
+  if (deps.consoleUi) app.route('/', createConsoleRoutes(deps.consoleUi, deps.consoleAccess));
+  app.get('/', (c) => c.redirect(deps.consoleUi ? CONSOLE_PATH : '/docs', 302));
   return Object.assign(app, { mcp });
 }

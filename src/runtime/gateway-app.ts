@@ -97,6 +97,8 @@ export interface GatewayAppParts {
   readonly draining?: () => boolean;
   /** The bundled Swagger UI for `/docs` (Node); absent on the edge. */
   readonly swaggerUi?: AppDeps['swaggerUi'];
+  /** The built web console for `/ui/` (Node); absent on the edge. */
+  readonly consoleUi?: AppDeps['consoleUi'];
   /** The gateway host's check for a `command` with whitespace (Node); absent on the edge. */
   readonly isProgramFile?: AppDeps['isProgramFile'];
   /** Told after every control-plane write, after the adapter cache and the tool router have been. */
@@ -105,6 +107,26 @@ export interface GatewayAppParts {
   readonly upstreamCredentials?: UpstreamCredentials;
   /** Where rate-limit buckets are kept (Redis on Node with `MCP_GATEWAY_REDIS_URL`); this instance's memory when absent. */
   readonly rateLimitStore?: RateLimiterStore;
+}
+
+/**
+ * How the console identifies its user: under `dev` auth (the default) it sends nothing and is the default dev
+ * user; with a token mode and `MCP_GATEWAY_UI_CLIENT_ID` it signs in at the first authorization server the
+ * gateway advertises, for tokens whose audience is the gateway (its public URL).
+ */
+function consoleAccess(config: GatewayAppParts['config']): AppDeps['consoleAccess'] {
+  const { auth, uiClientId } = config;
+  if (auth.mode !== 'oidc' && auth.mode !== 'jwt') return {};
+  if (!uiClientId) return {};
+  const issuer = auth.authorizationServers[0] ?? auth.issuer;
+  return {
+    signIn: {
+      issuer,
+      clientId: uiClientId,
+      scopes: ['openid', ...auth.scopesSupported],
+      resource: config.publicUrl,
+    },
+  };
 }
 
 /** The gateway's app: control plane, data plane at `/adapters/{name}/mcp`, and the tool router when given. */
@@ -140,6 +162,8 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     },
     isProgramFile: parts.isProgramFile,
     swaggerUi: parts.swaggerUi,
+    consoleUi: parts.consoleUi,
+    consoleAccess: parts.consoleUi && consoleAccess(config),
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,

@@ -52,6 +52,7 @@ import { createConfigFileControl } from '../config-file-control.js';
 import type { ConfigFileControl } from '../config-file-control.js';
 import { auditLogFor, buildGatewayApp, loadIdentityKey, upstreamCredentialsFor } from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
+import { consoleFiles } from './console-files.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
 
 /** What both builders need besides the configuration. */
@@ -361,6 +362,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       isProgramFile,
       swaggerUi: swaggerUiFiles(),
       rateLimitStore: rateLimitStoreFor(config, logger, metrics, closers),
+      consoleUi: consoleFiles(),
     });
     const configFileControl = createConfigFileControl({
       store,
