@@ -12,7 +12,8 @@
  * boolean is a compile error with the line and column inside the expression.
  */
 import { Environment } from '@marcbachmann/cel-js';
-import type { ParseResult } from '@marcbachmann/cel-js';
+import type { ASTNode, ParseResult } from '@marcbachmann/cel-js';
+import { serialize } from '@marcbachmann/cel-js/serialize';
 
 /** The caller as rules see it. */
 export interface PolicyCaller {
@@ -111,12 +112,89 @@ export class ConditionError extends Error {
 /** What evaluating a condition gives: its value, or `error` (a missing key, a value of the wrong type, …). */
 export type ConditionValue = boolean | 'error';
 
+/** The values a condition can take over every possible call, as a set of these bits. */
+export const TRUE = 1;
+export const FALSE = 2;
+export const ERROR = 4;
+/** Anything: what a part that reads unknown arguments may come to. */
+const ANY = TRUE | FALSE | ERROR;
+
 /** A compiled `when`. */
 export interface Condition {
   /** True when the expression names `args`: its value may then depend on the arguments of a call. */
   readonly readsArgs: boolean;
-  /** Evaluates it; `args` left out means "not known" (any use of it is an error, which `&&`/`||` may absorb). */
-  evaluate(caller: PolicyCaller, tool: PolicyTool, args?: Readonly<Record<string, unknown>>): ConditionValue;
+  /** Its value for one call. */
+  evaluate(caller: PolicyCaller, tool: PolicyTool, args: Readonly<Record<string, unknown>>): ConditionValue;
+  /**
+   * The values it can take for `caller` and `tool` over every possible arguments (bits {@link TRUE},
+   * {@link FALSE}, {@link ERROR}), for listing. Exact when it does not read `args`; otherwise a superset, computed
+   * as described at {@link compileCondition}.
+   */
+  possibleValues(caller: PolicyCaller, tool: PolicyTool): number;
+}
+
+/**
+ * The condition as a tree of CEL's boolean operators (`&&`, `||`, `!`, `?:`) over parts that are evaluated as
+ * they are (`leaf`): the shape in which its possible values without arguments are worked out.
+ */
+type Shape =
+  | { readonly op: 'leaf'; readonly run: ParseResult; readonly readsArgs: boolean }
+  | { readonly op: 'and' | 'or'; readonly left: Shape; readonly right: Shape }
+  | { readonly op: 'not'; readonly operand: Shape }
+  | { readonly op: 'cond'; readonly test: Shape; readonly then: Shape; readonly otherwise: Shape };
+
+/** CEL's `&&` over sets of values: false if either is false (whatever the other is, error included). */
+function and(a: number, b: number): number {
+  let out = 0;
+  if (a & FALSE || b & FALSE) out |= FALSE;
+  if (a & TRUE && b & TRUE) out |= TRUE;
+  if ((a & ERROR && b & (TRUE | ERROR)) || (b & ERROR && a & (TRUE | ERROR))) out |= ERROR;
+  return out;
+}
+
+/** CEL's `||`: true if either is true. */
+function or(a: number, b: number): number {
+  let out = 0;
+  if (a & TRUE || b & TRUE) out |= TRUE;
+  if (a & FALSE && b & FALSE) out |= FALSE;
+  if ((a & ERROR && b & (FALSE | ERROR)) || (b & ERROR && a & (FALSE | ERROR))) out |= ERROR;
+  return out;
+}
+
+function not(a: number): number {
+  return (a & TRUE ? FALSE : 0) | (a & FALSE ? TRUE : 0) | (a & ERROR);
+}
+
+function valueBit(value: unknown): number {
+  return value === true ? TRUE : value === false ? FALSE : ERROR;
+}
+
+/** The possible values of `shape` with `args` unknown. */
+function possible(shape: Shape, context: { caller: PolicyCaller; tool: PolicyTool }): number {
+  switch (shape.op) {
+    case 'leaf':
+      try {
+        // Without `args`, a part that reads it errors unless the rest of it decides (`false && args.x`): a value
+        // that comes out is the value for every argument; an error may be the arguments', so anything is possible.
+        return valueBit(shape.run(context));
+      } catch {
+        return shape.readsArgs ? ANY : ERROR;
+      }
+    case 'and':
+      return and(possible(shape.left, context), possible(shape.right, context));
+    case 'or':
+      return or(possible(shape.left, context), possible(shape.right, context));
+    case 'not':
+      return not(possible(shape.operand, context));
+    case 'cond': {
+      const test = possible(shape.test, context);
+      return (
+        (test & TRUE ? possible(shape.then, context) : 0) |
+        (test & FALSE ? possible(shape.otherwise, context) : 0) |
+        (test & ERROR)
+      );
+    }
+  }
 }
 
 function positionOf(expression: string, offset: number | undefined): { line: number; column: number } {
@@ -144,7 +222,44 @@ function names(node: unknown, name: string, depth = 0): boolean {
   return names(args, name, depth + 1);
 }
 
-/** Parses and type-checks `expression`; throws {@link ConditionError}. */
+/**
+ * The boolean structure of `node`, each part parsed on its own; undefined when a part does not parse alone (the
+ * caller then takes the whole expression as one part, which is coarser but as sound).
+ */
+function shapeOf(env: Environment, node: ASTNode, depth = 0): Shape | undefined {
+  if (depth < 32) {
+    if (node.op === '&&' || node.op === '||') {
+      const [l, r] = node.args;
+      const left = shapeOf(env, l, depth + 1);
+      const right = left && shapeOf(env, r, depth + 1);
+      return right && { op: node.op === '&&' ? 'and' : 'or', left: left!, right };
+    }
+    if (node.op === '!_') {
+      const operand = shapeOf(env, node.args, depth + 1);
+      return operand && { op: 'not', operand };
+    }
+    if (node.op === '?:') {
+      const [t, a, b] = node.args.map((n) => shapeOf(env, n, depth + 1));
+      return t && a && b && { op: 'cond', test: t, then: a, otherwise: b };
+    }
+  }
+  try {
+    return { op: 'leaf', run: env.parse(serialize(node)), readsArgs: names(node, ARGS_VARIABLE) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses and type-checks `expression`; throws {@link ConditionError}.
+ *
+ * For listing, a condition that reads `args` is taken apart at its boolean operators (`&&`, `||`, `!`, `?:`) into
+ * parts, each evaluated with `args` absent: a part that reads no arguments has its one value (or error); a part
+ * that does has its value when one comes out anyway, and otherwise may be anything. The parts' sets are combined
+ * with CEL's own rules (`false && error` is false, `true || error` true), which gives every value the condition
+ * can take for some arguments — supposing its argument parts independent (`args.x == 1 && args.x == 2` is
+ * thought possibly true).
+ */
 export function compileCondition(expression: string): Condition {
   const env = policyEnvironment();
   let parsed: ParseResult;
@@ -159,16 +274,19 @@ export function compileCondition(expression: string): Condition {
     throw new ConditionError(`must be a boolean expression, not ${checked.type ?? 'unknown'}`, 1, 1);
   }
   const readsArgs = names(parsed.ast, ARGS_VARIABLE);
+  const evaluate = (caller: PolicyCaller, tool: PolicyTool, args: Readonly<Record<string, unknown>>) => {
+    try {
+      const value: unknown = parsed({ caller, tool, args });
+      // A `dyn` expression can come out as anything: only a boolean is an answer.
+      return typeof value === 'boolean' ? value : 'error';
+    } catch {
+      return 'error';
+    }
+  };
+  const shape: Shape = (readsArgs && shapeOf(env, parsed.ast)) || { op: 'leaf', run: parsed, readsArgs };
   return {
     readsArgs,
-    evaluate(caller, tool, args) {
-      try {
-        const value: unknown = parsed(args === undefined ? { caller, tool } : { caller, tool, args });
-        // A `dyn` expression can come out as anything: only a boolean is an answer.
-        return typeof value === 'boolean' ? value : 'error';
-      } catch {
-        return 'error';
-      }
-    },
+    evaluate,
+    possibleValues: (caller, tool) => possible(shape, { caller, tool }),
   };
 }

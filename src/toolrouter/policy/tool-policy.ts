@@ -9,13 +9,14 @@
  * fails (a claim the token lacks, an argument of another type) fails closed for that rule: a `deny` rule applies,
  * an `allow` rule does not.
  *
- * **Listing.** A list is filtered without arguments, so a `when` that reads `args` may be unknowable then. It is
- * evaluated with `args` absent: CEL's `&&` and `||` absorb an error when the other side decides (`false && x` is
- * false whatever `x` is), so a value that comes out is the value for *every* call; only an error means "depends on
- * the arguments". Walking the rules with that three-valued answer:
+ * **Listing.** A list is filtered without arguments, so a `when` that reads `args` may be unknowable then. What
+ * is worked out instead is every value the condition can take over all possible arguments (`cel-condition.ts`): its
+ * parts that read no arguments are evaluated, its parts that do are "anything" unless a value comes out without
+ * them, and CEL's own `&&`/`||`/`!`/`?:` rules combine them (`false && x` is false whatever `x` is). Walking the
+ * rules with that answer:
  *
- * - a rule that is false for every call is skipped, as it is at call time;
- * - a rule that is true for every call decides the listing, as it decides every call;
+ * - a rule that applies to no call is skipped, as it is at call time;
+ * - a rule that applies to every call decides the listing, as it decides every call;
  * - an `allow` rule that depends on the arguments lists the tool (some call may be allowed; the call decides);
  * - a `deny` rule that depends on the arguments is passed over (calls it does not refuse reach the later rules).
  *
@@ -26,7 +27,7 @@
  */
 import { DEFAULT_RULE_NAME } from './policy-document.js';
 import type { PolicyEffect, ToolPolicyDocument } from './policy-document.js';
-import { ConditionError, celCaller, celTool, compileCondition } from './cel-condition.js';
+import { ConditionError, ERROR, FALSE, TRUE, celCaller, celTool, compileCondition } from './cel-condition.js';
 import type { Condition, PolicyCaller, PolicyTool } from './cel-condition.js';
 import { compileToolPatterns } from './tool-glob.js';
 
@@ -68,20 +69,31 @@ interface CompiledRule {
 /** What a rule says about one request: it applies, it does not, or (listing only) that depends on the arguments. */
 type Applies = true | false | 'depends';
 
-function applies(
+/** Whether `rule` applies to one call. A condition that errors fails closed: a deny rule applies, an allow rule does not. */
+function appliesToCall(
   rule: CompiledRule,
   caller: PolicyCaller,
   tool: PolicyTool,
-  args?: Readonly<Record<string, unknown>>,
-): Applies {
+  args: Readonly<Record<string, unknown>>,
+): boolean {
   if (!rule.appliesTo(tool.name)) return false;
   if (!rule.when) return true;
   const value = rule.when.evaluate(caller, tool, args);
-  if (value !== 'error') return value;
-  // Without arguments, an error of a condition that reads them may be theirs: known only per call.
-  if (args === undefined && rule.when.readsArgs) return 'depends';
-  // Fails closed: a deny rule applies, an allow rule does not.
-  return rule.effect === 'deny';
+  return value === 'error' ? rule.effect === 'deny' : value;
+}
+
+/**
+ * Whether `rule` applies to every call of `tool` by `caller`, to none, or to some (by their arguments): the same
+ * reading as {@link appliesToCall}, over every value the condition can take.
+ */
+function appliesToCalls(rule: CompiledRule, caller: PolicyCaller, tool: PolicyTool): Applies {
+  if (!rule.appliesTo(tool.name)) return false;
+  if (!rule.when) return true;
+  const values = rule.when.possibleValues(caller, tool);
+  const applying = rule.effect === 'deny' ? TRUE | ERROR : TRUE;
+  const yes = (values & applying) !== 0;
+  const no = (values & (TRUE | FALSE | ERROR) & ~applying) !== 0;
+  return yes && no ? 'depends' : yes;
 }
 
 class CompiledToolPolicy implements ToolPolicy {
@@ -99,7 +111,7 @@ class CompiledToolPolicy implements ToolPolicy {
     const c = celCaller(caller);
     const t = celTool(tool);
     for (const rule of this.rules) {
-      const verdict = applies(rule, c, t);
+      const verdict = appliesToCalls(rule, c, t);
       if (verdict === false) continue;
       if (verdict === true) return { listed: rule.effect === 'allow', rule: rule.name, byArguments: false };
       // Depends on the arguments: an allow rule allows some calls; a deny rule lets the others through to the next rules.
@@ -116,7 +128,7 @@ class CompiledToolPolicy implements ToolPolicy {
     const c = celCaller(caller);
     const t = celTool(tool);
     for (const rule of this.rules) {
-      if (applies(rule, c, t, args) === true) return { allowed: rule.effect === 'allow', rule: rule.name };
+      if (appliesToCall(rule, c, t, args)) return { allowed: rule.effect === 'allow', rule: rule.name };
     }
     return { allowed: this.fallback === 'allow', rule: DEFAULT_RULE_NAME };
   }
