@@ -41,13 +41,21 @@ export class ToolPolicyDenied extends ProtocolError {
   }
 }
 
-/** The four MCP tool hints with the values the specification gives them when a tool says nothing. */
-const HINT_DEFAULTS = Object.freeze({
-  readOnlyHint: false,
-  destructiveHint: true,
-  idempotentHint: false,
-  openWorldHint: true,
-});
+/**
+ * The four MCP tool hints with the values the specification gives them when a tool says nothing — except that
+ * `destructiveHint` ("meaningful only when readOnlyHint is false") is false for a tool that says it is read-only.
+ */
+function annotationsOf(tool: Tool): Record<string, unknown> {
+  const given = (tool.annotations ?? {}) as Record<string, unknown>;
+  const readOnly = given['readOnlyHint'] === true;
+  return {
+    readOnlyHint: false,
+    destructiveHint: !readOnly,
+    idempotentHint: false,
+    openWorldHint: true,
+    ...given,
+  };
+}
 
 /** A tool as rules see it: the name clients call, its adapter when federated, its title and annotations. */
 export function policyToolOf(entry: Pick<CatalogEntry, 'name' | 'tool' | 'target'>): PolicyTool {
@@ -56,7 +64,7 @@ export function policyToolOf(entry: Pick<CatalogEntry, 'name' | 'tool' | 'target
     name: entry.name,
     adapter: entry.target.kind === 'federated' ? entry.target.adapter.name : '',
     title: tool.title ?? tool.annotations?.title ?? '',
-    annotations: { ...HINT_DEFAULTS, ...(tool.annotations as Record<string, unknown> | undefined) },
+    annotations: annotationsOf(tool),
   });
 }
 
