@@ -3,7 +3,8 @@
  * 2.x clients on `/mcp`. One rule hides a tool from the list and refuses its call; a rule on the arguments allows
  * one call of a tool and refuses another; each refusal is an audit line naming the rule. A policy that does not
  * compile stops the start with exit 2 and a message naming the file, the rule and the position. In search mode,
- * `search_tools` never finds what the policy hides and `call_tool` is refused by the same rule.
+ * `search_tools` never finds what the policy hides and `call_tool` is refused by the same rule. Behind real tokens,
+ * rules read the token's claims.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,11 @@ import { runGatewayToExit, startGatewayProcess } from '../../test/gateway-proces
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
 import { startTestGateway } from '../../test/test-gateway.js';
-import { devAuth } from '../auth/index.js';
+import type { MiddlewareHandler } from 'hono';
+import { createAuthenticator, devAuth, localPrincipal } from '../auth/index.js';
+import { parseAuthConfig } from '../config/index.js';
+import type { AppEnv } from '../http/index.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
 import { TOOL_POLICY_DENIED, loadToolPolicy } from './policy/index.js';
 
 const POLICY = `# Who may see and call what on /mcp: the first rule that applies decides.
@@ -200,6 +205,69 @@ describe('tool policy in search mode', () => {
       }
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('tool policy on token claims', () => {
+  it.each(CLIENT_ERAS)('lists and allows by a claim of the caller’s token (%s)', async (_era, connect) => {
+    // Authentication is switched on once the gateway listens: the token audience is its URL.
+    let current: MiddlewareHandler<AppEnv> = localPrincipal({ principal: { userId: 'alice', roles: [] } });
+    const server = await startTestGateway({
+      authenticate: (c, next) => current(c, next),
+      toolRouter: {},
+      policy: loadToolPolicy(
+        `default: deny
+rules:
+  - name: pro-tier
+    when: caller.claims.?plan.?tier.orValue("free") == "pro" && caller.claims.email.endsWith("@example.com")
+    effect: allow
+`,
+        'claims policy',
+      ),
+    });
+    const issuer = await startTokenIssuer({ audience: `${server.url}/mcp` });
+    try {
+      const res = await fetch(`${server.url}/tools`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'score', endpoints: [score.url], toolDefinition: { tool: SCORE_TOOL } }),
+      });
+      expect(res.status).toBe(201);
+      const auth = await createAuthenticator(
+        parseAuthConfig(
+          { MCP_GATEWAY_AUTH: 'oidc', MCP_GATEWAY_OIDC_ISSUER: issuer.issuer },
+          { host: '127.0.0.1', publicUrl: server.url },
+        ),
+      );
+      current = auth.authenticate;
+      const clientWith = async (claims: Record<string, unknown>) =>
+        connect(`${server.url}/mcp`, {
+          headers: { authorization: `Bearer ${await issuer.mint({ sub: 'alice', ...claims })}` },
+        });
+      const pro = await clientWith({ email: 'alice@example.com', plan: { tier: 'pro' } });
+      try {
+        expect((await pro.listAll()).names).toEqual(['score']);
+        expect((await pro.call('score', { text: 'good' })).structuredContent).toEqual({
+          score: 1,
+          label: 'positive',
+          words: 1,
+        });
+      } finally {
+        await pro.close();
+      }
+      const free = await clientWith({ email: 'alice@example.com' });
+      try {
+        expect((await free.listAll()).names).toEqual([]);
+        const refused = await refusal(free.call('score', { text: 'good' }));
+        expect(refused.code).toBe(TOOL_POLICY_DENIED);
+        expect(refused.message).toContain("refused by the tool policy's default");
+      } finally {
+        await free.close();
+      }
+    } finally {
+      await server.close();
+      await issuer.close();
     }
   });
 });
