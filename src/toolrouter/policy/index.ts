@@ -1,8 +1,13 @@
 /**
  * @module toolrouter/policy: one policy for `tools/list` and `tools/call` — ordered CEL rules over the caller,
- * the tool and (for calls) the arguments, compiled once. `compileToolPolicy` is the factory for any set of rules
- * (the gateway's `MCP_GATEWAY_TOOL_POLICY_FILE`, a toolset's `policy` field); `createPolicyGate` is the router's
- * hook. Pure: no Node-only imports, so it runs on the edge too.
+ * the tool and (for calls) the arguments, compiled once. Pure: no Node-only imports, so it runs on the edge too.
+ *
+ * - the gateway's `MCP_GATEWAY_TOOL_POLICY_FILE`: `loadToolPolicy(text, source)` (Node reads the file:
+ *   `toolrouter/node`'s `readToolPolicyFile`);
+ * - a toolset's `policy` field: embed {@link ToolPolicyDocumentSchema} in its schema, compile with
+ *   `toolPolicyFrom(value, 'toolset <name>')` (a {@link ToolPolicyError}'s `problems` make the 400), and serve it
+ *   combined with the gateway's: `allOfPolicies([gatewayPolicy, toolsetPolicy])`;
+ * - the router takes the result as its `policy` option; `createPolicyGate` is its one hook into list and call.
  */
 export { ALLOW_ALL_POLICY, RuleCompileError, allOfPolicies, compileToolPolicy } from './tool-policy.js';
 export type { CallDecision, ListDecision, ToolPolicy } from './tool-policy.js';
@@ -26,4 +31,4 @@ export {
   policyToolOf,
 } from './policy-gate.js';
 export type { PolicyGate } from './policy-gate.js';
-export { loadToolPolicy } from './load-tool-policy.js';
+export { loadToolPolicy, toolPolicyFrom } from './load-tool-policy.js';

@@ -5,6 +5,7 @@ import {
   compileToolPolicy,
   loadToolPolicy,
   toolPolicyDocument,
+  toolPolicyFrom,
 } from './index.js';
 import type { PolicyCaller, PolicyTool, ToolPolicyDocument } from './index.js';
 
@@ -263,5 +264,26 @@ describe('tool policy: compile and evaluate', () => {
       },
     );
     expect(allOfPolicies([]).allowsEverything).toBe(true);
+  });
+
+  it('compiles a parsed policy (a toolset field) with the same factory and the same errors', () => {
+    const p = toolPolicyFrom(
+      { default: 'deny', rules: [{ name: 'ro', when: 'tool.annotations.readOnlyHint', effect: 'allow' }] },
+      'toolset team-a',
+    );
+    expect(p.source).toBe('toolset team-a');
+    expect(p.callDecision(caller(), tool({ annotations: { readOnlyHint: true } }), {}).allowed).toBe(true);
+    try {
+      toolPolicyFrom(
+        { default: 'deny', rules: [{ name: 'x', when: 'tool.nam == "a"', effect: 'allow' }] },
+        'toolset team-a',
+      );
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ToolPolicyError);
+      expect((err as ToolPolicyError).problems).toEqual([
+        "rules[0].when (rule 'x'): line 1, column 6: No such key: nam",
+      ]);
+    }
   });
 });
