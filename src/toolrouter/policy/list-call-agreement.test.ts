@@ -295,4 +295,17 @@ describe('tool policy: tools/list and tools/call agree', () => {
     expect(gate.listed(snapshotOf(TOOLS), TOOLS, principal)).toHaveLength(TOOLS.length);
     for (const args of ARGUMENTS) expect(callVerdict(gate, principal, TOOLS[0]!, args)).toBe(false);
   });
+
+  it('keeps apart, in its per-snapshot cache, two tokens of one user whose claims differ', () => {
+    const [rules, fallback] = POLICIES['claim required (missing → deny)']!;
+    const gate = createPolicyGate(
+      compileToolPolicy(toolPolicyDocument({ rules, default: fallback }, 'p'), 'p'),
+    );
+    const snapshot = snapshotOf(TOOLS);
+    const pro: Principal = { userId: 'alice', roles: ['eng'], claims: { tier: 'pro' } };
+    const free: Principal = { userId: 'alice', roles: ['eng'], claims: { tier: 'free' } };
+    expect(gate.listed(snapshot, TOOLS, pro)).toHaveLength(TOOLS.length);
+    expect(gate.listed(snapshot, TOOLS, free)).toEqual([]);
+    expect(gate.listed(snapshot, TOOLS, pro)).toHaveLength(TOOLS.length);
+  });
 });

@@ -78,8 +78,11 @@ export function policyCallerOf(principal: Principal): PolicyCaller {
   });
 }
 
-/** Distinct callers remembered per snapshot (as the catalog's own visibility cache). */
-const MAX_CALLERS_PER_SNAPSHOT = 10_000;
+/**
+ * Distinct callers whose list is remembered per snapshot; later ones are filtered on each request (about a
+ * millisecond per thousand tools). With rules on claims every token is a caller of its own (`iat` differs).
+ */
+const MAX_CALLERS_PER_SNAPSHOT = 2_000;
 
 /** The router's policy hook. */
 export interface PolicyGate {
@@ -97,9 +100,12 @@ export interface PolicyGate {
   ): void;
 }
 
-/** Everything that can make two callers' lists differ: id, roles, scopes and claims. */
-function callerKey(principal: Principal): string {
-  return JSON.stringify([principal.userId, principal.roles, principal.scopes ?? [], principal.claims ?? {}]);
+/** Everything that can make two callers' lists differ: id, roles, scopes, and claims when a rule reads them. */
+function callerKey(principal: Principal, withClaims: boolean): string {
+  const { userId, roles, scopes = [] } = principal;
+  return JSON.stringify(
+    withClaims ? [userId, roles, scopes, principal.claims ?? {}] : [userId, roles, scopes],
+  );
 }
 
 /** Builds the hook; with no policy (or one that allows everything) it costs nothing. */
@@ -124,7 +130,7 @@ export function createPolicyGate(policy: ToolPolicy = ALLOW_ALL_POLICY): PolicyG
         byCaller = new Map();
         lists.set(snapshot, byCaller);
       }
-      const key = callerKey(principal);
+      const key = callerKey(principal, policy.readsClaims);
       let found = byCaller.get(key);
       if (!found) {
         const caller = policyCallerOf(principal);

@@ -52,6 +52,11 @@ export interface ToolPolicy {
   readonly source: string;
   /** True when it allows everything without looking (no rules, `default: allow`): callers may skip it. */
   readonly allowsEverything: boolean;
+  /**
+   * False when no rule can read `caller.claims` (no `when` mentions them): two callers with the same id, roles and
+   * scopes then always get the same decisions, whatever their tokens' other claims (`iat`, `exp`, …).
+   */
+  readonly readsClaims: boolean;
   /** Whether `tool` is listed to `caller`. */
   listDecision(caller: PolicyCaller, tool: PolicyTool): ListDecision;
   /** Whether `caller` may call `tool` with `args`. */
@@ -103,6 +108,7 @@ class CompiledToolPolicy implements ToolPolicy {
     readonly source: string,
     private readonly rules: readonly CompiledRule[],
     private readonly fallback: PolicyEffect,
+    readonly readsClaims: boolean,
   ) {
     this.allowsEverything = rules.length === 0 && fallback === 'allow';
   }
@@ -135,7 +141,7 @@ class CompiledToolPolicy implements ToolPolicy {
 }
 
 /** The policy of a gateway without one: everything the permissions allow is listed and callable. */
-export const ALLOW_ALL_POLICY: ToolPolicy = new CompiledToolPolicy('(none)', [], 'allow');
+export const ALLOW_ALL_POLICY: ToolPolicy = new CompiledToolPolicy('(none)', [], 'allow', false);
 
 /** A `when` that did not compile, named by its rule. */
 export class RuleCompileError extends Error {
@@ -173,7 +179,9 @@ export function compileToolPolicy(document: ToolPolicyDocument, source: string):
       when,
     };
   });
-  return new CompiledToolPolicy(source, rules, document.default);
+  // A field of `caller` is only reached by its name, so a `when` that never spells "claims" cannot read them.
+  const readsClaims = document.rules.some((rule) => rule.when?.includes('claims') === true);
+  return new CompiledToolPolicy(source, rules, document.default, readsClaims);
 }
 
 /**
@@ -188,6 +196,7 @@ export function allOfPolicies(policies: readonly ToolPolicy[]): ToolPolicy {
   return {
     source: active.map((p) => p.source).join(' + '),
     allowsEverything: false,
+    readsClaims: active.some((p) => p.readsClaims),
     listDecision(caller, tool) {
       let last: ListDecision | undefined;
       let byArguments = false;
