@@ -5,7 +5,7 @@
  * - `caller`: `id` (string), `roles` and `scopes` (lists of strings), `claims` (the token's claims, a map; empty
  *   in the dev auth modes);
  * - `tool`: `name` (as listed), `adapter` (the adapter of a federated tool, `""` for a registered one), `title`
- *   (`""` when none), `annotations` (a map, the four MCP hints always present with the spec's defaults);
+ *   (`""` when none), `annotations` (a map; the router fills in the four MCP hints, see `policy-gate.ts`);
  * - `args`: the call's arguments (a map). Absent while a list is filtered: see `tool-policy.ts`.
  *
  * A typo in a field of `caller` or `tool`, an unknown variable, a syntax error or an expression that cannot be a
