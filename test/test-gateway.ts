@@ -27,6 +27,7 @@ import type { RegistryChangeFeed } from '../src/registry/index.js';
 import { TOOL_ROUTER_DEFAULTS, toolRouterObserver } from '../src/toolrouter/index.js';
 import type { ToolRouter, ToolRouterSettings } from '../src/toolrouter/index.js';
 import { startToolRouter } from '../src/toolrouter/node/index.js';
+import type { ToolPolicy } from '../src/toolrouter/policy/index.js';
 import { FIXTURE_SANDBOX } from './process-fixtures.js';
 import { serveApp } from './serve-app.js';
 
@@ -72,6 +73,8 @@ export interface TestGatewayOptions {
   readonly toolRouter?: Partial<ToolRouterSettings>;
   /** How the tool router learns of other instances' writes; the store itself when it can tell. */
   readonly changes?: RegistryChangeFeed;
+  /** The tool router's tool policy (`MCP_GATEWAY_TOOL_POLICY_FILE`); everything allowed when absent. */
+  readonly policy?: ToolPolicy;
 }
 
 /** A served gateway. */
@@ -151,6 +154,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         agents,
         publicUrl: 'http://127.0.0.1',
         headersFor: async (principal) => identityHeaders(principal),
+        ...(options.policy && { policy: options.policy }),
         onToolCall: toolRouterObserver({
           metrics: options.operations?.metrics ?? NO_METRICS,
           audit: options.operations?.audit ?? NO_AUDIT_LOG,

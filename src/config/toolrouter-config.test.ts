@@ -38,11 +38,13 @@ describe('parseToolRouterConfig', () => {
         MCP_GATEWAY_TOOLROUTER_MAX_RESULT_BYTES: '1048576',
         MCP_GATEWAY_TOOLROUTER_STREAM_MAX_AGE_MS: '30000',
         MCP_GATEWAY_TOOL_DISCOVERY: 'search',
+        MCP_GATEWAY_TOOL_POLICY_FILE: ' /etc/mcp-gateway/policy.yaml ',
       },
       CONTEXT,
     );
     expect(config).toEqual({
       enabled: false,
+      policyFile: '/etc/mcp-gateway/policy.yaml',
       settings: {
         ...TOOL_ROUTER_DEFAULTS,
         ...CONTEXT,

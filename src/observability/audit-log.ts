@@ -46,6 +46,8 @@ export interface RouterToolCallAudit {
   /** The router answers inside JSON-RPC, so the outcome is the call's own, not an HTTP status. */
   readonly outcome: AuditOutcome;
   readonly traceId: string | undefined;
+  /** A call the tool policy refused (`outcome: denied`): the decision and the rule that made it. */
+  readonly policy?: { readonly decision: 'deny'; readonly rule: string };
 }
 
 /** Writes audit lines. */

@@ -24,6 +24,7 @@ export function toolRouterObserver(options: ToolRouterObserverOptions): (call: R
       principal: call.principal,
       outcome: call.outcome,
       traceId: call.traceId,
+      ...(call.policyRule !== undefined && { policy: { decision: 'deny' as const, rule: call.policyRule } }),
     });
   };
 }

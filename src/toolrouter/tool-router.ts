@@ -33,7 +33,7 @@ import type { RegistryChangeFeed, RegistryStore, Registered } from '../registry/
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { createCatalog } from './catalog.js';
-import type { Catalog, CatalogEntry, FederationState } from './catalog.js';
+import type { Catalog, CatalogEntry, CatalogSnapshot, FederationState } from './catalog.js';
 import {
   CALL_TOOL,
   DEFAULT_SEARCH_LIMIT,
@@ -56,6 +56,8 @@ import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
 import { createToolNamer } from './tool-names.js';
 import { checkedOutput, createToolSchemas } from './tool-schemas.js';
+import { ToolPolicyDenied, createPolicyGate } from './policy/index.js';
+import type { ToolPolicy } from './policy/index.js';
 
 /** One `tools/call` through the router, as metrics and the audit log see it (never its arguments). */
 export interface RouterToolCall {
@@ -65,8 +67,13 @@ export interface RouterToolCall {
   readonly tool: string;
   /** What served it: a registered tool, or the adapter a federated tool belongs to; undefined when unknown. */
   readonly resource: { readonly kind: 'tool' | 'adapter'; readonly name: string } | undefined;
-  /** `rejected`: unknown tool or bad request; `failed`: a tool error, or the tool server or adapter did not answer. */
-  readonly outcome: 'success' | 'rejected' | 'failed';
+  /**
+   * `rejected`: unknown tool or bad request; `denied`: refused by the tool policy; `failed`: a tool error, or the
+   * tool server or adapter did not answer.
+   */
+  readonly outcome: 'success' | 'rejected' | 'denied' | 'failed';
+  /** The tool-policy rule that refused a `denied` call (`default`: the policy's default). */
+  readonly policyRule?: string;
   readonly seconds: number;
   /** From the caller's `traceparent`, when it sent one. */
   readonly traceId: string | undefined;
@@ -99,6 +106,8 @@ export interface ToolRouterOptions {
   /** Milliseconds from an arbitrary origin, for call durations; injected for tests. */
   readonly now?: () => number;
   readonly settings?: Partial<ToolRouterSettings>;
+  /** Decides what each caller sees and may call (`MCP_GATEWAY_TOOL_POLICY_FILE`); everything by default. */
+  readonly policy?: ToolPolicy;
 }
 
 /** The tool router. */
@@ -234,6 +243,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       })
     : () => undefined;
 
+  // The tool policy's one hook: what a caller sees (list and search) and may call (direct and `call_tool`).
+  const policy = createPolicyGate(options.policy);
+  /** The caller's list: the tools it may read, as far as the tool policy lists them. */
+  const listedTo = (snapshot: CatalogSnapshot, principal: Principal) =>
+    policy.listed(snapshot, catalog.visible(snapshot, principal), principal);
+
   async function listTools(principal: Principal, cursor: string | undefined): Promise<ListToolsResult> {
     if (searchMode) {
       // One page, never a next one: no cursor of this server can be valid.
@@ -245,7 +260,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = catalog.visible(await catalog.snapshot(), principal);
+    const visible = listedTo(await catalog.snapshot(), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -285,6 +300,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     if (!entry || !canRead(principal, entry.owner)) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     }
+    policy.enforce(principal, entry, params.arguments);
     if (entry.unavailable) {
       // Only an admin gets here (others are told the tool is unknown, as it is not listed for them).
       if (!isAdmin(principal)) {
@@ -332,7 +348,11 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     if (!onToolCall) return callTool(principal, params, ctx, span);
     const started = now();
-    const report = (outcome: RouterToolCall['outcome'], entry: CatalogEntry | undefined): void =>
+    const report = (
+      outcome: RouterToolCall['outcome'],
+      entry: CatalogEntry | undefined,
+      policyRule?: string,
+    ) =>
       onToolCall({
         principal: principal.userId,
         tool: params.name,
@@ -340,6 +360,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         outcome,
         seconds: (now() - started) / 1000,
         traceId,
+        ...(policyRule !== undefined && { policyRule }),
       });
     try {
       const called = await callTool(principal, params, ctx, span);
@@ -347,8 +368,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       report(called.result.isError === true ? 'failed' : 'success', called.entry);
       return called;
     } catch (err) {
+      if (err instanceof ToolPolicyDenied) report('denied', err.entry, err.rule);
       // Unknown (or not the caller's) tool: named by nothing, so an unknown name cannot grow a label set.
-      if (err instanceof ProtocolError && err.code === ProtocolErrorCode.InvalidParams)
+      else if (err instanceof ProtocolError && err.code === ProtocolErrorCode.InvalidParams)
         report('rejected', undefined);
       else
         report(
@@ -381,7 +403,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
     await search!.update(snapshot);
     // The caller's own list, the very one `tools/list` would serve in list mode: the search never shows more.
-    const found = search!.search(catalog.visible(snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
+    const found = search!.search(listedTo(snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
     return searchResult(found);
   }
 

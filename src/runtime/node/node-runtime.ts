@@ -47,7 +47,9 @@ import {
 import type { GatewaySecretNotice } from '../../registry/node/index.js';
 import { toolRouterObserver } from '../../toolrouter/index.js';
 import type { ToolRouter } from '../../toolrouter/index.js';
-import { startToolRouter } from '../../toolrouter/node/index.js';
+import { readToolPolicyFile, startToolRouter } from '../../toolrouter/node/index.js';
+import { ToolPolicyError } from '../../toolrouter/policy/index.js';
+import type { ToolPolicy } from '../../toolrouter/policy/index.js';
 import { createConfigFileControl } from '../config-file-control.js';
 import type { ConfigFileControl } from '../config-file-control.js';
 import { auditLogFor, buildGatewayApp, loadIdentityKey, upstreamCredentialsFor } from '../gateway-app.js';
@@ -255,9 +257,23 @@ async function building<T>(logger: Logger, build: (closers: Closers) => Promise<
   }
 }
 
-function routerOptions(config: Config, core: Core, options: RuntimeOptions) {
+/** `MCP_GATEWAY_TOOL_POLICY_FILE` compiled, before anything else starts: a policy that cannot be used is exit 2. */
+async function toolPolicyFor(config: Config): Promise<ToolPolicy | undefined> {
+  const file = config.toolRouter.policyFile;
+  if (file === undefined) return undefined;
+  try {
+    return await readToolPolicyFile(file);
+  } catch (err) {
+    if (err instanceof ToolPolicyError)
+      throw new StartupError('cannot load the tool policy', 2, err.message, err.message);
+    throw err;
+  }
+}
+
+function routerOptions(config: Config, core: Core, options: RuntimeOptions, policy: ToolPolicy | undefined) {
   const { store, deployers, agents, auth } = core.parts;
   return {
+    policy,
     store,
     changes: core.changes,
     replicas: deployers.replicas,
@@ -326,11 +342,12 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
     const tracing: Tracing = createTracing(config.tracing, { logger, serviceVersion: options.version });
     // Bounded (5 s) even with the collector down; the last spans go out before the exit.
     closers.push('flushing traces failed', () => tracing.shutdown());
+    const policy = await toolPolicyFor(config);
     const core = await buildCore(config, { ...options, metrics }, closers);
     const audit: AuditLog | undefined = auditLogFor(config, logger);
     const toolRouter = config.toolRouter.enabled
       ? await startToolRouter({
-          ...routerOptions(config, core, options),
+          ...routerOptions(config, core, options, policy),
           onToolCall:
             metrics || audit
               ? toolRouterObserver({ metrics: metrics ?? NO_METRICS, audit: audit ?? NO_AUDIT_LOG })
@@ -403,8 +420,9 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
 /** The registry, deployers and tool router of `mcp-gateway stdio`; throws {@link StartupError}. */
 export function buildStdioRuntime(config: Config, options: RuntimeOptions): Promise<StdioRuntime> {
   return building(options.logger, async (closers) => {
+    const policy = await toolPolicyFor(config);
     const core = await buildCore(config, options, closers);
-    const toolRouter = await startToolRouter(routerOptions(config, core, options));
+    const toolRouter = await startToolRouter(routerOptions(config, core, options, policy));
     closers.push('closing the tool router failed', () => toolRouter.close());
     return { config, logger: options.logger, ...core.parts, toolRouter, close: () => closers.close() };
   });

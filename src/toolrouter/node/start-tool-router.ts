@@ -12,6 +12,7 @@ import type { ToolRouterReplicas } from '../federation.js';
 import type { ToolRouterSettings } from '../../config/index.js';
 import { createToolRouter } from '../tool-router.js';
 import type { ToolRouter, ToolRouterOptions } from '../tool-router.js';
+import type { ToolPolicy } from '../policy/index.js';
 import { createNodeOutbound } from './node-outbound.js';
 import type { NodeOutboundOptions } from './node-outbound.js';
 
@@ -36,6 +37,8 @@ export interface StartToolRouterOptions {
   ) => Record<string, string> | Promise<Record<string, string>>;
   /** Adapters' and tools' own credentials for their upstreams (`upstreamAuth`). */
   readonly upstreamCredentials?: UpstreamCredentials;
+  /** The tool policy (`MCP_GATEWAY_TOOL_POLICY_FILE`, see {@link readToolPolicyFile}); everything allowed when absent. */
+  readonly policy?: ToolPolicy;
 }
 
 /** Builds the router with Node I/O. */
@@ -59,5 +62,6 @@ export async function startToolRouter(options: StartToolRouterOptions): Promise<
     outbound: createNodeOutbound(options.agents),
     onToolCall: options.onToolCall,
     settings: options.settings,
+    ...(options.policy && { policy: options.policy }),
   });
 }
