@@ -24,7 +24,7 @@ import { createRendezvous } from '../src/routing/index.js';
 import { identityHeaders } from '../src/auth/index.js';
 import { STATIC_REGISTRY_FEED } from '../src/registry/index.js';
 import type { RegistryChangeFeed } from '../src/registry/index.js';
-import { TOOL_ROUTER_DEFAULTS, toolRouterObserver } from '../src/toolrouter/index.js';
+import { TOOL_ROUTER_DEFAULTS, toolDefinitionObserver, toolRouterObserver } from '../src/toolrouter/index.js';
 import type { ToolRouter, ToolRouterSettings } from '../src/toolrouter/index.js';
 import { startToolRouter } from '../src/toolrouter/node/index.js';
 import { FIXTURE_SANDBOX } from './process-fixtures.js';
@@ -152,6 +152,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         publicUrl: 'http://127.0.0.1',
         headersFor: async (principal) => identityHeaders(principal),
         onToolCall: toolRouterObserver({
+          metrics: options.operations?.metrics ?? NO_METRICS,
+          audit: options.operations?.audit ?? NO_AUDIT_LOG,
+        }),
+        onToolDefinition: toolDefinitionObserver({
           metrics: options.operations?.metrics ?? NO_METRICS,
           audit: options.operations?.audit ?? NO_AUDIT_LOG,
         }),

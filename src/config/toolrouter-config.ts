@@ -1,11 +1,17 @@
 /**
  * @module toolrouter-config: the tool router at `/mcp` (`MCP_GATEWAY_TOOLROUTER` and friends) — federated tool
  * names, paging, timeouts of tool calls and of federated listings, how often failed adapters are retried, and
- * whether tools are listed or found by search (`MCP_GATEWAY_TOOL_DISCOVERY`).
+ * whether tools are listed or found by search (`MCP_GATEWAY_TOOL_DISCOVERY`), and what a changed federated tool
+ * definition does (`MCP_GATEWAY_TOOL_PINNING`).
  */
 import { z } from 'zod';
 // The SDK-free parts of the router, not its index: the edge build parses configuration without the router.
-import { TOOL_DISCOVERY_MODES, TOOL_ROUTER_DEFAULTS, separatorProblem } from './toolrouter-settings.js';
+import {
+  TOOL_DISCOVERY_MODES,
+  TOOL_PINNING_MODES,
+  TOOL_ROUTER_DEFAULTS,
+  separatorProblem,
+} from './toolrouter-settings.js';
 import type { ToolRouterSettings } from './toolrouter-settings.js';
 import { booleanVar, integerVar, parseEnv } from './env.js';
 
@@ -42,6 +48,12 @@ const ToolRouterEnvSchema = z.object({
     .toLowerCase()
     .pipe(z.enum(TOOL_DISCOVERY_MODES, { error: `must be one of ${TOOL_DISCOVERY_MODES.join(', ')}` }))
     .default(d.discovery),
+  MCP_GATEWAY_TOOL_PINNING: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(TOOL_PINNING_MODES, { error: `must be one of ${TOOL_PINNING_MODES.join(', ')}` }))
+    .default(d.pinning),
 });
 
 /** What the tool router shares with the rest of the gateway's configuration. */
@@ -61,6 +73,7 @@ export function parseToolRouterConfig(
     settings: {
       ...d,
       discovery: e.MCP_GATEWAY_TOOL_DISCOVERY,
+      pinning: e.MCP_GATEWAY_TOOL_PINNING,
       separator: e.MCP_GATEWAY_TOOLROUTER_SEPARATOR,
       maxNameLength: e.MCP_GATEWAY_TOOLROUTER_MAX_NAME_LENGTH,
       pageSize: e.MCP_GATEWAY_TOOLROUTER_PAGE_SIZE,
