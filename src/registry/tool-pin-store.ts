@@ -5,7 +5,9 @@
  * admin reviews before approving a change). Every write is a single conditional statement, so gateway
  * instances sharing a database agree on the first pin and on who reports a change.
  */
-import type { JsonObject } from './registry-store.js';
+
+/** A JSON object (the same shape as the registry's `JsonObject`, named here so this port imports nothing). */
+type JsonObject = { [key: string]: unknown };
 
 /** The definition of one federated tool as pinned. */
 export interface ToolPin {
