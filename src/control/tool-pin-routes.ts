@@ -37,13 +37,16 @@ const Definition = z
 
 const ToolDefinitionPin = z
   .object({
-    tool: z.string().openapi({ description: "The tool's name at its upstream (`/mcp` shows `{adapter}__{tool}`)" }),
+    tool: z
+      .string()
+      .openapi({ description: "The tool's name at its upstream (`/mcp` shows `{adapter}__{tool}`)" }),
     state: z.enum(['pinned', 'changed']).openapi({
       description: '`changed`: the adapter lists a definition that differs from the pinned one',
     }),
     listed: z.boolean().openapi({ description: "Whether the adapter's last listing holds the tool" }),
     held: z.boolean().openapi({
-      description: 'Hidden from `/mcp` and its calls refused until approved (`MCP_GATEWAY_TOOL_PINNING=enforce`)',
+      description:
+        'Hidden from `/mcp` and its calls refused until approved (`MCP_GATEWAY_TOOL_PINNING=enforce`)',
     }),
     pinned: z.object({
       hash: Hash,
@@ -59,8 +62,14 @@ const ToolDefinitionPin = z
       .array(
         z.object({
           field: z.enum(PINNED_FIELDS),
-          pinned: z.unknown().optional().openapi({ description: 'Absent when the pinned definition has no such field' }),
-          current: z.unknown().optional().openapi({ description: 'Absent when the current definition has no such field' }),
+          pinned: z
+            .unknown()
+            .optional()
+            .openapi({ description: 'Absent when the pinned definition has no such field' }),
+          current: z
+            .unknown()
+            .optional()
+            .openapi({ description: 'Absent when the current definition has no such field' }),
         }),
       )
       .optional()
@@ -123,7 +132,7 @@ const approveRoute = createRoute({
   tags: ['adapters'],
   summary: "Approve a federated tool's changed definition",
   description:
-    "Re-pins the tool to the definition the adapter lists now (audited); under `MCP_GATEWAY_TOOL_PINNING=enforce` `/mcp` lists it again and its calls pass, and connected clients get `notifications/tools/list_changed`. Only `mcp.admin` may approve. The body is optional; `{\"hash\": …}` approves only that definition.",
+    'Re-pins the tool to the definition the adapter lists now (audited); under `MCP_GATEWAY_TOOL_PINNING=enforce` `/mcp` lists it again and its calls pass, and connected clients get `notifications/tools/list_changed`. Only `mcp.admin` may approve. The body is optional; `{"hash": …}` approves only that definition.',
   request: {
     params: ToolParams,
     body: { required: false, content: { 'application/json': { schema: ApprovalBody } } },
@@ -178,9 +187,10 @@ async function expectedHashOf(c: Context<AppEnv>): Promise<string | undefined> {
   }
   const { hash } = parsed.data;
   if (hash !== undefined && !SHA256_HEX.test(hash)) {
-    throw badRequest('hash: must be 64 lowercase hex digits (the `current.hash` of GET /adapters/{name}/tools).', [
-      { path: 'hash', message: 'must be 64 lowercase hex digits' },
-    ]);
+    throw badRequest(
+      'hash: must be 64 lowercase hex digits (the `current.hash` of GET /adapters/{name}/tools).',
+      [{ path: 'hash', message: 'must be 64 lowercase hex digits' }],
+    );
   }
   return hash;
 }
@@ -192,7 +202,9 @@ export function createToolPinRoutes(options: ToolPinRoutesOptions): OpenAPIHono<
 
   function pinsOrRefuse(): ToolDefinitionPins {
     if (!options.pins) {
-      throw notFound('Tool-definition pinning is part of the tool router, which is off here (MCP_GATEWAY_TOOLROUTER=false).');
+      throw notFound(
+        'Tool-definition pinning is part of the tool router, which is off here (MCP_GATEWAY_TOOLROUTER=false).',
+      );
     }
     return options.pins;
   }
@@ -201,7 +213,8 @@ export function createToolPinRoutes(options: ToolPinRoutesOptions): OpenAPIHono<
   async function federatedAdapter(c: Context<AppEnv>, name: string): Promise<Registered<'adapter'>> {
     const row = await store.get('adapter', name);
     const adapter = row && registeredOf('adapter', row);
-    if (!adapter || !canRead(c.get('principal'), adapter)) throw notFound(`Adapter '${name}' does not exist.`);
+    if (!adapter || !canRead(c.get('principal'), adapter))
+      throw notFound(`Adapter '${name}' does not exist.`);
     if (adapter.spec.federate !== true) {
       throw notFound(
         `Adapter '${name}' is not federated ("federate": true): the tool router does not list or pin its tools.`,

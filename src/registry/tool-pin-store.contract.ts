@@ -33,7 +33,12 @@ export function runToolPinStoreContract(name: string, make: SharedStoresFactory)
 
     it('pins on first sight and keeps the first pin: a later definition does not replace it', async () => {
       const first = await a.pinToolIfAbsent(pin('h1'));
-      expect(first).toMatchObject({ adapter: 'weather', tool: 'forecast', hash: 'h1', pinnedBy: 'first-use' });
+      expect(first).toMatchObject({
+        adapter: 'weather',
+        tool: 'forecast',
+        hash: 'h1',
+        pinnedBy: 'first-use',
+      });
       expect(first.definition).toEqual(pin('h1').definition);
       expect(first.reportedHash).toBeUndefined();
       expect(first.pinnedAt).toBeInstanceOf(Date);

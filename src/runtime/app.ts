@@ -11,7 +11,12 @@ import {
   secretReferenceGate,
 } from '../auth/index.js';
 import type { CommandGate, SecretReferenceGate } from '../auth/index.js';
-import { createSecretRoutes, createToolPinRoutes, mountControlRoutes, validationHook } from '../control/index.js';
+import {
+  createSecretRoutes,
+  createToolPinRoutes,
+  mountControlRoutes,
+  validationHook,
+} from '../control/index.js';
 import type { ResourceChangeListener, ResourceRoutesOptions } from '../control/index.js';
 import {
   createDataPlaneObservation,

@@ -229,7 +229,11 @@ export function createPinningGate(options: PinningGateOptions): PinningGate {
     return `The definition of tool '${upstream.name}' of adapter '${adapter}' changed since it was pinned (pinned sha256 ${shortHash(pin.hash)}…, now ${shortHash(fingerprint.hash)}…); it is held back until an admin approves the new definition (POST /adapters/${adapter}/tools/${upstream.name}/approve).`;
   }
 
-  async function viewOf(adapter: string, pin: ToolPin, listed: Tool | undefined): Promise<PinnedToolDefinition> {
+  async function viewOf(
+    adapter: string,
+    pin: ToolPin,
+    listed: Tool | undefined,
+  ): Promise<PinnedToolDefinition> {
     const current = listed && (await fingerprint(listed));
     const changed = current !== undefined && current.hash !== pin.hash;
     return {
@@ -252,7 +256,8 @@ export function createPinningGate(options: PinningGateOptions): PinningGate {
           await Promise.all(tools.map((tool) => check(adapter.name, state, tool)));
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          if (mode === 'enforce') throw new Error(`its tool pins could not be checked: ${message}`);
+          if (mode === 'enforce')
+            throw new Error(`its tool pins could not be checked: ${message}`, { cause: error });
           logger.warn({ adapter: adapter.name, err: message }, 'tool pins could not be checked');
         }
       }

@@ -8,7 +8,14 @@ import type { Tool } from '@modelcontextprotocol/server';
 import type { JsonObject } from '../registry/index.js';
 
 /** The fields of a tool definition that are pinned, in the order a diff lists them. */
-export const PINNED_FIELDS = ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations'] as const;
+export const PINNED_FIELDS = [
+  'name',
+  'title',
+  'description',
+  'inputSchema',
+  'outputSchema',
+  'annotations',
+] as const;
 export type PinnedField = (typeof PINNED_FIELDS)[number];
 
 /** A tool's pinned fields and their hash. */
@@ -68,7 +75,11 @@ export function definitionDiff(pinned: JsonObject, current: JsonObject): Definit
     const before = pinned[field];
     const after = current[field];
     // An absent field and a `null` one differ (they hash differently too).
-    if (before === undefined ? after === undefined : after !== undefined && canonicalJson(before) === canonicalJson(after))
+    if (
+      before === undefined
+        ? after === undefined
+        : after !== undefined && canonicalJson(before) === canonicalJson(after)
+    )
       continue;
     changes.push({
       field,

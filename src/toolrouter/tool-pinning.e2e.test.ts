@@ -107,7 +107,10 @@ async function listening(gateway: TestGateway, count: number): Promise<void> {
   }
 }
 
-async function pins(gateway: TestGateway, headers = ALICE): Promise<{ status: number; body: Record<string, unknown> }> {
+async function pins(
+  gateway: TestGateway,
+  headers = ALICE,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${gateway.url}/adapters/weather/tools`, { headers });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -281,44 +284,49 @@ describe('tool-definition pinning: off', () => {
 });
 
 const postgres = process.env.TEST_DATABASE_URL;
-describe.skipIf(!postgres)('tool-definition pinning: two instances sharing Postgres (set TEST_DATABASE_URL)', () => {
-  it('agree on the first pin, report a change once between them, and both release it after one approval', async () => {
-    const { TestDatabases } = await import('../../test/postgres-databases.js');
-    const databases = new TestDatabases(postgres ?? '');
-    cleanups.push(() => databases.dropAll());
-    const url = await databases.create();
-    const storeA = await openRegistryStore(url);
-    cleanups.push(() => storeA.close());
-    const storeB = await openRegistryStore(url);
-    cleanups.push(() => storeB.close());
-    const a = await setUp('enforce', { store: storeA });
-    const b = await setUp('enforce', { store: storeB, upstream: a.upstream, register: false });
-    const onA = await connected(a.gateway);
-    const onB = await connected(b.gateway);
-    expect((await onA.listAll()).names).toEqual(['weather__forecast', 'weather__stable']);
-    expect((await onB.listAll()).names).toEqual(['weather__forecast', 'weather__stable']);
-    const pinA = await forecastPin(a.gateway);
-    const pinB = await forecastPin(b.gateway);
-    expect(pinB.pinned).toEqual(pinA.pinned);
+describe.skipIf(!postgres)(
+  'tool-definition pinning: two instances sharing Postgres (set TEST_DATABASE_URL)',
+  () => {
+    it('agree on the first pin, report a change once between them, and both release it after one approval', async () => {
+      const { TestDatabases } = await import('../../test/postgres-databases.js');
+      const databases = new TestDatabases(postgres ?? '');
+      cleanups.push(() => databases.dropAll());
+      const url = await databases.create();
+      const storeA = await openRegistryStore(url);
+      cleanups.push(() => storeA.close());
+      const storeB = await openRegistryStore(url);
+      cleanups.push(() => storeB.close());
+      const a = await setUp('enforce', { store: storeA });
+      const b = await setUp('enforce', { store: storeB, upstream: a.upstream, register: false });
+      const onA = await connected(a.gateway);
+      const onB = await connected(b.gateway);
+      expect((await onA.listAll()).names).toEqual(['weather__forecast', 'weather__stable']);
+      expect((await onB.listAll()).names).toEqual(['weather__forecast', 'weather__stable']);
+      const pinA = await forecastPin(a.gateway);
+      const pinB = await forecastPin(b.gateway);
+      expect(pinB.pinned).toEqual(pinA.pinned);
 
-    await listening(a.gateway, 1);
-    await listening(b.gateway, 1);
-    const bSees = onB.nextChange(10_000);
-    await rugPull(a, onA);
-    await bSees;
-    expect((await onA.listAll()).names).toEqual(['weather__stable']);
-    expect((await onB.listAll()).names).toEqual(['weather__stable']);
-    const reported = [...a.audit, ...b.audit].filter((line) => line.action === 'tool-definition/changed');
-    expect(reported).toHaveLength(1);
-    const counted = [...(await changesMetric(a.metrics)), ...(await changesMetric(b.metrics))];
-    expect(counted).toEqual(['mcp_gateway_tool_definition_changes_total{adapter="weather",mode="enforce"} 1']);
+      await listening(a.gateway, 1);
+      await listening(b.gateway, 1);
+      const bSees = onB.nextChange(10_000);
+      await rugPull(a, onA);
+      await bSees;
+      expect((await onA.listAll()).names).toEqual(['weather__stable']);
+      expect((await onB.listAll()).names).toEqual(['weather__stable']);
+      const reported = [...a.audit, ...b.audit].filter((line) => line.action === 'tool-definition/changed');
+      expect(reported).toHaveLength(1);
+      const counted = [...(await changesMetric(a.metrics)), ...(await changesMetric(b.metrics))];
+      expect(counted).toEqual([
+        'mcp_gateway_tool_definition_changes_total{adapter="weather",mode="enforce"} 1',
+      ]);
 
-    // Approved through A: B reads the new pin within its recheck interval and lists the tool again.
-    const bRelists = onB.nextChange(15_000);
-    const current = (await forecastPin(a.gateway)).current?.hash;
-    expect((await approve(a.gateway, 'forecast', ADMIN, { hash: current })).status).toBe(200);
-    await bRelists;
-    expect(await descriptionOf(onB, 'weather__forecast')).toBe(RUG_PULL);
-    expect((await forecastPin(b.gateway)).pinned.hash).toBe(current);
-  });
-});
+      // Approved through A: B reads the new pin within its recheck interval and lists the tool again.
+      const bRelists = onB.nextChange(15_000);
+      const current = (await forecastPin(a.gateway)).current?.hash;
+      expect((await approve(a.gateway, 'forecast', ADMIN, { hash: current })).status).toBe(200);
+      await bRelists;
+      expect(await descriptionOf(onB, 'weather__forecast')).toBe(RUG_PULL);
+      expect((await forecastPin(b.gateway)).pinned.hash).toBe(current);
+    });
+  },
+);

@@ -347,7 +347,12 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     return row && toToolPin(row);
   }
 
-  async reportToolChange(adapter: string, tool: string, pinnedHash: string, changedHash: string): Promise<boolean> {
+  async reportToolChange(
+    adapter: string,
+    tool: string,
+    pinnedHash: string,
+    changedHash: string,
+  ): Promise<boolean> {
     const row = await this.db
       .update(toolPins)
       .set({ reportedHash: changedHash })

@@ -348,7 +348,12 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     return row && toToolPin(row);
   }
 
-  async reportToolChange(adapter: string, tool: string, pinnedHash: string, changedHash: string): Promise<boolean> {
+  async reportToolChange(
+    adapter: string,
+    tool: string,
+    pinnedHash: string,
+    changedHash: string,
+  ): Promise<boolean> {
     const rows = await this.db
       .update(toolPins)
       .set({ reportedHash: changedHash })

@@ -362,7 +362,12 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     return row && toToolPin(row);
   }
 
-  async reportToolChange(adapter: string, tool: string, pinnedHash: string, changedHash: string): Promise<boolean> {
+  async reportToolChange(
+    adapter: string,
+    tool: string,
+    pinnedHash: string,
+    changedHash: string,
+  ): Promise<boolean> {
     const row = this.db
       .update(toolPins)
       .set({ reportedHash: changedHash })
