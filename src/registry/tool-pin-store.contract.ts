@@ -55,6 +55,26 @@ export function runToolPinStoreContract(name: string, make: SharedStoresFactory)
       expect((await a.getToolPin('weather', 'forecast'))?.hash).toBe(results[0]!.hash);
     });
 
+    it('pins a whole listing at once, keeping pins that exist, also across instances at once', async () => {
+      await a.pinToolIfAbsent(pin('old', { tool: 'tool-07' }));
+      const listing = Array.from({ length: 40 }, (_, i) =>
+        pin(`h${i}`, { tool: `tool-${String(i).padStart(2, '0')}` }),
+      );
+      await Promise.all([
+        a.pinToolsIfAbsent(listing),
+        b.pinToolsIfAbsent(listing.map((p) => ({ ...p, hash: 'b' }))),
+      ]);
+      await a.pinToolsIfAbsent([]);
+      const stored = await b.listToolPins('weather');
+      expect(stored.map((p) => p.tool)).toEqual(listing.map((p) => p.tool));
+      expect(stored.find((p) => p.tool === 'tool-07')?.hash).toBe('old');
+      // Each tool has the one pin written first, whichever instance wrote it.
+      for (const p of stored.filter((p) => p.tool !== 'tool-07')) {
+        expect([`h${Number(p.tool.slice(5))}`, 'b']).toContain(p.hash);
+      }
+      expect(stored[0]?.definition).toEqual(listing[0]?.definition);
+    });
+
     it("lists one adapter's pins by tool name, not another adapter's", async () => {
       await a.pinToolIfAbsent(pin('h', { tool: 'zeta' }));
       await a.pinToolIfAbsent(pin('h', { tool: 'Alpha' }));

@@ -39,6 +39,11 @@ export interface ToolPinStore {
    * instances listing the same adapter at once) all get the first-stored one.
    */
   pinToolIfAbsent(pin: NewToolPin): Promise<ToolPin>;
+  /**
+   * {@link pinToolIfAbsent} for many tools at once (a whole listing, in as few statements as the dialect allows):
+   * stores each pin whose `(adapter, tool)` has none, leaves the others. Read the result with {@link listToolPins}.
+   */
+  pinToolsIfAbsent(pins: readonly NewToolPin[]): Promise<void>;
   getToolPin(adapter: string, tool: string): Promise<ToolPin | undefined>;
   /** Every pin of `adapter`, ordered by tool name (byte order). */
   listToolPins(adapter: string): Promise<ToolPin[]>;

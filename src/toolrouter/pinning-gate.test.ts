@@ -97,7 +97,7 @@ describe('pinning gate', () => {
     const broken = await openRegistryStore(':memory:');
     const failing = new Proxy(broken, {
       get: (target, prop) =>
-        prop === 'pinToolIfAbsent'
+        prop === 'listToolPins'
           ? () => Promise.reject(new Error('database is down'))
           : (Reflect.get(target, prop) as unknown),
     });

@@ -154,14 +154,36 @@ export function createPinningGate(options: PinningGateOptions): PinningGate {
     return state;
   }
 
-  /** Pins `tool` when new, reads its pin again when it differs (approved elsewhere?), reports a change once. */
-  async function check(adapter: string, state: AdapterPins, tool: Tool): Promise<void> {
-    const { hash, definition } = await fingerprint(tool);
-    let pin = state.pins.get(tool.name);
-    if (pin?.hash === hash) return;
-    pin = await store.pinToolIfAbsent({ adapter, tool: tool.name, hash, definition, pinnedBy: FIRST_USE });
-    state.pins.set(tool.name, pin);
-    if (pin.hash === hash || pin.reportedHash === hash || mode === 'off') return;
+  /**
+   * Pins what is new of a listing (one multi-row insert-if-absent) and reads the pins of tools whose definition
+   * differs from the pin this instance knows (approved elsewhere since?); nothing is read when all match.
+   */
+  async function pinListing(adapter: string, state: AdapterPins, tools: readonly Tool[]): Promise<void> {
+    const prints = await Promise.all(tools.map(fingerprint));
+    const unsettled = tools.filter((tool, i) => state.pins.get(tool.name)?.hash !== prints[i]!.hash);
+    if (unsettled.length === 0) return;
+    const read = async () => {
+      for (const pin of await store.listToolPins(adapter)) state.pins.set(pin.tool, pin);
+    };
+    await read();
+    const missing = unsettled.filter((tool) => !state.pins.has(tool.name));
+    if (missing.length > 0) {
+      await store.pinToolsIfAbsent(
+        missing.map((tool) => {
+          const { hash, definition } = fingerprints.get(tool)!;
+          return { adapter, tool: tool.name, hash, definition, pinnedBy: FIRST_USE };
+        }),
+      );
+      await read();
+    }
+    await Promise.all(unsettled.map((tool) => reportIfChanged(adapter, state, tool)));
+  }
+
+  /** Reports `tool`'s change from its pin, once across instances (the store records who was first). */
+  async function reportIfChanged(adapter: string, state: AdapterPins, tool: Tool): Promise<void> {
+    const { hash } = fingerprints.get(tool)!;
+    const pin = state.pins.get(tool.name);
+    if (!pin || pin.hash === hash || pin.reportedHash === hash) return;
     const first = await store.reportToolChange(adapter, tool.name, pin.hash, hash);
     state.pins.set(tool.name, { ...pin, reportedHash: hash });
     if (!first) return;
@@ -253,7 +275,7 @@ export function createPinningGate(options: PinningGateOptions): PinningGate {
       const state = stateOf(adapter.name);
       if (mode !== 'off') {
         try {
-          await Promise.all(tools.map((tool) => check(adapter.name, state, tool)));
+          await pinListing(adapter.name, state, tools);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           if (mode === 'enforce')

@@ -55,10 +55,21 @@ async function sha256Hex(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
+/** Hashes by canonical text: a relisting brings new objects of the same definitions, hashed once. Bounded. */
+const hashes = new Map<string, string>();
+const MAX_CACHED_HASHES = 10_000;
+
 /** The fingerprint of `tool`'s definition. */
 export async function fingerprintOf(tool: Tool): Promise<ToolFingerprint> {
   const definition = pinnedDefinitionOf(tool);
-  return { definition, hash: await sha256Hex(canonicalJson(definition)) };
+  const text = canonicalJson(definition);
+  let hash = hashes.get(text);
+  if (hash === undefined) {
+    hash = await sha256Hex(text);
+    if (hashes.size >= MAX_CACHED_HASHES) hashes.clear();
+    hashes.set(text, hash);
+  }
+  return { definition, hash };
 }
 
 /** One field that differs between a pinned definition and the current one; absent means the field is missing. */

@@ -316,6 +316,14 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     return stored;
   }
 
+  async pinToolsIfAbsent(pins: readonly NewToolPin[]): Promise<void> {
+    const pinnedAt = this.clock();
+    for (let i = 0; i < pins.length; i += PIN_BATCH) {
+      const rows = pins.slice(i, i + PIN_BATCH).map((pin) => ({ ...pinColumns(pin), pinnedAt }));
+      await this.db.insert(toolPins).values(rows).onConflictDoNothing().run();
+    }
+  }
+
   async getToolPin(adapter: string, tool: string): Promise<ToolPin | undefined> {
     const row = await this.db
       .select()
@@ -424,6 +432,9 @@ function isDriverError(error: unknown, pattern: RegExp): boolean {
   }
   return false;
 }
+
+/** Pins per multi-row insert: D1 binds at most 100 parameters per statement, and a row takes 7. */
+const PIN_BATCH = 14;
 
 /** The columns a pin write sets from a {@link NewToolPin}, whatever else the caller's object carries. */
 function pinColumns(pin: NewToolPin) {

@@ -320,6 +320,14 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     return stored;
   }
 
+  async pinToolsIfAbsent(pins: readonly NewToolPin[]): Promise<void> {
+    const pinnedAt = this.clock();
+    for (let i = 0; i < pins.length; i += PIN_BATCH) {
+      const rows = pins.slice(i, i + PIN_BATCH).map((pin) => ({ ...pinColumns(pin), pinnedAt }));
+      await this.db.insert(toolPins).values(rows).onConflictDoNothing();
+    }
+  }
+
   async getToolPin(adapter: string, tool: string): Promise<ToolPin | undefined> {
     const [row] = await this.db
       .select()
@@ -441,6 +449,9 @@ async function readApplied(connection: Sql): Promise<AppliedMigrations> {
     select count(*)::int as n, max(created_at)::text as latest from drizzle.__drizzle_migrations`;
   return { count: row?.n ?? 0, latestMillis: row?.latest == null ? undefined : Number(row.latest) };
 }
+
+/** Pins per multi-row insert: 7 parameters each, well under the 65,535 a Postgres statement may bind. */
+const PIN_BATCH = 1000;
 
 /** The columns a pin write sets from a {@link NewToolPin}, whatever else the caller's object carries. */
 function pinColumns(pin: NewToolPin) {

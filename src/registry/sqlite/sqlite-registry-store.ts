@@ -331,6 +331,17 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     return stored;
   }
 
+  async pinToolsIfAbsent(pins: readonly NewToolPin[]): Promise<void> {
+    const pinnedAt = this.clock();
+    // One transaction: a listing's pins land together, and SQLite commits once.
+    this.db.transaction((tx) => {
+      for (let i = 0; i < pins.length; i += PIN_BATCH) {
+        const rows = pins.slice(i, i + PIN_BATCH).map((pin) => ({ ...pinColumns(pin), pinnedAt }));
+        tx.insert(toolPins).values(rows).onConflictDoNothing().run();
+      }
+    });
+  }
+
   async getToolPin(adapter: string, tool: string): Promise<ToolPin | undefined> {
     const row = this.db
       .select()
@@ -457,6 +468,9 @@ function readApplied(connection: Database.Database): AppliedMigrations {
     .get() as { n: number; latest: number | string | null };
   return { count: row.n, latestMillis: row.latest === null ? undefined : Number(row.latest) };
 }
+
+/** Pins per multi-row insert: 7 parameters each, well under the 32,766 SQLite binds. */
+const PIN_BATCH = 500;
 
 /** The columns a pin write sets from a {@link NewToolPin}, whatever else the caller's object carries. */
 function pinColumns(pin: NewToolPin) {
