@@ -9,7 +9,9 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ADMIN_ROLE, canRead, insufficientRole, isAdmin } from '../auth/index.js';
 import type { AppEnv } from '../http/index.js';
-import { badRequest, conflict, notFound, payloadTooLarge } from '../http/index.js';
+import { HttpError, badRequest, conflict, notFound, payloadTooLarge } from '../http/index.js';
+import { auditOutcome } from '../observability/index.js';
+import type { AuditLog } from '../observability/index.js';
 import { registeredOf } from '../registry/index.js';
 import type { Registered, RegistryStore } from '../registry/index.js';
 import { PINNED_FIELDS } from '../toolrouter/index.js';
@@ -23,7 +25,9 @@ export interface ToolPinRoutesOptions {
   /** The tool router's pins; absent when the router is off (`MCP_GATEWAY_TOOLROUTER=false`). */
   readonly pins: ToolDefinitionPins | undefined;
   /** `MCP_GATEWAY_TOOL_PINNING`, reported with every list. */
-  readonly mode: string;
+  readonly mode: 'off' | 'warn' | 'enforce';
+  /** Where a refused approval is audited (the router audits the approvals it makes). */
+  readonly audit: AuditLog;
 }
 
 /** Largest approval body: it holds one hash. */
@@ -227,23 +231,40 @@ export function createToolPinRoutes(options: ToolPinRoutesOptions): OpenAPIHono<
     const pins = pinsOrRefuse();
     const adapter = await federatedAdapter(c, c.req.valid('param').name);
     const tools = (await pins.definitions(adapter)).map(viewOf);
-    return c.json({ pinning: options.mode as 'off' | 'warn' | 'enforce', tools }, 200);
+    return c.json({ pinning: options.mode, tools }, 200);
   });
 
   router.openapi(approveRoute, async (c) => {
     const pins = pinsOrRefuse();
     const { name, tool } = c.req.valid('param');
     const principal = c.get('principal');
-    const adapter = await federatedAdapter(c, name);
-    if (!isAdmin(principal)) {
-      throw insufficientRole(`Approving a changed tool definition requires the role ${ADMIN_ROLE}.`);
+    let expectedHash: string | undefined;
+    try {
+      const adapter = await federatedAdapter(c, name);
+      if (!isAdmin(principal)) {
+        throw insufficientRole(`Approving a changed tool definition requires the role ${ADMIN_ROLE}.`);
+      }
+      expectedHash = await expectedHashOf(c);
+      const result = await pins.approve(adapter, tool, principal, expectedHash);
+      if ('refused' in result) {
+        throw result.refused === 'unknown' ? notFound(result.message) : conflict(result.message);
+      }
+      return c.json(viewOf(result), 200);
+    } catch (error) {
+      // A refused trust decision is worth a line too: who tried to approve what, and why it did not happen.
+      if (error instanceof HttpError && options.audit.enabled()) {
+        options.audit.write({
+          action: 'tool-definition/approved',
+          adapter: name,
+          tool,
+          ...(expectedHash !== undefined && { newHash: expectedHash }),
+          mode: options.mode,
+          principal: principal.userId,
+          outcome: auditOutcome(error.status),
+        });
+      }
+      throw error;
     }
-    const expectedHash = await expectedHashOf(c);
-    const result = await pins.approve(adapter, tool, principal, expectedHash);
-    if ('refused' in result) {
-      throw result.refused === 'unknown' ? notFound(result.message) : conflict(result.message);
-    }
-    return c.json(viewOf(result), 200);
   });
 
   return router;

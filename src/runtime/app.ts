@@ -246,6 +246,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       store: deps.store,
       pins: deps.toolRouter?.router.pins,
       mode: deps.toolRouter?.router.settings.pinning ?? 'off',
+      audit: deps.audit ?? NO_AUDIT_LOG,
     }),
   );
   if (deps.secrets) {

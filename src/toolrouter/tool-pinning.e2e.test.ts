@@ -242,7 +242,22 @@ describe('tool-definition pinning: enforce', () => {
         { type: 'text', text: 'sunny in Bergen' },
       ]);
       expect((await approve(gateway, 'forecast', ADMIN)).status).toBe(409);
-      expect(audit.filter((line) => String(line.action).startsWith('tool-definition/'))).toEqual([
+      const pinLines = audit.filter((line) => String(line.action).startsWith('tool-definition/'));
+      // Refused approvals are audited too: who tried, and why it did not happen.
+      expect(pinLines.filter((line) => line.outcome !== 'success')).toEqual([
+        expect.objectContaining({ tool: 'forecast', principal: 'alice', outcome: 'denied' }),
+        expect.objectContaining({
+          tool: 'forecast',
+          principal: 'root',
+          outcome: 'rejected',
+          newHash: pin.pinned.hash,
+        }),
+        expect.objectContaining({ tool: 'forecast', principal: 'root', outcome: 'rejected' }),
+        expect.objectContaining({ tool: 'nothing', principal: 'root', outcome: 'rejected' }),
+        expect.objectContaining({ tool: 'stable', principal: 'root', outcome: 'rejected' }),
+        expect.objectContaining({ tool: 'forecast', principal: 'root', outcome: 'rejected' }),
+      ]);
+      expect(pinLines.filter((line) => line.outcome === 'success')).toEqual([
         expect.objectContaining({ action: 'tool-definition/changed', tool: 'forecast', mode: 'enforce' }),
         expect.objectContaining({
           action: 'tool-definition/approved',
