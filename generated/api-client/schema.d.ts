@@ -552,6 +552,8 @@ export interface components {
             state: "listed" | "failed" | "pending";
             /** @description Tools listed on `/mcp` for this adapter. */
             tools: number;
+            /** @description Tools the adapter lists whose changed definitions await approval (`MCP_GATEWAY_TOOL_PINNING=enforce`; see `GET /adapters/{name}/tools`); not on `/mcp`, not counted in `tools`. */
+            heldTools?: number;
             /** @description Why the last listing failed. */
             error?: string;
             /** Format: date-time */

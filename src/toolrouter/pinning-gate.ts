@@ -85,6 +85,8 @@ export interface PinningGate {
   review(adapter: Registered<'adapter'>, tools: readonly Tool[]): Promise<void>;
   /** Why `upstream` (as last reviewed) is held back, or undefined when it is served. */
   heldReason(adapter: string, upstream: Tool): string | undefined;
+  /** How many tools of the adapter's last listing here are held back. */
+  heldCount(adapter: string): number;
   /** The adapter's pins with their state against its last listing here, by tool name. */
   definitions(adapter: string): Promise<PinnedToolDefinition[]>;
   /**
@@ -288,6 +290,15 @@ export function createPinningGate(options: PinningGateOptions): PinningGate {
     },
 
     heldReason,
+
+    heldCount(adapter) {
+      if (mode !== 'enforce') return 0;
+      let count = 0;
+      for (const tool of adapters.get(adapter)?.listed.values() ?? []) {
+        if (heldReason(adapter, tool) !== undefined) count++;
+      }
+      return count;
+    },
 
     async definitions(adapter) {
       const listed = adapters.get(adapter)?.listed ?? new Map<string, Tool>();

@@ -270,13 +270,17 @@ describe('tool-definition pinning: enforce', () => {
     },
   );
 
-  it('hides the tool from callers that did not list it before, and from search of the API by outsiders', async () => {
+  it('hides the tool from callers that did not list it before, counts it in the status, and tells outsiders nothing', async () => {
     const setup = await setUp('enforce');
     const client = await connected(setup.gateway);
     await client.listAll();
     await rugPull(setup, client);
     const late = await connected(setup.gateway);
     expect((await late.listAll()).names).toEqual(['weather__stable']);
+    const status = (await (
+      await fetch(`${setup.gateway.url}/adapters/weather/status`, { headers: ALICE })
+    ).json()) as { federation?: unknown };
+    expect(status.federation).toMatchObject({ state: 'listed', tools: 1, heldTools: 1 });
     // Someone who may not read the adapter learns nothing: the same answers as for an adapter that does not exist.
     const outsider = await pins(setup.gateway, user('mallory'));
     expect(outsider.status).toBe(404);

@@ -525,10 +525,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           if (spec.federate !== true) return result;
           // Not listed on this instance yet: list now (bounded by the listing timeout) to report something real.
           if (!catalog.federationStatus(resource.name)) await catalog.snapshot().catch(() => undefined);
-          const federation = catalog.federationStatus(resource.name) ?? {
+          const listed = catalog.federationStatus(resource.name) ?? {
             state: 'pending' as const,
             tools: 0,
           };
+          const held = pinning.heldCount(resource.name);
+          const federation = held > 0 ? { ...listed, tools: listed.tools - held, heldTools: held } : listed;
           return { ok: true, status: { ...result.status, federation } };
         },
       };
