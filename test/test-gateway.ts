@@ -24,7 +24,7 @@ import { createRendezvous } from '../src/routing/index.js';
 import { identityHeaders } from '../src/auth/index.js';
 import { STATIC_REGISTRY_FEED } from '../src/registry/index.js';
 import type { RegistryChangeFeed } from '../src/registry/index.js';
-import { TOOL_ROUTER_DEFAULTS, toolRouterObserver } from '../src/toolrouter/index.js';
+import { TOOL_ROUTER_DEFAULTS, toolDefinitionObserver, toolRouterObserver } from '../src/toolrouter/index.js';
 import type { ToolRouter, ToolRouterSettings } from '../src/toolrouter/index.js';
 import { startToolRouter } from '../src/toolrouter/node/index.js';
 import type { ToolPolicy } from '../src/toolrouter/policy/index.js';
@@ -156,6 +156,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         headersFor: async (principal) => identityHeaders(principal),
         ...(options.policy && { policy: options.policy }),
         onToolCall: toolRouterObserver({
+          metrics: options.operations?.metrics ?? NO_METRICS,
+          audit: options.operations?.audit ?? NO_AUDIT_LOG,
+        }),
+        onToolDefinition: toolDefinitionObserver({
           metrics: options.operations?.metrics ?? NO_METRICS,
           audit: options.operations?.audit ?? NO_AUDIT_LOG,
         }),

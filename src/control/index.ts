@@ -7,3 +7,5 @@ export { validationHook } from './validation.js';
 export { createSecretRoutes } from './secret-routes.js';
 export type { SecretRoutesOptions } from './secret-routes.js';
 export { MAX_SECRET_VALUE_LENGTH } from './secret-schemas.js';
+export { createToolPinRoutes } from './tool-pin-routes.js';
+export type { ToolPinRoutesOptions } from './tool-pin-routes.js';

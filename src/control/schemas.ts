@@ -454,6 +454,10 @@ export const FederationStatus = z
         '`listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet.',
     }),
     tools: z.number().int().openapi({ description: 'Tools listed on `/mcp` for this adapter.' }),
+    heldTools: z.number().int().optional().openapi({
+      description:
+        'Tools the adapter lists whose changed definitions await approval (`MCP_GATEWAY_TOOL_PINNING=enforce`; see `GET /adapters/{name}/tools`); not on `/mcp`, not counted in `tools`.',
+    }),
     error: z.string().optional().openapi({ description: 'Why the last listing failed.' }),
     checkedAt: z.string().optional().openapi({ format: 'date-time' }),
   })

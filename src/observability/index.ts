@@ -9,6 +9,7 @@ export type {
   ControlWriteAudit,
   RouterToolCallAudit,
   ToolCallAudit,
+  ToolDefinitionAudit,
 } from './audit-log.js';
 export { createHealthRoutes } from './health-routes.js';
 export { traceIdOf } from './trace-id.js';

@@ -60,6 +60,11 @@ export interface GatewayMetrics {
    * registered name; both empty for a call of an unknown tool.
    */
   toolRouterCall(kind: string, resource: string, outcome: string, seconds: number): void;
+  /**
+   * A federated tool's definition differs from its pin (`mode` `warn` or `enforce`): counted once per change, by
+   * the gateway instance that reported it first.
+   */
+  toolDefinitionChanged(adapter: string, mode: string): void;
   /** The exposition served at `/metrics`. */
   render(): Promise<MetricsExposition>;
 }
@@ -87,5 +92,6 @@ export const NO_METRICS: GatewayMetrics = {
   rateLimited: ignore,
   rateLimitBackend: ignore,
   toolRouterCall: ignore,
+  toolDefinitionChanged: ignore,
   render: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
 };

@@ -11,7 +11,12 @@ import {
   secretReferenceGate,
 } from '../auth/index.js';
 import type { CommandGate, SecretReferenceGate } from '../auth/index.js';
-import { createSecretRoutes, mountControlRoutes, validationHook } from '../control/index.js';
+import {
+  createSecretRoutes,
+  createToolPinRoutes,
+  mountControlRoutes,
+  validationHook,
+} from '../control/index.js';
 import type { ResourceChangeListener, ResourceRoutesOptions } from '../control/index.js';
 import {
   createDataPlaneObservation,
@@ -252,6 +257,16 @@ export function createApp(deps: AppDeps): GatewayApp {
     secretReferenceGate: deps.secretReferenceGate ?? secretReferenceGate({ secretRoles: [] }),
     isProgramFile: deps.isProgramFile,
   });
+  // Always mounted, so the API document is the same whether the tool router runs; without it they answer 404.
+  app.route(
+    '/',
+    createToolPinRoutes({
+      store: deps.store,
+      pins: deps.toolRouter?.router.pins,
+      mode: deps.toolRouter?.router.settings.pinning ?? 'off',
+      audit: deps.audit ?? NO_AUDIT_LOG,
+    }),
+  );
   if (deps.secrets) {
     app.use(secretsPath, authenticate, deps.secrets.authorize ?? secretGate({ secretRoles: [] }));
     app.route(

@@ -131,6 +131,13 @@ export function dryRunStore(store: RegistryStore): RegistryStore {
     getSetting: (key) => store.getSetting(key),
     replaceSetting: () => Promise.reject(new Error('a dry run does not write settings')),
     deleteSetting: () => Promise.reject(new Error('a dry run does not write settings')),
+    // Pins are the tool router's, which a dry run never reaches: reads pass through, writes are refused.
+    pinToolIfAbsent: () => Promise.reject(new Error('a dry run does not pin tools')),
+    pinToolsIfAbsent: () => Promise.reject(new Error('a dry run does not pin tools')),
+    getToolPin: (adapter, tool) => store.getToolPin(adapter, tool),
+    listToolPins: (adapter) => store.listToolPins(adapter),
+    repinTool: () => Promise.reject(new Error('a dry run does not pin tools')),
+    reportToolChange: () => Promise.reject(new Error('a dry run does not pin tools')),
     ping: () => store.ping(),
     // The real store is closed by its owner.
     close: async () => undefined,

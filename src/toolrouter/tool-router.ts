@@ -45,7 +45,7 @@ import {
 } from './discovery-tools.js';
 import { createToolSearch } from './tool-search.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { createFederation } from './federation.js';
+import { LISTING_PRINCIPAL, createFederation } from './federation.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
@@ -54,6 +54,8 @@ import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
+import { createPinningGate, heldToolRefusal } from './pinning-gate.js';
+import type { ApprovalRefusal, PinnedToolDefinition, ToolDefinitionEvent } from './pinning-gate.js';
 import { createToolNamer } from './tool-names.js';
 import { checkedOutput, createToolSchemas } from './tool-schemas.js';
 import { ToolPolicyDenied, createPolicyGate } from './policy/index.js';
@@ -103,6 +105,8 @@ export interface ToolRouterOptions {
   readonly outbound?: Outbound;
   /** Told about every `tools/call` (metrics, audit log); must not throw. Nothing by default. */
   readonly onToolCall?: (call: RouterToolCall) => void;
+  /** Told when a federated tool's definition is found changed from its pin, and when a change is approved. */
+  readonly onToolDefinition?: (event: ToolDefinitionEvent) => void;
   /** Milliseconds from an arbitrary origin, for call durations; injected for tests. */
   readonly now?: () => number;
   readonly settings?: Partial<ToolRouterSettings>;
@@ -110,9 +114,24 @@ export interface ToolRouterOptions {
   readonly policy?: ToolPolicy;
 }
 
+/** The approval side of tool-definition pinning (`/adapters/{name}/tools`). */
+export interface ToolDefinitionPins {
+  /** The pins of a federated adapter with their state (listing it on this instance first when it was not yet). */
+  definitions(adapter: Registered<'adapter'>): Promise<PinnedToolDefinition[]>;
+  /** Re-pins `tool` to its current definition; `expectedHash` must be that definition's hash when given. */
+  approve(
+    adapter: Registered<'adapter'>,
+    tool: string,
+    approver: Principal,
+    expectedHash?: string,
+  ): Promise<PinnedToolDefinition | ApprovalRefusal>;
+}
+
 /** The tool router. */
 export interface ToolRouter {
   readonly settings: ToolRouterSettings;
+  /** Tool-definition pins of federated adapters (`MCP_GATEWAY_TOOL_PINNING`). */
+  readonly pins: ToolDefinitionPins;
   /**
    * Answers one HTTP request on `/mcp` for an authenticated principal. `span` is the request's SERVER span: each
    * federated call is a CLIENT child of it, whose trace context the adapter's upstream receives.
@@ -203,8 +222,16 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     listTimeoutMs: settings.listTimeoutMs,
     clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
   });
+  const pinning = createPinningGate({
+    mode: settings.pinning,
+    store: options.store,
+    logger,
+    listingPrincipal: LISTING_PRINCIPAL.userId,
+    ...(options.onToolDefinition && { onEvent: options.onToolDefinition }),
+  });
   const catalog = createCatalog({
     store: options.store,
+    pinning,
     changes: options.changes,
     federation,
     namer: createToolNamer({ separator: settings.separator, maxLength: settings.maxNameLength, hash }),
@@ -296,6 +323,10 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     const entry = await findEntry(params.name);
+    if (!entry) {
+      const refusal = heldToolRefusal((await catalog.snapshot()).held, params.name, principal);
+      if (refusal) throw refusal;
+    }
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
     if (!entry || !canRead(principal, entry.owner)) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
@@ -465,8 +496,23 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   );
   const stopBus = searchMode ? () => undefined : catalog.onChange(() => handler.notify.toolsChanged());
 
+  /** Lists the adapter on this instance when it has not been yet, so its pins are compared with a real listing. */
+  async function listedHere(adapter: Registered<'adapter'>): Promise<void> {
+    if (!catalog.federationStatus(adapter.name)) await catalog.snapshot().catch(() => undefined);
+  }
+
   return {
     settings,
+    pins: {
+      async definitions(adapter) {
+        await listedHere(adapter);
+        return pinning.definitions(adapter.name);
+      },
+      async approve(adapter, tool, approver, expectedHash) {
+        await listedHere(adapter);
+        return pinning.approve(adapter.name, tool, approver, expectedHash);
+      },
+    },
     fetch(request, principal, span) {
       if (request.method === 'GET') return streams.open(request, principal);
       // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
@@ -501,10 +547,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           if (spec.federate !== true) return result;
           // Not listed on this instance yet: list now (bounded by the listing timeout) to report something real.
           if (!catalog.federationStatus(resource.name)) await catalog.snapshot().catch(() => undefined);
-          const federation = catalog.federationStatus(resource.name) ?? {
+          const listed = catalog.federationStatus(resource.name) ?? {
             state: 'pending' as const,
             tools: 0,
           };
+          const held = pinning.heldCount(resource.name);
+          const federation = held > 0 ? { ...listed, tools: listed.tools - held, heldTools: held } : listed;
           return { ok: true, status: { ...result.status, federation } };
         },
       };
@@ -514,6 +562,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       stopIndexing();
       streams.close();
       catalog.close();
+      pinning.close();
       await handler.close();
       await federation.close();
     },

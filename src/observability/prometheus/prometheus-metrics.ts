@@ -152,6 +152,13 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     registers,
   });
 
+  const definitionChanges = new Counter({
+    name: 'mcp_gateway_tool_definition_changes_total',
+    help: 'Federated tool definitions found changed from their pin, once per change across the gateway instances sharing the registry, by adapter and pinning mode (warn, enforce).',
+    labelNames: ['adapter', 'mode'] as const,
+    registers,
+  });
+
   const routerCalls = new Counter({
     name: 'mcp_gateway_tool_router_calls_total',
     help: 'tools/call through the tool router at /mcp, by what served it (kind tool or adapter, its name) and outcome (success, rejected, failed).',
@@ -212,6 +219,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     toolRouterCall(kind, resource, outcome, seconds) {
       routerCalls.inc({ kind, resource, outcome });
       routerCallDuration.observe({ kind, resource }, seconds);
+    },
+    toolDefinitionChanged(adapter, mode) {
+      definitionChanges.inc({ adapter, mode });
     },
     async render(): Promise<MetricsExposition> {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -45,7 +45,7 @@ import {
   secretFileEntries,
 } from '../../registry/node/index.js';
 import type { GatewaySecretNotice } from '../../registry/node/index.js';
-import { toolRouterObserver } from '../../toolrouter/index.js';
+import { toolDefinitionObserver, toolRouterObserver } from '../../toolrouter/index.js';
 import type { ToolRouter } from '../../toolrouter/index.js';
 import { readToolPolicyFile, startToolRouter } from '../../toolrouter/node/index.js';
 import { ToolPolicyError } from '../../toolrouter/policy/index.js';
@@ -351,6 +351,10 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
           onToolCall:
             metrics || audit
               ? toolRouterObserver({ metrics: metrics ?? NO_METRICS, audit: audit ?? NO_AUDIT_LOG })
+              : undefined,
+          onToolDefinition:
+            metrics || audit
+              ? toolDefinitionObserver({ metrics: metrics ?? NO_METRICS, audit: audit ?? NO_AUDIT_LOG })
               : undefined,
         })
       : undefined;

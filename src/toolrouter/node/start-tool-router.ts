@@ -26,6 +26,8 @@ export interface StartToolRouterOptions {
   readonly settings: ToolRouterSettings;
   /** Told about every `tools/call` (metrics, audit log). */
   readonly onToolCall?: ToolRouterOptions['onToolCall'];
+  /** Told of changed and approved federated tool definitions (metrics, audit log). */
+  readonly onToolDefinition?: ToolRouterOptions['onToolDefinition'];
   /** The data plane's connection pools (`createNodeAgents`) and its SSRF verdict. */
   readonly agents: NodeOutboundOptions;
   /** The gateway's public URL: upstream identity JWTs name `{publicUrl}/adapters/{name}/mcp` or `{publicUrl}/tools/{name}`. */
@@ -61,6 +63,7 @@ export async function startToolRouter(options: StartToolRouterOptions): Promise<
     version: options.version,
     outbound: createNodeOutbound(options.agents),
     onToolCall: options.onToolCall,
+    onToolDefinition: options.onToolDefinition,
     settings: options.settings,
     ...(options.policy && { policy: options.policy }),
   });
