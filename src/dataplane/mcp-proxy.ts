@@ -25,6 +25,7 @@ import type { ExchangeObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionLedger } from './session-ledger.js';
 import type { SessionSealer } from './session-seal.js';
+import type { SseUpstreams } from './sse-upstream/index.js';
 import { clientQueryFor, queryOf } from './upstream-query.js';
 
 /** Where an adapter's ready replicas come from, and where the proxy reports one that refused connections. */
@@ -68,6 +69,8 @@ export interface McpProxyOptions {
   readonly onSessionsFull?: (adapter: string) => void;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
+  /** Serves adapters with `transport: "sse"` (2024-11-05 upstreams); without it they answer 502. */
+  readonly sse?: SseUpstreams;
 }
 
 /**
@@ -107,6 +110,8 @@ interface Exchange {
   readonly principal: Principal;
   readonly classified: Classified;
   readonly body: Uint8Array | undefined;
+  /** The body as parsed, for an `sse` adapter's session (it relays messages, not bytes). */
+  readonly parsed: unknown;
   /** The client's query string, without `?`; '' when it had none. */
   readonly query: string;
   /** What the upstream learns about the caller; never the caller's own credentials. */
@@ -287,19 +292,32 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
   async function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
     const done = load.begin(replica.id);
     const traceContext = x.call.observed.attempt(replica);
-    const outcome = await x.call.forwarder.forward(
-      {
-        url: replica.url,
-        query: clientQueryFor(replica.url, x.query),
-        method: x.call.method as 'GET' | 'POST' | 'DELETE',
-        headers: outboundHeaders(x, replica, session?.upstream, traceContext),
-        body: x.body,
-        connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
-        idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
-      },
-      rewriter(x, replica, session),
-      done,
-    );
+    const request = {
+      url: replica.url,
+      query: clientQueryFor(replica.url, x.query),
+      method: x.call.method as 'GET' | 'POST' | 'DELETE',
+      headers: outboundHeaders(x, replica, session?.upstream, traceContext),
+      body: x.body,
+      connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
+      idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
+    };
+    const outcome: ForwardOutcome =
+      x.adapter.spec.transport !== 'sse'
+        ? await x.call.forwarder.forward(request, rewriter(x, replica, session), done)
+        : options.sse
+          ? await options.sse.forward(
+              {
+                ...request,
+                adapter: x.adapter.name,
+                initialize: x.classified.kind === 'initialize',
+                parsedBody: x.parsed,
+                sessionIdleMs: idleMsOf(x.adapter),
+              },
+              rewriter(x, replica, session),
+              done,
+            )
+          : (done(),
+            { ok: false, failure: 'error', message: 'this gateway runtime cannot reach sse upstreams' });
     x.call.observed.forwarded(replica.id, outcome);
     if (outcome.ok && outcome.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
     return outcome;
@@ -464,6 +482,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       principal,
       classified,
       body,
+      parsed,
       query: queryOf(call.url),
       // Only a signed identity JWT needs a promise; plain identity headers cost no extra hop.
       identity: identity instanceof Promise ? await identity : identity,

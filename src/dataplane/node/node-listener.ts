@@ -41,15 +41,48 @@ const SIMPLE_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$/;
 
 const textOf = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
 
-/** Writes a gateway-built answer (errors, refusals: small bodies) on the socket. */
+/**
+ * Writes a gateway-built answer on the socket: errors and refusals (small bodies, written at once), or the SSE
+ * streams an `sse` adapter's session answers with, which go out as their events arrive; the client leaving
+ * cancels the stream.
+ */
 async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  if (!response.body || !headers['content-type']?.startsWith('text/event-stream')) {
+    const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+    outgoing.writeHead(response.status, headers);
+    outgoing.end(body);
+    return;
+  }
   outgoing.writeHead(response.status, headers);
-  outgoing.end(body);
+  outgoing.flushHeaders();
+  void pipeStream(response.body, outgoing);
+}
+
+/** Copies `body` to `outgoing` with backpressure; cancels it when the client goes away. */
+async function pipeStream(body: ReadableStream<Uint8Array>, outgoing: ServerResponse): Promise<void> {
+  const reader = body.getReader();
+  const onClose = () => void reader.cancel().catch(() => undefined);
+  outgoing.once('close', onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || outgoing.destroyed) break;
+      if (!outgoing.write(value))
+        await new Promise<void>((resolve) => {
+          outgoing.once('drain', resolve);
+          outgoing.once('close', resolve);
+        });
+    }
+  } catch {
+    // The stream failed: end the response, the client sees the stream close.
+  } finally {
+    outgoing.off('close', onClose);
+    outgoing.end();
+  }
 }
 
 /** Builds the listener for `app`. */

@@ -15,6 +15,7 @@ import { createNodeAgents } from '../../dataplane/node/node-forwarder.js';
 import type { NodeAgents } from '../../dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../../dataplane/node/node-io.js';
 import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
+import { createNodeOutbound } from '../../toolrouter/node/index.js';
 import { ssrfPolicy, startDeployers, storedSecretSource } from '../../deploy/index.js';
 import type { RunningDeployers } from '../../deploy/index.js';
 import { isProgramFile } from '../../deploy/process/index.js';
@@ -307,6 +308,8 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       inspector: deployers.inspector,
       replicas: deployers.replicas,
       io: createNodeIo(agents),
+      // The tool router's Node outbound: the same guarded agents, a real connect timeout.
+      sseOutbound: createNodeOutbound(agents),
       logger,
       version: options.version,
       loopback: isLoopbackHost(config.host),
