@@ -26,6 +26,8 @@ export interface RunningSseServer {
   readonly url: string;
   readonly origin: string;
   readonly requests: SseFixtureRequest[];
+  /** The JSON-RPC messages POSTed to it, in order. */
+  readonly messages: unknown[];
   /** SSE streams open right now. */
   openStreams(): number;
   /** SSE streams that have closed (the client, i.e. the gateway, went away). */
@@ -49,6 +51,7 @@ export async function startSseMcpServer(options: SseMcpServerOptions = {}): Prom
   const transports = new Map<string, SSEServerTransport>();
   const streams = new Set<ServerResponse>();
   const requests: SseFixtureRequest[] = [];
+  const messages: unknown[] = [];
   let closed = 0;
   const http = createServer((req, res) => {
     const target = req.url ?? '/';
@@ -89,7 +92,13 @@ export async function startSseMcpServer(options: SseMcpServerOptions = {}): Prom
         res.writeHead(404).end('Session not found');
         return;
       }
-      void transport.handlePostMessage(req, res).catch(() => undefined);
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+        messages.push(parsed);
+        void transport.handlePostMessage(req, res, parsed).catch(() => undefined);
+      });
       return;
     }
     req.resume();
@@ -102,6 +111,7 @@ export async function startSseMcpServer(options: SseMcpServerOptions = {}): Prom
     url: `${origin}/sse`,
     origin,
     requests,
+    messages,
     openStreams: () => streams.size,
     closedStreams: () => closed,
     dropStreams: () => {

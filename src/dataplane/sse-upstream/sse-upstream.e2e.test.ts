@@ -8,7 +8,11 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolResultSchema,
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import {
   Client as ClientV2,
   StreamableHTTPClientTransport as TransportV2,
@@ -124,6 +128,36 @@ describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
     });
     expect(after.status).toBe(404);
+  });
+
+  it('relays a server request (elicitation) to the client and its answer back, and a cancellation upstream', async () => {
+    const upstream = await sseServer();
+    const g = await gateway();
+    await g.registerRemoteAdapter('asking', [upstream.url], { transport: 'sse' });
+    const client = new Client({ name: 'v1', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'accept', content: { colour: 'teal' } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url}/adapters/asking/mcp`)));
+    cleanups.push(() => client.close());
+    expect(textOf(await client.callTool({ name: 'ask', arguments: {} }))).toBe('accept:teal');
+
+    // A call the client gives up on: its notifications/cancelled reaches the server with the call's id.
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'slow', arguments: { ms: 30_000 } }, undefined, {
+      signal: abort.signal,
+      onprogress: () => abort.abort('changed my mind'),
+    });
+    await expect(call).rejects.toThrow();
+    const sent = upstream.messages as { id?: unknown; method?: string; params?: { requestId?: unknown } }[];
+    const slowId = sent.find((m) => m.method === 'tools/call' && JSON.stringify(m).includes('"slow"'))?.id;
+    expect(slowId).toBeDefined();
+    await vi.waitFor(() =>
+      expect(sent).toContainEqual(
+        expect.objectContaining({
+          method: 'notifications/cancelled',
+          params: expect.objectContaining({ requestId: slowId }),
+        }),
+      ),
+    );
   });
 
   it('serves an SDK 2.x client, which falls back from 2026-07-28 to a session', async () => {
