@@ -1,4 +1,4 @@
-/* global process */
+/* global process, URL */
 /**
  * @module sse-process-server: a 2024-11-05 HTTP+SSE MCP server (SDK 1.x `SSEServerTransport`) run as a child by
  * the process deployer: it listens on 127.0.0.1:$PORT, serves its SSE stream at GET /sse and takes messages at
