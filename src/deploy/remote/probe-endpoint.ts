@@ -69,7 +69,10 @@ export interface ProbeOptions {
 const DEFAULT_SENDER = fetchProbeSender();
 const DEFAULT_SSE_SENDER = fetchSseProbeSender();
 
-/** An SSE URL is up when it answers 200 with an event stream: a 404 or a JSON answer serves no session. */
+/**
+ * An SSE URL is up when it answers 200 with an event stream, or refuses the probe's missing credentials; a 404,
+ * a 405 or a JSON answer serves no session.
+ */
 async function sendSseProbe(
   send: SseProbeSender,
   endpoint: string,
@@ -78,6 +81,9 @@ async function sendSseProbe(
   const { status, contentType } = await send(endpoint, signal);
   const stream = contentType.toLowerCase().startsWith('text/event-stream');
   if (status === 200 && stream) return { ready: true, detail: 'HTTP 200, an SSE stream' };
+  // Up, and asking for the credentials (`upstreamAuth`) the data plane sends and a probe does not.
+  if (status === 401 || status === 403)
+    return { ready: true, detail: `HTTP ${status} (the probe sends no credentials)` };
   if (status === 200)
     return { ready: false, detail: `HTTP 200 ${contentType || 'without a content type'}, not an SSE stream` };
   return { ready: false, detail: `HTTP ${status} to GET (an SSE URL answers 200 with an event stream)` };
