@@ -52,12 +52,16 @@ async function sseServer(options: SseMcpServerOptions = {}): Promise<RunningSseS
 describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
   const logs: Record<string, unknown>[] = [];
 
+  /** The data plane's clock: sessions idle out when a test moves it on. */
+  let clock = Date.now();
+
   async function gateway(): Promise<TestGateway> {
     const logger = createLogger({
       level: 'info',
       destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
     });
-    const g = await startTestGateway({ io, logger, idleTimeoutMs: 5000 });
+    clock = Date.now();
+    const g = await startTestGateway({ io, logger, idleTimeoutMs: 5000, placementNow: () => clock });
     cleanups.push(() => g.close());
     return g;
   }
@@ -206,6 +210,59 @@ describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
     const line = logs.find((l) => String(l.msg).includes('announced a message endpoint'));
     expect(line).toMatchObject({ level: 40, adapter: 'hostile', replica: hostile.url });
     expect(String(line?.reason)).toContain(attacker.url);
+  });
+
+  it('bounds a silent upstream by the idle timeout: the client gets an error, the server a cancellation', async () => {
+    const upstream = await sseServer();
+    const g = await gateway();
+    await g.registerRemoteAdapter('silent', [upstream.url], { transport: 'sse', idleTimeoutMs: 1000 });
+    const { client } = await legacyClient(`${g.url}/adapters/silent/mcp`);
+    // No progress token: the server says nothing until it answers, long after the adapter's timeout.
+    await expect(client.callTool({ name: 'slow', arguments: { ms: 30_000 } })).rejects.toThrow(
+      /sent nothing for this request in 1000 ms/,
+    );
+    const sent = upstream.messages as { id?: unknown; method?: string; params?: { requestId?: unknown } }[];
+    const slowId = sent.find((m) => m.method === 'tools/call')?.id;
+    expect(slowId).toBeDefined();
+    await vi.waitFor(() =>
+      expect(sent).toContainEqual(
+        expect.objectContaining({
+          method: 'notifications/cancelled',
+          params: expect.objectContaining({ requestId: slowId }),
+        }),
+      ),
+    );
+    // The session itself is fine.
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toBe(
+      'still here',
+    );
+  });
+
+  it('ends an idle session and its upstream SSE stream after sessionIdleTimeoutSeconds', async () => {
+    const upstream = await sseServer();
+    const g = await gateway();
+    await g.registerRemoteAdapter('idle', [upstream.url], {
+      transport: 'sse',
+      sessionIdleTimeoutSeconds: 60,
+    });
+    const session = await fetch(`${g.url}/adapters/idle/mcp`, {
+      method: 'POST',
+      headers: MCP_HEADERS,
+      body: INITIALIZE,
+    });
+    expect(session.status).toBe(200);
+    const id = session.headers.get('mcp-session-id')!;
+    await session.text();
+    expect(upstream.openStreams()).toBe(1);
+    clock += 61_000;
+    // The next sweep (every few seconds) ends it; its id is then unknown.
+    await vi.waitFor(() => expect(upstream.openStreams()).toBe(0), { timeout: 15_000, interval: 100 });
+    const after = await fetch(`${g.url}/adapters/idle/mcp`, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(after.status).toBe(404);
   });
 
   it('answers a dead upstream with 502, and ends a session whose SSE stream ends', async () => {

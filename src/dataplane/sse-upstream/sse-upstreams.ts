@@ -36,7 +36,7 @@ export interface SseUpstreamsOptions {
   /** Session ids: unguessable (default random UUIDs). */
   readonly sessionId?: () => string;
   readonly now?: () => number;
-  /** How often idle sessions are looked for (default 10 s). */
+  /** How often idle sessions are looked for (default 5 s). */
   readonly sweepEveryMs?: number;
 }
 
@@ -208,7 +208,7 @@ export class SseUpstreams {
         clearInterval(this.#sweeper);
         this.#sweeper = undefined;
       }
-    }, this.#o.sweepEveryMs ?? 10_000);
+    }, this.#o.sweepEveryMs ?? 5_000);
     (this.#sweeper as { unref?: () => void }).unref?.();
   }
 }
