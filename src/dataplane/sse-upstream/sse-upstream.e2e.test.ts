@@ -265,6 +265,27 @@ describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
     expect(after.status).toBe(404);
   });
 
+  it.runIf(io === 'node')(
+    'ends the client’s idle GET stream at a drain; a call in flight completes',
+    async () => {
+      const upstream = await sseServer();
+      const g = await gateway();
+      await g.registerRemoteAdapter('draining', [upstream.url], { transport: 'sse' });
+      const { client } = await legacyClient(`${g.url}/adapters/draining/mcp`);
+      // The SDK opens its GET stream in the background once initialised.
+      await vi.waitFor(() => expect(g.serverStreams.size).toBe(1));
+      let started!: () => void;
+      const inFlight = new Promise<void>((resolve) => (started = resolve));
+      const call = client.callTool({ name: 'slow', arguments: { ms: 300 } }, undefined, {
+        onprogress: () => started(),
+      });
+      await inFlight;
+      g.serverStreams.drain();
+      await vi.waitFor(() => expect(g.serverStreams.size).toBe(0));
+      expect(textOf(await call)).toBe('slept 300 ms');
+    },
+  );
+
   it('answers a dead upstream with 502, and ends a session whose SSE stream ends', async () => {
     const g = await gateway();
     await g.registerRemoteAdapter('dead', [`http://127.0.0.1:${await closedPort()}/sse`], {
