@@ -14,7 +14,15 @@ import type { Rendezvous, UnitRandom } from '../routing/index.js';
 import type { LegacyClassification, ModernClassification } from './era-classification.js';
 import { classifyRequest, isRejection, parseJsonBody } from './era-classification.js';
 import type { RequestBody, RequestHeaders } from './fetch-io.js';
-import type { ClientHead, ForwardOutcome, Forwarder, UpstreamHead } from './forwarder.js';
+import type {
+  ClientHead,
+  DoneCallback,
+  ForwardOutcome,
+  ForwardRequest,
+  Forwarder,
+  HeadRewriter,
+  UpstreamHead,
+} from './forwarder.js';
 import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse, rejectionResponse } from './jsonrpc-error.js';
 import { corsHeaders } from './origin-guard.js';
@@ -301,26 +309,39 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
       idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
     };
-    const outcome: ForwardOutcome =
-      x.adapter.spec.transport !== 'sse'
-        ? await x.call.forwarder.forward(request, rewriter(x, replica, session), done)
-        : options.sse
-          ? await options.sse.forward(
-              {
-                ...request,
-                adapter: x.adapter.name,
-                initialize: x.classified.kind === 'initialize',
-                parsedBody: x.parsed,
-                sessionIdleMs: idleMsOf(x.adapter),
-              },
-              rewriter(x, replica, session),
-              done,
-            )
-          : (done(),
-            { ok: false, failure: 'error', message: 'this gateway runtime cannot reach sse upstreams' });
+    const rewrite = rewriter(x, replica, session);
+    const outcome =
+      x.adapter.spec.transport === 'sse'
+        ? await sendSse(x, request, rewrite, done)
+        : await x.call.forwarder.forward(request, rewrite, done);
     x.call.observed.forwarded(replica.id, outcome);
     if (outcome.ok && outcome.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
     return outcome;
+  }
+
+  /** An `sse` adapter's request: relayed as messages over a 2024-11-05 connection, not forwarded as bytes. */
+  function sendSse(
+    x: Exchange,
+    request: ForwardRequest,
+    rewrite: HeadRewriter,
+    done: DoneCallback,
+  ): Promise<ForwardOutcome> {
+    if (!options.sse) {
+      done();
+      return Promise.resolve({
+        ok: false,
+        failure: 'error',
+        message: 'this gateway cannot reach sse upstreams',
+      });
+    }
+    const sse = {
+      ...request,
+      adapter: x.adapter.name,
+      initialize: x.classified.kind === 'initialize',
+      parsedBody: x.parsed,
+      sessionIdleMs: idleMsOf(x.adapter),
+    };
+    return options.sse.forward(sse, rewrite, done);
   }
 
   /** A request inside a legacy session: only the replica that holds the session can answer it. */

@@ -90,7 +90,7 @@ export class LegacySseConnection {
   /** GETs the SSE URL and resolves once the `endpoint` event is judged; rejects with {@link SseOpenError}. */
   static async open(options: LegacySseOpenOptions): Promise<LegacySseConnection> {
     const refused = options.refuseUrl?.(options.url);
-    if (refused) throw new SseOpenError('error', `the SSE URL is ${refused}`, true);
+    if (refused) throw new SseOpenError('error', `the SSE URL is ${refused}`);
     const abort = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
