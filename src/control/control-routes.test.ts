@@ -216,6 +216,12 @@ describe('POST /adapters', () => {
     ],
     ['a bad transport', { name: 'a', command: 'x', transport: 'websocket' }, 'transport', /"stdio" or "sse"/],
     [
+      'federation of an sse adapter',
+      { name: 'a', endpoints: ['http://127.0.0.1:1/sse'], transport: 'sse', federate: true },
+      'federate',
+      /not available with transport "sse" yet/,
+    ],
+    [
       'stdio on the endpoints runtime',
       { name: 'a', endpoints: ['http://127.0.0.1:1/sse'], transport: 'stdio' },
       'transport',

@@ -89,6 +89,14 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
       message: `"${data.transport}" applies only with command; endpoints and images take "sse" or nothing (Streamable HTTP)`,
     });
   }
+  // The tool router connects to a federated adapter's replicas itself, with a Streamable HTTP client.
+  if (data.federate && data.transport === 'sse') {
+    problems.push({
+      path: 'federate',
+      message:
+        'is not available with transport "sse" yet: the tool router reaches adapters over Streamable HTTP only (the adapter itself works at /adapters/{name}/mcp)',
+    });
+  }
   if (data.network !== undefined && data.command === undefined) {
     problems.push({ path: 'network', message: 'applies only with command' });
   }
