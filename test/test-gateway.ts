@@ -26,7 +26,7 @@ import { STATIC_REGISTRY_FEED } from '../src/registry/index.js';
 import type { RegistryChangeFeed } from '../src/registry/index.js';
 import { TOOL_ROUTER_DEFAULTS, toolDefinitionObserver, toolRouterObserver } from '../src/toolrouter/index.js';
 import type { ToolRouter, ToolRouterSettings } from '../src/toolrouter/index.js';
-import { startToolRouter } from '../src/toolrouter/node/index.js';
+import { createNodeOutbound, startToolRouter } from '../src/toolrouter/node/index.js';
 import type { ToolPolicy } from '../src/toolrouter/policy/index.js';
 import { FIXTURE_SANDBOX } from './process-fixtures.js';
 import { serveApp } from './serve-app.js';
@@ -201,6 +201,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       loadEpsilon: 0.25,
       ...(options.placementRandom && { random: options.placementRandom }),
       ...(options.placementNow && { now: options.placementNow }),
+      // `sse` adapters as `npm start` reaches them: through the agents (Fetch on the edge path).
+      ...(options.io !== 'fetch' && { sse: { outbound: createNodeOutbound(agents) } }),
     },
     toolRouter: toolRouter && {
       router: toolRouter,

@@ -320,7 +320,7 @@ export interface components {
             args?: string[];
             upstreamAuth?: components["schemas"]["UpstreamAuthView"];
             /** @enum {string} */
-            transport?: "streamable-http" | "stdio";
+            transport?: "streamable-http" | "stdio" | "sse";
             /** @enum {string} */
             network?: "host" | "none";
             port?: number;
@@ -432,10 +432,10 @@ export interface components {
              */
             connectionType?: unknown;
             /**
-             * @description How the process runtime speaks MCP (default `stdio`).
+             * @description How the server speaks MCP. The process runtime: `stdio` (default), `streamable-http` or `sse`; endpoints and images: `streamable-http` (default, leave it out) or `sse`. `sse` is the legacy HTTP+SSE transport of 2024-11-05 (GET the SSE URL, POST to the URL its `endpoint` event names, same origin only): the gateway speaks it to the server and serves clients Streamable HTTP sessions; an endpoint URL is then the SSE URL, and `path` defaults to `/sse`.
              * @enum {string}
              */
-            transport?: "streamable-http" | "stdio";
+            transport?: "streamable-http" | "stdio" | "sse";
             /**
              * @description Process runtime, stdio adapters only: `none` runs the server in the sandbox without any network (default `host`).
              * @enum {string}
@@ -443,7 +443,7 @@ export interface components {
             network?: "host" | "none";
             /** @description Where an image or process serves MCP (default 8000). */
             port?: number;
-            /** @description MCP endpoint path of an image or process (default /mcp). */
+            /** @description MCP endpoint path of an image or process (default /mcp; /sse with transport `sse`). */
             path?: string;
             /** @description Longest wait for a connection to a replica (default from the gateway config). */
             connectTimeoutMs?: number;

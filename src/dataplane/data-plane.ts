@@ -22,6 +22,8 @@ import type { ExchangeObserver } from './proxy-observer.js';
 import { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
 import { SessionLedger } from './session-ledger.js';
+import { SseUpstreams, fetchSseOutbound } from './sse-upstream/index.js';
+import type { SseOutbound } from './sse-upstream/index.js';
 
 /** Everything the data plane needs. */
 export interface DataPlaneOptions {
@@ -52,6 +54,14 @@ export interface DataPlaneOptions {
   ) => Record<string, string> | Promise<Record<string, string>>;
   /** Adapters' own credentials for their upstreams (`upstreamAuth`); without it such an adapter answers 502. */
   readonly upstreamCredentials?: UpstreamCredentials;
+  /**
+   * How `transport: "sse"` adapters (2024-11-05 upstreams) are reached: the Node runtime passes its SSRF-guarded
+   * agents; default the platform's `fetch`. `refuseUrl` judges the SSE URL and the endpoint the server announces.
+   */
+  readonly sse?: {
+    readonly outbound?: SseOutbound;
+    readonly refuseUrl?: (url: string) => string | undefined;
+  };
 }
 
 /** What the app adds around the proxy: observation (metrics, audit) and the rate limits. */
@@ -142,6 +152,12 @@ export function mountDataPlane(
     upstreamCredentials: options.upstreamCredentials ?? NO_UPSTREAM_CREDENTIALS,
     ...(hooks.limits?.tool && { limitToolCall: hooks.limits.tool }),
     logger,
+    sse: new SseUpstreams({
+      outbound: options.sse?.outbound ?? fetchSseOutbound(),
+      refuseUrl: options.sse?.refuseUrl,
+      logger,
+      ...(options.now && { now: options.now }),
+    }),
   });
   const guardOptions = {
     publicUrl: options.publicUrl,

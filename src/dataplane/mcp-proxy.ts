@@ -16,7 +16,15 @@ import type { Rendezvous, UnitRandom } from '../routing/index.js';
 import type { LegacyClassification, ModernClassification } from './era-classification.js';
 import { classifyRequest, isRejection, parseJsonBody } from './era-classification.js';
 import type { RequestBody, RequestHeaders } from './fetch-io.js';
-import type { ClientHead, ForwardOutcome, Forwarder, UpstreamHead } from './forwarder.js';
+import type {
+  ClientHead,
+  DoneCallback,
+  ForwardOutcome,
+  ForwardRequest,
+  Forwarder,
+  HeadRewriter,
+  UpstreamHead,
+} from './forwarder.js';
 import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse, rejectionResponse } from './jsonrpc-error.js';
 import { corsHeaders } from './origin-guard.js';
@@ -27,6 +35,7 @@ import type { ExchangeObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionLedger } from './session-ledger.js';
 import type { SessionSealer } from './session-seal.js';
+import type { SseUpstreams } from './sse-upstream/index.js';
 import { toolCallsOf } from './tool-calls.js';
 import { clientQueryFor, queryOf } from './upstream-query.js';
 
@@ -73,6 +82,8 @@ export interface McpProxyOptions {
   readonly retryAfterSeconds?: number;
   /** The per-(caller, adapter, tool) limit: a 429 to answer a `tools/call` with, or undefined to go ahead. */
   readonly limitToolCall?: (userId: string, tool: string, adapter: string) => RateLimitAnswer;
+  /** Serves adapters with `transport: "sse"` (2024-11-05 upstreams); without it they answer 502. */
+  readonly sse?: SseUpstreams;
 }
 
 /**
@@ -112,6 +123,8 @@ interface Exchange {
   readonly principal: Principal;
   readonly classified: Classified;
   readonly body: Uint8Array | undefined;
+  /** The body as parsed, for an `sse` adapter's session (it relays messages, not bytes). */
+  readonly parsed: unknown;
   /** The client's query string, without `?`; '' when it had none. */
   readonly query: string;
   /** What the upstream learns about the caller; never the caller's own credentials. */
@@ -292,22 +305,48 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
   async function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
     const done = load.begin(replica.id);
     const traceContext = x.call.observed.attempt(replica);
-    const outcome = await x.call.forwarder.forward(
-      {
-        url: replica.url,
-        query: clientQueryFor(replica.url, x.query),
-        method: x.call.method as 'GET' | 'POST' | 'DELETE',
-        headers: outboundHeaders(x, replica, session?.upstream, traceContext),
-        body: x.body,
-        connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
-        idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
-      },
-      rewriter(x, replica, session),
-      done,
-    );
+    const request = {
+      url: replica.url,
+      query: clientQueryFor(replica.url, x.query),
+      method: x.call.method as 'GET' | 'POST' | 'DELETE',
+      headers: outboundHeaders(x, replica, session?.upstream, traceContext),
+      body: x.body,
+      connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
+      idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
+    };
+    const rewrite = rewriter(x, replica, session);
+    const outcome =
+      x.adapter.spec.transport === 'sse'
+        ? await sendSse(x, request, rewrite, done)
+        : await x.call.forwarder.forward(request, rewrite, done);
     x.call.observed.forwarded(replica.id, outcome);
     if (outcome.ok && outcome.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
     return outcome;
+  }
+
+  /** An `sse` adapter's request: relayed as messages over a 2024-11-05 connection, not forwarded as bytes. */
+  function sendSse(
+    x: Exchange,
+    request: ForwardRequest,
+    rewrite: HeadRewriter,
+    done: DoneCallback,
+  ): Promise<ForwardOutcome> {
+    if (!options.sse) {
+      done();
+      return Promise.resolve({
+        ok: false,
+        failure: 'error',
+        message: 'this gateway cannot reach sse upstreams',
+      });
+    }
+    const sse = {
+      ...request,
+      adapter: x.adapter.name,
+      initialize: x.classified.kind === 'initialize',
+      parsedBody: x.parsed,
+      sessionIdleMs: idleMsOf(x.adapter),
+    };
+    return options.sse.forward(sse, rewrite, done);
   }
 
   /** A request inside a legacy session: only the replica that holds the session can answer it. */
@@ -484,6 +523,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       principal,
       classified,
       body,
+      parsed,
       query: queryOf(call.url),
       // Only a signed identity JWT needs a promise; plain identity headers cost no extra hop.
       identity: identity instanceof Promise ? await identity : identity,

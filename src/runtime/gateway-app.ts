@@ -10,7 +10,7 @@ import { createUpstreamCredentials, generateIdentityKey, parseIdentityKey } from
 import type { Authenticator, UpstreamCredentials } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
-import type { ProxyIo, ReplicaResolver } from '../dataplane/index.js';
+import type { ProxyIo, ReplicaResolver, SseOutbound } from '../dataplane/index.js';
 import { ssrfPolicy } from '../deploy/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import type { MetricsRouteOptions, RateLimiterStore } from '../http/index.js';
@@ -85,6 +85,8 @@ export interface GatewayAppParts {
   readonly replicas: ReplicaResolver;
   /** How the data plane sends requests upstream (Node's pools, or Fetch on the edge). */
   readonly io: ProxyIo;
+  /** How the data plane reaches `sse` adapters (Node's guarded pools); the platform's `fetch` when absent. */
+  readonly sseOutbound?: SseOutbound;
   readonly logger: Logger;
   readonly version: string;
   /** Whether the listen address is loopback: turns on the Host check against DNS rebinding. */
@@ -197,6 +199,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
       identityHeaders: (principal, adapter) =>
         auth.upstreamIdentity.headersFor(principal, `${config.publicUrl}/adapters/${adapter.name}/mcp`),
       upstreamCredentials,
+      sse: { outbound: parts.sseOutbound, refuseUrl: ssrfPolicy(config).refuseUrl },
     },
     toolRouter: toolRouter && { router: toolRouter, guard: origins },
   });

@@ -14,7 +14,8 @@ import type { Config } from '../../config/index.js';
 import { createNodeAgents } from '../../dataplane/node/node-forwarder.js';
 import type { NodeAgents } from '../../dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../../dataplane/node/node-io.js';
-import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
+import { createNodeProbeSender, createNodeSseProbeSender } from '../../dataplane/node/node-probe-sender.js';
+import { createNodeOutbound } from '../../toolrouter/node/index.js';
 import { ssrfPolicy, startDeployers, storedSecretSource } from '../../deploy/index.js';
 import type { RunningDeployers } from '../../deploy/index.js';
 import { isProgramFile } from '../../deploy/process/index.js';
@@ -228,6 +229,7 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
         // Probes resolve names through the data plane's guarded lookup: a name resolving to a blocked address is
         // never contacted, not even by the gateway's own health checks.
         send: createNodeProbeSender(agents),
+        sendSse: createNodeSseProbeSender(agents),
       },
       onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
     });
@@ -370,6 +372,8 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       inspector: deployers.inspector,
       replicas: deployers.replicas,
       io: createNodeIo(agents),
+      // The tool router's Node outbound: the same guarded agents, a real connect timeout.
+      sseOutbound: createNodeOutbound(agents),
       logger,
       version: options.version,
       loopback: isLoopbackHost(config.host),
