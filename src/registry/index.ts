@@ -26,6 +26,7 @@ export type {
   UidGenerator,
   WriteConditionOptions,
 } from './registry-store.js';
+export type { NewToolPin, ToolPin, ToolPinStore } from './tool-pin-store.js';
 export { openRegistryStore, parseDatabaseUrl } from './open-registry-store.js';
 export type { DatabaseTarget } from './open-registry-store.js';
 // D1 is opened from a Workers binding, not a URL, so it sits beside openRegistryStore rather than inside it.

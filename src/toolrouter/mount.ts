@@ -1,23 +1,60 @@
 /**
  * @module mount: puts the tool router at `/mcp`, behind the data plane's origin guard (DNS-rebinding protection,
- * CORS for allowed browser origins) and the gateway's authentication. Registered ahead of the control plane's
- * middleware, like the data plane, so MCP requests skip its request-id and access-log work.
+ * CORS for allowed browser origins), the gateway's authentication and, when configured, the per-(caller, tool)
+ * rate limit. Registered ahead of the control plane's middleware, like the data plane, so MCP requests skip its
+ * request-id and access-log work.
  */
 import type { Hono, MiddlewareHandler } from 'hono';
-import { originGuard } from '../dataplane/index.js';
+import { MODERN_PROTOCOL_VERSION, originGuard, toolCallsOf } from '../dataplane/index.js';
 import type { OriginGuardOptions } from '../dataplane/index.js';
-import type { AppEnv } from '../http/index.js';
+import { firstRefusal } from '../http/index.js';
+import type { AppEnv, RateLimitAnswer } from '../http/index.js';
 import { requestSpan } from '../observability/index.js';
+import { CALL_TOOL } from './discovery-tools.js';
 import type { ToolRouter } from './tool-router.js';
 
 /** The router and the origin policy of the MCP endpoints (the data plane's). */
 export interface ToolRouterMount {
   readonly router: ToolRouter;
   readonly guard: OriginGuardOptions;
+  /** The per-(caller, tool) limit: a 429 to answer a `tools/call` with, or undefined to go ahead; none by default. */
+  readonly limitTool?: (userId: string, tool: string) => RateLimitAnswer;
 }
 
 /** The path of the tool router. */
 export const TOOL_ROUTER_PATH = '/mcp';
+
+/**
+ * The body of `request` as text when it is at most `maxBytes`, read from a copy (the router reads the original);
+ * undefined when it is larger, which the router itself refuses with 413.
+ */
+async function smallBodyOf(request: Request, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes || !request.body) return undefined;
+  const reader = request.clone().body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+const parsedOrUndefined = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 
 /** Registers `/mcp` on `app`; call before middleware that must not run on MCP requests. */
 export function mountToolRouter(
@@ -25,8 +62,41 @@ export function mountToolRouter(
   authenticate: MiddlewareHandler<AppEnv>,
   mount: ToolRouterMount,
 ): void {
-  const { router } = mount;
-  app.all(TOOL_ROUTER_PATH, originGuard(mount.guard), authenticate, function toolRouterHandler(c) {
-    return router.fetch(c.req.raw, c.get('principal'), requestSpan(c));
+  const { router, limitTool } = mount;
+  const searchMode = router.settings.discovery === 'search';
+  /** The tool a call names: in search mode, `call_tool` is limited as the tool it calls. */
+  const toolOf = (name: string, args: unknown): string => {
+    if (!searchMode || name !== CALL_TOOL || typeof args !== 'object' || args === null) return name;
+    const through = (args as { name?: unknown }).name;
+    return typeof through === 'string' ? through : name;
+  };
+
+  async function limited(request: Request, userId: string): Promise<RateLimitAnswer> {
+    const { headers } = request;
+    // A 2026-07-28 request names its method and tool in headers the SDK refuses (400) unless the body agrees, so
+    // they can be trusted without reading the body; older clients' mirrored headers are not checked, so not trusted.
+    if (headers.get('mcp-protocol-version') === MODERN_PROTOCOL_VERSION) {
+      const method = headers.get('mcp-method');
+      if (method !== null && method !== 'tools/call') return undefined;
+      const name = headers.get('mcp-name');
+      if (method !== null && name !== null && !(searchMode && name === CALL_TOOL)) {
+        return limitTool!(userId, name);
+      }
+    }
+    const text = await smallBodyOf(request, router.settings.maxBodyBytes);
+    if (text === undefined) return undefined;
+    const calls = toolCallsOf(parsedOrUndefined(text));
+    if (calls.length === 0) return undefined;
+    return firstRefusal(calls.map((c) => () => limitTool!(userId, toolOf(c.name, c.arguments))));
+  }
+
+  app.all(TOOL_ROUTER_PATH, originGuard(mount.guard), authenticate, async function toolRouterHandler(c) {
+    const principal = c.get('principal');
+    // Only a configured tool limit reads the body here; without one, requests go straight to the router.
+    if (limitTool && c.req.method === 'POST') {
+      const refusal = await limited(c.req.raw, principal.userId);
+      if (refusal) return refusal;
+    }
+    return router.fetch(c.req.raw, principal, requestSpan(c));
   });
 }

@@ -33,7 +33,7 @@ import type { RegistryChangeFeed, RegistryStore, Registered } from '../registry/
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { createCatalog } from './catalog.js';
-import type { Catalog, CatalogEntry, FederationState } from './catalog.js';
+import type { Catalog, CatalogEntry, CatalogSnapshot, FederationState } from './catalog.js';
 import {
   CALL_TOOL,
   DEFAULT_SEARCH_LIMIT,
@@ -45,7 +45,7 @@ import {
 } from './discovery-tools.js';
 import { createToolSearch } from './tool-search.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { createFederation } from './federation.js';
+import { LISTING_PRINCIPAL, createFederation } from './federation.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
@@ -54,8 +54,12 @@ import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
+import { createPinningGate, heldToolRefusal } from './pinning-gate.js';
+import type { ApprovalRefusal, PinnedToolDefinition, ToolDefinitionEvent } from './pinning-gate.js';
 import { createToolNamer } from './tool-names.js';
 import { checkedOutput, createToolSchemas } from './tool-schemas.js';
+import { ToolPolicyDenied, createPolicyGate } from './policy/index.js';
+import type { ToolPolicy } from './policy/index.js';
 
 /** One `tools/call` through the router, as metrics and the audit log see it (never its arguments). */
 export interface RouterToolCall {
@@ -65,8 +69,13 @@ export interface RouterToolCall {
   readonly tool: string;
   /** What served it: a registered tool, or the adapter a federated tool belongs to; undefined when unknown. */
   readonly resource: { readonly kind: 'tool' | 'adapter'; readonly name: string } | undefined;
-  /** `rejected`: unknown tool or bad request; `failed`: a tool error, or the tool server or adapter did not answer. */
-  readonly outcome: 'success' | 'rejected' | 'failed';
+  /**
+   * `rejected`: unknown tool or bad request; `denied`: refused by the tool policy; `failed`: a tool error, or the
+   * tool server or adapter did not answer.
+   */
+  readonly outcome: 'success' | 'rejected' | 'denied' | 'failed';
+  /** The tool-policy rule that refused a `denied` call (`default`: the policy's default). */
+  readonly policyRule?: string;
   readonly seconds: number;
   /** From the caller's `traceparent`, when it sent one. */
   readonly traceId: string | undefined;
@@ -96,14 +105,33 @@ export interface ToolRouterOptions {
   readonly outbound?: Outbound;
   /** Told about every `tools/call` (metrics, audit log); must not throw. Nothing by default. */
   readonly onToolCall?: (call: RouterToolCall) => void;
+  /** Told when a federated tool's definition is found changed from its pin, and when a change is approved. */
+  readonly onToolDefinition?: (event: ToolDefinitionEvent) => void;
   /** Milliseconds from an arbitrary origin, for call durations; injected for tests. */
   readonly now?: () => number;
   readonly settings?: Partial<ToolRouterSettings>;
+  /** Decides what each caller sees and may call (`MCP_GATEWAY_TOOL_POLICY_FILE`); everything by default. */
+  readonly policy?: ToolPolicy;
+}
+
+/** The approval side of tool-definition pinning (`/adapters/{name}/tools`). */
+export interface ToolDefinitionPins {
+  /** The pins of a federated adapter with their state (listing it on this instance first when it was not yet). */
+  definitions(adapter: Registered<'adapter'>): Promise<PinnedToolDefinition[]>;
+  /** Re-pins `tool` to its current definition; `expectedHash` must be that definition's hash when given. */
+  approve(
+    adapter: Registered<'adapter'>,
+    tool: string,
+    approver: Principal,
+    expectedHash?: string,
+  ): Promise<PinnedToolDefinition | ApprovalRefusal>;
 }
 
 /** The tool router. */
 export interface ToolRouter {
   readonly settings: ToolRouterSettings;
+  /** Tool-definition pins of federated adapters (`MCP_GATEWAY_TOOL_PINNING`). */
+  readonly pins: ToolDefinitionPins;
   /**
    * Answers one HTTP request on `/mcp` for an authenticated principal. `span` is the request's SERVER span: each
    * federated call is a CLIENT child of it, whose trace context the adapter's upstream receives.
@@ -194,8 +222,16 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     listTimeoutMs: settings.listTimeoutMs,
     clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
   });
+  const pinning = createPinningGate({
+    mode: settings.pinning,
+    store: options.store,
+    logger,
+    listingPrincipal: LISTING_PRINCIPAL.userId,
+    ...(options.onToolDefinition && { onEvent: options.onToolDefinition }),
+  });
   const catalog = createCatalog({
     store: options.store,
+    pinning,
     changes: options.changes,
     federation,
     namer: createToolNamer({ separator: settings.separator, maxLength: settings.maxNameLength, hash }),
@@ -234,6 +270,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       })
     : () => undefined;
 
+  // The tool policy's one hook: what a caller sees (list and search) and may call (direct and `call_tool`).
+  const policy = createPolicyGate(options.policy);
+  /** The caller's list: the tools it may read, as far as the tool policy lists them. */
+  const listedTo = (snapshot: CatalogSnapshot, principal: Principal) =>
+    policy.listed(snapshot, catalog.visible(snapshot, principal), principal);
+
   async function listTools(principal: Principal, cursor: string | undefined): Promise<ListToolsResult> {
     if (searchMode) {
       // One page, never a next one: no cursor of this server can be valid.
@@ -245,7 +287,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = catalog.visible(await catalog.snapshot(), principal);
+    const visible = listedTo(await catalog.snapshot(), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -281,10 +323,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     const entry = await findEntry(params.name);
+    if (!entry) {
+      const refusal = heldToolRefusal((await catalog.snapshot()).held, params.name, principal);
+      if (refusal) throw refusal;
+    }
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
     if (!entry || !canRead(principal, entry.owner)) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     }
+    policy.enforce(principal, entry, params.arguments);
     if (entry.unavailable) {
       // Only an admin gets here (others are told the tool is unknown, as it is not listed for them).
       if (!isAdmin(principal)) {
@@ -332,7 +379,11 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     if (!onToolCall) return callTool(principal, params, ctx, span);
     const started = now();
-    const report = (outcome: RouterToolCall['outcome'], entry: CatalogEntry | undefined): void =>
+    const report = (
+      outcome: RouterToolCall['outcome'],
+      entry: CatalogEntry | undefined,
+      policyRule?: string,
+    ) =>
       onToolCall({
         principal: principal.userId,
         tool: params.name,
@@ -340,6 +391,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         outcome,
         seconds: (now() - started) / 1000,
         traceId,
+        ...(policyRule !== undefined && { policyRule }),
       });
     try {
       const called = await callTool(principal, params, ctx, span);
@@ -347,8 +399,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       report(called.result.isError === true ? 'failed' : 'success', called.entry);
       return called;
     } catch (err) {
+      if (err instanceof ToolPolicyDenied) report('denied', err.entry, err.rule);
       // Unknown (or not the caller's) tool: named by nothing, so an unknown name cannot grow a label set.
-      if (err instanceof ProtocolError && err.code === ProtocolErrorCode.InvalidParams)
+      else if (err instanceof ProtocolError && err.code === ProtocolErrorCode.InvalidParams)
         report('rejected', undefined);
       else
         report(
@@ -381,7 +434,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
     await search!.update(snapshot);
     // The caller's own list, the very one `tools/list` would serve in list mode: the search never shows more.
-    const found = search!.search(catalog.visible(snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
+    const found = search!.search(listedTo(snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
     return searchResult(found);
   }
 
@@ -443,8 +496,23 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   );
   const stopBus = searchMode ? () => undefined : catalog.onChange(() => handler.notify.toolsChanged());
 
+  /** Lists the adapter on this instance when it has not been yet, so its pins are compared with a real listing. */
+  async function listedHere(adapter: Registered<'adapter'>): Promise<void> {
+    if (!catalog.federationStatus(adapter.name)) await catalog.snapshot().catch(() => undefined);
+  }
+
   return {
     settings,
+    pins: {
+      async definitions(adapter) {
+        await listedHere(adapter);
+        return pinning.definitions(adapter.name);
+      },
+      async approve(adapter, tool, approver, expectedHash) {
+        await listedHere(adapter);
+        return pinning.approve(adapter.name, tool, approver, expectedHash);
+      },
+    },
     fetch(request, principal, span) {
       if (request.method === 'GET') return streams.open(request, principal);
       // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
@@ -479,10 +547,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           if (spec.federate !== true) return result;
           // Not listed on this instance yet: list now (bounded by the listing timeout) to report something real.
           if (!catalog.federationStatus(resource.name)) await catalog.snapshot().catch(() => undefined);
-          const federation = catalog.federationStatus(resource.name) ?? {
+          const listed = catalog.federationStatus(resource.name) ?? {
             state: 'pending' as const,
             tools: 0,
           };
+          const held = pinning.heldCount(resource.name);
+          const federation = held > 0 ? { ...listed, tools: listed.tools - held, heldTools: held } : listed;
           return { ok: true, status: { ...result.status, federation } };
         },
       };
@@ -492,6 +562,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       stopIndexing();
       streams.close();
       catalog.close();
+      pinning.close();
       await handler.close();
       await federation.close();
     },
