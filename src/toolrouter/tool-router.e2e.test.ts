@@ -55,6 +55,27 @@ async function listening(gateway: TestGateway, count: number, timeoutMs = 5000):
   }
 }
 
+/**
+ * Waits until each federated adapter's listing is in: a listing runs in the background, and on a busy machine the
+ * first one can time out and be retried a second later, which the tests that read a settled list must not see.
+ */
+async function federationListed(
+  gateway: TestGateway,
+  adapters: readonly string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const adapter of adapters) {
+    for (;;) {
+      if (gateway.toolRouter?.federationStatus(adapter)?.state === 'listed') break;
+      if (Date.now() > deadline) {
+        throw new Error(`${adapter}: ${JSON.stringify(gateway.toolRouter?.federationStatus(adapter))}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 const as = (user: string, roles: string[] = []) => ({
   headers: { 'x-dev-userid': user, 'x-dev-roles': roles.join(',') },
 });
@@ -105,6 +126,7 @@ describe('tool router: registered tools and federated adapters, both eras', () =
     await register(gateway, 'adapters', { name: 'modern', endpoints: [modern.url], federate: true });
     // Not federated: its tools stay behind /adapters/quiet/mcp.
     await register(gateway, 'adapters', { name: 'quiet', endpoints: [modern.url] });
+    await federationListed(gateway, ['legacy', 'modern']);
   });
   afterAll(async () => {
     await gateway?.close();
