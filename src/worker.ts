@@ -28,6 +28,7 @@ import sql0003 from '../migrations/sqlite/0003_resource_uid.sql';
 import sql0004 from '../migrations/sqlite/0004_resource_uid_backfill.sql';
 import sql0005 from '../migrations/sqlite/0005_secrets.sql';
 import sql0006 from '../migrations/sqlite/0006_tool_pins.sql';
+import sql0007 from '../migrations/sqlite/0007_oauth_grants.sql';
 
 const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0000_init': sql0000,
@@ -37,6 +38,7 @@ const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0004_resource_uid_backfill': sql0004,
   '0005_secrets': sql0005,
   '0006_tool_pins': sql0006,
+  '0007_oauth_grants': sql0007,
 };
 
 /**

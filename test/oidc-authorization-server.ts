@@ -22,6 +22,12 @@ export interface OidcAuthorizationServerOptions {
   readonly accessTokenTtlSeconds?: number;
   /** Accepts a resource indicator; by default any http(s) URL. */
   readonly acceptResource?: (resource: string) => boolean;
+  /** Access-token lifetime per resource; `accessTokenTtlSeconds` when absent or undefined. */
+  readonly accessTokenTtlFor?: (resource: string) => number | undefined;
+  /** Issue refresh tokens to every client allowed the refresh_token grant (no `offline_access` needed). */
+  readonly refreshTokens?: boolean;
+  /** Serve the RFC 7009 revocation endpoint (a client may revoke its own tokens). */
+  readonly revocation?: boolean;
 }
 
 /** A running authorization server. */
@@ -31,6 +37,12 @@ export interface OidcAuthorizationServer {
   loginAs(accountId: string): void;
   /** Counts of interactions completed, for assertions. */
   readonly logins: number;
+  /** Every refresh token value issued, in order (for leak checks). */
+  readonly refreshTokens: readonly string[];
+  /** Refresh token values destroyed by a revocation request or a rotation. */
+  readonly destroyedRefreshTokens: readonly string[];
+  /** Counts of refresh_token grants served. */
+  readonly refreshes: number;
   close(): Promise<void>;
 }
 
@@ -98,6 +110,11 @@ export async function startOidcAuthorizationServer(
     options.acceptResource ??
     ((resource: string) => /^https?:\/\//.test(resource) && !resource.includes('#'));
   let logins = 0;
+  let refreshes = 0;
+  const refreshTokens: string[] = [];
+  const destroyedRefreshTokens: string[] = [];
+  const ttlFor = (resource: string) =>
+    options.accessTokenTtlFor?.(resource) ?? options.accessTokenTtlSeconds ?? 300;
 
   // The issuer URL needs the port, so listen first and attach the provider afterwards.
   let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
@@ -135,6 +152,10 @@ export async function startOidcAuthorizationServer(
       Interaction: 600,
       Session: 3600,
     },
+    ...(options.refreshTokens && {
+      issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
+        client.grantTypeAllowed('refresh_token'),
+    }),
     findAccount: async (_ctx: unknown, sub: string) =>
       options.accounts[sub] ? { accountId: sub, claims: async () => ({ sub }) } : undefined,
     // Roles travel in the access token, where the gateway reads them (MCP_GATEWAY_ROLES_CLAIM=roles).
@@ -146,6 +167,11 @@ export async function startOidcAuthorizationServer(
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true },
+      revocation: {
+        enabled: options.revocation ?? false,
+        allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) =>
+          token.clientId === client.clientId,
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string) => oneOf,
@@ -155,7 +181,7 @@ export async function startOidcAuthorizationServer(
           return {
             scope: resourceScopes.join(' '),
             audience: resource,
-            accessTokenTTL: options.accessTokenTtlSeconds ?? 300,
+            accessTokenTTL: ttlFor(resource),
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'ES256' } },
           };
@@ -200,6 +226,14 @@ export async function startOidcAuthorizationServer(
     );
   }
 
+  const events = provider as unknown as { on(event: string, listener: (subject: never) => void): void };
+  events.on('refresh_token.saved', (token: { jti: string }) => {
+    if (!refreshTokens.includes(token.jti)) refreshTokens.push(token.jti);
+  });
+  events.on('refresh_token.destroyed', (token: { jti: string }) => destroyedRefreshTokens.push(token.jti));
+  events.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
+    if (ctx.oidc.params?.grant_type === 'refresh_token') refreshes++;
+  });
   const callback = provider.callback();
   handle = (req, res) => {
     if (req.url?.startsWith('/interaction/')) {
@@ -219,6 +253,11 @@ export async function startOidcAuthorizationServer(
     },
     get logins() {
       return logins;
+    },
+    refreshTokens,
+    destroyedRefreshTokens,
+    get refreshes() {
+      return refreshes;
     },
     close: () =>
       new Promise<void>((resolve) => {

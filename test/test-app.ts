@@ -9,14 +9,19 @@ import type {
   Principal,
   SecretReferenceGate,
 } from '../src/auth/index.js';
-import { LOCAL_PRINCIPAL, identifyingMiddleware } from '../src/auth/index.js';
+import { LOCAL_PRINCIPAL, createTokenVault, identifyingMiddleware } from '../src/auth/index.js';
 import type { ResourceChangeListener } from '../src/control/index.js';
 import { createRuntimeInspector } from '../src/deploy/index.js';
 import type { RuntimeInspector } from '../src/deploy/index.js';
 import type { AppEnv, OriginPolicy } from '../src/http/index.js';
 import { createSilentLogger } from '../src/observability/index.js';
 import type { AuditLog, Logger } from '../src/observability/index.js';
-import { createSecretCipher, openRegistryStore } from '../src/registry/index.js';
+import {
+  createSecretCipher,
+  createSettingsCipher,
+  openRegistryStore,
+  readSecretValue,
+} from '../src/registry/index.js';
 import type { RegistryStore } from '../src/registry/index.js';
 
 /** Options for {@link createTestApp}. */
@@ -65,10 +70,13 @@ export const LOOPBACK_ORIGINS: OriginPolicy = {
 /** The app plus what a test needs to inspect and clean up. */
 export async function createTestApp(options: TestAppOptions = {}) {
   const store = options.store ?? (await openRegistryStore(':memory:'));
+  const secret = options.gatewaySecret ?? TEST_GATEWAY_SECRET;
+  const cipher = await createSecretCipher(secret);
+  const logger = options.logger ?? createSilentLogger();
   const app = createApp({
     store,
     inspector: options.inspector ?? createRuntimeInspector({ probeTimeoutMs: 1000 }),
-    logger: options.logger ?? createSilentLogger(),
+    logger,
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     origins: options.origins ?? LOOPBACK_ORIGINS,
     audit: options.audit,
@@ -77,10 +85,15 @@ export async function createTestApp(options: TestAppOptions = {}) {
     commandGate: options.commandGate,
     secretReferenceGate: options.secretReferenceGate,
     onResourceChange: options.onResourceChange,
-    secrets: {
-      cipher: await createSecretCipher(options.gatewaySecret ?? TEST_GATEWAY_SECRET),
-      authorize: options.authorizeSecrets,
-    },
+    secrets: { cipher, authorize: options.authorizeSecrets },
+    vault: createTokenVault({
+      store,
+      cipher,
+      settings: await createSettingsCipher(secret),
+      readSecret: (name) => readSecretValue(store, cipher, name),
+      publicUrl: (options.origins ?? LOOPBACK_ORIGINS).publicUrl,
+      logger,
+    }),
     isProgramFile: options.isProgramFile,
     swaggerUi: options.swaggerUi,
     consoleUi: options.consoleUi,

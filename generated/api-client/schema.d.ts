@@ -288,6 +288,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your OAuth connections to upstreams (oauth-user adapters) */
+        get: operations["listConnections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/connections/{adapter}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Disconnect: delete your grant and revoke it at the upstream
+         * @description The grant is deleted here, then its refresh and access tokens are revoked at the upstream's revocation endpoint (RFC 7009) when its authorization server advertises one. The next request to the adapter gets the URL elicitation error again.
+         */
+        delete: operations["deleteConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -339,7 +376,7 @@ export interface components {
         };
         UpstreamAuthView: {
             /** @enum {string} */
-            type: "bearer" | "header" | "oauth-client-credentials";
+            type: "bearer" | "header" | "oauth-client-credentials" | "oauth-user";
             name?: string;
             /** @description The secret's name (never its value); writers only. */
             secret?: string;
@@ -462,7 +499,7 @@ export interface components {
             federate?: boolean;
         };
         /** @description The gateway's own credential for the upstream, sent on the data plane, by federation and by the tool router; added after the caller's headers are filtered, so a caller can neither set nor read it. Readers who may not write the resource see only `type`. */
-        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"] | components["schemas"]["UpstreamAuthOAuthClientCredentials"];
+        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"] | components["schemas"]["UpstreamAuthOAuthClientCredentials"] | components["schemas"]["UpstreamAuthOAuthUser"];
         /** @description Sends `Authorization: Bearer <value of secret>`. */
         UpstreamAuthBearer: {
             /**
@@ -511,6 +548,22 @@ export interface components {
              * @example weather-api-key
              */
             clientSecret: string;
+            scopes?: string[];
+        };
+        /** @description Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL. Adapters with `endpoints` only. */
+        UpstreamAuthOAuthUser: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "oauth-user";
+            /** @description The gateway's client id at the upstream's authorization server; absent, the gateway registers itself there (RFC 7591) once per adapter. */
+            clientId?: string;
+            /**
+             * @description Name of the secret holding `clientId`'s client secret; absent for a public client.
+             * @example weather-api-key
+             */
+            clientSecret?: string;
             scopes?: string[];
         };
         AdapterStatus: {
@@ -799,6 +852,22 @@ export interface components {
              * @example ghp_0123456789abcdef
              */
             value: string;
+        };
+        /** @description One of your OAuth grants for an adapter's upstream. Tokens are never shown. */
+        Connection: {
+            /** @example linear */
+            adapter: string;
+            /**
+             * @example [
+             *       "read",
+             *       "write"
+             *     ]
+             */
+            scopes: string[];
+            /** @description When you connected (ISO 8601) */
+            createdAt: string;
+            /** @description When the current access token expires; null when the server did not say */
+            expiresAt: string | null;
         };
     };
     responses: never;
@@ -2107,6 +2176,73 @@ export interface operations {
             };
             /** @description If-Match does not match the current ETag */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listConnections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your grants, by adapter name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                adapter: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You have no grant for that adapter */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -77,9 +77,14 @@ export {
   createUpstreamCredentials,
 } from './upstream-credentials.js';
 export type {
+  CredentialCaller,
   CredentialedResource,
+  OAuthUserAdapter,
+  PerUserTokens,
   UpstreamCredential,
   UpstreamCredentialProblem,
   UpstreamCredentials,
   UpstreamCredentialsOptions,
 } from './upstream-credentials.js';
+export { ConnectFlowError, ConnectionRequiredError, createTokenVault, grantSealName } from './token-vault.js';
+export type { ConnectStart, TokenVault, TokenVaultOptions } from './token-vault.js';

@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../observability/index.js';
 import { SecretDecryptionError, upstreamAuthSecretName } from '../registry/index.js';
-import type { CommonSpec, ResourceKind, UpstreamAuthSpec } from '../registry/index.js';
+import type { CommonSpec, Registered, ResourceKind, UpstreamAuthSpec } from '../registry/index.js';
 
 /** One header to send upstream. */
 export interface UpstreamCredential {
@@ -22,9 +22,10 @@ export interface UpstreamCredential {
 
 /**
  * Why a credential could not be made; the message names the resource and the secret, never a value. `token`:
- * the token endpoint of `oauth-client-credentials` refused or failed.
+ * the token endpoint of `oauth-client-credentials` refused or failed; `connect`: an `oauth-user` adapter and a
+ * caller without a usable grant (`ConnectionRequiredError`, which names the `/connect` URL).
  */
-export type UpstreamCredentialProblem = 'missing' | 'unreadable' | 'unusable' | 'token';
+export type UpstreamCredentialProblem = 'missing' | 'unreadable' | 'unusable' | 'token' | 'connect';
 
 /** The credential of a resource could not be made: nothing is sent upstream without it. */
 export class UpstreamCredentialError extends Error {
@@ -45,13 +46,37 @@ export interface CredentialedResource {
   readonly spec: Pick<CommonSpec, 'upstreamAuth'>;
 }
 
+/** The adapter fields per-user tokens are kept by. */
+export type OAuthUserAdapter = Pick<Registered<'adapter'>, 'name' | 'uid' | 'spec'>;
+
+/** Per-user access tokens (the token vault, `token-vault.ts`) as the resolver uses them. */
+export interface PerUserTokens {
+  accessToken(userId: string, adapter: OAuthUserAdapter): Promise<string>;
+  renew(userId: string, adapter: OAuthUserAdapter, rejected: string): Promise<string>;
+}
+
+/** Who a request is sent for: an `oauth-user` adapter's upstream gets this caller's own token. */
+export interface CredentialCaller {
+  readonly userId: string;
+}
+
 /** Makes the header a resource's upstream gets. */
 export interface UpstreamCredentials {
   /**
    * The header to add for `resource`, or undefined when it has no `upstreamAuth`. Rejects with
-   * {@link UpstreamCredentialError} when the secret is missing, cannot be decrypted, or cannot travel in a header.
+   * {@link UpstreamCredentialError} when the secret is missing, cannot be decrypted, or cannot travel in a header,
+   * and (`oauth-user`) with `ConnectionRequiredError` when `caller` has no usable grant.
    */
-  resolve(resource: CredentialedResource): Promise<UpstreamCredential | undefined>;
+  resolve(resource: CredentialedResource, caller?: CredentialCaller): Promise<UpstreamCredential | undefined>;
+  /**
+   * The upstream answered 401 to `rejected` (an `oauth-user` credential): the caller's token refreshed once, or
+   * `ConnectionRequiredError`. Other types are not renewed (rejects with {@link UpstreamCredentialError}).
+   */
+  renew(
+    resource: CredentialedResource,
+    caller: CredentialCaller,
+    rejected: UpstreamCredential,
+  ): Promise<UpstreamCredential>;
   /** The secret was written or deleted on this instance: its value is read afresh by the next request. */
   forget(secret: string): void;
 }
@@ -59,6 +84,7 @@ export interface UpstreamCredentials {
 /** For runtimes without a secret store (tests of other parts): a resource with `upstreamAuth` is refused. */
 export const NO_UPSTREAM_CREDENTIALS: UpstreamCredentials = Object.freeze({
   async resolve(resource: CredentialedResource) {
+    if (resource.spec.upstreamAuth?.type === 'oauth-user') throw noVault(resource);
     const secret = upstreamAuthSecretName(resource.spec);
     if (secret === undefined) return undefined;
     throw new UpstreamCredentialError(
@@ -67,8 +93,19 @@ export const NO_UPSTREAM_CREDENTIALS: UpstreamCredentials = Object.freeze({
       'missing',
     );
   },
+  async renew(resource: CredentialedResource): Promise<UpstreamCredential> {
+    throw noVault(resource);
+  },
   forget() {},
 });
+
+function noVault(resource: CredentialedResource): UpstreamCredentialError {
+  return new UpstreamCredentialError(
+    `${label(resource)} needs per-user OAuth grants, and this gateway has no token vault.`,
+    '',
+    'missing',
+  );
+}
 
 /** Options for {@link createUpstreamCredentials}. */
 export interface UpstreamCredentialsOptions {
@@ -84,6 +121,8 @@ export interface UpstreamCredentialsOptions {
   readonly refuseUrl?: (url: string) => string | undefined;
   /** Longest wait for a token endpoint; default 10 s. */
   readonly tokenTimeoutMs?: number;
+  /** Per-user grants (`oauth-user`); without it such a resource is refused. */
+  readonly vault?: PerUserTokens;
 }
 
 type ClientCredentialsAuth = Extract<UpstreamAuthSpec, { type: 'oauth-client-credentials' }>;
@@ -239,9 +278,42 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
     throw new UpstreamCredentialError(`${label(resource)} ${why}`, secret, problem);
   }
 
+  const { vault } = options;
+  const bearer = (token: string): UpstreamCredential => ({
+    header: 'authorization',
+    value: `Bearer ${token}`,
+  });
+  const vaultOf = (resource: CredentialedResource, caller: CredentialCaller | undefined) => {
+    if (!vault || resource.kind !== 'adapter') throw noVault(resource);
+    if (!caller)
+      throw new UpstreamCredentialError(
+        `${label(resource)} sends each caller's own token; no caller here.`,
+        '',
+        'missing',
+      );
+    return vault;
+  };
+  // The vault reads the adapter's name, uid and spec; a tool never gets here (refused above).
+  const asAdapter = (resource: CredentialedResource) => resource as unknown as OAuthUserAdapter;
+
   return {
-    async resolve(resource) {
+    async renew(resource, caller, rejected) {
+      if (resource.spec.upstreamAuth?.type !== 'oauth-user')
+        throw new UpstreamCredentialError(
+          `${label(resource)}: its upstream refused the credential.`,
+          '',
+          'token',
+        );
+      const token = rejected.value.slice('Bearer '.length);
+      return bearer(await vaultOf(resource, caller).renew(caller.userId, asAdapter(resource), token));
+    },
+    async resolve(resource, caller) {
       const auth = resource.spec.upstreamAuth;
+      if (auth?.type === 'oauth-user') {
+        const userId = caller?.userId;
+        const v = vaultOf(resource, caller);
+        return bearer(await v.accessToken(userId!, asAdapter(resource)));
+      }
       const secret = upstreamAuthSecretName(resource.spec);
       if (!auth || secret === undefined) return undefined;
       let value: string | undefined;

@@ -222,6 +222,28 @@ describe('POST /adapters', () => {
       /not available with transport "sse" yet/,
     ],
     [
+      'per-user OAuth on an sse adapter',
+      {
+        name: 'a',
+        endpoints: ['http://127.0.0.1:1/sse'],
+        transport: 'sse',
+        upstreamAuth: { type: 'oauth-user' },
+      },
+      'upstreamAuth.type',
+      /"oauth-user" is not available with transport "sse" yet/,
+    ],
+    [
+      'federation of a per-user OAuth adapter',
+      {
+        name: 'a',
+        endpoints: ['http://127.0.0.1:1/mcp'],
+        upstreamAuth: { type: 'oauth-user' },
+        federate: true,
+      },
+      'federate',
+      /not available with upstreamAuth "oauth-user" yet/,
+    ],
+    [
       'stdio on the endpoints runtime',
       { name: 'a', endpoints: ['http://127.0.0.1:1/sse'], transport: 'stdio' },
       'transport',

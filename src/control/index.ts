@@ -7,5 +7,7 @@ export { validationHook } from './validation.js';
 export { createSecretRoutes } from './secret-routes.js';
 export type { SecretRoutesOptions } from './secret-routes.js';
 export { MAX_SECRET_VALUE_LENGTH } from './secret-schemas.js';
+export { createConnectionRoutes } from './connection-routes.js';
+export type { ConnectionRoutesOptions } from './connection-routes.js';
 export { createToolPinRoutes } from './tool-pin-routes.js';
 export type { ToolPinRoutesOptions } from './tool-pin-routes.js';

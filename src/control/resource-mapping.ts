@@ -108,6 +108,30 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
         '"none" needs transport "stdio": the gateway could not reach an HTTP server (streamable-http or sse) without network',
     });
   }
+  // The per-user grant is for a hosted server the gateway reaches at a URL, with its own authorization server.
+  if (data.upstreamAuth?.type === 'oauth-user' && !data.endpoints) {
+    problems.push({
+      path: 'upstreamAuth.type',
+      message: '"oauth-user" applies only to adapters with endpoints',
+    });
+  }
+  // The tool router lists an adapter's tools once, as the gateway, which holds no caller's grant.
+  if (data.upstreamAuth?.type === 'oauth-user' && data.federate) {
+    problems.push({
+      path: 'federate',
+      message:
+        'is not available with upstreamAuth "oauth-user" yet: the tool router lists tools as the gateway, which has no per-user grant (the adapter itself works at /adapters/{name}/mcp)',
+    });
+  }
+  // An sse session's GET stream is opened once with the token of its initialize and outlives it; a refused or
+  // refreshed per-user token could not be swapped in under it, so the combination is refused until it can.
+  if (data.upstreamAuth?.type === 'oauth-user' && data.transport === 'sse') {
+    problems.push({
+      path: 'upstreamAuth.type',
+      message:
+        '"oauth-user" is not available with transport "sse" yet: per-user tokens are renewed for Streamable HTTP upstreams only',
+    });
+  }
   if (data.endpoints) {
     if (data.port !== undefined) problems.push({ path: 'port', message: ENDPOINT_CARRIES_ADDRESS });
     if (data.path !== undefined) problems.push({ path: 'path', message: ENDPOINT_CARRIES_ADDRESS });
@@ -120,6 +144,9 @@ function toolProblems(data: ToolData): ErrorDetail[] {
   const choice = runtimeChoiceProblem(data);
   if (choice) return [choice];
   const problems = sharedProblems(data);
+  if (data.upstreamAuth?.type === 'oauth-user') {
+    problems.push({ path: 'upstreamAuth.type', message: '"oauth-user" applies only to adapters' });
+  }
   const def = data.toolDefinition;
   if (data.endpoints) {
     if (def.port !== undefined)
@@ -139,6 +166,15 @@ function upstreamAuthSpec(auth: UpstreamAuth): UpstreamAuthSpec {
   if (auth.type === 'oauth-client-credentials') {
     const { tokenUrl, clientId, clientSecret, scopes } = auth;
     return { type: auth.type, tokenUrl, clientId, clientSecret, ...(scopes?.length && { scopes }) };
+  }
+  if (auth.type === 'oauth-user') {
+    const { clientId, clientSecret, scopes } = auth;
+    return {
+      type: auth.type,
+      ...(clientId !== undefined && { clientId }),
+      ...(clientSecret !== undefined && { clientSecret }),
+      ...(scopes?.length && { scopes }),
+    };
   }
   return {
     type: 'header',

@@ -39,7 +39,8 @@ const environmentReferences: SecretReferenceExtractor = (spec) =>
 const upstreamAuthReferences: SecretReferenceExtractor = (spec) => {
   const secret = upstreamAuthSecretName(spec);
   if (secret === undefined) return [];
-  const field = spec.upstreamAuth?.type === 'oauth-client-credentials' ? 'clientSecret' : 'secret';
+  const type = spec.upstreamAuth?.type;
+  const field = type === 'oauth-client-credentials' || type === 'oauth-user' ? 'clientSecret' : 'secret';
   return [{ field: `upstreamAuth.${field}`, secret }];
 };
 

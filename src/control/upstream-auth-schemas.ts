@@ -102,12 +102,35 @@ const OAuthClientCredentials = z
       'Sends `Authorization: Bearer <access token>`, the token obtained with the OAuth 2.0 client credentials grant at `tokenUrl` (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused until shortly before it expires.',
   });
 
+const OAuthUser = z
+  .strictObject({
+    type: z.literal('oauth-user'),
+    clientId: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(256, 'must be at most 256 characters')
+      .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII')
+      .optional()
+      .openapi({
+        description:
+          "The gateway's client id at the upstream's authorization server; absent, the gateway registers itself there (RFC 7591) once per adapter.",
+      }),
+    clientSecret: SecretReference.optional().openapi({
+      description: "Name of the secret holding `clientId`'s client secret; absent for a public client.",
+    }),
+    scopes: z.array(Scope).max(64, 'must list at most 64 scopes').optional(),
+  })
+  .openapi('UpstreamAuthOAuthUser', {
+    description:
+      "Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL. Adapters with `endpoints` only.",
+  });
+
 /** The `upstreamAuth` field of an adapter or tool body. */
 export const UpstreamAuth = z
-  .discriminatedUnion('type', [Bearer, Header, OAuthClientCredentials], {
+  .discriminatedUnion('type', [Bearer, Header, OAuthClientCredentials, OAuthUser], {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? 'type must be "bearer", "header" or "oauth-client-credentials"'
+        ? 'type must be "bearer", "header", "oauth-client-credentials" or "oauth-user"'
         : 'must be an object',
   })
   .openapi('UpstreamAuth', {
@@ -119,7 +142,7 @@ export type UpstreamAuth = z.infer<typeof UpstreamAuth>;
 /** `upstreamAuth` as the API shows it: the secret's name to writers, only `type` to readers. */
 export const UpstreamAuthView = z
   .object({
-    type: z.enum(['bearer', 'header', 'oauth-client-credentials']),
+    type: z.enum(['bearer', 'header', 'oauth-client-credentials', 'oauth-user']),
     name: z.string().optional(),
     secret: z
       .string()

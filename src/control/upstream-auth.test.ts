@@ -95,7 +95,9 @@ describe('upstreamAuth on a write', () => {
     const error = await refusal(
       await post('/tools', imageTool('t', { upstreamAuth: { type: 'token-exchange', secret: 'k' } })),
     );
-    expect(error.message).toMatch(/upstreamAuth.*"bearer", "header" or "oauth-client-credentials"/);
+    expect(error.message).toMatch(
+      /upstreamAuth.*"bearer", "header", "oauth-client-credentials" or "oauth-user"/,
+    );
   });
 
   it('accepts Authorization with a prefix and Cookie as header names (where credentials usually go)', async () => {

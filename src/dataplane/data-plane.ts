@@ -150,6 +150,9 @@ export function mountDataPlane(
     maxBodyBytes: options.maxBodyBytes,
     identityHeaders: options.identityHeaders ?? compatIdentityHeaders,
     upstreamCredentials: options.upstreamCredentials ?? NO_UPSTREAM_CREDENTIALS,
+    // Where an oauth-user adapter's caller connects (the token vault's route, under the public URL).
+    connectUrl: (adapter) =>
+      `${options.publicUrl.replace(/\/+$/, '')}/connect/${encodeURIComponent(adapter)}`,
     ...(hooks.limits?.tool && { limitToolCall: hooks.limits.tool }),
     logger,
     sse: new SseUpstreams({

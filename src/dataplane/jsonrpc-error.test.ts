@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyRequest, isRejection } from './era-classification.js';
 import type { EraRejection } from './era-rejections.js';
-import { rejectionResponse } from './jsonrpc-error.js';
+import { rejectionResponse, requestIdOf, urlElicitationResponse } from './jsonrpc-error.js';
 
 /** The rejection of a request the transport rules refuse. */
 function refused(method: string, headers: Record<string, string>, body?: unknown): EraRejection {
@@ -39,5 +39,43 @@ describe('rejectionResponse', () => {
     const response = rejectionResponse(refused('GET', { 'mcp-protocol-version': '2026-07-28' }));
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
+  });
+});
+
+describe('the URL elicitation error (-32042)', () => {
+  const elicitation = { connectUrl: 'https://gw.example.com/connect/notes', message: 'Connect first.' };
+
+  it('answers a request with its id, HTTP 200, one URL-mode elicitation', async () => {
+    const response = urlElicitationResponse(
+      requestIdOf({ jsonrpc: '2.0', id: 'a1', method: 'tools/call' }),
+      elicitation,
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 'a1',
+      error: {
+        code: -32042,
+        message: 'Connect first.',
+        data: {
+          elicitations: [
+            {
+              mode: 'url',
+              elicitationId: expect.any(String),
+              url: elicitation.connectUrl,
+              message: 'Connect first.',
+            },
+          ],
+        },
+      },
+    });
+  });
+
+  it('is a 403 with a null id when there is no single request to answer', async () => {
+    for (const parsed of [undefined, [{ id: 1, method: 'ping' }], { method: 'notifications/initialized' }]) {
+      const response = urlElicitationResponse(requestIdOf(parsed), elicitation);
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { id: unknown }).id).toBeNull();
+    }
   });
 });

@@ -7,7 +7,53 @@ export const GATEWAY_ERROR = {
   sessionNotFound: -32001,
   /** Transport-level failure of the gateway or its upstream. */
   gateway: -32000,
+  /** MCP 2025-11-25 `URLElicitationRequiredError`: the user must open a URL first (elicitation URL mode). */
+  urlElicitationRequired: -32042,
 } as const;
+
+/** The id of a single JSON-RPC request, or undefined (a notification, a batch, no body). */
+export function requestIdOf(parsed: unknown): string | number | undefined {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { id, method } = parsed as { id?: unknown; method?: unknown };
+  if (typeof method !== 'string') return undefined;
+  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}
+
+/** What an elicitation error carries: the URL to open, and why. */
+export interface UrlElicitation {
+  readonly connectUrl: string;
+  readonly message: string;
+}
+
+/**
+ * The URL elicitation error (-32042) answering request `id`: `data.elicitations` holds one URL-mode elicitation
+ * (MCP 2025-11-25, elicitation URL mode), so the client shows the user the URL and retries after. A JSON-RPC
+ * answer to a request is HTTP 200; without an id (a GET stream, a notification) nothing can carry it to a
+ * request, so it is a 403 with a null id, which clients surface as a transport error with the message.
+ */
+export function urlElicitationResponse(
+  id: string | number | undefined,
+  elicitation: UrlElicitation,
+): Response {
+  const error = {
+    code: GATEWAY_ERROR.urlElicitationRequired,
+    message: elicitation.message,
+    data: {
+      elicitations: [
+        {
+          mode: 'url',
+          elicitationId: crypto.randomUUID(),
+          url: elicitation.connectUrl,
+          message: elicitation.message,
+        },
+      ],
+    },
+  };
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error }), {
+    status: id === undefined ? 403 : 200,
+    headers: { 'content-type': 'application/json' },
+  });
+}
 
 /** A JSON-RPC error response with a null id: the transport failed before any message could be answered. */
 export function jsonRpcErrorResponse(

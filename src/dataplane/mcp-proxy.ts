@@ -3,7 +3,7 @@
  * (sealed session or rendezvous hashing with bounded load), compute the header rewrites — and hands the bytes
  * to a {@link Forwarder}. Runtime-neutral: no Node types here.
  */
-import { UpstreamCredentialError, canRead } from '../auth/index.js';
+import { ConnectionRequiredError, UpstreamCredentialError, canRead } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/deployer.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
@@ -26,7 +26,13 @@ import type {
   UpstreamHead,
 } from './forwarder.js';
 import { isRetryable } from './forwarder.js';
-import { GATEWAY_ERROR, jsonRpcErrorResponse, rejectionResponse } from './jsonrpc-error.js';
+import {
+  GATEWAY_ERROR,
+  jsonRpcErrorResponse,
+  rejectionResponse,
+  requestIdOf,
+  urlElicitationResponse,
+} from './jsonrpc-error.js';
 import { corsHeaders } from './origin-guard.js';
 import { connectionTokens, isDroppedRequestHeader } from '../core/index.js';
 import { forwardedHeader } from './forwarded-header.js';
@@ -75,6 +81,8 @@ export interface McpProxyOptions {
   ) => Record<string, string> | Promise<Record<string, string>>;
   /** The adapter's own credential for its upstream (`upstreamAuth`), read per request. */
   readonly upstreamCredentials: UpstreamCredentials;
+  /** The absolute `/connect/{adapter}` URL (named in the elicitation error of an `oauth-user` adapter). */
+  readonly connectUrl: (adapter: string) => string;
   readonly logger: Logger;
   /** Told when a new session is refused because every replica is at its session cap. */
   readonly onSessionsFull?: (adapter: string) => void;
@@ -131,7 +139,17 @@ interface Exchange {
   readonly identity: Record<string, string>;
   /** The gateway's credential for the upstream (`upstreamAuth`), when the adapter has one. */
   readonly credential: UpstreamCredential | undefined;
+  /** The JSON-RPC id of the request, when it is one request (what an elicitation error answers). */
+  readonly requestId: string | number | undefined;
 }
+
+/** The upstream answered 401 to a per-user token: thrown from the head rewriter, so nothing reaches the client. */
+class CredentialRefused extends Error {
+  constructor() {
+    super("the upstream refused the caller's access token");
+  }
+}
+const REFUSED: ForwardOutcome = { ok: false, failure: 'error', message: 'credential refused' };
 
 /** Default of {@link McpProxyOptions.sessionIdleMs}: 15 minutes, as the stdio bridge's idle timeout. */
 export const DEFAULT_SESSION_IDLE_MS = 15 * 60 * 1000;
@@ -264,8 +282,14 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     x: Exchange,
     replica: ReplicaEndpoint,
     session: { sealed: string; upstream: string } | undefined,
+    refused: { value: boolean },
   ) {
     return (head: UpstreamHead): ClientHead | Promise<ClientHead> => {
+      // A per-user token the upstream refuses (revoked, expired early): renewed once before the caller hears.
+      if (head.status === 401 && x.credential && x.adapter.spec.upstreamAuth?.type === 'oauth-user') {
+        refused.value = true;
+        throw new CredentialRefused();
+      }
       const headers: Record<string, string> = {};
       for (const name of PASSED_RESPONSE_HEADERS) {
         const value = head.header(name);
@@ -302,7 +326,11 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     };
   }
 
-  async function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
+  async function sendOnce(
+    x: Exchange,
+    replica: ReplicaEndpoint,
+    session?: { sealed: string; upstream: string },
+  ): Promise<ForwardOutcome> {
     const done = load.begin(replica.id);
     const traceContext = x.call.observed.attempt(replica);
     const request = {
@@ -314,14 +342,70 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
       idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
     };
-    const rewrite = rewriter(x, replica, session);
-    const outcome =
-      x.adapter.spec.transport === 'sse'
-        ? await sendSse(x, request, rewrite, done)
-        : await x.call.forwarder.forward(request, rewrite, done);
-    x.call.observed.forwarded(replica.id, outcome);
-    if (outcome.ok && outcome.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
-    return outcome;
+    const refused = { value: false };
+    const rewrite = rewriter(x, replica, session, refused);
+    let outcome: ForwardOutcome;
+    try {
+      outcome =
+        x.adapter.spec.transport === 'sse'
+          ? await sendSse(x, request, rewrite, done)
+          : await x.call.forwarder.forward(request, rewrite, done);
+    } catch (err) {
+      // The Fetch forwarder rethrows what the rewriter threw; the Node one reports it as a failed forward.
+      if (!(err instanceof CredentialRefused)) throw err;
+    }
+    if (refused.value) return REFUSED;
+    x.call.observed.forwarded(replica.id, outcome!);
+    if (outcome!.ok && outcome!.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
+    return outcome!;
+  }
+
+  /**
+   * Sends, and when the upstream refuses the caller's per-user token, renews it once (a refresh, or the token
+   * another request refreshed meanwhile) and sends again; refused again or not renewable, the caller gets the
+   * URL elicitation error naming `/connect/{adapter}`.
+   */
+  async function send(
+    x: Exchange,
+    replica: ReplicaEndpoint,
+    session?: { sealed: string; upstream: string },
+  ): Promise<ForwardOutcome> {
+    const outcome = await sendOnce(x, replica, session);
+    if (outcome !== REFUSED) return outcome;
+    let renewed: Exchange;
+    try {
+      renewed = {
+        ...x,
+        credential: await options.upstreamCredentials.renew(x.adapter, x.principal, x.credential!),
+      };
+    } catch (err) {
+      return credentialFailure(x, err);
+    }
+    const again = await sendOnce(renewed, replica, session);
+    if (again !== REFUSED) return again;
+    return credentialFailure(
+      x,
+      new ConnectionRequiredError(
+        x.adapter.name,
+        options.connectUrl(x.adapter.name),
+        'its upstream refuses your access token',
+      ),
+    );
+  }
+
+  /** The answer for a credential that could not be made: an elicitation error, or a 502 naming the problem. */
+  function credentialFailure(x: Pick<Exchange, 'requestId' | 'call'>, err: unknown): ForwardOutcome {
+    if (err instanceof ConnectionRequiredError) {
+      x.call.observed.answered(200, 'application/json');
+      return { ok: true, status: 200, response: urlElicitationResponse(x.requestId, err) };
+    }
+    if (err instanceof UpstreamCredentialError)
+      return {
+        ok: true,
+        status: 502,
+        response: jsonRpcErrorResponse(502, GATEWAY_ERROR.gateway, err.message),
+      };
+    throw err;
   }
 
   /** An `sse` adapter's request: relayed as messages over a 2024-11-05 connection, not forwarded as bytes. */
@@ -506,14 +590,15 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     }
 
     const identity = options.identityHeaders(principal, adapter);
+    const requestId = requestIdOf(parsed);
     let credential: UpstreamCredential | undefined;
     // Only an adapter with upstreamAuth pays for the secret read; every other request stays synchronous here.
     if (adapter.spec.upstreamAuth) {
       try {
-        credential = await options.upstreamCredentials.resolve(adapter);
+        credential = await options.upstreamCredentials.resolve(adapter, principal);
       } catch (err) {
-        if (err instanceof UpstreamCredentialError)
-          return jsonRpcErrorResponse(502, GATEWAY_ERROR.gateway, err.message);
+        const failed = credentialFailure({ requestId, call }, err);
+        if (failed.ok) return failed.response;
         throw err;
       }
     }
@@ -528,6 +613,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       // Only a signed identity JWT needs a promise; plain identity headers cost no extra hop.
       identity: identity instanceof Promise ? await identity : identity,
       credential,
+      requestId,
     };
     if (classified.era === 'legacy' && classified.sessionId !== undefined) {
       return inSession(exchange, classified.sessionId);

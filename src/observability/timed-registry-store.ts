@@ -29,6 +29,10 @@ const TIMED_OPERATIONS: ReadonlySet<string> = new Set<keyof RegistryStore | 'rev
   'getSetting',
   'replaceSetting',
   'deleteSetting',
+  'saveGrant',
+  'getGrant',
+  'listGrants',
+  'deleteGrant',
   'ping',
   'revision',
 ]);

@@ -21,6 +21,7 @@ export type {
   RevisionListener,
   SealedSecretValue,
   StoredResource,
+  StoredGrant,
   StoredSecret,
   UidGenerator,
   WriteConditionOptions,
@@ -54,3 +55,4 @@ export type {
   ToolSpec,
   UpstreamAuthSpec,
 } from './resource-spec.js';
+export { base64Url, fromBase64Url } from './key-derivation.js';

@@ -11,6 +11,7 @@ import type {
   RegistryStore,
   SealedSecretValue,
   StoredResource,
+  StoredGrant,
   StoredSecret,
 } from './registry-store.js';
 
@@ -460,6 +461,43 @@ export function runRegistryStoreContract(name: string, make: RegistryStoreFactor
         expect(await store.listSecrets({ limit: 5, after: '😀' })).toEqual([]);
         expect((await store.listSecrets({ limit: 1 }))[0]).toEqual(await store.getSecret(byteOrder[0]!));
         await expect(store.listSecrets({ limit: 0 })).rejects.toBeInstanceOf(RangeError);
+      });
+    });
+
+    describe('OAuth grants', () => {
+      const grant = (userId: string, adapter: string, n: number, expiresAt?: Date): StoredGrant => ({
+        userId,
+        adapter,
+        adapterUid: `uid-${adapter}`,
+        scopes: 'read write',
+        keyId: 'k1',
+        iv: `iv-${n}`,
+        ciphertext: `ct-${n}`,
+        createdAt: new Date(START),
+        expiresAt,
+        lastUpdatedAt: new Date(START + n),
+      });
+
+      it('saveGrant stores a grant per (caller, adapter), to the millisecond, and replaces it', async () => {
+        const first = grant('alice', 'notes', 1, new Date(START + 60_000));
+        await store.saveGrant(first);
+        expect(await store.getGrant('alice', 'notes')).toEqual(first);
+        const rotated = grant('alice', 'notes', 2);
+        await store.saveGrant(rotated);
+        expect(await store.getGrant('alice', 'notes')).toEqual(rotated);
+        expect(await store.listGrants('alice')).toHaveLength(1);
+      });
+
+      it("one caller's grants are never another's", async () => {
+        await store.saveGrant(grant('alice', 'notes', 1));
+        await store.saveGrant(grant('bob', 'notes', 2));
+        await store.saveGrant(grant('alice', 'a-mail', 3));
+        expect((await store.getGrant('bob', 'notes'))?.ciphertext).toBe('ct-2');
+        expect(await store.getGrant('carol', 'notes')).toBeUndefined();
+        expect((await store.listGrants('alice')).map((g) => g.adapter)).toEqual(['a-mail', 'notes']);
+        expect(await store.deleteGrant('alice', 'notes')).toBe(true);
+        expect(await store.deleteGrant('alice', 'notes')).toBe(false);
+        expect((await store.getGrant('bob', 'notes'))?.ciphertext).toBe('ct-2');
       });
     });
 

@@ -55,6 +55,26 @@ export interface StoredSecret extends SealedSecretValue {
   readonly lastUpdatedAt: Date;
 }
 
+/**
+ * One caller's OAuth grant for one adapter's upstream (the token vault, `upstreamAuth: {"type":"oauth-user"}`):
+ * the tokens sealed like a secret's value (`secret-cipher.ts`, named by `grantSealName(userId, adapter)`),
+ * beside what `GET /connections` shows in the clear — never a token.
+ */
+export interface StoredGrant extends SealedSecretValue {
+  /** The caller (the principal's `userId`); with `adapter`, the key. */
+  readonly userId: string;
+  readonly adapter: string;
+  /** The adapter's uid when the grant was made: a grant outlives neither its adapter nor a re-created one. */
+  readonly adapterUid: string;
+  /** Scopes the authorization server granted, space-separated as OAuth writes them; '' when it named none. */
+  readonly scopes: string;
+  readonly createdAt: Date;
+  /** When the access token expires, when the authorization server said. */
+  readonly expiresAt: Date | undefined;
+  /** Last refresh (or createdAt). */
+  readonly lastUpdatedAt: Date;
+}
+
 /** Options for {@link RegistryStore.list}: keyset pagination ordered by name. */
 export interface ListOptions {
   /** At most this many rows (1 or more). */
@@ -170,6 +190,13 @@ export interface RegistryStore extends ToolPinStore {
   replaceSetting(key: string, expected: string, value: string): Promise<boolean>;
   /** Deletes the setting under `key` only if it still holds `expected`; resolves true when it deleted it. */
   deleteSetting(key: string, expected: string): Promise<boolean>;
+  /** Stores a grant, replacing the one of the same (userId, adapter) if any. */
+  saveGrant(grant: StoredGrant): Promise<void>;
+  getGrant(userId: string, adapter: string): Promise<StoredGrant | undefined>;
+  /** The caller's grants, ordered by adapter name (byte order). */
+  listGrants(userId: string): Promise<StoredGrant[]>;
+  /** Removes the grant; resolves true when there was one. */
+  deleteGrant(userId: string, adapter: string): Promise<boolean>;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

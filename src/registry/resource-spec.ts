@@ -43,7 +43,12 @@ export type UpstreamAuthSpec =
       clientId: string;
       clientSecret: string;
       scopes?: string[];
-    };
+    }
+  /**
+   * `Authorization: Bearer <the caller's access token>`: a per-user grant obtained through `/connect/{adapter}`
+   * (the token vault), from `clientId` (or a registered client) at the upstream's authorization server.
+   */
+  | { type: 'oauth-user'; clientId?: string; clientSecret?: string; scopes?: string[] };
 
 /** Fields adapters and tools share. */
 export interface CommonSpec {
@@ -73,7 +78,8 @@ export interface CommonSpec {
 export function upstreamAuthSecretName(spec: Pick<CommonSpec, 'upstreamAuth'>): string | undefined {
   const auth = spec.upstreamAuth;
   if (!auth) return undefined;
-  return auth.type === 'oauth-client-credentials' ? auth.clientSecret : auth.secret;
+  if (auth.type === 'oauth-client-credentials' || auth.type === 'oauth-user') return auth.clientSecret;
+  return auth.secret;
 }
 
 /**

@@ -7,6 +7,7 @@ import type {
   RevisionListener,
   SealedSecretValue,
   StoredResource,
+  StoredGrant,
   StoredSecret,
 } from './registry-store.js';
 
@@ -177,6 +178,39 @@ export function toStoredSecret(row: StoredSecret): StoredSecret {
     createdBy: row.createdBy,
     createdAt: row.createdAt,
     lastUpdatedAt: row.lastUpdatedAt,
+  };
+}
+
+/** A grant row as the port returns it (no dialect extras; a null expiry as undefined). */
+export function toStoredGrant(row: Omit<StoredGrant, 'expiresAt'> & { expiresAt: Date | null }): StoredGrant {
+  return {
+    userId: row.userId,
+    adapter: row.adapter,
+    adapterUid: row.adapterUid,
+    scopes: row.scopes,
+    keyId: row.keyId,
+    iv: row.iv,
+    ciphertext: row.ciphertext,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt ?? undefined,
+    lastUpdatedAt: row.lastUpdatedAt,
+  };
+}
+
+/** The columns of a grant row, as the dialects write them. */
+export function grantColumns(grant: StoredGrant) {
+  const { userId, adapter, adapterUid, scopes, keyId, iv, ciphertext, createdAt, lastUpdatedAt } = grant;
+  return {
+    userId,
+    adapter,
+    adapterUid,
+    scopes,
+    keyId,
+    iv,
+    ciphertext,
+    createdAt,
+    expiresAt: grant.expiresAt ?? null,
+    lastUpdatedAt,
   };
 }
 

@@ -10,8 +10,9 @@ import {
   secretGate,
   secretReferenceGate,
 } from '../auth/index.js';
-import type { CommandGate, SecretReferenceGate } from '../auth/index.js';
+import type { CommandGate, SecretReferenceGate, TokenVault } from '../auth/index.js';
 import {
+  createConnectionRoutes,
   createSecretRoutes,
   createToolPinRoutes,
   mountControlRoutes,
@@ -91,6 +92,8 @@ export interface AppDeps {
   readonly secretReferenceGate?: SecretReferenceGate;
   /** The secret store at `/secrets`; absent, that path is not served. */
   readonly secrets?: SecretsMount;
+  /** Per-user OAuth grants (`/connect`, `/connections`); absent, those paths are not served. */
+  readonly vault?: TokenVault;
   /** Whether a `command` with whitespace is a file on the gateway host (Node only); absent, it is refused. */
   readonly isProgramFile?: ResourceRoutesOptions['isProgramFile'];
   /** Unauthenticated `/.well-known/…` documents (RFC 9728 metadata, identity JWKS); none by default. */
@@ -279,6 +282,11 @@ export function createApp(deps: AppDeps): GatewayApp {
         onSecretWritten: deps.secrets.onChange,
       }),
     );
+  }
+
+  if (deps.vault) {
+    // Authenticated inside (`/connect/callback` is authenticated by its sealed state and browser cookie instead).
+    app.route('/', createConnectionRoutes({ store: deps.store, vault: deps.vault, authenticate }));
   }
 
   const openApiConfig = {

@@ -138,6 +138,11 @@ export function dryRunStore(store: RegistryStore): RegistryStore {
     listToolPins: (adapter) => store.listToolPins(adapter),
     repinTool: () => Promise.reject(new Error('a dry run does not pin tools')),
     reportToolChange: () => Promise.reject(new Error('a dry run does not pin tools')),
+    // Grants are the token vault's (callers connecting), which a dry run never reaches: reads pass through.
+    saveGrant: () => Promise.reject(new Error('a dry run does not write OAuth grants')),
+    getGrant: (userId, adapter) => store.getGrant(userId, adapter),
+    listGrants: (userId) => store.listGrants(userId),
+    deleteGrant: () => Promise.reject(new Error('a dry run does not write OAuth grants')),
     ping: () => store.ping(),
     // The real store is closed by its owner.
     close: async () => undefined,

@@ -6,8 +6,13 @@
 import type { JWK } from 'jose';
 import { createApp } from './app.js';
 import type { AppDeps, GatewayApp } from './app.js';
-import { createUpstreamCredentials, generateIdentityKey, parseIdentityKey } from '../auth/index.js';
-import type { Authenticator, UpstreamCredentials } from '../auth/index.js';
+import {
+  createTokenVault,
+  createUpstreamCredentials,
+  generateIdentityKey,
+  parseIdentityKey,
+} from '../auth/index.js';
+import type { Authenticator, TokenVault, UpstreamCredentials } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
 import type { ProxyIo, ReplicaResolver, SseOutbound } from '../dataplane/index.js';
@@ -64,12 +69,36 @@ export function upstreamCredentialsFor(
   cipher: SecretCipher,
   logger: Logger,
   config: Pick<Config, 'registryCacheMs' | 'allowLinkLocal'>,
+  vault?: TokenVault,
 ): UpstreamCredentials {
   return createUpstreamCredentials({
     readSecret: (name) => readSecretValue(store, cipher, name),
     logger,
     ttlMs: config.registryCacheMs,
     // Token endpoints (oauth-client-credentials) get the endpoints' SSRF guard.
+    refuseUrl: ssrfPolicy(config).refuseUrl,
+    vault,
+  });
+}
+
+/**
+ * The token vault of `oauth-user` adapters: grants sealed with the secrets' key in the registry, dynamically
+ * registered clients as sealed settings, every request to an authorization server under the SSRF guard.
+ */
+export async function tokenVaultFor(
+  store: RegistryStore,
+  secret: string,
+  logger: Logger,
+  config: Pick<Config, 'publicUrl' | 'allowLinkLocal'>,
+): Promise<TokenVault> {
+  const cipher = await createSecretCipher(secret);
+  return createTokenVault({
+    store,
+    cipher,
+    settings: await createSettingsCipher(secret),
+    readSecret: (name) => readSecretValue(store, cipher, name),
+    publicUrl: config.publicUrl,
+    logger,
     refuseUrl: ssrfPolicy(config).refuseUrl,
   });
 }
@@ -107,6 +136,8 @@ export interface GatewayAppParts {
   readonly onResourceChange?: AppDeps['onResourceChange'];
   /** The data plane's source of `upstreamAuth` credentials; built from `store` and `secret` when absent. */
   readonly upstreamCredentials?: UpstreamCredentials;
+  /** The per-user grants behind `/connect` and `oauth-user`; built from `store` and `secret` when absent. */
+  readonly vault?: TokenVault;
   /** Where rate-limit buckets are kept (Redis on Node with `MCP_GATEWAY_REDIS_URL`); this instance's memory when absent. */
   readonly rateLimitStore?: RateLimiterStore;
 }
@@ -135,8 +166,9 @@ function consoleAccess(config: GatewayAppParts['config']): AppDeps['consoleAcces
 export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayApp> {
   const { config, auth, toolRouter } = parts;
   const cipher = await createSecretCipher(parts.secret);
+  const vault = parts.vault ?? (await tokenVaultFor(parts.store, parts.secret, parts.logger, config));
   const upstreamCredentials =
-    parts.upstreamCredentials ?? upstreamCredentialsFor(parts.store, cipher, parts.logger, config);
+    parts.upstreamCredentials ?? upstreamCredentialsFor(parts.store, cipher, parts.logger, config, vault);
   // A write drops this instance's copy; other replicas (and isolates) keep theirs for at most the TTL.
   const adapters = createAdapterCache({ store: parts.store, ttlMs: config.registryCacheMs });
   // One policy for every route: the Host check (on a loopback bind) and the allowed browser origins.
@@ -163,6 +195,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
       onChange: (name) => upstreamCredentials.forget(name),
     },
     isProgramFile: parts.isProgramFile,
+    vault,
     swaggerUi: parts.swaggerUi,
     consoleUi: parts.consoleUi,
     consoleAccess: parts.consoleUi && consoleAccess(config),

@@ -214,7 +214,7 @@ export function createFederation(options: FederationOptions): Federation {
       }
       // Read per request, so a rotated secret is used by pooled connections too; set last, over any other value.
       try {
-        const credential = await options.upstreamCredentials.resolve(adapter);
+        const credential = await options.upstreamCredentials.resolve(adapter, principal);
         if (credential) headers.set(credential.header, credential.value);
         exchange.credentialError = undefined;
       } catch (error) {

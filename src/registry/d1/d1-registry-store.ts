@@ -15,6 +15,7 @@ import type {
   RevisionListener,
   SealedSecretValue,
   StoredResource,
+  StoredGrant,
   StoredSecret,
   UidGenerator,
   WriteConditionOptions,
@@ -27,14 +28,16 @@ import {
   sealedColumns,
   settingVanished,
   toStored,
+  toStoredGrant,
   toStoredSecret,
+  grantColumns,
   pinVanished,
   toToolPin,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { applyD1Migrations } from './d1-migrations.js';
 import type { D1Migration } from './d1-migrations.js';
-import { registryRevision, resources, secrets, settings, toolPins } from './schema.js';
+import { oauthGrants, registryRevision, resources, secrets, settings, toolPins } from './schema.js';
 import type { NewToolPin, ToolPin } from '../tool-pin-store.js';
 
 /**
@@ -261,6 +264,44 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
       const miss = explainMissedWrite('secret', name, expectedVersion, await this.secretVersionOf(name));
       if (miss) throw miss;
     }
+  }
+
+  async saveGrant(grant: StoredGrant): Promise<void> {
+    const row = grantColumns(grant);
+    const { userId: _u, adapter: _a, ...rest } = row;
+    await this.db
+      .insert(oauthGrants)
+      .values(row)
+      .onConflictDoUpdate({ target: [oauthGrants.userId, oauthGrants.adapter], set: rest })
+      .run();
+  }
+
+  async getGrant(userId: string, adapter: string): Promise<StoredGrant | undefined> {
+    const row = await this.db
+      .select()
+      .from(oauthGrants)
+      .where(and(eq(oauthGrants.userId, userId), eq(oauthGrants.adapter, adapter)))
+      .get();
+    return row && toStoredGrant(row);
+  }
+
+  async listGrants(userId: string): Promise<StoredGrant[]> {
+    const rows = await this.db
+      .select()
+      .from(oauthGrants)
+      .where(eq(oauthGrants.userId, userId))
+      .orderBy(asc(oauthGrants.adapter))
+      .all();
+    return rows.map(toStoredGrant);
+  }
+
+  async deleteGrant(userId: string, adapter: string): Promise<boolean> {
+    const rows = await this.db
+      .delete(oauthGrants)
+      .where(and(eq(oauthGrants.userId, userId), eq(oauthGrants.adapter, adapter)))
+      .returning({ adapter: oauthGrants.adapter })
+      .all();
+    return rows.length > 0;
   }
 
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {

@@ -18,6 +18,7 @@ import type {
   RevisionListener,
   SealedSecretValue,
   StoredResource,
+  StoredGrant,
   StoredSecret,
   UidGenerator,
   WriteConditionOptions,
@@ -31,12 +32,14 @@ import {
   sealedColumns,
   settingVanished,
   toStored,
+  toStoredGrant,
   toStoredSecret,
+  grantColumns,
   pinVanished,
   toToolPin,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
-import { registryRevision, resources, secrets, settings, toolPins } from './schema.js';
+import { oauthGrants, registryRevision, resources, secrets, settings, toolPins } from './schema.js';
 import type { NewToolPin, ToolPin } from '../tool-pin-store.js';
 
 /** The channel the revision trigger (migration 0002) notifies on every resource write. */
@@ -273,6 +276,40 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
       const miss = explainMissedWrite('secret', name, expectedVersion, await this.secretVersionOf(name));
       if (miss) throw miss;
     }
+  }
+
+  async saveGrant(grant: StoredGrant): Promise<void> {
+    const row = grantColumns(grant);
+    const { userId: _u, adapter: _a, ...rest } = row;
+    await this.db
+      .insert(oauthGrants)
+      .values(row)
+      .onConflictDoUpdate({ target: [oauthGrants.userId, oauthGrants.adapter], set: rest });
+  }
+
+  async getGrant(userId: string, adapter: string): Promise<StoredGrant | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(oauthGrants)
+      .where(and(eq(oauthGrants.userId, userId), eq(oauthGrants.adapter, adapter)));
+    return row && toStoredGrant(row);
+  }
+
+  async listGrants(userId: string): Promise<StoredGrant[]> {
+    const rows = await this.db
+      .select()
+      .from(oauthGrants)
+      .where(eq(oauthGrants.userId, userId))
+      .orderBy(asc(oauthGrants.adapter));
+    return rows.map(toStoredGrant);
+  }
+
+  async deleteGrant(userId: string, adapter: string): Promise<boolean> {
+    const rows = await this.db
+      .delete(oauthGrants)
+      .where(and(eq(oauthGrants.userId, userId), eq(oauthGrants.adapter, adapter)))
+      .returning({ adapter: oauthGrants.adapter });
+    return rows.length > 0;
   }
 
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {

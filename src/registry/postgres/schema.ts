@@ -91,6 +91,27 @@ export const secrets = pgTable('secrets', {
 });
 
 /**
+ * Callers' OAuth grants for adapters' upstreams (the token vault), one row per (caller, adapter). The tokens are
+ * only in `ciphertext`, sealed like a secret's value; scopes and times are what `GET /connections` shows.
+ */
+export const oauthGrants = pgTable(
+  'oauth_grants',
+  {
+    userId: text('user_id').notNull(),
+    adapter: byteOrderedText('adapter').notNull(),
+    adapterUid: text('adapter_uid').notNull(),
+    scopes: text('scopes').notNull(),
+    keyId: text('key_id').notNull(),
+    iv: text('iv').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    createdAt: timestampMs('created_at').notNull(),
+    expiresAt: timestampMs('expires_at'),
+    lastUpdatedAt: timestampMs('last_updated_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.adapter] })],
+);
+
+/**
  * Tool-definition pins of federated adapters (trust on first use): per `(adapter, tool)` the SHA-256 of the
  * tool's canonical definition as first seen or last approved, and that definition, for the diff an admin
  * reviews. `reported_hash` is the changed definition last reported (audited), so a change is reported once

@@ -67,6 +67,27 @@ export const secrets = sqliteTable('secrets', {
 });
 
 /**
+ * Callers' OAuth grants for adapters' upstreams (the token vault), one row per (caller, adapter). The tokens are
+ * only in `ciphertext`, sealed like a secret's value; scopes and times are what `GET /connections` shows.
+ */
+export const oauthGrants = sqliteTable(
+  'oauth_grants',
+  {
+    userId: text('user_id').notNull(),
+    adapter: text('adapter').notNull(),
+    adapterUid: text('adapter_uid').notNull(),
+    scopes: text('scopes').notNull(),
+    keyId: text('key_id').notNull(),
+    iv: text('iv').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
+    lastUpdatedAt: integer('last_updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.adapter] })],
+);
+
+/**
  * Tool-definition pins of federated adapters (trust on first use): per `(adapter, tool)` the SHA-256 of the
  * tool's canonical definition as first seen or last approved, and that definition, for the diff an admin
  * reviews. `reported_hash` is the changed definition last reported (audited), so a change is reported once

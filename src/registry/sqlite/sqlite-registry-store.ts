@@ -24,6 +24,7 @@ import type {
   RevisionListener,
   SealedSecretValue,
   StoredResource,
+  StoredGrant,
   StoredSecret,
   UidGenerator,
   WriteConditionOptions,
@@ -37,12 +38,14 @@ import {
   sealedColumns,
   settingVanished,
   toStored,
+  toStoredGrant,
   toStoredSecret,
+  grantColumns,
   pinVanished,
   toToolPin,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
-import { registryRevision, resources, secrets, settings, toolPins } from './schema.js';
+import { oauthGrants, registryRevision, resources, secrets, settings, toolPins } from './schema.js';
 import type { NewToolPin, ToolPin } from '../tool-pin-store.js';
 import {
   IGNORE_PERMISSIONS,
@@ -281,6 +284,44 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
       const miss = explainMissedWrite('secret', name, expectedVersion, this.secretVersionOf(name));
       if (miss) throw miss;
     }
+  }
+
+  async saveGrant(grant: StoredGrant): Promise<void> {
+    const row = grantColumns(grant);
+    const { userId: _u, adapter: _a, ...rest } = row;
+    this.db
+      .insert(oauthGrants)
+      .values(row)
+      .onConflictDoUpdate({ target: [oauthGrants.userId, oauthGrants.adapter], set: rest })
+      .run();
+  }
+
+  async getGrant(userId: string, adapter: string): Promise<StoredGrant | undefined> {
+    const row = this.db
+      .select()
+      .from(oauthGrants)
+      .where(and(eq(oauthGrants.userId, userId), eq(oauthGrants.adapter, adapter)))
+      .get();
+    return row && toStoredGrant(row);
+  }
+
+  async listGrants(userId: string): Promise<StoredGrant[]> {
+    const rows = this.db
+      .select()
+      .from(oauthGrants)
+      .where(eq(oauthGrants.userId, userId))
+      .orderBy(asc(oauthGrants.adapter))
+      .all();
+    return rows.map(toStoredGrant);
+  }
+
+  async deleteGrant(userId: string, adapter: string): Promise<boolean> {
+    const rows = this.db
+      .delete(oauthGrants)
+      .where(and(eq(oauthGrants.userId, userId), eq(oauthGrants.adapter, adapter)))
+      .returning({ adapter: oauthGrants.adapter })
+      .all();
+    return rows.length > 0;
   }
 
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {

@@ -53,7 +53,13 @@ import { ToolPolicyError } from '../../toolrouter/policy/index.js';
 import type { ToolPolicy } from '../../toolrouter/policy/index.js';
 import { createConfigFileControl } from '../config-file-control.js';
 import type { ConfigFileControl } from '../config-file-control.js';
-import { auditLogFor, buildGatewayApp, loadIdentityKey, upstreamCredentialsFor } from '../gateway-app.js';
+import {
+  auditLogFor,
+  buildGatewayApp,
+  loadIdentityKey,
+  tokenVaultFor,
+  upstreamCredentialsFor,
+} from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
 import { consoleFiles } from './console-files.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
@@ -242,8 +248,16 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
   // Local processes are reaped before the registry closes (closers run last first).
   closers.push('stopping the deployers failed', () => deployers.close());
   // One source of upstream credentials for the data plane and the tool router, over the one secret store.
-  const upstreamCredentials = upstreamCredentialsFor(store, await createSecretCipher(secret), logger, config);
-  return { parts: { store, auth, agents, deployers }, changes, secret, upstreamCredentials };
+  // One token vault too: concurrent refreshes of one caller's grant are coalesced across both.
+  const vault = await tokenVaultFor(store, secret, logger, config);
+  const upstreamCredentials = upstreamCredentialsFor(
+    store,
+    await createSecretCipher(secret),
+    logger,
+    config,
+    vault,
+  );
+  return { parts: { store, auth, agents, deployers }, changes, secret, upstreamCredentials, vault };
 }
 
 type Core = Awaited<ReturnType<typeof buildCore>>;
@@ -368,6 +382,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       store,
       secret: core.secret,
       upstreamCredentials: core.upstreamCredentials,
+      vault: core.vault,
       auth,
       inspector: deployers.inspector,
       replicas: deployers.replicas,

@@ -1,0 +1,461 @@
+/**
+ * The token vault end to end (`upstreamAuth: {"type":"oauth-user"}`): the real gateway (`main.ts`, a SQLite
+ * file, jwt mode with a test issuer) in front of SDK 2.x MCP servers on 127.0.0.1 that accept only access tokens
+ * of a real authorization server (oidc-provider: dynamic client registration, PKCE, resource indicators, refresh
+ * tokens, revocation) and answer 401 with `resource_metadata` otherwise. SDK 1.x and 2.x clients get the URL
+ * elicitation error (-32042) naming `/connect/{adapter}`; the test signs in browserlessly (redirects followed
+ * with fetch, the authorization server's login and consent done programmatically); the retry gets through with
+ * the caller's own token. Refresh, a refused token, revocation and two callers are covered, and no token value
+ * appears in the registry file, the gateway's logs or any answer.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { McpServer as McpServerV2, createMcpHandler } from '@modelcontextprotocol/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayProcess } from '../../test/gateway-process.js';
+import type { GatewayProcess } from '../../test/gateway-process.js';
+import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
+import type { TestClientOptions } from '../../test/mcp-clients.js';
+import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from '@modelcontextprotocol/client';
+import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
+
+/** A remote MCP server protected by the authorization server, as GitHub's or Linear's hosted servers are. */
+interface ProtectedUpstream {
+  readonly url: string;
+  /** Every access token it was sent (valid or not), for the leak check. */
+  readonly tokensSeen: Set<string>;
+  /** Tokens it refuses from now on although they are valid (revoked at the upstream, say). */
+  readonly refused: Set<string>;
+  /** Users whose every token it refuses (their account was locked, say). */
+  readonly refusedUsers: Set<string>;
+  /** The token of the last request that got through. */
+  lastAccepted: string | undefined;
+  close(): Promise<void>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpgw-token-vault-'));
+let as: OidcAuthorizationServer;
+let issuer: TokenIssuer;
+let gateway: GatewayProcess;
+let notes: ProtectedUpstream;
+let short: ProtectedUpstream;
+const tokens = { alice: '', bob: '', root: '' };
+/** Every gateway answer read, as text, for the leak check. */
+const answers: string[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function startProtectedUpstream(name: string, asIssuer: string): Promise<ProtectedUpstream> {
+  const caller = new AsyncLocalStorage<string>();
+  const handler = createMcpHandler(() => {
+    const server = new McpServerV2({ name, version: '2.0.0' });
+    server.registerTool('whoami', { description: 'Who the access token belongs to' }, async () => ({
+      content: [{ type: 'text', text: JSON.stringify({ upstream: name, sub: caller.getStore() }) }],
+    }));
+    return server;
+  });
+  const discovery = (await (await fetch(`${asIssuer}/.well-known/openid-configuration`)).json()) as {
+    jwks_uri: string;
+  };
+  const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
+  const app = new Hono();
+  const self = {
+    url: '',
+    tokensSeen: new Set<string>(),
+    refused: new Set<string>(),
+    refusedUsers: new Set<string>(),
+    lastAccepted: undefined as string | undefined,
+    close: async (): Promise<void> => undefined,
+  };
+  const metadataPath = '/.well-known/oauth-protected-resource/mcp';
+  app.get(metadataPath, (c) =>
+    c.json({ resource: self.url, authorization_servers: [asIssuer], scopes_supported: ['mcp'] }),
+  );
+  app.all('/mcp', async (c) => {
+    const header = c.req.header('authorization') ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    let sub: string | undefined;
+    if (token) {
+      self.tokensSeen.add(token);
+      try {
+        const { payload } = await jwtVerify(token, jwks, { issuer: asIssuer, audience: self.url });
+        if (!self.refused.has(token) && !self.refusedUsers.has(payload.sub ?? '')) sub = payload.sub;
+      } catch {
+        sub = undefined;
+      }
+    }
+    if (sub === undefined) {
+      const origin = new URL(self.url).origin;
+      return c.json({ error: 'invalid_token' }, 401, {
+        'www-authenticate': `Bearer resource_metadata="${origin}${metadataPath}", scope="mcp"`,
+      });
+    }
+    self.lastAccepted = token;
+    return caller.run(sub, () => handler.fetch(c.req.raw));
+  });
+  const http = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  self.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  self.close = () =>
+    new Promise<void>((resolve) => {
+      http.closeAllConnections();
+      http.close(() => resolve());
+    });
+  return self;
+}
+
+async function send(path: string, token: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(`${gateway.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+  });
+  answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
+  return res;
+}
+
+/** Where a browser flow ended: the last answer, the callback URL it used and the cookies it sent there. */
+interface BrowserFlow {
+  readonly res: Response;
+  readonly callback: URL | undefined;
+  readonly cookie: string;
+}
+
+/**
+ * The browser: opens `/connect/{adapter}` as the caller, follows every redirect with one cookie jar (the
+ * authorization server signs `account` in and consents programmatically) back to the gateway's callback.
+ * `withoutBinding` drops the gateway's cookie before the callback, as a browser other than the one that
+ * started the flow would arrive.
+ */
+async function browserFlow(
+  token: string,
+  adapter: string,
+  account: string,
+  withoutBinding = false,
+): Promise<BrowserFlow> {
+  as.loginAs(account);
+  const jar = new Map<string, string>();
+  let url = new URL(`${gateway.url}/connect/${adapter}`);
+  let res = await fetch(url, { redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
+  let callback: URL | undefined;
+  let cookie = '';
+  for (let hop = 0; hop < 20; hop++) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      const value = pair.slice(eq + 1).trim();
+      if (value === '' || /max-age=0/i.test(line)) jar.delete(pair.slice(0, eq).trim());
+      else jar.set(pair.slice(0, eq).trim(), value);
+    }
+    if (url.origin === new URL(gateway.url).origin)
+      answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || !location) return { res, callback, cookie };
+    await res.body?.cancel();
+    url = new URL(location, url);
+    const toGateway = url.origin === new URL(gateway.url).origin;
+    if (toGateway && withoutBinding) jar.delete('mcpgw_connect');
+    cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (toGateway) callback = url;
+    res = await fetch(url, { redirect: 'manual', headers: { cookie } });
+  }
+  throw new Error('the connect flow did not end within 20 hops');
+}
+
+const connectAccount = async (token: string, adapter: string, account: string) =>
+  (await browserFlow(token, adapter, account)).res;
+
+/** What a client gets when it may not reach the upstream yet: the -32042 error and its URL. */
+async function elicitationOf(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
+  const err = (await attempt.then(
+    () => {
+      throw new Error('expected the URL elicitation error, and the request succeeded');
+    },
+    (e: unknown) => e,
+  )) as { code?: number; data?: { elicitations?: { mode: string; url: string }[] } };
+  const elicitation = err.data?.elicitations?.[0];
+  expect(elicitation?.mode).toBe('url');
+  return { code: err.code ?? 0, url: elicitation?.url ?? '' };
+}
+
+/**
+ * A 2.x client negotiating as it does by default (`auto`): it tries `server/discover`, then `initialize`. A client
+ * pinned to 2026-07-28 reports a failed `server/discover` as a failed negotiation without the error's data
+ * (SDK 2.x behaviour), so the elicitation is seen by the auto client and by a raw 2026-07-28 request.
+ */
+async function connectAutoClient(url: string, options: TestClientOptions = {}) {
+  const client = new ModernClient({ name: 'token-vault-test-auto', version: '2.0.0' });
+  await client.connect(
+    new ModernTransport(new URL(url), { requestInit: { headers: options.headers ?? {} } }),
+  );
+  return client;
+}
+
+const ELICITING_CLIENTS = [
+  ['SDK 1.x (2025-11-25)', connectLegacyClient],
+  ['SDK 2.x (auto negotiation)', connectAutoClient],
+] as const;
+
+const mcpUrl = (adapter: string) => `${gateway.url}/adapters/${adapter}/mcp`;
+const headersOf = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+const textOf = (result: Record<string, unknown>) =>
+  (result.content as { type: string; text: string }[]).map((c) => c.text).join('');
+
+beforeAll(async () => {
+  // `short`'s tokens live 10 s, under the 30 s the vault renews ahead: every use of its grant refreshes it.
+  let shortUrl = '';
+  as = await startOidcAuthorizationServer({
+    accounts: { alice: { roles: [] }, bob: { roles: [] } },
+    resourceScopes: ['mcp'],
+    refreshTokens: true,
+    revocation: true,
+    accessTokenTtlFor: (resource) => (resource === shortUrl ? 10 : 300),
+  });
+  notes = await startProtectedUpstream('notes', as.issuer);
+  short = await startProtectedUpstream('short', as.issuer);
+  shortUrl = short.url;
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  issuer = await startTokenIssuer({ audience: publicUrl });
+  tokens.alice = await issuer.mint({ sub: 'alice', roles: ['team'] }, { expiresIn: 3600 });
+  tokens.bob = await issuer.mint({ sub: 'bob', roles: ['team'] }, { expiresIn: 3600 });
+  tokens.root = await issuer.mint({ sub: 'root', roles: ['mcp.admin'] }, { expiresIn: 3600 });
+  gateway = await startGatewayProcess({
+    PORT: String(port),
+    MCP_GATEWAY_PUBLIC_URL: publicUrl,
+    DATABASE_URL: join(dir, 'registry.db'),
+    MCP_GATEWAY_LOG_LEVEL: 'debug',
+    MCP_GATEWAY_AUTH: 'jwt',
+    MCP_GATEWAY_JWKS_URL: issuer.jwksUri,
+    MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
+  });
+  for (const [name, upstream] of [
+    ['notes', notes],
+    ['short', short],
+  ] as const) {
+    const res = await send('/adapters', tokens.root, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name,
+        endpoints: [upstream.url],
+        requiredRoles: ['team'],
+        upstreamAuth: { type: 'oauth-user', scopes: ['mcp'] },
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await gateway?.stop('SIGKILL');
+  await Promise.all([notes?.close(), short?.close(), as?.close(), issuer?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('oauth-user: the first use', () => {
+  it.each(ELICITING_CLIENTS)(
+    '%s: a caller without a grant gets -32042 naming /connect/notes',
+    async (_era, connect) => {
+      const { code, url } = await elicitationOf(connect(mcpUrl('notes'), headersOf(tokens.alice)));
+      expect(code).toBe(-32042);
+      expect(url).toBe(`${gateway.url}/connect/notes`);
+    },
+  );
+
+  it('a 2026-07-28 tools/call without a grant is answered with -32042 for its id', async () => {
+    const res = await send('/adapters/notes/mcp', tokens.alice, {
+      method: 'POST',
+      headers: modernToolCallHeaders('whoami'),
+      body: modernToolCallBody('whoami', {}, 7),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      id: number;
+      error: { code: number; data: { elicitations: { url: string }[] } };
+    };
+    expect(body.id).toBe(7);
+    expect(body.error.code).toBe(-32042);
+    expect(body.error.data.elicitations[0]!.url).toBe(`${gateway.url}/connect/notes`);
+  });
+
+  it('connecting signs in at the upstream, and the grant is listed without a token', async () => {
+    const landed = await connectAccount(tokens.alice, 'notes', 'alice');
+    expect(landed.status).toBe(200);
+    expect(await landed.text()).toContain('<h1>Connected</h1>');
+    const listed = (await (await send('/connections', tokens.alice)).json()) as Record<string, unknown>[];
+    expect(listed).toEqual([
+      { adapter: 'notes', scopes: ['mcp'], createdAt: expect.any(String), expiresAt: expect.any(String) },
+    ]);
+  });
+
+  it.each(CLIENT_ERAS)(
+    "%s: after connecting, the retry reaches the upstream with the caller's token",
+    async (_era, connect) => {
+      const client = await connect(mcpUrl('notes'), headersOf(tokens.alice));
+      try {
+        expect(JSON.parse(textOf(await client.call('whoami')))).toEqual({ upstream: 'notes', sub: 'alice' });
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it('a callback with a state that was already used, or forged, is refused', async () => {
+    const forged = await fetch(`${gateway.url}/connect/callback?state=abc.def&code=x`);
+    expect(forged.status).toBe(400);
+    const none = await fetch(`${gateway.url}/connect/callback?code=x`);
+    expect(none.status).toBe(400);
+    const done = await browserFlow(tokens.alice, 'notes', 'alice');
+    expect(done.res.status).toBe(200);
+    const replay = await fetch(done.callback!, { headers: { cookie: done.cookie } });
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('already completed');
+  });
+
+  it('a callback reached in another browser (without the cookie /connect set) stores nothing', async () => {
+    const other = await browserFlow(tokens.bob, 'notes', 'bob', true);
+    expect(other.res.status).toBe(403);
+    expect(await other.res.text()).toContain('another browser');
+    const bobs = (await (await send('/connections', tokens.bob)).json()) as unknown[];
+    expect(bobs).toEqual([]);
+  });
+});
+
+describe('oauth-user: two callers', () => {
+  it.each(ELICITING_CLIENTS)('%s: caller B gets -32042 while A is connected', async (_era, connect) => {
+    const { code } = await elicitationOf(connect(mcpUrl('notes'), headersOf(tokens.bob)));
+    expect(code).toBe(-32042);
+  });
+
+  it('each caller reaches the upstream with their own grant', async () => {
+    expect((await connectAccount(tokens.bob, 'notes', 'bob')).status).toBe(200);
+    for (const [user, token] of [
+      ['alice', tokens.alice],
+      ['bob', tokens.bob],
+    ] as const) {
+      for (const [, connect] of CLIENT_ERAS) {
+        const client = await connect(mcpUrl('notes'), headersOf(token));
+        try {
+          expect(JSON.parse(textOf(await client.call('whoami'))).sub).toBe(user);
+        } finally {
+          await client.close();
+        }
+      }
+    }
+    const bobs = (await (await send('/connections', tokens.bob)).json()) as { adapter: string }[];
+    expect(bobs.map((c) => c.adapter)).toEqual(['notes']);
+  });
+});
+
+describe('oauth-user: refresh', () => {
+  it('an access token due to expire is refreshed with the refresh token, and the rotated grant is used', async () => {
+    expect((await connectAccount(tokens.alice, 'short', 'alice')).status).toBe(200);
+    const before = as.refreshes;
+    const [, connect] = CLIENT_ERAS[1];
+    const client = await connect(mcpUrl('short'), headersOf(tokens.alice));
+    try {
+      expect(JSON.parse(textOf(await client.call('whoami'))).sub).toBe('alice');
+      const first = short.lastAccepted;
+      expect(JSON.parse(textOf(await client.call('whoami'))).sub).toBe('alice');
+      expect(short.lastAccepted).not.toBe(first);
+    } finally {
+      await client.close();
+    }
+    expect(as.refreshes).toBeGreaterThan(before);
+  });
+
+  it('an access token the upstream refuses is refreshed once and the request goes through', async () => {
+    const [, connect] = CLIENT_ERAS[1];
+    const client = await connect(mcpUrl('notes'), headersOf(tokens.alice));
+    try {
+      await client.call('whoami');
+      const current = notes.lastAccepted!;
+      notes.refused.add(current);
+      const before = as.refreshes;
+      expect(JSON.parse(textOf(await client.call('whoami'))).sub).toBe('alice');
+      expect(notes.lastAccepted).not.toBe(current);
+      expect(as.refreshes).toBe(before + 1);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('oauth-user: a token the upstream keeps refusing', () => {
+  it('is refreshed once, then the caller gets -32042 on the request it made', async () => {
+    const [, connect] = CLIENT_ERAS[0];
+    const client = await connect(mcpUrl('short'), headersOf(tokens.alice));
+    try {
+      short.refusedUsers.add('alice');
+      const before = as.refreshes;
+      const { code, url } = await elicitationOf(client.call('whoami'));
+      expect(code).toBe(-32042);
+      expect(url).toBe(`${gateway.url}/connect/short`);
+      // `short`'s tokens are always due: the request refreshes once, and its 401 once more (not again).
+      expect(as.refreshes - before).toBe(2);
+    } finally {
+      short.refusedUsers.delete('alice');
+      await client.close();
+    }
+  });
+});
+
+describe('oauth-user: revoke', () => {
+  it('DELETE /connections/{adapter} revokes at the upstream, and the next call gets -32042 again', async () => {
+    const destroyedBefore = as.destroyedRefreshTokens.length;
+    expect((await send('/connections/notes', tokens.alice, { method: 'DELETE' })).status).toBe(204);
+    expect(as.destroyedRefreshTokens.length).toBeGreaterThan(destroyedBefore);
+    for (const [, connect] of ELICITING_CLIENTS) {
+      const { code, url } = await elicitationOf(connect(mcpUrl('notes'), headersOf(tokens.alice)));
+      expect(code).toBe(-32042);
+      expect(url).toBe(`${gateway.url}/connect/notes`);
+    }
+    const listed = (await (await send('/connections', tokens.alice)).json()) as { adapter: string }[];
+    expect(listed.map((c) => c.adapter)).toEqual(['short']);
+    expect((await send('/connections/notes', tokens.alice, { method: 'DELETE' })).status).toBe(404);
+    // Bob's grant is his own: still there, still working.
+    const [, connect] = CLIENT_ERAS[0];
+    const client = await connect(mcpUrl('notes'), headersOf(tokens.bob));
+    try {
+      expect(JSON.parse(textOf(await client.call('whoami'))).sub).toBe('bob');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('oauth-user: no token in the clear', () => {
+  it('no access or refresh token appears in the registry files, the logs or any answer', () => {
+    const values = [...notes.tokensSeen, ...short.tokensSeen, ...as.refreshTokens];
+    expect(values.length).toBeGreaterThan(5);
+    const files = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1'));
+    const logs = gateway.logs.map((l) => JSON.stringify(l));
+    for (const value of values) {
+      for (const text of [...files, ...logs, ...answers]) expect(text.includes(value)).toBe(false);
+    }
+    // The grants are in the file, sealed: it is the registry the gateway used.
+    expect(files.some((f) => f.includes('oauth_grants'))).toBe(true);
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * @module connection-routes: the token vault's routes (`upstreamAuth: {"type":"oauth-user"}`).
+ * - `GET /connect/{adapter}` (authenticated like the gateway): 302 to the upstream's authorization server, with
+ *   a cookie binding the flow to this browser.
+ * - `GET /connect/callback` (the redirect URI; authenticated by the sealed `state` and that cookie): exchanges
+ *   the code, stores the grant for (caller, adapter), answers a small HTML page.
+ * - `GET /connections`, `DELETE /connections/{adapter}` (authenticated): the caller's own grants — adapter,
+ *   scopes and times, never a token — and disconnecting (the upstream's revocation endpoint is called).
+ */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
+import { ConnectFlowError, canRead } from '../auth/index.js';
+import type { OAuthUserAdapter, TokenVault } from '../auth/index.js';
+import type { AppEnv } from '../http/index.js';
+import { notFound } from '../http/index.js';
+import { registeredOf } from '../registry/index.js';
+import type { RegistryStore } from '../registry/index.js';
+import { ErrorBodySchema } from './schemas.js';
+import { validationHook } from './validation.js';
+
+/** Dependencies of the connection routes. */
+export interface ConnectionRoutesOptions {
+  readonly store: RegistryStore;
+  readonly vault: TokenVault;
+  /** The gateway's authentication (the same as every other route). */
+  readonly authenticate: MiddlewareHandler<AppEnv>;
+}
+
+/** The browser binding of a connect flow: set by `/connect/{adapter}`, sent only to the callback. */
+const BINDING_COOKIE = 'mcpgw_connect';
+const CALLBACK_PATH = '/connect/callback';
+const tags = ['connections'];
+
+const Connection = z
+  .object({
+    adapter: z.string().openapi({ example: 'linear' }),
+    scopes: z.array(z.string()).openapi({ example: ['read', 'write'] }),
+    createdAt: z.string().openapi({ description: 'When you connected (ISO 8601)' }),
+    expiresAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When the current access token expires; null when the server did not say' }),
+  })
+  .openapi('Connection', {
+    description: "One of your OAuth grants for an adapter's upstream. Tokens are never shown.",
+  });
+
+const AdapterParam = z.object({
+  adapter: z.string().openapi({ param: { name: 'adapter', in: 'path' }, example: 'linear' }),
+});
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/connections',
+    operationId: 'listConnections',
+    tags,
+    summary: 'List your OAuth connections to upstreams (oauth-user adapters)',
+    responses: {
+      200: {
+        description: 'Your grants, by adapter name',
+        content: { 'application/json': { schema: z.array(Connection) } },
+      },
+      401: { description: 'Not authenticated', content: { 'application/json': { schema: ErrorBodySchema } } },
+    },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: '/connections/{adapter}',
+    operationId: 'deleteConnection',
+    tags,
+    summary: 'Disconnect: delete your grant and revoke it at the upstream',
+    description:
+      "The grant is deleted here, then its refresh and access tokens are revoked at the upstream's revocation endpoint (RFC 7009) when its authorization server advertises one. The next request to the adapter gets the URL elicitation error again.",
+    request: { params: AdapterParam },
+    responses: {
+      204: { description: 'Disconnected' },
+      401: { description: 'Not authenticated', content: { 'application/json': { schema: ErrorBodySchema } } },
+      404: {
+        description: 'You have no grant for that adapter',
+        content: { 'application/json': { schema: ErrorBodySchema } },
+      },
+    },
+  }),
+};
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** The small page a browser lands on at the end of the flow. */
+function page(title: string, message: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`;
+}
+
+/** Builds the routes; mount at `/`. */
+export function createConnectionRoutes(options: ConnectionRoutesOptions): OpenAPIHono<AppEnv> {
+  const { store, vault, authenticate } = options;
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const secure = vault.callbackUrl.startsWith('https:');
+
+  const htmlHeaders = {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    // The page shows text only: nothing on it may run or be framed.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    'referrer-policy': 'no-referrer',
+  };
+
+  // First: `/connect/{adapter}` below would match it too.
+  router.get(CALLBACK_PATH, async (c) => {
+    const query = c.req.query();
+    const binding = getCookie(c, BINDING_COOKIE);
+    deleteCookie(c, BINDING_COOKIE, { path: CALLBACK_PATH, secure });
+    try {
+      const adapter = await vault.complete(query, binding);
+      return c.body(
+        page(
+          'Connected',
+          `Your account is connected to adapter '${adapter}'. You can close this page and return to your MCP client.`,
+        ),
+        200,
+        htmlHeaders,
+      );
+    } catch (err) {
+      if (!(err instanceof ConnectFlowError)) throw err;
+      return c.body(page('Not connected', err.message), err.status, htmlHeaders);
+    }
+  });
+
+  router.get('/connect/:adapter', authenticate, async (c) => {
+    const principal = c.get('principal');
+    const name = c.req.param('adapter');
+    const row = await store.get('adapter', name);
+    const adapter = row && registeredOf('adapter', row);
+    if (!adapter || !canRead(principal, adapter)) throw notFound(`Adapter '${name}' does not exist.`);
+    try {
+      const start = await vault.begin(principal, adapter as OAuthUserAdapter);
+      setCookie(c, BINDING_COOKIE, start.binding, {
+        path: CALLBACK_PATH,
+        httpOnly: true,
+        // Lax: the authorization server's redirect back is a top-level navigation, which Lax lets through.
+        sameSite: 'Lax',
+        secure,
+        maxAge: 600,
+      });
+      c.header('cache-control', 'no-store');
+      return c.redirect(start.location, 302);
+    } catch (err) {
+      if (!(err instanceof ConnectFlowError)) throw err;
+      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    }
+  });
+
+  router.use('/connections', authenticate);
+  router.use('/connections/*', authenticate);
+  router.openapi(routes.list, async (c) => {
+    const grants = await vault.list(c.get('principal').userId);
+    c.header('cache-control', 'no-store');
+    return c.json(
+      grants.map((g) => ({
+        adapter: g.adapter,
+        scopes: g.scopes.split(' ').filter((s) => s !== ''),
+        createdAt: g.createdAt.toISOString(),
+        expiresAt: g.expiresAt?.toISOString() ?? null,
+      })),
+      200,
+    );
+  });
+  router.openapi(routes.remove, async (c) => {
+    const { adapter: name } = c.req.valid('param');
+    const row = await store.get('adapter', name);
+    const adapter = row ? (registeredOf('adapter', row) as OAuthUserAdapter) : undefined;
+    const deleted = await vault.disconnect(c.get('principal').userId, name, adapter);
+    if (!deleted) throw notFound(`You have no connection to adapter '${name}'.`);
+    return c.body(null, 204);
+  });
+  return router;
+}
