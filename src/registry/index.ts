@@ -18,6 +18,7 @@ export type {
   RegistryStoreOptions,
   RegistryEntryKind,
   ResourceKind,
+  StoredKind,
   RevisionListener,
   SealedSecretValue,
   StoredResource,
