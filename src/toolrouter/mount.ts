@@ -1,5 +1,5 @@
 /**
- * @module mount: puts the tool router at `/mcp`, behind the data plane's origin guard (DNS-rebinding protection,
+ * @module mount: puts the tool router at `/mcp` and each toolset's endpoint at `/toolsets/{name}/mcp`, behind the data plane's origin guard (DNS-rebinding protection,
  * CORS for allowed browser origins) and the gateway's authentication. Registered ahead of the control plane's
  * middleware, like the data plane, so MCP requests skip its request-id and access-log work.
  */
@@ -19,7 +19,10 @@ export interface ToolRouterMount {
 /** The path of the tool router. */
 export const TOOL_ROUTER_PATH = '/mcp';
 
-/** Registers `/mcp` on `app`; call before middleware that must not run on MCP requests. */
+/** The path of a toolset's endpoint, as Hono routes it. */
+export const TOOLSET_MCP_PATH = '/toolsets/:name/mcp';
+
+/** Registers `/mcp` and the toolset endpoints on `app`; call before middleware that must not run on MCP requests. */
 export function mountToolRouter(
   app: Hono<AppEnv>,
   authenticate: MiddlewareHandler<AppEnv>,
@@ -28,5 +31,8 @@ export function mountToolRouter(
   const { router } = mount;
   app.all(TOOL_ROUTER_PATH, originGuard(mount.guard), authenticate, function toolRouterHandler(c) {
     return router.fetch(c.req.raw, c.get('principal'), requestSpan(c));
+  });
+  app.all(TOOLSET_MCP_PATH, originGuard(mount.guard), authenticate, function toolsetEndpointHandler(c) {
+    return router.fetchToolset(c.req.param('name'), c.req.raw, c.get('principal'), requestSpan(c));
   });
 }

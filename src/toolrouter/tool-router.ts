@@ -23,13 +23,19 @@ import type {
   ListToolsResult,
   ServerContext,
 } from '@modelcontextprotocol/server';
-import { NO_UPSTREAM_CREDENTIALS, canRead, isAdmin } from '../auth/index.js';
+import { NO_UPSTREAM_CREDENTIALS, canRead, formatBearerChallenge, isAdmin } from '../auth/index.js';
 import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import { NO_SPAN, traceIdOf } from '../observability/index.js';
 import type { Logger, SpanHandle } from '../observability/index.js';
 import { runtimeOf } from '../registry/index.js';
-import type { RegistryChangeFeed, RegistryStore, Registered } from '../registry/index.js';
+import type {
+  RegisteredToolset,
+  RegistryChangeFeed,
+  RegistryStore,
+  Registered,
+  ToolsetSpec,
+} from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { createCatalog } from './catalog.js';
@@ -44,6 +50,10 @@ import {
   searchResult,
 } from './discovery-tools.js';
 import { createToolSearch } from './tool-search.js';
+import type { ToolSearch } from './tool-search.js';
+import { createToolsetCatalog, scopeSnapshot, unresolvedFor } from './toolset-scope.js';
+import type { ToolsetCatalog } from './toolset-scope.js';
+import { createToolsetDirectory } from './toolset-directory.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { createFederation } from './federation.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
@@ -109,6 +119,13 @@ export interface ToolRouter {
    * federated call is a CLIENT child of it, whose trace context the adapter's upstream receives.
    */
   fetch(request: Request, principal: Principal, span?: SpanHandle): Promise<Response>;
+  /**
+   * Answers one HTTP request on `/toolsets/{name}/mcp`: that toolset's members only, renamed as it says, each
+   * only if the caller may use it; 404 for an unknown toolset, 403 for a caller who may not read it.
+   */
+  fetchToolset(name: string, request: Request, principal: Principal, span?: SpanHandle): Promise<Response>;
+  /** How a toolset's members resolve for `principal` now (for the control plane's read of it). */
+  toolsetStatus(spec: ToolsetSpec, principal: Principal): Promise<{ tools: number; unresolved: string[] }>;
   /** A server instance bound to `principal` (one per stdio connection, or per HTTP request). */
   serverFor(principal: Principal): Server;
   /** Told whenever the merged tool list changes (a stdio front door re-announces it). */
@@ -174,6 +191,64 @@ function indexAfter(entries: readonly CatalogEntry[], after: string): number {
   return low;
 }
 
+/** What one MCP endpoint of the router serves: the whole catalog (`/mcp`) or a toolset's, and how. */
+interface RouterScope {
+  readonly catalog: Catalog;
+  /** `search_tools`/`call_tool` instead of the list. */
+  readonly searchMode: boolean;
+  /** Search mode's index over this scope's tools. */
+  readonly search: ToolSearch | undefined;
+  /** Stops keeping the index current (and closes a toolset's catalog). */
+  readonly stop: () => void;
+}
+
+/** One scope's HTTP endpoint. */
+interface ScopeEndpoint {
+  fetch(request: Request, principal: Principal, span?: SpanHandle): Promise<Response>;
+  listeners(): number;
+  drain(): void;
+  close(): Promise<void>;
+}
+
+/** A toolset endpoint this instance serves. */
+interface ServedToolset {
+  /** What it was made with (see `shapeOf`). */
+  readonly shape: string;
+  readonly endpoint: ScopeEndpoint;
+  readonly catalog: ToolsetCatalog;
+}
+
+/**
+ * A scope over `catalog`. Search mode: one index for every caller of the scope, brought up to date when its
+ * catalog changes (and on the first search).
+ */
+function scopeOf(catalog: Catalog, searchMode: boolean, logger: Logger, owned?: Catalog): RouterScope {
+  const search = searchMode ? createToolSearch() : undefined;
+  const stopIndexing = search
+    ? catalog.onChange((snapshot) => {
+        search
+          .update(snapshot)
+          .catch((error: unknown) => logger.error({ err: error }, 'tool search index update failed'));
+      })
+    : () => undefined;
+  return {
+    catalog,
+    searchMode,
+    search,
+    stop: () => {
+      stopIndexing();
+      owned?.close();
+    },
+  };
+}
+
+function jsonRpcError(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message } }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
 /** Builds the router: catalog, executors and the SDK handler. */
 export async function createToolRouter(options: ToolRouterOptions): Promise<ToolRouter> {
   const settings: ToolRouterSettings = { ...TOOL_ROUTER_DEFAULTS, ...options.settings };
@@ -219,23 +294,22 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     outputSchemas,
   });
   const searchMode = settings.discovery === 'search';
-  const streams = createListChangedStreams({
-    catalog: searchMode ? unchangingList(catalog) : catalog,
+  /** `/mcp`: every tool the caller may use. */
+  const everything = scopeOf(catalog, searchMode, logger);
+  const toolsets = createToolsetDirectory({
+    store: options.store,
+    changes: options.changes,
     logger,
-    maxAgeMs: settings.streamMaxAgeMs,
+    maxAgeMs: settings.registryMaxAgeMs,
   });
-  // Search mode: one index for every caller, brought up to date when the catalog changes (and on the first search).
-  const search = searchMode ? createToolSearch() : undefined;
-  const stopIndexing = search
-    ? catalog.onChange((snapshot) => {
-        search
-          .update(snapshot)
-          .catch((error: unknown) => logger.error({ err: error }, 'tool search index update failed'));
-      })
-    : () => undefined;
+  const scopeOptions = { separator: settings.separator, hash };
 
-  async function listTools(principal: Principal, cursor: string | undefined): Promise<ListToolsResult> {
-    if (searchMode) {
+  async function listTools(
+    scope: RouterScope,
+    principal: Principal,
+    cursor: string | undefined,
+  ): Promise<ListToolsResult> {
+    if (scope.searchMode) {
       // One page, never a next one: no cursor of this server can be valid.
       if (cursor !== undefined) {
         throw new ProtocolError(
@@ -245,7 +319,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = catalog.visible(await catalog.snapshot(), principal);
+    const visible = scope.catalog.visible(await scope.catalog.snapshot(), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -266,21 +340,23 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     };
   }
 
-  async function findEntry(name: string): Promise<CatalogEntry | undefined> {
-    const entry = (await catalog.snapshot()).byName.get(name);
+  async function findEntry(scope: RouterScope, name: string): Promise<CatalogEntry | undefined> {
+    const entry = (await scope.catalog.snapshot()).byName.get(name);
     if (entry) return entry;
     // Maybe registered a moment ago through another instance, before its change notice arrived here.
-    catalog.invalidate();
-    return (await catalog.snapshot()).byName.get(name);
+    scope.catalog.invalidate();
+    return (await scope.catalog.snapshot()).byName.get(name);
   }
 
   async function callTool(
+    scope: RouterScope,
     principal: Principal,
     params: CallToolRequestParams,
     ctx: ServerContext,
     span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
-    const entry = await findEntry(params.name);
+    // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
+    const entry = await findEntry(scope, params.name);
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
     if (!entry || !canRead(principal, entry.owner)) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
@@ -324,13 +400,14 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
 
   /** `callTool`, told to `onToolCall` with its outcome. */
   async function observedCall(
+    scope: RouterScope,
     principal: Principal,
     params: CallToolRequestParams,
     ctx: ServerContext,
     traceId: string | undefined,
     span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
-    if (!onToolCall) return callTool(principal, params, ctx, span);
+    if (!onToolCall) return callTool(scope, principal, params, ctx, span);
     const started = now();
     const report = (outcome: RouterToolCall['outcome'], entry: CatalogEntry | undefined): void =>
       onToolCall({
@@ -342,7 +419,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         traceId,
       });
     try {
-      const called = await callTool(principal, params, ctx, span);
+      const called = await callTool(scope, principal, params, ctx, span);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
       report(called.result.isError === true ? 'failed' : 'success', called.entry);
       return called;
@@ -353,7 +430,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       else
         report(
           'failed',
-          await catalog.snapshot().then(
+          await scope.catalog.snapshot().then(
             (s) => s.byName.get(params.name),
             () => undefined,
           ),
@@ -374,8 +451,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return args ?? {};
   }
 
-  async function searchTools(principal: Principal, args: Record<string, unknown> | undefined) {
+  async function searchTools(
+    scope: RouterScope,
+    principal: Principal,
+    args: Record<string, unknown> | undefined,
+  ) {
     const { query, limit } = checkedArguments(SEARCH_TOOLS_TOOL, args) as { query: string; limit?: number };
+    const { catalog, search } = scope;
     const snapshot = await catalog.snapshot();
     // At once unless this snapshot was never indexed (the first search waits for the build) or is being built.
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
@@ -385,7 +467,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return searchResult(found);
   }
 
-  function serverFor(principal: Principal, traceId?: string, span: SpanHandle = NO_SPAN): Server {
+  function serverFor(
+    principal: Principal,
+    traceId?: string,
+    span: SpanHandle = NO_SPAN,
+    scope: RouterScope = everything,
+  ): Server {
+    const { searchMode } = scope;
     const server = new Server(
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
       {
@@ -394,12 +482,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
       },
     );
-    server.setRequestHandler('tools/list', (request) => listTools(principal, request.params?.cursor));
+    server.setRequestHandler('tools/list', (request) => listTools(scope, principal, request.params?.cursor));
     server.setRequestHandler('tools/call', async (request, ctx) => {
       let params = request.params;
       if (searchMode && params.name === SEARCH_TOOLS) {
         return server.projectCallToolResult(
-          await searchTools(principal, params.arguments),
+          await searchTools(scope, principal, params.arguments),
           SEARCH_TOOLS_TOOL.outputSchema,
         );
       }
@@ -416,46 +504,132 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           ...(through.arguments !== undefined && { arguments: through.arguments }),
         };
       }
-      const { result, entry } = await observedCall(principal, params, ctx, traceId, span);
+      const { result, entry } = await observedCall(scope, principal, params, ctx, traceId, span);
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
     return server;
   }
 
-  // Modern `subscriptions/listen` streams of this instance; every instance publishes its own catalog's changes.
-  const bus = new InMemoryServerEventBus((error) =>
-    logger.warn({ err: error.message }, 'list change delivery failed'),
-  );
-  const handler = createMcpHandler(
-    (ctx) => {
-      const extra = ctx.authInfo?.extra as
-        { principal?: Principal; traceId?: string; span?: SpanHandle } | undefined;
-      // Only reachable through `fetch` below, which always passes the principal.
-      if (!extra?.principal) throw new Error('tool router: request without a principal');
-      return serverFor(extra.principal, extra.traceId, extra.span);
-    },
-    {
-      bus,
-      maxRequestBodySize: settings.maxBodyBytes,
-      onerror: (error) => logger.debug({ err: error.message }, 'tool router request refused'),
-    },
-  );
-  const stopBus = searchMode ? () => undefined : catalog.onChange(() => handler.notify.toolsChanged());
+  /** The HTTP endpoint of one scope: both eras, its own list-change streams and subscriptions. */
+  function endpointFor(scope: RouterScope): ScopeEndpoint {
+    const streams = createListChangedStreams({
+      catalog: scope.searchMode ? unchangingList(scope.catalog) : scope.catalog,
+      logger,
+      maxAgeMs: settings.streamMaxAgeMs,
+    });
+    // Modern `subscriptions/listen` streams of this instance; every instance publishes its own catalog's changes.
+    const bus = new InMemoryServerEventBus((error) =>
+      logger.warn({ err: error.message }, 'list change delivery failed'),
+    );
+    const handler = createMcpHandler(
+      (ctx) => {
+        const extra = ctx.authInfo?.extra as
+          { principal?: Principal; traceId?: string; span?: SpanHandle } | undefined;
+        // Only reachable through `fetch` below, which always passes the principal.
+        if (!extra?.principal) throw new Error('tool router: request without a principal');
+        return serverFor(extra.principal, extra.traceId, extra.span, scope);
+      },
+      {
+        bus,
+        maxRequestBodySize: settings.maxBodyBytes,
+        onerror: (error) => logger.debug({ err: error.message }, 'tool router request refused'),
+      },
+    );
+    const stopBus = scope.searchMode
+      ? () => undefined
+      : scope.catalog.onChange(() => handler.notify.toolsChanged());
+    return {
+      fetch(request, principal, span) {
+        if (request.method === 'GET') return streams.open(request, principal);
+        // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
+        return handler.fetch(request, {
+          authInfo: {
+            token: '',
+            clientId: principal.userId,
+            scopes: [...(principal.scopes ?? [])],
+            extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
+          },
+        });
+      },
+      listeners: () => streams.size + bus.listenerCount,
+      drain: () => streams.drain(),
+      async close() {
+        stopBus();
+        scope.stop();
+        streams.close();
+        await handler.close();
+      },
+    };
+  }
+
+  const main = endpointFor(everything);
+
+  /** The endpoints of the toolsets requested on this instance, made on first use, dropped when theirs go. */
+  const served = new Map<string, ServedToolset>();
+  /** What an endpoint is made with: a change to any of it makes a new one (ending the old one's streams). */
+  const shapeOf = (toolset: RegisteredToolset) =>
+    JSON.stringify([
+      toolset.uid,
+      toolset.spec.discovery ?? 'list',
+      toolset.createdBy,
+      toolset.spec.requiredRoles,
+    ]);
+
+  function endpointOf(toolset: RegisteredToolset): ScopeEndpoint {
+    const existing = served.get(toolset.name);
+    if (existing && existing.shape === shapeOf(toolset)) return existing.endpoint;
+    if (existing) void existing.endpoint.close();
+    const scoped = createToolsetCatalog({
+      base: catalog,
+      definition: () => toolsets.current(toolset.name),
+      ...scopeOptions,
+    });
+    const endpoint = endpointFor(scopeOf(scoped, toolset.spec.discovery === 'search', logger, scoped));
+    served.set(toolset.name, { shape: shapeOf(toolset), endpoint, catalog: scoped });
+    return endpoint;
+  }
+
+  const stopToolsets = toolsets.onChange((name) => {
+    const entry = served.get(name);
+    if (!entry) return;
+    const current = toolsets.current(name);
+    if (current && shapeOf(current) === entry.shape) {
+      entry.catalog.definitionChanged();
+      return;
+    }
+    // Deleted, or who may use it or how it is offered changed: its clients reconnect and are checked again.
+    served.delete(name);
+    void entry.endpoint.close();
+  });
+
+  async function fetchToolset(
+    name: string,
+    request: Request,
+    principal: Principal,
+    span?: SpanHandle,
+  ): Promise<Response> {
+    const toolset = await toolsets.get(name);
+    if (!toolset) return jsonRpcError(404, `Toolset '${name}' does not exist.`);
+    if (!canRead(principal, toolset)) {
+      const message = `Toolset '${name}' is for its creator, mcp.admin and the roles: ${toolset.spec.requiredRoles.join(', ') || '(none)'}.`;
+      return jsonRpcError(403, message, {
+        'www-authenticate': formatBearerChallenge({ error: 'insufficient_scope', errorDescription: message }),
+      });
+    }
+    return endpointOf(toolset).fetch(request, principal, span);
+  }
 
   return {
     settings,
-    fetch(request, principal, span) {
-      if (request.method === 'GET') return streams.open(request, principal);
-      // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
-      return handler.fetch(request, {
-        authInfo: {
-          token: '',
-          clientId: principal.userId,
-          scopes: [...(principal.scopes ?? [])],
-          extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
-        },
-      });
+    fetch: (request, principal, span) => main.fetch(request, principal, span),
+    fetchToolset,
+    async toolsetStatus(spec, principal) {
+      const { snapshot, members } = scopeSnapshot(await catalog.snapshot(), spec, scopeOptions);
+      return {
+        tools: catalog.visible(snapshot, principal).length,
+        unresolved: unresolvedFor(members, principal),
+      };
     },
     serverFor,
     onToolsChanged(listener) {
@@ -463,9 +637,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       if (searchMode) return () => undefined;
       return catalog.onChange(() => listener());
     },
-    invalidate: () => catalog.invalidate(),
-    listeners: () => streams.size + bus.listenerCount,
-    drain: () => streams.drain(),
+    invalidate() {
+      catalog.invalidate();
+      toolsets.invalidate();
+    },
+    listeners: () => [...served.values()].reduce((n, t) => n + t.endpoint.listeners(), main.listeners()),
+    drain() {
+      main.drain();
+      for (const toolset of served.values()) toolset.endpoint.drain();
+    },
     federationStatus: (adapter) => catalog.federationStatus(adapter),
     withFederationStatus(inspector) {
       return {
@@ -488,11 +668,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       };
     },
     async close() {
-      stopBus();
-      stopIndexing();
-      streams.close();
+      stopToolsets();
+      toolsets.close();
+      await Promise.all([...served.values()].map((t) => t.endpoint.close()));
+      served.clear();
+      await main.close();
       catalog.close();
-      await handler.close();
       await federation.close();
     },
   };
