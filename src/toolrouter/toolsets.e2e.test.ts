@@ -1,0 +1,276 @@
+/**
+ * Toolsets end to end: a real gateway on a socket serving `/toolsets/{name}/mcp` over a registered HTTP tool
+ * (the score sample) and federated adapters of both SDK lines, to SDK 1.x and 2.x clients — just the members,
+ * renames both ways, non-members refused, the caller's own permissions still applied, `list_changed` on a
+ * membership change, `requiredRoles` on the endpoint, search discovery over the members only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCORE_TOOL, startScoreServer } from '../../scripts/samples/score-server.js';
+import type { ScoreServer } from '../../scripts/samples/score-server.js';
+import { devAuth } from '../auth/index.js';
+import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
+import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
+import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { startTestGateway } from '../../test/test-gateway.js';
+import type { TestGateway } from '../../test/test-gateway.js';
+
+const headersOf = (user: string, roles: string[] = []) => ({
+  'x-dev-userid': user,
+  'x-dev-roles': roles.join(','),
+});
+const as = (user: string, roles: string[] = []) => ({ headers: headersOf(user, roles) });
+const textOf = (result: Record<string, unknown>) =>
+  ((result.content as { type: string; text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('');
+
+/** Calls the control plane as a dev-auth user; returns the JSON answer. */
+async function control(
+  gateway: TestGateway,
+  method: string,
+  path: string,
+  body: unknown,
+  user = 'alice',
+  expected = method === 'POST' ? 201 : 200,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(`${gateway.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headersOf(user) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  if (res.status !== expected) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? {} : ((await res.json()) as Record<string, unknown>);
+}
+
+const scoreBody = (name: string, url: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  endpoints: [url],
+  toolDefinition: { tool: { ...SCORE_TOOL, name } },
+  ...extra,
+});
+
+const TEAM = {
+  name: 'team',
+  description: 'What the team uses',
+  tools: [
+    'score',
+    { name: 'legacy__echo', rename: 'say', description: 'Says the text back' },
+    'modern__*',
+    'bobs-score',
+    'later__tool',
+  ],
+  requiredRoles: ['team'],
+};
+
+describe('toolsets: /toolsets/{name}/mcp', () => {
+  let gateway: TestGateway;
+  let score: ScoreServer;
+  let legacy: RunningMcpServer;
+  let modern: RunningMcpServer;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    score = await startScoreServer();
+    legacy = await startLegacyMcpServer({ name: 'legacy-upstream' });
+    modern = await startModernMcpServer({ name: 'modern-upstream' });
+    gateway = await startTestGateway({ authenticate: devAuth(), toolRouter: {} });
+    const shared = { requiredRoles: ['team'] };
+    await control(gateway, 'POST', '/tools', scoreBody('score', score.url, shared));
+    await control(gateway, 'POST', '/tools', scoreBody('other', score.url, shared));
+    // Bob's own: alice may not use it, whatever a toolset says.
+    await control(gateway, 'POST', '/tools', scoreBody('bobs-score', score.url), 'bob');
+    await control(gateway, 'POST', '/adapters', {
+      name: 'legacy',
+      endpoints: [legacy.url],
+      federate: true,
+      ...shared,
+    });
+    await control(gateway, 'POST', '/adapters', {
+      name: 'modern',
+      endpoints: [modern.url],
+      federate: true,
+      ...shared,
+    });
+    await control(gateway, 'POST', '/toolsets', TEAM);
+    endpoint = `${gateway.url}/toolsets/team/mcp`;
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await Promise.all([score?.close(), legacy?.close(), modern?.close()]);
+  });
+
+  describe.each(CLIENT_ERAS)('%s client', (_era, connect) => {
+    it('lists just the members the caller may use, renamed and described as the toolset says', async () => {
+      const alice = await connect(endpoint, as('alice'));
+      const bob = await connect(endpoint, as('bob', ['team']));
+      try {
+        expect((await alice.listAll()).names).toEqual(['modern__echo', 'modern__whoami', 'say', 'score']);
+        expect((await bob.listAll()).names).toEqual([
+          'bobs-score',
+          'modern__echo',
+          'modern__whoami',
+          'say',
+          'score',
+        ]);
+        const say = (await alice.listPage()).tools.find((t) => t.name === 'say') as { description?: string };
+        expect(say.description).toBe('Says the text back');
+        // `/mcp` stays everything the caller may use.
+        const everything = await connect(`${gateway.url}/mcp`, as('alice'));
+        try {
+          expect((await everything.listAll()).names).toEqual(
+            expect.arrayContaining(['legacy__echo', 'legacy__count', 'other', 'score']),
+          );
+        } finally {
+          await everything.close();
+        }
+      } finally {
+        await Promise.all([alice.close(), bob.close()]);
+      }
+    });
+
+    it('calls a renamed member by its new name, reaching the tool by its own', async () => {
+      const client = await connect(endpoint, as('alice'));
+      try {
+        const said = await client.call('say', { text: 'hello through a toolset' });
+        expect(said.isError).toBeFalsy();
+        expect(textOf(said)).toBe('hello through a toolset');
+        const scored = await client.call('score', { text: 'a great day' });
+        expect(scored.structuredContent).toMatchObject({ label: 'positive' });
+        const whoami = await client.call('modern__whoami', {});
+        expect(textOf(whoami)).toContain('modern-upstream');
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('refuses a non-member, the original name of a renamed member, and a member the caller may not use', async () => {
+      const client = await connect(endpoint, as('alice'));
+      try {
+        for (const name of ['other', 'legacy__echo', 'legacy__count', 'bobs-score', 'later__tool']) {
+          await expect(client.call(name, { text: 'x' })).rejects.toMatchObject({
+            code: -32602,
+            message: expect.stringContaining(`Unknown tool: ${name}`),
+          });
+        }
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('tells a connected client when the membership changes, and lists the new members', async () => {
+      const client = await connect(endpoint, as('alice'));
+      try {
+        await client.listAll();
+        let next = client.nextChange();
+        await control(gateway, 'PUT', '/toolsets/team', { ...TEAM, tools: [...TEAM.tools, 'other'] });
+        await next;
+        expect((await client.listAll()).names).toContain('other');
+        next = client.nextChange();
+        await control(gateway, 'PUT', '/toolsets/team', TEAM);
+        await next;
+        expect((await client.listAll()).names).not.toContain('other');
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  it('does not tell a toolset client of a change outside the toolset, and tells it of a member’s change', async () => {
+    const client = await connectLegacyClient(endpoint, as('alice'));
+    const everything = await connectLegacyClient(`${gateway.url}/mcp`, as('alice'));
+    try {
+      await client.listAll();
+      await everything.listAll();
+      const before = client.changes;
+      let heard = everything.nextChange();
+      await control(
+        gateway,
+        'PUT',
+        '/tools/other',
+        scoreBody('other', score.url, { requiredRoles: ['team', 'x'] }),
+      );
+      await heard;
+      // The same instance rebuilt its catalog and told `/mcp`'s stream; the toolset's list is the same.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(client.changes).toBe(before);
+      heard = client.nextChange();
+      await control(gateway, 'PUT', '/tools/score', {
+        ...scoreBody('score', score.url, { requiredRoles: ['team'] }),
+        toolDefinition: { tool: { ...SCORE_TOOL, name: 'score', description: 'Scores text, now better.' } },
+      });
+      await heard;
+    } finally {
+      await Promise.all([client.close(), everything.close()]);
+    }
+  });
+
+  it('refuses a caller without a required role with 403, and an unknown toolset with 404', async () => {
+    const post = (path: string, user: string, roles: string[] = []) =>
+      fetch(`${gateway.url}${path}`, {
+        method: 'POST',
+        headers: {
+          ...headersOf(user, roles),
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      });
+    const refused = await post('/toolsets/team/mcp', 'carol', ['staff']);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('www-authenticate')).toMatch(/insufficient_scope/);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('team');
+    expect((await post('/toolsets/nothing/mcp', 'alice')).status).toBe(404);
+    for (const [, connect] of CLIENT_ERAS) {
+      await expect(connect(endpoint, as('carol', ['staff']))).rejects.toThrow();
+    }
+    // The control plane's read rules are the adapters': she cannot see it there either.
+    await control(gateway, 'GET', '/toolsets/team', undefined, 'carol', 404);
+  });
+
+  it('reports members that resolve to nothing the reader may use in status.unresolved', async () => {
+    const alice = await control(gateway, 'GET', '/toolsets/team', undefined, 'alice');
+    expect(alice.status).toEqual({ tools: 4, unresolved: ['bobs-score', 'later__tool'] });
+    const admin = await fetch(`${gateway.url}/toolsets/team`, { headers: headersOf('root', ['mcp.admin']) });
+    expect(((await admin.json()) as { status: unknown }).status).toEqual({
+      tools: 5,
+      unresolved: ['later__tool'],
+    });
+  });
+
+  it('with discovery "search", lists search_tools and call_tool over the members only', async () => {
+    await control(gateway, 'POST', '/toolsets', {
+      name: 'finder',
+      tools: ['score', 'modern__*'],
+      requiredRoles: ['team'],
+      discovery: 'search',
+    });
+    for (const [, connect] of CLIENT_ERAS) {
+      const client = await connect(`${gateway.url}/toolsets/finder/mcp`, as('alice'));
+      try {
+        expect((await client.listAll()).names).toEqual(['search_tools', 'call_tool']);
+        const found = await client.call('search_tools', { query: 'echo text', limit: 10 });
+        const names = (found.structuredContent as { tools: { name: string }[] }).tools.map((t) => t.name);
+        expect(names).toContain('modern__echo');
+        expect(names).not.toContain('legacy__echo');
+        const echoed = await client.call('call_tool', { name: 'modern__echo', arguments: { text: 'found' } });
+        expect(textOf(echoed)).toBe('found');
+        await expect(
+          client.call('call_tool', { name: 'legacy__echo', arguments: { text: 'x' } }),
+        ).rejects.toMatchObject({ code: -32602 });
+      } finally {
+        await client.close();
+      }
+    }
+  });
+
+  it('ends a toolset’s endpoint when the toolset is deleted: its calls then get 404', async () => {
+    await control(gateway, 'POST', '/toolsets', { name: 'brief', tools: ['score'], requiredRoles: ['team'] });
+    const client = await connectLegacyClient(`${gateway.url}/toolsets/brief/mcp`, as('alice'));
+    try {
+      expect((await client.listAll()).names).toEqual(['score']);
+      await control(gateway, 'DELETE', '/toolsets/brief', undefined, 'alice', 204);
+      await expect(client.listPage()).rejects.toThrow();
+    } finally {
+      await client.close();
+    }
+  });
+});
