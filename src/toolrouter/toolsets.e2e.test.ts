@@ -5,14 +5,26 @@
  * membership change, `requiredRoles` on the endpoint, search discovery over the members only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MiddlewareHandler } from 'hono';
+import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { SCORE_TOOL, startScoreServer } from '../../scripts/samples/score-server.js';
 import type { ScoreServer } from '../../scripts/samples/score-server.js';
-import { devAuth } from '../auth/index.js';
+import {
+  PROTECTED_RESOURCE_METADATA_PATH,
+  createAuthenticator,
+  devAuth,
+  localPrincipal,
+} from '../auth/index.js';
+import type { Authenticator } from '../auth/index.js';
+import { parseAuthConfig } from '../config/index.js';
+import type { AppEnv } from '../http/index.js';
 import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
+import { startTokenIssuer } from '../../test/token-issuer.js';
+import type { TokenIssuer } from '../../test/token-issuer.js';
 
 const headersOf = (user: string, roles: string[] = []) => ({
   'x-dev-userid': user,
@@ -273,4 +285,86 @@ describe('toolsets: /toolsets/{name}/mcp', () => {
       await client.close();
     }
   });
+});
+
+describe('toolsets behind real tokens', () => {
+  let issuer: TokenIssuer;
+  let gateway: TestGateway;
+  let score: ScoreServer;
+  let auth: Authenticator;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    score = await startScoreServer();
+    let current: MiddlewareHandler<AppEnv> = localPrincipal({ principal: { userId: 'alice', roles: [] } });
+    gateway = await startTestGateway({ authenticate: (c, next) => current(c, next), toolRouter: {} });
+    const post = (path: string, body: object) =>
+      fetch(`${gateway.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => expect(r.status).toBe(201));
+    await post('/tools', scoreBody('score', score.url, { requiredRoles: ['analyst'] }));
+    await post('/tools', scoreBody('other', score.url, { requiredRoles: ['analyst'] }));
+    await post('/toolsets', { name: 'analysts', tools: ['score'], requiredRoles: ['analyst'] });
+    endpoint = `${gateway.url}/toolsets/analysts/mcp`;
+    issuer = await startTokenIssuer({ audience: endpoint });
+    auth = await createAuthenticator(
+      parseAuthConfig(
+        { MCP_GATEWAY_AUTH: 'oidc', MCP_GATEWAY_OIDC_ISSUER: issuer.issuer },
+        { host: '127.0.0.1', publicUrl: gateway.url },
+      ),
+    );
+    current = auth.authenticate;
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await score?.close();
+    await issuer?.close();
+  });
+
+  const listRequest = (token?: string) =>
+    fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(token && { authorization: `Bearer ${token}` }),
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+
+  it('answers 401 pointing at the toolset’s own protected-resource metadata, which names the toolset', async () => {
+    const res = await listRequest();
+    expect(res.status).toBe(401);
+    const metadataUrl = extractWWWAuthenticateParams(res).resourceMetadataUrl;
+    expect(metadataUrl?.href).toBe(`${gateway.url}${PROTECTED_RESOURCE_METADATA_PATH}/toolsets/analysts/mcp`);
+    const doc = await auth.wellKnownRoutes.request(
+      `${PROTECTED_RESOURCE_METADATA_PATH}/toolsets/analysts/mcp`,
+    );
+    expect(((await doc.json()) as { resource: string }).resource).toBe(endpoint);
+  });
+
+  it('refuses a token issued for /mcp (audience binding to the toolset)', async () => {
+    const token = await issuer.mint({ sub: 'sam', roles: ['analyst'] }, { audience: `${gateway.url}/mcp` });
+    expect((await listRequest(token)).status).toBe(401);
+  });
+
+  it.each(CLIENT_ERAS)(
+    'serves a role holder, and refuses a token without the role (%s)',
+    async (_era, connect) => {
+      const analyst = await connect(endpoint, {
+        headers: { authorization: `Bearer ${await issuer.mint({ sub: 'sam', roles: ['analyst'] })}` },
+      });
+      try {
+        expect((await analyst.listAll()).names).toEqual(['score']);
+        await expect(analyst.call('other', { text: 'x' })).rejects.toMatchObject({ code: -32602 });
+      } finally {
+        await analyst.close();
+      }
+      const outsider = await issuer.mint({ sub: 'nina', roles: ['staff'] });
+      expect((await listRequest(outsider)).status).toBe(403);
+      await expect(connect(endpoint, { headers: { authorization: `Bearer ${outsider}` } })).rejects.toThrow();
+    },
+  );
 });
