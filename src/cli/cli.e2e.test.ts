@@ -314,6 +314,66 @@ describe('secrets', () => {
   });
 });
 
+describe('toolsets', () => {
+  it('create (flags), list, get with unresolved members, update (flags and -f), stale If-Match, delete', async () => {
+    const created = await cli([
+      'toolsets',
+      'create',
+      'team',
+      '--tool',
+      'score',
+      '--tool',
+      'github__*',
+      '--role',
+      'team',
+      '-o',
+      'json',
+    ]);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      name: 'team',
+      tools: ['score', 'github__*'],
+      requiredRoles: ['team'],
+      discovery: 'list',
+      endpoint: '/toolsets/team/mcp',
+    });
+    const listed = await cli(['toolsets', 'list']);
+    expect(listed.stdout).toMatch(/team\s+score,github__\*/);
+    const got = JSON.parse((await cli(['toolsets', 'get', 'team', '-o', 'json'])).stdout) as {
+      status: { unresolved: string[] };
+    };
+    expect(got.status.unresolved).toEqual(['score', 'github__*']);
+    const etag = (await api('/toolsets/team')).headers.get('etag')!;
+
+    const updated = await cli(['toolsets', 'update', 'team', '--tool', 'score', '--search', '-o', 'json']);
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({
+      tools: ['score'],
+      discovery: 'search',
+      requiredRoles: ['team'],
+    });
+    const stale = await cli(['toolsets', 'update', 'team', '--description', 'x', '--if-match', etag]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/412|has changed/);
+
+    const yaml = file(
+      'toolset.yaml',
+      'name: team\ntools:\n  - score\n  - { name: github__create_issue, rename: file_bug }\nrequiredRoles: [team]\n',
+    );
+    const fromFile = await cli(['toolsets', 'update', '-f', yaml, '-o', 'json']);
+    expect(fromFile.code).toBe(0);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({
+      tools: ['score', { name: 'github__create_issue', rename: 'file_bug' }],
+      discovery: 'list',
+    });
+    const bad = await cli(['toolsets', 'create', 'dup', '--tool', 'a', '--tool', 'a']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("tools.1: 'a' is already tools.0");
+    expect((await cli(['toolsets', 'delete', 'team'])).code).toBe(0);
+    expect((await api('/toolsets/team')).status).toBe(404);
+  });
+});
+
 describe('apply and export', () => {
   it('applies a file to an empty gateway; export; applying either again changes nothing', async () => {
     await deleteEverything();
