@@ -252,3 +252,37 @@ it('the OpenAPI document describes /toolsets and /toolsets/{name}', async () => 
   expect(Object.keys(doc.paths['/toolsets']!)).toEqual(['post', 'get']);
   expect(Object.keys(doc.paths['/toolsets/{name}']!)).toEqual(['get', 'put', 'delete']);
 });
+
+it('audits toolset writes as kind "toolset", a refused one too', async () => {
+  const lines: unknown[] = [];
+  const audited = await createTestApp({
+    authenticate: headerPrincipal(),
+    audit: { enabled: () => true, write: (entry) => void lines.push(entry) },
+  });
+  try {
+    const post = (body: unknown) => audited.app.request('/toolsets', json('POST', body, ALICE));
+    expect((await post({ name: 'team', tools: [] })).status).toBe(201);
+    expect((await post({ name: 'team', tools: [] })).status).toBe(409);
+    const del = await audited.app.request('/toolsets/team', { method: 'DELETE', headers: BOB });
+    expect(del.status).toBe(404);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        action: 'create',
+        kind: 'toolset',
+        name: 'team',
+        principal: 'alice',
+        status: 201,
+      }),
+      expect.objectContaining({ action: 'create', kind: 'toolset', name: 'team', status: 409 }),
+      expect.objectContaining({
+        action: 'delete',
+        kind: 'toolset',
+        name: 'team',
+        principal: 'bob',
+        status: 404,
+      }),
+    ]);
+  } finally {
+    await audited.store.close();
+  }
+});
