@@ -2,7 +2,7 @@
  * @module toolset-directory: the toolsets as the tool router last read them, so a request on a toolset's
  * endpoint costs no registry read. All are read at once (toolsets are few) and read again when the registry
  * changes (this instance's writes, and other instances' through the change feed) or the copy is older than the
- * registry's max age; listeners hear which toolsets changed or went.
+ * registry's max age; listeners hear which toolsets came, changed or went.
  */
 import type { Logger } from '../observability/index.js';
 import { toolsetOf } from '../registry/index.js';
@@ -29,7 +29,7 @@ export interface ToolsetDirectory {
   current(name: string): RegisteredToolset | undefined;
   /** The registry changed: read again now, and tell listeners what differs. */
   invalidate(): void;
-  /** Told the name of each toolset that changed or was deleted. */
+  /** Told the name of each toolset that appeared, changed or was deleted. */
   onChange(listener: (name: string) => void): () => void;
   close(): void;
 }
@@ -63,7 +63,8 @@ export function createToolsetDirectory(options: ToolsetDirectoryOptions): Toolse
     const changed = new Set<string>();
     for (const [name, row] of next) {
       const before = previous.get(name);
-      if (before && versionOf(before) !== versionOf(row)) changed.add(name);
+      // A new name too: an endpoint may already serve it from a point read (see `get`).
+      if (!before || versionOf(before) !== versionOf(row)) changed.add(name);
     }
     for (const name of previous.keys()) if (!next.has(name)) changed.add(name);
     for (const name of changed) {
@@ -106,7 +107,14 @@ export function createToolsetDirectory(options: ToolsetDirectoryOptions): Toolse
     async get(name) {
       if (loading) await loading;
       if (now() - loadedAt > options.maxAgeMs) await load();
-      return byName.get(name);
+      const found = byName.get(name);
+      if (found) return found;
+      // Maybe created a moment ago through another instance, before its change notice arrived here: one point
+      // read tells, and only a hit costs a full read (so an unknown name costs one indexed lookup).
+      const row = await store.get('toolset', name);
+      if (!row) return undefined;
+      await load();
+      return byName.get(name) ?? toolsetOf(row);
     },
     current: (name) => byName.get(name),
     invalidate: () => void load(),

@@ -4,7 +4,10 @@
  * renames both ways, non-members refused, the caller's own permissions still applied, `list_changed` on a
  * membership change, `requiredRoles` on the endpoint, search discovery over the members only.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MiddlewareHandler } from 'hono';
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { SCORE_TOOL, startScoreServer } from '../../scripts/samples/score-server.js';
@@ -18,6 +21,7 @@ import {
 import type { Authenticator } from '../auth/index.js';
 import { parseAuthConfig } from '../config/index.js';
 import type { AppEnv } from '../http/index.js';
+import { openRegistryStore } from '../registry/index.js';
 import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
@@ -367,4 +371,68 @@ describe('toolsets behind real tokens', () => {
       await expect(connect(endpoint, { headers: { authorization: `Bearer ${outsider}` } })).rejects.toThrow();
     },
   );
+});
+
+describe('toolsets on two gateway instances sharing a registry', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'mcpgw-toolsets-'));
+  const gateways: TestGateway[] = [];
+  let score: ScoreServer;
+
+  beforeAll(async () => {
+    score = await startScoreServer();
+  });
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((g) => g.close()));
+  });
+  afterAll(async () => {
+    await score?.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  async function membershipChangeReachesOtherInstance(databaseUrl: string) {
+    for (let i = 0; i < 2; i++) {
+      const store = await openRegistryStore(databaseUrl, { changePollMs: 50 });
+      const gateway = await startTestGateway({ store, authenticate: devAuth(), toolRouter: {} });
+      const close = gateway.close.bind(gateway);
+      gateways.push({ ...gateway, close: () => close().then(() => store.close()) });
+    }
+    const [a, b] = gateways as [TestGateway, TestGateway];
+    await control(a, 'POST', '/tools', scoreBody('one', score.url));
+    await control(a, 'POST', '/tools', scoreBody('two', score.url));
+    await control(a, 'POST', '/toolsets', { name: 'pair', tools: ['one'] });
+    for (const [, connect] of CLIENT_ERAS) {
+      const onB = await connect(`${b.url}/toolsets/pair/mcp`, as('alice'));
+      try {
+        expect((await onB.listAll()).names).toEqual(['one']);
+        const next = onB.nextChange(5000);
+        await control(a, 'PUT', '/toolsets/pair', { name: 'pair', tools: ['one', 'two'] });
+        await next;
+        expect((await onB.listAll()).names).toEqual(['one', 'two']);
+        await control(a, 'PUT', '/toolsets/pair', { name: 'pair', tools: ['one'] });
+        // Wait until B serves the restored membership before the next era's client connects.
+        const deadline = Date.now() + 5000;
+        while ((await onB.listAll()).names.length !== 1 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        await onB.close();
+      }
+    }
+  }
+
+  it('on one SQLite file: a membership change through one instance reaches clients of the other', async () => {
+    await membershipChangeReachesOtherInstance(join(folder, 'shared.db'));
+  });
+
+  const postgres = process.env.TEST_DATABASE_URL;
+  it.skipIf(!postgres)('on Postgres (LISTEN/NOTIFY): the same (set TEST_DATABASE_URL to run)', async () => {
+    const { TestDatabases } = await import('../../test/postgres-databases.js');
+    const databases = new TestDatabases(postgres ?? '');
+    try {
+      await membershipChangeReachesOtherInstance(await databases.create());
+      await Promise.all(gateways.splice(0).map((g) => g.close()));
+    } finally {
+      await databases.dropAll();
+    }
+  });
 });
