@@ -12,8 +12,10 @@ type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : 
 
 /** The collections the CLI manages. */
 export type Kind = 'adapters' | 'tools' | 'toolsets' | 'secrets';
-/** The collections with a runtime (status, logs, apply). */
+/** The collections with a runtime (status, logs). */
 export type RuntimeKind = 'adapters' | 'tools';
+/** The collections a configuration file lists (apply, export). */
+export type FileKind = RuntimeKind | 'toolsets';
 
 /** What a collection stores (the GET view) and what it takes (the POST/PUT body). */
 export interface KindTypes {

@@ -106,7 +106,7 @@ async function fingerprint(): Promise<Record<string, string>> {
 }
 
 async function deleteEverything() {
-  for (const kind of ['tools', 'adapters']) {
+  for (const kind of ['toolsets', 'tools', 'adapters']) {
     for (const r of (await (await api(`/${kind}`)).json()) as { name: string }[])
       expect((await api(`/${kind}/${r.name}`, { method: 'DELETE' })).status).toBe(204);
   }
@@ -412,6 +412,65 @@ describe('apply and export', () => {
     expect((await cli(['export', '-o', 'json'])).stdout).toBe(
       `${JSON.stringify(parse(exported.stdout), null, 2)}\n`,
     );
+  });
+
+  it('applies, exports and prunes toolsets beside adapters and tools, idempotently', async () => {
+    await deleteEverything();
+    const withToolset = `${GATEWAY_YAML}toolsets:
+  - name: team
+    tools: [score, { name: weather__forecast, rename: forecast }]
+    requiredRoles: [team]
+`;
+    const path = file('with-toolset.yaml', withToolset);
+    const first = await cli(['apply', '-f', path]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('+ toolsets/team\n4 created');
+    expect((await cli(['apply', '-f', path])).stdout).toBe('0 created, 0 updated, 0 deleted, 4 unchanged\n');
+
+    const exported = parse((await cli(['export'])).stdout) as { toolsets: unknown[] };
+    // No read-only fields (endpoint, status, createdBy, …) and no defaults (description, discovery).
+    expect(exported.toolsets).toEqual([
+      {
+        name: 'team',
+        tools: ['score', { name: 'weather__forecast', rename: 'forecast' }],
+        requiredRoles: ['team'],
+      },
+    ]);
+
+    const changed = file(
+      'changed-toolset.yaml',
+      withToolset.replace('requiredRoles: [team]', 'discovery: search'),
+    );
+    const dry = await cli(['apply', '-f', changed, '--dry-run']);
+    expect(dry.stdout).toContain(
+      '~ toolsets/team\n    requiredRoles: ["team"] → []\n    discovery: "list" → "search"',
+    );
+    expect((await cli(['apply', '-f', changed])).code).toBe(0);
+    expect(await (await api('/toolsets/team')).json()).toMatchObject({
+      discovery: 'search',
+      requiredRoles: [],
+    });
+
+    // A field the file's checks know is refused before anything is sent (exit 2); a rule only the gateway
+    // knows (a member listed twice) stops apply at that entry (exit 1).
+    const bad = await cli([
+      'apply',
+      '-f',
+      file('bad-toolset.yaml', 'toolsets:\n  - name: t\n    tools: []\n    discovery: magic\n'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('toolsets[0].discovery: must be one of list, search');
+    const twice = await cli([
+      'apply',
+      '-f',
+      file('twice.yaml', 'toolsets:\n  - name: t\n    tools: [a, a]\n'),
+    ]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain("tools.1: 'a' is already tools.0");
+    expect((await api('/toolsets/t')).status).toBe(404);
+    const pruned = await cli(['apply', '-f', file('plain.yaml', GATEWAY_YAML), '--prune']);
+    expect(pruned.stdout).toContain('- toolsets/team');
+    expect((await api('/toolsets/team')).status).toBe(404);
   });
 
   it('--dry-run prints the diff and changes nothing; then apply updates with If-Match and --prune deletes', async () => {
