@@ -9,6 +9,10 @@
  * With `discovery: 'search'` the list is just `search_tools` and `call_tool` (`discovery-tools.ts`): a search over
  * the caller's visible tools (`tool-search.ts`), and a call that takes the very path of a direct `tools/call`.
  * That list never changes, so no `list_changed` is sent then; a direct `tools/call` by a tool's name still works.
+ *
+ * Toolsets (`/toolsets/{name}/mcp`) are the same server over a scope: the catalog narrowed to a toolset's members
+ * and renamed as it says (`toolset-scope.ts`, the one place that filter and mapping live), with an endpoint of its
+ * own (list-change streams, subscriptions, search index), made on first use and dropped when the toolset goes.
  */
 import {
   InMemoryServerEventBus,
