@@ -21,7 +21,9 @@ COPY package.json package-lock.json ./
 # native addon the server needs is then built explicitly.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild better-sqlite3 --build-from-source
-COPY tsconfig.json tsconfig.build.json ./
+# vite.config.ts: the web console's build (src/ui/ bundled into dist/ui/, served at /ui/), the second half of
+# `npm run build`; React and Vite are build-time only, so the pruned runtime image carries just the bundle.
+COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
 # Read by the build only: the CLI's API types (type-only imports, nothing of it is emitted).
 COPY generated ./generated

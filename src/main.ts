@@ -3,11 +3,13 @@
  * serves it until SIGTERM/SIGINT, then drains (readiness 503, GET streams ended between two events, no new
  * connections, requests in flight get `MCP_GATEWAY_DRAIN_SECONDS`), reaps local processes, closes everything and
  * exits 0. An address it cannot bind (port in use, no such interface) is one line naming the setting, exit 2,
- * after the runtime is closed.
+ * after the runtime is closed; so is a configuration file (`MCP_GATEWAY_CONFIG`, applied before it listens) that
+ * does not check or that the gateway refuses (a line per problem, naming the file and line).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { ConfigFileStartError, applyConfigFileAtStart } from './config-file-start.js';
 import { ConfigError, parseConfig } from './config/index.js';
 import type { Config } from './config/index.js';
 import { ListenError, listen } from './dataplane/node/node-listener.js';
@@ -60,6 +62,18 @@ export async function main(options: MainOptions = {}): Promise<Started> {
     else logger.fatal({ err: err.detail }, err.message);
     logger.flush(() => process.exit(err.exitCode));
     return new Promise<never>(() => {});
+  }
+  // Before the gateway listens, so `/readyz` never answers for a registry that does not match the file yet.
+  if (config.configFile !== undefined) {
+    try {
+      await applyConfigFileAtStart(runtime, config.configFile, logger);
+    } catch (err) {
+      await runtime.close();
+      if (!(err instanceof ConfigFileStartError)) throw err;
+      console.error(err.message);
+      logger.flush(() => process.exit(2));
+      return new Promise<never>(() => {});
+    }
   }
   const serving = config.ops.metricsServing;
   const opened: Server[] = [];

@@ -27,7 +27,8 @@ import sql0002 from '../migrations/sqlite/0002_registry_revision_triggers.sql';
 import sql0003 from '../migrations/sqlite/0003_resource_uid.sql';
 import sql0004 from '../migrations/sqlite/0004_resource_uid_backfill.sql';
 import sql0005 from '../migrations/sqlite/0005_secrets.sql';
-import sql0006 from '../migrations/sqlite/0006_toolset_kind.sql';
+import sql0006 from '../migrations/sqlite/0006_tool_pins.sql';
+import sql0007 from '../migrations/sqlite/0007_toolset_kind.sql';
 
 const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0000_init': sql0000,
@@ -36,7 +37,8 @@ const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0003_resource_uid': sql0003,
   '0004_resource_uid_backfill': sql0004,
   '0005_secrets': sql0005,
-  '0006_toolset_kind': sql0006,
+  '0006_tool_pins': sql0006,
+  '0007_toolset_kind': sql0007,
 };
 
 /**

@@ -99,3 +99,43 @@ describe('npm start on an up-to-date dist/', () => {
     expect(start().built).toBe(false);
   }, 120_000);
 });
+
+describe('npm start with the web console (vite.config.ts present)', () => {
+  it('builds dist/ui/ when it is missing or its inputs changed, each output on its own inputs', () => {
+    mkdirSync(join(project, 'src', 'ui'));
+    write(
+      'vite.config.ts',
+      "export default { root: 'src/ui', base: '/ui/', logLevel: 'silent', build: { outDir: '../../dist/ui', emptyOutDir: true } };\n",
+    );
+    write('src/ui/index.html', '<!doctype html><script type="module" src="./main.js"></script>\n');
+    write('src/ui/main.js', "document.title = 'one';\n");
+    const first = start();
+    expect(first.code).toBe(0);
+    // The server is current: only the console is built (vite.config.ts is an input of the console, not of tsc).
+    expect(first.stderr).toBe('Building dist/ui/ (dist/ui/ has not been built yet): vite build\n');
+    const asset = () => {
+      const html = read('dist/ui/index.html');
+      const src = /src="\/ui\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+      expect(src, html).toBeDefined();
+      return read(`dist/ui/${src}`);
+    };
+    expect(asset()).toContain('one');
+    expect(start()).toEqual({ code: 0, stderr: '', built: false });
+
+    write('src/ui/main.js', "document.title = 'two';\n");
+    expect(start().stderr).toBe('Building dist/ui/ (src/ui/main.js changed): vite build\n');
+    expect(asset()).toContain('two');
+
+    // A server source change compiles the server only; `--ui` looks at the console only.
+    write('src/main.ts', 'export const answer: number = 4;\n');
+    expect(spawnSync(process.execPath, ['scripts/build-if-stale.mjs', '--ui'], { cwd: project }).status).toBe(
+      0,
+    );
+    expect(read('dist/main.js')).toContain('answer = 3');
+    expect(start().stderr).toMatch(/^Building dist\/ \(src\/main\.ts changed\)[^\n]*\n$/);
+    expect(read('dist/main.js')).toContain('answer = 4');
+
+    rmSync(join(project, 'dist', 'ui', 'index.html'));
+    expect(start().stderr).toContain('Building dist/ui/ (dist/ui/ has not been built yet)');
+  }, 300_000);
+});

@@ -59,7 +59,7 @@ function indexOf(stage: DockerStage, test: (keyword: string, args: string) => bo
 /** The files tsc compiles for `npm run build` (root files and everything they import, inside the repo). */
 function buildProgram() {
   const script = pkg.scripts['build'];
-  const project = /^tsc -p (\S+)$/.exec(script ?? '')?.[1];
+  const project = /^tsc -p (\S+)(?: && vite build)?$/.exec(script ?? '')?.[1];
   if (!project) throw new Error(`unexpected build script ${JSON.stringify(script)}`);
   const parsed = ts.getParsedCommandLineOfConfigFile(resolve(ROOT, project), undefined, {
     ...ts.sys,
@@ -137,6 +137,37 @@ describe('Dockerfile', () => {
       ).toBe(true);
       expect(isIgnored(dockerignore, input), `${input} is in the build context`).toBe(false);
     }
+  });
+
+  it('builds the web console in the same `npm run build`, from inputs copied before it, into the shipped dist/', () => {
+    expect(pkg.scripts['build']).toMatch(/ && vite build$/);
+    const buildRun = indexOf(build, (k, a) => k === 'RUN' && /\bnpm run build\b/.test(a));
+    const copiedBefore = copies(build)
+      .filter(
+        (c) => c.from === undefined && build.instructions.findIndex((i) => i.line === c.line) < buildRun,
+      )
+      .flatMap((c) => c.sources.map((s) => posix.normalize(s)));
+    // What `vite build` reads: its config at the root and the app's folder (vite.config.ts sets root: src/ui).
+    expect(readFileSync(join(ROOT, 'vite.config.ts'), 'utf8')).toMatch(/src\/ui\//);
+    const walk = (dir: string): string[] =>
+      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
+      );
+    const inputs = ['vite.config.ts', ...walk('src/ui').filter((f) => !/\.test\.tsx?$/.test(f))];
+    expect(inputs).toContain('src/ui/index.html');
+    for (const input of inputs) {
+      expect(
+        copiedBefore.some((source) => input === source || input.startsWith(`${source}/`)),
+        `${input} is copied before npm run build`,
+      ).toBe(true);
+      expect(isIgnored(dockerignore, input), `${input} is in the build context`).toBe(false);
+    }
+    // dist/ui/ goes out with the rest of dist/, before the dev dependencies (vite, react) are pruned.
+    const prune = indexOf(build, (k, a) => k === 'RUN' && /\bnpm prune --omit=dev\b/.test(a));
+    expect(buildRun).toBeLessThan(prune);
+    expect(
+      copies(runtime).some((c) => c.from === 'build' && c.sources.includes(`${workdir(build)}/dist`)),
+    ).toBe(true);
   });
 
   it("runs `node dist/main.js`, the file tsc emits for src/main.ts, from the build stage's output", () => {

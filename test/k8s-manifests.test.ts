@@ -33,11 +33,12 @@ import { imageResource } from './fake-kube-api/index.js';
 import { kustomizeBuild, readYamlDocuments } from './kustomize.js';
 import type { KubeObject } from './kustomize.js';
 import { createTestApp } from './test-app.js';
+import { checkAgainstSchema, parseGatewayFile } from '../src/cli/gateway-file.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const K8S = join(ROOT, 'k8s');
 const NAMESPACE = 'mcp-gateway';
-const OVERLAYS = ['embedded', 'cluster'] as const;
+const OVERLAYS = ['embedded', 'cluster', 'config-file'] as const;
 
 type Labels = Readonly<Record<string, string>>;
 interface LabelSelector {
@@ -448,15 +449,46 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       for (const constraint of spread) expect(matches(constraint.labelSelector, podLabels)).toBe(true);
     });
   }
+
+  if (overlay === 'config-file') {
+    it('mounts gateway.yaml from a generated ConfigMap where MCP_GATEWAY_CONFIG points, and the file checks', async () => {
+      const configFile = config().configFile ?? '';
+      const mount = gateway.volumeMounts?.find((m) => configFile.startsWith(`${m.mountPath}/`));
+      expect(mount, `a volume mounted above ${configFile}`).toBeDefined();
+      expect((mount as { readOnly?: boolean }).readOnly).toBe(true);
+      const volume = pod.spec.volumes?.find((v) => v.name === mount?.name) as
+        { configMap?: { name: string } } | undefined;
+      // Hash-suffixed: a changed file is a changed pod template, so the pods restart and apply it.
+      expect(volume?.configMap?.name).toMatch(/^mcp-gateway-config-[a-z0-9]{10}$/);
+      const configMap = only<KubeObject & { data: Record<string, string> }>(
+        objects,
+        'ConfigMap',
+        volume?.configMap?.name,
+      );
+      const key = configFile.slice((mount?.mountPath.length ?? 0) + 1);
+      const text = configMap.data[key];
+      expect(text, `the ConfigMap has the key ${key}`).toBe(readFileSync(join(dir, 'gateway.yaml'), 'utf8'));
+      // What a gateway checks at start: the CLI's parser, then the app's own JSON Schema of the file.
+      const file = parseGatewayFile(text ?? '', 'gateway.yaml');
+      expect(file.entries.length).toBeGreaterThan(0);
+      const { app, close } = await createTestApp();
+      try {
+        const schema = (await (await app.request('/schemas/gateway.json')).json()) as Record<string, unknown>;
+        checkAgainstSchema(text ?? '', 'gateway.yaml', schema);
+      } finally {
+        await close();
+      }
+    });
+  }
 });
 
 describe('k8s/base', () => {
-  it('is what both overlays build on, and no overlay ships a real Secret', () => {
+  it('is what every overlay builds on (itself or through another), and no overlay ships a real Secret', () => {
     for (const overlay of OVERLAYS) {
       const resources = (
         readYamlDocuments(join(K8S, 'overlays', overlay, 'kustomization.yaml'))[0] as { resources: string[] }
       ).resources;
-      expect(resources).toContain('../../base');
+      expect(resources.some((r) => r === '../../base' || OVERLAYS.some((o) => r === `../${o}`))).toBe(true);
       expect(kustomizeBuild(join(K8S, 'overlays', overlay)).filter((o) => o.kind === 'Secret')).toEqual([]);
     }
   });

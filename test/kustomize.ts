@@ -2,13 +2,13 @@
  * @module kustomize: renders a kustomization directory the way `kubectl kustomize` (kustomize v5) does, for the
  * subset of kustomize that `k8s/` uses, so tests can validate what `kubectl apply -k` would send without a
  * cluster or the kustomize binary. Supported: `resources` (files and directories), `namespace`,
- * `configMapGenerator` (env files and literals; create and merge; hash-suffixed names and the references to
+ * `configMapGenerator` (env files, files and literals; create and merge; hash-suffixed names and the references to
  * them), `patches` (strategic merge files aimed by their own kind and name), `replicas` and `images`. Any other
  * field or directive throws, so the helper can never silently render something kustomize would not.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 /** A Kubernetes object as plain JSON. */
@@ -191,7 +191,7 @@ function buildLayer(dir: string): Entry[] {
 
 function generateConfigMap(generator: JsonObject, dir: string, entries: Entry[], file: string): void {
   for (const key of Object.keys(generator)) {
-    if (!['name', 'behavior', 'envs', 'literals'].includes(key))
+    if (!['name', 'behavior', 'envs', 'files', 'literals'].includes(key))
       throw new Error(`${file}: configMapGenerator.${key} is not supported by the test renderer`);
   }
   const name = generator['name'];
@@ -199,6 +199,14 @@ function generateConfigMap(generator: JsonObject, dir: string, entries: Entry[],
   const data: Record<string, string> = {};
   for (const envFile of asArray<string>(generator['envs'], file, 'envs')) {
     Object.assign(data, parseEnvFile(resolve(dir, envFile)));
+  }
+  // `files`: each file's content under its base name, or under KEY for `KEY=path`.
+  for (const entry of asArray<string>(generator['files'], file, 'files')) {
+    const at = entry.indexOf('=');
+    const path = at > 0 ? entry.slice(at + 1) : entry;
+    const key = at > 0 ? entry.slice(0, at) : basename(path);
+    if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new Error(`${file}: ${JSON.stringify(key)} is not a valid key`);
+    data[key] = readFileSync(resolve(dir, path), 'utf8');
   }
   for (const literal of asArray<string>(generator['literals'], file, 'literals')) {
     const [key, value] = splitPair(literal, `${file}: literal ${JSON.stringify(literal)}`);

@@ -56,8 +56,8 @@ class MemoryEventStore implements EventStore {
   }
 }
 
-/** The tools every fixture offers. */
-function registerTools(
+/** The tools every fixture offers (the SSE fixture, `sse-mcp-server.ts`, too). */
+export function registerTools(
   server: McpServer,
   replica: string,
   lastHeaders: () => IncomingHttpHeaders | undefined,

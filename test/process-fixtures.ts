@@ -20,6 +20,8 @@ import {
 
 /** The HTTP fixture server (listens on $PORT). */
 export const HTTP_SERVER = fileURLToPath(new URL('./process-http-server.mjs', import.meta.url));
+/** The 2024-11-05 HTTP+SSE fixture server (listens on $PORT, serves /sse). */
+export const SSE_SERVER = fileURLToPath(new URL('./sse-process-server.mjs', import.meta.url));
 /** The stdio fixture server. */
 export const STDIO_SERVER = fileURLToPath(new URL('./stdio-echo-server.mjs', import.meta.url));
 /** The repository root (no trailing slash), where `npx` finds the locally installed servers. */

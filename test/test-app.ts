@@ -1,6 +1,7 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../src/runtime/app.js';
+import type { ConsoleAccess, ConsoleAssets } from '../src/runtime/console-routes.js';
 import type { SwaggerUiAssets } from '../src/runtime/docs-routes.js';
 import type {
   CommandGate,
@@ -34,6 +35,10 @@ export interface TestAppOptions {
   readonly version?: string;
   /** The Swagger UI files `/docs` serves; absent, `/docs` links the OpenAPI document (as on the edge). */
   readonly swaggerUi?: SwaggerUiAssets;
+  /** The built console `/ui/` serves; absent, no `/ui/` (as on the edge). */
+  readonly consoleUi?: ConsoleAssets;
+  /** How the console identifies its user; absent, it sends nothing. */
+  readonly consoleAccess?: ConsoleAccess;
   /** Default: {@link LOOPBACK_ORIGINS}. */
   readonly origins?: OriginPolicy;
   readonly audit?: AuditLog;
@@ -78,6 +83,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     },
     isProgramFile: options.isProgramFile,
     swaggerUi: options.swaggerUi,
+    consoleUi: options.consoleUi,
+    consoleAccess: options.consoleAccess,
     version: options.version,
   });
   return { app, store, close: () => store.close() };

@@ -24,9 +24,10 @@ import { createRendezvous } from '../src/routing/index.js';
 import { identityHeaders } from '../src/auth/index.js';
 import { STATIC_REGISTRY_FEED } from '../src/registry/index.js';
 import type { RegistryChangeFeed } from '../src/registry/index.js';
-import { TOOL_ROUTER_DEFAULTS, toolRouterObserver } from '../src/toolrouter/index.js';
+import { TOOL_ROUTER_DEFAULTS, toolDefinitionObserver, toolRouterObserver } from '../src/toolrouter/index.js';
 import type { ToolRouter, ToolRouterSettings } from '../src/toolrouter/index.js';
-import { startToolRouter } from '../src/toolrouter/node/index.js';
+import { createNodeOutbound, startToolRouter } from '../src/toolrouter/node/index.js';
+import type { ToolPolicy } from '../src/toolrouter/policy/index.js';
 import { FIXTURE_SANDBOX } from './process-fixtures.js';
 import { serveApp } from './serve-app.js';
 
@@ -72,6 +73,8 @@ export interface TestGatewayOptions {
   readonly toolRouter?: Partial<ToolRouterSettings>;
   /** How the tool router learns of other instances' writes; the store itself when it can tell. */
   readonly changes?: RegistryChangeFeed;
+  /** The tool router's tool policy (`MCP_GATEWAY_TOOL_POLICY_FILE`); everything allowed when absent. */
+  readonly policy?: ToolPolicy;
 }
 
 /** A served gateway. */
@@ -151,7 +154,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         agents,
         publicUrl: 'http://127.0.0.1',
         headersFor: async (principal) => identityHeaders(principal),
+        ...(options.policy && { policy: options.policy }),
         onToolCall: toolRouterObserver({
+          metrics: options.operations?.metrics ?? NO_METRICS,
+          audit: options.operations?.audit ?? NO_AUDIT_LOG,
+        }),
+        onToolDefinition: toolDefinitionObserver({
           metrics: options.operations?.metrics ?? NO_METRICS,
           audit: options.operations?.audit ?? NO_AUDIT_LOG,
         }),
@@ -193,6 +201,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       loadEpsilon: 0.25,
       ...(options.placementRandom && { random: options.placementRandom }),
       ...(options.placementNow && { now: options.placementNow }),
+      // `sse` adapters as `npm start` reaches them: through the agents (Fetch on the edge path).
+      ...(options.io !== 'fetch' && { sse: { outbound: createNodeOutbound(agents) } }),
     },
     toolRouter: toolRouter && {
       router: toolRouter,

@@ -242,6 +242,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/adapters/{name}/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The pinned definitions of a federated adapter's tools
+         * @description Every tool of the adapter the tool router has pinned (on first sight, or when an admin approved a change), by tool name, `pinned` or `changed` against what the adapter lists now on this gateway instance, with a per-field diff for changed ones.
+         */
+        get: operations["listAdapterToolPins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/adapters/{name}/tools/{tool}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a federated tool's changed definition
+         * @description Re-pins the tool to the definition the adapter lists now (audited); under `MCP_GATEWAY_TOOL_PINNING=enforce` `/mcp` lists it again and its calls pass, and connected clients get `notifications/tools/list_changed`. Only `mcp.admin` may approve. The body is optional; `{"hash": …}` approves only that definition.
+         */
+        post: operations["approveAdapterToolDefinition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/secrets": {
         parameters: {
             query?: never;
@@ -323,7 +363,7 @@ export interface components {
             args?: string[];
             upstreamAuth?: components["schemas"]["UpstreamAuthView"];
             /** @enum {string} */
-            transport?: "streamable-http" | "stdio";
+            transport?: "streamable-http" | "stdio" | "sse";
             /** @enum {string} */
             network?: "host" | "none";
             port?: number;
@@ -435,10 +475,10 @@ export interface components {
              */
             connectionType?: unknown;
             /**
-             * @description How the process runtime speaks MCP (default `stdio`).
+             * @description How the server speaks MCP. The process runtime: `stdio` (default), `streamable-http` or `sse`; endpoints and images: `streamable-http` (default, leave it out) or `sse`. `sse` is the legacy HTTP+SSE transport of 2024-11-05 (GET the SSE URL, POST to the URL its `endpoint` event names, same origin only): the gateway speaks it to the server and serves clients Streamable HTTP sessions; an endpoint URL is then the SSE URL, and `path` defaults to `/sse`.
              * @enum {string}
              */
-            transport?: "streamable-http" | "stdio";
+            transport?: "streamable-http" | "stdio" | "sse";
             /**
              * @description Process runtime, stdio adapters only: `none` runs the server in the sandbox without any network (default `host`).
              * @enum {string}
@@ -446,7 +486,7 @@ export interface components {
             network?: "host" | "none";
             /** @description Where an image or process serves MCP (default 8000). */
             port?: number;
-            /** @description MCP endpoint path of an image or process (default /mcp). */
+            /** @description MCP endpoint path of an image or process (default /mcp; /sse with transport `sse`). */
             path?: string;
             /** @description Longest wait for a connection to a replica (default from the gateway config). */
             connectTimeoutMs?: number;
@@ -555,6 +595,8 @@ export interface components {
             state: "listed" | "failed" | "pending";
             /** @description Tools listed on `/mcp` for this adapter. */
             tools: number;
+            /** @description Tools the adapter lists whose changed definitions await approval (`MCP_GATEWAY_TOOL_PINNING=enforce`; see `GET /adapters/{name}/tools`); not on `/mcp`, not counted in `tools`. */
+            heldTools?: number;
             /** @description Why the last listing failed. */
             error?: string;
             /** Format: date-time */
@@ -717,6 +759,7 @@ export interface components {
             requiredRoles: string[];
             /** @enum {string} */
             discovery: "list" | "search";
+            policy?: components["schemas"]["ToolsetPolicy"];
             /**
              * @description Path of its MCP endpoint.
              * @example /toolsets/team/mcp
@@ -738,6 +781,19 @@ export interface components {
             rename?: string;
             /** @description Listed instead of the tool's own description. */
             description?: string;
+        };
+        /** @description Absent: only the gateway policy applies. */
+        ToolsetPolicy: {
+            rules: {
+                name: string;
+                description?: string;
+                tools?: string[];
+                when?: string;
+                /** @enum {string} */
+                effect: "allow" | "deny";
+            }[];
+            /** @enum {string} */
+            default: "allow" | "deny";
         };
         /** @description Absent when this gateway serves no tool router. */
         ToolsetStatus: {
@@ -762,6 +818,7 @@ export interface components {
              * @enum {string}
              */
             discovery?: "list" | "search";
+            policy?: components["schemas"]["ToolsetPolicy"] & unknown;
             /** @description Ignored on input. */
             createdBy?: string;
             /** @description Ignored on input. */
@@ -774,6 +831,61 @@ export interface components {
             status?: unknown;
             /** @description Ignored on input. */
             endpoint?: unknown;
+        };
+        ToolDefinitionPins: {
+            /**
+             * @description `MCP_GATEWAY_TOOL_PINNING`
+             * @enum {string}
+             */
+            pinning: "off" | "warn" | "enforce";
+            tools: components["schemas"]["ToolDefinitionPin"][];
+        };
+        ToolDefinitionPin: {
+            /** @description The tool's name at its upstream (`/mcp` shows `{adapter}__{tool}`) */
+            tool: string;
+            /**
+             * @description `changed`: the adapter lists a definition that differs from the pinned one
+             * @enum {string}
+             */
+            state: "pinned" | "changed";
+            /** @description Whether the adapter's last listing holds the tool */
+            listed: boolean;
+            /** @description Hidden from `/mcp` and its calls refused until approved (`MCP_GATEWAY_TOOL_PINNING=enforce`) */
+            held: boolean;
+            pinned: {
+                /** @description SHA-256 (hex) of the canonical JSON of the definition */
+                hash: string;
+                /** @description The pinned fields: name, title, description, inputSchema, outputSchema, annotations (those the tool has) */
+                definition: {
+                    [key: string]: unknown;
+                };
+                /** @description `first-use`, or the admin who approved it */
+                pinnedBy: string;
+                /** Format: date-time */
+                pinnedAt: string;
+            };
+            /** @description The definition listed now, when changed */
+            current?: {
+                /** @description SHA-256 (hex) of the canonical JSON of the definition */
+                hash: string;
+                /** @description The pinned fields: name, title, description, inputSchema, outputSchema, annotations (those the tool has) */
+                definition: {
+                    [key: string]: unknown;
+                };
+            };
+            /** @description The fields that differ, when changed */
+            diff?: {
+                /** @enum {string} */
+                field: "name" | "title" | "description" | "inputSchema" | "outputSchema" | "annotations";
+                /** @description Absent when the pinned definition has no such field */
+                pinned?: unknown;
+                /** @description Absent when the current definition has no such field */
+                current?: unknown;
+            }[];
+        };
+        ToolDefinitionApproval: {
+            /** @description The `current.hash` the admin reviewed: the approval is refused (409) when the adapter lists anything else now */
+            hash?: string;
         };
         SecretResource: {
             name: string;
@@ -1986,6 +2098,100 @@ export interface operations {
             };
             /** @description If-Match does not match the current ETag */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAdapterToolPins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pins */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolDefinitionPins"];
+                };
+            };
+            /** @description No such adapter, not one the caller may read, not federated, or the tool router is off */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    approveAdapterToolDefinition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                tool: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ToolDefinitionApproval"];
+            };
+        };
+        responses: {
+            /** @description The new pin */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolDefinitionPin"];
+                };
+            };
+            /** @description The body is not `{"hash": "<64 hex digits>"}` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not `mcp.admin` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such adapter (or not readable), not federated, no such pinned tool, or the tool router is off */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing awaits approval, the tool is not listed now, or the current definition is not the `hash` given */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,6 +35,15 @@ describe('principalFromClaims', () => {
     });
   });
 
+  it('keeps the claims for tool-policy rules, out of any serialization of the principal', () => {
+    const principal = principalFromClaims(
+      { sub: 'alice', email: 'alice@example.com', org: { id: 7 } },
+      DEFAULTS,
+    );
+    expect(principal.claims).toEqual({ sub: 'alice', email: 'alice@example.com', org: { id: 7 } });
+    expect(JSON.stringify(principal)).not.toContain('alice@example.com');
+  });
+
   it('uses the configured claims (Entra oid, Keycloak realm roles)', () => {
     const claims = {
       sub: 'pairwise',

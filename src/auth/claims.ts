@@ -74,5 +74,9 @@ export function principalFromClaims(
         .filter((r) => r !== '' && r.length <= MAX_ROLE_LENGTH && !CONTROL.test(r)),
     ),
   ].slice(0, MAX_ROLES);
-  return { userId, roles, scopes: scopesOf(claims) };
+  const principal: Principal = { userId, roles, scopes: scopesOf(claims) };
+  // Readable by tool-policy rules, but not enumerable: a principal that is logged or serialized (a log line, a
+  // test echo) never carries the token's claims (e-mail, names, tenant ids) along.
+  Object.defineProperty(principal, 'claims', { value: Object.freeze({ ...claims }), enumerable: false });
+  return principal;
 }

@@ -124,6 +124,21 @@ describe('MCP_GATEWAY_COMMAND_ROLES on create', () => {
         'transport',
       );
       expect(await names(store)).toEqual([]);
+      // `sse` names how a remote server speaks, not a program: no role needed, and it still gates a command.
+      const remote = await app.request(
+        '/adapters',
+        as(
+          'nobody',
+          json('POST', { name: 'legacy', endpoints: ['http://127.0.0.1:9/sse'], transport: 'sse' }),
+        ),
+      );
+      expect(remote.status).toBe(201);
+      await expectCommandRefusal(
+        await app.request(
+          '/adapters',
+          as('nobody', json('POST', { name: 'b', command: 'node', transport: 'sse' })),
+        ),
+      );
     } finally {
       await close();
     }

@@ -61,7 +61,10 @@ export function commandGate(options: CommandGateOptions): CommandGate {
   const roles = [...new Set([ADMIN_ROLE, ...commandRoles])].join(', ');
   return {
     check(principal, body, path) {
-      const fields = COMMAND_FIELDS.filter((field) => body[field] !== undefined);
+      // `transport: "sse"` alone names how a remote server or an image speaks: it starts no program here.
+      const fields = COMMAND_FIELDS.filter(
+        (field) => body[field] !== undefined && !(field === 'transport' && body.transport === 'sse'),
+      );
       if (fields.length === 0) return;
       if (!canRunCommands(principal, commandRoles)) {
         throw insufficientRole(

@@ -60,7 +60,8 @@ function fieldHelp(kind: RuntimeKind): string {
   --role ROLE              a role that may read it (requiredRoles; repeat)
 ${
   kind === 'adapters'
-    ? `  --transport stdio|streamable-http   how a command speaks MCP (default stdio)
+    ? `  --transport stdio|streamable-http|sse   how it speaks MCP (a command: default stdio; sse: the
+                           2024-11-05 HTTP+SSE transport, also for --endpoint and images)
   --federate               list its tools on the tool router (/mcp)`
     : `  --tool-description TEXT  the MCP tool's description
   --input-schema JSON      the MCP tool's inputSchema (default {"type":"object"})`

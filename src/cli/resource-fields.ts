@@ -77,7 +77,7 @@ type FieldsOf<T> = { readonly [K in keyof Required<T>]: FieldType };
 
 const adapterFields: FieldsOf<KindTypes['adapters']['create']> = {
   ...common,
-  transport: { type: 'enum', values: ['streamable-http', 'stdio'] },
+  transport: { type: 'enum', values: ['streamable-http', 'stdio', 'sse'] },
   network: { type: 'enum', values: ['host', 'none'] },
   port: integer(1, 65535),
   path: string,
@@ -124,6 +124,8 @@ const toolsetFields: FieldsOf<KindTypes['toolsets']['create']> = {
   tools: { type: 'any' },
   requiredRoles: strings,
   discovery: { type: 'enum', values: ['list', 'search'] },
+  // The tool-policy document: the gateway's schema checks its shape, and the gateway compiles its CEL.
+  policy: { type: 'any' },
   id: ignored,
   createdBy: ignored,
   createdAt: ignored,
@@ -150,6 +152,8 @@ export const REQUIRED_FIELDS: Readonly<Record<FileKind, readonly string[]>> = {
 const DEFAULT_PORT = 8000;
 const DEFAULT_PATH: Readonly<Record<RuntimeKind, string>> = { adapters: '/mcp', tools: '/score' };
 const DEFAULT_TRANSPORT = 'stdio';
+/** The default path of an adapter with transport `sse`: where 2024-11-05 servers serve their SSE stream. */
+const SSE_PATH = '/sse';
 
 type Json = Record<string, unknown>;
 
@@ -191,7 +195,7 @@ export function storedForm(kind: FileKind, data: Json): Json {
     if (out.command !== undefined) out.transport ??= DEFAULT_TRANSPORT;
     if (!endpoints) {
       out.port ??= DEFAULT_PORT;
-      out.path ??= DEFAULT_PATH.adapters;
+      out.path ??= out.transport === 'sse' ? SSE_PATH : DEFAULT_PATH.adapters;
     }
   } else if (isObject(out.toolDefinition)) {
     const definition = withoutReadOnly(out.toolDefinition);

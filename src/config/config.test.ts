@@ -73,6 +73,10 @@ describe('parseConfig', () => {
         drainAcceptMs: 0,
         perPrincipal: undefined,
         perAdapter: undefined,
+        perTool: undefined,
+        redisUrl: undefined,
+        redisTimeoutMs: 50,
+        redisKeyPrefix: 'mcp-gateway:rl:',
       },
       toolRouter: { enabled: true, settings: TOOL_ROUTER_DEFAULTS },
       // No exporter configured: no spans.
@@ -82,7 +86,15 @@ describe('parseConfig', () => {
         resourceAttributes: {},
         sampler: { name: 'parentbased_always_on', ratio: 1 },
       },
+      configFile: undefined,
     });
+  });
+
+  it('reads MCP_GATEWAY_CONFIG as the path of the file applied at start', () => {
+    expect(parseConfig({ MCP_GATEWAY_CONFIG: ' /etc/mcp-gateway/gateway.yaml ' }).configFile).toBe(
+      '/etc/mcp-gateway/gateway.yaml',
+    );
+    expect(parseConfig({ MCP_GATEWAY_CONFIG: '' }).configFile).toBeUndefined();
   });
 
   it('reads every variable and treats an empty one as unset', () => {

@@ -66,6 +66,16 @@ export interface Config {
   readonly toolRouter: ToolRouterConfig;
   /** OpenTelemetry spans, on when an exporter is configured (the standard `OTEL_*` variables). */
   readonly tracing: TracingConfig;
+  /**
+   * `MCP_GATEWAY_CONFIG`: a `gateway.yaml` applied at every start before the gateway listens (the file wins for
+   * what it lists; what an earlier start created from it and it no longer lists is removed). None by default.
+   */
+  readonly configFile: string | undefined;
+  /**
+   * The web console's OAuth client id at the authorization server (`MCP_GATEWAY_UI_CLIENT_ID`): a public client
+   * whose redirect URI is `{publicUrl}/ui/callback`. With `oidc`/`jwt` auth the console signs in with it.
+   */
+  readonly uiClientId?: string;
 }
 
 /** Default SQLite location, relative to the working directory. */
@@ -121,6 +131,8 @@ const EnvSchema = z.object({
   MCP_GATEWAY_SESSION_MAX_AGE_SECONDS: integerVar(60, 30 * 86_400, 86_400),
   MCP_GATEWAY_REGISTRY_CACHE_MS: integerVar(0, 60_000, 1000),
   MCP_GATEWAY_ALLOW_LINK_LOCAL: booleanVar(false),
+  MCP_GATEWAY_CONFIG: z.string().trim().min(1, 'must not be empty').optional(),
+  MCP_GATEWAY_UI_CLIENT_ID: z.string().trim().min(1, 'must not be empty').optional(),
 });
 
 function isOrigin(value: string): boolean {
@@ -191,6 +203,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     sessionMaxAgeMs: e.MCP_GATEWAY_SESSION_MAX_AGE_SECONDS * 1000,
     registryCacheMs: e.MCP_GATEWAY_REGISTRY_CACHE_MS,
     allowLinkLocal: e.MCP_GATEWAY_ALLOW_LINK_LOCAL,
+    uiClientId: e.MCP_GATEWAY_UI_CLIENT_ID,
     auth: parseAuthConfig(env, { host: e.MCP_GATEWAY_HOST, publicUrl }),
     deploy: parseDeployConfig(env, { databaseUrl: e.DATABASE_URL }),
     ops: parseOpsConfig(env, { host: e.MCP_GATEWAY_HOST, port: e.PORT }),
@@ -199,5 +212,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       connectTimeoutMs: e.MCP_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
       maxBodyBytes: e.MCP_GATEWAY_MCP_BODY_LIMIT_BYTES,
     }),
+    configFile: e.MCP_GATEWAY_CONFIG,
   };
 }

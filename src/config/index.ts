@@ -39,7 +39,8 @@ export {
   DEFAULT_SEPARATOR,
   TOOL_DISCOVERY_MODES,
   TOOL_NAME_ALPHABET,
+  TOOL_PINNING_MODES,
   TOOL_ROUTER_DEFAULTS,
   separatorProblem,
 } from './toolrouter-settings.js';
-export type { ToolDiscoveryMode, ToolRouterSettings } from './toolrouter-settings.js';
+export type { ToolDiscoveryMode, ToolPinningMode, ToolRouterSettings } from './toolrouter-settings.js';

@@ -26,6 +26,10 @@ describe('parseOpsConfig', () => {
       drainAcceptMs: 0,
       perPrincipal: undefined,
       perAdapter: undefined,
+      perTool: undefined,
+      redisUrl: undefined,
+      redisTimeoutMs: 50,
+      redisKeyPrefix: 'mcp-gateway:rl:',
     });
   });
 
@@ -40,6 +44,11 @@ describe('parseOpsConfig', () => {
           MCP_GATEWAY_RATE_LIMIT_PER_PRINCIPAL: '20',
           MCP_GATEWAY_RATE_LIMIT_PER_PRINCIPAL_BURST: '100',
           MCP_GATEWAY_RATE_LIMIT_PER_ADAPTER: '0.5',
+          MCP_GATEWAY_RATE_LIMIT_PER_TOOL: '2',
+          MCP_GATEWAY_RATE_LIMIT_PER_TOOL_BURST: '3',
+          MCP_GATEWAY_REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
+          MCP_GATEWAY_REDIS_TIMEOUT_MS: '20',
+          MCP_GATEWAY_REDIS_KEY_PREFIX: 'team-a:rl:',
         },
         LOCAL,
       ),
@@ -52,6 +61,10 @@ describe('parseOpsConfig', () => {
       perPrincipal: { perSecond: 20, burst: 100 },
       // Burst defaults to twice the rate, at least 1.
       perAdapter: { perSecond: 0.5, burst: 1 },
+      perTool: { perSecond: 2, burst: 3 },
+      redisUrl: 'rediss://:pw@redis.internal:6380/2',
+      redisTimeoutMs: 20,
+      redisKeyPrefix: 'team-a:rl:',
     });
     expect(parseOpsConfig({ MCP_GATEWAY_RATE_LIMIT_PER_ADAPTER: '7' }, LOCAL).perAdapter).toEqual({
       perSecond: 7,
@@ -82,6 +95,22 @@ describe('parseOpsConfig', () => {
     expect(message).toContain('MCP_GATEWAY_DRAIN_SECONDS must be an integer from 0 to 3600');
     expect(message).toContain('MCP_GATEWAY_RATE_LIMIT_PER_PRINCIPAL must be a number of requests per second');
     expect(message).toContain('MCP_GATEWAY_RATE_LIMIT_PER_ADAPTER_BURST must be at least 1');
+  });
+
+  it('refuses a Redis URL of another scheme or without a host, and never echoes it (it may hold a password)', () => {
+    for (const url of [
+      'http://:secret-pw@127.0.0.1:6379',
+      'redis://',
+      '127.0.0.1:6379',
+      'rediss:secret-pw@',
+    ]) {
+      const message = problemsOf({ MCP_GATEWAY_REDIS_URL: url });
+      expect(message).toContain('MCP_GATEWAY_REDIS_URL must be a redis:// or rediss:// URL with a host');
+      expect(message).not.toContain('secret-pw');
+    }
+    expect(problemsOf({ MCP_GATEWAY_REDIS_TIMEOUT_MS: '20' })).toContain(
+      'MCP_GATEWAY_REDIS_TIMEOUT_MS applies only with MCP_GATEWAY_REDIS_URL',
+    );
   });
 
   it('refuses an accept window longer than the drain', () => {

@@ -1,7 +1,7 @@
 /**
  * @module ops-config: operations settings — metrics and where they are served, audit log, drain on shutdown
- * and rate limits (`MCP_GATEWAY_METRICS*`, `MCP_GATEWAY_AUDIT_LOG`, `MCP_GATEWAY_DRAIN_*`,
- * `MCP_GATEWAY_RATE_LIMIT_*`).
+ * and rate limits, with the Redis that shares them across instances (`MCP_GATEWAY_METRICS*`,
+ * `MCP_GATEWAY_AUDIT_LOG`, `MCP_GATEWAY_DRAIN_*`, `MCP_GATEWAY_RATE_LIMIT_*`, `MCP_GATEWAY_REDIS_*`).
  */
 import { z } from 'zod';
 import { isLoopbackHost } from './auth-config.js';
@@ -51,6 +51,14 @@ export interface OpsConfig {
   readonly perPrincipal: RateLimit | undefined;
   /** Per adapter, on `/adapters/{name}/mcp`; undefined = unlimited. */
   readonly perAdapter: RateLimit | undefined;
+  /** Per caller and tool of a `tools/call` (and adapter, on the data plane); undefined = unlimited. */
+  readonly perTool: RateLimit | undefined;
+  /** Where the limits are kept for every instance (`redis://` or `rediss://`); undefined: per instance. */
+  readonly redisUrl: string | undefined;
+  /** Longest a limit check waits for Redis before it is answered from this instance's buckets. */
+  readonly redisTimeoutMs: number;
+  /** What every key the limits write in Redis starts with (several gateways may share one Redis). */
+  readonly redisKeyPrefix: string;
 }
 
 /** A rate in requests per second: a positive decimal, or 0 for "no limit". */
@@ -70,6 +78,16 @@ const burstVar = z
   .transform(Number)
   .pipe(z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000'))
   .optional();
+
+/** A URL ioredis connects to: `redis://` or `rediss://` (TLS), with a host. */
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** Shortest metrics token: as long as the gateway secret, so it cannot be guessed by trying. */
 export const MIN_METRICS_TOKEN_LENGTH = 32;
@@ -101,6 +119,19 @@ const OpsEnvSchema = z.object({
   MCP_GATEWAY_RATE_LIMIT_PER_PRINCIPAL_BURST: burstVar,
   MCP_GATEWAY_RATE_LIMIT_PER_ADAPTER: rateVar,
   MCP_GATEWAY_RATE_LIMIT_PER_ADAPTER_BURST: burstVar,
+  MCP_GATEWAY_RATE_LIMIT_PER_TOOL: rateVar,
+  MCP_GATEWAY_RATE_LIMIT_PER_TOOL_BURST: burstVar,
+  MCP_GATEWAY_REDIS_URL: z
+    .string()
+    .trim()
+    .refine(isRedisUrl, 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379')
+    .optional(),
+  MCP_GATEWAY_REDIS_TIMEOUT_MS: integerVar(1, 10_000, 50),
+  MCP_GATEWAY_REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 visible ASCII characters, e.g. mcp-gateway:rl:')
+    .default('mcp-gateway:rl:'),
 });
 
 /** Twice the per-second rate, at least 1: an MCP client's start (initialize, initialized, list) fits. */
@@ -111,7 +142,7 @@ function limitOf(perSecond: number, burst: number | undefined): RateLimit | unde
 }
 
 /** Never echoed in messages, even a bad value. */
-const UNECHOED = new Set(['MCP_GATEWAY_METRICS_TOKEN']);
+const UNECHOED = new Set(['MCP_GATEWAY_METRICS_TOKEN', 'MCP_GATEWAY_REDIS_URL']);
 
 /** Parses the operations variables; throws {@link ConfigError} naming each problem. */
 export function parseOpsConfig(
@@ -137,6 +168,11 @@ export function parseOpsConfig(
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === context.port) {
     problems.push(`MCP_GATEWAY_METRICS_PORT must differ from PORT (${context.port})`);
   }
+  for (const key of ['MCP_GATEWAY_REDIS_TIMEOUT_MS', 'MCP_GATEWAY_REDIS_KEY_PREFIX'] as const) {
+    if (env[key] !== undefined && e.MCP_GATEWAY_REDIS_URL === undefined) {
+      problems.push(`${key} applies only with MCP_GATEWAY_REDIS_URL`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const listener =
     metricsPort === undefined
@@ -161,5 +197,9 @@ export function parseOpsConfig(
       e.MCP_GATEWAY_RATE_LIMIT_PER_PRINCIPAL_BURST,
     ),
     perAdapter: limitOf(e.MCP_GATEWAY_RATE_LIMIT_PER_ADAPTER, e.MCP_GATEWAY_RATE_LIMIT_PER_ADAPTER_BURST),
+    perTool: limitOf(e.MCP_GATEWAY_RATE_LIMIT_PER_TOOL, e.MCP_GATEWAY_RATE_LIMIT_PER_TOOL_BURST),
+    redisUrl: e.MCP_GATEWAY_REDIS_URL,
+    redisTimeoutMs: e.MCP_GATEWAY_REDIS_TIMEOUT_MS,
+    redisKeyPrefix: e.MCP_GATEWAY_REDIS_KEY_PREFIX,
   };
 }

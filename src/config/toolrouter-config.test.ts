@@ -22,6 +22,7 @@ describe('parseToolRouterConfig', () => {
       enabled: true,
       settings: { ...TOOL_ROUTER_DEFAULTS, connectTimeoutMs: 1234, maxBodyBytes: 2048 },
     });
+    expect(TOOL_ROUTER_DEFAULTS.pinning).toBe('warn');
   });
 
   it('reads every variable', () => {
@@ -38,11 +39,14 @@ describe('parseToolRouterConfig', () => {
         MCP_GATEWAY_TOOLROUTER_MAX_RESULT_BYTES: '1048576',
         MCP_GATEWAY_TOOLROUTER_STREAM_MAX_AGE_MS: '30000',
         MCP_GATEWAY_TOOL_DISCOVERY: 'search',
+        MCP_GATEWAY_TOOL_POLICY_FILE: ' /etc/mcp-gateway/policy.yaml ',
+        MCP_GATEWAY_TOOL_PINNING: ' Enforce ',
       },
       CONTEXT,
     );
     expect(config).toEqual({
       enabled: false,
+      policyFile: '/etc/mcp-gateway/policy.yaml',
       settings: {
         ...TOOL_ROUTER_DEFAULTS,
         ...CONTEXT,
@@ -56,6 +60,7 @@ describe('parseToolRouterConfig', () => {
         maxResultBytes: 1_048_576,
         streamMaxAgeMs: 30_000,
         discovery: 'search',
+        pinning: 'enforce',
       },
     });
   });
@@ -67,11 +72,13 @@ describe('parseToolRouterConfig', () => {
       MCP_GATEWAY_TOOLROUTER_PAGE_SIZE: '0',
       MCP_GATEWAY_TOOLROUTER: 'maybe',
       MCP_GATEWAY_TOOL_DISCOVERY: 'semantic',
+      MCP_GATEWAY_TOOL_PINNING: 'strict',
     });
     expect(message).toContain('MCP_GATEWAY_TOOLROUTER_SEPARATOR must contain "_" or "."');
     expect(message).toContain('MCP_GATEWAY_TOOLROUTER_MAX_NAME_LENGTH must be at most 128');
     expect(message).toContain('MCP_GATEWAY_TOOLROUTER_PAGE_SIZE must be at least 1');
     expect(message).toContain('MCP_GATEWAY_TOOLROUTER must be true or false');
     expect(message).toContain('MCP_GATEWAY_TOOL_DISCOVERY must be one of list, search (got "semantic")');
+    expect(message).toContain('MCP_GATEWAY_TOOL_PINNING must be one of off, warn, enforce (got "strict")');
   });
 });

@@ -1,11 +1,18 @@
 /**
  * @module toolrouter-config: the tool router at `/mcp` (`MCP_GATEWAY_TOOLROUTER` and friends) — federated tool
  * names, paging, timeouts of tool calls and of federated listings, how often failed adapters are retried, and
- * whether tools are listed or found by search (`MCP_GATEWAY_TOOL_DISCOVERY`).
+ * whether tools are listed or found by search (`MCP_GATEWAY_TOOL_DISCOVERY`), and the file of the tool policy
+ * (`MCP_GATEWAY_TOOL_POLICY_FILE`; read and compiled at start by the runtime, which does the file I/O), and
+ * what a changed federated tool definition does (`MCP_GATEWAY_TOOL_PINNING`).
  */
 import { z } from 'zod';
 // The SDK-free parts of the router, not its index: the edge build parses configuration without the router.
-import { TOOL_DISCOVERY_MODES, TOOL_ROUTER_DEFAULTS, separatorProblem } from './toolrouter-settings.js';
+import {
+  TOOL_DISCOVERY_MODES,
+  TOOL_PINNING_MODES,
+  TOOL_ROUTER_DEFAULTS,
+  separatorProblem,
+} from './toolrouter-settings.js';
 import type { ToolRouterSettings } from './toolrouter-settings.js';
 import { booleanVar, integerVar, parseEnv } from './env.js';
 
@@ -14,6 +21,8 @@ export interface ToolRouterConfig {
   /** Serve `/mcp` (default true). */
   readonly enabled: boolean;
   readonly settings: ToolRouterSettings;
+  /** The tool policy's file (YAML or JSON), when one is set: one policy for `tools/list` and `tools/call`. */
+  readonly policyFile: string | undefined;
 }
 
 const d = TOOL_ROUTER_DEFAULTS;
@@ -42,6 +51,13 @@ const ToolRouterEnvSchema = z.object({
     .toLowerCase()
     .pipe(z.enum(TOOL_DISCOVERY_MODES, { error: `must be one of ${TOOL_DISCOVERY_MODES.join(', ')}` }))
     .default(d.discovery),
+  MCP_GATEWAY_TOOL_POLICY_FILE: z.string().trim().min(1, 'must name a file').optional(),
+  MCP_GATEWAY_TOOL_PINNING: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(TOOL_PINNING_MODES, { error: `must be one of ${TOOL_PINNING_MODES.join(', ')}` }))
+    .default(d.pinning),
 });
 
 /** What the tool router shares with the rest of the gateway's configuration. */
@@ -58,9 +74,11 @@ export function parseToolRouterConfig(
   const e = parseEnv(ToolRouterEnvSchema, env);
   return {
     enabled: e.MCP_GATEWAY_TOOLROUTER,
+    policyFile: e.MCP_GATEWAY_TOOL_POLICY_FILE,
     settings: {
       ...d,
       discovery: e.MCP_GATEWAY_TOOL_DISCOVERY,
+      pinning: e.MCP_GATEWAY_TOOL_PINNING,
       separator: e.MCP_GATEWAY_TOOLROUTER_SEPARATOR,
       maxNameLength: e.MCP_GATEWAY_TOOLROUTER_MAX_NAME_LENGTH,
       pageSize: e.MCP_GATEWAY_TOOLROUTER_PAGE_SIZE,

@@ -35,10 +35,20 @@ export function separatorProblem(separator: string): string | undefined {
 export const TOOL_DISCOVERY_MODES = ['list', 'search'] as const;
 export type ToolDiscoveryMode = (typeof TOOL_DISCOVERY_MODES)[number];
 
+/**
+ * What the router does when a federated tool's definition differs from the one pinned on first sight (or last
+ * approved): `off` pins nothing; `warn` audits and counts the change once and serves the new definition;
+ * `enforce` hides the tool and refuses its calls until an admin approves the new definition.
+ */
+export const TOOL_PINNING_MODES = ['off', 'warn', 'enforce'] as const;
+export type ToolPinningMode = (typeof TOOL_PINNING_MODES)[number];
+
 /** Tunables of the router; every one has a default ({@link TOOL_ROUTER_DEFAULTS}). */
 export interface ToolRouterSettings {
   /** `tools/list` lists every tool (`list`) or the two search tools (`search`). */
   readonly discovery: ToolDiscoveryMode;
+  /** Tool-definition pinning of federated tools (`MCP_GATEWAY_TOOL_PINNING`). */
+  readonly pinning: ToolPinningMode;
   /** Between adapter and tool in federated names; must contain `_` or `.`. */
   readonly separator: string;
   /** Longest exposed name; longer federated names become aliases. */
@@ -68,6 +78,7 @@ export interface ToolRouterSettings {
 /** Defaults of {@link ToolRouterSettings}. */
 export const TOOL_ROUTER_DEFAULTS: ToolRouterSettings = Object.freeze({
   discovery: 'list',
+  pinning: 'warn',
   separator: DEFAULT_SEPARATOR,
   maxNameLength: DEFAULT_MAX_NAME_LENGTH,
   pageSize: 100,

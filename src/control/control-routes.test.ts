@@ -92,6 +92,33 @@ describe('POST /adapters', () => {
     expect(new Date(body.createdAt as string).toISOString()).toBe(body.createdAt);
   });
 
+  it('takes transport "sse" on every runtime: stored, /sse the default path where there is one', async () => {
+    const remote = await app.request(
+      '/adapters',
+      json('POST', { name: 'legacy-remote', endpoints: ['http://127.0.0.1:9/sse'], transport: 'sse' }),
+    );
+    expect(remote.status).toBe(201);
+    const body = (await remote.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ endpoints: ['http://127.0.0.1:9/sse'], transport: 'sse' });
+    expect(body).not.toHaveProperty('path');
+    const cmd = await app.request(
+      '/adapters',
+      json('POST', { name: 'legacy-cmd', command: 'node', args: ['s.js'], transport: 'sse' }),
+    );
+    expect(await cmd.json()).toMatchObject({ transport: 'sse', port: 8000, path: '/sse' });
+    const image = await app.request(
+      '/adapters',
+      json('POST', imageAdapter('legacy-image', { transport: 'sse' })),
+    );
+    expect(await image.json()).toMatchObject({ transport: 'sse', path: '/sse' });
+    // Without it, an endpoints adapter stores no transport: Streamable HTTP, as before.
+    const plain = await app.request(
+      '/adapters',
+      json('POST', { name: 'plain', endpoints: ['http://127.0.0.1:9/mcp'] }),
+    );
+    expect(await plain.json()).not.toHaveProperty('transport');
+  });
+
   it('creates a command adapter with stdio by default and an endpoints adapter without port/path', async () => {
     const cmd = await app.request(
       '/adapters',
@@ -187,7 +214,19 @@ describe('POST /adapters', () => {
       'transport',
       /only with command/,
     ],
-    ['a bad transport', { name: 'a', command: 'x', transport: 'sse' }, 'transport', /streamable-http/],
+    ['a bad transport', { name: 'a', command: 'x', transport: 'websocket' }, 'transport', /"stdio" or "sse"/],
+    [
+      'federation of an sse adapter',
+      { name: 'a', endpoints: ['http://127.0.0.1:1/sse'], transport: 'sse', federate: true },
+      'federate',
+      /not available with transport "sse" yet/,
+    ],
+    [
+      'stdio on the endpoints runtime',
+      { name: 'a', endpoints: ['http://127.0.0.1:1/sse'], transport: 'stdio' },
+      'transport',
+      /"stdio" applies only with command; endpoints and images take "sse"/,
+    ],
     [
       'port with endpoints',
       { name: 'a', endpoints: ['http://127.0.0.1:1/mcp'], port: 8000 },

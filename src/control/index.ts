@@ -10,3 +10,5 @@ export { MAX_SECRET_VALUE_LENGTH } from './secret-schemas.js';
 export { createToolsetRoutes } from './toolset-routes.js';
 export type { ToolsetRoutesOptions } from './toolset-routes.js';
 export type { ToolsetData, ToolsetResource } from './toolset-schemas.js';
+export { createToolPinRoutes } from './tool-pin-routes.js';
+export type { ToolPinRoutesOptions } from './tool-pin-routes.js';

@@ -13,6 +13,8 @@ export const DEFAULT_PORT = 8000;
 export const DEFAULT_ADAPTER_PATH = '/mcp';
 export const DEFAULT_TOOL_PATH = '/score';
 export const DEFAULT_TRANSPORT = 'stdio';
+/** Where 2024-11-05 HTTP+SSE servers serve their SSE stream (the SDK's examples, `mcp-proxy`). */
+export const DEFAULT_SSE_PATH = '/sse';
 
 type Data = AdapterData | ToolData;
 
@@ -80,8 +82,20 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
   const choice = runtimeChoiceProblem(data);
   if (choice) return [choice];
   const problems = sharedProblems(data);
-  if (data.transport !== undefined && data.command === undefined) {
-    problems.push({ path: 'transport', message: 'applies only with command' });
+  // Only `sse` describes a server reached over the network; `stdio` and `streamable-http` pick a process's wiring.
+  if (data.transport !== undefined && data.transport !== 'sse' && data.command === undefined) {
+    problems.push({
+      path: 'transport',
+      message: `"${data.transport}" applies only with command; endpoints and images take "sse" or nothing (Streamable HTTP)`,
+    });
+  }
+  // The tool router connects to a federated adapter's replicas itself, with a Streamable HTTP client.
+  if (data.federate && data.transport === 'sse') {
+    problems.push({
+      path: 'federate',
+      message:
+        'is not available with transport "sse" yet: the tool router reaches adapters over Streamable HTTP only (the adapter itself works at /adapters/{name}/mcp)',
+    });
   }
   if (data.network !== undefined && data.command === undefined) {
     problems.push({ path: 'network', message: 'applies only with command' });
@@ -91,7 +105,7 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
     problems.push({
       path: 'network',
       message:
-        '"none" needs transport "stdio": the gateway could not reach a streamable-http server without network',
+        '"none" needs transport "stdio": the gateway could not reach an HTTP server (streamable-http or sse) without network',
     });
   }
   if (data.endpoints) {
@@ -160,10 +174,11 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   throwIfProblems(adapterProblems(data));
   const spec: AdapterSpec = commonSpec(data);
   if (data.command !== undefined) spec.transport = data.transport ?? DEFAULT_TRANSPORT;
+  else if (data.transport === 'sse') spec.transport = 'sse';
   if (data.network !== undefined) spec.network = data.network;
   if (!data.endpoints) {
     spec.port = data.port ?? DEFAULT_PORT;
-    spec.path = data.path ?? DEFAULT_ADAPTER_PATH;
+    spec.path = data.path ?? (spec.transport === 'sse' ? DEFAULT_SSE_PATH : DEFAULT_ADAPTER_PATH);
   }
   if (data.connectTimeoutMs !== undefined) spec.connectTimeoutMs = data.connectTimeoutMs;
   if (data.idleTimeoutMs !== undefined) spec.idleTimeoutMs = data.idleTimeoutMs;

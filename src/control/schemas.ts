@@ -233,16 +233,19 @@ export const AdapterData = bindLikeReference(
   z.strictObject({
     ...commonDataFields,
     transport: z
-      .enum(['streamable-http', 'stdio'], { error: 'must be "streamable-http" or "stdio"' })
+      .enum(['streamable-http', 'stdio', 'sse'], { error: 'must be "streamable-http", "stdio" or "sse"' })
       .optional()
-      .openapi({ description: 'How the process runtime speaks MCP (default `stdio`).' }),
+      .openapi({
+        description:
+          'How the server speaks MCP. The process runtime: `stdio` (default), `streamable-http` or `sse`; endpoints and images: `streamable-http` (default, leave it out) or `sse`. `sse` is the legacy HTTP+SSE transport of 2024-11-05 (GET the SSE URL, POST to the URL its `endpoint` event names, same origin only): the gateway speaks it to the server and serves clients Streamable HTTP sessions; an endpoint URL is then the SSE URL, and `path` defaults to `/sse`.',
+      }),
     network: z.enum(['host', 'none'], { error: 'must be "host" or "none"' }).optional().openapi({
       description:
         'Process runtime, stdio adapters only: `none` runs the server in the sandbox without any network (default `host`).',
     }),
     port: Port.optional().openapi({ description: 'Where an image or process serves MCP (default 8000).' }),
     path: UrlPath.optional().openapi({
-      description: 'MCP endpoint path of an image or process (default /mcp).',
+      description: 'MCP endpoint path of an image or process (default /mcp; /sse with transport `sse`).',
     }),
     connectTimeoutMs: z
       .number()
@@ -390,7 +393,7 @@ export const AdapterResource = z
   .object({
     id: resourceMetaFields.id,
     ...commonResourceFields,
-    transport: z.enum(['streamable-http', 'stdio']).optional(),
+    transport: z.enum(['streamable-http', 'stdio', 'sse']).optional(),
     network: z.enum(['host', 'none']).optional(),
     port: z.number().int().optional(),
     path: z.string().optional(),
@@ -454,6 +457,10 @@ export const FederationStatus = z
         '`listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet.',
     }),
     tools: z.number().int().openapi({ description: 'Tools listed on `/mcp` for this adapter.' }),
+    heldTools: z.number().int().optional().openapi({
+      description:
+        'Tools the adapter lists whose changed definitions await approval (`MCP_GATEWAY_TOOL_PINNING=enforce`; see `GET /adapters/{name}/tools`); not on `/mcp`, not counted in `tools`.',
+    }),
     error: z.string().optional().openapi({ description: 'Why the last listing failed.' }),
     checkedAt: z.string().optional().openapi({ format: 'date-time' }),
   })

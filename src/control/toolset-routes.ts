@@ -156,6 +156,7 @@ function specOf(data: ToolsetData): ToolsetSpec {
     tools: data.tools,
     requiredRoles: data.requiredRoles ?? [],
     ...(data.discovery !== undefined && { discovery: data.discovery }),
+    ...(data.policy !== undefined && { policy: data.policy }),
   };
 }
 
@@ -178,6 +179,7 @@ export function createToolsetRoutes(options: ToolsetRoutesOptions): OpenAPIHono<
       tools: spec.tools,
       requiredRoles: spec.requiredRoles,
       discovery: spec.discovery ?? 'list',
+      ...(spec.policy && { policy: spec.policy as ToolsetResource['policy'] }),
       endpoint: `${COLLECTION}/${row.name}/mcp`,
       ...(status && { status }),
       createdBy: row.createdBy,

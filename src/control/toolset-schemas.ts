@@ -6,6 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { TOOL_NAME_ALPHABET } from '../config/index.js';
 import { isWildcard } from '../registry/index.js';
+import { ToolPolicyDocumentSchema, ToolPolicyError, toolPolicyFrom } from '../toolrouter/policy/index.js';
 import { ResourceName } from './schemas.js';
 
 /** Most members one toolset may list. */
@@ -105,6 +106,23 @@ function checkMembers(members: readonly MemberInput[], discovery: string | undef
   });
 }
 
+/** The toolset's own tool policy, the same document as `MCP_GATEWAY_TOOL_POLICY_FILE`. */
+const ToolsetPolicy = ToolPolicyDocumentSchema.openapi('ToolsetPolicy', {
+  description:
+    "The toolset's own tool policy (the document of `MCP_GATEWAY_TOOL_POLICY_FILE`: ordered `rules` and a `default`), applied on its endpoint together with the gateway's: a tool is listed and callable only when both allow it. Rules see the tools' real names (as `/mcp` lists them), not the toolset's renames.",
+});
+
+/** Every rule compiles (CEL included): a policy that cannot be served is refused at write time, naming `policy`. */
+function checkPolicy(data: { name: string; policy?: unknown }, ctx: z.RefinementCtx) {
+  if (data.policy === undefined) return;
+  try {
+    toolPolicyFrom(data.policy, `toolset ${data.name}`);
+  } catch (err) {
+    if (!(err instanceof ToolPolicyError)) throw err;
+    for (const problem of err.problems) ctx.addIssue({ code: 'custom', path: ['policy'], message: problem });
+  }
+}
+
 /** Body of POST/PUT `/toolsets`. */
 export const ToolsetData = z
   .strictObject({
@@ -128,6 +146,7 @@ export const ToolsetData = z
       description:
         '`list` (default): the endpoint lists the members. `search`: it lists `search_tools` and `call_tool`, over the members only.',
     }),
+    policy: ToolsetPolicy.optional(),
     createdBy: z.string().optional().openapi({ description: 'Ignored on input.' }),
     createdAt: z.string().optional().openapi({ description: 'Ignored on input.' }),
     lastUpdatedAt: z.string().optional().openapi({ description: 'Ignored on input.' }),
@@ -135,7 +154,10 @@ export const ToolsetData = z
     status: z.unknown().optional().openapi({ description: 'Ignored on input.' }),
     endpoint: z.unknown().optional().openapi({ description: 'Ignored on input.' }),
   })
-  .superRefine((data, ctx) => checkMembers(data.tools, data.discovery, ctx))
+  .superRefine((data, ctx) => {
+    checkMembers(data.tools, data.discovery, ctx);
+    checkPolicy(data, ctx);
+  })
   .openapi('ToolsetData');
 export type ToolsetData = z.infer<typeof ToolsetData>;
 
@@ -160,6 +182,7 @@ export const ToolsetResource = z
     tools: z.array(Member),
     requiredRoles: z.array(z.string()),
     discovery: z.enum(['list', 'search']),
+    policy: ToolsetPolicy.optional().openapi({ description: 'Absent: only the gateway policy applies.' }),
     endpoint: z.string().openapi({ description: 'Path of its MCP endpoint.', example: '/toolsets/team/mcp' }),
     status: ToolsetStatus.optional().openapi({
       description: 'Absent when this gateway serves no tool router.',

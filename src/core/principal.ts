@@ -9,6 +9,11 @@ export interface Principal {
    * a scope says what the client may do for the user, a role says what the user may do.
    */
   readonly scopes?: readonly string[];
+  /**
+   * The verified token's claims, when the caller came with one (none in the dev modes). Read by tool-policy rules
+   * (`caller.claims`); never sent upstream or logged.
+   */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 /** The role that may read and write everything. */

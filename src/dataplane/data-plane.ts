@@ -7,7 +7,7 @@
 import type { Hono, MiddlewareHandler } from 'hono';
 import { NO_UPSTREAM_CREDENTIALS, identityHeaders } from '../auth/index.js';
 import type { Identify, Principal, UpstreamCredentials } from '../auth/index.js';
-import { HttpError } from '../http/index.js';
+import { HttpError, firstRefusal } from '../http/index.js';
 import type { AppEnv, McpRateLimits } from '../http/index.js';
 import type { GatewayMetrics, Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
@@ -22,6 +22,8 @@ import type { ExchangeObserver } from './proxy-observer.js';
 import { ReplicaLoad } from './replica-load.js';
 import type { SessionSealer } from './session-seal.js';
 import { SessionLedger } from './session-ledger.js';
+import { SseUpstreams, fetchSseOutbound } from './sse-upstream/index.js';
+import type { SseOutbound } from './sse-upstream/index.js';
 
 /** Everything the data plane needs. */
 export interface DataPlaneOptions {
@@ -52,6 +54,14 @@ export interface DataPlaneOptions {
   ) => Record<string, string> | Promise<Record<string, string>>;
   /** Adapters' own credentials for their upstreams (`upstreamAuth`); without it such an adapter answers 502. */
   readonly upstreamCredentials?: UpstreamCredentials;
+  /**
+   * How `transport: "sse"` adapters (2024-11-05 upstreams) are reached: the Node runtime passes its SSRF-guarded
+   * agents; default the platform's `fetch`. `refuseUrl` judges the SSE URL and the endpoint the server announces.
+   */
+  readonly sse?: {
+    readonly outbound?: SseOutbound;
+    readonly refuseUrl?: (url: string) => string | undefined;
+  };
 }
 
 /** What the app adds around the proxy: observation (metrics, audit) and the rate limits. */
@@ -60,7 +70,10 @@ export interface DataPlaneHooks {
   readonly observe?: MiddlewareHandler<AppEnv>;
   /** Runs after authentication on the Hono route, before the proxy (the per-adapter limit). */
   readonly limit?: MiddlewareHandler<AppEnv>;
-  /** The same limits as plain functions, for the {@link McpEndpoint}. */
+  /**
+   * The same limits as plain functions, for the {@link McpEndpoint}; its `tool` limit applies on both routes (the
+   * proxy reads the tool's name once it has classified the request).
+   */
   readonly limits?: McpRateLimits;
   /** The legacy sessions this instance holds (shared with the status route); a new ledger when absent. */
   readonly sessions?: SessionLedger;
@@ -137,7 +150,14 @@ export function mountDataPlane(
     maxBodyBytes: options.maxBodyBytes,
     identityHeaders: options.identityHeaders ?? compatIdentityHeaders,
     upstreamCredentials: options.upstreamCredentials ?? NO_UPSTREAM_CREDENTIALS,
+    ...(hooks.limits?.tool && { limitToolCall: hooks.limits.tool }),
     logger,
+    sse: new SseUpstreams({
+      outbound: options.sse?.outbound ?? fetchSseOutbound(),
+      refuseUrl: options.sse?.refuseUrl,
+      logger,
+      ...(options.now && { now: options.now }),
+    }),
   });
   const guardOptions = {
     publicUrl: options.publicUrl,
@@ -183,8 +203,22 @@ export function mountDataPlane(
     corsOrigin: string | undefined,
     observed: ExchangeObserver,
   ): Response | Promise<Response> {
-    const limited = limits.principal?.(principal.userId) ?? limits.adapter?.(request.name);
-    if (limited) return limited;
+    const { principal: byPrincipal, adapter: byAdapter } = limits;
+    if (!byPrincipal && !byAdapter) return proxied(request, principal, corsOrigin, observed);
+    const limited = firstRefusal([() => byPrincipal?.(principal.userId), () => byAdapter?.(request.name)]);
+    // In memory the answer is there at once: no promise on the request path without a shared store.
+    if (limited instanceof Promise) {
+      return limited.then((refusal) => refusal ?? proxied(request, principal, corsOrigin, observed));
+    }
+    return limited ?? proxied(request, principal, corsOrigin, observed);
+  }
+
+  function proxied(
+    request: McpEndpointRequest,
+    principal: Principal,
+    corsOrigin: string | undefined,
+    observed: ExchangeObserver,
+  ): Promise<Response> {
     return proxy.handle({
       name: request.name,
       method: request.method,

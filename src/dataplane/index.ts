@@ -10,6 +10,10 @@ export type {
   McpEndpointRequest,
 } from './data-plane.js';
 export { IGNORED_EXCHANGE } from './proxy-observer.js';
+export { toolCallsOf } from './tool-calls.js';
+export type { ToolCallParams } from './tool-calls.js';
+export { fetchSseOutbound } from './sse-upstream/index.js';
+export type { SseOutbound, SseOutboundRequest } from './sse-upstream/index.js';
 export { SessionLedger } from './session-ledger.js';
 export { withSessionCounts } from './session-status.js';
 export type { ExchangeObserver } from './proxy-observer.js';

@@ -7,6 +7,8 @@ import { UpstreamCredentialError, canRead } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/deployer.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
+import { firstRefusal } from '../http/index.js';
+import type { RateLimitAnswer } from '../http/index.js';
 import type { Logger, TraceContextHeaders } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import { pickTwoChoices } from '../routing/index.js';
@@ -14,7 +16,15 @@ import type { Rendezvous, UnitRandom } from '../routing/index.js';
 import type { LegacyClassification, ModernClassification } from './era-classification.js';
 import { classifyRequest, isRejection, parseJsonBody } from './era-classification.js';
 import type { RequestBody, RequestHeaders } from './fetch-io.js';
-import type { ClientHead, ForwardOutcome, Forwarder, UpstreamHead } from './forwarder.js';
+import type {
+  ClientHead,
+  DoneCallback,
+  ForwardOutcome,
+  ForwardRequest,
+  Forwarder,
+  HeadRewriter,
+  UpstreamHead,
+} from './forwarder.js';
 import { isRetryable } from './forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse, rejectionResponse } from './jsonrpc-error.js';
 import { corsHeaders } from './origin-guard.js';
@@ -25,6 +35,8 @@ import type { ExchangeObserver } from './proxy-observer.js';
 import type { ReplicaLoad } from './replica-load.js';
 import type { SessionLedger } from './session-ledger.js';
 import type { SessionSealer } from './session-seal.js';
+import type { SseUpstreams } from './sse-upstream/index.js';
+import { toolCallsOf } from './tool-calls.js';
 import { clientQueryFor, queryOf } from './upstream-query.js';
 
 /** Where an adapter's ready replicas come from, and where the proxy reports one that refused connections. */
@@ -68,6 +80,10 @@ export interface McpProxyOptions {
   readonly onSessionsFull?: (adapter: string) => void;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
+  /** The per-(caller, adapter, tool) limit: a 429 to answer a `tools/call` with, or undefined to go ahead. */
+  readonly limitToolCall?: (userId: string, tool: string, adapter: string) => RateLimitAnswer;
+  /** Serves adapters with `transport: "sse"` (2024-11-05 upstreams); without it they answer 502. */
+  readonly sse?: SseUpstreams;
 }
 
 /**
@@ -107,6 +123,8 @@ interface Exchange {
   readonly principal: Principal;
   readonly classified: Classified;
   readonly body: Uint8Array | undefined;
+  /** The body as parsed, for an `sse` adapter's session (it relays messages, not bytes). */
+  readonly parsed: unknown;
   /** The client's query string, without `?`; '' when it had none. */
   readonly query: string;
   /** What the upstream learns about the caller; never the caller's own credentials. */
@@ -287,22 +305,48 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
   async function send(x: Exchange, replica: ReplicaEndpoint, session?: { sealed: string; upstream: string }) {
     const done = load.begin(replica.id);
     const traceContext = x.call.observed.attempt(replica);
-    const outcome = await x.call.forwarder.forward(
-      {
-        url: replica.url,
-        query: clientQueryFor(replica.url, x.query),
-        method: x.call.method as 'GET' | 'POST' | 'DELETE',
-        headers: outboundHeaders(x, replica, session?.upstream, traceContext),
-        body: x.body,
-        connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
-        idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
-      },
-      rewriter(x, replica, session),
-      done,
-    );
+    const request = {
+      url: replica.url,
+      query: clientQueryFor(replica.url, x.query),
+      method: x.call.method as 'GET' | 'POST' | 'DELETE',
+      headers: outboundHeaders(x, replica, session?.upstream, traceContext),
+      body: x.body,
+      connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
+      idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
+    };
+    const rewrite = rewriter(x, replica, session);
+    const outcome =
+      x.adapter.spec.transport === 'sse'
+        ? await sendSse(x, request, rewrite, done)
+        : await x.call.forwarder.forward(request, rewrite, done);
     x.call.observed.forwarded(replica.id, outcome);
     if (outcome.ok && outcome.status < 500) options.replicas.reportAnswered?.(x.adapter, replica);
     return outcome;
+  }
+
+  /** An `sse` adapter's request: relayed as messages over a 2024-11-05 connection, not forwarded as bytes. */
+  function sendSse(
+    x: Exchange,
+    request: ForwardRequest,
+    rewrite: HeadRewriter,
+    done: DoneCallback,
+  ): Promise<ForwardOutcome> {
+    if (!options.sse) {
+      done();
+      return Promise.resolve({
+        ok: false,
+        failure: 'error',
+        message: 'this gateway cannot reach sse upstreams',
+      });
+    }
+    const sse = {
+      ...request,
+      adapter: x.adapter.name,
+      initialize: x.classified.kind === 'initialize',
+      parsedBody: x.parsed,
+      sessionIdleMs: idleMsOf(x.adapter),
+    };
+    return options.sse.forward(sse, rewrite, done);
   }
 
   /** A request inside a legacy session: only the replica that holds the session can answer it. */
@@ -418,6 +462,15 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     return failureResponse(x.adapter.name, last, outcome);
   }
 
+  const { limitToolCall } = options;
+
+  /** Takes a token for each `tools/call` in the body (a 2025-03-26 batch may hold several). */
+  function limitedToolCalls(parsed: unknown, userId: string, adapter: string): RateLimitAnswer {
+    const calls = toolCallsOf(parsed);
+    if (calls.length === 0) return undefined;
+    return firstRefusal(calls.map((c) => () => limitToolCall!(userId, c.name, adapter)));
+  }
+
   async function handle(call: McpCall): Promise<Response> {
     const { name, principal, method } = call;
     const found = options.lookup(name);
@@ -445,6 +498,12 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     const classified = classifyRequest(method, call.headers, parsed);
     if (isRejection(classified)) return rejectionResponse(classified);
     call.observed.classified(classified, metaTraceContext(parsed));
+    // After classification, so the refusal is counted and audited as the tools/call it is.
+    if (limitToolCall && parsed !== undefined) {
+      const limited = limitedToolCalls(parsed, principal.userId, adapter.name);
+      const refusal = limited instanceof Promise ? await limited : limited;
+      if (refusal) return refusal;
+    }
 
     const identity = options.identityHeaders(principal, adapter);
     let credential: UpstreamCredential | undefined;
@@ -464,6 +523,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       principal,
       classified,
       body,
+      parsed,
       query: queryOf(call.url),
       // Only a signed identity JWT needs a promise; plain identity headers cost no extra hop.
       identity: identity instanceof Promise ? await identity : identity,

@@ -31,8 +31,8 @@ export type {
 } from './deployer.js';
 export { createReplicaResolver } from './replica-resolver.js';
 export type { DeployerReplicaResolver } from './replica-resolver.js';
-export { BLOCKED_ADDRESS_CODE, fetchProbeSender } from './remote/probe-endpoint.js';
-export type { ProbeSender } from './remote/probe-endpoint.js';
+export { BLOCKED_ADDRESS_CODE, fetchProbeSender, fetchSseProbeSender } from './remote/probe-endpoint.js';
+export type { ProbeSender, SseProbeSender } from './remote/probe-endpoint.js';
 export { RemoteDeployer } from './remote/remote-deployer.js';
 export type { RemoteDeployerOptions } from './remote/remote-deployer.js';
 export { startDeployers } from './start-deployers.js';

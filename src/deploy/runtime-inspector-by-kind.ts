@@ -2,7 +2,7 @@
 import { runtimeOf } from '../registry/index.js';
 import type { Registered } from '../registry/index.js';
 import { remoteLogs, remoteStatus } from './remote/remote-inspector.js';
-import type { ProbeSender } from './remote/probe-endpoint.js';
+import type { ProbeSender, SseProbeSender } from './remote/probe-endpoint.js';
 import type { LogsResult, RuntimeInspector, StatusResult, Unavailable } from './runtime-inspector.js';
 
 /** Options for {@link createRuntimeInspector}. */
@@ -10,6 +10,8 @@ export interface RuntimeInspectorOptions {
   readonly probeTimeoutMs: number;
   /** How status probes are sent; default the global `fetch` (see `RemoteDeployerOptions.send`). */
   readonly send?: ProbeSender;
+  /** How the SSE URLs of `sse` adapters are probed; default the global `fetch`. */
+  readonly sendSse?: SseProbeSender;
   readonly clock?: () => Date;
   /** Why a URL must not be contacted (SSRF guard); such an endpoint is reported `Blocked`, never probed. */
   readonly refuseUrl?: (url: string) => string | undefined;
@@ -30,6 +32,7 @@ export function createRuntimeInspector(options: RuntimeInspectorOptions): Runtim
   const probe = {
     timeoutMs: options.probeTimeoutMs,
     send: options.send,
+    sendSse: options.sendSse,
     clock: options.clock,
     refuseUrl: options.refuseUrl,
   };

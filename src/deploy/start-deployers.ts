@@ -110,6 +110,7 @@ export async function startDeployers(options: StartDeployersOptions): Promise<Ru
     fallback: createRuntimeInspector({
       probeTimeoutMs: options.remote.probeTimeoutMs,
       send: options.remote.send,
+      sendSse: options.remote.sendSse,
       refuseUrl: options.remote.refuseUrl,
     }),
   });

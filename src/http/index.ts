@@ -31,14 +31,22 @@ export { jsonBody } from './json-body.js';
 export type { JsonBodyOptions } from './json-body.js';
 export { requestId } from './request-id.js';
 export type { RequestIdOptions } from './request-id.js';
-export { createRateLimits, inSequence } from './rate-limit.js';
+export { createRateLimits, firstRefusal, inSequence } from './rate-limit.js';
 export type {
   McpRateLimits,
+  RateLimitAnswer,
   RateLimits,
   RateLimitScope,
   RateLimitSpec,
   RateLimitsOptions,
 } from './rate-limit.js';
+export { memoryRateLimiterStore } from './rate-limiter.js';
+export type { MemoryRateLimiterStoreOptions, RateLimiter, RateLimiterStore } from './rate-limiter.js';
+export { createFailoverRateLimiterStore } from './failover-rate-limiter-store.js';
+export type {
+  FailoverRateLimiterStore,
+  FailoverRateLimiterStoreOptions,
+} from './failover-rate-limiter-store.js';
 export { TokenBuckets } from './token-buckets.js';
 export type { TokenBucketsOptions } from './token-buckets.js';
 export { createMetricsApp } from './metrics-app.js';

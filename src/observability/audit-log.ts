@@ -46,13 +46,38 @@ export interface RouterToolCallAudit {
   /** The router answers inside JSON-RPC, so the outcome is the call's own, not an HTTP status. */
   readonly outcome: AuditOutcome;
   readonly traceId: string | undefined;
+  /** A call the tool policy refused (`outcome: denied`): the decision and the rule that made it. */
+  readonly policy?: { readonly decision: 'deny'; readonly rule: string };
+}
+
+/**
+ * A federated tool's definition and its pin: `tool-definition/changed` when the router first sees a definition
+ * that differs from the pinned one (once per change), `tool-definition/approved` when an admin re-pins it (or
+ * tries to and is refused: `outcome` `denied` or `rejected`).
+ */
+export interface ToolDefinitionAudit {
+  readonly action: 'tool-definition/changed' | 'tool-definition/approved';
+  readonly adapter: string;
+  /** The tool's upstream name. */
+  readonly tool: string;
+  /**
+   * SHA-256 of the pinned definition before, and of the new (changed, or now approved) one; absent on a refused
+   * approval that got no further than the check that refused it (`newHash` is then the hash the admin named).
+   */
+  readonly oldHash?: string;
+  readonly newHash?: string;
+  /** `MCP_GATEWAY_TOOL_PINNING` when it happened: under `enforce` a changed tool is hidden until approved. */
+  readonly mode: 'off' | 'warn' | 'enforce';
+  /** The approving admin; the router's own identity for a change it saw. */
+  readonly principal: string;
+  readonly outcome: AuditOutcome;
 }
 
 /** Writes audit lines. */
 export interface AuditLog {
   /** False when lines would be dropped (audit off, or the log level above `info`): callers skip building them. */
   enabled(): boolean;
-  write(entry: ControlWriteAudit | ToolCallAudit | RouterToolCallAudit): void;
+  write(entry: ControlWriteAudit | ToolCallAudit | RouterToolCallAudit | ToolDefinitionAudit): void;
 }
 
 /** Maps a status to an outcome: 401/403 are `denied`, other 4xx `rejected`, 5xx `failed`. */

@@ -9,6 +9,7 @@ export type {
   ControlWriteAudit,
   RouterToolCallAudit,
   ToolCallAudit,
+  ToolDefinitionAudit,
 } from './audit-log.js';
 export { createHealthRoutes } from './health-routes.js';
 export { traceIdOf } from './trace-id.js';
@@ -23,6 +24,7 @@ export type {
   MetricsExposition,
   OpenSessionCount,
   PlacementKind,
+  RateLimitBackend,
   RateLimitScope,
   UpstreamErrorKind,
 } from './metrics.js';

@@ -4,8 +4,11 @@
  * which only records (the data plane, the edge build) never loads `prom-client`.
  */
 
-/** What a rate limit is kept per: the caller, or the adapter (over all callers). */
-export type RateLimitScope = 'principal' | 'adapter';
+/** What a rate limit is kept per: the caller, the adapter (over all callers), or the caller and the tool called. */
+export type RateLimitScope = 'principal' | 'adapter' | 'tool';
+
+/** Where rate-limit buckets are kept now: in Redis (shared by every instance), or this instance's memory. */
+export type RateLimitBackend = 'redis' | 'local';
 
 /** Why an attempt to reach an upstream replica failed (the data plane's `ForwardFailure`). */
 export type UpstreamErrorKind = 'refused' | 'timeout' | 'connect-timeout' | 'error';
@@ -50,11 +53,18 @@ export interface GatewayMetrics {
   registryOperation(op: string, seconds: number, ok: boolean): void;
   /** A rate limit refused a request. */
   rateLimited(scope: RateLimitScope): void;
+  /** The rate limits' buckets are now kept in `backend` (told at the start and on every failover). */
+  rateLimitBackend(backend: RateLimitBackend): void;
   /**
    * One `tools/call` through the tool router at `/mcp`, by what served it: `kind` `tool` or `adapter` and its
    * registered name; both empty for a call of an unknown tool.
    */
   toolRouterCall(kind: string, resource: string, outcome: string, seconds: number): void;
+  /**
+   * A federated tool's definition differs from its pin (`mode` `warn` or `enforce`): counted once per change, by
+   * the gateway instance that reported it first.
+   */
+  toolDefinitionChanged(adapter: string, mode: string): void;
   /** The exposition served at `/metrics`. */
   render(): Promise<MetricsExposition>;
 }
@@ -80,6 +90,8 @@ export const NO_METRICS: GatewayMetrics = {
   reconciled: ignore,
   registryOperation: ignore,
   rateLimited: ignore,
+  rateLimitBackend: ignore,
   toolRouterCall: ignore,
+  toolDefinitionChanged: ignore,
   render: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
 };

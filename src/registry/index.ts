@@ -26,6 +26,7 @@ export type {
   UidGenerator,
   WriteConditionOptions,
 } from './registry-store.js';
+export type { NewToolPin, ToolPin, ToolPinStore } from './tool-pin-store.js';
 export { openRegistryStore, parseDatabaseUrl } from './open-registry-store.js';
 export type { DatabaseTarget } from './open-registry-store.js';
 // D1 is opened from a Workers binding, not a URL, so it sits beside openRegistryStore rather than inside it.
@@ -47,6 +48,7 @@ export type {
   ToolsetDiscovery,
   ToolsetMember,
   ToolsetMemberSpec,
+  ToolsetPolicySpec,
   ToolsetSpec,
 } from './toolset-spec.js';
 export { DEFAULT_LIST_ALL_PAGE_SIZE, listAll, readAll, type ListAllOptions } from './list-all.js';

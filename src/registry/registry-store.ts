@@ -1,4 +1,5 @@
 /** @module RegistryStore: the persistence port every registry dialect implements. */
+import type { ToolPinStore } from './tool-pin-store.js';
 
 /** The two deployable resource families the control plane manages; each has its own name space. */
 export type ResourceKind = 'adapter' | 'tool';
@@ -121,7 +122,7 @@ export class SchemaTooNewError extends Error {
  * Persistence of adapters, tools, secrets and gateway settings. Every method is atomic on its own;
  * implementations must give identical semantics (one contract suite runs against each).
  */
-export interface RegistryStore {
+export interface RegistryStore extends ToolPinStore {
   /** Which implementation this is, for logs and `/readyz` (e.g. `sqlite`, `postgres`). */
   readonly dialect: string;
   /** Inserts a new resource at version 1 with a fresh uid and createdAt = lastUpdatedAt = now. */

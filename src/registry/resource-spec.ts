@@ -7,8 +7,11 @@ import type { ResourceKind, StoredResource } from './registry-store.js';
 /** How a resource runs: a container image, a local process, or URLs of a server that already runs. */
 export type RuntimeKind = 'image' | 'command' | 'endpoints';
 
-/** Wire protocol of a process-runtime adapter. */
-export type ProcessTransport = 'streamable-http' | 'stdio';
+/**
+ * Wire protocol of an adapter: any of them for the process runtime; endpoints and images speak Streamable HTTP
+ * unless they say `sse` (the 2024-11-05 HTTP+SSE transport, bridged by the data plane).
+ */
+export type ProcessTransport = 'streamable-http' | 'stdio' | 'sse';
 
 /** An MCP tool definition, as the MCP specification defines it (unknown fields kept). */
 export interface McpToolDefinition {

@@ -1,6 +1,8 @@
 /** @module Dialect-independent rules every registry implementation applies the same way. */
 import { ResourceNotFoundError, VersionMismatchError } from './registry-store.js';
+import type { ToolPin } from './tool-pin-store.js';
 import type {
+  JsonObject,
   RegistryEntryKind,
   RevisionListener,
   SealedSecretValue,
@@ -181,4 +183,33 @@ export function toStoredSecret(row: StoredSecret): StoredSecret {
 /** Only the three sealed strings of a secret's value, whatever else the caller's object carries. */
 export function sealedColumns(value: SealedSecretValue): SealedSecretValue {
   return { keyId: value.keyId, iv: value.iv, ciphertext: value.ciphertext };
+}
+
+/** A `tool_pins` row as every dialect reads it. */
+export interface ToolPinRow {
+  readonly adapter: string;
+  readonly tool: string;
+  readonly hash: string;
+  readonly definition: JsonObject;
+  readonly pinnedBy: string;
+  readonly pinnedAt: Date;
+  readonly reportedHash: string | null;
+}
+
+/** The {@link ToolPin} of a row: an absent reported hash is undefined, not null. */
+export function toToolPin(row: ToolPinRow): ToolPin {
+  return {
+    adapter: row.adapter,
+    tool: row.tool,
+    hash: row.hash,
+    definition: row.definition,
+    pinnedBy: row.pinnedBy,
+    pinnedAt: row.pinnedAt,
+    reportedHash: row.reportedHash ?? undefined,
+  };
+}
+
+/** A pin just stored (or found) is gone when read back: deleted by hand in between, which the gateway never does. */
+export function pinVanished(pin: { readonly adapter: string; readonly tool: string }): Error {
+  return new Error(`the pin of tool '${pin.tool}' of adapter '${pin.adapter}' vanished while being stored`);
 }

@@ -23,6 +23,15 @@ export type ToolsetMember = string | ToolsetMemberSpec;
 /** How a toolset's endpoint offers its members: listed, or behind `search_tools`/`call_tool`. */
 export type ToolsetDiscovery = 'list' | 'search';
 
+/**
+ * A toolset's own tool policy, stored as written (the tool router's policy document: `{ rules, default }`). The
+ * control plane compiled it before storing it; the router compiles it again when it serves the toolset.
+ */
+export interface ToolsetPolicySpec {
+  rules: Record<string, unknown>[];
+  default: 'allow' | 'deny';
+}
+
 /** A stored toolset's spec. */
 export interface ToolsetSpec {
   description: string;
@@ -31,6 +40,8 @@ export interface ToolsetSpec {
   requiredRoles: string[];
   /** Absent: `list`. */
   discovery?: ToolsetDiscovery;
+  /** Absent: only the gateway's tool policy applies. */
+  policy?: ToolsetPolicySpec;
 }
 
 /** A stored toolset with its spec typed. */

@@ -13,6 +13,7 @@ import {
 import type { CommandGate, SecretReferenceGate } from '../auth/index.js';
 import {
   createSecretRoutes,
+  createToolPinRoutes,
   createToolsetRoutes,
   mountControlRoutes,
   validationHook,
@@ -52,6 +53,8 @@ import type { RegistryStore, SecretCipher } from '../registry/index.js';
 import { TOOL_ROUTER_PATH, TOOLSET_MCP_PATH, mountToolRouter } from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
 import { GATEWAY_FILE_SCHEMA_PATH, gatewayFileSchema } from './gateway-file-schema.js';
+import { CONSOLE_PATH, createConsoleRoutes } from './console-routes.js';
+import type { ConsoleAccess, ConsoleAssets } from './console-routes.js';
 import { createDocsRoutes } from './docs-routes.js';
 import type { SwaggerUiAssets } from './docs-routes.js';
 
@@ -100,6 +103,10 @@ export interface AppDeps {
   readonly generateRequestId?: () => string;
   /** The bundled Swagger UI `/docs` serves (Node); absent, `/docs` links the OpenAPI document. */
   readonly swaggerUi?: SwaggerUiAssets;
+  /** The built web console `/ui/` serves (Node), and where `/` leads; absent, `/` leads to `/docs`. */
+  readonly consoleUi?: ConsoleAssets;
+  /** How the console identifies its user (a token by sign-in, dev headers); absent, it sends neither. */
+  readonly consoleAccess?: ConsoleAccess;
   /** Version reported in the OpenAPI document. */
   readonly version?: string;
   /** The MCP proxy at `/adapters/{name}/mcp`; absent, that path is not served. */
@@ -120,8 +127,14 @@ export interface AppDeps {
   readonly metricsRoute?: MetricsRouteOptions | false;
   /** Audit lines for control-plane writes and data-plane `tools/call`; none by default. */
   readonly audit?: AuditLog;
-  /** Token-bucket limits per principal and per adapter; unlimited by default. */
-  readonly rateLimits?: Pick<RateLimitsOptions, 'perPrincipal' | 'perAdapter' | 'maxKeys' | 'now'>;
+  /**
+   * Token-bucket limits per principal, per adapter and per (caller, tool), kept in `store` (this instance's memory by
+   * default, or Redis); unlimited by default.
+   */
+  readonly rateLimits?: Pick<
+    RateLimitsOptions,
+    'perPrincipal' | 'perAdapter' | 'perTool' | 'store' | 'maxKeys' | 'now'
+  >;
   /** Spans for every request (the data plane's with MCP attributes and upstream attempts); none by default. */
   readonly tracing?: Tracing;
   /** True once shutdown began: `/readyz` answers 503. Never, by default. */
@@ -211,7 +224,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     app.use(TOOL_ROUTER_PATH, httpMetrics({ metrics: deps.metrics }));
     app.use(TOOLSET_MCP_PATH, httpMetrics({ metrics: deps.metrics }));
   }
-  if (deps.toolRouter) mountToolRouter(app, authenticate, deps.toolRouter);
+  if (deps.toolRouter) {
+    const limitTool = limits.mcp.tool;
+    mountToolRouter(app, authenticate, {
+      ...deps.toolRouter,
+      ...(limitTool && { limitTool: (userId: string, tool: string) => limitTool(userId, tool) }),
+    });
+  }
   app.use(requestId({ generate: deps.generateRequestId }));
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
   // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request. Ahead of
@@ -256,6 +275,16 @@ export function createApp(deps: AppDeps): GatewayApp {
       ...(router && { resolve: (spec, principal) => router.toolsetStatus(spec, principal) }),
     }),
   );
+  // Always mounted, so the API document is the same whether the tool router runs; without it they answer 404.
+  app.route(
+    '/',
+    createToolPinRoutes({
+      store: deps.store,
+      pins: deps.toolRouter?.router.pins,
+      mode: deps.toolRouter?.router.settings.pinning ?? 'off',
+      audit: deps.audit ?? NO_AUDIT_LOG,
+    }),
+  );
   if (deps.secrets) {
     app.use(secretsPath, authenticate, deps.secrets.authorize ?? secretGate({ secretRoles: [] }));
     app.route(
@@ -280,6 +309,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     c.json((fileSchema ??= gatewayFileSchema(app.getOpenAPI31Document(openApiConfig)))),
   );
   app.route('/', createDocsRoutes(deps.swaggerUi));
-  app.get('/', (c) => c.redirect('/docs', 302));
+  if (deps.consoleUi) app.route('/', createConsoleRoutes(deps.consoleUi, deps.consoleAccess));
+  app.get('/', (c) => c.redirect(deps.consoleUi ? CONSOLE_PATH : '/docs', 302));
   return Object.assign(app, { mcp });
 }

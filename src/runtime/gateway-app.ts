@@ -10,10 +10,10 @@ import { createUpstreamCredentials, generateIdentityKey, parseIdentityKey } from
 import type { Authenticator, UpstreamCredentials } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { createAdapterCache, createSessionSealer } from '../dataplane/index.js';
-import type { ProxyIo, ReplicaResolver } from '../dataplane/index.js';
+import type { ProxyIo, ReplicaResolver, SseOutbound } from '../dataplane/index.js';
 import { ssrfPolicy } from '../deploy/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
-import type { MetricsRouteOptions } from '../http/index.js';
+import type { MetricsRouteOptions, RateLimiterStore } from '../http/index.js';
 import { createAuditLog } from '../observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../observability/index.js';
 import {
@@ -85,6 +85,8 @@ export interface GatewayAppParts {
   readonly replicas: ReplicaResolver;
   /** How the data plane sends requests upstream (Node's pools, or Fetch on the edge). */
   readonly io: ProxyIo;
+  /** How the data plane reaches `sse` adapters (Node's guarded pools); the platform's `fetch` when absent. */
+  readonly sseOutbound?: SseOutbound;
   readonly logger: Logger;
   readonly version: string;
   /** Whether the listen address is loopback: turns on the Host check against DNS rebinding. */
@@ -97,12 +99,36 @@ export interface GatewayAppParts {
   readonly draining?: () => boolean;
   /** The bundled Swagger UI for `/docs` (Node); absent on the edge. */
   readonly swaggerUi?: AppDeps['swaggerUi'];
+  /** The built web console for `/ui/` (Node); absent on the edge. */
+  readonly consoleUi?: AppDeps['consoleUi'];
   /** The gateway host's check for a `command` with whitespace (Node); absent on the edge. */
   readonly isProgramFile?: AppDeps['isProgramFile'];
   /** Told after every control-plane write, after the adapter cache and the tool router have been. */
   readonly onResourceChange?: AppDeps['onResourceChange'];
   /** The data plane's source of `upstreamAuth` credentials; built from `store` and `secret` when absent. */
   readonly upstreamCredentials?: UpstreamCredentials;
+  /** Where rate-limit buckets are kept (Redis on Node with `MCP_GATEWAY_REDIS_URL`); this instance's memory when absent. */
+  readonly rateLimitStore?: RateLimiterStore;
+}
+
+/**
+ * How the console identifies its user: under `dev` auth (the default) it sends nothing and is the default dev
+ * user; with a token mode and `MCP_GATEWAY_UI_CLIENT_ID` it signs in at the first authorization server the
+ * gateway advertises, for tokens whose audience is the gateway (its public URL).
+ */
+function consoleAccess(config: GatewayAppParts['config']): AppDeps['consoleAccess'] {
+  const { auth, uiClientId } = config;
+  if (auth.mode !== 'oidc' && auth.mode !== 'jwt') return {};
+  if (!uiClientId) return {};
+  const issuer = auth.authorizationServers[0] ?? auth.issuer;
+  return {
+    signIn: {
+      issuer,
+      clientId: uiClientId,
+      scopes: ['openid', ...auth.scopesSupported],
+      resource: config.publicUrl,
+    },
+  };
 }
 
 /** The gateway's app: control plane, data plane at `/adapters/{name}/mcp`, and the tool router when given. */
@@ -138,13 +164,20 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     },
     isProgramFile: parts.isProgramFile,
     swaggerUi: parts.swaggerUi,
+    consoleUi: parts.consoleUi,
+    consoleAccess: parts.consoleUi && consoleAccess(config),
     wellKnownRoutes: auth.wellKnownRoutes,
     ssrf: ssrfPolicy(config),
     metrics: parts.metrics,
     metricsRoute: parts.metricsRoute,
     tracing: parts.tracing,
     audit: parts.audit,
-    rateLimits: { perPrincipal: config.ops.perPrincipal, perAdapter: config.ops.perAdapter },
+    rateLimits: {
+      perPrincipal: config.ops.perPrincipal,
+      perAdapter: config.ops.perAdapter,
+      perTool: config.ops.perTool,
+      ...(parts.rateLimitStore && { store: parts.rateLimitStore }),
+    },
     draining: parts.draining,
     onResourceChange: (ref) => {
       if (ref.kind === 'adapter') adapters.invalidate(ref.name);
@@ -166,6 +199,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
       identityHeaders: (principal, adapter) =>
         auth.upstreamIdentity.headersFor(principal, `${config.publicUrl}/adapters/${adapter.name}/mcp`),
       upstreamCredentials,
+      sse: { outbound: parts.sseOutbound, refuseUrl: ssrfPolicy(config).refuseUrl },
     },
     toolRouter: toolRouter && { router: toolRouter, guard: origins },
   });

@@ -18,6 +18,7 @@ import type { Hash64 } from '../routing/index.js';
 import type { Federation } from './federation.js';
 import { FederatedLists } from './federated-lists.js';
 import type { FederationState } from './federated-lists.js';
+import type { PinningGate } from './pinning-gate.js';
 import type { ToolNamer } from './tool-names.js';
 
 export type { FederationState } from './federated-lists.js';
@@ -50,11 +51,19 @@ export interface CatalogEntry {
   readonly digest: bigint;
 }
 
+/** A federated tool held back by pinning: not in the list, and its calls refused with `reason`. */
+export interface HeldTool {
+  readonly owner: Registered;
+  readonly reason: string;
+}
+
 /** One immutable build of the merged list. */
 export interface CatalogSnapshot {
   /** Ordered by name, byte order (names are ASCII). */
   readonly entries: readonly CatalogEntry[];
   readonly byName: ReadonlyMap<string, CatalogEntry>;
+  /** Federated tools whose changed definitions await approval (`MCP_GATEWAY_TOOL_PINNING=enforce`), by name. */
+  readonly held?: ReadonlyMap<string, HeldTool>;
   /** Changes whenever anything in the list changes for anyone. */
   readonly fingerprint: string;
 }
@@ -75,6 +84,8 @@ export interface CatalogOptions {
   readonly registryMaxAgeMs: number;
   /** Why no configured deployer can run `resource`, or undefined when one can; all run when absent. */
   readonly unavailable?: (resource: Registered<'tool'>) => string | undefined;
+  /** Tool-definition pinning of federated tools; nothing is pinned or held when absent. */
+  readonly pinning?: PinningGate;
   readonly now?: () => number;
 }
 
@@ -216,6 +227,7 @@ class ToolCatalog implements Catalog {
   private readonly listeners = new Set<(snapshot: CatalogSnapshot) => void>();
   private readonly stopWatching: () => void;
   private readonly stopUpstream: () => void;
+  private readonly stopPinning: () => void;
   /** The last build. */
   private current: CatalogSnapshot | undefined;
   /** The build running now, which every caller joins. */
@@ -235,11 +247,16 @@ class ToolCatalog implements Catalog {
       refreshMs: options.refreshMs,
       now,
       onChange: () => this.scheduleRebuild(),
+      ...(options.pinning && {
+        review: options.pinning.review.bind(options.pinning),
+        forgotten: options.pinning.forget.bind(options.pinning),
+      }),
     });
     this.stopWatching = options.changes.watchChanges(() => this.invalidate());
     this.stopUpstream = options.federation.onListChanged((adapter) => {
       if (this.lists.markStale(adapter)) this.scheduleRebuild();
     });
+    this.stopPinning = options.pinning?.onRelease(() => this.scheduleRebuild()) ?? (() => undefined);
   }
 
   snapshot(): Promise<CatalogSnapshot> {
@@ -283,6 +300,7 @@ class ToolCatalog implements Catalog {
     this.lists.close();
     this.stopWatching();
     this.stopUpstream();
+    this.stopPinning();
     this.listeners.clear();
   }
 
@@ -290,10 +308,12 @@ class ToolCatalog implements Catalog {
     this.dirty = false;
     const view = await this.registry.read();
     await Promise.all(this.lists.sync(view.federated));
-    const entries = this.entriesOf(view);
+    const held = new Map<string, HeldTool>();
+    const entries = this.entriesOf(view, held);
     const snapshot: CatalogSnapshot = {
       entries,
       byName: new Map(entries.map((e) => [e.name, e])),
+      held,
       fingerprint: fingerprintOf(entries),
     };
     const previous = this.current;
@@ -311,7 +331,7 @@ class ToolCatalog implements Catalog {
   }
 
   /** The merged list: registered tools, then federated ones; a name taken twice keeps its first owner. */
-  private entriesOf(view: RegistryView): CatalogEntry[] {
+  private entriesOf(view: RegistryView, held: Map<string, HeldTool>): CatalogEntry[] {
     const { hash, namer, logger } = this.options;
     const entries: CatalogEntry[] = [];
     const seen = new Set<string>();
@@ -349,6 +369,12 @@ class ToolCatalog implements Catalog {
     for (const adapter of view.federated) {
       for (const upstream of this.lists.toolsOf(adapter) ?? []) {
         const name = namer(adapter.name, upstream.name);
+        // A changed definition awaiting approval is left out of everything built on the list; calls are refused.
+        const reason = this.options.pinning?.heldReason(adapter.name, upstream);
+        if (reason !== undefined) {
+          held.set(name, { owner: adapter, reason });
+          continue;
+        }
         add({
           name,
           tool: { ...upstream, name },

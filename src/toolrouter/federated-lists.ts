@@ -30,6 +30,13 @@ export interface FederatedListsOptions {
   readonly now: () => number;
   /** Told when a listing ended or a retry came due: the merged list may have changed. */
   readonly onChange: () => void;
+  /**
+   * Checks each fresh listing before it is served (tool-definition pinning); a rejection fails the listing like
+   * an unreachable upstream. Nothing is checked when absent.
+   */
+  readonly review?: (adapter: Registered<'adapter'>, tools: readonly Tool[]) => Promise<void>;
+  /** Told when an adapter's listing is dropped (removed, or its spec changed). */
+  readonly forgotten?: (adapter: string) => void;
 }
 
 /** First retry delay of a failed adapter; doubled per failure up to `retryMs`. */
@@ -146,12 +153,20 @@ export class FederatedLists {
     if (list) clearTimeout(list.retryTimer);
     this.lists.delete(name);
     this.options.federation.forget(name);
+    this.options.forgotten?.(name);
   }
 
   private load(adapter: Registered<'adapter'>, list: AdapterList): Promise<void> {
     const { federation, logger, now } = this.options;
     list.stale = false;
-    const loading = federation.listTools(adapter).then(
+    const review = this.options.review;
+    const listed = review
+      ? federation.listTools(adapter).then(async (tools) => {
+          await review(adapter, tools);
+          return tools;
+        })
+      : federation.listTools(adapter);
+    const loading = listed.then(
       (tools) => {
         if (this.lists.get(adapter.name) !== list) return;
         list.state = 'listed';

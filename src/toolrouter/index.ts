@@ -1,6 +1,9 @@
 /** @module toolrouter: the MCP server at `/mcp` (and over stdio) and its tool executors. The only public entry. */
 export { createToolRouter } from './tool-router.js';
-export type { ToolRouter, ToolRouterOptions } from './tool-router.js';
+export type { ToolDefinitionPins, ToolRouter, ToolRouterOptions } from './tool-router.js';
+export type { ApprovalRefusal, PinnedToolDefinition, ToolDefinitionEvent } from './pinning-gate.js';
+export { PINNED_FIELDS } from './tool-definition-hash.js';
+export type { DefinitionFieldChange, ToolFingerprint } from './tool-definition-hash.js';
 export {
   DEFAULT_MAX_NAME_LENGTH,
   DEFAULT_SEPARATOR,
@@ -19,5 +22,5 @@ export type { Outbound, OutboundRequest } from './outbound.js';
 export { createToolNamer } from './tool-names.js';
 export type { ToolNamer, ToolNamerOptions } from './tool-names.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
-export { toolRouterObserver } from './tool-router-observer.js';
+export { toolDefinitionObserver, toolRouterObserver } from './tool-router-observer.js';
 export type { ToolRouterObserverOptions } from './tool-router-observer.js';

@@ -1,4 +1,8 @@
-/** @module tool-router-observer: metrics and the audit line for each `tools/call` through the tool router. */
+/**
+ * @module tool-router-observer: metrics and the audit line for each `tools/call` through the tool router, and for
+ * each changed (or approved) federated tool definition.
+ */
+import type { ToolDefinitionEvent } from './pinning-gate.js';
 import type { RouterToolCall } from './tool-router.js';
 import type { AuditLog } from '../observability/audit-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -24,6 +28,31 @@ export function toolRouterObserver(options: ToolRouterObserverOptions): (call: R
       principal: call.principal,
       outcome: call.outcome,
       traceId: call.traceId,
+      ...(call.policyRule !== undefined && { policy: { decision: 'deny' as const, rule: call.policyRule } }),
+    });
+  };
+}
+
+/**
+ * The router's `onToolDefinition`: a changed federated tool definition (seen first by this instance) is counted
+ * and audited with both hashes; an approval is audited with the approving admin.
+ */
+export function toolDefinitionObserver(
+  options: ToolRouterObserverOptions,
+): (event: ToolDefinitionEvent) => void {
+  const { metrics, audit } = options;
+  return function observeToolDefinition(event) {
+    if (event.kind === 'changed') metrics.toolDefinitionChanged(event.adapter, event.mode);
+    if (!audit.enabled()) return;
+    audit.write({
+      action: event.kind === 'changed' ? 'tool-definition/changed' : 'tool-definition/approved',
+      adapter: event.adapter,
+      tool: event.tool,
+      oldHash: event.oldHash,
+      newHash: event.newHash,
+      mode: event.mode,
+      principal: event.principal,
+      outcome: 'success',
     });
   };
 }

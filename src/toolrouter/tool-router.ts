@@ -43,7 +43,7 @@ import type {
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { createCatalog } from './catalog.js';
-import type { Catalog, CatalogEntry, FederationState } from './catalog.js';
+import type { Catalog, CatalogEntry, CatalogSnapshot, FederationState } from './catalog.js';
 import {
   CALL_TOOL,
   DEFAULT_SEARCH_LIMIT,
@@ -55,11 +55,11 @@ import {
 } from './discovery-tools.js';
 import { createToolSearch } from './tool-search.js';
 import type { ToolSearch } from './tool-search.js';
-import { createToolsetCatalog, scopeSnapshot, unresolvedFor } from './toolset-scope.js';
+import { createToolsetCatalog, realEntryOf, scopeSnapshot, unresolvedFor } from './toolset-scope.js';
 import type { ToolsetCatalog } from './toolset-scope.js';
 import { createToolsetDirectory } from './toolset-directory.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { createFederation } from './federation.js';
+import { LISTING_PRINCIPAL, createFederation } from './federation.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
@@ -68,8 +68,18 @@ import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
+import { createPinningGate, heldToolRefusal } from './pinning-gate.js';
+import type { ApprovalRefusal, PinnedToolDefinition, ToolDefinitionEvent } from './pinning-gate.js';
 import { createToolNamer } from './tool-names.js';
 import { checkedOutput, createToolSchemas } from './tool-schemas.js';
+import {
+  ALLOW_ALL_POLICY,
+  ToolPolicyDenied,
+  allOfPolicies,
+  createPolicyGate,
+  toolPolicyFrom,
+} from './policy/index.js';
+import type { PolicyGate, ToolPolicy } from './policy/index.js';
 
 /** One `tools/call` through the router, as metrics and the audit log see it (never its arguments). */
 export interface RouterToolCall {
@@ -79,8 +89,13 @@ export interface RouterToolCall {
   readonly tool: string;
   /** What served it: a registered tool, or the adapter a federated tool belongs to; undefined when unknown. */
   readonly resource: { readonly kind: 'tool' | 'adapter'; readonly name: string } | undefined;
-  /** `rejected`: unknown tool or bad request; `failed`: a tool error, or the tool server or adapter did not answer. */
-  readonly outcome: 'success' | 'rejected' | 'failed';
+  /**
+   * `rejected`: unknown tool or bad request; `denied`: refused by the tool policy; `failed`: a tool error, or the
+   * tool server or adapter did not answer.
+   */
+  readonly outcome: 'success' | 'rejected' | 'denied' | 'failed';
+  /** The tool-policy rule that refused a `denied` call (`default`: the policy's default). */
+  readonly policyRule?: string;
   readonly seconds: number;
   /** From the caller's `traceparent`, when it sent one. */
   readonly traceId: string | undefined;
@@ -110,14 +125,41 @@ export interface ToolRouterOptions {
   readonly outbound?: Outbound;
   /** Told about every `tools/call` (metrics, audit log); must not throw. Nothing by default. */
   readonly onToolCall?: (call: RouterToolCall) => void;
+  /** Told when a federated tool's definition is found changed from its pin, and when a change is approved. */
+  readonly onToolDefinition?: (event: ToolDefinitionEvent) => void;
   /** Milliseconds from an arbitrary origin, for call durations; injected for tests. */
   readonly now?: () => number;
   readonly settings?: Partial<ToolRouterSettings>;
+  /** Decides what each caller sees and may call (`MCP_GATEWAY_TOOL_POLICY_FILE`); everything by default. */
+  readonly policy?: ToolPolicy;
+}
+
+/** How an endpoint's tool names map to the catalog's (for the per-(caller, tool) rate limit). */
+export interface ToolNames {
+  /** `call_tool` calls the tool it names. */
+  readonly searchMode: boolean;
+  /** The catalog's name of a tool the endpoint shows as `shown` (a toolset's rename); `shown` when unknown. */
+  realName(shown: string): string;
+}
+
+/** The approval side of tool-definition pinning (`/adapters/{name}/tools`). */
+export interface ToolDefinitionPins {
+  /** The pins of a federated adapter with their state (listing it on this instance first when it was not yet). */
+  definitions(adapter: Registered<'adapter'>): Promise<PinnedToolDefinition[]>;
+  /** Re-pins `tool` to its current definition; `expectedHash` must be that definition's hash when given. */
+  approve(
+    adapter: Registered<'adapter'>,
+    tool: string,
+    approver: Principal,
+    expectedHash?: string,
+  ): Promise<PinnedToolDefinition | ApprovalRefusal>;
 }
 
 /** The tool router. */
 export interface ToolRouter {
   readonly settings: ToolRouterSettings;
+  /** Tool-definition pins of federated adapters (`MCP_GATEWAY_TOOL_PINNING`). */
+  readonly pins: ToolDefinitionPins;
   /**
    * Answers one HTTP request on `/mcp` for an authenticated principal. `span` is the request's SERVER span: each
    * federated call is a CLIENT child of it, whose trace context the adapter's upstream receives.
@@ -128,6 +170,8 @@ export interface ToolRouter {
    * only if the caller may use it; 404 for an unknown toolset, 403 for a caller who may not read it.
    */
   fetchToolset(name: string, request: Request, principal: Principal, span?: SpanHandle): Promise<Response>;
+  /** A toolset's names, for limiting its calls as the tools they stand for; undefined for an unknown toolset. */
+  toolsetNames(name: string): Promise<ToolNames | undefined>;
   /** How a toolset's members resolve for `principal` now (for the control plane's read of it). */
   toolsetStatus(spec: ToolsetSpec, principal: Principal): Promise<{ tools: number; unresolved: string[] }>;
   /** A server instance bound to `principal` (one per stdio connection, or per HTTP request). */
@@ -198,6 +242,8 @@ function indexAfter(entries: readonly CatalogEntry[], after: string): number {
 /** What one MCP endpoint of the router serves: the whole catalog (`/mcp`) or a toolset's, and how. */
 interface RouterScope {
   readonly catalog: Catalog;
+  /** What its callers see and may call: the gateway's tool policy, and a toolset's own with it. */
+  readonly policy: PolicyGate;
   /** `search_tools`/`call_tool` instead of the list. */
   readonly searchMode: boolean;
   /** Search mode's index over this scope's tools. */
@@ -226,7 +272,13 @@ interface ServedToolset {
  * A scope over `catalog`. Search mode: one index for every caller of the scope, brought up to date when its
  * catalog changes (and on the first search).
  */
-function scopeOf(catalog: Catalog, searchMode: boolean, logger: Logger, owned?: Catalog): RouterScope {
+function scopeOf(
+  catalog: Catalog,
+  policy: PolicyGate,
+  searchMode: boolean,
+  logger: Logger,
+  owned?: Catalog,
+): RouterScope {
   const search = searchMode ? createToolSearch() : undefined;
   const stopIndexing = search
     ? catalog.onChange((snapshot) => {
@@ -237,6 +289,7 @@ function scopeOf(catalog: Catalog, searchMode: boolean, logger: Logger, owned?: 
     : () => undefined;
   return {
     catalog,
+    policy,
     searchMode,
     search,
     stop: () => {
@@ -273,8 +326,16 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     listTimeoutMs: settings.listTimeoutMs,
     clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
   });
+  const pinning = createPinningGate({
+    mode: settings.pinning,
+    store: options.store,
+    logger,
+    listingPrincipal: LISTING_PRINCIPAL.userId,
+    ...(options.onToolDefinition && { onEvent: options.onToolDefinition }),
+  });
   const catalog = createCatalog({
     store: options.store,
+    pinning,
     changes: options.changes,
     federation,
     namer: createToolNamer({ separator: settings.separator, maxLength: settings.maxNameLength, hash }),
@@ -299,7 +360,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   });
   const searchMode = settings.discovery === 'search';
   /** `/mcp`: every tool the caller may use. */
-  const everything = scopeOf(catalog, searchMode, logger);
+  const everything = scopeOf(catalog, createPolicyGate(options.policy), searchMode, logger);
   const toolsets = createToolsetDirectory({
     store: options.store,
     changes: options.changes,
@@ -307,6 +368,10 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     maxAgeMs: settings.registryMaxAgeMs,
   });
   const scopeOptions = { separator: settings.separator, hash };
+
+  /** The caller's list in `scope`: the tools it may read, as far as the scope's tool policy lists them. */
+  const listedTo = (scope: RouterScope, snapshot: CatalogSnapshot, principal: Principal) =>
+    scope.policy.listed(snapshot, scope.catalog.visible(snapshot, principal), principal);
 
   async function listTools(
     scope: RouterScope,
@@ -323,7 +388,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = scope.catalog.visible(await scope.catalog.snapshot(), principal);
+    const visible = listedTo(scope, await scope.catalog.snapshot(), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -361,10 +426,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
     const entry = await findEntry(scope, params.name);
+    if (!entry) {
+      const refusal = heldToolRefusal((await scope.catalog.snapshot()).held, params.name, principal);
+      if (refusal) throw refusal;
+    }
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
     if (!entry || !canRead(principal, entry.owner)) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     }
+    scope.policy.enforce(principal, entry, params.arguments);
     if (entry.unavailable) {
       // Only an admin gets here (others are told the tool is unknown, as it is not listed for them).
       if (!isAdmin(principal)) {
@@ -413,7 +483,11 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     if (!onToolCall) return callTool(scope, principal, params, ctx, span);
     const started = now();
-    const report = (outcome: RouterToolCall['outcome'], entry: CatalogEntry | undefined): void =>
+    const report = (
+      outcome: RouterToolCall['outcome'],
+      entry: CatalogEntry | undefined,
+      policyRule?: string,
+    ) =>
       onToolCall({
         principal: principal.userId,
         tool: params.name,
@@ -421,6 +495,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         outcome,
         seconds: (now() - started) / 1000,
         traceId,
+        ...(policyRule !== undefined && { policyRule }),
       });
     try {
       const called = await callTool(scope, principal, params, ctx, span);
@@ -428,8 +503,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       report(called.result.isError === true ? 'failed' : 'success', called.entry);
       return called;
     } catch (err) {
+      if (err instanceof ToolPolicyDenied) report('denied', err.entry, err.rule);
       // Unknown (or not the caller's) tool: named by nothing, so an unknown name cannot grow a label set.
-      if (err instanceof ProtocolError && err.code === ProtocolErrorCode.InvalidParams)
+      else if (err instanceof ProtocolError && err.code === ProtocolErrorCode.InvalidParams)
         report('rejected', undefined);
       else
         report(
@@ -467,7 +543,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
     await search!.update(snapshot);
     // The caller's own list, the very one `tools/list` would serve in list mode: the search never shows more.
-    const found = search!.search(catalog.visible(snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
+    const found = search!.search(listedTo(scope, snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
     return searchResult(found);
   }
 
@@ -578,7 +654,26 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       toolset.spec.discovery ?? 'list',
       toolset.createdBy,
       toolset.spec.requiredRoles,
+      toolset.spec.policy ?? null,
     ]);
+
+  /**
+   * A toolset's policy gate: its own policy and the gateway's, both judging the tools under their real names (a
+   * rename is no way around the gateway's rules). The policy was compiled when it was written; should it not
+   * compile now (a row written by hand), the toolset refuses everything rather than serve without it.
+   */
+  function toolsetPolicyGate(toolset: RegisteredToolset): PolicyGate {
+    let own: ToolPolicy = ALLOW_ALL_POLICY;
+    if (toolset.spec.policy) {
+      try {
+        own = toolPolicyFrom(toolset.spec.policy, `toolset ${toolset.name}`);
+      } catch (err) {
+        logger.error({ err, toolset: toolset.name }, 'toolset policy does not compile; refusing its tools');
+        own = toolPolicyFrom({ rules: [], default: 'deny' }, `toolset ${toolset.name}`);
+      }
+    }
+    return createPolicyGate(allOfPolicies([options.policy ?? ALLOW_ALL_POLICY, own]), realEntryOf);
+  }
 
   function endpointOf(toolset: RegisteredToolset): ScopeEndpoint {
     const existing = served.get(toolset.name);
@@ -589,7 +684,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       definition: () => toolsets.current(toolset.name),
       ...scopeOptions,
     });
-    const endpoint = endpointFor(scopeOf(scoped, toolset.spec.discovery === 'search', logger, scoped));
+    const endpoint = endpointFor(
+      scopeOf(scoped, toolsetPolicyGate(toolset), toolset.spec.discovery === 'search', logger, scoped),
+    );
     served.set(toolset.name, { shape: shapeOf(toolset), endpoint, catalog: scoped });
     return endpoint;
   }
@@ -624,10 +721,37 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return endpointOf(toolset).fetch(request, principal, span);
   }
 
+  /** Lists the adapter on this instance when it has not been yet, so its pins are compared with a real listing. */
+  async function listedHere(adapter: Registered<'adapter'>): Promise<void> {
+    if (!catalog.federationStatus(adapter.name)) await catalog.snapshot().catch(() => undefined);
+  }
+
   return {
     settings,
+    pins: {
+      async definitions(adapter) {
+        await listedHere(adapter);
+        return pinning.definitions(adapter.name);
+      },
+      async approve(adapter, tool, approver, expectedHash) {
+        await listedHere(adapter);
+        return pinning.approve(adapter.name, tool, approver, expectedHash);
+      },
+    },
     fetch: (request, principal, span) => main.fetch(request, principal, span),
     fetchToolset,
+    async toolsetNames(name) {
+      const toolset = await toolsets.get(name);
+      if (!toolset) return undefined;
+      const { snapshot } = scopeSnapshot(await catalog.snapshot(), toolset.spec, scopeOptions);
+      return {
+        searchMode: toolset.spec.discovery === 'search',
+        realName: (shown) => {
+          const entry = snapshot.byName.get(shown);
+          return entry ? realEntryOf(entry).name : shown;
+        },
+      };
+    },
     async toolsetStatus(spec, principal) {
       const { snapshot, members } = scopeSnapshot(await catalog.snapshot(), spec, scopeOptions);
       return {
@@ -663,10 +787,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           if (spec.federate !== true) return result;
           // Not listed on this instance yet: list now (bounded by the listing timeout) to report something real.
           if (!catalog.federationStatus(resource.name)) await catalog.snapshot().catch(() => undefined);
-          const federation = catalog.federationStatus(resource.name) ?? {
+          const listed = catalog.federationStatus(resource.name) ?? {
             state: 'pending' as const,
             tools: 0,
           };
+          const held = pinning.heldCount(resource.name);
+          const federation = held > 0 ? { ...listed, tools: listed.tools - held, heldTools: held } : listed;
           return { ok: true, status: { ...result.status, federation } };
         },
       };
@@ -678,6 +804,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       served.clear();
       await main.close();
       catalog.close();
+      pinning.close();
       await federation.close();
     },
   };

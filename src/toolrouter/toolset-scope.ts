@@ -11,7 +11,7 @@ import type { Principal } from '../auth/index.js';
 import { isWildcard, memberSpecOf, wildcardAdapter } from '../registry/index.js';
 import type { RegisteredToolset, ToolsetSpec } from '../registry/index.js';
 import type { Hash64 } from '../routing/index.js';
-import type { Catalog, CatalogEntry, CatalogSnapshot } from './catalog.js';
+import type { Catalog, CatalogEntry, CatalogSnapshot, HeldTool } from './catalog.js';
 
 const MASK_64 = (1n << 64n) - 1n;
 
@@ -35,6 +35,12 @@ export interface ScopeOptions {
   readonly hash: Hash64;
 }
 
+/** The catalog's entry each renamed entry shows (what tool policies judge), by the renamed entry. */
+const realEntries = new WeakMap<CatalogEntry, CatalogEntry>();
+
+/** The catalog's own entry that a toolset's `entry` shows: itself when the toolset overrides nothing. */
+export const realEntryOf = (entry: CatalogEntry): CatalogEntry => realEntries.get(entry) ?? entry;
+
 const compareNames = (a: CatalogEntry, b: CatalogEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function fingerprintOf(entries: readonly CatalogEntry[]): string {
@@ -56,7 +62,7 @@ function shown(
     name,
     ...(description !== undefined && { description }),
   });
-  return {
+  const renamed: CatalogEntry = {
     ...entry,
     name,
     tool: override(entry.tool),
@@ -65,6 +71,8 @@ function shown(
     }),
     digest: hash(`${entry.digest.toString(36)}\u0000${name}\u0000${description ?? '\u0001'}`),
   };
+  realEntries.set(renamed, entry);
+  return renamed;
 }
 
 /**
@@ -78,6 +86,8 @@ export function scopeSnapshot(
 ): ScopedSnapshot {
   const entries: CatalogEntry[] = [];
   const taken = new Set<string>();
+  // Members held back by pinning: refused as on `/mcp` (with the reason), under the name the toolset shows.
+  const held = new Map<string, HeldTool>();
   const members: MemberResolution[] = [];
   const singles = spec.tools.map(memberSpecOf).filter((m) => !isWildcard(m.name));
   const wildcards = spec.tools.map(memberSpecOf).filter((m) => isWildcard(m.name));
@@ -85,6 +95,8 @@ export function scopeSnapshot(
     const entry = base.byName.get(member.name);
     const name = member.rename ?? member.name;
     if (!entry || taken.has(name)) {
+      const heldTool = base.held?.get(member.name);
+      if (!entry && heldTool && !taken.has(name)) held.set(name, heldTool);
       members.push({ member: member.name, entries: [] });
       continue;
     }
@@ -102,6 +114,11 @@ export function scopeSnapshot(
       taken.add(entry.name);
       entries.push(entry);
     }
+    const ofAdapter = (name: string) =>
+      adapter !== undefined && name.startsWith(`${adapter}${options.separator}`);
+    for (const [name, tool] of base.held ?? []) {
+      if (ofAdapter(name) && !taken.has(name) && !held.has(name)) held.set(name, tool);
+    }
     members.push({ member: member.name, entries: matched });
   }
   entries.sort(compareNames);
@@ -110,6 +127,7 @@ export function scopeSnapshot(
       entries,
       byName: new Map(entries.map((e) => [e.name, e])),
       fingerprint: fingerprintOf(entries),
+      ...(held.size > 0 && { held }),
     },
     members,
   };

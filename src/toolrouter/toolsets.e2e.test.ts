@@ -2,7 +2,8 @@
  * Toolsets end to end: a real gateway on a socket serving `/toolsets/{name}/mcp` over a registered HTTP tool
  * (the score sample) and federated adapters of both SDK lines, to SDK 1.x and 2.x clients — just the members,
  * renames both ways, non-members refused, the caller's own permissions still applied, `list_changed` on a
- * membership change, `requiredRoles` on the endpoint, search discovery over the members only.
+ * membership change, `requiredRoles` on the endpoint, search discovery over the members only; a toolset's own
+ * `policy` with the gateway's (both must allow, rules on the tools' real names, refusals audited).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,8 @@ import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { startTokenIssuer } from '../../test/token-issuer.js';
 import type { TokenIssuer } from '../../test/token-issuer.js';
+import type { AuditLog } from '../observability/index.js';
+import { TOOL_POLICY_DENIED, toolPolicyFrom } from './policy/index.js';
 
 const headersOf = (user: string, roles: string[] = []) => ({
   'x-dev-userid': user,
@@ -287,6 +290,173 @@ describe('toolsets: /toolsets/{name}/mcp', () => {
       await expect(client.listPage()).rejects.toThrow();
     } finally {
       await client.close();
+    }
+  });
+});
+
+/** The JSON-RPC error a client call ended with (both SDK lines throw one with `code`). */
+async function refusal(call: Promise<unknown>): Promise<{ code: number; message: string }> {
+  const err = (await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as { code?: number; message?: string } | undefined;
+  expect(err, 'the call was refused').toBeDefined();
+  return { code: err!.code!, message: err!.message! };
+}
+
+describe('a toolset policy with the gateway policy', () => {
+  let gateway: TestGateway;
+  let score: ScoreServer;
+  let legacy: RunningMcpServer;
+  const audits: Record<string, unknown>[] = [];
+  const audit: AuditLog = { enabled: () => true, write: (entry) => void audits.push({ ...entry }) };
+  const endpoint = () => `${gateway.url}/toolsets/guarded/mcp`;
+
+  beforeAll(async () => {
+    score = await startScoreServer();
+    legacy = await startLegacyMcpServer({ name: 'legacy-upstream' });
+    gateway = await startTestGateway({
+      authenticate: devAuth(),
+      toolRouter: {},
+      operations: { audit },
+      // The gateway's own policy (`MCP_GATEWAY_TOOL_POLICY_FILE`): it applies on toolsets too.
+      policy: toolPolicyFrom(
+        {
+          default: 'allow',
+          rules: [{ name: 'carol-no-score', tools: ['score'], when: 'caller.id == "carol"', effect: 'deny' }],
+        },
+        'test gateway policy',
+      ),
+    });
+    await control(gateway, 'POST', '/tools', scoreBody('score', score.url, { requiredRoles: ['team'] }));
+    await control(gateway, 'POST', '/adapters', {
+      name: 'legacy',
+      endpoints: [legacy.url],
+      federate: true,
+      requiredRoles: ['team'],
+    });
+    await control(gateway, 'POST', '/toolsets', {
+      name: 'guarded',
+      tools: ['score', { name: 'legacy__echo', rename: 'say' }, 'legacy__count'],
+      requiredRoles: ['team'],
+      // Rules name tools as `/mcp` does: `legacy__echo`, shown here as `say`.
+      policy: {
+        default: 'allow',
+        rules: [
+          {
+            name: 'echo-for-leads',
+            tools: ['legacy__echo'],
+            when: '!("lead" in caller.roles)',
+            effect: 'deny',
+          },
+        ],
+      },
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await Promise.all([score?.close(), legacy?.close()]);
+  });
+
+  describe.each(CLIENT_ERAS)('%s client', (_era, connect) => {
+    it('hides a member and refuses its call by the same rule, on the tool’s real name through a rename', async () => {
+      const alice = await connect(endpoint(), as('alice', ['team']));
+      try {
+        expect((await alice.listAll()).names).toEqual(['legacy__count', 'score']);
+        const refused = await refusal(alice.call('say', { text: 'hello' }));
+        expect(refused.code).toBe(TOOL_POLICY_DENIED);
+        expect(refused.message).toContain(
+          "Tool 'say' is not allowed: refused by tool policy rule 'echo-for-leads'.",
+        );
+      } finally {
+        await alice.close();
+      }
+      const lead = await connect(endpoint(), as('dave', ['team', 'lead']));
+      try {
+        expect((await lead.listAll()).names).toEqual(['legacy__count', 'say', 'score']);
+        expect(textOf(await lead.call('say', { text: 'hello' }))).toBe('hello');
+      } finally {
+        await lead.close();
+      }
+      // The toolset's policy is the toolset's only: `/mcp` still lists and calls the tool.
+      const everything = await connect(`${gateway.url}/mcp`, as('alice', ['team']));
+      try {
+        expect((await everything.listAll()).names).toContain('legacy__echo');
+        expect(textOf(await everything.call('legacy__echo', { text: 'hi' }))).toBe('hi');
+      } finally {
+        await everything.close();
+      }
+    });
+
+    it('applies the gateway policy on the toolset too: both must allow', async () => {
+      const carol = await connect(endpoint(), as('carol', ['team', 'lead']));
+      try {
+        expect((await carol.listAll()).names).toEqual(['legacy__count', 'say']);
+        const refused = await refusal(carol.call('score', { text: 'good' }));
+        expect(refused.code).toBe(TOOL_POLICY_DENIED);
+        expect(refused.message).toContain("refused by tool policy rule 'carol-no-score'");
+      } finally {
+        await carol.close();
+      }
+    });
+  });
+
+  it('audits a toolset policy’s refusal as the gateway policy’s are', () => {
+    expect(audits).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          via: 'tool-router',
+          tool: 'say',
+          kind: 'adapter',
+          name: 'legacy',
+          principal: 'alice',
+          outcome: 'denied',
+          policy: { decision: 'deny', rule: 'echo-for-leads' },
+        }),
+        expect.objectContaining({
+          tool: 'score',
+          principal: 'carol',
+          outcome: 'denied',
+          policy: { decision: 'deny', rule: 'carol-no-score' },
+        }),
+      ]),
+    );
+  });
+
+  it('refuses a policy whose CEL does not compile with a 400 naming policy', async () => {
+    const res = await fetch(`${gateway.url}/toolsets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headersOf('alice') },
+      body: JSON.stringify({
+        name: 'broken',
+        tools: ['score'],
+        policy: { default: 'allow', rules: [{ name: 'typo', when: '"x" in caller.rolez', effect: 'deny' }] },
+      }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as {
+      error: { code: string; message: string; details: { path: string }[] };
+    };
+    expect(body.error.message).toMatch(/^policy: rules\[0\]\.when \(rule 'typo'\)/);
+    expect(body.error.details.map((d) => d.path)).toEqual(['policy']);
+    // Nothing was stored.
+    expect((await fetch(`${gateway.url}/toolsets/broken`, as('alice'))).status).toBe(404);
+  });
+
+  it('stores the policy and answers it on a read, and a replaced policy applies to new requests', async () => {
+    const read = await control(gateway, 'GET', '/toolsets/guarded', undefined);
+    expect(read.policy).toMatchObject({ default: 'allow', rules: [{ name: 'echo-for-leads' }] });
+    await control(gateway, 'PUT', '/toolsets/guarded', {
+      name: 'guarded',
+      tools: ['score', { name: 'legacy__echo', rename: 'say' }, 'legacy__count'],
+      requiredRoles: ['team'],
+      policy: { default: 'deny', rules: [{ name: 'only-score', tools: ['score'], effect: 'allow' }] },
+    });
+    const alice = await connectLegacyClient(endpoint(), as('alice', ['team']));
+    try {
+      expect((await alice.listAll()).names).toEqual(['score']);
+    } finally {
+      await alice.close();
     }
   });
 });

@@ -18,6 +18,7 @@ import { IGNORED_EXCHANGE } from '../proxy-observer.js';
 import { createNodeForwarder } from './node-forwarder.js';
 import type { NodeAgents } from './node-forwarder.js';
 import { headersOfIncoming, readIncoming } from './node-io.js';
+import type { ServerStream, ServerStreams } from './server-streams.js';
 
 /** What the listener serves: an app's `fetch`, and its MCP endpoint when it has one. */
 export interface ListenedApp {
@@ -41,15 +42,74 @@ const SIMPLE_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$/;
 
 const textOf = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
 
-/** Writes a gateway-built answer (errors, refusals: small bodies) on the socket. */
-async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
+/**
+ * Writes a gateway-built answer on the socket: errors and refusals (small bodies, written at once), or the SSE
+ * streams an `sse` adapter's session answers with, which go out as their events arrive; the client leaving
+ * cancels the stream. A GET stream is listed in `streams`, so a drain ends it between two events.
+ */
+async function writeResponse(
+  response: Response,
+  outgoing: ServerResponse,
+  streams?: ServerStreams,
+): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  if (!response.body || !headers['content-type']?.startsWith('text/event-stream')) {
+    const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+    outgoing.writeHead(response.status, headers);
+    outgoing.end(body);
+    return;
+  }
   outgoing.writeHead(response.status, headers);
-  outgoing.end(body);
+  outgoing.flushHeaders();
+  void pipeStream(response.body, outgoing, streams);
+}
+
+/**
+ * Copies `body` to `outgoing` with backpressure; cancels it when the client goes away. Each chunk of the SDK
+ * transport's streams is one whole event, so between two reads the stream is at an event boundary, where a drain
+ * may end it.
+ */
+async function pipeStream(
+  body: ReadableStream<Uint8Array>,
+  outgoing: ServerResponse,
+  streams: ServerStreams | undefined,
+): Promise<void> {
+  const reader = body.getReader();
+  const stop = () => void reader.cancel().catch(() => undefined);
+  let waiting = false;
+  let ending = streams?.draining ?? false;
+  const tracked: ServerStream = {
+    endWhenIdle() {
+      ending = true;
+      if (waiting) stop();
+    },
+  };
+  streams?.add(tracked);
+  outgoing.once('close', stop);
+  try {
+    for (;;) {
+      if (ending) break;
+      waiting = true;
+      const { done, value } = await reader.read();
+      waiting = false;
+      if (done || outgoing.destroyed) break;
+      if (!outgoing.write(value))
+        await new Promise<void>((resolve) => {
+          outgoing.once('drain', resolve);
+          outgoing.once('close', resolve);
+        });
+    }
+  } catch {
+    // The stream failed: end the response, the client sees the stream close.
+  } finally {
+    streams?.delete(tracked);
+    outgoing.off('close', stop);
+    if (ending) stop();
+    outgoing.end();
+  }
 }
 
 /** Builds the listener for `app`. */
@@ -79,7 +139,8 @@ export function createNodeListener(app: ListenedApp, options: NodeListenerOption
       watched ?? IGNORED_EXCHANGE,
     );
     // The Node forwarder writes the upstream's head itself before it answers; anything else is the gateway's own.
-    if (!outgoing.headersSent) await writeResponse(response, outgoing);
+    if (!outgoing.headersSent)
+      await writeResponse(response, outgoing, incoming.method === 'GET' ? agents!.serverStreams : undefined);
     if (!watched) return;
     const closed = watched.finish(outgoing.statusCode, principal?.userId, textOf(traceparent));
     if (closed) onResponseClosed(outgoing, closed);

@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { BLOCKED_ADDRESS_CODE } from '../../deploy/index.js';
-import type { ProbeSender } from '../../deploy/index.js';
+import type { ProbeSender, SseProbeSender } from '../../deploy/index.js';
 import type { NodeAgents } from './node-forwarder.js';
 
 function blockedError(message: string): NodeJS.ErrnoException {
@@ -17,12 +17,22 @@ function blockedError(message: string): NodeJS.ErrnoException {
   return error;
 }
 
+type ProbeAgents = Pick<NodeAgents, 'http' | 'https' | 'refuseAddress'>;
+
 /** A {@link ProbeSender} through `agents` (see the module header). */
-export function createNodeProbeSender(
-  agents: Pick<NodeAgents, 'http' | 'https' | 'refuseAddress'>,
-): ProbeSender {
-  return (endpoint, signal) =>
-    new Promise<number>((resolve, reject) => {
+export function createNodeProbeSender(agents: ProbeAgents): ProbeSender {
+  const send = probeThrough(agents, 'OPTIONS', {});
+  return (endpoint, signal) => send(endpoint, signal).then(({ status }) => status);
+}
+
+/** A {@link SseProbeSender} through `agents`: `GET` for an event stream, closed at its head. */
+export function createNodeSseProbeSender(agents: ProbeAgents): SseProbeSender {
+  return probeThrough(agents, 'GET', { accept: 'text/event-stream' });
+}
+
+function probeThrough(agents: ProbeAgents, method: string, headers: Record<string, string>) {
+  return (endpoint: string, signal: AbortSignal) =>
+    new Promise<{ status: number; contentType: string }>((resolve, reject) => {
       const url = new URL(endpoint);
       const secure = url.protocol === 'https:';
       const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -35,11 +45,12 @@ export function createNodeProbeSender(
       const send = secure ? httpsRequest : httpRequest;
       const request = send(
         url,
-        { method: 'OPTIONS', agent: secure ? agents.https : agents.http, signal },
+        { method, headers, agent: secure ? agents.https : agents.http, signal },
         (response) => {
-          // Only the status matters; the connection is not kept for a body nobody reads.
+          // Only the head matters; the connection is not kept for a body nobody reads (an SSE stream never ends).
           response.destroy();
-          resolve(response.statusCode ?? 0);
+          const type = response.headers['content-type'];
+          resolve({ status: response.statusCode ?? 0, contentType: typeof type === 'string' ? type : '' });
         },
       );
       request.on('error', reject);

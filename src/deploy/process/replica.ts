@@ -3,7 +3,7 @@
  * resolved settings and per-resource spec replicas are built from.
  */
 import type { Logger } from '../../observability/index.js';
-import type { Registered } from '../../registry/index.js';
+import type { ProcessTransport, Registered } from '../../registry/index.js';
 import type { ReplicaEndpoint, ResourceRef } from '../deployer.js';
 import { EMPTY_SECRET_ENVIRONMENT } from '../secret-environment.js';
 import type { SecretEnvironment } from '../secret-environment.js';
@@ -27,7 +27,7 @@ export interface ProcessSpec {
   /** Which secret versions {@link secretEnvironment} holds (see `secret-environment.ts`); '' for none. */
   readonly secretsRevision: string;
   /** Tools always serve HTTP; adapters say which (default `stdio`). */
-  readonly transport: 'stdio' | 'streamable-http';
+  readonly transport: ProcessTransport;
   /** The path the replica's endpoint URL ends with. */
   readonly path: string;
   /** `none`: the server runs without any network (stdio adapters in the sandbox only). */

@@ -27,17 +27,67 @@ export function fetchProbeSender(fetchImpl: typeof fetch = (input, init) => fetc
   };
 }
 
+/**
+ * Sends one probe of a 2024-11-05 SSE URL: `GET` with `Accept: text/event-stream`, no redirect followed, the stream
+ * closed as soon as its head arrived (the server ends the session it opened). Resolves with the status and the
+ * content type; rejects as {@link ProbeSender} does.
+ */
+export type SseProbeSender = (
+  url: string,
+  signal: AbortSignal,
+) => Promise<{ readonly status: number; readonly contentType: string }>;
+
+/** A {@link SseProbeSender} over the Fetch API (names resolved unguarded, as {@link fetchProbeSender}). */
+export function fetchSseProbeSender(
+  fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+): SseProbeSender {
+  return async (url, signal) => {
+    const response = await fetchImpl(url, {
+      headers: { accept: 'text/event-stream' },
+      redirect: 'manual',
+      signal,
+    });
+    await response.body?.cancel();
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '' };
+  };
+}
+
 /** Options for {@link probeEndpoint}. */
 export interface ProbeOptions {
   readonly timeoutMs: number;
   /** How the probe is sent; default {@link fetchProbeSender} over the global `fetch`. */
   readonly send?: ProbeSender;
+  /** How an `sse` endpoint is probed (with {@link sse}); default {@link fetchSseProbeSender}. */
+  readonly sendSse?: SseProbeSender;
+  /** The endpoint is a 2024-11-05 SSE URL: up when a GET opens an event stream, not when anything answers. */
+  readonly sse?: boolean;
   readonly clock?: () => Date;
   /** Why a URL must not be contacted (literal addresses, metadata names); such a URL is never probed. */
   readonly refuseUrl?: (url: string) => string | undefined;
 }
 
 const DEFAULT_SENDER = fetchProbeSender();
+const DEFAULT_SSE_SENDER = fetchSseProbeSender();
+
+/**
+ * An SSE URL is up when it answers 200 with an event stream, or refuses the probe's missing credentials; a 404,
+ * a 405 or a JSON answer serves no session.
+ */
+async function sendSseProbe(
+  send: SseProbeSender,
+  endpoint: string,
+  signal: AbortSignal,
+): Promise<{ ready: boolean; detail: string }> {
+  const { status, contentType } = await send(endpoint, signal);
+  const stream = contentType.toLowerCase().startsWith('text/event-stream');
+  if (status === 200 && stream) return { ready: true, detail: 'HTTP 200, an SSE stream' };
+  // Up, and asking for the credentials (`upstreamAuth`) the data plane sends and a probe does not.
+  if (status === 401 || status === 403)
+    return { ready: true, detail: `HTTP ${status} (the probe sends no credentials)` };
+  if (status === 200)
+    return { ready: false, detail: `HTTP 200 ${contentType || 'without a content type'}, not an SSE stream` };
+  return { ready: false, detail: `HTTP ${status} to GET (an SSE URL answers 200 with an event stream)` };
+}
 
 /** The error or the cause that carries a code (Node errors carry it themselves, Fetch puts it in `cause`). */
 function codeAndMessage(err: unknown): { code?: string; message?: string } {
@@ -83,15 +133,17 @@ export async function probeEndpoint(
   if (refused) return blocked(refused);
   const started = performance.now();
   try {
-    const status = await send(endpoint, AbortSignal.timeout(options.timeoutMs));
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const { ready, detail } = options.sse
+      ? await sendSseProbe(options.sendSse ?? DEFAULT_SSE_SENDER, endpoint, signal)
+      : await send(endpoint, signal).then((status) => ({ ready: status < 500, detail: `HTTP ${status}` }));
     const latencyMs = Math.round(performance.now() - started);
-    const ready = status < 500;
     return {
       instance,
       endpoint,
       ready,
       state: ready ? 'Reachable' : 'Unhealthy',
-      detail: `HTTP ${status}`,
+      detail,
       latencyMs,
       checkedAt: clock(),
     };

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Registered } from '../../registry/index.js';
+import { startSseMcpServer } from '../../../test/sse-mcp-server.js';
 import { RemoteDeployer } from './remote-deployer.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -50,6 +51,40 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
 }
 
 describe('RemoteDeployer', () => {
+  it('probes an sse adapter with a GET for an event stream: a server that only answers OPTIONS is not up', async () => {
+    const sse = await startSseMcpServer();
+    cleanups.push(() => sse.close());
+    const plain = await listenOn(0);
+    cleanups.push(() => stop(plain));
+    const notSse = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/sse`;
+    const deployer = new RemoteDeployer({ probeIntervalMs: 60_000, probeTimeoutMs: 2000 });
+    cleanups.push(() => deployer.close());
+    const resource = adapter('legacy', [sse.url, notSse]);
+    (resource.spec as { transport?: string }).transport = 'sse';
+    await deployer.apply(resource);
+    const status = await deployer.status(resource);
+    expect(status.replicas).toMatchObject([
+      { endpoint: sse.url, ready: true, state: 'Reachable', detail: 'HTTP 200, an SSE stream' },
+      {
+        endpoint: notSse,
+        ready: false,
+        state: 'Unhealthy',
+        detail: expect.stringContaining('HTTP 405 to GET'),
+      },
+    ]);
+    // The probe's stream is closed at its head, so it holds no session on the server.
+    await until(() => sse.openStreams() === 0);
+    expect(deployer.endpoints(resource).map((e) => e.url)).toEqual([sse.url]);
+    // The same URL in a Streamable HTTP adapter is probed with OPTIONS, and any answer below 500 is up.
+    const plainAdapter = adapter('plain', [notSse]);
+    await deployer.apply(plainAdapter);
+    await deployer.remove(resource);
+    expect((await deployer.status(plainAdapter)).replicas[0]).toMatchObject({
+      ready: true,
+      detail: 'HTTP 405',
+    });
+  });
+
   it('takes a dead endpoint out of the ready set and puts it back when it answers again', async () => {
     let server = await listenOn(0);
     const port = (server.address() as AddressInfo).port;

@@ -10,7 +10,7 @@ import type { Deployer, DeployerLogs, EndpointsListener, ReplicaEndpoint, Resour
 import type { ReplicaState, RuntimeStatus } from '../runtime-inspector.js';
 import { summarizeReplicas } from '../runtime-inspector.js';
 import { probeEndpoint } from './probe-endpoint.js';
-import type { ProbeSender } from './probe-endpoint.js';
+import type { ProbeSender, SseProbeSender } from './probe-endpoint.js';
 import { ProbeScheduler } from './probe-scheduler.js';
 import { remoteLogs } from './remote-inspector.js';
 
@@ -30,12 +30,18 @@ export interface RemoteDeployerOptions {
    * resolves to a blocked address is not contacted either.
    */
   readonly send?: ProbeSender;
+  /** How the SSE URLs of `transport: "sse"` adapters are probed (GET, an event stream); the Node gateway's is guarded. */
+  readonly sendSse?: SseProbeSender;
   readonly clock?: () => Date;
   /** Why a URL must not be contacted (SSRF guard); such an endpoint is never probed and never ready. */
   readonly refuseUrl?: (url: string) => string | undefined;
 }
 
 const keyOf = (ref: ResourceRef) => `${ref.kind}/${ref.name}`;
+
+/** An adapter whose endpoints speak the 2024-11-05 HTTP+SSE transport. */
+const isSseAdapter = (resource: Registered | undefined) =>
+  resource?.kind === 'adapter' && (resource as Registered<'adapter'>).spec.transport === 'sse';
 
 /** Health-checked remote endpoints, as a Deployer. */
 export class RemoteDeployer implements Deployer {
@@ -53,17 +59,21 @@ export class RemoteDeployer implements Deployer {
   private readonly listeners = new Set<EndpointsListener>();
   /** The applied resources (keys) listing each URL: a URL is on the schedule while some resource lists it. */
   private readonly listedBy = new Map<string, Set<string>>();
+  /** The listed URLs some `sse` adapter names: probed with a GET for an event stream (`OPTIONS` proves little). */
+  private readonly sseUrls = new Set<string>();
   private readonly scheduler: ProbeScheduler<ReplicaState>;
 
   constructor(private readonly options: RemoteDeployerOptions) {
     const probe = {
       timeoutMs: options.probeTimeoutMs,
       send: options.send,
+      sendSse: options.sendSse,
       clock: options.clock,
       refuseUrl: options.refuseUrl,
     };
+    const sseProbe = { ...probe, sse: true };
     this.scheduler = new ProbeScheduler({
-      probe: (url) => probeEndpoint(0, url, probe),
+      probe: (url) => probeEndpoint(0, url, this.sseUrls.has(url) ? sseProbe : probe),
       isUp: (result) => result.ready,
       onResult: (url, result) => this.record(url, result),
       intervalMs: options.probeIntervalMs,
@@ -82,6 +92,7 @@ export class RemoteDeployer implements Deployer {
     const key = keyOf(resource);
     this.unlist(this.applied.get(key));
     this.applied.set(key, resource);
+    if (isSseAdapter(resource)) for (const url of resource.spec.endpoints ?? []) this.sseUrls.add(url);
     for (const url of resource.spec.endpoints ?? []) {
       const keys = this.listedBy.get(url);
       if (keys) keys.add(key);
@@ -183,8 +194,13 @@ export class RemoteDeployer implements Deployer {
     for (const url of resource.spec.endpoints ?? []) {
       const keys = this.listedBy.get(url);
       keys?.delete(key);
-      if (keys?.size) continue;
+      if (keys?.size) {
+        // Probed as an SSE URL while any resource still listing it says so.
+        if (![...keys].some((k) => isSseAdapter(this.applied.get(k)))) this.sseUrls.delete(url);
+        continue;
+      }
       this.listedBy.delete(url);
+      this.sseUrls.delete(url);
       this.scheduler.delete(url);
       this.health.delete(url);
     }

@@ -8,7 +8,8 @@ import type { ProbeOptions } from './probe-endpoint.js';
 /** Probes every endpoint of a remote resource in parallel. */
 export async function remoteStatus(resource: Registered, options: ProbeOptions): Promise<StatusResult> {
   const endpoints = resource.spec.endpoints ?? [];
-  const replicas = await Promise.all(endpoints.map((url, i) => probeEndpoint(i, url, options)));
+  const sse = resource.kind === 'adapter' && (resource as Registered<'adapter'>).spec.transport === 'sse';
+  const replicas = await Promise.all(endpoints.map((url, i) => probeEndpoint(i, url, { ...options, sse })));
   const ready = replicas.filter((r) => r.ready).length;
   const status: RuntimeStatus = {
     readyReplicas: ready,

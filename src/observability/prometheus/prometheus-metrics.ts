@@ -10,6 +10,7 @@ import type {
   MetricsExposition,
   OpenSessionCount,
   PlacementKind,
+  RateLimitBackend,
   RateLimitScope,
   UpstreamErrorKind,
 } from '../metrics.js';
@@ -140,8 +141,21 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   });
   const rateLimited = new Counter({
     name: 'mcp_gateway_rate_limited_total',
-    help: 'Requests refused with 429 by a rate limit, by scope (principal, adapter).',
+    help: 'Requests refused with 429 by a rate limit, by scope (principal, adapter, tool).',
     labelNames: ['scope'] as const,
+    registers,
+  });
+  const rateLimitBackend = new Gauge({
+    name: 'mcp_gateway_rate_limit_backend',
+    help: 'Where rate-limit buckets are kept now: 1 for the backend in use (redis, shared by every instance; local, this instance only), 0 for the other.',
+    labelNames: ['backend'] as const,
+    registers,
+  });
+
+  const definitionChanges = new Counter({
+    name: 'mcp_gateway_tool_definition_changes_total',
+    help: 'Federated tool definitions found changed from their pin, once per change across the gateway instances sharing the registry, by adapter and pinning mode (warn, enforce).',
+    labelNames: ['adapter', 'mode'] as const,
     registers,
   });
 
@@ -198,9 +212,16 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     rateLimited(scope: RateLimitScope) {
       rateLimited.inc({ scope });
     },
+    rateLimitBackend(backend: RateLimitBackend) {
+      rateLimitBackend.set({ backend }, 1);
+      rateLimitBackend.set({ backend: backend === 'redis' ? 'local' : 'redis' }, 0);
+    },
     toolRouterCall(kind, resource, outcome, seconds) {
       routerCalls.inc({ kind, resource, outcome });
       routerCallDuration.observe({ kind, resource }, seconds);
+    },
+    toolDefinitionChanged(adapter, mode) {
+      definitionChanges.inc({ adapter, mode });
     },
     async render(): Promise<MetricsExposition> {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -9,6 +9,7 @@ import { findMigrationsFolder, readKnownMigrations } from '../migrations.js';
 import { SchemaTooNewError } from '../registry-store.js';
 import { runRegistryChangeFeedContract } from '../registry-change-feed.contract.js';
 import { runRegistryStoreContract } from '../registry-store.contract.js';
+import { runToolPinStoreContract } from '../tool-pin-store.contract.js';
 import { startLocalD1 } from '../../../test/local-d1.js';
 import type { LocalD1 } from '../../../test/local-d1.js';
 import { wranglerUnavailableReason } from '../../../test/wrangler-worker.js';
@@ -48,6 +49,11 @@ suite(unavailable ? `d1 registry (skipped: ${unavailable})` : 'd1 registry', { t
   };
 
   runRegistryStoreContract('d1', (clock) => freshStore({ clock }));
+  // Two isolates on one database.
+  runToolPinStoreContract('d1', async () => {
+    const first = await freshStore();
+    return [first, await D1RegistryStore.open(d1.binding, { migrations })] as const;
+  });
   // Two isolates sharing the database: each polls the trigger-kept counter. Not every 20 ms as on SQLite: D1
   // writes are real I/O, so a fast poll can see a burst's final revision before the contract's "burst" case
   // subscribes the listener that waits for it, which then never hears it. A poll slower than the burst avoids that.

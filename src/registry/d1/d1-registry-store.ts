@@ -1,5 +1,5 @@
 /** @module D1RegistryStore: the registry of the edge build, a Cloudflare D1 database through Drizzle. */
-import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
@@ -28,11 +28,14 @@ import {
   settingVanished,
   toStored,
   toStoredSecret,
+  pinVanished,
+  toToolPin,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
 import { applyD1Migrations } from './d1-migrations.js';
 import type { D1Migration } from './d1-migrations.js';
-import { registryRevision, resources, secrets, settings } from './schema.js';
+import { registryRevision, resources, secrets, settings, toolPins } from './schema.js';
+import type { NewToolPin, ToolPin } from '../tool-pin-store.js';
 
 /**
  * A D1 binding (`env.DB`, a `D1Database` of `@cloudflare/workers-types`). Only the two methods Drizzle calls
@@ -297,6 +300,71 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     return row !== undefined;
   }
 
+  async pinToolIfAbsent(pin: NewToolPin): Promise<ToolPin> {
+    await this.db
+      .insert(toolPins)
+      .values({ ...pinColumns(pin), pinnedAt: this.clock() })
+      .onConflictDoNothing()
+      .run();
+    const stored = await this.getToolPin(pin.adapter, pin.tool);
+    if (!stored) throw pinVanished(pin);
+    return stored;
+  }
+
+  async pinToolsIfAbsent(pins: readonly NewToolPin[]): Promise<void> {
+    const pinnedAt = this.clock();
+    for (let i = 0; i < pins.length; i += PIN_BATCH) {
+      const rows = pins.slice(i, i + PIN_BATCH).map((pin) => ({ ...pinColumns(pin), pinnedAt }));
+      await this.db.insert(toolPins).values(rows).onConflictDoNothing().run();
+    }
+  }
+
+  async getToolPin(adapter: string, tool: string): Promise<ToolPin | undefined> {
+    const row = await this.db
+      .select()
+      .from(toolPins)
+      .where(and(eq(toolPins.adapter, adapter), eq(toolPins.tool, tool)))
+      .get();
+    return row && toToolPin(row);
+  }
+
+  async listToolPins(adapter: string): Promise<ToolPin[]> {
+    const rows = await this.db
+      .select()
+      .from(toolPins)
+      .where(eq(toolPins.adapter, adapter))
+      .orderBy(asc(toolPins.tool))
+      .all();
+    return rows.map(toToolPin);
+  }
+
+  async repinTool(pin: NewToolPin, expectedHash: string): Promise<ToolPin | undefined> {
+    const row = await this.db
+      .update(toolPins)
+      .set({ ...pinColumns(pin), pinnedAt: this.clock(), reportedHash: null })
+      .where(
+        and(eq(toolPins.adapter, pin.adapter), eq(toolPins.tool, pin.tool), eq(toolPins.hash, expectedHash)),
+      )
+      .returning()
+      .get();
+    return row && toToolPin(row);
+  }
+
+  async reportToolChange(
+    adapter: string,
+    tool: string,
+    pinnedHash: string,
+    changedHash: string,
+  ): Promise<boolean> {
+    const row = await this.db
+      .update(toolPins)
+      .set({ reportedHash: changedHash })
+      .where(unreportedChange(adapter, tool, pinnedHash, changedHash))
+      .returning({ tool: toolPins.tool })
+      .get();
+    return row !== undefined;
+  }
+
   async revision(): Promise<number> {
     const row = await this.db.select({ value: registryRevision.value }).from(registryRevision).get();
     return row?.value ?? 0;
@@ -358,4 +426,28 @@ function isDriverError(error: unknown, pattern: RegExp): boolean {
     current = current.cause;
   }
   return false;
+}
+
+/** Pins per multi-row insert: D1 binds at most 100 parameters per statement, and a row takes 7. */
+const PIN_BATCH = 14;
+
+/** The columns a pin write sets from a {@link NewToolPin}, whatever else the caller's object carries. */
+function pinColumns(pin: NewToolPin) {
+  return {
+    adapter: pin.adapter,
+    tool: pin.tool,
+    hash: pin.hash,
+    definition: pin.definition,
+    pinnedBy: pin.pinnedBy,
+  };
+}
+
+/** The pin at `pinnedHash` whose change to `changedHash` is not recorded yet. */
+function unreportedChange(adapter: string, tool: string, pinnedHash: string, changedHash: string) {
+  return and(
+    eq(toolPins.adapter, adapter),
+    eq(toolPins.tool, tool),
+    eq(toolPins.hash, pinnedHash),
+    or(isNull(toolPins.reportedHash), ne(toolPins.reportedHash, changedHash)),
+  );
 }

@@ -13,6 +13,7 @@ import { openRegistryStore } from '../open-registry-store.js';
 import { SchemaTooNewError } from '../registry-store.js';
 import { runRegistryChangeFeedContract } from '../registry-change-feed.contract.js';
 import { runRegistryStoreContract } from '../registry-store.contract.js';
+import { runToolPinStoreContract } from '../tool-pin-store.contract.js';
 import { PostgresRegistryStore } from './postgres-registry-store.js';
 import { TestDatabases } from '../../../test/postgres-databases.js';
 
@@ -50,7 +51,7 @@ suite(serverUrl ? 'postgres registry' : `postgres registry (skipped: ${SKIP_REAS
   let contractAdmin: postgres.Sql | undefined;
   const truncate = async () => {
     if (!contractAdmin) throw new Error('the contract database is not ready');
-    await contractAdmin`truncate resources, settings, secrets`;
+    await contractAdmin`truncate resources, settings, secrets, tool_pins`;
   };
 
   beforeAll(async () => {
@@ -71,6 +72,13 @@ suite(serverUrl ? 'postgres registry' : `postgres registry (skipped: ${SKIP_REAS
     const store = await PostgresRegistryStore.open(contractUrl, { clock });
     await truncate();
     return store;
+  });
+
+  // Two replicas sharing the database: first-seen pins and change reports race between them.
+  runToolPinStoreContract('postgres', async () => {
+    const url = await databases.create();
+    const first = await PostgresRegistryStore.open(url);
+    return [first, await PostgresRegistryStore.open(url)] as const;
   });
 
   // Two replicas sharing the database: LISTEN/NOTIFY from the revision trigger.

@@ -1,5 +1,5 @@
 /** @module PostgresRegistryStore: the registry shared by several gateway replicas, postgres-js through Drizzle. */
-import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
@@ -32,9 +32,12 @@ import {
   settingVanished,
   toStored,
   toStoredSecret,
+  pinVanished,
+  toToolPin,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
-import { registryRevision, resources, secrets, settings } from './schema.js';
+import { registryRevision, resources, secrets, settings, toolPins } from './schema.js';
+import type { NewToolPin, ToolPin } from '../tool-pin-store.js';
 
 /** The channel the revision trigger (migration 0002) notifies on every resource write. */
 export const REGISTRY_CHANNEL = 'mcp_gateway_registry';
@@ -302,6 +305,66 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     return rows.length > 0;
   }
 
+  async pinToolIfAbsent(pin: NewToolPin): Promise<ToolPin> {
+    await this.db
+      .insert(toolPins)
+      .values({ ...pinColumns(pin), pinnedAt: this.clock() })
+      .onConflictDoNothing();
+    const stored = await this.getToolPin(pin.adapter, pin.tool);
+    if (!stored) throw pinVanished(pin);
+    return stored;
+  }
+
+  async pinToolsIfAbsent(pins: readonly NewToolPin[]): Promise<void> {
+    const pinnedAt = this.clock();
+    for (let i = 0; i < pins.length; i += PIN_BATCH) {
+      const rows = pins.slice(i, i + PIN_BATCH).map((pin) => ({ ...pinColumns(pin), pinnedAt }));
+      await this.db.insert(toolPins).values(rows).onConflictDoNothing();
+    }
+  }
+
+  async getToolPin(adapter: string, tool: string): Promise<ToolPin | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(toolPins)
+      .where(and(eq(toolPins.adapter, adapter), eq(toolPins.tool, tool)));
+    return row && toToolPin(row);
+  }
+
+  async listToolPins(adapter: string): Promise<ToolPin[]> {
+    const rows = await this.db
+      .select()
+      .from(toolPins)
+      .where(eq(toolPins.adapter, adapter))
+      .orderBy(asc(toolPins.tool));
+    return rows.map(toToolPin);
+  }
+
+  async repinTool(pin: NewToolPin, expectedHash: string): Promise<ToolPin | undefined> {
+    const [row] = await this.db
+      .update(toolPins)
+      .set({ ...pinColumns(pin), pinnedAt: this.clock(), reportedHash: null })
+      .where(
+        and(eq(toolPins.adapter, pin.adapter), eq(toolPins.tool, pin.tool), eq(toolPins.hash, expectedHash)),
+      )
+      .returning();
+    return row && toToolPin(row);
+  }
+
+  async reportToolChange(
+    adapter: string,
+    tool: string,
+    pinnedHash: string,
+    changedHash: string,
+  ): Promise<boolean> {
+    const rows = await this.db
+      .update(toolPins)
+      .set({ reportedHash: changedHash })
+      .where(unreportedChange(adapter, tool, pinnedHash, changedHash))
+      .returning({ tool: toolPins.tool });
+    return rows.length > 0;
+  }
+
   async revision(): Promise<number> {
     const [row] = await this.db.select({ value: registryRevision.value }).from(registryRevision);
     return row?.value ?? 0;
@@ -380,4 +443,28 @@ async function readApplied(connection: Sql): Promise<AppliedMigrations> {
   const [row] = await connection<{ n: number; latest: string | null }[]>`
     select count(*)::int as n, max(created_at)::text as latest from drizzle.__drizzle_migrations`;
   return { count: row?.n ?? 0, latestMillis: row?.latest == null ? undefined : Number(row.latest) };
+}
+
+/** Pins per multi-row insert: 7 parameters each, well under the 65,535 a Postgres statement may bind. */
+const PIN_BATCH = 1000;
+
+/** The columns a pin write sets from a {@link NewToolPin}, whatever else the caller's object carries. */
+function pinColumns(pin: NewToolPin) {
+  return {
+    adapter: pin.adapter,
+    tool: pin.tool,
+    hash: pin.hash,
+    definition: pin.definition,
+    pinnedBy: pin.pinnedBy,
+  };
+}
+
+/** The pin at `pinnedHash` whose change to `changedHash` is not recorded yet. */
+function unreportedChange(adapter: string, tool: string, pinnedHash: string, changedHash: string) {
+  return and(
+    eq(toolPins.adapter, adapter),
+    eq(toolPins.tool, tool),
+    eq(toolPins.hash, pinnedHash),
+    or(isNull(toolPins.reportedHash), ne(toolPins.reportedHash, changedHash)),
+  );
 }

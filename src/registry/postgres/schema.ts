@@ -89,3 +89,23 @@ export const secrets = pgTable('secrets', {
   createdAt: timestampMs('created_at').notNull(),
   lastUpdatedAt: timestampMs('last_updated_at').notNull(),
 });
+
+/**
+ * Tool-definition pins of federated adapters (trust on first use): per `(adapter, tool)` the SHA-256 of the
+ * tool's canonical definition as first seen or last approved, and that definition, for the diff an admin
+ * reviews. `reported_hash` is the changed definition last reported (audited), so a change is reported once
+ * across every replica sharing the database. Writes here do not touch `registry_revision`.
+ */
+export const toolPins = pgTable(
+  'tool_pins',
+  {
+    adapter: byteOrderedText('adapter').notNull(),
+    tool: byteOrderedText('tool').notNull(),
+    hash: text('hash').notNull(),
+    definition: json('definition').$type<JsonObject>().notNull(),
+    pinnedBy: text('pinned_by').notNull(),
+    pinnedAt: timestampMs('pinned_at').notNull(),
+    reportedHash: text('reported_hash'),
+  },
+  (table) => [primaryKey({ columns: [table.adapter, table.tool] })],
+);

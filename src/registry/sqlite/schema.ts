@@ -65,3 +65,23 @@ export const secrets = sqliteTable('secrets', {
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   lastUpdatedAt: integer('last_updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/**
+ * Tool-definition pins of federated adapters (trust on first use): per `(adapter, tool)` the SHA-256 of the
+ * tool's canonical definition as first seen or last approved, and that definition, for the diff an admin
+ * reviews. `reported_hash` is the changed definition last reported (audited), so a change is reported once
+ * across every gateway instance sharing the database. Writes here do not touch `registry_revision`.
+ */
+export const toolPins = sqliteTable(
+  'tool_pins',
+  {
+    adapter: text('adapter').notNull(),
+    tool: text('tool').notNull(),
+    hash: text('hash').notNull(),
+    definition: text('definition', { mode: 'json' }).$type<JsonObject>().notNull(),
+    pinnedBy: text('pinned_by').notNull(),
+    pinnedAt: integer('pinned_at', { mode: 'timestamp_ms' }).notNull(),
+    reportedHash: text('reported_hash'),
+  },
+  (table) => [primaryKey({ columns: [table.adapter, table.tool] })],
+);

@@ -13,6 +13,7 @@ import { SchemaTooNewError } from '../registry-store.js';
 import type { FilePermissionsNotice } from '../registry-store.js';
 import { runRegistryChangeFeedContract } from '../registry-change-feed.contract.js';
 import { runRegistryStoreContract } from '../registry-store.contract.js';
+import { runToolPinStoreContract } from '../tool-pin-store.contract.js';
 import { SQLITE_MEMORY, SqliteRegistryStore } from './sqlite-registry-store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcpgw-sqlite-'));
@@ -26,6 +27,12 @@ afterAll(() => {
 
 runRegistryStoreContract('sqlite in memory', (clock) => SqliteRegistryStore.open(SQLITE_MEMORY, { clock }));
 runRegistryStoreContract('sqlite file', (clock) => SqliteRegistryStore.open(freshPath(), { clock }));
+// Two processes sharing a file: first-seen pins and change reports are single conditional statements.
+runToolPinStoreContract('sqlite file', async () => {
+  const path = freshPath();
+  const first = await SqliteRegistryStore.open(path);
+  return [first, await SqliteRegistryStore.open(path)] as const;
+});
 // Two processes sharing a file: each polls the trigger-kept counter.
 runRegistryChangeFeedContract('sqlite file', async () => {
   const path = freshPath();

@@ -1,7 +1,7 @@
 /** @module SqliteRegistryStore: the embedded default registry, better-sqlite3 through Drizzle. */
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
@@ -38,9 +38,12 @@ import {
   settingVanished,
   toStored,
   toStoredSecret,
+  pinVanished,
+  toToolPin,
 } from '../store-support.js';
 import type { RevisionFeed } from '../store-support.js';
-import { registryRevision, resources, secrets, settings } from './schema.js';
+import { registryRevision, resources, secrets, settings, toolPins } from './schema.js';
+import type { NewToolPin, ToolPin } from '../tool-pin-store.js';
 import {
   IGNORE_PERMISSIONS,
   createPrivateFile,
@@ -312,6 +315,74 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     return row !== undefined;
   }
 
+  async pinToolIfAbsent(pin: NewToolPin): Promise<ToolPin> {
+    this.db
+      .insert(toolPins)
+      .values({ ...pinColumns(pin), pinnedAt: this.clock() })
+      .onConflictDoNothing()
+      .run();
+    const stored = await this.getToolPin(pin.adapter, pin.tool);
+    if (!stored) throw pinVanished(pin);
+    return stored;
+  }
+
+  async pinToolsIfAbsent(pins: readonly NewToolPin[]): Promise<void> {
+    const pinnedAt = this.clock();
+    // One transaction: a listing's pins land together, and SQLite commits once.
+    this.db.transaction((tx) => {
+      for (let i = 0; i < pins.length; i += PIN_BATCH) {
+        const rows = pins.slice(i, i + PIN_BATCH).map((pin) => ({ ...pinColumns(pin), pinnedAt }));
+        tx.insert(toolPins).values(rows).onConflictDoNothing().run();
+      }
+    });
+  }
+
+  async getToolPin(adapter: string, tool: string): Promise<ToolPin | undefined> {
+    const row = this.db
+      .select()
+      .from(toolPins)
+      .where(and(eq(toolPins.adapter, adapter), eq(toolPins.tool, tool)))
+      .get();
+    return row && toToolPin(row);
+  }
+
+  async listToolPins(adapter: string): Promise<ToolPin[]> {
+    return this.db
+      .select()
+      .from(toolPins)
+      .where(eq(toolPins.adapter, adapter))
+      .orderBy(asc(toolPins.tool))
+      .all()
+      .map(toToolPin);
+  }
+
+  async repinTool(pin: NewToolPin, expectedHash: string): Promise<ToolPin | undefined> {
+    const row = this.db
+      .update(toolPins)
+      .set({ ...pinColumns(pin), pinnedAt: this.clock(), reportedHash: null })
+      .where(
+        and(eq(toolPins.adapter, pin.adapter), eq(toolPins.tool, pin.tool), eq(toolPins.hash, expectedHash)),
+      )
+      .returning()
+      .get();
+    return row && toToolPin(row);
+  }
+
+  async reportToolChange(
+    adapter: string,
+    tool: string,
+    pinnedHash: string,
+    changedHash: string,
+  ): Promise<boolean> {
+    const row = this.db
+      .update(toolPins)
+      .set({ reportedHash: changedHash })
+      .where(unreportedChange(adapter, tool, pinnedHash, changedHash))
+      .returning({ tool: toolPins.tool })
+      .get();
+    return row !== undefined;
+  }
+
   async revision(): Promise<number> {
     const row = this.db.select({ value: registryRevision.value }).from(registryRevision).get();
     return row?.value ?? 0;
@@ -391,4 +462,28 @@ function readApplied(connection: Database.Database): AppliedMigrations {
     .prepare('select count(*) as n, max(created_at) as latest from __drizzle_migrations')
     .get() as { n: number; latest: number | string | null };
   return { count: row.n, latestMillis: row.latest === null ? undefined : Number(row.latest) };
+}
+
+/** Pins per multi-row insert: 7 parameters each, well under the 32,766 SQLite binds. */
+const PIN_BATCH = 500;
+
+/** The columns a pin write sets from a {@link NewToolPin}, whatever else the caller's object carries. */
+function pinColumns(pin: NewToolPin) {
+  return {
+    adapter: pin.adapter,
+    tool: pin.tool,
+    hash: pin.hash,
+    definition: pin.definition,
+    pinnedBy: pin.pinnedBy,
+  };
+}
+
+/** The pin at `pinnedHash` whose change to `changedHash` is not recorded yet. */
+function unreportedChange(adapter: string, tool: string, pinnedHash: string, changedHash: string) {
+  return and(
+    eq(toolPins.adapter, adapter),
+    eq(toolPins.tool, tool),
+    eq(toolPins.hash, pinnedHash),
+    or(isNull(toolPins.reportedHash), ne(toolPins.reportedHash, changedHash)),
+  );
 }

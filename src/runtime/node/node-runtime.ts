@@ -14,10 +14,14 @@ import type { Config } from '../../config/index.js';
 import { createNodeAgents } from '../../dataplane/node/node-forwarder.js';
 import type { NodeAgents } from '../../dataplane/node/node-forwarder.js';
 import { createNodeIo } from '../../dataplane/node/node-io.js';
-import { createNodeProbeSender } from '../../dataplane/node/node-probe-sender.js';
+import { createNodeProbeSender, createNodeSseProbeSender } from '../../dataplane/node/node-probe-sender.js';
+import { createNodeOutbound } from '../../toolrouter/node/index.js';
 import { ssrfPolicy, startDeployers, storedSecretSource } from '../../deploy/index.js';
 import type { RunningDeployers } from '../../deploy/index.js';
 import { isProgramFile } from '../../deploy/process/index.js';
+import { memoryRateLimiterStore } from '../../http/index.js';
+import type { RateLimiterStore } from '../../http/index.js';
+import { connectRedisRateLimits } from '../../http/redis/index.js';
 import { NO_AUDIT_LOG, NO_METRICS, timedRegistryStore } from '../../observability/index.js';
 import type { AuditLog, GatewayMetrics, Logger, Tracing } from '../../observability/index.js';
 import { createPrometheusMetrics } from '../../observability/prometheus/index.js';
@@ -42,11 +46,16 @@ import {
   secretFileEntries,
 } from '../../registry/node/index.js';
 import type { GatewaySecretNotice } from '../../registry/node/index.js';
-import { toolRouterObserver } from '../../toolrouter/index.js';
+import { toolDefinitionObserver, toolRouterObserver } from '../../toolrouter/index.js';
 import type { ToolRouter } from '../../toolrouter/index.js';
-import { startToolRouter } from '../../toolrouter/node/index.js';
+import { readToolPolicyFile, startToolRouter } from '../../toolrouter/node/index.js';
+import { ToolPolicyError } from '../../toolrouter/policy/index.js';
+import type { ToolPolicy } from '../../toolrouter/policy/index.js';
+import { createConfigFileControl } from '../config-file-control.js';
+import type { ConfigFileControl } from '../config-file-control.js';
 import { auditLogFor, buildGatewayApp, loadIdentityKey, upstreamCredentialsFor } from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
+import { consoleFiles } from './console-files.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
 
 /** What both builders need besides the configuration. */
@@ -75,6 +84,11 @@ export interface GatewayRuntime extends CoreRuntime {
   /** Absent when metrics are off, or when nobody may read them. */
   readonly metrics: GatewayMetrics | undefined;
   readonly toolRouter: ToolRouter | undefined;
+  /**
+   * The control plane in-process, as the configuration file (`MCP_GATEWAY_CONFIG`) acts on it at start: the
+   * public app's routes and gates, without a socket or a token.
+   */
+  readonly configFileControl: ConfigFileControl;
   /**
    * The first step of a shutdown: `/readyz` answers 503, the tool router's streams are told to end, and the data
    * plane's GET streams end between two events (the clients resume elsewhere with `Last-Event-ID`).
@@ -215,6 +229,7 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
         // Probes resolve names through the data plane's guarded lookup: a name resolving to a blocked address is
         // never contacted, not even by the gateway's own health checks.
         send: createNodeProbeSender(agents),
+        sendSse: createNodeSseProbeSender(agents),
       },
       onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
     });
@@ -244,9 +259,23 @@ async function building<T>(logger: Logger, build: (closers: Closers) => Promise<
   }
 }
 
-function routerOptions(config: Config, core: Core, options: RuntimeOptions) {
+/** `MCP_GATEWAY_TOOL_POLICY_FILE` compiled, before anything else starts: a policy that cannot be used is exit 2. */
+async function toolPolicyFor(config: Config): Promise<ToolPolicy | undefined> {
+  const file = config.toolRouter.policyFile;
+  if (file === undefined) return undefined;
+  try {
+    return await readToolPolicyFile(file);
+  } catch (err) {
+    if (err instanceof ToolPolicyError)
+      throw new StartupError('cannot load the tool policy', 2, err.message, err.message);
+    throw err;
+  }
+}
+
+function routerOptions(config: Config, core: Core, options: RuntimeOptions, policy: ToolPolicy | undefined) {
   const { store, deployers, agents, auth } = core.parts;
   return {
+    policy,
     store,
     changes: core.changes,
     replicas: deployers.replicas,
@@ -276,6 +305,37 @@ function metricsFor(config: Config, logger: Logger): GatewayMetrics | undefined 
   return undefined;
 }
 
+/**
+ * With `MCP_GATEWAY_REDIS_URL` and some limit configured: buckets in Redis, shared by every instance, this
+ * instance's behind them while Redis is away. It does not wait for Redis: a gateway starts with Redis down.
+ */
+function rateLimitStoreFor(
+  config: Config,
+  logger: Logger,
+  metrics: GatewayMetrics | undefined,
+  closers: Closers,
+): RateLimiterStore | undefined {
+  const { ops } = config;
+  if (ops.redisUrl === undefined) return undefined;
+  if (!ops.perPrincipal && !ops.perAdapter && !ops.perTool) {
+    logger.warn(
+      {},
+      'MCP_GATEWAY_REDIS_URL is set but no MCP_GATEWAY_RATE_LIMIT_* limit is: Redis is not used',
+    );
+    return undefined;
+  }
+  const redis = connectRedisRateLimits({
+    url: ops.redisUrl,
+    timeoutMs: ops.redisTimeoutMs,
+    prefix: ops.redisKeyPrefix,
+    local: memoryRateLimiterStore(),
+    logger,
+    metrics,
+  });
+  closers.push('closing the Redis connection failed', () => redis.close());
+  return redis.store;
+}
+
 /** Everything `mcp-gateway serve` runs, built from `config`; throws {@link StartupError}. */
 export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Promise<GatewayRuntime> {
   const { logger } = options;
@@ -284,14 +344,19 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
     const tracing: Tracing = createTracing(config.tracing, { logger, serviceVersion: options.version });
     // Bounded (5 s) even with the collector down; the last spans go out before the exit.
     closers.push('flushing traces failed', () => tracing.shutdown());
+    const policy = await toolPolicyFor(config);
     const core = await buildCore(config, { ...options, metrics }, closers);
     const audit: AuditLog | undefined = auditLogFor(config, logger);
     const toolRouter = config.toolRouter.enabled
       ? await startToolRouter({
-          ...routerOptions(config, core, options),
+          ...routerOptions(config, core, options, policy),
           onToolCall:
             metrics || audit
               ? toolRouterObserver({ metrics: metrics ?? NO_METRICS, audit: audit ?? NO_AUDIT_LOG })
+              : undefined,
+          onToolDefinition:
+            metrics || audit
+              ? toolDefinitionObserver({ metrics: metrics ?? NO_METRICS, audit: audit ?? NO_AUDIT_LOG })
               : undefined,
         })
       : undefined;
@@ -307,6 +372,8 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       inspector: deployers.inspector,
       replicas: deployers.replicas,
       io: createNodeIo(agents),
+      // The tool router's Node outbound: the same guarded agents, a real connect timeout.
+      sseOutbound: createNodeOutbound(agents),
       logger,
       version: options.version,
       loopback: isLoopbackHost(config.host),
@@ -319,6 +386,25 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       onResourceChange: (ref) => deployers.reconciler.notify(ref),
       isProgramFile,
       swaggerUi: swaggerUiFiles(),
+      rateLimitStore: rateLimitStoreFor(config, logger, metrics, closers),
+      consoleUi: consoleFiles(),
+    });
+    const configFileControl = createConfigFileControl({
+      store,
+      inspector: deployers.inspector,
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      commandGate: auth.commandGate,
+      secretReferenceGate: auth.secretReferenceGate,
+      isProgramFile,
+      ssrf: ssrfPolicy(config),
+      audit,
+      // As the public app's writes: the tool router re-reads, the reconciler deploys. (Nothing is cached by the
+      // data plane yet: the file is applied before the gateway listens.)
+      onResourceChange: (ref) => {
+        toolRouter?.invalidate();
+        deployers.reconciler.notify(ref);
+      },
     });
     return {
       config,
@@ -327,6 +413,7 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
       app,
       metrics,
       toolRouter,
+      configFileControl,
       drain() {
         draining = true;
         toolRouter?.drain();
@@ -341,8 +428,9 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
 /** The registry, deployers and tool router of `mcp-gateway stdio`; throws {@link StartupError}. */
 export function buildStdioRuntime(config: Config, options: RuntimeOptions): Promise<StdioRuntime> {
   return building(options.logger, async (closers) => {
+    const policy = await toolPolicyFor(config);
     const core = await buildCore(config, options, closers);
-    const toolRouter = await startToolRouter(routerOptions(config, core, options));
+    const toolRouter = await startToolRouter(routerOptions(config, core, options, policy));
     closers.push('closing the tool router failed', () => toolRouter.close());
     return { config, logger: options.logger, ...core.parts, toolRouter, close: () => closers.close() };
   });

@@ -12,6 +12,7 @@ import type { ToolRouterReplicas } from '../federation.js';
 import type { ToolRouterSettings } from '../../config/index.js';
 import { createToolRouter } from '../tool-router.js';
 import type { ToolRouter, ToolRouterOptions } from '../tool-router.js';
+import type { ToolPolicy } from '../policy/index.js';
 import { createNodeOutbound } from './node-outbound.js';
 import type { NodeOutboundOptions } from './node-outbound.js';
 
@@ -25,6 +26,8 @@ export interface StartToolRouterOptions {
   readonly settings: ToolRouterSettings;
   /** Told about every `tools/call` (metrics, audit log). */
   readonly onToolCall?: ToolRouterOptions['onToolCall'];
+  /** Told of changed and approved federated tool definitions (metrics, audit log). */
+  readonly onToolDefinition?: ToolRouterOptions['onToolDefinition'];
   /** The data plane's connection pools (`createNodeAgents`) and its SSRF verdict. */
   readonly agents: NodeOutboundOptions;
   /** The gateway's public URL: upstream identity JWTs name `{publicUrl}/adapters/{name}/mcp` or `{publicUrl}/tools/{name}`. */
@@ -36,6 +39,8 @@ export interface StartToolRouterOptions {
   ) => Record<string, string> | Promise<Record<string, string>>;
   /** Adapters' and tools' own credentials for their upstreams (`upstreamAuth`). */
   readonly upstreamCredentials?: UpstreamCredentials;
+  /** The tool policy (`MCP_GATEWAY_TOOL_POLICY_FILE`, see {@link readToolPolicyFile}); everything allowed when absent. */
+  readonly policy?: ToolPolicy;
 }
 
 /** Builds the router with Node I/O. */
@@ -58,6 +63,8 @@ export async function startToolRouter(options: StartToolRouterOptions): Promise<
     version: options.version,
     outbound: createNodeOutbound(options.agents),
     onToolCall: options.onToolCall,
+    onToolDefinition: options.onToolDefinition,
     settings: options.settings,
+    ...(options.policy && { policy: options.policy }),
   });
 }
