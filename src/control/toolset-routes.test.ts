@@ -134,7 +134,21 @@ describe('POST /toolsets', () => {
       { name: 't', tools: [{ name: 'a', rename: 'search_tools' }], discovery: 'search' },
       "tools.0: 'search_tools' is one of the two tools a search toolset lists",
     ],
-    ['an unknown field', { name: 't', tools: [], policy: 'x' }, 'policy: is not a known field'],
+    ['an unknown field', { name: 't', tools: [], owner: 'x' }, 'owner: is not a known field'],
+    [
+      'a policy that is not a policy document',
+      { name: 't', tools: [], policy: { rules: [], default: 'maybe' } },
+      'policy.default: must be "allow" or "deny"',
+    ],
+    [
+      'a policy whose CEL does not compile',
+      {
+        name: 't',
+        tools: [],
+        policy: { rules: [{ name: 'r', when: 'caller.rolez', effect: 'deny' }], default: 'allow' },
+      },
+      "policy: rules[0].when (rule 'r'): ",
+    ],
   ])('refuses %s with a 400 naming the field', async (_what, body, message) => {
     const res = await create(body);
     expect(res.status).toBe(400);

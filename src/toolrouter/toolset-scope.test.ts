@@ -4,7 +4,7 @@ import type { Registered, ToolsetSpec } from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
 import type { Hash64 } from '../routing/index.js';
 import type { CatalogEntry, CatalogSnapshot } from './catalog.js';
-import { scopeSnapshot, unresolvedFor } from './toolset-scope.js';
+import { realEntryOf, scopeSnapshot, unresolvedFor } from './toolset-scope.js';
 
 const hash: Hash64 = await createXxh64Hash();
 
@@ -66,6 +66,30 @@ describe('scopeSnapshot', () => {
     expect(snapshot.byName.has('github__create_issue')).toBe(false);
     // Renaming changes the digest, so a rename is a list change for the streams.
     expect(entry.digest).not.toBe(base.byName.get('github__create_issue')!.digest);
+  });
+
+  it('maps a renamed entry back to the catalog’s own (what tool policies judge)', () => {
+    const { snapshot } = scope([{ name: 'github__create_issue', rename: 'file_bug' }, 'score']);
+    expect(realEntryOf(snapshot.byName.get('file_bug')!)).toBe(base.byName.get('github__create_issue'));
+    expect(realEntryOf(snapshot.byName.get('score')!)).toBe(base.byName.get('score'));
+  });
+
+  it('carries the members held back by pinning, under the names the toolset shows', () => {
+    const github = owner('github');
+    const held = new Map([
+      ['github__delete_repo', { owner: github, reason: 'held: changed' }],
+      ['slack__purge', { owner: owner('slack'), reason: 'held: changed' }],
+      ['github__fork', { owner: github, reason: 'held: changed' }],
+    ]);
+    const withHeld: CatalogSnapshot = { ...base, held };
+    const spec = toolset(['github__*', { name: 'slack__purge', rename: 'purge' }]);
+    const { snapshot } = scopeSnapshot(withHeld, spec, { separator: '__', hash });
+    expect([...(snapshot.held?.keys() ?? [])].sort()).toEqual([
+      'github__delete_repo',
+      'github__fork',
+      'purge',
+    ]);
+    expect(scope(['score']).snapshot.held).toBeUndefined();
   });
 
   it('gives a single member the name a wildcard tool would take, and leaves that tool out', () => {
