@@ -29,6 +29,7 @@ import sql0004 from '../migrations/sqlite/0004_resource_uid_backfill.sql';
 import sql0005 from '../migrations/sqlite/0005_secrets.sql';
 import sql0006 from '../migrations/sqlite/0006_tool_pins.sql';
 import sql0007 from '../migrations/sqlite/0007_oauth_grants.sql';
+import sql0008 from '../migrations/sqlite/0008_toolset_kind.sql';
 
 const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0000_init': sql0000,
@@ -39,6 +40,7 @@ const MIGRATION_SQL: Readonly<Record<string, string>> = {
   '0005_secrets': sql0005,
   '0006_tool_pins': sql0006,
   '0007_oauth_grants': sql0007,
+  '0008_toolset_kind': sql0008,
 };
 
 /**

@@ -199,6 +199,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/toolsets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the toolsets the caller may read, by name
+         * @description Returns at most 1000 items, only those the caller may read; when more exist, `Link: <…?cursor=…>; rel="next"` points at the next page. A page can be short, even empty: follow the link, not the page size.
+         */
+        get: operations["listToolsets"];
+        put?: never;
+        /**
+         * Create a toolset
+         * @description Its MCP endpoint, `/toolsets/{name}/mcp`, serves just its members, to callers who may read the toolset, each member only if the caller may use that tool.
+         */
+        post: operations["createToolset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/toolsets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one toolset, with how its members resolve for the caller */
+        get: operations["getToolset"];
+        /** Replace a toolset (full object) */
+        put: operations["updateToolset"];
+        post?: never;
+        /** Delete a toolset */
+        delete: operations["deleteToolset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/adapters/{name}/tools": {
         parameters: {
             query?: never;
@@ -759,6 +802,88 @@ export interface components {
             path?: string;
             /** @description Longest wait for the tool server's answer to a `tools/call` through the tool router (default from the gateway config, MCP_GATEWAY_TOOLROUTER_CALL_TIMEOUT_MS). */
             timeoutMs?: number;
+        };
+        ToolsetResource: {
+            /** @description Equal to `name`. */
+            id: string;
+            name: string;
+            description: string;
+            tools: components["schemas"]["ToolsetMember"][];
+            requiredRoles: string[];
+            /** @enum {string} */
+            discovery: "list" | "search";
+            policy?: components["schemas"]["ToolsetPolicy"];
+            /**
+             * @description Path of its MCP endpoint.
+             * @example /toolsets/team/mcp
+             */
+            endpoint: string;
+            status?: components["schemas"]["ToolsetStatus"];
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUpdatedAt: string;
+        };
+        /** @description A registered tool name, a federated `{adapter}__{tool}` name, `{adapter}__*` (every federated tool of the adapter), or `{ name, rename?, description? }` for one tool. */
+        ToolsetMember: string | components["schemas"]["ToolsetMemberObject"];
+        ToolsetMemberObject: {
+            /** @description A registered tool, or a federated `{adapter}__{tool}` name. */
+            name: string;
+            /** @description The name the toolset lists and is called by. */
+            rename?: string;
+            /** @description Listed instead of the tool's own description. */
+            description?: string;
+        };
+        /** @description Absent: only the gateway policy applies. */
+        ToolsetPolicy: {
+            rules: {
+                name: string;
+                description?: string;
+                tools?: string[];
+                when?: string;
+                /** @enum {string} */
+                effect: "allow" | "deny";
+            }[];
+            /** @enum {string} */
+            default: "allow" | "deny";
+        };
+        /** @description Absent when this gateway serves no tool router. */
+        ToolsetStatus: {
+            /** @description Tools the endpoint lists to the caller. */
+            tools: number;
+            /** @description Members that match no tool the caller may use (not registered, not federated yet, or not readable by the caller); they are not listed. */
+            unresolved: string[];
+        };
+        ToolsetData: {
+            /**
+             * @description DNS-1123 label, at most 52 characters; immutable.
+             * @example weather
+             */
+            name: string;
+            description?: string;
+            /** @description Members. A name that matches no tool yet is kept (a federated tool may appear later) and reported in `status.unresolved`. */
+            tools: components["schemas"]["ToolsetMember"][];
+            /** @description Roles that may see and use the toolset besides its creator and `mcp.admin`. */
+            requiredRoles?: string[];
+            /**
+             * @description `list` (default): the endpoint lists the members. `search`: it lists `search_tools` and `call_tool`, over the members only.
+             * @enum {string}
+             */
+            discovery?: "list" | "search";
+            policy?: components["schemas"]["ToolsetPolicy"] & unknown;
+            /** @description Ignored on input. */
+            createdBy?: string;
+            /** @description Ignored on input. */
+            createdAt?: string;
+            /** @description Ignored on input. */
+            lastUpdatedAt?: string;
+            /** @description Ignored on input. */
+            id?: string;
+            /** @description Ignored on input. */
+            status?: unknown;
+            /** @description Ignored on input. */
+            endpoint?: unknown;
         };
         ToolDefinitionPins: {
             /**
@@ -1759,6 +1884,289 @@ export interface operations {
             };
             /** @description The resource runtime is not supported by this build */
             501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listToolsets: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–1000 (default 1000). */
+                limit?: number;
+                /** @description Opaque cursor from the `Link: rel="next"` header. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Toolsets, ordered by name */
+            200: {
+                headers: {
+                    /** @description rel="next" when more items exist */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsetResource"][];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createToolset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToolsetData"];
+            };
+        };
+        responses: {
+            /** @description The toolset as stored */
+            201: {
+                headers: {
+                    Location?: string;
+                    /** @description Entity tag for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsetResource"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A toolset with that name already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getToolset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The toolset */
+            200: {
+                headers: {
+                    /** @description Entity tag for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsetResource"];
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such toolset (or one the caller may not read) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateToolset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a GET; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToolsetData"];
+            };
+        };
+        responses: {
+            /** @description The toolset as stored */
+            200: {
+                headers: {
+                    /** @description Entity tag for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsetResource"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such toolset (or one the caller may not read) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteToolset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a GET; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such toolset (or one the caller may not read) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match does not match the current ETag */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

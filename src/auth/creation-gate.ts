@@ -1,5 +1,5 @@
 /**
- * @module creationGate: limits registering adapters and tools to `MCP_GATEWAY_CREATOR_ROLES` (plus
+ * @module creationGate: limits registering adapters, tools and toolsets to `MCP_GATEWAY_CREATOR_ROLES` (plus
  * `mcp.admin`). A middleware so the control plane's handlers stay unaware of it.
  */
 import type { MiddlewareHandler } from 'hono';
@@ -24,7 +24,7 @@ export interface CreationGateOptions {
  */
 export function creationGate(options: CreationGateOptions): MiddlewareHandler<AppEnv> {
   const creatorRoles = [...options.creatorRoles];
-  const collections = new Set(options.collections ?? ['/adapters', '/tools']);
+  const collections = new Set(options.collections ?? ['/adapters', '/tools', '/toolsets']);
   const allowed = [...creatorRoles, ADMIN_ROLE].join(', ');
   return async function creationGateMiddleware(c, next) {
     const path = c.req.path.replace(/\/$/, '');

@@ -28,7 +28,7 @@ export interface ProtectedResourcesOptions {
 
 /** URL arithmetic and metadata for every protected resource of the gateway. */
 export interface ProtectedResources {
-  /** True for `/mcp` and `/adapters/{name}/mcp`. */
+  /** True for `/mcp`, `/toolsets/{name}/mcp` and `/adapters/{name}/mcp`. */
   isMcpEndpoint(path: string): boolean;
   /** Canonical URL of the resource a request path belongs to: the endpoint URL, or the gateway URL. */
   resourceFor(path: string): string;
@@ -40,12 +40,13 @@ export interface ProtectedResources {
   readonly scope: string;
 }
 
-// DNS-1123 label, as adapter names are; anything else cannot be an adapter and gets no metadata.
+// DNS-1123 label, as adapter and toolset names are; anything else cannot be one and gets no metadata.
 const ADAPTER_MCP = /^\/adapters\/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/mcp$/;
+const TOOLSET_MCP = /^\/toolsets\/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/mcp$/;
 
-/** True for the tool router and adapter data-plane paths. */
+/** True for the tool router, toolset and adapter data-plane paths. */
 export function isMcpEndpointPath(path: string): boolean {
-  return path === '/mcp' || ADAPTER_MCP.test(path);
+  return path === '/mcp' || ADAPTER_MCP.test(path) || TOOLSET_MCP.test(path);
 }
 
 /** Builds the {@link ProtectedResources} of a gateway; validates the options. */

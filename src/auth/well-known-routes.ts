@@ -43,7 +43,7 @@ export function createWellKnownRoutes(options: WellKnownRoutesOptions): Hono<App
       if (!doc) {
         throw notFound(
           resources
-            ? `No protected resource at ${suffix || '/'}: metadata exists for /mcp and /adapters/{name}/mcp.`
+            ? `No protected resource at ${suffix || '/'}: metadata exists for /mcp, /toolsets/{name}/mcp and /adapters/{name}/mcp.`
             : 'This gateway does not use OAuth (dev mode): there is no protected-resource metadata.',
         );
       }

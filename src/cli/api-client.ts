@@ -11,9 +11,11 @@ type Schemas = components['schemas'];
 type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 
 /** The collections the CLI manages. */
-export type Kind = 'adapters' | 'tools' | 'secrets';
-/** The collections with a runtime (status, logs, apply). */
+export type Kind = 'adapters' | 'tools' | 'toolsets' | 'secrets';
+/** The collections with a runtime (status, logs). */
 export type RuntimeKind = 'adapters' | 'tools';
+/** The collections a configuration file lists (apply, export). */
+export type FileKind = RuntimeKind | 'toolsets';
 
 /** What a collection stores (the GET view) and what it takes (the POST/PUT body). */
 export interface KindTypes {
@@ -26,6 +28,11 @@ export interface KindTypes {
     resource: JsonBody<paths['/tools/{name}']['get']['responses'][200]>;
     create: JsonBody<paths['/tools']['post']['requestBody']>;
     update: JsonBody<paths['/tools/{name}']['put']['requestBody']>;
+  };
+  toolsets: {
+    resource: JsonBody<paths['/toolsets/{name}']['get']['responses'][200]>;
+    create: JsonBody<paths['/toolsets']['post']['requestBody']>;
+    update: JsonBody<paths['/toolsets/{name}']['put']['requestBody']>;
   };
   secrets: {
     resource: JsonBody<paths['/secrets/{name}']['get']['responses'][200]>;

@@ -6,7 +6,7 @@
  * `--prune` what the file no longer lists is deleted. `export` writes the registry as such a file, so
  * apply → export → apply round-trips and the second apply changes nothing.
  */
-import type { RuntimeKind } from './api-client.js';
+import type { FileKind } from './api-client.js';
 import type { Command, Context } from './context.js';
 import { noArguments, readInputFile } from './context.js';
 import { ApiError, EXIT, UsageError } from './errors.js';
@@ -20,7 +20,7 @@ type Json = Record<string, unknown>;
 /** One step of an apply. */
 export interface Change {
   readonly action: 'create' | 'update' | 'delete' | 'unchanged' | 'kept';
-  readonly kind: RuntimeKind;
+  readonly kind: FileKind;
   readonly name: string;
   /** For `update`: the fields that differ. */
   readonly fields?: readonly { field: string; from: unknown; to: unknown }[];
@@ -58,7 +58,7 @@ export async function planApply(ctx: Context, file: GatewayFile, prune: boolean)
     for (const name of stored.keys())
       if (!listed.has(name)) deletions.push({ action: prune ? 'delete' : 'kept', kind, name });
   }
-  // Tools before adapters when deleting: the reverse of the order things are created in.
+  // Toolsets, then tools, then adapters when deleting: the reverse of the order things are created in.
   return [...changes, ...deletions.reverse()];
 }
 
@@ -119,7 +119,7 @@ export function applyCommands(): Record<string, Command> {
       summary: 'make the registry match a file (idempotent)',
       usage: `Usage: mcp-gateway apply -f FILE [--prune] [--dry-run [--exit-code]]
 
-FILE (YAML or JSON) has top-level \`adapters:\` and \`tools:\` lists of the objects the API takes:
+FILE (YAML or JSON) has top-level \`adapters:\`, \`tools:\` and \`toolsets:\` lists of the objects the API takes:
 
   adapters:
     - name: weather
@@ -129,6 +129,9 @@ FILE (YAML or JSON) has top-level \`adapters:\` and \`tools:\` lists of the obje
       endpoints: [http://127.0.0.1:9000/score]
       toolDefinition:
         tool: { name: score, inputSchema: { type: object } }
+  toolsets:
+    - name: team
+      tools: [score, weather__*]
 
 The whole file is checked first (syntax, fields, types, names, one runtime each, then the gateway's own rules
 from its /schemas/gateway.json); any problem is printed as FILE:LINE:COLUMN and nothing is changed (exit 2). Then each entry is compared with what the gateway stores
@@ -137,7 +140,7 @@ A second apply of the same file changes nothing. The gateway may still refuse an
 missing): apply stops there with exit 1, after the changes it printed.
 
   -f, --file FILE   the file (required)
-  --prune           also delete the adapters and tools the file does not list
+  --prune           also delete the adapters, tools and toolsets the file does not list
   --dry-run         print what would change (+ create, ~ update with the fields, - delete) and change nothing;
                     exits 0 whether or not changes are pending...
   --exit-code       ...unless this is given too: then 4 when changes are pending, 0 when none
@@ -183,7 +186,7 @@ missing): apply stops there with exit 1, after the changes it printed.
       summary: 'print the registry as a file for apply',
       usage: `Usage: mcp-gateway export [-o yaml|json] > gateway.yaml
 
-Every adapter and tool you may read, as the file \`apply -f\` takes (YAML unless -o json), without the read-only
+Every adapter, tool and toolset you may read, as the file \`apply -f\` takes (YAML unless -o json), without the read-only
 fields (id, createdBy, createdAt, lastUpdatedAt) and without values equal to the defaults. Applying it to the
 same gateway changes nothing; applying it to an empty one recreates them. Secrets are not exported. Values you
 may read but not write are masked by the gateway (${MASK}); export then warns on stderr, and such a file cannot
@@ -194,6 +197,7 @@ restore them.`,
         const resources = {
           adapters: (await ctx.client.list('adapters')) as Json[],
           tools: (await ctx.client.list('tools')) as Json[],
+          toolsets: (await ctx.client.list('toolsets')) as Json[],
         };
         for (const kind of FILE_KINDS)
           for (const r of resources[kind])

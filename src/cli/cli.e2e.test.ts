@@ -106,7 +106,7 @@ async function fingerprint(): Promise<Record<string, string>> {
 }
 
 async function deleteEverything() {
-  for (const kind of ['tools', 'adapters']) {
+  for (const kind of ['toolsets', 'tools', 'adapters']) {
     for (const r of (await (await api(`/${kind}`)).json()) as { name: string }[])
       expect((await api(`/${kind}/${r.name}`, { method: 'DELETE' })).status).toBe(204);
   }
@@ -314,6 +314,66 @@ describe('secrets', () => {
   });
 });
 
+describe('toolsets', () => {
+  it('create (flags), list, get with unresolved members, update (flags and -f), stale If-Match, delete', async () => {
+    const created = await cli([
+      'toolsets',
+      'create',
+      'team',
+      '--tool',
+      'score',
+      '--tool',
+      'github__*',
+      '--role',
+      'team',
+      '-o',
+      'json',
+    ]);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      name: 'team',
+      tools: ['score', 'github__*'],
+      requiredRoles: ['team'],
+      discovery: 'list',
+      endpoint: '/toolsets/team/mcp',
+    });
+    const listed = await cli(['toolsets', 'list']);
+    expect(listed.stdout).toMatch(/team\s+score,github__\*/);
+    const got = JSON.parse((await cli(['toolsets', 'get', 'team', '-o', 'json'])).stdout) as {
+      status: { unresolved: string[] };
+    };
+    expect(got.status.unresolved).toEqual(['score', 'github__*']);
+    const etag = (await api('/toolsets/team')).headers.get('etag')!;
+
+    const updated = await cli(['toolsets', 'update', 'team', '--tool', 'score', '--search', '-o', 'json']);
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({
+      tools: ['score'],
+      discovery: 'search',
+      requiredRoles: ['team'],
+    });
+    const stale = await cli(['toolsets', 'update', 'team', '--description', 'x', '--if-match', etag]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/412|has changed/);
+
+    const yaml = file(
+      'toolset.yaml',
+      'name: team\ntools:\n  - score\n  - { name: github__create_issue, rename: file_bug }\nrequiredRoles: [team]\n',
+    );
+    const fromFile = await cli(['toolsets', 'update', '-f', yaml, '-o', 'json']);
+    expect(fromFile.code).toBe(0);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({
+      tools: ['score', { name: 'github__create_issue', rename: 'file_bug' }],
+      discovery: 'list',
+    });
+    const bad = await cli(['toolsets', 'create', 'dup', '--tool', 'a', '--tool', 'a']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("tools.1: 'a' is already tools.0");
+    expect((await cli(['toolsets', 'delete', 'team'])).code).toBe(0);
+    expect((await api('/toolsets/team')).status).toBe(404);
+  });
+});
+
 describe('apply and export', () => {
   it('applies a file to an empty gateway; export; applying either again changes nothing', async () => {
     await deleteEverything();
@@ -352,6 +412,65 @@ describe('apply and export', () => {
     expect((await cli(['export', '-o', 'json'])).stdout).toBe(
       `${JSON.stringify(parse(exported.stdout), null, 2)}\n`,
     );
+  });
+
+  it('applies, exports and prunes toolsets beside adapters and tools, idempotently', async () => {
+    await deleteEverything();
+    const withToolset = `${GATEWAY_YAML}toolsets:
+  - name: team
+    tools: [score, { name: weather__forecast, rename: forecast }]
+    requiredRoles: [team]
+`;
+    const path = file('with-toolset.yaml', withToolset);
+    const first = await cli(['apply', '-f', path]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('+ toolsets/team\n4 created');
+    expect((await cli(['apply', '-f', path])).stdout).toBe('0 created, 0 updated, 0 deleted, 4 unchanged\n');
+
+    const exported = parse((await cli(['export'])).stdout) as { toolsets: unknown[] };
+    // No read-only fields (endpoint, status, createdBy, …) and no defaults (description, discovery).
+    expect(exported.toolsets).toEqual([
+      {
+        name: 'team',
+        tools: ['score', { name: 'weather__forecast', rename: 'forecast' }],
+        requiredRoles: ['team'],
+      },
+    ]);
+
+    const changed = file(
+      'changed-toolset.yaml',
+      withToolset.replace('requiredRoles: [team]', 'discovery: search'),
+    );
+    const dry = await cli(['apply', '-f', changed, '--dry-run']);
+    expect(dry.stdout).toContain(
+      '~ toolsets/team\n    requiredRoles: ["team"] → []\n    discovery: "list" → "search"',
+    );
+    expect((await cli(['apply', '-f', changed])).code).toBe(0);
+    expect(await (await api('/toolsets/team')).json()).toMatchObject({
+      discovery: 'search',
+      requiredRoles: [],
+    });
+
+    // A field the file's checks know is refused before anything is sent (exit 2); a rule only the gateway
+    // knows (a member listed twice) stops apply at that entry (exit 1).
+    const bad = await cli([
+      'apply',
+      '-f',
+      file('bad-toolset.yaml', 'toolsets:\n  - name: t\n    tools: []\n    discovery: magic\n'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('toolsets[0].discovery: must be one of list, search');
+    const twice = await cli([
+      'apply',
+      '-f',
+      file('twice.yaml', 'toolsets:\n  - name: t\n    tools: [a, a]\n'),
+    ]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain("tools.1: 'a' is already tools.0");
+    expect((await api('/toolsets/t')).status).toBe(404);
+    const pruned = await cli(['apply', '-f', file('plain.yaml', GATEWAY_YAML), '--prune']);
+    expect(pruned.stdout).toContain('- toolsets/team');
+    expect((await api('/toolsets/team')).status).toBe(404);
   });
 
   it('--dry-run prints the diff and changes nothing; then apply updates with If-Match and --prune deletes', async () => {

@@ -100,7 +100,47 @@ describe('applyConfigFile (MCP_GATEWAY_CONFIG at start)', () => {
     expect(record).toEqual({
       adapters: { weather: weather!.uid, news: (await store.get('adapter', 'news'))!.uid },
       tools: { score: (await store.get('tool', 'score'))!.uid },
+      toolsets: {},
     });
+  });
+
+  it('manages toolsets too: created after tools, compared, replaced, pruned first', async () => {
+    const withToolset = `${FIRST}toolsets:
+  - name: team
+    tools: [score, weather__*]
+    policy:
+      default: allow
+      rules: [{ name: no-news, tools: ['news__*'], effect: deny }]
+`;
+    expect(summary(await apply(withToolset))).toEqual([
+      'created adapters/weather',
+      'created adapters/news',
+      'created tools/score',
+      'created toolsets/team',
+    ]);
+    expect(await store.get('toolset', 'team')).toMatchObject({
+      createdBy: 'system:config-file',
+      spec: { tools: ['score', 'weather__*'], policy: { default: 'allow' } },
+    });
+    expect(summary(await apply(withToolset))).toContain('unchanged toolsets/team');
+    expect(summary(await apply(withToolset.replace('default: allow', 'default: deny')))).toContain(
+      'updated toolsets/team',
+    );
+    expect(summary(await apply(FIRST))).toEqual([
+      'unchanged adapters/weather',
+      'unchanged adapters/news',
+      'unchanged tools/score',
+      'deleted toolsets/team',
+    ]);
+    expect(await store.get('toolset', 'team')).toBeUndefined();
+    // A toolset policy that does not compile stops the start before anything is written.
+    const broken = withToolset.replace('effect: deny }]', "effect: deny, when: 'caller.rolez' }]");
+    const failure = await apply(broken).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ConfigApplyError);
+    expect((failure as Error).message).toMatch(
+      /toolsets\/team: the gateway refused it: policy: rules\[0\]\.when/,
+    );
+    expect(await store.get('toolset', 'team')).toBeUndefined();
   });
 
   it('changes nothing when started again with the same file', async () => {
@@ -193,7 +233,9 @@ describe('applyConfigFile (MCP_GATEWAY_CONFIG at start)', () => {
       /^gateway\.yaml:12: tools\/github: the gateway refused it: .*github-token/,
     );
     expect(await names('adapter')).toEqual([]);
-    expect(await store.getSetting(MANAGED_SETTING_KEY)).toBe(JSON.stringify({ adapters: {}, tools: {} }));
+    expect(await store.getSetting(MANAGED_SETTING_KEY)).toBe(
+      JSON.stringify({ adapters: {}, tools: {}, toolsets: {} }),
+    );
   });
 
   it('records what it created even when the start fails later, so the next start can prune it', async () => {
@@ -276,6 +318,7 @@ describe.skipIf(!postgresUrl)('applyConfigFile: replicas starting at once on Pos
           weather: (await store.get('adapter', 'weather'))!.uid,
         },
         tools: {},
+        toolsets: {},
       });
     } finally {
       await Promise.all(stores.map((s) => s.close()));

@@ -1,6 +1,6 @@
 /**
  * @module config-file-apply: `MCP_GATEWAY_CONFIG` — the configuration file applied declaratively when the gateway
- * starts. Every adapter and tool the file lists is created or replaced until it matches the file (the file wins for
+ * starts. Every adapter, tool and toolset the file lists is created or replaced until it matches the file (the file wins for
  * what it lists), and what an earlier start created from the file and the file no longer lists is deleted; nothing
  * else is touched, in particular nothing a user created through the API.
  *
@@ -15,7 +15,7 @@
  * Fetch handler), so an entry is checked exactly as a request body is; the start first runs the whole apply
  * against a dry-run control plane, so an entry the gateway refuses stops the start before anything is written.
  */
-import type { ApiClient, RuntimeKind } from './api-client.js';
+import type { ApiClient, FileKind } from './api-client.js';
 import { ApiError } from './errors.js';
 import { FILE_KINDS, GatewayFileError, checkAgainstSchema, parseGatewayFile } from './gateway-file.js';
 import type { FileEntry, GatewayFile } from './gateway-file.js';
@@ -24,7 +24,7 @@ import { differences } from './resource-fields.js';
 type Json = Record<string, unknown>;
 
 /** Names the file manages, per kind, each with the uid of the resource the file created. */
-export type ManagedNames = Record<RuntimeKind, Record<string, string>>;
+export type ManagedNames = Record<FileKind, Record<string, string>>;
 
 /** Where {@link ManagedNames} are kept between starts. */
 export interface ManagedRecord {
@@ -42,11 +42,12 @@ export interface SettingsStore {
 /** The registry settings key of the record. */
 export const MANAGED_SETTING_KEY = 'config-file-managed';
 
-const empty = (): ManagedNames => ({ adapters: {}, tools: {} });
+const empty = (): ManagedNames => ({ adapters: {}, tools: {}, toolsets: {} });
 
 function parseManaged(text: string): ManagedNames {
   const parsed = JSON.parse(text) as Partial<ManagedNames>;
-  return { adapters: { ...parsed.adapters }, tools: { ...parsed.tools } };
+  // A record written before toolsets were in the file has no `toolsets` key.
+  return { adapters: { ...parsed.adapters }, tools: { ...parsed.tools }, toolsets: { ...parsed.toolsets } };
 }
 
 /** A {@link ManagedRecord} in one registry setting. */
@@ -77,7 +78,7 @@ export const NO_MANAGED_RECORD: ManagedRecord = Object.freeze({
 /** What happened to one resource. */
 export interface ConfigChange {
   readonly action: 'created' | 'updated' | 'unchanged' | 'deleted';
-  readonly kind: RuntimeKind;
+  readonly kind: FileKind;
   readonly name: string;
 }
 
@@ -112,7 +113,7 @@ export function uidOfEtag(etag: string | undefined): string | undefined {
 const isStatus = (err: unknown, ...statuses: number[]) =>
   err instanceof ApiError && statuses.includes(err.status);
 
-async function getOrUndefined(client: ApiClient, kind: RuntimeKind, name: string) {
+async function getOrUndefined(client: ApiClient, kind: FileKind, name: string) {
   try {
     return await client.get(kind, name);
   } catch (err) {
@@ -127,8 +128,7 @@ export async function applyConfig(options: ApplyConfigOptions): Promise<ConfigCh
   const record = await options.managed.read();
   const changes: ConfigChange[] = [];
   // What the record must say afterwards about each name this run looked at: a uid, or gone (undefined).
-  const outcome: { kind: RuntimeKind; name: string; uid: string | undefined; seen: string | undefined }[] =
-    [];
+  const outcome: { kind: FileKind; name: string; uid: string | undefined; seen: string | undefined }[] = [];
 
   const refused = (where: string, err: unknown): never => {
     if (err instanceof ApiError)
@@ -173,7 +173,7 @@ export async function applyConfig(options: ApplyConfigOptions): Promise<ConfigCh
     }
   }
 
-  async function prune(kind: RuntimeKind, name: string, uid: string): Promise<void> {
+  async function prune(kind: FileKind, name: string, uid: string): Promise<void> {
     const where = `${fileName}: ${kind}/${name} (created by an earlier start from this file, no longer listed)`;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -194,7 +194,7 @@ export async function applyConfig(options: ApplyConfigOptions): Promise<ConfigCh
 
   for (const kind of FILE_KINDS)
     for (const entry of file.entries.filter((e) => e.kind === kind)) await reconcile(entry);
-  // Tools before adapters: the reverse of the order things are created in.
+  // Toolsets, then tools, then adapters: the reverse of the order things are created in.
   for (const kind of [...FILE_KINDS].reverse()) {
     const listed = new Set(file.entries.filter((e) => e.kind === kind).map((e) => e.name));
     for (const [name, uid] of Object.entries(record[kind]))
@@ -202,7 +202,11 @@ export async function applyConfig(options: ApplyConfigOptions): Promise<ConfigCh
   }
 
   await options.managed.update((current) => {
-    const next: ManagedNames = { adapters: { ...current.adapters }, tools: { ...current.tools } };
+    const next: ManagedNames = {
+      adapters: { ...current.adapters },
+      tools: { ...current.tools },
+      toolsets: { ...current.toolsets },
+    };
     for (const { kind, name, uid, seen } of outcome) {
       if (uid !== undefined) next[kind][name] = uid;
       // Forgotten only if nobody recorded a newer incarnation meanwhile (a replica that created it again).

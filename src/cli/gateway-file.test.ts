@@ -50,7 +50,10 @@ tools:
   - name: t
     command: node
     toolDefinition: { tool: { name: u } }
-toolsets: []
+toolsets:
+  - name: team
+    discovery: magic
+secrets: []
 `),
     ).toEqual([
       'g.yaml:4:19: adapters[0].replicaCount: must be an integer, not number 1.5',
@@ -61,7 +64,9 @@ toolsets: []
       'g.yaml:9:5: adapters[2]: must be a mapping (an adapter)',
       'g.yaml:13:29: tools[0].toolDefinition.tool.inputSchema: is required',
       "g.yaml:13:37: tools[0].toolDefinition.tool.name: must equal name ('t')",
-      "g.yaml:14:1: unknown top-level key 'toolsets': a file has `adapters:` and `tools:` lists",
+      'g.yaml:16:16: toolsets[0].discovery: must be one of list, search, not string "magic"',
+      'g.yaml:15:5: toolsets[0].tools: is required',
+      "g.yaml:17:1: unknown top-level key 'secrets': a file has `adapters:`, `tools:` and `toolsets:` lists",
     ]);
   });
 
@@ -100,7 +105,7 @@ toolsets: []
     expect(parseGatewayFile('', 'g.yaml').entries).toEqual([]);
     expect(parseGatewayFile('# nothing yet\nadapters:\n', 'g.yaml').entries).toEqual([]);
     expect(problemsOf('- name: a\n')).toEqual([
-      'g.yaml:1:1: the file must be a mapping with `adapters:` and/or `tools:` lists',
+      'g.yaml:1:1: the file must be a mapping with `adapters:`, `tools:` and/or `toolsets:` lists',
     ]);
   });
 

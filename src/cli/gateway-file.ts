@@ -1,6 +1,6 @@
 /**
- * @module gateway-file: reads `gateway.yaml` (JSON works too: it is YAML) — top-level `adapters:` and `tools:`
- * lists of the objects the API takes — and checks it before anything is sent: syntax, known fields and their
+ * @module gateway-file: reads `gateway.yaml` (JSON works too: it is YAML) — top-level `adapters:`, `tools:` and
+ * `toolsets:` lists of the objects the API takes — and checks it before anything is sent: syntax, known fields and their
  * types, names, duplicates, one runtime each. Every problem carries `file:line:column`; they are all reported
  * at once.
  */
@@ -8,27 +8,27 @@ import { Validator } from '@cfworker/json-schema';
 import type { OutputUnit, Schema } from '@cfworker/json-schema';
 import { LineCounter, isAlias, isCollection, isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
-import type { RuntimeKind } from './api-client.js';
+import type { FileKind } from './api-client.js';
 import { UsageError } from './errors.js';
 import { FIELDS, REQUIRED_FIELDS, fileForm } from './resource-fields.js';
 import type { FieldType } from './resource-fields.js';
 
-/** One adapter or tool of the file. */
+/** One adapter, tool or toolset of the file. */
 export interface FileEntry {
-  readonly kind: RuntimeKind;
+  readonly kind: FileKind;
   readonly name: string;
   readonly data: Record<string, unknown>;
   /** Where the entry starts (1-based). */
   readonly line: number;
 }
 
-/** A checked file: its entries in file order, adapters first. */
+/** A checked file: its entries in file order, adapters first, then tools, then toolsets. */
 export interface GatewayFile {
   readonly entries: readonly FileEntry[];
 }
 
 /** The kinds a file may list, in the order `apply` handles them. */
-export const FILE_KINDS: readonly RuntimeKind[] = ['adapters', 'tools'];
+export const FILE_KINDS: readonly FileKind[] = ['adapters', 'tools', 'toolsets'];
 
 /** A file that cannot be applied; `problems` are `file:line:column: message` lines. Exit 2. */
 export class GatewayFileError extends UsageError {
@@ -56,14 +56,17 @@ export function parseGatewayFile(text: string, fileName: string): GatewayFile {
   const root = resolved(doc, doc.contents);
   if (root === null || (isScalar(root) && root.value === null)) return { entries };
   if (!isMap(root)) {
-    at(root.range?.[0], 'the file must be a mapping with `adapters:` and/or `tools:` lists');
+    at(root.range?.[0], 'the file must be a mapping with `adapters:`, `tools:` and/or `toolsets:` lists');
     throw new GatewayFileError(problems);
   }
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     const keyOffset = (pair.key as YamlNode | null)?.range?.[0];
-    if (key !== 'adapters' && key !== 'tools') {
-      at(keyOffset, `unknown top-level key '${key ?? '?'}': a file has \`adapters:\` and \`tools:\` lists`);
+    if (key !== 'adapters' && key !== 'tools' && key !== 'toolsets') {
+      at(
+        keyOffset,
+        `unknown top-level key '${key ?? '?'}': a file has \`adapters:\`, \`tools:\` and \`toolsets:\` lists`,
+      );
       continue;
     }
     const list = resolved(doc, pair.value as YamlNode | null);
@@ -104,7 +107,7 @@ type Report = (offset: number | undefined, message: string) => void;
 function checkEntry(
   doc: Document,
   raw: YamlNode | null,
-  kind: RuntimeKind,
+  kind: FileKind,
   where: string,
   fallbackOffset: number | undefined,
   at: Report,
@@ -112,7 +115,10 @@ function checkEntry(
   const item = resolved(doc, raw);
   const offset = item?.range?.[0] ?? fallbackOffset;
   if (!item || !isMap(item)) {
-    at(offset, `${where}: must be a mapping (an ${kind === 'adapters' ? 'adapter' : 'tool'})`);
+    at(
+      offset,
+      `${where}: must be a mapping (${{ adapters: 'an adapter', tools: 'a tool', toolsets: 'a toolset' }[kind]})`,
+    );
     return undefined;
   }
   const data = item.toJS(doc, { maxAliasCount: 100 }) as Json;
@@ -132,7 +138,8 @@ function checkEntry(
   const runtimes = ['imageName', 'command', 'endpoints'].filter(
     (f) => data[f] !== undefined && data[f] !== null,
   );
-  if (runtimes.length !== 1)
+  // A toolset runs nothing: it has no runtime.
+  if (kind !== 'toolsets' && runtimes.length !== 1)
     problem(
       offset,
       `${where || 'the resource'}: ${runtimes.length === 0 ? 'no runtime' : `${runtimes.join(' and ')} together`}: give exactly one of imageName (with imageVersion), command (with args) or endpoints`,
@@ -154,7 +161,7 @@ function checkEntry(
 export function parseResourceFile(
   text: string,
   fileName: string,
-  kind: RuntimeKind,
+  kind: FileKind,
 ): { name: string; data: Json } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -267,13 +274,18 @@ function checkValue(
   }
 }
 
-/** The registry's adapters and tools as a file `parseGatewayFile` reads back to the same objects. */
+/** The registry's adapters, tools and toolsets as a file `parseGatewayFile` reads back to the same objects. */
 export function gatewayFileText(
-  resources: Readonly<Record<RuntimeKind, readonly Record<string, unknown>[]>>,
+  resources: Readonly<Partial<Record<FileKind, readonly Record<string, unknown>[]>>>,
   format: 'yaml' | 'json',
 ): string {
   const file = Object.fromEntries(
-    FILE_KINDS.map((kind) => [kind, resources[kind].map((r) => fileForm(kind, r))]),
+    FILE_KINDS.flatMap((kind) => {
+      const items = resources[kind] ?? [];
+      // `toolsets:` only when there are some, so a registry without any exports the file it always did.
+      if (kind === 'toolsets' && items.length === 0) return [];
+      return [[kind, items.map((r) => fileForm(kind, r))]];
+    }),
   );
   return format === 'json' ? `${JSON.stringify(file, null, 2)}\n` : stringify(file, { lineWidth: 0 });
 }

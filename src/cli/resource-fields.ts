@@ -1,11 +1,11 @@
 /**
- * @module resource-fields: the fields of adapters and tools as the CLI knows them — their types, to check a file
+ * @module resource-fields: the fields of adapters, tools and toolsets as the CLI knows them — their types, to check a file
  * before anything is sent; the read-only ones, to strip for `export`; and the defaults the gateway fills in, so
  * that a file that leaves a default out compares equal to what the gateway stored (what makes `apply`
  * idempotent). The field tables are checked against the generated API types: a field added to the API fails
  * the typecheck here until the CLI knows it.
  */
-import type { KindTypes, RuntimeKind } from './api-client.js';
+import type { FileKind, KindTypes, RuntimeKind } from './api-client.js';
 
 /** What a field's value must be. `any` is checked by the gateway only; `ignored` is read-only or deprecated. */
 export type FieldType =
@@ -44,6 +44,9 @@ export const READ_ONLY_FIELDS = [
   'lastUpdatedAt',
   'protocol',
   'connectionType',
+  // A toolset's: where its endpoint is, and how its members resolve for the reader.
+  'endpoint',
+  'status',
 ];
 
 const common = {
@@ -114,16 +117,35 @@ const toolFields: FieldsOf<KindTypes['tools']['create']> = {
   },
 };
 
+const toolsetFields: FieldsOf<KindTypes['toolsets']['create']> = {
+  name: common.name,
+  description: string,
+  // Names, wildcards or `{name, rename?, description?}` objects: the gateway's schema checks which.
+  tools: { type: 'any' },
+  requiredRoles: strings,
+  discovery: { type: 'enum', values: ['list', 'search'] },
+  // The tool-policy document: the gateway's schema checks its shape, and the gateway compiles its CEL.
+  policy: { type: 'any' },
+  id: ignored,
+  createdBy: ignored,
+  createdAt: ignored,
+  lastUpdatedAt: ignored,
+  endpoint: ignored,
+  status: ignored,
+};
+
 /** The fields of each kind. */
-export const FIELDS: Readonly<Record<RuntimeKind, Readonly<Record<string, FieldType>>>> = {
+export const FIELDS: Readonly<Record<FileKind, Readonly<Record<string, FieldType>>>> = {
   adapters: adapterFields,
   tools: toolFields,
+  toolsets: toolsetFields,
 };
 
 /** Fields a body of this kind must have. */
-export const REQUIRED_FIELDS: Readonly<Record<RuntimeKind, readonly string[]>> = {
+export const REQUIRED_FIELDS: Readonly<Record<FileKind, readonly string[]>> = {
   adapters: ['name'],
   tools: ['name', 'toolDefinition'],
+  toolsets: ['name', 'tools'],
 };
 
 /** The gateway's defaults (`control/resource-mapping.ts`), which it stores when a body leaves them out. */
@@ -149,8 +171,14 @@ function withoutReadOnly(data: Json): Json {
  * form two sides are compared in. Mirrors the gateway's defaults; a default it changes makes `apply` send one
  * needless update, never a wrong one.
  */
-export function storedForm(kind: RuntimeKind, data: Json): Json {
+export function storedForm(kind: FileKind, data: Json): Json {
   const out = withoutReadOnly(data);
+  if (kind === 'toolsets') {
+    out.description ??= '';
+    out.requiredRoles ??= [];
+    out.discovery ??= 'list';
+    return out;
+  }
   const endpoints = Array.isArray(out.endpoints) ? out.endpoints : undefined;
   out.environmentVariables ??= {};
   // Stored only when it names something.
@@ -184,7 +212,7 @@ export function storedForm(kind: RuntimeKind, data: Json): Json {
  * The resource as a file entry: read-only fields and values equal to the defaults left out, so an exported
  * file reads like one written by hand (and compares equal to what it came from).
  */
-export function fileForm(kind: RuntimeKind, resource: Json): Json {
+export function fileForm(kind: FileKind, resource: Json): Json {
   const out = withoutReadOnly(resource);
   const isDefault = (key: string) => {
     const { [key]: value, ...rest } = out;
@@ -218,7 +246,7 @@ export function sameJson(a: unknown, b: unknown): boolean {
 
 /** The top-level fields whose stored forms differ, each with its old and new value. */
 export function differences(
-  kind: RuntimeKind,
+  kind: FileKind,
   current: Json,
   desired: Json,
 ): { field: string; from: unknown; to: unknown }[] {

@@ -11,6 +11,7 @@ import { ApiError, EXIT, UnreachableError, UsageError } from './errors.js';
 import { GatewayFileError } from './gateway-file.js';
 import { resourceCommands } from './resource-commands.js';
 import { secretCommands } from './secret-commands.js';
+import { toolsetCommands } from './toolset-commands.js';
 
 export type { CliIo } from './context.js';
 export { EXIT } from './errors.js';
@@ -19,6 +20,7 @@ export { EXIT } from './errors.js';
 const GROUPS: Readonly<Record<string, { summary: string; commands: Record<string, Command> }>> = {
   adapters: { summary: 'MCP servers the gateway proxies', commands: resourceCommands('adapters') },
   tools: { summary: 'tool servers behind the tool router', commands: resourceCommands('tools') },
+  toolsets: { summary: 'named groups of tools, each with its own MCP endpoint', commands: toolsetCommands() },
   secrets: { summary: 'stored secrets (values never shown)', commands: secretCommands() },
 };
 

@@ -8,7 +8,7 @@
  */
 import { createSilentLogger } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
-import { asRegistered, listAll, runtimeOf } from '../registry/index.js';
+import { listAll, registeredOf, runtimeOf } from '../registry/index.js';
 import type { RegistryStore, ResourceKind, RuntimeKind } from '../registry/index.js';
 import type { Deployer, ResourceRef } from './deployer.js';
 import { refKey } from './resource-change.js';
@@ -169,7 +169,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         logger.debug({ resource: key }, 'reconciled: removed');
         return true;
       }
-      const resource = asRegistered(row);
+      const resource = registeredOf(ref.kind, row);
       runtime = runtimeOf(resource.spec);
       // A runtime change (e.g. command → image) leaves the old runtime's replicas behind unless removed here.
       for (const other of placed.get(key) ?? []) {

@@ -8,10 +8,10 @@ import type { Logger } from './logger.js';
 /** How a request ended, from its HTTP status. */
 export type AuditOutcome = 'success' | 'denied' | 'rejected' | 'failed';
 
-/** A control-plane write: create, update (for a secret: rotate) or delete of an adapter, tool or secret. */
+/** A control-plane write: create, update (for a secret: rotate) or delete of an adapter, tool, toolset or secret. */
 export interface ControlWriteAudit {
   readonly action: 'create' | 'update' | 'delete';
-  readonly kind: 'adapter' | 'tool' | 'secret';
+  readonly kind: 'adapter' | 'tool' | 'toolset' | 'secret';
   /** The resource name; absent when the request was refused before it named one (e.g. an invalid body). */
   readonly name: string | undefined;
   /** The caller's user id; null when authentication failed. */

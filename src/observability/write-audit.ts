@@ -21,6 +21,7 @@ const ACTIONS: Record<string, ControlWriteAudit['action'] | undefined> = {
 const KINDS: Record<string, ControlWriteAudit['kind'] | undefined> = {
   adapters: 'adapter',
   tools: 'tool',
+  toolsets: 'toolset',
   secrets: 'secret',
 };
 
@@ -33,7 +34,7 @@ function decoded(segment: string | undefined): string | undefined {
   }
 }
 
-/** Mount on `/adapters/*`, `/tools/*` and `/secrets/*` (each also matches its collection path) before authentication. */
+/** Mount on `/adapters/*`, `/tools/*`, `/toolsets/*` and `/secrets/*` (each also matches its collection path) before authentication. */
 export function writeAudit(options: WriteAuditOptions): MiddlewareHandler<AppEnv> {
   const { audit } = options;
   return async function writeAuditMiddleware(c, next) {

@@ -18,6 +18,7 @@ export type {
   RegistryStoreOptions,
   RegistryEntryKind,
   ResourceKind,
+  StoredKind,
   RevisionListener,
   SealedSecretValue,
   StoredResource,
@@ -42,6 +43,15 @@ export type { SettingsCipher } from './sealed-settings.js';
 export { SecretDecryptionError, createSecretCipher, readSecretValue } from './secret-cipher.js';
 export type { SecretCipher } from './secret-cipher.js';
 export { asRegistered, isOfKind, registeredOf, runtimeOf, upstreamAuthSecretName } from './resource-spec.js';
+export { isWildcard, memberSpecOf, toolsetOf, wildcardAdapter } from './toolset-spec.js';
+export type {
+  RegisteredToolset,
+  ToolsetDiscovery,
+  ToolsetMember,
+  ToolsetMemberSpec,
+  ToolsetPolicySpec,
+  ToolsetSpec,
+} from './toolset-spec.js';
 export { DEFAULT_LIST_ALL_PAGE_SIZE, listAll, readAll, type ListAllOptions } from './list-all.js';
 export type {
   AdapterSpec,

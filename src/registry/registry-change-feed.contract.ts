@@ -77,6 +77,18 @@ export function runRegistryChangeFeedContract(name: string, open: FeedStorePairF
       expect(await a.revision()).toBeGreaterThan(updated);
     });
 
+    it('a toolset write moves the revision, and another store hears of it', async () => {
+      const start = await a.revision();
+      const heard = nextChange(b, (revision) => revision >= start + 3);
+      await settle();
+      await a.create('toolset', 'team', { tools: [] }, 'alice');
+      await a.update('toolset', 'team', { tools: ['x'] });
+      await a.delete('toolset', 'team');
+      const final = await a.revision();
+      expect(final).toBeGreaterThanOrEqual(start + 3);
+      expect(await heard).toBe(final);
+    });
+
     it('another store on the same database reads the same revision', async () => {
       await a.create('adapter', 'shared', {}, 'alice');
       expect(await b.revision()).toBe(await a.revision());

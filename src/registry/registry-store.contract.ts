@@ -233,6 +233,28 @@ export function runRegistryStoreContract(name: string, make: RegistryStoreFactor
       expect(await store.get('tool', 'x')).toMatchObject({ version: 2, createdBy: 'bob' });
     });
 
+    it('keeps toolsets in a name space of their own, beside adapters and tools', async () => {
+      const adapter = await store.create('adapter', 'team', { kind: 'adapter' }, 'alice');
+      const toolset = await store.create('toolset', 'team', { tools: ['a', 'b__*'] }, 'bob');
+      expect(toolset).toMatchObject({ kind: 'toolset', name: 'team', version: 1, createdBy: 'bob' });
+      expect(await store.get('toolset', 'team')).toEqual(toolset);
+      expect(await store.get('adapter', 'team')).toEqual(adapter);
+      expect(await store.count('toolset')).toBe(1);
+      expect((await store.list('toolset', { limit: 10 })).map((r) => r.spec)).toEqual([
+        { tools: ['a', 'b__*'] },
+      ]);
+      await expect(store.create('toolset', 'team', {}, 'carol')).rejects.toBeInstanceOf(ResourceExistsError);
+      const updated = await store.update('toolset', 'team', { tools: ['c'] }, { expectedVersion: 1 });
+      expect(updated).toMatchObject({ version: 2, uid: toolset.uid, spec: { tools: ['c'] } });
+      await expect(
+        store.update('toolset', 'team', { tools: [] }, { expectedVersion: 1 }),
+      ).rejects.toBeInstanceOf(VersionMismatchError);
+      await store.delete('toolset', 'team', { expectedVersion: 2 });
+      expect(await store.get('toolset', 'team')).toBeUndefined();
+      expect(await store.get('adapter', 'team')).toEqual(adapter);
+      await expect(store.delete('toolset', 'team')).rejects.toBeInstanceOf(ResourceNotFoundError);
+    });
+
     it('lists by name in UTF-8 byte order, strictly after `after`', async () => {
       // U+FFFD sorts before an emoji by bytes (EF… < F0…) but after it by UTF-16 code units.
       const names = ['b', 'B', 'a-b', 'a_b', 'a', 'é', '\ufffd', '😀', 'Z', '0', 'ab'];

@@ -1,18 +1,24 @@
 /** @module RegistryStore: the persistence port every registry dialect implements. */
 import type { ToolPinStore } from './tool-pin-store.js';
 
-/** The two resource families the control plane manages; each has its own name space. */
+/** The two deployable resource families the control plane manages; each has its own name space. */
 export type ResourceKind = 'adapter' | 'tool';
 
-/** What the registry's errors name: a resource kind, or a secret (its own name space, see {@link StoredSecret}). */
-export type RegistryEntryKind = ResourceKind | 'secret';
+/**
+ * Every kind the resources table keeps: the deployable kinds and toolsets (named groups of tools the tool router
+ * serves on an endpoint of their own; nothing is deployed for them). Each is its own name space.
+ */
+export type StoredKind = ResourceKind | 'toolset';
+
+/** What the registry's errors name: a stored kind, or a secret (its own name space, see {@link StoredSecret}). */
+export type RegistryEntryKind = StoredKind | 'secret';
 
 /** A JSON object as stored: the validated user-facing spec of an adapter or tool, minus its name. */
 export type JsonObject = { [key: string]: unknown };
 
-/** One stored adapter or tool. */
+/** One stored adapter, tool or toolset. */
 export interface StoredResource {
-  readonly kind: ResourceKind;
+  readonly kind: StoredKind;
   readonly name: string;
   /**
    * Random, given at create and never changed: which incarnation of `name` this is. A resource deleted and
@@ -140,21 +146,21 @@ export interface RegistryStore extends ToolPinStore {
   /** Which implementation this is, for logs and `/readyz` (e.g. `sqlite`, `postgres`). */
   readonly dialect: string;
   /** Inserts a new resource at version 1 with a fresh uid and createdAt = lastUpdatedAt = now. */
-  create(kind: ResourceKind, name: string, spec: JsonObject, createdBy: string): Promise<StoredResource>;
-  get(kind: ResourceKind, name: string): Promise<StoredResource | undefined>;
+  create(kind: StoredKind, name: string, spec: JsonObject, createdBy: string): Promise<StoredResource>;
+  get(kind: StoredKind, name: string): Promise<StoredResource | undefined>;
   /** Resources of one kind ordered by name (byte order), starting after `after`. */
-  list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]>;
+  list(kind: StoredKind, options: ListOptions): Promise<StoredResource[]>;
   /** How many resources of this kind exist. */
-  count(kind: ResourceKind): Promise<number>;
+  count(kind: StoredKind): Promise<number>;
   /** Replaces the spec, bumps the version and lastUpdatedAt; uid, createdBy and createdAt never change. */
   update(
-    kind: ResourceKind,
+    kind: StoredKind,
     name: string,
     spec: JsonObject,
     options?: WriteConditionOptions,
   ): Promise<StoredResource>;
   /** Removes the resource; throws ResourceNotFoundError when absent. */
-  delete(kind: ResourceKind, name: string, options?: WriteConditionOptions): Promise<void>;
+  delete(kind: StoredKind, name: string, options?: WriteConditionOptions): Promise<void>;
   /**
    * Inserts a secret at version 1 with a fresh uid and createdAt = lastUpdatedAt = now; throws
    * ResourceExistsError (kind `secret`) when the name is taken. Secrets are their own name space, and a write to

@@ -15,6 +15,7 @@ import {
   createConnectionRoutes,
   createSecretRoutes,
   createToolPinRoutes,
+  createToolsetRoutes,
   mountControlRoutes,
   validationHook,
 } from '../control/index.js';
@@ -50,7 +51,7 @@ import type { AuditLog, GatewayMetrics, Logger } from '../observability/index.js
 import { NO_TRACING, tracingMiddleware } from '../observability/tracing/index.js';
 import type { TraceContextHeaders, Tracing } from '../observability/tracing/index.js';
 import type { RegistryStore, SecretCipher } from '../registry/index.js';
-import { TOOL_ROUTER_PATH, mountToolRouter } from '../toolrouter/index.js';
+import { TOOL_ROUTER_PATH, TOOLSET_MCP_PATH, mountToolRouter } from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
 import { GATEWAY_FILE_SCHEMA_PATH, gatewayFileSchema } from './gateway-file-schema.js';
 import { CONSOLE_PATH, createConsoleRoutes } from './console-routes.js';
@@ -81,7 +82,10 @@ export interface AppDeps {
   readonly origins: OriginPolicy;
   /** Sets `principal` on each request; every request acts as the local user by default. */
   readonly authenticate?: MiddlewareHandler<AppEnv>;
-  /** Runs after `authenticate` on /adapters and /tools (the creation gate); lets everything pass by default. */
+  /**
+   * Runs after `authenticate` on /adapters, /tools and /toolsets (the creation gate); lets everything pass by
+   * default.
+   */
   readonly authorize?: MiddlewareHandler<AppEnv>;
   /** Who may register `command` (it runs on the gateway host); only `mcp.admin` by default. */
   readonly commandGate?: CommandGate;
@@ -152,13 +156,13 @@ export type GatewayApp = OpenAPIHono<AppEnv> & {
 export const OPENAPI_INFO = {
   title: 'MCP Gateway API',
   description:
-    'Control plane of MCP Gateway: register MCP servers (adapters) and tool servers (tools), read their status and logs, and keep write-only secrets.',
+    'Control plane of MCP Gateway: register MCP servers (adapters) and tool servers (tools), read their status and logs, group tools into toolsets with MCP endpoints of their own, and keep write-only secrets.',
 };
 
 const QUIET_PATHS = ['/healthz', '/readyz', '/ping', '/metrics'];
 
 /** The MCP endpoints, whose clients read JSON-RPC error bodies. */
-const isMcpPath = (path: string) => path === '/mcp' || /^\/adapters\/[^/]+\/mcp$/.test(path);
+const isMcpPath = (path: string) => path === '/mcp' || /^\/(adapters|toolsets)\/[^/]+\/mcp$/.test(path);
 
 /** The policy's URL guard, with the way out named in the 400 a registration gets. */
 function endpointPolicy(policy: SsrfPolicy): ((url: string) => string | undefined) | undefined {
@@ -219,7 +223,10 @@ export function createApp(deps: AppDeps): GatewayApp {
   // After the data plane, which traces its requests itself (with MCP attributes); before everything else.
   const tracing = deps.tracing ?? NO_TRACING;
   if (tracing.enabled) app.use(tracingMiddleware(tracing));
-  if (deps.toolRouter && deps.metrics) app.use(TOOL_ROUTER_PATH, httpMetrics({ metrics: deps.metrics }));
+  if (deps.toolRouter && deps.metrics) {
+    app.use(TOOL_ROUTER_PATH, httpMetrics({ metrics: deps.metrics }));
+    app.use(TOOLSET_MCP_PATH, httpMetrics({ metrics: deps.metrics }));
+  }
   if (deps.toolRouter) {
     const limitTool = limits.mcp.tool;
     mountToolRouter(app, authenticate, {
@@ -231,7 +238,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(accessLog({ logger: deps.logger, quietPaths: QUIET_PATHS }));
   // `/adapters/*` also matches `/adapters`: one registration each, so nothing runs twice per request. Ahead of
   // the Host/Origin guard, so a write it refuses (a rebinding page's) is audited too.
-  const controlPaths = ['/adapters/*', '/tools/*'];
+  const controlPaths = ['/adapters/*', '/tools/*', '/toolsets/*'];
   const secretsPath = '/secrets/*';
   for (const path of [...controlPaths, secretsPath]) {
     app.use(path, writeAudit({ audit: deps.audit ?? NO_AUDIT_LOG }));
@@ -260,6 +267,17 @@ export function createApp(deps: AppDeps): GatewayApp {
     secretReferenceGate: deps.secretReferenceGate ?? secretReferenceGate({ secretRoles: [] }),
     isProgramFile: deps.isProgramFile,
   });
+  const router = deps.toolRouter?.router;
+  app.route(
+    '/',
+    createToolsetRoutes({
+      store: deps.store,
+      bodyLimitBytes: deps.bodyLimitBytes,
+      // A toolset is no deployable resource: the reconciler is not told, the tool router reads it again.
+      onChange: () => router?.invalidate(),
+      ...(router && { resolve: (spec, principal) => router.toolsetStatus(spec, principal) }),
+    }),
+  );
   // Always mounted, so the API document is the same whether the tool router runs; without it they answer 404.
   app.route(
     '/',

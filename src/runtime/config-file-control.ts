@@ -1,6 +1,6 @@
 /**
  * @module config-file-control: the control plane as `MCP_GATEWAY_CONFIG` drives it at start — the same
- * `/adapters` and `/tools` routes as the public app (so the same validation: body schemas, cross-field
+ * `/adapters`, `/tools` and `/toolsets` routes as the public app (so the same validation: body schemas, cross-field
  * rules, the SSRF guard, the command gate, secret references that must exist), called in-process with Fetch
  * `Request`s (no socket, no token) as the {@link CONFIG_FILE_PRINCIPAL}. A dry-run variant runs every check on a
  * registry whose writes change nothing, so a file the gateway refuses is refused before anything is written.

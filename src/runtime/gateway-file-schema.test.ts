@@ -51,7 +51,11 @@ describe('GET /schemas/gateway.json', () => {
     const text = JSON.stringify(
       gatewayFileSchema({
         components: {
-          schemas: { AdapterData: {}, ToolData: { $ref: '#/components/schemas/ToolDefinition' } },
+          schemas: {
+            AdapterData: {},
+            ToolData: { $ref: '#/components/schemas/ToolDefinition' },
+            ToolsetData: {},
+          },
         },
       }),
     );

@@ -1,6 +1,6 @@
 /**
- * @module gateway-file-schema: the JSON Schema of `gateway.yaml` (top-level `adapters:` and `tools:` lists of the
- * objects the API takes), served at `/schemas/gateway.json`. It is derived from the app's own OpenAPI document,
+ * @module gateway-file-schema: the JSON Schema of `gateway.yaml` (top-level `adapters:`, `tools:` and `toolsets:`
+ * lists of the objects the API takes), served at `/schemas/gateway.json`. It is derived from the app's own OpenAPI document,
  * so the file is checked by the same field rules as a request body; `mcp-gateway apply` validates with it
  * before it changes anything.
  */
@@ -28,22 +28,27 @@ function rebased(value: unknown): unknown {
   );
 }
 
-/** The schema of the file, from the OpenAPI document's `AdapterData` and `ToolData` (and what they refer to). */
+/**
+ * The schema of the file, from the OpenAPI document's `AdapterData`, `ToolData` and `ToolsetData` (and what they
+ * refer to).
+ */
 export function gatewayFileSchema(document: OpenApiLike): Record<string, unknown> {
   const schemas = document.components?.schemas ?? {};
-  if (!schemas.AdapterData || !schemas.ToolData)
-    throw new Error('the OpenAPI document has no AdapterData or ToolData schema');
+  if (!schemas.AdapterData || !schemas.ToolData || !schemas.ToolsetData)
+    throw new Error('the OpenAPI document has no AdapterData, ToolData or ToolsetData schema');
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: GATEWAY_FILE_SCHEMA_PATH,
     title: 'MCP Gateway configuration file (gateway.yaml)',
     description:
-      'Top-level `adapters:` and `tools:` lists of the objects the API takes (POST /adapters, POST /tools). ' +
+      'Top-level `adapters:`, `tools:` and `toolsets:` lists of the objects the API takes (POST /adapters, ' +
+      'POST /tools, POST /toolsets). ' +
       'Applied with `mcp-gateway apply -f FILE`.',
     type: 'object',
     properties: {
       adapters: { type: 'array', items: { $ref: '#/$defs/AdapterData' } },
       tools: { type: 'array', items: { $ref: '#/$defs/ToolData' } },
+      toolsets: { type: 'array', items: { $ref: '#/$defs/ToolsetData' } },
     },
     additionalProperties: false,
     $defs: rebased(schemas),

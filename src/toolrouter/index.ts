@@ -12,7 +12,7 @@ export {
   separatorProblem,
 } from '../config/index.js';
 export type { ToolRouterSettings } from '../config/index.js';
-export { TOOL_ROUTER_PATH, mountToolRouter } from './mount.js';
+export { TOOL_ROUTER_PATH, TOOLSET_MCP_PATH, mountToolRouter } from './mount.js';
 export type { ToolRouterMount } from './mount.js';
 export { LISTING_PRINCIPAL } from './federation.js';
 export type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';

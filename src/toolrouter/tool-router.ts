@@ -9,6 +9,10 @@
  * With `discovery: 'search'` the list is just `search_tools` and `call_tool` (`discovery-tools.ts`): a search over
  * the caller's visible tools (`tool-search.ts`), and a call that takes the very path of a direct `tools/call`.
  * That list never changes, so no `list_changed` is sent then; a direct `tools/call` by a tool's name still works.
+ *
+ * Toolsets (`/toolsets/{name}/mcp`) are the same server over a scope: the catalog narrowed to a toolset's members
+ * and renamed as it says (`toolset-scope.ts`, the one place that filter and mapping live), with an endpoint of its
+ * own (list-change streams, subscriptions, search index), made on first use and dropped when the toolset goes.
  */
 import {
   InMemoryServerEventBus,
@@ -23,13 +27,19 @@ import type {
   ListToolsResult,
   ServerContext,
 } from '@modelcontextprotocol/server';
-import { NO_UPSTREAM_CREDENTIALS, canRead, isAdmin } from '../auth/index.js';
+import { NO_UPSTREAM_CREDENTIALS, canRead, formatBearerChallenge, isAdmin } from '../auth/index.js';
 import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import { NO_SPAN, traceIdOf } from '../observability/index.js';
 import type { Logger, SpanHandle } from '../observability/index.js';
 import { runtimeOf } from '../registry/index.js';
-import type { RegistryChangeFeed, RegistryStore, Registered } from '../registry/index.js';
+import type {
+  RegisteredToolset,
+  RegistryChangeFeed,
+  RegistryStore,
+  Registered,
+  ToolsetSpec,
+} from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { createCatalog } from './catalog.js';
@@ -44,6 +54,10 @@ import {
   searchResult,
 } from './discovery-tools.js';
 import { createToolSearch } from './tool-search.js';
+import type { ToolSearch } from './tool-search.js';
+import { createToolsetCatalog, realEntryOf, scopeSnapshot, unresolvedFor } from './toolset-scope.js';
+import type { ToolsetCatalog } from './toolset-scope.js';
+import { createToolsetDirectory } from './toolset-directory.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { LISTING_PRINCIPAL, createFederation } from './federation.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
@@ -58,8 +72,14 @@ import { createPinningGate, heldToolRefusal } from './pinning-gate.js';
 import type { ApprovalRefusal, PinnedToolDefinition, ToolDefinitionEvent } from './pinning-gate.js';
 import { createToolNamer } from './tool-names.js';
 import { checkedOutput, createToolSchemas } from './tool-schemas.js';
-import { ToolPolicyDenied, createPolicyGate } from './policy/index.js';
-import type { ToolPolicy } from './policy/index.js';
+import {
+  ALLOW_ALL_POLICY,
+  ToolPolicyDenied,
+  allOfPolicies,
+  createPolicyGate,
+  toolPolicyFrom,
+} from './policy/index.js';
+import type { PolicyGate, ToolPolicy } from './policy/index.js';
 
 /** One `tools/call` through the router, as metrics and the audit log see it (never its arguments). */
 export interface RouterToolCall {
@@ -114,6 +134,14 @@ export interface ToolRouterOptions {
   readonly policy?: ToolPolicy;
 }
 
+/** How an endpoint's tool names map to the catalog's (for the per-(caller, tool) rate limit). */
+export interface ToolNames {
+  /** `call_tool` calls the tool it names. */
+  readonly searchMode: boolean;
+  /** The catalog's name of a tool the endpoint shows as `shown` (a toolset's rename); `shown` when unknown. */
+  realName(shown: string): string;
+}
+
 /** The approval side of tool-definition pinning (`/adapters/{name}/tools`). */
 export interface ToolDefinitionPins {
   /** The pins of a federated adapter with their state (listing it on this instance first when it was not yet). */
@@ -137,6 +165,15 @@ export interface ToolRouter {
    * federated call is a CLIENT child of it, whose trace context the adapter's upstream receives.
    */
   fetch(request: Request, principal: Principal, span?: SpanHandle): Promise<Response>;
+  /**
+   * Answers one HTTP request on `/toolsets/{name}/mcp`: that toolset's members only, renamed as it says, each
+   * only if the caller may use it; 404 for an unknown toolset, 403 for a caller who may not read it.
+   */
+  fetchToolset(name: string, request: Request, principal: Principal, span?: SpanHandle): Promise<Response>;
+  /** A toolset's names, for limiting its calls as the tools they stand for; undefined for an unknown toolset. */
+  toolsetNames(name: string): Promise<ToolNames | undefined>;
+  /** How a toolset's members resolve for `principal` now (for the control plane's read of it). */
+  toolsetStatus(spec: ToolsetSpec, principal: Principal): Promise<{ tools: number; unresolved: string[] }>;
   /** A server instance bound to `principal` (one per stdio connection, or per HTTP request). */
   serverFor(principal: Principal): Server;
   /** Told whenever the merged tool list changes (a stdio front door re-announces it). */
@@ -202,6 +239,73 @@ function indexAfter(entries: readonly CatalogEntry[], after: string): number {
   return low;
 }
 
+/** What one MCP endpoint of the router serves: the whole catalog (`/mcp`) or a toolset's, and how. */
+interface RouterScope {
+  readonly catalog: Catalog;
+  /** What its callers see and may call: the gateway's tool policy, and a toolset's own with it. */
+  readonly policy: PolicyGate;
+  /** `search_tools`/`call_tool` instead of the list. */
+  readonly searchMode: boolean;
+  /** Search mode's index over this scope's tools. */
+  readonly search: ToolSearch | undefined;
+  /** Stops keeping the index current (and closes a toolset's catalog). */
+  readonly stop: () => void;
+}
+
+/** One scope's HTTP endpoint. */
+interface ScopeEndpoint {
+  fetch(request: Request, principal: Principal, span?: SpanHandle): Promise<Response>;
+  listeners(): number;
+  drain(): void;
+  close(): Promise<void>;
+}
+
+/** A toolset endpoint this instance serves. */
+interface ServedToolset {
+  /** What it was made with (see `shapeOf`). */
+  readonly shape: string;
+  readonly endpoint: ScopeEndpoint;
+  readonly catalog: ToolsetCatalog;
+}
+
+/**
+ * A scope over `catalog`. Search mode: one index for every caller of the scope, brought up to date when its
+ * catalog changes (and on the first search).
+ */
+function scopeOf(
+  catalog: Catalog,
+  policy: PolicyGate,
+  searchMode: boolean,
+  logger: Logger,
+  owned?: Catalog,
+): RouterScope {
+  const search = searchMode ? createToolSearch() : undefined;
+  const stopIndexing = search
+    ? catalog.onChange((snapshot) => {
+        search
+          .update(snapshot)
+          .catch((error: unknown) => logger.error({ err: error }, 'tool search index update failed'));
+      })
+    : () => undefined;
+  return {
+    catalog,
+    policy,
+    searchMode,
+    search,
+    stop: () => {
+      stopIndexing();
+      owned?.close();
+    },
+  };
+}
+
+function jsonRpcError(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message } }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
 /** Builds the router: catalog, executors and the SDK handler. */
 export async function createToolRouter(options: ToolRouterOptions): Promise<ToolRouter> {
   const settings: ToolRouterSettings = { ...TOOL_ROUTER_DEFAULTS, ...options.settings };
@@ -255,29 +359,26 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     outputSchemas,
   });
   const searchMode = settings.discovery === 'search';
-  const streams = createListChangedStreams({
-    catalog: searchMode ? unchangingList(catalog) : catalog,
+  /** `/mcp`: every tool the caller may use. */
+  const everything = scopeOf(catalog, createPolicyGate(options.policy), searchMode, logger);
+  const toolsets = createToolsetDirectory({
+    store: options.store,
+    changes: options.changes,
     logger,
-    maxAgeMs: settings.streamMaxAgeMs,
+    maxAgeMs: settings.registryMaxAgeMs,
   });
-  // Search mode: one index for every caller, brought up to date when the catalog changes (and on the first search).
-  const search = searchMode ? createToolSearch() : undefined;
-  const stopIndexing = search
-    ? catalog.onChange((snapshot) => {
-        search
-          .update(snapshot)
-          .catch((error: unknown) => logger.error({ err: error }, 'tool search index update failed'));
-      })
-    : () => undefined;
+  const scopeOptions = { separator: settings.separator, hash };
 
-  // The tool policy's one hook: what a caller sees (list and search) and may call (direct and `call_tool`).
-  const policy = createPolicyGate(options.policy);
-  /** The caller's list: the tools it may read, as far as the tool policy lists them. */
-  const listedTo = (snapshot: CatalogSnapshot, principal: Principal) =>
-    policy.listed(snapshot, catalog.visible(snapshot, principal), principal);
+  /** The caller's list in `scope`: the tools it may read, as far as the scope's tool policy lists them. */
+  const listedTo = (scope: RouterScope, snapshot: CatalogSnapshot, principal: Principal) =>
+    scope.policy.listed(snapshot, scope.catalog.visible(snapshot, principal), principal);
 
-  async function listTools(principal: Principal, cursor: string | undefined): Promise<ListToolsResult> {
-    if (searchMode) {
+  async function listTools(
+    scope: RouterScope,
+    principal: Principal,
+    cursor: string | undefined,
+  ): Promise<ListToolsResult> {
+    if (scope.searchMode) {
       // One page, never a next one: no cursor of this server can be valid.
       if (cursor !== undefined) {
         throw new ProtocolError(
@@ -287,7 +388,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = listedTo(await catalog.snapshot(), principal);
+    const visible = listedTo(scope, await scope.catalog.snapshot(), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -308,30 +409,32 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     };
   }
 
-  async function findEntry(name: string): Promise<CatalogEntry | undefined> {
-    const entry = (await catalog.snapshot()).byName.get(name);
+  async function findEntry(scope: RouterScope, name: string): Promise<CatalogEntry | undefined> {
+    const entry = (await scope.catalog.snapshot()).byName.get(name);
     if (entry) return entry;
     // Maybe registered a moment ago through another instance, before its change notice arrived here.
-    catalog.invalidate();
-    return (await catalog.snapshot()).byName.get(name);
+    scope.catalog.invalidate();
+    return (await scope.catalog.snapshot()).byName.get(name);
   }
 
   async function callTool(
+    scope: RouterScope,
     principal: Principal,
     params: CallToolRequestParams,
     ctx: ServerContext,
     span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
-    const entry = await findEntry(params.name);
+    // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
+    const entry = await findEntry(scope, params.name);
     if (!entry) {
-      const refusal = heldToolRefusal((await catalog.snapshot()).held, params.name, principal);
+      const refusal = heldToolRefusal((await scope.catalog.snapshot()).held, params.name, principal);
       if (refusal) throw refusal;
     }
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
     if (!entry || !canRead(principal, entry.owner)) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     }
-    policy.enforce(principal, entry, params.arguments);
+    scope.policy.enforce(principal, entry, params.arguments);
     if (entry.unavailable) {
       // Only an admin gets here (others are told the tool is unknown, as it is not listed for them).
       if (!isAdmin(principal)) {
@@ -371,13 +474,14 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
 
   /** `callTool`, told to `onToolCall` with its outcome. */
   async function observedCall(
+    scope: RouterScope,
     principal: Principal,
     params: CallToolRequestParams,
     ctx: ServerContext,
     traceId: string | undefined,
     span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
-    if (!onToolCall) return callTool(principal, params, ctx, span);
+    if (!onToolCall) return callTool(scope, principal, params, ctx, span);
     const started = now();
     const report = (
       outcome: RouterToolCall['outcome'],
@@ -394,7 +498,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         ...(policyRule !== undefined && { policyRule }),
       });
     try {
-      const called = await callTool(principal, params, ctx, span);
+      const called = await callTool(scope, principal, params, ctx, span);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
       report(called.result.isError === true ? 'failed' : 'success', called.entry);
       return called;
@@ -406,7 +510,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       else
         report(
           'failed',
-          await catalog.snapshot().then(
+          await scope.catalog.snapshot().then(
             (s) => s.byName.get(params.name),
             () => undefined,
           ),
@@ -427,18 +531,29 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return args ?? {};
   }
 
-  async function searchTools(principal: Principal, args: Record<string, unknown> | undefined) {
+  async function searchTools(
+    scope: RouterScope,
+    principal: Principal,
+    args: Record<string, unknown> | undefined,
+  ) {
     const { query, limit } = checkedArguments(SEARCH_TOOLS_TOOL, args) as { query: string; limit?: number };
+    const { catalog, search } = scope;
     const snapshot = await catalog.snapshot();
     // At once unless this snapshot was never indexed (the first search waits for the build) or is being built.
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
     await search!.update(snapshot);
     // The caller's own list, the very one `tools/list` would serve in list mode: the search never shows more.
-    const found = search!.search(listedTo(snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
+    const found = search!.search(listedTo(scope, snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
     return searchResult(found);
   }
 
-  function serverFor(principal: Principal, traceId?: string, span: SpanHandle = NO_SPAN): Server {
+  function serverFor(
+    principal: Principal,
+    traceId?: string,
+    span: SpanHandle = NO_SPAN,
+    scope: RouterScope = everything,
+  ): Server {
+    const { searchMode } = scope;
     const server = new Server(
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
       {
@@ -447,12 +562,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
       },
     );
-    server.setRequestHandler('tools/list', (request) => listTools(principal, request.params?.cursor));
+    server.setRequestHandler('tools/list', (request) => listTools(scope, principal, request.params?.cursor));
     server.setRequestHandler('tools/call', async (request, ctx) => {
       let params = request.params;
       if (searchMode && params.name === SEARCH_TOOLS) {
         return server.projectCallToolResult(
-          await searchTools(principal, params.arguments),
+          await searchTools(scope, principal, params.arguments),
           SEARCH_TOOLS_TOOL.outputSchema,
         );
       }
@@ -469,32 +584,142 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           ...(through.arguments !== undefined && { arguments: through.arguments }),
         };
       }
-      const { result, entry } = await observedCall(principal, params, ctx, traceId, span);
+      const { result, entry } = await observedCall(scope, principal, params, ctx, traceId, span);
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
     return server;
   }
 
-  // Modern `subscriptions/listen` streams of this instance; every instance publishes its own catalog's changes.
-  const bus = new InMemoryServerEventBus((error) =>
-    logger.warn({ err: error.message }, 'list change delivery failed'),
-  );
-  const handler = createMcpHandler(
-    (ctx) => {
-      const extra = ctx.authInfo?.extra as
-        { principal?: Principal; traceId?: string; span?: SpanHandle } | undefined;
-      // Only reachable through `fetch` below, which always passes the principal.
-      if (!extra?.principal) throw new Error('tool router: request without a principal');
-      return serverFor(extra.principal, extra.traceId, extra.span);
-    },
-    {
-      bus,
-      maxRequestBodySize: settings.maxBodyBytes,
-      onerror: (error) => logger.debug({ err: error.message }, 'tool router request refused'),
-    },
-  );
-  const stopBus = searchMode ? () => undefined : catalog.onChange(() => handler.notify.toolsChanged());
+  /** The HTTP endpoint of one scope: both eras, its own list-change streams and subscriptions. */
+  function endpointFor(scope: RouterScope): ScopeEndpoint {
+    const streams = createListChangedStreams({
+      catalog: scope.searchMode ? unchangingList(scope.catalog) : scope.catalog,
+      logger,
+      maxAgeMs: settings.streamMaxAgeMs,
+    });
+    // Modern `subscriptions/listen` streams of this instance; every instance publishes its own catalog's changes.
+    const bus = new InMemoryServerEventBus((error) =>
+      logger.warn({ err: error.message }, 'list change delivery failed'),
+    );
+    const handler = createMcpHandler(
+      (ctx) => {
+        const extra = ctx.authInfo?.extra as
+          { principal?: Principal; traceId?: string; span?: SpanHandle } | undefined;
+        // Only reachable through `fetch` below, which always passes the principal.
+        if (!extra?.principal) throw new Error('tool router: request without a principal');
+        return serverFor(extra.principal, extra.traceId, extra.span, scope);
+      },
+      {
+        bus,
+        maxRequestBodySize: settings.maxBodyBytes,
+        onerror: (error) => logger.debug({ err: error.message }, 'tool router request refused'),
+      },
+    );
+    const stopBus = scope.searchMode
+      ? () => undefined
+      : scope.catalog.onChange(() => handler.notify.toolsChanged());
+    return {
+      fetch(request, principal, span) {
+        if (request.method === 'GET') return streams.open(request, principal);
+        // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
+        return handler.fetch(request, {
+          authInfo: {
+            token: '',
+            clientId: principal.userId,
+            scopes: [...(principal.scopes ?? [])],
+            extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
+          },
+        });
+      },
+      listeners: () => streams.size + bus.listenerCount,
+      drain: () => streams.drain(),
+      async close() {
+        stopBus();
+        scope.stop();
+        streams.close();
+        await handler.close();
+      },
+    };
+  }
+
+  const main = endpointFor(everything);
+
+  /** The endpoints of the toolsets requested on this instance, made on first use, dropped when theirs go. */
+  const served = new Map<string, ServedToolset>();
+  /** What an endpoint is made with: a change to any of it makes a new one (ending the old one's streams). */
+  const shapeOf = (toolset: RegisteredToolset) =>
+    JSON.stringify([
+      toolset.uid,
+      toolset.spec.discovery ?? 'list',
+      toolset.createdBy,
+      toolset.spec.requiredRoles,
+      toolset.spec.policy ?? null,
+    ]);
+
+  /**
+   * A toolset's policy gate: its own policy and the gateway's, both judging the tools under their real names (a
+   * rename is no way around the gateway's rules). The policy was compiled when it was written; should it not
+   * compile now (a row written by hand), the toolset refuses everything rather than serve without it.
+   */
+  function toolsetPolicyGate(toolset: RegisteredToolset): PolicyGate {
+    let own: ToolPolicy = ALLOW_ALL_POLICY;
+    if (toolset.spec.policy) {
+      try {
+        own = toolPolicyFrom(toolset.spec.policy, `toolset ${toolset.name}`);
+      } catch (err) {
+        logger.error({ err, toolset: toolset.name }, 'toolset policy does not compile; refusing its tools');
+        own = toolPolicyFrom({ rules: [], default: 'deny' }, `toolset ${toolset.name}`);
+      }
+    }
+    return createPolicyGate(allOfPolicies([options.policy ?? ALLOW_ALL_POLICY, own]), realEntryOf);
+  }
+
+  function endpointOf(toolset: RegisteredToolset): ScopeEndpoint {
+    const existing = served.get(toolset.name);
+    if (existing && existing.shape === shapeOf(toolset)) return existing.endpoint;
+    if (existing) void existing.endpoint.close();
+    const scoped = createToolsetCatalog({
+      base: catalog,
+      definition: () => toolsets.current(toolset.name),
+      ...scopeOptions,
+    });
+    const endpoint = endpointFor(
+      scopeOf(scoped, toolsetPolicyGate(toolset), toolset.spec.discovery === 'search', logger, scoped),
+    );
+    served.set(toolset.name, { shape: shapeOf(toolset), endpoint, catalog: scoped });
+    return endpoint;
+  }
+
+  const stopToolsets = toolsets.onChange((name) => {
+    const entry = served.get(name);
+    if (!entry) return;
+    const current = toolsets.current(name);
+    if (current && shapeOf(current) === entry.shape) {
+      entry.catalog.definitionChanged();
+      return;
+    }
+    // Deleted, or who may use it or how it is offered changed: its clients reconnect and are checked again.
+    served.delete(name);
+    void entry.endpoint.close();
+  });
+
+  async function fetchToolset(
+    name: string,
+    request: Request,
+    principal: Principal,
+    span?: SpanHandle,
+  ): Promise<Response> {
+    const toolset = await toolsets.get(name);
+    if (!toolset) return jsonRpcError(404, `Toolset '${name}' does not exist.`);
+    if (!canRead(principal, toolset)) {
+      const message = `Toolset '${name}' is for its creator, mcp.admin and the roles: ${toolset.spec.requiredRoles.join(', ') || '(none)'}.`;
+      return jsonRpcError(403, message, {
+        'www-authenticate': formatBearerChallenge({ error: 'insufficient_scope', errorDescription: message }),
+      });
+    }
+    return endpointOf(toolset).fetch(request, principal, span);
+  }
 
   /** Lists the adapter on this instance when it has not been yet, so its pins are compared with a real listing. */
   async function listedHere(adapter: Registered<'adapter'>): Promise<void> {
@@ -513,17 +738,26 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         return pinning.approve(adapter.name, tool, approver, expectedHash);
       },
     },
-    fetch(request, principal, span) {
-      if (request.method === 'GET') return streams.open(request, principal);
-      // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
-      return handler.fetch(request, {
-        authInfo: {
-          token: '',
-          clientId: principal.userId,
-          scopes: [...(principal.scopes ?? [])],
-          extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
+    fetch: (request, principal, span) => main.fetch(request, principal, span),
+    fetchToolset,
+    async toolsetNames(name) {
+      const toolset = await toolsets.get(name);
+      if (!toolset) return undefined;
+      const { snapshot } = scopeSnapshot(await catalog.snapshot(), toolset.spec, scopeOptions);
+      return {
+        searchMode: toolset.spec.discovery === 'search',
+        realName: (shown) => {
+          const entry = snapshot.byName.get(shown);
+          return entry ? realEntryOf(entry).name : shown;
         },
-      });
+      };
+    },
+    async toolsetStatus(spec, principal) {
+      const { snapshot, members } = scopeSnapshot(await catalog.snapshot(), spec, scopeOptions);
+      return {
+        tools: catalog.visible(snapshot, principal).length,
+        unresolved: unresolvedFor(members, principal),
+      };
     },
     serverFor,
     onToolsChanged(listener) {
@@ -531,9 +765,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       if (searchMode) return () => undefined;
       return catalog.onChange(() => listener());
     },
-    invalidate: () => catalog.invalidate(),
-    listeners: () => streams.size + bus.listenerCount,
-    drain: () => streams.drain(),
+    invalidate() {
+      catalog.invalidate();
+      toolsets.invalidate();
+    },
+    listeners: () => [...served.values()].reduce((n, t) => n + t.endpoint.listeners(), main.listeners()),
+    drain() {
+      main.drain();
+      for (const toolset of served.values()) toolset.endpoint.drain();
+    },
     federationStatus: (adapter) => catalog.federationStatus(adapter),
     withFederationStatus(inspector) {
       return {
@@ -558,12 +798,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       };
     },
     async close() {
-      stopBus();
-      stopIndexing();
-      streams.close();
+      stopToolsets();
+      toolsets.close();
+      await Promise.all([...served.values()].map((t) => t.endpoint.close()));
+      served.clear();
+      await main.close();
       catalog.close();
       pinning.close();
-      await handler.close();
       await federation.close();
     },
   };

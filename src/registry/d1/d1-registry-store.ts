@@ -11,7 +11,7 @@ import type {
   RegistryChangeFeed,
   RegistryStore,
   RegistryStoreOptions,
-  ResourceKind,
+  StoredKind,
   RevisionListener,
   SealedSecretValue,
   StoredResource,
@@ -104,12 +104,7 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     );
   }
 
-  async create(
-    kind: ResourceKind,
-    name: string,
-    spec: JsonObject,
-    createdBy: string,
-  ): Promise<StoredResource> {
+  async create(kind: StoredKind, name: string, spec: JsonObject, createdBy: string): Promise<StoredResource> {
     const now = this.clock();
     try {
       const row = await this.db
@@ -134,12 +129,12 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     }
   }
 
-  async get(kind: ResourceKind, name: string): Promise<StoredResource | undefined> {
+  async get(kind: StoredKind, name: string): Promise<StoredResource | undefined> {
     const row = await this.db.select().from(resources).where(byKey(kind, name)).get();
     return row && toStored(row);
   }
 
-  async list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]> {
+  async list(kind: StoredKind, options: ListOptions): Promise<StoredResource[]> {
     assertListLimit(options.limit);
     const after = options.after === undefined ? undefined : gt(resources.name, options.after);
     const rows = await this.db
@@ -152,13 +147,13 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     return rows.map(toStored);
   }
 
-  async count(kind: ResourceKind): Promise<number> {
+  async count(kind: StoredKind): Promise<number> {
     const row = await this.db.select({ n: count() }).from(resources).where(eq(resources.kind, kind)).get();
     return row?.n ?? 0;
   }
 
   async update(
-    kind: ResourceKind,
+    kind: StoredKind,
     name: string,
     spec: JsonObject,
     options: WriteConditionOptions = {},
@@ -177,7 +172,7 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     }
   }
 
-  async delete(kind: ResourceKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
+  async delete(kind: StoredKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
     const { expectedVersion } = options;
     for (;;) {
       const row = await this.db
@@ -440,7 +435,7 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
     return row?.version;
   }
 
-  private async versionOf(kind: ResourceKind, name: string): Promise<number | undefined> {
+  private async versionOf(kind: StoredKind, name: string): Promise<number | undefined> {
     const row = await this.db
       .select({ version: resources.version })
       .from(resources)
@@ -450,7 +445,7 @@ export class D1RegistryStore implements RegistryStore, RegistryChangeFeed {
   }
 }
 
-function byKey(kind: ResourceKind, name: string, version?: number) {
+function byKey(kind: StoredKind, name: string, version?: number) {
   return and(
     eq(resources.kind, kind),
     eq(resources.name, name),

@@ -14,7 +14,7 @@ import type {
   RegistryChangeFeed,
   RegistryStore,
   RegistryStoreOptions,
-  ResourceKind,
+  StoredKind,
   RevisionListener,
   SealedSecretValue,
   StoredResource,
@@ -122,12 +122,7 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     }
   }
 
-  async create(
-    kind: ResourceKind,
-    name: string,
-    spec: JsonObject,
-    createdBy: string,
-  ): Promise<StoredResource> {
+  async create(kind: StoredKind, name: string, spec: JsonObject, createdBy: string): Promise<StoredResource> {
     const now = this.clock();
     try {
       const [row] = await this.db
@@ -151,12 +146,12 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     }
   }
 
-  async get(kind: ResourceKind, name: string): Promise<StoredResource | undefined> {
+  async get(kind: StoredKind, name: string): Promise<StoredResource | undefined> {
     const [row] = await this.db.select().from(resources).where(byKey(kind, name));
     return row && toStored(row);
   }
 
-  async list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]> {
+  async list(kind: StoredKind, options: ListOptions): Promise<StoredResource[]> {
     assertListLimit(options.limit);
     // `name` is COLLATE "C", so both the comparison and the order are by bytes, as in SQLite.
     const after = options.after === undefined ? undefined : gt(resources.name, options.after);
@@ -169,13 +164,13 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     return rows.map(toStored);
   }
 
-  async count(kind: ResourceKind): Promise<number> {
+  async count(kind: StoredKind): Promise<number> {
     const [row] = await this.db.select({ n: count() }).from(resources).where(eq(resources.kind, kind));
     return row?.n ?? 0;
   }
 
   async update(
-    kind: ResourceKind,
+    kind: StoredKind,
     name: string,
     spec: JsonObject,
     options: WriteConditionOptions = {},
@@ -193,7 +188,7 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     }
   }
 
-  async delete(kind: ResourceKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
+  async delete(kind: StoredKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
     const { expectedVersion } = options;
     for (;;) {
       const [row] = await this.db
@@ -435,7 +430,7 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     return row?.version;
   }
 
-  private async versionOf(kind: ResourceKind, name: string): Promise<number | undefined> {
+  private async versionOf(kind: StoredKind, name: string): Promise<number | undefined> {
     const [row] = await this.db
       .select({ version: resources.version })
       .from(resources)
@@ -444,7 +439,7 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
   }
 }
 
-function byKey(kind: ResourceKind, name: string, version?: number) {
+function byKey(kind: StoredKind, name: string, version?: number) {
   return and(
     eq(resources.kind, kind),
     eq(resources.name, name),

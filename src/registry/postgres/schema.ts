@@ -12,7 +12,7 @@ import {
   timestamp,
 } from 'drizzle-orm/pg-core';
 // Type-only imports: drizzle-kit loads this file on its own and must not follow runtime imports.
-import type { JsonObject, ResourceKind } from '../registry-store.js';
+import type { JsonObject, StoredKind } from '../registry-store.js';
 
 /**
  * Text compared byte by byte, so that `ORDER BY name` and `name > $after` agree with SQLite's BINARY
@@ -26,14 +26,14 @@ const byteOrderedText = customType<{ data: string; driverData: string }>({
 const timestampMs = (name: string) => timestamp(name, { precision: 3, withTimezone: true, mode: 'date' });
 
 /**
- * Adapters and tools, one row each; `(kind, name)` is the key, so each kind is its own name space.
+ * Adapters, tools and toolsets, one row each; `(kind, name)` is the key, so each kind is its own name space.
  * `spec` is `json`, not `jsonb`: jsonb would reorder object keys, drop duplicate keys and refuse `\u0000`,
  * so a spec would not read back as SQLite returns it.
  */
 export const resources = pgTable(
   'resources',
   {
-    kind: text('kind').$type<ResourceKind>().notNull(),
+    kind: text('kind').$type<StoredKind>().notNull(),
     name: byteOrderedText('name').notNull(),
     // Random, set at create and never changed: tells this resource from an earlier one of the same name. The
     // default (evaluated per row) gives the rows that predate the column one; the store always sets it.
@@ -48,7 +48,7 @@ export const resources = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.kind, table.name] }),
-    check('resources_kind_check', sql`${table.kind} in ('adapter', 'tool')`),
+    check('resources_kind_check', sql`${table.kind} in ('adapter', 'tool', 'toolset')`),
   ],
 );
 

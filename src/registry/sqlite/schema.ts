@@ -2,16 +2,16 @@
 import { sql } from 'drizzle-orm';
 import { check, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 // Type-only imports: drizzle-kit loads this file on its own and must not follow runtime imports.
-import type { JsonObject, ResourceKind } from '../registry-store.js';
+import type { JsonObject, StoredKind } from '../registry-store.js';
 
 /**
- * Adapters and tools, one row each; `(kind, name)` is the key, so each kind is its own name space.
+ * Adapters, tools and toolsets, one row each; `(kind, name)` is the key, so each kind is its own name space.
  * SQLite's default BINARY collation orders `name` by UTF-8 bytes, which is the order `list` promises.
  */
 export const resources = sqliteTable(
   'resources',
   {
-    kind: text('kind').$type<ResourceKind>().notNull(),
+    kind: text('kind').$type<StoredKind>().notNull(),
     name: text('name').notNull(),
     // Random, set at create and never changed: tells this resource from an earlier one of the same name. The ''
     // default exists only because SQLite cannot add a NOT NULL column without one; migration 0004 gives every row
@@ -25,7 +25,7 @@ export const resources = sqliteTable(
   },
   (table) => [
     primaryKey({ columns: [table.kind, table.name] }),
-    check('resources_kind_check', sql`${table.kind} in ('adapter', 'tool')`),
+    check('resources_kind_check', sql`${table.kind} in ('adapter', 'tool', 'toolset')`),
   ],
 );
 

@@ -20,7 +20,7 @@ import type {
   RegistryChangeFeed,
   RegistryStore,
   RegistryStoreOptions,
-  ResourceKind,
+  StoredKind,
   RevisionListener,
   SealedSecretValue,
   StoredResource,
@@ -126,12 +126,7 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     }
   }
 
-  async create(
-    kind: ResourceKind,
-    name: string,
-    spec: JsonObject,
-    createdBy: string,
-  ): Promise<StoredResource> {
+  async create(kind: StoredKind, name: string, spec: JsonObject, createdBy: string): Promise<StoredResource> {
     const now = this.clock();
     try {
       const row = this.db
@@ -155,12 +150,12 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     }
   }
 
-  async get(kind: ResourceKind, name: string): Promise<StoredResource | undefined> {
+  async get(kind: StoredKind, name: string): Promise<StoredResource | undefined> {
     const row = this.db.select().from(resources).where(byKey(kind, name)).get();
     return row && toStored(row);
   }
 
-  async list(kind: ResourceKind, options: ListOptions): Promise<StoredResource[]> {
+  async list(kind: StoredKind, options: ListOptions): Promise<StoredResource[]> {
     assertListLimit(options.limit);
     const after = options.after === undefined ? undefined : gt(resources.name, options.after);
     const rows = this.db
@@ -173,13 +168,13 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     return rows.map(toStored);
   }
 
-  async count(kind: ResourceKind): Promise<number> {
+  async count(kind: StoredKind): Promise<number> {
     const row = this.db.select({ n: count() }).from(resources).where(eq(resources.kind, kind)).get();
     return row?.n ?? 0;
   }
 
   async update(
-    kind: ResourceKind,
+    kind: StoredKind,
     name: string,
     spec: JsonObject,
     options: WriteConditionOptions = {},
@@ -198,7 +193,7 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
     }
   }
 
-  async delete(kind: ResourceKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
+  async delete(kind: StoredKind, name: string, options: WriteConditionOptions = {}): Promise<void> {
     const { expectedVersion } = options;
     for (;;) {
       const row = this.db
@@ -453,13 +448,13 @@ export class SqliteRegistryStore implements RegistryStore, RegistryChangeFeed {
       ?.version;
   }
 
-  private versionOf(kind: ResourceKind, name: string): number | undefined {
+  private versionOf(kind: StoredKind, name: string): number | undefined {
     return this.db.select({ version: resources.version }).from(resources).where(byKey(kind, name)).get()
       ?.version;
   }
 }
 
-function byKey(kind: ResourceKind, name: string, version?: number) {
+function byKey(kind: StoredKind, name: string, version?: number) {
   return and(
     eq(resources.kind, kind),
     eq(resources.name, name),

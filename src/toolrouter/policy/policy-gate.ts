@@ -108,8 +108,14 @@ function callerKey(principal: Principal, withClaims: boolean): string {
   );
 }
 
-/** Builds the hook; with no policy (or one that allows everything) it costs nothing. */
-export function createPolicyGate(policy: ToolPolicy = ALLOW_ALL_POLICY): PolicyGate {
+/**
+ * Builds the hook; with no policy (or one that allows everything) it costs nothing. `seenAs` gives the entry rules
+ * see for one the scope shows (a toolset's renamed entry: the catalog's own, under its real name); itself by default.
+ */
+export function createPolicyGate(
+  policy: ToolPolicy = ALLOW_ALL_POLICY,
+  seenAs: (entry: CatalogEntry) => CatalogEntry = (entry) => entry,
+): PolicyGate {
   if (policy.allowsEverything) {
     return { listed: (_snapshot, visible) => visible, enforce: () => undefined };
   }
@@ -117,7 +123,7 @@ export function createPolicyGate(policy: ToolPolicy = ALLOW_ALL_POLICY): PolicyG
   const toolOf = (entry: CatalogEntry): PolicyTool => {
     let tool = tools.get(entry);
     if (!tool) {
-      tool = policyToolOf(entry);
+      tool = policyToolOf(seenAs(entry));
       tools.set(entry, tool);
     }
     return tool;
