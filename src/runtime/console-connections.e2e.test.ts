@@ -4,10 +4,11 @@
  * MCP server protected by a real authorization server (oidc-provider, which signs the browser in and consents
  * by itself). The page lists the adapter as not connected with a Connect link; the link runs the whole flow in
  * a new tab (gateway → authorization server → `/connect/callback`); after Refresh the grant is listed, on the
- * adapter's page too, and the caller's MCP requests get through with it; Disconnect removes it. Skipped, saying
- * why, where no Chromium is installed (`.ci/run` installs it).
+ * adapter's page too, and the caller's MCP requests get through with it; Disconnect removes it. In `oidc` mode,
+ * where a browser cannot carry the console's bearer token to `/connect/{adapter}`, the pages explain that instead
+ * of offering a link that would fail. Skipped, saying why, where no Chromium is installed (`.ci/run` installs it).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -180,6 +181,95 @@ describe.skipIf(chromium.reason !== undefined)(
       const section = page.getByRole('region', { name: 'Your connection' });
       await section.getByText('Not connected', { exact: true }).waitFor();
       await section.getByRole('link', { name: 'Connect notes' }).waitFor();
+      expect(problems).toEqual([]);
+    });
+  },
+);
+
+describe.skipIf(chromium.reason !== undefined)(
+  chromium.reason ? `${TITLE}, oidc mode (skipped: ${chromium.reason})` : `${TITLE}, oidc mode`,
+  () => {
+    const state = mkdtempSync(join(tmpdir(), 'mcp-gateway-console-connections-oidc-'));
+    let as: OidcAuthorizationServer;
+    let gateway: GatewayProcess;
+    let browser: Browser;
+    let page: Page;
+    const problems: string[] = [];
+
+    beforeAll(async () => {
+      buildConsoleIfStale();
+      as = await startOidcAuthorizationServer({
+        accounts: { root: { roles: ['mcp.admin'] } },
+        resourceScopes: ['mcp'],
+      });
+      const port = await freePort();
+      const discovery = (await (await fetch(`${as.issuer}/.well-known/openid-configuration`)).json()) as {
+        registration_endpoint: string;
+      };
+      const registered = await fetch(discovery.registration_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_name: 'MCP Gateway console',
+          redirect_uris: [`http://127.0.0.1:${port}/ui/callback`],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        }),
+      });
+      expect(registered.status).toBe(201);
+      const { client_id: clientId } = (await registered.json()) as { client_id: string };
+      // The oauth-user adapter comes from the registry file: the console has no form field for upstreamAuth.
+      const config = join(state, 'gateway.yaml');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          adapters: [
+            {
+              name: 'notes',
+              endpoints: ['http://127.0.0.1:9/mcp'],
+              upstreamAuth: { type: 'oauth-user', scopes: ['mcp'] },
+            },
+          ],
+        }),
+      );
+      gateway = await startGatewayProcess({
+        PORT: String(port),
+        DATABASE_URL: join(state, 'registry.db'),
+        MCP_GATEWAY_AUTH: 'oidc',
+        MCP_GATEWAY_OIDC_ISSUER: as.issuer,
+        MCP_GATEWAY_SCOPES_SUPPORTED: 'mcp',
+        MCP_GATEWAY_UI_CLIENT_ID: clientId,
+        MCP_GATEWAY_CONFIG: config,
+      });
+      browser = await launchChromium(chromium.path as string);
+      page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    }, 120_000);
+    afterAll(async () => {
+      await browser?.close();
+      await gateway?.stop();
+      await as?.close();
+      rmSync(state, { recursive: true, force: true });
+    });
+
+    it('explains why a signed-in browser cannot connect instead of offering a link that would fail', async () => {
+      await page.goto(`${gateway.url}/ui/connections`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+      await page.getByText('You have not connected any adapter.').waitFor();
+      const unconnected = page.getByRole('region', { name: 'Not connected' });
+      await unconnected.getByRole('row', { name: /notes/ }).waitFor();
+      await unconnected
+        .getByText(/Connecting from the browser is not possible on this gateway yet/)
+        .waitFor();
+      await expect(page.locator('a[href^="/connect/"]').count()).resolves.toBe(0);
+
+      await page.getByRole('link', { name: 'notes', exact: true }).click();
+      const section = page.getByRole('region', { name: 'Your connection' });
+      await section.getByText('Not connected', { exact: true }).waitFor();
+      await section.getByText(/which a browser does not send when it opens \/connect\/notes/).waitFor();
+      await expect(page.locator('a[href^="/connect/"]').count()).resolves.toBe(0);
       expect(problems).toEqual([]);
     });
   },

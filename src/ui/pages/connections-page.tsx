@@ -174,40 +174,43 @@ export function ConnectionsPage() {
         Your own OAuth grants for adapters whose upstream signs each caller in (<code>oauth-user</code>). The
         gateway keeps them encrypted and never shows a token; access tokens are refreshed for you.
       </p>
-      <ErrorMessage error={error} />
-      {connections && connections.length === 0 && (
-        <p className="empty">You have not connected any adapter.</p>
-      )}
-      {connections && connections.length > 0 && (
-        <table aria-label="Your connections">
-          <thead>
-            <tr>
-              <th scope="col">Adapter</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Connected</th>
-              <th scope="col">Access token expires</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {connections.map((c) => (
-              <tr key={c.adapter}>
-                <td className="mono">
-                  <Link to={`/adapters/${encodeURIComponent(c.adapter)}`}>{c.adapter}</Link>
-                </td>
-                <td className="mono">{c.scopes.length ? c.scopes.join(' ') : '—'}</td>
-                <td>{when(c.createdAt)}</td>
-                <td>{when(c.expiresAt)}</td>
-                <td className="actions">
-                  <DisconnectButton adapter={c.adapter} onDone={reload} />
-                </td>
+      <section aria-labelledby="connected-title" className="card">
+        <h2 id="connected-title">Connected</h2>
+        <ErrorMessage error={error} />
+        {connections && connections.length === 0 && (
+          <p className="empty">You have not connected any adapter.</p>
+        )}
+        {connections && connections.length > 0 && (
+          <table aria-label="Your connections">
+            <thead>
+              <tr>
+                <th scope="col">Adapter</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Connected</th>
+                <th scope="col">Access token expires</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {connections.map((c) => (
+                <tr key={c.adapter}>
+                  <td className="mono">
+                    <Link to={`/adapters/${encodeURIComponent(c.adapter)}`}>{c.adapter}</Link>
+                  </td>
+                  <td className="mono">{c.scopes.length ? c.scopes.join(' ') : '—'}</td>
+                  <td>{when(c.createdAt)}</td>
+                  <td>{when(c.expiresAt)}</td>
+                  <td className="actions">
+                    <DisconnectButton adapter={c.adapter} onDone={reload} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
       <section aria-labelledby="unconnected-title" className="card">
         <h2 id="unconnected-title">Not connected</h2>
         <ErrorMessage error={adaptersError} />
