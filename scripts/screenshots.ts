@@ -1,14 +1,17 @@
 /**
  * Screenshots of the web console for the README (`docs/images/console-*.png`, 1280×800), taken in Chromium
  * (playwright-core) against a real gateway process with a few resources registered: a command adapter (the stdio
- * echo fixture), a remote adapter (an SDK server, federated), a tool (the score sample) and a secret; and the
- * sign-in page of a second gateway in `oidc` mode (oidc-provider as its authorization server).
+ * echo fixture), a remote adapter (an SDK server, federated), a tool (the score sample) and a secret; the
+ * Connections page of a second gateway with two `oauth-user` adapters (upstreams protected by oidc-provider), one
+ * connected through the browser; and the sign-in page of a third gateway in `oidc` mode.
  *
  *   npm run screenshots
  *
  * Builds the console first when it is stale; needs Chromium (`/usr/bin/chromium` or MCP_GATEWAY_TEST_CHROMIUM).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +21,7 @@ import { launchChromium, locateChromium } from '../test/browser.js';
 import { buildConsoleIfStale } from '../test/console-build.js';
 import { startGatewayProcess } from '../test/gateway-process.js';
 import { startLegacyMcpServer } from '../test/mcp-servers.js';
+import { startOAuthProtectedUpstream } from '../test/oauth-protected-upstream.js';
 import { startOidcAuthorizationServer } from '../test/oidc-authorization-server.js';
 import { STDIO_SERVER } from '../test/process-fixtures.js';
 
@@ -34,13 +38,22 @@ const upstream = await startLegacyMcpServer({ name: 'notes' });
 const gateway = await startGatewayProcess({ DATABASE_URL: join(state, 'registry.db') });
 const browser = await launchChromium(chromium.path);
 
-async function post(path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${gateway.url}${path}`, {
+async function post(path: string, body: unknown, to = gateway.url): Promise<void> {
+  const res = await fetch(`${to}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** A port nothing listens on now, so the gateway's public URL can name it before it starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
@@ -113,6 +126,48 @@ try {
   await page.goto(`${gateway.url}/ui/secrets`);
   await page.getByRole('cell', { name: 'echo-token', exact: true }).waitFor();
   await shoot(page, 'secrets');
+
+  // Per-user OAuth: two oauth-user adapters on a gateway whose public URL (the vault's redirect URI) is known.
+  const oauth = await startOidcAuthorizationServer({
+    accounts: { alice: { roles: [] } },
+    resourceScopes: ['mcp'],
+  });
+  const calendar = await startOAuthProtectedUpstream('calendar', oauth.issuer);
+  const tickets = await startOAuthProtectedUpstream('tickets', oauth.issuer);
+  const port = await freePort();
+  const vaulted = await startGatewayProcess({
+    PORT: String(port),
+    MCP_GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: join(state, 'vaulted.db'),
+  });
+  try {
+    for (const [name, description, url] of [
+      ['calendar', 'Your calendar, signed in per user', calendar.url],
+      ['tickets', 'The ticket tracker, signed in per user', tickets.url],
+    ] as const)
+      await post(
+        '/adapters',
+        { name, description, endpoints: [url], upstreamAuth: { type: 'oauth-user', scopes: ['mcp'] } },
+        vaulted.url,
+      );
+    await page.goto(`${vaulted.url}/ui/connections`);
+    const [popup] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('link', { name: 'Connect calendar' }).click(),
+    ]);
+    await popup.getByRole('heading', { name: 'Connected' }).waitFor();
+    await popup.close();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page
+      .getByRole('table', { name: 'Your connections' })
+      .getByRole('row', { name: /calendar/ })
+      .waitFor();
+    await shoot(page, 'connections');
+  } finally {
+    await vaulted.stop();
+    await Promise.all([calendar.close(), tickets.close(), oauth.close()]);
+  }
+
   // A gateway that wants tokens: the console's sign-in page (its client id is a placeholder; nobody signs in here).
   const as = await startOidcAuthorizationServer({ accounts: { root: { roles: ['mcp.admin'] } } });
   const secured = await startGatewayProcess({

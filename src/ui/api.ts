@@ -13,6 +13,8 @@ export type ToolResource = Schemas['ToolResource'];
 export type SecretResource = Schemas['SecretResource'];
 export type ResourceStatus = Schemas['AdapterStatus'];
 export type ReplicaStatus = ResourceStatus['replicas'][number];
+/** One of the caller's per-user OAuth grants (never a token). */
+export type Connection = Schemas['Connection'];
 type ErrorBody = Schemas['Error'];
 /** A path of the API, checked against the OpenAPI document at compile time. */
 type ApiPath = keyof paths;
@@ -119,3 +121,17 @@ export const createSecret = (name: string, value: string) =>
 
 export const rotateSecret = (name: string, value: string) =>
   json<SecretResource>(at('secrets', name), { method: 'PUT', body: JSON.stringify({ value }) });
+
+/** The caller's own OAuth grants for `oauth-user` adapters (one array, not paged). */
+export const listConnections = () => json<Connection[]>('/connections');
+
+/** Disconnects: the gateway deletes the grant and revokes it at the upstream. */
+export async function deleteConnection(adapter: string): Promise<void> {
+  await call(`/connections/${encodeURIComponent(adapter)}`, { method: 'DELETE' });
+}
+
+/** Where a browser starts connecting an `oauth-user` adapter (a top-level navigation, not a `fetch`). */
+export const connectUrl = (adapter: string) => `/connect/${encodeURIComponent(adapter)}`;
+
+/** True for an adapter whose upstream signs each caller in (`upstreamAuth.type` `oauth-user`). */
+export const isOAuthUser = (resource: Resource): boolean => resource.upstreamAuth?.type === 'oauth-user';

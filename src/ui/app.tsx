@@ -2,6 +2,7 @@
 import { Suspense, lazy, useEffect, useState } from 'react';
 import { beginSignIn, completeSignIn, loadConsoleConfig, signOut, signedIn, whenSignedOut } from './auth.js';
 import type { SignInConfig } from './auth.js';
+import { ConnectionsPage } from './pages/connections-page.js';
 import { ResourceForm } from './pages/resource-form.js';
 import { ResourceList } from './pages/resource-list.js';
 import { ResourcePage } from './pages/resource-page.js';
@@ -17,6 +18,7 @@ const NAV: readonly (readonly [string, string])[] = [
   ['/adapters', 'Adapters'],
   ['/tools', 'Tools'],
   ['/secrets', 'Secrets'],
+  ['/connections', 'Connections'],
   ['/console', 'Test console'],
 ];
 
@@ -31,6 +33,7 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
     if (action === undefined) return <ResourcePage kind={kind} name={name} />;
   }
   if (first === 'secrets' && parts.length === 1) return <SecretsPage />;
+  if (first === 'connections' && parts.length === 1) return <ConnectionsPage />;
   if (first === 'console' && parts.length === 1)
     return (
       <Suspense fallback={<p>Loading the test console…</p>}>

@@ -1,14 +1,15 @@
 /**
  * @module resource-page: one adapter or tool — its status per replica (read again every few seconds), its logs
  * (once, or followed: the API keeps the answer open and streams lines as they are written), and how to connect
- * an MCP client to it, with copy buttons.
+ * an MCP client to it, with copy buttons; for an `oauth-user` adapter, the caller's own connection to its upstream.
  */
 import { useEffect, useRef, useState } from 'react';
-import { getResource, getStatus, logsUrl } from '../api.js';
+import { getResource, getStatus, isOAuthUser, logsUrl } from '../api.js';
 import { authHeaders } from '../auth.js';
 import type { Kind, Resource, ResourceStatus } from '../api.js';
 import { Link } from '../router.js';
 import { ErrorMessage, Snippet, StatusBadge } from '../widgets.js';
+import { AdapterConnection } from './connections-page.js';
 import { runtimeOf, singular } from './resource-list.js';
 
 const REFRESH_MS = 2000;
@@ -210,7 +211,10 @@ export function ResourcePage({ kind, name }: { kind: Kind; name: string }) {
               <StatusSection kind={kind} name={name} replicas={resource.replicaCount} />
               <LogsSection kind={kind} name={name} replicas={resource.replicaCount} />
             </div>
-            <ConnectSection kind={kind} name={name} />
+            <div>
+              {kind === 'adapters' && isOAuthUser(resource) && <AdapterConnection adapter={name} />}
+              <ConnectSection kind={kind} name={name} />
+            </div>
           </div>
         </>
       )}
