@@ -583,11 +583,18 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
         timeoutMs,
       );
       if (status >= 300 && status !== 404)
-        logger.warn({ adapter: x.adapter.name, replica: replica.id, status }, 'evicted session: DELETE refused');
+        logger.warn(
+          { adapter: x.adapter.name, replica: replica.id, status },
+          'evicted session: DELETE refused',
+        );
     } catch (err) {
       // Forgotten here all the same; the upstream's own idle timeout ends it.
       logger.warn(
-        { adapter: x.adapter.name, replica: replica.id, err: err instanceof Error ? err.message : String(err) },
+        {
+          adapter: x.adapter.name,
+          replica: replica.id,
+          err: err instanceof Error ? err.message : String(err),
+        },
         'evicted session: DELETE failed',
       );
     }

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { devAuth } from '../auth/index.js';
 import { createPrometheusMetrics } from '../observability/prometheus/index.js';
 import { STDIO_SERVER, killAllMarked, marker } from '../../test/process-fixtures.js';
 import { MARKER_VARIABLE } from '../../test/process-tree.js';
@@ -59,10 +60,10 @@ const LEGACY_HEADERS = {
  * A session as a one-shot CLI run opens it: initialize and the initialized notification, and no GET stream, so
  * nothing of it is in flight between requests; only the sessions the gateway counts can spread such sessions.
  */
-async function openBareSession(url: string) {
+async function openBareSession(url: string, caller: Record<string, string> = {}) {
   const init = await fetch(url, {
     method: 'POST',
-    headers: LEGACY_HEADERS,
+    headers: { ...LEGACY_HEADERS, ...caller },
     body: JSON.stringify({
       jsonrpc: '2.0',
       id: 0,
@@ -73,7 +74,7 @@ async function openBareSession(url: string) {
   expect(init.status).toBe(200);
   await init.text();
   const sessionId = init.headers.get('mcp-session-id')!;
-  const headers = { ...LEGACY_HEADERS, 'mcp-session-id': sessionId };
+  const headers = { ...LEGACY_HEADERS, ...caller, 'mcp-session-id': sessionId };
   const note = await fetch(url, {
     method: 'POST',
     headers,
@@ -82,6 +83,16 @@ async function openBareSession(url: string) {
   expect(note.status).toBe(202);
   let id = 1;
   return {
+    /** The status of a `tools/call` in this session (404 once the session is gone). */
+    async status() {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'whoami' } }),
+      });
+      await res.text();
+      return res.status;
+    },
     async replica() {
       const res = await fetch(url, {
         method: 'POST',
@@ -97,6 +108,11 @@ async function openBareSession(url: string) {
     },
   };
 }
+
+/** The development headers naming a caller (the gateways here run `devAuth`; without them, the default dev user). */
+const as = (user: string) => ({ 'x-dev-userid': user, 'x-dev-roles': 'mcp.admin' });
+/** A caller with no session of its own: when every replica is full it has nothing to evict, so it gets 503. */
+const OTHER_CALLER = as('someone-else');
 
 const tally = (names: readonly string[]) => {
   const out = new Map<string, number>();
@@ -207,10 +223,11 @@ describe('legacy session placement', () => {
 });
 
 describe('session caps (issue #14 part 2)', () => {
+  /** A new session of a caller that holds none (the sessions of these tests are the default dev user's). */
   const initialize = (url: string) =>
     fetch(url, {
       method: 'POST',
-      headers: LEGACY_HEADERS,
+      headers: { ...LEGACY_HEADERS, ...OTHER_CALLER },
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 0,
@@ -226,7 +243,7 @@ describe('session caps (issue #14 part 2)', () => {
   it('places a session past a full replica, and answers 503 with Retry-After only when every one is full', async () => {
     const servers = await replicas(3, true);
     // One key for every session: its first HRW choice is always the same replica, which fills first.
-    const g = await gateway({ placementRandom: () => 0.5 });
+    const g = await gateway({ authenticate: devAuth(), placementRandom: () => 0.5 });
     await g.registerRemoteAdapter(
       'capped',
       servers.map((s) => s.url),
@@ -257,7 +274,7 @@ describe('session caps (issue #14 part 2)', () => {
   it('counts open sessions per adapter and replica, and refusals, in the metrics and in status', async () => {
     const servers = await replicas(2, true);
     const metrics = createPrometheusMetrics();
-    const g = await gateway({ placementRandom: () => 0.5, operations: { metrics } });
+    const g = await gateway({ authenticate: devAuth(), placementRandom: () => 0.5, operations: { metrics } });
     await g.registerRemoteAdapter(
       'metered',
       servers.map((s) => s.url),
@@ -299,7 +316,7 @@ describe('session caps (issue #14 part 2)', () => {
   it('frees a place when a session has been idle for sessionIdleTimeoutSeconds', async () => {
     const servers = await replicas(1, true);
     let now = Date.now();
-    const g = await gateway({ placementNow: () => now });
+    const g = await gateway({ authenticate: devAuth(), placementNow: () => now });
     await g.registerRemoteAdapter('idle', [servers[0]!.url], {
       maxSessionsPerReplica: 1,
       sessionIdleTimeoutSeconds: 10,
@@ -319,14 +336,72 @@ describe('session caps (issue #14 part 2)', () => {
   });
 });
 
+describe("eviction of the caller's own longest-idle session (issue #14 part 2)", () => {
+  it("makes room for a caller's new session by ending its own longest-idle one, never another caller's", async () => {
+    const servers = await replicas(2, true);
+    const metrics = createPrometheusMetrics();
+    let now = Date.now();
+    const g = await gateway({ authenticate: devAuth(), placementNow: () => now, operations: { metrics } });
+    await g.registerRemoteAdapter(
+      'evicting',
+      servers.map((s) => s.url),
+      { maxSessionsPerReplica: 1 },
+    );
+    const url = `${g.url}/adapters/evicting/mcp`;
+    const first = await openBareSession(url, as('alice'));
+    const firstReplica = await first.replica();
+    now += 5_000;
+    const second = await openBareSession(url, as('alice'));
+    const secondReplica = await second.replica();
+    expect([firstReplica, secondReplica].sort()).toEqual(['replica-0', 'replica-1']);
+    now += 5_000;
+
+    // Bob finds every replica full: Alice's sessions are not his to give up.
+    const bob = await fetch(url, {
+      method: 'POST',
+      headers: { ...LEGACY_HEADERS, ...as('bob') },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'cli', version: '1' },
+        },
+      }),
+    });
+    expect(bob.status).toBe(503);
+    expect(bob.headers.get('retry-after')).toMatch(/^\d+$/);
+    await bob.text();
+    expect(await first.status()).toBe(200);
+    expect(await second.status()).toBe(200);
+    now += 5_000;
+    expect(await second.status()).toBe(200); // the second is in use again: the first is the longest idle
+
+    // Alice's third session ends her longest-idle one upstream and takes its place.
+    const third = await openBareSession(url, as('alice'));
+    expect(await third.replica()).toBe(firstReplica);
+    for (const server of servers) expect(server.sessionCount()).toBe(1);
+    // The evicted session's client hears 404 and, as MCP says, initializes again; the others carry on.
+    expect(await first.status()).toBe(404);
+    expect(await second.replica()).toBe(secondReplica);
+    expect(await third.replica()).toBe(firstReplica);
+
+    const body = (await metrics.render()).body;
+    expect(body).toMatch(/^mcp_gateway_session_evictions_total\{adapter="evicting"\} 1$/m);
+    expect(body).toMatch(/^mcp_gateway_session_refusals_total\{adapter="evicting"\} 1$/m);
+  });
+});
+
 describe('session caps of a stdio adapter (one process per session)', () => {
   afterEach(() => killAllMarked());
 
   it('spills to the other replica when the first is full, and refuses only when both are', async () => {
-    const g = await gateway({ processDeployer: true, placementRandom: () => 0.5 });
+    const g = await gateway({ authenticate: devAuth(), processDeployer: true, placementRandom: () => 0.5 });
     const created = await fetch(`${g.url}/adapters`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...as('ops') },
       body: JSON.stringify({
         name: 'stdio-capped',
         command: process.execPath,
@@ -338,7 +413,7 @@ describe('session caps of a stdio adapter (one process per session)', () => {
     });
     expect(created.status).toBe(201);
     const status = async () =>
-      (await (await fetch(`${g.url}/adapters/stdio-capped/status`)).json()) as {
+      (await (await fetch(`${g.url}/adapters/stdio-capped/status`, { headers: as('ops') })).json()) as {
         readyReplicas: number;
         replicaStatus: string;
         replicas: { detail?: string; sessions?: number; maxSessions?: number }[];
@@ -360,7 +435,7 @@ describe('session caps of a stdio adapter (one process per session)', () => {
       }
       const res = await fetch(url, {
         method: 'POST',
-        headers: LEGACY_HEADERS,
+        headers: { ...LEGACY_HEADERS, ...as('ops') },
         body: JSON.stringify({
           jsonrpc: '2.0',
           id: 0,
@@ -382,23 +457,33 @@ describe('session caps of a stdio adapter (one process per session)', () => {
       [2, 2],
     ]);
     expect(full.replicaStatus).toBe('Full: every replica is at its session cap (2/2)');
-    const refused = await fetch(url, {
-      method: 'POST',
-      headers: LEGACY_HEADERS,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'cli', version: '1' },
-        },
-      }),
-    });
+    const initialize = (caller: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { ...LEGACY_HEADERS, ...caller },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'cli', version: '1' },
+          },
+        }),
+      });
+    const refused = await initialize(OTHER_CALLER);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/Every replica/);
+
+    // The caller of the four sessions evicts its longest-idle one: the DELETE ends its process in the bridge,
+    // which then takes the new session (the bridge would answer 503 if the eviction only forgot it).
+    const evicting = await initialize(as('ops'));
+    expect(evicting.status).toBe(200);
+    await evicting.text();
+    const after = await status();
+    expect(after.replicas.map((r) => r.detail?.split(' (')[0])).toEqual(['sessions 2/2', 'sessions 2/2']);
   });
 });
 

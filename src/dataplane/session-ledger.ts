@@ -183,13 +183,7 @@ export class SessionLedger {
    * counts it if it is new to this instance, else refreshes its last-seen time. `idleMs` is the adapter's idle
    * timeout, after which a session without requests is forgotten. `owner` makes it evictable by its caller.
    */
-  touch(
-    adapter: LedgerAdapter,
-    replica: string,
-    sealed: string,
-    idleMs: number,
-    owner?: SessionOwner,
-  ): void {
+  touch(adapter: LedgerAdapter, replica: string, sealed: string, idleMs: number, owner?: SessionOwner): void {
     const sessions = this.#of(adapter, true)!;
     sessions.idleMs = idleMs;
     const key = sessionKeyOf(sealed);
@@ -337,6 +331,14 @@ export class SessionLedger {
       }
     }
     return out;
+  }
+
+  /** What the per-caller index of `adapter` holds: callers, and sessions over all of them (for tests and checks). */
+  indexed(adapter: LedgerAdapter): { callers: number; sessions: number } {
+    const sessions = this.#of(adapter, false);
+    let count = 0;
+    for (const own of sessions?.byCaller.values() ?? []) count += own.size;
+    return { callers: sessions?.byCaller.size ?? 0, sessions: count };
   }
 
   /** Open sessions of `adapter` per replica id (replicas without any left out). */
