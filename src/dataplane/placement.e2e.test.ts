@@ -9,6 +9,7 @@ import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-serve
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { devAuth } from '../auth/index.js';
+import { createLogger } from '../observability/logger.js';
 import { createPrometheusMetrics } from '../observability/prometheus/index.js';
 import { STDIO_SERVER, killAllMarked, marker } from '../../test/process-fixtures.js';
 import { MARKER_VARIABLE } from '../../test/process-tree.js';
@@ -340,8 +341,18 @@ describe("eviction of the caller's own longest-idle session (issue #14 part 2)",
   it("makes room for a caller's new session by ending its own longest-idle one, never another caller's", async () => {
     const servers = await replicas(2, true);
     const metrics = createPrometheusMetrics();
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    });
     let now = Date.now();
-    const g = await gateway({ authenticate: devAuth(), placementNow: () => now, operations: { metrics } });
+    const g = await gateway({
+      authenticate: devAuth(),
+      placementNow: () => now,
+      logger,
+      operations: { metrics },
+    });
     await g.registerRemoteAdapter(
       'evicting',
       servers.map((s) => s.url),
@@ -391,6 +402,64 @@ describe("eviction of the caller's own longest-idle session (issue #14 part 2)",
     const body = (await metrics.render()).body;
     expect(body).toMatch(/^mcp_gateway_session_evictions_total\{adapter="evicting"\} 1$/m);
     expect(body).toMatch(/^mcp_gateway_session_refusals_total\{adapter="evicting"\} 1$/m);
+    // One info line says where and how idle (5 s: the first session's last request); no sealed id is written.
+    const evictions = lines.filter((l) => String(l.msg).includes('evicted'));
+    expect(evictions).toEqual([
+      expect.objectContaining({ adapter: 'evicting', replica: expect.any(String), idleSeconds: 5 }),
+    ]);
+    const logged = JSON.stringify(lines);
+    expect(logged).not.toMatch(/v2\.[A-Za-z0-9_-]{20}/);
+    // Nor the upstream session id (the SDK server makes UUIDs) in the eviction line.
+    expect(JSON.stringify(evictions)).not.toMatch(
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/,
+    );
+  });
+});
+
+describe('eviction never takes a session in use', () => {
+  it("answers 503 when each of the caller's sessions holds a GET stream open", async () => {
+    const servers = await replicas(2);
+    const metrics = createPrometheusMetrics();
+    const g = await gateway({ authenticate: devAuth(), operations: { metrics } });
+    await g.registerRemoteAdapter(
+      'streaming',
+      servers.map((s) => s.url),
+      { maxSessionsPerReplica: 1 },
+    );
+    const url = `${g.url}/adapters/streaming/mcp`;
+    // SDK 1.x clients open a GET stream after initializing and keep it open between requests.
+    const clients = [await connect(url), await connect(url)];
+    const replicasUsed = await Promise.all(clients.map(({ client }) => replicaOf(client)));
+    expect([...replicasUsed].sort()).toEqual(['replica-0', 'replica-1']);
+    const openStreams = async () =>
+      Number(
+        /^mcp_gateway_open_streams\{adapter="streaming"\} (\d+)$/m.exec((await metrics.render()).body)?.[1] ??
+          0,
+      );
+    const deadline = Date.now() + 10_000;
+    while ((await openStreams()) < 2) {
+      if (Date.now() > deadline) throw new Error('the clients did not open their GET streams');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: LEGACY_HEADERS,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'cli', version: '1' },
+        },
+      }),
+    });
+    expect(res.status).toBe(503);
+    await res.text();
+    // Both sessions carry on where they were.
+    for (const server of servers) expect(server.sessionCount()).toBe(1);
+    for (const [i, { client }] of clients.entries()) expect(await replicaOf(client)).toBe(replicasUsed[i]);
   });
 });
 
