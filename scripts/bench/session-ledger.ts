@@ -2,9 +2,11 @@
  * @module Memory of the data plane's session accounting (`SessionLedger`, issue #14 part 1): the heap that
  * 30,000 open legacy sessions cost, per session, from heap deltas around forced collections; and that ended and
  * idle sessions give it back. The sealed ids are made before the first reading and kept to the end, so only what
- * the ledger itself holds is counted (the gateway never keeps a sealed id: the client sends it each time).
+ * the ledger itself holds is counted (the gateway never keeps a sealed id: the client sends it each time). Each
+ * session has an owner (one of `CALLERS` callers) and an upstream session id, a fresh UUID string made inside the
+ * measured window: the ledger keeps it for an eviction's DELETE (issue #14 part 2), so it is counted.
  *
- *   node --expose-gc --import tsx scripts/bench/session-ledger.ts    # SESSIONS=30000 REPLICAS=3
+ *   node --expose-gc --import tsx scripts/bench/session-ledger.ts    # SESSIONS=30000 REPLICAS=3 CALLERS=100
  */
 import { randomUUID } from 'node:crypto';
 import { createSessionSealer } from '../../src/dataplane/index.js';
@@ -12,6 +14,7 @@ import { SessionLedger } from '../../src/dataplane/session-ledger.js';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 30_000);
 const REPLICAS = Number(process.env.REPLICAS ?? 3);
+const CALLERS = Number(process.env.CALLERS ?? 100);
 const IDLE_MS = 15 * 60 * 1000;
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -49,6 +52,11 @@ for (let i = 0; i < SESSIONS; i++) {
 let flat = 0;
 for (const id of sealed) flat += id.charCodeAt(id.length - 1);
 const replicaOf = (i: number) => `weather-${i % REPLICAS}`;
+// Principal ids are the authenticated principal's strings, alive for the request anyway: made before the readings.
+const callers = Array.from({ length: CALLERS }, (_, i) => `user-${i}@example.com`);
+const callerOf = (i: number) => callers[i % CALLERS]!;
+// `randomUUID` builds its string by concatenation (a rope of ~20 pieces); an id read from a header is one flat string.
+const flatUuid = () => Buffer.from(randomUUID(), 'latin1').toString('latin1');
 
 // A clock the script moves, so idle-out needs no waiting; starting late, so last-seen values are not tiny.
 let now = Date.now();
@@ -57,7 +65,11 @@ ledger.touch({ name: 'warm-up', uid: 'x' }, 'r', sealed[0]!, IDLE_MS); // the le
 now += 10 * 3600 * 1000;
 
 const base = await heapUsed();
-for (let i = 0; i < SESSIONS; i++) ledger.touch(adapter, replicaOf(i), sealed[i]!, IDLE_MS);
+for (let i = 0; i < SESSIONS; i++)
+  ledger.touch(adapter, replicaOf(i), sealed[i]!, IDLE_MS, {
+    caller: callerOf(i),
+    upstreamSessionId: flatUuid(),
+  });
 const opened = await heapUsed();
 const perSession = (opened - base) / SESSIONS;
 
@@ -71,7 +83,7 @@ const counts = () =>
 const openCounts = counts();
 
 // Half end with DELETE; the rest idle out.
-for (let i = 0; i < SESSIONS; i += 2) ledger.end(adapter, sealed[i]!);
+for (let i = 0; i < SESSIONS; i += 2) ledger.end(adapter, sealed[i]!, callerOf(i));
 const halfCounts = counts();
 const half = await heapUsed();
 now += IDLE_MS + 1000;

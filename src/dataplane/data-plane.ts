@@ -143,6 +143,7 @@ export function mountDataPlane(
     load: new ReplicaLoad(),
     sessions,
     ...(metrics && { onSessionsFull: (adapter: string) => metrics.sessionRefused(adapter) }),
+    ...(metrics && { onSessionEvicted: (adapter: string) => metrics.sessionEvicted(adapter) }),
     loadEpsilon: options.loadEpsilon,
     ...(options.random && { random: options.random }),
     connectTimeoutMs: options.connectTimeoutMs,

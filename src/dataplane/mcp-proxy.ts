@@ -43,7 +43,7 @@ import type { SessionLedger } from './session-ledger.js';
 import type { SessionSealer } from './session-seal.js';
 import type { SseUpstreams } from './sse-upstream/index.js';
 import { toolCallsOf } from './tool-calls.js';
-import { clientQueryFor, queryOf } from './upstream-query.js';
+import { clientQueryFor, queryOf, withQuery } from './upstream-query.js';
 
 /** Where an adapter's ready replicas come from, and where the proxy reports one that refused connections. */
 export interface ReplicaResolver {
@@ -86,6 +86,17 @@ export interface McpProxyOptions {
   readonly logger: Logger;
   /** Told when a new session is refused because every replica is at its session cap. */
   readonly onSessionsFull?: (adapter: string) => void;
+  /** Told when a caller's longest-idle session was evicted to make room for a new one of the same caller. */
+  readonly onSessionEvicted?: (adapter: string) => void;
+  /**
+   * Ends an evicted session upstream: a DELETE to `url` with `headers` (which name the upstream session id).
+   * Default: `fetch`, bounded by the adapter's connect and idle timeouts; a failure is logged, never thrown.
+   */
+  readonly endUpstreamSession?: (
+    url: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ) => Promise<number>;
   /** Seconds a client should wait when no replica is ready. */
   readonly retryAfterSeconds?: number;
   /** The per-(caller, adapter, tool) limit: a 429 to answer a `tools/call` with, or undefined to go ahead. */
@@ -302,7 +313,7 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       x.call.observed.answered(client.status, headers['content-type']);
       // A session ends for this instance's count when the upstream no longer knows it or a DELETE went through.
       if (session && (head.status === 404 || (x.call.method === 'DELETE' && head.status < 300)))
-        sessions.end(x.adapter, session.sealed);
+        sessions.end(x.adapter, session.sealed, x.principal.userId);
       const upstreamSession = head.header('mcp-session-id');
       if (upstreamSession === undefined) return client;
       if (session && session.upstream === upstreamSession) {
@@ -320,7 +331,10 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
         })
         .then((sealed) => {
           headers['mcp-session-id'] = sealed;
-          sessions.touch(x.adapter, replica.id, sealed, idleMsOf(x.adapter));
+          sessions.touch(x.adapter, replica.id, sealed, idleMsOf(x.adapter), {
+            caller: x.principal.userId,
+            upstreamSessionId: upstreamSession,
+          });
           return client;
         });
     };
@@ -331,7 +345,16 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     replica: ReplicaEndpoint,
     session?: { sealed: string; upstream: string },
   ): Promise<ForwardOutcome> {
-    const done = load.begin(replica.id);
+    const loadDone = load.begin(replica.id);
+    // A session's exchange in flight (a request, a GET stream) keeps it from being evicted or swept as idle.
+    let done = loadDone;
+    if (session) {
+      const sessionDone = sessions.begin(x.adapter, session.sealed);
+      done = () => {
+        loadDone();
+        sessionDone();
+      };
+    }
     const traceContext = x.call.observed.attempt(replica);
     const request = {
       url: replica.url,
@@ -448,16 +471,19 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     }
     const replica = options.replicas.ready(x.adapter).find((r) => r.id === opened.claims.replica);
     if (!replica) {
-      sessions.end(x.adapter, sealed);
+      sessions.end(x.adapter, sealed, x.principal.userId);
       return sessionGone();
     }
-    sessions.touch(x.adapter, replica.id, sealed, idleMsOf(x.adapter));
+    sessions.touch(x.adapter, replica.id, sealed, idleMsOf(x.adapter), {
+      caller: x.principal.userId,
+      upstreamSessionId: opened.claims.upstreamSessionId,
+    });
     const outcome = await send(x, replica, { sealed, upstream: opened.claims.upstreamSessionId });
     if (outcome.ok) return outcome.response;
     if (outcome.failure === 'refused') {
       // The process holding the session is gone, and its in-memory session with it: make the client re-initialise.
       options.replicas.reportUnreachable(x.adapter, replica);
-      sessions.end(x.adapter, sealed);
+      sessions.end(x.adapter, sealed, x.principal.userId);
       return sessionGone();
     }
     return failureResponse(x.adapter.name, replica, outcome);
@@ -518,11 +544,69 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     return first && { first, failover: () => rendezvous.rank(ready, freshKey()) };
   }
 
+  const endUpstreamSession =
+    options.endUpstreamSession ??
+    (async (url: string, headers: Record<string, string>, timeoutMs: number) => {
+      const res = await fetch(url, { method: 'DELETE', headers, signal: AbortSignal.timeout(timeoutMs) });
+      await res.body?.cancel();
+      return res.status;
+    });
+
+  /**
+   * Every replica is full: evicts the caller's own longest-idle session on a replica that takes new sessions
+   * (never another caller's, never one with an exchange in flight), ends it upstream with a DELETE as its client
+   * would (so a replica that counts its own sessions, like the stdio bridge, frees the place too), and says
+   * whether there is room now. Its client's next request gets the upstream's 404 and initializes again.
+   */
+  async function evictForRoom(x: Exchange, ready: readonly ReplicaEndpoint[]): Promise<boolean> {
+    const evicted = sessions.evict(x.adapter, x.principal.userId, (id) => ready.some((r) => r.id === id));
+    if (!evicted) return false;
+    const replica = ready.find((r) => r.id === evicted.replica)!;
+    options.onSessionEvicted?.(x.adapter.name);
+    // Session ids are credentials of a kind: the log names where and how idle, never which.
+    logger.info(
+      { adapter: x.adapter.name, replica: replica.id, idleSeconds: evicted.idleSeconds },
+      "evicted the caller's longest-idle session to make room",
+    );
+    // An sse adapter's upstream sessions are the relay's own (it idles them out); only the count is freed here.
+    if (x.adapter.spec.transport === 'sse') return true;
+    const headers: Record<string, string> = { 'mcp-session-id': evicted.upstreamSessionId };
+    Object.assign(headers, x.identity);
+    if (x.credential) headers[x.credential.header] = x.credential.value;
+    const timeoutMs =
+      (x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs) +
+      (x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs);
+    try {
+      const status = await endUpstreamSession(
+        withQuery(replica.url, clientQueryFor(replica.url, x.query)),
+        headers,
+        timeoutMs,
+      );
+      if (status >= 300 && status !== 404)
+        logger.warn(
+          { adapter: x.adapter.name, replica: replica.id, status },
+          'evicted session: DELETE refused',
+        );
+    } catch (err) {
+      // Forgotten here all the same; the upstream's own idle timeout ends it.
+      logger.warn(
+        {
+          adapter: x.adapter.name,
+          replica: replica.id,
+          err: err instanceof Error ? err.message : String(err),
+        },
+        'evicted session: DELETE failed',
+      );
+    }
+    return true;
+  }
+
   /** A request that opens a session or needs none: placed as {@link placement} says, failover while nothing was sent. */
   async function placed(x: Exchange): Promise<Response> {
     // A draining replica (a terminating pod) still serves its sessions (`inSession`) but takes no new one.
     const ready = acceptingNew(options.replicas.ready(x.adapter));
-    const chosen = placement(x, ready);
+    let chosen = placement(x, ready);
+    if (chosen === 'full' && (await evictForRoom(x, ready))) chosen = placement(x, ready);
     if (chosen === 'full') {
       options.onSessionsFull?.(x.adapter.name);
       return allFull(x.adapter.name);

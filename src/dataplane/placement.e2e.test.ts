@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { devAuth } from '../auth/index.js';
+import { createLogger } from '../observability/logger.js';
 import { createPrometheusMetrics } from '../observability/prometheus/index.js';
 import { STDIO_SERVER, killAllMarked, marker } from '../../test/process-fixtures.js';
 import { MARKER_VARIABLE } from '../../test/process-tree.js';
@@ -59,10 +61,10 @@ const LEGACY_HEADERS = {
  * A session as a one-shot CLI run opens it: initialize and the initialized notification, and no GET stream, so
  * nothing of it is in flight between requests; only the sessions the gateway counts can spread such sessions.
  */
-async function openBareSession(url: string) {
+async function openBareSession(url: string, caller: Record<string, string> = {}) {
   const init = await fetch(url, {
     method: 'POST',
-    headers: LEGACY_HEADERS,
+    headers: { ...LEGACY_HEADERS, ...caller },
     body: JSON.stringify({
       jsonrpc: '2.0',
       id: 0,
@@ -73,7 +75,7 @@ async function openBareSession(url: string) {
   expect(init.status).toBe(200);
   await init.text();
   const sessionId = init.headers.get('mcp-session-id')!;
-  const headers = { ...LEGACY_HEADERS, 'mcp-session-id': sessionId };
+  const headers = { ...LEGACY_HEADERS, ...caller, 'mcp-session-id': sessionId };
   const note = await fetch(url, {
     method: 'POST',
     headers,
@@ -82,6 +84,16 @@ async function openBareSession(url: string) {
   expect(note.status).toBe(202);
   let id = 1;
   return {
+    /** The status of a `tools/call` in this session (404 once the session is gone). */
+    async status() {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'whoami' } }),
+      });
+      await res.text();
+      return res.status;
+    },
     async replica() {
       const res = await fetch(url, {
         method: 'POST',
@@ -97,6 +109,11 @@ async function openBareSession(url: string) {
     },
   };
 }
+
+/** The development headers naming a caller (the gateways here run `devAuth`; without them, the default dev user). */
+const as = (user: string) => ({ 'x-dev-userid': user, 'x-dev-roles': 'mcp.admin' });
+/** A caller with no session of its own: when every replica is full it has nothing to evict, so it gets 503. */
+const OTHER_CALLER = as('someone-else');
 
 const tally = (names: readonly string[]) => {
   const out = new Map<string, number>();
@@ -207,10 +224,11 @@ describe('legacy session placement', () => {
 });
 
 describe('session caps (issue #14 part 2)', () => {
+  /** A new session of a caller that holds none (the sessions of these tests are the default dev user's). */
   const initialize = (url: string) =>
     fetch(url, {
       method: 'POST',
-      headers: LEGACY_HEADERS,
+      headers: { ...LEGACY_HEADERS, ...OTHER_CALLER },
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 0,
@@ -226,7 +244,7 @@ describe('session caps (issue #14 part 2)', () => {
   it('places a session past a full replica, and answers 503 with Retry-After only when every one is full', async () => {
     const servers = await replicas(3, true);
     // One key for every session: its first HRW choice is always the same replica, which fills first.
-    const g = await gateway({ placementRandom: () => 0.5 });
+    const g = await gateway({ authenticate: devAuth(), placementRandom: () => 0.5 });
     await g.registerRemoteAdapter(
       'capped',
       servers.map((s) => s.url),
@@ -257,7 +275,7 @@ describe('session caps (issue #14 part 2)', () => {
   it('counts open sessions per adapter and replica, and refusals, in the metrics and in status', async () => {
     const servers = await replicas(2, true);
     const metrics = createPrometheusMetrics();
-    const g = await gateway({ placementRandom: () => 0.5, operations: { metrics } });
+    const g = await gateway({ authenticate: devAuth(), placementRandom: () => 0.5, operations: { metrics } });
     await g.registerRemoteAdapter(
       'metered',
       servers.map((s) => s.url),
@@ -299,7 +317,7 @@ describe('session caps (issue #14 part 2)', () => {
   it('frees a place when a session has been idle for sessionIdleTimeoutSeconds', async () => {
     const servers = await replicas(1, true);
     let now = Date.now();
-    const g = await gateway({ placementNow: () => now });
+    const g = await gateway({ authenticate: devAuth(), placementNow: () => now });
     await g.registerRemoteAdapter('idle', [servers[0]!.url], {
       maxSessionsPerReplica: 1,
       sessionIdleTimeoutSeconds: 10,
@@ -319,14 +337,140 @@ describe('session caps (issue #14 part 2)', () => {
   });
 });
 
+describe("eviction of the caller's own longest-idle session (issue #14 part 2)", () => {
+  it("makes room for a caller's new session by ending its own longest-idle one, never another caller's", async () => {
+    const servers = await replicas(2, true);
+    const metrics = createPrometheusMetrics();
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    });
+    let now = Date.now();
+    const g = await gateway({
+      authenticate: devAuth(),
+      placementNow: () => now,
+      logger,
+      operations: { metrics },
+    });
+    await g.registerRemoteAdapter(
+      'evicting',
+      servers.map((s) => s.url),
+      { maxSessionsPerReplica: 1 },
+    );
+    const url = `${g.url}/adapters/evicting/mcp`;
+    const first = await openBareSession(url, as('alice'));
+    const firstReplica = await first.replica();
+    now += 5_000;
+    const second = await openBareSession(url, as('alice'));
+    const secondReplica = await second.replica();
+    expect([firstReplica, secondReplica].sort()).toEqual(['replica-0', 'replica-1']);
+    now += 5_000;
+
+    // Bob finds every replica full: Alice's sessions are not his to give up.
+    const bob = await fetch(url, {
+      method: 'POST',
+      headers: { ...LEGACY_HEADERS, ...as('bob') },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'cli', version: '1' },
+        },
+      }),
+    });
+    expect(bob.status).toBe(503);
+    expect(bob.headers.get('retry-after')).toMatch(/^\d+$/);
+    await bob.text();
+    expect(await first.status()).toBe(200);
+    expect(await second.status()).toBe(200);
+    now += 5_000;
+    expect(await second.status()).toBe(200); // the second is in use again: the first is the longest idle
+
+    // Alice's third session ends her longest-idle one upstream and takes its place.
+    const third = await openBareSession(url, as('alice'));
+    expect(await third.replica()).toBe(firstReplica);
+    for (const server of servers) expect(server.sessionCount()).toBe(1);
+    // The evicted session's client hears 404 and, as MCP says, initializes again; the others carry on.
+    expect(await first.status()).toBe(404);
+    expect(await second.replica()).toBe(secondReplica);
+    expect(await third.replica()).toBe(firstReplica);
+
+    const body = (await metrics.render()).body;
+    expect(body).toMatch(/^mcp_gateway_session_evictions_total\{adapter="evicting"\} 1$/m);
+    expect(body).toMatch(/^mcp_gateway_session_refusals_total\{adapter="evicting"\} 1$/m);
+    // One info line says where and how idle (5 s: the first session's last request); no sealed id is written.
+    const evictions = lines.filter((l) => String(l.msg).includes('evicted'));
+    expect(evictions).toEqual([
+      expect.objectContaining({ adapter: 'evicting', replica: expect.any(String), idleSeconds: 5 }),
+    ]);
+    const logged = JSON.stringify(lines);
+    expect(logged).not.toMatch(/v2\.[A-Za-z0-9_-]{20}/);
+    // Nor the upstream session id (the SDK server makes UUIDs) in the eviction line.
+    expect(JSON.stringify(evictions)).not.toMatch(
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/,
+    );
+  });
+});
+
+describe('eviction never takes a session in use', () => {
+  it("answers 503 when each of the caller's sessions holds a GET stream open", async () => {
+    const servers = await replicas(2);
+    const metrics = createPrometheusMetrics();
+    const g = await gateway({ authenticate: devAuth(), operations: { metrics } });
+    await g.registerRemoteAdapter(
+      'streaming',
+      servers.map((s) => s.url),
+      { maxSessionsPerReplica: 1 },
+    );
+    const url = `${g.url}/adapters/streaming/mcp`;
+    // SDK 1.x clients open a GET stream after initializing and keep it open between requests.
+    const clients = [await connect(url), await connect(url)];
+    const replicasUsed = await Promise.all(clients.map(({ client }) => replicaOf(client)));
+    expect([...replicasUsed].sort()).toEqual(['replica-0', 'replica-1']);
+    const openStreams = async () =>
+      Number(
+        /^mcp_gateway_open_streams\{adapter="streaming"\} (\d+)$/m.exec((await metrics.render()).body)?.[1] ??
+          0,
+      );
+    const deadline = Date.now() + 10_000;
+    while ((await openStreams()) < 2) {
+      if (Date.now() > deadline) throw new Error('the clients did not open their GET streams');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: LEGACY_HEADERS,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'cli', version: '1' },
+        },
+      }),
+    });
+    expect(res.status).toBe(503);
+    await res.text();
+    // Both sessions carry on where they were.
+    for (const server of servers) expect(server.sessionCount()).toBe(1);
+    for (const [i, { client }] of clients.entries()) expect(await replicaOf(client)).toBe(replicasUsed[i]);
+  });
+});
+
 describe('session caps of a stdio adapter (one process per session)', () => {
   afterEach(() => killAllMarked());
 
   it('spills to the other replica when the first is full, and refuses only when both are', async () => {
-    const g = await gateway({ processDeployer: true, placementRandom: () => 0.5 });
+    const g = await gateway({ authenticate: devAuth(), processDeployer: true, placementRandom: () => 0.5 });
     const created = await fetch(`${g.url}/adapters`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...as('ops') },
       body: JSON.stringify({
         name: 'stdio-capped',
         command: process.execPath,
@@ -338,7 +482,7 @@ describe('session caps of a stdio adapter (one process per session)', () => {
     });
     expect(created.status).toBe(201);
     const status = async () =>
-      (await (await fetch(`${g.url}/adapters/stdio-capped/status`)).json()) as {
+      (await (await fetch(`${g.url}/adapters/stdio-capped/status`, { headers: as('ops') })).json()) as {
         readyReplicas: number;
         replicaStatus: string;
         replicas: { detail?: string; sessions?: number; maxSessions?: number }[];
@@ -360,7 +504,7 @@ describe('session caps of a stdio adapter (one process per session)', () => {
       }
       const res = await fetch(url, {
         method: 'POST',
-        headers: LEGACY_HEADERS,
+        headers: { ...LEGACY_HEADERS, ...as('ops') },
         body: JSON.stringify({
           jsonrpc: '2.0',
           id: 0,
@@ -382,23 +526,33 @@ describe('session caps of a stdio adapter (one process per session)', () => {
       [2, 2],
     ]);
     expect(full.replicaStatus).toBe('Full: every replica is at its session cap (2/2)');
-    const refused = await fetch(url, {
-      method: 'POST',
-      headers: LEGACY_HEADERS,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'cli', version: '1' },
-        },
-      }),
-    });
+    const initialize = (caller: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { ...LEGACY_HEADERS, ...caller },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'cli', version: '1' },
+          },
+        }),
+      });
+    const refused = await initialize(OTHER_CALLER);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/Every replica/);
+
+    // The caller of the four sessions evicts its longest-idle one: the DELETE ends its process in the bridge,
+    // which then takes the new session (the bridge would answer 503 if the eviction only forgot it).
+    const evicting = await initialize(as('ops'));
+    expect(evicting.status).toBe(200);
+    await evicting.text();
+    const after = await status();
+    expect(after.replicas.map((r) => r.detail?.split(' (')[0])).toEqual(['sessions 2/2', 'sessions 2/2']);
   });
 });
 

@@ -1,4 +1,4 @@
-/** @module Tests of the per-instance session ledger: counts per replica, ends, idle-out, incarnations. */
+/** @module Tests of the per-instance session ledger: counts per replica, ends, idle-out, incarnations, eviction. */
 import { describe, expect, it } from 'vitest';
 import { SessionLedger, sessionKeyOf } from './session-ledger.js';
 
@@ -91,5 +91,94 @@ describe('SessionLedger', () => {
     // Every earlier pod's session idled out and its slot went to the next pod, which starts at 1, not more.
     expect(ledger.openSessions(adapter)).toEqual(new Map([['pod-99', 1]]));
     expect(ledger.sessionsOn(adapter, 'pod-98')).toBe(0);
+  });
+
+  describe('eviction (every replica full)', () => {
+    const owner = (caller: string, upstream: string) => ({ caller, upstreamSessionId: upstream });
+    const any = () => true;
+
+    it("evicts the caller's longest-idle session, never another caller's, and forgets it", () => {
+      const t = clock();
+      const ledger = new SessionLedger({ now: t.now });
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAB'), IDLE, owner('alice', 'up-a1'));
+      t.advance(5000);
+      ledger.touch(adapter, 'r1', sealedId('AAAAAAAC'), IDLE, owner('alice', 'up-a2'));
+      // Bob's session is the longest idle of all, but it is not Alice's to give up.
+      ledger.touch(adapter, 'r1', sealedId('AAAAAAAD'), IDLE, owner('bob', 'up-b1'));
+      t.advance(5000);
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAB'), IDLE, owner('alice', 'up-a1')); // a1 in use again
+      t.advance(3000);
+
+      expect(ledger.evict(adapter, 'alice', any)).toEqual({
+        replica: 'r1',
+        upstreamSessionId: 'up-a2',
+        idleSeconds: 8,
+      });
+      expect(ledger.sessionsOn(adapter, 'r1')).toBe(1); // only Bob's is left there
+      expect(ledger.evict(adapter, 'alice', any)).toEqual({
+        replica: 'r0',
+        upstreamSessionId: 'up-a1',
+        idleSeconds: 3,
+      });
+      expect(ledger.sessionsOn(adapter, 'r0')).toBe(0);
+      // Alice has none left; a caller with no session never takes Bob's.
+      expect(ledger.evict(adapter, 'alice', any)).toBeUndefined();
+      expect(ledger.evict(adapter, 'carol', any)).toBeUndefined();
+      expect(ledger.openSessions(adapter)).toEqual(new Map([['r1', 1]]));
+    });
+
+    it('never evicts a session with an exchange in flight, and counts idle time from when it ended', () => {
+      const t = clock();
+      const ledger = new SessionLedger({ now: t.now });
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAB'), IDLE, owner('alice', 'up-1'));
+      t.advance(1000);
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAC'), IDLE, owner('alice', 'up-2'));
+      const stream = ledger.begin(adapter, sealedId('AAAAAAAB')); // an open GET stream
+      t.advance(60_000);
+      expect(ledger.evict(adapter, 'alice', any)?.upstreamSessionId).toBe('up-2');
+      expect(ledger.evict(adapter, 'alice', any)).toBeUndefined(); // the streaming one stays
+      t.advance(IDLE + 1000);
+      ledger.sweep(adapter, IDLE); // nor is it swept as idle while its stream is open
+      expect(ledger.sessionsOn(adapter, 'r0')).toBe(1);
+      stream();
+      stream(); // twice: no effect the second time
+      t.advance(4000);
+      expect(ledger.evict(adapter, 'alice', any)).toEqual({
+        replica: 'r0',
+        upstreamSessionId: 'up-1',
+        idleSeconds: 4,
+      });
+    });
+
+    it('evicts only on replicas that take new sessions', () => {
+      const t = clock();
+      const ledger = new SessionLedger({ now: t.now });
+      ledger.touch(adapter, 'draining', sealedId('AAAAAAAB'), IDLE, owner('alice', 'up-1'));
+      t.advance(1000);
+      ledger.touch(adapter, 'r1', sealedId('AAAAAAAC'), IDLE, owner('alice', 'up-2'));
+      expect(ledger.evict(adapter, 'alice', (r) => r !== 'draining')?.replica).toBe('r1');
+      expect(ledger.evict(adapter, 'alice', (r) => r !== 'draining')).toBeUndefined();
+    });
+
+    it('forgets every index entry of sessions that ended, idled out or were evicted', () => {
+      const t = clock();
+      const ledger = new SessionLedger({ now: t.now });
+      const id = (i: number) => sealedId(`AAAA${String(i).padStart(4, '0')}`);
+      for (let i = 0; i < 300; i++)
+        ledger.touch(adapter, `r${i % 3}`, id(i), IDLE, owner(`user-${i % 10}`, `up-${i}`));
+      for (let i = 0; i < 100; i++) ledger.end(adapter, id(i), `user-${i % 10}`);
+      for (let i = 100; i < 110; i++) ledger.end(adapter, id(i)); // its caller not named
+      for (let c = 0; c < 10; c++) ledger.evict(adapter, `user-${c}`, any);
+      expect([...ledger.openSessions(adapter).values()].reduce((a, b) => a + b, 0)).toBe(180);
+      // The index holds the open sessions, and at most the few ended without their caller named.
+      expect(ledger.indexed(adapter).sessions).toBeGreaterThanOrEqual(180);
+      expect(ledger.indexed(adapter).sessions).toBeLessThanOrEqual(190);
+      t.advance(IDLE + 2000);
+      ledger.sweep(adapter, IDLE);
+      expect(ledger.openSessions(adapter).size).toBe(0);
+      // Nothing is left to evict: the caller indexes went with the sessions.
+      for (let c = 0; c < 10; c++) expect(ledger.evict(adapter, `user-${c}`, any)).toBeUndefined();
+      expect(ledger.indexed(adapter)).toEqual({ callers: 0, sessions: 0 });
+    });
   });
 });

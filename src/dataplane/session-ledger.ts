@@ -5,9 +5,15 @@
  *
  * Sized for many sessions: per session one entry in a map from a number (48 bits of the sealed id's random IV,
  * which is unique per session with overwhelming odds) to a number packing the replica's slot and the last-seen
- * second; per replica one count. No strings are kept per session. A session is forgotten when it ends (DELETE
- * answered 2xx, or the upstream answered 404) or when no request of it was seen for the adapter's idle timeout;
- * idle sessions are swept lazily, when the adapter places a new session, so there is no timer.
+ * second, and one entry in its caller's index holding the upstream session id (the one string kept per session:
+ * what an eviction's DELETE names); per replica one count, per caller one index. A session is forgotten when it
+ * ends (DELETE answered 2xx, or the upstream answered 404), when no request of it was seen for the adapter's idle
+ * timeout, or when it is evicted; idle sessions are swept lazily, when the adapter places a new session, so there
+ * is no timer.
+ *
+ * Eviction (issue #14 part 2): when every replica is full, the caller's own longest-idle session makes room.
+ * "Idle" means no exchange of it is in flight — no request waiting for its answer, no response or GET stream
+ * still open — and its idle time is counted from when its last exchange began or ended, whichever is later.
  */
 
 /** Options for {@link SessionLedger}. */
@@ -47,6 +53,10 @@ class AdapterSessions {
   readonly replicaOf: (string | undefined)[] = [];
   readonly counts: number[] = [];
   readonly free: number[] = [];
+  /** Caller (principal id) → its sessions' keys → their upstream session ids. */
+  readonly byCaller = new Map<string, Map<number, string>>();
+  /** Session key → exchanges of it in flight (only sessions with one: usually a handful). */
+  readonly busy = new Map<number, number>();
   lastSweepMs: number;
   idleMs = Infinity;
 
@@ -73,13 +83,34 @@ class AdapterSessions {
     this.counts[slot] = this.counts[slot]! - 1;
   }
 
+  /** Forgets the session `key` (counted with `value`) in every index. */
+  forget(key: number, value: number, caller: string | undefined): void {
+    this.seen.delete(key);
+    this.busy.delete(key);
+    this.drop(value);
+    if (caller === undefined) return;
+    const own = this.byCaller.get(caller);
+    if (own === undefined) return;
+    own.delete(key);
+    if (own.size === 0) this.byCaller.delete(caller);
+  }
+
   sweep(nowSec: number, idleMs: number): void {
     if (idleMs !== Infinity) {
       const oldest = nowSec - Math.ceil(idleMs / 1000);
+      let gone = false;
       for (const [key, value] of this.seen) {
-        if (Math.floor(value / SLOTS) < oldest) {
+        // A session with an exchange in flight (a long call, an open GET stream) is in use, not idle.
+        if (Math.floor(value / SLOTS) < oldest && !this.busy.has(key)) {
           this.seen.delete(key);
           this.drop(value);
+          gone = true;
+        }
+      }
+      if (gone) {
+        for (const [caller, own] of this.byCaller) {
+          for (const key of own.keys()) if (!this.seen.has(key)) own.delete(key);
+          if (own.size === 0) this.byCaller.delete(caller);
         }
       }
     }
@@ -93,6 +124,20 @@ class AdapterSessions {
       }
     }
   }
+}
+
+/** Who owns a session, and what the upstream calls it (for the DELETE that ends it on eviction). */
+export interface SessionOwner {
+  /** The caller's principal id. */
+  readonly caller: string;
+  readonly upstreamSessionId: string;
+}
+
+/** A session evicted to make room: where it was, what the upstream calls it, how long it had been idle. */
+export interface EvictedSession {
+  readonly replica: string;
+  readonly upstreamSessionId: string;
+  readonly idleSeconds: number;
 }
 
 /** Which adapter a call is about: its name and its incarnation (registry uid). */
@@ -136,9 +181,9 @@ export class SessionLedger {
   /**
    * Records a request of the session `sealed` on `replica` (a new session, or one this instance sees again):
    * counts it if it is new to this instance, else refreshes its last-seen time. `idleMs` is the adapter's idle
-   * timeout, after which a session without requests is forgotten.
+   * timeout, after which a session without requests is forgotten. `owner` makes it evictable by its caller.
    */
-  touch(adapter: LedgerAdapter, replica: string, sealed: string, idleMs: number): void {
+  touch(adapter: LedgerAdapter, replica: string, sealed: string, idleMs: number, owner?: SessionOwner): void {
     const sessions = this.#of(adapter, true)!;
     sessions.idleMs = idleMs;
     const key = sessionKeyOf(sealed);
@@ -148,20 +193,86 @@ export class SessionLedger {
       const slot = sessions.slot(replica);
       sessions.counts[slot] = sessions.counts[slot]! + 1;
       sessions.seen.set(key, second * SLOTS + slot);
+      if (owner !== undefined) {
+        let own = sessions.byCaller.get(owner.caller);
+        if (own === undefined) sessions.byCaller.set(owner.caller, (own = new Map()));
+        own.set(key, owner.upstreamSessionId);
+      }
     } else if (Math.floor(value / SLOTS) !== second) {
       sessions.seen.set(key, second * SLOTS + (value % SLOTS));
     }
   }
 
-  /** Forgets the session `sealed`: it ended (DELETE answered, or the upstream no longer knows it). */
-  end(adapter: LedgerAdapter, sealed: string): void {
+  /**
+   * Forgets the session `sealed` of `caller`: it ended (DELETE answered, or the upstream no longer knows it).
+   * `caller` is the principal the sealed id is bound to; without it the caller's index keeps the entry until a sweep.
+   */
+  end(adapter: LedgerAdapter, sealed: string, caller?: string): void {
     const sessions = this.#of(adapter, false);
     if (sessions === undefined) return;
     const key = sessionKeyOf(sealed);
     const value = sessions.seen.get(key);
     if (value === undefined) return;
-    sessions.seen.delete(key);
-    sessions.drop(value);
+    sessions.forget(key, value, caller);
+  }
+
+  /**
+   * An exchange of the session `sealed` begins (a request, a GET stream): the session is not idle until the
+   * returned callback (safe to call more than once) says it ended; its idle time starts again then.
+   */
+  begin(adapter: LedgerAdapter, sealed: string): () => void {
+    const sessions = this.#of(adapter, false);
+    const key = sessionKeyOf(sealed);
+    if (sessions === undefined || !sessions.seen.has(key)) return () => undefined;
+    sessions.busy.set(key, (sessions.busy.get(key) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (sessions.busy.get(key) ?? 0) - 1;
+      if (left > 0) sessions.busy.set(key, left);
+      else sessions.busy.delete(key);
+      const value = sessions.seen.get(key);
+      // Forgotten meanwhile (ended, evicted): nothing to refresh.
+      if (value !== undefined) sessions.seen.set(key, this.#second(this.#now()) * SLOTS + (value % SLOTS));
+    };
+  }
+
+  /**
+   * Evicts `caller`'s longest-idle session on a replica `eligible` accepts, to make room for a new one of the
+   * same caller: never another caller's session, never one with an exchange in flight. Forgets it and returns
+   * it (the caller of this method ends it upstream), or undefined when the caller has none to give up.
+   */
+  evict(
+    adapter: LedgerAdapter,
+    caller: string,
+    eligible: (replica: string) => boolean,
+  ): EvictedSession | undefined {
+    const sessions = this.#of(adapter, false);
+    const own = sessions?.byCaller.get(caller);
+    if (sessions === undefined || own === undefined) return undefined;
+    let bestKey: number | undefined;
+    let bestValue = Infinity;
+    for (const key of own.keys()) {
+      const value = sessions.seen.get(key);
+      if (value === undefined) {
+        own.delete(key); // forgotten without its caller named: drop the stale entry here
+        continue;
+      }
+      if (sessions.busy.has(key)) continue;
+      if (Math.floor(value / SLOTS) >= Math.floor(bestValue / SLOTS)) continue;
+      if (!eligible(sessions.replicaOf[value % SLOTS]!)) continue;
+      bestKey = key;
+      bestValue = value;
+    }
+    if (bestKey === undefined) return undefined;
+    const evicted = {
+      replica: sessions.replicaOf[bestValue % SLOTS]!,
+      upstreamSessionId: own.get(bestKey)!,
+      idleSeconds: Math.max(0, this.#second(this.#now()) - Math.floor(bestValue / SLOTS)),
+    };
+    sessions.forget(bestKey, bestValue, caller);
+    return evicted;
   }
 
   /**
@@ -220,6 +331,14 @@ export class SessionLedger {
       }
     }
     return out;
+  }
+
+  /** What the per-caller index of `adapter` holds: callers, and sessions over all of them (for tests and checks). */
+  indexed(adapter: LedgerAdapter): { callers: number; sessions: number } {
+    const sessions = this.#of(adapter, false);
+    let count = 0;
+    for (const own of sessions?.byCaller.values() ?? []) count += own.size;
+    return { callers: sessions?.byCaller.size ?? 0, sessions: count };
   }
 
   /** Open sessions of `adapter` per replica id (replicas without any left out). */

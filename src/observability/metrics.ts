@@ -45,6 +45,8 @@ export interface GatewayMetrics {
   placed(adapter: string, replica: string, kind: PlacementKind): void;
   /** A new session was refused because every ready replica of the adapter was at its session cap. */
   sessionRefused(adapter: string): void;
+  /** A caller's longest-idle session was evicted to make room for a new one of the same caller. */
+  sessionEvicted(adapter: string): void;
   /** Where the open-sessions gauge reads its values at scrape time (the data plane's session ledger). */
   watchOpenSessions(read: () => readonly OpenSessionCount[]): void;
   /** One reconciler step ended. */
@@ -86,6 +88,7 @@ export const NO_METRICS: GatewayMetrics = {
   streamClosed: ignore,
   placed: ignore,
   sessionRefused: ignore,
+  sessionEvicted: ignore,
   watchOpenSessions: ignore,
   reconciled: ignore,
   registryOperation: ignore,

@@ -114,6 +114,12 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     labelNames: ['adapter'] as const,
     registers,
   });
+  const sessionEvictions = new Counter({
+    name: 'mcp_gateway_session_evictions_total',
+    help: "Legacy sessions evicted to make room when every ready replica was full: the new session's caller's own longest-idle one.",
+    labelNames: ['adapter'] as const,
+    registers,
+  });
   const sessionReaders: (() => readonly OpenSessionCount[])[] = [];
   new Gauge({
     name: 'mcp_gateway_open_sessions',
@@ -199,6 +205,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
     sessionRefused(adapter: string) {
       sessionRefusals.inc({ adapter });
+    },
+    sessionEvicted(adapter: string) {
+      sessionEvictions.inc({ adapter });
     },
     watchOpenSessions(read) {
       sessionReaders.push(read);
