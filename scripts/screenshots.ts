@@ -10,8 +10,6 @@
  * Builds the console first when it is stale; needs Chromium (`/usr/bin/chromium` or MCP_GATEWAY_TEST_CHROMIUM).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +17,7 @@ import type { Page } from 'playwright-core';
 import { SCORE_TOOL, startScoreServer } from './samples/score-server.js';
 import { launchChromium, locateChromium } from '../test/browser.js';
 import { buildConsoleIfStale } from '../test/console-build.js';
+import { freePort } from '../test/console-oidc.js';
 import { startGatewayProcess } from '../test/gateway-process.js';
 import { startLegacyMcpServer } from '../test/mcp-servers.js';
 import { startOAuthProtectedUpstream } from '../test/oauth-protected-upstream.js';
@@ -45,15 +44,6 @@ async function post(path: string, body: unknown, to = gateway.url): Promise<void
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-}
-
-/** A port nothing listens on now, so the gateway's public URL can name it before it starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function shoot(page: Page, name: string): Promise<void> {

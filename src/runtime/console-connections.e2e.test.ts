@@ -9,8 +9,6 @@
  * of offering a link that would fail. Skipped, saying why, where no Chromium is installed (`.ci/run` installs it).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -19,6 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, locateChromium } from '../../test/browser.js';
 import { buildConsoleIfStale } from '../../test/console-build.js';
+import { freePort, registerConsoleClient } from '../../test/console-oidc.js';
 import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
@@ -29,15 +28,6 @@ import type { OidcAuthorizationServer } from '../../test/oidc-authorization-serv
 const chromium = locateChromium();
 if (chromium.reason) process.stderr.write(`web console browser tests skipped: ${chromium.reason}\n`);
 const TITLE = 'the console’s Connections page in Chromium';
-
-/** A port nothing listens on now: the vault's redirect URI (the public URL) must be known before the start. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe.skipIf(chromium.reason !== undefined)(
   chromium.reason ? `${TITLE} (skipped: ${chromium.reason})` : TITLE,
@@ -203,22 +193,7 @@ describe.skipIf(chromium.reason !== undefined)(
         resourceScopes: ['mcp'],
       });
       const port = await freePort();
-      const discovery = (await (await fetch(`${as.issuer}/.well-known/openid-configuration`)).json()) as {
-        registration_endpoint: string;
-      };
-      const registered = await fetch(discovery.registration_endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          client_name: 'MCP Gateway console',
-          redirect_uris: [`http://127.0.0.1:${port}/ui/callback`],
-          token_endpoint_auth_method: 'none',
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        }),
-      });
-      expect(registered.status).toBe(201);
-      const { client_id: clientId } = (await registered.json()) as { client_id: string };
+      const clientId = await registerConsoleClient(as.issuer, port);
       // The oauth-user adapter comes from the registry file: the console has no form field for upstreamAuth.
       const config = join(state, 'gateway.yaml');
       writeFileSync(

@@ -7,8 +7,6 @@
  * keeps the token in memory only. Skipped, saying why, where no Chromium is installed (`.ci/run` installs it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -17,6 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, locateChromium } from '../../test/browser.js';
 import { buildConsoleIfStale } from '../../test/console-build.js';
+import { freePort, registerConsoleClient } from '../../test/console-oidc.js';
 import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
@@ -255,15 +254,6 @@ describe.skipIf(chromium.reason !== undefined)(
   },
 );
 
-/** A port nothing listens on now: the console's redirect URI must be registered before the gateway starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe.skipIf(chromium.reason !== undefined)(
   chromium.reason ? `${TITLE}, oidc mode (skipped: ${chromium.reason})` : `${TITLE}, oidc mode`,
   () => {
@@ -281,23 +271,7 @@ describe.skipIf(chromium.reason !== undefined)(
         resourceScopes: ['mcp'],
       });
       const port = await freePort();
-      // The console is a public client registered at the authorization server, as an operator would register it.
-      const discovery = (await (await fetch(`${as.issuer}/.well-known/openid-configuration`)).json()) as {
-        registration_endpoint: string;
-      };
-      const registered = await fetch(discovery.registration_endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          client_name: 'MCP Gateway console',
-          redirect_uris: [`http://127.0.0.1:${port}/ui/callback`],
-          token_endpoint_auth_method: 'none',
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        }),
-      });
-      expect(registered.status).toBe(201);
-      const { client_id: clientId } = (await registered.json()) as { client_id: string };
+      const clientId = await registerConsoleClient(as.issuer, port);
       gateway = await startGatewayProcess({
         PORT: String(port),
         DATABASE_URL: join(state, 'registry.db'),
