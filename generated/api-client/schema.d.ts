@@ -293,7 +293,7 @@ export interface paths {
         put?: never;
         /**
          * Re-seal every stored value under the current gateway secret
-         * @description After a change of the gateway secret (the old one in MCP_GATEWAY_PREVIOUS_SECRETS): re-seals stored secrets, OAuth grants and sealed settings still under an old key, each with a compare and set, so it can run again after a failure and loses no concurrent write. `remaining` all 0 means the previous secrets can be dropped. `{"dryRun": true}` only counts.
+         * @description After a change of the gateway secret (the old one in MCP_GATEWAY_PREVIOUS_SECRETS): re-seals stored secrets, OAuth grants and sealed settings still under an old key, each with a compare and set, so it can run again after a failure and loses no concurrent write. `remaining` all 0 means the previous secrets can be dropped. The body is `{}`, or `{"dryRun": true}` to only count.
          */
         post: operations["rekeySecrets"];
         delete?: never;
@@ -2324,7 +2324,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["SecretRekeyRequest"];
             };

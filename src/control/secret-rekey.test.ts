@@ -14,6 +14,8 @@ import {
   sealedSettingKeyId,
 } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
+import { createTestApp, headerPrincipal, json } from '../../test/test-app.js';
+import { secretGate } from '../auth/index.js';
 import { rekeyRegistry } from './secret-rekey.js';
 
 const S1 = 'old-gateway-secret-0123456789abcdefghijklmnop';
@@ -189,5 +191,51 @@ describe.each(dialects)('rekey on %s', (_dialect, open) => {
     expect(report.remaining.secrets).toBeGreaterThanOrEqual(1);
     expect((await store.getSecret(a))!.keyId).toBe((await createSecretCipher(S2)).keyId);
     expect(JSON.stringify(report)).not.toContain('lost-value');
+  });
+});
+
+describe('POST /secrets/rekey', () => {
+  it('re-seals through the API for a secret role, counts in a dry run, refuses others and bad bodies', async () => {
+    const store = await openRegistryStore(':memory:');
+    try {
+      const old = await createSecretCipher(S1);
+      await store.createSecret('github', await old.seal('github', 'ghp_api_value'), 'test');
+      const { app } = await createTestApp({
+        store,
+        gatewaySecret: S2,
+        previousSecrets: [S1],
+        authenticate: headerPrincipal(),
+        authorizeSecrets: secretGate({ secretRoles: ['team.secrets'] }),
+      });
+      const admin = { 'x-test-user': 'ops', 'x-test-roles': 'team.secrets' };
+
+      const denied = await app.request(
+        '/secrets/rekey',
+        json('POST', {}, { 'x-test-user': 'dev', 'x-test-roles': 'dev' }),
+      );
+      expect(denied.status).toBe(403);
+
+      const bad = await app.request('/secrets/rekey', json('POST', { dryRun: 'yes' }, admin));
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBeDefined();
+
+      const dry = await app.request('/secrets/rekey', json('POST', { dryRun: true }, admin));
+      expect(dry.status).toBe(200);
+      expect(((await dry.json()) as { remaining: { secrets: number } }).remaining.secrets).toBe(1);
+
+      const res = await app.request('/secrets/rekey', json('POST', {}, admin));
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).not.toContain('ghp_api_value');
+      const report = JSON.parse(text) as { keyId: string; resealed: { secrets: number }; remaining: object };
+      expect(report.resealed.secrets).toBe(1);
+      expect(report.remaining).toEqual({ secrets: 0, grants: 0, settings: 0 });
+      expect(report.keyId).toBe((await createSecretCipher(S2)).keyId);
+      expect((await store.getSecret('github'))!.keyId).toBe(report.keyId);
+      // `GET /secrets/rekey` still reads the secret called "rekey" (none here), not the report.
+      expect((await app.request('/secrets/rekey', { headers: admin })).status).toBe(404);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -102,8 +102,8 @@ const routes = {
     tags,
     summary: 'Re-seal every stored value under the current gateway secret',
     description:
-      'After a change of the gateway secret (the old one in MCP_GATEWAY_PREVIOUS_SECRETS): re-seals stored secrets, OAuth grants and sealed settings still under an old key, each with a compare and set, so it can run again after a failure and loses no concurrent write. `remaining` all 0 means the previous secrets can be dropped. `{"dryRun": true}` only counts.',
-    request: { body: { required: false, content: jsonOf(SecretRekeyRequest) } },
+      'After a change of the gateway secret (the old one in MCP_GATEWAY_PREVIOUS_SECRETS): re-seals stored secrets, OAuth grants and sealed settings still under an old key, each with a compare and set, so it can run again after a failure and loses no concurrent write. `remaining` all 0 means the previous secrets can be dropped. The body is `{}`, or `{"dryRun": true}` to only count.',
+    request: { body: { required: true, content: jsonOf(SecretRekeyRequest) } },
     responses: {
       200: { description: 'What was re-sealed and what remains', content: jsonOf(SecretRekeyReport) },
       ...errors(400, 413, 415),
@@ -223,7 +223,7 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
   const settings = options.settings;
   if (settings) {
     router.openapi(routes.rekey, async (c) => {
-      const { dryRun } = c.req.valid('json') ?? {};
+      const { dryRun } = c.req.valid('json');
       const report = await rekeyRegistry(store, { secrets: cipher, settings }, { dryRun: dryRun === true });
       c.header('Cache-Control', 'no-store');
       return c.json({ ...report, unreadable: [...report.unreadable] }, 200);
