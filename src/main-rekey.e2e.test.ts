@@ -129,6 +129,26 @@ describe('changing the gateway secret', () => {
     expect(refusal).toContain("setting 'identity-signing-key' is sealed under key id");
     expect(refusal).toContain('MCP_GATEWAY_PREVIOUS_SECRETS');
 
+    // Without identity JWTs it starts, and names what it cannot open: the deployer's error, and the rekey report.
+    gateway = await startGatewayProcess({ ...gatewayEnv(S2), MCP_GATEWAY_IDENTITY_JWT: 'off' });
+    running.push(gateway);
+    const blind = await call(gateway, '/secrets/rekey', {
+      method: 'POST',
+      body: JSON.stringify({ dryRun: true }),
+    });
+    const unreadable = ((await blind.json()) as { unreadable: { kind: string; name: string }[] }).unreadable;
+    expect(unreadable.map((u) => `${u.kind} ${u.name}`).sort()).toEqual([
+      'secret github-token',
+      'setting identity-signing-key',
+    ]);
+    const deadline = Date.now() + 30_000;
+    while (!JSON.stringify(gateway.logs).includes("secret 'github-token' is sealed under key id")) {
+      if (Date.now() > deadline) throw new Error('no log line names the unreadable secret');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const blindLogs = JSON.stringify(gateway.logs);
+    expect(await gateway.stop()).toBe(0);
+
     // S2 with S1 as previous: the adapter still gets its value, the identity key is the same one.
     gateway = await start(S2, S1);
     expect(await secretOfReplica(gateway)).toBe(VALUE);
@@ -159,7 +179,14 @@ describe('changing the gateway secret', () => {
     const database = Buffer.concat(files.map((name) => readFileSync(join(dir, name)))).toString('latin1');
     expect(database).toContain('github-token');
     expect(database).not.toContain(VALUE);
-    for (const text of [JSON.stringify(gateway.logs), refusal, dry.stdout, rekey.stdout, ...answers]) {
+    for (const text of [
+      JSON.stringify(gateway.logs),
+      blindLogs,
+      refusal,
+      dry.stdout,
+      rekey.stdout,
+      ...answers,
+    ]) {
       expect(text).not.toContain(VALUE);
       expect(text).not.toContain(S1);
       expect(text).not.toContain(S2);
