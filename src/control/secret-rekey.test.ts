@@ -3,7 +3,8 @@
  * previous gateway secret open, new writes use the current key, a rekey re-seals secrets, grants and sealed
  * settings, loses no write made meanwhile, and a value under an unknown key is reported, not a crash.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { TestDatabases } from '../../test/postgres-databases.js';
 import { grantSealName } from '../auth/index.js';
 import {
   SecretDecryptionError,
@@ -62,7 +63,10 @@ const dialects: Array<[string, () => Promise<RegistryStore>]> = [
   ['sqlite', () => openRegistryStore(':memory:')],
 ];
 const postgresUrl = process.env.TEST_DATABASE_URL;
-if (postgresUrl) dialects.push(['postgres', () => openRegistryStore(postgresUrl)]);
+// A database of its own: a rekey reads every row, and another test file's rows are not this one's business.
+const databases = new TestDatabases(postgresUrl ?? '');
+afterAll(() => databases.dropAll());
+if (postgresUrl) dialects.push(['postgres', async () => openRegistryStore(await databases.create())]);
 
 describe.each(dialects)('rekey on %s', (_dialect, open) => {
   let store: RegistryStore | undefined;
