@@ -55,6 +55,8 @@ export interface TestAppOptions {
   readonly onResourceChange?: ResourceChangeListener;
   /** The gateway secret the secret store's key comes from; default {@link TEST_GATEWAY_SECRET}. */
   readonly gatewaySecret?: string;
+  /** Previous gateway secrets (a rotation under way): values sealed under them still open. */
+  readonly previousSecrets?: readonly string[];
 }
 
 /** The gateway secret of test apps. */
@@ -71,7 +73,8 @@ export const LOOPBACK_ORIGINS: OriginPolicy = {
 export async function createTestApp(options: TestAppOptions = {}) {
   const store = options.store ?? (await openRegistryStore(':memory:'));
   const secret = options.gatewaySecret ?? TEST_GATEWAY_SECRET;
-  const cipher = await createSecretCipher(secret);
+  const cipher = await createSecretCipher(secret, options.previousSecrets);
+  const settings = await createSettingsCipher(secret, options.previousSecrets);
   const logger = options.logger ?? createSilentLogger();
   const app = createApp({
     store,
@@ -85,11 +88,11 @@ export async function createTestApp(options: TestAppOptions = {}) {
     commandGate: options.commandGate,
     secretReferenceGate: options.secretReferenceGate,
     onResourceChange: options.onResourceChange,
-    secrets: { cipher, authorize: options.authorizeSecrets },
+    secrets: { cipher, settings, authorize: options.authorizeSecrets },
     vault: createTokenVault({
       store,
       cipher,
-      settings: await createSettingsCipher(secret),
+      settings,
       readSecret: (name) => readSecretValue(store, cipher, name),
       publicUrl: (options.origins ?? LOOPBACK_ORIGINS).publicUrl,
       logger,

@@ -282,6 +282,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/secrets/rekey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-seal every stored value under the current gateway secret
+         * @description After a change of the gateway secret (the old one in MCP_GATEWAY_PREVIOUS_SECRETS): re-seals stored secrets, OAuth grants and sealed settings still under an old key, each with a compare and set, so it can run again after a failure and loses no concurrent write. `remaining` all 0 means the previous secrets can be dropped. The body is `{}`, or `{"dryRun": true}` to only count.
+         */
+        post: operations["rekeySecrets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/secrets": {
         parameters: {
             query?: never;
@@ -939,6 +959,33 @@ export interface components {
         ToolDefinitionApproval: {
             /** @description The `current.hash` the admin reviewed: the approval is refused (409) when the adapter lists anything else now */
             hash?: string;
+        };
+        SecretRekeyReport: {
+            /** @description Id of the current key, which every value is re-sealed under. */
+            keyId: string;
+            /** @description Values re-sealed by this call (0 in a dry run). */
+            resealed: {
+                secrets: number;
+                grants: number;
+                settings: number;
+            };
+            /** @description Values still under an old key: when all are 0, the previous secrets can be dropped. */
+            remaining: {
+                secrets: number;
+                grants: number;
+                settings: number;
+            };
+            /** @description Values under a key id that neither the gateway secret nor MCP_GATEWAY_PREVIOUS_SECRETS gives: add the secret that sealed them to the previous secrets and run again. */
+            unreadable: {
+                /** @enum {string} */
+                kind: "secret" | "grant" | "setting";
+                name: string;
+                keyId: string;
+            }[];
+        };
+        SecretRekeyRequest: {
+            /** @description Only count the values still sealed under an old key; write nothing. */
+            dryRun?: boolean;
         };
         SecretResource: {
             name: string;
@@ -2261,6 +2308,68 @@ export interface operations {
             };
             /** @description Nothing awaits approval, the tool is not listed now, or the current definition is not the `hash` given */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rekeySecrets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretRekeyRequest"];
+            };
+        };
+        responses: {
+            /** @description What was re-sealed and what remains */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRekeyReport"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller holds no role in MCP_GATEWAY_SECRET_ROLES (default `mcp.admin`): `WWW-Authenticate: Bearer error="insufficient_scope", …` */
+            403: {
+                headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

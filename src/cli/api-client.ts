@@ -45,6 +45,7 @@ export type AdapterResource = Schemas['AdapterResource'];
 export type ToolResource = Schemas['ToolResource'];
 export type AdapterStatus = JsonBody<paths['/adapters/{name}/status']['get']['responses'][200]>;
 type ErrorBody = Schemas['Error'];
+export type SecretRekeyReport = Schemas['SecretRekeyReport'];
 type LogsQuery = NonNullable<paths['/adapters/{name}/logs']['get']['parameters']['query']>;
 
 /** A resource with the entity tag it was read or written with. */
@@ -78,6 +79,8 @@ export interface ApiClient {
   remove(kind: Kind, name: string, ifMatch?: string, force?: boolean): Promise<void>;
   /** The JSON Schema of the configuration file, or undefined from a gateway that does not serve one. */
   fileSchema(): Promise<Record<string, unknown> | undefined>;
+  /** `POST /secrets/rekey`: re-seals every stored value under the current gateway secret (or, dry, counts). */
+  rekeySecrets(dryRun: boolean): Promise<SecretRekeyReport>;
   status(kind: RuntimeKind, name: string): Promise<AdapterStatus>;
   /** The log text as a stream (it stays open with `follow` until the server ends it or `signal` aborts). */
   logs(
@@ -179,6 +182,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     async remove(kind, name, ifMatch, force) {
       await send(`${kind}/${segment(name)}${force ? '?force=true' : ''}`, { method: 'DELETE', ifMatch });
+    },
+    async rekeySecrets(dryRun) {
+      const res = await send('secrets/rekey', { method: 'POST', body: dryRun ? { dryRun: true } : {} });
+      return (await res.json()) as SecretRekeyReport;
     },
     async fileSchema() {
       try {

@@ -1,5 +1,5 @@
 /**
- * @module secret-commands: `mcp-gateway secrets list|get|create|update|delete`. A value is read from standard
+ * @module secret-commands: `mcp-gateway secrets list|get|create|update|delete|rekey`. A value is read from standard
  * input or `--from-file`, never from the command line: every user of the machine can read a process's
  * arguments (`ps`, `/proc/PID/cmdline`), and shells keep them in their history. The CLI never prints a value
  * (the API never returns one).
@@ -111,6 +111,33 @@ ${WHY_STDIN}`,
           ctx.values['if-match'] as string | undefined,
         );
         print(ctx.io.stdout, ctx.format(), body, () => fieldRows(body));
+      },
+    },
+    rekey: {
+      summary: 're-seal every stored value under the current gateway secret',
+      usage: `Usage: ${p} rekey [--dry-run] [-o table|json|yaml]
+
+After the gateway secret changed (the old one kept in MCP_GATEWAY_PREVIOUS_SECRETS): re-seals stored secrets,
+OAuth grants and sealed settings still under an old key. Safe to run again. When every REMAINING count is 0,
+drop the previous secrets and restart. --dry-run only counts.`,
+      options: { 'dry-run': { type: 'boolean' } },
+      async run(ctx) {
+        noArguments(ctx);
+        const dryRun = ctx.values['dry-run'] === true;
+        const report = await ctx.client.rekeySecrets(dryRun);
+        print(ctx.io.stdout, ctx.format(), report, () => [
+          ['KIND', 'RESEALED', 'REMAINING'],
+          ...(['secrets', 'grants', 'settings'] as const).map((kind) => [
+            kind,
+            String(report.resealed[kind]),
+            String(report.remaining[kind]),
+          ]),
+        ]);
+        for (const value of report.unreadable) {
+          ctx.io.stderr.write(
+            `cannot open ${value.kind} '${value.name}': sealed under key id ${value.keyId}, which no configured secret gives\n`,
+          );
+        }
       },
     },
     delete: {

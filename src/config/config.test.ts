@@ -22,6 +22,7 @@ describe('parseConfig', () => {
       databaseUrl: './data/mcp-gateway.db',
       secret: undefined,
       secretFile: undefined,
+      previousSecrets: [],
       publicUrl: 'http://127.0.0.1:3000',
       bodyLimitBytes: 1048576,
       probeTimeoutMs: 2000,
@@ -160,6 +161,20 @@ describe('parseConfig', () => {
     const message = problemsOf({ MCP_GATEWAY_SECRET: 'hunter2' });
     expect(message).toContain('MCP_GATEWAY_SECRET must be at least 32 characters');
     expect(message).not.toContain('hunter2');
+  });
+
+  it('reads MCP_GATEWAY_PREVIOUS_SECRETS as a comma-separated list, never both it and the file, never echoed', () => {
+    expect(parseConfig({ MCP_GATEWAY_PREVIOUS_SECRETS: ' old-one , old-two,' }).previousSecrets).toEqual([
+      'old-one',
+      'old-two',
+    ]);
+    expect(parseConfig({ MCP_GATEWAY_PREVIOUS_SECRETS_FILE: '/run/old' }).previousSecretsFile).toBe('/run/old');
+    const message = problemsOf({
+      MCP_GATEWAY_PREVIOUS_SECRETS: 'old-one-value',
+      MCP_GATEWAY_PREVIOUS_SECRETS_FILE: '/run/old',
+    });
+    expect(message).toContain('set only one of them');
+    expect(message).not.toContain('old-one-value');
   });
 
   it('takes the secret from MCP_GATEWAY_SECRET_FILE, but not from both it and MCP_GATEWAY_SECRET', () => {

@@ -30,6 +30,13 @@ export interface Config {
    * `secret` beside the database (created on first start). Never both this and {@link secret}.
    */
   readonly secretFile: string | undefined;
+  /**
+   * `MCP_GATEWAY_PREVIOUS_SECRETS` (comma-separated): earlier gateway secrets during a rotation. Values sealed
+   * under them still open (stored secrets, grants, sealed settings, session ids); new writes use {@link secret}.
+   */
+  readonly previousSecrets?: readonly string[];
+  /** `MCP_GATEWAY_PREVIOUS_SECRETS_FILE`: a file holding them, one a line. Never both this and the variable. */
+  readonly previousSecretsFile?: string;
   /** The URL clients reach the gateway at, without a trailing slash. */
   readonly publicUrl: string;
   /** Largest accepted control-plane request body. */
@@ -108,6 +115,16 @@ const EnvSchema = z.object({
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
     .optional(),
   MCP_GATEWAY_SECRET_FILE: z.string().trim().min(1, 'must not be empty').optional(),
+  MCP_GATEWAY_PREVIOUS_SECRETS: z
+    .string()
+    .optional()
+    .transform((text) =>
+      (text ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    ),
+  MCP_GATEWAY_PREVIOUS_SECRETS_FILE: z.string().trim().min(1, 'must not be empty').optional(),
   MCP_GATEWAY_PUBLIC_URL: httpUrl.optional(),
   MCP_GATEWAY_BODY_LIMIT_BYTES: integerVar(1024, 64 * 1024 * 1024, 1024 * 1024),
   MCP_GATEWAY_PROBE_TIMEOUT_MS: integerVar(100, 60_000, 2000),
@@ -173,12 +190,21 @@ function secretSourceProblems(
 /** Parses the environment; throws {@link ConfigError} listing every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   // Never echo the secret or a database URL (it may carry a password), not even a bad one.
-  const e = parseEnv(EnvSchema, env, new Set(['MCP_GATEWAY_SECRET', 'DATABASE_URL']));
+  const e = parseEnv(
+    EnvSchema,
+    env,
+    new Set(['MCP_GATEWAY_SECRET', 'MCP_GATEWAY_PREVIOUS_SECRETS', 'DATABASE_URL']),
+  );
   const secretProblems = secretSourceProblems(
     e.MCP_GATEWAY_SECRET,
     e.MCP_GATEWAY_SECRET_FILE,
     e.DATABASE_URL,
   );
+  if (e.MCP_GATEWAY_PREVIOUS_SECRETS.length > 0 && e.MCP_GATEWAY_PREVIOUS_SECRETS_FILE !== undefined) {
+    secretProblems.push(
+      'MCP_GATEWAY_PREVIOUS_SECRETS and MCP_GATEWAY_PREVIOUS_SECRETS_FILE are both set; set only one of them',
+    );
+  }
   if (secretProblems.length > 0) throw new ConfigError(secretProblems);
   const publicUrl = (
     e.MCP_GATEWAY_PUBLIC_URL ?? `http://${hostForUrl(e.MCP_GATEWAY_HOST)}:${e.PORT}`
@@ -190,6 +216,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL,
     secret: e.MCP_GATEWAY_SECRET,
     secretFile: e.MCP_GATEWAY_SECRET_FILE,
+    previousSecrets: e.MCP_GATEWAY_PREVIOUS_SECRETS,
+    ...(e.MCP_GATEWAY_PREVIOUS_SECRETS_FILE !== undefined && {
+      previousSecretsFile: e.MCP_GATEWAY_PREVIOUS_SECRETS_FILE,
+    }),
     publicUrl,
     bodyLimitBytes: e.MCP_GATEWAY_BODY_LIMIT_BYTES,
     probeTimeoutMs: e.MCP_GATEWAY_PROBE_TIMEOUT_MS,

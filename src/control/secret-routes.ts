@@ -10,14 +10,22 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/index.js';
 import { badRequest, conflict, jsonBody, notFound, preconditionFailed } from '../http/index.js';
 import { ResourceExistsError, ResourceNotFoundError, VersionMismatchError } from '../registry/index.js';
-import type { RegistryStore, SecretCipher, StoredSecret } from '../registry/index.js';
+import type { RegistryStore, SecretCipher, SettingsCipher, StoredSecret } from '../registry/index.js';
 import type { ResourceChangeListener } from './resource-routes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { etagOf, ifMatchAdmits, ifNoneMatchHits, parseIfMatch } from './etag.js';
 import { ErrorBodySchema, ListQuery, MAX_PAGE_SIZE, NameParam } from './schemas.js';
 import { describeUsers, secretUsers } from './secret-references.js';
 import type { SecretUser } from './secret-references.js';
-import { SecretData, SecretDeleteQuery, SecretResource, SecretRotation } from './secret-schemas.js';
+import { rekeyRegistry } from './secret-rekey.js';
+import {
+  SecretData,
+  SecretDeleteQuery,
+  SecretRekeyReport,
+  SecretRekeyRequest,
+  SecretResource,
+  SecretRotation,
+} from './secret-schemas.js';
 import { validationHook } from './validation.js';
 
 /** Dependencies of the secret routes. */
@@ -25,6 +33,8 @@ export interface SecretRoutesOptions {
   readonly store: RegistryStore;
   /** Seals values before they are stored. */
   readonly cipher: SecretCipher;
+  /** The sealed settings' cipher: with it, `POST /secrets/rekey` is served (it re-seals settings too). */
+  readonly settings?: SettingsCipher;
   readonly bodyLimitBytes: number;
   /** Told of every adapter and tool that references a secret after it was rotated or force-deleted. */
   readonly onChange?: ResourceChangeListener;
@@ -82,7 +92,23 @@ const ifMatchHeader = z.object({
 });
 const jsonOf = <T>(schema: z.ZodType<T>) => ({ 'application/json': { schema } });
 
+const REKEY = `${COLLECTION}/rekey`;
+
 const routes = {
+  rekey: createRoute({
+    method: 'post',
+    path: REKEY,
+    operationId: 'rekeySecrets',
+    tags,
+    summary: 'Re-seal every stored value under the current gateway secret',
+    description:
+      'After a change of the gateway secret (the old one in MCP_GATEWAY_PREVIOUS_SECRETS): re-seals stored secrets, OAuth grants and sealed settings still under an old key, each with a compare and set, so it can run again after a failure and loses no concurrent write. `remaining` all 0 means the previous secrets can be dropped. The body is `{}`, or `{"dryRun": true}` to only count.',
+    request: { body: { required: true, content: jsonOf(SecretRekeyRequest) } },
+    responses: {
+      200: { description: 'What was re-sealed and what remains', content: jsonOf(SecretRekeyReport) },
+      ...errors(400, 413, 415),
+    },
+  }),
   create: createRoute({
     method: 'post',
     path: COLLECTION,
@@ -193,6 +219,16 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
   const body = jsonBody({ maxBytes: options.bodyLimitBytes });
   router.use(COLLECTION, body);
   router.use(`${COLLECTION}/:name`, body);
+
+  const settings = options.settings;
+  if (settings) {
+    router.openapi(routes.rekey, async (c) => {
+      const { dryRun } = c.req.valid('json');
+      const report = await rekeyRegistry(store, { secrets: cipher, settings }, { dryRun: dryRun === true });
+      c.header('Cache-Control', 'no-store');
+      return c.json({ ...report, unreadable: [...report.unreadable] }, 200);
+    });
+  }
 
   function respond<S extends 200 | 201>(
     c: Context<AppEnv>,

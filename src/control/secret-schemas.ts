@@ -66,3 +66,45 @@ export const SecretDeleteQuery = z.object({
       description: 'Delete even while adapters or tools reference the secret (default false: 409).',
     }),
 });
+
+/** Body of `POST /secrets/rekey`. */
+export const SecretRekeyRequest = z
+  .strictObject({
+    dryRun: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Only count the values still sealed under an old key; write nothing.' }),
+  })
+  .openapi('SecretRekeyRequest');
+export type SecretRekeyRequest = z.infer<typeof SecretRekeyRequest>;
+
+const RekeyCounts = z.object({
+  secrets: z.number().int(),
+  grants: z.number().int(),
+  settings: z.number().int(),
+});
+
+/** What `POST /secrets/rekey` answers: counts and key ids, never a value or a key. */
+export const SecretRekeyReport = z
+  .object({
+    keyId: z
+      .string()
+      .openapi({ description: 'Id of the current key, which every value is re-sealed under.' }),
+    resealed: RekeyCounts.openapi({ description: 'Values re-sealed by this call (0 in a dry run).' }),
+    remaining: RekeyCounts.openapi({
+      description: 'Values still under an old key: when all are 0, the previous secrets can be dropped.',
+    }),
+    unreadable: z
+      .array(
+        z.object({
+          kind: z.enum(['secret', 'grant', 'setting']),
+          name: z.string(),
+          keyId: z.string(),
+        }),
+      )
+      .openapi({
+        description:
+          'Values under a key id that neither the gateway secret nor MCP_GATEWAY_PREVIOUS_SECRETS gives: add the secret that sealed them to the previous secrets and run again.',
+      }),
+  })
+  .openapi('SecretRekeyReport');

@@ -315,3 +315,17 @@ describe('createSessionSealer', () => {
     },
   );
 });
+
+describe('session ids across a change of the gateway secret', () => {
+  const NEW_SECRET = 'rotated-secret-0123456789-abcdefghijklmnopqrstu';
+
+  it('opens an id sealed under a previous secret while it is in the ring, and seals new ids with the current one', async () => {
+    const old = await sealer();
+    const id = await old.seal(CLAIMS);
+    const rotated = await sealer({ secret: NEW_SECRET, previousSecrets: [SECRET] });
+    expect(await rotated.open(id, EXPECT)).toEqual({ ok: true, claims: OPENED });
+    // Without the previous secret the old id is refused; an id sealed now does not open under the old secret.
+    expect(await (await sealer({ secret: NEW_SECRET })).open(id, EXPECT)).toEqual({ ok: false, reason: 'tampered' });
+    expect(await old.open(await rotated.seal(CLAIMS), EXPECT)).toEqual({ ok: false, reason: 'tampered' });
+  });
+});

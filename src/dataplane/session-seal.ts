@@ -87,6 +87,12 @@ export type OpenResult =
 export interface SessionSealerOptions {
   /** The gateway secret, at least 32 characters; every replica must share it. */
   readonly secret: string;
+  /**
+   * Previous gateway secrets (`MCP_GATEWAY_PREVIOUS_SECRETS`, a rotation under way): ids sealed under them still
+   * open, new ids are sealed with {@link secret} only. A session id names no key (the format is frozen), so a
+   * failed open under the current key tries these in order: a handful of keys, only while a rotation lasts.
+   */
+  readonly previousSecrets?: readonly string[];
   /** Current time; default `() => new Date()`. */
   readonly clock?: () => Date;
   /** Returns `length` random bytes; default `crypto.getRandomValues`. Must be a CSPRNG outside tests. */
@@ -177,6 +183,11 @@ export async function createSessionSealer(options: SessionSealerOptions): Promis
   const clock = options.clock ?? (() => new Date());
   const random = options.random ?? ((length: number) => crypto.getRandomValues(new Uint8Array(length)));
   const keys = { v2: await deriveSessionKey(secret, V2), v1: await deriveSessionKey(secret, V1) };
+  const ring = [keys];
+  for (const previous of options.previousSecrets ?? []) {
+    if (previous.length === 0 || previous === secret) continue;
+    ring.push({ v2: await deriveSessionKey(previous, V2), v1: await deriveSessionKey(previous, V1) });
+  }
 
   async function seal(claims: SessionClaims): Promise<string> {
     const fields = [
@@ -216,22 +227,26 @@ export async function createSessionSealer(options: SessionSealerOptions): Promis
     if (bytes === undefined || bytes.length < IV_BYTES + TIME_BYTES + format.fields + TAG_BYTES)
       return MALFORMED;
 
-    let plaintext: Uint8Array;
-    try {
-      plaintext = new Uint8Array(
-        await crypto.subtle.decrypt(
-          {
-            name: 'AES-GCM',
-            iv: bytes.subarray(0, IV_BYTES),
-            additionalData: encoder.encode(expect.adapter),
-          },
-          keys[format.name],
-          bytes.subarray(IV_BYTES),
-        ),
-      );
-    } catch {
-      return TAMPERED;
+    let plaintext: Uint8Array | undefined;
+    for (const ringKeys of ring) {
+      try {
+        plaintext = new Uint8Array(
+          await crypto.subtle.decrypt(
+            {
+              name: 'AES-GCM',
+              iv: bytes.subarray(0, IV_BYTES),
+              additionalData: encoder.encode(expect.adapter),
+            },
+            ringKeys[format.name],
+            bytes.subarray(IV_BYTES),
+          ),
+        );
+        break;
+      } catch {
+        // Not this key: the next one of the ring, if any.
+      }
     }
+    if (plaintext === undefined) return TAMPERED;
     const claims = decodeClaims(plaintext, format);
     // Authentic but unreadable can only be a format bug or a reused key with another format.
     if (claims === undefined) return MALFORMED;

@@ -33,6 +33,11 @@ const TIMED_OPERATIONS: ReadonlySet<string> = new Set<keyof RegistryStore | 'rev
   'getGrant',
   'listGrants',
   'deleteGrant',
+  'listSecretsSealedOtherThan',
+  'resealSecret',
+  'listGrantsSealedOtherThan',
+  'resealGrant',
+  'listSettings',
   'ping',
   'revision',
 ]);

@@ -38,6 +38,7 @@ export {
   createSettingsCipher,
   getOrCreateSealedSetting,
   isSealedSetting,
+  sealedSettingKeyId,
 } from './sealed-settings.js';
 export type { SettingsCipher } from './sealed-settings.js';
 export { SecretDecryptionError, createSecretCipher, readSecretValue } from './secret-cipher.js';

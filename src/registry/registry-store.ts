@@ -203,6 +203,25 @@ export interface RegistryStore extends ToolPinStore {
   listGrants(userId: string): Promise<StoredGrant[]>;
   /** Removes the grant; resolves true when there was one. */
   deleteGrant(userId: string, adapter: string): Promise<boolean>;
+  /** Secrets whose value is sealed under a key other than `keyId` (a rotation under way), ordered by name. */
+  listSecretsSealedOtherThan(keyId: string): Promise<StoredSecret[]>;
+  /**
+   * A rekey's write: replaces the sealed value of secret `name` only if it still holds `expected` (compare and
+   * set, so a rotation written meanwhile is not lost). Version and lastUpdatedAt stay: the value is the same.
+   * Resolves true when it replaced it.
+   */
+  resealSecret(name: string, expected: SealedSecretValue, value: SealedSecretValue): Promise<boolean>;
+  /** Grants sealed under a key other than `keyId`, ordered by user then adapter. */
+  listGrantsSealedOtherThan(keyId: string): Promise<StoredGrant[]>;
+  /** Like {@link resealSecret}, for the grant of (userId, adapter); the rest of the grant stays. */
+  resealGrant(
+    userId: string,
+    adapter: string,
+    expected: SealedSecretValue,
+    value: SealedSecretValue,
+  ): Promise<boolean>;
+  /** Every setting's key and stored value, ordered by key (a rekey finds the sealed ones among them). */
+  listSettings(): Promise<Array<{ key: string; value: string }>>;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -65,7 +65,7 @@ describe('settings cipher', () => {
     const error = await cipher.open(KEY, sealed).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SealedSettingError);
     expect((error as Error).message).toMatch(
-      /sealed under key id "[\w-]{12}", and this gateway's secret gives key id [\w-]{12}/,
+      /sealed under key id "[\w-]{12}", which neither this gateway's secret \(key id [\w-]{12}\)/,
     );
   });
 

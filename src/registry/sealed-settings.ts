@@ -10,6 +10,8 @@
  * - `mcp-setting`: the setting's key, so a value copied under another key does not decrypt as that key.
  * Key = HKDF-SHA256(ikm = UTF-8(secret), salt = empty, info = "mcp-gateway settings v1"), 256 bits; key id =
  * base64url of 9 bytes of HKDF-SHA256(same ikm, info = "mcp-gateway settings key-id v1").
+ * Key ring: the current secret seals; previous secrets (`MCP_GATEWAY_PREVIOUS_SECRETS`) open values whose `kid` is
+ * theirs, until `mcp-gateway secrets rekey` re-seals them under the current key.
  * WebCrypto and jose only, so the edge build shares it.
  */
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
@@ -38,6 +40,8 @@ export class SealedSettingError extends Error {
 export interface SettingsCipher {
   /** Which key this cipher seals with (the `kid` of every value it seals). */
   readonly keyId: string;
+  /** The ids of the previous secrets' keys, which open but never seal. */
+  readonly previousKeyIds: readonly string[];
   /** Seals `plaintext` as the value of setting `setting`. */
   seal(setting: string, plaintext: string): Promise<string>;
   /** Opens a value {@link seal} made for `setting`; throws {@link SealedSettingError} otherwise. */
@@ -49,19 +53,49 @@ export function isSealedSetting(value: string): boolean {
   return COMPACT_DIRECT_JWE.test(value);
 }
 
-/** Derives the settings key and its id from the gateway secret. */
-export async function createSettingsCipher(secret: string): Promise<SettingsCipher> {
-  if (typeof secret !== 'string' || secret.length === 0) {
-    throw new TypeError('createSettingsCipher: the gateway secret is required');
+/** The `kid` a sealed setting names, or undefined when it has none (or is not sealed). */
+export function sealedSettingKeyId(sealed: string): string | undefined {
+  if (!isSealedSetting(sealed)) return undefined;
+  try {
+    const kid = decodeProtectedHeader(sealed).kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+async function deriveSettingsKey(secret: string): Promise<{ id: string; key: CryptoKey }> {
   const key = await crypto.subtle.importKey('raw', await hkdf(secret, KEY_INFO, 32), 'AES-GCM', false, [
     'encrypt',
     'decrypt',
   ]);
-  const keyId = base64Url(await hkdf(secret, KEY_ID_INFO, KEY_ID_BYTES));
+  return { id: base64Url(await hkdf(secret, KEY_ID_INFO, KEY_ID_BYTES)), key };
+}
+
+/**
+ * Derives the settings key and its id from the gateway secret, and the keys of `previousSecrets`, which open
+ * values sealed under them and never seal.
+ */
+export async function createSettingsCipher(
+  secret: string,
+  previousSecrets: readonly string[] = [],
+): Promise<SettingsCipher> {
+  if (typeof secret !== 'string' || secret.length === 0) {
+    throw new TypeError('createSettingsCipher: the gateway secret is required');
+  }
+  const current = await deriveSettingsKey(secret);
+  const ring = new Map<string, CryptoKey>([[current.id, current.key]]);
+  for (const previous of previousSecrets) {
+    if (previous.length === 0) continue;
+    const derived = await deriveSettingsKey(previous);
+    if (!ring.has(derived.id)) ring.set(derived.id, derived.key);
+  }
+  const keyId = current.id;
+  const key = current.key;
 
   return {
     keyId,
+    previousKeyIds: [...ring.keys()].filter((id) => id !== keyId),
     async seal(setting, plaintext) {
       return new CompactEncrypt(encoder.encode(plaintext))
         .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: keyId, [SETTING_HEADER]: setting })
@@ -75,15 +109,17 @@ export async function createSettingsCipher(secret: string): Promise<SettingsCiph
       } catch {
         throw new SealedSettingError(`setting '${setting}' is not a readable sealed value`);
       }
-      if (header.kid !== keyId) {
+      const opener = typeof header.kid === 'string' ? ring.get(header.kid) : undefined;
+      if (!opener) {
         throw new SealedSettingError(
-          `setting '${setting}' is sealed under key id ${JSON.stringify(header.kid)}, and this gateway's secret ` +
-            `gives key id ${keyId}: start the gateway with the secret that sealed it`,
+          `setting '${setting}' is sealed under key id ${JSON.stringify(header.kid)}, which neither this gateway's ` +
+            `secret (key id ${keyId}) nor a previous secret in MCP_GATEWAY_PREVIOUS_SECRETS gives: start the ` +
+            'gateway with the secret that sealed it as a previous secret',
         );
       }
       let opened: Awaited<ReturnType<typeof compactDecrypt>>;
       try {
-        opened = await compactDecrypt(sealed, key, {
+        opened = await compactDecrypt(sealed, opener, {
           keyManagementAlgorithms: ['dir'],
           contentEncryptionAlgorithms: ['A256GCM'],
         });

@@ -84,7 +84,7 @@ describe('secret cipher', () => {
     const other = await createSecretCipher(OTHER_SECRET);
     expect(other.keyId).not.toBe(sealed.keyId);
     await expect(other.open('api-key', sealed)).rejects.toThrow(
-      `secret 'api-key' is sealed under key id "${sealed.keyId}", and this gateway's secret gives key id ${other.keyId}`,
+      `secret 'api-key' is sealed under key id "${sealed.keyId}", which neither this gateway's secret (key id ${other.keyId})`,
     );
     await expect(other.open('api-key', { ...sealed, keyId: other.keyId })).rejects.toThrow(
       /does not decrypt/,

@@ -50,7 +50,7 @@ import {
 import type { AuditLog, GatewayMetrics, Logger } from '../observability/index.js';
 import { NO_TRACING, tracingMiddleware } from '../observability/tracing/index.js';
 import type { TraceContextHeaders, Tracing } from '../observability/tracing/index.js';
-import type { RegistryStore, SecretCipher } from '../registry/index.js';
+import type { RegistryStore, SecretCipher, SettingsCipher } from '../registry/index.js';
 import { TOOL_ROUTER_PATH, TOOLSET_MCP_PATH, mountToolRouter } from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
 import { GATEWAY_FILE_SCHEMA_PATH, gatewayFileSchema } from './gateway-file-schema.js';
@@ -62,6 +62,8 @@ import type { SwaggerUiAssets } from './docs-routes.js';
 /** The secret store at `/secrets`: how values are sealed, and who may call it. */
 export interface SecretsMount {
   readonly cipher: SecretCipher;
+  /** The sealed settings' cipher (same secrets): with it, `POST /secrets/rekey` is served. */
+  readonly settings?: SettingsCipher;
   /** Told the name of every secret created, rotated or deleted here (what caches its value drops it). */
   readonly onChange?: (name: string) => void;
   /** Runs after `authenticate` on every `/secrets` route; only `mcp.admin` passes by default. */
@@ -295,6 +297,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       createSecretRoutes({
         store: deps.store,
         cipher: deps.secrets.cipher,
+        settings: deps.secrets.settings,
         bodyLimitBytes: deps.bodyLimitBytes,
         onChange: deps.onResourceChange,
         onSecretWritten: deps.secrets.onChange,

@@ -143,6 +143,12 @@ export function dryRunStore(store: RegistryStore): RegistryStore {
     getGrant: (userId, adapter) => store.getGrant(userId, adapter),
     listGrants: (userId) => store.listGrants(userId),
     deleteGrant: () => Promise.reject(new Error('a dry run does not write OAuth grants')),
+    // A rekey is not a dry run's business either: reads pass through, writes are refused.
+    listSecretsSealedOtherThan: (keyId) => store.listSecretsSealedOtherThan(keyId),
+    resealSecret: () => Promise.reject(new Error('a dry run does not write secrets')),
+    listGrantsSealedOtherThan: (keyId) => store.listGrantsSealedOtherThan(keyId),
+    resealGrant: () => Promise.reject(new Error('a dry run does not write OAuth grants')),
+    listSettings: () => store.listSettings(),
     ping: () => store.ping(),
     // The real store is closed by its owner.
     close: async () => undefined,

@@ -42,12 +42,13 @@ const IDENTITY_KEY_SETTING = 'identity-signing-key';
 export async function loadIdentityKey(
   store: RegistryStore,
   secret: string,
-  config: Pick<Config, 'auth'>,
+  config: Pick<Config, 'auth' | 'previousSecrets'>,
 ): Promise<JWK | undefined> {
   if (!config.auth.identityJwt) return undefined;
+  // Opens under a previous secret too (a rotation under way); `secrets rekey` re-seals it under the current one.
   const sealed = await getOrCreateSealedSetting(
     store,
-    await createSettingsCipher(secret),
+    await createSettingsCipher(secret, config.previousSecrets),
     IDENTITY_KEY_SETTING,
     async () => JSON.stringify(await generateIdentityKey()),
   );
@@ -89,13 +90,13 @@ export async function tokenVaultFor(
   store: RegistryStore,
   secret: string,
   logger: Logger,
-  config: Pick<Config, 'publicUrl' | 'allowLinkLocal'>,
+  config: Pick<Config, 'publicUrl' | 'allowLinkLocal' | 'previousSecrets'>,
 ): Promise<TokenVault> {
-  const cipher = await createSecretCipher(secret);
+  const cipher = await createSecretCipher(secret, config.previousSecrets);
   return createTokenVault({
     store,
     cipher,
-    settings: await createSettingsCipher(secret),
+    settings: await createSettingsCipher(secret, config.previousSecrets),
     readSecret: (name) => readSecretValue(store, cipher, name),
     publicUrl: config.publicUrl,
     logger,
@@ -165,7 +166,7 @@ function consoleAccess(config: GatewayAppParts['config']): AppDeps['consoleAcces
 /** The gateway's app: control plane, data plane at `/adapters/{name}/mcp`, and the tool router when given. */
 export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayApp> {
   const { config, auth, toolRouter } = parts;
-  const cipher = await createSecretCipher(parts.secret);
+  const cipher = await createSecretCipher(parts.secret, config.previousSecrets);
   const vault = parts.vault ?? (await tokenVaultFor(parts.store, parts.secret, parts.logger, config));
   const upstreamCredentials =
     parts.upstreamCredentials ?? upstreamCredentialsFor(parts.store, cipher, parts.logger, config, vault);
@@ -191,6 +192,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     // A write here drops this instance's copy of the value at once; other replicas keep theirs for the TTL.
     secrets: {
       cipher,
+      settings: await createSettingsCipher(parts.secret, config.previousSecrets),
       authorize: auth.authorizeSecrets,
       onChange: (name) => upstreamCredentials.forget(name),
     },
@@ -220,7 +222,11 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
     dataPlane: {
       lookup: (name) => adapters.get(name),
       replicas: parts.replicas,
-      sealer: await createSessionSealer({ secret: parts.secret, maxAgeMs: config.sessionMaxAgeMs }),
+      sealer: await createSessionSealer({
+        secret: parts.secret,
+        previousSecrets: config.previousSecrets,
+        maxAgeMs: config.sessionMaxAgeMs,
+      }),
       rendezvous: await createRendezvous(),
       io: parts.io,
       logger: parts.logger,

@@ -307,6 +307,69 @@ export class PostgresRegistryStore implements RegistryStore, RegistryChangeFeed 
     return rows.length > 0;
   }
 
+  async listSecretsSealedOtherThan(keyId: string): Promise<StoredSecret[]> {
+    const rows = await this.db
+      .select()
+      .from(secrets)
+      .where(ne(secrets.keyId, keyId))
+      .orderBy(asc(secrets.name));
+    return rows.map(toStoredSecret);
+  }
+
+  async resealSecret(name: string, expected: SealedSecretValue, value: SealedSecretValue): Promise<boolean> {
+    const rows = await this.db
+      .update(secrets)
+      .set(sealedColumns(value))
+      .where(
+        and(
+          eq(secrets.name, name),
+          eq(secrets.keyId, expected.keyId),
+          eq(secrets.iv, expected.iv),
+          eq(secrets.ciphertext, expected.ciphertext),
+        ),
+      )
+      .returning({ name: secrets.name });
+    return rows.length > 0;
+  }
+
+  async listGrantsSealedOtherThan(keyId: string): Promise<StoredGrant[]> {
+    const rows = await this.db
+      .select()
+      .from(oauthGrants)
+      .where(ne(oauthGrants.keyId, keyId))
+      .orderBy(asc(oauthGrants.userId), asc(oauthGrants.adapter));
+    return rows.map(toStoredGrant);
+  }
+
+  async resealGrant(
+    userId: string,
+    adapter: string,
+    expected: SealedSecretValue,
+    value: SealedSecretValue,
+  ): Promise<boolean> {
+    const rows = await this.db
+      .update(oauthGrants)
+      .set(sealedColumns(value))
+      .where(
+        and(
+          eq(oauthGrants.userId, userId),
+          eq(oauthGrants.adapter, adapter),
+          eq(oauthGrants.keyId, expected.keyId),
+          eq(oauthGrants.iv, expected.iv),
+          eq(oauthGrants.ciphertext, expected.ciphertext),
+        ),
+      )
+      .returning({ adapter: oauthGrants.adapter });
+    return rows.length > 0;
+  }
+
+  async listSettings(): Promise<Array<{ key: string; value: string }>> {
+    return await this.db
+      .select({ key: settings.key, value: settings.value })
+      .from(settings)
+      .orderBy(asc(settings.key));
+  }
+
   async getOrCreateSetting(key: string, candidate: string): Promise<string> {
     // Another replica may delete the row between the insert and the read; then insert again.
     for (let attempt = 0; attempt < SETTING_ATTEMPTS; attempt++) {

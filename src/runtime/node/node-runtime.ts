@@ -166,6 +166,27 @@ async function openStore(config: Config, logger: Logger) {
   }
 }
 
+/**
+ * `config` with the previous gateway secrets of `MCP_GATEWAY_PREVIOUS_SECRETS_FILE` read in (one a line; blank
+ * lines and `#` comments skipped), as the gateway secret itself may come from a file. The values are never logged.
+ */
+async function withPreviousSecrets(config: Config): Promise<Config> {
+  if (config.previousSecretsFile === undefined) return config;
+  let text: string;
+  try {
+    text = await readFile(config.previousSecretsFile, 'utf8');
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
+    const message = `MCP_GATEWAY_PREVIOUS_SECRETS_FILE cannot be read (${reason})`;
+    throw new StartupError('cannot set up the gateway secret', 2, message, message);
+  }
+  const previousSecrets = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith('#'));
+  return { ...config, previousSecrets };
+}
+
 /** The gateway secret and, when asked for, the identity-JWT key sealed with it. */
 async function gatewaySecret(config: Config, database: DatabaseTarget, store: RegistryStore, logger: Logger) {
   try {
@@ -176,7 +197,15 @@ async function gatewaySecret(config: Config, database: DatabaseTarget, store: Re
       store,
       onNotice: (notice) => logSecretNotice(logger, notice),
     });
-    logger.info({ source: resolved.source, file: resolved.file }, 'gateway secret');
+    // Key ids, never secrets: which keys this gateway seals with and still opens.
+    logger.info(
+      {
+        source: resolved.source,
+        file: resolved.file,
+        previousSecrets: config.previousSecrets?.length ?? 0,
+      },
+      'gateway secret',
+    );
     return { secret: resolved.value, identityKey: await loadIdentityKey(store, resolved.value, config) };
   } catch (err) {
     if (!(err instanceof GatewaySecretError || err instanceof SealedSettingError)) throw err;
@@ -226,7 +255,7 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
       logger,
       deploy: config.deploy,
       // The key of stored secrets, derived from the gateway secret as the /secrets routes derive it.
-      secrets: storedSecretSource(store, await createSecretCipher(secret)),
+      secrets: storedSecretSource(store, await createSecretCipher(secret, config.previousSecrets)),
       remote: {
         refuseUrl: ssrf.refuseUrl,
         probeIntervalMs: config.healthIntervalMs,
@@ -252,7 +281,7 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
   const vault = await tokenVaultFor(store, secret, logger, config);
   const upstreamCredentials = upstreamCredentialsFor(
     store,
-    await createSecretCipher(secret),
+    await createSecretCipher(secret, config.previousSecrets),
     logger,
     config,
     vault,
@@ -351,9 +380,10 @@ function rateLimitStoreFor(
 }
 
 /** Everything `mcp-gateway serve` runs, built from `config`; throws {@link StartupError}. */
-export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Promise<GatewayRuntime> {
+export function buildGatewayRuntime(given: Config, options: RuntimeOptions): Promise<GatewayRuntime> {
   const { logger } = options;
   return building(logger, async (closers) => {
+    const config = await withPreviousSecrets(given);
     const metrics = metricsFor(config, logger);
     const tracing: Tracing = createTracing(config.tracing, { logger, serviceVersion: options.version });
     // Bounded (5 s) even with the collector down; the last spans go out before the exit.
@@ -441,8 +471,9 @@ export function buildGatewayRuntime(config: Config, options: RuntimeOptions): Pr
 }
 
 /** The registry, deployers and tool router of `mcp-gateway stdio`; throws {@link StartupError}. */
-export function buildStdioRuntime(config: Config, options: RuntimeOptions): Promise<StdioRuntime> {
+export function buildStdioRuntime(given: Config, options: RuntimeOptions): Promise<StdioRuntime> {
   return building(options.logger, async (closers) => {
+    const config = await withPreviousSecrets(given);
     const policy = await toolPolicyFor(config);
     const core = await buildCore(config, options, closers);
     const toolRouter = await startToolRouter(routerOptions(config, core, options, policy));
