@@ -168,7 +168,9 @@ describe('parseConfig', () => {
       'old-one',
       'old-two',
     ]);
-    expect(parseConfig({ MCP_GATEWAY_PREVIOUS_SECRETS_FILE: '/run/old' }).previousSecretsFile).toBe('/run/old');
+    expect(parseConfig({ MCP_GATEWAY_PREVIOUS_SECRETS_FILE: '/run/old' }).previousSecretsFile).toBe(
+      '/run/old',
+    );
     const message = problemsOf({
       MCP_GATEWAY_PREVIOUS_SECRETS: 'old-one-value',
       MCP_GATEWAY_PREVIOUS_SECRETS_FILE: '/run/old',

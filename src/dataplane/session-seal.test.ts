@@ -325,7 +325,10 @@ describe('session ids across a change of the gateway secret', () => {
     const rotated = await sealer({ secret: NEW_SECRET, previousSecrets: [SECRET] });
     expect(await rotated.open(id, EXPECT)).toEqual({ ok: true, claims: OPENED });
     // Without the previous secret the old id is refused; an id sealed now does not open under the old secret.
-    expect(await (await sealer({ secret: NEW_SECRET })).open(id, EXPECT)).toEqual({ ok: false, reason: 'tampered' });
+    expect(await (await sealer({ secret: NEW_SECRET })).open(id, EXPECT)).toEqual({
+      ok: false,
+      reason: 'tampered',
+    });
     expect(await old.open(await rotated.seal(CLAIMS), EXPECT)).toEqual({ ok: false, reason: 'tampered' });
   });
 });
