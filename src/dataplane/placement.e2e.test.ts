@@ -57,12 +57,9 @@ const LEGACY_HEADERS = {
   'mcp-protocol-version': '2025-11-25',
 };
 
-/**
- * A session as a one-shot CLI run opens it: initialize and the initialized notification, and no GET stream, so
- * nothing of it is in flight between requests; only the sessions the gateway counts can spread such sessions.
- */
-async function openBareSession(url: string, caller: Record<string, string> = {}) {
-  const init = await fetch(url, {
+/** A legacy `initialize` with no session id, from `caller`: the request that places a new session. */
+function postInitialize(url: string, caller: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
     method: 'POST',
     headers: { ...LEGACY_HEADERS, ...caller },
     body: JSON.stringify({
@@ -72,6 +69,14 @@ async function openBareSession(url: string, caller: Record<string, string> = {})
       params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cli', version: '1' } },
     }),
   });
+}
+
+/**
+ * A session as a one-shot CLI run opens it: initialize and the initialized notification, and no GET stream, so
+ * nothing of it is in flight between requests; only the sessions the gateway counts can spread such sessions.
+ */
+async function openBareSession(url: string, caller: Record<string, string> = {}) {
+  const init = await postInitialize(url, caller);
   expect(init.status).toBe(200);
   await init.text();
   const sessionId = init.headers.get('mcp-session-id')!;
@@ -225,21 +230,7 @@ describe('legacy session placement', () => {
 
 describe('session caps (issue #14 part 2)', () => {
   /** A new session of a caller that holds none (the sessions of these tests are the default dev user's). */
-  const initialize = (url: string) =>
-    fetch(url, {
-      method: 'POST',
-      headers: { ...LEGACY_HEADERS, ...OTHER_CALLER },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'cli', version: '1' },
-        },
-      }),
-    });
+  const initialize = (url: string) => postInitialize(url, OTHER_CALLER);
 
   it('places a session past a full replica, and answers 503 with Retry-After only when every one is full', async () => {
     const servers = await replicas(3, true);
@@ -368,20 +359,7 @@ describe("eviction of the caller's own longest-idle session (issue #14 part 2)",
     now += 5_000;
 
     // Bob finds every replica full: Alice's sessions are not his to give up.
-    const bob = await fetch(url, {
-      method: 'POST',
-      headers: { ...LEGACY_HEADERS, ...as('bob') },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'cli', version: '1' },
-        },
-      }),
-    });
+    const bob = await postInitialize(url, as('bob'));
     expect(bob.status).toBe(503);
     expect(bob.headers.get('retry-after')).toMatch(/^\d+$/);
     await bob.text();
@@ -441,20 +419,7 @@ describe('eviction never takes a session in use', () => {
       if (Date.now() > deadline) throw new Error('the clients did not open their GET streams');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: LEGACY_HEADERS,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'cli', version: '1' },
-        },
-      }),
-    });
+    const res = await postInitialize(url);
     expect(res.status).toBe(503);
     await res.text();
     // Both sessions carry on where they were.
@@ -502,20 +467,7 @@ describe('session caps of a stdio adapter (one process per session)', () => {
         expect(s.replicaStatus).toBe('Degraded: 1/2 replicas at their session cap');
         expect(s.replicas.map((r) => r.sessions).sort()).toEqual([0, 2]);
       }
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { ...LEGACY_HEADERS, ...as('ops') },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'cli', version: '1' },
-          },
-        }),
-      });
+      const res = await postInitialize(url, as('ops'));
       expect(res.status).toBe(200);
       await res.text();
     }
@@ -526,29 +478,14 @@ describe('session caps of a stdio adapter (one process per session)', () => {
       [2, 2],
     ]);
     expect(full.replicaStatus).toBe('Full: every replica is at its session cap (2/2)');
-    const initialize = (caller: Record<string, string>) =>
-      fetch(url, {
-        method: 'POST',
-        headers: { ...LEGACY_HEADERS, ...caller },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'cli', version: '1' },
-          },
-        }),
-      });
-    const refused = await initialize(OTHER_CALLER);
+    const refused = await postInitialize(url, OTHER_CALLER);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/Every replica/);
 
     // The caller of the four sessions evicts its longest-idle one: the DELETE ends its process in the bridge,
     // which then takes the new session (the bridge would answer 503 if the eviction only forgot it).
-    const evicting = await initialize(as('ops'));
+    const evicting = await postInitialize(url, as('ops'));
     expect(evicting.status).toBe(200);
     await evicting.text();
     const after = await status();
