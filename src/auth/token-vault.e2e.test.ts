@@ -9,6 +9,7 @@
  * appears in the registry file, the gateway's logs or any answer.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -145,14 +146,15 @@ interface BrowserFlow {
 /**
  * The browser: opens `/connect/{adapter}` as the caller, follows every redirect with one cookie jar (the
  * authorization server signs `account` in and consents programmatically) back to the gateway's callback.
- * `withoutBinding` drops the gateway's cookie before the callback, as a browser other than the one that
- * started the flow would arrive.
+ * `binding` other than `own` drops the gateway's cookie before the callback, or puts another browser's there,
+ * as a browser other than the one that started the flow would arrive.
  */
 async function browserFlow(
   token: string,
   adapter: string,
   account: string,
-  withoutBinding = false,
+  /** The binding cookie the callback sees: the one `/connect` set, none, or another browser's. */
+  binding: 'own' | 'none' | 'other' = 'own',
 ): Promise<BrowserFlow> {
   as.loginAs(account);
   const jar = new Map<string, string>();
@@ -175,7 +177,9 @@ async function browserFlow(
     await res.body?.cancel();
     url = new URL(location, url);
     const toGateway = url.origin === new URL(gateway.url).origin;
-    if (toGateway && withoutBinding) jar.delete('mcpgw_connect');
+    if (toGateway && binding === 'none') jar.delete('mcpgw_connect');
+    if (toGateway && binding === 'other' && jar.has('mcpgw_connect'))
+      jar.set('mcpgw_connect', randomBytes(16).toString('base64url'));
     cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
     if (toGateway) callback = url;
     res = await fetch(url, { redirect: 'manual', headers: { cookie } });
@@ -335,11 +339,18 @@ describe('oauth-user: the first use', () => {
   });
 
   it('a callback reached in another browser (without the cookie /connect set) stores nothing', async () => {
-    const other = await browserFlow(tokens.bob, 'notes', 'bob', true);
+    const other = await browserFlow(tokens.bob, 'notes', 'bob', 'none');
     expect(other.res.status).toBe(403);
     expect(await other.res.text()).toContain('another browser');
     const bobs = (await (await send('/connections', tokens.bob)).json()) as unknown[];
     expect(bobs).toEqual([]);
+  });
+
+  it('a callback carrying another browser’s binding cookie stores nothing', async () => {
+    const other = await browserFlow(tokens.bob, 'notes', 'bob', 'other');
+    expect(other.res.status).toBe(403);
+    expect(await other.res.text()).toContain('another browser');
+    expect(await (await send('/connections', tokens.bob)).json()).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@
  * request uses them; no token is logged, returned by an API, or stored in the clear.
  */
 import type { Principal } from '../core/index.js';
+import { createSecretMatcher } from '../http/index.js';
 import type { Logger } from '../observability/index.js';
 import { base64Url, fromBase64Url } from '../registry/index.js';
 import type { RegistryStore, SecretCipher, SettingsCipher, StoredGrant } from '../registry/index.js';
@@ -155,15 +156,6 @@ async function codeChallenge(verifier: string): Promise<string> {
 }
 
 const randomToken = (bytes: number) => base64Url(crypto.getRandomValues(new Uint8Array(bytes)));
-
-/** Constant-time equality of two strings (the browser binding is a bearer value). */
-function sameText(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
 
 /** `error` and a bounded `error_description` of an OAuth error answer, or the status. */
 async function oauthErrorOf(response: Response): Promise<{ error: string | undefined; text: string }> {
@@ -509,7 +501,8 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
       if (usedStates.has(state.n))
         throw new ConnectFlowError(400, 'invalid_state', 'This connect flow was already completed.');
       // The browser that finishes must be the one that started: a link of someone else's flow does not bind here.
-      if (binding === undefined || !sameText(binding, state.n))
+      // Compared in constant time: the binding is a bearer value.
+      if (binding === undefined || !(await createSecretMatcher(state.n)(binding)))
         throw new ConnectFlowError(
           403,
           'invalid_state',
