@@ -252,6 +252,11 @@ beforeAll(async () => {
       description: 'Notes',
       requiredRoles: ['team'],
       tools: ['notes__*'],
+      // The toolset's policy judges per-caller tools as any: nobody's own notes through this toolset.
+      policy: {
+        default: 'allow',
+        rules: [{ name: 'no-own-notes', tools: ['notes__notes_of_*'], effect: 'deny' }],
+      },
     }),
   });
   expect(toolset.status, await toolset.clone().text()).toBe(201);
@@ -311,10 +316,7 @@ describe('oauth-user federated: A connects', () => {
         'notes__notes_of_alice',
         'notes__whoami',
       ]);
-      expect(notesTools(await listedTo(toolsetUrl(), tokens.alice, era))).toEqual([
-        'notes__notes_of_alice',
-        'notes__whoami',
-      ]);
+      expect(notesTools(await listedTo(toolsetUrl(), tokens.alice, era))).toEqual(['notes__whoami']);
     }
   });
 
@@ -330,6 +332,7 @@ describe('oauth-user federated: A connects', () => {
     const toolset = await connect(toolsetUrl(), headersOf(tokens.alice));
     try {
       expect(JSON.parse(textOf(await toolset.call('notes__whoami'))).sub).toBe('alice');
+      await expect(toolset.call('notes__notes_of_alice')).rejects.toThrow(/no-own-notes|denied|policy/i);
     } finally {
       await toolset.close();
     }
@@ -375,6 +378,20 @@ describe('oauth-user federated: B connects from the elicitation', () => {
     expect(notesTools(await listedTo(routerUrl(), tokens.alice, era))).toEqual([
       'notes__notes_of_alice',
       'notes__whoami',
+    ]);
+  });
+
+  it('pins are per tool name: every caller’s tools are pinned, and none is held for differing lists', async () => {
+    const res = await send('/adapters/notes/tools', tokens.root);
+    expect(res.status).toBe(200);
+    const pins = (
+      (await res.json()) as { tools: { tool: string; state: string; held: boolean; listed: boolean }[] }
+    ).tools;
+    // `listed`: some caller's last listing here holds it (one caller's list does not unlist another's tools).
+    expect(pins.map((p) => [p.tool, p.state, p.held, p.listed]).sort()).toEqual([
+      ['notes_of_alice', 'pinned', false, true],
+      ['notes_of_bob', 'pinned', false, true],
+      ['whoami', 'pinned', false, true],
     ]);
   });
 
