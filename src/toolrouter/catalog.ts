@@ -255,7 +255,10 @@ class ToolCatalog implements Catalog {
   /** The `oauth-user` adapters of the last build. */
   private personalAdapters: readonly Registered<'adapter'>[] = [];
   /** Each caller's merged snapshot, reused while the shared one and their lists are the same. */
-  private readonly merged = new Map<string, { base: CatalogSnapshot; key: string; snapshot: CatalogSnapshot }>();
+  private readonly merged = new Map<
+    string,
+    { base: CatalogSnapshot; key: string; snapshot: CatalogSnapshot }
+  >();
   /** The snapshots made for one caller (their fingerprints hold their own lists already). */
   private readonly callerSnapshots = new WeakSet<CatalogSnapshot>();
   private readonly visibility = new Visibility();
@@ -357,7 +360,9 @@ class ToolCatalog implements Catalog {
   fingerprintFor(snapshot: CatalogSnapshot, principal: Principal): string {
     const shared = fingerprintOf(this.visible(snapshot, principal));
     // A shared snapshot (what list-change streams are told of): the caller's own lists count too.
-    const own = this.callerSnapshots.has(snapshot) ? '' : (this.personal?.fingerprint(principal.userId) ?? '');
+    const own = this.callerSnapshots.has(snapshot)
+      ? ''
+      : (this.personal?.fingerprint(principal.userId) ?? '');
     return own === '' ? shared : `${shared}-${this.options.hash(own).toString(36)}`;
   }
 
@@ -372,6 +377,7 @@ class ToolCatalog implements Catalog {
   }
 
   federationStatus(adapter: string): FederationState | undefined {
+    if (this.personalAdapters.some((a) => a.name === adapter)) return { state: 'per-caller', tools: 0 };
     return this.lists.status(adapter);
   }
 
@@ -437,7 +443,8 @@ class ToolCatalog implements Catalog {
         }),
       });
     }
-    for (const adapter of view.federated) this.addFederated(entries, seen, held, adapter, this.lists.toolsOf(adapter));
+    for (const adapter of view.federated)
+      this.addFederated(entries, seen, held, adapter, this.lists.toolsOf(adapter));
     entries.sort((a, b) => compareNames(a.name, b.name));
     return entries;
   }

@@ -370,16 +370,19 @@ describe('oauth-user federated: B connects from the elicitation', () => {
     }
   });
 
-  it.each([0, 1] as const)('era %i: each caller is listed their own tools, never the other’s', async (era) => {
-    expect(notesTools(await listedTo(routerUrl(), tokens.bob, era))).toEqual([
-      'notes__notes_of_bob',
-      'notes__whoami',
-    ]);
-    expect(notesTools(await listedTo(routerUrl(), tokens.alice, era))).toEqual([
-      'notes__notes_of_alice',
-      'notes__whoami',
-    ]);
-  });
+  it.each([0, 1] as const)(
+    'era %i: each caller is listed their own tools, never the other’s',
+    async (era) => {
+      expect(notesTools(await listedTo(routerUrl(), tokens.bob, era))).toEqual([
+        'notes__notes_of_bob',
+        'notes__whoami',
+      ]);
+      expect(notesTools(await listedTo(routerUrl(), tokens.alice, era))).toEqual([
+        'notes__notes_of_alice',
+        'notes__whoami',
+      ]);
+    },
+  );
 
   it('pins are per tool name: every caller’s tools are pinned, and none is held for differing lists', async () => {
     const res = await send('/adapters/notes/tools', tokens.root);
@@ -393,6 +396,13 @@ describe('oauth-user federated: B connects from the elicitation', () => {
       ['notes_of_bob', 'pinned', false, true],
       ['whoami', 'pinned', false, true],
     ]);
+  });
+
+  it('the adapter’s status says it is listed per caller', async () => {
+    const res = await send('/adapters/notes/status', tokens.root);
+    expect(res.status).toBe(200);
+    const status = (await res.json()) as { federation?: { state: string; tools: number } };
+    expect(status.federation).toEqual({ state: 'per-caller', tools: 0 });
   });
 
   it('a caller cannot call the other’s own tool', async () => {

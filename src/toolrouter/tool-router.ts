@@ -661,11 +661,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       );
     }
     const capabilities = (envelope as Record<string, unknown>)[CLIENT_CAPABILITIES_META_KEY] as
-      | { elicitation?: { url?: unknown } }
-      | undefined;
+      { elicitation?: { url?: unknown } } | undefined;
     if (capabilities?.elicitation?.url !== undefined) {
       return inputRequired({
-        inputRequests: { connect: inputRequired.elicitUrl({ url: error.connectUrl, message: error.message }) },
+        inputRequests: {
+          connect: inputRequired.elicitUrl({ url: error.connectUrl, message: error.message }),
+        },
       });
     }
     return { isError: true, content: [{ type: 'text', text: error.message }] };
