@@ -297,6 +297,17 @@ describe('oauth-user federated: before connecting', () => {
     }
   });
 
+  it('through a toolset that holds the adapter’s tools, a call asks the same way', async () => {
+    const client = await connectLegacyClient(toolsetUrl(), headersOf(tokens.alice));
+    try {
+      const { code, url } = await elicitationOf(client.call('notes__whoami'));
+      expect(code).toBe(-32042);
+      expect(url).toBe(`${gateway.url}/connect/notes`);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a tool name the adapter does not have is asked about the same way (nothing to learn from it)', async () => {
     const client = await connectLegacyClient(routerUrl(), headersOf(tokens.alice));
     try {

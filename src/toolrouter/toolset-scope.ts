@@ -206,6 +206,21 @@ export function createToolsetCatalog(options: ToolsetCatalogOptions): ToolsetCat
       }
       return next;
     },
+    personalAdapterOf(name, principal) {
+      // Only a name this toolset would show: a member's (or its rename), or one its `{adapter}__*` covers.
+      const toolset = options.definition();
+      if (!toolset || !base.personalAdapterOf) return undefined;
+      for (const member of toolset.spec.tools.map(memberSpecOf)) {
+        if (isWildcard(member.name)) {
+          const adapter = wildcardAdapter(member.name, options.separator);
+          if (adapter !== undefined && name.startsWith(`${adapter}${options.separator}`))
+            return base.personalAdapterOf(name, principal);
+        } else if ((member.rename ?? member.name) === name) {
+          return base.personalAdapterOf(member.name, principal);
+        }
+      }
+      return undefined;
+    },
     visible: (snapshot, principal) => base.visible(snapshot, principal),
     fingerprintFor: (snapshot, principal) => base.fingerprintFor(snapshot, principal),
     invalidate: () => base.invalidate(),
