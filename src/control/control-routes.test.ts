@@ -233,17 +233,6 @@ describe('POST /adapters', () => {
       /"oauth-user" is not available with transport "sse" yet/,
     ],
     [
-      'federation of a per-user OAuth adapter',
-      {
-        name: 'a',
-        endpoints: ['http://127.0.0.1:1/mcp'],
-        upstreamAuth: { type: 'oauth-user' },
-        federate: true,
-      },
-      'federate',
-      /not available with upstreamAuth "oauth-user" yet/,
-    ],
-    [
       'stdio on the endpoints runtime',
       { name: 'a', endpoints: ['http://127.0.0.1:1/sse'], transport: 'stdio' },
       'transport',
@@ -337,6 +326,20 @@ describe('POST /adapters', () => {
       /between 10 and 604800/,
     ],
   ];
+  it('registers a federated per-user OAuth adapter (the tool router lists it per caller)', async () => {
+    const res = await app.request(
+      '/adapters',
+      json('POST', {
+        name: 'a',
+        endpoints: ['http://127.0.0.1:1/mcp'],
+        upstreamAuth: { type: 'oauth-user' },
+        federate: true,
+      }),
+    );
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(await store.count('adapter')).toBe(1);
+  });
+
   it.each(bad)('answers 400 naming the field for %s', async (_case, body, path, message) => {
     const res = await app.request('/adapters', json('POST', body));
     expect(res.status).toBe(400);

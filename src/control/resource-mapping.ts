@@ -115,14 +115,6 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
       message: '"oauth-user" applies only to adapters with endpoints',
     });
   }
-  // The tool router lists an adapter's tools once, as the gateway, which holds no caller's grant.
-  if (data.upstreamAuth?.type === 'oauth-user' && data.federate) {
-    problems.push({
-      path: 'federate',
-      message:
-        'is not available with upstreamAuth "oauth-user" yet: the tool router lists tools as the gateway, which has no per-user grant (the adapter itself works at /adapters/{name}/mcp)',
-    });
-  }
   // An sse session's GET stream is opened once with the token of its initialize and outlives it; a refused or
   // refreshed per-user token could not be swapped in under it, so the combination is refused until it can.
   if (data.upstreamAuth?.type === 'oauth-user' && data.transport === 'sse') {

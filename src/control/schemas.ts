@@ -452,9 +452,9 @@ export const ReplicaStatus = z
 /** How the tool router of the answering gateway instance sees a federated adapter's tool list. */
 export const FederationStatus = z
   .object({
-    state: z.enum(['listed', 'failed', 'pending']).openapi({
+    state: z.enum(['listed', 'failed', 'pending', 'per-caller']).openapi({
       description:
-        '`listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet.',
+        '`listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet; `per-caller`: an `upstreamAuth: oauth-user` adapter, listed to each caller with their own grant (a caller who has not connected is listed none of its tools), so `tools` is 0 here.',
     }),
     tools: z.number().int().openapi({ description: 'Tools listed on `/mcp` for this adapter.' }),
     heldTools: z.number().int().optional().openapi({
