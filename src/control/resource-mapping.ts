@@ -98,8 +98,14 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
     });
   }
   // Warm processes are the stdio bridge's: only a command adapter speaking stdio has one.
-  if (data.warmSessions !== undefined && (data.command === undefined || (data.transport ?? DEFAULT_TRANSPORT) !== 'stdio')) {
-    problems.push({ path: 'warmSessions', message: 'applies only to command adapters with transport "stdio"' });
+  if (
+    data.warmSessions !== undefined &&
+    (data.command === undefined || (data.transport ?? DEFAULT_TRANSPORT) !== 'stdio')
+  ) {
+    problems.push({
+      path: 'warmSessions',
+      message: 'applies only to command adapters with transport "stdio"',
+    });
   }
   if (
     data.warmSessions !== undefined &&

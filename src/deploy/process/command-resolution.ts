@@ -137,7 +137,14 @@ function npxPlan(args: readonly string[]): ResolutionPlan | undefined {
 }
 
 /** uvx options taking a value; `--from` is read apart. */
-const UVX_VALUE_OPTIONS = new Set(['--with', '--python', '-p', '--index', '--index-url', '--extra-index-url']);
+const UVX_VALUE_OPTIONS = new Set([
+  '--with',
+  '--python',
+  '-p',
+  '--index',
+  '--index-url',
+  '--extra-index-url',
+]);
 const UVX_FLAGS = new Set(['-q', '--quiet', '--offline', '--no-progress']);
 
 /** The resolution plan of `uvx [options] <pkg> [args…]` or `uvx --from <spec> <command> [args…]`. */
@@ -164,7 +171,10 @@ function uvxPlan(args: readonly string[]): ResolutionPlan | undefined {
   return {
     runner: 'uvx',
     spec,
-    probe: { command: 'uvx', args: [...options, '--from', spec, 'python', '-c', UVX_PROBE_SCRIPT, executable] },
+    probe: {
+      command: 'uvx',
+      args: [...options, '--from', spec, 'python', '-c', UVX_PROBE_SCRIPT, executable],
+    },
     read: (stdout) => {
       const answer = answerOf(stdout);
       if (!answer || typeof answer.file !== 'string' || !answer.file.startsWith('/')) return undefined;
@@ -207,7 +217,9 @@ export const resolveCommand: CommandResolver = async (original, run) => {
   if (!launch) {
     const why =
       outcome.failure ??
-      (outcome.code === 0 ? 'the probe named no program' : `the probe exited with code ${outcome.code ?? '?'}`);
+      (outcome.code === 0
+        ? 'the probe named no program'
+        : `the probe exited with code ${outcome.code ?? '?'}`);
     return {
       launch: original,
       resolved: false,

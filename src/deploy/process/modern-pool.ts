@@ -132,7 +132,10 @@ export class ModernPool {
   /** Serves one modern POST whose body is `body` (parsed JSON). */
   async serve(request: Request, body: unknown): Promise<Response> {
     if (!isObject(body) || typeof body.method !== 'string') {
-      return json(400, errorBody(null, -32600, 'Invalid Request: a 2026-07-28 POST carries one request or notification'));
+      return json(
+        400,
+        errorBody(null, -32600, 'Invalid Request: a 2026-07-28 POST carries one request or notification'),
+      );
     }
     const headerMethod = request.headers.get('mcp-method');
     if (headerMethod !== body.method) {
@@ -337,7 +340,8 @@ export class ModernPool {
       if (m.method === 'notifications/progress' && isObject(m.params)) {
         const token = m.params.progressToken;
         for (const waiting of member.pending.values()) {
-          if (waiting.progressToken !== undefined && waiting.progressToken === token) waiting.onProgress(message);
+          if (waiting.progressToken !== undefined && waiting.progressToken === token)
+            waiting.onProgress(message);
         }
       }
       return;

@@ -155,7 +155,9 @@ describe('stdio replicas: 2026-07-28 pool, warm spares, resolved npx', () => {
     const url = await start(resource);
     await eventually(async () => /no warm spare/.test(await detail(resource)), 'the prover stopped', 20_000);
     const { client } = await legacy(url);
-    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'cold' } }))).toBe('Echo: cold');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'cold' } }))).toBe(
+      'Echo: cold',
+    );
     const text = await logText(resource);
     expect(text.match(/stdio-echo-server started pid/g)).toHaveLength(2);
     expect(text).toContain('no warm spare was ready');

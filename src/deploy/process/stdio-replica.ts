@@ -187,7 +187,12 @@ export class StdioReplica implements Replica {
     const { settings, spec } = this.#ctx;
     let stdout = '';
     const child = spawnChild({
-      launch: this.#box!.launch({ command: probe.command, args: probe.args, env: this.#env, network: spec.network }),
+      launch: this.#box!.launch({
+        command: probe.command,
+        args: probe.args,
+        env: this.#env,
+        network: spec.network,
+      }),
       ledger: this.#ctx.ledger,
       stdin: false,
       onStdout: (chunk) => {
@@ -207,9 +212,7 @@ export class StdioReplica implements Replica {
         resolve({
           code: exit.code ?? undefined,
           stdout,
-          ...(exit.code === null || exit.spawnError
-            ? { failure: describeExit(exit, probe.command) }
-            : {}),
+          ...(exit.code === null || exit.spawnError ? { failure: describeExit(exit, probe.command) } : {}),
         });
       });
     });
@@ -230,7 +233,9 @@ export class StdioReplica implements Replica {
       return;
     }
     if (this.#stopped) return;
-    const resolution = await this.#ctx.settings.commandResolver(this.#launch, (probe) => this.#runProbe(probe));
+    const resolution = await this.#ctx.settings.commandResolver(this.#launch, (probe) =>
+      this.#runProbe(probe),
+    );
     if (resolution.note) this.#ctx.logs.append(resolution.note);
     this.#launch = resolution.launch;
     this.#resolved = resolution.resolved;
@@ -258,7 +263,9 @@ export class StdioReplica implements Replica {
 
   /** Ready: listening, and the command proved to work (a spare answered; spares stay ready across restarts). */
   #ready(): boolean {
-    return this.#listening && (this.#spares.some((spare) => spare.ready) || (this.#warm === 0 && this.#proven));
+    return (
+      this.#listening && (this.#spares.some((spare) => spare.ready) || (this.#warm === 0 && this.#proven))
+    );
   }
 
   endpoint(): ReplicaEndpoint | undefined {
@@ -301,7 +308,9 @@ export class StdioReplica implements Replica {
         `spare restarting in ${formatDelay((spare.nextStartAt?.getTime() ?? now.getTime()) - now.getTime())}`,
       );
     else if (this.#spares.length === 1)
-      parts.push(`spare ${spare.phase === 'ready' ? 'ready' : spare.phase}${spare.pid ? ` (pid ${spare.pid})` : ''}`);
+      parts.push(
+        `spare ${spare.phase === 'ready' ? 'ready' : spare.phase}${spare.pid ? ` (pid ${spare.pid})` : ''}`,
+      );
     else {
       const warm = snapshots.filter((s) => s.phase === 'ready');
       const warmPids = warm.flatMap((s) => (s.pid === undefined ? [] : [s.pid]));
