@@ -22,7 +22,9 @@ import {
   marker,
   npxFromRepository,
   processResource,
+  runningCommands,
 } from '../../../test/process-fixtures.js';
+import { commandLineOf } from '../../../test/process-tree.js';
 import { resolveCommand } from './command-resolution.js';
 import type { ProcessDeployer } from './process-deployer.js';
 
@@ -127,6 +129,35 @@ describe('stdio replicas: 2026-07-28 pool, warm spares, resolved npx', () => {
     expect(await detail(resource)).toMatch(/restarts [1-9]/);
   });
 
+  it("shares the replica's process cap with sessions: an idle pool process gives way, a full replica is 503", async () => {
+    const resource = processResource('shared-cap', {
+      transport: 'stdio',
+      marker: marker(),
+      adapterFields: { maxSessionsPerReplica: 1 },
+    });
+    const url = await start(resource);
+    const client = await modern(url);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'a' } }))).toBe('Echo: a');
+    expect(await detail(resource)).toMatch(/^sessions 0\/1; 2026 pool 1/);
+    // The one process the cap allows is the pool's, idle: it ends so the session can have one.
+    const old = await legacy(url);
+    expect(textOf(await old.client.callTool({ name: 'echo', arguments: { message: 'b' } }))).toBe('Echo: b');
+    expect(await detail(resource)).toMatch(/^sessions 1\/1 \(pids \d+\); spare/);
+    const refused = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/list',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(((await refused.json()) as { id: number }).id).toBe(9);
+  });
+
   it('keeps warmSessions processes started before the first initialize, and hands one to the session', async () => {
     const resource = processResource('warm', {
       transport: 'stdio',
@@ -164,9 +195,10 @@ describe('stdio replicas: 2026-07-28 pool, warm spares, resolved npx', () => {
   });
 
   it('resolves npx server-everything once to its bin and serves both eras from it', async () => {
+    const mark = marker();
     const resource = processResource('everything', {
       transport: 'stdio',
-      marker: marker(),
+      marker: mark,
       command: everything.command,
       args: everything.args,
       environmentVariables: everything.environmentVariables,
@@ -186,6 +218,10 @@ describe('stdio replicas: 2026-07-28 pool, warm spares, resolved npx', () => {
     expect(textOf(await old.client.callTool({ name: 'echo', arguments: { message: 'legacy' } }))).toContain(
       'legacy',
     );
+    // Spare, pool process and session process: each is node running the bin, with no npm exec or shell above it.
+    const commands = runningCommands(mark).map(commandLineOf);
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    for (const line of commands) expect(line).toMatch(/^\S*node \S+\/server-everything\/dist\/index\.js$/);
   });
 
   it('runs the command as given when the resolution fails, or when the resolved program does not start', async () => {
