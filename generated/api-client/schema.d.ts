@@ -430,6 +430,7 @@ export interface components {
             affinity?: string;
             maxSessionsPerReplica?: number;
             sessionIdleTimeoutSeconds?: number;
+            warmSessions?: number;
             federate?: boolean;
             createdBy: string;
             /** Format: date-time */
@@ -558,6 +559,8 @@ export interface components {
             maxSessionsPerReplica?: number;
             /** @description A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes). */
             sessionIdleTimeoutSeconds?: number;
+            /** @description Stdio adapters of the command runtime: server processes each replica keeps started and answering ahead of their session, so an `initialize` (or the first 2026-07-28 request) does not wait for a cold start (default 1; 0 keeps none: the replica is proven once and every session starts its own process). */
+            warmSessions?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
         };

@@ -97,6 +97,23 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
         'is not available with transport "sse" yet: the tool router reaches adapters over Streamable HTTP only (the adapter itself works at /adapters/{name}/mcp)',
     });
   }
+  // Warm processes are the stdio bridge's: only a command adapter speaking stdio has one.
+  if (
+    data.warmSessions !== undefined &&
+    (data.command === undefined || (data.transport ?? DEFAULT_TRANSPORT) !== 'stdio')
+  ) {
+    problems.push({
+      path: 'warmSessions',
+      message: 'applies only to command adapters with transport "stdio"',
+    });
+  }
+  if (
+    data.warmSessions !== undefined &&
+    data.maxSessionsPerReplica !== undefined &&
+    data.warmSessions > data.maxSessionsPerReplica
+  ) {
+    problems.push({ path: 'warmSessions', message: 'must not exceed maxSessionsPerReplica' });
+  }
   if (data.network !== undefined && data.command === undefined) {
     problems.push({ path: 'network', message: 'applies only with command' });
   }
@@ -214,6 +231,7 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   if (data.maxSessionsPerReplica !== undefined) spec.maxSessionsPerReplica = data.maxSessionsPerReplica;
   if (data.sessionIdleTimeoutSeconds !== undefined)
     spec.sessionIdleTimeoutSeconds = data.sessionIdleTimeoutSeconds;
+  if (data.warmSessions !== undefined) spec.warmSessions = data.warmSessions;
   if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
@@ -283,6 +301,7 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.sessionIdleTimeoutSeconds !== undefined && {
       sessionIdleTimeoutSeconds: s.sessionIdleTimeoutSeconds,
     }),
+    ...(s.warmSessions !== undefined && { warmSessions: s.warmSessions }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   };

@@ -1,7 +1,7 @@
 /**
  * @module Tests of the stdio bridge through the process deployer, with the official SDK 1.x client as the
  * peer: one process per session, the session pool, DELETE, idle reaping, dead processes, message routing,
- * and the refusals a legacy-only server gives.
+ * and the transport's refusals.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -213,17 +213,18 @@ describe('stdio bridge', () => {
     expect(errors).toEqual([]);
   });
 
-  it('refuses what a legacy-only server refuses', async () => {
+  it('refuses what the transport refuses', async () => {
     const { url } = await start('refusals');
     const post = (body: string, headers: Record<string, string> = {}) =>
       fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body });
-    // A modern (2026-07-28) stateless request: a 400 that is not a modern error, so the client falls back.
+    // A 2026-07-28 request whose Mcp-Method header says something else than its body (served otherwise: see
+    // stdio-modern-pool.e2e.test.ts).
     const modern = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), {
       'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/list',
+      'mcp-method': 'tools/call',
     });
     expect(modern.status).toBe(400);
-    expect(((await modern.json()) as { error: { code: number } }).error.code).toBe(-32000);
+    expect(((await modern.json()) as { error: { code: number } }).error.code).toBe(-32020);
     expect((await fetch(url, { headers: { accept: 'text/event-stream' } })).status).toBe(400);
     expect((await post('{not json')).status).toBe(400);
     expect((await fetch(url.replace(/\/mcp$/, '/other'), { method: 'POST' })).status).toBe(404);
