@@ -173,9 +173,10 @@ describe('stdio bridge', () => {
   });
 
   it('keeps a session with an open stream even when it sends nothing', async () => {
-    const { resource, url } = await start('busy', { stdio: { idleTimeoutMs: 100 } });
+    // Long enough that a busy machine's pause between initialize and the next request does not idle it out.
+    const { resource, url } = await start('busy', { stdio: { idleTimeoutMs: 1500 } });
     const { client } = await connect(url, true);
-    const call = client.callTool({ name: 'slow', arguments: { ms: 400 } });
+    const call = client.callTool({ name: 'slow', arguments: { ms: 4000 } });
     // The call's own answer, not an error result: the session and its process outlived the idle timeout.
     expect(textOf(await call)).toBe('slow done');
     expect(firstReplica((await deployer.status(resource)).replicas).detail).toMatch(/^sessions 1\/16/);
