@@ -24,7 +24,7 @@ import {
   SdkErrorCode,
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
+import type { CallToolResult, InputRequiredResult, Tool } from '@modelcontextprotocol/client';
 import { ConnectionRequiredError, UpstreamCredentialError } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/index.js';
@@ -98,6 +98,15 @@ export interface FederatedCallOptions {
   readonly span?: SpanHandle;
   /** Present when the caller asked for progress: each upstream progress notification is handed on. */
   readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /**
+   * Only this replica: a multi-round-trip retry goes where the first round was answered (`mrtr.ts`). When it is
+   * no longer ready the call fails (the caller starts again) instead of going elsewhere.
+   */
+  readonly replica?: string;
+  /** A multi-round-trip retry's fields (2026-07-28), sent as the call's params. */
+  readonly retry?: { readonly inputResponses?: Record<string, unknown>; readonly requestState?: string };
+  /** Told which replica answered (an `input_required` answer's retry must go back to it). */
+  readonly onAnswered?: (replica: string) => void;
 }
 
 /** The router's MCP client side. */
@@ -113,6 +122,7 @@ export interface Federation {
    * Calls `upstream` on the adapter; failures become `isError` results, never exceptions — except cancellation,
    * and {@link ConnectionRequiredError} (an `oauth-user` adapter and a caller without a usable grant), which the
    * router answers as the protocol revision of the request says.
+   * A 2026-07-28 upstream's `input_required` answer is handed back as it came (`mrtr.ts` takes it from there).
    */
   callTool(
     adapter: Registered<'adapter'>,
@@ -120,7 +130,7 @@ export interface Federation {
     args: Record<string, unknown> | undefined,
     principal: Principal,
     options: FederatedCallOptions,
-  ): Promise<CallToolResult>;
+  ): Promise<CallToolResult | InputRequiredResult>;
   /** Told the adapter's name when its upstream says its tool list changed. */
   onListChanged(listener: (adapter: string) => void): () => void;
   /** Closes every client of an adapter (removed, or its spec changed). */
@@ -289,6 +299,8 @@ export function createFederation(options: FederationOptions): Federation {
       { name: options.clientInfo.name, version: options.clientInfo.version },
       {
         versionNegotiation: { mode: 'auto' },
+        // A call client may be asked for input (2026-07-28 `input_required`): the router passes it to its caller.
+        ...(!listing && { capabilities: { elicitation: { form: {}, url: {} }, sampling: {} } }),
         ...(listing && {
           listChanged: {
             tools: { autoRefresh: false, debounceMs: 0, onChanged: () => announce(adapter.name) },
@@ -478,7 +490,15 @@ export function createFederation(options: FederationOptions): Federation {
     },
 
     async callTool(adapter, upstream, args, principal, call) {
-      const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
+      const ranked =
+        call.replica === undefined
+          ? rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId)
+          : replicas.ready(adapter).filter((replica) => replica.id === call.replica);
+      if (ranked.length === 0 && call.replica !== undefined) {
+        return errorResult(
+          `The replica of adapter '${adapter.name}' that asked for input is gone; call '${upstream.name}' again.`,
+        );
+      }
       if (ranked.length === 0) {
         return errorResult(`Adapter '${adapter.name}' has no ready replica; try again shortly.`);
       }
@@ -499,8 +519,10 @@ export function createFederation(options: FederationOptions): Federation {
                 name: upstream.name,
                 ...(args !== undefined && { arguments: args }),
                 ...(Object.keys(traceContext).length > 0 && { _meta: { ...traceContext } }),
+                ...call.retry,
               },
               {
+                allowInputRequired: true,
                 signal: call.signal,
                 timeout: call.timeoutMs,
                 resetTimeoutOnProgress: true,
@@ -509,6 +531,7 @@ export function createFederation(options: FederationOptions): Federation {
               },
             );
             span.end(result.isError === true ? { error: 'tool error' } : {});
+            call.onAnswered?.(replica.id);
             return result;
           } catch (error) {
             span.end({ error: error instanceof Error ? error.name : 'error' });

@@ -23,6 +23,7 @@ import {
   UrlElicitationRequiredError,
   createMcpHandler,
   inputRequired,
+  isInputRequiredResult,
 } from '@modelcontextprotocol/server';
 import type {
   CallToolRequestParams,
@@ -76,6 +77,9 @@ import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
+import { createLegacyInputBridge, createMultiRoundTrip } from './mrtr.js';
+import type { RoutingRefusal } from './mrtr.js';
+import { createRoutingStateSealer } from './routing-state.js';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
@@ -145,6 +149,14 @@ export interface ToolRouterOptions {
   readonly policy?: ToolPolicy;
   /** The absolute `/connect/{adapter}` URL where a caller connects an `oauth-user` adapter. */
   readonly connectUrl?: (adapter: string) => string;
+  /**
+   * The gateway secret, for the routing state the router seals (multi-round-trip `requestState`, task ids): every
+   * gateway instance must share it. A random one per process by default (then a retry must reach the same one).
+   */
+  readonly secret?: string;
+  readonly previousSecrets?: readonly string[];
+  /** Told of every refused routing state or task id (the audit log); must not throw. Nothing by default. */
+  readonly onRoutingRefused?: (refusal: RoutingRefusal) => void;
 }
 
 /** How an endpoint's tool names map to the catalog's (for the per-(caller, tool) rate limit). */
@@ -312,6 +324,12 @@ function scopeOf(
   };
 }
 
+/** A per-process secret when none is given: routing state then opens on this process only. */
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 function jsonRpcError(status: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message } }), {
     status,
@@ -373,6 +391,16 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     defaultTimeoutMs: settings.callTimeoutMs,
     maxResultBytes: settings.maxResultBytes,
     outputSchemas,
+  });
+  const routingState = await createRoutingStateSealer({
+    secret: options.secret ?? randomSecret(),
+    ...(options.previousSecrets && { previousSecrets: options.previousSecrets }),
+  });
+  const inputBridge = createLegacyInputBridge({ timeoutMs: settings.callTimeoutMs });
+  const multiRoundTrip = createMultiRoundTrip({
+    sealer: routingState,
+    bridge: inputBridge,
+    ...(options.onRoutingRefused && { onRefused: options.onRoutingRefused }),
   });
   const searchMode = settings.discovery === 'search';
   /** `/mcp`: every tool the caller may use. */
@@ -464,7 +492,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     params: CallToolRequestParams,
     ctx: ServerContext,
     span: SpanHandle,
-  ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
+    server: Server,
+  ): Promise<{ result: CallToolResult | InputRequiredResult; entry: CatalogEntry }> {
     // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
     const entry = await findEntry(scope, params.name, principal);
     if (!entry) {
@@ -499,13 +528,21 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       return { result: await executor.call(entry.target.resource, args, principal, signal), entry };
     }
     const progress = progressRelay(ctx);
-    const result = await federation.callTool(entry.target.adapter, entry.target.upstream, args, principal, {
-      signal,
-      timeoutMs: settings.callTimeoutMs,
-      span,
-      ...(progress.onProgress && { onProgress: progress.onProgress }),
-    });
+    const { adapter, upstream } = entry.target;
+    // An `input_required` answer goes to a 2026 caller sealed, or is bridged for a 2025 caller (`mrtr.ts`).
+    const result = await multiRoundTrip.call({ adapter, tool: entry.name }, principal, server, ctx, (round) =>
+      federation.callTool(adapter, upstream, args, principal, {
+        signal,
+        timeoutMs: settings.callTimeoutMs,
+        span,
+        ...(progress.onProgress && { onProgress: progress.onProgress }),
+        ...(round.replica !== undefined && { replica: round.replica }),
+        ...(round.retry && { retry: round.retry }),
+        onAnswered: round.onAnswered,
+      }),
+    );
     await progress.flush();
+    if (isInputRequiredResult(result)) return { result, entry };
     return {
       result: checkedOutput(entry.name, entry.tool.outputSchema, outputSchemas, withoutEnvelope(result)),
       entry,
@@ -523,8 +560,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     ctx: ServerContext,
     traceId: string | undefined,
     span: SpanHandle,
-  ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
-    if (!onToolCall) return callTool(scope, principal, params, ctx, span);
+    server: Server,
+  ): Promise<{ result: CallToolResult | InputRequiredResult; entry: CatalogEntry }> {
+    if (!onToolCall) return callTool(scope, principal, params, ctx, span, server);
     const started = now();
     const report = (
       outcome: RouterToolCall['outcome'],
@@ -541,9 +579,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         ...(policyRule !== undefined && { policyRule }),
       });
     try {
-      const called = await callTool(scope, principal, params, ctx, span);
+      const called = await callTool(scope, principal, params, ctx, span, server);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
-      report(called.result.isError === true ? 'failed' : 'success', called.entry);
+      report(
+        !isInputRequiredResult(called.result) && called.result.isError === true ? 'failed' : 'success',
+        called.entry,
+      );
       return called;
     } catch (err) {
       if (err instanceof ToolPolicyDenied) report('denied', err.entry, err.rule);
@@ -627,14 +668,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           ...(through.arguments !== undefined && { arguments: through.arguments }),
         };
       }
-      let called: { result: CallToolResult; entry: CatalogEntry };
+      let called: { result: CallToolResult | InputRequiredResult; entry: CatalogEntry };
       try {
-        called = await observedCall(scope, principal, params, ctx, traceId, span);
+        called = await observedCall(scope, principal, params, ctx, traceId, span, server);
       } catch (error) {
         if (error instanceof ConnectionRequiredError) return connectionRequired(error, ctx);
         throw error;
       }
       const { result, entry } = called;
+      if (isInputRequiredResult(result)) return result;
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
@@ -701,8 +743,11 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       ? () => undefined
       : scope.catalog.onChange(() => handler.notify.toolsChanged());
     return {
-      fetch(request, principal, span) {
+      async fetch(request, principal, span) {
         if (request.method === 'GET') return streams.open(request, principal);
+        // A 2025 caller's answer to a request the router bridged for an upstream (`mrtr.ts`).
+        const delivered = await inputBridge.deliver(request, principal);
+        if (delivered) return delivered;
         // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
         return handler.fetch(request, {
           authInfo: {
@@ -879,6 +924,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       };
     },
     async close() {
+      inputBridge.close();
       stopToolsets();
       toolsets.close();
       await Promise.all([...served.values()].map((t) => t.endpoint.close()));
