@@ -80,6 +80,9 @@ import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import { createLegacyInputBridge, createMultiRoundTrip } from './mrtr.js';
 import type { RoutingRefusal } from './mrtr.js';
 import { createRoutingStateSealer } from './routing-state.js';
+import { TASKS_EXTENSION, callerTakesTasks, createTaskRouting, isTaskResult } from './tasks.js';
+import type { TaskResult } from './tasks.js';
+import { z } from 'zod';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
@@ -324,6 +327,12 @@ function scopeOf(
   };
 }
 
+/** `tasks/*` params and results as the extension shapes them; the router checks the task id itself. */
+const TASK_REQUEST_SCHEMAS = {
+  params: z.looseObject({ taskId: z.string() }),
+  result: z.looseObject({}),
+};
+
 /** A per-process secret when none is given: routing state then opens on this process only. */
 function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -400,6 +409,26 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   const multiRoundTrip = createMultiRoundTrip({
     sealer: routingState,
     bridge: inputBridge,
+    ...(options.onRoutingRefused && { onRefused: options.onRoutingRefused }),
+  });
+  const taskRouting = createTaskRouting({
+    outbound,
+    replicas: options.replicas,
+    rendezvous: options.rendezvous,
+    identityHeaders: options.identityHeaders,
+    upstreamCredentials,
+    sealer: routingState,
+    logger,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    callTimeoutMs: settings.callTimeoutMs,
+    clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
+    adapterFor: async (name, principal) => {
+      for (const entry of (await catalog.snapshot()).byName.values()) {
+        if (entry.target.kind !== 'federated' || entry.target.adapter.name !== name) continue;
+        return canRead(principal, entry.target.adapter) ? entry.target.adapter : undefined;
+      }
+      return undefined;
+    },
     ...(options.onRoutingRefused && { onRefused: options.onRoutingRefused }),
   });
   const searchMode = settings.discovery === 'search';
@@ -493,7 +522,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     ctx: ServerContext,
     span: SpanHandle,
     server: Server,
-  ): Promise<{ result: CallToolResult | InputRequiredResult; entry: CatalogEntry }> {
+  ): Promise<{ result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry }> {
     // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
     const entry = await findEntry(scope, params.name, principal);
     if (!entry) {
@@ -527,8 +556,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     if (entry.target.kind === 'registered') {
       return { result: await executor.call(entry.target.resource, args, principal, signal), entry };
     }
-    const progress = progressRelay(ctx);
     const { adapter, upstream } = entry.target;
+    // A caller that takes tasks may get a task handle (a retry of a round trip goes the ordinary way).
+    if (callerTakesTasks(ctx) && ctx.mcpReq.requestState() === undefined) {
+      const result = await taskRouting.callTool(adapter, upstream.name, entry.name, args, principal, ctx);
+      if (result) return { result, entry };
+    }
+    const progress = progressRelay(ctx);
     // An `input_required` answer goes to a 2026 caller sealed, or is bridged for a 2025 caller (`mrtr.ts`).
     const result = await multiRoundTrip.call({ adapter, tool: entry.name }, principal, server, ctx, (round) =>
       federation.callTool(adapter, upstream, args, principal, {
@@ -561,7 +595,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     traceId: string | undefined,
     span: SpanHandle,
     server: Server,
-  ): Promise<{ result: CallToolResult | InputRequiredResult; entry: CatalogEntry }> {
+  ): Promise<{ result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry }> {
     if (!onToolCall) return callTool(scope, principal, params, ctx, span, server);
     const started = now();
     const report = (
@@ -581,10 +615,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     try {
       const called = await callTool(scope, principal, params, ctx, span, server);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
-      report(
-        !isInputRequiredResult(called.result) && called.result.isError === true ? 'failed' : 'success',
-        called.entry,
-      );
+      report((called.result as { isError?: unknown }).isError === true ? 'failed' : 'success', called.entry);
       return called;
     } catch (err) {
       if (err instanceof ToolPolicyDenied) report('denied', err.entry, err.rule);
@@ -642,11 +673,17 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
       {
         // Search mode's list is always the same two tools: there is no list change to announce.
-        capabilities: { tools: { listChanged: !searchMode } },
+        capabilities: { tools: { listChanged: !searchMode }, extensions: { [TASKS_EXTENSION]: {} } },
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
       },
     );
     server.setRequestHandler('tools/list', (request) => listTools(scope, principal, request.params?.cursor));
+    // The Tasks extension's methods (2026-07-28): routed to the replica that holds the task (`tasks.ts`).
+    for (const method of ['tasks/get', 'tasks/update', 'tasks/cancel'] as const) {
+      server.setRequestHandler(method, TASK_REQUEST_SCHEMAS, (params, ctx) =>
+        taskRouting.handle(method, params as Record<string, unknown>, principal, ctx),
+      );
+    }
     server.setRequestHandler('tools/call', async (request, ctx) => {
       let params = request.params;
       if (searchMode && params.name === SEARCH_TOOLS) {
@@ -677,6 +714,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       const { result, entry } = called;
       if (isInputRequiredResult(result)) return result;
+      // A task handle: the extension's own result shape, not a CallToolResult to project.
+      if (isTaskResult(result)) return result as unknown as CallToolResult;
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
