@@ -29,7 +29,7 @@ interface UpstreamTask {
 /** An SDK 2.x server with a `job` tool that becomes a task for callers taking tasks; ids `task-1`, `task-2`, … */
 async function startTaskUpstream(name: string) {
   const tasks = new Map<string, UpstreamTask>();
-  const seen: { method: string; taskId: string }[] = [];
+  const seen: { method: string; taskId: string; inputResponses?: unknown; requestState?: unknown }[] = [];
   let counter = 0;
   const now = new Date().toISOString();
   const view = (task: UpstreamTask) => ({
@@ -39,6 +39,7 @@ async function startTaskUpstream(name: string) {
     lastUpdatedAt: new Date().toISOString(),
     ttlSeconds: 600,
     pollIntervalMilliseconds: 100,
+    requestState: `state-of-${task.taskId}`,
   });
   const handler = createMcpHandler(() => {
     const server = new Server(
@@ -56,14 +57,25 @@ async function startTaskUpstream(name: string) {
       }
       const task: UpstreamTask = { taskId: `task-${++counter}`, status: 'working' };
       tasks.set(task.taskId, task);
-      return { resultType: 'task', ...view(task) } as never;
+      // `content: []`: the SDK checks a tools/call answer as a CallToolResult (it adds none beside requestState).
+      return { resultType: 'task', content: [], ...view(task) } as never;
     });
     const schemas = { params: z.looseObject({ taskId: z.string() }), result: z.looseObject({}) };
-    server.setRequestHandler('tasks/get', schemas, (params) => {
-      seen.push({ method: 'tasks/get', taskId: params.taskId });
+    server.setRequestHandler('tasks/get', schemas, (params, ctx) => {
+      const requestState = ctx.mcpReq.requestState();
+      seen.push({
+        method: 'tasks/get',
+        taskId: params.taskId,
+        ...(requestState !== undefined && { requestState }),
+      });
       const task = tasks.get(params.taskId);
       if (!task) throw new Error(`no task ${params.taskId}`);
       return view(task);
+    });
+    server.setRequestHandler('tasks/update', schemas, (params, ctx) => {
+      // The SDK hands the retry fields over in the context, as for a tools/call retry.
+      seen.push({ method: 'tasks/update', taskId: params.taskId, inputResponses: ctx.mcpReq.inputResponses });
+      return {};
     });
     server.setRequestHandler('tasks/cancel', schemas, (params) => {
       seen.push({ method: 'tasks/cancel', taskId: params.taskId });
@@ -196,6 +208,27 @@ describe('tasks through the tool router', () => {
     const working = await getTask('alice', taskId);
     expect(working.result).toMatchObject({ taskId, status: 'working', statusMessage: 'held by upstream-a' });
     expect(a.seen.at(-1)).toEqual({ method: 'tasks/get', taskId: upstreamId });
+    // The upstream's task state reaches the caller sealed, and goes back to the upstream as it was.
+    const sealedState = working.result!['requestState'] as string;
+    expect(sealedState).toMatch(/^v2\./);
+    expect(sealedState).not.toContain(upstreamId);
+    await rpc('alice', 'tasks/get', { taskId, requestState: sealedState }, taskId);
+    expect(a.seen.at(-1)).toEqual({
+      method: 'tasks/get',
+      taskId: upstreamId,
+      requestState: `state-of-${upstreamId}`,
+    });
+    const lines = audit.length;
+    const forged = await rpc('alice', 'tasks/get', { taskId, requestState: `x${sealedState}` }, taskId);
+    expect(forged.error?.message).toMatch(/Invalid or expired requestState/);
+    expect(audit.slice(lines)).toContainEqual(
+      expect.objectContaining({ stateKind: 'task', method: 'tasks/get' }),
+    );
+
+    const answers = { who: { action: 'accept', content: { name: 'Ada' } } };
+    const updated = await rpc('alice', 'tasks/update', { taskId, inputResponses: answers }, taskId);
+    expect(updated.error).toBeUndefined();
+    expect(a.seen.at(-1)).toEqual({ method: 'tasks/update', taskId: upstreamId, inputResponses: answers });
 
     a.complete(upstreamId);
     const done = await getTask('alice', taskId);

@@ -32,6 +32,7 @@ import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
+import { retryOf } from './mrtr.js';
 import type { RoutingRefusal } from './mrtr.js';
 import { OutboundError, outboundFetch } from './outbound.js';
 import type { Outbound } from './outbound.js';
@@ -277,10 +278,13 @@ export function createTaskRouting(options: TaskRoutingOptions): TaskRouting {
         }
         if (isTaskResult(result)) {
           const taskId = await sealer.sealTaskId(adapter, replica.id, principal, result.taskId);
+          // `content: []`: the SDK server checks a tools/call answer as a CallToolResult, and stops adding the
+          // empty content itself once a `requestState` is there.
           return {
+            content: [],
             ...(await callerTask(result, taskId, adapter, replica.id, principal)),
             resultType: 'task',
-          } as TaskResult;
+          } as unknown as TaskResult;
         }
         if (result['resultType'] === 'input_required') {
           const state = typeof result['requestState'] === 'string' ? result['requestState'] : undefined;
@@ -327,7 +331,8 @@ export function createTaskRouting(options: TaskRoutingOptions): TaskRouting {
         );
       }
       let upstreamState: string | undefined;
-      const presented = params['requestState'];
+      // The SDK lifts the retry fields (`requestState`, `inputResponses`) off every request's params.
+      const { requestState: presented, inputResponses } = retryOf(ctx);
       if (typeof presented === 'string') {
         const state = await sealer.openRequestState(
           presented,
@@ -345,7 +350,7 @@ export function createTaskRouting(options: TaskRoutingOptions): TaskRouting {
       }
       const forwarded = {
         taskId: opened.upstreamTaskId,
-        ...(method === 'tasks/update' && { inputResponses: params['inputResponses'] ?? {} }),
+        ...(method === 'tasks/update' && { inputResponses: inputResponses ?? {} }),
         ...(upstreamState !== undefined && { requestState: upstreamState }),
       };
       const result = await post(
