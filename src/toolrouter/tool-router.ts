@@ -705,7 +705,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           ...(through.arguments !== undefined && { arguments: through.arguments }),
         };
       }
-      let called: { result: CallToolResult | InputRequiredResult; entry: CatalogEntry };
+      let called: { result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry };
       try {
         called = await observedCall(scope, principal, params, ctx, traceId, span, server);
       } catch (error) {
