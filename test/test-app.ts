@@ -1,6 +1,7 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../src/runtime/app.js';
+import type { AppDeps } from '../src/runtime/app.js';
 import type { ConsoleAccess, ConsoleAssets } from '../src/runtime/console-routes.js';
 import type { SwaggerUiAssets } from '../src/runtime/docs-routes.js';
 import type {
@@ -37,6 +38,7 @@ export interface TestAppOptions {
   readonly commandGate?: CommandGate;
   /** Whether a `command` with whitespace is a file on the host; absent, such a command is refused. */
   readonly isProgramFile?: (command: string) => Promise<boolean>;
+  readonly tokenExchange?: AppDeps['tokenExchange'];
   readonly version?: string;
   /** The Swagger UI files `/docs` serves; absent, `/docs` links the OpenAPI document (as on the edge). */
   readonly swaggerUi?: SwaggerUiAssets;
@@ -98,6 +100,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
       logger,
     }),
     isProgramFile: options.isProgramFile,
+    tokenExchange: options.tokenExchange,
     swaggerUi: options.swaggerUi,
     consoleUi: options.consoleUi,
     consoleAccess: options.consoleAccess,
