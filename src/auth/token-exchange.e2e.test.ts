@@ -227,7 +227,9 @@ describe('the data plane', () => {
       expect(body.error.message).not.toContain(fresh);
       expect(upstream.requests.length).toBe(before);
       await expect
-        .poll(() => gateway.logs.some((l) => l.msg === 'upstream credential unavailable' && l.problem === 'token'))
+        .poll(() =>
+          gateway.logs.some((l) => l.msg === 'upstream credential unavailable' && l.problem === 'token'),
+        )
         .toBe(true);
     } finally {
       as.refuseExchanges(undefined);
@@ -253,7 +255,9 @@ describe('the tool router', () => {
       expect(seen).toHaveLength(1);
       expect(exchangedFor(TOOL_AUDIENCE, seen[0]!.authorization)).toBe(true);
       expect(seen[0]!.authorization).not.toContain(token);
-      expect(exchangesOf(token)).toMatchObject([{ audience: TOOL_AUDIENCE, resource: undefined, scope: 'mcp' }]);
+      expect(exchangesOf(token)).toMatchObject([
+        { audience: TOOL_AUDIENCE, resource: undefined, scope: 'mcp' },
+      ]);
       // A refused exchange is the tool's error result, naming the authorization server's answer.
       as.refuseExchanges('no longer allowed');
       try {
@@ -287,7 +291,11 @@ describe('the control plane', () => {
       [{ name: 'x1', endpoints: [upstream.url], federate: true, upstreamAuth: base }, 'federate'],
       [{ name: 'x2', imageName: 'a/b', imageVersion: '1', upstreamAuth: base }, 'upstreamAuth.audience'],
       [
-        { name: 'x3', endpoints: [upstream.url], upstreamAuth: { ...base, tokenUrl: 'http://169.254.169.254/t' } },
+        {
+          name: 'x3',
+          endpoints: [upstream.url],
+          upstreamAuth: { ...base, tokenUrl: 'http://169.254.169.254/t' },
+        },
         'upstreamAuth.tokenUrl',
       ],
       [

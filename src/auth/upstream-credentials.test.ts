@@ -341,7 +341,10 @@ describe('token-exchange', () => {
     await store.createSecret('client', await cipher.seal('client', CLIENT_SECRET), 'alice');
     exchange = createUpstreamCredentials({
       readSecret: (name) => readSecretValue(store, cipher, name),
-      logger: createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } }),
+      logger: createLogger({
+        level: 'debug',
+        destination: { write: (line: string) => void lines.push(line) },
+      }),
       now: () => clock,
       maxExchangedTokens: 3,
       issuerTokenEndpoint: async () => 'https://issuer.example.com/oauth/token',
@@ -375,7 +378,10 @@ describe('token-exchange', () => {
   });
 
   it('names audience, resource, scopes and token types as configured; no tokenUrl: the issuer’s endpoint', async () => {
-    const { tokenUrl: _unused, ...withoutUrl } = spec as Extract<UpstreamAuthSpec, { type: 'token-exchange' }>;
+    const { tokenUrl: _unused, ...withoutUrl } = spec as Extract<
+      UpstreamAuthSpec,
+      { type: 'token-exchange' }
+    >;
     await exchange.resolve(
       withEndpoints({
         ...withoutUrl,

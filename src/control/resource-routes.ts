@@ -314,7 +314,9 @@ export function createResourceRoutes<
     // The token endpoint is contacted by the gateway on its own, like an endpoint: the same SSRF guard.
     const auth = spec.upstreamAuth;
     const tokenUrl =
-      auth?.type === 'oauth-client-credentials' || auth?.type === 'token-exchange' ? auth.tokenUrl : undefined;
+      auth?.type === 'oauth-client-credentials' || auth?.type === 'token-exchange'
+        ? auth.tokenUrl
+        : undefined;
     const tokenRefusal = tokenUrl !== undefined && options.endpointPolicy?.(tokenUrl);
     if (tokenRefusal) refused.push({ path: 'upstreamAuth.tokenUrl', message: `is refused: ${tokenRefusal}` });
     if (auth?.type === 'token-exchange') {

@@ -154,7 +154,9 @@ const TokenExchange = z
       .max(2048, 'must be at most 2048 characters')
       .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
       .optional()
-      .openapi({ description: 'RFC 8693 `audience`: the logical name of the upstream at the authorization server.' }),
+      .openapi({
+        description: 'RFC 8693 `audience`: the logical name of the upstream at the authorization server.',
+      }),
     resource: TokenUrl.optional().openapi({
       description:
         'RFC 8693 / RFC 8707 `resource`: the upstream URL. Neither `audience` nor `resource` given, the first endpoint URL.',
@@ -165,7 +167,8 @@ const TokenExchange = z
       description: `Type of the caller's token sent as \`subject_token\`; default \`${TOKEN_TYPES.access_token}\`.`,
     }),
     requestedTokenType: TokenType.optional().openapi({
-      description: 'RFC 8693 `requested_token_type`; absent, the authorization server picks (an access token).',
+      description:
+        'RFC 8693 `requested_token_type`; absent, the authorization server picks (an access token).',
     }),
   })
   .openapi('UpstreamAuthTokenExchange', {

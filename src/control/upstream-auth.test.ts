@@ -216,7 +216,9 @@ describe('upstreamAuth token-exchange', () => {
       scopes: ['notes:read'],
       subjectTokenType: 'urn:ietf:params:oauth:token-type:jwt',
     };
-    expect((await post('/adapters', { ...remote('n', full), requiredRoles: ['team.read'] })).status).toBe(201);
+    expect((await post('/adapters', { ...remote('n', full), requiredRoles: ['team.read'] })).status).toBe(
+      201,
+    );
     expect((await harness.store.get('adapter', 'n'))?.spec.upstreamAuth).toEqual(full);
     const theirs = (await (await harness.app.request('/adapters/n', { headers: READER })).json()) as {
       upstreamAuth: unknown;
@@ -236,8 +238,8 @@ describe('upstreamAuth token-exchange', () => {
       const error = await refusal(await post('/adapters', body));
       expect(error.details?.map((d) => d.path)).toContain(path);
     }
-    expect((await post('/adapters', imageAdapter('i', { upstreamAuth: { ...EXCHANGE, audience: 'a' } }))).status).toBe(
-      201,
-    );
+    expect(
+      (await post('/adapters', imageAdapter('i', { upstreamAuth: { ...EXCHANGE, audience: 'a' } }))).status,
+    ).toBe(201);
   });
 });

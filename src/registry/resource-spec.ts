@@ -95,7 +95,11 @@ export interface CommonSpec {
 export function upstreamAuthSecretName(spec: Pick<CommonSpec, 'upstreamAuth'>): string | undefined {
   const auth = spec.upstreamAuth;
   if (!auth) return undefined;
-  if (auth.type === 'oauth-client-credentials' || auth.type === 'oauth-user' || auth.type === 'token-exchange')
+  if (
+    auth.type === 'oauth-client-credentials' ||
+    auth.type === 'oauth-user' ||
+    auth.type === 'token-exchange'
+  )
     return auth.clientSecret;
   return auth.secret;
 }
