@@ -34,6 +34,12 @@ export interface OidcAuthorizationServerOptions {
    * same account, lifetime {@link accessTokenTtlSeconds}.
    */
   readonly tokenExchange?: { readonly clientId: string; readonly clientSecret: string };
+  /**
+   * Take Client ID Metadata Documents: a `client_id` that is an http(s) URL names the client whose metadata that
+   * URL serves (fetched when the client is looked up; http allowed here, loopback only in these tests), and the
+   * metadata says `client_id_metadata_document_supported: true`.
+   */
+  readonly clientIdMetadataDocuments?: boolean;
 }
 
 /** One token exchange served. */
@@ -68,6 +74,8 @@ export interface OidcAuthorizationServer {
   readonly exchanges: readonly ServedExchange[];
   /** Token exchanges refused, with the `error_description` given. */
   readonly refusedExchanges: readonly string[];
+  /** Client ID Metadata Document URLs fetched (`clientIdMetadataDocuments`), in order. */
+  readonly fetchedClients: readonly string[];
   /** While set, every token exchange is refused with `invalid_grant` and this description. */
   refuseExchanges(description: string | undefined): void;
   close(): Promise<void>;
@@ -96,7 +104,7 @@ type Payload = Record<string, unknown> & {
 };
 
 /** oidc-provider's storage port, in memory and per server (its own default prints a warning on every start). */
-function memoryAdapter() {
+function memoryAdapter(fetchedClients: string[] | undefined) {
   const store = new Map<string, { payload: Payload; expiresAt: number | undefined }>();
   return class MemoryAdapter {
     constructor(private readonly model: string) {}
@@ -107,6 +115,13 @@ function memoryAdapter() {
       store.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
     }
     async find(id: string): Promise<Payload | undefined> {
+      if (fetchedClients && this.model === 'Client' && /^http:\/\/127\.0\.0\.1:\d+\//.test(id)) {
+        fetchedClients.push(id);
+        const res = await fetch(id, { redirect: 'error' });
+        if (!res.ok) return undefined;
+        const document = (await res.json()) as Payload;
+        return document['client_id'] === id ? document : undefined;
+      }
       const entry = store.get(this.key(id));
       if (!entry) return undefined;
       if (entry.expiresAt !== undefined && entry.expiresAt < Date.now()) {
@@ -177,6 +192,7 @@ export async function startOidcAuthorizationServer(
   };
 
   const exchange = options.tokenExchange;
+  const fetchedClients = options.clientIdMetadataDocuments ? ([] as string[]) : undefined;
   // The client tokens are minted for (mintAccessToken) and, with token exchange, the gateway's own client.
   const clients: Record<string, unknown>[] = [
     {
@@ -198,7 +214,10 @@ export async function startOidcAuthorizationServer(
     });
   }
   const provider = new Provider(issuer, {
-    adapter: memoryAdapter(),
+    adapter: memoryAdapter(fetchedClients),
+    ...(options.clientIdMetadataDocuments && {
+      discovery: { client_id_metadata_document_supported: true },
+    }),
     clients,
     jwks,
     cookies: { keys: [crypto.randomUUID()] },
@@ -393,6 +412,7 @@ export async function startOidcAuthorizationServer(
       tokenFor(accountId, await provider.Client.find('minting-client'), resource),
     exchanges,
     refusedExchanges,
+    fetchedClients: fetchedClients ?? [],
     refuseExchanges: (description) => {
       refusal = description;
     },

@@ -86,5 +86,11 @@ export type {
   UpstreamCredentials,
   UpstreamCredentialsOptions,
 } from './upstream-credentials.js';
-export { ConnectFlowError, ConnectionRequiredError, createTokenVault, grantSealName } from './token-vault.js';
+export {
+  CLIENT_METADATA_PATH,
+  ConnectFlowError,
+  ConnectionRequiredError,
+  createTokenVault,
+  grantSealName,
+} from './token-vault.js';
 export type { ConnectStart, TokenVault, TokenVaultOptions } from './token-vault.js';
