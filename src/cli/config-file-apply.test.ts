@@ -32,12 +32,13 @@ const clientOf = (handler: InProcessFetch): ApiClient =>
   });
 
 /** One gateway's start-up apply against `store`, as `main.ts` runs it. */
-function starter(store: RegistryStore) {
+function starter(store: RegistryStore, tokenExchange?: { issuerTokenEndpoint: boolean }) {
   const control = createConfigFileControl({
     store,
     inspector: createRuntimeInspector({ probeTimeoutMs: 1000 }),
     logger: createSilentLogger(),
     bodyLimitBytes: 1024 * 1024,
+    ...(tokenExchange && { tokenExchange }),
   });
   return (text: string) =>
     applyConfigFile({
@@ -236,6 +237,24 @@ describe('applyConfigFile (MCP_GATEWAY_CONFIG at start)', () => {
     expect(await store.getSetting(MANAGED_SETTING_KEY)).toBe(
       JSON.stringify({ adapters: {}, tools: {}, toolsets: {} }),
     );
+  });
+
+  it('takes token-exchange adapters as the public app does: in token auth modes only', async () => {
+    const created = await api.request(
+      '/secrets',
+      json('POST', { name: 'idp-client', value: 'client-secret-1' }),
+    );
+    expect(created.status).toBe(201);
+    const file = `adapters:
+  - name: notes
+    endpoints: ['https://notes.example.com/mcp']
+    upstreamAuth: { type: token-exchange, clientId: gateway, clientSecret: idp-client }
+`;
+    const refused = await apply(file).catch((err: unknown) => err);
+    expect((refused as Error).message).toContain('upstreamAuth.type');
+    expect(summary(await starter(store, { issuerTokenEndpoint: true })(file))).toEqual([
+      'created adapters/notes',
+    ]);
   });
 
   it('records what it created even when the start fails later, so the next start can prune it', async () => {

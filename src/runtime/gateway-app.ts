@@ -112,7 +112,7 @@ function issuerTokenEndpointOf(auth: Config['auth']): (() => Promise<string>) | 
 }
 
 /** What `upstreamAuth` `token-exchange` may do in this authentication mode (absent: refused). */
-function tokenExchangeOf(auth: Config['auth']): AppDeps['tokenExchange'] {
+export function tokenExchangeOf(auth: Config['auth']): AppDeps['tokenExchange'] {
   if (auth.mode !== 'oidc' && auth.mode !== 'jwt') return undefined;
   return { issuerTokenEndpoint: auth.mode === 'oidc' };
 }
