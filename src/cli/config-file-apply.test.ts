@@ -316,7 +316,10 @@ describe.skipIf(!postgresUrl)('applyConfigFile: replicas starting at once on Pos
     const url = await databases.create();
     const stores = [await openRegistryStore(url), await openRegistryStore(url)];
     try {
-      const [one, two] = stores.map(starter) as [ReturnType<typeof starter>, ReturnType<typeof starter>];
+      const [one, two] = stores.map((s) => starter(s)) as [
+        ReturnType<typeof starter>,
+        ReturnType<typeof starter>,
+      ];
       // Twice each: the first round races on creates, the second on the prune and updates of an edited file.
       await Promise.all([one(FIRST), two(FIRST)]);
       const [a, b] = await Promise.all([one(SECOND), two(SECOND)]);
