@@ -147,7 +147,7 @@ interface Exchange {
 /** The calls in progress on one connection, for the upstream's server requests. */
 interface CallRelays {
   /** Each call by the key its POST carries in {@link CALL_HEADER}. */
-  readonly calls: Map<string, { readonly caller: CallerChannel; readonly signal: AbortSignal }>;
+  readonly calls: Map<string, { readonly caller: CallerChannel; readonly ended: AbortController }>;
   /** The call key of each upstream request seen on a call's response stream, by the upstream's request id. */
   readonly requests: Map<string | number, string>;
 }
@@ -418,7 +418,7 @@ export function createFederation(options: FederationOptions): Federation {
           `The caller of this tool call does not support ${method}${wantsTools ? ' with tools' : ''}.`,
         );
       }
-      return call.caller.request(method, params, AbortSignal.any([call.signal, upstreamSignal]));
+      return call.caller.request(method, params, AbortSignal.any([call.ended.signal, upstreamSignal]));
     };
     if (relay.elicitation) {
       client.setRequestHandler('elicitation/create', async (request, ctx) => {
@@ -652,7 +652,11 @@ export function createFederation(options: FederationOptions): Federation {
           let connected = false;
           let span = NO_SPAN;
           const callKey = call.caller ? crypto.randomUUID() : undefined;
-          if (callKey) connection.relays.calls.set(callKey, { caller: call.caller!, signal: call.signal });
+          // Ends with the call however it ends (the caller left, a timeout): nothing of it is left waiting.
+          const ended = new AbortController();
+          const onCallerGone = () => ended.abort();
+          call.signal.addEventListener('abort', onCallerGone, { once: true });
+          if (callKey) connection.relays.calls.set(callKey, { caller: call.caller!, ended });
           try {
             await connection.ready;
             connected = true;
@@ -701,6 +705,8 @@ export function createFederation(options: FederationOptions): Federation {
             );
             return errorResult(failureText(adapter.name, upstream.name, error, call.timeoutMs));
           } finally {
+            call.signal.removeEventListener('abort', onCallerGone);
+            ended.abort();
             if (callKey) forgetCall(connection, callKey);
             release(connection);
           }

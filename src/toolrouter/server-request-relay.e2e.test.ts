@@ -214,6 +214,8 @@ describe('tool router: server requests of federated upstreams reach the caller',
   it('an elicitation not tied to a request (the upstream session stream) reaches the only call in progress', async () => {
     const caller = await v1Caller(mcp, { elicit: accept('Linus') });
     try {
+      // The router's upstream session for such callers exists (its standalone stream open) before the test.
+      expect(textOf(await caller.call('asker__ask', { question: 'First?' }))).toBe('accept:Linus');
       expect(textOf(await caller.call('asker__ask-unrelated', { question: 'And you?' }))).toBe(
         'accept:Linus',
       );
@@ -408,5 +410,36 @@ describe('tool router: server requests of federated upstreams reach the caller',
     expect((await outcome).outcome).toBe('accept:alice');
     await reading;
     expect(text).toContain('accept:alice');
+  });
+});
+
+describe('tool router: a relayed request ends with its call', () => {
+  let gateway: TestGateway;
+  let upstream: ElicitingMcpServer;
+
+  beforeAll(async () => {
+    upstream = await startElicitingMcpServer();
+    // Calls time out quickly here; nothing below measures time.
+    gateway = await startTestGateway({ authenticate: devAuth(), toolRouter: { callTimeoutMs: 1500 } });
+    await control(gateway, '/adapters', { name: 'asker', endpoints: [upstream.url], federate: true });
+  }, 90_000);
+  afterAll(async () => {
+    await gateway?.close();
+    await upstream?.close();
+  });
+
+  it('a call that times out while its caller is asked: the upstream gets an error, the caller the timeout', async () => {
+    const caller = await v1Caller(`${gateway.url}/mcp`, {
+      elicit: () => new Promise<never>(() => undefined),
+    });
+    try {
+      const outcome = upstream.nextOutcome(60_000);
+      const result = await caller.call('asker__ask', { question: 'Too slow?' });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/did not answer the call of 'ask' within 1500 ms/);
+      expect((await outcome).outcome).toMatch(/^error -32603: The caller of the tool call is gone/);
+    } finally {
+      await caller.close();
+    }
   });
 });

@@ -233,9 +233,8 @@ export function createServerRequestRelay(): ServerRequestRelay {
               )
               .catch(() => undefined);
           };
+          // `signal` ends with the call (the caller disconnected, a timeout) and when the upstream gives up.
           signal.addEventListener('abort', onAbort, { once: true });
-          // The caller's call ending (it disconnected, or cancelled) ends the wait too.
-          ctx.mcpReq.signal.addEventListener('abort', onAbort, { once: true });
           try {
             const message: JSONRPCMessage = { jsonrpc: '2.0', id, method, params };
             await transport.send(message, { relatedRequestId: ctx.mcpReq.id });
@@ -245,7 +244,6 @@ export function createServerRequestRelay(): ServerRequestRelay {
             throw error instanceof Error ? error : new Error(String(error));
           } finally {
             signal.removeEventListener('abort', onAbort);
-            ctx.mcpReq.signal.removeEventListener('abort', onAbort);
           }
         },
       };
