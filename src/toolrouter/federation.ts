@@ -653,10 +653,12 @@ export function createFederation(options: FederationOptions): Federation {
           let span = NO_SPAN;
           const callKey = call.caller ? crypto.randomUUID() : undefined;
           // Ends with the call however it ends (the caller left, a timeout): nothing of it is left waiting.
-          const ended = new AbortController();
-          const onCallerGone = () => ended.abort();
-          call.signal.addEventListener('abort', onCallerGone, { once: true });
-          if (callKey) connection.relays.calls.set(callKey, { caller: call.caller!, ended });
+          const ended = callKey ? new AbortController() : undefined;
+          const onCallerGone = () => ended?.abort();
+          if (callKey && ended) {
+            call.signal.addEventListener('abort', onCallerGone, { once: true });
+            connection.relays.calls.set(callKey, { caller: call.caller!, ended });
+          }
           try {
             await connection.ready;
             connected = true;
@@ -705,9 +707,11 @@ export function createFederation(options: FederationOptions): Federation {
             );
             return errorResult(failureText(adapter.name, upstream.name, error, call.timeoutMs));
           } finally {
-            call.signal.removeEventListener('abort', onCallerGone);
-            ended.abort();
-            if (callKey) forgetCall(connection, callKey);
+            if (callKey && ended) {
+              call.signal.removeEventListener('abort', onCallerGone);
+              ended.abort();
+              forgetCall(connection, callKey);
+            }
             release(connection);
           }
         }
