@@ -107,6 +107,23 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
         'is not available with transport "sse" yet: the tool router reaches adapters over Streamable HTTP only (the adapter itself works at /adapters/{name}/mcp)',
     });
   }
+  // Warm processes are the stdio bridge's: only a command adapter speaking stdio has one.
+  if (
+    data.warmSessions !== undefined &&
+    (data.command === undefined || (data.transport ?? DEFAULT_TRANSPORT) !== 'stdio')
+  ) {
+    problems.push({
+      path: 'warmSessions',
+      message: 'applies only to command adapters with transport "stdio"',
+    });
+  }
+  if (
+    data.warmSessions !== undefined &&
+    data.maxSessionsPerReplica !== undefined &&
+    data.warmSessions > data.maxSessionsPerReplica
+  ) {
+    problems.push({ path: 'warmSessions', message: 'must not exceed maxSessionsPerReplica' });
+  }
   if (data.network !== undefined && data.command === undefined) {
     problems.push({ path: 'network', message: 'applies only with command' });
   }
@@ -125,20 +142,13 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
       message: '"oauth-user" applies only to adapters with endpoints',
     });
   }
-  // The tool router lists an adapter's tools once, as the gateway, which holds no caller's grant.
-  if (data.upstreamAuth?.type === 'oauth-user' && data.federate) {
-    problems.push({
-      path: 'federate',
-      message:
-        'is not available with upstreamAuth "oauth-user" yet: the tool router lists tools as the gateway, which has no per-user grant (the adapter itself works at /adapters/{name}/mcp)',
-    });
-  }
-  // Listing as the gateway, the tool router has no caller's token to exchange.
+  // The tool router's per-caller listings are built for per-user grants only; listing as the gateway, it has no
+  // caller token to exchange.
   if (data.upstreamAuth?.type === 'token-exchange' && data.federate) {
     problems.push({
       path: 'federate',
       message:
-        'is not available with upstreamAuth "token-exchange": the tool router lists tools as the gateway, which has no caller token to exchange (the adapter itself works at /adapters/{name}/mcp)',
+        'is not available with upstreamAuth "token-exchange" yet: the tool router lists its tools as the gateway, which has no caller token to exchange (the adapter itself works at /adapters/{name}/mcp)',
     });
   }
   // An sse session's stream outlives the caller token it was opened with, as it does a per-user token.
@@ -263,6 +273,7 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   if (data.maxSessionsPerReplica !== undefined) spec.maxSessionsPerReplica = data.maxSessionsPerReplica;
   if (data.sessionIdleTimeoutSeconds !== undefined)
     spec.sessionIdleTimeoutSeconds = data.sessionIdleTimeoutSeconds;
+  if (data.warmSessions !== undefined) spec.warmSessions = data.warmSessions;
   if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
@@ -332,6 +343,7 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.sessionIdleTimeoutSeconds !== undefined && {
       sessionIdleTimeoutSeconds: s.sessionIdleTimeoutSeconds,
     }),
+    ...(s.warmSessions !== undefined && { warmSessions: s.warmSessions }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   };
