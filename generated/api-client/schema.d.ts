@@ -440,7 +440,7 @@ export interface components {
         };
         UpstreamAuthView: {
             /** @enum {string} */
-            type: "bearer" | "header" | "oauth-client-credentials" | "oauth-user";
+            type: "bearer" | "header" | "oauth-client-credentials" | "oauth-user" | "token-exchange";
             name?: string;
             /** @description The secret's name (never its value); writers only. */
             secret?: string;
@@ -450,6 +450,10 @@ export interface components {
             /** @description The client secret's name under `/secrets` (never its value); writers only. */
             clientSecret?: string;
             scopes?: string[];
+            audience?: string;
+            resource?: string;
+            subjectTokenType?: string;
+            requestedTokenType?: string;
         };
         Error: {
             error: {
@@ -565,7 +569,7 @@ export interface components {
             federate?: boolean;
         };
         /** @description The gateway's own credential for the upstream, sent on the data plane, by federation and by the tool router; added after the caller's headers are filtered, so a caller can neither set nor read it. Readers who may not write the resource see only `type`. */
-        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"] | components["schemas"]["UpstreamAuthOAuthClientCredentials"] | components["schemas"]["UpstreamAuthOAuthUser"];
+        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"] | components["schemas"]["UpstreamAuthOAuthClientCredentials"] | components["schemas"]["UpstreamAuthOAuthUser"] | components["schemas"]["UpstreamAuthTokenExchange"];
         /** @description Sends `Authorization: Bearer <value of secret>`. */
         UpstreamAuthBearer: {
             /**
@@ -631,6 +635,43 @@ export interface components {
              */
             clientSecret?: string;
             scopes?: string[];
+        };
+        /** @description Sends `Authorization: Bearer <exchanged token>`: the caller's own verified bearer token exchanged (RFC 8693) at `tokenUrl` for one meant for the upstream (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused per caller until shortly before it expires. The caller's token itself never goes upstream. `oidc` and `jwt` authentication modes only; not with `federate` or transport `sse`. */
+        UpstreamAuthTokenExchange: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "token-exchange";
+            /**
+             * @description The authorization server's token endpoint; absent, the `token_endpoint` of the gateway's OIDC issuer (`MCP_GATEWAY_AUTH=oidc` only).
+             * @example https://auth.example.com/oauth/token
+             */
+            tokenUrl?: string;
+            clientId: string;
+            /**
+             * @description Name of a secret stored under `/secrets`; its value is read when a request is sent.
+             * @example weather-api-key
+             */
+            clientSecret: string;
+            /** @description RFC 8693 `audience`: the logical name of the upstream at the authorization server. */
+            audience?: string;
+            /**
+             * @description RFC 8693 / RFC 8707 `resource`: the upstream URL. Neither `audience` nor `resource` given, the first endpoint URL.
+             * @example https://mcp.example.com/mcp
+             */
+            resource?: string;
+            scopes?: string[];
+            /**
+             * @description Type of the caller's token sent as `subject_token`; default `urn:ietf:params:oauth:token-type:access_token`.
+             * @enum {string}
+             */
+            subjectTokenType?: "urn:ietf:params:oauth:token-type:access_token" | "urn:ietf:params:oauth:token-type:jwt";
+            /**
+             * @description RFC 8693 `requested_token_type`; absent, the authorization server picks (an access token).
+             * @enum {string}
+             */
+            requestedTokenType?: "urn:ietf:params:oauth:token-type:access_token" | "urn:ietf:params:oauth:token-type:jwt";
         };
         AdapterStatus: {
             readyReplicas: number;

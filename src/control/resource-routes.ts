@@ -97,6 +97,12 @@ export interface ResourceRoutesOptions {
    * edge, which has no process runtime), such a command is refused.
    */
   readonly isProgramFile?: (command: string) => Promise<boolean>;
+  /**
+   * Whether callers come with bearer tokens `upstreamAuth` `token-exchange` can exchange (`oidc`/`jwt` modes),
+   * and whether a `tokenUrl` may be left out (an OIDC issuer whose token endpoint is used); absent, such an
+   * `upstreamAuth` is refused.
+   */
+  readonly tokenExchange?: { readonly issuerTokenEndpoint: boolean };
 }
 
 /** What a `command` holding a command line gets told. */
@@ -274,8 +280,25 @@ export function createResourceRoutes<
     });
     // The token endpoint is contacted by the gateway on its own, like an endpoint: the same SSRF guard.
     const auth = spec.upstreamAuth;
-    const tokenRefusal = auth?.type === 'oauth-client-credentials' && options.endpointPolicy?.(auth.tokenUrl);
+    const tokenUrl =
+      auth?.type === 'oauth-client-credentials' || auth?.type === 'token-exchange'
+        ? auth.tokenUrl
+        : undefined;
+    const tokenRefusal = tokenUrl !== undefined && options.endpointPolicy?.(tokenUrl);
     if (tokenRefusal) refused.push({ path: 'upstreamAuth.tokenUrl', message: `is refused: ${tokenRefusal}` });
+    if (auth?.type === 'token-exchange') {
+      if (!options.tokenExchange)
+        refused.push({
+          path: 'upstreamAuth.type',
+          message:
+            '"token-exchange" needs callers with bearer tokens to exchange: set MCP_GATEWAY_AUTH=oidc or jwt',
+        });
+      else if (auth.tokenUrl === undefined && !options.tokenExchange.issuerTokenEndpoint)
+        refused.push({
+          path: 'upstreamAuth.tokenUrl',
+          message: 'is required: only MCP_GATEWAY_AUTH=oidc has an issuer whose token endpoint could be used',
+        });
+    }
     if (refused.length) throw badRequest(refused.map((r) => `${r.path}: ${r.message}`).join('; '), refused);
     return spec;
   };

@@ -255,6 +255,23 @@ describe('multi round-trip requests through the tool router', () => {
     }
   });
 
+  it('a 2026-07-28 client that declared no elicitation: the upstream is told so on that request and does not ask', async () => {
+    const client = new ModernClient(
+      { name: 'mrtr-test-modern-plain', version: '2.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(endpoint), { requestInit: { headers: userHeaders('erin') } }),
+    );
+    try {
+      const result = await client.callTool({ name: 'asker__greet', arguments: { greeting: 'Hallo' } });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/elicitation\/create.*do not declare/);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('bridges for an SDK 1.x client (2025-11-25): it is asked by elicitation on its own call, the router retries', async () => {
     const client = new LegacyClient(
       { name: 'mrtr-test-legacy', version: '1.0.0' },
@@ -286,7 +303,8 @@ describe('multi round-trip requests through the tool router', () => {
     try {
       const result = await client.callTool({ name: 'asker__greet', arguments: { greeting: 'Hallo' } });
       expect(result.isError).toBe(true);
-      expect(textOf(result)).toMatch(/needs input the client did not give.*elicitation\/create/);
+      // The upstream is told the client declared no elicitation, so it refuses to ask (the router would refuse too).
+      expect(textOf(result)).toMatch(/elicitation\/create.*(do not|did not) declare/);
     } finally {
       await client.close();
     }

@@ -9,27 +9,22 @@
  *   to that replica with the upstream's state; a tampered, expired, another caller's or another tool's state is
  *   refused (`Invalid or expired requestState`) and reported to `onRefused` (the audit log).
  * - a **2025 caller** cannot take an `input_required` result, so the router bridges: it asks the caller each
- *   embedded request (elicitation, sampling) as a server-to-client request on the caller's own call, and retries
- *   the upstream itself with the answers, until a result comes (at most {@link MAX_ROUNDS} rounds).
+ *   embedded request (elicitation, sampling) through the caller's {@link CallerChannel} — the same channel an
+ *   upstream's own server requests are relayed on (`server-request-relay.ts`), which knows what the caller
+ *   declared at `initialize` — and retries the upstream itself with the answers, until a result comes (at most
+ *   {@link MAX_ROUNDS} rounds). A request the caller did not declare it can answer is not sent: the call ends
+ *   with a tool error naming what the tool needed.
  *
- * The 2025 leg of `/mcp` is served statelessly (a fresh SDK server per HTTP request), so the caller's answer to a
- * bridged request arrives as a POST of its own that no SDK instance is waiting for: {@link LegacyInputBridge}
- * keeps the pending requests (by caller and an unguessable request id) and `deliver` hands such a POST's answers
- * to the waiting call. On a connection that stays open (stdio) the SDK's own request path is used.
- * The pending requests live in this gateway instance: behind several instances, a 2025 caller's answer must reach
- * the instance that asked (the bridged request's id says nothing else), which plain round-robin does not ensure.
+ * Over HTTP the caller's answer is a POST of its own that the relay takes (matched by the id it chose, the
+ * caller's principal and its router-minted session); on stdio the SDK's own request path is used. Either way
+ * the pending request lives in the gateway instance that asked.
  */
 import { ProtocolError, ProtocolErrorCode, isInputRequiredResult } from '@modelcontextprotocol/server';
-import type {
-  CallToolResult,
-  InputRequiredResult,
-  JSONRPCMessage,
-  Server,
-  ServerContext,
-} from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult, ServerContext } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/index.js';
 import type { Registered } from '../registry/index.js';
 import type { RoutingStateRefusal, RoutingStateSealer } from './routing-state.js';
+import type { CallerChannel, RelayedMethod } from './server-request-relay.js';
 
 /** Most rounds the router bridges for a 2025 caller before it gives up (the SDK's own default cap). */
 export const MAX_ROUNDS = 10;
@@ -74,170 +69,48 @@ export const invalidRequestState = () =>
     reason: 'invalid_request_state',
   });
 
-/** Asks 2025 callers for input on their own calls. */
-export interface LegacyInputBridge {
-  /**
-   * Sends each request to the caller of `ctx` and returns its answers, keyed as `requests` are; a request the
-   * caller did not answer (an error, a method the router does not bridge) is left out.
-   */
-  ask(
-    server: Server,
-    ctx: ServerContext,
-    principal: Principal,
-    requests: Record<string, unknown>,
-    signal: AbortSignal,
-  ): Promise<Record<string, unknown>>;
-  /**
-   * A POST of a 2025 caller that carries only answers to bridged requests of its own: hands them to the waiting
-   * calls and returns the 202 to send; undefined for anything else (the SDK serves it).
-   */
-  deliver(request: Request, principal: Principal): Promise<Response | undefined>;
-  /** Bridged requests waiting for an answer (for tests and shutdown). */
-  readonly pending: number;
-  close(): void;
-}
-
-/** Methods a 2025 caller can be asked (its server-to-client requests of that era). */
-const BRIDGED_METHODS = new Set(['elicitation/create', 'sampling/createMessage', 'roots/list']);
-
-interface Waiting {
-  resolve(answer: { result?: unknown; error?: unknown }): void;
-}
-
-function isResponse(message: unknown): message is { id: string | number; result?: unknown; error?: unknown } {
-  if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
-  const m = message as Record<string, unknown>;
-  return (
-    m['method'] === undefined &&
-    (typeof m['id'] === 'string' || typeof m['id'] === 'number') &&
-    ('result' in m || 'error' in m)
-  );
-}
-
-/** Options for {@link createLegacyInputBridge}. */
-export interface LegacyInputBridgeOptions {
-  /** Longest wait for one answer (a person reads and types): the router's call timeout. */
-  readonly timeoutMs: number;
-  /** Request ids; unguessable by default (another caller must not be able to answer for this one). */
-  readonly newId?: () => string;
-}
-
-/** Builds the bridge and its table of pending requests. */
-export function createLegacyInputBridge(options: LegacyInputBridgeOptions): LegacyInputBridge {
-  const newId = options.newId ?? (() => `mcp-gateway-input-${crypto.randomUUID()}`);
-  const waiting = new Map<string, Waiting>();
-  const keyOf = (principal: Principal, id: string | number) => `${principal.userId}\u0000${String(id)}`;
-
-  /** One request over the SDK's own path: the connection stays open, the SDK matches the answer. */
-  async function viaSdk(ctx: ServerContext, method: string, params: unknown, signal: AbortSignal) {
-    const requestOptions = { signal, timeout: options.timeoutMs };
-    if (method === 'elicitation/create') {
-      return ctx.mcpReq.elicitInput(params as Parameters<typeof ctx.mcpReq.elicitInput>[0], requestOptions);
-    }
-    if (method === 'sampling/createMessage') {
-      return ctx.mcpReq.requestSampling(
-        params as Parameters<typeof ctx.mcpReq.requestSampling>[0],
-        requestOptions,
-      );
-    }
-    return undefined;
-  }
-
-  /** One request on the call's own response stream, answered by a POST that `deliver` takes. */
-  async function viaStream(
-    server: Server,
-    ctx: ServerContext,
-    principal: Principal,
-    method: string,
-    params: unknown,
-    signal: AbortSignal,
-  ): Promise<unknown> {
-    const transport = server.transport;
-    if (!transport) return undefined;
-    const id = newId();
-    const key = keyOf(principal, id);
-    const answer = new Promise<{ result?: unknown; error?: unknown }>((resolve) => {
-      const timer = setTimeout(() => resolve({ error: 'timeout' }), options.timeoutMs);
-      const abort = () => resolve({ error: 'aborted' });
-      signal.addEventListener('abort', abort, { once: true });
-      waiting.set(key, {
-        resolve: (value) => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', abort);
-          waiting.delete(key);
-          resolve(value);
-        },
-      });
-    });
-    const message = {
-      jsonrpc: '2.0',
-      id,
-      method,
-      ...(params !== undefined && { params }),
-    } as JSONRPCMessage;
-    try {
-      await transport.send(message, { relatedRequestId: ctx.mcpReq.id });
-    } catch {
-      waiting.get(key)?.resolve({ error: 'not sent' });
-    }
-    const { result } = await answer;
-    // Whatever happened, nothing waits under this id any more (a late answer is not taken).
-    waiting.get(key)?.resolve({ error: 'done' });
-    return result;
-  }
-
-  return {
-    async ask(server, ctx, principal, requests, signal) {
-      const stateful = server.getClientCapabilities() !== undefined;
-      const answers: Record<string, unknown> = {};
-      await Promise.all(
-        Object.entries(requests).map(async ([key, request]) => {
-          if (typeof request !== 'object' || request === null) return;
-          const { method, params } = request as { method?: unknown; params?: unknown };
-          if (typeof method !== 'string' || !BRIDGED_METHODS.has(method)) return;
-          try {
-            const result = stateful
-              ? await viaSdk(ctx, method, params, signal)
-              : await viaStream(server, ctx, principal, method, params, signal);
-            if (result !== undefined) answers[key] = result;
-          } catch {
-            // Not answered: the upstream is retried without it and asks again, or fails the call itself.
-          }
-        }),
-      );
-      return answers;
-    },
-
-    async deliver(request, principal) {
-      if (waiting.size === 0 || request.method !== 'POST') return undefined;
-      let body: unknown;
-      try {
-        body = JSON.parse(await request.clone().text());
-      } catch {
-        return undefined;
-      }
-      const messages = Array.isArray(body) ? body : [body];
-      if (messages.length === 0 || !messages.every(isResponse)) return undefined;
-      const found = messages.map((m) => waiting.get(keyOf(principal, m.id)));
-      // Answers for requests this instance did not send (or another caller's): the SDK answers them as usual.
-      if (found.some((w) => w === undefined)) return undefined;
-      messages.forEach((m, i) =>
-        found[i]!.resolve({
-          ...('result' in m && { result: m.result }),
-          ...('error' in m && { error: m.error }),
-        }),
-      );
-      return new Response(null, { status: 202 });
-    },
-
-    get pending() {
-      return waiting.size;
-    },
-
-    close() {
-      for (const w of [...waiting.values()]) w.resolve({ error: 'closed' });
-    },
+/** Why a 2025 caller cannot be asked `request`, or undefined when it can (over `channel`). */
+function unanswerable(channel: CallerChannel | undefined, request: unknown): string | undefined {
+  const { method, params } = (typeof request === 'object' && request !== null ? request : {}) as {
+    method?: unknown;
+    params?: Record<string, unknown>;
   };
+  if (method === 'elicitation/create') {
+    if (params?.['mode'] === 'url') return 'elicitation/create in URL mode (not bridged by the tool router)';
+    return channel?.capabilities.elicitation ? undefined : 'elicitation/create';
+  }
+  if (method === 'sampling/createMessage') {
+    const tools = params?.['tools'] !== undefined || params?.['toolChoice'] !== undefined;
+    if (!channel?.capabilities.sampling) return 'sampling/createMessage';
+    return tools && !channel.capabilities.samplingTools ? 'sampling/createMessage with tools' : undefined;
+  }
+  return `${typeof method === 'string' ? method : 'an unknown request'} (not bridged by the tool router)`;
+}
+
+/**
+ * Asks a 2025 caller each of `requests` over its channel; the answers, keyed as `requests` are, or a refusal
+ * naming what the caller cannot answer (nothing is sent then). A request the caller answers with an error
+ * is left out: the upstream is retried without it and asks again, or fails the call itself.
+ */
+export async function askCaller(
+  channel: CallerChannel | undefined,
+  requests: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<{ answers: Record<string, unknown> } | { missing: string[] }> {
+  const missing = [...new Set(Object.values(requests).flatMap((r) => unanswerable(channel, r) ?? []))];
+  if (missing.length > 0 || !channel) return { missing };
+  const answers: Record<string, unknown> = {};
+  await Promise.all(
+    Object.entries(requests).map(async ([key, request]) => {
+      const { method, params } = request as { method: RelayedMethod; params?: Record<string, unknown> };
+      try {
+        answers[key] = await channel.request(method, params ?? {}, signal);
+      } catch {
+        // Not answered (declined by error, the caller left): see above.
+      }
+    }),
+  );
+  return { answers };
 }
 
 /** One federated call as `tool-router.ts` makes it, with the retry fields and replica pin of a round. */
@@ -250,7 +123,6 @@ export type FederatedRound = (round: {
 /** Options for {@link createMultiRoundTrip}. */
 export interface MultiRoundTripOptions {
   readonly sealer: RoutingStateSealer;
-  readonly bridge: LegacyInputBridge;
   /** Told of every refused routing state (the audit log); must not throw. */
   readonly onRefused?: (refusal: RoutingRefusal) => void;
 }
@@ -260,8 +132,9 @@ export interface MultiRoundTrip {
   call(
     target: { readonly adapter: Registered<'adapter'>; readonly tool: string },
     principal: Principal,
-    server: Server,
     ctx: ServerContext,
+    /** The 2025 caller's channel (absent: a 2026-07-28 caller, or one that declared nothing it can be asked). */
+    channel: CallerChannel | undefined,
     round: FederatedRound,
   ): Promise<CallToolResult | InputRequiredResult>;
 }
@@ -270,10 +143,10 @@ const errorResult = (text: string): CallToolResult => ({ isError: true, content:
 
 /** Builds the multi-round-trip side of federated calls. */
 export function createMultiRoundTrip(options: MultiRoundTripOptions): MultiRoundTrip {
-  const { sealer, bridge } = options;
+  const { sealer } = options;
 
   return {
-    async call({ adapter, tool }, principal, server, ctx, round) {
+    async call({ adapter, tool }, principal, ctx, channel, round) {
       const caller = retryOf(ctx);
       let replica: string | undefined;
       let retry: { inputResponses?: Record<string, unknown>; requestState?: string } | undefined;
@@ -324,13 +197,18 @@ export function createMultiRoundTrip(options: MultiRoundTripOptions): MultiRound
           );
         }
         const requests = (result.inputRequests ?? {}) as Record<string, unknown>;
-        const answers = await bridge.ask(server, ctx, principal, requests, ctx.mcpReq.signal);
+        const asked = await askCaller(channel, requests, ctx.mcpReq.signal);
         if (ctx.mcpReq.signal.aborted) return errorResult(`The call of '${tool}' was cancelled.`);
+        if ('missing' in asked) {
+          return errorResult(
+            `The tool '${tool}' needs input the client cannot give: it asked for ${asked.missing.join(', ')}, ` +
+              'which the client did not declare at initialize.',
+          );
+        }
+        const answers = asked.answers;
         if (Object.keys(requests).length > 0 && Object.keys(answers).length === 0) {
           return errorResult(
-            `The tool '${tool}' needs input the client did not give (it asked: ${Object.values(requests)
-              .map((r) => String((r as { method?: unknown }).method))
-              .join(', ')}).`,
+            `The tool '${tool}' needs input the client did not give (it declined every request).`,
           );
         }
         replica = answeredBy;

@@ -60,7 +60,7 @@ export const isTaskResult = (value: unknown): value is TaskResult =>
   typeof (value as { taskId?: unknown }).taskId === 'string';
 
 /** The capabilities the caller declared on this request (2026-07-28 envelope); undefined on 2025 requests. */
-function callerCapabilities(ctx: ServerContext): Record<string, unknown> | undefined {
+export function callerCapabilities(ctx: ServerContext): Record<string, unknown> | undefined {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
   const capabilities = envelope?.[CLIENT_CAPABILITIES_META_KEY];
   return typeof capabilities === 'object' && capabilities !== null

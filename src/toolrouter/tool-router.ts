@@ -77,12 +77,32 @@ import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
-import { createLegacyInputBridge, createMultiRoundTrip } from './mrtr.js';
+import { createMultiRoundTrip } from './mrtr.js';
 import type { RoutingRefusal } from './mrtr.js';
 import { createRoutingStateSealer } from './routing-state.js';
-import { TASKS_EXTENSION, callerTakesTasks, createTaskRouting, isTaskResult } from './tasks.js';
+import {
+  TASKS_EXTENSION,
+  callerCapabilities,
+  callerTakesTasks,
+  createTaskRouting,
+  isTaskResult,
+} from './tasks.js';
 import type { TaskResult } from './tasks.js';
 import { z } from 'zod';
+import {
+  connectionChannels,
+  createServerRequestRelay,
+  initializeCapabilitiesOf,
+  noChannels,
+  relayCapabilitiesOf,
+  smallJsonOf,
+} from './server-request-relay.js';
+import type {
+  CallerChannel,
+  CallerChannels,
+  CallerSession,
+  RelayCapabilities,
+} from './server-request-relay.js';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
@@ -405,10 +425,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     secret: options.secret ?? randomSecret(),
     ...(options.previousSecrets && { previousSecrets: options.previousSecrets }),
   });
-  const inputBridge = createLegacyInputBridge({ timeoutMs: settings.callTimeoutMs });
   const multiRoundTrip = createMultiRoundTrip({
     sealer: routingState,
-    bridge: inputBridge,
     ...(options.onRoutingRefused && { onRefused: options.onRoutingRefused }),
   });
   const taskRouting = createTaskRouting({
@@ -432,6 +450,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     ...(options.onRoutingRefused && { onRefused: options.onRoutingRefused }),
   });
   const searchMode = settings.discovery === 'search';
+  /** Upstreams' server requests to 2025 HTTP callers, and their answers (every endpoint shares it). */
+  const relay = createServerRequestRelay();
   /** `/mcp`: every tool the caller may use. */
   const everything = scopeOf(catalog, createPolicyGate(options.policy), searchMode, logger);
   const toolsets = createToolsetDirectory({
@@ -521,7 +541,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     params: CallToolRequestParams,
     ctx: ServerContext,
     span: SpanHandle,
-    server: Server,
+    caller: (ctx: ServerContext) => CallerChannel | undefined,
   ): Promise<{ result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry }> {
     // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
     const entry = await findEntry(scope, params.name, principal);
@@ -563,17 +583,27 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       if (result) return { result, entry };
     }
     const progress = progressRelay(ctx);
+    const channel = caller(ctx);
+    // A 2026-07-28 caller answers input requests itself: the upstream is told what it declared on this request.
+    const declares = channel ? undefined : relayCapabilitiesOf(callerCapabilities(ctx));
     // An `input_required` answer goes to a 2026 caller sealed, or is bridged for a 2025 caller (`mrtr.ts`).
-    const result = await multiRoundTrip.call({ adapter, tool: entry.name }, principal, server, ctx, (round) =>
-      federation.callTool(adapter, upstream, args, principal, {
-        signal,
-        timeoutMs: settings.callTimeoutMs,
-        span,
-        ...(progress.onProgress && { onProgress: progress.onProgress }),
-        ...(round.replica !== undefined && { replica: round.replica }),
-        ...(round.retry && { retry: round.retry }),
-        onAnswered: round.onAnswered,
-      }),
+    const result = await multiRoundTrip.call(
+      { adapter, tool: entry.name },
+      principal,
+      ctx,
+      channel,
+      (round) =>
+        federation.callTool(adapter, upstream, args, principal, {
+          signal,
+          timeoutMs: settings.callTimeoutMs,
+          span,
+          ...(progress.onProgress && { onProgress: progress.onProgress }),
+          ...(channel && { caller: channel }),
+          ...(declares && { declares }),
+          ...(round.replica !== undefined && { replica: round.replica }),
+          ...(round.retry && { retry: round.retry }),
+          onAnswered: round.onAnswered,
+        }),
     );
     await progress.flush();
     if (isInputRequiredResult(result)) return { result, entry };
@@ -594,9 +624,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     ctx: ServerContext,
     traceId: string | undefined,
     span: SpanHandle,
-    server: Server,
+    caller: (ctx: ServerContext) => CallerChannel | undefined,
   ): Promise<{ result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry }> {
-    if (!onToolCall) return callTool(scope, principal, params, ctx, span, server);
+    if (!onToolCall) return callTool(scope, principal, params, ctx, span, caller);
     const started = now();
     const report = (
       outcome: RouterToolCall['outcome'],
@@ -613,7 +643,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         ...(policyRule !== undefined && { policyRule }),
       });
     try {
-      const called = await callTool(scope, principal, params, ctx, span, server);
+      const called = await callTool(scope, principal, params, ctx, span, caller);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
       report((called.result as { isError?: unknown }).isError === true ? 'failed' : 'success', called.entry);
       return called;
@@ -662,11 +692,16 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return searchResult(found);
   }
 
+  /**
+   * `channels`: how the upstreams' server requests reach this server's client — by default the server's own
+   * connection (stdio); HTTP requests pass the stateless one of {@link relay}.
+   */
   function serverFor(
     principal: Principal,
     traceId?: string,
     span: SpanHandle = NO_SPAN,
     scope: RouterScope = everything,
+    channels: CallerChannels = connectionChannels,
   ): Server {
     const { searchMode } = scope;
     const server = new Server(
@@ -707,7 +742,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       let called: { result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry };
       try {
-        called = await observedCall(scope, principal, params, ctx, traceId, span, server);
+        called = await observedCall(scope, principal, params, ctx, traceId, span, (c) => channels(server, c));
       } catch (error) {
         if (error instanceof ConnectionRequiredError) return connectionRequired(error, ctx);
         throw error;
@@ -767,10 +802,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     const handler = createMcpHandler(
       (ctx) => {
         const extra = ctx.authInfo?.extra as
-          { principal?: Principal; traceId?: string; span?: SpanHandle } | undefined;
+          { principal?: Principal; traceId?: string; span?: SpanHandle; session?: CallerSession } | undefined;
         // Only reachable through `fetch` below, which always passes the principal.
         if (!extra?.principal) throw new Error('tool router: request without a principal');
-        return serverFor(extra.principal, extra.traceId, extra.span, scope);
+        // A 2026-07-28 request has no channel for server requests; a 2025 one has its session's, if any.
+        const channels =
+          ctx.era === 'modern' ? noChannels : relay.channels(extra.session, extra.principal.userId);
+        return serverFor(extra.principal, extra.traceId, extra.span, scope, channels);
       },
       {
         bus,
@@ -784,17 +822,40 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return {
       async fetch(request, principal, span) {
         if (request.method === 'GET') return streams.open(request, principal);
-        // A 2025 caller's answer to a request the router bridged for an upstream (`mrtr.ts`).
-        const delivered = await inputBridge.deliver(request, principal);
-        if (delivered) return delivered;
+        const session = relay.sessionOf(request);
+        let declared: RelayCapabilities | undefined;
+        if (request.method === 'POST' && session && relay.waiting) {
+          // Perhaps a client's answer to a relayed (or bridged) server request: stateless serving would drop it.
+          const body = await smallJsonOf(request, settings.maxBodyBytes);
+          if (relay.answer(body, session, principal.userId)) return new Response(null, { status: 202 });
+        } else if (request.method === 'POST' && !request.headers.has('mcp-session-id')) {
+          // Only an `initialize` (sent before any protocol version header) can declare what a client can answer.
+          if (!request.headers.has('mcp-protocol-version')) {
+            declared = initializeCapabilitiesOf(await smallJsonOf(request, settings.maxBodyBytes));
+          }
+        }
         // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
-        return handler.fetch(request, {
+        const response = await handler.fetch(request, {
           authInfo: {
             token: '',
             clientId: principal.userId,
             scopes: [...(principal.scopes ?? [])],
-            extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
+            extra: {
+              principal,
+              traceId: traceIdOf(request.headers.get('traceparent')),
+              span,
+              ...(session && { session }),
+            },
           },
+        });
+        const minted = declared && response.ok ? relay.mint(declared) : undefined;
+        if (!minted) return response;
+        const headers = new Headers(response.headers);
+        headers.set('mcp-session-id', minted);
+        return new Response(response.body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers,
         });
       },
       listeners: () => streams.size + bus.listenerCount,
@@ -963,12 +1024,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       };
     },
     async close() {
-      inputBridge.close();
       stopToolsets();
       toolsets.close();
       await Promise.all([...served.values()].map((t) => t.endpoint.close()));
       served.clear();
       await main.close();
+      relay.close();
       catalog.close();
       pinning.close();
       await federation.close();
