@@ -430,6 +430,8 @@ export interface components {
             affinity?: string;
             maxSessionsPerReplica?: number;
             sessionIdleTimeoutSeconds?: number;
+            minReplicas?: number;
+            idleSeconds?: number;
             federate?: boolean;
             createdBy: string;
             /** Format: date-time */
@@ -558,6 +560,10 @@ export interface components {
             maxSessionsPerReplica?: number;
             /** @description A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes). */
             sessionIdleTimeoutSeconds?: number;
+            /** @description Process runtime only: replicas kept running while the adapter is idle (0 to `replicaCount`, default `replicaCount`). Below `replicaCount`, only this many start at registration; the first request starts the rest (with 0 it waits for the first replica to be ready, at most the connect timeout, else 503 with `Retry-After`), and after `idleSeconds` without open sessions or requests in flight the extra replicas are stopped again. Images (Kubernetes) and endpoints refuse it. */
+            minReplicas?: number;
+            /** @description Process runtime only, with `minReplicas` below `replicaCount`: how long the adapter has no open session and no request in flight before it is scaled down to `minReplicas` (default 300). */
+            idleSeconds?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
         };
@@ -635,7 +641,7 @@ export interface components {
             availableReplicas: number;
             image: string;
             /**
-             * @description `Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Failed: …` or `Pending`.
+             * @description `Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Idle: …` for a process adapter scaled down to its `minReplicas` (0 included) until the next request; `Failed: …` or `Pending`.
              * @example Degraded: 1/2 ready
              */
             replicaStatus: string;

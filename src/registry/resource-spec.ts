@@ -104,6 +104,10 @@ export interface AdapterSpec extends CommonSpec {
   maxSessionsPerReplica?: number;
   /** A legacy session without requests for this long ends (default 900). */
   sessionIdleTimeoutSeconds?: number;
+  /** Process runtime: replicas kept while idle (default `replicaCount`); fewer scale up on the first request. */
+  minReplicas?: number;
+  /** Process runtime, with `minReplicas` below `replicaCount`: seconds without activity before scaling down (default 300). */
+  idleSeconds?: number;
   /** List the adapter's tools on the tool router (`/mcp`), named `{adapter}{separator}{tool}`. */
   federate?: boolean;
 }
