@@ -234,6 +234,14 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       'retry-after': retryAfter,
     });
 
+  const notStarted = (name: string, waitMs: number) =>
+    jsonRpcErrorResponse(
+      503,
+      GATEWAY_ERROR.gateway,
+      `Adapter '${name}' was idle (scaled down) and has no ready replica after ${waitMs} ms; it is starting, retry later.`,
+      { 'retry-after': retryAfter },
+    );
+
   /** What the gateway answers for a failed forward; logged, except when the client itself went away. */
   function failureResponse(
     adapter: string,
@@ -624,11 +632,12 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     if (ready.length === 0 && x.call.method === 'POST') {
       // Scaled to zero: this request starts it, and waits for it as long as for a connection. Only a POST carries
       // work; a GET or DELETE without a session (a client retrying a stream it lost) must not start anything.
-      const woken = options.replicas.wake?.(
-        x.adapter,
-        x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
-      );
-      if (woken) ready = acceptingNew(await woken);
+      const waitMs = x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs;
+      const woken = options.replicas.wake?.(x.adapter, waitMs);
+      if (woken) {
+        ready = acceptingNew(await woken);
+        if (ready.length === 0) return notStarted(x.adapter.name, waitMs);
+      }
     }
     let chosen = placement(x, ready);
     if (chosen === 'full' && (await evictForRoom(x, ready))) chosen = placement(x, ready);

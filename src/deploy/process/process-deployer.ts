@@ -422,10 +422,9 @@ export class ProcessDeployer implements Deployer {
 
   /** Open sessions, exchanges in flight, or requests waiting for the run's first ready replica. */
   #busy(run: Run): boolean {
-    if (run.inFlight > 0 || run.waiters.size > 0) return true;
-    for (const replica of run.replicas) if ((replica.sessions?.() ?? 0) > 0) return true;
     for (const endpoint of run.endpoints) if (this.#sessionCount(run.resource, endpoint.id) > 0) return true;
-    return false;
+    for (const replica of run.replicas) if ((replica.sessions?.() ?? 0) > 0) return true;
+    return run.inFlight > 0 || run.waiters.size > 0;
   }
 
   /** Schedules the next idle check of an awake scaling run (one timer per run). */
