@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { npxFromRepository } from '../../test/process-fixtures.js';
+import { HTTP_SERVER, npxFromRepository } from '../../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
@@ -153,6 +153,45 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
       },
     );
   }, 180_000);
+
+  it('answers 503 with Retry-After when the woken adapter is not ready within its connect timeout', async () => {
+    await scalingGateway(
+      'slow',
+      {
+        command: process.execPath,
+        args: [HTTP_SERVER, '--never-listen'],
+        transport: 'streamable-http',
+        minReplicas: 0,
+        connectTimeoutMs: 300,
+      },
+      async ({ gateway, events, status }) => {
+        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
+        const res = await fetch(`${gateway.url}/adapters/slow/mcp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'initialize',
+            params: {
+              protocolVersion: '2025-06-18',
+              capabilities: {},
+              clientInfo: { name: 't', version: '1' },
+            },
+          }),
+        });
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('5');
+        const body = (await res.json()) as { error: { message: string } };
+        expect(body.error.message).toBe(
+          "Adapter 'slow' was idle (scaled down) and has no ready replica after 300 ms; it is starting, retry later.",
+        );
+        expect(events).toEqual(['slow:up']);
+        // It keeps starting (status says so), rather than pretending to be idle.
+        expect((await status()).replicaStatus).toBe('Pending');
+      },
+    );
+  }, 60_000);
 
   it('concurrent first requests share one start: one server process (server-everything over Streamable HTTP)', async () => {
     await scalingGateway(

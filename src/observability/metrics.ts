@@ -55,7 +55,7 @@ export interface GatewayMetrics {
    * A resource scaled on demand (the process runtime's `minReplicas`): `up` when a request started it, `down` when
    * it idled back to its minimum.
    */
-  scaled(kind: string, resource: string, direction: 'up' | 'down'): void;
+  scaled(adapter: string, direction: 'up' | 'down'): void;
   /** One registry call ended. */
   registryOperation(op: string, seconds: number, ok: boolean): void;
   /** A rate limit refused a request. */

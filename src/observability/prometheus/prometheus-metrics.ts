@@ -135,7 +135,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   const scaleEvents = new Counter({
     name: 'mcp_gateway_scale_events_total',
     help: 'Resources scaled on demand (minReplicas): up on a request, down after idleSeconds.',
-    labelNames: ['kind', 'resource', 'direction'] as const,
+    labelNames: ['adapter', 'direction'] as const,
     registers,
   });
   const reconciles = new Counter({
@@ -221,8 +221,8 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     reconciled(kind, action, ok) {
       reconciles.inc({ kind, action, outcome: ok ? 'ok' : 'failed' });
     },
-    scaled(kind, resource, direction) {
-      scaleEvents.inc({ kind, resource, direction });
+    scaled(adapter, direction) {
+      scaleEvents.inc({ adapter, direction });
     },
     registryOperation(op, seconds, ok) {
       registryDuration.observe({ op, outcome: ok ? 'ok' : 'error' }, seconds);
