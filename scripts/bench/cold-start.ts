@@ -79,11 +79,11 @@ async function session(name: string): Promise<{ initialize: number; call: number
   return { initialize: initialized - started, call: called - started };
 }
 
-/** `npx` alone: spawned here (no sandbox, no gateway) until it answers `initialize` on stdout. */
-function npxAlone(): Promise<number> {
+/** A server spawned here (no sandbox, no gateway) until it answers `initialize` on stdout. */
+function alone(command: string, args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(everything.command, everything.args, {
+    const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...everything.environmentVariables },
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -124,14 +124,16 @@ try {
   for (const name of ['cold', 'cold-bin'])
     await until(async () => (await statusOf(name)).replicaStatus.startsWith('Idle'), `${name} to be idle`);
   // Warm-up: page cache, npx's own start-up, the sandbox's binary.
-  await npxAlone();
+  await alone(everything.command, everything.args);
+  await alone(process.execPath, [BIN, 'stdio']);
   await session('warm');
 
   const cold: number[] = [];
   const coldCall: number[] = [];
   const coldBin: number[] = [];
   const warm: number[] = [];
-  const alone: number[] = [];
+  const npxAlone: number[] = [];
+  const binAlone: number[] = [];
   for (let i = 0; i < N; i += 1) {
     for (const [name, value, into] of [
       ['cold', marker, cold],
@@ -147,19 +149,28 @@ try {
       await until(() => markedCommandProcesses(value).length === 0, `${name}'s processes to stop`);
     }
     warm.push((await session('warm')).initialize);
-    alone.push(await npxAlone());
+    npxAlone.push(await alone(everything.command, everything.args));
+    binAlone.push(await alone(process.execPath, [BIN, 'stdio']));
   }
-  const floor = median(alone);
+  const floor = median(npxAlone);
+  const binFloor = median(binAlone);
   console.log(`N=${N} rounds; server-everything through npx (offline, repository install)`);
   console.log(
     `cold start, initialize answered:  median ${ms(median(cold))} (${(median(cold) / floor).toFixed(2)}× npx alone)  min ${ms(Math.min(...cold))}  max ${ms(Math.max(...cold))}`,
   );
   console.log(`cold start, first tools/call:     median ${ms(median(coldCall))}`);
   console.log(
-    `cold start, resolved bin (no npx): median ${ms(median(coldBin))} (${(median(coldBin) / floor).toFixed(2)}× npx alone)`,
+    `cold start, resolved bin (no npx): median ${ms(median(coldBin))} (${(median(coldBin) / binFloor).toFixed(2)}× the bin alone)`,
   );
   console.log(`warm adapter, initialize:         median ${ms(median(warm))}`);
   console.log(`npx alone (no sandbox, no gateway): median ${ms(floor)}`);
+  console.log(`bin alone (no sandbox, no gateway): median ${ms(binFloor)}`);
+  console.log(
+    `load average at the end: ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(`scale events: ${events.length} (${4 * N} expected: up and down per cold round)`);
 } finally {
   await gateway.close();
