@@ -5,7 +5,7 @@
  */
 import { ConnectionRequiredError, UpstreamCredentialError, canRead } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
-import { acceptingNew } from '../deploy/deployer.js';
+import { NOTHING_HELD, acceptingNew } from '../deploy/deployer.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
 import { firstRefusal } from '../http/index.js';
 import type { RateLimitAnswer } from '../http/index.js';
@@ -363,13 +363,15 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     session?: { sealed: string; upstream: string },
   ): Promise<ForwardOutcome> {
     const counted = load.begin(replica.id);
-    const held = options.replicas.hold?.(x.adapter);
-    const loadDone = held
-      ? () => {
-          counted();
-          held();
-        }
-      : counted;
+    // Only a scaling adapter is held (its deployer counts the exchange); every other one allocates nothing here.
+    const held = options.replicas.hold?.(x.adapter) ?? NOTHING_HELD;
+    const loadDone =
+      held !== NOTHING_HELD
+        ? () => {
+            counted();
+            held();
+          }
+        : counted;
     // A session's exchange in flight (a request, a GET stream) keeps it from being evicted or swept as idle.
     let done = loadDone;
     if (session) {

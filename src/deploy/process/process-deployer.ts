@@ -307,8 +307,15 @@ export class ProcessDeployer implements Deployer {
       run.resource = resource;
       run.spec = spec;
       run.fingerprint = fingerprint;
+      const wasScaling = run.scaling !== undefined;
       run.scaling = scalingOf(resource);
       if (!run.scaling) this.#disarmIdle(run);
+      else if (!wasScaling && run.replicas.length > 0) {
+        // Scaling just turned on for replicas that run (and may hold sessions): they count as in use now, and
+        // go when idle, not at this apply.
+        run.awake = true;
+        run.activeAt = this.#now();
+      }
       await this.#converge(key, run, started);
       this.#armIdle(key, run);
     });

@@ -116,6 +116,23 @@ describe('ProcessDeployer: scale on demand', () => {
     );
   });
 
+  it('turning minReplicas on for a running resource stops nothing until it is idle', async () => {
+    const t = setUp({});
+    await t.deployer.apply(t.resource);
+    await eventually(() => t.deployer.endpoints(t.ref).length === 1, 'the replica', 15_000, 20);
+    t.setSessions(1);
+    const lazy = { ...t.resource, spec: { ...t.resource.spec, minReplicas: 0, idleSeconds: 1 } };
+    await t.deployer.apply(lazy as typeof t.resource);
+    t.advance(10_000);
+    await t.checks(2);
+    expect(t.deployer.endpoints(t.ref)).toHaveLength(1);
+    t.setSessions(0);
+    t.advance(10_000);
+    await eventually(() => t.events.length === 1, 'the scale-down', 15_000, 5);
+    expect(t.events).toEqual([{ direction: 'down', replicas: 0 }]);
+    expect(t.deployer.endpoints(t.ref)).toHaveLength(0);
+  });
+
   it('a resource without minReplicas neither waits nor counts', async () => {
     const t = setUp({});
     await t.deployer.apply(t.resource);
