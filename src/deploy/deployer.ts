@@ -88,9 +88,9 @@ export interface Deployer {
    * Scale on demand (the process runtime's `minReplicas`): starts the replicas of a resource that was scaled
    * down, and resolves with its ready endpoints once one accepts new work, or after `timeoutMs` with whatever is
    * ready then (possibly none). Concurrent calls share one start. Absent on runtimes that always run
-   * `replicaCount` replicas; a resource without scaling resolves at once with {@link endpoints}.
+   * `replicaCount` replicas; undefined for a resource that does not scale (nothing to wait for).
    */
-  wake?(ref: ResourceRef, timeoutMs: number): Promise<readonly ReplicaEndpoint[]>;
+  wake?(ref: ResourceRef, timeoutMs: number): Promise<readonly ReplicaEndpoint[]> | undefined;
   /**
    * Marks an exchange with the resource in flight (a request or a stream), which keeps it from being scaled down;
    * returns the function that ends it (idempotent). Absent where nothing scales down.

@@ -373,12 +373,12 @@ export class ProcessDeployer implements Deployer {
   /**
    * Starts a resource scaled down (its `minReplicas` below `replicaCount`) and resolves with its ready endpoints
    * once one takes new work, or after `timeoutMs` with what is ready then. Every caller of one idle period shares
-   * the one scale-up. A resource that does not scale resolves at once.
+   * the one scale-up. Undefined for a resource that does not scale (or is not applied yet): nothing to wait for.
    */
-  wake(ref: ResourceRef, timeoutMs: number): Promise<readonly ReplicaEndpoint[]> {
+  wake(ref: ResourceRef, timeoutMs: number): Promise<readonly ReplicaEndpoint[]> | undefined {
     const key = refKey(ref);
     const run = this.#runs.get(key);
-    if (!run?.scaling || this.#closed) return Promise.resolve(run?.endpoints ?? []);
+    if (!run?.scaling || this.#closed) return undefined;
     run.activeAt = this.#now();
     if (!run.awake) {
       run.awake = true;
