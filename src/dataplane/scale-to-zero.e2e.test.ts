@@ -102,7 +102,7 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
     await scalingGateway(
       'lazy',
       { args: everything.args, minReplicas: 0, idleSeconds: 1 },
-      async ({ events, marker, status, connect }) => {
+      async ({ gateway, events, marker, status, connect }) => {
         // Registered and reconciled: reported idle, and no process of it runs.
         const idle = await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
         expect(idle).toMatchObject({ replicaStatus: 'Idle: scaled to zero; the next request starts it' });
@@ -150,6 +150,51 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
           'Echo: again',
         );
         expect(events).toEqual(['lazy:up', 'lazy:down', 'lazy:up']);
+
+        // A session with no stream and no request open (a plain HTTP client between two calls) keeps it up too:
+        // the SDK client above held a GET stream, this one holds nothing but its session.
+        const mcpUrl = `${gateway.url}/adapters/lazy/mcp`;
+        const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+        const initialized = await fetch(mcpUrl, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'initialize',
+            params: {
+              protocolVersion: '2025-06-18',
+              capabilities: {},
+              clientInfo: { name: 'raw', version: '1' },
+            },
+          }),
+        });
+        expect(initialized.status).toBe(200);
+        const sessionId = initialized.headers.get('mcp-session-id')!;
+        await initialized.text();
+        const sessionHeaders = {
+          ...headers,
+          'mcp-session-id': sessionId,
+          'mcp-protocol-version': '2025-06-18',
+        };
+        const note = await fetch(mcpUrl, {
+          method: 'POST',
+          headers: sessionHeaders,
+          body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+        });
+        expect(note.status).toBe(202);
+        await again.transport.terminateSession();
+        await again.client.close();
+        await new Promise((r) => setTimeout(r, 3_500));
+        expect(events).toEqual(['lazy:up', 'lazy:down', 'lazy:up']);
+        const ended = await fetch(mcpUrl, { method: 'DELETE', headers: sessionHeaders });
+        expect(ended.status).toBeLessThan(300);
+        await until(
+          () => events,
+          (e) => e.length === 4,
+          'the scale-down after the last session ended',
+        );
+        expect(events[3]).toBe('lazy:down');
       },
     );
   }, 180_000);
