@@ -209,6 +209,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     const { now, replicas } = deps.dataPlane;
     // One ledger: the proxy counts sessions in it, and status shows what it counts.
     const sessions = new SessionLedger(now ? { now } : {});
+    // A scaling adapter is never scaled down under a session this instance holds.
+    replicas.countSessionsWith?.((resource, replicaId) => sessions.sessionsOn(resource, replicaId));
     inspector = withSessionCounts(deps.inspector, sessions, replicas);
     const observation = dataPlaneObservation(deps);
     const hooks: DataPlaneHooks = {
