@@ -65,6 +65,7 @@ import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
+import { parsedBodyOf } from './request-body.js';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
@@ -299,8 +300,13 @@ function scopeOf(
   };
 }
 
-function jsonRpcError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message } }), {
+function jsonRpcError(
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+  code = -32000,
+): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
@@ -620,16 +626,22 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       ? () => undefined
       : scope.catalog.onChange(() => handler.notify.toolsChanged());
     return {
-      fetch(request, principal, span) {
+      async fetch(request, principal, span) {
         if (request.method === 'GET') return streams.open(request, principal);
         // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
-        return handler.fetch(request, {
-          authInfo: {
-            token: '',
-            clientId: principal.userId,
-            scopes: [...(principal.scopes ?? [])],
-            extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
-          },
+        const authInfo = {
+          token: '',
+          clientId: principal.userId,
+          scopes: [...(principal.scopes ?? [])],
+          extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
+        };
+        const read = await parsedBodyOf(request, settings.maxBodyBytes);
+        // The SDK's answer to a body it cannot read.
+        if ('unreadable' in read)
+          return jsonRpcError(400, 'Parse error: the request body could not be read', {}, -32700);
+        return handler.fetch(read.request, {
+          authInfo,
+          ...(read.parsedBody !== undefined && { parsedBody: read.parsedBody }),
         });
       },
       listeners: () => streams.size + bus.listenerCount,
