@@ -102,14 +102,27 @@ async function saturate(target: Target) {
   };
   await autocannon({ ...options, duration: 2 });
   const before = target.pid ? cpuMicros(target.pid) : 0;
+  const started = performance.now();
   const r = await autocannon({ ...options, duration: DURATION });
+  const cpuTotal = target.pid ? cpuMicros(target.pid) - before : NaN;
   return {
+    cpuTotal,
+    seconds: (performance.now() - started) / 1000,
+    requests: r.requests.total as number,
     rps: r.requests.average as number,
     p50: r.latency.p50 as number,
     p99: r.latency.p99 as number,
     errors: (r.errors as number) + (r.non2xx as number),
-    cpu: target.pid ? (cpuMicros(target.pid) - before) / (r.requests.total as number) : NaN,
+    cpu: cpuTotal / (r.requests.total as number),
   };
+}
+
+/** CPU the process spends per second while nothing is sent to it (its background work), in µs. */
+async function idleCpu(pid: number, seconds: number): Promise<number> {
+  const before = cpuMicros(pid);
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return (cpuMicros(pid) - before) / ((performance.now() - started) / 1000);
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -243,14 +256,29 @@ async function routerVersusDataPlane(gatewayUrl: string, pid: number, upstreamPo
   );
   console.log('round | target                 | req/s   | p50 ms | p99 ms | CPU µs/req | errors');
   const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
+  const net: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
+  // The gateway's own background work (probes, reconciling 1,000 tools) goes on under load too; at the low
+  // request rates of a busy machine it is a visible share of each request, so it is also reported net of it.
+  const idleBefore = await idleCpu(pid, 5);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [name, target] of Object.entries(targets)) {
       const r = await saturate(target);
       cpu[name]!.push(r.cpu);
+      net[name]!.push((r.cpuTotal - idleBefore * r.seconds) / r.requests);
       console.log(`${String(round).padStart(5)} | ${row(name, r)}`);
     }
   }
+  const idleAfter = await idleCpu(pid, 5);
+  console.log(
+    `gateway CPU when idle: ${fmt(idleBefore / 1000, 1)} ms/s before the rounds, ${fmt(idleAfter / 1000, 1)} ms/s after`,
+  );
   if (only) return;
+  const netPlane = medianOf(net['data plane /adapters']!);
+  console.log(
+    `net of idle CPU (medians): data plane ${fmt(netPlane, 0)} µs, router federated ${fmt(medianOf(net['router, federated']!), 0)} µs ` +
+      `(${fmt(medianOf(net['router, federated']!) / netPlane, 2)}×), router HTTP tool ${fmt(medianOf(net['router, HTTP tool']!), 0)} µs ` +
+      `(${fmt(medianOf(net['router, HTTP tool']!) / netPlane, 2)}×)`,
+  );
   const plane = medianOf(cpu['data plane /adapters']!);
   const federated = medianOf(cpu['router, federated']!);
   const http = medianOf(cpu['router, HTTP tool']!);
