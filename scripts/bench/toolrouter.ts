@@ -221,29 +221,33 @@ const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[Math.fl
  * The router against the data plane, in one gateway process: CPU per `tools/call` of each, saturated, the
  * targets alternating for ROUNDS rounds.
  */
-async function routerVersusDataPlane(gatewayUrl: string, pid: number, upstreamPort: number) {
-  await federate(gatewayUrl, upstreamPort);
+async function routerVersusDataPlane(
+  gateways: { label: string; url: string; pid: number }[],
+  upstreamPort: number,
+) {
   const echo = { text: 'a great and wonderful benchmark' };
-  const targets: Record<string, Target> = {
-    'data plane /adapters': {
+  const targets: Record<string, Target> = {};
+  for (const { label, url: gatewayUrl, pid } of gateways) {
+    await federate(gatewayUrl, upstreamPort);
+    targets[`${label}data plane /adapters`] = {
       url: `${gatewayUrl}/adapters/fed/mcp`,
       headers: modernHeaders('tools/call', 'echo'),
       body: toolsCall('echo', echo),
       pid,
-    },
-    'router, federated': {
+    };
+    targets[`${label}router, federated`] = {
       url: `${gatewayUrl}/mcp`,
       headers: modernHeaders('tools/call', 'fed__echo'),
       body: toolsCall('fed__echo', echo),
       pid,
-    },
-    'router, HTTP tool': {
+    };
+    targets[`${label}router, HTTP tool`] = {
       url: `${gatewayUrl}/mcp`,
       headers: modernHeaders('tools/call', 'bench-0500'),
       body: toolsCall('bench-0500'),
       pid,
-    },
-  };
+    };
+  }
   // `TARGETS=federated` (a part of the names) measures only those; for profiling one path.
   const only = process.env.TARGETS;
   if (only) for (const name of Object.keys(targets)) if (!name.includes(only)) delete targets[name];
@@ -259,37 +263,113 @@ async function routerVersusDataPlane(gatewayUrl: string, pid: number, upstreamPo
   const net: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
   // The gateway's own background work (probes, reconciling 1,000 tools) goes on under load too; at the low
   // request rates of a busy machine it is a visible share of each request, so it is also reported net of it.
-  const idleBefore = await idleCpu(pid, 5);
+  // Measured before and after the rounds (the lower of the two: right after the registrations the catalog and
+  // the deployers may still be busy with them).
+  await new Promise((r) => setTimeout(r, 3000));
+  const pidOf = (name: string) => targets[name]!.pid!;
+  const pids = [...new Set(gateways.map((g) => g.pid))];
+  const idleBefore = new Map(await Promise.all(pids.map(async (p) => [p, await idleCpu(p, 5)] as const)));
+  const measured: Record<string, { cpuTotal: number; seconds: number; requests: number }[]> = {};
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [name, target] of Object.entries(targets)) {
       const r = await saturate(target);
       cpu[name]!.push(r.cpu);
-      net[name]!.push((r.cpuTotal - idleBefore * r.seconds) / r.requests);
+      (measured[name] ??= []).push(r);
       console.log(`${String(round).padStart(5)} | ${row(name, r)}`);
     }
   }
-  const idleAfter = await idleCpu(pid, 5);
-  console.log(
-    `gateway CPU when idle: ${fmt(idleBefore / 1000, 1)} ms/s before the rounds, ${fmt(idleAfter / 1000, 1)} ms/s after`,
-  );
+  const idleAfter = new Map(await Promise.all(pids.map(async (p) => [p, await idleCpu(p, 5)] as const)));
+  for (const [name, rounds] of Object.entries(measured)) {
+    const idle = Math.min(idleBefore.get(pidOf(name))!, idleAfter.get(pidOf(name))!);
+    for (const r of rounds) net[name]!.push((r.cpuTotal - idle * r.seconds) / r.requests);
+  }
+  for (const { label, pid } of gateways) {
+    console.log(
+      `${label}gateway CPU when idle: ${fmt(idleBefore.get(pid)! / 1000, 1)} ms/s before the rounds, ${fmt(idleAfter.get(pid)! / 1000, 1)} ms/s after`,
+    );
+  }
   if (only) return;
-  const netPlane = medianOf(net['data plane /adapters']!);
+  for (const { label } of gateways) summary(label, cpu, net);
+  if (gateways.length === 2) {
+    console.log(
+      'B/A CPU per call (medians, net of idle): ' +
+        ['data plane /adapters', 'router, federated', 'router, HTTP tool']
+          .map((n) => `${n} ${fmt(medianOf(net[`B ${n}`]!) / medianOf(net[n]!), 2)}×`)
+          .join(', '),
+    );
+  }
+}
+
+/** Medians and ratios of one gateway's targets. */
+function summary(label: string, cpu: Record<string, number[]>, net: Record<string, number[]>) {
+  const pick = (m: Record<string, number[]>, n: string) => m[`${label}${n}`]!;
+  const netPlane = medianOf(pick(net, 'data plane /adapters'));
   console.log(
-    `net of idle CPU (medians): data plane ${fmt(netPlane, 0)} µs, router federated ${fmt(medianOf(net['router, federated']!), 0)} µs ` +
-      `(${fmt(medianOf(net['router, federated']!) / netPlane, 2)}×), router HTTP tool ${fmt(medianOf(net['router, HTTP tool']!), 0)} µs ` +
-      `(${fmt(medianOf(net['router, HTTP tool']!) / netPlane, 2)}×)`,
+    `${label}net of idle CPU (medians): data plane ${fmt(netPlane, 0)} µs, router federated ${fmt(medianOf(pick(net, 'router, federated')), 0)} µs ` +
+      `(${fmt(medianOf(pick(net, 'router, federated')) / netPlane, 2)}×), router HTTP tool ${fmt(medianOf(pick(net, 'router, HTTP tool')), 0)} µs ` +
+      `(${fmt(medianOf(pick(net, 'router, HTTP tool')) / netPlane, 2)}×)`,
   );
-  const plane = medianOf(cpu['data plane /adapters']!);
-  const federated = medianOf(cpu['router, federated']!);
-  const http = medianOf(cpu['router, HTTP tool']!);
+  const plane = medianOf(pick(cpu, 'data plane /adapters'));
+  const federated = medianOf(pick(cpu, 'router, federated'));
+  const http = medianOf(pick(cpu, 'router, HTTP tool'));
   console.log(
-    `medians: data plane ${fmt(plane, 0)} µs, router federated ${fmt(federated, 0)} µs, router HTTP tool ${fmt(http, 0)} µs`,
+    `${label}medians: data plane ${fmt(plane, 0)} µs, router federated ${fmt(federated, 0)} µs, router HTTP tool ${fmt(http, 0)} µs`,
   );
   console.log(
-    `router/data plane CPU per call: federated ${fmt(federated / plane, 2)}×, HTTP tool ${fmt(http / plane, 2)}× ` +
-      `(rounds: ${cpu['router, federated']!.map((v, i) => fmt(v / cpu['data plane /adapters']![i]!, 2)).join(', ')} / ` +
-      `${cpu['router, HTTP tool']!.map((v, i) => fmt(v / cpu['data plane /adapters']![i]!, 2)).join(', ')})`,
+    `${label}router/data plane CPU per call: federated ${fmt(federated / plane, 2)}×, HTTP tool ${fmt(http / plane, 2)}× ` +
+      `(rounds: ${pick(cpu, 'router, federated')
+        .map((v, i) => fmt(v / pick(cpu, 'data plane /adapters')[i]!, 2))
+        .join(', ')} / ` +
+      `${pick(cpu, 'router, HTTP tool')
+        .map((v, i) => fmt(v / pick(cpu, 'data plane /adapters')[i]!, 2))
+        .join(', ')})`,
   );
+}
+
+/** Starts a gateway from `mainJs` (SQLite in memory, default settings) and waits until it is ready. */
+async function startGateway(mainJs: string, profile: string | undefined) {
+  const port = await freePort();
+  const args = [
+    ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile, '--cpu-prof-interval', '100'] : []),
+    mainJs,
+  ];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PORT: String(port), DATABASE_URL: ':memory:', MCP_GATEWAY_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  // First in the list: stopped first, so it does not log the tool server's going away.
+  children.unshift(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      if (i > 100) throw new Error('gateway did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, child };
+}
+
+/** Registers the 1,000 tools, all served by the sample tool server. */
+async function registerTools(gatewayUrl: string, toolUrl: string) {
+  const names = Array.from({ length: TOOLS }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
+  for (let i = 0; i < names.length; i += 25) {
+    await Promise.all(
+      names.slice(i, i + 25).map(async (name) => {
+        const res = await fetch(`${gatewayUrl}/tools`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name,
+            endpoints: [toolUrl],
+            toolDefinition: { tool: { ...SCORE_TOOL, name } },
+          }),
+        });
+        if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${await res.text()}`);
+      }),
+    );
+  }
 }
 
 async function main() {
@@ -311,50 +391,16 @@ async function main() {
     if (!existsSync(here('../../dist/main.js'))) throw new Error('tsc did not emit dist/main.js');
     console.warn('tsc reported errors; measuring the emitted dist/ anyway');
   }
-  const gatewayPort = await freePort();
-  const profile = process.env.CPU_PROF_DIR;
-  const gatewayArgs = [
-    ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile, '--cpu-prof-interval', '100'] : []),
+  const { url: gatewayUrl, child: gateway } = await startGateway(
     here('../../dist/main.js'),
-  ];
-  const gateway = spawn(process.execPath, gatewayArgs, {
-    env: {
-      ...process.env,
-      PORT: String(gatewayPort),
-      DATABASE_URL: ':memory:',
-      MCP_GATEWAY_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push(gateway);
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${gatewayUrl}/readyz`)).ok) break;
-    } catch {
-      if (i > 100) throw new Error('gateway did not start');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-
+    process.env.CPU_PROF_DIR,
+  );
   const toolUrl = `http://127.0.0.1:${tool.port}/score`;
-  const names = Array.from({ length: TOOLS }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
-  for (let i = 0; i < names.length; i += 25) {
-    await Promise.all(
-      names.slice(i, i + 25).map(async (name) => {
-        const res = await fetch(`${gatewayUrl}/tools`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            name,
-            endpoints: [toolUrl],
-            toolDefinition: { tool: { ...SCORE_TOOL, name } },
-          }),
-        });
-        if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${await res.text()}`);
-      }),
-    );
-  }
+  await registerTools(gatewayUrl, toolUrl);
+  // `AB_DIST=/other/checkout/dist/main.js`: a second gateway (another build, started and loaded alike) measured in
+  // part 3 beside this one, rounds alternating between the two.
+  const other = process.env.AB_DIST ? await startGateway(process.env.AB_DIST, undefined) : undefined;
+  if (other) await registerTools(other.url, toolUrl);
 
   const mcp = `${gatewayUrl}/mcp`;
   const baselineUrl = `http://127.0.0.1:${baseline.port}/mcp`;
@@ -439,7 +485,11 @@ async function main() {
     );
   }
 
-  if (runs('plane')) await routerVersusDataPlane(gatewayUrl, gateway.pid!, upstream.port);
+  if (runs('plane')) {
+    const measured = [{ label: '', url: gatewayUrl, pid: gateway.pid! }];
+    if (other) measured.push({ label: 'B ', url: other.url, pid: other.child.pid! });
+    await routerVersusDataPlane(measured, upstream.port);
+  }
 }
 
 main()
