@@ -7,8 +7,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
-import Provider from 'oidc-provider';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import Provider, { errors } from 'oidc-provider';
 
 /** Options for {@link startOidcAuthorizationServer}. */
 export interface OidcAuthorizationServerOptions {
@@ -28,6 +28,28 @@ export interface OidcAuthorizationServerOptions {
   readonly refreshTokens?: boolean;
   /** Serve the RFC 7009 revocation endpoint (a client may revoke its own tokens). */
   readonly revocation?: boolean;
+  /**
+   * Serve RFC 8693 token exchange to one confidential client (HTTP Basic): a subject token this server issued
+   * (signature, issuer, expiry checked) becomes a JWT access token for the requested `resource` or `audience`,
+   * same account, lifetime {@link accessTokenTtlSeconds}.
+   */
+  readonly tokenExchange?: { readonly clientId: string; readonly clientSecret: string };
+  /**
+   * Take Client ID Metadata Documents: a `client_id` that is an http(s) URL names the client whose metadata that
+   * URL serves (fetched when the client is looked up; http allowed here, loopback only in these tests), and the
+   * metadata says `client_id_metadata_document_supported: true`.
+   */
+  readonly clientIdMetadataDocuments?: boolean;
+}
+
+/** One token exchange served. */
+export interface ServedExchange {
+  readonly subjectToken: string;
+  readonly subjectTokenType: string | undefined;
+  readonly resource: string | undefined;
+  readonly audience: string | undefined;
+  readonly scope: string | undefined;
+  readonly issued: string;
 }
 
 /** A running authorization server. */
@@ -43,7 +65,35 @@ export interface OidcAuthorizationServer {
   readonly destroyedRefreshTokens: readonly string[];
   /** Counts of refresh_token grants served. */
   readonly refreshes: number;
+  /**
+   * An access token for `accountId` whose audience is `resource`, as a client signed in through this server
+   * would hold (same signing key, claims and lifetime), without the browser round trip.
+   */
+  mintAccessToken(accountId: string, resource: string): Promise<string>;
+  /** Token exchanges served, in order (`tokenExchange`). */
+  readonly exchanges: readonly ServedExchange[];
+  /** Token exchanges refused, with the `error_description` given. */
+  readonly refusedExchanges: readonly string[];
+  /** Client ID Metadata Document URLs fetched (`clientIdMetadataDocuments`), in order. */
+  readonly fetchedClients: readonly string[];
+  /** While set, every token exchange is refused with `invalid_grant` and this description. */
+  refuseExchanges(description: string | undefined): void;
   close(): Promise<void>;
+}
+
+/** RFC 8693 identifiers. */
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** What a custom grant handler reads of oidc-provider's request context. */
+interface ExchangeContext {
+  oidc: {
+    params: Partial<
+      Record<'subject_token' | 'subject_token_type' | 'audience' | 'resource' | 'scope', string>
+    >;
+    client: unknown;
+  };
+  body?: unknown;
 }
 
 type Payload = Record<string, unknown> & {
@@ -54,7 +104,7 @@ type Payload = Record<string, unknown> & {
 };
 
 /** oidc-provider's storage port, in memory and per server (its own default prints a warning on every start). */
-function memoryAdapter() {
+function memoryAdapter(fetchedClients: string[] | undefined) {
   const store = new Map<string, { payload: Payload; expiresAt: number | undefined }>();
   return class MemoryAdapter {
     constructor(private readonly model: string) {}
@@ -65,6 +115,13 @@ function memoryAdapter() {
       store.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
     }
     async find(id: string): Promise<Payload | undefined> {
+      if (fetchedClients && this.model === 'Client' && /^http:\/\/127\.0\.0\.1:\d+\//.test(id)) {
+        fetchedClients.push(id);
+        const res = await fetch(id, { redirect: 'error' });
+        if (!res.ok) return undefined;
+        const document = (await res.json()) as Payload;
+        return document['client_id'] === id ? document : undefined;
+      }
       const entry = store.get(this.key(id));
       if (!entry) return undefined;
       if (entry.expiresAt !== undefined && entry.expiresAt < Date.now()) {
@@ -134,8 +191,34 @@ export async function startOidcAuthorizationServer(
     ],
   };
 
+  const exchange = options.tokenExchange;
+  const fetchedClients = options.clientIdMetadataDocuments ? ([] as string[]) : undefined;
+  // The client tokens are minted for (mintAccessToken) and, with token exchange, the gateway's own client.
+  const clients: Record<string, unknown>[] = [
+    {
+      client_id: 'minting-client',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+    },
+  ];
+  if (exchange) {
+    clients.push({
+      client_id: exchange.clientId,
+      client_secret: exchange.clientSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [TOKEN_EXCHANGE_GRANT],
+      response_types: [],
+      redirect_uris: [],
+    });
+  }
   const provider = new Provider(issuer, {
-    adapter: memoryAdapter(),
+    adapter: memoryAdapter(fetchedClients),
+    ...(options.clientIdMetadataDocuments && {
+      discovery: { client_id_metadata_document_supported: true },
+    }),
+    clients,
     jwks,
     cookies: { keys: [crypto.randomUUID()] },
     scopes: ['openid', 'offline_access', ...resourceScopes],
@@ -189,6 +272,72 @@ export async function startOidcAuthorizationServer(
       },
     },
   });
+
+  const exchanges: ServedExchange[] = [];
+  const refusedExchanges: string[] = [];
+  let refusal: string | undefined;
+  const publicKeys = createLocalJWKSet({
+    keys: [
+      { ...(await exportJWK(rsa.publicKey)), kid: 'rs', alg: 'RS256' },
+      { ...(await exportJWK(ec.publicKey)), kid: 'es', alg: 'ES256' },
+    ],
+  });
+  const tokenFor = async (
+    accountId: string,
+    client: unknown,
+    target: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<string> => {
+    const token = new provider.AccessToken({ accountId, client, scope: resourceScopes.join(' '), ...extra });
+    token.resourceServer = new provider.ResourceServer(target, {
+      scope: resourceScopes.join(' '),
+      audience: target,
+      accessTokenTTL: ttlFor(target),
+      accessTokenFormat: 'jwt',
+      jwt: { sign: { alg: 'ES256' } },
+    });
+    return token.save();
+  };
+  if (exchange) {
+    // Client authentication, the grant being allowed to the client and the error rendering are oidc-provider's.
+    provider.registerGrantType(
+      TOKEN_EXCHANGE_GRANT,
+      async (ctx: ExchangeContext) => {
+        const params = ctx.oidc.params;
+        const refuse = (description: string) => {
+          refusedExchanges.push(description);
+          return new errors.CustomOIDCProviderError('invalid_grant', description);
+        };
+        if (refusal) throw refuse(refusal);
+        if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw refuse('unsupported subject_token_type');
+        const target = params.resource ?? params.audience;
+        if (!target || !acceptResource(target)) throw refuse('no acceptable resource or audience');
+        let accountId: string;
+        try {
+          const { payload } = await jwtVerify(params.subject_token ?? '', publicKeys, { issuer });
+          accountId = String(payload.sub);
+        } catch (err) {
+          throw refuse(`subject_token is not valid: ${(err as Error).message}`);
+        }
+        const issued = await tokenFor(accountId, ctx.oidc.client, target, { gty: 'token-exchange' });
+        exchanges.push({
+          subjectToken: params.subject_token!,
+          subjectTokenType: params.subject_token_type,
+          resource: params.resource,
+          audience: params.audience,
+          scope: params.scope,
+          issued,
+        });
+        ctx.body = {
+          access_token: issued,
+          issued_token_type: ACCESS_TOKEN_TYPE,
+          token_type: 'Bearer',
+          expires_in: ttlFor(target),
+        };
+      },
+      ['subject_token', 'subject_token_type', 'audience', 'resource', 'scope', 'requested_token_type'],
+    );
+  }
 
   // The programmatic user: signs in as `loginAs`, then consents to everything the client asked for.
   async function interact(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -258,6 +407,14 @@ export async function startOidcAuthorizationServer(
     destroyedRefreshTokens,
     get refreshes() {
       return refreshes;
+    },
+    mintAccessToken: async (accountId, resource) =>
+      tokenFor(accountId, await provider.Client.find('minting-client'), resource),
+    exchanges,
+    refusedExchanges,
+    fetchedClients: fetchedClients ?? [],
+    refuseExchanges: (description) => {
+      refusal = description;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -27,8 +27,25 @@ declare module 'oidc-provider' {
     find(id: string): Promise<Grant | undefined>;
   }
 
+  /** An access token being issued (its `resourceServer` makes it a JWT for that audience). */
+  export interface AccessToken {
+    resourceServer: unknown;
+    save(): Promise<string>;
+  }
+
+  /** OAuth errors a grant handler throws; rendered as the token endpoint's error answer. */
+  export const errors: { CustomOIDCProviderError: new (error: string, description: string) => Error };
+
   /** The authorization server. */
   export default class Provider {
+    readonly AccessToken: new (properties: Record<string, unknown>) => AccessToken;
+    readonly ResourceServer: new (identifier: string, info: Record<string, unknown>) => unknown;
+    readonly Client: { find(id: string): Promise<unknown> };
+    registerGrantType(
+      name: string,
+      handler: (ctx: never) => Promise<void>,
+      parameters?: readonly string[],
+    ): void;
     constructor(issuer: string, configuration?: Record<string, unknown>);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;

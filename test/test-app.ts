@@ -1,6 +1,7 @@
 /** @module test-app: builds the real app on an in-memory SQLite registry for tests. */
 import type { MiddlewareHandler } from 'hono';
 import { createApp } from '../src/runtime/app.js';
+import type { AppDeps } from '../src/runtime/app.js';
 import type { ConsoleAccess, ConsoleAssets } from '../src/runtime/console-routes.js';
 import type { SwaggerUiAssets } from '../src/runtime/docs-routes.js';
 import type {
@@ -10,6 +11,7 @@ import type {
   SecretReferenceGate,
 } from '../src/auth/index.js';
 import { LOCAL_PRINCIPAL, createTokenVault, identifyingMiddleware } from '../src/auth/index.js';
+import type { TokenVault } from '../src/auth/index.js';
 import type { ResourceChangeListener } from '../src/control/index.js';
 import { createRuntimeInspector } from '../src/deploy/index.js';
 import type { RuntimeInspector } from '../src/deploy/index.js';
@@ -37,6 +39,9 @@ export interface TestAppOptions {
   readonly commandGate?: CommandGate;
   /** Whether a `command` with whitespace is a file on the host; absent, such a command is refused. */
   readonly isProgramFile?: (command: string) => Promise<boolean>;
+  readonly tokenExchange?: AppDeps['tokenExchange'];
+  /** The vault's Client ID Metadata Document URL (an http one for a loopback test authorization server). */
+  readonly clientMetadataUrl?: string;
   readonly version?: string;
   /** The Swagger UI files `/docs` serves; absent, `/docs` links the OpenAPI document (as on the edge). */
   readonly swaggerUi?: SwaggerUiAssets;
@@ -76,6 +81,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
   const cipher = await createSecretCipher(secret, options.previousSecrets);
   const settings = await createSettingsCipher(secret, options.previousSecrets);
   const logger = options.logger ?? createSilentLogger();
+  let vault: TokenVault;
   const app = createApp({
     store,
     inspector: options.inspector ?? createRuntimeInspector({ probeTimeoutMs: 1000 }),
@@ -89,21 +95,23 @@ export async function createTestApp(options: TestAppOptions = {}) {
     secretReferenceGate: options.secretReferenceGate,
     onResourceChange: options.onResourceChange,
     secrets: { cipher, settings, authorize: options.authorizeSecrets },
-    vault: createTokenVault({
+    vault: (vault = createTokenVault({
       store,
       cipher,
       settings,
       readSecret: (name) => readSecretValue(store, cipher, name),
       publicUrl: (options.origins ?? LOOPBACK_ORIGINS).publicUrl,
       logger,
-    }),
+      ...(options.clientMetadataUrl && { clientMetadataUrl: options.clientMetadataUrl }),
+    })),
     isProgramFile: options.isProgramFile,
+    tokenExchange: options.tokenExchange,
     swaggerUi: options.swaggerUi,
     consoleUi: options.consoleUi,
     consoleAccess: options.consoleAccess,
     version: options.version,
   });
-  return { app, store, close: () => store.close() };
+  return { app, store, vault, close: () => store.close() };
 }
 
 /**

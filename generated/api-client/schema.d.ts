@@ -430,6 +430,7 @@ export interface components {
             affinity?: string;
             maxSessionsPerReplica?: number;
             sessionIdleTimeoutSeconds?: number;
+            warmSessions?: number;
             federate?: boolean;
             createdBy: string;
             /** Format: date-time */
@@ -439,7 +440,7 @@ export interface components {
         };
         UpstreamAuthView: {
             /** @enum {string} */
-            type: "bearer" | "header" | "oauth-client-credentials" | "oauth-user";
+            type: "bearer" | "header" | "oauth-client-credentials" | "oauth-user" | "token-exchange";
             name?: string;
             /** @description The secret's name (never its value); writers only. */
             secret?: string;
@@ -449,6 +450,10 @@ export interface components {
             /** @description The client secret's name under `/secrets` (never its value); writers only. */
             clientSecret?: string;
             scopes?: string[];
+            audience?: string;
+            resource?: string;
+            subjectTokenType?: string;
+            requestedTokenType?: string;
         };
         Error: {
             error: {
@@ -558,11 +563,13 @@ export interface components {
             maxSessionsPerReplica?: number;
             /** @description A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes). */
             sessionIdleTimeoutSeconds?: number;
+            /** @description Stdio adapters of the command runtime: server processes each replica keeps started and answering ahead of their session, so an `initialize` (or the first 2026-07-28 request) does not wait for a cold start (default 1; 0 keeps none: the replica is proven once and every session starts its own process). */
+            warmSessions?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
         };
         /** @description The gateway's own credential for the upstream, sent on the data plane, by federation and by the tool router; added after the caller's headers are filtered, so a caller can neither set nor read it. Readers who may not write the resource see only `type`. */
-        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"] | components["schemas"]["UpstreamAuthOAuthClientCredentials"] | components["schemas"]["UpstreamAuthOAuthUser"];
+        UpstreamAuth: components["schemas"]["UpstreamAuthBearer"] | components["schemas"]["UpstreamAuthHeader"] | components["schemas"]["UpstreamAuthOAuthClientCredentials"] | components["schemas"]["UpstreamAuthOAuthUser"] | components["schemas"]["UpstreamAuthTokenExchange"];
         /** @description Sends `Authorization: Bearer <value of secret>`. */
         UpstreamAuthBearer: {
             /**
@@ -613,7 +620,7 @@ export interface components {
             clientSecret: string;
             scopes?: string[];
         };
-        /** @description Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL. Adapters with `endpoints` only. */
+        /** @description Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL (through the tool router on 2026-07-28: a URL-mode elicitation, or a tool error naming it). With `federate: true` the tool router lists the adapter's tools to each caller with their own grant (none to a caller who has not connected). Adapters with `endpoints` only. */
         UpstreamAuthOAuthUser: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -628,6 +635,43 @@ export interface components {
              */
             clientSecret?: string;
             scopes?: string[];
+        };
+        /** @description Sends `Authorization: Bearer <exchanged token>`: the caller's own verified bearer token exchanged (RFC 8693) at `tokenUrl` for one meant for the upstream (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused per caller until shortly before it expires. The caller's token itself never goes upstream. `oidc` and `jwt` authentication modes only; not with `federate` or transport `sse`. */
+        UpstreamAuthTokenExchange: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "token-exchange";
+            /**
+             * @description The authorization server's token endpoint; absent, the `token_endpoint` of the gateway's OIDC issuer (`MCP_GATEWAY_AUTH=oidc` only).
+             * @example https://auth.example.com/oauth/token
+             */
+            tokenUrl?: string;
+            clientId: string;
+            /**
+             * @description Name of a secret stored under `/secrets`; its value is read when a request is sent.
+             * @example weather-api-key
+             */
+            clientSecret: string;
+            /** @description RFC 8693 `audience`: the logical name of the upstream at the authorization server. */
+            audience?: string;
+            /**
+             * @description RFC 8693 / RFC 8707 `resource`: the upstream URL. Neither `audience` nor `resource` given, the first endpoint URL.
+             * @example https://mcp.example.com/mcp
+             */
+            resource?: string;
+            scopes?: string[];
+            /**
+             * @description Type of the caller's token sent as `subject_token`; default `urn:ietf:params:oauth:token-type:access_token`.
+             * @enum {string}
+             */
+            subjectTokenType?: "urn:ietf:params:oauth:token-type:access_token" | "urn:ietf:params:oauth:token-type:jwt";
+            /**
+             * @description RFC 8693 `requested_token_type`; absent, the authorization server picks (an access token).
+             * @enum {string}
+             */
+            requestedTokenType?: "urn:ietf:params:oauth:token-type:access_token" | "urn:ietf:params:oauth:token-type:jwt";
         };
         AdapterStatus: {
             readyReplicas: number;
@@ -662,10 +706,10 @@ export interface components {
         /** @description Present for adapters with `federate: true` (the view of the gateway instance that answered). */
         FederationStatus: {
             /**
-             * @description `listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet.
+             * @description `listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet; `per-caller`: an `upstreamAuth: oauth-user` adapter, listed to each caller with their own grant (a caller who has not connected is listed none of its tools), so `tools` is 0 here.
              * @enum {string}
              */
-            state: "listed" | "failed" | "pending";
+            state: "listed" | "failed" | "pending" | "per-caller";
             /** @description Tools listed on `/mcp` for this adapter. */
             tools: number;
             /** @description Tools the adapter lists whose changed definitions await approval (`MCP_GATEWAY_TOOL_PINNING=enforce`; see `GET /adapters/{name}/tools`); not on `/mcp`, not counted in `tools`. */

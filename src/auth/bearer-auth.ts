@@ -6,6 +6,7 @@
 import { HttpError } from '../http/index.js';
 import type { Logger } from '../observability/index.js';
 import { createSilentLogger } from '../observability/index.js';
+import { bindCallerToken } from './caller-token.js';
 import { unauthorized } from './challenge.js';
 import { identifyingMiddleware } from './identify.js';
 import type { Identify, IdentifyingMiddleware } from './identify.js';
@@ -83,6 +84,8 @@ export function bearerIdentify(options: BearerAuthOptions): Identify {
     }
     try {
       const { principal } = await verifier.verify(match[1]!, { resource: resources.resourceFor(path) });
+      // For `upstreamAuth` `token-exchange` only; never on the principal itself (see caller-token.ts).
+      bindCallerToken(principal, match[1]!);
       return principal;
     } catch (err) {
       if (err instanceof InvalidTokenError) {

@@ -20,7 +20,7 @@ export {
   remoteJwksKeySource,
 } from './key-sources.js';
 export type { KeySource, RemoteKeyOptions } from './key-sources.js';
-export { discoverIssuer, discoveryUrls } from './oidc-discovery.js';
+export { discoverIssuer, discoveryUrls, isSecureKeyUrl } from './oidc-discovery.js';
 export type { DiscoveredIssuer, DiscoverIssuerOptions } from './oidc-discovery.js';
 export { formatBearerChallenge, insufficientRole, unauthorized } from './challenge.js';
 export type { BearerChallenge, InsufficientRoleOptions } from './challenge.js';
@@ -86,5 +86,11 @@ export type {
   UpstreamCredentials,
   UpstreamCredentialsOptions,
 } from './upstream-credentials.js';
-export { ConnectFlowError, ConnectionRequiredError, createTokenVault, grantSealName } from './token-vault.js';
+export {
+  CLIENT_METADATA_PATH,
+  ConnectFlowError,
+  ConnectionRequiredError,
+  createTokenVault,
+  grantSealName,
+} from './token-vault.js';
 export type { ConnectStart, TokenVault, TokenVaultOptions } from './token-vault.js';

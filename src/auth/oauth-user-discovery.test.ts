@@ -63,6 +63,7 @@ describe('discoverAuthorizationServer', () => {
       revocationEndpoint: 'https://auth.example.com/tenant/revoke',
       resource: UPSTREAM,
       scopesSupported: ['read'],
+      clientIdMetadataDocuments: false,
     });
   });
 

@@ -17,6 +17,8 @@ export interface AuthorizationServer {
   readonly resource: string;
   /** `scopes_supported` of the protected resource, asked for when the adapter names no scopes. */
   readonly scopesSupported: readonly string[];
+  /** The server takes an HTTPS URL of a Client ID Metadata Document as `client_id` (`client_id_metadata_document_supported`). */
+  readonly clientIdMetadataDocuments: boolean;
 }
 
 /** Discovery failed; the message says which step and why (never a token or secret). */
@@ -174,5 +176,6 @@ export async function discoverAuthorizationServer(
     revocationEndpoint: stringOf(server.revocation_endpoint),
     resource: upstreamUrl,
     scopesSupported,
+    clientIdMetadataDocuments: server.client_id_metadata_document_supported === true,
   };
 }

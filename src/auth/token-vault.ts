@@ -8,8 +8,9 @@
  * adapter) at a time, rotated refresh tokens stored), and a caller without a usable grant gets
  * {@link ConnectionRequiredError}, which names the `/connect` URL.
  *
- * The client is the adapter's configured `clientId` (and `clientSecret`, a stored secret), else one registered
- * dynamically (RFC 7591) once per adapter and kept as a sealed setting. Tokens live in memory only while a
+ * The client is the adapter's configured `clientId` (and `clientSecret`, a stored secret), else, at an
+ * authorization server that takes Client ID Metadata Documents, the URL of the gateway's own document (a public
+ * client), else one registered dynamically (RFC 7591) once per adapter and kept as a sealed setting. Tokens live in memory only while a
  * request uses them; no token is logged, returned by an API, or stored in the clear.
  */
 import type { Principal } from '../core/index.js';
@@ -70,7 +71,16 @@ export interface TokenVaultOptions {
   readonly timeoutMs?: number;
   /** How long a connect flow may take from `/connect/{adapter}` to the callback; default 10 min. */
   readonly stateTtlMs?: number;
+  /**
+   * Where the gateway's Client ID Metadata Document is served, the `client_id` it uses at authorization servers
+   * that take one; default `{publicUrl}/oauth/client-metadata.json` when the public URL is https, else none
+   * (such a `client_id` must be an https URL; tests inject a loopback http one).
+   */
+  readonly clientMetadataUrl?: string;
 }
+
+/** Where the gateway serves its Client ID Metadata Document, below its public URL. */
+export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json';
 
 /** What `/connect/{adapter}` answers: where to send the browser, and the cookie that binds the flow to it. */
 export interface ConnectStart {
@@ -85,6 +95,8 @@ export interface TokenVault extends PerUserTokens {
   connectUrl(adapter: string): string;
   /** The redirect URI registered with authorization servers. */
   readonly callbackUrl: string;
+  /** The gateway's Client ID Metadata Document (served at its `client_id` URL), or undefined when it has none. */
+  readonly clientMetadata: Readonly<Record<string, unknown>> | undefined;
   begin(principal: Principal, adapter: OAuthUserAdapter): Promise<ConnectStart>;
   /** Completes the flow from the callback's query and the browser's binding cookie; resolves the adapter name. */
   complete(query: Record<string, string | undefined>, binding: string | undefined): Promise<string>;
@@ -204,6 +216,19 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
   };
   const publicUrl = options.publicUrl.replace(/\/+$/, '');
   const callbackUrl = `${publicUrl}/connect/callback`;
+  const clientMetadataUrl =
+    options.clientMetadataUrl ??
+    (publicUrl.startsWith('https://') ? `${publicUrl}${CLIENT_METADATA_PATH}` : undefined);
+  // A public client (PKCE, no secret): the document is public, so it can hold no secret to authenticate with.
+  const clientMetadata = clientMetadataUrl && {
+    client_id: clientMetadataUrl,
+    client_name: 'MCP Gateway',
+    client_uri: publicUrl,
+    redirect_uris: [callbackUrl],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  };
   const connectUrl = (adapter: string) => `${publicUrl}/connect/${encodeURIComponent(adapter)}`;
   const discoveries = new Map<
     string,
@@ -285,6 +310,9 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
       }
       return { clientId: auth.clientId, clientSecret };
     }
+    // Client ID Metadata Documents before registration: nothing to register or store, the same id everywhere.
+    if (clientMetadataUrl && server.clientIdMetadataDocuments)
+      return { clientId: clientMetadataUrl, clientSecret: undefined };
     const key = clientSetting(adapter);
     const stored = await store.getSetting(key);
     if (stored !== undefined) {
@@ -446,6 +474,7 @@ export function createTokenVault(options: TokenVaultOptions): TokenVault {
   return {
     connectUrl,
     callbackUrl,
+    clientMetadata: clientMetadata || undefined,
 
     async begin(principal, adapter) {
       const auth = oauthUser(adapter);

@@ -9,6 +9,7 @@ import { createSecretCipher, openRegistryStore, readSecretValue } from '../regis
 import type { RegistryStore, SecretCipher, UpstreamAuthSpec } from '../registry/index.js';
 import { NO_UPSTREAM_CREDENTIALS, UpstreamCredentialError, createUpstreamCredentials } from './index.js';
 import type { UpstreamCredentials } from './index.js';
+import { bindCallerToken } from './caller-token.js';
 
 const VALUE = 'sk-live-0123456789';
 let store: RegistryStore;
@@ -298,6 +299,181 @@ describe('oauth-client-credentials', () => {
       },
     });
     const error = await refusal(guarded.resolve(auth));
+    expect(error.message).toContain('the token URL is refused: a metadata address');
+  });
+});
+
+describe('token-exchange', () => {
+  const CLIENT_SECRET = 'exchange-client-secret-42';
+  let clock: number;
+  let requests: { url: string; headers: Record<string, string>; body: URLSearchParams }[];
+  let answer: () => Response | Promise<Response>;
+  let exchange: UpstreamCredentials;
+  const spec: UpstreamAuthSpec = {
+    type: 'token-exchange',
+    tokenUrl: 'https://idp.example.com/token',
+    clientId: 'gateway',
+    clientSecret: 'client',
+  };
+  const withEndpoints = (upstreamAuth: UpstreamAuthSpec) => ({
+    kind: 'adapter' as const,
+    name: 'notes',
+    spec: { upstreamAuth, endpoints: ['https://notes.example.com/mcp'] },
+  });
+  /** A principal as the bearer middleware makes it, bound to the token it came with. */
+  const caller = (userId: string, token: string) => {
+    const principal = { userId, roles: [] };
+    bindCallerToken(principal, token);
+    return principal;
+  };
+  const issued = (n: number, expiresIn = 300) =>
+    Response.json({
+      access_token: `exchanged-${n}`,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+    });
+
+  beforeEach(async () => {
+    clock = 0;
+    requests = [];
+    answer = () => issued(requests.length);
+    await store.createSecret('client', await cipher.seal('client', CLIENT_SECRET), 'alice');
+    exchange = createUpstreamCredentials({
+      readSecret: (name) => readSecretValue(store, cipher, name),
+      logger: createLogger({
+        level: 'debug',
+        destination: { write: (line: string) => void lines.push(line) },
+      }),
+      now: () => clock,
+      maxExchangedTokens: 3,
+      issuerTokenEndpoint: async () => 'https://issuer.example.com/oauth/token',
+      fetch: async (url, init) => {
+        requests.push({
+          url,
+          headers: init.headers as Record<string, string>,
+          body: new URLSearchParams(String(init.body)),
+        });
+        return answer();
+      },
+    });
+  });
+
+  it("sends the caller's token as subject_token (RFC 8693) with the upstream URL as default resource", async () => {
+    expect(await exchange.resolve(withEndpoints(spec), caller('alice', 'alice-token'))).toEqual({
+      header: 'authorization',
+      value: 'Bearer exchanged-1',
+    });
+    const [request] = requests;
+    expect(request!.url).toBe('https://idp.example.com/token');
+    expect(Object.fromEntries(request!.body)).toEqual({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: 'alice-token',
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      resource: 'https://notes.example.com/mcp',
+    });
+    expect(request!.headers.authorization).toBe(
+      `Basic ${Buffer.from(`gateway:${CLIENT_SECRET}`).toString('base64')}`,
+    );
+  });
+
+  it('names audience, resource, scopes and token types as configured; no tokenUrl: the issuer’s endpoint', async () => {
+    const { tokenUrl: _unused, ...withoutUrl } = spec as Extract<
+      UpstreamAuthSpec,
+      { type: 'token-exchange' }
+    >;
+    await exchange.resolve(
+      withEndpoints({
+        ...withoutUrl,
+        audience: 'notes-api',
+        scopes: ['notes:read', 'notes:write'],
+        subjectTokenType: 'urn:ietf:params:oauth:token-type:jwt',
+        requestedTokenType: 'urn:ietf:params:oauth:token-type:access_token',
+      }),
+      caller('alice', 'alice-token'),
+    );
+    expect(requests[0]!.url).toBe('https://issuer.example.com/oauth/token');
+    expect(Object.fromEntries(requests[0]!.body)).toMatchObject({
+      audience: 'notes-api',
+      scope: 'notes:read notes:write',
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
+    expect(requests[0]!.body.has('resource')).toBe(false);
+  });
+
+  it('one exchange per caller token, reused until shortly before it expires; another caller gets its own', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    answer = async () => {
+      await gate;
+      return issued(requests.length);
+    };
+    const alice = caller('alice', 'alice-token');
+    const burst = Promise.all(Array.from({ length: 5 }, () => exchange.resolve(withEndpoints(spec), alice)));
+    // Once every caller's secret read is done, all five are waiting for the one exchange.
+    await Promise.all(Array.from({ length: 5 }, () => readSecretValue(store, cipher, 'client')));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(requests).toHaveLength(1);
+    release();
+    expect(new Set((await burst).map((c) => c?.value))).toEqual(new Set(['Bearer exchanged-1']));
+    expect(requests).toHaveLength(1);
+    // Another principal object for the same token (another request verified it again) shares the exchange.
+    expect((await exchange.resolve(withEndpoints(spec), caller('alice', 'alice-token')))?.value).toBe(
+      'Bearer exchanged-1',
+    );
+    expect((await exchange.resolve(withEndpoints(spec), caller('bob', 'bob-token')))?.value).toBe(
+      'Bearer exchanged-2',
+    );
+    clock = 269_999;
+    expect((await exchange.resolve(withEndpoints(spec), alice))?.value).toBe('Bearer exchanged-1');
+    clock = 270_000;
+    expect((await exchange.resolve(withEndpoints(spec), alice))?.value).toBe('Bearer exchanged-3');
+  });
+
+  it('keeps at most maxExchangedTokens', async () => {
+    for (let i = 0; i < 5; i++) await exchange.resolve(withEndpoints(spec), caller(`u${i}`, `token-${i}`));
+    expect(requests).toHaveLength(5);
+    // The oldest went: exchanged again.
+    await exchange.resolve(withEndpoints(spec), caller('u0', 'token-0'));
+    expect(requests).toHaveLength(6);
+    await exchange.resolve(withEndpoints(spec), caller('u4', 'token-4'));
+    expect(requests).toHaveLength(6);
+  });
+
+  it('a caller without a bearer token (dev modes) is refused, and nothing is sent', async () => {
+    const error = await refusal(exchange.resolve(withEndpoints(spec), { userId: 'dev' }));
+    expect(error.message).toContain('came without a bearer token');
+    expect(requests).toHaveLength(0);
+  });
+
+  it('a refused exchange names the endpoint and its error, never a token, and is not kept', async () => {
+    answer = () =>
+      Response.json({ error: 'invalid_grant', error_description: 'subject token expired' }, { status: 400 });
+    const error = await refusal(exchange.resolve(withEndpoints(spec), caller('alice', 'alice-token')));
+    expect(error.problem).toBe('token');
+    expect(error.message).toContain('https://idp.example.com/token');
+    expect(error.message).toContain('HTTP 400 invalid_grant: subject token expired');
+    for (const text of [error.message, ...lines]) {
+      expect(text).not.toContain('alice-token');
+      expect(text).not.toContain(CLIENT_SECRET);
+    }
+    answer = () => issued(requests.length);
+    expect((await exchange.resolve(withEndpoints(spec), caller('alice', 'alice-token')))?.value).toBe(
+      'Bearer exchanged-2',
+    );
+  });
+
+  it('a token URL the SSRF guard refuses is never contacted', async () => {
+    const guarded = createUpstreamCredentials({
+      readSecret: (name) => readSecretValue(store, cipher, name),
+      logger: createLogger({ level: 'silent' }),
+      refuseUrl: (url) => (url.includes('idp.example.com') ? 'a metadata address' : undefined),
+      fetch: async () => {
+        throw new Error('must not be called');
+      },
+    });
+    const error = await refusal(guarded.resolve(withEndpoints(spec), caller('alice', 'alice-token')));
     expect(error.message).toContain('the token URL is refused: a metadata address');
   });
 });

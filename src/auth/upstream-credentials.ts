@@ -11,6 +11,7 @@
  */
 import type { Logger } from '../observability/index.js';
 import { SecretDecryptionError, upstreamAuthSecretName } from '../registry/index.js';
+import { callerTokenOf } from './caller-token.js';
 import type { CommonSpec, Registered, ResourceKind, UpstreamAuthSpec } from '../registry/index.js';
 
 /** One header to send upstream. */
@@ -43,7 +44,7 @@ export class UpstreamCredentialError extends Error {
 export interface CredentialedResource {
   readonly kind: ResourceKind;
   readonly name: string;
-  readonly spec: Pick<CommonSpec, 'upstreamAuth'>;
+  readonly spec: Pick<CommonSpec, 'upstreamAuth' | 'endpoints'>;
 }
 
 /** The adapter fields per-user tokens are kept by. */
@@ -55,7 +56,10 @@ export interface PerUserTokens {
   renew(userId: string, adapter: OAuthUserAdapter, rejected: string): Promise<string>;
 }
 
-/** Who a request is sent for: an `oauth-user` adapter's upstream gets this caller's own token. */
+/**
+ * Who a request is sent for: an `oauth-user` adapter's upstream gets this caller's own token; `token-exchange`
+ * exchanges the bearer token this caller (a principal the bearer middleware made) came with.
+ */
 export interface CredentialCaller {
   readonly userId: string;
 }
@@ -115,7 +119,7 @@ export interface UpstreamCredentialsOptions {
   /** How long a value read (or found missing) is reused; 0, the default, reads on every request. */
   readonly ttlMs?: number;
   readonly now?: () => number;
-  /** Sends token requests (`oauth-client-credentials`); the runtime's `fetch` by default. */
+  /** Sends token requests (`oauth-client-credentials`, `token-exchange`); the runtime's `fetch` by default. */
   readonly fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Why a token URL must not be contacted (the SSRF guard), or undefined; asked before every token request. */
   readonly refuseUrl?: (url: string) => string | undefined;
@@ -123,9 +127,21 @@ export interface UpstreamCredentialsOptions {
   readonly tokenTimeoutMs?: number;
   /** Per-user grants (`oauth-user`); without it such a resource is refused. */
   readonly vault?: PerUserTokens;
+  /**
+   * The token endpoint a `token-exchange` without `tokenUrl` uses (the gateway's OIDC issuer's), or rejects
+   * when it cannot be found; without it such a resource is refused.
+   */
+  readonly issuerTokenEndpoint?: () => Promise<string>;
+  /** Most exchanged tokens kept (one per caller token and resource); default 10 000. */
+  readonly maxExchangedTokens?: number;
 }
 
 type ClientCredentialsAuth = Extract<UpstreamAuthSpec, { type: 'oauth-client-credentials' }>;
+type TokenExchangeAuth = Extract<UpstreamAuthSpec, { type: 'token-exchange' }>;
+
+/** RFC 8693 §2.1. */
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** An access token and when the gateway stops using it (shortly before it expires). */
 interface Token {
@@ -201,17 +217,21 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
   // by every caller that needs the token meanwhile (one token request for a burst); a failed one is not kept.
   const tokens = new Map<string, { readonly token: Promise<Token>; settled?: Token }>();
 
-  async function requestToken(auth: ClientCredentialsAuth, clientSecret: string): Promise<Token> {
-    const refusal = options.refuseUrl?.(auth.tokenUrl);
+  /** One token request (client authenticated with HTTP Basic), its answer checked; never echoes a secret. */
+  async function postToken(
+    tokenUrl: string,
+    clientId: string,
+    clientSecret: string,
+    body: URLSearchParams,
+  ): Promise<Token> {
+    const refusal = options.refuseUrl?.(tokenUrl);
     if (refusal) throw new TokenRequestError(`the token URL is refused: ${refusal}`);
-    const body = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (auth.scopes?.length) body.set('scope', auth.scopes.join(' '));
     let response: Response;
     try {
-      response = await sendToken(auth.tokenUrl, {
+      response = await sendToken(tokenUrl, {
         method: 'POST',
         headers: {
-          authorization: basicCredentials(auth.clientId, clientSecret),
+          authorization: basicCredentials(clientId, clientSecret),
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },
@@ -245,6 +265,12 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
     return { value, renewAt: now() + (seconds - early) * 1000 };
   }
 
+  function requestToken(auth: ClientCredentialsAuth, clientSecret: string): Promise<Token> {
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (auth.scopes?.length) body.set('scope', auth.scopes.join(' '));
+    return postToken(auth.tokenUrl, auth.clientId, clientSecret, body);
+  }
+
   function tokenFor(auth: ClientCredentialsAuth, clientSecret: string): Promise<Token> {
     const key = [auth.tokenUrl, auth.clientId, (auth.scopes ?? []).join(' '), clientSecret].join('\0');
     const held = tokens.get(key);
@@ -262,6 +288,117 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
       },
     );
     return entry.token;
+  }
+
+  // Exchanged tokens by (caller token, exchange settings, client secret), in this process's memory only; a burst
+  // of one caller's requests shares one exchange, a failed one is not kept. Bounded: expired entries go first,
+  // then the oldest.
+  const maxExchanged = options.maxExchangedTokens ?? 10_000;
+  const exchanged = new Map<string, { readonly token: Promise<Token>; settled?: Token }>();
+
+  function makeRoom() {
+    if (exchanged.size < maxExchanged) return;
+    for (const [key, e] of exchanged) if (e.settled && e.settled.renewAt <= now()) exchanged.delete(key);
+    for (const key of exchanged.keys()) {
+      if (exchanged.size < maxExchanged) break;
+      exchanged.delete(key);
+    }
+  }
+
+  function exchangeFor(
+    auth: TokenExchangeAuth,
+    tokenUrl: string,
+    target: { audience?: string; resource?: string },
+    clientSecret: string,
+    subjectToken: string,
+  ): Promise<Token> {
+    const key = JSON.stringify([
+      subjectToken,
+      tokenUrl,
+      auth.clientId,
+      clientSecret,
+      target.audience ?? '',
+      target.resource ?? '',
+      auth.scopes ?? [],
+      auth.subjectTokenType ?? '',
+      auth.requestedTokenType ?? '',
+    ]);
+    const held = exchanged.get(key);
+    if (held && (held.settled === undefined || held.settled.renewAt > now())) return held.token;
+    if (held) exchanged.delete(key);
+    const body = new URLSearchParams({
+      grant_type: TOKEN_EXCHANGE_GRANT,
+      subject_token: subjectToken,
+      subject_token_type: auth.subjectTokenType ?? ACCESS_TOKEN_TYPE,
+    });
+    if (target.resource !== undefined) body.set('resource', target.resource);
+    if (target.audience !== undefined) body.set('audience', target.audience);
+    if (auth.scopes?.length) body.set('scope', auth.scopes.join(' '));
+    if (auth.requestedTokenType) body.set('requested_token_type', auth.requestedTokenType);
+    makeRoom();
+    const entry: { token: Promise<Token>; settled?: Token } = {
+      token: postToken(tokenUrl, auth.clientId, clientSecret, body),
+    };
+    exchanged.set(key, entry);
+    entry.token.then(
+      (token) => {
+        entry.settled = token;
+      },
+      () => {
+        if (exchanged.get(key) === entry) exchanged.delete(key);
+      },
+    );
+    return entry.token;
+  }
+
+  /** Where a token exchange goes: its own `tokenUrl`, or the gateway's issuer's token endpoint. */
+  async function exchangeUrl(auth: TokenExchangeAuth): Promise<string> {
+    if (auth.tokenUrl !== undefined) return auth.tokenUrl;
+    if (!options.issuerTokenEndpoint)
+      throw new TokenRequestError(
+        'no tokenUrl is set and this gateway has no OIDC issuer whose token endpoint could be used',
+      );
+    try {
+      return await options.issuerTokenEndpoint();
+    } catch (err) {
+      throw new TokenRequestError(`the OIDC issuer's token endpoint is unknown (${(err as Error).message})`);
+    }
+  }
+
+  async function exchangedCredential(
+    resource: CredentialedResource,
+    auth: TokenExchangeAuth,
+    secret: string,
+    clientSecret: string,
+    caller: CredentialCaller | undefined,
+  ): Promise<UpstreamCredential> {
+    const subjectToken = caller && callerTokenOf(caller);
+    if (subjectToken === undefined) {
+      return refuse(
+        resource,
+        secret,
+        'missing',
+        "exchanges the caller's token for its upstream, and this caller came without a bearer token (token-exchange needs MCP_GATEWAY_AUTH=oidc or jwt).",
+      );
+    }
+    const target =
+      auth.audience === undefined && auth.resource === undefined
+        ? { resource: resource.spec.endpoints?.[0] }
+        : { audience: auth.audience, resource: auth.resource };
+    let tokenUrl = auth.tokenUrl ?? 'the OIDC issuer';
+    try {
+      tokenUrl = await exchangeUrl(auth);
+      const token = await exchangeFor(auth, tokenUrl, target, clientSecret, subjectToken);
+      return bearer(token.value);
+    } catch (err) {
+      if (!(err instanceof TokenRequestError)) throw err;
+      return refuse(
+        resource,
+        secret,
+        'token',
+        `could not exchange your token for one for its upstream at ${tokenUrl} (client '${auth.clientId}'): ${err.message}.`,
+      );
+    }
   }
 
   function refuse(
@@ -336,6 +473,7 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
           `needs secret '${secret}' for its upstream, and no such secret exists: create it with POST /secrets.`,
         );
       }
+      if (auth.type === 'token-exchange') return exchangedCredential(resource, auth, secret, value, caller);
       if (auth.type === 'oauth-client-credentials') {
         try {
           return { header: 'authorization', value: `Bearer ${(await tokenFor(auth, value)).value}` };

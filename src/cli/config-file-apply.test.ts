@@ -32,12 +32,13 @@ const clientOf = (handler: InProcessFetch): ApiClient =>
   });
 
 /** One gateway's start-up apply against `store`, as `main.ts` runs it. */
-function starter(store: RegistryStore) {
+function starter(store: RegistryStore, tokenExchange?: { issuerTokenEndpoint: boolean }) {
   const control = createConfigFileControl({
     store,
     inspector: createRuntimeInspector({ probeTimeoutMs: 1000 }),
     logger: createSilentLogger(),
     bodyLimitBytes: 1024 * 1024,
+    ...(tokenExchange && { tokenExchange }),
   });
   return (text: string) =>
     applyConfigFile({
@@ -238,6 +239,24 @@ describe('applyConfigFile (MCP_GATEWAY_CONFIG at start)', () => {
     );
   });
 
+  it('takes token-exchange adapters as the public app does: in token auth modes only', async () => {
+    const created = await api.request(
+      '/secrets',
+      json('POST', { name: 'idp-client', value: 'client-secret-1' }),
+    );
+    expect(created.status).toBe(201);
+    const file = `adapters:
+  - name: notes
+    endpoints: ['https://notes.example.com/mcp']
+    upstreamAuth: { type: token-exchange, clientId: gateway, clientSecret: idp-client }
+`;
+    const refused = await apply(file).catch((err: unknown) => err);
+    expect((refused as Error).message).toContain('upstreamAuth.type');
+    expect(summary(await starter(store, { issuerTokenEndpoint: true })(file))).toEqual([
+      'created adapters/notes',
+    ]);
+  });
+
   it('records what it created even when the start fails later, so the next start can prune it', async () => {
     const control = createConfigFileControl({
       store,
@@ -297,7 +316,10 @@ describe.skipIf(!postgresUrl)('applyConfigFile: replicas starting at once on Pos
     const url = await databases.create();
     const stores = [await openRegistryStore(url), await openRegistryStore(url)];
     try {
-      const [one, two] = stores.map(starter) as [ReturnType<typeof starter>, ReturnType<typeof starter>];
+      const [one, two] = stores.map((s) => starter(s)) as [
+        ReturnType<typeof starter>,
+        ReturnType<typeof starter>,
+      ];
       // Twice each: the first round races on creates, the second on the prune and updates of an edited file.
       await Promise.all([one(FIRST), two(FIRST)]);
       const [a, b] = await Promise.all([one(SECOND), two(SECOND)]);

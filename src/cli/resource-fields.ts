@@ -56,7 +56,7 @@ const common = {
   environmentVariables: { type: 'string-map' },
   /** Variable name → the name of a stored secret (a reference, never a value). */
   secretEnvironmentVariables: { type: 'string-map' },
-  /** One of several shapes (bearer, header, oauth-client-credentials): the gateway's schema checks which. */
+  /** One of several shapes (bearer, header, oauth-client-credentials, oauth-user, token-exchange): the gateway's schema checks which. */
   upstreamAuth: { type: 'any' },
   replicaCount: integer(0, 50),
   description: string,
@@ -90,6 +90,7 @@ const adapterFields: FieldsOf<KindTypes['adapters']['create']> = {
   },
   maxSessionsPerReplica: integer(1, 100_000),
   sessionIdleTimeoutSeconds: integer(10, 604_800),
+  warmSessions: integer(0, 16),
   federate: boolean,
 };
 

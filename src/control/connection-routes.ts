@@ -4,13 +4,15 @@
  *   a cookie binding the flow to this browser.
  * - `GET /connect/callback` (the redirect URI; authenticated by the sealed `state` and that cookie): exchanges
  *   the code, stores the grant for (caller, adapter), answers a small HTML page.
+ * - `GET /oauth/client-metadata.json` (public): the gateway's Client ID Metadata Document, its `client_id` at
+ *   authorization servers that support them.
  * - `GET /connections`, `DELETE /connections/{adapter}` (authenticated): the caller's own grants — adapter,
  *   scopes and times, never a token — and disconnecting (the upstream's revocation endpoint is called).
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
-import { ConnectFlowError, canRead } from '../auth/index.js';
+import { CLIENT_METADATA_PATH, ConnectFlowError, canRead } from '../auth/index.js';
 import type { OAuthUserAdapter, TokenVault } from '../auth/index.js';
 import type { AppEnv } from '../http/index.js';
 import { notFound } from '../http/index.js';
@@ -105,6 +107,13 @@ export function createConnectionRoutes(options: ConnectionRoutesOptions): OpenAP
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     'referrer-policy': 'no-referrer',
   };
+
+  // Public: authorization servers fetch it to learn the client whose id is its URL (Client ID Metadata Documents).
+  router.get(CLIENT_METADATA_PATH, (c) => {
+    if (!vault.clientMetadata)
+      throw notFound('This gateway publishes no client metadata (its public URL is not https).');
+    return c.json(vault.clientMetadata, 200, { 'cache-control': 'public, max-age=300' });
+  });
 
   // First: `/connect/{adapter}` below would match it too.
   router.get(CALLBACK_PATH, async (c) => {

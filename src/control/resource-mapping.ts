@@ -68,6 +68,16 @@ function sharedProblems(data: Data): ErrorDetail[] {
       });
     }
   }
+  // The default `resource` of a token exchange is the upstream URL, which only the endpoints runtime names.
+  const auth = data.upstreamAuth;
+  if (auth?.type === 'token-exchange' && auth.audience === undefined && auth.resource === undefined) {
+    if (!data.endpoints?.length)
+      problems.push({
+        path: 'upstreamAuth.audience',
+        message:
+          'or upstreamAuth.resource is required: without endpoints there is no upstream URL to ask the token for',
+      });
+  }
   if (data.endpoints && data.replicaCount !== undefined && data.replicaCount !== data.endpoints.length) {
     problems.push({
       path: 'replicaCount',
@@ -97,6 +107,23 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
         'is not available with transport "sse" yet: the tool router reaches adapters over Streamable HTTP only (the adapter itself works at /adapters/{name}/mcp)',
     });
   }
+  // Warm processes are the stdio bridge's: only a command adapter speaking stdio has one.
+  if (
+    data.warmSessions !== undefined &&
+    (data.command === undefined || (data.transport ?? DEFAULT_TRANSPORT) !== 'stdio')
+  ) {
+    problems.push({
+      path: 'warmSessions',
+      message: 'applies only to command adapters with transport "stdio"',
+    });
+  }
+  if (
+    data.warmSessions !== undefined &&
+    data.maxSessionsPerReplica !== undefined &&
+    data.warmSessions > data.maxSessionsPerReplica
+  ) {
+    problems.push({ path: 'warmSessions', message: 'must not exceed maxSessionsPerReplica' });
+  }
   if (data.network !== undefined && data.command === undefined) {
     problems.push({ path: 'network', message: 'applies only with command' });
   }
@@ -115,12 +142,21 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
       message: '"oauth-user" applies only to adapters with endpoints',
     });
   }
-  // The tool router lists an adapter's tools once, as the gateway, which holds no caller's grant.
-  if (data.upstreamAuth?.type === 'oauth-user' && data.federate) {
+  // The tool router's per-caller listings are built for per-user grants only; listing as the gateway, it has no
+  // caller token to exchange.
+  if (data.upstreamAuth?.type === 'token-exchange' && data.federate) {
     problems.push({
       path: 'federate',
       message:
-        'is not available with upstreamAuth "oauth-user" yet: the tool router lists tools as the gateway, which has no per-user grant (the adapter itself works at /adapters/{name}/mcp)',
+        'is not available with upstreamAuth "token-exchange" yet: the tool router lists its tools as the gateway, which has no caller token to exchange (the adapter itself works at /adapters/{name}/mcp)',
+    });
+  }
+  // An sse session's stream outlives the caller token it was opened with, as it does a per-user token.
+  if (data.upstreamAuth?.type === 'token-exchange' && data.transport === 'sse') {
+    problems.push({
+      path: 'upstreamAuth.type',
+      message:
+        '"token-exchange" is not available with transport "sse": exchanged tokens are sent per request to Streamable HTTP upstreams only',
     });
   }
   // An sse session's GET stream is opened once with the token of its initialize and outlives it; a refused or
@@ -166,6 +202,21 @@ function upstreamAuthSpec(auth: UpstreamAuth): UpstreamAuthSpec {
   if (auth.type === 'oauth-client-credentials') {
     const { tokenUrl, clientId, clientSecret, scopes } = auth;
     return { type: auth.type, tokenUrl, clientId, clientSecret, ...(scopes?.length && { scopes }) };
+  }
+  if (auth.type === 'token-exchange') {
+    const { tokenUrl, clientId, clientSecret, audience, resource, scopes } = auth;
+    const { subjectTokenType, requestedTokenType } = auth;
+    return {
+      type: auth.type,
+      ...(tokenUrl !== undefined && { tokenUrl }),
+      clientId,
+      clientSecret,
+      ...(audience !== undefined && { audience }),
+      ...(resource !== undefined && { resource }),
+      ...(scopes?.length && { scopes }),
+      ...(subjectTokenType !== undefined && { subjectTokenType }),
+      ...(requestedTokenType !== undefined && { requestedTokenType }),
+    };
   }
   if (auth.type === 'oauth-user') {
     const { clientId, clientSecret, scopes } = auth;
@@ -222,6 +273,7 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   if (data.maxSessionsPerReplica !== undefined) spec.maxSessionsPerReplica = data.maxSessionsPerReplica;
   if (data.sessionIdleTimeoutSeconds !== undefined)
     spec.sessionIdleTimeoutSeconds = data.sessionIdleTimeoutSeconds;
+  if (data.warmSessions !== undefined) spec.warmSessions = data.warmSessions;
   if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
@@ -291,6 +343,7 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.sessionIdleTimeoutSeconds !== undefined && {
       sessionIdleTimeoutSeconds: s.sessionIdleTimeoutSeconds,
     }),
+    ...(s.warmSessions !== undefined && { warmSessions: s.warmSessions }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   };

@@ -40,7 +40,7 @@ const upstreamAuthReferences: SecretReferenceExtractor = (spec) => {
   const secret = upstreamAuthSecretName(spec);
   if (secret === undefined) return [];
   const type = spec.upstreamAuth?.type;
-  const field = type === 'oauth-client-credentials' || type === 'oauth-user' ? 'clientSecret' : 'secret';
+  const field = type === 'bearer' || type === 'header' ? 'secret' : 'clientSecret';
   return [{ field: `upstreamAuth.${field}`, secret }];
 };
 

@@ -122,15 +122,66 @@ const OAuthUser = z
   })
   .openapi('UpstreamAuthOAuthUser', {
     description:
-      "Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL. Adapters with `endpoints` only.",
+      "Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL (through the tool router on 2026-07-28: a URL-mode elicitation, or a tool error naming it). With `federate: true` the tool router lists the adapter's tools to each caller with their own grant (none to a caller who has not connected). Adapters with `endpoints` only.",
+  });
+
+/** RFC 8693 §3 token type identifiers the gateway can send (its callers' tokens are JWT access tokens). */
+export const TOKEN_TYPES = {
+  access_token: 'urn:ietf:params:oauth:token-type:access_token',
+  jwt: 'urn:ietf:params:oauth:token-type:jwt',
+} as const;
+
+const TokenType = z.enum([TOKEN_TYPES.access_token, TOKEN_TYPES.jwt], {
+  error: `must be "${TOKEN_TYPES.access_token}" or "${TOKEN_TYPES.jwt}"`,
+});
+
+const TokenExchange = z
+  .strictObject({
+    type: z.literal('token-exchange'),
+    tokenUrl: TokenUrl.optional().openapi({
+      description:
+        "The authorization server's token endpoint; absent, the `token_endpoint` of the gateway's OIDC issuer (`MCP_GATEWAY_AUTH=oidc` only).",
+    }),
+    clientId: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(256, 'must be at most 256 characters')
+      .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII'),
+    clientSecret: SecretReference,
+    audience: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(2048, 'must be at most 2048 characters')
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+      .optional()
+      .openapi({
+        description: 'RFC 8693 `audience`: the logical name of the upstream at the authorization server.',
+      }),
+    resource: TokenUrl.optional().openapi({
+      description:
+        'RFC 8693 / RFC 8707 `resource`: the upstream URL. Neither `audience` nor `resource` given, the first endpoint URL.',
+      example: 'https://mcp.example.com/mcp',
+    }),
+    scopes: z.array(Scope).max(64, 'must list at most 64 scopes').optional(),
+    subjectTokenType: TokenType.optional().openapi({
+      description: `Type of the caller's token sent as \`subject_token\`; default \`${TOKEN_TYPES.access_token}\`.`,
+    }),
+    requestedTokenType: TokenType.optional().openapi({
+      description:
+        'RFC 8693 `requested_token_type`; absent, the authorization server picks (an access token).',
+    }),
+  })
+  .openapi('UpstreamAuthTokenExchange', {
+    description:
+      "Sends `Authorization: Bearer <exchanged token>`: the caller's own verified bearer token exchanged (RFC 8693) at `tokenUrl` for one meant for the upstream (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused per caller until shortly before it expires. The caller's token itself never goes upstream. `oidc` and `jwt` authentication modes only; not with `federate` or transport `sse`.",
   });
 
 /** The `upstreamAuth` field of an adapter or tool body. */
 export const UpstreamAuth = z
-  .discriminatedUnion('type', [Bearer, Header, OAuthClientCredentials, OAuthUser], {
+  .discriminatedUnion('type', [Bearer, Header, OAuthClientCredentials, OAuthUser, TokenExchange], {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? 'type must be "bearer", "header", "oauth-client-credentials" or "oauth-user"'
+        ? 'type must be "bearer", "header", "oauth-client-credentials", "oauth-user" or "token-exchange"'
         : 'must be an object',
   })
   .openapi('UpstreamAuth', {
@@ -142,7 +193,7 @@ export type UpstreamAuth = z.infer<typeof UpstreamAuth>;
 /** `upstreamAuth` as the API shows it: the secret's name to writers, only `type` to readers. */
 export const UpstreamAuthView = z
   .object({
-    type: z.enum(['bearer', 'header', 'oauth-client-credentials', 'oauth-user']),
+    type: z.enum(['bearer', 'header', 'oauth-client-credentials', 'oauth-user', 'token-exchange']),
     name: z.string().optional(),
     secret: z
       .string()
@@ -156,5 +207,9 @@ export const UpstreamAuthView = z
       .optional()
       .openapi({ description: "The client secret's name under `/secrets` (never its value); writers only." }),
     scopes: z.array(z.string()).optional(),
+    audience: z.string().optional(),
+    resource: z.string().optional(),
+    subjectTokenType: z.string().optional(),
+    requestedTokenType: z.string().optional(),
   })
   .openapi('UpstreamAuthView');

@@ -93,10 +93,10 @@ describe('upstreamAuth on a write', () => {
 
   it('refuses an unknown type, naming the field and the types there are', async () => {
     const error = await refusal(
-      await post('/tools', imageTool('t', { upstreamAuth: { type: 'token-exchange', secret: 'k' } })),
+      await post('/tools', imageTool('t', { upstreamAuth: { type: 'aws-sigv4', secret: 'k' } })),
     );
     expect(error.message).toMatch(
-      /upstreamAuth.*"bearer", "header", "oauth-client-credentials" or "oauth-user"/,
+      /upstreamAuth.*"bearer", "header", "oauth-client-credentials", "oauth-user" or "token-exchange"/,
     );
   });
 
@@ -174,5 +174,72 @@ describe('upstreamAuth as stored and shown', () => {
     expect((await harness.app.request('/tools/t', json('PUT', without, OWNER))).status).toBe(200);
     expect((await harness.store.get('tool', 't'))?.spec.upstreamAuth).toBeUndefined();
     expect(upstreamAuthSecretName((await harness.store.get('tool', 't'))!.spec)).toBeUndefined();
+  });
+});
+
+describe('upstreamAuth token-exchange', () => {
+  const EXCHANGE = { type: 'token-exchange', clientId: 'gateway', clientSecret: 'client-secret' };
+  const remote = (name: string, upstreamAuth: unknown) => ({
+    name,
+    endpoints: ['https://notes.example.com/mcp'],
+    upstreamAuth,
+  });
+  const withMode = async (tokenExchange?: { issuerTokenEndpoint: boolean }) => {
+    harness.close();
+    harness = await createTestApp({
+      authenticate: headerPrincipal(),
+      authorizeSecrets: secretGate({ secretRoles: ['team.a'] }),
+      secretReferenceGate: secretReferenceGate({ secretRoles: ['team.a'] }),
+      ...(tokenExchange && { tokenExchange }),
+    });
+    const created = await post('/secrets', { name: 'client-secret', value: 'value-of-client-secret' });
+    expect(created.status).toBe(201);
+  };
+
+  it('is refused without bearer-token authentication (the dev modes), naming the field', async () => {
+    await withMode(undefined);
+    const error = await refusal(await post('/adapters', remote('n', EXCHANGE)));
+    expect(error.details).toContainEqual({
+      path: 'upstreamAuth.type',
+      message: expect.stringContaining('MCP_GATEWAY_AUTH=oidc or jwt'),
+    });
+  });
+
+  it('needs a tokenUrl where no OIDC issuer names one (jwt mode); stores what was sent', async () => {
+    await withMode({ issuerTokenEndpoint: false });
+    const error = await refusal(await post('/adapters', remote('n', EXCHANGE)));
+    expect(error.details).toContainEqual({ path: 'upstreamAuth.tokenUrl', message: expect.any(String) });
+    const full = {
+      ...EXCHANGE,
+      tokenUrl: 'https://idp.example.com/token',
+      audience: 'notes-api',
+      scopes: ['notes:read'],
+      subjectTokenType: 'urn:ietf:params:oauth:token-type:jwt',
+    };
+    expect((await post('/adapters', { ...remote('n', full), requiredRoles: ['team.read'] })).status).toBe(
+      201,
+    );
+    expect((await harness.store.get('adapter', 'n'))?.spec.upstreamAuth).toEqual(full);
+    const theirs = (await (await harness.app.request('/adapters/n', { headers: READER })).json()) as {
+      upstreamAuth: unknown;
+    };
+    expect(theirs.upstreamAuth).toEqual({ type: 'token-exchange' });
+  });
+
+  it('in oidc mode takes no tokenUrl; refuses federate, sse and a missing default audience', async () => {
+    await withMode({ issuerTokenEndpoint: true });
+    expect((await post('/adapters', remote('n', EXCHANGE))).status).toBe(201);
+    for (const [body, path] of [
+      [{ ...remote('f', EXCHANGE), federate: true }, 'federate'],
+      [{ ...remote('s', EXCHANGE), transport: 'sse' }, 'upstreamAuth.type'],
+      [imageAdapter('i', { upstreamAuth: EXCHANGE }), 'upstreamAuth.audience'],
+      [remote('u', { ...EXCHANGE, tokenUrl: 'http://169.254.169.254/token' }), 'upstreamAuth.tokenUrl'],
+    ] as const) {
+      const error = await refusal(await post('/adapters', body));
+      expect(error.details?.map((d) => d.path)).toContain(path);
+    }
+    expect(
+      (await post('/adapters', imageAdapter('i', { upstreamAuth: { ...EXCHANGE, audience: 'a' } }))).status,
+    ).toBe(201);
   });
 });

@@ -48,7 +48,24 @@ export type UpstreamAuthSpec =
    * `Authorization: Bearer <the caller's access token>`: a per-user grant obtained through `/connect/{adapter}`
    * (the token vault), from `clientId` (or a registered client) at the upstream's authorization server.
    */
-  | { type: 'oauth-user'; clientId?: string; clientSecret?: string; scopes?: string[] };
+  | { type: 'oauth-user'; clientId?: string; clientSecret?: string; scopes?: string[] }
+  /**
+   * `Authorization: Bearer <exchanged token>`: the caller's own verified bearer token exchanged (RFC 8693) at
+   * `tokenUrl` (absent: the gateway's OIDC issuer's token endpoint) for one meant for the upstream, the client
+   * authenticated with `clientId` and the value of secret `clientSecret`. Neither `audience` nor `resource`
+   * given, `resource` is the adapter's or tool's first endpoint URL.
+   */
+  | {
+      type: 'token-exchange';
+      tokenUrl?: string;
+      clientId: string;
+      clientSecret: string;
+      audience?: string;
+      resource?: string;
+      scopes?: string[];
+      subjectTokenType?: string;
+      requestedTokenType?: string;
+    };
 
 /** Fields adapters and tools share. */
 export interface CommonSpec {
@@ -78,7 +95,12 @@ export interface CommonSpec {
 export function upstreamAuthSecretName(spec: Pick<CommonSpec, 'upstreamAuth'>): string | undefined {
   const auth = spec.upstreamAuth;
   if (!auth) return undefined;
-  if (auth.type === 'oauth-client-credentials' || auth.type === 'oauth-user') return auth.clientSecret;
+  if (
+    auth.type === 'oauth-client-credentials' ||
+    auth.type === 'oauth-user' ||
+    auth.type === 'token-exchange'
+  )
+    return auth.clientSecret;
   return auth.secret;
 }
 
@@ -104,6 +126,8 @@ export interface AdapterSpec extends CommonSpec {
   maxSessionsPerReplica?: number;
   /** A legacy session without requests for this long ends (default 900). */
   sessionIdleTimeoutSeconds?: number;
+  /** Stdio adapters of the command runtime: server processes kept started ahead of their session (default 1). */
+  warmSessions?: number;
   /** List the adapter's tools on the tool router (`/mcp`), named `{adapter}{separator}{tool}`. */
   federate?: boolean;
 }

@@ -102,6 +102,8 @@ export interface AppDeps {
   readonly vault?: TokenVault;
   /** Whether a `command` with whitespace is a file on the gateway host (Node only); absent, it is refused. */
   readonly isProgramFile?: ResourceRoutesOptions['isProgramFile'];
+  /** Whether `upstreamAuth` `token-exchange` may be registered (token auth modes); refused when absent. */
+  readonly tokenExchange?: ResourceRoutesOptions['tokenExchange'];
   /** Unauthenticated `/.well-known/…` documents (RFC 9728 metadata, identity JWKS); none by default. */
   readonly wellKnownRoutes?: Hono<AppEnv>;
   /** Makes request ids; injected for tests. */
@@ -268,6 +270,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     commandGate: deps.commandGate ?? commandGate({ commandRoles: [] }),
     secretReferenceGate: deps.secretReferenceGate ?? secretReferenceGate({ secretRoles: [] }),
     isProgramFile: deps.isProgramFile,
+    tokenExchange: deps.tokenExchange,
   });
   const router = deps.toolRouter?.router;
   app.route(

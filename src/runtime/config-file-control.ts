@@ -14,6 +14,7 @@ import type { AuditLog, Logger } from '../observability/index.js';
 import { ResourceExistsError, ResourceNotFoundError, VersionMismatchError } from '../registry/index.js';
 import type { RegistryStore, StoredResource } from '../registry/index.js';
 import { createApp } from './app.js';
+import type { AppDeps } from './app.js';
 
 /**
  * Who the configuration file acts as: the creator of what it creates (`createdBy`), an administrator so every
@@ -45,6 +46,8 @@ export interface ConfigFileControlOptions {
   readonly secretReferenceGate?: SecretReferenceGate;
   readonly isProgramFile?: (command: string) => Promise<boolean>;
   readonly ssrf?: SsrfPolicy;
+  /** As the public app's (`upstreamAuth` `token-exchange` in token auth modes). */
+  readonly tokenExchange?: AppDeps['tokenExchange'];
   /** Told after every real write (the reconciler, caches), as the public app's writes are. */
   readonly onResourceChange?: ResourceChangeListener;
   readonly audit?: AuditLog;
@@ -67,6 +70,7 @@ export function createConfigFileControl(options: ConfigFileControlOptions): Conf
       ...(options.secretReferenceGate && { secretReferenceGate: options.secretReferenceGate }),
       ...(options.isProgramFile && { isProgramFile: options.isProgramFile }),
       ...(options.ssrf && { ssrf: options.ssrf }),
+      ...(options.tokenExchange && { tokenExchange: options.tokenExchange }),
       ...(onResourceChange && { onResourceChange }),
       ...(audit && { audit }),
     });

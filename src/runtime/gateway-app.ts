@@ -9,7 +9,9 @@ import type { AppDeps, GatewayApp } from './app.js';
 import {
   createTokenVault,
   createUpstreamCredentials,
+  discoverIssuer,
   generateIdentityKey,
+  isSecureKeyUrl,
   parseIdentityKey,
 } from '../auth/index.js';
 import type { Authenticator, TokenVault, UpstreamCredentials } from '../auth/index.js';
@@ -69,17 +71,50 @@ export function upstreamCredentialsFor(
   store: RegistryStore,
   cipher: SecretCipher,
   logger: Logger,
-  config: Pick<Config, 'registryCacheMs' | 'allowLinkLocal'>,
+  config: Pick<Config, 'registryCacheMs' | 'allowLinkLocal' | 'auth'>,
   vault?: TokenVault,
 ): UpstreamCredentials {
+  const issuerTokenEndpoint = issuerTokenEndpointOf(config.auth);
   return createUpstreamCredentials({
     readSecret: (name) => readSecretValue(store, cipher, name),
     logger,
     ttlMs: config.registryCacheMs,
-    // Token endpoints (oauth-client-credentials) get the endpoints' SSRF guard.
+    // Token endpoints (oauth-client-credentials, token-exchange) get the endpoints' SSRF guard.
     refuseUrl: ssrfPolicy(config).refuseUrl,
     vault,
+    ...(issuerTokenEndpoint && { issuerTokenEndpoint }),
   });
+}
+
+/**
+ * In `oidc` mode, the issuer's `token_endpoint` (its discovery document, read once when first needed and again
+ * after a failure): where a `token-exchange` without `tokenUrl` sends the caller's token.
+ */
+function issuerTokenEndpointOf(auth: Config['auth']): (() => Promise<string>) | undefined {
+  if (auth.mode !== 'oidc') return undefined;
+  const { issuer } = auth;
+  let found: Promise<string> | undefined;
+  return () => {
+    if (found) return found;
+    const pending = discoverIssuer(issuer).then(({ metadata }) => {
+      const url = metadata['token_endpoint'];
+      // The caller's token and the client secret travel there: https, or http to a loopback host.
+      if (typeof url !== 'string' || !isSecureKeyUrl(url))
+        throw new Error("the issuer's metadata names no https token_endpoint");
+      return url;
+    });
+    found = pending;
+    pending.catch(() => {
+      if (found === pending) found = undefined;
+    });
+    return pending;
+  };
+}
+
+/** What `upstreamAuth` `token-exchange` may do in this authentication mode (absent: refused). */
+export function tokenExchangeOf(auth: Config['auth']): AppDeps['tokenExchange'] {
+  if (auth.mode !== 'oidc' && auth.mode !== 'jwt') return undefined;
+  return { issuerTokenEndpoint: auth.mode === 'oidc' };
 }
 
 /**
@@ -197,6 +232,7 @@ export async function buildGatewayApp(parts: GatewayAppParts): Promise<GatewayAp
       onChange: (name) => upstreamCredentials.forget(name),
     },
     isProgramFile: parts.isProgramFile,
+    tokenExchange: tokenExchangeOf(config.auth),
     vault,
     swaggerUi: parts.swaggerUi,
     consoleUi: parts.consoleUi,

@@ -38,6 +38,7 @@ function fakeFederation() {
       calls.push(adapter.name);
       return (behaviour.get(adapter.name) ?? (async () => []))();
     },
+    listToolsFor: async () => [],
     callTool: async () => ({ content: [] }),
     onListChanged(listener) {
       listeners.add(listener);

@@ -10,17 +10,24 @@
  * Calls use a small pool of connected clients per (adapter version, replica, principal): a legacy upstream
  * needs an initialised session, which is reused instead of paid for on every call. Listing uses one client per
  * adapter under the router's own identity, kept open so the upstream's `list_changed` reaches the catalog.
+ *
+ * An `oauth-user` adapter's upstream gets each caller's own token (the token vault), read for every request a
+ * pooled client sends, so a refreshed or revoked grant counts at once and a client pooled for one caller never
+ * carries another's. Such an adapter is listed per caller ({@link Federation.listToolsFor}, through that caller's
+ * pooled client), never under the router's identity, which has no grant. A 401 to a per-user token is renewed
+ * once (refresh) and the request sent again; a caller without a usable grant gets {@link ConnectionRequiredError}.
  */
 import {
   Client,
   ProtocolError,
+  ProtocolErrorCode,
   SdkError,
   SdkErrorCode,
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
-import { UpstreamCredentialError } from '../auth/index.js';
-import type { Principal, UpstreamCredentials } from '../auth/index.js';
+import { ConnectionRequiredError, UpstreamCredentialError } from '../auth/index.js';
+import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import { MCP_ATTR, NO_SPAN, mcpSpanName } from '../observability/index.js';
@@ -29,6 +36,8 @@ import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { OutboundError, isRefusal, outboundFetch } from './outbound.js';
 import type { Outbound } from './outbound.js';
+import { NO_RELAY, relayKeyOf } from './server-request-relay.js';
+import type { CallerChannel, RelayCapabilities, RelayedMethod } from './server-request-relay.js';
 
 /** An adapter has no ready replica (yet): nothing was tried. */
 export class NoReadyReplicaError extends Error {
@@ -77,6 +86,8 @@ export interface FederationOptions {
   /** At most this many pooled call clients; the least recently used idle one goes first. Default 256. */
   readonly poolMax?: number;
   readonly now?: () => number;
+  /** The absolute `/connect/{adapter}` URL, named when an upstream keeps refusing a caller's renewed token. */
+  readonly connectUrl?: (adapter: string) => string;
 }
 
 /** How one federated call is made. */
@@ -90,13 +101,27 @@ export interface FederatedCallOptions {
   readonly span?: SpanHandle;
   /** Present when the caller asked for progress: each upstream progress notification is handed on. */
   readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /**
+   * The caller's channel for server requests: the upstream's `elicitation/create` and `sampling/createMessage`
+   * made for this call go to it (and the upstream is offered what it can answer); absent, they are refused.
+   */
+  readonly caller?: CallerChannel;
 }
 
 /** The router's MCP client side. */
 export interface Federation {
   /** Every tool the adapter lists (all pages), through one of its ready replicas. */
   listTools(adapter: Registered<'adapter'>): Promise<Tool[]>;
-  /** Calls `upstream` on the adapter; failures become `isError` results, never exceptions (except cancellation). */
+  /**
+   * Every tool an `oauth-user` adapter lists to `principal`, with that caller's own grant (through the caller's
+   * pooled client). Rejects with {@link ConnectionRequiredError} when the caller has no usable grant.
+   */
+  listToolsFor(adapter: Registered<'adapter'>, principal: Principal): Promise<Tool[]>;
+  /**
+   * Calls `upstream` on the adapter; failures become `isError` results, never exceptions — except cancellation,
+   * and {@link ConnectionRequiredError} (an `oauth-user` adapter and a caller without a usable grant), which the
+   * router answers as the protocol revision of the request says.
+   */
   callTool(
     adapter: Registered<'adapter'>,
     upstream: Tool,
@@ -119,6 +144,67 @@ interface Exchange {
   credentialError: UpstreamCredentialError | undefined;
 }
 
+/** The calls in progress on one connection, for the upstream's server requests. */
+interface CallRelays {
+  /** Each call by the key its POST carries in {@link CALL_HEADER}. */
+  readonly calls: Map<string, { readonly caller: CallerChannel; readonly ended: AbortController }>;
+  /** The call key of each upstream request seen on a call's response stream, by the upstream's request id. */
+  readonly requests: Map<string | number, string>;
+}
+
+/**
+ * Names the call a POST belongs to, between the router's `callTool` and its own fetch wrapper, which removes it
+ * before anything is sent: the SDK client says nothing about which request a server request came with, but the
+ * response stream it arrives on does.
+ */
+const CALL_HEADER = 'x-mcp-gateway-relay-call';
+
+/**
+ * The response stream of a call, read as it passes by: every JSON-RPC request in it (an upstream's
+ * server request related to that call) is told to `seen` before the client parses it.
+ */
+function serverRequestTap(seen: (id: string | number) => void): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let data: string[] = [];
+  const dispatch = () => {
+    const text = data.join('\n');
+    data = [];
+    if (!text.includes('"method"')) return;
+    try {
+      const message = JSON.parse(text) as Record<string, unknown> | null;
+      const id = message?.id;
+      if (typeof message?.method === 'string' && (typeof id === 'string' || typeof id === 'number')) seen(id);
+    } catch {
+      // Not JSON: the client reports it.
+    }
+  };
+  return new TransformStream({
+    transform(chunk, controller) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffered.indexOf('\n')) >= 0) {
+        let line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        if (line.endsWith('\r')) line = line.slice(0, -1);
+        if (line === '') dispatch();
+        else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+      }
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** The client capabilities a call client declares: what its callers can answer, so the upstream knows. */
+function declaredCapabilities(relay: RelayCapabilities) {
+  return {
+    ...(relay.elicitation && { elicitation: { form: {} } }),
+    ...(relay.sampling && { sampling: relay.samplingTools ? { tools: {} } : {} }),
+  };
+}
+
+const refusedRequest = (text: string) => new ProtocolError(ProtocolErrorCode.InvalidRequest, text);
+
 interface Connection {
   readonly key: string;
   readonly adapter: string;
@@ -126,6 +212,7 @@ interface Connection {
   readonly transport: StreamableHTTPClientTransport;
   readonly ready: Promise<void>;
   readonly exchange: Exchange;
+  readonly relays: CallRelays;
   active: number;
   lastUsed: number;
 }
@@ -170,6 +257,10 @@ function traceHeadersOf(body: unknown): [string, string][] {
     : [['traceparent', traceparent]];
 }
 
+/** An adapter whose upstream gets each caller's own token: listed per caller, never as the router. */
+export const perUser = (adapter: Registered<'adapter'>): boolean =>
+  adapter.spec.upstreamAuth?.type === 'oauth-user';
+
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
 function messageOf(error: unknown): string {
@@ -201,35 +292,79 @@ export function createFederation(options: FederationOptions): Federation {
     principal: Principal,
     listing: boolean,
     signal: AbortSignal | undefined,
+    relay: RelayCapabilities = NO_RELAY,
   ): Connection {
     const exchange: Exchange = { lastError: undefined, sessionGone: false, credentialError: undefined };
+    const relays: CallRelays = { calls: new Map(), requests: new Map() };
+    const relaying = relayKeyOf(relay) !== '';
     const base = outboundFetch(outbound, options.connectTimeoutMs);
+    /** A call's response stream, noting on its way which call each server request in it belongs to. */
+    const tapped = (response: Response, callKey: string): Response => {
+      if (!response.body) return response;
+      if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
+      const body = response.body.pipeThrough(
+        serverRequestTap((id) => void (relays.calls.has(callKey) && relays.requests.set(id, callKey))),
+      );
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    };
     const fetchWithIdentity = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
-      // Call clients need no standalone stream: progress and results come on each call's own response.
-      if (!listing && (init.method ?? 'GET') === 'GET') return new Response(null, { status: 405 });
+      // Call clients need no standalone stream: progress and results come on each call's own response. Those of
+      // callers that can be asked keep one, where upstreams send server requests not tied to a request.
+      if (!listing && !relaying && (init.method ?? 'GET') === 'GET')
+        return new Response(null, { status: 405 });
       const headers = new Headers(init.headers);
+      const callKey = headers.get(CALL_HEADER);
+      if (callKey !== null) headers.delete(CALL_HEADER);
       for (const [name, value] of traceHeadersOf(init.body)) headers.set(name, value);
       for (const [name, value] of Object.entries(await options.identityHeaders(principal, adapter))) {
         headers.set(name, value);
       }
-      // Read per request, so a rotated secret is used by pooled connections too; set last, over any other value.
+      // Read per request, so a rotated secret (or a refreshed per-user token) is used by pooled connections too;
+      // set last, over any other value.
+      let credential: UpstreamCredential | undefined;
       try {
-        const credential = await options.upstreamCredentials.resolve(adapter, principal);
+        credential = await options.upstreamCredentials.resolve(adapter, principal);
         if (credential) headers.set(credential.header, credential.value);
         exchange.credentialError = undefined;
       } catch (error) {
         if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
         throw error;
       }
+      const send = async () => {
+        try {
+          const response = await base(url, { ...init, headers });
+          exchange.lastError = undefined;
+          if (response.status === 404 && headers.has('mcp-session-id')) exchange.sessionGone = true;
+          return callKey === null ? response : tapped(response, callKey);
+        } catch (error) {
+          if (error instanceof OutboundError) exchange.lastError = error;
+          throw error;
+        }
+      };
+      const response = await send();
+      if (response.status !== 401 || !credential || !perUser(adapter)) return response;
+      // A per-user token the upstream refuses (revoked or expired early): renewed once, then sent again.
+      await response.body?.cancel();
       try {
-        const response = await base(url, { ...init, headers });
-        exchange.lastError = undefined;
-        if (response.status === 404 && headers.has('mcp-session-id')) exchange.sessionGone = true;
-        return response;
+        credential = await options.upstreamCredentials.renew(adapter, principal, credential);
       } catch (error) {
-        if (error instanceof OutboundError) exchange.lastError = error;
+        if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
         throw error;
       }
+      headers.set(credential.header, credential.value);
+      const again = await send();
+      if (again.status !== 401) return again;
+      await again.body?.cancel();
+      exchange.credentialError = new ConnectionRequiredError(
+        adapter.name,
+        options.connectUrl?.(adapter.name) ?? `/connect/${encodeURIComponent(adapter.name)}`,
+        'its upstream refuses your access token',
+      );
+      throw exchange.credentialError;
     };
     const transport = new StreamableHTTPClientTransport(new URL(replica.url), {
       fetch: fetchWithIdentity,
@@ -244,6 +379,7 @@ export function createFederation(options: FederationOptions): Federation {
       { name: options.clientInfo.name, version: options.clientInfo.version },
       {
         versionNegotiation: { mode: 'auto' },
+        capabilities: declaredCapabilities(relay),
         ...(listing && {
           listChanged: {
             tools: { autoRefresh: false, debounceMs: 0, onChanged: () => announce(adapter.name) },
@@ -255,6 +391,56 @@ export function createFederation(options: FederationOptions): Federation {
     if (!listing) {
       client.setNotificationHandler('notifications/tools/list_changed', () => announce(adapter.name));
     }
+    /** Hands an upstream's server request to the caller whose call it came with; refuses anything else. */
+    const relayed = async (
+      method: RelayedMethod,
+      params: Record<string, unknown>,
+      upstreamId: string | number,
+      upstreamSignal: AbortSignal,
+    ): Promise<Record<string, unknown>> => {
+      const callKey = relays.requests.get(upstreamId);
+      relays.requests.delete(upstreamId);
+      // One not tied to a request (the standalone stream) can only be the call in progress, when there is one.
+      const only = relays.calls.size === 1 ? [...relays.calls.values()][0] : undefined;
+      const call = callKey === undefined ? only : relays.calls.get(callKey);
+      if (!call) {
+        throw refusedRequest(
+          relays.calls.size > 1
+            ? `${method} must be sent as part of the tool call it is for (several are in progress).`
+            : `${method} is relayed only as part of a tool call in progress.`,
+        );
+      }
+      const wantsTools = params.tools !== undefined || params.toolChoice !== undefined;
+      const { capabilities } = call.caller;
+      const can = method === 'elicitation/create' ? capabilities.elicitation : capabilities.sampling;
+      if (!can || (method === 'sampling/createMessage' && wantsTools && !capabilities.samplingTools)) {
+        throw refusedRequest(
+          `The caller of this tool call does not support ${method}${wantsTools ? ' with tools' : ''}.`,
+        );
+      }
+      return call.caller.request(method, params, AbortSignal.any([call.ended.signal, upstreamSignal]));
+    };
+    if (relay.elicitation) {
+      client.setRequestHandler('elicitation/create', async (request, ctx) => {
+        const params = request.params as Record<string, unknown>;
+        // Only form mode is offered: a URL-mode completion notification has no call to follow.
+        if (params.mode === 'url')
+          throw refusedRequest('URL-mode elicitation is not relayed by the tool router.');
+        return (await relayed('elicitation/create', params, ctx.mcpReq.id, ctx.mcpReq.signal)) as never;
+      });
+    }
+    if (relay.sampling) {
+      client.setRequestHandler(
+        'sampling/createMessage',
+        async (request, ctx) =>
+          (await relayed(
+            'sampling/createMessage',
+            request.params as Record<string, unknown>,
+            ctx.mcpReq.id,
+            ctx.mcpReq.signal,
+          )) as never,
+      );
+    }
     client.onerror = (error) =>
       logger.debug({ adapter: adapter.name, err: messageOf(error) }, 'upstream client');
     const connection: Connection = {
@@ -263,6 +449,7 @@ export function createFederation(options: FederationOptions): Federation {
       client,
       transport,
       exchange,
+      relays,
       active: 0,
       lastUsed: now(),
       ready: client.connect(transport, {
@@ -295,10 +482,18 @@ export function createFederation(options: FederationOptions): Federation {
     replica: ReplicaEndpoint,
     principal: Principal,
     fresh: boolean,
+    relay: RelayCapabilities,
   ) {
-    const key = [adapter.name, adapter.version, replica.id, principal.userId, principal.roles.join(',')].join(
-      '\u0000',
-    );
+    // Callers that can answer different server requests get different upstream sessions: each declares what its
+    // callers can answer, so an upstream that checks (and falls back when a client cannot) sees the truth.
+    const key = [
+      adapter.name,
+      adapter.version,
+      replica.id,
+      principal.userId,
+      principal.roles.join(','),
+      relayKeyOf(relay),
+    ].join('\u0000');
     let connection = pool.get(key);
     if (connection && fresh) {
       dispose(connection);
@@ -309,12 +504,19 @@ export function createFederation(options: FederationOptions): Federation {
         const idle = [...pool.values()].filter((c) => c.active === 0).sort((a, b) => a.lastUsed - b.lastUsed);
         if (idle[0]) dispose(idle[0]);
       }
-      connection = open(key, adapter, replica, principal, false, undefined);
+      connection = open(key, adapter, replica, principal, false, undefined, relay);
       pool.set(key, connection);
     }
     connection.active++;
     connection.lastUsed = now();
     return connection;
+  }
+
+  /** The call is over: its server requests still unanswered are not routed to anyone any more. */
+  function forgetCall(connection: Connection, callKey: string) {
+    connection.relays.calls.delete(callKey);
+    for (const [id, key] of connection.relays.requests)
+      if (key === callKey) connection.relays.requests.delete(id);
   }
 
   function release(connection: Connection) {
@@ -399,6 +601,39 @@ export function createFederation(options: FederationOptions): Federation {
       throw lastError instanceof Error ? lastError : new Error(String(lastError));
     },
 
+    async listToolsFor(adapter, principal) {
+      const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
+      if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
+      const deadline = AbortSignal.timeout(options.listTimeoutMs);
+      let lastError: unknown;
+      for (const replica of ranked) {
+        const connection = acquire(adapter, replica, principal, false, NO_RELAY);
+        try {
+          await connection.ready;
+          const { tools } = await connection.client.listTools(undefined, {
+            cacheMode: 'bypass',
+            signal: deadline,
+            timeout: options.listTimeoutMs,
+          });
+          return tools;
+        } catch (error) {
+          const { credentialError } = connection.exchange;
+          lastError =
+            credentialError ??
+            (deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error);
+          const retry = !credentialError && notSent(connection) && !deadline.aborted;
+          if (connection.exchange.lastError && isRefusal(connection.exchange.lastError)) {
+            replicas.reportUnreachable(adapter, replica);
+          }
+          dispose(connection);
+          if (!retry) break;
+        } finally {
+          release(connection);
+        }
+      }
+      throw lastError instanceof Error ? lastError : new Error(String(lastError));
+    },
+
     async callTool(adapter, upstream, args, principal, call) {
       const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
       if (ranked.length === 0) {
@@ -407,9 +642,23 @@ export function createFederation(options: FederationOptions): Federation {
       let last: unknown;
       for (const replica of ranked) {
         for (let attempt = 0; attempt < 2; attempt++) {
-          const connection = acquire(adapter, replica, principal, attempt > 0);
+          const connection = acquire(
+            adapter,
+            replica,
+            principal,
+            attempt > 0,
+            call.caller?.capabilities ?? NO_RELAY,
+          );
           let connected = false;
           let span = NO_SPAN;
+          const callKey = call.caller ? crypto.randomUUID() : undefined;
+          // Ends with the call however it ends (the caller left, a timeout): nothing of it is left waiting.
+          const ended = callKey ? new AbortController() : undefined;
+          const onCallerGone = () => ended?.abort();
+          if (callKey && ended) {
+            call.signal.addEventListener('abort', onCallerGone, { once: true });
+            connection.relays.calls.set(callKey, { caller: call.caller!, ended });
+          }
           try {
             await connection.ready;
             connected = true;
@@ -428,6 +677,7 @@ export function createFederation(options: FederationOptions): Federation {
                 resetTimeoutOnProgress: true,
                 toolDefinition: callDefinitionOf(upstream),
                 ...(call.onProgress && { onprogress: call.onProgress }),
+                ...(callKey && { headers: { [CALL_HEADER]: callKey } }),
               },
             );
             span.end(result.isError === true ? { error: 'tool error' } : {});
@@ -439,6 +689,8 @@ export function createFederation(options: FederationOptions): Federation {
             const { credentialError } = connection.exchange;
             // A client that never connected (refused credentials, a missing secret) is not kept for the next call.
             if (!connected || credentialError) dispose(connection);
+            // The caller must connect first: the router answers that as the request's revision says.
+            if (credentialError instanceof ConnectionRequiredError) throw credentialError;
             if (credentialError) return errorResult(credentialError.message);
             const sessionGone = connection.exchange.sessionGone;
             const retryElsewhere = notSent(connection);
@@ -455,6 +707,11 @@ export function createFederation(options: FederationOptions): Federation {
             );
             return errorResult(failureText(adapter.name, upstream.name, error, call.timeoutMs));
           } finally {
+            if (callKey && ended) {
+              call.signal.removeEventListener('abort', onCallerGone);
+              ended.abort();
+              forgetCall(connection, callKey);
+            }
             release(connection);
           }
         }

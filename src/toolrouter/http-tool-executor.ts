@@ -197,7 +197,7 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
       if (ranked.length === 0) return errorResult(`Tool '${name}' has no ready replica; try again shortly.`);
       let credential: UpstreamCredential | undefined;
       try {
-        credential = await options.upstreamCredentials.resolve(tool);
+        credential = await options.upstreamCredentials.resolve(tool, principal);
       } catch (error) {
         if (error instanceof UpstreamCredentialError) return errorResult(error.message);
         throw error;

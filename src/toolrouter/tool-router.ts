@@ -15,19 +15,30 @@
  * own (list-change streams, subscriptions, search index), made on first use and dropped when the toolset goes.
  */
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   InMemoryServerEventBus,
   ProtocolError,
   ProtocolErrorCode,
   Server,
+  UrlElicitationRequiredError,
   createMcpHandler,
+  inputRequired,
 } from '@modelcontextprotocol/server';
 import type {
   CallToolRequestParams,
   CallToolResult,
+  InputRequiredResult,
   ListToolsResult,
   ServerContext,
 } from '@modelcontextprotocol/server';
-import { NO_UPSTREAM_CREDENTIALS, canRead, formatBearerChallenge, isAdmin } from '../auth/index.js';
+import {
+  ConnectionRequiredError,
+  NO_UPSTREAM_CREDENTIALS,
+  UpstreamCredentialError,
+  canRead,
+  formatBearerChallenge,
+  isAdmin,
+} from '../auth/index.js';
 import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import { NO_SPAN, traceIdOf } from '../observability/index.js';
@@ -66,6 +77,19 @@ import { createListChangedStreams } from './list-changed-streams.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import { parsedBodyOf } from './request-body.js';
+import {
+  connectionChannels,
+  createServerRequestRelay,
+  initializeCapabilitiesOf,
+  noChannels,
+  smallJsonOf,
+} from './server-request-relay.js';
+import type {
+  CallerChannel,
+  CallerChannels,
+  CallerSession,
+  RelayCapabilities,
+} from './server-request-relay.js';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
@@ -133,6 +157,8 @@ export interface ToolRouterOptions {
   readonly settings?: Partial<ToolRouterSettings>;
   /** Decides what each caller sees and may call (`MCP_GATEWAY_TOOL_POLICY_FILE`); everything by default. */
   readonly policy?: ToolPolicy;
+  /** The absolute `/connect/{adapter}` URL where a caller connects an `oauth-user` adapter. */
+  readonly connectUrl?: (adapter: string) => string;
 }
 
 /** How an endpoint's tool names map to the catalog's (for the per-(caller, tool) rate limit). */
@@ -331,6 +357,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     connectTimeoutMs: settings.connectTimeoutMs,
     listTimeoutMs: settings.listTimeoutMs,
     clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
+    ...(options.connectUrl && { connectUrl: options.connectUrl }),
   });
   const pinning = createPinningGate({
     mode: settings.pinning,
@@ -351,6 +378,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     refreshMs: settings.refreshMs,
     registryMaxAgeMs: settings.registryMaxAgeMs,
     unavailable: (resource) => unavailableReason(options.replicas, resource),
+    upstreamCredentials,
+    separator: settings.separator,
   });
   const executor = createHttpToolExecutor({
     outbound,
@@ -365,6 +394,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     outputSchemas,
   });
   const searchMode = settings.discovery === 'search';
+  /** Upstreams' server requests to 2025 HTTP callers, and their answers (every endpoint shares it). */
+  const relay = createServerRequestRelay();
   /** `/mcp`: every tool the caller may use. */
   const everything = scopeOf(catalog, createPolicyGate(options.policy), searchMode, logger);
   const toolsets = createToolsetDirectory({
@@ -394,7 +425,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = listedTo(scope, await scope.catalog.snapshot(), principal);
+    const visible = listedTo(scope, await scope.catalog.snapshot(principal), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -415,12 +446,37 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     };
   }
 
-  async function findEntry(scope: RouterScope, name: string): Promise<CatalogEntry | undefined> {
-    const entry = (await scope.catalog.snapshot()).byName.get(name);
+  async function findEntry(
+    scope: RouterScope,
+    name: string,
+    principal: Principal,
+  ): Promise<CatalogEntry | undefined> {
+    const entry = (await scope.catalog.snapshot(principal)).byName.get(name);
     if (entry) return entry;
     // Maybe registered a moment ago through another instance, before its change notice arrived here.
     scope.catalog.invalidate();
-    return (await scope.catalog.snapshot()).byName.get(name);
+    return (await scope.catalog.snapshot(principal)).byName.get(name);
+  }
+
+  /**
+   * A name of an `oauth-user` adapter's the caller has no tools of: when they have no usable grant, the call
+   * asks them to connect (the tools are listed to them once they did); otherwise the tool is unknown.
+   */
+  async function connectionNeededFor(
+    scope: RouterScope,
+    name: string,
+    principal: Principal,
+  ): Promise<ConnectionRequiredError | undefined> {
+    const adapter = scope.catalog.personalAdapterOf?.(name, principal);
+    if (!adapter) return undefined;
+    try {
+      await upstreamCredentials.resolve(adapter, principal);
+      return undefined;
+    } catch (error) {
+      if (error instanceof ConnectionRequiredError) return error;
+      if (error instanceof UpstreamCredentialError) return undefined;
+      throw error;
+    }
   }
 
   async function callTool(
@@ -429,12 +485,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     params: CallToolRequestParams,
     ctx: ServerContext,
     span: SpanHandle,
+    caller: (ctx: ServerContext) => CallerChannel | undefined,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
-    const entry = await findEntry(scope, params.name);
+    const entry = await findEntry(scope, params.name, principal);
     if (!entry) {
-      const refusal = heldToolRefusal((await scope.catalog.snapshot()).held, params.name, principal);
+      const refusal = heldToolRefusal((await scope.catalog.snapshot(principal)).held, params.name, principal);
       if (refusal) throw refusal;
+      const connect = await connectionNeededFor(scope, params.name, principal);
+      if (connect) throw connect;
     }
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
     if (!entry || !canRead(principal, entry.owner)) {
@@ -462,11 +521,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       return { result: await executor.call(entry.target.resource, args, principal, signal), entry };
     }
     const progress = progressRelay(ctx);
+    const channel = caller(ctx);
     const result = await federation.callTool(entry.target.adapter, entry.target.upstream, args, principal, {
       signal,
       timeoutMs: settings.callTimeoutMs,
       span,
       ...(progress.onProgress && { onProgress: progress.onProgress }),
+      ...(channel && { caller: channel }),
     });
     await progress.flush();
     return {
@@ -486,8 +547,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     ctx: ServerContext,
     traceId: string | undefined,
     span: SpanHandle,
+    caller: (ctx: ServerContext) => CallerChannel | undefined,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
-    if (!onToolCall) return callTool(scope, principal, params, ctx, span);
+    if (!onToolCall) return callTool(scope, principal, params, ctx, span, caller);
     const started = now();
     const report = (
       outcome: RouterToolCall['outcome'],
@@ -504,7 +566,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         ...(policyRule !== undefined && { policyRule }),
       });
     try {
-      const called = await callTool(scope, principal, params, ctx, span);
+      const called = await callTool(scope, principal, params, ctx, span, caller);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
       report(called.result.isError === true ? 'failed' : 'success', called.entry);
       return called;
@@ -516,7 +578,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       else
         report(
           'failed',
-          await scope.catalog.snapshot().then(
+          await scope.catalog.snapshot(principal).then(
             (s) => s.byName.get(params.name),
             () => undefined,
           ),
@@ -544,7 +606,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   ) {
     const { query, limit } = checkedArguments(SEARCH_TOOLS_TOOL, args) as { query: string; limit?: number };
     const { catalog, search } = scope;
-    const snapshot = await catalog.snapshot();
+    const snapshot = await catalog.snapshot(principal);
     // At once unless this snapshot was never indexed (the first search waits for the build) or is being built.
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
     await search!.update(snapshot);
@@ -553,11 +615,16 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return searchResult(found);
   }
 
+  /**
+   * `channels`: how the upstreams' server requests reach this server's client — by default the server's own
+   * connection (stdio); HTTP requests pass the stateless one of {@link relay}.
+   */
   function serverFor(
     principal: Principal,
     traceId?: string,
     span: SpanHandle = NO_SPAN,
     scope: RouterScope = everything,
+    channels: CallerChannels = connectionChannels,
   ): Server {
     const { searchMode } = scope;
     const server = new Server(
@@ -590,11 +657,49 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           ...(through.arguments !== undefined && { arguments: through.arguments }),
         };
       }
-      const { result, entry } = await observedCall(scope, principal, params, ctx, traceId, span);
+      let called: { result: CallToolResult; entry: CatalogEntry };
+      try {
+        called = await observedCall(scope, principal, params, ctx, traceId, span, (c) => channels(server, c));
+      } catch (error) {
+        if (error instanceof ConnectionRequiredError) return connectionRequired(error, ctx);
+        throw error;
+      }
+      const { result, entry } = called;
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
     return server;
+  }
+
+  /**
+   * The answer to a call of an `oauth-user` adapter's tool by a caller without a usable grant, as the data plane
+   * gives it where the protocol lets it: on the 2025 revisions the URL elicitation error (-32042) naming
+   * `/connect/{adapter}` (a stateless 2025 request cannot say what its client declared, so it always gets it, as
+   * on the data plane); on 2026-07-28, which has no -32042, a URL-mode elicitation as an input-required result
+   * when the request declares URL elicitation (the client opens the URL and retries), else a tool error whose
+   * text names the URL.
+   */
+  function connectionRequired(
+    error: ConnectionRequiredError,
+    ctx: ServerContext,
+  ): CallToolResult | InputRequiredResult {
+    const envelope = ctx.mcpReq.envelope;
+    if (envelope === undefined) {
+      throw new UrlElicitationRequiredError(
+        [{ mode: 'url', elicitationId: crypto.randomUUID(), url: error.connectUrl, message: error.message }],
+        error.message,
+      );
+    }
+    const capabilities = (envelope as Record<string, unknown>)[CLIENT_CAPABILITIES_META_KEY] as
+      { elicitation?: { url?: unknown } } | undefined;
+    if (capabilities?.elicitation?.url !== undefined) {
+      return inputRequired({
+        inputRequests: {
+          connect: inputRequired.elicitUrl({ url: error.connectUrl, message: error.message }),
+        },
+      });
+    }
+    return { isError: true, content: [{ type: 'text', text: error.message }] };
   }
 
   /** The HTTP endpoint of one scope: both eras, its own list-change streams and subscriptions. */
@@ -611,10 +716,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     const handler = createMcpHandler(
       (ctx) => {
         const extra = ctx.authInfo?.extra as
-          { principal?: Principal; traceId?: string; span?: SpanHandle } | undefined;
+          { principal?: Principal; traceId?: string; span?: SpanHandle; session?: CallerSession } | undefined;
         // Only reachable through `fetch` below, which always passes the principal.
         if (!extra?.principal) throw new Error('tool router: request without a principal');
-        return serverFor(extra.principal, extra.traceId, extra.span, scope);
+        // A 2026-07-28 request has no channel for server requests; a 2025 one has its session's, if any.
+        const channels =
+          ctx.era === 'modern' ? noChannels : relay.channels(extra.session, extra.principal.userId);
+        return serverFor(extra.principal, extra.traceId, extra.span, scope, channels);
       },
       {
         bus,
@@ -628,20 +736,46 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return {
       async fetch(request, principal, span) {
         if (request.method === 'GET') return streams.open(request, principal);
+        const session = relay.sessionOf(request);
+        let declared: RelayCapabilities | undefined;
+        if (request.method === 'POST' && session && relay.waiting) {
+          // Perhaps a client's answer to a relayed server request: the SDK's stateless serving would drop it.
+          const body = await smallJsonOf(request, settings.maxBodyBytes);
+          if (relay.answer(body, session, principal.userId)) return new Response(null, { status: 202 });
+        } else if (request.method === 'POST' && !request.headers.has('mcp-session-id')) {
+          // Only an `initialize` (sent before any protocol version header) can declare what a client can answer.
+          if (!request.headers.has('mcp-protocol-version')) {
+            declared = initializeCapabilitiesOf(await smallJsonOf(request, settings.maxBodyBytes));
+          }
+        }
         // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
         const authInfo = {
           token: '',
           clientId: principal.userId,
           scopes: [...(principal.scopes ?? [])],
-          extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
+          extra: {
+            principal,
+            traceId: traceIdOf(request.headers.get('traceparent')),
+            span,
+            ...(session && { session }),
+          },
         };
         const read = await parsedBodyOf(request, settings.maxBodyBytes);
         // The SDK's answer to a body it cannot read.
         if ('unreadable' in read)
           return jsonRpcError(400, 'Parse error: the request body could not be read', {}, -32700);
-        return handler.fetch(read.request, {
+        const response = await handler.fetch(read.request, {
           authInfo,
           ...(read.parsedBody !== undefined && { parsedBody: read.parsedBody }),
+        });
+        const minted = declared && response.ok ? relay.mint(declared) : undefined;
+        if (!minted) return response;
+        const headers = new Headers(response.headers);
+        headers.set('mcp-session-id', minted);
+        return new Response(response.body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers,
         });
       },
       listeners: () => streams.size + bus.listenerCount,
@@ -765,7 +899,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       };
     },
     async toolsetStatus(spec, principal) {
-      const { snapshot, members } = scopeSnapshot(await catalog.snapshot(), spec, scopeOptions);
+      const { snapshot, members } = scopeSnapshot(await catalog.snapshot(principal), spec, scopeOptions);
       return {
         tools: catalog.visible(snapshot, principal).length,
         unresolved: unresolvedFor(members, principal),
@@ -815,6 +949,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       await Promise.all([...served.values()].map((t) => t.endpoint.close()));
       served.clear();
       await main.close();
+      relay.close();
       catalog.close();
       pinning.close();
       await federation.close();

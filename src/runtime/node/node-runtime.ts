@@ -58,6 +58,7 @@ import {
   buildGatewayApp,
   loadIdentityKey,
   tokenVaultFor,
+  tokenExchangeOf,
   upstreamCredentialsFor,
 } from '../gateway-app.js';
 import { StartupError } from './startup-error.js';
@@ -443,6 +444,7 @@ export function buildGatewayRuntime(given: Config, options: RuntimeOptions): Pro
       secretReferenceGate: auth.secretReferenceGate,
       isProgramFile,
       ssrf: ssrfPolicy(config),
+      tokenExchange: tokenExchangeOf(config.auth),
       audit,
       // As the public app's writes: the tool router re-reads, the reconciler deploys. (Nothing is cached by the
       // data plane yet: the file is applied before the gateway listens.)
