@@ -76,6 +76,7 @@ import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
+import { parsedBodyOf } from './request-body.js';
 import {
   connectionChannels,
   createServerRequestRelay,
@@ -325,8 +326,13 @@ function scopeOf(
   };
 }
 
-function jsonRpcError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message } }), {
+function jsonRpcError(
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+  code = -32000,
+): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
@@ -743,18 +749,24 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           }
         }
         // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
-        const response = await handler.fetch(request, {
-          authInfo: {
-            token: '',
-            clientId: principal.userId,
-            scopes: [...(principal.scopes ?? [])],
-            extra: {
-              principal,
-              traceId: traceIdOf(request.headers.get('traceparent')),
-              span,
-              ...(session && { session }),
-            },
+        const authInfo = {
+          token: '',
+          clientId: principal.userId,
+          scopes: [...(principal.scopes ?? [])],
+          extra: {
+            principal,
+            traceId: traceIdOf(request.headers.get('traceparent')),
+            span,
+            ...(session && { session }),
           },
+        };
+        const read = await parsedBodyOf(request, settings.maxBodyBytes);
+        // The SDK's answer to a body it cannot read.
+        if ('unreadable' in read)
+          return jsonRpcError(400, 'Parse error: the request body could not be read', {}, -32700);
+        const response = await handler.fetch(read.request, {
+          authInfo,
+          ...(read.parsedBody !== undefined && { parsedBody: read.parsedBody }),
         });
         const minted = declared && response.ok ? relay.mint(declared) : undefined;
         if (!minted) return response;
