@@ -34,10 +34,11 @@ function fakeFederation() {
   const forgotten: string[] = [];
   const listeners = new Set<(adapter: string) => void>();
   const federation: Federation = {
-    listTools(adapter) {
+    async listTools(adapter) {
       calls.push(adapter.name);
-      return (behaviour.get(adapter.name) ?? (async () => []))();
+      return { tools: await (behaviour.get(adapter.name) ?? (async () => []))() };
     },
+    listToolsAs: async () => ({ tools: [] }),
     callTool: async () => ({ content: [] }),
     onListChanged(listener) {
       listeners.add(listener);

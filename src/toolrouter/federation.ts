@@ -18,7 +18,7 @@ import {
   SdkErrorCode,
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
+import type { CallToolResult, ServerCapabilities, Tool } from '@modelcontextprotocol/client';
 import { UpstreamCredentialError } from '../auth/index.js';
 import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/index.js';
@@ -92,10 +92,30 @@ export interface FederatedCallOptions {
   readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
 
+/** One listing of an adapter's tools, with what the upstream said about it. */
+export interface UpstreamToolList {
+  readonly tools: Tool[];
+  /**
+   * The upstream's cache hint (`ttlMs`, `cacheScope`: 2026-07-28 upstreams, SEP-2549); undefined when it sent
+   * none (2025-era upstreams never do).
+   */
+  readonly ttlMs?: number;
+  readonly cacheScope?: 'public' | 'private';
+  /** What the upstream offers, as the listing client learnt it (`server/discover` or `initialize`). */
+  readonly capabilities?: ServerCapabilities;
+  /** The protocol version the listing client speaks with the upstream. */
+  readonly protocolVersion?: string;
+}
+
 /** The router's MCP client side. */
 export interface Federation {
-  /** Every tool the adapter lists (all pages), through one of its ready replicas. */
-  listTools(adapter: Registered<'adapter'>): Promise<Tool[]>;
+  /** Every tool the adapter lists (all pages), through one of its ready replicas, as the router itself. */
+  listTools(adapter: Registered<'adapter'>): Promise<UpstreamToolList>;
+  /**
+   * Every tool the adapter lists to `principal` (whose identity headers the upstream receives): for upstreams
+   * whose list is `private` to who asks. Through the call clients' pool, so it costs no extra session.
+   */
+  listToolsAs(adapter: Registered<'adapter'>, principal: Principal): Promise<UpstreamToolList>;
   /** Calls `upstream` on the adapter; failures become `isError` results, never exceptions (except cancellation). */
   callTool(
     adapter: Registered<'adapter'>,
@@ -168,6 +188,28 @@ function traceHeadersOf(body: unknown): [string, string][] {
         ['tracestate', tracestate],
       ]
     : [['traceparent', traceparent]];
+}
+
+/** The cache hint of a list result, read off its body (the SDK's list result type does not carry it). */
+function cacheHintOf(result: object): Pick<UpstreamToolList, 'ttlMs' | 'cacheScope'> {
+  const { ttlMs, cacheScope } = result as { ttlMs?: unknown; cacheScope?: unknown };
+  return {
+    ...(typeof ttlMs === 'number' && Number.isSafeInteger(ttlMs) && ttlMs >= 0 && { ttlMs }),
+    ...((cacheScope === 'public' || cacheScope === 'private') && { cacheScope }),
+  };
+}
+
+/** A listing as {@link Federation} hands it on: tools, cache hint and what the client knows of the upstream. */
+async function listingOf(client: Client, signal: AbortSignal, timeout: number): Promise<UpstreamToolList> {
+  const result = await client.listTools(undefined, { cacheMode: 'bypass', signal, timeout });
+  const capabilities = client.getServerCapabilities();
+  const protocolVersion = client.getNegotiatedProtocolVersion();
+  return {
+    tools: result.tools,
+    ...cacheHintOf(result),
+    ...(capabilities && { capabilities }),
+    ...(protocolVersion && { protocolVersion }),
+  };
 }
 
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
@@ -378,12 +420,7 @@ export function createFederation(options: FederationOptions): Federation {
         }
         try {
           await lister.ready;
-          const { tools } = await lister.client.listTools(undefined, {
-            cacheMode: 'bypass',
-            signal: deadline,
-            timeout: options.listTimeoutMs,
-          });
-          return tools;
+          return await listingOf(lister.client, deadline, options.listTimeoutMs);
         } catch (error) {
           lastError =
             lister.exchange.credentialError ??
@@ -394,6 +431,33 @@ export function createFederation(options: FederationOptions): Federation {
           }
           dispose(lister);
           if (!retry) break;
+        }
+      }
+      throw lastError instanceof Error ? lastError : new Error(String(lastError));
+    },
+
+    async listToolsAs(adapter, principal) {
+      const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
+      if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
+      const deadline = AbortSignal.timeout(options.listTimeoutMs);
+      let lastError: unknown;
+      for (const replica of ranked) {
+        const connection = acquire(adapter, replica, principal, false);
+        try {
+          await connection.ready;
+          return await listingOf(connection.client, deadline, options.listTimeoutMs);
+        } catch (error) {
+          lastError =
+            connection.exchange.credentialError ??
+            (deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error);
+          const retry = notSent(connection) && !deadline.aborted;
+          if (connection.exchange.lastError && isRefusal(connection.exchange.lastError)) {
+            replicas.reportUnreachable(adapter, replica);
+          }
+          dispose(connection);
+          if (!retry) break;
+        } finally {
+          release(connection);
         }
       }
       throw lastError instanceof Error ? lastError : new Error(String(lastError));
