@@ -26,7 +26,7 @@ import { realEntryOf } from './toolset-scope.js';
 /** Options for {@link createCallerLists}. */
 export interface CallerListsOptions {
   readonly federation: Pick<Federation, 'listToolsAs' | 'onListChanged'>;
-  readonly catalog: Pick<RouterCatalog, 'upstreamListing'>;
+  readonly catalog: Pick<RouterCatalog, 'upstreamListing' | 'anyPrivateListing'>;
   /** Freshness of a caller's list that came without a positive `ttlMs`. */
   readonly refreshMs: number;
   readonly logger: Logger;
@@ -44,8 +44,6 @@ export interface CallerLists {
   narrow(entries: readonly CatalogEntry[], principal: Principal): Promise<readonly CatalogEntry[]>;
   /** Whether `principal` may see and call `entry`: false only for a tool its private upstream does not list them. */
   allows(entry: CatalogEntry, principal: Principal): Promise<boolean>;
-  /** True when some entry of `entries` is of a `private` upstream (its list is then the caller's own). */
-  anyPrivate(entries: readonly CatalogEntry[]): boolean;
   close(): void;
 }
 
@@ -144,9 +142,9 @@ export function createCallerLists(options: CallerListsOptions): CallerLists {
   }
 
   return {
-    anyPrivate: (entries) => entries.some((entry) => privateAdapterOf(entry) !== undefined),
-
     async narrow(entries, principal) {
+      // The common case, no upstream marking its list private, costs one look per adapter, not per entry.
+      if (!catalog.anyPrivateListing()) return entries;
       const adapters = new Map<string, Registered<'adapter'>>();
       for (const entry of entries) {
         const adapter = privateAdapterOf(entry);
@@ -167,6 +165,7 @@ export function createCallerLists(options: CallerListsOptions): CallerLists {
     },
 
     async allows(entry, principal) {
+      if (!catalog.anyPrivateListing()) return true;
       const adapter = privateAdapterOf(entry);
       if (!adapter) return true;
       const real = realEntryOf(entry);

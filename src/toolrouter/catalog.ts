@@ -112,6 +112,8 @@ export interface Catalog {
 export interface RouterCatalog extends Catalog {
   /** The cache hint and upstream facts of the adapter's last good listing (this version of it). */
   upstreamListing(adapter: Registered<'adapter'>): UpstreamListing | undefined;
+  /** True when some federated upstream marked its last listing `private` (cheap: one look per adapter). */
+  anyPrivateListing(): boolean;
 }
 
 /** Rows read per registry page while loading everything. */
@@ -302,6 +304,10 @@ class ToolCatalog implements RouterCatalog {
 
   upstreamListing(adapter: Registered<'adapter'>): UpstreamListing | undefined {
     return this.lists.listingOf(adapter);
+  }
+
+  anyPrivateListing(): boolean {
+    return this.lists.anyPrivate();
   }
 
   close(): void {

@@ -135,6 +135,12 @@ export class FederatedLists {
     return list && list.version === adapter.version ? list.listing : undefined;
   }
 
+  /** True when some adapter's last good listing was marked `private` by its upstream. */
+  anyPrivate(): boolean {
+    for (const list of this.lists.values()) if (list.listing?.cacheScope === 'private') return true;
+    return false;
+  }
+
   /** The upstream announced a change: list it again. False when the adapter is not federated here. */
   markStale(name: string): boolean {
     const list = this.lists.get(name);
