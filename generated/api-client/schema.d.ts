@@ -430,6 +430,7 @@ export interface components {
             affinity?: string;
             maxSessionsPerReplica?: number;
             sessionIdleTimeoutSeconds?: number;
+            warmSessions?: number;
             federate?: boolean;
             createdBy: string;
             /** Format: date-time */
@@ -558,6 +559,8 @@ export interface components {
             maxSessionsPerReplica?: number;
             /** @description A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes). */
             sessionIdleTimeoutSeconds?: number;
+            /** @description Stdio adapters of the command runtime: server processes each replica keeps started and answering ahead of their session, so an `initialize` (or the first 2026-07-28 request) does not wait for a cold start (default 1; 0 keeps none: the replica is proven once and every session starts its own process). */
+            warmSessions?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
         };
@@ -613,7 +616,7 @@ export interface components {
             clientSecret: string;
             scopes?: string[];
         };
-        /** @description Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL. Adapters with `endpoints` only. */
+        /** @description Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL (through the tool router on 2026-07-28: a URL-mode elicitation, or a tool error naming it). With `federate: true` the tool router lists the adapter's tools to each caller with their own grant (none to a caller who has not connected). Adapters with `endpoints` only. */
         UpstreamAuthOAuthUser: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -662,10 +665,10 @@ export interface components {
         /** @description Present for adapters with `federate: true` (the view of the gateway instance that answered). */
         FederationStatus: {
             /**
-             * @description `listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet.
+             * @description `listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet; `per-caller`: an `upstreamAuth: oauth-user` adapter, listed to each caller with their own grant (a caller who has not connected is listed none of its tools), so `tools` is 0 here.
              * @enum {string}
              */
-            state: "listed" | "failed" | "pending";
+            state: "listed" | "failed" | "pending" | "per-caller";
             /** @description Tools listed on `/mcp` for this adapter. */
             tools: number;
             /** @description Tools the adapter lists whose changed definitions await approval (`MCP_GATEWAY_TOOL_PINNING=enforce`; see `GET /adapters/{name}/tools`); not on `/mcp`, not counted in `tools`. */

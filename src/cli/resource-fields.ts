@@ -90,6 +90,7 @@ const adapterFields: FieldsOf<KindTypes['adapters']['create']> = {
   },
   maxSessionsPerReplica: integer(1, 100_000),
   sessionIdleTimeoutSeconds: integer(10, 604_800),
+  warmSessions: integer(0, 16),
   federate: boolean,
 };
 

@@ -125,13 +125,20 @@ describe('POST /adapters', () => {
       json('POST', { name: 'everything', command: 'npx', args: ['-y', 'x'] }),
     );
     expect(cmd.status).toBe(201);
-    expect(await cmd.json()).toMatchObject({
+    const created = (await cmd.json()) as Record<string, unknown>;
+    expect(created).toMatchObject({
       command: 'npx',
       args: ['-y', 'x'],
       transport: 'stdio',
       port: 8000,
       path: '/mcp',
     });
+    expect(created).not.toHaveProperty('warmSessions');
+    const warm = await app.request(
+      '/adapters',
+      json('POST', { name: 'warm', command: 'npx', args: ['-y', 'x'], warmSessions: 0 }),
+    );
+    expect(await warm.json()).toMatchObject({ warmSessions: 0 });
     const remote = await app.request(
       '/adapters',
       json('POST', { name: 'remote', endpoints: ['http://127.0.0.1:9/mcp'] }),
@@ -233,17 +240,6 @@ describe('POST /adapters', () => {
       /"oauth-user" is not available with transport "sse" yet/,
     ],
     [
-      'federation of a per-user OAuth adapter',
-      {
-        name: 'a',
-        endpoints: ['http://127.0.0.1:1/mcp'],
-        upstreamAuth: { type: 'oauth-user' },
-        federate: true,
-      },
-      'federate',
-      /not available with upstreamAuth "oauth-user" yet/,
-    ],
-    [
       'stdio on the endpoints runtime',
       { name: 'a', endpoints: ['http://127.0.0.1:1/sse'], transport: 'stdio' },
       'transport',
@@ -336,7 +332,45 @@ describe('POST /adapters', () => {
       'sessionIdleTimeoutSeconds',
       /between 10 and 604800/,
     ],
+    [
+      'more warm sessions than 16',
+      { name: 'a', command: 'npx', args: ['-y', 'x'], warmSessions: 17 },
+      'warmSessions',
+      /between 0 and 16/,
+    ],
+    [
+      'warm sessions on an image adapter',
+      imageAdapter('a', { warmSessions: 1 }),
+      'warmSessions',
+      /applies only to command adapters with transport "stdio"/,
+    ],
+    [
+      'warm sessions on a streamable-http command adapter',
+      { name: 'a', command: 'node', args: ['s.js'], transport: 'streamable-http', warmSessions: 1 },
+      'warmSessions',
+      /applies only to command adapters/,
+    ],
+    [
+      'more warm sessions than the session cap',
+      { name: 'a', command: 'npx', args: ['-y', 'x'], warmSessions: 3, maxSessionsPerReplica: 2 },
+      'warmSessions',
+      /must not exceed maxSessionsPerReplica/,
+    ],
   ];
+  it('registers a federated per-user OAuth adapter (the tool router lists it per caller)', async () => {
+    const res = await app.request(
+      '/adapters',
+      json('POST', {
+        name: 'a',
+        endpoints: ['http://127.0.0.1:1/mcp'],
+        upstreamAuth: { type: 'oauth-user' },
+        federate: true,
+      }),
+    );
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(await store.count('adapter')).toBe(1);
+  });
+
   it.each(bad)('answers 400 naming the field for %s', async (_case, body, path, message) => {
     const res = await app.request('/adapters', json('POST', body));
     expect(res.status).toBe(400);

@@ -97,6 +97,23 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
         'is not available with transport "sse" yet: the tool router reaches adapters over Streamable HTTP only (the adapter itself works at /adapters/{name}/mcp)',
     });
   }
+  // Warm processes are the stdio bridge's: only a command adapter speaking stdio has one.
+  if (
+    data.warmSessions !== undefined &&
+    (data.command === undefined || (data.transport ?? DEFAULT_TRANSPORT) !== 'stdio')
+  ) {
+    problems.push({
+      path: 'warmSessions',
+      message: 'applies only to command adapters with transport "stdio"',
+    });
+  }
+  if (
+    data.warmSessions !== undefined &&
+    data.maxSessionsPerReplica !== undefined &&
+    data.warmSessions > data.maxSessionsPerReplica
+  ) {
+    problems.push({ path: 'warmSessions', message: 'must not exceed maxSessionsPerReplica' });
+  }
   if (data.network !== undefined && data.command === undefined) {
     problems.push({ path: 'network', message: 'applies only with command' });
   }
@@ -113,14 +130,6 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
     problems.push({
       path: 'upstreamAuth.type',
       message: '"oauth-user" applies only to adapters with endpoints',
-    });
-  }
-  // The tool router lists an adapter's tools once, as the gateway, which holds no caller's grant.
-  if (data.upstreamAuth?.type === 'oauth-user' && data.federate) {
-    problems.push({
-      path: 'federate',
-      message:
-        'is not available with upstreamAuth "oauth-user" yet: the tool router lists tools as the gateway, which has no per-user grant (the adapter itself works at /adapters/{name}/mcp)',
     });
   }
   // An sse session's GET stream is opened once with the token of its initialize and outlives it; a refused or
@@ -222,6 +231,7 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   if (data.maxSessionsPerReplica !== undefined) spec.maxSessionsPerReplica = data.maxSessionsPerReplica;
   if (data.sessionIdleTimeoutSeconds !== undefined)
     spec.sessionIdleTimeoutSeconds = data.sessionIdleTimeoutSeconds;
+  if (data.warmSessions !== undefined) spec.warmSessions = data.warmSessions;
   if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
@@ -291,6 +301,7 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
     ...(s.sessionIdleTimeoutSeconds !== undefined && {
       sessionIdleTimeoutSeconds: s.sessionIdleTimeoutSeconds,
     }),
+    ...(s.warmSessions !== undefined && { warmSessions: s.warmSessions }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   };

@@ -16,24 +16,20 @@ import {
 import type { CommandFields, CommandGate, Principal, SecretReferenceGate } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import type { AppEnv, HttpError } from '../http/index.js';
-import {
-  badRequest,
-  conflict,
-  jsonBody,
-  notFound,
-  notImplemented,
-  preconditionFailed,
-} from '../http/index.js';
-import {
-  ResourceExistsError,
-  ResourceNotFoundError,
-  VersionMismatchError,
-  listAll,
-  registeredOf,
-} from '../registry/index.js';
+import { badRequest, conflict, jsonBody, notFound, notImplemented } from '../http/index.js';
+import { ResourceExistsError, listAll, registeredOf } from '../registry/index.js';
 import type { CommonSpec, Registered, RegistryStore, ResourceKind, SpecByKind } from '../registry/index.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { etagOf, ifMatchAdmits, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import { decodeCursor } from './cursor.js';
+import { etagOf, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import {
+  deleteChecked,
+  errorResponsesOf,
+  etagHeader,
+  ifMatchHeader,
+  jsonOf,
+  readablePage,
+  replaceChecked,
+} from './route-parts.js';
 import {
   ErrorBodySchema,
   ListQuery,
@@ -44,12 +40,6 @@ import {
 } from './schemas.js';
 import { checkReferencedSecretsExist, secretReferencesOf } from './secret-references.js';
 import { validationHook } from './validation.js';
-
-/**
- * Pages of the registry one list request may scan to fill a page with resources the caller may read (plus one
- * read to learn whether anything follows).
- */
-const MAX_LIST_READS = 10;
 
 /** What every create or replace body of a kind carries: its name, and the fields the command gate reads. */
 export type ResourceData = { readonly name: string } & CommandFields;
@@ -116,21 +106,7 @@ const COMMAND_LINE_REFUSAL =
 /** Default and largest `tail` of a logs read. */
 const DEFAULT_TAIL = 1000;
 const MAX_TAIL = 10_000;
-/** Unconditional PUTs retry this often when another writer slips in between read and write. */
-const UNCONDITIONAL_WRITE_ATTEMPTS = 5;
-
-const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      {
-        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-        content: { 'application/json': { schema: ErrorBodySchema } },
-      },
-    ]),
-  );
-
-const ERROR_DESCRIPTIONS: Record<number, string> = {
+const errorResponses = errorResponsesOf({
   400: 'Invalid input; the message names the field',
   403: 'The caller may not do this',
   404: 'No such resource',
@@ -139,7 +115,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Body larger than the limit',
   415: 'Body is not JSON',
   501: 'The resource runtime is not supported by this build',
-};
+});
 
 /** Why a create or replace is refused with 403, for the OpenAPI document. */
 const WRITE_FORBIDDEN =
@@ -161,21 +137,12 @@ const writeForbidden = (more: string) => ({
   },
 });
 
-const etagHeader = { ETag: { schema: { type: 'string' as const }, description: 'Entity tag for If-Match' } };
-const ifMatchHeader = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .openapi({ param: { name: 'if-match', in: 'header' }, description: 'ETag from a GET; 412 when stale' }),
-});
-
 function buildRoutes<K extends ResourceKind, Data extends ResourceData, View extends ResourceView>(
   d: KindDescriptor<K, Data, View>,
 ) {
   const base = `/${d.collection}`;
   const item = `${base}/{name}`;
   const tags = [d.collection];
-  const jsonOf = <T>(schema: z.ZodType<T>) => ({ 'application/json': { schema } });
   // Widened to the common view (see ResourceView); the document still refers to the kind's own schema.
   const resourceSchema: z.ZodType<ResourceView> = d.resourceSchema;
   const a = `${/^[aeiou]/.test(d.kind) ? 'an' : 'a'} ${d.kind}`;
@@ -386,28 +353,18 @@ export function createResourceRoutes<
     const { limit, cursor } = c.req.valid('query');
     const pageSize = limit ?? MAX_PAGE_SIZE;
     const principal = c.get('principal');
-    // A caller who may read only some resources gets full pages too: the registry is read on past the rows it
-    // may not see, for a bounded number of pages; after those, a short page whose link resumes the scan.
-    let after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const budget = MAX_LIST_READS * pageSize;
-    let scanned = 0;
-    let more = false;
-    const visible: ResourceView[] = [];
-    for await (const row of listAll(store, d.kind, { pageSize, ...(after !== undefined && { after }) })) {
-      // A row beyond a full page or the scan budget: the next page starts after the last one taken.
-      if (visible.length === pageSize || scanned === budget) {
-        more = true;
-        break;
-      }
-      scanned += 1;
-      after = row.name;
-      if (canRead(principal, row)) visible.push(view(principal, row));
-    }
-    if (more && after !== undefined) {
-      const next = `/${d.collection}?limit=${pageSize}&cursor=${encodeCursor(after)}`;
-      c.header('Link', `<${next}>; rel="next"`);
-    }
-    return c.json(visible, 200);
+    const page = await readablePage({
+      collection: `/${d.collection}`,
+      pageSize,
+      after: cursor === undefined ? undefined : decodeCursor(cursor),
+      rows: (after) => listAll(store, d.kind, { pageSize, ...(after !== undefined && { after }) }),
+      canRead: (row) => canRead(principal, row),
+    });
+    if (page.next) c.header('Link', page.next);
+    return c.json(
+      page.rows.map((row) => view(principal, row)),
+      200,
+    );
   });
 
   router.openapi(routes.get, async (c) => {
@@ -435,36 +392,24 @@ export function createResourceRoutes<
     const spec = checkedSpec(data);
     // Like the command gate: whatever is stored now, a body that keeps a reference needs the role.
     await checkSecretReferences(c, spec);
-    const ifMatch = parseIfMatch(c.req.header('if-match'));
-    for (let attempt = 1; ; attempt++) {
-      const current = await loadReadable(c, name);
-      if (!canWrite(principal, current))
-        throw insufficientRole(`Only the creator of ${what(name)} or mcp.admin may change it.`);
-      if (current.spec.useWorkloadIdentity !== spec.useWorkloadIdentity) {
-        throw badRequest(
-          'useWorkloadIdentity: cannot be changed after creation; delete and create the resource again.',
-          [{ path: 'useWorkloadIdentity', message: 'cannot be changed after creation' }],
-        );
-      }
-      if (ifMatch && !ifMatchAdmits(ifMatch, current)) {
-        throw preconditionFailed(
-          `${what(name)} has changed: its ETag is now ${etagOf(current)}. Read it again and retry.`,
-        );
-      }
-      try {
-        const row = await store.update(d.kind, name, { ...spec }, { expectedVersion: current.version });
-        changed(name);
-        return respond(c, registeredOf(d.kind, row), 200);
-      } catch (err) {
-        if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
-        if (!(err instanceof VersionMismatchError)) throw err;
-        // Someone wrote between our read and write. With If-Match that is the conflict the client asked
-        // to detect; without it, re-read so authorisation and validation see the latest state.
-        if (ifMatch || attempt >= UNCONDITIONAL_WRITE_ATTEMPTS) {
-          throw preconditionFailed(`${what(name)} was changed by another request. Read it again and retry.`);
+    const row = await replaceChecked({
+      what: what(name),
+      ifMatch: parseIfMatch(c.req.header('if-match')),
+      load: () => loadReadable(c, name),
+      check: (current) => {
+        if (!canWrite(principal, current))
+          throw insufficientRole(`Only the creator of ${what(name)} or mcp.admin may change it.`);
+        if (current.spec.useWorkloadIdentity !== spec.useWorkloadIdentity) {
+          throw badRequest(
+            'useWorkloadIdentity: cannot be changed after creation; delete and create the resource again.',
+            [{ path: 'useWorkloadIdentity', message: 'cannot be changed after creation' }],
+          );
         }
-      }
-    }
+      },
+      write: (expectedVersion) => store.update(d.kind, name, { ...spec }, { expectedVersion }),
+    });
+    changed(name);
+    return respond(c, registeredOf(d.kind, row), 200);
   });
 
   router.openapi(routes.remove, async (c) => {
@@ -472,19 +417,13 @@ export function createResourceRoutes<
     const current = await loadReadable(c, name);
     if (!canWrite(c.get('principal'), current))
       throw insufficientRole(`Only the creator of ${what(name)} or mcp.admin may delete it.`);
-    const ifMatch = parseIfMatch(c.req.header('if-match'));
-    if (ifMatch && !ifMatchAdmits(ifMatch, current)) {
-      throw preconditionFailed(`${what(name)} has changed: its ETag is now ${etagOf(current)}.`);
-    }
-    try {
-      await store.delete(d.kind, name, ifMatch ? { expectedVersion: current.version } : {});
-      changed(name);
-    } catch (err) {
-      if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
-      if (err instanceof VersionMismatchError)
-        throw preconditionFailed(`${what(name)} was changed by another request.`);
-      throw err;
-    }
+    await deleteChecked({
+      what: what(name),
+      ifMatch: parseIfMatch(c.req.header('if-match')),
+      load: async () => current,
+      remove: (condition) => store.delete(d.kind, name, condition),
+    });
+    changed(name);
     return c.body(null, 204);
   });
 

@@ -287,6 +287,16 @@ export const AdapterData = bindLikeReference(
         description:
           'A legacy session without a request for this long ends: a stdio replica stops its server process, and the gateway stops counting it (default 900, 15 minutes).',
       }),
+    warmSessions: z
+      .number()
+      .int('must be an integer')
+      .min(0, 'must be between 0 and 16')
+      .max(16, 'must be between 0 and 16')
+      .optional()
+      .openapi({
+        description:
+          'Stdio adapters of the command runtime: server processes each replica keeps started and answering ahead of their session, so an `initialize` (or the first 2026-07-28 request) does not wait for a cold start (default 1; 0 keeps none: the replica is proven once and every session starts its own process).',
+      }),
     federate: z.boolean().optional().openapi({
       description:
         "List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false).",
@@ -402,6 +412,7 @@ export const AdapterResource = z
     affinity: z.string().optional(),
     maxSessionsPerReplica: z.number().int().optional(),
     sessionIdleTimeoutSeconds: z.number().int().optional(),
+    warmSessions: z.number().int().optional(),
     federate: z.boolean().optional(),
     createdBy: resourceMetaFields.createdBy,
     createdAt: resourceMetaFields.createdAt,
@@ -452,9 +463,9 @@ export const ReplicaStatus = z
 /** How the tool router of the answering gateway instance sees a federated adapter's tool list. */
 export const FederationStatus = z
   .object({
-    state: z.enum(['listed', 'failed', 'pending']).openapi({
+    state: z.enum(['listed', 'failed', 'pending', 'per-caller']).openapi({
       description:
-        '`listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet.',
+        '`listed`: its tools are on `/mcp`; `failed`: the last listing failed or timed out, so they are left out; `pending`: not listed yet; `per-caller`: an `upstreamAuth: oauth-user` adapter, listed to each caller with their own grant (a caller who has not connected is listed none of its tools), so `tools` is 0 here.',
     }),
     tools: z.number().int().openapi({ description: 'Tools listed on `/mcp` for this adapter.' }),
     heldTools: z.number().int().optional().openapi({

@@ -8,12 +8,20 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/index.js';
-import { badRequest, conflict, jsonBody, notFound, preconditionFailed } from '../http/index.js';
-import { ResourceExistsError, ResourceNotFoundError, VersionMismatchError } from '../registry/index.js';
+import { badRequest, conflict, jsonBody, notFound } from '../http/index.js';
+import { ResourceExistsError } from '../registry/index.js';
 import type { RegistryStore, SecretCipher, SettingsCipher, StoredSecret } from '../registry/index.js';
 import type { ResourceChangeListener } from './resource-routes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { etagOf, ifMatchAdmits, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import { etagOf, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import {
+  deleteChecked,
+  errorResponsesOf,
+  etagHeader,
+  ifMatchHeader,
+  jsonOf,
+  replaceChecked,
+} from './route-parts.js';
 import { ErrorBodySchema, ListQuery, MAX_PAGE_SIZE, NameParam } from './schemas.js';
 import { describeUsers, secretUsers } from './secret-references.js';
 import type { SecretUser } from './secret-references.js';
@@ -46,14 +54,14 @@ const COLLECTION = '/secrets';
 const ITEM = `${COLLECTION}/{name}`;
 const tags = ['secrets'];
 
-const ERROR_DESCRIPTIONS: Record<number, string> = {
+const errorResponses = errorResponsesOf({
   400: 'Invalid input; the message names the field',
   404: 'No such secret',
   409: 'A secret with that name already exists, or (DELETE) adapters or tools still reference it',
   412: 'If-Match does not match the current ETag',
   413: 'Body larger than the limit',
   415: 'Body is not JSON',
-};
+});
 
 /** Every route answers 403 to a caller without a secret role (the secret gate runs before it). */
 const FORBIDDEN = {
@@ -70,27 +78,7 @@ const FORBIDDEN = {
   },
 };
 
-const errors = (...statuses: number[]) => ({
-  ...Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      {
-        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-        content: { 'application/json': { schema: ErrorBodySchema } },
-      },
-    ]),
-  ),
-  ...FORBIDDEN,
-});
-
-const etagHeader = { ETag: { schema: { type: 'string' as const }, description: 'Entity tag for If-Match' } };
-const ifMatchHeader = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .openapi({ param: { name: 'if-match', in: 'header' }, description: 'ETag from a GET; 412 when stale' }),
-});
-const jsonOf = <T>(schema: z.ZodType<T>) => ({ 'application/json': { schema } });
+const errors = (...statuses: number[]) => ({ ...errorResponses(...statuses), ...FORBIDDEN });
 
 const REKEY = `${COLLECTION}/rekey`;
 
@@ -299,30 +287,18 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
         { path: 'name', message: 'must match the name in the URL' },
       ]);
     }
-    const ifMatch = parseIfMatch(c.req.header('if-match'));
-    let expectedVersion: number | undefined;
-    if (ifMatch) {
-      const current = await load(name);
-      if (!ifMatchAdmits(ifMatch, current)) {
-        throw preconditionFailed(
-          `${what(name)} has changed: its ETag is now ${etagOf(current)}. Read it again and retry.`,
-        );
-      }
-      expectedVersion = current.version;
-    }
-    try {
-      const row = await store.updateSecret(name, await cipher.seal(name, data.value), { expectedVersion });
-      changed(name);
-      const users = await usersOf(name);
-      // Their replicas run with the old value; the deployers restart them with the new one.
-      tellUsers(users);
-      return respond(c, row, users, 200);
-    } catch (err) {
-      if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
-      if (err instanceof VersionMismatchError)
-        throw preconditionFailed(`${what(name)} was changed by another request. Read it again and retry.`);
-      throw err;
-    }
+    const sealed = await cipher.seal(name, data.value);
+    const row = await replaceChecked({
+      what: what(name),
+      ifMatch: parseIfMatch(c.req.header('if-match')),
+      load: () => load(name),
+      write: (expectedVersion) => store.updateSecret(name, sealed, { expectedVersion }),
+    });
+    changed(name);
+    const users = await usersOf(name);
+    // Their replicas run with the old value; the deployers restart them with the new one.
+    tellUsers(users);
+    return respond(c, row, users, 200);
   });
 
   router.openapi(routes.remove, async (c) => {
@@ -336,24 +312,13 @@ export function createSecretRoutes(options: SecretRoutesOptions): OpenAPIHono<Ap
         `${what(name)} is used by ${describeUsers(users)}; remove those references first, or delete with ?force=true.`,
       );
     }
-    const ifMatch = parseIfMatch(c.req.header('if-match'));
-    let expectedVersion: number | undefined;
-    if (ifMatch) {
-      const current = await load(name);
-      if (!ifMatchAdmits(ifMatch, current)) {
-        throw preconditionFailed(`${what(name)} has changed: its ETag is now ${etagOf(current)}.`);
-      }
-      expectedVersion = current.version;
-    }
-    try {
-      await store.deleteSecret(name, { expectedVersion });
-      changed(name);
-    } catch (err) {
-      if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
-      if (err instanceof VersionMismatchError)
-        throw preconditionFailed(`${what(name)} was changed by another request.`);
-      throw err;
-    }
+    await deleteChecked({
+      what: what(name),
+      ifMatch: parseIfMatch(c.req.header('if-match')),
+      load: () => load(name),
+      remove: (condition) => store.deleteSecret(name, condition),
+    });
+    changed(name);
     tellUsers(users);
     return c.body(null, 204);
   });

@@ -10,17 +10,21 @@ import type { Context } from 'hono';
 import { canRead, canWrite, insufficientRole } from '../auth/index.js';
 import type { Principal } from '../auth/index.js';
 import type { AppEnv } from '../http/index.js';
-import { badRequest, conflict, jsonBody, notFound, preconditionFailed } from '../http/index.js';
-import {
-  ResourceExistsError,
-  ResourceNotFoundError,
-  VersionMismatchError,
-  toolsetOf,
-} from '../registry/index.js';
+import { badRequest, conflict, jsonBody, notFound } from '../http/index.js';
+import { ResourceExistsError, toolsetOf } from '../registry/index.js';
 import type { RegisteredToolset, RegistryStore, ToolsetSpec } from '../registry/index.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { etagOf, ifMatchAdmits, ifNoneMatchHits, parseIfMatch } from './etag.js';
-import { ErrorBodySchema, ListQuery, MAX_PAGE_SIZE, NameParam } from './schemas.js';
+import { decodeCursor } from './cursor.js';
+import { etagOf, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import {
+  deleteChecked,
+  errorResponsesOf,
+  etagHeader,
+  ifMatchHeader,
+  jsonOf,
+  readablePage,
+  replaceChecked,
+} from './route-parts.js';
+import { ListQuery, MAX_PAGE_SIZE, NameParam } from './schemas.js';
 import { ToolsetData, ToolsetResource } from './toolset-schemas.js';
 import type { ToolsetStatus } from './toolset-schemas.js';
 import { validationHook } from './validation.js';
@@ -38,12 +42,7 @@ export interface ToolsetRoutesOptions {
 const COLLECTION = '/toolsets';
 const ITEM = `${COLLECTION}/{name}`;
 const tags = ['toolsets'];
-/** Registry pages one list request may scan to fill a page with toolsets the caller may read (as adapters). */
-const MAX_LIST_READS = 10;
-/** Unconditional PUTs retry this often when another writer slips in between read and write. */
-const UNCONDITIONAL_WRITE_ATTEMPTS = 5;
-
-const ERROR_DESCRIPTIONS: Record<number, string> = {
+const errors = errorResponsesOf({
   400: 'Invalid input; the message names the field',
   403: 'The caller may not do this (`WWW-Authenticate: Bearer error="insufficient_scope", …`)',
   404: 'No such toolset (or one the caller may not read)',
@@ -51,25 +50,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   412: 'If-Match does not match the current ETag',
   413: 'Body larger than the limit',
   415: 'Body is not JSON',
-};
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      {
-        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-        content: { 'application/json': { schema: ErrorBodySchema } },
-      },
-    ]),
-  );
-const etagHeader = { ETag: { schema: { type: 'string' as const }, description: 'Entity tag for If-Match' } };
-const ifMatchHeader = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .openapi({ param: { name: 'if-match', in: 'header' }, description: 'ETag from a GET; 412 when stale' }),
 });
-const jsonOf = <T>(schema: z.ZodType<T>) => ({ 'application/json': { schema } });
 
 const routes = {
   create: createRoute({
@@ -194,6 +175,15 @@ export function createToolsetRoutes(options: ToolsetRoutesOptions): OpenAPIHono<
     return c.json(await view(c.get('principal'), row), status);
   }
 
+  async function* toolsetsAfter(after: string | undefined, limit: number): AsyncGenerator<RegisteredToolset> {
+    for (;;) {
+      const page = await store.list('toolset', { limit, ...(after !== undefined && { after }) });
+      for (const stored of page) yield toolsetOf(stored);
+      after = page.at(-1)?.name;
+      if (page.length < limit || after === undefined) return;
+    }
+  }
+
   async function loadReadable(c: Context<AppEnv>, name: string): Promise<RegisteredToolset> {
     const row = await store.get('toolset', name);
     // Hide existence from callers who may not read it: the same 404 as for a missing name.
@@ -220,30 +210,16 @@ export function createToolsetRoutes(options: ToolsetRoutesOptions): OpenAPIHono<
     const { limit, cursor } = c.req.valid('query');
     const pageSize = limit ?? MAX_PAGE_SIZE;
     const principal = c.get('principal');
-    let after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const budget = MAX_LIST_READS * pageSize;
-    let scanned = 0;
-    let more = false;
-    const visible: RegisteredToolset[] = [];
     // As adapters: read on past the rows the caller may not see, for a bounded number of pages.
-    scan: for (;;) {
-      const page = await store.list('toolset', { limit: pageSize, ...(after !== undefined && { after }) });
-      for (const stored of page) {
-        if (visible.length === pageSize || scanned === budget) {
-          more = true;
-          break scan;
-        }
-        scanned += 1;
-        after = stored.name;
-        const row = toolsetOf(stored);
-        if (canRead(principal, row)) visible.push(row);
-      }
-      if (page.length < pageSize) break;
-    }
-    if (more && after !== undefined) {
-      c.header('Link', `<${COLLECTION}?limit=${pageSize}&cursor=${encodeCursor(after)}>; rel="next"`);
-    }
-    return c.json(await Promise.all(visible.map((row) => view(principal, row))), 200);
+    const page = await readablePage({
+      collection: COLLECTION,
+      pageSize,
+      after: cursor === undefined ? undefined : decodeCursor(cursor),
+      rows: (after) => toolsetsAfter(after, pageSize),
+      canRead: (row) => canRead(principal, row),
+    });
+    if (page.next) c.header('Link', page.next);
+    return c.json(await Promise.all(page.rows.map((row) => view(principal, row))), 200);
   });
 
   router.openapi(routes.get, async (c) => {
@@ -265,28 +241,18 @@ export function createToolsetRoutes(options: ToolsetRoutesOptions): OpenAPIHono<
     }
     const principal = c.get('principal');
     const spec = specOf(data);
-    const ifMatch = parseIfMatch(c.req.header('if-match'));
-    for (let attempt = 1; ; attempt++) {
-      const current = await loadReadable(c, name);
-      if (!canWrite(principal, current))
-        throw insufficientRole(`Only the creator of ${what(name)} or mcp.admin may change it.`);
-      if (ifMatch && !ifMatchAdmits(ifMatch, current)) {
-        throw preconditionFailed(
-          `${what(name)} has changed: its ETag is now ${etagOf(current)}. Read it again and retry.`,
-        );
-      }
-      try {
-        const row = await store.update('toolset', name, { ...spec }, { expectedVersion: current.version });
-        changed(name);
-        return respond(c, toolsetOf(row), 200);
-      } catch (err) {
-        if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
-        if (!(err instanceof VersionMismatchError)) throw err;
-        if (ifMatch || attempt >= UNCONDITIONAL_WRITE_ATTEMPTS) {
-          throw preconditionFailed(`${what(name)} was changed by another request. Read it again and retry.`);
-        }
-      }
-    }
+    const row = await replaceChecked({
+      what: what(name),
+      ifMatch: parseIfMatch(c.req.header('if-match')),
+      load: () => loadReadable(c, name),
+      check: (current) => {
+        if (!canWrite(principal, current))
+          throw insufficientRole(`Only the creator of ${what(name)} or mcp.admin may change it.`);
+      },
+      write: (expectedVersion) => store.update('toolset', name, { ...spec }, { expectedVersion }),
+    });
+    changed(name);
+    return respond(c, toolsetOf(row), 200);
   });
 
   router.openapi(routes.remove, async (c) => {
@@ -294,19 +260,13 @@ export function createToolsetRoutes(options: ToolsetRoutesOptions): OpenAPIHono<
     const current = await loadReadable(c, name);
     if (!canWrite(c.get('principal'), current))
       throw insufficientRole(`Only the creator of ${what(name)} or mcp.admin may delete it.`);
-    const ifMatch = parseIfMatch(c.req.header('if-match'));
-    if (ifMatch && !ifMatchAdmits(ifMatch, current)) {
-      throw preconditionFailed(`${what(name)} has changed: its ETag is now ${etagOf(current)}.`);
-    }
-    try {
-      await store.delete('toolset', name, ifMatch ? { expectedVersion: current.version } : {});
-      changed(name);
-    } catch (err) {
-      if (err instanceof ResourceNotFoundError) throw notFound(`${what(name)} does not exist.`);
-      if (err instanceof VersionMismatchError)
-        throw preconditionFailed(`${what(name)} was changed by another request.`);
-      throw err;
-    }
+    await deleteChecked({
+      what: what(name),
+      ifMatch: parseIfMatch(c.req.header('if-match')),
+      load: async () => current,
+      remove: (condition) => store.delete('toolset', name, condition),
+    });
+    changed(name);
     return c.body(null, 204);
   });
 

@@ -122,7 +122,7 @@ const OAuthUser = z
   })
   .openapi('UpstreamAuthOAuthUser', {
     description:
-      "Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL. Adapters with `endpoints` only.",
+      "Sends `Authorization: Bearer <the caller's own access token>` for this upstream: each user connects once at `/connect/{adapter}` (authorization code + PKCE at the authorization server the upstream's protected-resource metadata names, `resource` = the upstream URL); the grant is stored encrypted per (caller, adapter) and refreshed. A caller without a grant gets the MCP URL elicitation error (-32042) naming that URL (through the tool router on 2026-07-28: a URL-mode elicitation, or a tool error naming it). With `federate: true` the tool router lists the adapter's tools to each caller with their own grant (none to a caller who has not connected). Adapters with `endpoints` only.",
   });
 
 /** The `upstreamAuth` field of an adapter or tool body. */

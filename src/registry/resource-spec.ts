@@ -104,6 +104,8 @@ export interface AdapterSpec extends CommonSpec {
   maxSessionsPerReplica?: number;
   /** A legacy session without requests for this long ends (default 900). */
   sessionIdleTimeoutSeconds?: number;
+  /** Stdio adapters of the command runtime: server processes kept started ahead of their session (default 1). */
+  warmSessions?: number;
   /** List the adapter's tools on the tool router (`/mcp`), named `{adapter}{separator}{tool}`. */
   federate?: boolean;
 }

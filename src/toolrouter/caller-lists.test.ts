@@ -32,7 +32,7 @@ function setup(scope: UpstreamListing['cacheScope'], ttlMs = 1_000) {
   const listeners = new Set<(adapter: string) => void>();
   const lists = createCallerLists({
     federation: {
-      listToolsAs: (_adapter, who) => {
+      listToolsFor: (_adapter, who) => {
         asked.push(who.userId);
         return (answers.get(who.userId) ?? (async () => ({ tools: [] })))();
       },

@@ -25,7 +25,7 @@ import { realEntryOf } from './toolset-scope.js';
 
 /** Options for {@link createCallerLists}. */
 export interface CallerListsOptions {
-  readonly federation: Pick<Federation, 'listToolsAs' | 'onListChanged'>;
+  readonly federation: Pick<Federation, 'listToolsFor' | 'onListChanged'>;
   readonly catalog: Pick<RouterCatalog, 'upstreamListing' | 'anyPrivateListing'>;
   /** Freshness of a caller's list that came without a positive `ttlMs`. */
   readonly refreshMs: number;
@@ -112,7 +112,7 @@ export function createCallerLists(options: CallerListsOptions): CallerLists {
       if (size >= maxEntries) evictOldest();
       const fresh: CallerList = { names: undefined, expiresAt: 0, loading: undefined };
       const owner = byCaller;
-      fresh.loading = federation.listToolsAs(adapter, principal).then(
+      fresh.loading = federation.listToolsFor(adapter, principal).then(
         (listing) => {
           fresh.names = new Set(listing.tools.map((t) => t.name));
           fresh.expiresAt = now() + freshForMs(listing, options.refreshMs);

@@ -49,7 +49,7 @@ function fakeFederation() {
         ...hints.get(adapter.name),
       };
     },
-    listToolsAs: async () => ({ tools: [] }),
+    listToolsFor: async () => ({ tools: [] }),
     callTool: async () => ({ content: [] }),
     onListChanged(listener) {
       listeners.add(listener);

@@ -7,16 +7,23 @@
  *
  * The state sits in three pieces: the registry rows last read ({@link RegistryReader}), each federated adapter's
  * listing and retry schedule (`federated-lists.ts`), and the snapshot being served and rebuilt ({@link ToolCatalog}).
+ *
+ * Federated adapters with `upstreamAuth: oauth-user` are not in the shared snapshot: each caller's list of them
+ * is made with that caller's own grant (`personal-lists.ts`), and `snapshot(principal)` is the shared snapshot
+ * with that caller's entries merged in — a snapshot of its own, for that caller only, which everything downstream
+ * (visibility, tool policy, toolset scopes, pagination, calls, search) reads as it reads the shared one.
  */
 import type { Tool } from '@modelcontextprotocol/server';
 import { canRead, isAdmin } from '../auth/index.js';
-import type { Principal } from '../auth/index.js';
+import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import type { Logger } from '../observability/index.js';
 import { readAll } from '../registry/index.js';
 import type { RegistryChangeFeed, RegistryStore, Registered } from '../registry/index.js';
 import type { Hash64 } from '../routing/index.js';
+import { perUser } from './federation.js';
 import type { Federation } from './federation.js';
 import { FederatedLists } from './federated-lists.js';
+import { PersonalLists } from './personal-lists.js';
 import type { FederationState, UpstreamListing } from './federated-lists.js';
 import type { PinningGate } from './pinning-gate.js';
 import type { ToolNamer } from './tool-names.js';
@@ -86,6 +93,10 @@ export interface CatalogOptions {
   readonly unavailable?: (resource: Registered<'tool'>) => string | undefined;
   /** Tool-definition pinning of federated tools; nothing is pinned or held when absent. */
   readonly pinning?: PinningGate;
+  /** Between an adapter's name and its tool's in federated names (`personalAdapterOf`); `__` by default. */
+  readonly separator?: string;
+  /** Each caller's credential for `oauth-user` adapters (their lists are made with it); none when absent. */
+  readonly upstreamCredentials?: UpstreamCredentials;
   readonly now?: () => number;
 }
 
@@ -94,8 +105,16 @@ export const UNAVAILABLE_META_KEY = 'mcp-gateway/unavailable';
 
 /** The tool router's view of every tool. */
 export interface Catalog {
-  /** The current merged list (building it, and waiting for adapters listed for the first time). */
-  snapshot(): Promise<CatalogSnapshot>;
+  /**
+   * The current merged list (building it, and waiting for adapters listed for the first time). With a
+   * principal: the same with that caller's own lists of `oauth-user` adapters merged in (never shared).
+   */
+  snapshot(principal?: Principal): Promise<CatalogSnapshot>;
+  /**
+   * The `oauth-user` adapter a tool name of the caller's would belong to, when the caller may read it and the
+   * name is not in their snapshot (so a call can ask them to connect instead of saying the tool is unknown).
+   */
+  personalAdapterOf?(name: string, principal: Principal): Registered<'adapter'> | undefined;
   /** The entries `principal` may read, in order. */
   visible(snapshot: CatalogSnapshot, principal: Principal): CatalogEntry[];
   /** A digest of what `principal` sees: changes exactly when their list changes. */
@@ -127,7 +146,10 @@ const MAX_VISIBILITY_ENTRIES = 10_000;
 /** The registry rows the catalog is built from. */
 interface RegistryView {
   readonly tools: readonly Registered<'tool'>[];
+  /** Federated adapters listed once for everyone. */
   readonly federated: readonly Registered<'adapter'>[];
+  /** Federated `oauth-user` adapters, listed per caller. */
+  readonly personal: readonly Registered<'adapter'>[];
   readonly loadedAt: number;
 }
 
@@ -169,7 +191,13 @@ class RegistryReader {
       readAll(this.store, 'adapter', { pageSize: PAGE }),
     ]).then(([tools, adapters]) => {
       this.loadedAt = this.now();
-      return { tools, federated: adapters.filter((a) => a.spec.federate === true), loadedAt: this.loadedAt };
+      const federated = adapters.filter((a) => a.spec.federate === true);
+      return {
+        tools,
+        federated: federated.filter((a) => !perUser(a)),
+        personal: federated.filter(perUser),
+        loadedAt: this.loadedAt,
+      };
     });
     this.view = loading;
     // A failed read is not cached: the next build tries again.
@@ -231,6 +259,16 @@ class Visibility {
 class ToolCatalog implements RouterCatalog {
   private readonly registry: RegistryReader;
   private readonly lists: FederatedLists;
+  private readonly personal: PersonalLists | undefined;
+  /** The `oauth-user` adapters of the last build. */
+  private personalAdapters: readonly Registered<'adapter'>[] = [];
+  /** Each caller's merged snapshot, reused while the shared one and their lists are the same. */
+  private readonly merged = new Map<
+    string,
+    { base: CatalogSnapshot; key: string; snapshot: CatalogSnapshot }
+  >();
+  /** The snapshots made for one caller (their fingerprints hold their own lists already). */
+  private readonly callerSnapshots = new WeakSet<CatalogSnapshot>();
   private readonly visibility = new Visibility();
   private readonly listeners = new Set<(snapshot: CatalogSnapshot) => void>();
   private readonly stopWatching: () => void;
@@ -260,14 +298,57 @@ class ToolCatalog implements RouterCatalog {
         forgotten: options.pinning.forget.bind(options.pinning),
       }),
     });
+    this.personal = options.upstreamCredentials
+      ? new PersonalLists({
+          federation: options.federation,
+          upstreamCredentials: options.upstreamCredentials,
+          hash: options.hash,
+          logger: options.logger,
+          refreshMs: options.refreshMs,
+          retryMs: options.retryMs,
+          now,
+          // Pins are per tool name: each caller's listing is checked against the same pins, and adds to them.
+          ...(options.pinning && {
+            review: (adapter, tools) => options.pinning!.review(adapter, tools, { partial: true }),
+          }),
+          onChange: () => this.personalChanged(),
+        })
+      : undefined;
     this.stopWatching = options.changes.watchChanges(() => this.invalidate());
     this.stopUpstream = options.federation.onListChanged((adapter) => {
+      this.personal?.markStale(adapter);
       if (this.lists.markStale(adapter)) this.scheduleRebuild();
     });
     this.stopPinning = options.pinning?.onRelease(() => this.scheduleRebuild()) ?? (() => undefined);
   }
 
-  snapshot(): Promise<CatalogSnapshot> {
+  async snapshot(principal?: Principal): Promise<CatalogSnapshot> {
+    const base = await this.sharedSnapshot();
+    if (!principal || !this.personal || this.personalAdapters.length === 0) return base;
+    const readable = this.personalAdapters.filter((a) => canRead(principal, a));
+    if (readable.length === 0) return base;
+    const tools = await this.personal.toolsFor(principal, readable);
+    const key = `${this.personal.fingerprint(principal.userId)}\u0000${readable.map((a) => `${a.name}.${a.version}`).join(',')}`;
+    const cached = this.merged.get(principal.userId);
+    if (cached && cached.base === base && cached.key === key) return cached.snapshot;
+    const snapshot = this.mergedSnapshot(base, readable, tools);
+    this.callerSnapshots.add(snapshot);
+    this.merged.delete(principal.userId);
+    this.merged.set(principal.userId, { base, key, snapshot });
+    if (this.merged.size > MAX_VISIBILITY_ENTRIES) {
+      const oldest = this.merged.keys().next().value;
+      if (oldest !== undefined) this.merged.delete(oldest);
+    }
+    return snapshot;
+  }
+
+  personalAdapterOf(name: string, principal: Principal): Registered<'adapter'> | undefined {
+    return this.personalAdapters.find(
+      (a) => name.startsWith(`${a.name}${this.options.separator ?? '__'}`) && canRead(principal, a),
+    );
+  }
+
+  private sharedSnapshot(): Promise<CatalogSnapshot> {
     if (this.building) return this.building;
     const { current } = this;
     if (current && !this.dirty && !this.lists.anyDue() && !this.registry.expired()) {
@@ -285,7 +366,12 @@ class ToolCatalog implements RouterCatalog {
   }
 
   fingerprintFor(snapshot: CatalogSnapshot, principal: Principal): string {
-    return fingerprintOf(this.visible(snapshot, principal));
+    const shared = fingerprintOf(this.visible(snapshot, principal));
+    // A shared snapshot (what list-change streams are told of): the caller's own lists count too.
+    const own = this.callerSnapshots.has(snapshot)
+      ? ''
+      : (this.personal?.fingerprint(principal.userId) ?? '');
+    return own === '' ? shared : `${shared}-${this.options.hash(own).toString(36)}`;
   }
 
   invalidate(): void {
@@ -299,6 +385,7 @@ class ToolCatalog implements RouterCatalog {
   }
 
   federationStatus(adapter: string): FederationState | undefined {
+    if (this.personalAdapters.some((a) => a.name === adapter)) return { state: 'per-caller', tools: 0 };
     return this.lists.status(adapter);
   }
 
@@ -324,6 +411,11 @@ class ToolCatalog implements RouterCatalog {
     this.dirty = false;
     const view = await this.registry.read();
     await Promise.all(this.lists.sync(view.federated));
+    const kept = new Map(view.personal.map((a) => [a.name, a.version]));
+    for (const adapter of this.personalAdapters) {
+      if (kept.get(adapter.name) !== adapter.version) this.personal?.forget(adapter.name);
+    }
+    this.personalAdapters = view.personal;
     const held = new Map<string, HeldTool>();
     const entries = this.entriesOf(view, held);
     const snapshot: CatalogSnapshot = {
@@ -348,24 +440,9 @@ class ToolCatalog implements RouterCatalog {
 
   /** The merged list: registered tools, then federated ones; a name taken twice keeps its first owner. */
   private entriesOf(view: RegistryView, held: Map<string, HeldTool>): CatalogEntry[] {
-    const { hash, namer, logger } = this.options;
     const entries: CatalogEntry[] = [];
     const seen = new Set<string>();
-    const add = (entry: Omit<CatalogEntry, 'digest'>) => {
-      if (seen.has(entry.name)) {
-        logger.warn(
-          { tool: entry.name },
-          'two tools share a name on the tool router; the second is left out',
-        );
-        return;
-      }
-      seen.add(entry.name);
-      const owner = entry.owner;
-      const digest = hash(
-        `${entry.name}\u0000${JSON.stringify(entry.tool)}\u0000${owner.createdBy}\u0000${owner.spec.requiredRoles.join('\u0001')}\u0000${entry.unavailable?.reason ?? ''}`,
-      );
-      entries.push({ ...entry, digest });
-    };
+    const add = (entry: Omit<CatalogEntry, 'digest'>) => this.addEntry(entries, seen, entry);
     for (const resource of view.tools) {
       const tool = resource.spec.toolDefinition.tool as Tool;
       const reason = this.options.unavailable?.(resource);
@@ -382,25 +459,85 @@ class ToolCatalog implements RouterCatalog {
         }),
       });
     }
-    for (const adapter of view.federated) {
-      for (const upstream of this.lists.toolsOf(adapter) ?? []) {
-        const name = namer(adapter.name, upstream.name);
-        // A changed definition awaiting approval is left out of everything built on the list; calls are refused.
-        const reason = this.options.pinning?.heldReason(adapter.name, upstream);
-        if (reason !== undefined) {
-          held.set(name, { owner: adapter, reason });
-          continue;
-        }
-        add({
-          name,
-          tool: { ...upstream, name },
-          owner: adapter,
-          target: { kind: 'federated', adapter, upstream },
-        });
-      }
-    }
+    for (const adapter of view.federated)
+      this.addFederated(entries, seen, held, adapter, this.lists.toolsOf(adapter));
     entries.sort((a, b) => compareNames(a.name, b.name));
     return entries;
+  }
+
+  /** Adds `entry` with its digest, unless its name is taken. */
+  private addEntry(entries: CatalogEntry[], seen: Set<string>, entry: Omit<CatalogEntry, 'digest'>): void {
+    if (seen.has(entry.name)) {
+      this.options.logger.warn(
+        { tool: entry.name },
+        'two tools share a name on the tool router; the second is left out',
+      );
+      return;
+    }
+    seen.add(entry.name);
+    const owner = entry.owner;
+    const digest = this.options.hash(
+      `${entry.name}\u0000${JSON.stringify(entry.tool)}\u0000${owner.createdBy}\u0000${owner.spec.requiredRoles.join('\u0001')}\u0000${entry.unavailable?.reason ?? ''}`,
+    );
+    entries.push({ ...entry, digest });
+  }
+
+  /** Adds an adapter's listed tools, renamed; a changed definition awaiting approval goes to `held` instead. */
+  private addFederated(
+    entries: CatalogEntry[],
+    seen: Set<string>,
+    held: Map<string, HeldTool>,
+    adapter: Registered<'adapter'>,
+    tools: readonly Tool[] | undefined,
+  ): void {
+    for (const upstream of tools ?? []) {
+      const name = this.options.namer(adapter.name, upstream.name);
+      // A changed definition awaiting approval is left out of everything built on the list; calls are refused.
+      const reason = this.options.pinning?.heldReason(adapter.name, upstream);
+      if (reason !== undefined) {
+        held.set(name, { owner: adapter, reason });
+        continue;
+      }
+      this.addEntry(entries, seen, {
+        name,
+        tool: { ...upstream, name },
+        owner: adapter,
+        target: { kind: 'federated', adapter, upstream },
+      });
+    }
+  }
+
+  /** The shared snapshot with one caller's lists of `adapters` merged in; a shared name keeps its owner. */
+  private mergedSnapshot(
+    base: CatalogSnapshot,
+    adapters: readonly Registered<'adapter'>[],
+    tools: ReadonlyMap<string, readonly Tool[]>,
+  ): CatalogSnapshot {
+    const own: CatalogEntry[] = [];
+    const seen = new Set(base.byName.keys());
+    const held = new Map(base.held);
+    for (const adapter of adapters) this.addFederated(own, seen, held, adapter, tools.get(adapter.name));
+    if (own.length === 0 && held.size === (base.held?.size ?? 0)) return base;
+    const entries = [...base.entries, ...own].sort((a, b) => compareNames(a.name, b.name));
+    return {
+      entries,
+      byName: new Map(entries.map((e) => [e.name, e])),
+      held,
+      fingerprint: fingerprintOf(entries),
+    };
+  }
+
+  /** A caller's own lists changed: their list-change streams are told (the shared list is the same). */
+  private personalChanged(): void {
+    const current = this.current;
+    if (!current || this.closed) return;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(current);
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'tool list change listener failed');
+      }
+    }
   }
 
   private scheduleRebuild(): void {

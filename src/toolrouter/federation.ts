@@ -10,6 +10,12 @@
  * Calls use a small pool of connected clients per (adapter version, replica, principal): a legacy upstream
  * needs an initialised session, which is reused instead of paid for on every call. Listing uses one client per
  * adapter under the router's own identity, kept open so the upstream's `list_changed` reaches the catalog.
+ *
+ * An `oauth-user` adapter's upstream gets each caller's own token (the token vault), read for every request a
+ * pooled client sends, so a refreshed or revoked grant counts at once and a client pooled for one caller never
+ * carries another's. Such an adapter is listed per caller ({@link Federation.listToolsFor}, through that caller's
+ * pooled client), never under the router's identity, which has no grant. A 401 to a per-user token is renewed
+ * once (refresh) and the request sent again; a caller without a usable grant gets {@link ConnectionRequiredError}.
  */
 import {
   Client,
@@ -19,8 +25,8 @@ import {
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
 import type { CallToolResult, ServerCapabilities, Tool } from '@modelcontextprotocol/client';
-import { UpstreamCredentialError } from '../auth/index.js';
-import type { Principal, UpstreamCredentials } from '../auth/index.js';
+import { ConnectionRequiredError, UpstreamCredentialError } from '../auth/index.js';
+import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import { MCP_ATTR, NO_SPAN, mcpSpanName } from '../observability/index.js';
@@ -77,6 +83,8 @@ export interface FederationOptions {
   /** At most this many pooled call clients; the least recently used idle one goes first. Default 256. */
   readonly poolMax?: number;
   readonly now?: () => number;
+  /** The absolute `/connect/{adapter}` URL, named when an upstream keeps refusing a caller's renewed token. */
+  readonly connectUrl?: (adapter: string) => string;
 }
 
 /** How one federated call is made. */
@@ -112,11 +120,16 @@ export interface Federation {
   /** Every tool the adapter lists (all pages), through one of its ready replicas, as the router itself. */
   listTools(adapter: Registered<'adapter'>): Promise<UpstreamToolList>;
   /**
-   * Every tool the adapter lists to `principal` (whose identity headers the upstream receives): for upstreams
-   * whose list is `private` to who asks. Through the call clients' pool, so it costs no extra session.
+   * Every tool the adapter lists to `principal` (through the caller's pooled client): for an `oauth-user`
+   * adapter with that caller's own grant (rejects with {@link ConnectionRequiredError} without a usable one), and
+   * for upstreams whose list is `private` to who asks, with the caller's identity headers.
    */
-  listToolsAs(adapter: Registered<'adapter'>, principal: Principal): Promise<UpstreamToolList>;
-  /** Calls `upstream` on the adapter; failures become `isError` results, never exceptions (except cancellation). */
+  listToolsFor(adapter: Registered<'adapter'>, principal: Principal): Promise<UpstreamToolList>;
+  /**
+   * Calls `upstream` on the adapter; failures become `isError` results, never exceptions — except cancellation,
+   * and {@link ConnectionRequiredError} (an `oauth-user` adapter and a caller without a usable grant), which the
+   * router answers as the protocol revision of the request says.
+   */
   callTool(
     adapter: Registered<'adapter'>,
     upstream: Tool,
@@ -212,6 +225,10 @@ async function listingOf(client: Client, signal: AbortSignal, timeout: number): 
   };
 }
 
+/** An adapter whose upstream gets each caller's own token: listed per caller, never as the router. */
+export const perUser = (adapter: Registered<'adapter'>): boolean =>
+  adapter.spec.upstreamAuth?.type === 'oauth-user';
+
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
 function messageOf(error: unknown): string {
@@ -254,24 +271,48 @@ export function createFederation(options: FederationOptions): Federation {
       for (const [name, value] of Object.entries(await options.identityHeaders(principal, adapter))) {
         headers.set(name, value);
       }
-      // Read per request, so a rotated secret is used by pooled connections too; set last, over any other value.
+      // Read per request, so a rotated secret (or a refreshed per-user token) is used by pooled connections too;
+      // set last, over any other value.
+      let credential: UpstreamCredential | undefined;
       try {
-        const credential = await options.upstreamCredentials.resolve(adapter, principal);
+        credential = await options.upstreamCredentials.resolve(adapter, principal);
         if (credential) headers.set(credential.header, credential.value);
         exchange.credentialError = undefined;
       } catch (error) {
         if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
         throw error;
       }
+      const send = async () => {
+        try {
+          const response = await base(url, { ...init, headers });
+          exchange.lastError = undefined;
+          if (response.status === 404 && headers.has('mcp-session-id')) exchange.sessionGone = true;
+          return response;
+        } catch (error) {
+          if (error instanceof OutboundError) exchange.lastError = error;
+          throw error;
+        }
+      };
+      const response = await send();
+      if (response.status !== 401 || !credential || !perUser(adapter)) return response;
+      // A per-user token the upstream refuses (revoked or expired early): renewed once, then sent again.
+      await response.body?.cancel();
       try {
-        const response = await base(url, { ...init, headers });
-        exchange.lastError = undefined;
-        if (response.status === 404 && headers.has('mcp-session-id')) exchange.sessionGone = true;
-        return response;
+        credential = await options.upstreamCredentials.renew(adapter, principal, credential);
       } catch (error) {
-        if (error instanceof OutboundError) exchange.lastError = error;
+        if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
         throw error;
       }
+      headers.set(credential.header, credential.value);
+      const again = await send();
+      if (again.status !== 401) return again;
+      await again.body?.cancel();
+      exchange.credentialError = new ConnectionRequiredError(
+        adapter.name,
+        options.connectUrl?.(adapter.name) ?? `/connect/${encodeURIComponent(adapter.name)}`,
+        'its upstream refuses your access token',
+      );
+      throw exchange.credentialError;
     };
     const transport = new StreamableHTTPClientTransport(new URL(replica.url), {
       fetch: fetchWithIdentity,
@@ -436,7 +477,7 @@ export function createFederation(options: FederationOptions): Federation {
       throw lastError instanceof Error ? lastError : new Error(String(lastError));
     },
 
-    async listToolsAs(adapter, principal) {
+    async listToolsFor(adapter, principal) {
       const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
       if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
       const deadline = AbortSignal.timeout(options.listTimeoutMs);
@@ -447,10 +488,11 @@ export function createFederation(options: FederationOptions): Federation {
           await connection.ready;
           return await listingOf(connection.client, deadline, options.listTimeoutMs);
         } catch (error) {
+          const { credentialError } = connection.exchange;
           lastError =
-            connection.exchange.credentialError ??
+            credentialError ??
             (deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error);
-          const retry = notSent(connection) && !deadline.aborted;
+          const retry = !credentialError && notSent(connection) && !deadline.aborted;
           if (connection.exchange.lastError && isRefusal(connection.exchange.lastError)) {
             replicas.reportUnreachable(adapter, replica);
           }
@@ -503,6 +545,8 @@ export function createFederation(options: FederationOptions): Federation {
             const { credentialError } = connection.exchange;
             // A client that never connected (refused credentials, a missing secret) is not kept for the next call.
             if (!connected || credentialError) dispose(connection);
+            // The caller must connect first: the router answers that as the request's revision says.
+            if (credentialError instanceof ConnectionRequiredError) throw credentialError;
             if (credentialError) return errorResult(credentialError.message);
             const sessionGone = connection.exchange.sessionGone;
             const retryElsewhere = notSent(connection);

@@ -82,7 +82,17 @@ export interface PinningGate {
    * changed. Under `enforce` it rejects when the pins cannot be read (the listing then counts as failed: nothing
    * unchecked is served); otherwise a registry failure is logged and the listing served.
    */
-  review(adapter: Registered<'adapter'>, tools: readonly Tool[]): Promise<void>;
+  review(
+    adapter: Registered<'adapter'>,
+    tools: readonly Tool[],
+    options?: {
+      /**
+       * One caller's listing of an `oauth-user` adapter: its tools are added to the adapter's last listing
+       * here (each name keeping the definition seen last) instead of replacing it, as callers' lists may differ.
+       */
+      readonly partial?: boolean;
+    },
+  ): Promise<void>;
   /** Why `upstream` (as last reviewed) is held back, or undefined when it is served. */
   heldReason(adapter: string, upstream: Tool): string | undefined;
   /** How many tools of the adapter's last listing here are held back. */
@@ -273,7 +283,7 @@ export function createPinningGate(options: PinningGateOptions): PinningGate {
   return {
     mode,
 
-    async review(adapter, tools) {
+    async review(adapter, tools, reviewOptions) {
       const state = stateOf(adapter.name);
       if (mode !== 'off') {
         try {
@@ -285,7 +295,8 @@ export function createPinningGate(options: PinningGateOptions): PinningGate {
           logger.warn({ adapter: adapter.name, err: message }, 'tool pins could not be checked');
         }
       }
-      state.listed = new Map(tools.map((tool) => [tool.name, tool]));
+      if (reviewOptions?.partial) for (const tool of tools) state.listed.set(tool.name, tool);
+      else state.listed = new Map(tools.map((tool) => [tool.name, tool]));
       scheduleRecheck();
     },
 

@@ -167,10 +167,15 @@ describe('mcp-gateway stdio, embedded', () => {
       method: 'initialize',
       params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
     });
-    await eventually(() => stdout.includes('"id":1'));
+    // A cold start compiles the CLI first, which takes long on a busy machine: wait while the child lives.
+    const answered = (id: number) => () => {
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr}`);
+      return stdout.includes(`"id":${id}`);
+    };
+    await eventually(answered(1), 60_000);
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
-    await eventually(() => stdout.includes('"id":2'));
+    await eventually(answered(2), 60_000);
     const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.stdin.end();
     expect(await exit).toBe(0);

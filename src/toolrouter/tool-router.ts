@@ -15,19 +15,30 @@
  * own (list-change streams, subscriptions, search index), made on first use and dropped when the toolset goes.
  */
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   InMemoryServerEventBus,
   ProtocolError,
   ProtocolErrorCode,
   Server,
+  UrlElicitationRequiredError,
   createMcpHandler,
+  inputRequired,
 } from '@modelcontextprotocol/server';
 import type {
   CallToolRequestParams,
   CallToolResult,
+  InputRequiredResult,
   ListToolsResult,
   ServerContext,
 } from '@modelcontextprotocol/server';
-import { NO_UPSTREAM_CREDENTIALS, canRead, formatBearerChallenge, isAdmin } from '../auth/index.js';
+import {
+  ConnectionRequiredError,
+  NO_UPSTREAM_CREDENTIALS,
+  UpstreamCredentialError,
+  canRead,
+  formatBearerChallenge,
+  isAdmin,
+} from '../auth/index.js';
 import type { Principal, UpstreamCredentials } from '../auth/index.js';
 import type { RuntimeInspector } from '../deploy/index.js';
 import { NO_SPAN, traceIdOf } from '../observability/index.js';
@@ -135,6 +146,8 @@ export interface ToolRouterOptions {
   readonly settings?: Partial<ToolRouterSettings>;
   /** Decides what each caller sees and may call (`MCP_GATEWAY_TOOL_POLICY_FILE`); everything by default. */
   readonly policy?: ToolPolicy;
+  /** The absolute `/connect/{adapter}` URL where a caller connects an `oauth-user` adapter. */
+  readonly connectUrl?: (adapter: string) => string;
 }
 
 /** How an endpoint's tool names map to the catalog's (for the per-(caller, tool) rate limit). */
@@ -328,6 +341,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     connectTimeoutMs: settings.connectTimeoutMs,
     listTimeoutMs: settings.listTimeoutMs,
     clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
+    ...(options.connectUrl && { connectUrl: options.connectUrl }),
   });
   const pinning = createPinningGate({
     mode: settings.pinning,
@@ -348,6 +362,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     refreshMs: settings.refreshMs,
     registryMaxAgeMs: settings.registryMaxAgeMs,
     unavailable: (resource) => unavailableReason(options.replicas, resource),
+    upstreamCredentials,
+    separator: settings.separator,
   });
   /** Lists of upstreams that answered the router's own listing as `private`: asked per caller. */
   const callerLists = createCallerLists({ federation, catalog, refreshMs: settings.refreshMs, logger });
@@ -418,7 +434,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = await listedFor(scope, await scope.catalog.snapshot(), principal);
+    const visible = await listedFor(scope, await scope.catalog.snapshot(principal), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -439,12 +455,37 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     };
   }
 
-  async function findEntry(scope: RouterScope, name: string): Promise<CatalogEntry | undefined> {
-    const entry = (await scope.catalog.snapshot()).byName.get(name);
+  async function findEntry(
+    scope: RouterScope,
+    name: string,
+    principal: Principal,
+  ): Promise<CatalogEntry | undefined> {
+    const entry = (await scope.catalog.snapshot(principal)).byName.get(name);
     if (entry) return entry;
     // Maybe registered a moment ago through another instance, before its change notice arrived here.
     scope.catalog.invalidate();
-    return (await scope.catalog.snapshot()).byName.get(name);
+    return (await scope.catalog.snapshot(principal)).byName.get(name);
+  }
+
+  /**
+   * A name of an `oauth-user` adapter's the caller has no tools of: when they have no usable grant, the call
+   * asks them to connect (the tools are listed to them once they did); otherwise the tool is unknown.
+   */
+  async function connectionNeededFor(
+    scope: RouterScope,
+    name: string,
+    principal: Principal,
+  ): Promise<ConnectionRequiredError | undefined> {
+    const adapter = scope.catalog.personalAdapterOf?.(name, principal);
+    if (!adapter) return undefined;
+    try {
+      await upstreamCredentials.resolve(adapter, principal);
+      return undefined;
+    } catch (error) {
+      if (error instanceof ConnectionRequiredError) return error;
+      if (error instanceof UpstreamCredentialError) return undefined;
+      throw error;
+    }
   }
 
   async function callTool(
@@ -455,10 +496,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     span: SpanHandle,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
-    const entry = await findEntry(scope, params.name);
+    const entry = await findEntry(scope, params.name, principal);
     if (!entry) {
-      const refusal = heldToolRefusal((await scope.catalog.snapshot()).held, params.name, principal);
+      const refusal = heldToolRefusal((await scope.catalog.snapshot(principal)).held, params.name, principal);
       if (refusal) throw refusal;
+      const connect = await connectionNeededFor(scope, params.name, principal);
+      if (connect) throw connect;
     }
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
     if (!entry || !canRead(principal, entry.owner) || !(await callerLists.allows(entry, principal))) {
@@ -540,7 +583,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       else
         report(
           'failed',
-          await scope.catalog.snapshot().then(
+          await scope.catalog.snapshot(principal).then(
             (s) => s.byName.get(params.name),
             () => undefined,
           ),
@@ -568,7 +611,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   ) {
     const { query, limit } = checkedArguments(SEARCH_TOOLS_TOOL, args) as { query: string; limit?: number };
     const { catalog, search } = scope;
-    const snapshot = await catalog.snapshot();
+    const snapshot = await catalog.snapshot(principal);
     // At once unless this snapshot was never indexed (the first search waits for the build) or is being built.
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
     await search!.update(snapshot);
@@ -631,11 +674,49 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           ...(through.arguments !== undefined && { arguments: through.arguments }),
         };
       }
-      const { result, entry } = await observedCall(scope, principal, params, ctx, traceId, span);
+      let called: { result: CallToolResult; entry: CatalogEntry };
+      try {
+        called = await observedCall(scope, principal, params, ctx, traceId, span);
+      } catch (error) {
+        if (error instanceof ConnectionRequiredError) return connectionRequired(error, ctx);
+        throw error;
+      }
+      const { result, entry } = called;
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
     return server;
+  }
+
+  /**
+   * The answer to a call of an `oauth-user` adapter's tool by a caller without a usable grant, as the data plane
+   * gives it where the protocol lets it: on the 2025 revisions the URL elicitation error (-32042) naming
+   * `/connect/{adapter}` (a stateless 2025 request cannot say what its client declared, so it always gets it, as
+   * on the data plane); on 2026-07-28, which has no -32042, a URL-mode elicitation as an input-required result
+   * when the request declares URL elicitation (the client opens the URL and retries), else a tool error whose
+   * text names the URL.
+   */
+  function connectionRequired(
+    error: ConnectionRequiredError,
+    ctx: ServerContext,
+  ): CallToolResult | InputRequiredResult {
+    const envelope = ctx.mcpReq.envelope;
+    if (envelope === undefined) {
+      throw new UrlElicitationRequiredError(
+        [{ mode: 'url', elicitationId: crypto.randomUUID(), url: error.connectUrl, message: error.message }],
+        error.message,
+      );
+    }
+    const capabilities = (envelope as Record<string, unknown>)[CLIENT_CAPABILITIES_META_KEY] as
+      { elicitation?: { url?: unknown } } | undefined;
+    if (capabilities?.elicitation?.url !== undefined) {
+      return inputRequired({
+        inputRequests: {
+          connect: inputRequired.elicitUrl({ url: error.connectUrl, message: error.message }),
+        },
+      });
+    }
+    return { isError: true, content: [{ type: 'text', text: error.message }] };
   }
 
   /** The HTTP endpoint of one scope: both eras, its own list-change streams and subscriptions. */
@@ -805,7 +886,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       };
     },
     async toolsetStatus(spec, principal) {
-      const { snapshot, members } = scopeSnapshot(await catalog.snapshot(), spec, scopeOptions);
+      const { snapshot, members } = scopeSnapshot(await catalog.snapshot(principal), spec, scopeOptions);
       return {
         tools: catalog.visible(snapshot, principal).length,
         unresolved: unresolvedFor(members, principal),

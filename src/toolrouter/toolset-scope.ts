@@ -185,12 +185,41 @@ export function createToolsetCatalog(options: ToolsetCatalogOptions): ToolsetCat
     for (const listener of [...listeners]) listener(next);
   }
 
-  const stopBase = base.onChange(emitIfChanged);
+  /** The base told of the shared snapshot it told of last: some caller's own lists changed, so pass it on. */
+  let lastBase: CatalogSnapshot | undefined;
+  const stopBase = base.onChange((snapshot) => {
+    const again = snapshot === lastBase;
+    lastBase = snapshot;
+    if (!again) return emitIfChanged(snapshot);
+    const next = scope(snapshot);
+    last = next;
+    for (const listener of [...listeners]) listener(next);
+  });
   return {
-    async snapshot() {
-      const next = scope(await base.snapshot());
-      last ??= next;
+    async snapshot(principal) {
+      const from = await base.snapshot(principal);
+      const next = scope(from);
+      // A caller's own snapshot is not the list this toolset's streams compare with.
+      if (!principal) {
+        last ??= next;
+        lastBase ??= from;
+      }
       return next;
+    },
+    personalAdapterOf(name, principal) {
+      // Only a name this toolset would show: a member's (or its rename), or one its `{adapter}__*` covers.
+      const toolset = options.definition();
+      if (!toolset || !base.personalAdapterOf) return undefined;
+      for (const member of toolset.spec.tools.map(memberSpecOf)) {
+        if (isWildcard(member.name)) {
+          const adapter = wildcardAdapter(member.name, options.separator);
+          if (adapter !== undefined && name.startsWith(`${adapter}${options.separator}`))
+            return base.personalAdapterOf(name, principal);
+        } else if ((member.rename ?? member.name) === name) {
+          return base.personalAdapterOf(member.name, principal);
+        }
+      }
+      return undefined;
     },
     visible: (snapshot, principal) => base.visible(snapshot, principal),
     fingerprintFor: (snapshot, principal) => base.fingerprintFor(snapshot, principal),

@@ -2,6 +2,15 @@
 export { DEFAULT_STDIO_LIMITS, ProcessDeployer } from './process-deployer.js';
 export type { ProcessDeployerOptions, ProcessDeployerStart } from './process-deployer.js';
 export { DEFAULT_BACKOFF } from './backoff.js';
+export { KEEP_COMMAND, resolveCommand, resolutionPlan } from './command-resolution.js';
+export type {
+  CommandResolver,
+  Launchable,
+  ProbeOutcome,
+  ProbeRunner,
+  Resolution,
+  ResolutionPlan,
+} from './command-resolution.js';
 export type { BackoffPolicy } from './backoff.js';
 export { DEFAULT_INHERITED_VARIABLES } from './child-env.js';
 export { LEDGER_FOLDER } from './child-ledger.js';

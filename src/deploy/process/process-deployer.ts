@@ -29,6 +29,8 @@ import { DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
 import { DEFAULT_INHERITED_VARIABLES } from './child-env.js';
 import { ChildLedgerFile, NO_CHILD_LEDGER } from './child-ledger.js';
+import { resolveCommand } from './command-resolution.js';
+import type { CommandResolver } from './command-resolution.js';
 import type { ChildLedger, LeftoverReport } from './child-ledger.js';
 import { HttpReplica } from './http-replica.js';
 import { LogBuffer } from './log-buffer.js';
@@ -78,6 +80,13 @@ export interface ProcessDeployerOptions {
    * references one fails to apply, naming it).
    */
   readonly secrets?: SecretSource;
+  /**
+   * How stdio replicas resolve a package runner's command once (default {@link resolveCommand}: `npx -y pkg` and
+   * `uvx pkg` become the program they run; {@link KEEP_COMMAND} runs every command as given).
+   */
+  readonly commandResolver?: CommandResolver;
+  /** Longest run of a resolution probe before the command runs as given (default 120 000 ms). */
+  readonly resolveTimeoutMs?: number;
 }
 
 /** What {@link ProcessDeployer.start} found. */
@@ -153,6 +162,8 @@ export class ProcessDeployer implements Deployer {
       randomId: options.randomId ?? (() => randomBytes(4).toString('hex')),
       ports: new PortAllocator(),
       logger: options.logger ?? createSilentLogger(),
+      commandResolver: options.commandResolver ?? resolveCommand,
+      resolveTimeoutMs: options.resolveTimeoutMs ?? 120_000,
     };
   }
 

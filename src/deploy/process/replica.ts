@@ -11,6 +11,7 @@ import type { ReplicaState } from '../runtime-inspector.js';
 import type { Timers } from '../timers.js';
 import type { BackoffPolicy } from './backoff.js';
 import type { ChildLedger } from './child-ledger.js';
+import type { CommandResolver } from './command-resolution.js';
 import type { LogBuffer } from './log-buffer.js';
 import type { PortAllocator } from './loopback-port.js';
 import type { ProcessSandbox } from './process-sandbox.js';
@@ -36,6 +37,8 @@ export interface ProcessSpec {
   readonly maxSessions?: number;
   /** Stdio adapters: the bridge's idle timeout, when the adapter sets one (`sessionIdleTimeoutSeconds`). */
   readonly sessionIdleMs?: number;
+  /** Stdio adapters: server processes kept started ahead of their session, when the adapter sets it (`warmSessions`). */
+  readonly warmSessions?: number;
 }
 
 /**
@@ -70,6 +73,7 @@ export function processSpecOf(
     ...(adapter.sessionIdleTimeoutSeconds !== undefined && {
       sessionIdleMs: adapter.sessionIdleTimeoutSeconds * 1000,
     }),
+    ...(adapter.warmSessions !== undefined && { warmSessions: adapter.warmSessions }),
   };
 }
 
@@ -91,6 +95,7 @@ export function fingerprintOf(spec: ProcessSpec): string {
   // The bridge takes its limits at start; appended only when set, so fingerprints of older specs stay the same.
   if (spec.maxSessions !== undefined || spec.sessionIdleMs !== undefined)
     parts.push(spec.maxSessions ?? null, spec.sessionIdleMs ?? null);
+  if (spec.warmSessions !== undefined) parts.push({ warmSessions: spec.warmSessions });
   return JSON.stringify(parts);
 }
 
@@ -121,6 +126,10 @@ export interface ProcessSettings {
   readonly randomId: () => string;
   readonly ports: PortAllocator;
   readonly logger: Logger;
+  /** How a stdio replica resolves its command once (`npx`/`uvx` to the program they run). */
+  readonly commandResolver: CommandResolver;
+  /** Longest run of a resolution probe (an `npx` that downloads); after it the command runs as given. */
+  readonly resolveTimeoutMs: number;
 }
 
 /** What a replica is built with. */

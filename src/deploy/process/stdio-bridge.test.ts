@@ -1,7 +1,7 @@
 /**
  * @module Tests of the stdio bridge through the process deployer, with the official SDK 1.x client as the
  * peer: one process per session, the session pool, DELETE, idle reaping, dead processes, message routing,
- * and the refusals a legacy-only server gives.
+ * and the transport's refusals.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -173,9 +173,10 @@ describe('stdio bridge', () => {
   });
 
   it('keeps a session with an open stream even when it sends nothing', async () => {
-    const { resource, url } = await start('busy', { stdio: { idleTimeoutMs: 100 } });
+    // Long enough that a busy machine's pause between initialize and the next request does not idle it out.
+    const { resource, url } = await start('busy', { stdio: { idleTimeoutMs: 1500 } });
     const { client } = await connect(url, true);
-    const call = client.callTool({ name: 'slow', arguments: { ms: 400 } });
+    const call = client.callTool({ name: 'slow', arguments: { ms: 4000 } });
     // The call's own answer, not an error result: the session and its process outlived the idle timeout.
     expect(textOf(await call)).toBe('slow done');
     expect(firstReplica((await deployer.status(resource)).replicas).detail).toMatch(/^sessions 1\/16/);
@@ -213,17 +214,18 @@ describe('stdio bridge', () => {
     expect(errors).toEqual([]);
   });
 
-  it('refuses what a legacy-only server refuses', async () => {
+  it('refuses what the transport refuses', async () => {
     const { url } = await start('refusals');
     const post = (body: string, headers: Record<string, string> = {}) =>
       fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body });
-    // A modern (2026-07-28) stateless request: a 400 that is not a modern error, so the client falls back.
+    // A 2026-07-28 request whose Mcp-Method header says something else than its body (served otherwise: see
+    // stdio-modern-pool.e2e.test.ts).
     const modern = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), {
       'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/list',
+      'mcp-method': 'tools/call',
     });
     expect(modern.status).toBe(400);
-    expect(((await modern.json()) as { error: { code: number } }).error.code).toBe(-32000);
+    expect(((await modern.json()) as { error: { code: number } }).error.code).toBe(-32020);
     expect((await fetch(url, { headers: { accept: 'text/event-stream' } })).status).toBe(400);
     expect((await post('{not json')).status).toBe(400);
     expect((await fetch(url.replace(/\/mcp$/, '/other'), { method: 'POST' })).status).toBe(404);

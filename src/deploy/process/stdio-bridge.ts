@@ -5,8 +5,9 @@
  * the `Mcp-Session-Id`, bounds the sessions per replica (503 when full), reaps idle ones, and answers requests
  * of ended sessions with 404 so clients re-initialise.
  *
- * Modern (2026-07-28) stateless requests are answered as a legacy-only server answers them (400, not a modern
- * error), which tells a modern client — or the gateway's data plane — to fall back to `initialize`.
+ * Modern (2026-07-28) stateless requests are served by the replica's {@link ModernPool}: server processes the
+ * bridge initialised itself, one request per process at a time. Pool processes and session processes share the
+ * replica's process cap; an idle pool process gives way to a new session.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -17,6 +18,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { TimerHandle, Timers } from '../timers.js';
 import { BridgeSession } from './bridge-session.js';
 import type { ChildExit } from './child-process.js';
+import { ModernPool, POOL_PROTOCOL_VERSION } from './modern-pool.js';
 import type { StdioChild } from './stdio-child.js';
 
 /** Limits of the bridge. */
@@ -49,6 +51,8 @@ export interface StdioBridgeOptions extends StdioBridgeLimits {
   readonly clock: () => Date;
   /** Session ids: must be unguessable (default: random UUIDs). */
   readonly sessionId?: () => string;
+  /** How long the gateway's own `initialize` of a pool process may take (default 30 000 ms). */
+  readonly initializeTimeoutMs?: number;
 }
 
 /** JSON-RPC error answer as the MCP SDKs shape transport-level refusals. */
@@ -98,13 +102,38 @@ export class StdioBridge {
   #sweeper: TimerHandle | undefined;
   #closed = false;
 
+  readonly #pool: ModernPool;
+
   constructor(options: StdioBridgeOptions) {
     this.#o = options;
+    this.#pool = new ModernPool({
+      acquireChild: () =>
+        this.#closed || this.#sessions.size + this.#pool.size >= this.#o.maxSessions
+          ? undefined
+          : this.#o.acquireChild(),
+      stopChild: (child) => this.#stop(child),
+      describeExit: options.describeExit,
+      onCrash: options.onCrash,
+      onChange: options.onChange,
+      log: options.log,
+      now: () => options.clock().getTime(),
+      initializeTimeoutMs: options.initializeTimeoutMs ?? 30_000,
+    });
   }
 
   /** Open sessions (each one a running server process). */
   get sessionCount(): number {
     return this.#sessions.size;
+  }
+
+  /** Server processes serving 2026-07-28 requests. */
+  get poolSize(): number {
+    return this.#pool.size;
+  }
+
+  /** Pids of the pool's processes, for status details. */
+  get poolPids(): number[] {
+    return this.#pool.pids;
   }
 
   /** Pids of the sessions' processes, for status details. */
@@ -167,6 +196,13 @@ export class StdioBridge {
     }
 
     const sessionId = request.headers.get('mcp-session-id');
+    // Stateless 2026-07-28 (a session id would make it a 2025 request; the data plane classified it already).
+    if (sessionId === null && request.headers.get('mcp-protocol-version') === POOL_PROTOCOL_VERSION) {
+      if (method !== 'POST') {
+        return jsonRpcError(405, -32000, 'Method not allowed.', null, { allow: 'POST' });
+      }
+      return this.#pool.serve(request, parsedBody);
+    }
     if (sessionId !== null) {
       const session = this.#sessions.get(sessionId);
       // Unknown, ended (DELETE, idle, dead process) or another replica's: 404 makes the client re-initialise.
@@ -186,6 +222,7 @@ export class StdioBridge {
     if (this.#sweeper !== undefined) this.#o.timers.clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     for (const session of [...this.#sessions.values()]) session.end('the replica is stopping');
+    this.#pool.close();
     const server = this.#server;
     if (server) {
       await new Promise<void>((resolve) => {
@@ -197,7 +234,9 @@ export class StdioBridge {
   }
 
   async #open(request: Request, parsedBody: unknown): Promise<Response> {
-    if (this.#sessions.size >= this.#o.maxSessions) {
+    // An idle pool process gives way: 2026 requests start another when they need one.
+    if (this.#sessions.size + this.#pool.size >= this.#o.maxSessions) this.#pool.shrinkIdle();
+    if (this.#sessions.size + this.#pool.size >= this.#o.maxSessions) {
       const id = Array.isArray(parsedBody) ? null : ((parsedBody as { id?: unknown }).id ?? null);
       return jsonRpcError(
         503,
@@ -231,15 +270,20 @@ export class StdioBridge {
     if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
     if (crash) this.#o.onCrash(reason);
     else this.#o.log(`[mcp-gateway] session on pid ${session.child.pid ?? '-'} ended: ${reason}`);
-    const stop = this.#o.stopChild(session.child).catch(() => undefined);
+    this.#stop(session.child);
+    this.#o.onChange();
+  }
+
+  #stop(child: StdioChild): void {
+    const stop = this.#o.stopChild(child).catch(() => undefined);
     this.#stopping.add(stop);
     void stop.finally(() => this.#stopping.delete(stop));
-    this.#o.onChange();
   }
 
   #reapIdle(): void {
     for (const session of [...this.#sessions.values()]) {
       if (session.isIdle(this.#o.idleTimeoutMs)) session.end(`idle for ${this.#o.idleTimeoutMs} ms`);
     }
+    this.#pool.reapIdle(this.#o.idleTimeoutMs);
   }
 }

@@ -66,5 +66,6 @@ export async function startToolRouter(options: StartToolRouterOptions): Promise<
     onToolDefinition: options.onToolDefinition,
     settings: options.settings,
     ...(options.policy && { policy: options.policy }),
+    connectUrl: (adapter) => `${publicUrl.replace(/\/+$/, '')}/connect/${encodeURIComponent(adapter)}`,
   });
 }
