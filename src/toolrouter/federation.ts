@@ -20,6 +20,7 @@
 import {
   Client,
   ProtocolError,
+  ProtocolErrorCode,
   SdkError,
   SdkErrorCode,
   StreamableHTTPClientTransport,
@@ -35,6 +36,8 @@ import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import { OutboundError, isRefusal, outboundFetch } from './outbound.js';
 import type { Outbound } from './outbound.js';
+import { NO_RELAY, relayKeyOf } from './server-request-relay.js';
+import type { CallerChannel, RelayCapabilities, RelayedMethod } from './server-request-relay.js';
 
 /** An adapter has no ready replica (yet): nothing was tried. */
 export class NoReadyReplicaError extends Error {
@@ -98,6 +101,11 @@ export interface FederatedCallOptions {
   readonly span?: SpanHandle;
   /** Present when the caller asked for progress: each upstream progress notification is handed on. */
   readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /**
+   * The caller's channel for server requests: the upstream's `elicitation/create` and `sampling/createMessage`
+   * made for this call go to it (and the upstream is offered what it can answer); absent, they are refused.
+   */
+  readonly caller?: CallerChannel;
 }
 
 /** One listing of an adapter's tools, with what the upstream said about it. */
@@ -152,6 +160,67 @@ interface Exchange {
   credentialError: UpstreamCredentialError | undefined;
 }
 
+/** The calls in progress on one connection, for the upstream's server requests. */
+interface CallRelays {
+  /** Each call by the key its POST carries in {@link CALL_HEADER}. */
+  readonly calls: Map<string, { readonly caller: CallerChannel; readonly ended: AbortController }>;
+  /** The call key of each upstream request seen on a call's response stream, by the upstream's request id. */
+  readonly requests: Map<string | number, string>;
+}
+
+/**
+ * Names the call a POST belongs to, between the router's `callTool` and its own fetch wrapper, which removes it
+ * before anything is sent: the SDK client says nothing about which request a server request came with, but the
+ * response stream it arrives on does.
+ */
+const CALL_HEADER = 'x-mcp-gateway-relay-call';
+
+/**
+ * The response stream of a call, read as it passes by: every JSON-RPC request in it (an upstream's
+ * server request related to that call) is told to `seen` before the client parses it.
+ */
+function serverRequestTap(seen: (id: string | number) => void): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let data: string[] = [];
+  const dispatch = () => {
+    const text = data.join('\n');
+    data = [];
+    if (!text.includes('"method"')) return;
+    try {
+      const message = JSON.parse(text) as Record<string, unknown> | null;
+      const id = message?.id;
+      if (typeof message?.method === 'string' && (typeof id === 'string' || typeof id === 'number')) seen(id);
+    } catch {
+      // Not JSON: the client reports it.
+    }
+  };
+  return new TransformStream({
+    transform(chunk, controller) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffered.indexOf('\n')) >= 0) {
+        let line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        if (line.endsWith('\r')) line = line.slice(0, -1);
+        if (line === '') dispatch();
+        else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+      }
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** The client capabilities a call client declares: what its callers can answer, so the upstream knows. */
+function declaredCapabilities(relay: RelayCapabilities) {
+  return {
+    ...(relay.elicitation && { elicitation: { form: {} } }),
+    ...(relay.sampling && { sampling: relay.samplingTools ? { tools: {} } : {} }),
+  };
+}
+
+const refusedRequest = (text: string) => new ProtocolError(ProtocolErrorCode.InvalidRequest, text);
+
 interface Connection {
   readonly key: string;
   readonly adapter: string;
@@ -159,6 +228,7 @@ interface Connection {
   readonly transport: StreamableHTTPClientTransport;
   readonly ready: Promise<void>;
   readonly exchange: Exchange;
+  readonly relays: CallRelays;
   active: number;
   lastUsed: number;
 }
@@ -260,13 +330,33 @@ export function createFederation(options: FederationOptions): Federation {
     principal: Principal,
     listing: boolean,
     signal: AbortSignal | undefined,
+    relay: RelayCapabilities = NO_RELAY,
   ): Connection {
     const exchange: Exchange = { lastError: undefined, sessionGone: false, credentialError: undefined };
+    const relays: CallRelays = { calls: new Map(), requests: new Map() };
+    const relaying = relayKeyOf(relay) !== '';
     const base = outboundFetch(outbound, options.connectTimeoutMs);
+    /** A call's response stream, noting on its way which call each server request in it belongs to. */
+    const tapped = (response: Response, callKey: string): Response => {
+      if (!response.body) return response;
+      if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
+      const body = response.body.pipeThrough(
+        serverRequestTap((id) => void (relays.calls.has(callKey) && relays.requests.set(id, callKey))),
+      );
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    };
     const fetchWithIdentity = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
-      // Call clients need no standalone stream: progress and results come on each call's own response.
-      if (!listing && (init.method ?? 'GET') === 'GET') return new Response(null, { status: 405 });
+      // Call clients need no standalone stream: progress and results come on each call's own response. Those of
+      // callers that can be asked keep one, where upstreams send server requests not tied to a request.
+      if (!listing && !relaying && (init.method ?? 'GET') === 'GET')
+        return new Response(null, { status: 405 });
       const headers = new Headers(init.headers);
+      const callKey = headers.get(CALL_HEADER);
+      if (callKey !== null) headers.delete(CALL_HEADER);
       for (const [name, value] of traceHeadersOf(init.body)) headers.set(name, value);
       for (const [name, value] of Object.entries(await options.identityHeaders(principal, adapter))) {
         headers.set(name, value);
@@ -287,7 +377,7 @@ export function createFederation(options: FederationOptions): Federation {
           const response = await base(url, { ...init, headers });
           exchange.lastError = undefined;
           if (response.status === 404 && headers.has('mcp-session-id')) exchange.sessionGone = true;
-          return response;
+          return callKey === null ? response : tapped(response, callKey);
         } catch (error) {
           if (error instanceof OutboundError) exchange.lastError = error;
           throw error;
@@ -327,6 +417,7 @@ export function createFederation(options: FederationOptions): Federation {
       { name: options.clientInfo.name, version: options.clientInfo.version },
       {
         versionNegotiation: { mode: 'auto' },
+        capabilities: declaredCapabilities(relay),
         ...(listing && {
           listChanged: {
             tools: { autoRefresh: false, debounceMs: 0, onChanged: () => announce(adapter.name) },
@@ -338,6 +429,56 @@ export function createFederation(options: FederationOptions): Federation {
     if (!listing) {
       client.setNotificationHandler('notifications/tools/list_changed', () => announce(adapter.name));
     }
+    /** Hands an upstream's server request to the caller whose call it came with; refuses anything else. */
+    const relayed = async (
+      method: RelayedMethod,
+      params: Record<string, unknown>,
+      upstreamId: string | number,
+      upstreamSignal: AbortSignal,
+    ): Promise<Record<string, unknown>> => {
+      const callKey = relays.requests.get(upstreamId);
+      relays.requests.delete(upstreamId);
+      // One not tied to a request (the standalone stream) can only be the call in progress, when there is one.
+      const only = relays.calls.size === 1 ? [...relays.calls.values()][0] : undefined;
+      const call = callKey === undefined ? only : relays.calls.get(callKey);
+      if (!call) {
+        throw refusedRequest(
+          relays.calls.size > 1
+            ? `${method} must be sent as part of the tool call it is for (several are in progress).`
+            : `${method} is relayed only as part of a tool call in progress.`,
+        );
+      }
+      const wantsTools = params.tools !== undefined || params.toolChoice !== undefined;
+      const { capabilities } = call.caller;
+      const can = method === 'elicitation/create' ? capabilities.elicitation : capabilities.sampling;
+      if (!can || (method === 'sampling/createMessage' && wantsTools && !capabilities.samplingTools)) {
+        throw refusedRequest(
+          `The caller of this tool call does not support ${method}${wantsTools ? ' with tools' : ''}.`,
+        );
+      }
+      return call.caller.request(method, params, AbortSignal.any([call.ended.signal, upstreamSignal]));
+    };
+    if (relay.elicitation) {
+      client.setRequestHandler('elicitation/create', async (request, ctx) => {
+        const params = request.params as Record<string, unknown>;
+        // Only form mode is offered: a URL-mode completion notification has no call to follow.
+        if (params.mode === 'url')
+          throw refusedRequest('URL-mode elicitation is not relayed by the tool router.');
+        return (await relayed('elicitation/create', params, ctx.mcpReq.id, ctx.mcpReq.signal)) as never;
+      });
+    }
+    if (relay.sampling) {
+      client.setRequestHandler(
+        'sampling/createMessage',
+        async (request, ctx) =>
+          (await relayed(
+            'sampling/createMessage',
+            request.params as Record<string, unknown>,
+            ctx.mcpReq.id,
+            ctx.mcpReq.signal,
+          )) as never,
+      );
+    }
     client.onerror = (error) =>
       logger.debug({ adapter: adapter.name, err: messageOf(error) }, 'upstream client');
     const connection: Connection = {
@@ -346,6 +487,7 @@ export function createFederation(options: FederationOptions): Federation {
       client,
       transport,
       exchange,
+      relays,
       active: 0,
       lastUsed: now(),
       ready: client.connect(transport, {
@@ -378,10 +520,18 @@ export function createFederation(options: FederationOptions): Federation {
     replica: ReplicaEndpoint,
     principal: Principal,
     fresh: boolean,
+    relay: RelayCapabilities,
   ) {
-    const key = [adapter.name, adapter.version, replica.id, principal.userId, principal.roles.join(',')].join(
-      '\u0000',
-    );
+    // Callers that can answer different server requests get different upstream sessions: each declares what its
+    // callers can answer, so an upstream that checks (and falls back when a client cannot) sees the truth.
+    const key = [
+      adapter.name,
+      adapter.version,
+      replica.id,
+      principal.userId,
+      principal.roles.join(','),
+      relayKeyOf(relay),
+    ].join('\u0000');
     let connection = pool.get(key);
     if (connection && fresh) {
       dispose(connection);
@@ -392,12 +542,19 @@ export function createFederation(options: FederationOptions): Federation {
         const idle = [...pool.values()].filter((c) => c.active === 0).sort((a, b) => a.lastUsed - b.lastUsed);
         if (idle[0]) dispose(idle[0]);
       }
-      connection = open(key, adapter, replica, principal, false, undefined);
+      connection = open(key, adapter, replica, principal, false, undefined, relay);
       pool.set(key, connection);
     }
     connection.active++;
     connection.lastUsed = now();
     return connection;
+  }
+
+  /** The call is over: its server requests still unanswered are not routed to anyone any more. */
+  function forgetCall(connection: Connection, callKey: string) {
+    connection.relays.calls.delete(callKey);
+    for (const [id, key] of connection.relays.requests)
+      if (key === callKey) connection.relays.requests.delete(id);
   }
 
   function release(connection: Connection) {
@@ -483,7 +640,7 @@ export function createFederation(options: FederationOptions): Federation {
       const deadline = AbortSignal.timeout(options.listTimeoutMs);
       let lastError: unknown;
       for (const replica of ranked) {
-        const connection = acquire(adapter, replica, principal, false);
+        const connection = acquire(adapter, replica, principal, false, NO_RELAY);
         try {
           await connection.ready;
           return await listingOf(connection.client, deadline, options.listTimeoutMs);
@@ -513,9 +670,23 @@ export function createFederation(options: FederationOptions): Federation {
       let last: unknown;
       for (const replica of ranked) {
         for (let attempt = 0; attempt < 2; attempt++) {
-          const connection = acquire(adapter, replica, principal, attempt > 0);
+          const connection = acquire(
+            adapter,
+            replica,
+            principal,
+            attempt > 0,
+            call.caller?.capabilities ?? NO_RELAY,
+          );
           let connected = false;
           let span = NO_SPAN;
+          const callKey = call.caller ? crypto.randomUUID() : undefined;
+          // Ends with the call however it ends (the caller left, a timeout): nothing of it is left waiting.
+          const ended = callKey ? new AbortController() : undefined;
+          const onCallerGone = () => ended?.abort();
+          if (callKey && ended) {
+            call.signal.addEventListener('abort', onCallerGone, { once: true });
+            connection.relays.calls.set(callKey, { caller: call.caller!, ended });
+          }
           try {
             await connection.ready;
             connected = true;
@@ -534,6 +705,7 @@ export function createFederation(options: FederationOptions): Federation {
                 resetTimeoutOnProgress: true,
                 toolDefinition: callDefinitionOf(upstream),
                 ...(call.onProgress && { onprogress: call.onProgress }),
+                ...(callKey && { headers: { [CALL_HEADER]: callKey } }),
               },
             );
             span.end(result.isError === true ? { error: 'tool error' } : {});
@@ -563,6 +735,11 @@ export function createFederation(options: FederationOptions): Federation {
             );
             return errorResult(failureText(adapter.name, upstream.name, error, call.timeoutMs));
           } finally {
+            if (callKey && ended) {
+              call.signal.removeEventListener('abort', onCallerGone);
+              ended.abort();
+              forgetCall(connection, callKey);
+            }
             release(connection);
           }
         }

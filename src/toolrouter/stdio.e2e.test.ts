@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MiddlewareHandler } from 'hono';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ModernClient } from '@modelcontextprotocol/client';
 import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
 import { SCORE_TOOL, startScoreServer } from '../../scripts/samples/score-server.js';
@@ -22,6 +22,8 @@ import { parseAuthConfig } from '../config/index.js';
 import type { AppEnv } from '../http/index.js';
 import { openRegistryStore } from '../registry/index.js';
 import type { JsonObject } from '../registry/index.js';
+import { startElicitingMcpServer } from '../../test/eliciting-mcp-server.js';
+import type { ElicitingMcpServer } from '../../test/eliciting-mcp-server.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { startTestGateway } from '../../test/test-gateway.js';
@@ -63,6 +65,7 @@ describe('mcp-gateway stdio, embedded', () => {
   const databaseUrl = join(folder, 'registry.db');
   let score: ScoreServer;
   let upstream: RunningMcpServer;
+  let asker: ElicitingMcpServer;
   const env = () => ({
     PATH: process.env.PATH ?? '',
     HOME: folder,
@@ -73,7 +76,9 @@ describe('mcp-gateway stdio, embedded', () => {
   beforeAll(async () => {
     score = await startScoreServer();
     upstream = await startLegacyMcpServer({ name: 'stdio-upstream' });
+    asker = await startElicitingMcpServer();
     const store = await openRegistryStore(databaseUrl);
+    await store.create('adapter', 'asker', { ...base(), endpoints: [asker.url], federate: true }, 'alice');
     await store.create('tool', 'score', toolSpec('score', score.url), 'alice');
     await store.create(
       'adapter',
@@ -86,7 +91,29 @@ describe('mcp-gateway stdio, embedded', () => {
   afterAll(async () => {
     await score?.close();
     await upstream?.close();
+    await asker?.close();
     rmSync(folder, { recursive: true, force: true });
+  });
+
+  it("relays a federated upstream's elicitation to the 2025 client on its connection", async () => {
+    const transport = new LegacyStdio({ command: COMMAND, args: ARGS, env: env(), stderr: 'pipe' });
+    const client = new LegacyClient(
+      { name: 'stdio-elicit', version: '1.0.0' },
+      { capabilities: { elicitation: {} } },
+    );
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked.push(request.params.message);
+      return { action: 'accept', content: { name: 'Edsger' } };
+    });
+    await client.connect(transport);
+    try {
+      const result = await client.callTool({ name: 'asker__ask', arguments: { question: 'On stdio?' } });
+      expect(textOf(result)).toBe('accept:Edsger');
+      expect(asked).toEqual(['On stdio?']);
+    } finally {
+      await client.close();
+    }
   });
 
   it('serves a 2025 client: lists, calls, relays progress and announces a tool another process registered', async () => {

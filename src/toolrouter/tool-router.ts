@@ -79,6 +79,19 @@ import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
+import {
+  connectionChannels,
+  createServerRequestRelay,
+  initializeCapabilitiesOf,
+  noChannels,
+  smallJsonOf,
+} from './server-request-relay.js';
+import type {
+  CallerChannel,
+  CallerChannels,
+  CallerSession,
+  RelayCapabilities,
+} from './server-request-relay.js';
 import type { Outbound } from './outbound.js';
 import { TOOL_ROUTER_DEFAULTS } from '../config/index.js';
 import type { ToolRouterSettings } from '../config/index.js';
@@ -380,6 +393,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     outputSchemas,
   });
   const searchMode = settings.discovery === 'search';
+  /** Upstreams' server requests to 2025 HTTP callers, and their answers (every endpoint shares it). */
+  const relay = createServerRequestRelay();
   /** `/mcp`: every tool the caller may use. */
   const everything = scopeOf(catalog, createPolicyGate(options.policy), searchMode, logger);
   const toolsets = createToolsetDirectory({
@@ -494,6 +509,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     params: CallToolRequestParams,
     ctx: ServerContext,
     span: SpanHandle,
+    caller: (ctx: ServerContext) => CallerChannel | undefined,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
     // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
     const entry = await findEntry(scope, params.name, principal);
@@ -529,11 +545,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       return { result: await executor.call(entry.target.resource, args, principal, signal), entry };
     }
     const progress = progressRelay(ctx);
+    const channel = caller(ctx);
     const result = await federation.callTool(entry.target.adapter, entry.target.upstream, args, principal, {
       signal,
       timeoutMs: settings.callTimeoutMs,
       span,
       ...(progress.onProgress && { onProgress: progress.onProgress }),
+      ...(channel && { caller: channel }),
     });
     await progress.flush();
     return {
@@ -553,8 +571,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     ctx: ServerContext,
     traceId: string | undefined,
     span: SpanHandle,
+    caller: (ctx: ServerContext) => CallerChannel | undefined,
   ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
-    if (!onToolCall) return callTool(scope, principal, params, ctx, span);
+    if (!onToolCall) return callTool(scope, principal, params, ctx, span, caller);
     const started = now();
     const report = (
       outcome: RouterToolCall['outcome'],
@@ -571,7 +590,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         ...(policyRule !== undefined && { policyRule }),
       });
     try {
-      const called = await callTool(scope, principal, params, ctx, span);
+      const called = await callTool(scope, principal, params, ctx, span, caller);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
       report(called.result.isError === true ? 'failed' : 'success', called.entry);
       return called;
@@ -627,11 +646,17 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   /** The last offer of each scope, for server instances made without a snapshot at hand (stdio). */
   const lastOffers = new WeakMap<RouterScope, EndpointOffer>();
 
+  /**
+   * `channels`: how the upstreams' server requests reach this server's client — by default the server's own
+   * connection (stdio); HTTP requests pass the stateless one of {@link relay}. `offer`: what the endpoint
+   * offers (`aggregate-offer.ts`), by default the scope's last one.
+   */
   function serverFor(
     principal: Principal,
     traceId?: string,
     span: SpanHandle = NO_SPAN,
     scope: RouterScope = everything,
+    channels: CallerChannels = connectionChannels,
     offer: EndpointOffer = lastOffers.get(scope) ??
       offerOf({
         searchMode: scope.searchMode,
@@ -676,7 +701,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       let called: { result: CallToolResult; entry: CatalogEntry };
       try {
-        called = await observedCall(scope, principal, params, ctx, traceId, span);
+        called = await observedCall(scope, principal, params, ctx, traceId, span, (c) => channels(server, c));
       } catch (error) {
         if (error instanceof ConnectionRequiredError) return connectionRequired(error, ctx);
         throw error;
@@ -733,15 +758,18 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     const handler = createMcpHandler(
       async (ctx) => {
         const extra = ctx.authInfo?.extra as
-          { principal?: Principal; traceId?: string; span?: SpanHandle } | undefined;
+          { principal?: Principal; traceId?: string; span?: SpanHandle; session?: CallerSession } | undefined;
         // Only reachable through `fetch` below, which always passes the principal.
         if (!extra?.principal) throw new Error('tool router: request without a principal');
+        // A 2026-07-28 request has no channel for server requests; a 2025 one has its session's, if any.
+        const channels =
+          ctx.era === 'modern' ? noChannels : relay.channels(extra.session, extra.principal.userId);
         // What the endpoint offers depends on the upstreams it lists: known once its catalog is built.
         // A failed build (the registry unreachable) leaves the last offer; the request's own method says more.
         const snapshot = await scope.catalog.snapshot().catch(() => undefined);
         const offer = snapshot ? offerFor(scope, snapshot) : undefined;
         if (offer) lastOffers.set(scope, offer);
-        return serverFor(extra.principal, extra.traceId, extra.span, scope, offer);
+        return serverFor(extra.principal, extra.traceId, extra.span, scope, channels, offer);
       },
       {
         bus,
@@ -753,16 +781,42 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       ? () => undefined
       : scope.catalog.onChange(() => handler.notify.toolsChanged());
     return {
-      fetch(request, principal, span) {
+      async fetch(request, principal, span) {
         if (request.method === 'GET') return streams.open(request, principal);
+        const session = relay.sessionOf(request);
+        let declared: RelayCapabilities | undefined;
+        if (request.method === 'POST' && session && relay.waiting) {
+          // Perhaps a client's answer to a relayed server request: the SDK's stateless serving would drop it.
+          const body = await smallJsonOf(request, settings.maxBodyBytes);
+          if (relay.answer(body, session, principal.userId)) return new Response(null, { status: 202 });
+        } else if (request.method === 'POST' && !request.headers.has('mcp-session-id')) {
+          // Only an `initialize` (sent before any protocol version header) can declare what a client can answer.
+          if (!request.headers.has('mcp-protocol-version')) {
+            declared = initializeCapabilitiesOf(await smallJsonOf(request, settings.maxBodyBytes));
+          }
+        }
         // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
-        return handler.fetch(request, {
+        const response = await handler.fetch(request, {
           authInfo: {
             token: '',
             clientId: principal.userId,
             scopes: [...(principal.scopes ?? [])],
-            extra: { principal, traceId: traceIdOf(request.headers.get('traceparent')), span },
+            extra: {
+              principal,
+              traceId: traceIdOf(request.headers.get('traceparent')),
+              span,
+              ...(session && { session }),
+            },
           },
+        });
+        const minted = declared && response.ok ? relay.mint(declared) : undefined;
+        if (!minted) return response;
+        const headers = new Headers(response.headers);
+        headers.set('mcp-session-id', minted);
+        return new Response(response.body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers,
         });
       },
       listeners: () => streams.size + bus.listenerCount,
@@ -937,6 +991,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       served.clear();
       await main.close();
       callerLists.close();
+      relay.close();
       catalog.close();
       pinning.close();
       await federation.close();
