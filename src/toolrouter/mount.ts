@@ -31,7 +31,7 @@ export const TOOLSET_MCP_PATH = '/toolsets/:name/mcp';
  * The body of `request` as text when it is at most `maxBytes`, read from a copy (the router reads the original);
  * undefined when it is larger, which the router itself refuses with 413.
  */
-async function smallBodyOf(request: Request, maxBytes: number): Promise<string | undefined> {
+export async function smallBodyOf(request: Request, maxBytes: number): Promise<string | undefined> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes || !request.body) return undefined;
   const reader = request.clone().body!.getReader();

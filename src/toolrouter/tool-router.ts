@@ -53,6 +53,9 @@ import type {
 } from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
+import { offerOf } from './aggregate-offer.js';
+import type { EndpointOffer } from './aggregate-offer.js';
+import { createCallerLists } from './caller-lists.js';
 import { createCatalog } from './catalog.js';
 import type { Catalog, CatalogEntry, CatalogSnapshot, FederationState } from './catalog.js';
 import {
@@ -381,6 +384,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     upstreamCredentials,
     separator: settings.separator,
   });
+  /** Lists of upstreams that answered the router's own listing as `private`: asked per caller. */
+  const callerLists = createCallerLists({ federation, catalog, refreshMs: settings.refreshMs, logger });
   const executor = createHttpToolExecutor({
     outbound,
     replicas: options.replicas,
@@ -410,6 +415,31 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   const listedTo = (scope: RouterScope, snapshot: CatalogSnapshot, principal: Principal) =>
     scope.policy.listed(snapshot, scope.catalog.visible(snapshot, principal), principal);
 
+  /** {@link listedTo}, without the tools of `private` upstreams that do not list them to `principal`. */
+  const listedFor = async (scope: RouterScope, snapshot: CatalogSnapshot, principal: Principal) =>
+    callerLists.narrow(listedTo(scope, snapshot, principal), principal);
+
+  /** What an endpoint offers over one snapshot of its catalog (capabilities, cache lifetime), once per snapshot. */
+  const offers = new WeakMap<CatalogSnapshot, EndpointOffer>();
+  function offerFor(scope: RouterScope, snapshot: CatalogSnapshot): EndpointOffer {
+    let offer = offers.get(snapshot);
+    if (!offer) {
+      const adapters = new Map<string, Registered<'adapter'>>();
+      for (const entry of snapshot.entries) {
+        const { target } = realEntryOf(entry);
+        if (target.kind === 'federated') adapters.set(target.adapter.name, target.adapter);
+      }
+      offer = offerOf({
+        searchMode: scope.searchMode,
+        upstreams: [...adapters.values()].flatMap((adapter) => catalog.upstreamListing(adapter) ?? []),
+        maxTtlMs: settings.registryMaxAgeMs,
+        refreshMs: settings.refreshMs,
+      });
+      offers.set(snapshot, offer);
+    }
+    return offer;
+  }
+
   async function listTools(
     scope: RouterScope,
     principal: Principal,
@@ -425,7 +455,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = listedTo(scope, await scope.catalog.snapshot(principal), principal);
+    const visible = await listedFor(scope, await scope.catalog.snapshot(principal), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -496,7 +526,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       if (connect) throw connect;
     }
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
-    if (!entry || !canRead(principal, entry.owner)) {
+    if (!entry || !canRead(principal, entry.owner) || !(await callerLists.allows(entry, principal))) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     }
     scope.policy.enforce(principal, entry, params.arguments);
@@ -611,13 +641,21 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
     await search!.update(snapshot);
     // The caller's own list, the very one `tools/list` would serve in list mode: the search never shows more.
-    const found = search!.search(listedTo(scope, snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
+    const found = search!.search(
+      await listedFor(scope, snapshot, principal),
+      query,
+      limit ?? DEFAULT_SEARCH_LIMIT,
+    );
     return searchResult(found);
   }
 
+  /** The last offer of each scope, for server instances made without a snapshot at hand (stdio). */
+  const lastOffers = new WeakMap<RouterScope, EndpointOffer>();
+
   /**
    * `channels`: how the upstreams' server requests reach this server's client — by default the server's own
-   * connection (stdio); HTTP requests pass the stateless one of {@link relay}.
+   * connection (stdio); HTTP requests pass the stateless one of {@link relay}. `offer`: what the endpoint
+   * offers (`aggregate-offer.ts`), by default the scope's last one.
    */
   function serverFor(
     principal: Principal,
@@ -625,14 +663,24 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     span: SpanHandle = NO_SPAN,
     scope: RouterScope = everything,
     channels: CallerChannels = connectionChannels,
+    offer: EndpointOffer = lastOffers.get(scope) ??
+      offerOf({
+        searchMode: scope.searchMode,
+        upstreams: [],
+        maxTtlMs: settings.registryMaxAgeMs,
+        refreshMs: settings.refreshMs,
+      }),
   ): Server {
     const { searchMode } = scope;
+    // The same for `server/discover` and `initialize` (see `aggregate-offer.ts`); the lists are filtered by
+    // identity, so their 2026-07-28 answers are `private` (2025-era answers carry no cache fields).
+    const hint = { ttlMs: offer.ttlMs, cacheScope: 'private' as const };
     const server = new Server(
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
       {
-        // Search mode's list is always the same two tools: there is no list change to announce.
-        capabilities: { tools: { listChanged: !searchMode } },
+        capabilities: offer.capabilities,
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
+        cacheHints: { 'tools/list': hint, 'server/discover': hint },
       },
     );
     server.setRequestHandler('tools/list', (request) => listTools(scope, principal, request.params?.cursor));
@@ -714,7 +762,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       logger.warn({ err: error.message }, 'list change delivery failed'),
     );
     const handler = createMcpHandler(
-      (ctx) => {
+      async (ctx) => {
         const extra = ctx.authInfo?.extra as
           { principal?: Principal; traceId?: string; span?: SpanHandle; session?: CallerSession } | undefined;
         // Only reachable through `fetch` below, which always passes the principal.
@@ -722,7 +770,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         // A 2026-07-28 request has no channel for server requests; a 2025 one has its session's, if any.
         const channels =
           ctx.era === 'modern' ? noChannels : relay.channels(extra.session, extra.principal.userId);
-        return serverFor(extra.principal, extra.traceId, extra.span, scope, channels);
+        // What the endpoint offers depends on the upstreams it lists: known once its catalog is built.
+        // A failed build (the registry unreachable) leaves the last offer; the request's own method says more.
+        const snapshot = await scope.catalog.snapshot().catch(() => undefined);
+        const offer = snapshot ? offerFor(scope, snapshot) : undefined;
+        if (offer) lastOffers.set(scope, offer);
+        return serverFor(extra.principal, extra.traceId, extra.span, scope, channels, offer);
       },
       {
         bus,
@@ -949,6 +1002,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       await Promise.all([...served.values()].map((t) => t.endpoint.close()));
       served.clear();
       await main.close();
+      callerLists.close();
       relay.close();
       catalog.close();
       pinning.close();
