@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono';
 import type { TraceContextHeaders } from '../observability/index.js';
-import { smallBodyOf } from './mount.js';
+import { smallBodyOf } from './request-body.js';
 
 /** `/mcp` or `/toolsets/{name}/mcp`. */
 const ROUTER_PATH = /^\/(?:mcp|toolsets\/[^/]+\/mcp)$/;

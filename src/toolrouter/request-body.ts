@@ -45,3 +45,27 @@ export async function parsedBodyOf(request: Request, maxBytes: number): Promise<
     }),
   };
 }
+
+/**
+ * The body of `request` as text when it is at most `maxBytes`, read from a copy (the SDK or the router reads the
+ * original); undefined when it is larger, which they refuse with 413.
+ */
+export async function smallBodyOf(request: Request, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes || !request.body) return undefined;
+  const reader = request.clone().body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
