@@ -67,6 +67,8 @@ export interface TestGatewayOptions {
   readonly placementNow?: () => number;
   /** Run the process deployer and the reconciler, as `npm start` does (remote endpoints work either way). */
   readonly processDeployer?: boolean;
+  /** Told when a process adapter with `minReplicas` scales up or down (`processDeployer` only). */
+  readonly onScale?: (ref: { kind: string; name: string }, direction: 'up' | 'down') => void;
   /** Wraps the replica resolver the data plane and the tool router use (e.g. to mark a replica draining). */
   readonly replicas?: (resolver: DeployerReplicaResolver) => DeployerReplicaResolver;
   /** Operations dependencies passed to `createApp` as they are (metrics, audit log, rate limits). */
@@ -133,6 +135,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
             stateDirectory: undefined,
           },
         },
+        ...(options.onScale && { onScale: options.onScale }),
       })
     : undefined;
   const remote = (deployers?.deployers[0] as RemoteDeployer | undefined) ?? new RemoteDeployer(remoteOptions);

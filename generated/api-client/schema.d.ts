@@ -431,6 +431,8 @@ export interface components {
             maxSessionsPerReplica?: number;
             sessionIdleTimeoutSeconds?: number;
             warmSessions?: number;
+            minReplicas?: number;
+            idleSeconds?: number;
             federate?: boolean;
             createdBy: string;
             /** Format: date-time */
@@ -565,6 +567,10 @@ export interface components {
             sessionIdleTimeoutSeconds?: number;
             /** @description Stdio adapters of the command runtime: server processes each replica keeps started and answering ahead of their session, so an `initialize` (or the first 2026-07-28 request) does not wait for a cold start (default 1; 0 keeps none: the replica is proven once and every session starts its own process). */
             warmSessions?: number;
+            /** @description Process runtime only: replicas kept running while the adapter is idle (0 to `replicaCount`, default `replicaCount`). Below `replicaCount`, only this many start at registration; the first request starts the rest (with 0 it waits for the first replica to be ready, at most the connect timeout, else 503 with `Retry-After`), and after `idleSeconds` without open sessions or requests in flight the extra replicas are stopped again. Images (Kubernetes) and endpoints refuse it. */
+            minReplicas?: number;
+            /** @description Process runtime only, with `minReplicas` below `replicaCount`: how long the adapter has no open session and no request in flight before it is scaled down to `minReplicas` (default 300). */
+            idleSeconds?: number;
             /** @description List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false). */
             federate?: boolean;
         };
@@ -679,7 +685,7 @@ export interface components {
             availableReplicas: number;
             image: string;
             /**
-             * @description `Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Failed: …` or `Pending`.
+             * @description `Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Idle: …` for a process adapter scaled down to its `minReplicas` (0 included) until the next request; `Failed: …` or `Pending`.
              * @example Degraded: 1/2 ready
              */
             replicaStatus: string;

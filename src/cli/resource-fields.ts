@@ -91,6 +91,8 @@ const adapterFields: FieldsOf<KindTypes['adapters']['create']> = {
   maxSessionsPerReplica: integer(1, 100_000),
   sessionIdleTimeoutSeconds: integer(10, 604_800),
   warmSessions: integer(0, 16),
+  minReplicas: integer(0, 50),
+  idleSeconds: integer(1, 86_400),
   federate: boolean,
 };
 

@@ -356,6 +356,48 @@ describe('POST /adapters', () => {
       'warmSessions',
       /must not exceed maxSessionsPerReplica/,
     ],
+    [
+      'minReplicas on an image (Kubernetes does not scale on demand)',
+      imageAdapter('a', { minReplicas: 0 }),
+      'minReplicas',
+      /applies only with command .*images \(Kubernetes\) and endpoints always run replicaCount/,
+    ],
+    [
+      'minReplicas on endpoints',
+      { name: 'a', endpoints: ['http://127.0.0.1:9/mcp'], minReplicas: 0 },
+      'minReplicas',
+      /applies only with command/,
+    ],
+    [
+      'idleSeconds on an image',
+      imageAdapter('a', { idleSeconds: 60 }),
+      'idleSeconds',
+      /applies only with command/,
+    ],
+    [
+      'minReplicas above replicaCount',
+      { name: 'a', command: 'npx', args: ['x'], replicaCount: 2, minReplicas: 3 },
+      'minReplicas',
+      /at most replicaCount \(2\)/,
+    ],
+    [
+      'a negative minReplicas',
+      { name: 'a', command: 'npx', args: ['x'], minReplicas: -1 },
+      'minReplicas',
+      /between 0 and 50/,
+    ],
+    [
+      'an idleSeconds of 0',
+      { name: 'a', command: 'npx', args: ['x'], minReplicas: 0, idleSeconds: 0 },
+      'idleSeconds',
+      /between 1 and 86400/,
+    ],
+    [
+      'minReplicas 0 on a federated adapter',
+      { name: 'a', command: 'npx', args: ['x'], minReplicas: 0, federate: true },
+      'federate',
+      /not available with minReplicas below replicaCount yet/,
+    ],
   ];
   it('registers a federated per-user OAuth adapter (the tool router lists it per caller)', async () => {
     const res = await app.request(
@@ -380,6 +422,29 @@ describe('POST /adapters', () => {
     expect(error.message).toMatch(message);
     expect(error.details?.map((d) => d.path)).toContain(path);
     expect(await store.count('adapter')).toBe(0);
+  });
+
+  it('keeps minReplicas and idleSeconds of a command adapter, and leaves them out when not given', async () => {
+    const lazy = await app.request(
+      '/adapters',
+      json('POST', {
+        name: 'lazy',
+        command: 'npx',
+        args: ['x'],
+        replicaCount: 2,
+        minReplicas: 0,
+        idleSeconds: 30,
+      }),
+    );
+    expect(lazy.status).toBe(201);
+    expect(await lazy.json()).toMatchObject({ minReplicas: 0, idleSeconds: 30, replicaCount: 2 });
+    const read = await app.request('/adapters/lazy');
+    expect(await read.json()).toMatchObject({ minReplicas: 0, idleSeconds: 30 });
+    const plain = await (
+      await app.request('/adapters', json('POST', { name: 'eager', command: 'npx' }))
+    ).json();
+    expect(plain).not.toHaveProperty('minReplicas');
+    expect(plain).not.toHaveProperty('idleSeconds');
   });
 
   it('keeps the affinity, with the header name in lower case, and leaves it out when not given', async () => {

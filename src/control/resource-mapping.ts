@@ -168,6 +168,30 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
         '"oauth-user" is not available with transport "sse" yet: per-user tokens are renewed for Streamable HTTP upstreams only',
     });
   }
+  // Scaling on demand is built for local processes only: a Kubernetes StatefulSet or a remote URL always runs
+  // `replicaCount` replicas, so a smaller minimum would be a promise nobody keeps.
+  for (const field of ['minReplicas', 'idleSeconds'] as const) {
+    if (data[field] !== undefined && data.command === undefined) {
+      problems.push({
+        path: field,
+        message:
+          'applies only with command (the process runtime); images (Kubernetes) and endpoints always run replicaCount replicas',
+      });
+    }
+  }
+  if (data.minReplicas !== undefined && data.command !== undefined) {
+    const count = data.replicaCount ?? 1;
+    if (data.minReplicas > count)
+      problems.push({ path: 'minReplicas', message: `must be at most replicaCount (${count})` });
+    // The tool router keeps a listing session open on a federated adapter (for list_changed), which would keep
+    // it from ever scaling down, and it reaches replicas without the data plane's wake-up.
+    else if (data.minReplicas < count && data.federate)
+      problems.push({
+        path: 'federate',
+        message:
+          'is not available with minReplicas below replicaCount yet: the tool router holds a listing session open on a federated adapter, so it would never scale down',
+      });
+  }
   if (data.endpoints) {
     if (data.port !== undefined) problems.push({ path: 'port', message: ENDPOINT_CARRIES_ADDRESS });
     if (data.path !== undefined) problems.push({ path: 'path', message: ENDPOINT_CARRIES_ADDRESS });
@@ -274,6 +298,8 @@ export function toAdapterSpec(data: AdapterData): AdapterSpec {
   if (data.sessionIdleTimeoutSeconds !== undefined)
     spec.sessionIdleTimeoutSeconds = data.sessionIdleTimeoutSeconds;
   if (data.warmSessions !== undefined) spec.warmSessions = data.warmSessions;
+  if (data.minReplicas !== undefined) spec.minReplicas = data.minReplicas;
+  if (data.idleSeconds !== undefined) spec.idleSeconds = data.idleSeconds;
   if (data.federate !== undefined) spec.federate = data.federate;
   return spec;
 }
@@ -344,6 +370,8 @@ export function toAdapterResource(row: Registered<'adapter'>): AdapterResource {
       sessionIdleTimeoutSeconds: s.sessionIdleTimeoutSeconds,
     }),
     ...(s.warmSessions !== undefined && { warmSessions: s.warmSessions }),
+    ...(s.minReplicas !== undefined && { minReplicas: s.minReplicas }),
+    ...(s.idleSeconds !== undefined && { idleSeconds: s.idleSeconds }),
     ...(s.federate !== undefined && { federate: s.federate }),
     ...metaFields(row),
   };

@@ -297,6 +297,26 @@ export const AdapterData = bindLikeReference(
         description:
           'Stdio adapters of the command runtime: server processes each replica keeps started and answering ahead of their session, so an `initialize` (or the first 2026-07-28 request) does not wait for a cold start (default 1; 0 keeps none: the replica is proven once and every session starts its own process).',
       }),
+    minReplicas: z
+      .number()
+      .int('must be an integer')
+      .min(0, `must be between 0 and ${MAX_REPLICAS}`)
+      .max(MAX_REPLICAS, `must be between 0 and ${MAX_REPLICAS}`)
+      .optional()
+      .openapi({
+        description:
+          'Process runtime only: replicas kept running while the adapter is idle (0 to `replicaCount`, default `replicaCount`). Below `replicaCount`, only this many start at registration; the first request starts the rest (with 0 it waits for the first replica to be ready, at most the connect timeout, else 503 with `Retry-After`), and after `idleSeconds` without open sessions or requests in flight the extra replicas are stopped again. Images (Kubernetes) and endpoints refuse it.',
+      }),
+    idleSeconds: z
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be between 1 and 86400')
+      .max(86_400, 'must be between 1 and 86400')
+      .optional()
+      .openapi({
+        description:
+          'Process runtime only, with `minReplicas` below `replicaCount`: how long the adapter has no open session and no request in flight before it is scaled down to `minReplicas` (default 300).',
+      }),
     federate: z.boolean().optional().openapi({
       description:
         "List this adapter's tools on the tool router (`/mcp`) as `{adapter}__{tool}` for callers who may read the adapter (default false).",
@@ -413,6 +433,8 @@ export const AdapterResource = z
     maxSessionsPerReplica: z.number().int().optional(),
     sessionIdleTimeoutSeconds: z.number().int().optional(),
     warmSessions: z.number().int().optional(),
+    minReplicas: z.number().int().optional(),
+    idleSeconds: z.number().int().optional(),
     federate: z.boolean().optional(),
     createdBy: resourceMetaFields.createdBy,
     createdAt: resourceMetaFields.createdAt,
@@ -491,7 +513,7 @@ export const ResourceStatus = z
     replicaStatus: z.string().openapi({
       example: 'Degraded: 1/2 ready',
       description:
-        '`Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Failed: …` or `Pending`.',
+        '`Healthy`; `Degraded: r/n ready`; for replicas with a session cap, `Full: …` when every replica is at it (a new session gets 503) and `Degraded: f/n replicas at their session cap` when some are; `Idle: …` for a process adapter scaled down to its `minReplicas` (0 included) until the next request; `Failed: …` or `Pending`.',
     }),
     runtime: z.enum(['image', 'command', 'endpoints']),
     replicas: z.array(ReplicaStatus),

@@ -5,7 +5,7 @@
  */
 import { ConnectionRequiredError, UpstreamCredentialError, canRead } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
-import { acceptingNew } from '../deploy/deployer.js';
+import { NOTHING_HELD, acceptingNew } from '../deploy/deployer.js';
 import type { ReplicaEndpoint } from '../deploy/deployer.js';
 import { firstRefusal } from '../http/index.js';
 import type { RateLimitAnswer } from '../http/index.js';
@@ -51,6 +51,15 @@ export interface ReplicaResolver {
   reportUnreachable(adapter: Registered<'adapter'>, replica: ReplicaEndpoint): void;
   /** The replica answered (below 500): as good as a passed health probe. */
   reportAnswered?(adapter: Registered<'adapter'>, replica: ReplicaEndpoint): void;
+  /**
+   * An adapter scaled to zero (`minReplicas: 0`): starts it and resolves with its ready replicas, waiting at most
+   * `timeoutMs`; undefined when its runtime does not scale on demand.
+   */
+  wake?(adapter: Registered<'adapter'>, timeoutMs: number): Promise<readonly ReplicaEndpoint[]> | undefined;
+  /** Marks an exchange in flight, which keeps a scaling adapter from scaling down; returns its end. */
+  hold?(adapter: Registered<'adapter'>): () => void;
+  /** Where the deployer reads the sessions this instance holds per replica (for scale-down decisions). */
+  countSessionsWith?(count: (adapter: Registered, replicaId: string) => number): void;
 }
 
 /** Dependencies and limits of the proxy. */
@@ -225,6 +234,14 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       'retry-after': retryAfter,
     });
 
+  const notStarted = (name: string, waitMs: number) =>
+    jsonRpcErrorResponse(
+      503,
+      GATEWAY_ERROR.gateway,
+      `Adapter '${name}' was idle (scaled down) and has no ready replica after ${waitMs} ms; it is starting, retry later.`,
+      { 'retry-after': retryAfter },
+    );
+
   /** What the gateway answers for a failed forward; logged, except when the client itself went away. */
   function failureResponse(
     adapter: string,
@@ -345,7 +362,16 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     replica: ReplicaEndpoint,
     session?: { sealed: string; upstream: string },
   ): Promise<ForwardOutcome> {
-    const loadDone = load.begin(replica.id);
+    const counted = load.begin(replica.id);
+    // Only a scaling adapter is held (its deployer counts the exchange); every other one allocates nothing here.
+    const held = options.replicas.hold?.(x.adapter) ?? NOTHING_HELD;
+    const loadDone =
+      held !== NOTHING_HELD
+        ? () => {
+            counted();
+            held();
+          }
+        : counted;
     // A session's exchange in flight (a request, a GET stream) keeps it from being evicted or swept as idle.
     let done = loadDone;
     if (session) {
@@ -604,7 +630,17 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
   /** A request that opens a session or needs none: placed as {@link placement} says, failover while nothing was sent. */
   async function placed(x: Exchange): Promise<Response> {
     // A draining replica (a terminating pod) still serves its sessions (`inSession`) but takes no new one.
-    const ready = acceptingNew(options.replicas.ready(x.adapter));
+    let ready = acceptingNew(options.replicas.ready(x.adapter));
+    if (ready.length === 0 && x.call.method === 'POST') {
+      // Scaled to zero: this request starts it, and waits for it as long as for a connection. Only a POST carries
+      // work; a GET or DELETE without a session (a client retrying a stream it lost) must not start anything.
+      const waitMs = x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs;
+      const woken = options.replicas.wake?.(x.adapter, waitMs);
+      if (woken) {
+        ready = acceptingNew(await woken);
+        if (ready.length === 0) return notStarted(x.adapter.name, waitMs);
+      }
+    }
     let chosen = placement(x, ready);
     if (chosen === 'full' && (await evictForRoom(x, ready))) chosen = placement(x, ready);
     if (chosen === 'full') {

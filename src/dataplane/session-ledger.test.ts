@@ -150,6 +150,40 @@ describe('SessionLedger', () => {
       });
     });
 
+    it('keeps a caller with one session in the compact form, and grows and empties it correctly', () => {
+      const t = clock();
+      const ledger = new SessionLedger({ now: t.now });
+      // An upstream id of any shape (digits, colons) comes back exactly.
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAB'), IDLE, owner('solo', 'up:1:0'));
+      expect(ledger.indexed(adapter)).toEqual({ callers: 1, sessions: 1 });
+      t.advance(2000);
+      expect(ledger.evict(adapter, 'solo', any)).toEqual({
+        replica: 'r0',
+        upstreamSessionId: 'up:1:0',
+        idleSeconds: 2,
+      });
+      expect(ledger.indexed(adapter)).toEqual({ callers: 0, sessions: 0 });
+      // One, then a second (the map form), then ended one by one.
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAC'), IDLE, owner('solo', 'up-2'));
+      t.advance(1000);
+      ledger.touch(adapter, 'r1', sealedId('AAAAAAAD'), IDLE, owner('solo', 'up-3'));
+      expect(ledger.indexed(adapter)).toEqual({ callers: 1, sessions: 2 });
+      ledger.end(adapter, sealedId('AAAAAAAC'), 'solo');
+      expect(ledger.evict(adapter, 'solo', any)?.upstreamSessionId).toBe('up-3');
+      expect(ledger.indexed(adapter)).toEqual({ callers: 0, sessions: 0 });
+      // Ended without its caller named, the compact entry is dropped when the caller next evicts, or by a sweep.
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAE'), IDLE, owner('solo', 'up-4'));
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAF'), IDLE, owner('other', 'up-5'));
+      ledger.end(adapter, sealedId('AAAAAAAE'));
+      ledger.end(adapter, sealedId('AAAAAAAF'));
+      expect(ledger.evict(adapter, 'solo', any)).toBeUndefined();
+      expect(ledger.indexed(adapter)).toEqual({ callers: 1, sessions: 1 });
+      ledger.touch(adapter, 'r0', sealedId('AAAAAAAG'), IDLE, owner('third', 'up-6'));
+      t.advance(IDLE + 2000);
+      ledger.sweep(adapter, IDLE);
+      expect(ledger.indexed(adapter)).toEqual({ callers: 0, sessions: 0 });
+    });
+
     it('evicts only on replicas that take new sessions', () => {
       const t = clock();
       const ledger = new SessionLedger({ now: t.now });

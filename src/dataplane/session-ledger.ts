@@ -45,6 +45,23 @@ export function sessionKeyOf(sealed: string): number {
   return key;
 }
 
+/**
+ * A caller's sessions: while it has one (the common case when every caller is a different user), one flat string
+ * `upstreamSessionId NUL key`, which costs about what the upstream id alone does; from its second session on, a map
+ * from key to upstream id. A map per caller is ~170 bytes, which a caller per session would pay per session.
+ */
+type OwnSessions = string | Map<number, string>;
+
+/** Packs a caller's only session; flat, so the upstream id string it was built from can be collected. */
+function packOne(key: number, upstreamSessionId: string): string {
+  const packed = `${upstreamSessionId}\u0000${key}`;
+  // A concatenation is a rope over both parts; reading a character flattens it in place.
+  packed.charCodeAt(0);
+  return packed;
+}
+const keyOfOne = (packed: string): number => Number(packed.slice(packed.lastIndexOf('\u0000') + 1));
+const upstreamOfOne = (packed: string): string => packed.slice(0, packed.lastIndexOf('\u0000'));
+
 /** One adapter incarnation's sessions. */
 class AdapterSessions {
   /** Session key → last-seen second × SLOTS + replica slot. */
@@ -53,8 +70,8 @@ class AdapterSessions {
   readonly replicaOf: (string | undefined)[] = [];
   readonly counts: number[] = [];
   readonly free: number[] = [];
-  /** Caller (principal id) → its sessions' keys → their upstream session ids. */
-  readonly byCaller = new Map<string, Map<number, string>>();
+  /** Caller (principal id) → its sessions' keys and their upstream session ids ({@link OwnSessions}). */
+  readonly byCaller = new Map<string, OwnSessions>();
   /** Session key → exchanges of it in flight (only sessions with one: usually a handful). */
   readonly busy = new Map<number, number>();
   lastSweepMs: number;
@@ -91,6 +108,10 @@ class AdapterSessions {
     if (caller === undefined) return;
     const own = this.byCaller.get(caller);
     if (own === undefined) return;
+    if (typeof own === 'string') {
+      if (keyOfOne(own) === key) this.byCaller.delete(caller);
+      return;
+    }
     own.delete(key);
     if (own.size === 0) this.byCaller.delete(caller);
   }
@@ -109,6 +130,10 @@ class AdapterSessions {
       }
       if (gone) {
         for (const [caller, own] of this.byCaller) {
+          if (typeof own === 'string') {
+            if (!this.seen.has(keyOfOne(own))) this.byCaller.delete(caller);
+            continue;
+          }
           for (const key of own.keys()) if (!this.seen.has(key)) own.delete(key);
           if (own.size === 0) this.byCaller.delete(caller);
         }
@@ -194,9 +219,13 @@ export class SessionLedger {
       sessions.counts[slot] = sessions.counts[slot]! + 1;
       sessions.seen.set(key, second * SLOTS + slot);
       if (owner !== undefined) {
-        let own = sessions.byCaller.get(owner.caller);
-        if (own === undefined) sessions.byCaller.set(owner.caller, (own = new Map()));
-        own.set(key, owner.upstreamSessionId);
+        const own = sessions.byCaller.get(owner.caller);
+        if (own === undefined) sessions.byCaller.set(owner.caller, packOne(key, owner.upstreamSessionId));
+        else if (typeof own === 'string') {
+          const both = new Map([[keyOfOne(own), upstreamOfOne(own)]]);
+          both.set(key, owner.upstreamSessionId);
+          sessions.byCaller.set(owner.caller, both);
+        } else own.set(key, owner.upstreamSessionId);
       }
     } else if (Math.floor(value / SLOTS) !== second) {
       sessions.seen.set(key, second * SLOTS + (value % SLOTS));
@@ -253,10 +282,12 @@ export class SessionLedger {
     if (sessions === undefined || own === undefined) return undefined;
     let bestKey: number | undefined;
     let bestValue = Infinity;
-    for (const key of own.keys()) {
+    for (const key of typeof own === 'string' ? [keyOfOne(own)] : own.keys()) {
       const value = sessions.seen.get(key);
       if (value === undefined) {
-        own.delete(key); // forgotten without its caller named: drop the stale entry here
+        // Forgotten without its caller named: drop the stale entry here.
+        if (typeof own === 'string') sessions.byCaller.delete(caller);
+        else own.delete(key);
         continue;
       }
       if (sessions.busy.has(key)) continue;
@@ -268,7 +299,7 @@ export class SessionLedger {
     if (bestKey === undefined) return undefined;
     const evicted = {
       replica: sessions.replicaOf[bestValue % SLOTS]!,
-      upstreamSessionId: own.get(bestKey)!,
+      upstreamSessionId: typeof own === 'string' ? upstreamOfOne(own) : own.get(bestKey)!,
       idleSeconds: Math.max(0, this.#second(this.#now()) - Math.floor(bestValue / SLOTS)),
     };
     sessions.forget(bestKey, bestValue, caller);
@@ -337,7 +368,7 @@ export class SessionLedger {
   indexed(adapter: LedgerAdapter): { callers: number; sessions: number } {
     const sessions = this.#of(adapter, false);
     let count = 0;
-    for (const own of sessions?.byCaller.values() ?? []) count += own.size;
+    for (const own of sessions?.byCaller.values() ?? []) count += typeof own === 'string' ? 1 : own.size;
     return { callers: sessions?.byCaller.size ?? 0, sessions: count };
   }
 

@@ -56,6 +56,12 @@ export interface DeployerLogsOptions {
 /** Logs as text, or as a stream when following. */
 export type DeployerLogs = LogsResult | { readonly ok: true; readonly stream: ReadableStream<Uint8Array> };
 
+/** Open sessions the data plane counts on one replica of a resource (by the id its endpoint carries). */
+export type SessionCount = (resource: Registered, replicaId: string) => number;
+
+/** A no-op end of a {@link Deployer.hold}: what resources without scaling get, allocation-free. */
+export const NOTHING_HELD = (): void => undefined;
+
 /** Called when the ready endpoints of a resource change. */
 export type EndpointsListener = (ref: ResourceRef, endpoints: readonly ReplicaEndpoint[]) => void;
 
@@ -78,6 +84,20 @@ export interface Deployer {
   endpoints(ref: ResourceRef): readonly ReplicaEndpoint[];
   /** Subscribes to endpoint changes; returns the unsubscribe function. */
   onEndpointsChange(listener: EndpointsListener): () => void;
+  /**
+   * Scale on demand (the process runtime's `minReplicas`): starts the replicas of a resource that was scaled
+   * down, and resolves with its ready endpoints once one accepts new work, or after `timeoutMs` with whatever is
+   * ready then (possibly none). Concurrent calls share one start. Absent on runtimes that always run
+   * `replicaCount` replicas; undefined for a resource that does not scale (nothing to wait for).
+   */
+  wake?(ref: ResourceRef, timeoutMs: number): Promise<readonly ReplicaEndpoint[]> | undefined;
+  /**
+   * Marks an exchange with the resource in flight (a request or a stream), which keeps it from being scaled down;
+   * returns the function that ends it (idempotent). Absent where nothing scales down.
+   */
+  hold?(ref: ResourceRef): () => void;
+  /** Where scale-down decisions read the sessions the data plane holds on a replica (its session ledger). */
+  countSessionsWith?(count: SessionCount): void;
   /** Stops everything this deployer started (gateway shutdown) and releases its resources. */
   close(): Promise<void>;
 }

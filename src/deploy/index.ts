@@ -20,7 +20,7 @@ export { createDeployerInspector } from './deployer-inspector.js';
 export type { DeployerInspector, DeployerInspectorOptions, FollowLogsOptions } from './deployer-inspector.js';
 export { nullResourceChangeListener, refKey, refOf } from './resource-change.js';
 export type { ResourceChangeListener } from './resource-change.js';
-export { acceptingNew } from './deployer.js';
+export { NOTHING_HELD, acceptingNew } from './deployer.js';
 export type {
   Deployer,
   DeployerLogs,
@@ -28,6 +28,7 @@ export type {
   EndpointsListener,
   ReplicaEndpoint,
   ResourceRef,
+  SessionCount,
 } from './deployer.js';
 export { createReplicaResolver } from './replica-resolver.js';
 export type { DeployerReplicaResolver } from './replica-resolver.js';

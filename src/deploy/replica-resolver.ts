@@ -1,7 +1,8 @@
 /** @module replica-resolver: the ready replicas of an adapter, from the deployer that runs its runtime. */
 import { runtimeOf } from '../registry/index.js';
 import type { Registered, RuntimeKind } from '../registry/index.js';
-import type { Deployer, ReplicaEndpoint } from './deployer.js';
+import { NOTHING_HELD } from './deployer.js';
+import type { Deployer, ReplicaEndpoint, SessionCount } from './deployer.js';
 import type { RemoteDeployer } from './remote/remote-deployer.js';
 
 /** Resolves ready replicas per runtime; the shape the data plane's `ReplicaResolver` expects. */
@@ -12,6 +13,15 @@ export interface DeployerReplicaResolver {
   reportAnswered(resource: Registered, replica: ReplicaEndpoint): void;
   /** True when a configured deployer serves the resource's runtime (remote endpoints always are). */
   runs(resource: Registered): boolean;
+  /**
+   * Starts a resource scaled down to zero and waits (at most `timeoutMs`) for a ready replica; undefined when its
+   * runtime does not scale on demand (the caller answers "no ready replica" at once).
+   */
+  wake(resource: Registered, timeoutMs: number): Promise<readonly ReplicaEndpoint[]> | undefined;
+  /** Marks an exchange in flight (it keeps the resource from scaling down); returns its end. */
+  hold(resource: Registered): () => void;
+  /** Where scale-down decisions read the data plane's open sessions per replica. */
+  countSessionsWith(count: SessionCount): void;
 }
 
 /**
@@ -27,6 +37,20 @@ export function createReplicaResolver(
       const runtime = runtimeOf(resource.spec);
       if (runtime === 'endpoints') return remote.endpointsOf(resource);
       return deployers.get(runtime)?.endpoints({ kind: resource.kind, name: resource.name }) ?? [];
+    },
+    wake(resource, timeoutMs) {
+      const runtime = runtimeOf(resource.spec);
+      if (runtime === 'endpoints') return undefined;
+      const deployer = deployers.get(runtime);
+      return deployer?.wake?.({ kind: resource.kind, name: resource.name }, timeoutMs);
+    },
+    hold(resource) {
+      const runtime = runtimeOf(resource.spec);
+      if (runtime === 'endpoints') return NOTHING_HELD;
+      return deployers.get(runtime)?.hold?.({ kind: resource.kind, name: resource.name }) ?? NOTHING_HELD;
+    },
+    countSessionsWith(count) {
+      for (const deployer of deployers.values()) deployer.countSessionsWith?.(count);
     },
     runs(resource) {
       const runtime = runtimeOf(resource.spec);

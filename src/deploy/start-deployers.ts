@@ -7,7 +7,7 @@
 import type { DeployConfig } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import type { RegistryStore } from '../registry/index.js';
-import type { Deployer } from './deployer.js';
+import type { Deployer, ResourceRef } from './deployer.js';
 import { createDeployerInspector } from './deployer-inspector.js';
 import type { DeployerInspector } from './deployer-inspector.js';
 import { createReconciler } from './reconciler.js';
@@ -29,6 +29,8 @@ export interface StartDeployersOptions {
   readonly secrets?: SecretSource;
   /** Told the result of every reconciler step (metrics). */
   readonly onReconcile?: ReconcilerOptions['onResult'];
+  /** Told when a process adapter with `minReplicas` scales up on a request or down after `idleSeconds`. */
+  readonly onScale?: (ref: ResourceRef, direction: 'up' | 'down') => void;
 }
 
 /** Everything that runs resources, started. */
@@ -56,6 +58,10 @@ async function localDeployer(options: StartDeployersOptions): Promise<Deployer> 
       },
       sandbox: settings.sandbox,
       ...(options.secrets && { secrets: options.secrets }),
+      ...(options.onScale && {
+        onScale: (ref: ResourceRef, event: { direction: 'up' | 'down' }) =>
+          options.onScale!(ref, event.direction),
+      }),
       ...(settings.stateDirectory !== undefined && { stateDirectory: settings.stateDirectory }),
     });
     // Before the reconciler: an unusable sandbox stops the start, and what a killed gateway left running is

@@ -86,6 +86,9 @@ describe('createPrometheusMetrics', () => {
     metrics.reconciled('adapter', 'apply', false);
     metrics.registryOperation('get', 0.002, true);
     metrics.rateLimited('adapter');
+    metrics.scaled('lazy', 'up');
+    metrics.scaled('lazy', 'up');
+    metrics.scaled('lazy', 'down');
     const { body, contentType } = await metrics.render();
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(body).toContain('mcp_gateway_open_streams{adapter="a"} 1');
@@ -94,6 +97,8 @@ describe('createPrometheusMetrics', () => {
     );
     expect(body).toContain('mcp_gateway_registry_operation_duration_seconds_count{op="get",outcome="ok"} 1');
     expect(body).toContain('mcp_gateway_rate_limited_total{scope="adapter"} 1');
+    expect(body).toContain('mcp_gateway_scale_events_total{adapter="lazy",direction="up"} 2');
+    expect(body).toContain('mcp_gateway_scale_events_total{adapter="lazy",direction="down"} 1');
   });
 });
 

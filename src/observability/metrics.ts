@@ -51,6 +51,11 @@ export interface GatewayMetrics {
   watchOpenSessions(read: () => readonly OpenSessionCount[]): void;
   /** One reconciler step ended. */
   reconciled(kind: string, action: string, ok: boolean): void;
+  /**
+   * A resource scaled on demand (the process runtime's `minReplicas`): `up` when a request started it, `down` when
+   * it idled back to its minimum.
+   */
+  scaled(adapter: string, direction: 'up' | 'down'): void;
   /** One registry call ended. */
   registryOperation(op: string, seconds: number, ok: boolean): void;
   /** A rate limit refused a request. */
@@ -91,6 +96,7 @@ export const NO_METRICS: GatewayMetrics = {
   sessionEvicted: ignore,
   watchOpenSessions: ignore,
   reconciled: ignore,
+  scaled: ignore,
   registryOperation: ignore,
   rateLimited: ignore,
   rateLimitBackend: ignore,

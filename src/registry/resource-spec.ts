@@ -128,6 +128,10 @@ export interface AdapterSpec extends CommonSpec {
   sessionIdleTimeoutSeconds?: number;
   /** Stdio adapters of the command runtime: server processes kept started ahead of their session (default 1). */
   warmSessions?: number;
+  /** Process runtime: replicas kept while idle (default `replicaCount`); fewer scale up on the first request. */
+  minReplicas?: number;
+  /** Process runtime, with `minReplicas` below `replicaCount`: seconds without activity before scaling down (default 300). */
+  idleSeconds?: number;
   /** List the adapter's tools on the tool router (`/mcp`), named `{adapter}{separator}{tool}`. */
   federate?: boolean;
 }

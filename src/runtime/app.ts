@@ -51,7 +51,12 @@ import type { AuditLog, GatewayMetrics, Logger } from '../observability/index.js
 import { NO_TRACING, tracingMiddleware } from '../observability/tracing/index.js';
 import type { TraceContextHeaders, Tracing } from '../observability/tracing/index.js';
 import type { RegistryStore, SecretCipher, SettingsCipher } from '../registry/index.js';
-import { TOOL_ROUTER_PATH, TOOLSET_MCP_PATH, mountToolRouter } from '../toolrouter/index.js';
+import {
+  TOOL_ROUTER_PATH,
+  TOOLSET_MCP_PATH,
+  mountToolRouter,
+  toolRouterTraceContext,
+} from '../toolrouter/index.js';
 import type { ToolRouterMount } from '../toolrouter/index.js';
 import { GATEWAY_FILE_SCHEMA_PATH, gatewayFileSchema } from './gateway-file-schema.js';
 import { CONSOLE_PATH, createConsoleRoutes } from './console-routes.js';
@@ -209,6 +214,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     const { now, replicas } = deps.dataPlane;
     // One ledger: the proxy counts sessions in it, and status shows what it counts.
     const sessions = new SessionLedger(now ? { now } : {});
+    // A scaling adapter is never scaled down under a session this instance holds.
+    replicas.countSessionsWith?.((resource, replicaId) => sessions.sessionsOn(resource, replicaId));
     inspector = withSessionCounts(deps.inspector, sessions, replicas);
     const observation = dataPlaneObservation(deps);
     const hooks: DataPlaneHooks = {
@@ -226,7 +233,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   }
   // After the data plane, which traces its requests itself (with MCP attributes); before everything else.
   const tracing = deps.tracing ?? NO_TRACING;
-  if (tracing.enabled) app.use(tracingMiddleware(tracing));
+  if (tracing.enabled) {
+    // A tool-router caller without a `traceparent` header may name its trace in `params._meta` (SEP-414).
+    const traceContextOf =
+      deps.toolRouter && toolRouterTraceContext(deps.toolRouter.router.settings.maxBodyBytes);
+    app.use(tracingMiddleware(tracing, traceContextOf ? { traceContextOf } : {}));
+  }
   if (deps.toolRouter && deps.metrics) {
     app.use(TOOL_ROUTER_PATH, httpMetrics({ metrics: deps.metrics }));
     app.use(TOOLSET_MCP_PATH, httpMetrics({ metrics: deps.metrics }));

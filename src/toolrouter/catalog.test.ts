@@ -6,10 +6,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Tool } from '@modelcontextprotocol/server';
 import { createSilentLogger } from '../observability/index.js';
 import { openRegistryStore } from '../registry/index.js';
-import type { JsonObject, RegistryChangeFeed, RegistryStore, RevisionListener } from '../registry/index.js';
+import type {
+  JsonObject,
+  Registered,
+  RegistryChangeFeed,
+  RegistryStore,
+  RevisionListener,
+} from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
 import { createCatalog } from './catalog.js';
-import type { Catalog, CatalogSnapshot } from './catalog.js';
+import type { Catalog, CatalogSnapshot, RouterCatalog } from './catalog.js';
 import { NoReadyReplicaError } from './federation.js';
 import type { Federation } from './federation.js';
 import { createToolNamer } from './tool-names.js';
@@ -30,15 +36,20 @@ const upstreamTool = (name: string): Tool => ({ name, inputSchema: { type: 'obje
 /** A federation whose listings the test scripts, adapter by adapter. */
 function fakeFederation() {
   const behaviour = new Map<string, () => Promise<Tool[]>>();
+  /** The cache hint each adapter's upstream answers with (none: a 2025-era upstream). */
+  const hints = new Map<string, { ttlMs?: number; cacheScope?: 'public' | 'private' }>();
   const calls: string[] = [];
   const forgotten: string[] = [];
   const listeners = new Set<(adapter: string) => void>();
   const federation: Federation = {
-    listTools(adapter) {
+    async listTools(adapter) {
       calls.push(adapter.name);
-      return (behaviour.get(adapter.name) ?? (async () => []))();
+      return {
+        tools: await (behaviour.get(adapter.name) ?? (async () => []))(),
+        ...hints.get(adapter.name),
+      };
     },
-    listToolsFor: async () => [],
+    listToolsFor: async () => ({ tools: [] }),
     callTool: async () => ({ content: [] }),
     onListChanged(listener) {
       listeners.add(listener);
@@ -50,6 +61,7 @@ function fakeFederation() {
   return {
     federation,
     behaviour,
+    hints,
     calls,
     forgotten,
     announce: (adapter: string) => listeners.forEach((l) => l(adapter)),
@@ -192,6 +204,31 @@ describe('catalog', () => {
     await catalog.snapshot();
     await waitFor(() => changes.length === 1);
     expect(catalog.federationStatus('starting')).toMatchObject({ state: 'listed', tools: 1 });
+  });
+
+  it('lists an upstream again when its ttlMs runs out, and one without a hint after refreshMs', async () => {
+    await store.create('adapter', 'short', spec({ federate: true }), 'alice');
+    await store.create('adapter', 'plain', spec({ federate: true }), 'alice');
+    await store.create('adapter', 'zero', spec({ federate: true }), 'alice');
+    fed.hints.set('short', { ttlMs: 5_000, cacheScope: 'public' });
+    // ttlMs 0 promises no freshness: the router goes on relying on list_changed and refreshMs.
+    fed.hints.set('zero', { ttlMs: 0, cacheScope: 'private' });
+    const listed = (name: string) => fed.calls.filter((c) => c === name).length;
+    await catalog.snapshot();
+    expect([listed('short'), listed('plain'), listed('zero')]).toEqual([1, 1, 1]);
+    const short = (await store.get('adapter', 'short')) as unknown as Registered<'adapter'>;
+    expect((catalog as RouterCatalog).upstreamListing(short)).toEqual({ ttlMs: 5_000, cacheScope: 'public' });
+
+    now += 4_000;
+    await catalog.snapshot();
+    expect([listed('short'), listed('plain'), listed('zero')]).toEqual([1, 1, 1]);
+    now += 1_500;
+    await catalog.snapshot();
+    await waitFor(() => listed('short') === 2);
+    expect([listed('plain'), listed('zero')]).toEqual([1, 1]);
+    now += 60_000;
+    await catalog.snapshot();
+    await waitFor(() => listed('plain') === 2 && listed('zero') === 2);
   });
 
   it('keeps the last good list through a failed refresh', async () => {

@@ -24,11 +24,11 @@ import { perUser } from './federation.js';
 import type { Federation } from './federation.js';
 import { FederatedLists } from './federated-lists.js';
 import { PersonalLists } from './personal-lists.js';
-import type { FederationState } from './federated-lists.js';
+import type { FederationState, UpstreamListing } from './federated-lists.js';
 import type { PinningGate } from './pinning-gate.js';
 import type { ToolNamer } from './tool-names.js';
 
-export type { FederationState } from './federated-lists.js';
+export type { FederationState, UpstreamListing } from './federated-lists.js';
 
 /** Where a listed tool's calls go. */
 export type ToolTarget =
@@ -125,6 +125,14 @@ export interface Catalog {
   onChange(listener: (snapshot: CatalogSnapshot) => void): () => void;
   federationStatus(adapter: string): FederationState | undefined;
   close(): void;
+}
+
+/** The router's own catalog (not a toolset's view of it): it also tells what each upstream's listing said. */
+export interface RouterCatalog extends Catalog {
+  /** The cache hint and upstream facts of the adapter's last good listing (this version of it). */
+  upstreamListing(adapter: Registered<'adapter'>): UpstreamListing | undefined;
+  /** True when some federated upstream marked its last listing `private` (cheap: one look per adapter). */
+  anyPrivateListing(): boolean;
 }
 
 /** Rows read per registry page while loading everything. */
@@ -248,7 +256,7 @@ class Visibility {
  * The catalog: builds snapshots from the {@link RegistryReader} and the {@link FederatedLists}, one build at a
  * time, again whenever either says something changed (coalesced over {@link REBUILD_DELAY_MS}).
  */
-class ToolCatalog implements Catalog {
+class ToolCatalog implements RouterCatalog {
   private readonly registry: RegistryReader;
   private readonly lists: FederatedLists;
   private readonly personal: PersonalLists | undefined;
@@ -379,6 +387,14 @@ class ToolCatalog implements Catalog {
   federationStatus(adapter: string): FederationState | undefined {
     if (this.personalAdapters.some((a) => a.name === adapter)) return { state: 'per-caller', tools: 0 };
     return this.lists.status(adapter);
+  }
+
+  upstreamListing(adapter: Registered<'adapter'>): UpstreamListing | undefined {
+    return this.lists.listingOf(adapter);
+  }
+
+  anyPrivateListing(): boolean {
+    return this.lists.anyPrivate();
   }
 
   close(): void {
@@ -543,6 +559,6 @@ class ToolCatalog implements Catalog {
 }
 
 /** Builds the catalog and subscribes it to the registry's change feed and the upstreams' list changes. */
-export function createCatalog(options: CatalogOptions): Catalog {
+export function createCatalog(options: CatalogOptions): RouterCatalog {
   return new ToolCatalog(options);
 }

@@ -1,15 +1,21 @@
 /**
  * @module federated-lists: the catalog's per-adapter view of federated tool lists — what each federated adapter
  * last listed, whether a listing is running, and when it is due again (a failure is retried after 1 s, doubling
- * up to `retryMs`; a good list is refreshed after `refreshMs`, or at once when the upstream announces a change).
+ * up to `retryMs`; a good list is refreshed when it goes stale, or at once when the upstream announces a change).
  * A list that worked stays served through a failed refresh. Listings run in the background; the catalog waits
  * only for an adapter's first one.
+ *
+ * Staleness follows the upstream's cache hint (2026-07-28, SEP-2549): a list it says is fresh for `ttlMs > 0`
+ * is listed again after that long (at most a day, as the SDK client caps it); one without a hint (2025-era
+ * upstreams) or with `ttlMs: 0` ("no freshness promised") after `refreshMs` — and any of them as soon as it
+ * announces a change, which the router's listing client always hears. The hint's `cacheScope` is kept for the
+ * router (`caller-lists.ts`): a `private` list is only the router's own view, never served to callers as it is.
  */
 import type { Tool } from '@modelcontextprotocol/server';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import { NoReadyReplicaError } from './federation.js';
-import type { Federation } from './federation.js';
+import type { Federation, UpstreamToolList } from './federation.js';
 
 /** How the router currently sees a federated adapter's list. */
 export interface FederationState {
@@ -40,6 +46,18 @@ export interface FederatedListsOptions {
   readonly forgotten?: (adapter: string) => void;
 }
 
+/** What the last good listing of an adapter said besides its tools. */
+export type UpstreamListing = Omit<UpstreamToolList, 'tools'>;
+
+/** The longest freshness an upstream's `ttlMs` buys (the SDK client's own cap, `MAX_CACHE_TTL_MS`). */
+export const MAX_UPSTREAM_TTL_MS = 86_400_000;
+
+/** How long a listing with this hint is fresh: its `ttlMs` when positive (capped), `refreshMs` otherwise. */
+export function freshForMs(listing: Pick<UpstreamListing, 'ttlMs'> | undefined, refreshMs: number): number {
+  const ttl = listing?.ttlMs;
+  return ttl !== undefined && ttl > 0 ? Math.min(ttl, MAX_UPSTREAM_TTL_MS) : refreshMs;
+}
+
 /** First retry delay of a failed adapter; doubled per failure up to `retryMs`. */
 const FIRST_RETRY_MS = 1000;
 
@@ -48,6 +66,8 @@ interface AdapterList {
   readonly version: number;
   state: FederationState['state'];
   tools: readonly Tool[];
+  /** The last good listing's hint and upstream facts. */
+  listing?: UpstreamListing;
   error?: string;
   checkedAt?: number;
   loading?: Promise<void>;
@@ -110,6 +130,18 @@ export class FederatedLists {
     return list && list.version === adapter.version ? list.tools : undefined;
   }
 
+  /** What the last good listing of `adapter` (this version of it) said besides its tools. */
+  listingOf(adapter: Registered<'adapter'>): UpstreamListing | undefined {
+    const list = this.lists.get(adapter.name);
+    return list && list.version === adapter.version ? list.listing : undefined;
+  }
+
+  /** True when some adapter's last good listing was marked `private` by its upstream. */
+  anyPrivate(): boolean {
+    for (const list of this.lists.values()) if (list.listing?.cacheScope === 'private') return true;
+    return false;
+  }
+
   /** The upstream announced a change: list it again. False when the adapter is not federated here. */
   markStale(name: string): boolean {
     const list = this.lists.get(name);
@@ -146,7 +178,7 @@ export class FederatedLists {
     if (list.loading) return false;
     if (list.stale) return true;
     if (list.state !== 'listed') return t >= list.retryAt;
-    return t - (list.checkedAt ?? 0) >= this.options.refreshMs;
+    return t - (list.checkedAt ?? 0) >= freshForMs(list.listing, this.options.refreshMs);
   }
 
   private forget(name: string): void {
@@ -162,16 +194,17 @@ export class FederatedLists {
     list.stale = false;
     const review = this.options.review;
     const listed = review
-      ? federation.listTools(adapter).then(async (tools) => {
-          await review(adapter, tools);
-          return tools;
+      ? federation.listTools(adapter).then(async (listing) => {
+          await review(adapter, listing.tools);
+          return listing;
         })
       : federation.listTools(adapter);
     const loading = listed.then(
-      (tools) => {
+      ({ tools, ...listing }) => {
         if (this.lists.get(adapter.name) !== list) return;
         list.state = 'listed';
         list.tools = tools;
+        list.listing = listing;
         list.error = undefined;
         list.checkedAt = now();
         list.failures = 0;

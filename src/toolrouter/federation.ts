@@ -26,7 +26,12 @@ import {
   SdkErrorCode,
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
-import type { CallToolResult, InputRequiredResult, Tool } from '@modelcontextprotocol/client';
+import type {
+  CallToolResult,
+  InputRequiredResult,
+  ServerCapabilities,
+  Tool,
+} from '@modelcontextprotocol/client';
 import { ConnectionRequiredError, UpstreamCredentialError } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/index.js';
@@ -125,15 +130,31 @@ export interface FederatedCallOptions {
   readonly declares?: RelayCapabilities;
 }
 
+/** One listing of an adapter's tools, with what the upstream said about it. */
+export interface UpstreamToolList {
+  readonly tools: Tool[];
+  /**
+   * The upstream's cache hint (`ttlMs`, `cacheScope`: 2026-07-28 upstreams, SEP-2549); undefined when it sent
+   * none (2025-era upstreams never do).
+   */
+  readonly ttlMs?: number;
+  readonly cacheScope?: 'public' | 'private';
+  /** What the upstream offers, as the listing client learnt it (`server/discover` or `initialize`). */
+  readonly capabilities?: ServerCapabilities;
+  /** The protocol version the listing client speaks with the upstream. */
+  readonly protocolVersion?: string;
+}
+
 /** The router's MCP client side. */
 export interface Federation {
-  /** Every tool the adapter lists (all pages), through one of its ready replicas. */
-  listTools(adapter: Registered<'adapter'>): Promise<Tool[]>;
+  /** Every tool the adapter lists (all pages), through one of its ready replicas, as the router itself. */
+  listTools(adapter: Registered<'adapter'>): Promise<UpstreamToolList>;
   /**
-   * Every tool an `oauth-user` adapter lists to `principal`, with that caller's own grant (through the caller's
-   * pooled client). Rejects with {@link ConnectionRequiredError} when the caller has no usable grant.
+   * Every tool the adapter lists to `principal` (through the caller's pooled client): for an `oauth-user`
+   * adapter with that caller's own grant (rejects with {@link ConnectionRequiredError} without a usable one), and
+   * for upstreams whose list is `private` to who asks, with the caller's identity headers.
    */
-  listToolsFor(adapter: Registered<'adapter'>, principal: Principal): Promise<Tool[]>;
+  listToolsFor(adapter: Registered<'adapter'>, principal: Principal): Promise<UpstreamToolList>;
   /**
    * Calls `upstream` on the adapter; failures become `isError` results, never exceptions — except cancellation,
    * and {@link ConnectionRequiredError} (an `oauth-user` adapter and a caller without a usable grant), which the
@@ -273,6 +294,28 @@ function traceHeadersOf(body: unknown): [string, string][] {
         ['tracestate', tracestate],
       ]
     : [['traceparent', traceparent]];
+}
+
+/** The cache hint of a list result, read off its body (the SDK's list result type does not carry it). */
+function cacheHintOf(result: object): Pick<UpstreamToolList, 'ttlMs' | 'cacheScope'> {
+  const { ttlMs, cacheScope } = result as { ttlMs?: unknown; cacheScope?: unknown };
+  return {
+    ...(typeof ttlMs === 'number' && Number.isSafeInteger(ttlMs) && ttlMs >= 0 && { ttlMs }),
+    ...((cacheScope === 'public' || cacheScope === 'private') && { cacheScope }),
+  };
+}
+
+/** A listing as {@link Federation} hands it on: tools, cache hint and what the client knows of the upstream. */
+async function listingOf(client: Client, signal: AbortSignal, timeout: number): Promise<UpstreamToolList> {
+  const result = await client.listTools(undefined, { cacheMode: 'bypass', signal, timeout });
+  const capabilities = client.getServerCapabilities();
+  const protocolVersion = client.getNegotiatedProtocolVersion();
+  return {
+    tools: result.tools,
+    ...cacheHintOf(result),
+    ...(capabilities && { capabilities }),
+    ...(protocolVersion && { protocolVersion }),
+  };
 }
 
 /** An adapter whose upstream gets each caller's own token: listed per caller, never as the router. */
@@ -598,12 +641,7 @@ export function createFederation(options: FederationOptions): Federation {
         }
         try {
           await lister.ready;
-          const { tools } = await lister.client.listTools(undefined, {
-            cacheMode: 'bypass',
-            signal: deadline,
-            timeout: options.listTimeoutMs,
-          });
-          return tools;
+          return await listingOf(lister.client, deadline, options.listTimeoutMs);
         } catch (error) {
           lastError =
             lister.exchange.credentialError ??
@@ -628,12 +666,7 @@ export function createFederation(options: FederationOptions): Federation {
         const connection = acquire(adapter, replica, principal, false, NO_RELAY);
         try {
           await connection.ready;
-          const { tools } = await connection.client.listTools(undefined, {
-            cacheMode: 'bypass',
-            signal: deadline,
-            timeout: options.listTimeoutMs,
-          });
-          return tools;
+          return await listingOf(connection.client, deadline, options.listTimeoutMs);
         } catch (error) {
           const { credentialError } = connection.exchange;
           lastError =

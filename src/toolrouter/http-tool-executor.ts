@@ -14,7 +14,7 @@ import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
-import { OutboundError, isRefusal } from './outbound.js';
+import { OutboundError, isRefusal, readWholeBody } from './outbound.js';
 import type { Outbound } from './outbound.js';
 import type { ToolSchemas } from './tool-schemas.js';
 
@@ -68,32 +68,6 @@ interface PreparedCall {
   timedOut(): boolean;
   readonly timeoutMs: number;
   readonly idempotent: boolean;
-}
-
-/** Reads a body up to `limit` bytes. */
-async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new TooLargeError();
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return all;
 }
 
 function mediaType(contentType: string | null): string {
@@ -170,8 +144,10 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
           body: call.body,
           signal: call.deadline,
           connectTimeoutMs: options.connectTimeoutMs,
+          wholeBody: true,
         });
-        const bytes = await readLimited(response.body, options.maxResultBytes);
+        const bytes = await readWholeBody(response, options.maxResultBytes);
+        if (bytes === undefined) throw new TooLargeError();
         const type = mediaType(response.headers.get('content-type'));
         if (response.status >= 200 && response.status < 300) return success(tool, type, bytes);
         const excerpt = decoder.decode(bytes.subarray(0, ERROR_EXCERPT)).trim();

@@ -13,6 +13,7 @@ export {
 } from '../config/index.js';
 export type { ToolRouterSettings } from '../config/index.js';
 export { TOOL_ROUTER_PATH, TOOLSET_MCP_PATH, mountToolRouter } from './mount.js';
+export { toolRouterTraceContext } from './meta-trace.js';
 export type { ToolRouterMount } from './mount.js';
 export { LISTING_PRINCIPAL } from './federation.js';
 export type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';

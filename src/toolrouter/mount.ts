@@ -12,6 +12,7 @@ import type { AppEnv, RateLimitAnswer } from '../http/index.js';
 import { requestSpan } from '../observability/index.js';
 import { CALL_TOOL } from './discovery-tools.js';
 import type { ToolNames, ToolRouter } from './tool-router.js';
+import { smallBodyOf } from './request-body.js';
 
 /** The router and the origin policy of the MCP endpoints (the data plane's). */
 export interface ToolRouterMount {
@@ -26,30 +27,6 @@ export const TOOL_ROUTER_PATH = '/mcp';
 
 /** The path of a toolset's endpoint, as Hono routes it. */
 export const TOOLSET_MCP_PATH = '/toolsets/:name/mcp';
-
-/**
- * The body of `request` as text when it is at most `maxBytes`, read from a copy (the router reads the original);
- * undefined when it is larger, which the router itself refuses with 413.
- */
-async function smallBodyOf(request: Request, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes || !request.body) return undefined;
-  const reader = request.clone().body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-  return text + decoder.decode();
-}
 
 const parsedOrUndefined = (text: string): unknown => {
   try {

@@ -15,10 +15,59 @@ export interface OutboundRequest {
   readonly signal?: AbortSignal;
   /** Longest wait for the connection; a Fetch implementation may leave this to the runtime. */
   readonly connectTimeoutMs: number;
+  /**
+   * The caller reads the answer only with {@link readWholeBody}, never through `Response.body`: an implementation
+   * may then hand the body over without a Fetch stream (the Node one does; a stream per answer was a visible
+   * share of a `tools/call`'s CPU).
+   */
+  readonly wholeBody?: boolean;
 }
 
 /** Sends a request; resolves with the response head (the body streams), rejects with {@link OutboundError}. */
 export type Outbound = (request: OutboundRequest) => Promise<Response>;
+
+/** Bodies an {@link Outbound} made readable without a Fetch stream, by the response they belong to. */
+const wholeBodies = new WeakMap<Response, (maxBytes: number) => Promise<Uint8Array | undefined>>();
+
+/**
+ * Marks `response` (whose own body is empty) as carrying the body `read` yields: the whole body up to `maxBytes`,
+ * or undefined when it is larger (the rest is then discarded). Called once, by {@link readWholeBody}.
+ */
+export function withWholeBody(
+  response: Response,
+  read: (maxBytes: number) => Promise<Uint8Array | undefined>,
+): Response {
+  wholeBodies.set(response, read);
+  return response;
+}
+
+/** The whole body of `response` up to `maxBytes`; undefined when it is larger (and then no more is read). */
+export async function readWholeBody(response: Response, maxBytes: number): Promise<Uint8Array | undefined> {
+  const whole = wholeBodies.get(response);
+  if (whole) return whole(maxBytes);
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return all;
+}
 
 /** Error codes that mean no byte of the request reached the server: the next replica may be tried. */
 const NOT_SENT_CODES: ReadonlySet<string> = new Set([

@@ -34,7 +34,7 @@ function setup(options: { maxCallers?: number } = {}) {
   const federation = {
     async listToolsFor(_adapter: Registered<'adapter'>, principal: Principal) {
       listed.push(principal.userId);
-      return upstream.get(principal.userId) ?? [];
+      return { tools: upstream.get(principal.userId) ?? [] };
     },
   } as unknown as Federation;
   const upstreamCredentials = {

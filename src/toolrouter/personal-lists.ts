@@ -173,7 +173,7 @@ export class PersonalLists {
     list.stale = false;
     const loading = federation
       .listToolsFor(adapter, principal)
-      .then(async (tools) => {
+      .then(async ({ tools }) => {
         if (review) await review(adapter, tools);
         return tools;
       })

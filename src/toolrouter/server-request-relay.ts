@@ -17,6 +17,7 @@
  */
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { ClientCapabilities, JSONRPCMessage, Server, ServerContext } from '@modelcontextprotocol/server';
+import { smallBodyOf } from './request-body.js';
 
 /** The server-to-client requests the router relays. */
 export type RelayedMethod = 'elicitation/create' | 'sampling/createMessage';
@@ -90,24 +91,10 @@ export function initializeCapabilitiesOf(body: unknown): RelayCapabilities | und
  * undefined when it is larger (the SDK refuses it with 413) or not JSON (the SDK answers that).
  */
 export async function smallJsonOf(request: Request, maxBytes: number): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes || !request.body) return undefined;
-  const reader = request.clone().body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    text += decoder.decode(value, { stream: true });
-  }
+  const text = await smallBodyOf(request, maxBytes);
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(text + decoder.decode()) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }

@@ -16,6 +16,12 @@ import { z } from 'zod';
 import { devAuth } from '../auth/index.js';
 import { parseTracingConfig } from '../config/index.js';
 import { createTracing } from '../observability/tracing/otel/index.js';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from '@modelcontextprotocol/client';
 import { CLIENT_ERAS } from '../../test/mcp-clients.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
@@ -134,6 +140,68 @@ describe('tool router tracing: trace context in _meta to federated upstreams', (
       } finally {
         await client.close();
       }
+    });
+  });
+  /** A `tools/call` whose trace context is only in `params._meta` (no `traceparent` header), on either SDK line. */
+  const META_ERAS = [
+    [
+      'legacy (SDK 1.x)',
+      async (url: string, headers: Record<string, string>, params: Record<string, unknown>) => {
+        const client = new LegacyClient({ name: 'meta-trace', version: '1.0.0' });
+        await client.connect(new LegacyTransport(new URL(url), { requestInit: { headers } }));
+        try {
+          const { tools } = await client.listTools();
+          const name = tools.find((t) => t.name.endsWith('echo'))!.name;
+          return await client.callTool({ name, ...params } as { name: string });
+        } finally {
+          await client.close();
+        }
+      },
+    ],
+    [
+      'modern (SDK 2.x, 2026-07-28)',
+      async (url: string, headers: Record<string, string>, params: Record<string, unknown>) => {
+        const client = new ModernClient(
+          { name: 'meta-trace', version: '2.0.0' },
+          { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+        );
+        await client.connect(new ModernTransport(new URL(url), { requestInit: { headers } }));
+        try {
+          const { tools } = await client.listTools();
+          const name = tools.find((t) => t.name.endsWith('echo'))!.name;
+          return await client.request({ method: 'tools/call', params: { name, ...params } });
+        } finally {
+          await client.close();
+        }
+      },
+    ],
+  ] as const;
+
+  describe.each(META_ERAS)('%s client, trace context in _meta only', (_era, callEcho) => {
+    it('the SERVER span continues the caller’s trace, and the upstream gets it in _meta', async () => {
+      const before = upstream.calls.length;
+      exporter.reset();
+      const result = (await callEcho(
+        `${gateway.url}/mcp`,
+        { 'x-dev-userid': 'alice', 'x-dev-roles': '' },
+        {
+          arguments: { text: 'hi' },
+          _meta: { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01`, tracestate: 'vendor=2' },
+        },
+      )) as { isError?: boolean };
+      expect(result.isError).not.toBe(true);
+      const spans = exporter.getFinishedSpans();
+      const call = spans.find((s) => s.kind === SpanKind.CLIENT && s.name === 'tools/call echo');
+      const server = spans.find(
+        (s) => s.kind === SpanKind.SERVER && s.spanContext().spanId === call?.parentSpanContext?.spanId,
+      );
+      expect(server, spans.map((s) => `${s.kind}:${s.name}`).join(', ')).toBeDefined();
+      expect(server!.spanContext().traceId).toBe(TRACE_ID);
+      expect(server!.parentSpanContext?.spanId).toBe(CALLER_SPAN);
+      const received = upstream.calls.slice(before);
+      expect(received).toHaveLength(1);
+      expect(received[0]!.meta?.traceparent).toBe(`00-${TRACE_ID}-${call!.spanContext().spanId}-01`);
+      expect(received[0]!.meta?.tracestate).toBe('vendor=2');
     });
   });
 });

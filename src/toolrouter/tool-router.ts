@@ -54,6 +54,9 @@ import type {
 } from '../registry/index.js';
 import { createXxh64Hash } from '../routing/index.js';
 import type { Rendezvous } from '../routing/index.js';
+import { offerOf } from './aggregate-offer.js';
+import type { EndpointOffer } from './aggregate-offer.js';
+import { createCallerLists } from './caller-lists.js';
 import { createCatalog } from './catalog.js';
 import type { Catalog, CatalogEntry, CatalogSnapshot, FederationState } from './catalog.js';
 import {
@@ -89,6 +92,7 @@ import {
 } from './tasks.js';
 import type { TaskResult } from './tasks.js';
 import { z } from 'zod';
+import { parsedBodyOf } from './request-body.js';
 import {
   connectionChannels,
   createServerRequestRelay,
@@ -359,8 +363,13 @@ function randomSecret(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function jsonRpcError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message } }), {
+function jsonRpcError(
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+  code = -32000,
+): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
@@ -409,6 +418,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     upstreamCredentials,
     separator: settings.separator,
   });
+  /** Lists of upstreams that answered the router's own listing as `private`: asked per caller. */
+  const callerLists = createCallerLists({ federation, catalog, refreshMs: settings.refreshMs, logger });
   const executor = createHttpToolExecutor({
     outbound,
     replicas: options.replicas,
@@ -466,6 +477,31 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   const listedTo = (scope: RouterScope, snapshot: CatalogSnapshot, principal: Principal) =>
     scope.policy.listed(snapshot, scope.catalog.visible(snapshot, principal), principal);
 
+  /** {@link listedTo}, without the tools of `private` upstreams that do not list them to `principal`. */
+  const listedFor = async (scope: RouterScope, snapshot: CatalogSnapshot, principal: Principal) =>
+    callerLists.narrow(listedTo(scope, snapshot, principal), principal);
+
+  /** What an endpoint offers over one snapshot of its catalog (capabilities, cache lifetime), once per snapshot. */
+  const offers = new WeakMap<CatalogSnapshot, EndpointOffer>();
+  function offerFor(scope: RouterScope, snapshot: CatalogSnapshot): EndpointOffer {
+    let offer = offers.get(snapshot);
+    if (!offer) {
+      const adapters = new Map<string, Registered<'adapter'>>();
+      for (const entry of snapshot.entries) {
+        const { target } = realEntryOf(entry);
+        if (target.kind === 'federated') adapters.set(target.adapter.name, target.adapter);
+      }
+      offer = offerOf({
+        searchMode: scope.searchMode,
+        upstreams: [...adapters.values()].flatMap((adapter) => catalog.upstreamListing(adapter) ?? []),
+        maxTtlMs: settings.registryMaxAgeMs,
+        refreshMs: settings.refreshMs,
+      });
+      offers.set(snapshot, offer);
+    }
+    return offer;
+  }
+
   async function listTools(
     scope: RouterScope,
     principal: Principal,
@@ -481,7 +517,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       }
       return { tools: [...DISCOVERY_TOOLS] };
     }
-    const visible = listedTo(scope, await scope.catalog.snapshot(principal), principal);
+    const visible = await listedFor(scope, await scope.catalog.snapshot(principal), principal);
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
@@ -552,7 +588,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       if (connect) throw connect;
     }
     // The same answer for a tool that does not exist and one the caller may not use: no existence oracle.
-    if (!entry || !canRead(principal, entry.owner)) {
+    if (!entry || !canRead(principal, entry.owner) || !(await callerLists.allows(entry, principal))) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     }
     scope.policy.enforce(principal, entry, params.arguments);
@@ -688,13 +724,21 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     // It is the newest snapshot (nothing ran between getting it and here), so the index never goes back.
     await search!.update(snapshot);
     // The caller's own list, the very one `tools/list` would serve in list mode: the search never shows more.
-    const found = search!.search(listedTo(scope, snapshot, principal), query, limit ?? DEFAULT_SEARCH_LIMIT);
+    const found = search!.search(
+      await listedFor(scope, snapshot, principal),
+      query,
+      limit ?? DEFAULT_SEARCH_LIMIT,
+    );
     return searchResult(found);
   }
 
+  /** The last offer of each scope, for server instances made without a snapshot at hand (stdio). */
+  const lastOffers = new WeakMap<RouterScope, EndpointOffer>();
+
   /**
    * `channels`: how the upstreams' server requests reach this server's client — by default the server's own
-   * connection (stdio); HTTP requests pass the stateless one of {@link relay}.
+   * connection (stdio); HTTP requests pass the stateless one of {@link relay}. `offer`: what the endpoint
+   * offers (`aggregate-offer.ts`), by default the scope's last one.
    */
   function serverFor(
     principal: Principal,
@@ -702,14 +746,28 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     span: SpanHandle = NO_SPAN,
     scope: RouterScope = everything,
     channels: CallerChannels = connectionChannels,
+    offer: EndpointOffer = lastOffers.get(scope) ??
+      offerOf({
+        searchMode: scope.searchMode,
+        upstreams: [],
+        maxTtlMs: settings.registryMaxAgeMs,
+        refreshMs: settings.refreshMs,
+      }),
   ): Server {
     const { searchMode } = scope;
+    // The same for `server/discover` and `initialize` (see `aggregate-offer.ts`); the lists are filtered by
+    // identity, so their 2026-07-28 answers are `private` (2025-era answers carry no cache fields).
+    const hint = { ttlMs: offer.ttlMs, cacheScope: 'private' as const };
     const server = new Server(
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
       {
-        // Search mode's list is always the same two tools: there is no list change to announce.
-        capabilities: { tools: { listChanged: !searchMode }, extensions: { [TASKS_EXTENSION]: {} } },
+        // The Tasks extension is the router's own (`tasks.ts` routes `tasks/*`), not merged from upstreams.
+        capabilities: {
+          ...offer.capabilities,
+          extensions: { ...offer.capabilities.extensions, [TASKS_EXTENSION]: {} },
+        },
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
+        cacheHints: { 'tools/list': hint, 'server/discover': hint },
       },
     );
     server.setRequestHandler('tools/list', (request) => listTools(scope, principal, request.params?.cursor));
@@ -800,7 +858,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       logger.warn({ err: error.message }, 'list change delivery failed'),
     );
     const handler = createMcpHandler(
-      (ctx) => {
+      async (ctx) => {
         const extra = ctx.authInfo?.extra as
           { principal?: Principal; traceId?: string; span?: SpanHandle; session?: CallerSession } | undefined;
         // Only reachable through `fetch` below, which always passes the principal.
@@ -808,7 +866,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         // A 2026-07-28 request has no channel for server requests; a 2025 one has its session's, if any.
         const channels =
           ctx.era === 'modern' ? noChannels : relay.channels(extra.session, extra.principal.userId);
-        return serverFor(extra.principal, extra.traceId, extra.span, scope, channels);
+        // What the endpoint offers depends on the upstreams it lists: known once its catalog is built.
+        // A failed build (the registry unreachable) leaves the last offer; the request's own method says more.
+        const snapshot = await scope.catalog.snapshot().catch(() => undefined);
+        const offer = snapshot ? offerFor(scope, snapshot) : undefined;
+        if (offer) lastOffers.set(scope, offer);
+        return serverFor(extra.principal, extra.traceId, extra.span, scope, channels, offer);
       },
       {
         bus,
@@ -835,18 +898,24 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           }
         }
         // The principal travels in `authInfo`, the SDK's pass-through to the per-request factory.
-        const response = await handler.fetch(request, {
-          authInfo: {
-            token: '',
-            clientId: principal.userId,
-            scopes: [...(principal.scopes ?? [])],
-            extra: {
-              principal,
-              traceId: traceIdOf(request.headers.get('traceparent')),
-              span,
-              ...(session && { session }),
-            },
+        const authInfo = {
+          token: '',
+          clientId: principal.userId,
+          scopes: [...(principal.scopes ?? [])],
+          extra: {
+            principal,
+            traceId: traceIdOf(request.headers.get('traceparent')),
+            span,
+            ...(session && { session }),
           },
+        };
+        const read = await parsedBodyOf(request, settings.maxBodyBytes);
+        // The SDK's answer to a body it cannot read.
+        if ('unreadable' in read)
+          return jsonRpcError(400, 'Parse error: the request body could not be read', {}, -32700);
+        const response = await handler.fetch(read.request, {
+          authInfo,
+          ...(read.parsedBody !== undefined && { parsedBody: read.parsedBody }),
         });
         const minted = declared && response.ok ? relay.mint(declared) : undefined;
         if (!minted) return response;
@@ -1029,6 +1098,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       await Promise.all([...served.values()].map((t) => t.endpoint.close()));
       served.clear();
       await main.close();
+      callerLists.close();
       relay.close();
       catalog.close();
       pinning.close();

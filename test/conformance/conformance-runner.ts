@@ -101,6 +101,8 @@ export interface ConformanceRunOptions {
   readonly outputDir?: string;
   /** Kills the CLI after this long. Default 180 s. */
   readonly timeoutMs?: number;
+  /** Another CLI entry script (a newer release than the devDependency); {@link conformanceCliPath} by default. */
+  readonly cli?: string;
 }
 
 const RESULT_DIR = /^server-(.+)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
@@ -112,7 +114,7 @@ const SCENARIO_LINE = /^=== Running scenario: (\S+) ===$/gm;
  */
 export async function runConformanceServer(options: ConformanceRunOptions): Promise<ConformanceRun> {
   const outputDir = options.outputDir ?? (await mkdtemp(join(tmpdir(), 'mcp-conformance-')));
-  const args = [conformanceCliPath(), 'server', '--url', options.url, '-o', outputDir];
+  const args = [options.cli ?? conformanceCliPath(), 'server', '--url', options.url, '-o', outputDir];
   if (options.scenario) args.push('--scenario', options.scenario);
   else args.push('--suite', options.suite ?? 'all');
   const started = performance.now();

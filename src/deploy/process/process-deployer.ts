@@ -11,6 +11,7 @@ import { createSilentLogger } from '../../observability/index.js';
 import type { Logger } from '../../observability/index.js';
 import { runtimeOf } from '../../registry/index.js';
 import type { Registered } from '../../registry/index.js';
+import { NOTHING_HELD, acceptingNew } from '../deployer.js';
 import type {
   Deployer,
   DeployerLogs,
@@ -18,11 +19,12 @@ import type {
   EndpointsListener,
   ReplicaEndpoint,
   ResourceRef,
+  SessionCount,
 } from '../deployer.js';
 import { refKey, refOf } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
 import { systemTimers } from '../timers.js';
-import type { Timers } from '../timers.js';
+import type { TimerHandle, Timers } from '../timers.js';
 import { NO_SECRET_SOURCE, resolveSecretEnvironment } from '../secret-environment.js';
 import type { SecretSource } from '../secret-environment.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
@@ -87,7 +89,21 @@ export interface ProcessDeployerOptions {
   readonly commandResolver?: CommandResolver;
   /** Longest run of a resolution probe before the command runs as given (default 120 000 ms). */
   readonly resolveTimeoutMs?: number;
+  /** Told when a resource with `minReplicas` below `replicaCount` scales up (a request) or down (idle). */
+  readonly onScale?: (ref: ResourceRef, event: ScaleEvent) => void;
+  /** How often a scaled-up resource with sessions or requests open is checked for idleness (default 1 000 ms). */
+  readonly idleCheckMs?: number;
 }
+
+/** A resource scaled on demand. */
+export interface ScaleEvent {
+  readonly direction: 'up' | 'down';
+  /** Replicas it runs from now on. */
+  readonly replicas: number;
+}
+
+/** Default `idleSeconds`: five minutes. */
+export const DEFAULT_IDLE_SECONDS = 300;
 
 /** What {@link ProcessDeployer.start} found. */
 export interface ProcessDeployerStart {
@@ -113,12 +129,38 @@ export const DEFAULT_STDIO_LIMITS: StdioBridgeLimits & { readonly maxMessageByte
   maxMessageBytes: 64 * 1024 * 1024,
 });
 
+/** How a resource scales on demand: `min` replicas while idle, `replicaCount` once a request came. */
+interface Scaling {
+  readonly min: number;
+  readonly idleMs: number;
+}
+
 interface Run {
   resource: Registered;
   spec: ProcessSpec;
+  fingerprint: string;
   readonly replicas: Replica[];
   readonly logs: LogBuffer[];
   endpoints: readonly ReplicaEndpoint[];
+  /** Undefined when the resource always runs `replicaCount` replicas (no `minReplicas` below it). */
+  scaling: Scaling | undefined;
+  /** Scaled up (to `replicaCount`) since the last request; false while at `scaling.min`. */
+  awake: boolean;
+  /** Exchanges in flight ({@link ProcessDeployer.hold}). */
+  inFlight: number;
+  /** Last time (ms) the resource was seen in use: a request began or ended, or sessions were open at a check. */
+  activeAt: number;
+  idleTimer: TimerHandle | undefined;
+  /** Wakers waiting for a ready endpoint. */
+  readonly waiters: Set<() => void>;
+}
+
+/** The scaling of a resource: only adapters of the command runtime with `minReplicas` below `replicaCount`. */
+function scalingOf(resource: Registered): Scaling | undefined {
+  if (resource.kind !== 'adapter') return undefined;
+  const { minReplicas, idleSeconds, replicaCount } = (resource as Registered<'adapter'>).spec;
+  if (minReplicas === undefined || minReplicas >= replicaCount) return undefined;
+  return { min: minReplicas, idleMs: (idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000 };
 }
 
 const sameEndpoints = (a: readonly ReplicaEndpoint[], b: readonly ReplicaEndpoint[]) =>
@@ -134,6 +176,9 @@ export class ProcessDeployer implements Deployer {
   readonly #sandboxSettings: ProcessSandboxSettings;
   readonly #stateDirectory: string | undefined;
   readonly #secrets: SecretSource;
+  readonly #onScale: ((ref: ResourceRef, event: ScaleEvent) => void) | undefined;
+  readonly #idleCheckMs: number;
+  #sessionCount: SessionCount = () => 0;
   #started: Promise<Started> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -142,6 +187,8 @@ export class ProcessDeployer implements Deployer {
     this.#sandboxSettings = options.sandbox ?? { mode: 'auto' };
     this.#stateDirectory = options.stateDirectory;
     this.#secrets = options.secrets ?? NO_SECRET_SOURCE;
+    this.#onScale = options.onScale;
+    this.#idleCheckMs = options.idleCheckMs ?? 1_000;
     this.#settings = {
       cwd: options.cwd ?? process.cwd(),
       parentEnvironment: options.parentEnvironment ?? process.env,
@@ -252,40 +299,219 @@ export class ProcessDeployer implements Deployer {
       if (this.#closed) throw new Error('the process deployer is closed');
       let run = this.#runs.get(key);
       if (!run) {
-        run = { resource, spec, replicas: [], logs: [], endpoints: [] };
+        run = {
+          resource,
+          spec,
+          fingerprint,
+          replicas: [],
+          logs: [],
+          endpoints: [],
+          scaling: undefined,
+          awake: false,
+          inFlight: 0,
+          activeAt: this.#now(),
+          idleTimer: undefined,
+          waiters: new Set(),
+        };
         this.#runs.set(key, run);
       }
       run.resource = resource;
       run.spec = spec;
-      const count = resource.spec.replicaCount;
-      const retired: Replica[] = [];
-      for (let index = 0; index < count; index += 1) {
-        const current = run.replicas[index];
-        if (current?.fingerprint === fingerprint) continue;
-        run.logs[index] ??= new LogBuffer(this.#settings.logs);
-        if (current) {
-          retired.push(current);
-          run.logs[index]!.append('[mcp-gateway] configuration changed: replacing this replica');
-        }
-        const replica = this.#create(run, index, spec, fingerprint, started);
-        run.replicas[index] = replica;
-        replica.start();
+      run.fingerprint = fingerprint;
+      const wasScaling = run.scaling !== undefined;
+      run.scaling = scalingOf(resource);
+      if (!run.scaling) this.#disarmIdle(run);
+      else if (!wasScaling && run.replicas.length > 0) {
+        // Scaling just turned on for replicas that run (and may hold sessions): they count as in use now, and
+        // go when idle, not at this apply.
+        run.awake = true;
+        run.activeAt = this.#now();
       }
-      for (let index = count; index < run.replicas.length; index += 1) {
-        retired.push(run.replicas[index]!);
-        run.logs[index]?.close();
-      }
-      run.replicas.length = Math.min(run.replicas.length, count);
-      run.logs.length = Math.min(run.logs.length, count);
-      this.#refresh(key, run);
-      if (retired.length > 0) {
-        this.#settings.logger.info(
-          { resource: key, replaced: retired.length, replicas: count },
-          'process deployer: stopping replaced or surplus replicas',
-        );
-      }
-      await Promise.all(retired.map((r) => r.stop()));
+      await this.#converge(key, run, started);
+      this.#armIdle(key, run);
     });
+  }
+
+  /** How many replicas a run should have now: its minimum while idle, else `replicaCount`. */
+  #target(run: Run): number {
+    return run.scaling && !run.awake ? run.scaling.min : run.resource.spec.replicaCount;
+  }
+
+  /**
+   * Starts missing or outdated replicas and stops surplus ones, toward {@link #target}. The surplus leaves the
+   * endpoint set before this returns its promise (synchronously), so no request is placed on a replica being
+   * stopped; resolves when the stopped ones are gone.
+   */
+  async #converge(key: string, run: Run, started: Started): Promise<void> {
+    const { spec, fingerprint } = run;
+    const count = this.#target(run);
+    const retired: Replica[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const current = run.replicas[index];
+      if (current?.fingerprint === fingerprint) continue;
+      run.logs[index] ??= new LogBuffer(this.#settings.logs);
+      if (current) {
+        retired.push(current);
+        run.logs[index]!.append('[mcp-gateway] configuration changed: replacing this replica');
+      }
+      const replica = this.#create(run, index, spec, fingerprint, started);
+      run.replicas[index] = replica;
+      replica.start();
+    }
+    for (let index = count; index < run.replicas.length; index += 1) {
+      retired.push(run.replicas[index]!);
+      // A replica scaled down keeps its log (the next scale-up appends to it); one removed for good closes it.
+      if (index >= (run.scaling ? run.resource.spec.replicaCount : count)) run.logs[index]?.close();
+      else run.logs[index]?.append('[mcp-gateway] idle: stopped (scaled down; the next request starts it)');
+    }
+    run.replicas.length = Math.min(run.replicas.length, count);
+    const kept = run.scaling ? run.resource.spec.replicaCount : count;
+    run.logs.length = Math.min(run.logs.length, kept);
+    this.#refresh(key, run);
+    if (retired.length > 0) {
+      this.#settings.logger.info(
+        { resource: key, replaced: retired.length, replicas: count },
+        'process deployer: stopping replaced or surplus replicas',
+      );
+    }
+    await Promise.all(retired.map((r) => r.stop()));
+  }
+
+  #now(): number {
+    return this.#settings.clock().getTime();
+  }
+
+  /**
+   * Starts a resource scaled down (its `minReplicas` below `replicaCount`) and resolves with its ready endpoints
+   * once one takes new work, or after `timeoutMs` with what is ready then. Every caller of one idle period shares
+   * the one scale-up. Undefined for a resource that does not scale (or is not applied yet): nothing to wait for.
+   */
+  wake(ref: ResourceRef, timeoutMs: number): Promise<readonly ReplicaEndpoint[]> | undefined {
+    const key = refKey(ref);
+    const run = this.#runs.get(key);
+    if (!run?.scaling || this.#closed) return undefined;
+    run.activeAt = this.#now();
+    if (!run.awake) {
+      run.awake = true;
+      this.#scaled(run, 'up');
+      this.#serial(key, async () => {
+        if (this.#runs.get(key) !== run || !run.awake || this.#closed) return;
+        await this.#converge(key, run, await this.#started!);
+        this.#armIdle(key, run);
+      }).catch((err: unknown) =>
+        this.#settings.logger.warn({ err, resource: key }, 'process deployer: scale-up failed'),
+      );
+    }
+    if (acceptingNew(run.endpoints).length > 0) return Promise.resolve(run.endpoints);
+    return new Promise((resolve) => {
+      const { timers } = this.#settings;
+      const done = () => {
+        run.waiters.delete(done);
+        timers.clearTimeout(timer);
+        resolve(run.endpoints);
+      };
+      const timer = timers.setTimeout(done, timeoutMs);
+      run.waiters.add(done);
+    });
+  }
+
+  /** Marks an exchange with a scaling resource in flight; a no-op for every other resource. */
+  hold(ref: ResourceRef): () => void {
+    const run = this.#runs.get(refKey(ref));
+    if (!run?.scaling) return NOTHING_HELD;
+    run.inFlight += 1;
+    run.activeAt = this.#now();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      run.inFlight -= 1;
+      run.activeAt = this.#now();
+    };
+  }
+
+  /**
+   * Where scale-down decisions read the data plane's open sessions (its session ledger): a replica serving HTTP
+   * itself holds sessions only the data plane sees. The stdio bridge's own count is read as well.
+   */
+  countSessionsWith(count: SessionCount): void {
+    this.#sessionCount = count;
+  }
+
+  /** Open sessions, exchanges in flight, or requests waiting for the run's first ready replica. */
+  #busy(run: Run): boolean {
+    for (const endpoint of run.endpoints) if (this.#sessionCount(run.resource, endpoint.id) > 0) return true;
+    for (const replica of run.replicas) if ((replica.sessions?.() ?? 0) > 0) return true;
+    return run.inFlight > 0 || run.waiters.size > 0;
+  }
+
+  /** Schedules the next idle check of an awake scaling run (one timer per run). */
+  #armIdle(key: string, run: Run): void {
+    if (!run.scaling || !run.awake || run.idleTimer !== undefined || this.#closed) return;
+    const left = run.activeAt + run.scaling.idleMs - this.#now();
+    // While in use, look again soon: the idle period starts when the last session or request ends.
+    const wait = Math.max(
+      0,
+      run.inFlight > 0 || run.waiters.size > 0 ? Math.min(left, this.#idleCheckMs) : left,
+    );
+    run.idleTimer = this.#settings.timers.setTimeout(() => {
+      run.idleTimer = undefined;
+      this.#idleCheck(key, run);
+    }, wait);
+  }
+
+  #disarmIdle(run: Run): void {
+    if (run.idleTimer !== undefined) this.#settings.timers.clearTimeout(run.idleTimer);
+    run.idleTimer = undefined;
+  }
+
+  #idleCheck(key: string, run: Run): void {
+    if (this.#runs.get(key) !== run || !run.scaling || !run.awake || this.#closed) return;
+    if (this.#busy(run)) {
+      run.activeAt = this.#now();
+      run.idleTimer = this.#settings.timers.setTimeout(
+        () => {
+          run.idleTimer = undefined;
+          this.#idleCheck(key, run);
+        },
+        Math.min(run.scaling.idleMs, this.#idleCheckMs),
+      );
+      return;
+    }
+    if (this.#now() - run.activeAt < run.scaling.idleMs) {
+      this.#armIdle(key, run);
+      return;
+    }
+    this.#serial(key, async () => {
+      const started = await this.#started!;
+      // Decided and done in one turn: no request can be placed on a replica between the check and its removal.
+      if (this.#runs.get(key) !== run || !run.scaling || !run.awake || this.#closed) return;
+      if (this.#busy(run) || this.#now() - run.activeAt < run.scaling.idleMs) {
+        this.#armIdle(key, run);
+        return;
+      }
+      run.awake = false;
+      this.#scaled(run, 'down');
+      await this.#converge(key, run, started);
+    }).catch((err: unknown) =>
+      this.#settings.logger.warn({ err, resource: key }, 'process deployer: scale-down failed'),
+    );
+  }
+
+  #scaled(run: Run, direction: 'up' | 'down'): void {
+    const ref = refOf(run.resource);
+    const replicas = this.#target(run);
+    this.#settings.logger.info(
+      { resource: refKey(ref), direction, replicas },
+      direction === 'up'
+        ? 'process deployer: a request woke an idle resource; starting its replicas'
+        : 'process deployer: idle; stopping replicas down to minReplicas',
+    );
+    try {
+      this.#onScale?.(ref, { direction, replicas });
+    } catch (err) {
+      this.#settings.logger.warn({ err, resource: refKey(ref) }, 'a scale listener threw');
+    }
   }
 
   async remove(ref: ResourceRef): Promise<void> {
@@ -304,7 +530,8 @@ export class ProcessDeployer implements Deployer {
 
   async status(resource: Registered): Promise<RuntimeStatus> {
     const run = this.#runs.get(refKey(resource));
-    const desired = resource.spec.replicaCount;
+    const idle = run?.scaling !== undefined && !run.awake;
+    const desired = run && idle ? run.scaling!.min : resource.spec.replicaCount;
     const replicas = run?.replicas.map((r) => r.state()) ?? [];
     const ready = replicas.filter((r) => r.ready).length;
     let replicaStatus: string;
@@ -312,7 +539,12 @@ export class ProcessDeployer implements Deployer {
     const full = replicas.filter(
       (r) => r.ready && r.maxSessions !== undefined && (r.sessions ?? 0) >= r.maxSessions,
     ).length;
-    if (ready === desired && ready > 0 && full === ready)
+    if (idle && ready === desired)
+      replicaStatus =
+        desired === 0
+          ? 'Idle: scaled to zero; the next request starts it'
+          : `Idle: ${ready}/${resource.spec.replicaCount} replicas until the next request`;
+    else if (ready === desired && ready > 0 && full === ready)
       replicaStatus = `Full: every replica is at its session cap (${ready}/${desired})`;
     else if (ready === desired && full > 0)
       replicaStatus = `Degraded: ${full}/${desired} replicas at their session cap`;
@@ -401,6 +633,8 @@ export class ProcessDeployer implements Deployer {
   }
 
   async #stopRun(ref: ResourceRef, run: Run): Promise<void> {
+    this.#disarmIdle(run);
+    for (const waiter of [...run.waiters]) waiter();
     const replicas = run.replicas.splice(0);
     for (const log of run.logs.splice(0)) log.close();
     if (run.endpoints.length > 0) {
@@ -417,6 +651,8 @@ export class ProcessDeployer implements Deployer {
     if (sameEndpoints(endpoints, run.endpoints)) return;
     run.endpoints = endpoints;
     this.#emit(refOf(run.resource), endpoints);
+    if (run.waiters.size > 0 && acceptingNew(endpoints).length > 0)
+      for (const waiter of [...run.waiters]) waiter();
   }
 
   #emit(ref: ResourceRef, endpoints: readonly ReplicaEndpoint[]): void {

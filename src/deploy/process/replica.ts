@@ -161,6 +161,8 @@ export interface Replica {
   state(): ReplicaState;
   /** Why the replica is failing (not ready and broken or slow), if it is. */
   failure(): string | undefined;
+  /** Open sessions, where the replica counts them itself (the stdio bridge). */
+  sessions?(): number;
 }
 
 /** `2 s`, `150 ms`: short durations for status details. */

@@ -278,6 +278,10 @@ export class StdioReplica implements Replica {
     };
   }
 
+  sessions(): number {
+    return this.#bridge.sessionCount;
+  }
+
   failure(): string | undefined {
     if (this.#bootError) return this.#bootError;
     const snapshot = this.#spares[0]!.snapshot();

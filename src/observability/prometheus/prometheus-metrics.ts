@@ -132,6 +132,12 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
         for (const { adapter, replica, sessions } of read()) this.set({ adapter, replica }, sessions);
     },
   });
+  const scaleEvents = new Counter({
+    name: 'mcp_gateway_scale_events_total',
+    help: 'Resources scaled on demand (minReplicas): up on a request, down after idleSeconds.',
+    labelNames: ['adapter', 'direction'] as const,
+    registers,
+  });
   const reconciles = new Counter({
     name: 'mcp_gateway_reconcile_results_total',
     help: 'Reconciler steps by resource kind, action (apply, remove, skip) and outcome (ok, failed).',
@@ -214,6 +220,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
     reconciled(kind, action, ok) {
       reconciles.inc({ kind, action, outcome: ok ? 'ok' : 'failed' });
+    },
+    scaled(adapter, direction) {
+      scaleEvents.inc({ adapter, direction });
     },
     registryOperation(op, seconds, ok) {
       registryDuration.observe({ op, outcome: ok ? 'ok' : 'error' }, seconds);

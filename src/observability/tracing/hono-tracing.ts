@@ -7,7 +7,7 @@ import { routePath } from 'hono/route';
 import type { AppEnv } from '../../core/index.js';
 import { HTTP_ATTR } from './attributes.js';
 import { NO_SPAN } from './tracing.js';
-import type { SpanHandle, Tracing } from './tracing.js';
+import type { SpanHandle, TraceContextHeaders, Tracing } from './tracing.js';
 
 // Per request, without a typed context variable: the middleware stays usable with any Hono Env, and the entry
 // dies with the request's context.
@@ -23,15 +23,27 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 // Patterns of catch-all middleware: when they are the last match, no route matched.
 const CATCH_ALL = new Set(['/*', '*', '']);
 
+/** Options for {@link tracingMiddleware}. */
+export interface TracingMiddlewareOptions {
+  /**
+   * Where a request without a `traceparent` header may name its parent instead: an MCP request's
+   * `params._meta` (SEP-414). Asked only when the header is absent; undefined for none.
+   */
+  readonly traceContextOf?: (c: Context) => Promise<TraceContextHeaders | undefined>;
+}
+
 /**
  * Hono middleware: one SERVER span per request named `${method} ${route}`, with `http.request.method`,
  * `url.path`, `http.route`, `user_agent.original` and, at the end, `http.response.status_code`; the parent comes
- * from the request's `traceparent`. The route is the pattern of the last route matching the path — the
- * handler's, even when a middleware answered (a 401) — never the raw path with its ids; unmatched requests are
- * named by method alone. The span ends when the handler returns (for a stream: once its head is ready).
+ * from the request's `traceparent` (or, without one, from `options.traceContextOf`). The route is the pattern of
+ * the last route matching the path — the handler's, even when a middleware answered (a 401) — never the raw path
+ * with its ids; unmatched requests are named by method alone. The span ends when the handler returns (for a stream: once its head is ready).
  * With tracing off, the middleware only calls `next`.
  */
-export function tracingMiddleware(tracing: Tracing): MiddlewareHandler<AppEnv> {
+export function tracingMiddleware(
+  tracing: Tracing,
+  options: TracingMiddlewareOptions = {},
+): MiddlewareHandler<AppEnv> {
   if (!tracing.enabled) {
     return async function tracingMiddlewareOff(_c, next) {
       await next();
@@ -43,17 +55,17 @@ export function tracingMiddleware(tracing: Tracing): MiddlewareHandler<AppEnv> {
     const pattern = routePath(c, -1);
     const route = CATCH_ALL.has(pattern) ? undefined : pattern;
     const name = `${known ? method : 'HTTP'}${route ? ` ${route}` : ''}`;
-    const span = tracing.startServer(
-      name,
-      { traceparent: c.req.header('traceparent'), tracestate: c.req.header('tracestate') },
-      {
-        [HTTP_ATTR.requestMethod]: method,
-        [HTTP_ATTR.requestMethodOriginal]: known ? undefined : c.req.method,
-        [HTTP_ATTR.urlPath]: c.req.path,
-        [HTTP_ATTR.route]: route,
-        [HTTP_ATTR.userAgent]: c.req.header('user-agent'),
-      },
-    );
+    const traceparent = c.req.header('traceparent');
+    const parent =
+      (traceparent === undefined && (await options.traceContextOf?.(c))) ||
+      ({ traceparent, tracestate: c.req.header('tracestate') } satisfies TraceContextHeaders);
+    const span = tracing.startServer(name, parent, {
+      [HTTP_ATTR.requestMethod]: method,
+      [HTTP_ATTR.requestMethodOriginal]: known ? undefined : c.req.method,
+      [HTTP_ATTR.urlPath]: c.req.path,
+      [HTTP_ATTR.route]: route,
+      [HTTP_ATTR.userAgent]: c.req.header('user-agent'),
+    });
     spans.set(c, span);
     try {
       await next();

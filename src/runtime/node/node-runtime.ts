@@ -272,6 +272,7 @@ async function buildCore(config: Config, options: CoreOptions, closers: Closers)
         sendSse: createNodeSseProbeSender(agents),
       },
       onReconcile: metrics && ((ref, result) => metrics.reconciled(ref.kind, result.action, result.ok)),
+      onScale: metrics && ((ref, direction) => metrics.scaled(ref.name, direction)),
     });
   } catch (err) {
     // The process sandbox's read paths (checked with symlinks resolved) or an explicit bwrap that cannot work.

@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
-import { OutboundError } from '../outbound.js';
+import { OutboundError, withWholeBody } from '../outbound.js';
 import type { Outbound } from '../outbound.js';
 
 /** The agents to send through (the data plane's `NodeAgents` fit) and its SSRF verdict for literal addresses. */
@@ -22,7 +22,46 @@ export interface NodeOutboundOptions {
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-function responseOf(res: IncomingMessage): Response {
+/** Reads all of `res` up to `maxBytes` from the Node stream itself; undefined (and `res` destroyed) past it. */
+function wholeBodyOf(res: IncomingMessage) {
+  return (maxBytes: number) =>
+    new Promise<Uint8Array | undefined>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () => {
+        res.off('data', onData);
+        res.off('end', onEnd);
+        res.off('error', onError);
+        res.off('close', onClose);
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= maxBytes) return void chunks.push(chunk);
+        done();
+        res.destroy();
+        resolve(undefined);
+      };
+      const onEnd = () => {
+        done();
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      };
+      const onError = (error: Error) => {
+        done();
+        reject(error);
+      };
+      // Aborted (the deadline, the caller leaving) or cut by the server before the end.
+      const onClose = () => {
+        done();
+        reject(new Error('the connection closed before the whole answer arrived'));
+      };
+      res.on('data', onData);
+      res.once('end', onEnd);
+      res.once('error', onError);
+      res.once('close', onClose);
+    });
+}
+
+function responseOf(res: IncomingMessage, wholeBody: boolean): Response {
   const headers = new Headers();
   for (let i = 0; i < res.rawHeaders.length; i += 2) {
     const name = res.rawHeaders[i]!;
@@ -34,6 +73,7 @@ function responseOf(res: IncomingMessage): Response {
     res.resume();
     return new Response(null, init);
   }
+  if (wholeBody) return withWholeBody(new Response(null, init), wholeBodyOf(res));
   return new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, init);
 }
 
@@ -107,7 +147,7 @@ export function createNodeOutbound(options: NodeOutboundOptions): Outbound {
         settled = true;
         clearTimeout(connectTimer);
         res.once('close', () => request.signal?.removeEventListener('abort', onAbort));
-        resolve(responseOf(res));
+        resolve(responseOf(res, request.wholeBody === true));
       });
       req.once('error', (error: NodeJS.ErrnoException) => {
         const code = error.code ?? 'EREQUEST';
