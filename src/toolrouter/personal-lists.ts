@@ -7,11 +7,10 @@
  *
  * A list is used again while it is fresh and made with the same grant: every read first asks for the caller's
  * credential (the vault's row, so a grant revoked or connected on any instance counts at once), and a list whose
- * token hash differs (refreshed, reconnected, exchanged again) or which is older than `refreshMs`, or whose upstream announced a
- * change, is listed again in the background while the previous one of the same caller is served. A caller with
- * no usable grant (or whose token the authorization server will not exchange) gets no tools of the adapter (and
- * their cached list is dropped). The token itself is never
- * kept here, only its 64-bit hash.
+ * token hash differs (refreshed, reconnected, exchanged again) or which is older than `refreshMs`, or whose
+ * upstream announced a change, is listed again in the background while the previous one of the same caller is
+ * served. A caller with no usable grant (or whose token the authorization server will not exchange) gets no tools
+ * of the adapter (and their cached list is dropped). The token itself is never kept here, only its 64-bit hash.
  */
 import type { Tool } from '@modelcontextprotocol/server';
 import { UpstreamCredentialError } from '../auth/index.js';
