@@ -642,7 +642,7 @@ export interface components {
             clientSecret?: string;
             scopes?: string[];
         };
-        /** @description Sends `Authorization: Bearer <exchanged token>`: the caller's own verified bearer token exchanged (RFC 8693) at `tokenUrl` for one meant for the upstream (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused per caller until shortly before it expires. The caller's token itself never goes upstream. `oidc` and `jwt` authentication modes only; not with `federate` or transport `sse`. */
+        /** @description Sends `Authorization: Bearer <exchanged token>`: the caller's own verified bearer token exchanged (RFC 8693) at `tokenUrl` for one meant for the upstream (client authenticated with HTTP Basic: `clientId` and the value of secret `clientSecret`), reused per caller until shortly before it expires. The caller's token itself never goes upstream. With `federate: true` the tool router lists the adapter's tools to each caller with their own exchanged token and calls them with it (the router itself has no token to exchange, so the adapter is in no shared list). `oidc` and `jwt` authentication modes only; not with transport `sse`. */
         UpstreamAuthTokenExchange: {
             /**
              * @description discriminator enum property added by openapi-typescript

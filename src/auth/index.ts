@@ -35,6 +35,7 @@ export type {
   ProtectedResourcesOptions,
 } from './protected-resource.js';
 export { bearerAuth, bearerIdentify } from './bearer-auth.js';
+export { callerTokenDigest } from './caller-token.js';
 export { identifyOf, identifyingMiddleware } from './identify.js';
 export type { Identify, IdentifyRequest, IdentifyingMiddleware } from './identify.js';
 export type { BearerAuthOptions } from './bearer-auth.js';

@@ -98,7 +98,12 @@ const exchangesOf = (token: string) => as.exchanges.filter((e) => e.subjectToken
 
 beforeAll(async () => {
   as = await startOidcAuthorizationServer({
-    accounts: { alice: { roles: ['mcp.admin'] }, bob: { roles: ['mcp.engineer'] } },
+    accounts: {
+      alice: { roles: ['mcp.admin'] },
+      bob: { roles: ['mcp.engineer'] },
+      // Bob's roles exactly: only the caller in the tool router's pool key keeps their clients apart.
+      carol: { roles: ['mcp.engineer'] },
+    },
     tokenExchange: { clientId: 'gateway', clientSecret: CLIENT_SECRET },
     acceptResource: (resource) => resource === TOOL_AUDIENCE || /^http:\/\/127\.0\.0\.1:\d+\//.test(resource),
   });
@@ -140,6 +145,15 @@ beforeAll(async () => {
     upstreamAuth: exchange,
   });
   expect(created.status, await created.clone().text()).toBe(201);
+  // The same upstream federated: the tool router lists and calls it with each caller's exchanged token.
+  const federated = await postJson('/adapters', alice, {
+    name: 'fed',
+    endpoints: [upstream.url],
+    requiredRoles: ['mcp.engineer'],
+    federate: true,
+    upstreamAuth: exchange,
+  });
+  expect(federated.status, await federated.clone().text()).toBe(201);
   const tool = await postJson('/tools', alice, {
     name: 'score',
     endpoints: [`${toolServer.url}/score`],
@@ -255,7 +269,8 @@ describe('the tool router', () => {
       expect(seen).toHaveLength(1);
       expect(exchangedFor(TOOL_AUDIENCE, seen[0]!.authorization)).toBe(true);
       expect(seen[0]!.authorization).not.toContain(token);
-      expect(exchangesOf(token)).toMatchObject([
+      // (Listing `/mcp` also exchanged the token once for the federated adapter, with its own resource.)
+      expect(exchangesOf(token).filter((e) => e.resource === undefined)).toMatchObject([
         { audience: TOOL_AUDIENCE, resource: undefined, scope: 'mcp' },
       ]);
       // A refused exchange is the tool's error result, naming the authorization server's answer.
@@ -284,11 +299,139 @@ describe('the tool router', () => {
   });
 });
 
+describe('the tool router, federated', () => {
+  type Client = Awaited<ReturnType<typeof connectLegacyClient>>;
+  const fedTools = async (client: Client) =>
+    (await client.listAll()).names.filter((name) => name.startsWith('fed__')).sort();
+  /** The headers the upstream's `whoami` saw for a call through the router (it echoes the exchanged token). */
+  const fedWhoami = async (client: Client) => {
+    const result = await client.call('fed__whoami', {});
+    expect(result.isError, JSON.stringify(result)).toBeFalsy();
+    return (JSON.parse(textOf(result)) as { headers: Record<string, string> }).headers;
+  };
+  /** The token issued in exchange for `token` for the upstream (exactly one exchange of it for that). */
+  const exchangedOf = (token: string) => {
+    const served = exchangesOf(token).filter((e) => e.resource === upstream.url);
+    expect(served).toHaveLength(1);
+    return `Bearer ${served[0]!.issued}`;
+  };
+
+  it.each([
+    ['SDK 1.x (2025-11-25)', connectLegacyClient],
+    ['SDK 2.x (2026-07-28)', connectModernClient],
+  ] as const)(
+    '%s clients: each caller lists and calls with a token exchanged from their own, one exchange reused',
+    async (_name, connect) => {
+      const callers = [
+        ['alice', await mint('alice')],
+        ['bob', await mint('bob')],
+        ['carol', await mint('carol')],
+      ] as const;
+      const clients: Client[] = [];
+      try {
+        for (const [, token] of callers) {
+          clients.push(
+            await connect(`${gateway.url}/mcp`, { headers: { authorization: `Bearer ${token}` } }),
+          );
+        }
+        const seen: Record<string, string>[] = [];
+        for (const [index, [account, token]] of callers.entries()) {
+          const client = clients[index]!;
+          // Listed to each caller with their own exchanged token (the router's own listing has none).
+          expect(await fedTools(client)).toEqual(expect.arrayContaining(['fed__echo', 'fed__whoami']));
+          const headers = await fedWhoami(client);
+          seen.push(headers);
+          expect(headers['x-mcp-userid']).toBe(account);
+          expect(exchangedFor(upstream.url, headers.authorization)).toBe(true);
+          expect(decodeJwt(headers.authorization!.slice(7)).sub).toBe(account);
+          expect(headers.authorization).toBe(exchangedOf(token));
+          expect(headers.authorization).not.toContain(token);
+          expect(exchangesOf(token)[0]).toMatchObject({ resource: upstream.url, audience: undefined });
+        }
+        expect(new Set(seen.map((h) => h.authorization)).size).toBe(callers.length);
+        // More calls and listings, interleaved: each still with its own exchange, and no exchange more.
+        for (const [index, [account, token]] of [...callers.entries()].reverse()) {
+          const client = clients[index]!;
+          const echoed = await client.call('fed__echo', { text: `again ${account}` });
+          answers.push(JSON.stringify(echoed));
+          expect(textOf(echoed)).toBe(`again ${account}`);
+          expect((await fedWhoami(client)).authorization).toBe(exchangedOf(token));
+          expect(await fedTools(client)).toContain('fed__whoami');
+          expect(exchangesOf(token).filter((e) => e.resource === upstream.url)).toHaveLength(1);
+        }
+        // A new token of the same caller: its own exchange, never the previous token's pooled client.
+        const again = await mint('bob');
+        const bobAgain = await connect(`${gateway.url}/mcp`, {
+          headers: { authorization: `Bearer ${again}` },
+        });
+        try {
+          const headers = await fedWhoami(bobAgain);
+          expect(headers.authorization).toBe(exchangedOf(again));
+          expect(decodeJwt(headers.authorization!.slice(7)).sub).toBe('bob');
+        } finally {
+          await bobAgain.close();
+        }
+        for (const headers of upstream.requests) {
+          for (const token of callerTokens) expect(JSON.stringify(headers)).not.toContain(token);
+        }
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+      }
+    },
+  );
+
+  it.each([
+    ['SDK 1.x (2025-11-25)', connectLegacyClient],
+    ['SDK 2.x (2026-07-28)', connectModernClient],
+  ] as const)(
+    '%s client: a refused exchange lists nothing of it, and a call is a tool error',
+    async (_n, connect) => {
+      const token = await mint('bob');
+      as.refuseExchanges('bob may not reach fed');
+      try {
+        const before = upstream.requests.length;
+        const client = await connect(`${gateway.url}/mcp`, { headers: { authorization: `Bearer ${token}` } });
+        try {
+          expect(await fedTools(client)).toEqual([]);
+          const result = await client.call('fed__whoami', {});
+          answers.push(JSON.stringify(result));
+          expect(result.isError).toBe(true);
+          expect(textOf(result)).toContain("Adapter 'fed' could not exchange your token");
+          expect(textOf(result)).toContain('bob may not reach fed');
+          expect(textOf(result)).not.toContain(token);
+          expect(textOf(result)).not.toContain(CLIENT_SECRET);
+        } finally {
+          await client.close();
+        }
+        expect(upstream.requests.length).toBe(before);
+      } finally {
+        as.refuseExchanges(undefined);
+      }
+      // Not remembered: the same token is exchanged once the authorization server agrees again.
+      const client = await connect(`${gateway.url}/mcp`, { headers: { authorization: `Bearer ${token}` } });
+      try {
+        expect(await fedTools(client)).toContain('fed__whoami');
+        expect((await fedWhoami(client)).authorization).toBe(exchangedOf(token));
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it('the adapter is in no shared list: its status says it is listed per caller', async () => {
+    const status = (await (await send('/adapters/fed/status', alice)).json()) as Record<string, unknown>;
+    expect(JSON.stringify(status)).toContain('per-caller');
+  });
+});
+
 describe('the control plane', () => {
   it('refuses token-exchange where it cannot work, naming the field', async () => {
     const base = { clientId: 'gateway', clientSecret: 'exchange-client', type: 'token-exchange' };
     const cases: [Record<string, unknown>, string][] = [
-      [{ name: 'x1', endpoints: [upstream.url], federate: true, upstreamAuth: base }, 'federate'],
+      [
+        { name: 'x1', endpoints: [upstream.url], transport: 'sse', federate: true, upstreamAuth: base },
+        'upstreamAuth.type',
+      ],
       [{ name: 'x2', imageName: 'a/b', imageVersion: '1', upstreamAuth: base }, 'upstreamAuth.audience'],
       [
         {

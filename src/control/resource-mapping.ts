@@ -142,15 +142,6 @@ function adapterProblems(data: AdapterData): ErrorDetail[] {
       message: '"oauth-user" applies only to adapters with endpoints',
     });
   }
-  // The tool router's per-caller listings are built for per-user grants only; listing as the gateway, it has no
-  // caller token to exchange.
-  if (data.upstreamAuth?.type === 'token-exchange' && data.federate) {
-    problems.push({
-      path: 'federate',
-      message:
-        'is not available with upstreamAuth "token-exchange" yet: the tool router lists its tools as the gateway, which has no caller token to exchange (the adapter itself works at /adapters/{name}/mcp)',
-    });
-  }
   // An sse session's stream outlives the caller token it was opened with, as it does a per-user token.
   if (data.upstreamAuth?.type === 'token-exchange' && data.transport === 'sse') {
     problems.push({

@@ -226,12 +226,14 @@ describe('upstreamAuth token-exchange', () => {
     expect(theirs.upstreamAuth).toEqual({ type: 'token-exchange' });
   });
 
-  it('in oidc mode takes no tokenUrl; refuses federate, sse and a missing default audience', async () => {
+  it('in oidc mode takes no tokenUrl and federate; refuses sse and a missing default audience', async () => {
     await withMode({ issuerTokenEndpoint: true });
     expect((await post('/adapters', remote('n', EXCHANGE))).status).toBe(201);
+    // Federated: listed and called per caller with their exchanged token.
+    expect((await post('/adapters', { ...remote('f', EXCHANGE), federate: true })).status).toBe(201);
     for (const [body, path] of [
-      [{ ...remote('f', EXCHANGE), federate: true }, 'federate'],
       [{ ...remote('s', EXCHANGE), transport: 'sse' }, 'upstreamAuth.type'],
+      [{ ...remote('fs', EXCHANGE), transport: 'sse', federate: true }, 'upstreamAuth.type'],
       [imageAdapter('i', { upstreamAuth: EXCHANGE }), 'upstreamAuth.audience'],
       [remote('u', { ...EXCHANGE, tokenUrl: 'http://169.254.169.254/token' }), 'upstreamAuth.tokenUrl'],
     ] as const) {

@@ -8,10 +8,11 @@
  * The state sits in three pieces: the registry rows last read ({@link RegistryReader}), each federated adapter's
  * listing and retry schedule (`federated-lists.ts`), and the snapshot being served and rebuilt ({@link ToolCatalog}).
  *
- * Federated adapters with `upstreamAuth: oauth-user` are not in the shared snapshot: each caller's list of them
- * is made with that caller's own grant (`personal-lists.ts`), and `snapshot(principal)` is the shared snapshot
- * with that caller's entries merged in — a snapshot of its own, for that caller only, which everything downstream
- * (visibility, tool policy, toolset scopes, pagination, calls, search) reads as it reads the shared one.
+ * Federated adapters with `upstreamAuth` `oauth-user` or `token-exchange` are not in the shared snapshot: each
+ * caller's list of them is made with that caller's own credential (`personal-lists.ts`), and
+ * `snapshot(principal)` is the shared snapshot with that caller's entries merged in — a snapshot of its own, for
+ * that caller only, which everything downstream (visibility, tool policy, toolset scopes, pagination, calls,
+ * search) reads as it reads the shared one.
  */
 import type { Tool } from '@modelcontextprotocol/server';
 import { canRead, isAdmin } from '../auth/index.js';
@@ -95,7 +96,10 @@ export interface CatalogOptions {
   readonly pinning?: PinningGate;
   /** Between an adapter's name and its tool's in federated names (`personalAdapterOf`); `__` by default. */
   readonly separator?: string;
-  /** Each caller's credential for `oauth-user` adapters (their lists are made with it); none when absent. */
+  /**
+   * Each caller's credential for `oauth-user` and `token-exchange` adapters (their lists are made with it); none
+   * when absent.
+   */
   readonly upstreamCredentials?: UpstreamCredentials;
   readonly now?: () => number;
 }
@@ -107,12 +111,14 @@ export const UNAVAILABLE_META_KEY = 'mcp-gateway/unavailable';
 export interface Catalog {
   /**
    * The current merged list (building it, and waiting for adapters listed for the first time). With a
-   * principal: the same with that caller's own lists of `oauth-user` adapters merged in (never shared).
+   * principal: the same with that caller's own lists of `oauth-user` and `token-exchange` adapters merged in
+   * (never shared).
    */
   snapshot(principal?: Principal): Promise<CatalogSnapshot>;
   /**
-   * The `oauth-user` adapter a tool name of the caller's would belong to, when the caller may read it and the
-   * name is not in their snapshot (so a call can ask them to connect instead of saying the tool is unknown).
+   * The `oauth-user` or `token-exchange` adapter a tool name of the caller's would belong to, when the caller may
+   * read it and the name is not in their snapshot (so a call can ask them to connect, or say why their token was
+   * not exchanged, instead of saying the tool is unknown).
    */
   personalAdapterOf?(name: string, principal: Principal): Registered<'adapter'> | undefined;
   /** The entries `principal` may read, in order. */
@@ -148,7 +154,7 @@ interface RegistryView {
   readonly tools: readonly Registered<'tool'>[];
   /** Federated adapters listed once for everyone. */
   readonly federated: readonly Registered<'adapter'>[];
-  /** Federated `oauth-user` adapters, listed per caller. */
+  /** Federated `oauth-user` and `token-exchange` adapters, listed per caller. */
   readonly personal: readonly Registered<'adapter'>[];
   readonly loadedAt: number;
 }
@@ -260,7 +266,7 @@ class ToolCatalog implements RouterCatalog {
   private readonly registry: RegistryReader;
   private readonly lists: FederatedLists;
   private readonly personal: PersonalLists | undefined;
-  /** The `oauth-user` adapters of the last build. */
+  /** The `oauth-user` and `token-exchange` adapters of the last build. */
   private personalAdapters: readonly Registered<'adapter'>[] = [];
   /** Each caller's merged snapshot, reused while the shared one and their lists are the same. */
   private readonly merged = new Map<

@@ -19,7 +19,10 @@ import type { Federation, UpstreamToolList } from './federation.js';
 
 /** How the router currently sees a federated adapter's list. */
 export interface FederationState {
-  /** `per-caller`: an `oauth-user` adapter, listed to each caller with their own grant (`personal-lists.ts`). */
+  /**
+   * `per-caller`: an `oauth-user` or `token-exchange` adapter, listed to each caller with their own credential
+   * (`personal-lists.ts`).
+   */
   readonly state: 'listed' | 'failed' | 'pending' | 'per-caller';
   readonly tools: number;
   readonly error?: string;

@@ -16,6 +16,11 @@
  * carries another's. Such an adapter is listed per caller ({@link Federation.listToolsFor}, through that caller's
  * pooled client), never under the router's identity, which has no grant. A 401 to a per-user token is renewed
  * once (refresh) and the request sent again; a caller without a usable grant gets {@link ConnectionRequiredError}.
+ *
+ * A `token-exchange` adapter's upstream gets a token exchanged (RFC 8693) from the caller's own verified bearer
+ * token, which the principal handed in here carries beside it (`auth/caller-token.ts`): it is listed per caller
+ * too, and its pooled clients are kept per caller token as well (by the token's hash), so a client made for one
+ * token never sends an exchange of another, even of the same user. Exchanged tokens are not renewed on a 401.
  */
 import {
   CLIENT_CAPABILITIES_META_KEY,
@@ -32,14 +37,14 @@ import type {
   ServerCapabilities,
   Tool,
 } from '@modelcontextprotocol/client';
-import { ConnectionRequiredError, UpstreamCredentialError } from '../auth/index.js';
+import { ConnectionRequiredError, UpstreamCredentialError, callerTokenDigest } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/index.js';
 import type { ReplicaEndpoint } from '../deploy/index.js';
 import { MCP_ATTR, NO_SPAN, mcpSpanName } from '../observability/index.js';
 import type { Logger, SpanHandle } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
-import type { Rendezvous } from '../routing/index.js';
+import type { Hash64, Rendezvous } from '../routing/index.js';
 import { OutboundError, isRefusal, outboundFetch } from './outbound.js';
 import type { Outbound } from './outbound.js';
 import { NO_RELAY, relayKeyOf } from './server-request-relay.js';
@@ -94,6 +99,8 @@ export interface FederationOptions {
   readonly now?: () => number;
   /** The absolute `/connect/{adapter}` URL, named when an upstream keeps refusing a caller's renewed token. */
   readonly connectUrl?: (adapter: string) => string;
+  /** Hashes caller tokens into the pool keys of `token-exchange` adapters (the token itself is never kept). */
+  readonly hash: Hash64;
 }
 
 /** How one federated call is made. */
@@ -151,7 +158,8 @@ export interface Federation {
   listTools(adapter: Registered<'adapter'>): Promise<UpstreamToolList>;
   /**
    * Every tool the adapter lists to `principal` (through the caller's pooled client): for an `oauth-user`
-   * adapter with that caller's own grant (rejects with {@link ConnectionRequiredError} without a usable one), and
+   * adapter with that caller's own grant (rejects with {@link ConnectionRequiredError} without a usable one), for
+   * a `token-exchange` adapter with a token exchanged from the caller's own, and
    * for upstreams whose list is `private` to who asks, with the caller's identity headers.
    */
   listToolsFor(adapter: Registered<'adapter'>, principal: Principal): Promise<UpstreamToolList>;
@@ -318,9 +326,16 @@ async function listingOf(client: Client, signal: AbortSignal, timeout: number): 
   };
 }
 
-/** An adapter whose upstream gets each caller's own token: listed per caller, never as the router. */
+/**
+ * An adapter whose upstream gets a token of each caller's (their own grant with `oauth-user`, one exchanged from
+ * their bearer token with `token-exchange`): listed per caller, never as the router, which has neither.
+ */
 export const perUser = (adapter: Registered<'adapter'>): boolean =>
-  adapter.spec.upstreamAuth?.type === 'oauth-user';
+  adapter.spec.upstreamAuth?.type === 'oauth-user' || adapter.spec.upstreamAuth?.type === 'token-exchange';
+
+/** An adapter whose upstream gets a token exchanged from the caller's: its pooled clients are per caller token. */
+const perCallerToken = (adapter: Registered<'adapter'>): boolean =>
+  adapter.spec.upstreamAuth?.type === 'token-exchange';
 
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
@@ -407,7 +422,8 @@ export function createFederation(options: FederationOptions): Federation {
         }
       };
       const response = await send();
-      if (response.status !== 401 || !credential || !perUser(adapter)) return response;
+      if (response.status !== 401 || !credential || adapter.spec.upstreamAuth?.type !== 'oauth-user')
+        return response;
       // A per-user token the upstream refuses (revoked or expired early): renewed once, then sent again.
       await response.body?.cancel();
       try {
@@ -554,6 +570,7 @@ export function createFederation(options: FederationOptions): Federation {
       principal.userId,
       principal.roles.join(','),
       relayKeyOf(relay),
+      perCallerToken(adapter) ? callerTokenDigest(principal, options.hash) : '',
     ].join('\u0000');
     let connection = pool.get(key);
     if (connection && fresh) {

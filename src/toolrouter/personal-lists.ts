@@ -1,15 +1,16 @@
 /**
- * @module personal-lists: the tool lists of `oauth-user` federated adapters, one per caller. Such an upstream
- * answers each user with that user's own token, so what it lists may differ per user, and the router's own
- * identity (which lists every other federated adapter once for everyone) has no grant to list it with. Each
- * caller's list is made with their own grant, through their own pooled client, and kept for that caller only.
+ * @module personal-lists: the tool lists of `oauth-user` and `token-exchange` federated adapters, one per caller.
+ * Such an upstream answers each user with a token of that user's (their own grant, or one exchanged from their
+ * bearer token), so what it lists may differ per user, and the router's own identity (which lists every other
+ * federated adapter once for everyone) has neither a grant nor a token to exchange. Each caller's list is made
+ * with their own credential, through their own pooled client, and kept for that caller only.
  *
  * A list is used again while it is fresh and made with the same grant: every read first asks for the caller's
  * credential (the vault's row, so a grant revoked or connected on any instance counts at once), and a list whose
- * token hash differs (refreshed, reconnected) or which is older than `refreshMs`, or whose upstream announced a
- * change, is listed again in the background while the previous one of the same caller is served. A caller with
- * no usable grant gets no tools of the adapter (and their cached list is dropped). The token itself is never
- * kept here, only its 64-bit hash.
+ * token hash differs (refreshed, reconnected, exchanged again) or which is older than `refreshMs`, or whose
+ * upstream announced a change, is listed again in the background while the previous one of the same caller is
+ * served. A caller with no usable grant (or whose token the authorization server will not exchange) gets no tools
+ * of the adapter (and their cached list is dropped). The token itself is never kept here, only its 64-bit hash.
  */
 import type { Tool } from '@modelcontextprotocol/server';
 import { UpstreamCredentialError } from '../auth/index.js';
@@ -53,7 +54,7 @@ interface PersonalList {
   loading?: Promise<void>;
 }
 
-/** Every caller's lists of the `oauth-user` adapters. */
+/** Every caller's lists of the `oauth-user` and `token-exchange` adapters. */
 export class PersonalLists {
   /** userId → adapter name → list; in order of last use. */
   private readonly byCaller = new Map<string, Map<string, PersonalList>>();

@@ -395,6 +395,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     listTimeoutMs: settings.listTimeoutMs,
     clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
     ...(options.connectUrl && { connectUrl: options.connectUrl }),
+    hash,
   });
   const pinning = createPinningGate({
     mode: settings.pinning,
@@ -551,14 +552,16 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   }
 
   /**
-   * A name of an `oauth-user` adapter's the caller has no tools of: when they have no usable grant, the call
-   * asks them to connect (the tools are listed to them once they did); otherwise the tool is unknown.
+   * A name of an `oauth-user` or `token-exchange` adapter's the caller has no tools of: when they have no usable
+   * grant, the call asks them to connect (the tools are listed to them once they did); when their token cannot
+   * be exchanged, the call is a tool error saying why (the {@link UpstreamCredentialError}, which names the
+   * authorization server's answer and never a token); otherwise the tool is unknown.
    */
   async function connectionNeededFor(
     scope: RouterScope,
     name: string,
     principal: Principal,
-  ): Promise<ConnectionRequiredError | undefined> {
+  ): Promise<UpstreamCredentialError | undefined> {
     const adapter = scope.catalog.personalAdapterOf?.(name, principal);
     if (!adapter) return undefined;
     try {
@@ -566,7 +569,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       return undefined;
     } catch (error) {
       if (error instanceof ConnectionRequiredError) return error;
-      if (error instanceof UpstreamCredentialError) return undefined;
+      if (error instanceof UpstreamCredentialError)
+        return adapter.spec.upstreamAuth?.type === 'token-exchange' ? error : undefined;
       throw error;
     }
   }
@@ -803,6 +807,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         called = await observedCall(scope, principal, params, ctx, traceId, span, (c) => channels(server, c));
       } catch (error) {
         if (error instanceof ConnectionRequiredError) return connectionRequired(error, ctx);
+        // A `token-exchange` adapter's tool whose caller's token the authorization server would not exchange.
+        if (error instanceof UpstreamCredentialError)
+          return { isError: true, content: [{ type: 'text', text: error.message }] };
         throw error;
       }
       const { result, entry } = called;
