@@ -5,10 +5,10 @@
  * scenario calls its diagnostic tools by name; on `/mcp` they are `{adapter}__{tool}`). Every check that passes
  * directly must pass through both; `server/discover` and the list-change subscription must pass there.
  *
- * The scenario is in conformance releases from 0.2.0 on; the devDependency is 0.1.16, so the CLI is the one at
- * `$MCP_CONFORMANCE_CLI` (e.g. `npm install --prefix /tmp/c @modelcontextprotocol/conformance@0.2.0-alpha.12`,
- * then `/tmp/c/node_modules/@modelcontextprotocol/conformance/dist/index.js`), or the installed one when it has
- * the scenario. It needs a Node 22 binary too (see `conformance.e2e.test.ts`). Without either it is skipped.
+ * The scenario is in conformance releases from 0.2.0 on (pre-releases so far); the devDependency stays at the
+ * 0.1 line the data plane's suite runs, so the CLI is the one at `$MCP_CONFORMANCE_CLI`, else the one `.ci/run`
+ * installs (`npm install --no-save --no-package-lock --prefix .tools/conformance-next
+ * @modelcontextprotocol/conformance@0.2.0-alpha.12`), else the installed one when it has the scenario. It needs a Node 22 binary too (see `conformance.e2e.test.ts`). Without either it is skipped.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,10 +30,13 @@ import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 
 const SCENARIO = 'server-stateless';
+/** Where `.ci/run` installs the newer release, in its own prefix beside Node 22. */
+const NEXT_CLI = '.tools/conformance-next/node_modules/@modelcontextprotocol/conformance/dist/index.js';
 
 /** A conformance CLI that has the scenario, or why there is none. */
 function locateCli(node: string): { path: string } | { reason: string } {
-  const candidate = process.env.MCP_CONFORMANCE_CLI || conformanceCliPath();
+  const candidate =
+    process.env.MCP_CONFORMANCE_CLI || (existsSync(NEXT_CLI) ? NEXT_CLI : conformanceCliPath());
   if (!existsSync(candidate)) return { reason: `$MCP_CONFORMANCE_CLI=${candidate} does not exist` };
   let listing: string;
   try {
