@@ -24,7 +24,12 @@ import { createRendezvous } from '../src/routing/index.js';
 import { identityHeaders } from '../src/auth/index.js';
 import { STATIC_REGISTRY_FEED } from '../src/registry/index.js';
 import type { RegistryChangeFeed } from '../src/registry/index.js';
-import { TOOL_ROUTER_DEFAULTS, toolDefinitionObserver, toolRouterObserver } from '../src/toolrouter/index.js';
+import {
+  TOOL_ROUTER_DEFAULTS,
+  routingRefusalObserver,
+  toolDefinitionObserver,
+  toolRouterObserver,
+} from '../src/toolrouter/index.js';
 import type { ToolRouter, ToolRouterSettings } from '../src/toolrouter/index.js';
 import { createNodeOutbound, startToolRouter } from '../src/toolrouter/node/index.js';
 import type { ToolPolicy } from '../src/toolrouter/policy/index.js';
@@ -166,6 +171,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
           metrics: options.operations?.metrics ?? NO_METRICS,
           audit: options.operations?.audit ?? NO_AUDIT_LOG,
         }),
+        secret: options.secret ?? TEST_SECRET,
+        onRoutingRefused: routingRefusalObserver(options.operations?.audit ?? NO_AUDIT_LOG),
       })
     : undefined;
   const inspector = deployers?.inspector ?? createRuntimeInspector({ probeTimeoutMs: 500 });

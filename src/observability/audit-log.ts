@@ -73,11 +73,32 @@ export interface ToolDefinitionAudit {
   readonly outcome: AuditOutcome;
 }
 
+/**
+ * A sealed value the tool router refused: a multi-round-trip `requestState` on `tools/call`, or a task id on
+ * `tasks/*` (tampered, expired, another caller's, another adapter's). The value itself is never written.
+ */
+export interface RoutingRefusalAudit {
+  readonly action: 'routing-state/refused';
+  readonly via: 'tool-router';
+  /** The method it came with (`tools/call`, `tasks/get`, …). */
+  readonly method: string;
+  readonly stateKind: 'request-state' | 'task';
+  /** The adapter it was presented for; absent when it named none this gateway has. */
+  readonly adapter: string | undefined;
+  readonly principal: string;
+  /** Which check refused it (for operators; the caller is told only that it is invalid). */
+  readonly reason: string;
+  readonly outcome: 'denied';
+}
+
 /** Writes audit lines. */
 export interface AuditLog {
   /** False when lines would be dropped (audit off, or the log level above `info`): callers skip building them. */
   enabled(): boolean;
-  write(entry: ControlWriteAudit | ToolCallAudit | RouterToolCallAudit | ToolDefinitionAudit): void;
+  write(
+    entry:
+      ControlWriteAudit | ToolCallAudit | RouterToolCallAudit | ToolDefinitionAudit | RoutingRefusalAudit,
+  ): void;
 }
 
 /** Maps a status to an outcome: 401/403 are `denied`, other 4xx `rejected`, 5xx `failed`. */

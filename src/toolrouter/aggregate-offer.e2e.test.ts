@@ -155,8 +155,8 @@ describe('the aggregate offer of /mcp and toolsets', () => {
       toolsFor: () => ['probe'],
       extensions: {
         'com.example/trace': { formats: ['w3c'], sampling: 'always' },
-        // Needs tasks/* methods the router does not relay: never claimed by the aggregate.
-        'io.modelcontextprotocol/tasks': {},
+        // Not merged from upstreams: the router claims the Tasks extension itself (it routes tasks/*).
+        'io.modelcontextprotocol/tasks': { upstreamOnly: true },
       },
     });
     other = await startCountingUpstream({
@@ -211,6 +211,8 @@ describe('the aggregate offer of /mcp and toolsets', () => {
     const expectedExtensions = {
       'com.example/trace': { formats: ['b3', 'w3c'] },
       'com.example/receipts': { signed: true },
+      // The router's own (`tasks.ts`), whatever the upstreams say of it.
+      'io.modelcontextprotocol/tasks': {},
     };
 
     it('server/discover on /mcp: the router’s versions, its tools, the upstreams’ extensions merged by name', async () => {
@@ -223,7 +225,7 @@ describe('the aggregate offer of /mcp and toolsets', () => {
         expect(capabilities.tools).toEqual({ listChanged: true });
         // `sampling` differs between the two upstreams: left out rather than claimed for both.
         expect(capabilities.extensions).toEqual(expectedExtensions);
-        // Nothing the router does not serve: no resources, prompts, logging, completions or tasks.
+        // Nothing the router does not serve: no resources, prompts, logging or completions.
         expect(Object.keys(capabilities).sort()).toEqual(['extensions', 'tools']);
         expect(discover.cacheScope).toBe('private');
       } finally {
@@ -248,7 +250,10 @@ describe('the aggregate offer of /mcp and toolsets', () => {
       const old = await legacyClient(`${gateway.url}/toolsets/tracing/mcp`, 'alice');
       try {
         const discover = (await modern.discover()) as unknown as { capabilities: ServerCapabilities };
-        const only = { 'com.example/trace': { formats: ['w3c'], sampling: 'always' } };
+        const only = {
+          'com.example/trace': { formats: ['w3c'], sampling: 'always' },
+          'io.modelcontextprotocol/tasks': {},
+        };
         expect(discover.capabilities.extensions).toEqual(only);
         expect(old.getServerCapabilities()?.extensions).toEqual(only);
       } finally {

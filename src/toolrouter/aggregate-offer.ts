@@ -11,8 +11,9 @@
  *   that lives in tool definitions, call `_meta` and results reaches each tool's caller through per-tool
  *   routing, so one upstream declaring it is enough. Settings are merged key by key (objects deeply, lists as a
  *   union); a key two upstreams set differently is left out rather than claimed for both. Extensions that need
- *   methods the router does not relay (tasks, skills and apps, which need `tasks/*` or `resources/*`) are left
- *   out: claiming them would be a lie.
+ *   methods the router does not relay (skills and apps, which need `resources/*`) are left out: claiming them
+ *   would be a lie. The Tasks extension is not merged either: the router claims it itself, with its own
+ *   settings (`tool-router.ts`), as it routes `tasks/*` to the replica holding each task (`tasks.ts`).
  * - Capabilities whose methods are server-wide rather than per tool (`logging/setLevel`, `completion/complete`,
  *   `resources/*`, `prompts/*`, `tasks`) could only be offered as the intersection — every upstream able to
  *   answer — and only if the router relayed those methods. It relays none of them, so none is offered, and the
@@ -25,7 +26,7 @@ import type { ServerCapabilities } from '@modelcontextprotocol/server';
 import type { UpstreamListing } from './federated-lists.js';
 import { freshForMs } from './federated-lists.js';
 
-/** The extensions the router cannot carry: they need methods it does not relay. */
+/** The extensions not merged from upstreams: they need methods the router does not relay, or (tasks) it claims itself. */
 export const UNCARRIED_EXTENSIONS: ReadonlySet<string> = new Set([
   'io.modelcontextprotocol/tasks',
   'io.modelcontextprotocol/skills',

@@ -23,6 +23,7 @@
  * token never sends an exchange of another, even of the same user. Exchanged tokens are not renewed on a 401.
  */
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   Client,
   ProtocolError,
   ProtocolErrorCode,
@@ -30,7 +31,12 @@ import {
   SdkErrorCode,
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
-import type { CallToolResult, ServerCapabilities, Tool } from '@modelcontextprotocol/client';
+import type {
+  CallToolResult,
+  InputRequiredResult,
+  ServerCapabilities,
+  Tool,
+} from '@modelcontextprotocol/client';
 import { ConnectionRequiredError, UpstreamCredentialError, callerTokenDigest } from '../auth/index.js';
 import type { Principal, UpstreamCredential, UpstreamCredentials } from '../auth/index.js';
 import { acceptingNew } from '../deploy/index.js';
@@ -109,10 +115,26 @@ export interface FederatedCallOptions {
   /** Present when the caller asked for progress: each upstream progress notification is handed on. */
   readonly onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
   /**
+   * Only this replica: a multi-round-trip retry goes where the first round was answered (`mrtr.ts`). When it is
+   * no longer ready the call fails (the caller starts again) instead of going elsewhere.
+   */
+  readonly replica?: string;
+  /** A multi-round-trip retry's fields (2026-07-28), sent as the call's params. */
+  readonly retry?: { readonly inputResponses?: Record<string, unknown>; readonly requestState?: string };
+  /** Told which replica answered (an `input_required` answer's retry must go back to it). */
+  readonly onAnswered?: (replica: string) => void;
+  /**
    * The caller's channel for server requests: the upstream's `elicitation/create` and `sampling/createMessage`
    * made for this call go to it (and the upstream is offered what it can answer); absent, they are refused.
    */
   readonly caller?: CallerChannel;
+  /**
+   * What a 2026-07-28 upstream is told, in this request's `_meta` envelope, that the client can answer, when the
+   * caller answers input requests itself (a 2026-07-28 caller: `input_required` is passed to it). The upstream
+   * session itself declares only what {@link caller} can be asked, so a 2025-era upstream is never offered what
+   * the router cannot relay. Default: what the session declares.
+   */
+  readonly declares?: RelayCapabilities;
 }
 
 /** One listing of an adapter's tools, with what the upstream said about it. */
@@ -145,6 +167,7 @@ export interface Federation {
    * Calls `upstream` on the adapter; failures become `isError` results, never exceptions — except cancellation,
    * and {@link ConnectionRequiredError} (an `oauth-user` adapter and a caller without a usable grant), which the
    * router answers as the protocol revision of the request says.
+   * A 2026-07-28 upstream's `input_required` answer is handed back as it came (`mrtr.ts` takes it from there).
    */
   callTool(
     adapter: Registered<'adapter'>,
@@ -152,7 +175,7 @@ export interface Federation {
     args: Record<string, unknown> | undefined,
     principal: Principal,
     options: FederatedCallOptions,
-  ): Promise<CallToolResult>;
+  ): Promise<CallToolResult | InputRequiredResult>;
   /** Told the adapter's name when its upstream says its tool list changed. */
   onListChanged(listener: (adapter: string) => void): () => void;
   /** Closes every client of an adapter (removed, or its spec changed). */
@@ -461,7 +484,7 @@ export function createFederation(options: FederationOptions): Federation {
         throw refusedRequest(
           relays.calls.size > 1
             ? `${method} must be sent as part of the tool call it is for (several are in progress).`
-            : `${method} is relayed only as part of a tool call in progress.`,
+            : `${method} is relayed only as part of a 2025 caller's tool call in progress (a 2026-07-28 caller is asked by input_required).`,
         );
       }
       const wantsTools = params.tools !== undefined || params.toolChoice !== undefined;
@@ -680,7 +703,15 @@ export function createFederation(options: FederationOptions): Federation {
     },
 
     async callTool(adapter, upstream, args, principal, call) {
-      const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
+      const ranked =
+        call.replica === undefined
+          ? rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId)
+          : replicas.ready(adapter).filter((replica) => replica.id === call.replica);
+      if (ranked.length === 0 && call.replica !== undefined) {
+        return errorResult(
+          `The replica of adapter '${adapter.name}' that asked for input is gone; call '${upstream.name}' again.`,
+        );
+      }
       if (ranked.length === 0) {
         return errorResult(`Adapter '${adapter.name}' has no ready replica; try again shortly.`);
       }
@@ -710,13 +741,23 @@ export function createFederation(options: FederationOptions): Federation {
             span = clientSpan(call.span, adapter, replica, upstream.name);
             // The client adds its own keys (`progressToken`, the 2026-07-28 envelope) to this `_meta`.
             const traceContext = span.propagationHeaders();
+            // The client's own envelope keys give way to ours: a 2026 caller's capabilities, for this request only.
+            const meta = {
+              ...traceContext,
+              ...(call.declares &&
+                (connection.client.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28' && {
+                  [CLIENT_CAPABILITIES_META_KEY]: declaredCapabilities(call.declares),
+                }),
+            };
             const result = await connection.client.callTool(
               {
                 name: upstream.name,
                 ...(args !== undefined && { arguments: args }),
-                ...(Object.keys(traceContext).length > 0 && { _meta: { ...traceContext } }),
+                ...(Object.keys(meta).length > 0 && { _meta: meta }),
+                ...call.retry,
               },
               {
+                allowInputRequired: true,
                 signal: call.signal,
                 timeout: call.timeoutMs,
                 resetTimeoutOnProgress: true,
@@ -726,6 +767,7 @@ export function createFederation(options: FederationOptions): Federation {
               },
             );
             span.end(result.isError === true ? { error: 'tool error' } : {});
+            call.onAnswered?.(replica.id);
             return result;
           } catch (error) {
             span.end({ error: error instanceof Error ? error.name : 'error' });

@@ -23,5 +23,10 @@ export type { Outbound, OutboundRequest } from './outbound.js';
 export { createToolNamer } from './tool-names.js';
 export type { ToolNamer, ToolNamerOptions } from './tool-names.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
-export { toolDefinitionObserver, toolRouterObserver } from './tool-router-observer.js';
+export {
+  routingRefusalObserver,
+  toolDefinitionObserver,
+  toolRouterObserver,
+} from './tool-router-observer.js';
+export type { RoutingRefusal } from './mrtr.js';
 export type { ToolRouterObserverOptions } from './tool-router-observer.js';

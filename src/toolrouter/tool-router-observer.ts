@@ -3,6 +3,7 @@
  * each changed (or approved) federated tool definition.
  */
 import type { ToolDefinitionEvent } from './pinning-gate.js';
+import type { RoutingRefusal } from './mrtr.js';
 import type { RouterToolCall } from './tool-router.js';
 import type { AuditLog } from '../observability/audit-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -53,6 +54,26 @@ export function toolDefinitionObserver(
       mode: event.mode,
       principal: event.principal,
       outcome: 'success',
+    });
+  };
+}
+
+/**
+ * The router's `onRoutingRefused`: a refused multi-round-trip `requestState` or task id (tampered, expired, another
+ * caller's or another adapter's) is audited as a denied access, with the reason (never the value presented).
+ */
+export function routingRefusalObserver(audit: AuditLog): (refusal: RoutingRefusal) => void {
+  return function observeRoutingRefusal(refusal) {
+    if (!audit.enabled()) return;
+    audit.write({
+      action: 'routing-state/refused',
+      via: 'tool-router',
+      method: refusal.method,
+      stateKind: refusal.kind,
+      adapter: refusal.adapter,
+      principal: refusal.principal,
+      reason: refusal.reason,
+      outcome: 'denied',
     });
   };
 }

@@ -23,6 +23,7 @@ import {
   UrlElicitationRequiredError,
   createMcpHandler,
   inputRequired,
+  isInputRequiredResult,
 } from '@modelcontextprotocol/server';
 import type {
   CallToolRequestParams,
@@ -79,12 +80,25 @@ import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
+import { createMultiRoundTrip } from './mrtr.js';
+import type { RoutingRefusal } from './mrtr.js';
+import { createRoutingStateSealer } from './routing-state.js';
+import {
+  TASKS_EXTENSION,
+  callerCapabilities,
+  callerTakesTasks,
+  createTaskRouting,
+  isTaskResult,
+} from './tasks.js';
+import type { TaskResult } from './tasks.js';
+import { z } from 'zod';
 import { parsedBodyOf } from './request-body.js';
 import {
   connectionChannels,
   createServerRequestRelay,
   initializeCapabilitiesOf,
   noChannels,
+  relayCapabilitiesOf,
   smallJsonOf,
 } from './server-request-relay.js';
 import type {
@@ -162,6 +176,14 @@ export interface ToolRouterOptions {
   readonly policy?: ToolPolicy;
   /** The absolute `/connect/{adapter}` URL where a caller connects an `oauth-user` adapter. */
   readonly connectUrl?: (adapter: string) => string;
+  /**
+   * The gateway secret, for the routing state the router seals (multi-round-trip `requestState`, task ids): every
+   * gateway instance must share it. A random one per process by default (then a retry must reach the same one).
+   */
+  readonly secret?: string;
+  readonly previousSecrets?: readonly string[];
+  /** Told of every refused routing state or task id (the audit log); must not throw. Nothing by default. */
+  readonly onRoutingRefused?: (refusal: RoutingRefusal) => void;
 }
 
 /** How an endpoint's tool names map to the catalog's (for the per-(caller, tool) rate limit). */
@@ -329,6 +351,18 @@ function scopeOf(
   };
 }
 
+/** `tasks/*` params and results as the extension shapes them; the router checks the task id itself. */
+const TASK_REQUEST_SCHEMAS = {
+  params: z.looseObject({ taskId: z.string() }),
+  result: z.looseObject({}),
+};
+
+/** A per-process secret when none is given: routing state then opens on this process only. */
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 function jsonRpcError(
   status: number,
   message: string,
@@ -398,6 +432,34 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     defaultTimeoutMs: settings.callTimeoutMs,
     maxResultBytes: settings.maxResultBytes,
     outputSchemas,
+  });
+  const routingState = await createRoutingStateSealer({
+    secret: options.secret ?? randomSecret(),
+    ...(options.previousSecrets && { previousSecrets: options.previousSecrets }),
+  });
+  const multiRoundTrip = createMultiRoundTrip({
+    sealer: routingState,
+    ...(options.onRoutingRefused && { onRefused: options.onRoutingRefused }),
+  });
+  const taskRouting = createTaskRouting({
+    outbound,
+    replicas: options.replicas,
+    rendezvous: options.rendezvous,
+    identityHeaders: options.identityHeaders,
+    upstreamCredentials,
+    sealer: routingState,
+    logger,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    callTimeoutMs: settings.callTimeoutMs,
+    clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
+    adapterFor: async (name, principal) => {
+      for (const entry of (await catalog.snapshot()).byName.values()) {
+        if (entry.target.kind !== 'federated' || entry.target.adapter.name !== name) continue;
+        return canRead(principal, entry.target.adapter) ? entry.target.adapter : undefined;
+      }
+      return undefined;
+    },
+    ...(options.onRoutingRefused && { onRefused: options.onRoutingRefused }),
   });
   const searchMode = settings.discovery === 'search';
   /** Upstreams' server requests to 2025 HTTP callers, and their answers (every endpoint shares it). */
@@ -520,7 +582,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     ctx: ServerContext,
     span: SpanHandle,
     caller: (ctx: ServerContext) => CallerChannel | undefined,
-  ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
+  ): Promise<{ result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry }> {
     // A toolset's scope holds only its members, under the names it shows: anything else is unknown here.
     const entry = await findEntry(scope, params.name, principal);
     if (!entry) {
@@ -554,16 +616,37 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     if (entry.target.kind === 'registered') {
       return { result: await executor.call(entry.target.resource, args, principal, signal), entry };
     }
+    const { adapter, upstream } = entry.target;
+    // A caller that takes tasks may get a task handle (a retry of a round trip goes the ordinary way).
+    if (callerTakesTasks(ctx) && ctx.mcpReq.requestState() === undefined) {
+      const result = await taskRouting.callTool(adapter, upstream.name, entry.name, args, principal, ctx);
+      if (result) return { result, entry };
+    }
     const progress = progressRelay(ctx);
     const channel = caller(ctx);
-    const result = await federation.callTool(entry.target.adapter, entry.target.upstream, args, principal, {
-      signal,
-      timeoutMs: settings.callTimeoutMs,
-      span,
-      ...(progress.onProgress && { onProgress: progress.onProgress }),
-      ...(channel && { caller: channel }),
-    });
+    // A 2026-07-28 caller answers input requests itself: the upstream is told what it declared on this request.
+    const declares = channel ? undefined : relayCapabilitiesOf(callerCapabilities(ctx));
+    // An `input_required` answer goes to a 2026 caller sealed, or is bridged for a 2025 caller (`mrtr.ts`).
+    const result = await multiRoundTrip.call(
+      { adapter, tool: entry.name },
+      principal,
+      ctx,
+      channel,
+      (round) =>
+        federation.callTool(adapter, upstream, args, principal, {
+          signal,
+          timeoutMs: settings.callTimeoutMs,
+          span,
+          ...(progress.onProgress && { onProgress: progress.onProgress }),
+          ...(channel && { caller: channel }),
+          ...(declares && { declares }),
+          ...(round.replica !== undefined && { replica: round.replica }),
+          ...(round.retry && { retry: round.retry }),
+          onAnswered: round.onAnswered,
+        }),
+    );
     await progress.flush();
+    if (isInputRequiredResult(result)) return { result, entry };
     return {
       result: checkedOutput(entry.name, entry.tool.outputSchema, outputSchemas, withoutEnvelope(result)),
       entry,
@@ -582,7 +665,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     traceId: string | undefined,
     span: SpanHandle,
     caller: (ctx: ServerContext) => CallerChannel | undefined,
-  ): Promise<{ result: CallToolResult; entry: CatalogEntry }> {
+  ): Promise<{ result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry }> {
     if (!onToolCall) return callTool(scope, principal, params, ctx, span, caller);
     const started = now();
     const report = (
@@ -602,7 +685,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     try {
       const called = await callTool(scope, principal, params, ctx, span, caller);
       // A tool error (including an unreachable tool server, which the executor answers as one) is a failed call.
-      report(called.result.isError === true ? 'failed' : 'success', called.entry);
+      report((called.result as { isError?: unknown }).isError === true ? 'failed' : 'success', called.entry);
       return called;
     } catch (err) {
       if (err instanceof ToolPolicyDenied) report('denied', err.entry, err.rule);
@@ -682,12 +765,22 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     const server = new Server(
       { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
       {
-        capabilities: offer.capabilities,
+        // The Tasks extension is the router's own (`tasks.ts` routes `tasks/*`), not merged from upstreams.
+        capabilities: {
+          ...offer.capabilities,
+          extensions: { ...offer.capabilities.extensions, [TASKS_EXTENSION]: {} },
+        },
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
         cacheHints: { 'tools/list': hint, 'server/discover': hint },
       },
     );
     server.setRequestHandler('tools/list', (request) => listTools(scope, principal, request.params?.cursor));
+    // The Tasks extension's methods (2026-07-28): routed to the replica that holds the task (`tasks.ts`).
+    for (const method of ['tasks/get', 'tasks/update', 'tasks/cancel'] as const) {
+      server.setRequestHandler(method, TASK_REQUEST_SCHEMAS, (params, ctx) =>
+        taskRouting.handle(method, params as Record<string, unknown>, principal, ctx),
+      );
+    }
     server.setRequestHandler('tools/call', async (request, ctx) => {
       let params = request.params;
       if (searchMode && params.name === SEARCH_TOOLS) {
@@ -709,7 +802,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           ...(through.arguments !== undefined && { arguments: through.arguments }),
         };
       }
-      let called: { result: CallToolResult; entry: CatalogEntry };
+      let called: { result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry };
       try {
         called = await observedCall(scope, principal, params, ctx, traceId, span, (c) => channels(server, c));
       } catch (error) {
@@ -720,6 +813,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         throw error;
       }
       const { result, entry } = called;
+      if (isInputRequiredResult(result)) return result;
+      // A task handle: the extension's own result shape, not a CallToolResult to project.
+      if (isTaskResult(result)) return result as unknown as CallToolResult;
       // Era-specific shaping of the result (text mirror of structured content where the revision wants it).
       return server.projectCallToolResult(result, entry.tool.outputSchema);
     });
@@ -799,7 +895,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         const session = relay.sessionOf(request);
         let declared: RelayCapabilities | undefined;
         if (request.method === 'POST' && session && relay.waiting) {
-          // Perhaps a client's answer to a relayed server request: the SDK's stateless serving would drop it.
+          // Perhaps a client's answer to a relayed (or bridged) server request: stateless serving would drop it.
           const body = await smallJsonOf(request, settings.maxBodyBytes);
           if (relay.answer(body, session, principal.userId)) return new Response(null, { status: 202 });
         } else if (request.method === 'POST' && !request.headers.has('mcp-session-id')) {

@@ -46,7 +46,11 @@ import {
   secretFileEntries,
 } from '../../registry/node/index.js';
 import type { GatewaySecretNotice } from '../../registry/node/index.js';
-import { toolDefinitionObserver, toolRouterObserver } from '../../toolrouter/index.js';
+import {
+  routingRefusalObserver,
+  toolDefinitionObserver,
+  toolRouterObserver,
+} from '../../toolrouter/index.js';
 import type { ToolRouter } from '../../toolrouter/index.js';
 import { readToolPolicyFile, startToolRouter } from '../../toolrouter/node/index.js';
 import { ToolPolicyError } from '../../toolrouter/policy/index.js';
@@ -332,6 +336,8 @@ function routerOptions(config: Config, core: Core, options: RuntimeOptions, poli
     headersFor: (principal: Principal, audience: string) =>
       auth.upstreamIdentity.headersFor(principal, audience),
     upstreamCredentials: core.upstreamCredentials,
+    secret: core.secret,
+    ...(config.previousSecrets && { previousSecrets: config.previousSecrets }),
   };
 }
 
@@ -404,6 +410,7 @@ export function buildGatewayRuntime(given: Config, options: RuntimeOptions): Pro
             metrics || audit
               ? toolDefinitionObserver({ metrics: metrics ?? NO_METRICS, audit: audit ?? NO_AUDIT_LOG })
               : undefined,
+          ...(audit && { onRoutingRefused: routingRefusalObserver(audit) }),
         })
       : undefined;
     if (toolRouter) closers.push('closing the tool router failed', () => toolRouter.close());

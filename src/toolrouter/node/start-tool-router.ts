@@ -41,6 +41,11 @@ export interface StartToolRouterOptions {
   readonly upstreamCredentials?: UpstreamCredentials;
   /** The tool policy (`MCP_GATEWAY_TOOL_POLICY_FILE`, see {@link readToolPolicyFile}); everything allowed when absent. */
   readonly policy?: ToolPolicy;
+  /** The gateway secret (and those of a rotation under way), for the routing state the router seals. */
+  readonly secret?: string;
+  readonly previousSecrets?: readonly string[];
+  /** Told of every refused routing state or task id (audit log). */
+  readonly onRoutingRefused?: ToolRouterOptions['onRoutingRefused'];
 }
 
 /** Builds the router with Node I/O. */
@@ -67,5 +72,8 @@ export async function startToolRouter(options: StartToolRouterOptions): Promise<
     settings: options.settings,
     ...(options.policy && { policy: options.policy }),
     connectUrl: (adapter) => `${publicUrl.replace(/\/+$/, '')}/connect/${encodeURIComponent(adapter)}`,
+    ...(options.secret !== undefined && { secret: options.secret }),
+    ...(options.previousSecrets && { previousSecrets: options.previousSecrets }),
+    ...(options.onRoutingRefused && { onRoutingRefused: options.onRoutingRefused }),
   });
 }
