@@ -8,19 +8,11 @@
  * the caller's own token. Refresh, a refused token, revocation and two callers are covered, and no token value
  * appears in the registry file, the gateway's logs or any answer.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { McpServer as McpServerV2, createMcpHandler } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test/console-oidc.js';
 import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
@@ -30,162 +22,55 @@ import {
   Client as ModernClient,
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
+import { connectInBrowser, startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
+import type {
+  ConnectBinding,
+  ConnectFlow,
+  OAuthProtectedUpstream,
+} from '../../test/oauth-protected-upstream.js';
 import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
 import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
 import { startTokenIssuer } from '../../test/token-issuer.js';
 import type { TokenIssuer } from '../../test/token-issuer.js';
 
-/** A remote MCP server protected by the authorization server, as GitHub's or Linear's hosted servers are. */
-interface ProtectedUpstream {
-  readonly url: string;
-  /** Every access token it was sent (valid or not), for the leak check. */
-  readonly tokensSeen: Set<string>;
-  /** Tokens it refuses from now on although they are valid (revoked at the upstream, say). */
-  readonly refused: Set<string>;
-  /** Users whose every token it refuses (their account was locked, say). */
-  readonly refusedUsers: Set<string>;
-  /** The token of the last request that got through. */
-  lastAccepted: string | undefined;
-  close(): Promise<void>;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'mcpgw-token-vault-'));
 let as: OidcAuthorizationServer;
 let issuer: TokenIssuer;
 let gateway: GatewayProcess;
-let notes: ProtectedUpstream;
-let short: ProtectedUpstream;
+let notes: OAuthProtectedUpstream;
+let short: OAuthProtectedUpstream;
 const tokens = { alice: '', bob: '', root: '' };
 /** Every gateway answer read, as text, for the leak check. */
 const answers: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function startProtectedUpstream(name: string, asIssuer: string): Promise<ProtectedUpstream> {
-  const caller = new AsyncLocalStorage<string>();
-  const handler = createMcpHandler(() => {
-    const server = new McpServerV2({ name, version: '2.0.0' });
-    server.registerTool('whoami', { description: 'Who the access token belongs to' }, async () => ({
-      content: [{ type: 'text', text: JSON.stringify({ upstream: name, sub: caller.getStore() }) }],
-    }));
-    return server;
-  });
-  const discovery = (await (await fetch(`${asIssuer}/.well-known/openid-configuration`)).json()) as {
-    jwks_uri: string;
-  };
-  const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
-  const app = new Hono();
-  const self = {
-    url: '',
-    tokensSeen: new Set<string>(),
-    refused: new Set<string>(),
-    refusedUsers: new Set<string>(),
-    lastAccepted: undefined as string | undefined,
-    close: async (): Promise<void> => undefined,
-  };
-  const metadataPath = '/.well-known/oauth-protected-resource/mcp';
-  app.get(metadataPath, (c) =>
-    c.json({ resource: self.url, authorization_servers: [asIssuer], scopes_supported: ['mcp'] }),
-  );
-  app.all('/mcp', async (c) => {
-    const header = c.req.header('authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    let sub: string | undefined;
-    if (token) {
-      self.tokensSeen.add(token);
-      try {
-        const { payload } = await jwtVerify(token, jwks, { issuer: asIssuer, audience: self.url });
-        if (!self.refused.has(token) && !self.refusedUsers.has(payload.sub ?? '')) sub = payload.sub;
-      } catch {
-        sub = undefined;
-      }
-    }
-    if (sub === undefined) {
-      const origin = new URL(self.url).origin;
-      return c.json({ error: 'invalid_token' }, 401, {
-        'www-authenticate': `Bearer resource_metadata="${origin}${metadataPath}", scope="mcp"`,
-      });
-    }
-    self.lastAccepted = token;
-    return caller.run(sub, () => handler.fetch(c.req.raw));
-  });
-  const http = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
-  self.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
-  self.close = () =>
-    new Promise<void>((resolve) => {
-      http.closeAllConnections();
-      http.close(() => resolve());
-    });
-  return self;
-}
 
 async function send(path: string, token: string, init: RequestInit = {}): Promise<Response> {
   const res = await fetch(`${gateway.url}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
   });
-  answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
+  await record(res);
   return res;
 }
 
-/** Where a browser flow ended: the last answer, the callback URL it used and the cookies it sent there. */
-interface BrowserFlow {
-  readonly res: Response;
-  readonly callback: URL | undefined;
-  readonly cookie: string;
+/** Keeps a gateway answer, as text, for the leak check. */
+async function record(res: Response): Promise<void> {
+  answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
 }
 
-/**
- * The browser: opens `/connect/{adapter}` as the caller, follows every redirect with one cookie jar (the
- * authorization server signs `account` in and consents programmatically) back to the gateway's callback.
- * `binding` other than `own` drops the gateway's cookie before the callback, or puts another browser's there,
- * as a browser other than the one that started the flow would arrive.
- */
+/** The browser's connect flow for `adapter` as `token`'s caller, signing in at the authorization server as `account`. */
 async function browserFlow(
   token: string,
   adapter: string,
   account: string,
-  /** The binding cookie the callback sees: the one `/connect` set, none, or another browser's. */
-  binding: 'own' | 'none' | 'other' = 'own',
-): Promise<BrowserFlow> {
+  binding: ConnectBinding = 'own',
+): Promise<ConnectFlow> {
   as.loginAs(account);
-  const jar = new Map<string, string>();
-  let url = new URL(`${gateway.url}/connect/${adapter}`);
-  let res = await fetch(url, { redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
-  let callback: URL | undefined;
-  let cookie = '';
-  for (let hop = 0; hop < 20; hop++) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1).trim();
-      if (value === '' || /max-age=0/i.test(line)) jar.delete(pair.slice(0, eq).trim());
-      else jar.set(pair.slice(0, eq).trim(), value);
-    }
-    if (url.origin === new URL(gateway.url).origin)
-      answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
-    const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) return { res, callback, cookie };
-    await res.body?.cancel();
-    url = new URL(location, url);
-    const toGateway = url.origin === new URL(gateway.url).origin;
-    if (toGateway && binding === 'none') jar.delete('mcpgw_connect');
-    if (toGateway && binding === 'other' && jar.has('mcpgw_connect'))
-      jar.set('mcpgw_connect', randomBytes(16).toString('base64url'));
-    cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (toGateway) callback = url;
-    res = await fetch(url, { redirect: 'manual', headers: { cookie } });
-  }
-  throw new Error('the connect flow did not end within 20 hops');
+  return connectInBrowser(`${gateway.url}/connect/${adapter}`, token, { binding, onGatewayAnswer: record });
 }
+
+/** An upstream of the authorization server whose `whoami` names itself and the caller. */
+const startProtectedUpstream = (name: string) =>
+  startOAuthProtectedUpstream(name, as.issuer, { whoami: (sub) => JSON.stringify({ upstream: name, sub }) });
 
 const connectAccount = async (token: string, adapter: string, account: string) =>
   (await browserFlow(token, adapter, account)).res;
@@ -236,8 +121,8 @@ beforeAll(async () => {
     revocation: true,
     accessTokenTtlFor: (resource) => (resource === shortUrl ? 10 : 300),
   });
-  notes = await startProtectedUpstream('notes', as.issuer);
-  short = await startProtectedUpstream('short', as.issuer);
+  notes = await startProtectedUpstream('notes');
+  short = await startProtectedUpstream('short');
   shortUrl = short.url;
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
