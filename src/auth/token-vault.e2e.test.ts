@@ -12,8 +12,6 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../test/console-oidc.js';
-import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
 import type { TestClientOptions } from '../../test/mcp-clients.js';
@@ -22,71 +20,34 @@ import {
   Client as ModernClient,
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
-import { connectInBrowser, startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
-import type {
-  ConnectBinding,
-  ConnectFlow,
-  OAuthProtectedUpstream,
-} from '../../test/oauth-protected-upstream.js';
-import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import { startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
+import type { ConnectBinding, OAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
+import { elicitationOf, startOAuthUserGateway } from '../../test/oauth-user-gateway.js';
+import type { OAuthUserGateway } from '../../test/oauth-user-gateway.js';
 import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
-import { startTokenIssuer } from '../../test/token-issuer.js';
-import type { TokenIssuer } from '../../test/token-issuer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpgw-token-vault-'));
+let setting: OAuthUserGateway;
 let as: OidcAuthorizationServer;
-let issuer: TokenIssuer;
 let gateway: GatewayProcess;
 let notes: OAuthProtectedUpstream;
 let short: OAuthProtectedUpstream;
-const tokens = { alice: '', bob: '', root: '' };
+let tokens: OAuthUserGateway['tokens'];
 /** Every gateway answer read, as text, for the leak check. */
-const answers: string[] = [];
+let answers: string[];
 
-async function send(path: string, token: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(`${gateway.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
-  });
-  await record(res);
-  return res;
-}
-
-/** Keeps a gateway answer, as text, for the leak check. */
-async function record(res: Response): Promise<void> {
-  answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
-}
-
-/** The browser's connect flow for `adapter` as `token`'s caller, signing in at the authorization server as `account`. */
-async function browserFlow(
-  token: string,
-  adapter: string,
-  account: string,
-  binding: ConnectBinding = 'own',
-): Promise<ConnectFlow> {
-  as.loginAs(account);
-  return connectInBrowser(`${gateway.url}/connect/${adapter}`, token, { binding, onGatewayAnswer: record });
-}
+const send = (path: string, token: string, init?: RequestInit) => setting.send(path, token, init);
 
 /** An upstream of the authorization server whose `whoami` names itself and the caller. */
-const startProtectedUpstream = (name: string) =>
-  startOAuthProtectedUpstream(name, as.issuer, { whoami: (sub) => JSON.stringify({ upstream: name, sub }) });
+const startProtectedUpstream = (name: string, asIssuer: string) =>
+  startOAuthProtectedUpstream(name, asIssuer, { whoami: (sub) => JSON.stringify({ upstream: name, sub }) });
+
+/** The browser's connect flow for `adapter` as `token`'s caller, signing in at the authorization server as `account`. */
+const browserFlow = (token: string, adapter: string, account: string, binding?: ConnectBinding) =>
+  setting.connect(token, `${gateway.url}/connect/${adapter}`, account, binding);
 
 const connectAccount = async (token: string, adapter: string, account: string) =>
   (await browserFlow(token, adapter, account)).res;
-
-/** What a client gets when it may not reach the upstream yet: the -32042 error and its URL. */
-async function elicitationOf(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
-  const err = (await attempt.then(
-    () => {
-      throw new Error('expected the URL elicitation error, and the request succeeded');
-    },
-    (e: unknown) => e,
-  )) as { code?: number; data?: { elicitations?: { mode: string; url: string }[] } };
-  const elicitation = err.data?.elicitations?.[0];
-  expect(elicitation?.mode).toBe('url');
-  return { code: err.code ?? 0, url: elicitation?.url ?? '' };
-}
 
 /**
  * A 2.x client negotiating as it does by default (`auto`): it tries `server/discover`, then `initialize`. A client
@@ -114,31 +75,16 @@ const textOf = (result: Record<string, unknown>) =>
 beforeAll(async () => {
   // `short`'s tokens live 10 s, under the 30 s the vault renews ahead: every use of its grant refreshes it.
   let shortUrl = '';
-  as = await startOidcAuthorizationServer({
-    accounts: { alice: { roles: [] }, bob: { roles: [] } },
-    resourceScopes: ['mcp'],
-    refreshTokens: true,
-    revocation: true,
+  setting = await startOAuthUserGateway({
+    dir,
     accessTokenTtlFor: (resource) => (resource === shortUrl ? 10 : 300),
+    beforeGateway: async (server) => {
+      notes = await startProtectedUpstream('notes', server.issuer);
+      short = await startProtectedUpstream('short', server.issuer);
+      shortUrl = short.url;
+    },
   });
-  notes = await startProtectedUpstream('notes');
-  short = await startProtectedUpstream('short');
-  shortUrl = short.url;
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  issuer = await startTokenIssuer({ audience: publicUrl });
-  tokens.alice = await issuer.mint({ sub: 'alice', roles: ['team'] }, { expiresIn: 3600 });
-  tokens.bob = await issuer.mint({ sub: 'bob', roles: ['team'] }, { expiresIn: 3600 });
-  tokens.root = await issuer.mint({ sub: 'root', roles: ['mcp.admin'] }, { expiresIn: 3600 });
-  gateway = await startGatewayProcess({
-    PORT: String(port),
-    MCP_GATEWAY_PUBLIC_URL: publicUrl,
-    DATABASE_URL: join(dir, 'registry.db'),
-    MCP_GATEWAY_LOG_LEVEL: 'debug',
-    MCP_GATEWAY_AUTH: 'jwt',
-    MCP_GATEWAY_JWKS_URL: issuer.jwksUri,
-    MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
-  });
+  ({ as, gateway, tokens, answers } = setting);
   for (const [name, upstream] of [
     ['notes', notes],
     ['short', short],
@@ -158,8 +104,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await gateway?.stop('SIGKILL');
-  await Promise.all([notes?.close(), short?.close(), as?.close(), issuer?.close()]);
+  await setting?.close();
+  await Promise.all([notes?.close(), short?.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 

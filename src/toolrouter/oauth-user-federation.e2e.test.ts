@@ -16,58 +16,28 @@ import {
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../test/console-oidc.js';
-import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { CLIENT_ERAS, connectLegacyClient, connectModernClient } from '../../test/mcp-clients.js';
-import { connectInBrowser, startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
+import { startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
 import type { OAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
-import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import { elicitationOf, startOAuthUserGateway } from '../../test/oauth-user-gateway.js';
+import type { OAuthUserGateway } from '../../test/oauth-user-gateway.js';
 import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
-import { startTokenIssuer } from '../../test/token-issuer.js';
-import type { TokenIssuer } from '../../test/token-issuer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpgw-oauth-user-federation-'));
+let setting: OAuthUserGateway;
 let as: OidcAuthorizationServer;
-let issuer: TokenIssuer;
 let gateway: GatewayProcess;
 let notes: OAuthProtectedUpstream;
-const tokens = { alice: '', bob: '', root: '' };
+let tokens: OAuthUserGateway['tokens'];
 /** Every gateway answer read, as text, for the leak check. */
-const answers: string[] = [];
+let answers: string[];
 
-async function send(path: string, token: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(`${gateway.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
-  });
-  await record(res);
-  return res;
-}
-
-/** Keeps a gateway answer, as text, for the leak check. */
-async function record(res: Response): Promise<void> {
-  answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
-}
+const send = (path: string, token: string, init?: RequestInit) => setting.send(path, token, init);
 
 /** The browser: opens `connectUrl` (a `/connect/{adapter}` URL) as the caller and follows every redirect back. */
-async function connectAccount(token: string, connectUrl: string, account: string): Promise<Response> {
-  as.loginAs(account);
-  return (await connectInBrowser(connectUrl, token, { onGatewayAnswer: record })).res;
-}
-
-/** What an SDK client throws when it must connect first: the -32042 error and its URL. */
-async function elicitationOf(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
-  const err = (await attempt.then(
-    () => {
-      throw new Error('expected the URL elicitation error, and the request succeeded');
-    },
-    (e: unknown) => e,
-  )) as { code?: number; data?: { elicitations?: { mode: string; url: string }[] } };
-  const elicitation = err.data?.elicitations?.[0];
-  expect(elicitation?.mode).toBe('url');
-  return { code: err.code ?? 0, url: elicitation?.url ?? '' };
-}
+const connectAccount = async (token: string, connectUrl: string, account: string) =>
+  (await setting.connect(token, connectUrl, account)).res;
 
 const routerUrl = () => `${gateway.url}/mcp`;
 const toolsetUrl = () => `${gateway.url}/toolsets/notebook/mcp`;
@@ -107,36 +77,21 @@ async function connectElicitingClient(url: string, token: string, onUrl: (url: s
 }
 
 beforeAll(async () => {
-  as = await startOidcAuthorizationServer({
-    accounts: { alice: { roles: [] }, bob: { roles: [] } },
-    resourceScopes: ['mcp'],
-    refreshTokens: true,
-    revocation: true,
+  setting = await startOAuthUserGateway({
+    dir,
+    beforeGateway: async (server) => {
+      notes = await startOAuthProtectedUpstream('notes', server.issuer, {
+        whoami: (sub) => JSON.stringify({ upstream: 'notes', sub }),
+        // A tool only this user has: another caller must never see it listed.
+        toolsOf: (mcp, sub) =>
+          mcp.registerTool(`notes_of_${sub}`, { description: `The notes of ${sub}` }, async () => ({
+            content: [{ type: 'text', text: `notes of ${sub}` }],
+          })),
+      });
+    },
+    env: { MCP_GATEWAY_TOOL_PINNING: 'enforce' },
   });
-  notes = await startOAuthProtectedUpstream('notes', as.issuer, {
-    whoami: (sub) => JSON.stringify({ upstream: 'notes', sub }),
-    // A tool only this user has: another caller must never see it listed.
-    toolsOf: (server, sub) =>
-      server.registerTool(`notes_of_${sub}`, { description: `The notes of ${sub}` }, async () => ({
-        content: [{ type: 'text', text: `notes of ${sub}` }],
-      })),
-  });
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  issuer = await startTokenIssuer({ audience: publicUrl });
-  tokens.alice = await issuer.mint({ sub: 'alice', roles: ['team'] }, { expiresIn: 3600 });
-  tokens.bob = await issuer.mint({ sub: 'bob', roles: ['team'] }, { expiresIn: 3600 });
-  tokens.root = await issuer.mint({ sub: 'root', roles: ['mcp.admin'] }, { expiresIn: 3600 });
-  gateway = await startGatewayProcess({
-    PORT: String(port),
-    MCP_GATEWAY_PUBLIC_URL: publicUrl,
-    DATABASE_URL: join(dir, 'registry.db'),
-    MCP_GATEWAY_LOG_LEVEL: 'debug',
-    MCP_GATEWAY_AUTH: 'jwt',
-    MCP_GATEWAY_JWKS_URL: issuer.jwksUri,
-    MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
-    MCP_GATEWAY_TOOL_PINNING: 'enforce',
-  });
+  ({ as, gateway, tokens, answers } = setting);
   const adapter = await send('/adapters', tokens.root, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -168,8 +123,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await gateway?.stop('SIGKILL');
-  await Promise.all([notes?.close(), as?.close(), issuer?.close()]);
+  await setting?.close();
+  await notes?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
