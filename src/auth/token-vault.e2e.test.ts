@@ -8,20 +8,10 @@
  * the caller's own token. Refresh, a refused token, revocation and two callers are covered, and no token value
  * appears in the registry file, the gateway's logs or any answer.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { McpServer as McpServerV2, createMcpHandler } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { CLIENT_ERAS, connectLegacyClient } from '../../test/mcp-clients.js';
 import type { TestClientOptions } from '../../test/mcp-clients.js';
@@ -30,178 +20,34 @@ import {
   Client as ModernClient,
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
-import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import { startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
+import type { ConnectBinding, OAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
+import { elicitationOf, startOAuthUserGateway } from '../../test/oauth-user-gateway.js';
+import type { OAuthUserGateway } from '../../test/oauth-user-gateway.js';
 import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
-import { startTokenIssuer } from '../../test/token-issuer.js';
-import type { TokenIssuer } from '../../test/token-issuer.js';
-
-/** A remote MCP server protected by the authorization server, as GitHub's or Linear's hosted servers are. */
-interface ProtectedUpstream {
-  readonly url: string;
-  /** Every access token it was sent (valid or not), for the leak check. */
-  readonly tokensSeen: Set<string>;
-  /** Tokens it refuses from now on although they are valid (revoked at the upstream, say). */
-  readonly refused: Set<string>;
-  /** Users whose every token it refuses (their account was locked, say). */
-  readonly refusedUsers: Set<string>;
-  /** The token of the last request that got through. */
-  lastAccepted: string | undefined;
-  close(): Promise<void>;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpgw-token-vault-'));
+let setting: OAuthUserGateway;
 let as: OidcAuthorizationServer;
-let issuer: TokenIssuer;
 let gateway: GatewayProcess;
-let notes: ProtectedUpstream;
-let short: ProtectedUpstream;
-const tokens = { alice: '', bob: '', root: '' };
+let notes: OAuthProtectedUpstream;
+let short: OAuthProtectedUpstream;
+let tokens: OAuthUserGateway['tokens'];
 /** Every gateway answer read, as text, for the leak check. */
-const answers: string[] = [];
+let answers: string[];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const send = (path: string, token: string, init?: RequestInit) => setting.send(path, token, init);
 
-async function startProtectedUpstream(name: string, asIssuer: string): Promise<ProtectedUpstream> {
-  const caller = new AsyncLocalStorage<string>();
-  const handler = createMcpHandler(() => {
-    const server = new McpServerV2({ name, version: '2.0.0' });
-    server.registerTool('whoami', { description: 'Who the access token belongs to' }, async () => ({
-      content: [{ type: 'text', text: JSON.stringify({ upstream: name, sub: caller.getStore() }) }],
-    }));
-    return server;
-  });
-  const discovery = (await (await fetch(`${asIssuer}/.well-known/openid-configuration`)).json()) as {
-    jwks_uri: string;
-  };
-  const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
-  const app = new Hono();
-  const self = {
-    url: '',
-    tokensSeen: new Set<string>(),
-    refused: new Set<string>(),
-    refusedUsers: new Set<string>(),
-    lastAccepted: undefined as string | undefined,
-    close: async (): Promise<void> => undefined,
-  };
-  const metadataPath = '/.well-known/oauth-protected-resource/mcp';
-  app.get(metadataPath, (c) =>
-    c.json({ resource: self.url, authorization_servers: [asIssuer], scopes_supported: ['mcp'] }),
-  );
-  app.all('/mcp', async (c) => {
-    const header = c.req.header('authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    let sub: string | undefined;
-    if (token) {
-      self.tokensSeen.add(token);
-      try {
-        const { payload } = await jwtVerify(token, jwks, { issuer: asIssuer, audience: self.url });
-        if (!self.refused.has(token) && !self.refusedUsers.has(payload.sub ?? '')) sub = payload.sub;
-      } catch {
-        sub = undefined;
-      }
-    }
-    if (sub === undefined) {
-      const origin = new URL(self.url).origin;
-      return c.json({ error: 'invalid_token' }, 401, {
-        'www-authenticate': `Bearer resource_metadata="${origin}${metadataPath}", scope="mcp"`,
-      });
-    }
-    self.lastAccepted = token;
-    return caller.run(sub, () => handler.fetch(c.req.raw));
-  });
-  const http = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
-  self.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
-  self.close = () =>
-    new Promise<void>((resolve) => {
-      http.closeAllConnections();
-      http.close(() => resolve());
-    });
-  return self;
-}
+/** An upstream of the authorization server whose `whoami` names itself and the caller. */
+const startProtectedUpstream = (name: string, asIssuer: string) =>
+  startOAuthProtectedUpstream(name, asIssuer, { whoami: (sub) => JSON.stringify({ upstream: name, sub }) });
 
-async function send(path: string, token: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(`${gateway.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
-  });
-  answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
-  return res;
-}
-
-/** Where a browser flow ended: the last answer, the callback URL it used and the cookies it sent there. */
-interface BrowserFlow {
-  readonly res: Response;
-  readonly callback: URL | undefined;
-  readonly cookie: string;
-}
-
-/**
- * The browser: opens `/connect/{adapter}` as the caller, follows every redirect with one cookie jar (the
- * authorization server signs `account` in and consents programmatically) back to the gateway's callback.
- * `binding` other than `own` drops the gateway's cookie before the callback, or puts another browser's there,
- * as a browser other than the one that started the flow would arrive.
- */
-async function browserFlow(
-  token: string,
-  adapter: string,
-  account: string,
-  /** The binding cookie the callback sees: the one `/connect` set, none, or another browser's. */
-  binding: 'own' | 'none' | 'other' = 'own',
-): Promise<BrowserFlow> {
-  as.loginAs(account);
-  const jar = new Map<string, string>();
-  let url = new URL(`${gateway.url}/connect/${adapter}`);
-  let res = await fetch(url, { redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
-  let callback: URL | undefined;
-  let cookie = '';
-  for (let hop = 0; hop < 20; hop++) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1).trim();
-      if (value === '' || /max-age=0/i.test(line)) jar.delete(pair.slice(0, eq).trim());
-      else jar.set(pair.slice(0, eq).trim(), value);
-    }
-    if (url.origin === new URL(gateway.url).origin)
-      answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
-    const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) return { res, callback, cookie };
-    await res.body?.cancel();
-    url = new URL(location, url);
-    const toGateway = url.origin === new URL(gateway.url).origin;
-    if (toGateway && binding === 'none') jar.delete('mcpgw_connect');
-    if (toGateway && binding === 'other' && jar.has('mcpgw_connect'))
-      jar.set('mcpgw_connect', randomBytes(16).toString('base64url'));
-    cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (toGateway) callback = url;
-    res = await fetch(url, { redirect: 'manual', headers: { cookie } });
-  }
-  throw new Error('the connect flow did not end within 20 hops');
-}
+/** The browser's connect flow for `adapter` as `token`'s caller, signing in at the authorization server as `account`. */
+const browserFlow = (token: string, adapter: string, account: string, binding?: ConnectBinding) =>
+  setting.connect(token, `${gateway.url}/connect/${adapter}`, account, binding);
 
 const connectAccount = async (token: string, adapter: string, account: string) =>
   (await browserFlow(token, adapter, account)).res;
-
-/** What a client gets when it may not reach the upstream yet: the -32042 error and its URL. */
-async function elicitationOf(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
-  const err = (await attempt.then(
-    () => {
-      throw new Error('expected the URL elicitation error, and the request succeeded');
-    },
-    (e: unknown) => e,
-  )) as { code?: number; data?: { elicitations?: { mode: string; url: string }[] } };
-  const elicitation = err.data?.elicitations?.[0];
-  expect(elicitation?.mode).toBe('url');
-  return { code: err.code ?? 0, url: elicitation?.url ?? '' };
-}
 
 /**
  * A 2.x client negotiating as it does by default (`auto`): it tries `server/discover`, then `initialize`. A client
@@ -229,31 +75,16 @@ const textOf = (result: Record<string, unknown>) =>
 beforeAll(async () => {
   // `short`'s tokens live 10 s, under the 30 s the vault renews ahead: every use of its grant refreshes it.
   let shortUrl = '';
-  as = await startOidcAuthorizationServer({
-    accounts: { alice: { roles: [] }, bob: { roles: [] } },
-    resourceScopes: ['mcp'],
-    refreshTokens: true,
-    revocation: true,
+  setting = await startOAuthUserGateway({
+    dir,
     accessTokenTtlFor: (resource) => (resource === shortUrl ? 10 : 300),
+    beforeGateway: async (server) => {
+      notes = await startProtectedUpstream('notes', server.issuer);
+      short = await startProtectedUpstream('short', server.issuer);
+      shortUrl = short.url;
+    },
   });
-  notes = await startProtectedUpstream('notes', as.issuer);
-  short = await startProtectedUpstream('short', as.issuer);
-  shortUrl = short.url;
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  issuer = await startTokenIssuer({ audience: publicUrl });
-  tokens.alice = await issuer.mint({ sub: 'alice', roles: ['team'] }, { expiresIn: 3600 });
-  tokens.bob = await issuer.mint({ sub: 'bob', roles: ['team'] }, { expiresIn: 3600 });
-  tokens.root = await issuer.mint({ sub: 'root', roles: ['mcp.admin'] }, { expiresIn: 3600 });
-  gateway = await startGatewayProcess({
-    PORT: String(port),
-    MCP_GATEWAY_PUBLIC_URL: publicUrl,
-    DATABASE_URL: join(dir, 'registry.db'),
-    MCP_GATEWAY_LOG_LEVEL: 'debug',
-    MCP_GATEWAY_AUTH: 'jwt',
-    MCP_GATEWAY_JWKS_URL: issuer.jwksUri,
-    MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
-  });
+  ({ as, gateway, tokens, answers } = setting);
   for (const [name, upstream] of [
     ['notes', notes],
     ['short', short],
@@ -273,8 +104,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await gateway?.stop('SIGKILL');
-  await Promise.all([notes?.close(), short?.close(), as?.close(), issuer?.close()]);
+  await setting?.close();
+  await Promise.all([notes?.close(), short?.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -8,168 +8,36 @@
  * lists and calls with their own token (the upstream sees their subject), never the other's; a refused token is
  * refreshed; a revoked grant makes the caller connect again; no token appears in logs or answers.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { McpServer as McpServerV2, createMcpHandler } from '@modelcontextprotocol/server';
 import {
   Client as ModernClient,
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { CLIENT_ERAS, connectLegacyClient, connectModernClient } from '../../test/mcp-clients.js';
-import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
+import { startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
+import type { OAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
+import { elicitationOf, startOAuthUserGateway } from '../../test/oauth-user-gateway.js';
+import type { OAuthUserGateway } from '../../test/oauth-user-gateway.js';
 import type { OidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
-import { startTokenIssuer } from '../../test/token-issuer.js';
-import type { TokenIssuer } from '../../test/token-issuer.js';
-
-/** A remote MCP server protected by the authorization server; each user also has a tool of their own. */
-interface ProtectedUpstream {
-  readonly url: string;
-  readonly tokensSeen: Set<string>;
-  /** Tokens it refuses from now on although they are valid. */
-  readonly refused: Set<string>;
-  lastAccepted: string | undefined;
-  close(): Promise<void>;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpgw-oauth-user-federation-'));
+let setting: OAuthUserGateway;
 let as: OidcAuthorizationServer;
-let issuer: TokenIssuer;
 let gateway: GatewayProcess;
-let notes: ProtectedUpstream;
-const tokens = { alice: '', bob: '', root: '' };
+let notes: OAuthProtectedUpstream;
+let tokens: OAuthUserGateway['tokens'];
 /** Every gateway answer read, as text, for the leak check. */
-const answers: string[] = [];
+let answers: string[];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const send = (path: string, token: string, init?: RequestInit) => setting.send(path, token, init);
 
-async function startProtectedUpstream(name: string, asIssuer: string): Promise<ProtectedUpstream> {
-  const caller = new AsyncLocalStorage<string>();
-  const handler = createMcpHandler(() => {
-    const sub = caller.getStore() ?? 'nobody';
-    const server = new McpServerV2({ name, version: '2.0.0' });
-    server.registerTool('whoami', { description: 'Who the access token belongs to' }, async () => ({
-      content: [{ type: 'text', text: JSON.stringify({ upstream: name, sub: caller.getStore() }) }],
-    }));
-    // A tool only this user has: another caller must never see it listed.
-    server.registerTool(`notes_of_${sub}`, { description: `The notes of ${sub}` }, async () => ({
-      content: [{ type: 'text', text: `notes of ${caller.getStore()}` }],
-    }));
-    return server;
-  });
-  const discovery = (await (await fetch(`${asIssuer}/.well-known/openid-configuration`)).json()) as {
-    jwks_uri: string;
-  };
-  const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
-  const app = new Hono();
-  const self = {
-    url: '',
-    tokensSeen: new Set<string>(),
-    refused: new Set<string>(),
-    lastAccepted: undefined as string | undefined,
-    close: async (): Promise<void> => undefined,
-  };
-  const metadataPath = '/.well-known/oauth-protected-resource/mcp';
-  app.get(metadataPath, (c) =>
-    c.json({ resource: self.url, authorization_servers: [asIssuer], scopes_supported: ['mcp'] }),
-  );
-  app.all('/mcp', async (c) => {
-    const header = c.req.header('authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    let sub: string | undefined;
-    if (token) {
-      self.tokensSeen.add(token);
-      try {
-        const { payload } = await jwtVerify(token, jwks, { issuer: asIssuer, audience: self.url });
-        if (!self.refused.has(token)) sub = payload.sub;
-      } catch {
-        sub = undefined;
-      }
-    }
-    if (sub === undefined) {
-      const origin = new URL(self.url).origin;
-      return c.json({ error: 'invalid_token' }, 401, {
-        'www-authenticate': `Bearer resource_metadata="${origin}${metadataPath}", scope="mcp"`,
-      });
-    }
-    self.lastAccepted = token;
-    return caller.run(sub, () => handler.fetch(c.req.raw));
-  });
-  const http = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
-  self.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
-  self.close = () =>
-    new Promise<void>((resolve) => {
-      http.closeAllConnections();
-      http.close(() => resolve());
-    });
-  return self;
-}
-
-async function send(path: string, token: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(`${gateway.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
-  });
-  answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
-  return res;
-}
-
-/** The browser: opens `url` (a `/connect/{adapter}` URL) as the caller and follows every redirect back. */
-async function connectAccount(token: string, connectUrl: string, account: string): Promise<Response> {
-  as.loginAs(account);
-  const jar = new Map<string, string>();
-  let url = new URL(connectUrl);
-  let res = await fetch(url, { redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
-  for (let hop = 0; hop < 20; hop++) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1).trim();
-      if (value === '' || /max-age=0/i.test(line)) jar.delete(pair.slice(0, eq).trim());
-      else jar.set(pair.slice(0, eq).trim(), value);
-    }
-    if (url.origin === new URL(gateway.url).origin)
-      answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.clone().text()}`);
-    const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) return res;
-    await res.body?.cancel();
-    url = new URL(location, url);
-    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    res = await fetch(url, { redirect: 'manual', headers: { cookie } });
-  }
-  throw new Error('the connect flow did not end within 20 hops');
-}
-
-/** What an SDK client throws when it must connect first: the -32042 error and its URL. */
-async function elicitationOf(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
-  const err = (await attempt.then(
-    () => {
-      throw new Error('expected the URL elicitation error, and the request succeeded');
-    },
-    (e: unknown) => e,
-  )) as { code?: number; data?: { elicitations?: { mode: string; url: string }[] } };
-  const elicitation = err.data?.elicitations?.[0];
-  expect(elicitation?.mode).toBe('url');
-  return { code: err.code ?? 0, url: elicitation?.url ?? '' };
-}
+/** The browser: opens `connectUrl` (a `/connect/{adapter}` URL) as the caller and follows every redirect back. */
+const connectAccount = async (token: string, connectUrl: string, account: string) =>
+  (await setting.connect(token, connectUrl, account)).res;
 
 const routerUrl = () => `${gateway.url}/mcp`;
 const toolsetUrl = () => `${gateway.url}/toolsets/notebook/mcp`;
@@ -209,29 +77,21 @@ async function connectElicitingClient(url: string, token: string, onUrl: (url: s
 }
 
 beforeAll(async () => {
-  as = await startOidcAuthorizationServer({
-    accounts: { alice: { roles: [] }, bob: { roles: [] } },
-    resourceScopes: ['mcp'],
-    refreshTokens: true,
-    revocation: true,
+  setting = await startOAuthUserGateway({
+    dir,
+    beforeGateway: async (server) => {
+      notes = await startOAuthProtectedUpstream('notes', server.issuer, {
+        whoami: (sub) => JSON.stringify({ upstream: 'notes', sub }),
+        // A tool only this user has: another caller must never see it listed.
+        toolsOf: (mcp, sub) =>
+          mcp.registerTool(`notes_of_${sub}`, { description: `The notes of ${sub}` }, async () => ({
+            content: [{ type: 'text', text: `notes of ${sub}` }],
+          })),
+      });
+    },
+    env: { MCP_GATEWAY_TOOL_PINNING: 'enforce' },
   });
-  notes = await startProtectedUpstream('notes', as.issuer);
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  issuer = await startTokenIssuer({ audience: publicUrl });
-  tokens.alice = await issuer.mint({ sub: 'alice', roles: ['team'] }, { expiresIn: 3600 });
-  tokens.bob = await issuer.mint({ sub: 'bob', roles: ['team'] }, { expiresIn: 3600 });
-  tokens.root = await issuer.mint({ sub: 'root', roles: ['mcp.admin'] }, { expiresIn: 3600 });
-  gateway = await startGatewayProcess({
-    PORT: String(port),
-    MCP_GATEWAY_PUBLIC_URL: publicUrl,
-    DATABASE_URL: join(dir, 'registry.db'),
-    MCP_GATEWAY_LOG_LEVEL: 'debug',
-    MCP_GATEWAY_AUTH: 'jwt',
-    MCP_GATEWAY_JWKS_URL: issuer.jwksUri,
-    MCP_GATEWAY_JWT_ISSUER: issuer.issuer,
-    MCP_GATEWAY_TOOL_PINNING: 'enforce',
-  });
+  ({ as, gateway, tokens, answers } = setting);
   const adapter = await send('/adapters', tokens.root, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -263,8 +123,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await gateway?.stop('SIGKILL');
-  await Promise.all([notes?.close(), as?.close(), issuer?.close()]);
+  await setting?.close();
+  await notes?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
