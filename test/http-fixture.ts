@@ -1,7 +1,12 @@
-/** @module http-fixture: tiny real HTTP servers on 127.0.0.1 for tests, and a port nobody listens on. */
+/**
+ * @module http-fixture: tiny real HTTP servers on 127.0.0.1 for tests (Node handlers, or a Fetch-API MCP handler at
+ * `/mcp`), and a port nobody listens on.
+ */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 
 /** A started server and how to stop it. */
 export interface RunningServer {
@@ -33,4 +38,26 @@ export async function closedPort(): Promise<number> {
   const s = await startHttpServer(() => undefined);
   await s.close();
   return s.port;
+}
+
+/** A Fetch-API MCP handler (the SDK's `createMcpHandler(…).fetch`) served at `/mcp` on an ephemeral loopback port. */
+export async function serveMcpFetch(
+  fetch: (request: Request) => Response | Promise<Response>,
+): Promise<RunningServer & { readonly mcpUrl: string }> {
+  const app = new Hono();
+  app.all('/mcp', (c) => fetch(c.req.raw));
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    mcpUrl: `http://127.0.0.1:${port}/mcp`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -4,11 +4,7 @@
  * an SDK 1.x client the router bridges for (elicitation on the caller's own call), and sealed state that was
  * tampered with or belongs to someone else refused and audited.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
 import { Client as ModernClient, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -19,6 +15,7 @@ import { localPrincipal } from '../auth/index.js';
 import type { AuditLog } from '../observability/index.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
+import { serveMcpFetch } from '../../test/http-fixture.js';
 
 /** An SDK 2.x server whose `greet` asks the caller's name (MRTR) before answering; it records what it got. */
 async function startAskingUpstream() {
@@ -66,16 +63,12 @@ async function startAskingUpstream() {
     );
     return server;
   });
-  const app = new Hono();
-  app.all('/mcp', (c) => handler.fetch(c.req.raw));
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
-  });
+  const http = await serveMcpFetch((request) => handler.fetch(request));
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    url: http.mcpUrl,
     issued,
     retries,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+    close: () => http.close(),
   };
 }
 

@@ -7,11 +7,7 @@
  * The caller speaks JSON-RPC over HTTP itself: the SDK 2.x client (2.4) fails a `resultType: "task"` answer as an
  * unsupported result type and has no `tasks/*` methods on 2026-07-28.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { CLIENT_CAPABILITIES_META_KEY, Server, createMcpHandler } from '@modelcontextprotocol/server';
 import { localPrincipal } from '../auth/index.js';
@@ -19,6 +15,7 @@ import type { AuditLog } from '../observability/index.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { TASKS_EXTENSION } from './tasks.js';
+import { serveMcpFetch } from '../../test/http-fixture.js';
 
 interface UpstreamTask {
   taskId: string;
@@ -85,13 +82,9 @@ async function startTaskUpstream(name: string) {
     });
     return server;
   });
-  const app = new Hono();
-  app.all('/mcp', (c) => handler.fetch(c.req.raw));
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
-  });
+  const http = await serveMcpFetch((request) => handler.fetch(request));
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    url: http.mcpUrl,
     tasks,
     seen,
     complete(taskId: string) {
@@ -101,7 +94,7 @@ async function startTaskUpstream(name: string) {
         result: { content: [{ type: 'text', text: `finished by ${name}` }] },
       });
     },
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+    close: () => http.close(),
   };
 }
 

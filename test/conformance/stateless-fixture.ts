@@ -5,12 +5,9 @@
  * `subscriptions/listen`. Its other diagnostic tools (`test_missing_capability`, `test_streaming_elicitation`,
  * `test_logging_tool`) are not served: those checks fail directly and through the gateway alike.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { serveMcpFetch } from '../http-fixture.js';
 
 /** A running fixture. */
 export interface StatelessFixture {
@@ -49,19 +46,12 @@ export async function startStatelessFixture(): Promise<StatelessFixture> {
     }
     return server;
   });
-  const app = new Hono();
-  app.all('/mcp', (c) => handler.fetch(c.req.raw));
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
-  });
+  const http = await serveMcpFetch((request) => handler.fetch(request));
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    url: http.mcpUrl,
     async close() {
       await handler.close();
-      await new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      });
+      await http.close();
     },
   };
 }
