@@ -134,16 +134,24 @@ describe('oauth-user federated: before connecting', () => {
     expect(notesTools(await listedTo(toolsetUrl(), tokens.alice, era))).toEqual([]);
   });
 
-  it('SDK 1.x (2025-11-25): a call gets -32042 naming /connect/notes', async () => {
-    const client = await connectLegacyClient(routerUrl(), headersOf(tokens.alice));
-    try {
-      const { code, url } = await elicitationOf(client.call('notes__whoami'));
-      expect(code).toBe(-32042);
-      expect(url).toBe(`${gateway.url}/connect/notes`);
-    } finally {
-      await client.close();
-    }
-  });
+  // A name the adapter does not have is asked about the same way: nothing is learnt from the answer.
+  it.each([
+    ['/mcp', routerUrl, 'notes__whoami'],
+    ['a toolset that holds the adapter’s tools', toolsetUrl, 'notes__whoami'],
+    ['/mcp', routerUrl, 'notes__no_such_tool'],
+  ])(
+    'SDK 1.x (2025-11-25) through %s: a call of %s gets -32042 naming /connect/notes',
+    async (_, url, tool) => {
+      const client = await connectLegacyClient(url(), headersOf(tokens.alice));
+      try {
+        const { code, url: connect } = await elicitationOf(client.call(tool));
+        expect(code).toBe(-32042);
+        expect(connect).toBe(`${gateway.url}/connect/notes`);
+      } finally {
+        await client.close();
+      }
+    },
+  );
 
   it('SDK 2.x (2026-07-28) without URL elicitation: a tool error whose text names /connect/notes', async () => {
     const client = await connectModernClient(routerUrl(), headersOf(tokens.alice));
@@ -152,26 +160,6 @@ describe('oauth-user federated: before connecting', () => {
       answers.push(JSON.stringify(result));
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain(`open ${gateway.url}/connect/notes to connect your account`);
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('through a toolset that holds the adapter’s tools, a call asks the same way', async () => {
-    const client = await connectLegacyClient(toolsetUrl(), headersOf(tokens.alice));
-    try {
-      const { code, url } = await elicitationOf(client.call('notes__whoami'));
-      expect(code).toBe(-32042);
-      expect(url).toBe(`${gateway.url}/connect/notes`);
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('a tool name the adapter does not have is asked about the same way (nothing to learn from it)', async () => {
-    const client = await connectLegacyClient(routerUrl(), headersOf(tokens.alice));
-    try {
-      expect((await elicitationOf(client.call('notes__no_such_tool'))).code).toBe(-32042);
     } finally {
       await client.close();
     }
