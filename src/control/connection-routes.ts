@@ -146,8 +146,9 @@ const routes = {
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The small page a browser lands on at the end of the flow. */
-function page(title: string, message: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`;
+function page(title: string, message: string, back?: { href: string; text: string }): string {
+  const link = back ? `<p><a href="${escapeHtml(back.href)}">${escapeHtml(back.text)}</a></p>` : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${link}</body></html>`;
 }
 
 /** Builds the routes; mount at `/`. */
@@ -182,6 +183,9 @@ export function createConnectionRoutes(options: ConnectionRoutesOptions): OpenAP
         page(
           'Connected',
           `Your account is connected to adapter '${adapter}'. You can close this page and return to your MCP client.`,
+          consoleConnectPage
+            ? { href: consoleConnectPage, text: 'Your connections in the console' }
+            : undefined,
         ),
         200,
         htmlHeaders,
