@@ -220,8 +220,8 @@ export function createConnectionRoutes(options: ConnectionRoutesOptions): OpenAP
   };
 
   // A browser opening the elicitation's link cannot send a bearer token: the console signs it in and connects.
-  // Only a request with no credentials at all (a bad token is still a 401), and the console starts nothing by
-  // itself: it asks the signed-in user's gateway for a flow of their own (POST below).
+  // Only a request with no credentials at all (a bad token is still a 401). The link names the adapter only:
+  // whoever signs in at the console gets a flow of their own (POST below), so it binds nobody else's account.
   const toConsole: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (!consoleConnectPage || c.req.header('authorization') !== undefined) return next();
     const target = `${consoleConnectPage}?connect=${encodeURIComponent(c.req.param('adapter') ?? '')}`;
