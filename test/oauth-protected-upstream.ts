@@ -132,13 +132,28 @@ export interface ConnectFlow {
 export async function connectInBrowser(
   connectUrl: string,
   token: string,
-  options: { binding?: ConnectBinding; onGatewayAnswer?: (res: Response) => Promise<void> } = {},
+  options: {
+    binding?: ConnectBinding;
+    onGatewayAnswer?: (res: Response) => Promise<void>;
+    /** `post`: start as the console does, `POST` then navigating to the answer's `authorizationUrl`. */
+    start?: 'get' | 'post';
+  } = {},
 ): Promise<ConnectFlow> {
-  const { binding = 'own', onGatewayAnswer } = options;
+  const { binding = 'own', onGatewayAnswer, start = 'get' } = options;
   const gatewayOrigin = new URL(connectUrl).origin;
   const jar = new Map<string, string>();
   let url = new URL(connectUrl);
-  let res = await fetch(url, { redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
+  const method = start === 'post' ? 'POST' : 'GET';
+  let res = await fetch(url, { method, redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
+  if (start === 'post' && res.status === 200) {
+    // What the console's page does with the answer: the cookie is stored, the tab navigates to the URL.
+    const { authorizationUrl } = (await res.clone().json()) as { authorizationUrl: string };
+    const headers = new Headers({ location: authorizationUrl });
+    for (const line of res.headers.getSetCookie()) headers.append('set-cookie', line);
+    if (onGatewayAnswer) await onGatewayAnswer(res);
+    res = new Response(null, { status: 302, headers });
+    url = new URL(authorizationUrl);
+  }
   let callback: URL | undefined;
   let cookie = '';
   for (let hop = 0; hop < 20; hop++) {

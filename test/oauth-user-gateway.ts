@@ -31,7 +31,13 @@ export interface OAuthUserGateway {
    * The browser's connect flow at `connectUrl` (`/connect/{adapter}`) as `token`'s caller, signing in at the
    * authorization server as `account`; `binding` as {@link connectInBrowser} takes it.
    */
-  connect(token: string, connectUrl: string, account: string, binding?: ConnectBinding): Promise<ConnectFlow>;
+  connect(
+    token: string,
+    connectUrl: string,
+    account: string,
+    binding?: ConnectBinding,
+    start?: 'get' | 'post',
+  ): Promise<ConnectFlow>;
   /** Stops the gateway (SIGKILL), the authorization server and the issuer. */
   close(): Promise<void>;
 }
@@ -95,9 +101,9 @@ export async function startOAuthUserGateway(options: OAuthUserGatewayOptions): P
         await record(res);
         return res;
       },
-      connect(token, connectUrl, account, binding = 'own') {
+      connect(token, connectUrl, account, binding = 'own', start = 'get') {
         as.loginAs(account);
-        return connectInBrowser(connectUrl, token, { binding, onGatewayAnswer: record });
+        return connectInBrowser(connectUrl, token, { binding, onGatewayAnswer: record, start });
       },
       async close() {
         await gateway.stop('SIGKILL');

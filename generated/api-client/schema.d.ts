@@ -351,6 +351,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/connect/{adapter}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start connecting: the upstream authorization server's URL for this browser
+         * @description What `GET /connect/{adapter}` does, for a page that holds the caller's token (the web console): the flow is started for the caller (sealed state, PKCE) and the answer sets the cookie that binds it to this browser (a same-origin `fetch` stores it), then the page navigates to `authorizationUrl`; the upstream sends the browser back to `/connect/callback`, which checks that cookie. No body.
+         */
+        post: operations["startConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/connections": {
         parameters: {
             query?: never;
@@ -1074,6 +1094,13 @@ export interface components {
              * @example ghp_0123456789abcdef
              */
             value: string;
+        };
+        ConnectionStart: {
+            /**
+             * @description The upstream authorization server's authorization request
+             * @example https://auth.example.com/authorize?response_type=code&client_id=…
+             */
+            authorizationUrl: string;
         };
         /** @description One of your OAuth grants for an adapter's upstream. Tokens are never shown. */
         Connection: {
@@ -2743,6 +2770,66 @@ export interface operations {
             };
             /** @description If-Match does not match the current ETag */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    startConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                adapter: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flow is started; navigate the browser to `authorizationUrl` */
+            200: {
+                headers: {
+                    /** @description The browser binding of the flow (HttpOnly, path `/connect/callback`, 10 minutes) */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionStart"];
+                };
+            };
+            /** @description The adapter is not an `oauth-user` adapter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such adapter, or you may not read it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream's authorization server could not be discovered or registered with */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,11 @@
 /**
  * @module connection-routes: the token vault's routes (`upstreamAuth: {"type":"oauth-user"}`).
  * - `GET /connect/{adapter}` (authenticated like the gateway): 302 to the upstream's authorization server, with
- *   a cookie binding the flow to this browser.
+ *   a cookie binding the flow to this browser. In `jwt`/`oidc` modes with console sign-in, a request without
+ *   credentials (a browser opening the URL elicitation's link) is sent to the console's Connections page instead,
+ *   which signs the user in and starts the flow with `POST`.
+ * - `POST /connect/{adapter}` (authenticated): the same start, answered as JSON `{ authorizationUrl }` with the
+ *   cookie, for the console (a same-origin fetch with its token stores the cookie; the tab then navigates there).
  * - `GET /connect/callback` (the redirect URI; authenticated by the sealed `state` and that cookie): exchanges
  *   the code, stores the grant for (caller, adapter), answers a small HTML page.
  * - `GET /oauth/client-metadata.json` (public): the gateway's Client ID Metadata Document, its `client_id` at
@@ -10,7 +14,7 @@
  *   scopes and times, never a token — and disconnecting (the upstream's revocation endpoint is called).
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { CLIENT_METADATA_PATH, ConnectFlowError, canRead } from '../auth/index.js';
 import type { OAuthUserAdapter, TokenVault } from '../auth/index.js';
@@ -27,6 +31,12 @@ export interface ConnectionRoutesOptions {
   readonly vault: TokenVault;
   /** The gateway's authentication (the same as every other route). */
   readonly authenticate: MiddlewareHandler<AppEnv>;
+  /**
+   * The console page that signs a browser in and connects (`/ui/connections`), when the console can sign in
+   * (`jwt`/`oidc` with a console client id): `GET /connect/{adapter}` without credentials is sent there with
+   * `?connect={adapter}` instead of being answered 401.
+   */
+  readonly consoleConnectPage?: string;
 }
 
 /** The browser binding of a connect flow: set by `/connect/{adapter}`, sent only to the callback. */
@@ -85,18 +95,65 @@ const routes = {
       },
     },
   }),
+  start: createRoute({
+    method: 'post',
+    path: '/connect/{adapter}',
+    operationId: 'startConnection',
+    tags,
+    summary: "Start connecting: the upstream authorization server's URL for this browser",
+    description:
+      "What `GET /connect/{adapter}` does, for a page that holds the caller's token (the web console): the flow is started for the caller (sealed state, PKCE) and the answer sets the cookie that binds it to this browser (a same-origin `fetch` stores it), then the page navigates to `authorizationUrl`; the upstream sends the browser back to `/connect/callback`, which checks that cookie. No body.",
+    request: { params: AdapterParam },
+    responses: {
+      200: {
+        description: 'The flow is started; navigate the browser to `authorizationUrl`',
+        headers: {
+          'Set-Cookie': {
+            description: 'The browser binding of the flow (HttpOnly, path `/connect/callback`, 10 minutes)',
+            schema: { type: 'string' },
+          },
+        },
+        content: {
+          'application/json': {
+            schema: z
+              .object({
+                authorizationUrl: z.string().openapi({
+                  description: "The upstream authorization server's authorization request",
+                  example: 'https://auth.example.com/authorize?response_type=code&client_id=…',
+                }),
+              })
+              .openapi('ConnectionStart'),
+          },
+        },
+      },
+      400: {
+        description: 'The adapter is not an `oauth-user` adapter',
+        content: { 'application/json': { schema: ErrorBodySchema } },
+      },
+      401: { description: 'Not authenticated', content: { 'application/json': { schema: ErrorBodySchema } } },
+      404: {
+        description: 'No such adapter, or you may not read it',
+        content: { 'application/json': { schema: ErrorBodySchema } },
+      },
+      502: {
+        description: "The upstream's authorization server could not be discovered or registered with",
+        content: { 'application/json': { schema: ErrorBodySchema } },
+      },
+    },
+  }),
 };
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The small page a browser lands on at the end of the flow. */
-function page(title: string, message: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`;
+function page(title: string, message: string, back?: { href: string; text: string }): string {
+  const link = back ? `<p><a href="${escapeHtml(back.href)}">${escapeHtml(back.text)}</a></p>` : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${link}</body></html>`;
 }
 
 /** Builds the routes; mount at `/`. */
 export function createConnectionRoutes(options: ConnectionRoutesOptions): OpenAPIHono<AppEnv> {
-  const { store, vault, authenticate } = options;
+  const { store, vault, authenticate, consoleConnectPage } = options;
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const secure = vault.callbackUrl.startsWith('https:');
 
@@ -126,6 +183,9 @@ export function createConnectionRoutes(options: ConnectionRoutesOptions): OpenAP
         page(
           'Connected',
           `Your account is connected to adapter '${adapter}'. You can close this page and return to your MCP client.`,
+          consoleConnectPage
+            ? { href: consoleConnectPage, text: 'Your connections in the console' }
+            : undefined,
         ),
         200,
         htmlHeaders,
@@ -136,27 +196,57 @@ export function createConnectionRoutes(options: ConnectionRoutesOptions): OpenAP
     }
   });
 
-  router.get('/connect/:adapter', authenticate, async (c) => {
+  /** Starts the flow for the caller: the authorization server's URL, with the binding cookie set on `c`. */
+  const begin = async (c: Context<AppEnv>, name: string): Promise<string> => {
     const principal = c.get('principal');
-    const name = c.req.param('adapter');
     const row = await store.get('adapter', name);
     const adapter = row && registeredOf('adapter', row);
     if (!adapter || !canRead(principal, adapter)) throw notFound(`Adapter '${name}' does not exist.`);
+    const start = await vault.begin(principal, adapter as OAuthUserAdapter);
+    setCookie(c, BINDING_COOKIE, start.binding, {
+      path: CALLBACK_PATH,
+      httpOnly: true,
+      // Lax: the authorization server's redirect back is a top-level navigation, which Lax lets through.
+      sameSite: 'Lax',
+      secure,
+      maxAge: 600,
+    });
+    c.header('cache-control', 'no-store');
+    return start.location;
+  };
+  const flowError = (c: Context<AppEnv>, err: unknown) => {
+    if (!(err instanceof ConnectFlowError)) throw err;
+    return c.json({ error: { code: err.code, message: err.message } }, err.status);
+  };
+
+  // A browser opening the elicitation's link cannot send a bearer token: the console signs it in and connects.
+  // Only a request with no credentials at all (a bad token is still a 401). The link names the adapter only:
+  // whoever signs in at the console gets a flow of their own (POST below), so it binds nobody else's account.
+  const toConsole: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!consoleConnectPage || c.req.header('authorization') !== undefined) return next();
+    const target = `${consoleConnectPage}?connect=${encodeURIComponent(c.req.param('adapter') ?? '')}`;
+    c.header('cache-control', 'no-store');
+    c.header('referrer-policy', 'no-referrer');
+    return c.redirect(target, 302);
+  };
+
+  router.get('/connect/:adapter', toConsole, authenticate, async (c) => {
     try {
-      const start = await vault.begin(principal, adapter as OAuthUserAdapter);
-      setCookie(c, BINDING_COOKIE, start.binding, {
-        path: CALLBACK_PATH,
-        httpOnly: true,
-        // Lax: the authorization server's redirect back is a top-level navigation, which Lax lets through.
-        sameSite: 'Lax',
-        secure,
-        maxAge: 600,
-      });
-      c.header('cache-control', 'no-store');
-      return c.redirect(start.location, 302);
+      return c.redirect(await begin(c, c.req.param('adapter')), 302);
     } catch (err) {
-      if (!(err instanceof ConnectFlowError)) throw err;
-      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+      return flowError(c, err);
+    }
+  });
+
+  router.use('/connect/:adapter', async (c, next) =>
+    c.req.method === 'POST' ? authenticate(c, next) : next(),
+  );
+  router.openapi(routes.start, async (c) => {
+    const { adapter: name } = c.req.valid('param');
+    try {
+      return c.json({ authorizationUrl: await begin(c, name) }, 200);
+    } catch (err) {
+      return flowError(c, err) as never;
     }
   });
 

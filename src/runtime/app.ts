@@ -322,7 +322,13 @@ export function createApp(deps: AppDeps): GatewayApp {
 
   if (deps.vault) {
     // Authenticated inside (`/connect/callback` is authenticated by its sealed state and browser cookie instead).
-    app.route('/', createConnectionRoutes({ store: deps.store, vault: deps.vault, authenticate }));
+    // With console sign-in, a browser opening `/connect/{adapter}` without a token is sent to the console.
+    const consoleConnectPage =
+      deps.consoleUi && deps.consoleAccess?.signIn ? `${CONSOLE_PATH}connections` : undefined;
+    app.route(
+      '/',
+      createConnectionRoutes({ store: deps.store, vault: deps.vault, authenticate, consoleConnectPage }),
+    );
   }
 
   const openApiConfig = {

@@ -5,8 +5,10 @@
  * by itself). The page lists the adapter as not connected with a Connect link; the link runs the whole flow in
  * a new tab (gateway → authorization server → `/connect/callback`); after Refresh the grant is listed, on the
  * adapter's page too, and the caller's MCP requests get through with it; Disconnect removes it. In `oidc` mode,
- * where a browser cannot carry the console's bearer token to `/connect/{adapter}`, the pages explain that instead
- * of offering a link that would fail. Skipped, saying why, where no Chromium is installed (`.ci/run` installs it).
+ * where a browser cannot carry the console's bearer token to `/connect/{adapter}`: a browser opening that link
+ * cold is sent to the console, signs in there, is sent on to the upstream's authorization server and ends
+ * Connected, the grant being the signed-in user's; the page's Connect button does the same with `POST`. Skipped,
+ * saying why, where no Chromium is installed (`.ci/run` installs it).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,17 +183,32 @@ describe.skipIf(chromium.reason !== undefined)(
   () => {
     const state = mkdtempSync(join(tmpdir(), 'mcp-gateway-console-connections-oidc-'));
     let as: OidcAuthorizationServer;
+    let upstream: OAuthProtectedUpstream;
     let gateway: GatewayProcess;
     let browser: Browser;
     let page: Page;
+    /** The bearer token the signed-in console sent with its last `POST /connect/…`. */
+    let consoleToken: string | undefined;
     const problems: string[] = [];
+
+    const withToken = (path: string, init: RequestInit = {}) =>
+      fetch(`${gateway.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${consoleToken ?? ''}` },
+      });
+    const grants = async () =>
+      ((await (await withToken('/connections')).json()) as { adapter: string }[]).map((g) => g.adapter);
 
     beforeAll(async () => {
       buildConsoleIfStale();
+      // One authorization server signs the user in for the gateway (the console's sign-in) and for the upstream.
       as = await startOidcAuthorizationServer({
-        accounts: { root: { roles: ['mcp.admin'] } },
+        accounts: { carol: { roles: ['team'] } },
         resourceScopes: ['mcp'],
+        refreshTokens: true,
+        revocation: true,
       });
+      upstream = await startOAuthProtectedUpstream('notes', as.issuer);
       const port = await freePort();
       const clientId = await registerConsoleClient(as.issuer, port);
       // The oauth-user adapter comes from the registry file: the console has no form field for upstreamAuth.
@@ -202,7 +219,8 @@ describe.skipIf(chromium.reason !== undefined)(
           adapters: [
             {
               name: 'notes',
-              endpoints: ['http://127.0.0.1:9/mcp'],
+              endpoints: [upstream.url],
+              requiredRoles: ['team'],
               upstreamAuth: { type: 'oauth-user', scopes: ['mcp'] },
             },
           ],
@@ -210,6 +228,7 @@ describe.skipIf(chromium.reason !== undefined)(
       );
       gateway = await startGatewayProcess({
         PORT: String(port),
+        MCP_GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
         DATABASE_URL: join(state, 'registry.db'),
         MCP_GATEWAY_AUTH: 'oidc',
         MCP_GATEWAY_OIDC_ISSUER: as.issuer,
@@ -220,31 +239,70 @@ describe.skipIf(chromium.reason !== undefined)(
       browser = await launchChromium(chromium.path as string);
       page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('request', (r) => {
+        const url = new URL(r.url());
+        const bearer = r.headers()['authorization'];
+        if (r.method() === 'POST' && url.pathname.startsWith('/connect/') && bearer)
+          consoleToken = bearer.replace(/^Bearer /, '');
+      });
+      page.on('response', (r) => {
+        if (r.status() >= 400) problems.push(`${r.status()} ${new URL(r.url()).pathname}`);
+      });
     }, 120_000);
     afterAll(async () => {
       await browser?.close();
       await gateway?.stop();
+      await upstream?.close();
       await as?.close();
       rmSync(state, { recursive: true, force: true });
     });
 
-    it('explains why a signed-in browser cannot connect instead of offering a link that would fail', async () => {
-      await page.goto(`${gateway.url}/ui/connections`);
+    it('a browser opening /connect/notes cold lands on the console, signs in, consents upstream and is connected', async () => {
+      const logins = as.logins;
+      await page.goto(`${gateway.url}/connect/notes`);
+      // The gateway sent the tokenless browser to the console, which says why it wants a sign-in.
+      await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+      expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/ui/connections?connect=notes');
+      await page.getByText(/Then the console connects your account to adapter notes/).waitFor();
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
-      await page.getByText('You have not connected any adapter.').waitFor();
-      const unconnected = page.getByRole('region', { name: 'Not connected' });
-      await unconnected.getByRole('row', { name: /notes/ }).waitFor();
-      await unconnected
-        .getByText(/Connecting from the browser is not possible on this gateway yet/)
-        .waitFor();
-      await expect(page.locator('a[href^="/connect/"]').count()).resolves.toBe(0);
+      // Sign-in at the IdP, back to the console (the parameter kept), POST /connect/notes with the token, the
+      // upstream's authorization server (consent), and the gateway's callback.
+      await page.getByRole('heading', { name: 'Connected', level: 1, exact: true }).waitFor();
+      expect(new URL(page.url()).pathname).toBe('/connect/callback');
+      expect(as.logins).toBeGreaterThan(logins);
+      expect(consoleToken).toBeDefined();
 
-      await page.getByRole('link', { name: 'notes', exact: true }).click();
-      const section = page.getByRole('region', { name: 'Your connection' });
-      await section.getByText('Not connected', { exact: true }).waitFor();
-      await section.getByText(/which a browser does not send when it opens \/connect\/notes/).waitFor();
-      await expect(page.locator('a[href^="/connect/"]').count()).resolves.toBe(0);
+      // Stored for the signed-in user: their token lists it, and their MCP calls reach the upstream as them.
+      expect(await grants()).toEqual(['notes']);
+      const client = new Client({ name: 'console-connections-oidc-e2e', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${gateway.url}/adapters/notes/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${consoleToken}` } },
+        }),
+      );
+      const result = await client.callTool({ name: 'whoami', arguments: {} });
+      expect(result.content).toEqual([{ type: 'text', text: 'carol' }]);
+      await client.close();
+
+      // The callback page leads back to the console, which lists the grant once signed in again.
+      await page.getByRole('link', { name: 'Your connections in the console' }).click();
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const row = page.getByRole('table', { name: 'Your connections' }).getByRole('row', { name: /notes/ });
+      await row.waitFor();
+      expect(problems).toEqual([]);
+    });
+
+    it("the page's Connect button starts the flow with the console's token, in this tab", async () => {
+      const row = page.getByRole('table', { name: 'Your connections' }).getByRole('row', { name: /notes/ });
+      await row.getByRole('button', { name: 'Disconnect notes' }).click();
+      await row.getByRole('button', { name: 'Yes, disconnect' }).click();
+      await page.getByText('You have not connected any adapter.').waitFor();
+      expect(await grants()).toEqual([]);
+      const connectable = page.getByRole('table', { name: 'Adapters you can connect' });
+      await connectable.getByRole('button', { name: 'Connect notes' }).click();
+      await page.getByRole('heading', { name: 'Connected', level: 1, exact: true }).waitFor();
+      expect(new URL(page.url()).pathname).toBe('/connect/callback');
+      expect(await grants()).toEqual(['notes']);
       expect(problems).toEqual([]);
     });
   },

@@ -133,5 +133,17 @@ export async function deleteConnection(adapter: string): Promise<void> {
 /** Where a browser starts connecting an `oauth-user` adapter (a top-level navigation, not a `fetch`). */
 export const connectUrl = (adapter: string) => `/connect/${encodeURIComponent(adapter)}`;
 
+/**
+ * Starts connecting with the console's token (`POST /connect/{adapter}`): the gateway sets the cookie that binds
+ * the flow to this browser on the answer and names the upstream's authorization URL, where the tab goes next.
+ */
+export async function startConnection(adapter: string): Promise<string> {
+  const { authorizationUrl } = await json<{ authorizationUrl: string }>(connectUrl(adapter), {
+    method: 'POST',
+    credentials: 'same-origin',
+  });
+  return authorizationUrl;
+}
+
 /** True for an adapter whose upstream signs each caller in (`upstreamAuth.type` `oauth-user`). */
 export const isOAuthUser = (resource: Resource): boolean => resource.upstreamAuth?.type === 'oauth-user';

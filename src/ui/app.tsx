@@ -81,6 +81,8 @@ function useSession(): Session {
 }
 
 function SignInPage({ config, error }: { config: SignInConfig; error?: unknown }) {
+  // `/ui/connections?connect=…`: where the gateway sent a browser that opened a connect link without a token.
+  const connecting = useLocation().query.get('connect');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(error);
   const start = () => {
@@ -97,6 +99,11 @@ function SignInPage({ config, error }: { config: SignInConfig; error?: unknown }
         This gateway needs a token. Sign in at <code>{new URL(config.issuer).host}</code>; the console keeps
         the token in this tab’s memory only.
       </p>
+      {connecting && (
+        <p>
+          Then the console connects your account to adapter <code>{connecting}</code>.
+        </p>
+      )}
       <ErrorMessage error={failure} />
       <button type="button" onClick={start} disabled={busy}>
         {busy ? 'Redirecting…' : 'Sign in'}

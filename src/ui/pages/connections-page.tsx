@@ -1,15 +1,25 @@
 /**
  * @module connections-page: the caller's per-user OAuth grants (`oauth-user` adapters, the token vault) — what is
- * connected, disconnecting after a confirmation, and a Connect link for every readable `oauth-user` adapter
- * without a grant. Connecting is a browser flow in its own tab (`/connect/{adapter}` → the upstream's sign-in →
- * `/connect/callback`), so the list is read again when this window gets the focus back, or with Refresh. The
- * same pieces show one adapter's connection on its own page.
+ * connected, disconnecting after a confirmation, and Connect for every readable `oauth-user` adapter without a
+ * grant. Connecting is a browser flow (`/connect/{adapter}` → the upstream's sign-in → `/connect/callback`): on a
+ * dev-mode gateway a link opens it in its own tab, so the list is read again when this window gets the focus
+ * back, or with Refresh; a signed-in console (oidc/jwt), whose token a navigation cannot carry, starts it with
+ * `POST /connect/{adapter}` and sends this tab to the authorization server. `?connect={adapter}` (where the
+ * gateway sends a browser that opened the elicitation's link without a token) starts it once signed in. The same
+ * pieces show one adapter's connection on its own page.
  */
-import { useCallback, useEffect, useState } from 'react';
-import { connectUrl, deleteConnection, isOAuthUser, listConnections, listResources } from '../api.js';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  connectUrl,
+  deleteConnection,
+  isOAuthUser,
+  listConnections,
+  listResources,
+  startConnection,
+} from '../api.js';
 import type { Connection, Resource } from '../api.js';
 import { signedIn } from '../auth.js';
-import { Link } from '../router.js';
+import { Link, navigate, useLocation } from '../router.js';
 import { ErrorMessage } from '../widgets.js';
 
 /** The caller's grants, read again on focus (back from the connect tab) and on `reload`. */
@@ -41,30 +51,64 @@ export function useConnections(): {
 
 const when = (iso: string | null) => (iso === null ? '—' : new Date(iso).toLocaleString());
 
-/** Why a signed-in console offers no Connect link. */
-function NoBrowserConnect({ adapter }: { adapter?: string }) {
+/** Starts the flow with the console's token and sends this tab to the upstream's authorization server. */
+async function connectHere(adapter: string): Promise<void> {
+  location.assign(await startConnection(adapter));
+}
+
+/**
+ * Connect: on a dev-mode gateway a link that opens `/connect/{adapter}` in a new tab (the browser is the local
+ * user); with a signed-in console (oidc/jwt) a button that starts the flow with the token ({@link connectHere}).
+ */
+export function ConnectAction({ adapter }: { adapter: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  if (!signedIn())
+    return (
+      <a href={connectUrl(adapter)} target="_blank" rel="noopener" className="button small">
+        Connect<span className="visually-hidden"> {adapter}</span>
+      </a>
+    );
+  const connect = () => {
+    setBusy(true);
+    setError(undefined);
+    connectHere(adapter).catch((err: unknown) => {
+      setError(err);
+      setBusy(false);
+    });
+  };
   return (
-    <p className="note">
-      Connecting from the browser is not possible on this gateway yet: it signs callers in with bearer tokens,
-      which a browser does not send when it opens <code>{connectUrl(adapter ?? '{adapter}')}</code>, and the
-      gateway has no login page. (On a dev-mode gateway, where the browser is the local user, Connect works
-      from here.) Disconnecting works.
-    </p>
+    <>
+      <button type="button" className="small" onClick={connect} disabled={busy}>
+        {busy ? 'Redirecting…' : 'Connect'}
+        <span className="visually-hidden"> {adapter}</span>
+      </button>
+      <ErrorMessage error={error} />
+    </>
   );
 }
 
 /**
- * A link that opens `/connect/{adapter}` in a new tab. With a signed-in console (oidc/jwt) there is no such link:
- * the gateway authenticates `/connect/{adapter}` by the bearer token, which a browser's top-level navigation
- * cannot carry (the console's token lives in this tab's memory), and the gateway has no login page yet.
+ * `?connect={adapter}`: once, the parameter is dropped from the address and the flow started (the tab leaves for
+ * the authorization server); what went wrong is shown on the page.
  */
-export function ConnectAction({ adapter }: { adapter: string }) {
-  if (signedIn()) return <NoBrowserConnect adapter={adapter} />;
-  return (
-    <a href={connectUrl(adapter)} target="_blank" rel="noopener" className="button small">
-      Connect<span className="visually-hidden"> {adapter}</span>
-    </a>
-  );
+function useConnectParameter(): { connecting: string | undefined; error: unknown } {
+  const { query } = useLocation();
+  const wanted = query.get('connect') ?? undefined;
+  const started = useRef(false);
+  const [connecting, setConnecting] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    if (wanted === undefined || started.current) return;
+    started.current = true;
+    navigate('/connections', true);
+    setConnecting(wanted);
+    connectHere(wanted).catch((err: unknown) => {
+      setError(err);
+      setConnecting(undefined);
+    });
+  }, [wanted]);
+  return { connecting, error };
 }
 
 /** Disconnect after a confirmation: the gateway deletes the grant and revokes it at the upstream. */
@@ -148,6 +192,7 @@ export function AdapterConnection({ adapter }: { adapter: string }) {
 /** `/connections`. */
 export function ConnectionsPage() {
   const { connections, error, reload } = useConnections();
+  const requested = useConnectParameter();
   const [adapters, setAdapters] = useState<Resource[]>();
   const [adaptersError, setAdaptersError] = useState<unknown>();
   const loadAdapters = useCallback(() => {
@@ -174,6 +219,12 @@ export function ConnectionsPage() {
         Your own OAuth grants for adapters whose upstream signs each caller in (<code>oauth-user</code>). The
         gateway keeps them encrypted and never shows a token; access tokens are refreshed for you.
       </p>
+      {requested.connecting !== undefined && (
+        <p role="status">
+          Connecting <code>{requested.connecting}</code>: on to its sign-in…
+        </p>
+      )}
+      <ErrorMessage error={requested.error} />
       <section aria-labelledby="connected-title" className="card">
         <h2 id="connected-title">Connected</h2>
         <ErrorMessage error={error} />
@@ -220,7 +271,7 @@ export function ConnectionsPage() {
         {unconnected && unconnected.length > 0 && (
           <>
             {signedIn() ? (
-              <NoBrowserConnect />
+              <p>Connect takes this tab to the upstream’s sign-in; it ends on a page that says Connected.</p>
             ) : (
               <p>Connect opens the upstream’s sign-in in a new tab; come back here when it says Connected.</p>
             )}
@@ -241,7 +292,9 @@ export function ConnectionsPage() {
                       <Link to={`/adapters/${encodeURIComponent(a.name)}`}>{a.name}</Link>
                     </td>
                     <td>{a.description || '—'}</td>
-                    <td className="actions">{signedIn() ? '—' : <ConnectAction adapter={a.name} />}</td>
+                    <td className="actions">
+                      <ConnectAction adapter={a.name} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
