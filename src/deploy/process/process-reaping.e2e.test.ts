@@ -52,9 +52,16 @@ describe.runIf(canScanProcesses)('reaping', () => {
         const ready = new Promise<void>((resolve) => {
           const child = spawnChild({
             launch: replica.launch({
-              command: 'sh',
-              // A shell that cleans up on SIGTERM, with a child of its own in the same tree.
-              args: ['-c', `trap 'echo cleaning up; exit 0' TERM; sleep 1000 & echo ready; wait`],
+              command: process.execPath,
+              // A program that cleans up on SIGTERM, with a child of its own in the same tree. Not a shell's
+              // `trap … ; wait`: a signal that lands between `echo ready` and `wait` was once left pending
+              // until the grace ran out (seen in a clean-clone run).
+              args: [
+                '-e',
+                `const c = require('node:child_process').spawn('sleep', ['1000'], { stdio: 'ignore' });
+                 process.on('SIGTERM', () => { console.log('cleaning up'); c.kill(); process.exit(0); });
+                 console.log('ready');`,
+              ],
               env: { PATH: '/usr/bin:/bin' },
               network: 'host',
             }),
