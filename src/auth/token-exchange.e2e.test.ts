@@ -41,9 +41,12 @@ const callerTokens: string[] = [];
 const answers: string[] = [];
 
 /** Whether `authorization` carries a token the authorization server issued by exchange, meant for `audience`. */
+/** Exchanged tokens the upstreams refuse from now on although they have not expired (revoked, say). */
+const revoked = new Set<string>();
+
 function exchangedFor(audience: string, authorization: string | undefined): boolean {
   const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
-  if (!token || !as.exchanges.some((e) => e.issued === token)) return false;
+  if (!token || revoked.has(token) || !as.exchanges.some((e) => e.issued === token)) return false;
   const { aud } = decodeJwt(token);
   return Array.isArray(aud) ? aud.includes(audience) : aud === audience;
 }
@@ -250,6 +253,32 @@ describe('the data plane', () => {
     }
     // Not remembered: the next request exchanges again.
     expect((await initialize('exchanged', fresh)).status).toBe(200);
+  });
+});
+
+describe('an exchanged token the upstream refuses before it expires', () => {
+  it('is exchanged anew once and the request sent again, on the data plane and through the tool router', async () => {
+    const fresh = await mint('bob');
+    const direct = await connectModernClient(`${gateway.url}/adapters/exchanged/mcp`, {
+      headers: { authorization: `Bearer ${fresh}` },
+    });
+    const routed = await connectModernClient(`${gateway.url}/mcp`, {
+      headers: { authorization: `Bearer ${fresh}` },
+    });
+    try {
+      expect(textOf(await direct.call('echo', { text: 'first' }))).toBe('first');
+      expect(textOf(await routed.call('fed__echo', { text: 'first' }))).toBe('first');
+      const exchanges = exchangesOf(fresh).length;
+      for (const e of exchangesOf(fresh)) revoked.add(e.issued);
+      expect(textOf(await direct.call('echo', { text: 'after' }))).toBe('after');
+      expect(textOf(await routed.call('fed__echo', { text: 'after' }))).toBe('after');
+      // One new exchange (both paths share the caller token's cache), and the caller's own token still never sent.
+      expect(exchangesOf(fresh)).toHaveLength(exchanges + 1);
+      for (const headers of upstream.requests) expect(JSON.stringify(headers)).not.toContain(fresh);
+    } finally {
+      await direct.close();
+      await routed.close();
+    }
   });
 });
 

@@ -20,7 +20,9 @@
  * A `token-exchange` adapter's upstream gets a token exchanged (RFC 8693) from the caller's own verified bearer
  * token, which the principal handed in here carries beside it (`auth/caller-token.ts`): it is listed per caller
  * too, and its pooled clients are kept per caller token as well (by the token's hash), so a client made for one
- * token never sends an exchange of another, even of the same user. Exchanged tokens are not renewed on a 401.
+ * token never sends an exchange of another, even of the same user. A token the gateway got itself (an exchanged
+ * one, an `oauth-client-credentials` one) that the upstream answers 401 is requested anew once
+ * (`UpstreamCredentials.renew`) and the request sent again.
  */
 import {
   CLIENT_CAPABILITIES_META_KEY,
@@ -422,9 +424,10 @@ export function createFederation(options: FederationOptions): Federation {
         }
       };
       const response = await send();
-      if (response.status !== 401 || !credential || adapter.spec.upstreamAuth?.type !== 'oauth-user')
-        return response;
-      // A per-user token the upstream refuses (revoked or expired early): renewed once, then sent again.
+      const type = adapter.spec.upstreamAuth?.type;
+      const minted = type === 'token-exchange' || type === 'oauth-client-credentials';
+      if (response.status !== 401 || !credential || (type !== 'oauth-user' && !minted)) return response;
+      // A token the upstream refuses (revoked or expired early): renewed once, then sent again.
       await response.body?.cancel();
       try {
         credential = await options.upstreamCredentials.renew(adapter, principal, credential);
@@ -435,6 +438,11 @@ export function createFederation(options: FederationOptions): Federation {
       headers.set(credential.header, credential.value);
       const again = await send();
       if (again.status !== 401) return again;
+      // The gateway's own token refused again: the upstream's answer, as for any credential of the gateway's.
+      if (minted) {
+        options.upstreamCredentials.refusedRenewal(credential);
+        return again;
+      }
       await again.body?.cancel();
       exchange.credentialError = new ConnectionRequiredError(
         adapter.name,
