@@ -6,12 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../auth/index.js';
 import { createSilentLogger } from '../observability/index.js';
-import { createCallerSubscriptions } from './caller-subscriptions.js';
+import type { Catalog, CatalogEntry, CatalogSnapshot } from './catalog.js';
+import { createCallerSubscriptions, createEndpointSubscriptions } from './caller-subscriptions.js';
 import type { ChangeNotification, ListenSource } from './caller-subscriptions.js';
 
 const MODERN = '2026-07-28';
 const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 const alice: Principal = { userId: 'alice', roles: [] } as unknown as Principal;
+const bob: Principal = { userId: 'bob', roles: [] } as unknown as Principal;
 
 function listenBody(id: string, notifications?: unknown) {
   return {
@@ -211,5 +213,59 @@ describe('caller subscriptions', () => {
         },
       },
     ]);
+  });
+});
+
+describe('the tools-list source', () => {
+  /** A catalog whose list is one shared snapshot, with each caller's own lists' digest set by the test. */
+  function fakeCatalog() {
+    const listeners = new Set<(snapshot: CatalogSnapshot) => void>();
+    const own = new Map<string, string>();
+    const entry = (name: string, digest: bigint) => ({ name, digest }) as unknown as CatalogEntry;
+    let snapshot = { entries: [entry('shared', 1n)] } as unknown as CatalogSnapshot;
+    const catalog = {
+      snapshot: () => Promise.resolve(snapshot),
+      visible: (current: CatalogSnapshot) => [...current.entries],
+      ownListsFingerprint: (principal: Principal) => own.get(principal.userId) ?? '',
+      onChange(listener: (snapshot: CatalogSnapshot) => void) {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
+    } as unknown as Catalog;
+    const emit = () => {
+      snapshot = { entries: [...snapshot.entries] } as unknown as CatalogSnapshot;
+      for (const listener of listeners) listener(snapshot);
+    };
+    return { catalog, own, emit };
+  }
+
+  it('tells a caller whose own (per-caller) lists changed, and not the others', async () => {
+    const { catalog, own, emit } = fakeCatalog();
+    const subscriptions = createEndpointSubscriptions({
+      ...base,
+      catalog,
+      listCanChange: true,
+      listed: (snapshot, principal) => catalog.visible(snapshot, principal),
+    });
+    const open = async (principal: Principal) => {
+      const body = listenBody(principal.userId, { toolsListChanged: true });
+      return (await subscriptions.serve(listenRequest(body), body, principal))!;
+    };
+    const [aliceStream, bobStream] = [await open(alice), await open(bob)];
+    // Alice's upstream account lists her tools: her list changed, the shared one did not.
+    own.set('alice', 'notes:1');
+    emit();
+    // Nothing changed for anyone.
+    emit();
+    subscriptions.drain();
+    const methods = async (response: Response) =>
+      (await messagesOf(response)).map((m) => (m.method as string | undefined) ?? 'result');
+    expect(await methods(aliceStream)).toEqual([
+      'notifications/subscriptions/acknowledged',
+      'notifications/tools/list_changed',
+      'result',
+    ]);
+    expect(await methods(bobStream)).toEqual(['notifications/subscriptions/acknowledged', 'result']);
+    subscriptions.close();
   });
 });
