@@ -372,11 +372,12 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
 
   return {
     async serve(request, body, principal) {
-      if (
-        body === undefined &&
-        request.method === 'POST' &&
-        request.headers.get('mcp-method')?.trim() === 'subscriptions/listen'
-      ) {
+      // Cheap first: a modern request must name its method in `Mcp-Method` (the SDK refuses one that does not),
+      // so every other request — `tools/call` above all — passes by without its body being looked at.
+      if (request.method !== 'POST' || request.headers.get('mcp-method')?.trim() !== 'subscriptions/listen') {
+        return undefined;
+      }
+      if (body === undefined) {
         // Not read by the endpoint (no declared length): read a copy, so the SDK still has the original.
         const text = await smallBodyOf(request, options.maxBodyBytes);
         try {
