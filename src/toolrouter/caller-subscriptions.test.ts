@@ -150,14 +150,14 @@ describe('caller subscriptions', () => {
     expect(subscriptions.size).toBe(0);
   });
 
-  it('acknowledges the URIs a resources source accepted, and stamps what it delivers, before and after the ack', async () => {
+  it('acknowledges the URIs a resources source accepted, stamps what it delivers (held before the ack), drops the rest', async () => {
     // What a resources relay would do: subscribe each URI upstream, some accepted, some refused.
     let deliver: ((n: ChangeNotification) => void) | undefined;
     const resources: ListenSource = {
       open(_principal, requested, given) {
         deliver = given;
         // Delivered while opening: held until the acknowledgement is written.
-        given({ method: 'notifications/resources/updated', params: { uri: 'a__file:///early' } });
+        given({ method: 'notifications/resources/updated', params: { uri: 'a__file:///one' } });
         const accepted = (requested.resourceSubscriptions ?? []).filter((uri) => uri.startsWith('a__'));
         return Promise.resolve({
           honored: { resourcesListChanged: true, resourceSubscriptions: accepted },
@@ -176,6 +176,9 @@ describe('caller subscriptions', () => {
       method: 'notifications/resources/updated',
       params: { uri: 'a__file:///one', _meta: { kept: 1 } },
     });
+    // A source that sends what was not acknowledged (a refused URI, prompts): dropped.
+    deliver!({ method: 'notifications/resources/updated', params: { uri: 'b__file:///refused' } });
+    deliver!({ method: 'notifications/prompts/list_changed' });
     subscriptions.drain();
     const messages = await messagesOf(response!);
     expect(messages).toEqual([
@@ -194,7 +197,7 @@ describe('caller subscriptions', () => {
       {
         jsonrpc: '2.0',
         method: 'notifications/resources/updated',
-        params: { uri: 'a__file:///early', _meta: { [SUBSCRIPTION_ID]: 'res' } },
+        params: { uri: 'a__file:///one', _meta: { [SUBSCRIPTION_ID]: 'res' } },
       },
       {
         jsonrpc: '2.0',

@@ -219,6 +219,22 @@ function filterOf(message: ListenRequest): SubscriptionFilter | undefined {
   return outcome.value as SubscriptionFilter;
 }
 
+/** Whether `notification` is one the acknowledged filter covers (as the SDK's `listenFilterAccepts`). */
+function accepts(honored: SubscriptionFilter, notification: ChangeNotification): boolean {
+  switch (notification.method) {
+    case 'notifications/tools/list_changed':
+      return honored.toolsListChanged === true;
+    case 'notifications/prompts/list_changed':
+      return honored.promptsListChanged === true;
+    case 'notifications/resources/list_changed':
+      return honored.resourcesListChanged === true;
+    case 'notifications/resources/updated': {
+      const uri = notification.params?.uri;
+      return typeof uri === 'string' && (honored.resourceSubscriptions ?? []).includes(uri);
+    }
+  }
+}
+
 /** The honored filters of several sources as one (each source honors its own fields). */
 function mergedHonored(parts: readonly OpenedListen[]): SubscriptionFilter {
   const honored: SubscriptionFilter = {};
@@ -254,7 +270,7 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
     signal: AbortSignal,
   ) {
     const subscriptionId = message.id;
-    const stamp = (notification: ChangeNotification) =>
+    const stamp = (notification: { method: string; params?: Record<string, unknown> }) =>
       `event: message\ndata: ${JSON.stringify({
         jsonrpc: '2.0',
         method: notification.method,
@@ -267,22 +283,23 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
         },
       })}\n\n`;
     let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-    /** Frames delivered before the acknowledgement went out. */
-    const held: string[] = [];
+    /** Notifications delivered before the acknowledgement went out. */
+    const held: ChangeNotification[] = [];
     let ended = false;
     const write = (frame: string) => {
-      if (ended) return;
-      if (!controller) {
-        held.push(frame);
-        return;
-      }
+      if (ended || !controller) return;
       try {
         controller.enqueue(encoder.encode(frame));
       } catch {
         teardown(false);
       }
     };
-    const deliver = (notification: ChangeNotification) => write(stamp(notification));
+    // The stream (its controller) starts once every source answered and `acknowledged` is known.
+    const deliver = (notification: ChangeNotification) => {
+      if (!controller) held.push(notification);
+      // Never more than was acknowledged, whatever a source sends.
+      else if (accepts(acknowledged, notification)) write(stamp(notification));
+    };
 
     opening++;
     const settled = await Promise.allSettled(
@@ -296,7 +313,7 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
       logger.warn({ err: String(failed.reason) }, 'subscriptions/listen could not be opened');
       return jsonRpcError(message.id, -32603, 'Internal error: the subscription could not be opened');
     }
-    const honored = mergedHonored(parts);
+    const acknowledged = mergedHonored(parts);
     let keepAlive: ReturnType<typeof setInterval> | undefined;
     let maxAge: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => teardown(false);
@@ -338,13 +355,13 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
         controller.enqueue(
           encoder.encode(
             stamp({
-              method: 'notifications/subscriptions/acknowledged' as ChangeNotification['method'],
-              params: { notifications: honored },
+              method: 'notifications/subscriptions/acknowledged',
+              params: { notifications: acknowledged },
             }),
           ),
         );
-        for (const frame of held.splice(0)) write(frame);
-        if (Object.keys(honored).length === 0 || draining) {
+        for (const notification of held.splice(0)) deliver(notification);
+        if (Object.keys(acknowledged).length === 0 || draining) {
           teardown(true);
           return;
         }
@@ -358,7 +375,7 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
     });
     if (signal.aborted) teardown(false);
     else signal.addEventListener('abort', onAbort, { once: true });
-    logger.debug({ user: principal.userId, open: open.size, honored }, 'subscription opened');
+    logger.debug({ user: principal.userId, open: open.size, honored: acknowledged }, 'subscription opened');
     return new Response(body, {
       status: 200,
       headers: {
