@@ -125,6 +125,11 @@ export interface Catalog {
   visible(snapshot: CatalogSnapshot, principal: Principal): CatalogEntry[];
   /** A digest of what `principal` sees: changes exactly when their list changes. */
   fingerprintFor(snapshot: CatalogSnapshot, principal: Principal): string;
+  /**
+   * A digest of the caller's own lists (`oauth-user`, `token-exchange` adapters), which a shared snapshot leaves
+   * out: '' when they have none. With the digest of a shared snapshot's list it makes a per-caller fingerprint.
+   */
+  ownListsFingerprint?(principal: Principal): string;
   /** The registry changed on this instance (a control-plane write): rebuild now. */
   invalidate(): void;
   /** Told of every rebuild whose result differs from the previous one. */
@@ -378,6 +383,11 @@ class ToolCatalog implements RouterCatalog {
       ? ''
       : (this.personal?.fingerprint(principal.userId) ?? '');
     return own === '' ? shared : `${shared}-${this.options.hash(own).toString(36)}`;
+  }
+
+  ownListsFingerprint(principal: Principal): string {
+    const own = this.personal?.fingerprint(principal.userId) ?? '';
+    return own === '' ? '' : this.options.hash(own).toString(36);
   }
 
   invalidate(): void {

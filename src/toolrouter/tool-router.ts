@@ -4,7 +4,8 @@
  * requests statelessly), over a catalog that every instance rebuilds from the shared registry — so any gateway
  * instance answers any request, cursors included. `tools/list` is the caller's readable tools in name order with
  * the router's own cursors; `tools/call` goes to a registered tool server or a federated adapter. Changes reach
- * legacy clients on the GET stream and modern clients on `subscriptions/listen`.
+ * legacy clients on the GET stream and modern clients on `subscriptions/listen` (served per caller by
+ * `caller-subscriptions.ts`, not the SDK's broadcast): each hears only of changes to their own list.
  *
  * With `discovery: 'search'` the list is just `search_tools` and `call_tool` (`discovery-tools.ts`): a search over
  * the caller's visible tools (`tool-search.ts`), and a call that takes the very path of a direct `tools/call`.
@@ -78,6 +79,7 @@ import { LISTING_PRINCIPAL, createFederation } from './federation.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
+import { createEndpointSubscriptions } from './caller-subscriptions.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import { createMultiRoundTrip } from './mrtr.js';
@@ -236,7 +238,10 @@ export interface ToolRouter {
   federationStatus(adapter: string): FederationState | undefined;
   /** How many clients of this instance listen for list changes (legacy GET streams, modern subscriptions). */
   listeners(): number;
-  /** Shutdown began: ends the legacy GET streams (their clients reconnect to another instance); calls go on. */
+  /**
+   * Shutdown began: ends the legacy GET streams and closes `subscriptions/listen` streams gracefully (their
+   * clients reconnect to another instance); calls go on.
+   */
   drain(): void;
   /** `inspector` with a `federation` block added to the status of federated adapters. */
   withFederationStatus(inspector: RuntimeInspector): RuntimeInspector;
@@ -860,7 +865,18 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       logger,
       maxAgeMs: settings.streamMaxAgeMs,
     });
-    // Modern `subscriptions/listen` streams of this instance; every instance publishes its own catalog's changes.
+    // ── subscriptions/listen, per caller (caller-subscriptions.ts) ──
+    const listens = createEndpointSubscriptions({
+      catalog: scope.catalog,
+      listCanChange: !scope.searchMode,
+      listed: (snapshot, principal) => listedTo(scope, snapshot, principal),
+      serverInfo: { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
+      maxAgeMs: settings.streamMaxAgeMs,
+      maxBodyBytes: settings.maxBodyBytes,
+      logger,
+    });
+    // ── end subscriptions/listen ──
+    // The SDK's bus is never published to: every listen the SDK would serve is served per caller above.
     const bus = new InMemoryServerEventBus((error) =>
       logger.warn({ err: error.message }, 'list change delivery failed'),
     );
@@ -886,9 +902,6 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         onerror: (error) => logger.debug({ err: error.message }, 'tool router request refused'),
       },
     );
-    const stopBus = scope.searchMode
-      ? () => undefined
-      : scope.catalog.onChange(() => handler.notify.toolsChanged());
     return {
       async fetch(request, principal, span) {
         if (request.method === 'GET') return streams.open(request, principal);
@@ -920,6 +933,10 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         // The SDK's answer to a body it cannot read.
         if ('unreadable' in read)
           return jsonRpcError(400, 'Parse error: the request body could not be read', {}, -32700);
+        // ── subscriptions/listen, per caller (caller-subscriptions.ts) ──
+        const listen = await listens.serve(read.request, read.parsedBody, principal);
+        if (listen) return listen;
+        // ── end subscriptions/listen ──
         const response = await handler.fetch(read.request, {
           authInfo,
           ...(read.parsedBody !== undefined && { parsedBody: read.parsedBody }),
@@ -934,10 +951,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           headers,
         });
       },
-      listeners: () => streams.size + bus.listenerCount,
-      drain: () => streams.drain(),
+      listeners: () => streams.size + listens.size + bus.listenerCount,
+      drain: () => {
+        streams.drain();
+        listens.drain();
+      },
       async close() {
-        stopBus();
+        listens.close();
         scope.stop();
         streams.close();
         await handler.close();
