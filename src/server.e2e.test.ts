@@ -18,6 +18,7 @@ import { Client as ModernClient } from '@modelcontextprotocol/client';
 import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
 import { SCORE_TOOL, startScoreServer } from '../scripts/samples/score-server.js';
 import type { ScoreServer } from '../scripts/samples/score-server.js';
+import { legacyInitialize } from '../test/legacy-requests.js';
 import { openRegistryStore } from './registry/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -139,16 +140,7 @@ describe('node server.js', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
       const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
-      send({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '0' },
-        },
-      });
+      send(legacyInitialize({ clientVersion: '0' }));
       await eventually(() => stdout.includes('"id":1') && listeningPort(stderr) !== undefined);
       send({ jsonrpc: '2.0', method: 'notifications/initialized' });
       send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });

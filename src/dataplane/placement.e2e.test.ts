@@ -5,6 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
@@ -51,23 +52,14 @@ const replicaOf = async (client: Client) => {
   return (JSON.parse(result.content[0]!.text) as { replica: string }).replica;
 };
 
-const LEGACY_HEADERS = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2025-11-25',
-};
+const LEGACY_HEADERS = mcpPostHeaders({ 'mcp-protocol-version': '2025-11-25' });
 
 /** A legacy `initialize` with no session id, from `caller`: the request that places a new session. */
 function postInitialize(url: string, caller: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { ...LEGACY_HEADERS, ...caller },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cli', version: '1' } },
-    }),
+    body: legacyInitializeBody({ id: 0, clientName: 'cli' }),
   });
 }
 

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { HTTP_SERVER, npxFromRepository } from '../../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
@@ -154,20 +155,11 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
         // A session with no stream and no request open (a plain HTTP client between two calls) keeps it up too:
         // the SDK client above held a GET stream, this one holds nothing but its session.
         const mcpUrl = `${gateway.url}/adapters/lazy/mcp`;
-        const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+        const headers = mcpPostHeaders();
         const initialized = await fetch(mcpUrl, {
           method: 'POST',
           headers,
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'initialize',
-            params: {
-              protocolVersion: '2025-06-18',
-              capabilities: {},
-              clientInfo: { name: 'raw', version: '1' },
-            },
-          }),
+          body: legacyInitializeBody({ protocolVersion: '2025-06-18' }),
         });
         expect(initialized.status).toBe(200);
         const sessionId = initialized.headers.get('mcp-session-id')!;
@@ -213,17 +205,8 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
         await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
         const res = await fetch(`${gateway.url}/adapters/slow/mcp`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'initialize',
-            params: {
-              protocolVersion: '2025-06-18',
-              capabilities: {},
-              clientInfo: { name: 't', version: '1' },
-            },
-          }),
+          headers: mcpPostHeaders(),
+          body: legacyInitializeBody({ protocolVersion: '2025-06-18', clientName: 't' }),
         });
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toBe('5');

@@ -12,6 +12,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mcpPostHeaders } from '../../test/legacy-requests.js';
 import {
   canScanProcesses,
   killMarked,
@@ -78,12 +79,10 @@ describe.runIf(canScanProcesses)('a stdio adapter for 2026-07-28 clients, throug
         // A raw server/discover says what the pool offers: 2026-07-28 only, no list-change stream.
         const discover = await fetch(url, {
           method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
+          headers: mcpPostHeaders({
             'mcp-protocol-version': '2026-07-28',
             'mcp-method': 'server/discover',
-          },
+          }),
           body: JSON.stringify({
             jsonrpc: '2.0',
             id: 7,

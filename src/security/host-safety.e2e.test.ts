@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGatewayToExit, startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
+import { legacyInitialize } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { SANDBOX_WORKS, STDIO_SERVER } from '../../test/process-fixtures.js';
@@ -140,12 +141,7 @@ async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean,
 }
 
 const MCP_HEADERS = { accept: 'application/json, text/event-stream' };
-const initialize = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'attacker', version: '1' } },
-};
+const initialize = legacyInitialize({ clientName: 'attacker' });
 
 describe.each(MODES)('in $auth mode', (mode) => {
   const data = join(dir, mode.auth);

@@ -24,6 +24,7 @@ import { openRegistryStore } from '../registry/index.js';
 import type { JsonObject } from '../registry/index.js';
 import { startElicitingMcpServer } from '../../test/eliciting-mcp-server.js';
 import type { ElicitingMcpServer } from '../../test/eliciting-mcp-server.js';
+import { legacyInitialize } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { startTestGateway } from '../../test/test-gateway.js';
@@ -188,12 +189,7 @@ describe('mcp-gateway stdio, embedded', () => {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
-    send({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
-    });
+    send(legacyInitialize({ clientVersion: '0' }));
     // A cold start compiles the CLI first, which takes long on a busy machine: wait while the child lives.
     const answered = (id: number) => () => {
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr}`);
