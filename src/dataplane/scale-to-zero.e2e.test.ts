@@ -11,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
+import { until } from '../../test/polling.js';
 import { HTTP_SERVER, npxFromRepository } from '../../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
@@ -32,16 +33,6 @@ const sessionOf = (pid: number) => {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3];
 };
 const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
-
-async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached (${JSON.stringify(value)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Scaling {
   readonly gateway: TestGateway;
@@ -105,7 +96,7 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
       { args: everything.args, minReplicas: 0, idleSeconds: 1 },
       async ({ gateway, events, marker, status, connect }) => {
         // Registered and reconciled: reported idle, and no process of it runs.
-        const idle = await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
+        const idle = await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status', 60_000);
         expect(idle).toMatchObject({ replicaStatus: 'Idle: scaled to zero; the next request starts it' });
         expect(idle.readyReplicas).toBe(0);
         expect(markedCommandProcesses(marker)).toEqual([]);
@@ -134,12 +125,14 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
           () => events,
           (e) => e.length === 2,
           'the scale-down event',
+          60_000,
         );
         expect(events).toEqual(['lazy:up', 'lazy:down']);
         await until(
           () => markedCommandProcesses(marker),
           (pids) => pids.length === 0,
           'no process left after scale-down',
+          60_000,
         );
         expect((await status()).replicaStatus, events.join()).toBe(
           'Idle: scaled to zero; the next request starts it',
@@ -185,6 +178,7 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
           () => events,
           (e) => e.length === 4,
           'the scale-down after the last session ended',
+          60_000,
         );
         expect(events[3]).toBe('lazy:down');
       },
@@ -202,7 +196,7 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
         connectTimeoutMs: 300,
       },
       async ({ gateway, events, status }) => {
-        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
+        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status', 60_000);
         const res = await fetch(`${gateway.url}/adapters/slow/mcp`, {
           method: 'POST',
           headers: mcpPostHeaders(),
@@ -231,7 +225,7 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
         idleSeconds: 600,
       },
       async ({ events, marker, status, connect }) => {
-        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
+        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status', 60_000);
         expect(markedCommandProcesses(marker)).toEqual([]);
         const sessions = await Promise.all([connect(), connect(), connect(), connect()]);
         const echoed = await Promise.all(

@@ -16,6 +16,7 @@ import type { GatewayProcess } from '../../test/gateway-process.js';
 import { legacyInitialize } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { until } from '../../test/polling.js';
 import { SANDBOX_WORKS, STDIO_SERVER } from '../../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
@@ -128,16 +129,6 @@ function send(
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached: ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const MCP_HEADERS = { accept: 'application/json, text/event-stream' };
@@ -318,6 +309,7 @@ describe.each(MODES)('in $auth mode', (mode) => {
         () => processesRunning(daemon),
         (pids) => pids.length > 0,
         'the daemon to start',
+        30_000,
       );
     }
 
@@ -327,11 +319,13 @@ describe.each(MODES)('in $auth mode', (mode) => {
         () => processesRunning(daemon),
         (pids) => pids.length === 0,
         'the daemon to be gone',
+        30_000,
       );
       await until(
         () => markedProcesses(marker),
         (pids) => pids.length === 0,
         'every marked process gone',
+        30_000,
       );
     }
 
@@ -357,6 +351,7 @@ describe.each(MODES)('in $auth mode', (mode) => {
           async () => (await send(gateway, 'GET', '/adapters/nosy/logs?tail=100', { headers: admin })).text,
           (text) => text.includes('PROBED'),
           'the probe to run',
+          30_000,
         );
         const secret = readFileSync(join(data, 'secret'), 'utf8').trim();
         expect(logs).not.toContain(CANARY);

@@ -9,11 +9,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../deployer.contract.js';
 import type { Registered } from '../../registry/index.js';
 import { refOf } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
 import { legacyInitializeBody, mcpPostHeaders } from '../../../test/legacy-requests.js';
+import { eventually, until } from '../../../test/polling.js';
 import {
   STDIO_SERVER,
   fastDeployer,
@@ -74,11 +74,8 @@ describe('stdio bridge', () => {
     return (/\(pids ([\d, ]+)\)/.exec(detail)?.[1] ?? '').split(', ').filter(Boolean).map(Number);
   };
   const gone = (pid: number) => !existsSync(`/proc/${pid}`) || /\) Z /.test(readStat(pid));
-  const statusUntil = async (resource: Registered, what: string, check: (s: RuntimeStatus) => boolean) => {
-    let last: RuntimeStatus | undefined;
-    await eventually(async () => check((last = await deployer.status(resource))), what, 10_000);
-    return last!;
-  };
+  const statusUntil = (resource: Registered, what: string, check: (s: RuntimeStatus) => boolean) =>
+    until(() => deployer.status(resource), check, what, 10_000, 20);
 
   it('serves each session from its own process: initialize, list, call', async () => {
     const { resource, url } = await start('sessions');

@@ -12,10 +12,10 @@ import {
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../deployer.contract.js';
 import type { Registered } from '../../registry/index.js';
 import { refOf } from '../resource-change.js';
 import { mcpPostHeaders } from '../../../test/legacy-requests.js';
+import { eventually } from '../../../test/polling.js';
 import {
   fastDeployer,
   firstReplica,
