@@ -19,6 +19,7 @@ import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { startHttpServer } from '../../test/http-fixture.js';
 import type { RunningServer } from '../../test/http-fixture.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { connectLegacyClient, connectModernClient } from '../../test/mcp-clients.js';
 import { startModernMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
@@ -81,13 +82,8 @@ const postJson = (path: string, token: string, body: unknown) =>
 const initialize = (adapter: string, token: string) =>
   send(`/adapters/${adapter}/mcp`, token, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    }),
+    headers: mcpPostHeaders(),
+    body: legacyInitializeBody(),
   });
 
 const textOf = (result: Record<string, unknown>) =>

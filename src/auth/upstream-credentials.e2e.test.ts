@@ -14,6 +14,7 @@ import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { startHttpServer } from '../../test/http-fixture.js';
 import type { RunningServer } from '../../test/http-fixture.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { connectLegacyClient, connectModernClient } from '../../test/mcp-clients.js';
 import type { TestMcpClient } from '../../test/mcp-clients.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
@@ -86,20 +87,12 @@ async function created(path: string, body: unknown) {
   expect(res.status, await res.clone().text()).toBe(201);
 }
 
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-});
-const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-
 /** A raw initialize through the data plane, with whatever extra headers the caller sends. */
 const initialize = (adapter: string, headers: Record<string, string> = {}) =>
   fetch(`${gateway.url}/adapters/${adapter}/mcp`, {
     method: 'POST',
-    headers: { ...MCP_HEADERS, ...headers },
-    body: INITIALIZE,
+    headers: mcpPostHeaders(headers),
+    body: legacyInitializeBody(),
   });
 
 /** Headers of the MCP requests an upstream got after the `before`-th request (the deployer's probes left out). */
