@@ -50,6 +50,8 @@ function fakeFederation() {
       };
     },
     listToolsFor: async () => ({ tools: [] }),
+    listResources: async () => ({ resources: [], resourceTemplates: [] }),
+    readResource: async () => ({ contents: [] }),
     callTool: async () => ({ content: [] }),
     onListChanged(listener) {
       listeners.add(listener);

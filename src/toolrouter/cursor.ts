@@ -32,3 +32,28 @@ export function decodeCursor(cursor: string): string | undefined {
   const name = fromBase64Url(cursor.slice(PREFIX.length));
   return name !== undefined && TOOL_NAME_ALPHABET.test(name) ? name : undefined;
 }
+
+/** The longest resource cursor accepted: URIs can be long, but not without bound. */
+const MAX_KEY_CURSOR = 8192;
+
+/**
+ * A cursor of a list ordered by another key (a resource's URI, a template's URI template): `prefix` tells the
+ * lists apart, so a cursor of one is refused by another. The key is carried as UTF-8.
+ */
+export function encodeKeyCursor(prefix: string, key: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(key)) binary += String.fromCharCode(byte);
+  return prefix + toBase64Url(binary);
+}
+
+/** The key a cursor of {@link encodeKeyCursor} continues after, or undefined when it is not one of `prefix`'s. */
+export function decodeKeyCursor(prefix: string, cursor: string): string | undefined {
+  if (!cursor.startsWith(prefix) || cursor.length > MAX_KEY_CURSOR) return undefined;
+  const binary = fromBase64Url(cursor.slice(prefix.length));
+  if (binary === undefined) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}

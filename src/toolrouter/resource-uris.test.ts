@@ -99,7 +99,7 @@ describe('resource URIs of federated adapters', () => {
       'ui/resourceUri': 'ui://weather/app/old',
     });
     expect(tool._meta.ui.resourceUri).toBe('ui://app/view');
-    const plain = { name: 'p' };
+    const plain: { name: string; _meta?: unknown } = { name: 'p' };
     expect(withAppUris('weather', plain)).toBe(plain);
   });
 
