@@ -351,8 +351,12 @@ function cacheHintOf(result: object): Pick<UpstreamToolList, 'ttlMs' | 'cacheSco
 
 /** A listing as {@link Federation} hands it on: tools, cache hint and what the client knows of the upstream. */
 async function listingOf(client: Client, signal: AbortSignal, timeout: number): Promise<UpstreamToolList> {
-  const result = await client.listTools(undefined, { cacheMode: 'bypass', signal, timeout });
   const capabilities = client.getServerCapabilities();
+  // An upstream that offers no tools (a resource server) has an empty list, asked of nobody.
+  const result =
+    capabilities && !capabilities.tools
+      ? { tools: [] }
+      : await client.listTools(undefined, { cacheMode: 'bypass', signal, timeout });
   const protocolVersion = client.getNegotiatedProtocolVersion();
   return {
     tools: result.tools,
