@@ -233,6 +233,8 @@ describe('resources and MCP Apps through the tool router', () => {
     await register('vaulted', vaulted.url, ['vault']);
     await register('plain', plain.url);
     await register('docs', docs.url);
+    // A resource server (no tools) only some may read.
+    await register('vault-docs', docs.url, ['vault']);
     await register('gone', await deadUrl());
     for (const [name, tools] of [
       ['app2-only', ['app2__*']],
@@ -350,19 +352,21 @@ describe('resources and MCP Apps through the tool router', () => {
           'ui://vaulted/dashboard/view.html',
           'memo://nobody/notes/first',
           'memo://%61pp1/notes/first',
+          'docs://vault-docs/guide',
           'not a uri',
         ]) {
           const refused = await refusal(client.readResource({ uri }));
           expect(refused.code, uri).toBe(-32602);
           expect(refused.message, uri).toContain('Resource not found');
         }
-        expect((await allUris(client)).filter((u) => u.includes('vaulted'))).toEqual([]);
+        expect((await allUris(client)).filter((u) => u.includes('vault'))).toEqual([]);
       } finally {
         await client.close();
       }
       // The same URI is read by a caller who may use the vaulted adapter: the refusal was the scope.
       const vera = await connect(`${gateway.url}/mcp`, VERA);
       try {
+        expect(textOf(await vera.readResource({ uri: 'docs://vault-docs/guide' }))).toBe('# The guide');
         expect(textOf(await vera.readResource({ uri: 'memo://vaulted/notes/first' }))).toBe(
           'first note of vaulted',
         );
