@@ -21,12 +21,14 @@ import {
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
 import { McpServer, ResourceTemplate, createMcpHandler } from '@modelcontextprotocol/server';
+import type { CacheHint } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devAuth } from '../auth/index.js';
+import { UPSTREAM_USER_HEADER, devAuth } from '../auth/index.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
+import { LISTING_PRINCIPAL } from './federation.js';
 import { toolPolicyFrom } from './policy/index.js';
 
 const APP_MIME = 'text/html;profile=mcp-app';
@@ -487,6 +489,105 @@ describe('resources and MCP Apps through the tool router', () => {
       expect(refused.message).toContain("Adapter 'gone'");
     } finally {
       await client.close();
+    }
+  });
+});
+
+/** An SDK 2.x upstream whose resources depend on who asks (the gateway's identity header), counting its lists. */
+async function startCountingNotes(hint: CacheHint) {
+  const lists = new Map<string, number>();
+  const handler = createMcpHandler(
+    (ctx) => {
+      const user = String((ctx.authInfo?.extra as { user?: string } | undefined)?.user ?? '');
+      const server = new McpServer(
+        { name: 'notes', version: '2.0.0' },
+        { cacheHints: { 'resources/list': hint } },
+      );
+      server.registerTool('noop', { description: 'Does nothing' }, async () => ({ content: [] }));
+      server.registerResource('mine', `memo://notes/${user}`, { mimeType: 'text/plain' }, async (uri) => ({
+        contents: [{ uri: uri.href, text: `notes of ${user}` }],
+      }));
+      return server;
+    },
+    { legacy: 'stateless' },
+  );
+  const app = new Hono();
+  app.all('/mcp', (c) => {
+    const user = decodeURIComponent(c.req.header(UPSTREAM_USER_HEADER) ?? '');
+    if (c.req.header('mcp-method') === 'resources/list') lists.set(user, (lists.get(user) ?? 0) + 1);
+    return handler.fetch(c.req.raw, { authInfo: { token: '', clientId: user, scopes: [], extra: { user } } });
+  });
+  const http = await new Promise<HttpServer>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
+  });
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    lists,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+describe('resource lists through the tool router, cached by the rules', () => {
+  let gateway: TestGateway;
+  let shared: Awaited<ReturnType<typeof startCountingNotes>>;
+  let own: Awaited<ReturnType<typeof startCountingNotes>>;
+  const router = LISTING_PRINCIPAL.userId;
+
+  beforeAll(async () => {
+    shared = await startCountingNotes({ ttlMs: 600_000, cacheScope: 'public' });
+    own = await startCountingNotes({ ttlMs: 600_000, cacheScope: 'private' });
+    gateway = await startTestGateway({ authenticate: devAuth(), toolRouter: {} });
+    for (const [name, url] of [
+      ['shared', shared.url],
+      ['own', own.url],
+    ] as const) {
+      const res = await fetch(`${gateway.url}/adapters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headersOf('admin', ['mcp.admin']) },
+        body: JSON.stringify({ name, endpoints: [url], federate: true, requiredRoles: ['team'] }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await Promise.all([shared, own].map((s) => s?.close()));
+  });
+
+  it('lists a public upstream once for everyone, a private one once per caller, never one caller’s to another', async () => {
+    const results = new Map<string, string[]>();
+    for (const user of ['alice', 'bob']) {
+      for (let round = 0; round < 2; round++) {
+        const client = await modernClient(`${gateway.url}/mcp`, [user, ['team']]);
+        try {
+          // The wire answer: filtered by identity, so private, whatever the upstreams said.
+          const raw = (await client.request({ method: 'resources/list', params: {} })) as Record<
+            string,
+            unknown
+          >;
+          expect(raw.cacheScope).toBe('private');
+          results.set(user, await allUris(client));
+        } finally {
+          await client.close();
+        }
+      }
+    }
+    expect(results.get('alice')).toEqual(['memo://own/notes/alice', `memo://shared/notes/${router}`]);
+    expect(results.get('bob')).toEqual(['memo://own/notes/bob', `memo://shared/notes/${router}`]);
+    // The public list was asked once, as the router; the private one once as the router, then once per caller.
+    expect(Object.fromEntries(shared.lists)).toEqual({ [router]: 1 });
+    expect(Object.fromEntries(own.lists)).toEqual({ [router]: 1, alice: 1, bob: 1 });
+    // A caller reads their own notes of the private upstream, as themselves.
+    const bob = await legacyClient(`${gateway.url}/mcp`, ['bob', ['team']]);
+    try {
+      expect(textOf(await bob.readResource({ uri: 'memo://own/notes/bob' }))).toBe('notes of bob');
+    } finally {
+      await bob.close();
     }
   });
 });
