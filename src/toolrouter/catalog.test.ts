@@ -57,6 +57,7 @@ function fakeFederation() {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
+    onResourcesChanged: () => () => undefined,
     forget: (adapter) => void forgotten.push(adapter),
     close: async () => undefined,
   };

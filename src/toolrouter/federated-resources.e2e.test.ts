@@ -190,6 +190,8 @@ describe('resources and MCP Apps through the tool router', () => {
   let vaulted: RunningMcpServer;
   let plain: RunningMcpServer;
   let docs: { url: string; close(): Promise<void> };
+  /** The SDK 1.x upstream's per-session servers (the router's listing session among them). */
+  const app1Sessions: LegacyMcpServer[] = [];
 
   beforeAll(async () => {
     app2 = await startModernMcpServer({
@@ -197,7 +199,13 @@ describe('resources and MCP Apps through the tool router', () => {
       capabilities: { extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME] } } },
       register: (server) => registerApp(server, 'app2'),
     });
-    app1 = await startLegacyMcpServer({ name: 'app1', register: (server) => registerApp(server, 'app1') });
+    app1 = await startLegacyMcpServer({
+      name: 'app1',
+      register: (server) => {
+        registerApp(server, 'app1');
+        app1Sessions.push(server);
+      },
+    });
     vaulted = await startModernMcpServer({
       name: 'vaulted',
       register: (server) => registerApp(server, 'vaulted'),
@@ -476,6 +484,29 @@ describe('resources and MCP Apps through the tool router', () => {
         client.request({ method: 'resources/list', params: { cursor: 't1.bm9wZQ' } }),
       );
       expect(refused.code).toBe(-32602);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('lists a resource an upstream adds as soon as it announces the change', async () => {
+    const client = await legacyClient(`${gateway.url}/mcp`, BOB);
+    try {
+      expect(await allUris(client)).not.toContain('memo://app1/notes/late');
+      // Registering on a connected SDK 1.x server sends notifications/resources/list_changed on its sessions.
+      for (const server of app1Sessions) {
+        server.registerResource('late', 'memo://notes/late', { mimeType: 'text/plain' }, async (uri) => ({
+          contents: [{ uri: uri.href, text: 'a late note' }],
+        }));
+      }
+      // The announcement reaches the router's listing session asynchronously; within the refresh time
+      // (5 minutes) only the announcement can bring the new resource.
+      const deadline = Date.now() + 30_000;
+      while (!(await allUris(client)).includes('memo://app1/notes/late')) {
+        if (Date.now() > deadline) throw new Error('the new resource was never listed');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(textOf(await client.readResource({ uri: 'memo://app1/notes/late' }))).toBe('a late note');
     } finally {
       await client.close();
     }

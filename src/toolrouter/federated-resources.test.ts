@@ -23,13 +23,17 @@ function fakeFederation(listings: Record<string, () => Promise<UpstreamResourceL
   let read: (name: string, uri: string) => Promise<unknown> = async (name, uri) => ({
     contents: [{ uri, text: `${name}:${uri}` }],
   });
-  const federation: Pick<Federation, 'listResources' | 'readResource' | 'onListChanged'> = {
+  const federation: Pick<
+    Federation,
+    'listResources' | 'readResource' | 'onListChanged' | 'onResourcesChanged'
+  > = {
     listResources: async (a) => {
       calls.push(a.name);
       return listings[a.name]!();
     },
     readResource: async (a, _principal, uri) => (await read(a.name, uri)) as never,
     onListChanged: () => () => undefined,
+    onResourcesChanged: () => () => undefined,
   };
   return { federation, calls, failReadsWith: (f: typeof read) => (read = f) };
 }

@@ -10,9 +10,10 @@
  * its app either. `ui://` templates are never listed (no tool can vouch for what they expand to).
  *
  * Listings are kept as the tool lists are (SEP-2549): an adapter is listed once as the router and shared while
- * fresh (its `ttlMs` when positive, else `refreshMs`), unless its upstream marks the list `private` — then, as
- * for an `oauth-user` or `token-exchange` adapter, each caller's list is asked as that caller and kept for them
- * only. A listing that fails (unreachable, slow) leaves that adapter out of the answer (logged) and is not kept;
+ * fresh (its `ttlMs` when positive, else `refreshMs`, and until its upstream announces a change of its resources
+ * or tools), unless its upstream marks the list `private` — then, as for an `oauth-user` or `token-exchange`
+ * adapter, each caller's list is asked as that caller and kept for them only. A listing that fails (unreachable,
+ * slow) leaves that adapter out of the answer (logged) and is not kept;
  * a read that fails is a JSON-RPC error naming the adapter.
  */
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError } from '@modelcontextprotocol/server';
@@ -37,7 +38,10 @@ export interface ResourceScope {
 
 /** Options for {@link createFederatedResources}. */
 export interface FederatedResourcesOptions {
-  readonly federation: Pick<Federation, 'listResources' | 'readResource' | 'onListChanged'>;
+  readonly federation: Pick<
+    Federation,
+    'listResources' | 'readResource' | 'onListChanged' | 'onResourcesChanged'
+  >;
   readonly logger: Logger;
   /** Freshness of a listing that came without a positive `ttlMs`. */
   readonly refreshMs: number;
@@ -142,9 +146,12 @@ export function createFederatedResources(options: FederatedResourcesOptions): Fe
   /** By `${adapter}\0` (the router's listing) or `${adapter}\0${caller}` (a caller's). */
   const held = new Map<string, Held>();
 
-  const stopListening = federation.onListChanged((adapter) => {
+  // An upstream's announced change (of its resources, or of its tools, which may come with new views).
+  const drop = (adapter: string) => {
     for (const key of [...held.keys()]) if (key.startsWith(`${adapter}\u0000`)) held.delete(key);
-  });
+  };
+  const stopTools = federation.onListChanged(drop);
+  const stopResources = federation.onResourcesChanged(drop);
 
   function cached(
     key: string,
@@ -317,7 +324,8 @@ export function createFederatedResources(options: FederatedResourcesOptions): Fe
     },
 
     close() {
-      stopListening();
+      stopTools();
+      stopResources();
       held.clear();
     },
   };

@@ -214,6 +214,8 @@ export interface Federation {
   ): Promise<CallToolResult | InputRequiredResult>;
   /** Told the adapter's name when its upstream says its tool list changed. */
   onListChanged(listener: (adapter: string) => void): () => void;
+  /** Told the adapter's name when its upstream says its resource list changed. */
+  onResourcesChanged(listener: (adapter: string) => void): () => void;
   /** Closes every client of an adapter (removed, or its spec changed). */
   forget(adapter: string): void;
   close(): Promise<void>;
@@ -417,6 +419,7 @@ export function createFederation(options: FederationOptions): Federation {
   const pool = new Map<string, Connection>();
   const listers = new Map<string, Connection>();
   const listeners = new Set<(adapter: string) => void>();
+  const resourceListeners = new Set<(adapter: string) => void>();
   let closed = false;
 
   const sweep = setInterval(() => evictIdle(now() - poolIdleMs), Math.max(1000, poolIdleMs / 2));
@@ -424,6 +427,10 @@ export function createFederation(options: FederationOptions): Federation {
 
   function announce(adapter: string) {
     for (const listener of [...listeners]) listener(adapter);
+  }
+
+  function announceResources(adapter: string) {
+    for (const listener of [...resourceListeners]) listener(adapter);
   }
 
   function open(
@@ -531,6 +538,11 @@ export function createFederation(options: FederationOptions): Federation {
         ...(listing && {
           listChanged: {
             tools: { autoRefresh: false, debounceMs: 0, onChanged: () => announce(adapter.name) },
+            resources: {
+              autoRefresh: false,
+              debounceMs: 0,
+              onChanged: () => announceResources(adapter.name),
+            },
           },
         }),
       },
@@ -538,6 +550,9 @@ export function createFederation(options: FederationOptions): Federation {
     // A list_changed on a call's own response stream counts too.
     if (!listing) {
       client.setNotificationHandler('notifications/tools/list_changed', () => announce(adapter.name));
+      client.setNotificationHandler('notifications/resources/list_changed', () =>
+        announceResources(adapter.name),
+      );
     }
     /** Hands an upstream's server request to the caller whose call it came with; refuses anything else. */
     const relayed = async (
@@ -935,6 +950,11 @@ export function createFederation(options: FederationOptions): Federation {
       return () => void listeners.delete(listener);
     },
 
+    onResourcesChanged(listener) {
+      resourceListeners.add(listener);
+      return () => void resourceListeners.delete(listener);
+    },
+
     forget(adapter) {
       for (const connection of [...pool.values()]) if (connection.adapter === adapter) dispose(connection);
       const lister = listers.get(adapter);
@@ -946,6 +966,7 @@ export function createFederation(options: FederationOptions): Federation {
       closed = true;
       clearInterval(sweep);
       listeners.clear();
+      resourceListeners.clear();
       const all = [...pool.values(), ...listers.values()];
       pool.clear();
       listers.clear();
