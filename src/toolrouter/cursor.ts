@@ -2,7 +2,8 @@
  * @module cursor: the tool router's own opaque `tools/list` cursors over the merged list. A cursor carries the
  * last name of the page it ends (keyset paging over the name-ordered list), so any gateway instance can
  * continue a listing another began, and tools added or removed meanwhile never make a page repeat or skip the
- * others. Upstream cursors never reach the client (MCP: cursors are opaque to the receiver).
+ * others. Upstream cursors never reach the client (MCP: cursors are opaque to the receiver). The merged resource
+ * lists page the same way by URI ({@link encodeKeyCursor}).
  */
 import { TOOL_NAME_ALPHABET } from '../config/index.js';
 

@@ -10,6 +10,8 @@
  * Calls use a small pool of connected clients per (adapter version, replica, principal): a legacy upstream
  * needs an initialised session, which is reused instead of paid for on every call. Listing uses one client per
  * adapter under the router's own identity, kept open so the upstream's `list_changed` reaches the catalog.
+ * Resources go the same two ways (`federated-resources.ts`): listed as the router (or as a caller, when the list
+ * is theirs), and read as the caller through their pooled client.
  *
  * An `oauth-user` adapter's upstream gets each caller's own token (the token vault), read for every request a
  * pooled client sends, so a refreshed or revoked grant counts at once and a client pooled for one caller never
