@@ -58,6 +58,9 @@ import type { Rendezvous } from '../routing/index.js';
 import { offerOf } from './aggregate-offer.js';
 import type { EndpointOffer } from './aggregate-offer.js';
 import { createCallerLists } from './caller-lists.js';
+import { createFederatedResources } from './federated-resources.js';
+import { resourceScopeOf } from './resource-scope.js';
+import { withResultUris } from './resource-uris.js';
 import { createCatalog } from './catalog.js';
 import type { Catalog, CatalogEntry, CatalogSnapshot, FederationState } from './catalog.js';
 import {
@@ -426,6 +429,14 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   });
   /** Lists of upstreams that answered the router's own listing as `private`: asked per caller. */
   const callerLists = createCallerLists({ federation, catalog, refreshMs: settings.refreshMs, logger });
+  /** `resources/*` of federated adapters (`federated-resources.ts`), over each caller's scope. */
+  const federatedResources = createFederatedResources({
+    federation,
+    logger,
+    refreshMs: settings.refreshMs,
+    readTimeoutMs: settings.callTimeoutMs,
+    pageSize: settings.pageSize,
+  });
   const executor = createHttpToolExecutor({
     outbound,
     replicas: options.replicas,
@@ -497,9 +508,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         const { target } = realEntryOf(entry);
         if (target.kind === 'federated') adapters.set(target.adapter.name, target.adapter);
       }
+      // On `/mcp`, federated adapters without tools serve their resources too (`resource-scope.ts`).
+      const toolless =
+        scope === everything
+          ? catalog.federatedAdapters().filter((adapter) => !adapters.has(adapter.name))
+          : [];
       offer = offerOf({
         searchMode: scope.searchMode,
         upstreams: [...adapters.values()].flatMap((adapter) => catalog.upstreamListing(adapter) ?? []),
+        resourceOnly: toolless.flatMap((adapter) => catalog.upstreamListing(adapter) ?? []),
         maxTtlMs: settings.registryMaxAgeMs,
         refreshMs: settings.refreshMs,
       });
@@ -653,7 +670,11 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     await progress.flush();
     if (isInputRequiredResult(result)) return { result, entry };
     return {
-      result: checkedOutput(entry.name, entry.tool.outputSchema, outputSchemas, withoutEnvelope(result)),
+      // Resource links and embedded resources name the adapter's resources as the router shows them.
+      result: withResultUris(
+        adapter.name,
+        checkedOutput(entry.name, entry.tool.outputSchema, outputSchemas, withoutEnvelope(result)),
+      ),
       entry,
     };
   }
@@ -741,6 +762,47 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return searchResult(found);
   }
 
+  /** What `principal` may reach of the federated resources in `scope` now (`resource-scope.ts`). */
+  async function resourcesIn(scope: RouterScope, principal: Principal) {
+    const snapshot = await scope.catalog.snapshot(principal);
+    return resourceScopeOf({
+      snapshot,
+      listed: await listedFor(scope, snapshot, principal),
+      principal,
+      // Only `/mcp` serves adapters that offer no tools; a toolset serves its tools' adapters only.
+      toolless: scope === everything ? catalog.federatedAdapters() : [],
+      runs: (adapter) => !options.replicas.runs || options.replicas.runs(adapter),
+    });
+  }
+
+  /** `resources/list`, `resources/templates/list` and `resources/read` on `server` (its offer has `resources`). */
+  function serveResources(server: Server, scope: RouterScope, principal: Principal): void {
+    server.setRequestHandler('resources/list', async (request) => {
+      const page = await federatedResources.resources(
+        await resourcesIn(scope, principal),
+        principal,
+        request.params?.cursor,
+      );
+      return { resources: page.items, ...(page.nextCursor && { nextCursor: page.nextCursor }) };
+    });
+    server.setRequestHandler('resources/templates/list', async (request) => {
+      const page = await federatedResources.templates(
+        await resourcesIn(scope, principal),
+        principal,
+        request.params?.cursor,
+      );
+      return { resourceTemplates: page.items, ...(page.nextCursor && { nextCursor: page.nextCursor }) };
+    });
+    server.setRequestHandler('resources/read', async (request, ctx) =>
+      federatedResources.read(
+        await resourcesIn(scope, principal),
+        principal,
+        request.params.uri,
+        ctx.mcpReq.signal,
+      ),
+    );
+  }
+
   /** The last offer of each scope, for server instances made without a snapshot at hand (stdio). */
   const lastOffers = new WeakMap<RouterScope, EndpointOffer>();
 
@@ -776,10 +838,18 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           extensions: { ...offer.capabilities.extensions, [TASKS_EXTENSION]: {} },
         },
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
-        cacheHints: { 'tools/list': hint, 'server/discover': hint },
+        cacheHints: {
+          'tools/list': hint,
+          'server/discover': hint,
+          ...(offer.capabilities.resources && {
+            'resources/list': hint,
+            'resources/templates/list': hint,
+          }),
+        },
       },
     );
     server.setRequestHandler('tools/list', (request) => listTools(scope, principal, request.params?.cursor));
+    if (offer.capabilities.resources) serveResources(server, scope, principal);
     // The Tasks extension's methods (2026-07-28): routed to the replica that holds the task (`tasks.ts`).
     for (const method of ['tasks/get', 'tasks/update', 'tasks/cancel'] as const) {
       server.setRequestHandler(method, TASK_REQUEST_SCHEMAS, (params, ctx) =>
@@ -1126,6 +1196,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       served.clear();
       await main.close();
       callerLists.close();
+      federatedResources.close();
       relay.close();
       catalog.close();
       pinning.close();
