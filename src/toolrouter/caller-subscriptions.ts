@@ -65,13 +65,15 @@ export interface OpenedListen {
  * Something a caller can listen to on an endpoint. `open` is asked once per `subscriptions/listen`, with the
  * caller and the filter they asked for; it answers with what it honors and calls `deliver` for each change the
  * caller may see, from then until `close`. It may take time (subscribing upstream); changes delivered before
- * the acknowledgement is written are held and sent right after it.
+ * the acknowledgement is written are held and sent right after it. `end` closes the caller's stream gracefully
+ * (an upstream subscription it relays ended): the caller listens anew, which subscribes anew.
  */
 export interface ListenSource {
   open(
     principal: Principal,
     requested: SubscriptionFilter,
     deliver: (notification: ChangeNotification) => void,
+    end: () => void,
   ): Promise<OpenedListen>;
 }
 
@@ -301,9 +303,16 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
       else if (accepts(acknowledged, notification)) write(stamp(notification));
     };
 
+    /** A source asked to end the stream before it started: ended right after the acknowledgement. */
+    let endAfterAck = false;
+    const end = () => {
+      if (controller) teardown(true);
+      else endAfterAck = true;
+    };
+
     opening++;
     const settled = await Promise.allSettled(
-      options.sources.map((source) => source.open(principal, filter, deliver)),
+      options.sources.map((source) => source.open(principal, filter, deliver, end)),
     ).finally(() => opening--);
     const parts = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     const failed = settled.find((outcome) => outcome.status === 'rejected');
@@ -361,7 +370,7 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
           ),
         );
         for (const notification of held.splice(0)) deliver(notification);
-        if (Object.keys(acknowledged).length === 0 || draining) {
+        if (Object.keys(acknowledged).length === 0 || draining || endAfterAck) {
           teardown(true);
           return;
         }
