@@ -17,12 +17,12 @@
  * closes and when a stream reaches its maximum age (so the caller's token is checked again when they listen
  * anew). A client that goes away tears its stream down with no result.
  *
- * What can be listened to comes from {@link ListenSource}s: {@link createToolListSource} for the tools list; the
- * router relays neither prompts nor resources today, so `promptsListChanged`, `resourcesListChanged` and
- * `resourceSubscriptions` are not honored. A resources relay joins by implementing {@link ListenSource}: it
- * honors `resourcesListChanged` with per-caller list changes, and `resourceSubscriptions` with the namespaced
- * URIs whose upstream accepted the subscription (each URI accepted or refused on its own; only accepted ones
- * are acknowledged), delivering `notifications/resources/updated` for those URIs only.
+ * What can be listened to comes from {@link ListenSource}s: {@link createToolListSource} for the tools list, and
+ * the resources relay's (`resource-subscriptions.ts`) for `resourcesListChanged` (per-caller list changes) and
+ * `resourceSubscriptions` (the namespaced URIs whose upstream accepted the subscription, each accepted or refused
+ * on its own; only accepted ones are acknowledged, and `notifications/resources/updated` is delivered for those
+ * only). The router relays no prompts, so `promptsListChanged` is not honored. A source may end a stream
+ * gracefully (an upstream subscription it relays ended), so the caller listens, and is checked, anew.
  */
 import {
   SERVER_INFO_META_KEY,

@@ -11,7 +11,10 @@
  * needs an initialised session, which is reused instead of paid for on every call. Listing uses one client per
  * adapter under the router's own identity, kept open so the upstream's `list_changed` reaches the catalog.
  * Resources go the same two ways (`federated-resources.ts`): listed as the router (or as a caller, when the list
- * is theirs), and read as the caller through their pooled client.
+ * is theirs), and read as the caller through their pooled client. A caller's resource subscriptions
+ * (`resource-subscriptions.ts`) get a connection of their own, made as the caller's pooled ones are but never
+ * pooled: it keeps the upstream's stream open (its listen, or a 2025 session's GET stream) for as long as the
+ * caller listens, and its notification handler is that subscription's alone.
  *
  * An `oauth-user` adapter's upstream gets each caller's own token (the token vault), read for every request a
  * pooled client sends, so a refreshed or revoked grant counts at once and a client pooled for one caller never
@@ -192,11 +195,16 @@ interface StandaloneStream {
   opened(): void;
   /** That stream ended. */
   ended(): void;
+  /** The upstream answered the GET without a stream (it keeps none: 405, or another refusal). */
+  refused(status: number): void;
 }
 
 /** The GET answer as the client gets it, with its opening and its end (done, failed, cancelled) told. */
 function watchedStandalone(response: Response, standalone: StandaloneStream): Response {
-  if (!response.ok || !response.body) return response;
+  if (!response.ok || !response.body) {
+    standalone.refused(response.status);
+    return response;
+  }
   standalone.opened();
   const reader = response.body.getReader();
   const body = new ReadableStream<Uint8Array>({
@@ -931,7 +939,13 @@ export function createFederation(options: FederationOptions): Federation {
         subscribe.onEnded();
       };
       let streamOpened: () => void = () => undefined;
-      const streamOpen = new Promise<void>((resolve) => (streamOpened = resolve));
+      let streamRefused: (status: number) => void = () => undefined;
+      const streamOpen = new Promise<void>((resolve, reject) => {
+        streamOpened = resolve;
+        streamRefused = (status) =>
+          reject(new Error(`the upstream keeps no standalone stream for updates (GET answered ${status})`));
+      });
+      streamOpen.catch(() => undefined);
       // Never pooled: its notification handler and its session are this subscription's alone.
       const key = ['subscription', adapter.name, adapter.version, replica.id, crypto.randomUUID()].join(
         '\u0000',
@@ -939,6 +953,7 @@ export function createFederation(options: FederationOptions): Federation {
       const connection = open(key, adapter, replica, principal, false, deadline, NO_RELAY, {
         opened: () => streamOpened(),
         ended: endedUpstream,
+        refused: (status) => streamRefused(status),
       });
       const { client } = connection;
       client.setNotificationHandler('notifications/resources/updated', (notification) =>
