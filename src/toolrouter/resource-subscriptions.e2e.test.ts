@@ -120,7 +120,10 @@ interface ModernUpstream {
 }
 
 /** An SDK 2.x upstream offering resource subscriptions (or not), recording each `resourceSubscriptions` listen. */
-async function startModernUpstream(name: string, subscribe = true): Promise<ModernUpstream> {
+async function startModernUpstream(
+  name: string,
+  { subscribe = true, silent = false }: { subscribe?: boolean; silent?: boolean } = {},
+): Promise<ModernUpstream> {
   const ledger = new Ledger();
   const bus = new InMemoryServerEventBus();
   const handler = createMcpHandler(
@@ -151,7 +154,13 @@ async function startModernUpstream(name: string, subscribe = true): Promise<Mode
         };
         ledger.received.push(entry);
         ledger.changed();
-        return watched(await handler.fetch(request), () => {
+        // A silent upstream opens the stream and never acknowledges.
+        const answer = silent
+          ? new Response(new ReadableStream<Uint8Array>(), {
+              headers: { 'content-type': 'text/event-stream' },
+            })
+          : await handler.fetch(request);
+        return watched(answer, () => {
           entry.open = false;
           ledger.changed();
         });
@@ -180,6 +189,7 @@ describe('resource subscriptions through the tool router: each caller hears of t
   let secret: ModernUpstream;
   let plain: ModernUpstream;
   let flaky: ModernUpstream;
+  let silent: ModernUpstream;
   let old: RunningMcpServer;
   /** The SDK 1.x upstream's sessions: each one's server and the URIs subscribed on it. */
   const oldSessions: { server: LegacyMcpServer; uris: Set<string> }[] = [];
@@ -191,8 +201,9 @@ describe('resource subscriptions through the tool router: each caller hears of t
   beforeAll(async () => {
     live = await startModernUpstream('live');
     secret = await startModernUpstream('secret');
-    plain = await startModernUpstream('plain', false);
+    plain = await startModernUpstream('plain', { subscribe: false });
     flaky = await startModernUpstream('flaky');
+    silent = await startModernUpstream('silent', { silent: true });
     old = await startLegacyMcpServer({
       name: 'old',
       register: (server) => {
@@ -249,6 +260,13 @@ describe('resource subscriptions through the tool router: each caller hears of t
     await register('secret', secret.url, ['vault']);
     await register('plain', plain.url);
     await register('flaky', flaky.url);
+    await register('silent', silent.url);
+    const res = await fetch(`${gateway.url}/toolsets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headersOf('admin', ['mcp.admin']) },
+      body: JSON.stringify({ name: 'live-only', tools: ['live__*'], requiredRoles: ['team'] }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
     await register('old', old.url);
     // The router lists every upstream once (and learns what each offers) before anyone listens.
     const client = await modernClient(ALICE);
@@ -259,7 +277,7 @@ describe('resource subscriptions through the tool router: each caller hears of t
 
   afterAll(async () => {
     await gateway?.close();
-    await Promise.all([live, secret, plain, flaky, old].map((s) => s?.close()));
+    await Promise.all([live, secret, plain, flaky, silent, old].map((s) => s?.close()));
   });
 
   async function modernClient(headers: Record<string, string>) {
@@ -388,6 +406,35 @@ describe('resource subscriptions through the tool router: each caller hears of t
     expect(alice.messages[0]!.params!.notifications).toEqual({
       resourceSubscriptions: ['memo://live/notes/first'],
     });
+    alice.abort();
+    await live.ledger.until(() => live.ledger.openCount() === 0);
+  });
+
+  it('refuses the URIs of an upstream that never acknowledges, after the listing timeout, and lets go of it', async () => {
+    const alice = await listenAs(ALICE, {
+      resourceSubscriptions: ['memo://silent/notes/first', 'memo://live/notes/first'],
+    });
+    await alice.until(ACK, 1);
+    expect(alice.messages[0]!.params!.notifications).toEqual({
+      resourceSubscriptions: ['memo://live/notes/first'],
+    });
+    // The router gave up on the silent upstream's stream rather than leave it open.
+    await silent.ledger.until(() => silent.ledger.received.length === 1 && silent.ledger.openCount() === 0);
+    alice.abort();
+    await live.ledger.until(() => live.ledger.openCount() === 0);
+  });
+
+  it('serves a toolset its own adapters’ resources only', async () => {
+    const alice = await rawListen(`${gateway.url}/toolsets/live-only/mcp`, ALICE, 'toolset-1', {
+      resourceSubscriptions: ['memo://secret/notes/first', 'memo://live/notes/first'],
+      resourcesListChanged: true,
+    });
+    await alice.until(ACK, 1);
+    expect(alice.messages[0]!.params!.notifications).toEqual({
+      resourcesListChanged: true,
+      resourceSubscriptions: ['memo://live/notes/first'],
+    });
+    expect(secret.ledger.openCount()).toBe(0);
     alice.abort();
     await live.ledger.until(() => live.ledger.openCount() === 0);
   });
