@@ -42,6 +42,8 @@ interface Received {
   readonly authorization: string | null;
   readonly uris: readonly string[];
   open: boolean;
+  /** Ends the upstream's stream of it from the server's side. */
+  finish?: () => void;
 }
 
 /** Upstream bookkeeping a test waits on: every change wakes the waiters. */
@@ -67,26 +69,42 @@ class Ledger {
   openCount = () => this.received.filter((r) => r.open).length;
 }
 
-/** A response whose body's end (done or cancelled by the reader) is told to `ended`. */
-function watched(response: Response, ended: () => void): Response {
-  if (!response.body) return response;
+/**
+ * A response whose body's end (done or cancelled by the reader) is told to `ended`; `finish` ends it from the
+ * server's side (the stream closes without a result: the upstream went away).
+ */
+function watched(response: Response, ended: () => void): { response: Response; finish: () => void } {
+  if (!response.body) return { response, finish: () => undefined };
   const reader = response.body.getReader();
-  return new Response(
-    new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-        if (done) {
-          ended();
+  let finish = () => undefined as void;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      finish = () => {
+        try {
           controller.close();
-        } else controller.enqueue(value);
-      },
-      cancel(reason) {
+        } catch {
+          // Already closed.
+        }
         ended();
-        return reader.cancel(reason);
-      },
-    }),
-    { status: response.status, headers: response.headers },
-  );
+        void reader.cancel();
+      };
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) {
+        ended();
+        controller.close();
+      } else controller.enqueue(value);
+    },
+    cancel(reason) {
+      ended();
+      return reader.cancel(reason);
+    },
+  });
+  return {
+    response: new Response(body, { status: response.status, headers: response.headers }),
+    finish: () => finish(),
+  };
 }
 
 /** Resources and tools every subscribable upstream serves (the two SDK lines take the same calls). */
@@ -160,10 +178,12 @@ async function startModernUpstream(
               headers: { 'content-type': 'text/event-stream' },
             })
           : await handler.fetch(request);
-        return watched(answer, () => {
+        const { response, finish } = watched(answer, () => {
           entry.open = false;
           ledger.changed();
         });
+        entry.finish = finish;
+        return response;
       }
     }
     return handler.fetch(request);
@@ -190,6 +210,7 @@ describe('resource subscriptions through the tool router: each caller hears of t
   let plain: ModernUpstream;
   let flaky: ModernUpstream;
   let silent: ModernUpstream;
+  let shifty: ModernUpstream;
   let old: RunningMcpServer;
   /** The SDK 1.x upstream's sessions: each one's server and the URIs subscribed on it. */
   const oldSessions: { server: LegacyMcpServer; uris: Set<string> }[] = [];
@@ -204,6 +225,7 @@ describe('resource subscriptions through the tool router: each caller hears of t
     plain = await startModernUpstream('plain', { subscribe: false });
     flaky = await startModernUpstream('flaky');
     silent = await startModernUpstream('silent', { silent: true });
+    shifty = await startModernUpstream('shifty');
     old = await startLegacyMcpServer({
       name: 'old',
       register: (server) => {
@@ -261,6 +283,7 @@ describe('resource subscriptions through the tool router: each caller hears of t
     await register('plain', plain.url);
     await register('flaky', flaky.url);
     await register('silent', silent.url);
+    await register('shifty', shifty.url);
     const res = await fetch(`${gateway.url}/toolsets`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headersOf('admin', ['mcp.admin']) },
@@ -277,7 +300,7 @@ describe('resource subscriptions through the tool router: each caller hears of t
 
   afterAll(async () => {
     await gateway?.close();
-    await Promise.all([live, secret, plain, flaky, silent, old].map((s) => s?.close()));
+    await Promise.all([live, secret, plain, flaky, silent, shifty, old].map((s) => s?.close()));
   });
 
   async function modernClient(headers: Record<string, string>) {
@@ -322,9 +345,10 @@ describe('resource subscriptions through the tool router: each caller hears of t
     });
 
     // At the upstream Bob may not read: Alice's subscription only, under her identity, never a caller token.
-    expect(secret.ledger.received).toEqual([
+    expect(secret.ledger.received).toMatchObject([
       { user: 'alice', authorization: null, uris: [NOTE], open: true },
     ]);
+    expect(secret.ledger.received).toHaveLength(1);
     expect(live.ledger.received.map((r) => r.user).sort()).toEqual(['alice', 'bob']);
 
     secret.notify.resourceUpdated(NOTE);
@@ -437,6 +461,49 @@ describe('resource subscriptions through the tool router: each caller hears of t
     expect(secret.ledger.openCount()).toBe(0);
     alice.abort();
     await live.ledger.until(() => live.ledger.openCount() === 0);
+  });
+
+  it('ends the caller’s stream gracefully when the upstream ends its subscription', async () => {
+    const alice = await listenAs(ALICE, { resourceSubscriptions: ['memo://live/notes/first'] });
+    await alice.until(ACK, 1);
+    await live.ledger.until(() => live.ledger.openCount() === 1);
+    live.ledger.received.find((r) => r.open)!.finish!();
+    await alice.ended;
+    expect(alice.messages.map((m) => m.method ?? 'result')).toEqual([ACK, 'result']);
+    expect(alice.messages[1]).toMatchObject({ id: `sub-${nextId}`, result: { resultType: 'complete' } });
+  });
+
+  it('stops a caller’s subscription upstream, and tells them their list changed, when they lose the adapter', async () => {
+    const uri = 'memo://shifty/notes/first';
+    const bob = await listenAs(BOB, { resourcesListChanged: true, resourceSubscriptions: [uri] });
+    const alice = await listenAs(ALICE, { resourceSubscriptions: [uri] });
+    await Promise.all([bob.until(ACK, 1), alice.until(ACK, 1)]);
+    expect(bob.messages[0]!.params!.notifications).toEqual({
+      resourcesListChanged: true,
+      resourceSubscriptions: [uri],
+    });
+    await shifty.ledger.until(() => shifty.ledger.openCount() === 2);
+    // Only the vault may read it now.
+    const res = await fetch(`${gateway.url}/adapters/shifty`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...headersOf('admin', ['mcp.admin']) },
+      body: JSON.stringify({
+        name: 'shifty',
+        endpoints: [shifty.url],
+        federate: true,
+        requiredRoles: ['vault'],
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+    await bob.until(LIST_CHANGED, 1);
+    await shifty.ledger.until(() => shifty.ledger.received.find((r) => r.user === 'bob')!.open === false);
+    expect(shifty.ledger.received.find((r) => r.user === 'alice')!.open).toBe(true);
+    shifty.notify.resourceUpdated(NOTE);
+    await alice.until(UPDATED, 1);
+    expect(alice.messages.at(-1)!.params!.uri).toBe(uri);
+    bob.abort();
+    alice.abort();
+    await shifty.ledger.until(() => shifty.ledger.openCount() === 0);
   });
 
   it('tells a caller of resource list changes in their scope only', async () => {
