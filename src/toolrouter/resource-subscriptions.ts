@@ -13,7 +13,7 @@
  *   upstream, one upstream subscription per adapter and stream, on the caller's behalf (their identity, never their
  *   token: `Federation.subscribeResources`), and acknowledged only if that upstream accepted them. An upstream
  *   that does not answer within the timeout (the listing timeout) has its URIs refused: the acknowledgement never
- *   waits longer than that.
+ *   waits longer than that. At most {@link MAX_RESOURCE_SUBSCRIPTIONS} URIs of one stream are subscribed.
  * - An upstream's `notifications/resources/updated` is delivered with its URI shown as the router names it, only
  *   for an accepted URI, and only while the adapter (and, for a view, its tool) is still in the caller's scope.
  * - The caller's stream ending unsubscribes upstream. An upstream subscription that ends by itself (the upstream
@@ -63,6 +63,9 @@ interface Watcher {
   checking: Promise<void>;
   closed: boolean;
 }
+
+/** At most this many URIs of one stream are subscribed; the rest are refused (each costs upstream work). */
+export const MAX_RESOURCE_SUBSCRIPTIONS = 256;
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -140,7 +143,14 @@ export function createResourceListenSource(options: ResourceListenOptions): Reso
   /** The upstream URIs to subscribe per adapter, each with the caller's URI; refused ones are left out. */
   function wantedOf(scope: ResourceScope, requested: readonly string[]) {
     const byAdapter = new Map<string, { adapter: Registered<'adapter'>; uris: Map<string, string> }>();
-    for (const callerUri of new Set(requested)) {
+    const distinct = [...new Set(requested)];
+    if (distinct.length > MAX_RESOURCE_SUBSCRIPTIONS) {
+      logger.warn(
+        { requested: distinct.length, max: MAX_RESOURCE_SUBSCRIPTIONS },
+        'resource subscriptions beyond the limit refused',
+      );
+    }
+    for (const callerUri of distinct.slice(0, MAX_RESOURCE_SUBSCRIPTIONS)) {
       const resolved = resolveCallerUri(callerUri, (adapter) => scope.adapters.has(adapter));
       if (!resolved.ok || !reaches(scope, resolved.adapter, resolved.uri)) continue;
       const adapter = scope.adapters.get(resolved.adapter)!;
