@@ -222,7 +222,7 @@ describe('caller subscriptions', () => {
 describe('a source ending the stream', () => {
   const base = {
     serverInfo: { name: 'unit', version: '0' },
-    maxAgeMs: 60_000,
+    maxAgeMs: 3_600_000,
     maxBodyBytes: 1 << 20,
     logger: createSilentLogger(),
   };
@@ -255,7 +255,7 @@ describe('a source ending the stream', () => {
       expect(closed).toEqual([1]);
       expect(subscriptions.size).toBe(0);
     }
-  });
+  }, 10_000);
 });
 
 describe('the tools-list source', () => {
