@@ -497,6 +497,8 @@ export function createFederation(options: FederationOptions): Federation {
   const poolMax = options.poolMax ?? 256;
   const pool = new Map<string, Connection>();
   const listers = new Map<string, Connection>();
+  /** The connections of callers' resource subscriptions (never pooled), closed with the federation. */
+  const subscribers = new Set<Connection>();
   const listeners = new Set<(adapter: string) => void>();
   const resourceListeners = new Set<(adapter: string) => void>();
   let closed = false;
@@ -955,12 +957,14 @@ export function createFederation(options: FederationOptions): Federation {
         ended: endedUpstream,
         refused: (status) => streamRefused(status),
       });
+      subscribers.add(connection);
       const { client } = connection;
       client.setNotificationHandler('notifications/resources/updated', (notification) =>
         subscribe.onUpdated(notification.params.uri),
       );
       const shut = () => {
         closing = true;
+        subscribers.delete(connection);
         dispose(connection);
       };
       try {
@@ -1143,9 +1147,10 @@ export function createFederation(options: FederationOptions): Federation {
       clearInterval(sweep);
       listeners.clear();
       resourceListeners.clear();
-      const all = [...pool.values(), ...listers.values()];
+      const all = [...pool.values(), ...listers.values(), ...subscribers];
       pool.clear();
       listers.clear();
+      subscribers.clear();
       await Promise.all(
         all.map((c) =>
           c.ready

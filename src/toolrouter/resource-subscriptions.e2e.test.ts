@@ -3,7 +3,8 @@
  * with real peers: SDK 2.x upstreams (2026-07-28 `subscriptions/listen` with `resourceSubscriptions`) and an
  * SDK 1.x upstream (`resources/subscribe` on its session), raw listen streams on `/mcp` for two callers. Alice
  * may read the `secret` adapter and open the admin panel; Bob may do neither. What a caller was not let
- * subscribe is proved at the upstream (who subscribed there, with which identity), not by waiting for silence.
+ * subscribe is proved at the upstream (who subscribed there, with which identity), not by waiting for silence;
+ * a stream's last frames are counted after the gateway's drain closed it gracefully.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -378,6 +379,25 @@ describe('resource subscriptions through the tool router: each caller hears of t
     await live.ledger.until(() => live.ledger.openCount() === 1);
     bob.abort();
     await live.ledger.until(() => live.ledger.openCount() === 0);
+  });
+
+  it('serves the SDK 2.x client’s listen(): the honored filter, and updates to its notification handler', async () => {
+    const client = await modernClient(BOB);
+    try {
+      const updated = new Promise<string>((resolve) =>
+        client.setNotificationHandler(UPDATED, (notification) => resolve(notification.params.uri)),
+      );
+      const subscription = await client.listen({
+        resourceSubscriptions: ['memo://live/notes/first', 'memo://secret/notes/first'],
+      });
+      expect(subscription.honoredFilter).toEqual({ resourceSubscriptions: ['memo://live/notes/first'] });
+      live.notify.resourceUpdated(NOTE);
+      expect(await updated).toBe('memo://live/notes/first');
+      await subscription.close();
+      await live.ledger.until(() => live.ledger.openCount() === 0);
+    } finally {
+      await client.close();
+    }
   });
 
   it('refuses the view of a tool the caller may not use, and an upstream that offers no subscriptions', async () => {
