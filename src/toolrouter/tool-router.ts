@@ -5,7 +5,9 @@
  * instance answers any request, cursors included. `tools/list` is the caller's readable tools in name order with
  * the router's own cursors; `tools/call` goes to a registered tool server or a federated adapter. Changes reach
  * legacy clients on the GET stream and modern clients on `subscriptions/listen` (served per caller by
- * `caller-subscriptions.ts`, not the SDK's broadcast): each hears only of changes to their own list.
+ * `caller-subscriptions.ts`, not the SDK's broadcast): each hears only of changes to their own list. Modern
+ * clients also subscribe there to the resources of their scope and hear of its list changes
+ * (`resource-subscriptions.ts`).
  *
  * With `discovery: 'search'` the list is just `search_tools` and `call_tool` (`discovery-tools.ts`): a search over
  * the caller's visible tools (`tool-search.ts`), and a call that takes the very path of a direct `tools/call`.
