@@ -493,6 +493,15 @@ describe('resource subscriptions through the tool router: each caller hears of t
     expect(alice.messages[1]).toMatchObject({ id: `sub-${nextId}`, result: { resultType: 'complete' } });
   });
 
+  it('ends the caller’s stream gracefully when an SDK 1.x upstream closes the session it subscribed on', async () => {
+    const alice = await listenAs(ALICE, { resourceSubscriptions: ['memo://old/notes/first'] });
+    await alice.until(ACK, 1);
+    const session = oldSessions.find((s) => s.uris.has(NOTE))!;
+    await session.server.close();
+    await alice.ended;
+    expect(alice.messages.map((m) => m.method ?? 'result')).toEqual([ACK, 'result']);
+  });
+
   it('stops a caller’s subscription upstream, and tells them their list changed, when they lose the adapter', async () => {
     const uri = 'memo://shifty/notes/first';
     const bob = await listenAs(BOB, { resourcesListChanged: true, resourceSubscriptions: [uri] });
