@@ -45,7 +45,15 @@ import { MCP_ATTR, NO_SPAN, mcpSpanName } from '../observability/index.js';
 import type { Logger, SpanHandle } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Hash64, Rendezvous } from '../routing/index.js';
-import { OutboundError, isRefusal, outboundFetch } from './outbound.js';
+import { OutboundError, isRefusal, outboundFetch, readWholeBody } from './outbound.js';
+import {
+  LEAN_REVISION,
+  REPLAY_HEADER,
+  ReplayedAnswers,
+  leanCallable,
+  leanToolCall,
+} from './lean-federated-call.js';
+import type { ConnectionFetch } from './lean-federated-call.js';
 import type { Outbound } from './outbound.js';
 import { NO_RELAY, relayKeyOf } from './server-request-relay.js';
 import type { CallerChannel, RelayCapabilities, RelayedMethod } from './server-request-relay.js';
@@ -101,6 +109,8 @@ export interface FederationOptions {
   readonly connectUrl?: (adapter: string) => string;
   /** Hashes caller tokens into the pool keys of `token-exchange` adapters (the token itself is never kept). */
   readonly hash: Hash64;
+  /** Calls to 2026-07-28 upstreams skip the SDK client's layers where they can (`lean-federated-call.ts`); default on. */
+  readonly lean?: boolean;
 }
 
 /** How one federated call is made. */
@@ -260,6 +270,10 @@ interface Connection {
   readonly ready: Promise<void>;
   readonly exchange: Exchange;
   readonly relays: CallRelays;
+  /** The connection's own fetch (identity, credentials, trace headers, bookkeeping), for lean calls. */
+  readonly send: ConnectionFetch;
+  /** Answers lean calls received and left to the SDK client to read. */
+  readonly replays: ReplayedAnswers;
   active: number;
   lastUsed: number;
 }
@@ -339,6 +353,19 @@ const perCallerToken = (adapter: Registered<'adapter'>): boolean =>
 
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
+/** Reads and drops an answer not used (a whole-body one is only readable that way). */
+async function discard(response: Response): Promise<void> {
+  await readWholeBody(response, 64 * 1024).catch(() => undefined);
+}
+
+/** The `_meta` envelope the SDK client puts on each request of a 2026-07-28 connection (its own keys). */
+function clientEnvelopeOf(client: Client): Record<string, unknown> | undefined {
+  const emit = (client as unknown as { _outboundMetaEnvelope?: () => unknown })._outboundMetaEnvelope;
+  if (typeof emit !== 'function') return undefined;
+  const envelope = emit.call(client) as Record<string, unknown> | undefined;
+  return envelope && typeof envelope === 'object' ? envelope : undefined;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -373,6 +400,7 @@ export function createFederation(options: FederationOptions): Federation {
     const exchange: Exchange = { lastError: undefined, sessionGone: false, credentialError: undefined };
     const relays: CallRelays = { calls: new Map(), requests: new Map() };
     const relaying = relayKeyOf(relay) !== '';
+    const replays = new ReplayedAnswers();
     const base = outboundFetch(outbound, options.connectTimeoutMs);
     /** A call's response stream, noting on its way which call each server request in it belongs to. */
     const tapped = (response: Response, callKey: string): Response => {
@@ -387,12 +415,20 @@ export function createFederation(options: FederationOptions): Federation {
         headers: response.headers,
       });
     };
-    const fetchWithIdentity = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
+    const fetchWithIdentity = async (
+      url: string | URL,
+      init: RequestInit & { wholeBody?: 'json' } = {},
+    ): Promise<Response> => {
       // Call clients need no standalone stream: progress and results come on each call's own response. Those of
       // callers that can be asked keep one, where upstreams send server requests not tied to a request.
       if (!listing && !relaying && (init.method ?? 'GET') === 'GET')
         return new Response(null, { status: 405 });
       const headers = new Headers(init.headers);
+      // The answer a lean call already received, for the SDK client to read as the answer to this very send.
+      if (headers.has(REPLAY_HEADER)) {
+        const replayed = replays.take(headers, init.body);
+        if (replayed) return replayed;
+      }
       const callKey = headers.get(CALL_HEADER);
       if (callKey !== null) headers.delete(CALL_HEADER);
       for (const [name, value] of traceHeadersOf(init.body)) headers.set(name, value);
@@ -425,7 +461,7 @@ export function createFederation(options: FederationOptions): Federation {
       if (response.status !== 401 || !credential || adapter.spec.upstreamAuth?.type !== 'oauth-user')
         return response;
       // A per-user token the upstream refuses (revoked or expired early): renewed once, then sent again.
-      await response.body?.cancel();
+      await discard(response);
       try {
         credential = await options.upstreamCredentials.renew(adapter, principal, credential);
       } catch (error) {
@@ -435,7 +471,7 @@ export function createFederation(options: FederationOptions): Federation {
       headers.set(credential.header, credential.value);
       const again = await send();
       if (again.status !== 401) return again;
-      await again.body?.cancel();
+      await discard(again);
       exchange.credentialError = new ConnectionRequiredError(
         adapter.name,
         options.connectUrl?.(adapter.name) ?? `/connect/${encodeURIComponent(adapter.name)}`,
@@ -527,6 +563,8 @@ export function createFederation(options: FederationOptions): Federation {
       transport,
       exchange,
       relays,
+      send: fetchWithIdentity,
+      replays,
       active: 0,
       lastUsed: now(),
       ready: client.connect(transport, {
@@ -536,6 +574,13 @@ export function createFederation(options: FederationOptions): Federation {
     };
     connection.ready.catch(() => undefined);
     return connection;
+  }
+
+  const lean = options.lean !== false;
+  /** The SDK client's own envelope of a connection to a 2026-07-28 upstream; undefined for any other. */
+  function leanEnvelopeOf(connection: Connection): Record<string, unknown> | undefined {
+    if (connection.client.getNegotiatedProtocolVersion() !== LEAN_REVISION) return undefined;
+    return clientEnvelopeOf(connection.client);
   }
 
   function dispose(connection: Connection) {
@@ -749,23 +794,54 @@ export function createFederation(options: FederationOptions): Federation {
                   [CLIENT_CAPABILITIES_META_KEY]: declaredCapabilities(call.declares),
                 }),
             };
-            const result = await connection.client.callTool(
-              {
-                name: upstream.name,
-                ...(args !== undefined && { arguments: args }),
-                ...(Object.keys(meta).length > 0 && { _meta: meta }),
-                ...call.retry,
-              },
-              {
-                allowInputRequired: true,
+            // A plain call to a 2026-07-28 upstream: posted and, when its answer is plain, read by the router
+            // itself; any other answer is read by the SDK client below as the answer to its own send.
+            const envelope =
+              lean && !callKey && !call.onProgress && !call.retry && leanCallable(upstream)
+                ? leanEnvelopeOf(connection)
+                : undefined;
+            let replayKey: string | undefined;
+            if (envelope) {
+              const answer = await leanToolCall({
+                fetch: connection.send,
+                url: replica.url,
+                tool: upstream.name,
+                args,
+                meta: { ...envelope, ...meta },
                 signal: call.signal,
-                timeout: call.timeoutMs,
-                resetTimeoutOnProgress: true,
-                toolDefinition: callDefinitionOf(upstream),
-                ...(call.onProgress && { onprogress: call.onProgress }),
-                ...(callKey && { headers: { [CALL_HEADER]: callKey } }),
-              },
-            );
+                timeoutMs: call.timeoutMs,
+              });
+              if ('result' in answer) {
+                span.end(answer.result.isError === true ? { error: 'tool error' } : {});
+                call.onAnswered?.(replica.id);
+                return answer.result;
+              }
+              replayKey = crypto.randomUUID();
+              connection.replays.keep(replayKey, answer.id, answer.response);
+            }
+            let result: CallToolResult | InputRequiredResult;
+            try {
+              result = await connection.client.callTool(
+                {
+                  name: upstream.name,
+                  ...(args !== undefined && { arguments: args }),
+                  ...(Object.keys(meta).length > 0 && { _meta: meta }),
+                  ...call.retry,
+                },
+                {
+                  allowInputRequired: true,
+                  signal: call.signal,
+                  timeout: call.timeoutMs,
+                  resetTimeoutOnProgress: true,
+                  toolDefinition: callDefinitionOf(upstream),
+                  ...(call.onProgress && { onprogress: call.onProgress }),
+                  ...(callKey && { headers: { [CALL_HEADER]: callKey } }),
+                  ...(replayKey && { headers: { [REPLAY_HEADER]: replayKey } }),
+                },
+              );
+            } finally {
+              if (replayKey) connection.replays.drop(replayKey);
+            }
             span.end(result.isError === true ? { error: 'tool error' } : {});
             call.onAnswered?.(replica.id);
             return result;

@@ -405,6 +405,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
     ...(options.connectUrl && { connectUrl: options.connectUrl }),
     hash,
+    lean: settings.fastPath !== false,
   });
   const pinning = createPinningGate({
     mode: settings.pinning,
