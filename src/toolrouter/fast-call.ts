@@ -205,6 +205,7 @@ export function plainResultResponse(
   result: Record<string, unknown>,
   serverInfo: Readonly<Record<string, unknown>>,
 ): Response {
+  fastPathCounts.answered++;
   const stamped: Record<string, unknown> = { ...result, resultType: 'complete' };
   const meta = result._meta as Record<string, unknown> | undefined;
   stamped._meta = meta
@@ -216,6 +217,12 @@ export function plainResultResponse(
   });
 }
 
+/**
+ * How many requests this process's fast path answered itself, and how many it made and handed to the SDK path to
+ * answer (its tests read them to know which way a request went).
+ */
+export const fastPathCounts = { answered: 0, handedOver: 0 };
+
 /** Where a {@link FastCallOutcome} rides to the SDK path, in the request's `authInfo.extra`. */
 const OUTCOME_KEY = 'fastCallOutcome';
 
@@ -224,6 +231,7 @@ export function withOutcome<T>(
   extra: Record<string, unknown>,
   outcome: FastCallOutcome<T>,
 ): Record<string, unknown> {
+  fastPathCounts.handedOver++;
   return { ...extra, [OUTCOME_KEY]: outcome };
 }
 
