@@ -31,6 +31,7 @@ import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { fastPathCounts } from './fast-call.js';
+import { leanCallCounts } from './lean-federated-call.js';
 import { toolPolicyFrom } from './policy/index.js';
 
 const ALICE = { 'x-dev-userid': 'alice', 'x-dev-roles': '' };
@@ -193,9 +194,13 @@ async function seen(gateway: TestGateway, sent: Sent, path = '/mcp') {
   };
 }
 
-/** The table: what is sent, and how the fast gateway must take it (`sdk`: not at all, to the SDK path). */
-const TABLE: [string, Sent, 'answered' | 'handed-over' | 'sdk'][] = [
-  ['registered tool, plain', call('score', { text: 'a wonderful day' }), 'answered'],
+/**
+ * The table: what is sent, how the fast gateway must take it (`sdk`: not at all, to the SDK path) and, for some,
+ * how its federated call must go (`read`: answer read by the lean caller, `replayed`: handed to the SDK client,
+ * `none`: no lean call).
+ */
+const TABLE: [string, Sent, 'answered' | 'handed-over' | 'sdk', ('read' | 'replayed' | 'none')?][] = [
+  ['registered tool, plain', call('score', { text: 'a wonderful day' }), 'answered', 'none'],
   ['registered tool, string id', call('score', { text: 'a wonderful day' }, {}, 'req-1'), 'answered'],
   ['registered tool, missing argument', call('score', {}), 'handed-over'],
   ['registered tool, wrong argument type', call('score', { text: 3 }), 'handed-over'],
@@ -203,21 +208,23 @@ const TABLE: [string, Sent, 'answered' | 'handed-over' | 'sdk'][] = [
   ['unknown tool', call('nothing-here', {}), 'handed-over'],
   ['policy: allowed', call('guarded', { text: 'hi' }), 'answered'],
   ['policy: denied', call('guarded', { text: 'far too long' }), 'handed-over'],
-  ['federated 2026 upstream: text', call('odd__text', { text: 'x' }), 'answered'],
-  ['federated: image content', call('odd__picture', {}), 'handed-over'],
-  ['federated: structured content', call('odd__structured', {}), 'answered'],
+  ['federated 2026 upstream: text', call('odd__text', { text: 'x' }), 'answered', 'read'],
+  ['federated: image content', call('odd__picture', {}), 'handed-over', 'replayed'],
+  ['federated: structured content', call('odd__structured', {}), 'answered', 'read'],
   [
     'federated: structured content breaking outputSchema',
     call('odd__structured', { text: 'wrong' }),
     'answered',
+    'read',
   ],
-  ['federated: tool error', call('odd__failing', {}), 'answered'],
-  ['federated: JSON-RPC error upstream', call('odd__refusing', { text: 'no' }), 'answered'],
-  ['federated: internal error upstream', call('odd__crashing', {}), 'answered'],
+  ['federated: tool error', call('odd__failing', {}), 'answered', 'read'],
+  ['federated: JSON-RPC error upstream', call('odd__refusing', { text: 'no' }), 'answered', 'replayed'],
+  ['federated: internal error upstream', call('odd__crashing', {}), 'answered', 'replayed'],
   [
     'federated: input_required refused upstream (no elicitation declared)',
     call('odd__asking', {}),
     'answered',
+    'replayed',
   ],
   [
     'federated: input_required',
@@ -227,9 +234,10 @@ const TABLE: [string, Sent, 'answered' | 'handed-over' | 'sdk'][] = [
       { _meta: { ...ENVELOPE, 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } } } },
     ),
     'handed-over',
+    'replayed',
   ],
-  ['federated: SSE answer', call('odd__chatty', { text: 'y' }), 'answered'],
-  ['federated SDK 1.x upstream', call('legacy__echo', { text: 'z' }), 'answered'],
+  ['federated: SSE answer', call('odd__chatty', { text: 'y' }), 'answered', 'replayed'],
+  ['federated SDK 1.x upstream', call('legacy__echo', { text: 'z' }), 'answered', 'none'],
   [
     'with trace context in _meta',
     call(
@@ -238,6 +246,7 @@ const TABLE: [string, Sent, 'answered' | 'handed-over' | 'sdk'][] = [
       { _meta: { ...ENVELOPE, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } },
     ),
     'answered',
+    'read',
   ],
   ['progress token', call('legacy__count', { n: 2 }, { _meta: { ...ENVELOPE, progressToken: 'p1' } }), 'sdk'],
   [
@@ -356,8 +365,9 @@ describe('tool router fast path: the same answers as the SDK path', () => {
     await legacy?.close();
   });
 
-  it.each(TABLE)('%s', async (_name, sent, taken) => {
+  it.each(TABLE)('%s', async (_name, sent, taken, federated) => {
     const before = { ...fastPathCounts };
+    const leanBefore = { ...leanCallCounts };
     const expected = await seen(sdk, sent);
     const got = await seen(fast, sent);
     expect(got).toEqual(expected);
@@ -367,6 +377,11 @@ describe('tool router fast path: the same answers as the SDK path', () => {
       answered: taken === 'answered' ? 1 : 0,
       handedOver: taken === 'handed-over' ? 1 : 0,
     });
+    if (federated === undefined) return;
+    expect({
+      read: leanCallCounts.read - leanBefore.read,
+      replayed: leanCallCounts.replayed - leanBefore.replayed,
+    }).toEqual({ read: federated === 'read' ? 1 : 0, replayed: federated === 'replayed' ? 1 : 0 });
   });
 
   it('answers a toolset endpoint alike, under its renames', async () => {

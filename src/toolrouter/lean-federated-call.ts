@@ -155,6 +155,12 @@ export interface LeanCallOptions {
 export type LeanAnswer =
   { readonly result: CallToolResult } | { readonly id: string; readonly response: Response };
 
+/**
+ * How many lean calls this process read itself, and how many answers it handed to the SDK client (its tests
+ * read them to know which way a call went).
+ */
+export const leanCallCounts = { read: 0, replayed: 0 };
+
 let sequence = 0;
 const ID_PREFIX = `gw-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}-`;
 
@@ -194,6 +200,7 @@ export async function leanToolCall(options: LeanCallOptions): Promise<LeanAnswer
     });
     const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json' || response.status === 204 || response.status === 202) {
+      leanCallCounts.replayed++;
       return { id, response };
     }
     const bytes = await readWholeBody(response, MAX_ANSWER_BYTES);
@@ -207,7 +214,7 @@ export async function leanToolCall(options: LeanCallOptions): Promise<LeanAnswer
     }
     const text = new TextDecoder().decode(bytes);
     const stored = () => ({
-      id,
+      id: (leanCallCounts.replayed++, id),
       response: new Response(text, {
         status: response.status,
         statusText: response.statusText,
@@ -225,7 +232,9 @@ export async function leanToolCall(options: LeanCallOptions): Promise<LeanAnswer
       return stored();
     }
     const result = plainResultOf(message.result);
-    return result ? { result } : stored();
+    if (!result) return stored();
+    leanCallCounts.read++;
+    return { result };
   } catch (error) {
     if (timeout.signal.aborted && !options.signal.aborted) {
       throw new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeoutMs });
