@@ -419,7 +419,8 @@ describe('tool router fast path: the same answers as the SDK path', () => {
               : result,
           (error: Error & { code?: number }) => ({ error: error.message, code: error.code }),
         );
-      for (const [name, args] of [
+      const before = fastPathCounts.answered + fastPathCounts.handedOver;
+      const cases = [
         ['score', { text: 'a wonderful day' }],
         ['score', {}],
         ['guarded', { text: 'far too long' }],
@@ -429,10 +430,15 @@ describe('tool router fast path: the same answers as the SDK path', () => {
         ['odd__picture', {}],
         ['legacy__echo', { text: 'c' }],
         ['nothing-here', {}],
-      ] as const) {
+      ] as const;
+      for (const [name, args] of cases) {
         const [got, expected] = await Promise.all(clients.map((c) => outcome(c, name, args)));
         expect(got, name).toEqual(expected);
       }
+      // An SDK 2.x client's calls are exactly what the fast path takes; a 2025 client's are the SDK's.
+      expect(fastPathCounts.answered + fastPathCounts.handedOver - before).toBe(
+        clients[0]!.era === 'modern' ? cases.length : 0,
+      );
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
