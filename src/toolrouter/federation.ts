@@ -45,7 +45,7 @@ import { MCP_ATTR, NO_SPAN, mcpSpanName } from '../observability/index.js';
 import type { Logger, SpanHandle } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Hash64, Rendezvous } from '../routing/index.js';
-import { OutboundError, isRefusal, outboundFetch, readWholeBody } from './outbound.js';
+import { OutboundError, isRefusal, readWholeBody } from './outbound.js';
 import {
   LEAN_REVISION,
   REPLAY_HEADER,
@@ -274,6 +274,8 @@ interface Connection {
   readonly send: ConnectionFetch;
   /** Answers lean calls received and left to the SDK client to read. */
   readonly replays: ReplayedAnswers;
+  /** The SDK client's envelope once read (`null`: it has none to read). */
+  leanEnvelope?: Record<string, unknown> | null;
   active: number;
   lastUsed: number;
 }
@@ -353,6 +355,24 @@ const perCallerToken = (adapter: Registered<'adapter'>): boolean =>
 
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
+/** `init` as a plain record with lower-case names (repeated names joined, as `Headers` joins them). */
+function headerRecordOf(init: HeadersInit | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  if (init === undefined) return record;
+  if (init instanceof Headers || Array.isArray(init)) {
+    new Headers(init).forEach((value, name) => {
+      record[name] = value;
+    });
+    return record;
+  }
+  for (const name of Object.keys(init)) {
+    const key = name.toLowerCase();
+    const value = String((init as Record<string, string>)[name]);
+    record[key] = key in record ? `${record[key]}, ${value}` : value;
+  }
+  return record;
+}
+
 /** Reads and drops an answer not used (a whole-body one is only readable that way). */
 async function discard(response: Response): Promise<void> {
   await readWholeBody(response, 64 * 1024).catch(() => undefined);
@@ -401,7 +421,6 @@ export function createFederation(options: FederationOptions): Federation {
     const relays: CallRelays = { calls: new Map(), requests: new Map() };
     const relaying = relayKeyOf(relay) !== '';
     const replays = new ReplayedAnswers();
-    const base = outboundFetch(outbound, options.connectTimeoutMs);
     /** A call's response stream, noting on its way which call each server request in it belongs to. */
     const tapped = (response: Response, callKey: string): Response => {
       if (!response.body) return response;
@@ -423,24 +442,25 @@ export function createFederation(options: FederationOptions): Federation {
       // callers that can be asked keep one, where upstreams send server requests not tied to a request.
       if (!listing && !relaying && (init.method ?? 'GET') === 'GET')
         return new Response(null, { status: 405 });
-      const headers = new Headers(init.headers);
+      // A plain record (lower-case names), handed to the outbound as it is: no Fetch `Headers` per request.
+      const headers = headerRecordOf(init.headers);
       // The answer a lean call already received, for the SDK client to read as the answer to this very send.
-      if (headers.has(REPLAY_HEADER)) {
+      if (REPLAY_HEADER in headers) {
         const replayed = replays.take(headers, init.body);
         if (replayed) return replayed;
       }
-      const callKey = headers.get(CALL_HEADER);
-      if (callKey !== null) headers.delete(CALL_HEADER);
-      for (const [name, value] of traceHeadersOf(init.body)) headers.set(name, value);
+      const callKey = headers[CALL_HEADER] ?? null;
+      if (callKey !== null) delete headers[CALL_HEADER];
+      for (const [name, value] of traceHeadersOf(init.body)) headers[name] = value;
       for (const [name, value] of Object.entries(await options.identityHeaders(principal, adapter))) {
-        headers.set(name, value);
+        headers[name.toLowerCase()] = value;
       }
       // Read per request, so a rotated secret (or a refreshed per-user token) is used by pooled connections too;
       // set last, over any other value.
       let credential: UpstreamCredential | undefined;
       try {
         credential = await options.upstreamCredentials.resolve(adapter, principal);
-        if (credential) headers.set(credential.header, credential.value);
+        if (credential) headers[credential.header.toLowerCase()] = credential.value;
         exchange.credentialError = undefined;
       } catch (error) {
         if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
@@ -448,9 +468,17 @@ export function createFederation(options: FederationOptions): Federation {
       }
       const send = async () => {
         try {
-          const response = await base(url, { ...init, headers });
+          const response = await outbound({
+            url: String(url),
+            method: init.method ?? 'GET',
+            headers: { ...headers },
+            body: init.body as string | Uint8Array | undefined,
+            signal: init.signal ?? undefined,
+            connectTimeoutMs: options.connectTimeoutMs,
+            ...(init.wholeBody && { wholeBody: init.wholeBody }),
+          });
           exchange.lastError = undefined;
-          if (response.status === 404 && headers.has('mcp-session-id')) exchange.sessionGone = true;
+          if (response.status === 404 && 'mcp-session-id' in headers) exchange.sessionGone = true;
           return callKey === null ? response : tapped(response, callKey);
         } catch (error) {
           if (error instanceof OutboundError) exchange.lastError = error;
@@ -468,7 +496,7 @@ export function createFederation(options: FederationOptions): Federation {
         if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
         throw error;
       }
-      headers.set(credential.header, credential.value);
+      headers[credential.header.toLowerCase()] = credential.value;
       const again = await send();
       if (again.status !== 401) return again;
       await discard(again);
@@ -580,7 +608,10 @@ export function createFederation(options: FederationOptions): Federation {
   /** The SDK client's own envelope of a connection to a 2026-07-28 upstream; undefined for any other. */
   function leanEnvelopeOf(connection: Connection): Record<string, unknown> | undefined {
     if (connection.client.getNegotiatedProtocolVersion() !== LEAN_REVISION) return undefined;
-    return clientEnvelopeOf(connection.client);
+    // The same for every request of the connection (its version, client info and capabilities are fixed).
+    if (connection.leanEnvelope === undefined)
+      connection.leanEnvelope = clientEnvelopeOf(connection.client) ?? null;
+    return connection.leanEnvelope ?? undefined;
   }
 
   function dispose(connection: Connection) {

@@ -96,10 +96,10 @@ export class ReplayedAnswers {
    * The stored answer for a send with `headers` and `body`, with the request id rewritten to the one the SDK
    * client used; undefined when the send carries no (or a claimed) key, which then goes out as usual.
    */
-  take(headers: Headers, body: unknown): Response | undefined {
-    const key = headers.get(REPLAY_HEADER);
-    if (key === null) return undefined;
-    headers.delete(REPLAY_HEADER);
+  take(headers: Record<string, string>, body: unknown): Response | undefined {
+    const key = headers[REPLAY_HEADER];
+    if (key === undefined) return undefined;
+    delete headers[REPLAY_HEADER];
     const stored = this.answers.get(key);
     if (!stored) return undefined;
     this.answers.delete(key);
