@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startGatewayProcess } from '../test/gateway-process.js';
 import type { GatewayProcess } from '../test/gateway-process.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../test/modern-requests.js';
+import { until } from '../test/polling.js';
 import {
   MARKER_VARIABLE,
   canScanProcesses,
@@ -30,19 +31,6 @@ afterAll(() => markers.forEach(killMarked));
 /** The exit code, once the process has exited and its output has been read to the end. */
 const exitOf = (g: GatewayProcess) =>
   new Promise<number | null>((resolve) => g.child.once('close', (code) => resolve(code)));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `check` holds, or fails after `timeoutMs`. */
-async function until<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await sleep(20);
-  }
-}
 
 /** Connects once on a fresh socket: `refused` when nothing accepts connections any more. */
 function tryConnect(port: number): Promise<'accepted' | 'refused' | 'error'> {
@@ -106,7 +94,9 @@ async function gatewayWithStream(
     async () =>
       (await (await fetch(`${gateway.url}/adapters/slow/status`)).json()) as { readyReplicas: number },
     (s) => s.readyReplicas === 1,
+    'a ready replica',
     20_000,
+    20,
   );
 
   const stream = await new Promise<OpenStream>((resolve, reject) => {
@@ -154,7 +144,9 @@ describe.runIf(canScanProcesses)('draining the gateway process on SIGTERM', () =
     const notReady = await until(
       () => readyz(gateway.url),
       (r) => r !== 'refused' && r.status === 503,
+      'a draining 503 from /readyz',
       900,
+      20,
     );
     expect(notReady).toMatchObject({ status: 503, connection: 'close' });
     expect(JSON.parse((notReady as { body: string }).body)).toMatchObject({ reason: 'draining' });
@@ -163,7 +155,9 @@ describe.runIf(canScanProcesses)('draining the gateway process on SIGTERM', () =
     await until(
       () => tryConnect(port),
       (r) => r === 'refused',
+      'new connections refused',
       3000,
+      20,
     );
     expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(900);
     expect(stream.events()).toBeLessThan(8);
@@ -193,7 +187,9 @@ describe.runIf(canScanProcesses)('draining the gateway process on SIGTERM', () =
     await until(
       () => tryConnect(port),
       (r) => r === 'refused',
+      'new connections refused',
       800,
+      20,
     );
     const eventsWhenRefused = stream.events();
     const ended = await stream.ended;

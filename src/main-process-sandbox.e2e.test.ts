@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
 import type { GatewayProcess } from '../test/gateway-process.js';
+import { until } from '../test/polling.js';
 import { HTTP_SERVER, SANDBOX_WORKS, STDIO_SERVER } from '../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
@@ -47,16 +48,6 @@ const isAlive = (pid: number) => {
   }
 };
 
-async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached: ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function start(env: Record<string, string>) {
   const gateway = await startGatewayProcess(env);
   running.push(gateway);
@@ -92,6 +83,7 @@ async function registerWithDaemons(
         .readyReplicas,
     (ready) => ready === 2,
     'two ready replicas',
+    20_000,
   );
   return { marker, daemon };
 }
@@ -107,6 +99,7 @@ describe.runIf(canScanProcesses)('a gateway killed with SIGKILL', () => {
       () => markedProcesses(marker),
       (left) => left.length === 0,
       'every child gone',
+      20_000,
     );
     expect(processesRunning(daemon)).toEqual([]);
   });
@@ -140,12 +133,14 @@ describe.runIf(canScanProcesses)('a gateway killed with SIGKILL', () => {
           .readyReplicas,
       (ready) => ready === 2,
       'the adapter running again',
+      20_000,
     );
     // The same two servers and two daemons, not twice as many.
     await until(
       () => markedProcesses(marker),
       (now) => now.length === 4,
       'one set of processes',
+      20_000,
     );
     expect(processesRunning(daemon)).toHaveLength(2);
     expect(await second.stop('SIGTERM')).toBe(0);

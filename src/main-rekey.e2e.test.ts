@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
 import type { GatewayProcess } from '../test/gateway-process.js';
+import { eventually, until } from '../test/polling.js';
 import { HTTP_SERVER } from '../test/process-fixtures.js';
 import { MARKER_VARIABLE, killMarked, newMarker } from '../test/process-tree.js';
 
@@ -65,14 +66,15 @@ async function replicaEnvironment(gateway: GatewayProcess): Promise<Record<strin
   return res?.ok ? ((await res.json()) as Record<string, string>) : undefined;
 }
 
+/** `GITHUB_TOKEN` as replica 0 sees it, once there is a ready replica. */
 async function secretOfReplica(gateway: GatewayProcess): Promise<string | undefined> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const env = await replicaEnvironment(gateway);
-    if (env) return env.GITHUB_TOKEN;
-    if (Date.now() > deadline) throw new Error('no ready replica');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const env = await until(
+    () => replicaEnvironment(gateway),
+    (e) => e !== undefined,
+    'a ready replica',
+    30_000,
+  );
+  return env!.GITHUB_TOKEN;
 }
 
 function cli(args: string[], url: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -141,11 +143,12 @@ describe('changing the gateway secret', () => {
       'secret github-token',
       'setting identity-signing-key',
     ]);
-    const deadline = Date.now() + 30_000;
-    while (!JSON.stringify(gateway.logs).includes("secret 'github-token' is sealed under key id")) {
-      if (Date.now() > deadline) throw new Error('no log line names the unreadable secret');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(
+      () => JSON.stringify(gateway.logs).includes("secret 'github-token' is sealed under key id"),
+      'a log line naming the unreadable secret',
+      30_000,
+      50,
+    );
     const blindLogs = JSON.stringify(gateway.logs);
     expect(await gateway.stop()).toBe(0);
 

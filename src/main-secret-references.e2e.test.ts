@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startGatewayProcess } from '../test/gateway-process.js';
 import type { GatewayProcess } from '../test/gateway-process.js';
+import { until } from '../test/polling.js';
 import { HTTP_SERVER } from '../test/process-fixtures.js';
 import { MARKER_VARIABLE, killMarked, newMarker } from '../test/process-tree.js';
 
@@ -45,16 +46,6 @@ async function replicaEnvironment(gateway: GatewayProcess): Promise<Record<strin
   return res?.ok ? ((await res.json()) as Record<string, string>) : undefined;
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('secretEnvironmentVariables through the real gateway', () => {
   it('reach the child, follow a rotation, and stay out of answers, logs and the database file', async () => {
     const databaseUrl = join(dir, 'registry.db');
@@ -84,6 +75,7 @@ describe('secretEnvironmentVariables through the real gateway', () => {
       () => replicaEnvironment(gateway),
       (env) => env !== undefined,
       'a ready replica',
+      20_000,
     );
     expect(first?.GITHUB_TOKEN).toBe(VALUE);
 
@@ -96,6 +88,7 @@ describe('secretEnvironmentVariables through the real gateway', () => {
       () => replicaEnvironment(gateway),
       (env) => env?.GITHUB_TOKEN === ROTATED,
       'the replica restarted with the rotated value',
+      20_000,
     );
     const usedBy = (await (await call(gateway, '/secrets/github-token')).json()) as { usedBy: unknown };
     expect(usedBy.usedBy).toEqual([{ kind: 'adapter', name: 'gh' }]);

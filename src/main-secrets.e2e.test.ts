@@ -20,6 +20,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isSealedSetting, openRegistryStore } from './registry/index.js';
 import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
 import type { GatewayProcess } from '../test/gateway-process.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../test/legacy-requests.js';
 import { startLegacyMcpServer } from '../test/mcp-servers.js';
 import type { RunningMcpServer } from '../test/mcp-servers.js';
 import { TestDatabases } from '../test/postgres-databases.js';
@@ -55,23 +56,14 @@ const freshDir = () => {
   return path;
 };
 
-const MCP_HEADERS = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2025-11-25',
-};
+const MCP_HEADERS = mcpPostHeaders({ 'mcp-protocol-version': '2025-11-25' });
 
 /** Opens a legacy session through the gateway; resolves with the sealed session id the client holds. */
 async function openSession(gateway: GatewayProcess, adapter: string): Promise<string> {
   const res = await fetch(`${gateway.url}/adapters/${adapter}/mcp`, {
     method: 'POST',
     headers: MCP_HEADERS,
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
+    body: legacyInitializeBody({ clientName: 't' }),
   });
   expect(res.status).toBe(200);
   await res.body?.cancel();

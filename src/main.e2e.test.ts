@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from './registry/index.js';
 import { runGatewayToExit, startGatewayProcess } from '../test/gateway-process.js';
+import { until } from '../test/polling.js';
 import { FIXTURE_READ_PATHS, STDIO_SERVER } from '../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
@@ -138,15 +139,18 @@ describe('the gateway process', () => {
         body: JSON.stringify({ name: 'spaced', command: node, args: [STDIO_SERVER] }),
       });
       expect(created.status).toBe(201);
-      const deadline = Date.now() + 20_000;
-      let ready = 0;
-      while (ready < 1 && Date.now() < deadline) {
-        const status = (await (await fetch(`${gateway.url}/adapters/spaced/status`)).json()) as {
-          readyReplicas?: number;
-        };
-        ready = status.readyReplicas ?? 0;
-        if (ready < 1) await new Promise((r) => setTimeout(r, 100));
-      }
+      const ready = await until(
+        async () =>
+          (
+            (await (await fetch(`${gateway.url}/adapters/spaced/status`)).json()) as {
+              readyReplicas?: number;
+            }
+          ).readyReplicas ?? 0,
+        (n) => n >= 1,
+        'a ready replica',
+        20_000,
+        100,
+      );
       expect(ready).toBe(1);
       expect(await gateway.stop('SIGTERM')).toBe(0);
     } finally {
@@ -170,15 +174,15 @@ describe('the gateway process', () => {
         }),
       });
       expect(created.status).toBe(201);
-      const deadline = Date.now() + 20_000;
-      let ready = 0;
-      while (ready < 2 && Date.now() < deadline) {
-        const status = (await (await fetch(`${gateway.url}/adapters/local/status`)).json()) as {
-          readyReplicas?: number;
-        };
-        ready = status.readyReplicas ?? 0;
-        if (ready < 2) await new Promise((r) => setTimeout(r, 100));
-      }
+      const ready = await until(
+        async () =>
+          ((await (await fetch(`${gateway.url}/adapters/local/status`)).json()) as { readyReplicas?: number })
+            .readyReplicas ?? 0,
+        (n) => n >= 2,
+        'two ready replicas',
+        20_000,
+        100,
+      );
       expect(ready).toBe(2);
       expect(markedProcesses(marker).length).toBeGreaterThanOrEqual(2);
       expect(await gateway.stop('SIGTERM')).toBe(0);

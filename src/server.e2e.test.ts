@@ -18,21 +18,14 @@ import { Client as ModernClient } from '@modelcontextprotocol/client';
 import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
 import { SCORE_TOOL, startScoreServer } from '../scripts/samples/score-server.js';
 import type { ScoreServer } from '../scripts/samples/score-server.js';
+import { legacyInitialize } from '../test/legacy-requests.js';
+import { eventually } from '../test/polling.js';
 import { openRegistryStore } from './registry/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_JS = join(ROOT, 'server.js');
 /** The launch line's own settings. */
 const LAUNCH_LINE = { PORT: '3000', MCP_GATEWAY_HOST: '0.0.0.0', MCP_GATEWAY_LOG_LEVEL: 'info' };
-
-/** Resolves when `check` holds, polling. */
-async function eventually(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The port of the `listening` log line among `output`'s JSON lines, once there is one. */
 function listeningPort(output: string): number | undefined {
@@ -139,20 +132,15 @@ describe('node server.js', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
       const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
-      send({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '0' },
-        },
-      });
-      await eventually(() => stdout.includes('"id":1') && listeningPort(stderr) !== undefined);
+      send(legacyInitialize({ clientVersion: '0' }));
+      await eventually(
+        () => stdout.includes('"id":1') && listeningPort(stderr) !== undefined,
+        'the answer to initialize and the listening line',
+        60_000,
+      );
       send({ jsonrpc: '2.0', method: 'notifications/initialized' });
       send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
-      await eventually(() => stdout.includes('"id":2'));
+      await eventually(() => stdout.includes('"id":2'), 'the answer to tools/list', 60_000);
 
       // A tool registered over HTTP is announced and listed on stdio: one runtime behind both.
       const port = listeningPort(stderr)!;
@@ -166,9 +154,13 @@ describe('node server.js', () => {
         }),
       });
       expect(created.status).toBe(201);
-      await eventually(() => stdout.includes('notifications/tools/list_changed'));
+      await eventually(
+        () => stdout.includes('notifications/tools/list_changed'),
+        'a list change on stdio',
+        60_000,
+      );
       send({ jsonrpc: '2.0', id: 3, method: 'tools/list' });
-      await eventually(() => stdout.includes('"id":3'));
+      await eventually(() => stdout.includes('"id":3'), 'the answer to the second tools/list', 60_000);
       const lines = stdout
         .split('\n')
         .filter(Boolean)
@@ -197,7 +189,7 @@ describe('node server.js', () => {
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
-      await eventually(() => listeningPort(stdout) !== undefined);
+      await eventually(() => listeningPort(stdout) !== undefined, 'the listening line', 60_000);
       const health = await fetch(`http://127.0.0.1:${listeningPort(stdout)}/healthz`);
       expect(health.status).toBe(200);
       expect(stdout).not.toContain('tool router on stdio');

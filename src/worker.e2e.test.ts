@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../test/http-fixture.js';
+import { mcpPostHeaders } from '../test/legacy-requests.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../test/mcp-servers.js';
 import type { RunningMcpServer } from '../test/mcp-servers.js';
 import { startTokenIssuer } from '../test/token-issuer.js';
@@ -244,12 +245,7 @@ suite(unavailable ? `edge worker (skipped: ${unavailable})` : 'edge worker (wran
       const token = await issuer.mint({ sub: user, roles: ['mcp.engineer'] }, { audience: worker.url });
       const res = await fetch(`${worker.url}/adapters/failover/mcp`, {
         method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2025-11-25',
-        },
+        headers: mcpPostHeaders({ authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-11-25' }),
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
       });
       await res.body?.cancel();

@@ -15,6 +15,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { McpServer as McpServerV2, createMcpHandler } from '@modelcontextprotocol/server';
+import type { ServerCapabilities } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 /** A running fixture server. */
@@ -167,6 +168,8 @@ export interface LegacyMcpServerOptions {
   readonly requires?: RequiredCredential;
   /** Answer requests with one JSON body instead of an SSE stream. */
   readonly jsonResponse?: boolean;
+  /** Registers more on each session's server (resources, more tools), after the fixture's own tools. */
+  readonly register?: (server: McpServer) => void;
 }
 
 /** A stateful SDK 1.x server: one transport and one McpServer per session, resumable streams. */
@@ -207,6 +210,7 @@ export async function startLegacyMcpServer(options: LegacyMcpServerOptions): Pro
         { capabilities: { logging: {} } },
       );
       registerTools(server, options.name, () => requests.at(-1));
+      options.register?.(server);
       await server.connect(created);
       transport = created;
     }
@@ -247,11 +251,18 @@ export async function startModernMcpServer(options: {
   readonly name: string;
   /** Refuse requests without this credential (401). */
   readonly requires?: RequiredCredential;
+  /** What the server declares besides what it registers (an extension). */
+  readonly capabilities?: ServerCapabilities;
+  /** Registers more on each request's server (resources, more tools), after the fixture's own tools. */
+  readonly register?: (server: McpServerV2) => void;
 }): Promise<RunningMcpServer> {
   const requests: IncomingHttpHeaders[] = [];
   const targets: string[] = [];
   const handler = createMcpHandler(() => {
-    const server = new McpServerV2({ name: options.name, version: '2.0.0' });
+    const server = new McpServerV2(
+      { name: options.name, version: '2.0.0' },
+      options.capabilities ? { capabilities: options.capabilities } : undefined,
+    );
     server.registerTool(
       'echo',
       { description: 'Echoes text', inputSchema: z.object({ text: z.string() }) },
@@ -268,6 +279,7 @@ export async function startModernMcpServer(options: {
         ],
       }),
     );
+    options.register?.(server);
     return server;
   });
   const app = new Hono();

@@ -13,6 +13,7 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { mcpPostHeaders } from './legacy-requests.js';
 
 /** Where the headless client pretends to receive the redirect; nothing listens there. */
 export const HEADLESS_REDIRECT_URL = 'http://127.0.0.1/oauth/callback';
@@ -151,7 +152,7 @@ export async function signInWithMcpSdk(
 ): Promise<SdkSignIn> {
   const probe = await fetchImpl(mcpUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    headers: mcpPostHeaders(),
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
   });
   await probe.body?.cancel();

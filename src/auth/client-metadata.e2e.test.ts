@@ -10,6 +10,7 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredOf } from '../registry/index.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { startOAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
 import type { OAuthProtectedUpstream } from '../../test/oauth-protected-upstream.js';
 import { followAuthorizationRedirects } from '../../test/oidc-client.js';
@@ -92,17 +93,8 @@ describe('Client ID Metadata Documents', () => {
     const token = await harness.vault.accessToken('alice', row);
     const answer = await fetch(upstream.url, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-      }),
+      headers: mcpPostHeaders({ authorization: `Bearer ${token}` }),
+      body: legacyInitializeBody({ clientName: 't' }),
     });
     expect(answer.status).toBe(200);
     await answer.body?.cancel();

@@ -10,6 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { parseAuthConfig } from '../config/auth-config.js';
 import type { AppEnv } from '../http/index.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { startOidcAuthorizationServer } from '../../test/oidc-authorization-server.js';
@@ -157,13 +158,11 @@ describe('sessions and identity through the data plane, with real tokens', () =>
       const bobToken = await issuer.mint({ sub: 'bob', roles: ['mcp.engineer'] });
       const hijack = await fetch(endpoint, {
         method: 'POST',
-        headers: {
+        headers: mcpPostHeaders({
           authorization: `Bearer ${bobToken}`,
           'mcp-session-id': sessionId,
           'mcp-protocol-version': '2025-06-18',
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
+        }),
         body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }),
       });
       expect(hijack.status).toBe(404);
@@ -177,21 +176,8 @@ describe('sessions and identity through the data plane, with real tokens', () =>
     const token = await issuer.mint({ sub: 'eve', roles: ['mcp.viewer'] });
     const res = await fetch(endpoint, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'eve', version: '1' },
-        },
-      }),
+      headers: mcpPostHeaders({ authorization: `Bearer ${token}` }),
+      body: legacyInitializeBody({ protocolVersion: '2025-06-18', clientName: 'eve' }),
     });
     expect(res.status).toBe(404);
   });

@@ -74,6 +74,7 @@ export { DEV_INSECURE_WARNING, createAuthenticator, createTokenVerifier } from '
 export type { Authenticator, AuthenticatorDeps } from './authenticator.js';
 export {
   NO_UPSTREAM_CREDENTIALS,
+  RENEWED_TOKEN_MIN_AGE_MS,
   UpstreamCredentialError,
   createUpstreamCredentials,
 } from './upstream-credentials.js';

@@ -19,6 +19,7 @@ import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { startHttpServer } from '../../test/http-fixture.js';
 import type { RunningServer } from '../../test/http-fixture.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { connectLegacyClient, connectModernClient } from '../../test/mcp-clients.js';
 import { startModernMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
@@ -41,9 +42,12 @@ const callerTokens: string[] = [];
 const answers: string[] = [];
 
 /** Whether `authorization` carries a token the authorization server issued by exchange, meant for `audience`. */
+/** Exchanged tokens the upstreams refuse from now on although they have not expired (revoked, say). */
+const revoked = new Set<string>();
+
 function exchangedFor(audience: string, authorization: string | undefined): boolean {
   const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
-  if (!token || !as.exchanges.some((e) => e.issued === token)) return false;
+  if (!token || revoked.has(token) || !as.exchanges.some((e) => e.issued === token)) return false;
   const { aud } = decodeJwt(token);
   return Array.isArray(aud) ? aud.includes(audience) : aud === audience;
 }
@@ -78,13 +82,8 @@ const postJson = (path: string, token: string, body: unknown) =>
 const initialize = (adapter: string, token: string) =>
   send(`/adapters/${adapter}/mcp`, token, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    }),
+    headers: mcpPostHeaders(),
+    body: legacyInitializeBody(),
   });
 
 const textOf = (result: Record<string, unknown>) =>
@@ -250,6 +249,32 @@ describe('the data plane', () => {
     }
     // Not remembered: the next request exchanges again.
     expect((await initialize('exchanged', fresh)).status).toBe(200);
+  });
+});
+
+describe('an exchanged token the upstream refuses before it expires', () => {
+  it('is exchanged anew once and the request sent again, on the data plane and through the tool router', async () => {
+    const fresh = await mint('bob');
+    const direct = await connectModernClient(`${gateway.url}/adapters/exchanged/mcp`, {
+      headers: { authorization: `Bearer ${fresh}` },
+    });
+    const routed = await connectModernClient(`${gateway.url}/mcp`, {
+      headers: { authorization: `Bearer ${fresh}` },
+    });
+    try {
+      expect(textOf(await direct.call('echo', { text: 'first' }))).toBe('first');
+      expect(textOf(await routed.call('fed__echo', { text: 'first' }))).toBe('first');
+      const exchanges = exchangesOf(fresh).length;
+      for (const e of exchangesOf(fresh)) revoked.add(e.issued);
+      expect(textOf(await direct.call('echo', { text: 'after' }))).toBe('after');
+      expect(textOf(await routed.call('fed__echo', { text: 'after' }))).toBe('after');
+      // One new exchange (both paths share the caller token's cache), and the caller's own token still never sent.
+      expect(exchangesOf(fresh)).toHaveLength(exchanges + 1);
+      for (const headers of upstream.requests) expect(JSON.stringify(headers)).not.toContain(fresh);
+    } finally {
+      await direct.close();
+      await routed.close();
+    }
   });
 });
 

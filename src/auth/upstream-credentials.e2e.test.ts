@@ -14,6 +14,7 @@ import { startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
 import { startHttpServer } from '../../test/http-fixture.js';
 import type { RunningServer } from '../../test/http-fixture.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { connectLegacyClient, connectModernClient } from '../../test/mcp-clients.js';
 import type { TestMcpClient } from '../../test/mcp-clients.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
@@ -39,6 +40,13 @@ const SECRET_VALUES = [
 ];
 /** Access tokens the token endpoint issued (they are secrets too). */
 const issuedTokens: string[] = [];
+/** Issued tokens the upstreams refuse from now on, before they expire (revoked at the provider, say). */
+const revokedTokens = new Set<string>();
+/** While set, the upstreams refuse every token (the client lost its access there, say). */
+let refuseEveryToken = false;
+/** What the upstreams that take the token endpoint's tokens accept. */
+const acceptsIssuedToken = (value?: string) =>
+  !refuseEveryToken && issuedTokens.some((t) => value === `Bearer ${t}` && !revokedTokens.has(t));
 
 /** What a caller tries to slip to the upstream. */
 const FORGED = { authorization: 'Bearer client-forged-token', 'x-api-key': 'client-forged-key' };
@@ -53,6 +61,7 @@ let fedBearerUpstream: RunningMcpServer;
 let fedHeaderUpstream: RunningMcpServer;
 let lateUpstream: RunningMcpServer;
 let oauthUpstream: RunningMcpServer;
+let fedOauthUpstream: RunningMcpServer;
 let tokenServer: RunningServer;
 /** Bodies and Authorization headers of the token requests received. */
 const tokenRequests: { authorization: string | undefined; body: string }[] = [];
@@ -78,20 +87,12 @@ async function created(path: string, body: unknown) {
   expect(res.status, await res.clone().text()).toBe(201);
 }
 
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-});
-const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-
 /** A raw initialize through the data plane, with whatever extra headers the caller sends. */
 const initialize = (adapter: string, headers: Record<string, string> = {}) =>
   fetch(`${gateway.url}/adapters/${adapter}/mcp`, {
     method: 'POST',
-    headers: { ...MCP_HEADERS, ...headers },
-    body: INITIALIZE,
+    headers: mcpPostHeaders(headers),
+    body: legacyInitializeBody(),
   });
 
 /** Headers of the MCP requests an upstream got after the `before`-th request (the deployer's probes left out). */
@@ -160,13 +161,18 @@ beforeAll(async () => {
     name: 'oauth-upstream',
     requires: {
       header: 'authorization',
-      accepts: (value) => issuedTokens.some((t) => value === `Bearer ${t}`),
+      accepts: acceptsIssuedToken,
     },
   });
+  fedOauthUpstream = await startModernMcpServer({
+    name: 'fed-oauth-upstream',
+    requires: { header: 'authorization', accepts: acceptsIssuedToken },
+  });
   toolServer = await startHttpServer((req, res) => {
-    toolRequests.push(req.headers);
+    // The deployer's reachability probes (OPTIONS) are not calls.
+    if (req.method === 'POST') toolRequests.push(req.headers);
     req.resume();
-    const oauth = issuedTokens.some((t) => req.headers.authorization === `Bearer ${t}`);
+    const oauth = acceptsIssuedToken(req.headers.authorization);
     if (req.headers.authorization !== `Bearer ${TOOL_KEY}` && !oauth) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad key"}');
       return;
@@ -224,6 +230,18 @@ beforeAll(async () => {
       scopes: ['mcp:read', 'mcp:call'],
     },
   });
+  await created('/adapters', {
+    name: 'fed-oauth',
+    endpoints: [fedOauthUpstream.url],
+    federate: true,
+    upstreamAuth: {
+      type: 'oauth-client-credentials',
+      tokenUrl: `${tokenServer.url}/oauth/token`,
+      clientId: 'gateway',
+      clientSecret: 'oauth-client',
+      scopes: ['mcp:read', 'mcp:call'],
+    },
+  });
   await created('/adapters', { name: 'bare', endpoints: [bearerUpstream.url] });
   await created('/adapters', {
     name: 'orphan',
@@ -255,9 +273,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop('SIGKILL');
   await Promise.all(
-    [bearerUpstream, headerUpstream, fedBearerUpstream, fedHeaderUpstream, lateUpstream, toolServer].map(
-      (s) => s?.close(),
-    ),
+    [
+      bearerUpstream,
+      headerUpstream,
+      fedBearerUpstream,
+      fedHeaderUpstream,
+      lateUpstream,
+      oauthUpstream,
+      fedOauthUpstream,
+      tokenServer,
+      toolServer,
+    ].map((s) => s?.close()),
   );
   rmSync(dir, { recursive: true, force: true });
 });
@@ -459,6 +485,71 @@ describe('the tool router', () => {
       expect(toolRequests.length).toBe(before);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('a token the gateway got that the upstream refuses before it expires', () => {
+  /** Revokes every token issued so far; the next one the token endpoint issues is accepted. */
+  const revokeAll = () => issuedTokens.forEach((t) => revokedTokens.add(t));
+
+  it.each([
+    ['SDK 1.x (2025-11-25)', connectLegacyClient],
+    ['SDK 2.x (2026-07-28)', connectModernClient],
+  ] as const)(
+    'the data plane (%s client) gets a new token once and sends the request again: the caller never notices',
+    async (_client, connect) => {
+      const client = await connect(`${gateway.url}/adapters/oauth-up/mcp`);
+      try {
+        expect(textOf(await client.call('echo', { text: 'before' }))).toBe('before');
+        revokeAll();
+        const tokensBefore = tokenRequests.length;
+        const before = oauthUpstream.requests.length;
+        expect(textOf(await client.call('echo', { text: 'after' }))).toBe('after');
+        expect(tokenRequests.length).toBe(tokensBefore + 1);
+        const seen = mcpRequestsSince(oauthUpstream, before).map((h) => h.authorization);
+        expect(seen).toEqual([`Bearer ${issuedTokens.at(-2)}`, `Bearer ${issuedTokens.at(-1)}`]);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it('the tool router renews for a federated adapter and for an HTTP tool alike', async () => {
+    const client = await connectModernClient(`${gateway.url}/mcp`);
+    try {
+      expect(textOf(await client.call('fed-oauth__echo', { text: 'fed' }))).toBe('fed');
+      revokeAll();
+      expect(textOf(await client.call('fed-oauth__echo', { text: 'fed again' }))).toBe('fed again');
+      revokeAll();
+      const before = toolRequests.length;
+      const scored = await client.call('oauth-tool', {});
+      expect(scored.isError).toBeFalsy();
+      expect(toolRequests.slice(before).map((h) => h.authorization)).toEqual([
+        `Bearer ${issuedTokens.at(-2)}`,
+        `Bearer ${issuedTokens.at(-1)}`,
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('an upstream that refuses every token gets a 502, and costs one token request, not one per call', async () => {
+    refuseEveryToken = true;
+    try {
+      const tokensBefore = tokenRequests.length;
+      const first = await initialize('oauth-up');
+      expect(first.status).toBe(502);
+      // The renewed token, refused too: the upstream's own refusal.
+      expect(tokenRequests.length).toBe(tokensBefore + 1);
+      const second = await initialize('oauth-up');
+      expect(second.status).toBe(502);
+      expect(await second.text()).toContain('just replaced a refused one');
+      const call = await (await connectModernClient(`${gateway.url}/mcp`)).call('oauth-tool', {});
+      expect(call.isError).toBe(true);
+      expect(tokenRequests.length).toBe(tokensBefore + 1);
+    } finally {
+      refuseEveryToken = false;
     }
   });
 });

@@ -7,7 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/index.js';
 import { createSecretCipher, openRegistryStore, readSecretValue } from '../registry/index.js';
 import type { RegistryStore, SecretCipher, UpstreamAuthSpec } from '../registry/index.js';
-import { NO_UPSTREAM_CREDENTIALS, UpstreamCredentialError, createUpstreamCredentials } from './index.js';
+import {
+  NO_UPSTREAM_CREDENTIALS,
+  RENEWED_TOKEN_MIN_AGE_MS,
+  UpstreamCredentialError,
+  createUpstreamCredentials,
+} from './index.js';
 import type { UpstreamCredentials } from './index.js';
 import { bindCallerToken } from './caller-token.js';
 
@@ -64,6 +69,13 @@ describe('createUpstreamCredentials', () => {
       value: VALUE,
     });
     expect(await credentials.resolve(adapter())).toBeUndefined();
+  });
+
+  it('a static secret the upstream refuses is not renewed: the refusal names the resource', async () => {
+    const bearer = adapter({ type: 'bearer', secret: 'key' });
+    const credential = (await credentials.resolve(bearer))!;
+    const error = await refusal(credentials.renew(bearer, { userId: 'alice' }, credential));
+    expect(error.message).toContain('its upstream refused the credential');
   });
 
   it('reads the value on every call: a rotation is used at once', async () => {
@@ -289,6 +301,37 @@ describe('oauth-client-credentials', () => {
     },
   );
 
+  it('a token the upstream refuses is replaced once; concurrent refusals share one token request', async () => {
+    const first = (await oauth.resolve(auth))!;
+    const renewals = await Promise.all(
+      Array.from({ length: 3 }, () => oauth.renew(auth, { userId: 'alice' }, first)),
+    );
+    expect(new Set(renewals.map((c) => c.value))).toEqual(new Set(['Bearer at-2']));
+    expect(requests).toHaveLength(2);
+    // Every later request uses the new token, until it is due.
+    expect((await oauth.resolve(auth))?.value).toBe('Bearer at-2');
+    // A refusal of a token already replaced (a request still in flight with it) gets the current one.
+    expect((await oauth.renew(auth, { userId: 'alice' }, first)).value).toBe('Bearer at-2');
+    expect(requests).toHaveLength(2);
+  });
+
+  it('a renewed token refused on its first use is not replaced for 30 s: an upstream refusing every token costs one request per 30 s', async () => {
+    const first = (await oauth.resolve(auth))!;
+    const second = await oauth.renew(auth, { userId: 'alice' }, first);
+    // Accepted, then revoked too: replaced at once.
+    const third = await oauth.renew(auth, { userId: 'alice' }, second);
+    expect(third.value).toBe('Bearer at-3');
+    const fourth = await oauth.renew(auth, { userId: 'alice' }, third);
+    oauth.refusedRenewal(fourth);
+    clock = RENEWED_TOKEN_MIN_AGE_MS - 1;
+    const error = await refusal(oauth.renew(auth, { userId: 'alice' }, fourth));
+    expect(error.problem).toBe('token');
+    expect(error.message).toContain('just replaced a refused one');
+    expect(requests).toHaveLength(4);
+    clock = RENEWED_TOKEN_MIN_AGE_MS;
+    expect((await oauth.renew(auth, { userId: 'alice' }, fourth)).value).toBe('Bearer at-5');
+  });
+
   it('a token URL the SSRF guard refuses is never contacted', async () => {
     const guarded = createUpstreamCredentials({
       readSecret: (name) => readSecretValue(store, cipher, name),
@@ -429,6 +472,18 @@ describe('token-exchange', () => {
     expect((await exchange.resolve(withEndpoints(spec), alice))?.value).toBe('Bearer exchanged-1');
     clock = 270_000;
     expect((await exchange.resolve(withEndpoints(spec), alice))?.value).toBe('Bearer exchanged-3');
+  });
+
+  it('a refused exchanged token is exchanged anew for that caller token only', async () => {
+    const alice = caller('alice', 'alice-token');
+    const bob = caller('bob', 'bob-token');
+    const refused = (await exchange.resolve(withEndpoints(spec), alice))!;
+    await exchange.resolve(withEndpoints(spec), bob);
+    expect((await exchange.renew(withEndpoints(spec), alice, refused)).value).toBe('Bearer exchanged-3');
+    expect(requests.at(-1)!.body.get('subject_token')).toBe('alice-token');
+    expect((await exchange.resolve(withEndpoints(spec), alice))?.value).toBe('Bearer exchanged-3');
+    expect((await exchange.resolve(withEndpoints(spec), bob))?.value).toBe('Bearer exchanged-2');
+    expect(requests).toHaveLength(3);
   });
 
   it('keeps at most maxExchangedTokens', async () => {

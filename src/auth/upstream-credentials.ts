@@ -73,14 +73,20 @@ export interface UpstreamCredentials {
    */
   resolve(resource: CredentialedResource, caller?: CredentialCaller): Promise<UpstreamCredential | undefined>;
   /**
-   * The upstream answered 401 to `rejected` (an `oauth-user` credential): the caller's token refreshed once, or
-   * `ConnectionRequiredError`. Other types are not renewed (rejects with {@link UpstreamCredentialError}).
+   * The upstream answered 401 to `rejected`. An `oauth-user` credential: the caller's token refreshed once, or
+   * `ConnectionRequiredError`. A token the gateway got itself (`oauth-client-credentials`, `token-exchange`): that
+   * token dropped and a new one requested — unless the refused token was itself such a renewal, refused on its
+   * first use ({@link refusedRenewal}) less than {@link RENEWED_TOKEN_MIN_AGE_MS} ago, so an upstream that refuses
+   * every token costs one token request per that time, not one per call. Static secrets are not renewed.
+   * Refusals reject with {@link UpstreamCredentialError}.
    */
   renew(
     resource: CredentialedResource,
     caller: CredentialCaller,
     rejected: UpstreamCredential,
   ): Promise<UpstreamCredential>;
+  /** The request sent again with a token {@link renew} just got was refused too: that token is not renewed soon. */
+  refusedRenewal(credential: UpstreamCredential): void;
   /** The secret was written or deleted on this instance: its value is read afresh by the next request. */
   forget(secret: string): void;
 }
@@ -100,6 +106,7 @@ export const NO_UPSTREAM_CREDENTIALS: UpstreamCredentials = Object.freeze({
   async renew(resource: CredentialedResource): Promise<UpstreamCredential> {
     throw noVault(resource);
   },
+  refusedRenewal() {},
   forget() {},
 });
 
@@ -148,6 +155,24 @@ interface Token {
   readonly value: string;
   readonly renewAt: number;
 }
+
+/**
+ * A token of the caches below: in flight until `settled`; `renewedAt` when it replaced one an upstream refused,
+ * `refusedAtOnce` when the request sent again with it was refused too.
+ */
+interface HeldToken {
+  readonly token: Promise<Token>;
+  settled?: Token;
+  readonly renewedAt?: number;
+  refusedAtOnce?: boolean;
+}
+
+/**
+ * A token that replaced a refused one and was refused on its first use is not replaced again before this age:
+ * an upstream that refuses every token (a wrong audience, a client it no longer knows) costs one token request
+ * per this time, not one per call.
+ */
+export const RENEWED_TOKEN_MIN_AGE_MS = 30_000;
 
 /** A token endpoint's failure, worded for the caller (never holding the client secret or a token). */
 class TokenRequestError extends Error {}
@@ -215,7 +240,7 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
   const tokenTimeoutMs = options.tokenTimeoutMs ?? 10_000;
   // By client and client secret: a rotated client secret gets a token of its own. A request in flight is shared
   // by every caller that needs the token meanwhile (one token request for a burst); a failed one is not kept.
-  const tokens = new Map<string, { readonly token: Promise<Token>; settled?: Token }>();
+  const tokens = new Map<string, HeldToken>();
 
   /** One token request (client authenticated with HTTP Basic), its answer checked; never echoes a secret. */
   async function postToken(
@@ -265,6 +290,18 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
     return { value, renewAt: now() + (seconds - early) * 1000 };
   }
 
+  // Keys whose token an upstream refused and which are being requested again: the new entry says it is a renewal.
+  const renewing = new Set<string>();
+  const renewal = (key: string): Pick<HeldToken, 'renewedAt'> =>
+    renewing.delete(key) ? { renewedAt: now() } : {};
+
+  /** The cache entry holding the token `value`, if one still does. */
+  function heldWith(value: string) {
+    for (const cache of [tokens, exchanged])
+      for (const [key, entry] of cache) if (entry.settled?.value === value) return { cache, key, entry };
+    return undefined;
+  }
+
   function requestToken(auth: ClientCredentialsAuth, clientSecret: string): Promise<Token> {
     const body = new URLSearchParams({ grant_type: 'client_credentials' });
     if (auth.scopes?.length) body.set('scope', auth.scopes.join(' '));
@@ -275,7 +312,7 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
     const key = [auth.tokenUrl, auth.clientId, (auth.scopes ?? []).join(' '), clientSecret].join('\0');
     const held = tokens.get(key);
     if (held && (held.settled === undefined || held.settled.renewAt > now())) return held.token;
-    const entry: { token: Promise<Token>; settled?: Token } = { token: requestToken(auth, clientSecret) };
+    const entry: HeldToken = { token: requestToken(auth, clientSecret), ...renewal(key) };
     tokens.set(key, entry);
     entry.token.then(
       (token) => {
@@ -294,7 +331,7 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
   // of one caller's requests shares one exchange, a failed one is not kept. Bounded: expired entries go first,
   // then the oldest.
   const maxExchanged = options.maxExchangedTokens ?? 10_000;
-  const exchanged = new Map<string, { readonly token: Promise<Token>; settled?: Token }>();
+  const exchanged = new Map<string, HeldToken>();
 
   function makeRoom() {
     if (exchanged.size < maxExchanged) return;
@@ -336,8 +373,9 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
     if (auth.scopes?.length) body.set('scope', auth.scopes.join(' '));
     if (auth.requestedTokenType) body.set('requested_token_type', auth.requestedTokenType);
     makeRoom();
-    const entry: { token: Promise<Token>; settled?: Token } = {
+    const entry: HeldToken = {
       token: postToken(tokenUrl, auth.clientId, clientSecret, body),
+      ...renewal(key),
     };
     exchanged.set(key, entry);
     entry.token.then(
@@ -433,70 +471,116 @@ export function createUpstreamCredentials(options: UpstreamCredentialsOptions): 
   // The vault reads the adapter's name, uid and spec; a tool never gets here (refused above).
   const asAdapter = (resource: CredentialedResource) => resource as unknown as OAuthUserAdapter;
 
+  /** A token the gateway got itself, refused upstream: dropped, and the next one requested (see `renew`). */
+  async function renewMinted(
+    resource: CredentialedResource,
+    caller: CredentialCaller,
+    rejected: string,
+  ): Promise<UpstreamCredential> {
+    const held = heldWith(rejected);
+    const renewedAt = held?.entry.refusedAtOnce ? held.entry.renewedAt : undefined;
+    if (renewedAt !== undefined && now() - renewedAt < RENEWED_TOKEN_MIN_AGE_MS) {
+      throw new UpstreamCredentialError(
+        `${label(resource)}: its upstream refused the access token the gateway got for it, which had just replaced a refused one.`,
+        upstreamAuthSecretName(resource.spec) ?? '',
+        'token',
+      );
+    }
+    // Not held any more: another request renewed it meanwhile (its token, perhaps still in flight, is used).
+    if (held) {
+      held.cache.delete(held.key);
+      renewing.add(held.key);
+      logger.info(
+        { [resource.kind]: resource.name },
+        'upstream refused a token the gateway got; renewing it',
+      );
+    }
+    try {
+      const credential = await resolve(resource, caller);
+      if (!credential)
+        throw new UpstreamCredentialError(`${label(resource)} has no upstreamAuth.`, '', 'token');
+      return credential;
+    } finally {
+      if (held) renewing.delete(held.key);
+    }
+  }
+
+  async function resolve(
+    resource: CredentialedResource,
+    caller: CredentialCaller | undefined,
+  ): Promise<UpstreamCredential | undefined> {
+    const auth = resource.spec.upstreamAuth;
+    if (auth?.type === 'oauth-user') {
+      const userId = caller?.userId;
+      const v = vaultOf(resource, caller);
+      return bearer(await v.accessToken(userId!, asAdapter(resource)));
+    }
+    const secret = upstreamAuthSecretName(resource.spec);
+    if (!auth || secret === undefined) return undefined;
+    let value: string | undefined;
+    try {
+      value = await read(secret);
+    } catch (err) {
+      if (!(err instanceof SecretDecryptionError)) throw err;
+      return refuse(
+        resource,
+        secret,
+        'unreadable',
+        `cannot use secret '${secret}' for its upstream: this gateway cannot decrypt it (${err.message}).`,
+      );
+    }
+    if (value === undefined) {
+      return refuse(
+        resource,
+        secret,
+        'missing',
+        `needs secret '${secret}' for its upstream, and no such secret exists: create it with POST /secrets.`,
+      );
+    }
+    if (auth.type === 'token-exchange') return exchangedCredential(resource, auth, secret, value, caller);
+    if (auth.type === 'oauth-client-credentials') {
+      try {
+        return { header: 'authorization', value: `Bearer ${(await tokenFor(auth, value)).value}` };
+      } catch (err) {
+        if (!(err instanceof TokenRequestError)) throw err;
+        return refuse(
+          resource,
+          secret,
+          'token',
+          `could not get an access token for its upstream from ${auth.tokenUrl} (client '${auth.clientId}'): ${err.message}.`,
+        );
+      }
+    }
+    if (!HEADER_VALUE.test(value)) {
+      return refuse(
+        resource,
+        secret,
+        'unusable',
+        `cannot send secret '${secret}' upstream: its value holds characters an HTTP header cannot carry (a line break, a control character or non-ASCII text); rotate it with PUT /secrets/${secret}.`,
+      );
+    }
+    if (auth.type === 'bearer') return { header: 'authorization', value: `Bearer ${value}` };
+    return { header: auth.name.toLowerCase(), value: `${auth.prefix ?? ''}${value}` };
+  }
+
   return {
     async renew(resource, caller, rejected) {
-      if (resource.spec.upstreamAuth?.type !== 'oauth-user')
+      const type = resource.spec.upstreamAuth?.type;
+      const token = rejected.value.slice('Bearer '.length);
+      if (type === 'oauth-client-credentials' || type === 'token-exchange')
+        return renewMinted(resource, caller, token);
+      if (type !== 'oauth-user')
         throw new UpstreamCredentialError(
           `${label(resource)}: its upstream refused the credential.`,
           '',
           'token',
         );
-      const token = rejected.value.slice('Bearer '.length);
       return bearer(await vaultOf(resource, caller).renew(caller.userId, asAdapter(resource), token));
     },
-    async resolve(resource, caller) {
-      const auth = resource.spec.upstreamAuth;
-      if (auth?.type === 'oauth-user') {
-        const userId = caller?.userId;
-        const v = vaultOf(resource, caller);
-        return bearer(await v.accessToken(userId!, asAdapter(resource)));
-      }
-      const secret = upstreamAuthSecretName(resource.spec);
-      if (!auth || secret === undefined) return undefined;
-      let value: string | undefined;
-      try {
-        value = await read(secret);
-      } catch (err) {
-        if (!(err instanceof SecretDecryptionError)) throw err;
-        return refuse(
-          resource,
-          secret,
-          'unreadable',
-          `cannot use secret '${secret}' for its upstream: this gateway cannot decrypt it (${err.message}).`,
-        );
-      }
-      if (value === undefined) {
-        return refuse(
-          resource,
-          secret,
-          'missing',
-          `needs secret '${secret}' for its upstream, and no such secret exists: create it with POST /secrets.`,
-        );
-      }
-      if (auth.type === 'token-exchange') return exchangedCredential(resource, auth, secret, value, caller);
-      if (auth.type === 'oauth-client-credentials') {
-        try {
-          return { header: 'authorization', value: `Bearer ${(await tokenFor(auth, value)).value}` };
-        } catch (err) {
-          if (!(err instanceof TokenRequestError)) throw err;
-          return refuse(
-            resource,
-            secret,
-            'token',
-            `could not get an access token for its upstream from ${auth.tokenUrl} (client '${auth.clientId}'): ${err.message}.`,
-          );
-        }
-      }
-      if (!HEADER_VALUE.test(value)) {
-        return refuse(
-          resource,
-          secret,
-          'unusable',
-          `cannot send secret '${secret}' upstream: its value holds characters an HTTP header cannot carry (a line break, a control character or non-ASCII text); rotate it with PUT /secrets/${secret}.`,
-        );
-      }
-      if (auth.type === 'bearer') return { header: 'authorization', value: `Bearer ${value}` };
-      return { header: auth.name.toLowerCase(), value: `${auth.prefix ?? ''}${value}` };
+    resolve,
+    refusedRenewal(credential) {
+      const held = heldWith(credential.value.slice('Bearer '.length));
+      if (held) held.entry.refusedAtOnce = true;
     },
     forget(secret) {
       values.delete(secret);

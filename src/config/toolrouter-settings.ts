@@ -71,7 +71,10 @@ export interface ToolRouterSettings {
   readonly maxResultBytes: number;
   /** Largest MCP request body. */
   readonly maxBodyBytes: number;
-  /** Legacy GET streams end after this long (the client reconnects and is authenticated again). */
+  /**
+   * Legacy GET streams end, and `subscriptions/listen` streams close gracefully, after this long (the client
+   * reconnects and is authenticated again).
+   */
   readonly streamMaxAgeMs: number;
   /**
    * Plain 2026-07-28 `tools/call` requests are answered without the SDK's per-request server, and federated calls

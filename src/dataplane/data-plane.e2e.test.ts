@@ -15,6 +15,7 @@ import {
 import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DROPPED_REQUEST_HEADERS } from '../core/index.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { identifyingMiddleware } from '../auth/index.js';
@@ -154,23 +155,13 @@ describe('legacy session lifecycle', () => {
       if (!unsendable.has(name) && name !== 'mcp-session-id') forged[name] = `forged-${name}`;
     // A foreign origin is refused outright; the gateway's own passes the check and must still stay behind.
     forged.origin = new URL(g.url).origin;
-    const body = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
-    });
+    const body = legacyInitializeBody({ protocolVersion: '2025-06-18', clientName: 'c' });
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(
         `${g.url}/adapters/hygiene/mcp`,
         {
           method: 'POST',
-          headers: {
-            ...forged,
-            'x-tenant': 'kept',
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-          },
+          headers: { ...forged, 'x-tenant': 'kept', ...mcpPostHeaders() },
         },
         (res) => {
           res.resume();
@@ -201,12 +192,10 @@ describe('legacy session lifecycle', () => {
     expect(servers.reduce((n, s) => n + s.sessionCount(), 0)).toBe(0);
     const res = await fetch(`${g.url}/adapters/del/mcp`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+      headers: mcpPostHeaders({
         'mcp-session-id': sealed,
         'mcp-protocol-version': '2025-11-25',
-      },
+      }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     expect(res.status).toBe(404);
@@ -253,13 +242,11 @@ describe('legacy session lifecycle', () => {
     const call = (adapter: string, id: string, user = 'alice') =>
       fetch(`${g.url}/adapters/${adapter}/mcp`, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
+        headers: mcpPostHeaders({
           'mcp-session-id': id,
           'mcp-protocol-version': '2025-11-25',
           'x-test-user': user,
-        },
+        }),
         body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }),
       });
     const ok = await call('one', sealed);
@@ -286,12 +273,10 @@ describe('legacy session lifecycle', () => {
     const call = () =>
       fetch(`${g.url}/adapters/again/mcp`, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
+        headers: mcpPostHeaders({
           'mcp-session-id': sealed,
           'mcp-protocol-version': '2025-11-25',
-        },
+        }),
         body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
       });
     const before = await call();
@@ -323,12 +308,10 @@ describe('legacy session lifecycle', () => {
     // The same session id, straight to a call, through the other instance.
     const res = await fetch(`${b.url}/adapters/shared/mcp`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+      headers: mcpPostHeaders({
         'mcp-session-id': viaA.transport.sessionId!,
         'mcp-protocol-version': '2025-11-25',
-      },
+      }),
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 9,
@@ -370,11 +353,7 @@ describe('legacy session lifecycle', () => {
     const reader = res.body!.getReader();
     const call = await fetch(`${g.url}/adapters/resume/mcp`, {
       method: 'POST',
-      headers: {
-        ...headers,
-        accept: 'application/json, text/event-stream',
-        'content-type': 'application/json',
-      },
+      headers: { ...headers, ...mcpPostHeaders() },
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 2,
@@ -412,11 +391,9 @@ describe('legacy session lifecycle', () => {
     await g.registerRemoteAdapter('strict', [server!.url]);
     const res = await fetch(`${g.url}/adapters/strict/mcp`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+      headers: mcpPostHeaders({
         'mcp-protocol-version': '2025-11-25',
-      },
+      }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     expect(res.status).toBe(400);
@@ -478,13 +455,11 @@ describe('modern (2026-07-28) through the gateway', () => {
     );
     const res = await fetch(`${g.url}/adapters/modern/mcp`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+      headers: mcpPostHeaders({
         'mcp-protocol-version': '2026-07-28',
         'mcp-method': 'tools/list',
         'mcp-name': 'echo',
-      },
+      }),
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 1,

@@ -3,23 +3,19 @@
  * rules require.
  */
 import { describe, expect, it } from 'vitest';
+import { legacyInitialize, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { classifyRequest, isRejection, parseJsonBody, UNPARSEABLE_BODY } from './era-classification.js';
 import type { Classification } from './era-classification.js';
 import { JSON_RPC_ERROR, SUPPORTED_PROTOCOL_VERSIONS } from './mcp-protocol.js';
 
 const BOTH = 'application/json, text/event-stream';
-const POST_HEADERS = { accept: BOTH, 'content-type': 'application/json' };
 const SEALED = 'v1.sealed-session-id';
 
 const post = (headers: Record<string, string>, body: unknown): Classification =>
-  classifyRequest('POST', new Headers({ ...POST_HEADERS, ...headers }), body);
+  classifyRequest('POST', new Headers(mcpPostHeaders(headers)), body);
 
-const initialize = (protocolVersion: string) => ({
-  jsonrpc: '2.0',
-  id: 0,
-  method: 'initialize',
-  params: { protocolVersion, capabilities: {}, clientInfo: { name: 'test-client', version: '1.0.0' } },
-});
+const initialize = (protocolVersion: string) =>
+  legacyInitialize({ protocolVersion, id: 0, clientName: 'test-client', clientVersion: '1.0.0' });
 const toolsCall = (id: number | string, name = 'echo') => ({
   jsonrpc: '2.0',
   id,

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openRegistryStore } from '../registry/index.js';
 import type { RegistryStore } from '../registry/index.js';
 import { closedPort, startHttpServer } from '../../test/http-fixture.js';
+import { mcpPostHeaders } from '../../test/legacy-requests.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway, TestGatewayOptions } from '../../test/test-gateway.js';
 
@@ -23,12 +24,7 @@ async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => 
   return server;
 }
 
-const MODERN = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2026-07-28',
-  'mcp-method': 'tools/list',
-};
+const MODERN = mcpPostHeaders({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
 const LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
 
 describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwarder', (io) => {
@@ -363,18 +359,16 @@ describe.each(['node', 'hono', 'fetch'] as const)('forwarding with the %s forwar
       { jsonrpc: '2.0', id: 2, method: 'ping' },
     ]);
     const res = await post(g, 'batch', {
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: mcpPostHeaders(),
       body: batch,
     });
     expect(res.status).toBe(200);
     expect(received).toBe(batch);
     expect(await res.json()).toHaveLength(2);
     const refused = await post(g, 'batch', {
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+      headers: mcpPostHeaders({
         'mcp-protocol-version': '2025-06-18',
-      },
+      }),
       body: batch,
     });
     expect(refused.status).toBe(400);

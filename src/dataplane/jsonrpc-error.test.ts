@@ -1,5 +1,6 @@
 /** @module Tests of the data plane's error answers: a refused request as the HTTP answer MCP clients read. */
 import { describe, expect, it } from 'vitest';
+import { mcpPostHeaders } from '../../test/legacy-requests.js';
 import { classifyRequest, isRejection } from './era-classification.js';
 import type { EraRejection } from './era-rejections.js';
 import { rejectionResponse, requestIdOf, urlElicitationResponse } from './jsonrpc-error.js';
@@ -15,13 +16,11 @@ describe('rejectionResponse', () => {
   it('renders the status and a JSON-RPC error with a null id', async () => {
     const rejection = refused(
       'POST',
-      {
-        accept: 'application/json, text/event-stream',
-        'content-type': 'application/json',
+      mcpPostHeaders({
         'mcp-protocol-version': '2026-07-28',
         'mcp-method': 'tools/list',
         'mcp-name': 'echo',
-      },
+      }),
       { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'hi' } } },
     );
     const response = rejectionResponse(rejection);

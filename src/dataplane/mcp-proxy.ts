@@ -163,13 +163,24 @@ interface Exchange {
   readonly requestId: string | number | undefined;
 }
 
-/** The upstream answered 401 to a per-user token: thrown from the head rewriter, so nothing reaches the client. */
+/**
+ * The upstream answered 401 to a token that can be renewed (a caller's per-user token, one the gateway got
+ * itself): thrown from the head rewriter, so nothing reaches the client before the renewed token is tried.
+ */
 class CredentialRefused extends Error {
   constructor() {
     super("the upstream refused the caller's access token");
   }
 }
 const REFUSED: ForwardOutcome = { ok: false, failure: 'error', message: 'credential refused' };
+
+/** Whether one send's 401 is answered by renewing the token (`value`: it was), and whether there was one. */
+interface Refusal {
+  readonly renewable: boolean;
+  value: boolean;
+  answered401: boolean;
+}
+const refusal = (renewable: boolean): Refusal => ({ renewable, value: false, answered401: false });
 
 /** Default of {@link McpProxyOptions.sessionIdleMs}: 15 minutes, as the stdio bridge's idle timeout. */
 export const DEFAULT_SESSION_IDLE_MS = 15 * 60 * 1000;
@@ -310,11 +321,12 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     x: Exchange,
     replica: ReplicaEndpoint,
     session: { sealed: string; upstream: string } | undefined,
-    refused: { value: boolean },
+    refused: Refusal,
   ) {
     return (head: UpstreamHead): ClientHead | Promise<ClientHead> => {
-      // A per-user token the upstream refuses (revoked, expired early): renewed once before the caller hears.
-      if (head.status === 401 && x.credential && x.adapter.spec.upstreamAuth?.type === 'oauth-user') {
+      if (head.status === 401) refused.answered401 = true;
+      // A token the upstream refuses (revoked, expired early): renewed once before the caller hears.
+      if (head.status === 401 && refused.renewable) {
         refused.value = true;
         throw new CredentialRefused();
       }
@@ -360,7 +372,8 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
   async function sendOnce(
     x: Exchange,
     replica: ReplicaEndpoint,
-    session?: { sealed: string; upstream: string },
+    session: { sealed: string; upstream: string } | undefined,
+    refused: Refusal,
   ): Promise<ForwardOutcome> {
     const counted = load.begin(replica.id);
     // Only a scaling adapter is held (its deployer counts the exchange); every other one allocates nothing here.
@@ -391,7 +404,6 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
       connectTimeoutMs: x.adapter.spec.connectTimeoutMs ?? options.connectTimeoutMs,
       idleTimeoutMs: x.adapter.spec.idleTimeoutMs ?? options.idleTimeoutMs,
     };
-    const refused = { value: false };
     const rewrite = rewriter(x, replica, session, refused);
     let outcome: ForwardOutcome;
     try {
@@ -410,16 +422,21 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
   }
 
   /**
-   * Sends, and when the upstream refuses the caller's per-user token, renews it once (a refresh, or the token
-   * another request refreshed meanwhile) and sends again; refused again or not renewable, the caller gets the
-   * URL elicitation error naming `/connect/{adapter}`.
+   * Sends, and when the upstream refuses a renewable token, renews it once and sends again. A caller's per-user
+   * token (a refresh, or the token another request refreshed meanwhile) refused again or not renewable: the caller
+   * gets the URL elicitation error naming `/connect/{adapter}`. A token the gateway got itself
+   * (`oauth-client-credentials`, `token-exchange`) refused again: the upstream's refusal, as a 502, as for any
+   * credential of the gateway's.
    */
   async function send(
     x: Exchange,
     replica: ReplicaEndpoint,
     session?: { sealed: string; upstream: string },
   ): Promise<ForwardOutcome> {
-    const outcome = await sendOnce(x, replica, session);
+    const type = x.credential && x.adapter.spec.upstreamAuth?.type;
+    const perUser = type === 'oauth-user';
+    const minted = type === 'oauth-client-credentials' || type === 'token-exchange';
+    const outcome = await sendOnce(x, replica, session, refusal(perUser || minted));
     if (outcome !== REFUSED) return outcome;
     let renewed: Exchange;
     try {
@@ -430,7 +447,9 @@ export function createMcpProxy(options: McpProxyOptions): McpProxy {
     } catch (err) {
       return credentialFailure(x, err);
     }
-    const again = await sendOnce(renewed, replica, session);
+    const retried = refusal(perUser);
+    const again = await sendOnce(renewed, replica, session, retried);
+    if (minted && retried.answered401) options.upstreamCredentials.refusedRenewal(renewed.credential!);
     if (again !== REFUSED) return again;
     return credentialFailure(
       x,

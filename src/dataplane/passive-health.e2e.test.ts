@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, expect, it } from 'vitest';
 import { startHttpServer } from '../../test/http-fixture.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 
@@ -52,13 +53,8 @@ it('does not count a 5xx answer as one', async () => {
   await g.registerRemoteAdapter('failing', [`${failing.url}/mcp`]);
   const res = await fetch(`${g.url}/adapters/failing/mcp`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '0' } },
-    }),
+    headers: mcpPostHeaders(),
+    body: legacyInitializeBody({ clientName: 'x', clientVersion: '0' }),
   });
   await res.body?.cancel();
   expect(res.status).toBeGreaterThanOrEqual(500);

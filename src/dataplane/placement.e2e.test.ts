@@ -5,12 +5,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { devAuth } from '../auth/index.js';
 import { createLogger } from '../observability/logger.js';
 import { createPrometheusMetrics } from '../observability/prometheus/index.js';
+import { eventually } from '../../test/polling.js';
 import { STDIO_SERVER, killAllMarked, marker } from '../../test/process-fixtures.js';
 import { MARKER_VARIABLE } from '../../test/process-tree.js';
 import { startTestGateway } from '../../test/test-gateway.js';
@@ -51,23 +53,14 @@ const replicaOf = async (client: Client) => {
   return (JSON.parse(result.content[0]!.text) as { replica: string }).replica;
 };
 
-const LEGACY_HEADERS = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2025-11-25',
-};
+const LEGACY_HEADERS = mcpPostHeaders({ 'mcp-protocol-version': '2025-11-25' });
 
 /** A legacy `initialize` with no session id, from `caller`: the request that places a new session. */
 function postInitialize(url: string, caller: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { ...LEGACY_HEADERS, ...caller },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cli', version: '1' } },
-    }),
+    body: legacyInitializeBody({ id: 0, clientName: 'cli' }),
   });
 }
 
@@ -414,11 +407,7 @@ describe('eviction never takes a session in use', () => {
         /^mcp_gateway_open_streams\{adapter="streaming"\} (\d+)$/m.exec((await metrics.render()).body)?.[1] ??
           0,
       );
-    const deadline = Date.now() + 10_000;
-    while ((await openStreams()) < 2) {
-      if (Date.now() > deadline) throw new Error('the clients did not open their GET streams');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually(async () => (await openStreams()) >= 2, 'the clients opening their GET streams', 10_000);
     const res = await postInitialize(url);
     expect(res.status).toBe(503);
     await res.text();
@@ -452,11 +441,12 @@ describe('session caps of a stdio adapter (one process per session)', () => {
         replicaStatus: string;
         replicas: { detail?: string; sessions?: number; maxSessions?: number }[];
       };
-    const deadline = Date.now() + 60_000;
-    while ((await status()).readyReplicas < 2) {
-      if (Date.now() > deadline) throw new Error('the stdio replicas did not become ready');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(
+      async () => (await status()).readyReplicas >= 2,
+      'two ready stdio replicas',
+      60_000,
+      100,
+    );
     const url = `${g.url}/adapters/stdio-capped/mcp`;
     expect((await status()).replicaStatus).toBe('Healthy');
     // Bounded load alone would put the 4th session on the first choice (3 of 4), which the bridge would refuse.

@@ -10,6 +10,7 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../test/polling.js';
 import {
   canScanProcesses,
   markedProcesses,
@@ -26,20 +27,6 @@ const everything = npxFromRepository('@modelcontextprotocol/server-everything');
 afterAll(() => killMarked(marker));
 
 const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe.runIf(canScanProcesses)('a command adapter through the gateway (process deployer)', () => {
   it('runs server-everything with two replicas, serves the SDK client, survives a killed child, reaps everything', async () => {
@@ -59,13 +46,16 @@ describe.runIf(canScanProcesses)('a command adapter through the gateway (process
       });
       expect(created.status).toBe(201);
 
-      const status = await eventually(
+      const status = await until(
         async () =>
           (await (await fetch(`${gateway.url}/adapters/everything/status`)).json()) as Record<
             string,
             unknown
           >,
         (s) => s.readyReplicas === 2,
+        'two ready replicas',
+        60_000,
+        200,
       );
       expect(status).toMatchObject({ replicaStatus: 'Healthy', runtime: 'command', updatedReplicas: 2 });
 
@@ -95,19 +85,21 @@ describe.runIf(canScanProcesses)('a command adapter through the gateway (process
       }
       // A call racing the death gets the bridge's JSON-RPC error; once the bridge has seen its process exit,
       // the session is gone and the gateway passes the 404 that makes a client re-initialise.
-      const error = await eventually(
+      const error = await until(
         () =>
           client.callTool({ name: 'echo', arguments: { message: 'x' } }).then(
             () => undefined,
             (e: unknown) => e,
           ),
         (e) => e instanceof StreamableHTTPError,
+        'the HTTP error of the ended session',
         10_000,
+        200,
       );
       expect((error as StreamableHTTPError).code).toBe(404);
       await client.close().catch(() => undefined);
 
-      const again = await eventually(
+      const again = await until(
         async () => {
           const fresh = new Client({ name: 'e2e-2', version: '1.0.0' });
           try {
@@ -123,15 +115,19 @@ describe.runIf(canScanProcesses)('a command adapter through the gateway (process
           }
         },
         (text) => text.includes('again'),
+        'a fresh session answering',
         30_000,
+        200,
       );
       expect(again).toContain('again');
 
       expect((await fetch(`${gateway.url}/adapters/everything`, { method: 'DELETE' })).status).toBe(204);
-      await eventually(
+      await until(
         async () => markedProcesses(marker).length,
         (n) => n === 0,
+        'no process left',
         20_000,
+        200,
       );
     } finally {
       await gateway.close();

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { legacyInitializeBody, mcpPostHeaders } from '../../test/legacy-requests.js';
+import { until } from '../../test/polling.js';
 import { HTTP_SERVER, npxFromRepository } from '../../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
@@ -31,16 +33,6 @@ const sessionOf = (pid: number) => {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3];
 };
 const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
-
-async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached (${JSON.stringify(value)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Scaling {
   readonly gateway: TestGateway;
@@ -104,7 +96,7 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
       { args: everything.args, minReplicas: 0, idleSeconds: 1 },
       async ({ gateway, events, marker, status, connect }) => {
         // Registered and reconciled: reported idle, and no process of it runs.
-        const idle = await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
+        const idle = await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status', 60_000);
         expect(idle).toMatchObject({ replicaStatus: 'Idle: scaled to zero; the next request starts it' });
         expect(idle.readyReplicas).toBe(0);
         expect(markedCommandProcesses(marker)).toEqual([]);
@@ -133,12 +125,14 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
           () => events,
           (e) => e.length === 2,
           'the scale-down event',
+          60_000,
         );
         expect(events).toEqual(['lazy:up', 'lazy:down']);
         await until(
           () => markedCommandProcesses(marker),
           (pids) => pids.length === 0,
           'no process left after scale-down',
+          60_000,
         );
         expect((await status()).replicaStatus, events.join()).toBe(
           'Idle: scaled to zero; the next request starts it',
@@ -154,20 +148,11 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
         // A session with no stream and no request open (a plain HTTP client between two calls) keeps it up too:
         // the SDK client above held a GET stream, this one holds nothing but its session.
         const mcpUrl = `${gateway.url}/adapters/lazy/mcp`;
-        const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+        const headers = mcpPostHeaders();
         const initialized = await fetch(mcpUrl, {
           method: 'POST',
           headers,
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'initialize',
-            params: {
-              protocolVersion: '2025-06-18',
-              capabilities: {},
-              clientInfo: { name: 'raw', version: '1' },
-            },
-          }),
+          body: legacyInitializeBody({ protocolVersion: '2025-06-18' }),
         });
         expect(initialized.status).toBe(200);
         const sessionId = initialized.headers.get('mcp-session-id')!;
@@ -193,6 +178,7 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
           () => events,
           (e) => e.length === 4,
           'the scale-down after the last session ended',
+          60_000,
         );
         expect(events[3]).toBe('lazy:down');
       },
@@ -210,20 +196,11 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
         connectTimeoutMs: 300,
       },
       async ({ gateway, events, status }) => {
-        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
+        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status', 60_000);
         const res = await fetch(`${gateway.url}/adapters/slow/mcp`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'initialize',
-            params: {
-              protocolVersion: '2025-06-18',
-              capabilities: {},
-              clientInfo: { name: 't', version: '1' },
-            },
-          }),
+          headers: mcpPostHeaders(),
+          body: legacyInitializeBody({ protocolVersion: '2025-06-18', clientName: 't' }),
         });
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toBe('5');
@@ -248,7 +225,7 @@ describe.runIf(canScanProcesses)('scale to zero: process adapters with minReplic
         idleSeconds: 600,
       },
       async ({ events, marker, status, connect }) => {
-        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status');
+        await until(status, (s) => s.replicaStatus.startsWith('Idle'), 'idle status', 60_000);
         expect(markedCommandProcesses(marker)).toEqual([]);
         const sessions = await Promise.all([connect(), connect(), connect(), connect()]);
         const echoed = await Promise.all(

@@ -12,6 +12,8 @@ import {
 } from '@modelcontextprotocol/client';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mcpPostHeaders } from '../../test/legacy-requests.js';
+import { eventually, until } from '../../test/polling.js';
 import {
   canScanProcesses,
   killMarked,
@@ -25,14 +27,6 @@ const marker = newMarker();
 afterAll(() => killMarked(marker));
 const SDK_STDIO_SERVER = fileURLToPath(new URL('../../test/sdk-stdio-server.mjs', import.meta.url));
 const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.runIf(canScanProcesses)('a stdio adapter for 2026-07-28 clients, through the gateway', () => {
   it('serves the SDK 2.x client statelessly from the pool and the SDK 1.x client on a session', async () => {
@@ -53,12 +47,13 @@ describe.runIf(canScanProcesses)('a stdio adapter for 2026-07-28 clients, throug
       expect(await created.json()).toMatchObject({ warmSessions: 1 });
       await until(
         async () =>
-          (
-            (await (await fetch(`${gateway.url}/adapters/sdk-stdio/status`)).json()) as {
-              readyReplicas: number;
-            }
-          ).readyReplicas === 1,
+          (await (await fetch(`${gateway.url}/adapters/sdk-stdio/status`)).json()) as {
+            readyReplicas: number;
+          },
+        (status) => status.readyReplicas === 1,
         'a ready replica',
+        60_000,
+        100,
       );
       const url = new URL(`${gateway.url}/adapters/sdk-stdio/mcp`);
 
@@ -78,12 +73,10 @@ describe.runIf(canScanProcesses)('a stdio adapter for 2026-07-28 clients, throug
         // A raw server/discover says what the pool offers: 2026-07-28 only, no list-change stream.
         const discover = await fetch(url, {
           method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
+          headers: mcpPostHeaders({
             'mcp-protocol-version': '2026-07-28',
             'mcp-method': 'server/discover',
-          },
+          }),
           body: JSON.stringify({
             jsonrpc: '2.0',
             id: 7,
@@ -126,7 +119,7 @@ describe.runIf(canScanProcesses)('a stdio adapter for 2026-07-28 clients, throug
         await modern.close();
       }
       expect((await fetch(`${gateway.url}/adapters/sdk-stdio`, { method: 'DELETE' })).status).toBe(204);
-      await until(async () => markedProcesses(marker).length === 0, 'no process left', 20_000);
+      await eventually(() => markedProcesses(marker).length === 0, 'no process left', 20_000, 100);
     } finally {
       await gateway.close();
     }

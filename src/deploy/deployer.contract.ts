@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Registered } from '../registry/index.js';
+import { eventually } from '../../test/polling.js';
 import type { Deployer, ReplicaEndpoint, ResourceRef } from './deployer.js';
 import { refOf } from './resource-change.js';
 
@@ -38,21 +39,6 @@ export interface DeployerContractFixture {
 
 /** Builds a fresh fixture; called once per case. */
 export type DeployerContractFactory = () => Promise<DeployerContractFixture>;
-
-/** Polls `probe` until it returns true or `timeoutMs` passes (then fails with `what`). */
-export async function eventually(
-  probe: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs: number,
-  intervalMs = 20,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 const ids = (endpoints: readonly ReplicaEndpoint[]) => endpoints.map((e) => e.id);
 

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort, startHttpServer } from '../../test/http-fixture.js';
+import { eventually } from '../../test/polling.js';
 import { headerPrincipal } from '../../test/test-app.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import { startTestGateway } from '../../test/test-gateway.js';
@@ -77,14 +78,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return undefined;
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe.each(['node', 'hono', 'fetch'] as const)('operations with the %s forwarder', (io) => {
   async function gateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
     const g = await startTestGateway({ io, authenticate: headerPrincipal(), ...options });
@@ -152,6 +145,9 @@ describe.each(['node', 'hono', 'fetch'] as const)('operations with the %s forwar
     for (;;) if ((await reader.read()).done) break;
     await eventually(
       async () => sample(await scrape(g), 'mcp_gateway_open_streams', { adapter: 'sse' }) === 0,
+      'no open stream in the metrics',
+      3_000,
+      25,
     );
     text = await scrape(g);
     expect(sample(text, 'mcp_gateway_mcp_requests_total', { adapter: 'sse', method: 'tools/call' })).toBe(1);
@@ -174,6 +170,9 @@ describe.each(['node', 'hono', 'fetch'] as const)('operations with the %s forwar
     controller.abort();
     await eventually(
       async () => sample(await scrape(g), 'mcp_gateway_open_streams', { adapter: 'sse' }) === 0,
+      'no open stream in the metrics',
+      3_000,
+      25,
     );
   });
 

@@ -12,6 +12,7 @@ import { createAuditLog } from '../observability/audit-log.js';
 import { createLogger } from '../observability/logger.js';
 import { createPrometheusMetrics } from '../observability/prometheus/index.js';
 import { startHttpServer } from '../../test/http-fixture.js';
+import { mcpPostHeaders } from '../../test/legacy-requests.js';
 import { connectLegacyClient, connectModernClient } from '../../test/mcp-clients.js';
 import { modernToolCallBody, modernToolCallHeaders } from '../../test/modern-requests.js';
 import { startTestGateway } from '../../test/test-gateway.js';
@@ -56,7 +57,6 @@ async function upstream() {
 }
 
 const dev = (user: string) => ({ 'x-dev-userid': user, 'x-dev-roles': 'mcp.admin' });
-const LEGACY_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const legacyCall = (tool: string, id = 1) => ({
   jsonrpc: '2.0',
   id,
@@ -93,7 +93,7 @@ describe.each(['node', 'hono', 'fetch'] as const)('per-tool limit on the data pl
     // A legacy call names its tool only in the body: the same bucket.
     const legacy = await fetch(`${g.url}/adapters/one/mcp`, {
       method: 'POST',
-      headers: { ...LEGACY_HEADERS, ...dev('alice') },
+      headers: mcpPostHeaders(dev('alice')),
       body: JSON.stringify(legacyCall('echo')),
     });
     expect(legacy.status).toBe(200);
@@ -140,7 +140,7 @@ describe('per-tool limit and 2025-03-26 batches', () => {
     const batch = (n: number) =>
       fetch(`${g.url}/adapters/one/mcp`, {
         method: 'POST',
-        headers: { ...LEGACY_HEADERS, 'mcp-protocol-version': '2025-03-26', ...dev('alice') },
+        headers: mcpPostHeaders({ 'mcp-protocol-version': '2025-03-26', ...dev('alice') }),
         body: JSON.stringify(Array.from({ length: n }, (_, i) => legacyCall('echo', i + 1))),
       });
     expect((await batch(2)).status).toBe(200);
@@ -202,12 +202,11 @@ describe('per-tool limit on the tool router', () => {
     expect(disguised.status).toBe(400);
     const mirrored = await fetch(`${g.url}/mcp`, {
       method: 'POST',
-      headers: {
-        ...LEGACY_HEADERS,
+      headers: mcpPostHeaders({
         ...dev('alice'),
         'mcp-protocol-version': '2025-11-25',
         'mcp-method': 'tools/list',
-      },
+      }),
       body: JSON.stringify({
         ...legacyCall('score'),
         params: { name: 'score', arguments: { text: 'good' } },

@@ -13,8 +13,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGatewayToExit, startGatewayProcess } from '../../test/gateway-process.js';
 import type { GatewayProcess } from '../../test/gateway-process.js';
+import { legacyInitialize } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { until } from '../../test/polling.js';
 import { SANDBOX_WORKS, STDIO_SERVER } from '../../test/process-fixtures.js';
 import {
   MARKER_VARIABLE,
@@ -129,23 +131,8 @@ function send(
   });
 }
 
-async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached: ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const MCP_HEADERS = { accept: 'application/json, text/event-stream' };
-const initialize = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'attacker', version: '1' } },
-};
+const initialize = legacyInitialize({ clientName: 'attacker' });
 
 describe.each(MODES)('in $auth mode', (mode) => {
   const data = join(dir, mode.auth);
@@ -322,6 +309,7 @@ describe.each(MODES)('in $auth mode', (mode) => {
         () => processesRunning(daemon),
         (pids) => pids.length > 0,
         'the daemon to start',
+        30_000,
       );
     }
 
@@ -331,11 +319,13 @@ describe.each(MODES)('in $auth mode', (mode) => {
         () => processesRunning(daemon),
         (pids) => pids.length === 0,
         'the daemon to be gone',
+        30_000,
       );
       await until(
         () => markedProcesses(marker),
         (pids) => pids.length === 0,
         'every marked process gone',
+        30_000,
       );
     }
 
@@ -361,6 +351,7 @@ describe.each(MODES)('in $auth mode', (mode) => {
           async () => (await send(gateway, 'GET', '/adapters/nosy/logs?tail=100', { headers: admin })).text,
           (text) => text.includes('PROBED'),
           'the probe to run',
+          30_000,
         );
         const secret = readFileSync(join(data, 'secret'), 'utf8').trim();
         expect(logs).not.toContain(CANARY);

@@ -10,14 +10,19 @@
  * - `extensions` are merged by name over the federated upstreams the endpoint offers tools of: an extension
  *   that lives in tool definitions, call `_meta` and results reaches each tool's caller through per-tool
  *   routing, so one upstream declaring it is enough. Settings are merged key by key (objects deeply, lists as a
- *   union); a key two upstreams set differently is left out rather than claimed for both. Extensions that need
- *   methods the router does not relay (skills and apps, which need `resources/*`) are left out: claiming them
- *   would be a lie. The Tasks extension is not merged either: the router claims it itself, with its own
- *   settings (`tool-router.ts`), as it routes `tasks/*` to the replica holding each task (`tasks.ts`).
+ *   union); a key two upstreams set differently is left out rather than claimed for both. MCP Apps
+ *   (`io.modelcontextprotocol/ui`) is merged so: its views are `ui://` resources, which the router relays per
+ *   upstream (`federated-resources.ts`). Skills are left out: they need methods the router does not relay, and
+ *   claiming them would be a lie. The Tasks extension is not merged either: the router claims it itself, with
+ *   its own settings (`tool-router.ts`), as it routes `tasks/*` to the replica holding each task (`tasks.ts`).
+ * - `resources` is offered when some federated upstream of the endpoint offers it (on `/mcp`, those with no
+ *   tools count too): `resources/list` and `resources/templates/list` are the union over the upstreams the
+ *   caller may reach, and `resources/read` is routed by the adapter its URI names. Neither `subscribe` nor
+ *   `listChanged` is claimed: the router relays no resource notifications (yet).
  * - Capabilities whose methods are server-wide rather than per tool (`logging/setLevel`, `completion/complete`,
- *   `resources/*`, `prompts/*`, `tasks`) could only be offered as the intersection — every upstream able to
- *   answer — and only if the router relayed those methods. It relays none of them, so none is offered, and the
- *   SDK answers their methods "method not found", as `server/discover` promises.
+ *   `prompts/*`, `tasks`) could only be offered as the intersection — every upstream able to answer — and only
+ *   if the router relayed those methods. It relays none of them, so none is offered, and the SDK answers their
+ *   methods "method not found", as `server/discover` promises.
  *
  * Protocol versions are the router's own (the SDK's, both eras): it is a client of each upstream in whatever
  * version that upstream speaks, so a 2025-era upstream does not narrow what its callers can speak.
@@ -30,7 +35,6 @@ import { freshForMs } from './federated-lists.js';
 export const UNCARRIED_EXTENSIONS: ReadonlySet<string> = new Set([
   'io.modelcontextprotocol/tasks',
   'io.modelcontextprotocol/skills',
-  'io.modelcontextprotocol/ui',
 ]);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -95,6 +99,8 @@ export interface OfferOptions {
   readonly searchMode: boolean;
   /** The listings of the federated adapters the endpoint offers tools of. */
   readonly upstreams: readonly UpstreamListing[];
+  /** Federated adapters the endpoint serves the resources of without offering tools of them (on `/mcp`). */
+  readonly resourceOnly?: readonly UpstreamListing[];
   /**
    * The longest the router vouches for its own answer: its registry reads are reused that long
    * (`registryMaxAgeMs`), so a list is never promised fresher than that.
@@ -118,9 +124,13 @@ export function offerOf(options: OfferOptions): EndpointOffer {
       ttlMs = Math.min(ttlMs, freshForMs(upstream, options.refreshMs));
     }
   }
+  const resources = [...options.upstreams, ...(options.resourceOnly ?? [])].some(
+    (u) => u.capabilities?.resources !== undefined,
+  );
   return {
     capabilities: {
       tools: { listChanged: !options.searchMode },
+      ...(resources && { resources: {} }),
       ...(extensions && { extensions }),
     },
     ttlMs,

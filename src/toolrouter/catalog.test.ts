@@ -50,11 +50,14 @@ function fakeFederation() {
       };
     },
     listToolsFor: async () => ({ tools: [] }),
+    listResources: async () => ({ resources: [], resourceTemplates: [] }),
+    readResource: async () => ({ contents: [] }),
     callTool: async () => ({ content: [] }),
     onListChanged(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
+    onResourcesChanged: () => () => undefined,
     forget: (adapter) => void forgotten.push(adapter),
     close: async () => undefined,
   };

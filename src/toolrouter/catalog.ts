@@ -28,6 +28,7 @@ import { PersonalLists } from './personal-lists.js';
 import type { FederationState, UpstreamListing } from './federated-lists.js';
 import type { PinningGate } from './pinning-gate.js';
 import type { ToolNamer } from './tool-names.js';
+import { withAppUris } from './resource-uris.js';
 
 export type { FederationState, UpstreamListing } from './federated-lists.js';
 
@@ -125,6 +126,11 @@ export interface Catalog {
   visible(snapshot: CatalogSnapshot, principal: Principal): CatalogEntry[];
   /** A digest of what `principal` sees: changes exactly when their list changes. */
   fingerprintFor(snapshot: CatalogSnapshot, principal: Principal): string;
+  /**
+   * A digest of the caller's own lists (`oauth-user`, `token-exchange` adapters), which a shared snapshot leaves
+   * out: '' when they have none. With the digest of a shared snapshot's list it makes a per-caller fingerprint.
+   */
+  ownListsFingerprint?(principal: Principal): string;
   /** The registry changed on this instance (a control-plane write): rebuild now. */
   invalidate(): void;
   /** Told of every rebuild whose result differs from the previous one. */
@@ -139,6 +145,8 @@ export interface RouterCatalog extends Catalog {
   upstreamListing(adapter: Registered<'adapter'>): UpstreamListing | undefined;
   /** True when some federated upstream marked its last listing `private` (cheap: one look per adapter). */
   anyPrivateListing(): boolean;
+  /** Every federated adapter of the last build (those listed per caller too), tools or none. */
+  federatedAdapters(): readonly Registered<'adapter'>[];
 }
 
 /** Rows read per registry page while loading everything. */
@@ -268,6 +276,8 @@ class ToolCatalog implements RouterCatalog {
   private readonly personal: PersonalLists | undefined;
   /** The `oauth-user` and `token-exchange` adapters of the last build. */
   private personalAdapters: readonly Registered<'adapter'>[] = [];
+  /** Every federated adapter of the last build. */
+  private federated: readonly Registered<'adapter'>[] = [];
   /** Each caller's merged snapshot, reused while the shared one and their lists are the same. */
   private readonly merged = new Map<
     string,
@@ -380,6 +390,11 @@ class ToolCatalog implements RouterCatalog {
     return own === '' ? shared : `${shared}-${this.options.hash(own).toString(36)}`;
   }
 
+  ownListsFingerprint(principal: Principal): string {
+    const own = this.personal?.fingerprint(principal.userId) ?? '';
+    return own === '' ? '' : this.options.hash(own).toString(36);
+  }
+
   invalidate(): void {
     this.registry.invalidate();
     this.scheduleRebuild();
@@ -403,6 +418,10 @@ class ToolCatalog implements RouterCatalog {
     return this.lists.anyPrivate();
   }
 
+  federatedAdapters(): readonly Registered<'adapter'>[] {
+    return this.federated;
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.rebuildTimer);
@@ -422,6 +441,7 @@ class ToolCatalog implements RouterCatalog {
       if (kept.get(adapter.name) !== adapter.version) this.personal?.forget(adapter.name);
     }
     this.personalAdapters = view.personal;
+    this.federated = [...view.federated, ...view.personal];
     const held = new Map<string, HeldTool>();
     const entries = this.entriesOf(view, held);
     const snapshot: CatalogSnapshot = {
@@ -506,7 +526,8 @@ class ToolCatalog implements RouterCatalog {
       }
       this.addEntry(entries, seen, {
         name,
-        tool: { ...upstream, name },
+        // Its MCP Apps link names the adapter's `ui://` resource as the router shows it (`resource-uris.ts`).
+        tool: withAppUris(adapter.name, { ...upstream, name }),
         owner: adapter,
         target: { kind: 'federated', adapter, upstream },
       });

@@ -1,6 +1,6 @@
 /** Tests of the tool router's cursors. */
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, decodeKeyCursor, encodeCursor, encodeKeyCursor } from './cursor.js';
 
 describe('cursor', () => {
   it('round-trips a tool name and looks opaque', () => {
@@ -24,5 +24,18 @@ describe('cursor', () => {
     ]) {
       expect(decodeCursor(bad)).toBeUndefined();
     }
+  });
+
+  it('round-trips a URI key under its own prefix only', () => {
+    for (const key of ['memo://notes/notes/1', 'ui://w/ünï/çødé.html', 'urn://a:/x?y#z']) {
+      const cursor = encodeKeyCursor('r1.', key);
+      expect(cursor).toMatch(/^[A-Za-z0-9_.-]+$/);
+      expect(decodeKeyCursor('r1.', cursor)).toBe(key);
+      expect(decodeKeyCursor('rt1.', cursor)).toBeUndefined();
+      expect(decodeCursor(cursor)).toBeUndefined();
+    }
+    expect(decodeKeyCursor('r1.', 'r1.' + '_'.repeat(9000))).toBeUndefined();
+    // Not UTF-8.
+    expect(decodeKeyCursor('r1.', 'r1.' + btoa('\xff\xfe').replace(/=+$/, ''))).toBeUndefined();
   });
 });

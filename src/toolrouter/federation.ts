@@ -10,6 +10,8 @@
  * Calls use a small pool of connected clients per (adapter version, replica, principal): a legacy upstream
  * needs an initialised session, which is reused instead of paid for on every call. Listing uses one client per
  * adapter under the router's own identity, kept open so the upstream's `list_changed` reaches the catalog.
+ * Resources go the same two ways (`federated-resources.ts`): listed as the router (or as a caller, when the list
+ * is theirs), and read as the caller through their pooled client.
  *
  * An `oauth-user` adapter's upstream gets each caller's own token (the token vault), read for every request a
  * pooled client sends, so a refreshed or revoked grant counts at once and a client pooled for one caller never
@@ -20,7 +22,9 @@
  * A `token-exchange` adapter's upstream gets a token exchanged (RFC 8693) from the caller's own verified bearer
  * token, which the principal handed in here carries beside it (`auth/caller-token.ts`): it is listed per caller
  * too, and its pooled clients are kept per caller token as well (by the token's hash), so a client made for one
- * token never sends an exchange of another, even of the same user. Exchanged tokens are not renewed on a 401.
+ * token never sends an exchange of another, even of the same user. A token the gateway got itself (an exchanged
+ * one, an `oauth-client-credentials` one) that the upstream answers 401 is requested anew once
+ * (`UpstreamCredentials.renew`) and the request sent again.
  */
 import {
   CLIENT_CAPABILITIES_META_KEY,
@@ -34,6 +38,9 @@ import {
 import type {
   CallToolResult,
   InputRequiredResult,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplateType as ResourceTemplate,
   ServerCapabilities,
   Tool,
 } from '@modelcontextprotocol/client';
@@ -162,6 +169,21 @@ export interface UpstreamToolList {
   readonly protocolVersion?: string;
 }
 
+/** One listing of an adapter's resources and resource templates (all pages of each), with its cache hint. */
+export interface UpstreamResourceList {
+  readonly resources: Resource[];
+  readonly resourceTemplates: ResourceTemplate[];
+  /** The `resources/list` answer's hint (SEP-2549); undefined when it sent none. */
+  readonly ttlMs?: number;
+  readonly cacheScope?: 'public' | 'private';
+}
+
+/** How one `resources/read` is sent upstream. */
+export interface FederatedReadOptions {
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number;
+}
+
 /** The router's MCP client side. */
 export interface Federation {
   /** Every tool the adapter lists (all pages), through one of its ready replicas, as the router itself. */
@@ -173,6 +195,22 @@ export interface Federation {
    * for upstreams whose list is `private` to who asks, with the caller's identity headers.
    */
   listToolsFor(adapter: Registered<'adapter'>, principal: Principal): Promise<UpstreamToolList>;
+  /**
+   * Every resource and resource template the adapter lists: as the router itself without `principal` (shared
+   * by every caller, as `listTools`), else to that caller (their pooled client, as `listToolsFor`). Empty lists
+   * for an upstream that offers no resources.
+   */
+  listResources(adapter: Registered<'adapter'>, principal?: Principal): Promise<UpstreamResourceList>;
+  /**
+   * Reads `uri` (the upstream's own URI) as `principal`. The upstream's JSON-RPC error (no such resource) is
+   * thrown as it came ({@link ProtocolError}); an unreachable or silent upstream is thrown as another error.
+   */
+  readResource(
+    adapter: Registered<'adapter'>,
+    principal: Principal,
+    uri: string,
+    options: FederatedReadOptions,
+  ): Promise<ReadResourceResult>;
   /**
    * Calls `upstream` on the adapter; failures become `isError` results, never exceptions — except cancellation,
    * and {@link ConnectionRequiredError} (an `oauth-user` adapter and a caller without a usable grant), which the
@@ -188,6 +226,8 @@ export interface Federation {
   ): Promise<CallToolResult | InputRequiredResult>;
   /** Told the adapter's name when its upstream says its tool list changed. */
   onListChanged(listener: (adapter: string) => void): () => void;
+  /** Told the adapter's name when its upstream says its resource list changed. */
+  onResourcesChanged(listener: (adapter: string) => void): () => void;
   /** Closes every client of an adapter (removed, or its spec changed). */
   forget(adapter: string): void;
   close(): Promise<void>;
@@ -331,14 +371,43 @@ function cacheHintOf(result: object): Pick<UpstreamToolList, 'ttlMs' | 'cacheSco
 
 /** A listing as {@link Federation} hands it on: tools, cache hint and what the client knows of the upstream. */
 async function listingOf(client: Client, signal: AbortSignal, timeout: number): Promise<UpstreamToolList> {
-  const result = await client.listTools(undefined, { cacheMode: 'bypass', signal, timeout });
   const capabilities = client.getServerCapabilities();
+  // An upstream that offers no tools (a resource server) has an empty list, asked of nobody.
+  const result =
+    capabilities && !capabilities.tools
+      ? { tools: [] }
+      : await client.listTools(undefined, { cacheMode: 'bypass', signal, timeout });
   const protocolVersion = client.getNegotiatedProtocolVersion();
   return {
     tools: result.tools,
     ...cacheHintOf(result),
     ...(capabilities && { capabilities }),
     ...(protocolVersion && { protocolVersion }),
+  };
+}
+
+/** Every page of an adapter's resources and templates (none asked of an upstream that offers no resources). */
+async function resourceListingOf(
+  client: Client,
+  signal: AbortSignal,
+  timeout: number,
+): Promise<UpstreamResourceList> {
+  if (!client.getServerCapabilities()?.resources) return { resources: [], resourceTemplates: [] };
+  const [listed, templates] = await Promise.all([
+    client.listResources(undefined, { cacheMode: 'bypass', signal, timeout }),
+    client
+      .listResourceTemplates(undefined, { cacheMode: 'bypass', signal, timeout })
+      .catch((error: unknown) => {
+        // Templates are optional: an upstream that has none may not know the method.
+        if (error instanceof ProtocolError && error.code === ProtocolErrorCode.MethodNotFound)
+          return { resourceTemplates: [] };
+        throw error;
+      }),
+  ]);
+  return {
+    resources: listed.resources,
+    resourceTemplates: templates.resourceTemplates,
+    ...cacheHintOf(listed),
   };
 }
 
@@ -399,6 +468,7 @@ export function createFederation(options: FederationOptions): Federation {
   const pool = new Map<string, Connection>();
   const listers = new Map<string, Connection>();
   const listeners = new Set<(adapter: string) => void>();
+  const resourceListeners = new Set<(adapter: string) => void>();
   let closed = false;
 
   const sweep = setInterval(() => evictIdle(now() - poolIdleMs), Math.max(1000, poolIdleMs / 2));
@@ -406,6 +476,10 @@ export function createFederation(options: FederationOptions): Federation {
 
   function announce(adapter: string) {
     for (const listener of [...listeners]) listener(adapter);
+  }
+
+  function announceResources(adapter: string) {
+    for (const listener of [...resourceListeners]) listener(adapter);
   }
 
   function open(
@@ -486,9 +560,10 @@ export function createFederation(options: FederationOptions): Federation {
         }
       };
       const response = await send();
-      if (response.status !== 401 || !credential || adapter.spec.upstreamAuth?.type !== 'oauth-user')
-        return response;
-      // A per-user token the upstream refuses (revoked or expired early): renewed once, then sent again.
+      const type = adapter.spec.upstreamAuth?.type;
+      const minted = type === 'token-exchange' || type === 'oauth-client-credentials';
+      if (response.status !== 401 || !credential || (type !== 'oauth-user' && !minted)) return response;
+      // A token the upstream refuses (revoked or expired early): renewed once, then sent again.
       await discard(response);
       try {
         credential = await options.upstreamCredentials.renew(adapter, principal, credential);
@@ -499,6 +574,11 @@ export function createFederation(options: FederationOptions): Federation {
       headers[credential.header.toLowerCase()] = credential.value;
       const again = await send();
       if (again.status !== 401) return again;
+      // The gateway's own token refused again: the upstream's answer, as for any credential of the gateway's.
+      if (minted) {
+        options.upstreamCredentials.refusedRenewal(credential);
+        return again;
+      }
       await discard(again);
       exchange.credentialError = new ConnectionRequiredError(
         adapter.name,
@@ -524,6 +604,11 @@ export function createFederation(options: FederationOptions): Federation {
         ...(listing && {
           listChanged: {
             tools: { autoRefresh: false, debounceMs: 0, onChanged: () => announce(adapter.name) },
+            resources: {
+              autoRefresh: false,
+              debounceMs: 0,
+              onChanged: () => announceResources(adapter.name),
+            },
           },
         }),
       },
@@ -531,6 +616,9 @@ export function createFederation(options: FederationOptions): Federation {
     // A list_changed on a call's own response stream counts too.
     if (!listing) {
       client.setNotificationHandler('notifications/tools/list_changed', () => announce(adapter.name));
+      client.setNotificationHandler('notifications/resources/list_changed', () =>
+        announceResources(adapter.name),
+      );
     }
     /** Hands an upstream's server request to the caller whose call it came with; refuses anything else. */
     const relayed = async (
@@ -717,66 +805,113 @@ export function createFederation(options: FederationOptions): Federation {
     });
   }
 
-  return {
-    async listTools(adapter) {
-      const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), LISTING_PRINCIPAL.userId);
-      if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
-      const deadline = AbortSignal.timeout(options.listTimeoutMs);
-      let lastError: unknown;
-      for (const replica of ranked) {
-        const key = [adapter.name, adapter.version, replica.id].join('\u0000');
-        const previous = listers.get(adapter.name);
-        let lister = previous?.key === key ? previous : undefined;
-        if (previous && !lister) dispose(previous);
-        if (!lister) {
-          lister = open(key, adapter, replica, LISTING_PRINCIPAL, true, deadline);
-          listers.set(adapter.name, lister);
-        }
-        try {
-          await lister.ready;
-          return await listingOf(lister.client, deadline, options.listTimeoutMs);
-        } catch (error) {
-          lastError =
-            lister.exchange.credentialError ??
-            (deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error);
-          const retry = notSent(lister) && !deadline.aborted;
-          if (lister.exchange.lastError && isRefusal(lister.exchange.lastError)) {
-            replicas.reportUnreachable(adapter, replica);
-          }
-          dispose(lister);
-          if (!retry) break;
-        }
+  /**
+   * `work` on the adapter's listing client (the router's own identity, shared by every caller), on the first
+   * ready replica that answers; a replica nothing reached is passed over for the next, within the listing timeout.
+   */
+  async function viaLister<T>(
+    adapter: Registered<'adapter'>,
+    work: (client: Client, deadline: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), LISTING_PRINCIPAL.userId);
+    if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
+    const deadline = AbortSignal.timeout(options.listTimeoutMs);
+    let lastError: unknown;
+    for (const replica of ranked) {
+      const key = [adapter.name, adapter.version, replica.id].join('\u0000');
+      const previous = listers.get(adapter.name);
+      let lister = previous?.key === key ? previous : undefined;
+      if (previous && !lister) dispose(previous);
+      if (!lister) {
+        lister = open(key, adapter, replica, LISTING_PRINCIPAL, true, deadline);
+        listers.set(adapter.name, lister);
       }
-      throw lastError instanceof Error ? lastError : new Error(String(lastError));
-    },
+      try {
+        await lister.ready;
+        return await work(lister.client, deadline);
+      } catch (error) {
+        lastError =
+          lister.exchange.credentialError ??
+          (deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error);
+        const retry = notSent(lister) && !deadline.aborted;
+        if (lister.exchange.lastError && isRefusal(lister.exchange.lastError)) {
+          replicas.reportUnreachable(adapter, replica);
+        }
+        dispose(lister);
+        if (!retry) break;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  }
 
-    async listToolsFor(adapter, principal) {
-      const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
-      if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
-      const deadline = AbortSignal.timeout(options.listTimeoutMs);
-      let lastError: unknown;
-      for (const replica of ranked) {
-        const connection = acquire(adapter, replica, principal, false, NO_RELAY);
-        try {
-          await connection.ready;
-          return await listingOf(connection.client, deadline, options.listTimeoutMs);
-        } catch (error) {
-          const { credentialError } = connection.exchange;
-          lastError =
-            credentialError ??
-            (deadline.aborted ? new Error(`no answer within ${options.listTimeoutMs} ms`) : error);
-          const retry = !credentialError && notSent(connection) && !deadline.aborted;
-          if (connection.exchange.lastError && isRefusal(connection.exchange.lastError)) {
-            replicas.reportUnreachable(adapter, replica);
-          }
-          dispose(connection);
-          if (!retry) break;
-        } finally {
-          release(connection);
+  /**
+   * `work` on `principal`'s pooled client of the adapter (their identity headers, their own credential for
+   * `oauth-user` and `token-exchange` adapters), on the first ready replica that answers within `timeoutMs`.
+   */
+  async function viaCaller<T>(
+    adapter: Registered<'adapter'>,
+    principal: Principal,
+    timeoutMs: number,
+    work: (client: Client, deadline: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const ranked = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId);
+    if (ranked.length === 0) throw new NoReadyReplicaError(adapter.name);
+    const deadline = AbortSignal.timeout(timeoutMs);
+    let lastError: unknown;
+    for (const replica of ranked) {
+      const connection = acquire(adapter, replica, principal, false, NO_RELAY);
+      try {
+        await connection.ready;
+        return await work(connection.client, deadline);
+      } catch (error) {
+        const { credentialError } = connection.exchange;
+        // The upstream's own JSON-RPC error (a resource it does not have) is its answer: the client is kept.
+        if (error instanceof ProtocolError && !credentialError && connection.exchange.lastError === undefined)
+          throw error;
+        lastError =
+          credentialError ?? (deadline.aborted ? new Error(`no answer within ${timeoutMs} ms`) : error);
+        const retry = !credentialError && notSent(connection) && !deadline.aborted;
+        if (connection.exchange.lastError && isRefusal(connection.exchange.lastError)) {
+          replicas.reportUnreachable(adapter, replica);
         }
+        dispose(connection);
+        if (!retry) break;
+      } finally {
+        release(connection);
       }
-      throw lastError instanceof Error ? lastError : new Error(String(lastError));
-    },
+    }
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  }
+
+  return {
+    listTools: (adapter) =>
+      viaLister(adapter, (client, deadline) => listingOf(client, deadline, options.listTimeoutMs)),
+
+    listToolsFor: (adapter, principal) =>
+      viaCaller(adapter, principal, options.listTimeoutMs, (client, deadline) =>
+        listingOf(client, deadline, options.listTimeoutMs),
+      ),
+
+    listResources: (adapter, principal) =>
+      principal
+        ? viaCaller(adapter, principal, options.listTimeoutMs, (client, deadline) =>
+            resourceListingOf(client, deadline, options.listTimeoutMs),
+          )
+        : viaLister(adapter, (client, deadline) =>
+            resourceListingOf(client, deadline, options.listTimeoutMs),
+          ),
+
+    readResource: (adapter, principal, uri, read) =>
+      viaCaller(adapter, principal, read.timeoutMs, (client, deadline) =>
+        client.readResource(
+          { uri },
+          {
+            cacheMode: 'bypass',
+            signal: AbortSignal.any([deadline, read.signal]),
+            timeout: read.timeoutMs,
+          },
+        ),
+      ),
 
     async callTool(adapter, upstream, args, principal, call) {
       const ranked =
@@ -924,6 +1059,11 @@ export function createFederation(options: FederationOptions): Federation {
       return () => void listeners.delete(listener);
     },
 
+    onResourcesChanged(listener) {
+      resourceListeners.add(listener);
+      return () => void resourceListeners.delete(listener);
+    },
+
     forget(adapter) {
       for (const connection of [...pool.values()]) if (connection.adapter === adapter) dispose(connection);
       const lister = listers.get(adapter);
@@ -935,6 +1075,7 @@ export function createFederation(options: FederationOptions): Federation {
       closed = true;
       clearInterval(sweep);
       listeners.clear();
+      resourceListeners.clear();
       const all = [...pool.values(), ...listers.values()];
       pool.clear();
       listers.clear();

@@ -68,6 +68,12 @@ interface PreparedCall {
   timedOut(): boolean;
   readonly timeoutMs: number;
   readonly idempotent: boolean;
+  /**
+   * A token the gateway got itself for the tool's server (`oauth-client-credentials`, `token-exchange`): asked
+   * for a new one once when the server answers 401 (which ran nothing), and the call sent again.
+   */
+  readonly renew?: (rejected: UpstreamCredential) => Promise<UpstreamCredential>;
+  readonly credential?: UpstreamCredential;
 }
 
 function mediaType(contentType: string | null): string {
@@ -86,6 +92,10 @@ function base64(bytes: Uint8Array): string {
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const mintedByTheGateway = (tool: Registered<'tool'>) =>
+  tool.spec.upstreamAuth?.type === 'oauth-client-credentials' ||
+  tool.spec.upstreamAuth?.type === 'token-exchange';
 
 /** Builds the executor. */
 export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpToolExecutor {
@@ -135,12 +145,15 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
   async function send(call: PreparedCall): Promise<CallToolResult> {
     const { tool, name, ranked } = call;
     let lastError: OutboundError | undefined;
-    for (const replica of ranked) {
+    let { headers, credential } = call;
+    let renewed = false;
+    for (let index = 0; index < ranked.length; index++) {
+      const replica = ranked[index]!;
       try {
         const response = await outbound({
           url: replica.url,
           method: 'POST',
-          headers: call.headers,
+          headers,
           body: call.body,
           signal: call.deadline,
           connectTimeoutMs: options.connectTimeoutMs,
@@ -150,6 +163,20 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
         if (bytes === undefined) throw new TooLargeError();
         const type = mediaType(response.headers.get('content-type'));
         if (response.status >= 200 && response.status < 300) return success(tool, type, bytes);
+        if (response.status === 401 && renewed && credential)
+          options.upstreamCredentials.refusedRenewal(credential);
+        if (response.status === 401 && call.renew && credential && !renewed) {
+          renewed = true;
+          try {
+            credential = await call.renew(credential);
+          } catch (error) {
+            if (error instanceof UpstreamCredentialError) return errorResult(error.message);
+            throw error;
+          }
+          headers = { ...headers, [credential.header]: credential.value };
+          index--; // The same replica again, with the new token.
+          continue;
+        }
         const excerpt = decoder.decode(bytes.subarray(0, ERROR_EXCERPT)).trim();
         logger.info(
           { tool: name, replica: replica.id, status: response.status },
@@ -230,6 +257,11 @@ export function createHttpToolExecutor(options: HttpToolExecutorOptions): HttpTo
           timedOut: () => timedOut,
           timeoutMs,
           idempotent: tool.spec.toolDefinition.tool.annotations?.idempotentHint === true,
+          ...(credential && { credential }),
+          ...(mintedByTheGateway(tool) && {
+            renew: (rejected: UpstreamCredential) =>
+              options.upstreamCredentials.renew(tool, principal, rejected),
+          }),
         });
       } finally {
         clearTimeout(timer);

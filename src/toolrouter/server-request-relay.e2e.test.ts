@@ -18,6 +18,7 @@ import {
 import { devAuth } from '../auth/index.js';
 import { startElicitingMcpServer } from '../../test/eliciting-mcp-server.js';
 import type { ElicitingMcpServer } from '../../test/eliciting-mcp-server.js';
+import { legacyInitialize, mcpPostHeaders } from '../../test/legacy-requests.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 
@@ -342,27 +343,10 @@ describe('tool router: server requests of federated upstreams reach the caller',
     const post = (body: unknown, user: string, extra: Record<string, string> = {}) =>
       fetch(mcp, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headersOf(user),
-          ...extra,
-        },
+        headers: mcpPostHeaders({ ...headersOf(user), ...extra }),
         body: JSON.stringify(body),
       });
-    const init = await post(
-      {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: { elicitation: {} },
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      },
-      'alice',
-    );
+    const init = await post(legacyInitialize({ capabilities: { elicitation: {} } }), 'alice');
     const sessionId = init.headers.get('mcp-session-id') ?? undefined;
     await init.text();
     expect(sessionId).toMatch(/^mcpgw1\.e\./);

@@ -24,8 +24,10 @@ import { openRegistryStore } from '../registry/index.js';
 import type { JsonObject } from '../registry/index.js';
 import { startElicitingMcpServer } from '../../test/eliciting-mcp-server.js';
 import type { ElicitingMcpServer } from '../../test/eliciting-mcp-server.js';
+import { legacyInitialize } from '../../test/legacy-requests.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { eventually } from '../../test/polling.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { startTokenIssuer } from '../../test/token-issuer.js';
@@ -50,15 +52,6 @@ const toolSpec = (name: string, url: string): JsonObject => ({
 
 const textOf = (result: unknown) =>
   ((result as { content: { text?: string }[] }).content[0]?.text ?? '') as string;
-
-/** Resolves when `check` holds, polling. */
-async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('mcp-gateway stdio, embedded', () => {
   const folder = mkdtempSync(join(tmpdir(), 'mcpgw-stdio-'));
@@ -150,7 +143,7 @@ describe('mcp-gateway stdio, embedded', () => {
       const other = await openRegistryStore(databaseUrl);
       await other.create('tool', 'late', toolSpec('late', score.url), 'alice');
       await other.close();
-      await eventually(() => changes > 0);
+      await eventually(() => changes > 0, 'a list change for the tool written by another process', 10_000);
       expect((await client.listTools()).tools.map((t) => t.name)).toContain('late');
       // Logs went to stderr (JSON lines), never to stdout (the client would have failed to parse them).
       expect(stderr).toMatch(/"msg":"tool router on stdio \(embedded\)"/);
@@ -188,21 +181,16 @@ describe('mcp-gateway stdio, embedded', () => {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
-    send({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
-    });
+    send(legacyInitialize({ clientVersion: '0' }));
     // A cold start compiles the CLI first, which takes long on a busy machine: wait while the child lives.
     const answered = (id: number) => () => {
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr}`);
       return stdout.includes(`"id":${id}`);
     };
-    await eventually(answered(1), 60_000);
+    await eventually(answered(1), 'the answer to initialize', 60_000);
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
-    await eventually(answered(2), 60_000);
+    await eventually(answered(2), 'the answer to tools/list', 60_000);
     const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.stdin.end();
     expect(await exit).toBe(0);
@@ -303,7 +291,7 @@ describe('mcp-gateway stdio --url, relaying to a gateway', () => {
       });
 
       // Registered on the gateway: the relay hears it and tells the local client.
-      await eventually(() => (gateway.toolRouter?.listeners() ?? 0) > 0);
+      await eventually(() => (gateway.toolRouter?.listeners() ?? 0) > 0, 'the relay listening', 10_000);
       const name = `added-${era}`;
       const res = await fetch(`${gateway.url}/tools`, {
         method: 'POST',
@@ -315,7 +303,7 @@ describe('mcp-gateway stdio --url, relaying to a gateway', () => {
         }),
       });
       expect(res.status).toBe(201);
-      await eventually(() => changes > 0);
+      await eventually(() => changes > 0, 'a list change for the tool registered on the gateway', 10_000);
     } finally {
       await client.close();
     }
@@ -334,7 +322,11 @@ describe('mcp-gateway stdio --url, relaying to a gateway', () => {
     await client.connect(transport);
     try {
       await expect(client.listTools()).rejects.toThrow(/cannot be reached/);
-      await eventually(() => stderr.includes('cannot reach the gateway'));
+      await eventually(
+        () => stderr.includes('cannot reach the gateway'),
+        'the unreachable gateway logged',
+        10_000,
+      );
     } finally {
       await client.close();
     }

@@ -4,7 +4,8 @@
  * requests statelessly), over a catalog that every instance rebuilds from the shared registry — so any gateway
  * instance answers any request, cursors included. `tools/list` is the caller's readable tools in name order with
  * the router's own cursors; `tools/call` goes to a registered tool server or a federated adapter. Changes reach
- * legacy clients on the GET stream and modern clients on `subscriptions/listen`.
+ * legacy clients on the GET stream and modern clients on `subscriptions/listen` (served per caller by
+ * `caller-subscriptions.ts`, not the SDK's broadcast): each hears only of changes to their own list.
  *
  * With `discovery: 'search'` the list is just `search_tools` and `call_tool` (`discovery-tools.ts`): a search over
  * the caller's visible tools (`tool-search.ts`), and a call that takes the very path of a direct `tools/call`.
@@ -57,6 +58,9 @@ import type { Rendezvous } from '../routing/index.js';
 import { offerOf } from './aggregate-offer.js';
 import type { EndpointOffer } from './aggregate-offer.js';
 import { createCallerLists } from './caller-lists.js';
+import { createFederatedResources } from './federated-resources.js';
+import { resourceScopeOf } from './resource-scope.js';
+import { withResultUris } from './resource-uris.js';
 import { createCatalog } from './catalog.js';
 import type { Catalog, CatalogEntry, CatalogSnapshot, FederationState } from './catalog.js';
 import {
@@ -78,6 +82,7 @@ import { LISTING_PRINCIPAL, createFederation } from './federation.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
+import { createEndpointSubscriptions } from './caller-subscriptions.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import { createMultiRoundTrip } from './mrtr.js';
@@ -245,7 +250,10 @@ export interface ToolRouter {
   federationStatus(adapter: string): FederationState | undefined;
   /** How many clients of this instance listen for list changes (legacy GET streams, modern subscriptions). */
   listeners(): number;
-  /** Shutdown began: ends the legacy GET streams (their clients reconnect to another instance); calls go on. */
+  /**
+   * Shutdown began: ends the legacy GET streams and closes `subscriptions/listen` streams gracefully (their
+   * clients reconnect to another instance); calls go on.
+   */
   drain(): void;
   /** `inspector` with a `federation` block added to the status of federated adapters. */
   withFederationStatus(inspector: RuntimeInspector): RuntimeInspector;
@@ -431,6 +439,14 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   });
   /** Lists of upstreams that answered the router's own listing as `private`: asked per caller. */
   const callerLists = createCallerLists({ federation, catalog, refreshMs: settings.refreshMs, logger });
+  /** `resources/*` of federated adapters (`federated-resources.ts`), over each caller's scope. */
+  const federatedResources = createFederatedResources({
+    federation,
+    logger,
+    refreshMs: settings.refreshMs,
+    readTimeoutMs: settings.callTimeoutMs,
+    pageSize: settings.pageSize,
+  });
   const executor = createHttpToolExecutor({
     outbound,
     replicas: options.replicas,
@@ -502,9 +518,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         const { target } = realEntryOf(entry);
         if (target.kind === 'federated') adapters.set(target.adapter.name, target.adapter);
       }
+      // On `/mcp`, federated adapters without tools serve their resources too (`resource-scope.ts`).
+      const toolless =
+        scope === everything
+          ? catalog.federatedAdapters().filter((adapter) => !adapters.has(adapter.name))
+          : [];
       offer = offerOf({
         searchMode: scope.searchMode,
         upstreams: [...adapters.values()].flatMap((adapter) => catalog.upstreamListing(adapter) ?? []),
+        resourceOnly: toolless.flatMap((adapter) => catalog.upstreamListing(adapter) ?? []),
         maxTtlMs: settings.registryMaxAgeMs,
         refreshMs: settings.refreshMs,
       });
@@ -658,7 +680,11 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     await progress.flush();
     if (isInputRequiredResult(result)) return { result, entry };
     return {
-      result: checkedOutput(entry.name, entry.tool.outputSchema, outputSchemas, withoutEnvelope(result)),
+      // Resource links and embedded resources name the adapter's resources as the router shows them.
+      result: withResultUris(
+        adapter.name,
+        checkedOutput(entry.name, entry.tool.outputSchema, outputSchemas, withoutEnvelope(result)),
+      ),
       entry,
     };
   }
@@ -755,6 +781,47 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     return searchResult(found);
   }
 
+  /** What `principal` may reach of the federated resources in `scope` now (`resource-scope.ts`). */
+  async function resourcesIn(scope: RouterScope, principal: Principal) {
+    const snapshot = await scope.catalog.snapshot(principal);
+    return resourceScopeOf({
+      snapshot,
+      listed: await listedFor(scope, snapshot, principal),
+      principal,
+      // Only `/mcp` serves adapters that offer no tools; a toolset serves its tools' adapters only.
+      toolless: scope === everything ? catalog.federatedAdapters() : [],
+      runs: (adapter) => !options.replicas.runs || options.replicas.runs(adapter),
+    });
+  }
+
+  /** `resources/list`, `resources/templates/list` and `resources/read` on `server` (its offer has `resources`). */
+  function serveResources(server: Server, scope: RouterScope, principal: Principal): void {
+    server.setRequestHandler('resources/list', async (request) => {
+      const page = await federatedResources.resources(
+        await resourcesIn(scope, principal),
+        principal,
+        request.params?.cursor,
+      );
+      return { resources: page.items, ...(page.nextCursor && { nextCursor: page.nextCursor }) };
+    });
+    server.setRequestHandler('resources/templates/list', async (request) => {
+      const page = await federatedResources.templates(
+        await resourcesIn(scope, principal),
+        principal,
+        request.params?.cursor,
+      );
+      return { resourceTemplates: page.items, ...(page.nextCursor && { nextCursor: page.nextCursor }) };
+    });
+    server.setRequestHandler('resources/read', async (request, ctx) =>
+      federatedResources.read(
+        await resourcesIn(scope, principal),
+        principal,
+        request.params.uri,
+        ctx.mcpReq.signal,
+      ),
+    );
+  }
+
   /** The last offer of each scope, for server instances made without a snapshot at hand (stdio). */
   const lastOffers = new WeakMap<RouterScope, EndpointOffer>();
 
@@ -790,10 +857,18 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           extensions: { ...offer.capabilities.extensions, [TASKS_EXTENSION]: {} },
         },
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
-        cacheHints: { 'tools/list': hint, 'server/discover': hint },
+        cacheHints: {
+          'tools/list': hint,
+          'server/discover': hint,
+          ...(offer.capabilities.resources && {
+            'resources/list': hint,
+            'resources/templates/list': hint,
+          }),
+        },
       },
     );
     server.setRequestHandler('tools/list', (request) => listTools(scope, principal, request.params?.cursor));
+    if (offer.capabilities.resources) serveResources(server, scope, principal);
     // The Tasks extension's methods (2026-07-28): routed to the replica that holds the task (`tasks.ts`).
     for (const method of ['tasks/get', 'tasks/update', 'tasks/cancel'] as const) {
       server.setRequestHandler(method, TASK_REQUEST_SCHEMAS, (params, ctx) =>
@@ -879,7 +954,18 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       logger,
       maxAgeMs: settings.streamMaxAgeMs,
     });
-    // Modern `subscriptions/listen` streams of this instance; every instance publishes its own catalog's changes.
+    // ── subscriptions/listen, per caller (caller-subscriptions.ts) ──
+    const listens = createEndpointSubscriptions({
+      catalog: scope.catalog,
+      listCanChange: !scope.searchMode,
+      listed: (snapshot, principal) => listedTo(scope, snapshot, principal),
+      serverInfo: { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
+      maxAgeMs: settings.streamMaxAgeMs,
+      maxBodyBytes: settings.maxBodyBytes,
+      logger,
+    });
+    // ── end subscriptions/listen ──
+    // The SDK's bus is never published to: every listen the SDK would serve is served per caller above.
     const bus = new InMemoryServerEventBus((error) =>
       logger.warn({ err: error.message }, 'list change delivery failed'),
     );
@@ -905,9 +991,6 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         onerror: (error) => logger.debug({ err: error.message }, 'tool router request refused'),
       },
     );
-    const stopBus = scope.searchMode
-      ? () => undefined
-      : scope.catalog.onChange(() => handler.notify.toolsChanged());
     return {
       async fetch(request, principal, span) {
         if (request.method === 'GET') return streams.open(request, principal);
@@ -939,6 +1022,10 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         // The SDK's answer to a body it cannot read.
         if ('unreadable' in read)
           return jsonRpcError(400, 'Parse error: the request body could not be read', {}, -32700);
+        // ── subscriptions/listen, per caller (caller-subscriptions.ts) ──
+        const listen = await listens.serve(read.request, read.parsedBody, principal);
+        if (listen) return listen;
+        // ── end subscriptions/listen ──
         // ── fast path (fast-call.ts): a plain 2026-07-28 tools/call, made without a per-request SDK server; any
         // outcome but a plain result is answered by the SDK below, from what the call gave ──
         let answered: typeof authInfo = authInfo;
@@ -981,10 +1068,13 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
           headers,
         });
       },
-      listeners: () => streams.size + bus.listenerCount,
-      drain: () => streams.drain(),
+      listeners: () => streams.size + listens.size + bus.listenerCount,
+      drain: () => {
+        streams.drain();
+        listens.drain();
+      },
       async close() {
-        stopBus();
+        listens.close();
         scope.stop();
         streams.close();
         await handler.close();
@@ -1153,6 +1243,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       served.clear();
       await main.close();
       callerLists.close();
+      federatedResources.close();
       relay.close();
       catalog.close();
       pinning.close();

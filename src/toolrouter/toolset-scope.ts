@@ -223,6 +223,7 @@ export function createToolsetCatalog(options: ToolsetCatalogOptions): ToolsetCat
     },
     visible: (snapshot, principal) => base.visible(snapshot, principal),
     fingerprintFor: (snapshot, principal) => base.fingerprintFor(snapshot, principal),
+    ownListsFingerprint: (principal) => base.ownListsFingerprint?.(principal) ?? '',
     invalidate: () => base.invalidate(),
     onChange(listener) {
       listeners.add(listener);

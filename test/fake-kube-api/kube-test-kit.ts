@@ -8,6 +8,7 @@ import { KubernetesDeployer } from '../../src/deploy/kubernetes/index.js';
 import type { KubernetesDeployerOptions } from '../../src/deploy/kubernetes/index.js';
 import type { SecretSource } from '../../src/deploy/index.js';
 import type { AdapterSpec, Registered, ToolSpec } from '../../src/registry/index.js';
+import { eventually } from '../polling.js';
 import { startFakeKubeApi } from './fake-kube-api.js';
 import type { AuditRecord, FakeKubeApi, FakeKubeApiOptions } from './fake-kube-api.js';
 
@@ -119,19 +120,9 @@ export function fixedSecrets(values: Record<string, string>): SecretSource & {
   };
 }
 
-/** Polls until `probe` holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  probe: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Polls until `probe` holds; fails with `what` after `timeoutMs` (the fake API answers fast: 5 s is ample). */
+export const waitFor = (probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000) =>
+  eventually(probe, what, timeoutMs, 10);
 
 /** `group/resource:verb` keys, the unit RBAC grants. */
 export function rbacPairs(records: readonly Pick<AuditRecord, 'group' | 'resource' | 'verb'>[]): Set<string> {

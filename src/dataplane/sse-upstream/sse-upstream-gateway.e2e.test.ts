@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess } from '../../../test/gateway-process.js';
 import type { GatewayProcess } from '../../../test/gateway-process.js';
+import { mcpPostHeaders } from '../../../test/legacy-requests.js';
 import { connectLegacyClient } from '../../../test/mcp-clients.js';
 import { startSseMcpServer } from '../../../test/sse-mcp-server.js';
 import type { RunningSseServer } from '../../../test/sse-mcp-server.js';
@@ -88,12 +89,10 @@ describe('sse adapters through the real gateway', () => {
   it('answers a 2026-07-28 stateless request with the legacy refusal', async () => {
     const res = await fetch(`${gateway.url}/adapters/legacy/mcp`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+      headers: mcpPostHeaders({
         'mcp-protocol-version': '2026-07-28',
         'mcp-method': 'tools/list',
-      },
+      }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
     });
     expect(res.status).toBe(400);

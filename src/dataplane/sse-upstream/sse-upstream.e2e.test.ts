@@ -20,6 +20,7 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closedPort, startHttpServer } from '../../../test/http-fixture.js';
 import type { RunningServer } from '../../../test/http-fixture.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../../test/legacy-requests.js';
 import { startSseMcpServer } from '../../../test/sse-mcp-server.js';
 import type { RunningSseServer, SseMcpServerOptions } from '../../../test/sse-mcp-server.js';
 import { startTestGateway } from '../../../test/test-gateway.js';
@@ -35,13 +36,7 @@ const textOf = (result: unknown) => (result as { content: { text: string }[] }).
 
 const CALLER_TOKEN = 'caller-token-never-upstream-5f1e';
 
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-});
-const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const INITIALIZE = legacyInitializeBody({ protocolVersion: '2025-06-18' });
 
 async function sseServer(options: SseMcpServerOptions = {}): Promise<RunningSseServer> {
   const s = await startSseMcpServer(options);
@@ -124,11 +119,10 @@ describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
     // The ended session is gone: its id now gets 404, which makes a client re-initialise.
     const after = await fetch(`${g.url}/adapters/legacy-sse/mcp`, {
       method: 'POST',
-      headers: {
-        ...MCP_HEADERS,
+      headers: mcpPostHeaders({
         'mcp-session-id': transport.sessionId!,
         'mcp-protocol-version': '2025-11-25',
-      },
+      }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
     });
     expect(after.status).toBe(404);
@@ -197,7 +191,7 @@ describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
     await g.registerRemoteAdapter('hostile', [hostile.url], { transport: 'sse' });
     const res = await fetch(`${g.url}/adapters/hostile/mcp`, {
       method: 'POST',
-      headers: { ...MCP_HEADERS, authorization: `Bearer ${CALLER_TOKEN}` },
+      headers: mcpPostHeaders({ authorization: `Bearer ${CALLER_TOKEN}` }),
       body: INITIALIZE,
     });
     expect(res.status).toBe(502);
@@ -247,7 +241,7 @@ describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
     });
     const session = await fetch(`${g.url}/adapters/idle/mcp`, {
       method: 'POST',
-      headers: MCP_HEADERS,
+      headers: mcpPostHeaders(),
       body: INITIALIZE,
     });
     expect(session.status).toBe(200);
@@ -259,7 +253,7 @@ describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
     await vi.waitFor(() => expect(upstream.openStreams()).toBe(0), { timeout: 15_000, interval: 100 });
     const after = await fetch(`${g.url}/adapters/idle/mcp`, {
       method: 'POST',
-      headers: { ...MCP_HEADERS, 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' },
+      headers: mcpPostHeaders({ 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
     expect(after.status).toBe(404);
@@ -293,7 +287,7 @@ describe.each(['node', 'fetch'] as const)('sse upstreams (%s)', (io) => {
     });
     const refused = await fetch(`${g.url}/adapters/dead/mcp`, {
       method: 'POST',
-      headers: MCP_HEADERS,
+      headers: mcpPostHeaders(),
       body: INITIALIZE,
     });
     expect(refused.status).toBe(502);

@@ -5,8 +5,9 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../observability/index.js';
+import { eventually, until } from '../../../test/polling.js';
 import { canScanProcesses } from '../../../test/process-tree.js';
-import { eventually, runDeployerContract } from '../deployer.contract.js';
+import { runDeployerContract } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
 import { refOf } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
@@ -62,20 +63,12 @@ describe('ProcessDeployer', () => {
     await Promise.all(open.splice(0).map((d) => d.close()));
   });
   const statusOf = (resource: Parameters<Deployer['status']>[0]) => deployer.status(resource);
-  const until = async (
+  const statusUntil = (
     resource: Parameters<Deployer['status']>[0],
     what: string,
     check: (s: RuntimeStatus) => boolean,
     timeoutMs = 10_000,
-  ) => {
-    let last: RuntimeStatus | undefined;
-    await eventually(
-      async () => check((last = await statusOf(resource))),
-      `${what} (last status: ${JSON.stringify(last)})`,
-      timeoutMs,
-    );
-    return last!;
-  };
+  ) => until(() => statusOf(resource), check, what, timeoutMs, 20);
 
   describe('child environment', () => {
     const saved = { ...process.env };
@@ -169,7 +162,7 @@ describe('ProcessDeployer', () => {
       // The shell exits at once; its sleep would survive as an orphan if the group were not swept.
       const resource = tree('sleep 1000 & exit 4', 1, value);
       await deployer.apply(resource);
-      const status = await until(resource, 'a restart', (s) =>
+      const status = await statusUntil(resource, 'a restart', (s) =>
         firstReplica(s.replicas).detail!.includes('restarts 2'),
       );
       expect(firstReplica(status.replicas).detail).toContain('last exit: exit code 4');
@@ -194,7 +187,7 @@ describe('ProcessDeployer', () => {
           transport,
         });
         await deployer.apply(resource);
-        const status = await until(resource, 'a failure', (s) => s.replicaStatus.startsWith('Failed'));
+        const status = await statusUntil(resource, 'a failure', (s) => s.replicaStatus.startsWith('Failed'));
         expect(status.replicaStatus).toBe(
           SANDBOX_WORKS
             ? "Failed: command not found inside the sandbox: 'mcpgw-no-such-command' (not on its PATH; the sandbox sees only the system directories (/usr, /bin, /sbin, /lib*, /etc), its private HOME and /tmp, and the paths listed in MCP_GATEWAY_PROCESS_READ_PATHS)"
@@ -211,7 +204,7 @@ describe('ProcessDeployer', () => {
       make();
       const resource = processResource('exits', { args: [HTTP_SERVER, '--exit=2'] });
       await deployer.apply(resource);
-      const status = await until(resource, 'restarts', (s) =>
+      const status = await statusUntil(resource, 'restarts', (s) =>
         /restarts [3-9]/.test(firstReplica(s.replicas).detail!),
       );
       const replica = firstReplica(status.replicas);
@@ -226,7 +219,7 @@ describe('ProcessDeployer', () => {
       make({ startTimeoutMs: 150 });
       const resource = processResource('silent', { args: [HTTP_SERVER, '--never-listen'] });
       await deployer.apply(resource);
-      const status = await until(
+      const status = await statusUntil(
         resource,
         'a slow replica',
         (s) => firstReplica(s.replicas).state === 'NotReady',
@@ -243,8 +236,8 @@ describe('ProcessDeployer', () => {
       make({ startTimeoutMs: 100 });
       const resource = processResource('slow', { args: [HTTP_SERVER, '--delay=600'] });
       await deployer.apply(resource);
-      await until(resource, 'slow', (s) => firstReplica(s.replicas).state === 'NotReady');
-      const status = await until(resource, 'healthy', (s) => s.replicaStatus === 'Healthy');
+      await statusUntil(resource, 'slow', (s) => firstReplica(s.replicas).state === 'NotReady');
+      const status = await statusUntil(resource, 'healthy', (s) => s.replicaStatus === 'Healthy');
       expect(firstReplica(status.replicas).state).toBe('Running');
     });
 
@@ -252,11 +245,11 @@ describe('ProcessDeployer', () => {
       make();
       const resource = processResource('killed');
       await deployer.apply(resource);
-      const ready = await until(resource, 'ready', (s) => s.readyReplicas === 1);
+      const ready = await statusUntil(resource, 'ready', (s) => s.readyReplicas === 1);
       const pid = Number(/pid (\d+)/.exec(firstReplica(ready.replicas).detail!)![1]);
       const before = deployer.endpoints(refOf(resource))[0]!;
       process.kill(pid, 'SIGKILL');
-      const after = await until(
+      const after = await statusUntil(
         resource,
         'restarted and ready',
         (s) => s.readyReplicas === 1 && firstReplica(s.replicas).detail!.includes('restarts 1'),

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../../test/polling.js';
 import {
   FIXTURE_SANDBOX,
   REPO_ROOT,
@@ -17,7 +18,6 @@ import {
   running,
 } from '../../../test/process-fixtures.js';
 import { canScanProcesses, processesRunning, uniqueSleep } from '../../../test/process-tree.js';
-import { eventually } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
 import { refOf } from '../resource-change.js';
 import { systemTimers } from '../timers.js';

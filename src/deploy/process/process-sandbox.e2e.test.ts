@@ -25,6 +25,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../config/index.js';
+import { eventually } from '../../../test/polling.js';
 import {
   FIXTURE_READ_PATHS,
   FIXTURE_SANDBOX,
@@ -36,7 +37,6 @@ import {
   marker,
   processResource,
 } from '../../../test/process-fixtures.js';
-import { eventually } from '../deployer.contract.js';
 import type { Deployer } from '../deployer.js';
 import { refOf } from '../resource-change.js';
 import type { ProcessDeployerOptions } from './process-deployer.js';

@@ -6,8 +6,8 @@
  * count the deployer reads at each one, so the tests wait for checks, not for time.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../deployer.contract.js';
 import { refOf } from '../resource-change.js';
+import { eventually } from '../../../test/polling.js';
 import {
   fastDeployer,
   killAllMarked,

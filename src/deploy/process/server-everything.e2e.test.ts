@@ -8,8 +8,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../../test/polling.js';
 import { canScanProcesses } from '../../../test/process-tree.js';
-import { eventually } from '../deployer.contract.js';
 import { refOf } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
 import {

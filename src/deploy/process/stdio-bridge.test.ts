@@ -9,10 +9,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../deployer.contract.js';
 import type { Registered } from '../../registry/index.js';
 import { refOf } from '../resource-change.js';
 import type { RuntimeStatus } from '../runtime-inspector.js';
+import { legacyInitializeBody, mcpPostHeaders } from '../../../test/legacy-requests.js';
+import { eventually, until } from '../../../test/polling.js';
 import {
   STDIO_SERVER,
   fastDeployer,
@@ -25,13 +26,7 @@ import type { ProcessDeployer } from './process-deployer.js';
 
 afterAll(() => killAllMarked());
 
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-};
-const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const INIT = legacyInitializeBody({ protocolVersion: '2025-06-18' });
 
 describe('stdio bridge', () => {
   let deployer: ProcessDeployer;
@@ -79,11 +74,8 @@ describe('stdio bridge', () => {
     return (/\(pids ([\d, ]+)\)/.exec(detail)?.[1] ?? '').split(', ').filter(Boolean).map(Number);
   };
   const gone = (pid: number) => !existsSync(`/proc/${pid}`) || /\) Z /.test(readStat(pid));
-  const statusUntil = async (resource: Registered, what: string, check: (s: RuntimeStatus) => boolean) => {
-    let last: RuntimeStatus | undefined;
-    await eventually(async () => check((last = await deployer.status(resource))), what, 10_000);
-    return last!;
-  };
+  const statusUntil = (resource: Registered, what: string, check: (s: RuntimeStatus) => boolean) =>
+    until(() => deployer.status(resource), check, what, 10_000, 20);
 
   it('serves each session from its own process: initialize, list, call', async () => {
     const { resource, url } = await start('sessions');
@@ -103,7 +95,7 @@ describe('stdio bridge', () => {
   it('answers a full pool with 503, Retry-After and a JSON-RPC error', async () => {
     const { url } = await start('pool', { stdio: { maxSessions: 1 } });
     await connect(url);
-    const res = await fetch(url, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
+    const res = await fetch(url, { method: 'POST', headers: mcpPostHeaders(), body: INIT });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
     const body = (await res.json()) as { id: unknown; error: { code: number; message: string } };
@@ -118,7 +110,7 @@ describe('stdio bridge', () => {
     expect(deployer.endpoints(refOf(resource))[0]!.maxSessions).toBe(1);
     expect(firstReplica((await deployer.status(resource)).replicas).detail).toMatch(/^sessions 0\/1\b/);
     await connect(url);
-    const res = await fetch(url, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
+    const res = await fetch(url, { method: 'POST', headers: mcpPostHeaders(), body: INIT });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
       /already runs 1 MCP/,
@@ -134,7 +126,7 @@ describe('stdio bridge', () => {
     await eventually(() => gone(pid!), 'the session process to exit', 5_000);
     const res = await fetch(url, {
       method: 'POST',
-      headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId },
+      headers: mcpPostHeaders({ 'mcp-session-id': sessionId }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
     expect(res.status).toBe(404);
@@ -148,7 +140,7 @@ describe('stdio bridge', () => {
     await expect(client.callTool({ name: 'crash', arguments: {} })).rejects.toThrow();
     const res = await fetch(url, {
       method: 'POST',
-      headers: { ...MCP_HEADERS, 'mcp-session-id': transport.sessionId! },
+      headers: mcpPostHeaders({ 'mcp-session-id': transport.sessionId! }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' }),
     });
     expect(res.status).toBe(404);
@@ -217,7 +209,7 @@ describe('stdio bridge', () => {
   it('refuses what the transport refuses', async () => {
     const { url } = await start('refusals');
     const post = (body: string, headers: Record<string, string> = {}) =>
-      fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body });
+      fetch(url, { method: 'POST', headers: mcpPostHeaders(headers), body });
     // A 2026-07-28 request whose Mcp-Method header says something else than its body (served otherwise: see
     // stdio-modern-pool.e2e.test.ts).
     const modern = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), {
@@ -292,11 +284,11 @@ function readStat(pid: number): string {
 /** Sends a request with a chosen Host header (fetch does not let callers set it). */
 function statusWithHost(url: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...MCP_HEADERS, host }, agent: false }, (res) => {
+    const req = request(url, { method: 'POST', headers: mcpPostHeaders({ host }), agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
     req.on('error', reject);
-    req.end(JSON.stringify(INIT));
+    req.end(INIT);
   });
 }

@@ -12,9 +12,10 @@ import {
   StreamableHTTPClientTransport as ModernTransport,
 } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../deployer.contract.js';
 import type { Registered } from '../../registry/index.js';
 import { refOf } from '../resource-change.js';
+import { mcpPostHeaders } from '../../../test/legacy-requests.js';
+import { eventually } from '../../../test/polling.js';
 import {
   fastDeployer,
   firstReplica,
@@ -145,12 +146,10 @@ describe('stdio replicas: 2026-07-28 pool, warm spares, resolved npx', () => {
     expect(await detail(resource)).toMatch(/^sessions 1\/1 \(pids \d+\); spare/);
     const refused = await fetch(url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+      headers: mcpPostHeaders({
         'mcp-protocol-version': '2026-07-28',
         'mcp-method': 'tools/list',
-      },
+      }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
     });
     expect(refused.status).toBe(503);

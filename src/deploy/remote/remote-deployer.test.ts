@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Registered } from '../../registry/index.js';
+import { eventually } from '../../../test/polling.js';
 import { startSseMcpServer } from '../../../test/sse-mcp-server.js';
 import { RemoteDeployer } from './remote-deployer.js';
 
@@ -42,14 +43,6 @@ const stop = (server: Server) =>
     server.close(() => resolve());
   });
 
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('RemoteDeployer', () => {
   it('probes an sse adapter with a GET for an event stream: a server that only answers OPTIONS is not up', async () => {
     const sse = await startSseMcpServer();
@@ -73,7 +66,7 @@ describe('RemoteDeployer', () => {
       },
     ]);
     // The probe's stream is closed at its head, so it holds no session on the server.
-    await until(() => sse.openStreams() === 0);
+    await eventually(() => sse.openStreams() === 0, 'no open stream on the server', 20_000);
     expect(deployer.endpoints(resource).map((e) => e.url)).toEqual([sse.url]);
     // The same URL in a Streamable HTTP adapter is probed with OPTIONS, and any answer below 500 is up.
     const plainAdapter = adapter('plain', [notSse]);
@@ -105,14 +98,14 @@ describe('RemoteDeployer', () => {
     expect(deployer.endpoints(resource).map((e) => e.url)).toEqual(urls);
 
     await stop(server);
-    await until(() => deployer.endpoints(resource).length === 1);
+    await eventually(() => deployer.endpoints(resource).length === 1, 'one endpoint', 20_000);
     expect(deployer.endpoints(resource)[0]!.url).toBe(urls[1]);
     const status = await deployer.status(resource);
     expect(status.replicaStatus).toBe('Degraded: 1/2 ready');
 
     server = await listenOn(port);
     cleanups.push(() => stop(server));
-    await until(() => deployer.endpoints(resource).length === 2);
+    await eventually(() => deployer.endpoints(resource).length === 2, 'two endpoints', 20_000);
     expect(changes).toEqual(expect.arrayContaining([1, 2]));
 
     await deployer.remove(resource);
@@ -170,18 +163,18 @@ describe('RemoteDeployer', () => {
     await deployer.apply(adapter('alone', [alone]));
     deployer.start();
     const count = (url: string) => sent.get(url) ?? 0;
-    await until(() => count(alone) >= 12);
+    await eventually(() => count(alone) >= 12, '12 probes of the lone endpoint', 20_000);
     // Same interval, one schedule entry: the shared URL is not probed three times as often.
     expect(count(shared)).toBeLessThanOrEqual(count(alone) + 3);
 
     await deployer.remove({ kind: 'adapter', name: 'a' });
     await deployer.remove({ kind: 'adapter', name: 'b' });
     const stillListed = count(shared);
-    await until(() => count(shared) >= stillListed + 3);
+    await eventually(() => count(shared) >= stillListed + 3, '3 more probes of the shared endpoint', 20_000);
     await deployer.remove({ kind: 'adapter', name: 'c' });
     const last = count(shared);
     const aloneNow = count(alone);
-    await until(() => count(alone) >= aloneNow + 6);
+    await eventually(() => count(alone) >= aloneNow + 6, '6 more probes of the lone endpoint', 20_000);
     // A probe already in flight at the removal may still land; nothing after it.
     expect(count(shared)).toBeLessThanOrEqual(last + 1);
   });
