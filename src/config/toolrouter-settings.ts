@@ -76,6 +76,12 @@ export interface ToolRouterSettings {
    * reconnects and is authenticated again).
    */
   readonly streamMaxAgeMs: number;
+  /**
+   * Plain 2026-07-28 `tools/call` requests are answered without the SDK's per-request server, and federated calls
+   * to 2026-07-28 upstreams made without the SDK client's layers (`toolrouter/fast-call.ts`,
+   * `toolrouter/lean-federated-call.ts`); on unless `false`, which tests use to compare the two paths.
+   */
+  readonly fastPath?: boolean;
 }
 
 /** Defaults of {@link ToolRouterSettings}. */

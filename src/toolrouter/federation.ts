@@ -55,7 +55,15 @@ import { MCP_ATTR, NO_SPAN, mcpSpanName } from '../observability/index.js';
 import type { Logger, SpanHandle } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Hash64, Rendezvous } from '../routing/index.js';
-import { OutboundError, isRefusal, outboundFetch } from './outbound.js';
+import { OutboundError, isRefusal, readWholeBody } from './outbound.js';
+import {
+  LEAN_REVISION,
+  REPLAY_HEADER,
+  ReplayedAnswers,
+  leanCallable,
+  leanToolCall,
+} from './lean-federated-call.js';
+import type { ConnectionFetch } from './lean-federated-call.js';
 import type { Outbound } from './outbound.js';
 import { NO_RELAY, relayKeyOf } from './server-request-relay.js';
 import type { CallerChannel, RelayCapabilities, RelayedMethod } from './server-request-relay.js';
@@ -111,6 +119,8 @@ export interface FederationOptions {
   readonly connectUrl?: (adapter: string) => string;
   /** Hashes caller tokens into the pool keys of `token-exchange` adapters (the token itself is never kept). */
   readonly hash: Hash64;
+  /** Calls to 2026-07-28 upstreams skip the SDK client's layers where they can (`lean-federated-call.ts`); default on. */
+  readonly lean?: boolean;
 }
 
 /** How one federated call is made. */
@@ -377,6 +387,12 @@ interface Connection {
   readonly ready: Promise<void>;
   readonly exchange: Exchange;
   readonly relays: CallRelays;
+  /** The connection's own fetch (identity, credentials, trace headers, bookkeeping), for lean calls. */
+  readonly send: ConnectionFetch;
+  /** Answers lean calls received and left to the SDK client to read. */
+  readonly replays: ReplayedAnswers;
+  /** The SDK client's envelope once read (`null`: it has none to read). */
+  leanEnvelope?: Record<string, unknown> | null;
   active: number;
   lastUsed: number;
 }
@@ -485,6 +501,37 @@ const perCallerToken = (adapter: Registered<'adapter'>): boolean =>
 
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
+/** `init` as a plain record with lower-case names (repeated names joined, as `Headers` joins them). */
+function headerRecordOf(init: HeadersInit | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  if (init === undefined) return record;
+  if (init instanceof Headers || Array.isArray(init)) {
+    new Headers(init).forEach((value, name) => {
+      record[name] = value;
+    });
+    return record;
+  }
+  for (const name of Object.keys(init)) {
+    const key = name.toLowerCase();
+    const value = String((init as Record<string, string>)[name]);
+    record[key] = key in record ? `${record[key]}, ${value}` : value;
+  }
+  return record;
+}
+
+/** Reads and drops an answer not used (a whole-body one is only readable that way). */
+async function discard(response: Response): Promise<void> {
+  await readWholeBody(response, 64 * 1024).catch(() => undefined);
+}
+
+/** The `_meta` envelope the SDK client puts on each request of a 2026-07-28 connection (its own keys). */
+function clientEnvelopeOf(client: Client): Record<string, unknown> | undefined {
+  const emit = (client as unknown as { _outboundMetaEnvelope?: () => unknown })._outboundMetaEnvelope;
+  if (typeof emit !== 'function') return undefined;
+  const envelope = emit.call(client) as Record<string, unknown> | undefined;
+  return envelope && typeof envelope === 'object' ? envelope : undefined;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -527,7 +574,7 @@ export function createFederation(options: FederationOptions): Federation {
     const exchange: Exchange = { lastError: undefined, sessionGone: false, credentialError: undefined };
     const relays: CallRelays = { calls: new Map(), requests: new Map() };
     const relaying = relayKeyOf(relay) !== '';
-    const base = outboundFetch(outbound, options.connectTimeoutMs);
+    const replays = new ReplayedAnswers();
     /** A call's response stream, noting on its way which call each server request in it belongs to. */
     const tapped = (response: Response, callKey: string): Response => {
       if (!response.body) return response;
@@ -541,25 +588,34 @@ export function createFederation(options: FederationOptions): Federation {
         headers: response.headers,
       });
     };
-    const fetchWithIdentity = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
+    const fetchWithIdentity = async (
+      url: string | URL,
+      init: RequestInit & { wholeBody?: 'json' } = {},
+    ): Promise<Response> => {
       // Call clients need no standalone stream: progress and results come on each call's own response. Those of
       // callers that can be asked keep one, where upstreams send server requests not tied to a request.
       // A subscription's own connection keeps one too: a 2025 upstream sends `resources/updated` there.
       if (!listing && !relaying && !standalone && (init.method ?? 'GET') === 'GET')
         return new Response(null, { status: 405 });
-      const headers = new Headers(init.headers);
-      const callKey = headers.get(CALL_HEADER);
-      if (callKey !== null) headers.delete(CALL_HEADER);
-      for (const [name, value] of traceHeadersOf(init.body)) headers.set(name, value);
+      // A plain record (lower-case names), handed to the outbound as it is: no Fetch `Headers` per request.
+      const headers = headerRecordOf(init.headers);
+      // The answer a lean call already received, for the SDK client to read as the answer to this very send.
+      if (REPLAY_HEADER in headers) {
+        const replayed = replays.take(headers, init.body);
+        if (replayed) return replayed;
+      }
+      const callKey = headers[CALL_HEADER] ?? null;
+      if (callKey !== null) delete headers[CALL_HEADER];
+      for (const [name, value] of traceHeadersOf(init.body)) headers[name] = value;
       for (const [name, value] of Object.entries(await options.identityHeaders(principal, adapter))) {
-        headers.set(name, value);
+        headers[name.toLowerCase()] = value;
       }
       // Read per request, so a rotated secret (or a refreshed per-user token) is used by pooled connections too;
       // set last, over any other value.
       let credential: UpstreamCredential | undefined;
       try {
         credential = await options.upstreamCredentials.resolve(adapter, principal);
-        if (credential) headers.set(credential.header, credential.value);
+        if (credential) headers[credential.header.toLowerCase()] = credential.value;
         exchange.credentialError = undefined;
       } catch (error) {
         if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
@@ -567,9 +623,17 @@ export function createFederation(options: FederationOptions): Federation {
       }
       const send = async () => {
         try {
-          const response = await base(url, { ...init, headers });
+          const response = await outbound({
+            url: String(url),
+            method: init.method ?? 'GET',
+            headers: { ...headers },
+            body: init.body as string | Uint8Array | undefined,
+            signal: init.signal ?? undefined,
+            connectTimeoutMs: options.connectTimeoutMs,
+            ...(init.wholeBody && { wholeBody: init.wholeBody }),
+          });
           exchange.lastError = undefined;
-          if (response.status === 404 && headers.has('mcp-session-id')) exchange.sessionGone = true;
+          if (response.status === 404 && 'mcp-session-id' in headers) exchange.sessionGone = true;
           if (standalone && (init.method ?? 'GET') === 'GET') return watchedStandalone(response, standalone);
           return callKey === null ? response : tapped(response, callKey);
         } catch (error) {
@@ -582,14 +646,14 @@ export function createFederation(options: FederationOptions): Federation {
       const minted = type === 'token-exchange' || type === 'oauth-client-credentials';
       if (response.status !== 401 || !credential || (type !== 'oauth-user' && !minted)) return response;
       // A token the upstream refuses (revoked or expired early): renewed once, then sent again.
-      await response.body?.cancel();
+      await discard(response);
       try {
         credential = await options.upstreamCredentials.renew(adapter, principal, credential);
       } catch (error) {
         if (error instanceof UpstreamCredentialError) exchange.credentialError = error;
         throw error;
       }
-      headers.set(credential.header, credential.value);
+      headers[credential.header.toLowerCase()] = credential.value;
       const again = await send();
       if (again.status !== 401) return again;
       // The gateway's own token refused again: the upstream's answer, as for any credential of the gateway's.
@@ -597,7 +661,7 @@ export function createFederation(options: FederationOptions): Federation {
         options.upstreamCredentials.refusedRenewal(credential);
         return again;
       }
-      await again.body?.cancel();
+      await discard(again);
       exchange.credentialError = new ConnectionRequiredError(
         adapter.name,
         options.connectUrl?.(adapter.name) ?? `/connect/${encodeURIComponent(adapter.name)}`,
@@ -697,6 +761,8 @@ export function createFederation(options: FederationOptions): Federation {
       transport,
       exchange,
       relays,
+      send: fetchWithIdentity,
+      replays,
       active: 0,
       lastUsed: now(),
       ready: client.connect(transport, {
@@ -706,6 +772,16 @@ export function createFederation(options: FederationOptions): Federation {
     };
     connection.ready.catch(() => undefined);
     return connection;
+  }
+
+  const lean = options.lean !== false;
+  /** The SDK client's own envelope of a connection to a 2026-07-28 upstream; undefined for any other. */
+  function leanEnvelopeOf(connection: Connection): Record<string, unknown> | undefined {
+    if (connection.client.getNegotiatedProtocolVersion() !== LEAN_REVISION) return undefined;
+    // The same for every request of the connection (its version, client info and capabilities are fixed).
+    if (connection.leanEnvelope === undefined)
+      connection.leanEnvelope = clientEnvelopeOf(connection.client) ?? null;
+    return connection.leanEnvelope ?? undefined;
   }
 
   function dispose(connection: Connection) {
@@ -1062,23 +1138,54 @@ export function createFederation(options: FederationOptions): Federation {
                   [CLIENT_CAPABILITIES_META_KEY]: declaredCapabilities(call.declares),
                 }),
             };
-            const result = await connection.client.callTool(
-              {
-                name: upstream.name,
-                ...(args !== undefined && { arguments: args }),
-                ...(Object.keys(meta).length > 0 && { _meta: meta }),
-                ...call.retry,
-              },
-              {
-                allowInputRequired: true,
+            // A plain call to a 2026-07-28 upstream: posted and, when its answer is plain, read by the router
+            // itself; any other answer is read by the SDK client below as the answer to its own send.
+            const envelope =
+              lean && !callKey && !call.onProgress && !call.retry && leanCallable(upstream)
+                ? leanEnvelopeOf(connection)
+                : undefined;
+            let replayKey: string | undefined;
+            if (envelope) {
+              const answer = await leanToolCall({
+                fetch: connection.send,
+                url: replica.url,
+                tool: upstream.name,
+                args,
+                meta: { ...envelope, ...meta },
                 signal: call.signal,
-                timeout: call.timeoutMs,
-                resetTimeoutOnProgress: true,
-                toolDefinition: callDefinitionOf(upstream),
-                ...(call.onProgress && { onprogress: call.onProgress }),
-                ...(callKey && { headers: { [CALL_HEADER]: callKey } }),
-              },
-            );
+                timeoutMs: call.timeoutMs,
+              });
+              if ('result' in answer) {
+                span.end(answer.result.isError === true ? { error: 'tool error' } : {});
+                call.onAnswered?.(replica.id);
+                return answer.result;
+              }
+              replayKey = crypto.randomUUID();
+              connection.replays.keep(replayKey, answer.id, answer.response);
+            }
+            let result: CallToolResult | InputRequiredResult;
+            try {
+              result = await connection.client.callTool(
+                {
+                  name: upstream.name,
+                  ...(args !== undefined && { arguments: args }),
+                  ...(Object.keys(meta).length > 0 && { _meta: meta }),
+                  ...call.retry,
+                },
+                {
+                  allowInputRequired: true,
+                  signal: call.signal,
+                  timeout: call.timeoutMs,
+                  resetTimeoutOnProgress: true,
+                  toolDefinition: callDefinitionOf(upstream),
+                  ...(call.onProgress && { onprogress: call.onProgress }),
+                  ...(callKey && { headers: { [CALL_HEADER]: callKey } }),
+                  ...(replayKey && { headers: { [REPLAY_HEADER]: replayKey } }),
+                },
+              );
+            } finally {
+              if (replayKey) connection.replays.drop(replayKey);
+            }
             span.end(result.isError === true ? { error: 'tool error' } : {});
             call.onAnswered?.(replica.id);
             return result;

@@ -18,9 +18,10 @@ export interface OutboundRequest {
   /**
    * The caller reads the answer only with {@link readWholeBody}, never through `Response.body`: an implementation
    * may then hand the body over without a Fetch stream (the Node one does; a stream per answer was a visible
-   * share of a `tools/call`'s CPU).
+   * share of a `tools/call`'s CPU). `'json'`: so only when the answer is `application/json` (any other answer,
+   * an SSE stream say, is read through `Response.body` as usual).
    */
-  readonly wholeBody?: boolean;
+  readonly wholeBody?: boolean | 'json';
 }
 
 /** Sends a request; resolves with the response head (the body streams), rejects with {@link OutboundError}. */
@@ -147,7 +148,10 @@ export function fetchOutbound(fetchImpl: typeof fetch = (input, init) => fetch(i
 export function outboundFetch(
   outbound: Outbound,
   connectTimeoutMs: number,
-): (url: string | URL, init?: RequestInit) => Promise<Response> {
+): (
+  url: string | URL,
+  init?: RequestInit & { wholeBody?: OutboundRequest['wholeBody'] },
+) => Promise<Response> {
   return (url, init = {}) => {
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, name) => {
@@ -160,6 +164,7 @@ export function outboundFetch(
       body: init.body as string | Uint8Array | undefined,
       signal: init.signal ?? undefined,
       connectTimeoutMs,
+      ...(init.wholeBody !== undefined && { wholeBody: init.wholeBody }),
     });
   };
 }

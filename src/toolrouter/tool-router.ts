@@ -102,6 +102,15 @@ import type { TaskResult } from './tasks.js';
 import { z } from 'zod';
 import { parsedBodyOf } from './request-body.js';
 import {
+  fastCallContext,
+  isPlainResult,
+  plainResultResponse,
+  plainToolCallOf,
+  settledOutcomeOf,
+  withOutcome,
+} from './fast-call.js';
+import type { FastCallOutcome } from './fast-call.js';
+import {
   connectionChannels,
   createServerRequestRelay,
   initializeCapabilitiesOf,
@@ -407,6 +416,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     clientInfo: { name: `${SERVER_NAME}-tool-router`, version: options.version },
     ...(options.connectUrl && { connectUrl: options.connectUrl }),
     hash,
+    lean: settings.fastPath !== false,
   });
   const pinning = createPinningGate({
     mode: settings.pinning,
@@ -683,6 +693,12 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
   }
 
   const onToolCall = options.onToolCall;
+  /** Who the router says it is (the SDK stamps it into every 2026-07-28 result; so does the fast path). */
+  const SERVER_INFO = { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version };
+  const fastPath = settings.fastPath !== false;
+  /** Tools of an endpoint's own that the fast path leaves to the SDK path: search mode's two. */
+  const reservedBy = (scope: RouterScope) =>
+    scope.searchMode ? (name: string) => name === SEARCH_TOOLS || name === CALL_TOOL : () => false;
   const now = options.now ?? (() => performance.now());
 
   /** `callTool`, told to `onToolCall` with its outcome. */
@@ -695,6 +711,9 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     span: SpanHandle,
     caller: (ctx: ServerContext) => CallerChannel | undefined,
   ): Promise<{ result: CallToolResult | InputRequiredResult | TaskResult; entry: CatalogEntry }> {
+    // The fast path made this call already and hands its outcome to the SDK to answer (`fast-call.ts`).
+    const settled = settledOutcomeOf<Awaited<ReturnType<typeof callTool>>>(ctx);
+    if (settled) return settled();
     if (!onToolCall) return callTool(scope, principal, params, ctx, span, caller);
     const started = now();
     const report = (
@@ -835,7 +854,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
     // identity, so their 2026-07-28 answers are `private` (2025-era answers carry no cache fields).
     const hint = { ttlMs: offer.ttlMs, cacheScope: 'private' as const };
     const server = new Server(
-      { name: SERVER_NAME, title: 'MCP Gateway tool router', version: options.version },
+      { ...SERVER_INFO },
       {
         // The Tasks extension is the router's own (`tasks.ts` routes `tasks/*`), not merged from upstreams.
         capabilities: {
@@ -1031,8 +1050,36 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         const listen = await listens.serve(read.request, read.parsedBody, principal);
         if (listen) return listen;
         // ── end subscriptions/listen ──
+        // ── fast path (fast-call.ts): a plain 2026-07-28 tools/call, made without a per-request SDK server; any
+        // outcome but a plain result is answered by the SDK below, from what the call gave ──
+        let answered: typeof authInfo = authInfo;
+        const plain = fastPath ? plainToolCallOf(request, read.parsedBody, reservedBy(scope)) : undefined;
+        if (plain) {
+          const ctx = fastCallContext(plain, request.signal, authInfo);
+          let outcome: FastCallOutcome<Awaited<ReturnType<typeof observedCall>>>;
+          try {
+            const value = await observedCall(
+              scope,
+              principal,
+              plain.params,
+              ctx,
+              authInfo.extra.traceId,
+              span ?? NO_SPAN,
+              () => undefined,
+            );
+            outcome = { value };
+          } catch (error) {
+            outcome = { error };
+          }
+          // As the SDK does when its client went away before the answer.
+          if (request.signal.aborted) return new Response(null, { status: 499 });
+          if ('value' in outcome && isPlainResult(outcome.value.result))
+            return plainResultResponse(plain.id, outcome.value.result, SERVER_INFO);
+          answered = { ...authInfo, extra: withOutcome(authInfo.extra, outcome) as typeof authInfo.extra };
+        }
+        // ── end of fast path ──
         const response = await handler.fetch(read.request, {
-          authInfo,
+          authInfo: answered,
           ...(read.parsedBody !== undefined && { parsedBody: read.parsedBody }),
         });
         const minted = declared && response.ok ? relay.mint(declared) : undefined;

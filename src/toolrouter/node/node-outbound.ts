@@ -61,7 +61,10 @@ function wholeBodyOf(res: IncomingMessage) {
     });
 }
 
-function responseOf(res: IncomingMessage, wholeBody: boolean): Response {
+const isJson = (type: string | undefined) =>
+  (type ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
+
+function responseOf(res: IncomingMessage, wholeBody: boolean | 'json' | undefined): Response {
   const headers = new Headers();
   for (let i = 0; i < res.rawHeaders.length; i += 2) {
     const name = res.rawHeaders[i]!;
@@ -73,7 +76,8 @@ function responseOf(res: IncomingMessage, wholeBody: boolean): Response {
     res.resume();
     return new Response(null, init);
   }
-  if (wholeBody) return withWholeBody(new Response(null, init), wholeBodyOf(res));
+  if (wholeBody === true || (wholeBody === 'json' && isJson(res.headers['content-type'])))
+    return withWholeBody(new Response(null, init), wholeBodyOf(res));
   return new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, init);
 }
 
@@ -147,7 +151,7 @@ export function createNodeOutbound(options: NodeOutboundOptions): Outbound {
         settled = true;
         clearTimeout(connectTimer);
         res.once('close', () => request.signal?.removeEventListener('abort', onAbort));
-        resolve(responseOf(res, request.wholeBody === true));
+        resolve(responseOf(res, request.wholeBody));
       });
       req.once('error', (error: NodeJS.ErrnoException) => {
         const code = error.code ?? 'EREQUEST';
