@@ -17,8 +17,11 @@
  *   its own settings (`tool-router.ts`), as it routes `tasks/*` to the replica holding each task (`tasks.ts`).
  * - `resources` is offered when some federated upstream of the endpoint offers it (on `/mcp`, those with no
  *   tools count too): `resources/list` and `resources/templates/list` are the union over the upstreams the
- *   caller may reach, and `resources/read` is routed by the adapter its URI names. Neither `subscribe` nor
- *   `listChanged` is claimed: the router relays no resource notifications (yet).
+ *   caller may reach, and `resources/read` is routed by the adapter its URI names. `subscribe` and `listChanged`
+ *   are claimed, each when some upstream offers it, to 2026-07-28 callers only: the router delivers them through
+ *   `subscriptions/listen`, per caller (`resource-subscriptions.ts`). A 2025-era caller has no session with the
+ *   stateless router for `resources/subscribe`, and its GET stream carries only the tools list's changes, so it is
+ *   told neither.
  * - Capabilities whose methods are server-wide rather than per tool (`logging/setLevel`, `completion/complete`,
  *   `prompts/*`, `tasks`) could only be offered as the intersection — every upstream able to answer — and only
  *   if the router relayed those methods. It relays none of them, so none is offered, and the SDK answers their
@@ -91,6 +94,13 @@ export interface EndpointOffer {
   readonly capabilities: ServerCapabilities;
   /** `ttlMs` of the endpoint's `tools/list` and `server/discover` answers (always `cacheScope: "private"`). */
   readonly ttlMs: number;
+  /**
+   * What 2026-07-28 callers are told besides {@link capabilities} of resources: `subscribe` and `listChanged`,
+   * each when some upstream offers it, delivered through `subscriptions/listen` (`resource-subscriptions.ts`).
+   * 2025-era callers are not told: the router is stateless for them (no session for `resources/subscribe`), and
+   * their GET stream carries only the tools list's changes.
+   */
+  readonly listenResources?: { readonly subscribe?: true; readonly listChanged?: true };
 }
 
 /** Options for {@link offerOf}. */
@@ -124,15 +134,20 @@ export function offerOf(options: OfferOptions): EndpointOffer {
       ttlMs = Math.min(ttlMs, freshForMs(upstream, options.refreshMs));
     }
   }
-  const resources = [...options.upstreams, ...(options.resourceOnly ?? [])].some(
-    (u) => u.capabilities?.resources !== undefined,
+  const offering = [...options.upstreams, ...(options.resourceOnly ?? [])].flatMap(
+    (u) => u.capabilities?.resources ?? [],
   );
+  const subscribe = offering.some((r) => r.subscribe === true);
+  const listChanged = offering.some((r) => r.listChanged === true);
   return {
     capabilities: {
       tools: { listChanged: !options.searchMode },
-      ...(resources && { resources: {} }),
+      ...(offering.length > 0 && { resources: {} }),
       ...(extensions && { extensions }),
     },
     ttlMs,
+    ...((subscribe || listChanged) && {
+      listenResources: { ...(subscribe && { subscribe: true }), ...(listChanged && { listChanged: true }) },
+    }),
   };
 }

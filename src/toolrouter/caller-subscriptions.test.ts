@@ -1,7 +1,7 @@
 /**
  * The listen streams' own rules, without a gateway: what is left to the SDK handler, the capacity guard, a
- * source that cannot open, and the hook a resources relay will use (a source that honors some URIs and not
- * others, and delivers before the acknowledgement went out).
+ * source that cannot open, and the hooks a resources relay uses (a source that honors some URIs and not others,
+ * delivers before the acknowledgement went out, or ends the stream).
  */
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../auth/index.js';
@@ -217,6 +217,45 @@ describe('caller subscriptions', () => {
       },
     ]);
   });
+});
+
+describe('a source ending the stream', () => {
+  const base = {
+    serverInfo: { name: 'unit', version: '0' },
+    maxAgeMs: 3_600_000,
+    maxBodyBytes: 1 << 20,
+    logger: createSilentLogger(),
+  };
+  const ending = (early: boolean) => {
+    const closed: number[] = [];
+    let end: (() => void) | undefined;
+    const source: ListenSource = {
+      open(_principal, _requested, _deliver, given) {
+        end = given;
+        // An upstream subscription that ended while the others were still opening.
+        if (early) given();
+        return Promise.resolve({ honored: { resourcesListChanged: true }, close: () => closed.push(1) });
+      },
+    };
+    return { source, closed, end: () => end!() };
+  };
+
+  it('closes the stream gracefully when a source ends it, before or after the acknowledgement', async () => {
+    for (const early of [true, false]) {
+      const { source, closed, end } = ending(early);
+      const subscriptions = createCallerSubscriptions({ ...base, sources: [source] });
+      const body = listenBody('ended', { resourcesListChanged: true });
+      const response = await subscriptions.serve(listenRequest(body), body, alice);
+      if (!early) end();
+      const messages = await messagesOf(response!);
+      expect(messages.map((m) => m.method ?? 'result')).toEqual([
+        'notifications/subscriptions/acknowledged',
+        'result',
+      ]);
+      expect(closed).toEqual([1]);
+      expect(subscriptions.size).toBe(0);
+    }
+  }, 10_000);
 });
 
 describe('the tools-list source', () => {

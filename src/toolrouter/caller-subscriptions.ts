@@ -17,12 +17,12 @@
  * closes and when a stream reaches its maximum age (so the caller's token is checked again when they listen
  * anew). A client that goes away tears its stream down with no result.
  *
- * What can be listened to comes from {@link ListenSource}s: {@link createToolListSource} for the tools list; the
- * router relays neither prompts nor resources today, so `promptsListChanged`, `resourcesListChanged` and
- * `resourceSubscriptions` are not honored. A resources relay joins by implementing {@link ListenSource}: it
- * honors `resourcesListChanged` with per-caller list changes, and `resourceSubscriptions` with the namespaced
- * URIs whose upstream accepted the subscription (each URI accepted or refused on its own; only accepted ones
- * are acknowledged), delivering `notifications/resources/updated` for those URIs only.
+ * What can be listened to comes from {@link ListenSource}s: {@link createToolListSource} for the tools list, and
+ * the resources relay's (`resource-subscriptions.ts`) for `resourcesListChanged` (per-caller list changes) and
+ * `resourceSubscriptions` (the namespaced URIs whose upstream accepted the subscription, each accepted or refused
+ * on its own; only accepted ones are acknowledged, and `notifications/resources/updated` is delivered for those
+ * only). The router relays no prompts, so `promptsListChanged` is not honored. A source may end a stream
+ * gracefully (an upstream subscription it relays ended), so the caller listens, and is checked, anew.
  */
 import {
   SERVER_INFO_META_KEY,
@@ -65,13 +65,15 @@ export interface OpenedListen {
  * Something a caller can listen to on an endpoint. `open` is asked once per `subscriptions/listen`, with the
  * caller and the filter they asked for; it answers with what it honors and calls `deliver` for each change the
  * caller may see, from then until `close`. It may take time (subscribing upstream); changes delivered before
- * the acknowledgement is written are held and sent right after it.
+ * the acknowledgement is written are held and sent right after it. `end` closes the caller's stream gracefully
+ * (an upstream subscription it relays ended): the caller listens anew, which subscribes anew.
  */
 export interface ListenSource {
   open(
     principal: Principal,
     requested: SubscriptionFilter,
     deliver: (notification: ChangeNotification) => void,
+    end: () => void,
   ): Promise<OpenedListen>;
 }
 
@@ -301,9 +303,16 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
       else if (accepts(acknowledged, notification)) write(stamp(notification));
     };
 
+    /** A source asked to end the stream before it started: ended right after the acknowledgement. */
+    let endAfterAck = false;
+    const end = () => {
+      if (controller) teardown(true);
+      else endAfterAck = true;
+    };
+
     opening++;
     const settled = await Promise.allSettled(
-      options.sources.map((source) => source.open(principal, filter, deliver)),
+      options.sources.map((source) => source.open(principal, filter, deliver, end)),
     ).finally(() => opening--);
     const parts = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     const failed = settled.find((outcome) => outcome.status === 'rejected');
@@ -361,7 +370,7 @@ export function createCallerSubscriptions(options: CallerSubscriptionsOptions): 
           ),
         );
         for (const notification of held.splice(0)) deliver(notification);
-        if (Object.keys(acknowledged).length === 0 || draining) {
+        if (Object.keys(acknowledged).length === 0 || draining || endAfterAck) {
           teardown(true);
           return;
         }

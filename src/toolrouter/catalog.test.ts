@@ -52,6 +52,7 @@ function fakeFederation() {
     listToolsFor: async () => ({ tools: [] }),
     listResources: async () => ({ resources: [], resourceTemplates: [] }),
     readResource: async () => ({ contents: [] }),
+    subscribeResources: async () => ({ accepted: [], close: async () => undefined }),
     callTool: async () => ({ content: [] }),
     onListChanged(listener) {
       listeners.add(listener);

@@ -11,7 +11,10 @@
  * needs an initialised session, which is reused instead of paid for on every call. Listing uses one client per
  * adapter under the router's own identity, kept open so the upstream's `list_changed` reaches the catalog.
  * Resources go the same two ways (`federated-resources.ts`): listed as the router (or as a caller, when the list
- * is theirs), and read as the caller through their pooled client.
+ * is theirs), and read as the caller through their pooled client. A caller's resource subscriptions
+ * (`resource-subscriptions.ts`) get a connection of their own, made as the caller's pooled ones are but never
+ * pooled: it keeps the upstream's stream open (its listen, or a 2025 session's GET stream) for as long as the
+ * caller listens, and its notification handler is that subscription's alone.
  *
  * An `oauth-user` adapter's upstream gets each caller's own token (the token vault), read for every request a
  * pooled client sends, so a refreshed or revoked grant counts at once and a client pooled for one caller never
@@ -178,6 +181,67 @@ export interface UpstreamResourceList {
   readonly cacheScope?: 'public' | 'private';
 }
 
+/** How one caller's resource subscriptions are made upstream ({@link Federation.subscribeResources}). */
+export interface ResourceSubscribeOptions {
+  /** Longest wait for the upstream to accept or refuse (connect included); then every URI counts as refused. */
+  readonly timeoutMs: number;
+  /** Told each `notifications/resources/updated` the upstream sends (its own URI). */
+  readonly onUpdated: (uri: string) => void;
+  /** Told once when the upstream ends the subscription itself (its stream closed, it went away). */
+  readonly onEnded: () => void;
+}
+
+/** One caller's resource subscriptions on one upstream. */
+export interface UpstreamResourceSubscription {
+  /** The upstream URIs the upstream accepted (the others were refused). */
+  readonly accepted: readonly string[];
+  /** Unsubscribes upstream (`resources/unsubscribe`, or closing the upstream's listen) and closes the session. */
+  close(): Promise<void>;
+}
+
+/** How a connection's standalone (GET) stream is watched: a subscription's connection needs to know of it. */
+interface StandaloneStream {
+  /** The upstream answered the GET with a stream. */
+  opened(): void;
+  /** That stream ended. */
+  ended(): void;
+  /** The upstream answered the GET without a stream (it keeps none: 405, or another refusal). */
+  refused(status: number): void;
+}
+
+/** The GET answer as the client gets it, with its opening and its end (done, failed, cancelled) told. */
+function watchedStandalone(response: Response, standalone: StandaloneStream): Response {
+  if (!response.ok || !response.body) {
+    standalone.refused(response.status);
+    return response;
+  }
+  standalone.opened();
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          standalone.ended();
+        } else controller.enqueue(value);
+      } catch (error) {
+        standalone.ended();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      standalone.ended();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
 /** How one `resources/read` is sent upstream. */
 export interface FederatedReadOptions {
   readonly signal: AbortSignal;
@@ -211,6 +275,19 @@ export interface Federation {
     uri: string,
     options: FederatedReadOptions,
   ): Promise<ReadResourceResult>;
+  /**
+   * Subscribes `principal` to `uris` (the upstream's own URIs) on a connection of its own, made as their pooled
+   * ones are (their identity headers, their own credential for `oauth-user` and `token-exchange` adapters, never
+   * their token): a 2026-07-28 upstream through its `subscriptions/listen` with `resourceSubscriptions`, a 2025
+   * one through `resources/subscribe` on a session whose standalone stream carries the updates. An upstream that
+   * does not offer `resources.subscribe` accepts none; one that does not answer within `timeoutMs` rejects.
+   */
+  subscribeResources(
+    adapter: Registered<'adapter'>,
+    principal: Principal,
+    uris: readonly string[],
+    options: ResourceSubscribeOptions,
+  ): Promise<UpstreamResourceSubscription>;
   /**
    * Calls `upstream` on the adapter; failures become `isError` results, never exceptions — except cancellation,
    * and {@link ConnectionRequiredError} (an `oauth-user` adapter and a caller without a usable grant), which the
@@ -467,6 +544,8 @@ export function createFederation(options: FederationOptions): Federation {
   const poolMax = options.poolMax ?? 256;
   const pool = new Map<string, Connection>();
   const listers = new Map<string, Connection>();
+  /** The connections of callers' resource subscriptions (never pooled), closed with the federation. */
+  const subscribers = new Set<Connection>();
   const listeners = new Set<(adapter: string) => void>();
   const resourceListeners = new Set<(adapter: string) => void>();
   let closed = false;
@@ -490,6 +569,7 @@ export function createFederation(options: FederationOptions): Federation {
     listing: boolean,
     signal: AbortSignal | undefined,
     relay: RelayCapabilities = NO_RELAY,
+    standalone?: StandaloneStream,
   ): Connection {
     const exchange: Exchange = { lastError: undefined, sessionGone: false, credentialError: undefined };
     const relays: CallRelays = { calls: new Map(), requests: new Map() };
@@ -514,7 +594,8 @@ export function createFederation(options: FederationOptions): Federation {
     ): Promise<Response> => {
       // Call clients need no standalone stream: progress and results come on each call's own response. Those of
       // callers that can be asked keep one, where upstreams send server requests not tied to a request.
-      if (!listing && !relaying && (init.method ?? 'GET') === 'GET')
+      // A subscription's own connection keeps one too: a 2025 upstream sends `resources/updated` there.
+      if (!listing && !relaying && !standalone && (init.method ?? 'GET') === 'GET')
         return new Response(null, { status: 405 });
       // A plain record (lower-case names), handed to the outbound as it is: no Fetch `Headers` per request.
       const headers = headerRecordOf(init.headers);
@@ -553,6 +634,7 @@ export function createFederation(options: FederationOptions): Federation {
           });
           exchange.lastError = undefined;
           if (response.status === 404 && 'mcp-session-id' in headers) exchange.sessionGone = true;
+          if (standalone && (init.method ?? 'GET') === 'GET') return watchedStandalone(response, standalone);
           return callKey === null ? response : tapped(response, callKey);
         } catch (error) {
           if (error instanceof OutboundError) exchange.lastError = error;
@@ -913,6 +995,102 @@ export function createFederation(options: FederationOptions): Federation {
         ),
       ),
 
+    async subscribeResources(adapter, principal, uris, subscribe) {
+      const replica = rendezvous.rank(acceptingNew(replicas.ready(adapter)), principal.userId)[0];
+      if (!replica) throw new NoReadyReplicaError(adapter.name);
+      const deadline = AbortSignal.timeout(subscribe.timeoutMs);
+      const late = new Promise<never>((_, reject) =>
+        deadline.addEventListener(
+          'abort',
+          () => reject(new Error(`no answer within ${subscribe.timeoutMs} ms`)),
+          { once: true },
+        ),
+      );
+      late.catch(() => undefined);
+      const withinDeadline = <T>(work: Promise<T>) => Promise.race([work, late]);
+      /** True once the router itself ends it: what follows is no news to tell. */
+      let closing = false;
+      let told = false;
+      const endedUpstream = () => {
+        if (closing || told) return;
+        told = true;
+        subscribe.onEnded();
+      };
+      let streamOpened: () => void = () => undefined;
+      let streamRefused: (status: number) => void = () => undefined;
+      const streamOpen = new Promise<void>((resolve, reject) => {
+        streamOpened = resolve;
+        streamRefused = (status) =>
+          reject(new Error(`the upstream keeps no standalone stream for updates (GET answered ${status})`));
+      });
+      streamOpen.catch(() => undefined);
+      // Never pooled: its notification handler and its session are this subscription's alone.
+      const key = ['subscription', adapter.name, adapter.version, replica.id, crypto.randomUUID()].join(
+        '\u0000',
+      );
+      const connection = open(key, adapter, replica, principal, false, deadline, NO_RELAY, {
+        opened: () => streamOpened(),
+        ended: endedUpstream,
+        refused: (status) => streamRefused(status),
+      });
+      subscribers.add(connection);
+      const { client } = connection;
+      client.setNotificationHandler('notifications/resources/updated', (notification) =>
+        subscribe.onUpdated(notification.params.uri),
+      );
+      const shut = () => {
+        closing = true;
+        subscribers.delete(connection);
+        dispose(connection);
+      };
+      try {
+        await withinDeadline(connection.ready);
+        if (!client.getServerCapabilities()?.resources?.subscribe) {
+          shut();
+          return { accepted: [], close: async () => undefined };
+        }
+        if ((client.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28') {
+          // No signal: aborting the one passed to `listen` would end the subscription.
+          const listened = await withinDeadline(
+            client.listen({ resourceSubscriptions: [...uris] }, { timeout: subscribe.timeoutMs }),
+          );
+          void listened.closed.then((reason) => {
+            if (reason !== 'local') endedUpstream();
+          });
+          const honored = new Set(listened.honoredFilter.resourceSubscriptions ?? []);
+          return {
+            accepted: uris.filter((uri) => honored.has(uri)),
+            async close() {
+              closing = true;
+              await listened.close().catch(() => undefined);
+              shut();
+            },
+          };
+        }
+        // 2025: the updates come on the session's standalone stream, so subscribe once it is open.
+        await withinDeadline(streamOpen);
+        const outcomes = await withinDeadline(
+          Promise.allSettled(
+            uris.map((uri) => client.subscribeResource({ uri }, { timeout: subscribe.timeoutMs })),
+          ),
+        );
+        const accepted = uris.filter((_, i) => outcomes[i]!.status === 'fulfilled');
+        return {
+          accepted,
+          async close() {
+            closing = true;
+            await Promise.allSettled(
+              accepted.map((uri) => client.unsubscribeResource({ uri }, { timeout: subscribe.timeoutMs })),
+            );
+            shut();
+          },
+        };
+      } catch (error) {
+        shut();
+        throw error;
+      }
+    },
+
     async callTool(adapter, upstream, args, principal, call) {
       const ranked =
         call.replica === undefined
@@ -1076,9 +1254,10 @@ export function createFederation(options: FederationOptions): Federation {
       clearInterval(sweep);
       listeners.clear();
       resourceListeners.clear();
-      const all = [...pool.values(), ...listers.values()];
+      const all = [...pool.values(), ...listers.values(), ...subscribers];
       pool.clear();
       listers.clear();
+      subscribers.clear();
       await Promise.all(
         all.map((c) =>
           c.ready

@@ -9,7 +9,7 @@
  *
  * The rewrite is textual, so it works alike on URIs and on URI templates (RFC 6570) whose scheme is literal, and
  * it is exactly reversible: {@link upstreamUriOf} gives back the adapter and the upstream's own URI, which is all a
- * read — or a subscription fan-in later — needs to route a caller's URI and to name an upstream's answer back.
+ * read — or a resource subscription (`resource-subscriptions.ts`) — needs to route a caller's URI and to name an upstream's answer back.
  * Adapter names are DNS labels, which never hold `:`, `/`, `%` or upper case, so a crafted authority
  * (`%61dapter`, `a:b@adapter`) names no adapter and is refused; which adapters a caller may reach is decided by
  * the caller of {@link resolveCallerUri}, never by the URI.

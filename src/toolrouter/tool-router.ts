@@ -5,7 +5,9 @@
  * instance answers any request, cursors included. `tools/list` is the caller's readable tools in name order with
  * the router's own cursors; `tools/call` goes to a registered tool server or a federated adapter. Changes reach
  * legacy clients on the GET stream and modern clients on `subscriptions/listen` (served per caller by
- * `caller-subscriptions.ts`, not the SDK's broadcast): each hears only of changes to their own list.
+ * `caller-subscriptions.ts`, not the SDK's broadcast): each hears only of changes to their own list. Modern
+ * clients also subscribe there to the resources of their scope and hear of its list changes
+ * (`resource-subscriptions.ts`).
  *
  * With `discovery: 'search'` the list is just `search_tools` and `call_tool` (`discovery-tools.ts`): a search over
  * the caller's visible tools (`tool-search.ts`), and a call that takes the very path of a direct `tools/call`.
@@ -83,6 +85,7 @@ import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 import { createHttpToolExecutor } from './http-tool-executor.js';
 import { createListChangedStreams } from './list-changed-streams.js';
 import { createEndpointSubscriptions } from './caller-subscriptions.js';
+import { createResourceListenSource } from './resource-subscriptions.js';
 import { fetchOutbound } from './outbound.js';
 import { progressRelay, withoutEnvelope } from './progress-relay.js';
 import { createMultiRoundTrip } from './mrtr.js';
@@ -843,6 +846,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         maxTtlMs: settings.registryMaxAgeMs,
         refreshMs: settings.refreshMs,
       }),
+    /** A 2026-07-28 request: told of resource subscriptions and list changes (`subscriptions/listen`). */
+    modern = false,
   ): Server {
     const { searchMode } = scope;
     // The same for `server/discover` and `initialize` (see `aggregate-offer.ts`); the lists are filtered by
@@ -854,6 +859,8 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         // The Tasks extension is the router's own (`tasks.ts` routes `tasks/*`), not merged from upstreams.
         capabilities: {
           ...offer.capabilities,
+          ...(offer.capabilities.resources &&
+            modern && { resources: { ...offer.capabilities.resources, ...offer.listenResources } }),
           extensions: { ...offer.capabilities.extensions, [TASKS_EXTENSION]: {} },
         },
         instructions: searchMode ? SEARCH_INSTRUCTIONS : INSTRUCTIONS,
@@ -954,8 +961,17 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       logger,
       maxAgeMs: settings.streamMaxAgeMs,
     });
-    // ── subscriptions/listen, per caller (caller-subscriptions.ts) ──
+    // ── subscriptions/listen, per caller (caller-subscriptions.ts; resources: resource-subscriptions.ts) ──
+    const resourceListens = createResourceListenSource({
+      federation,
+      scopeOf: (principal) => resourcesIn(scope, principal),
+      capabilitiesOf: (adapter) => catalog.upstreamListing(adapter)?.capabilities,
+      onScopeMayChange: (listener) => scope.catalog.onChange(() => listener()),
+      timeoutMs: settings.listTimeoutMs,
+      logger,
+    });
     const listens = createEndpointSubscriptions({
+      sources: [resourceListens],
       catalog: scope.catalog,
       listCanChange: !scope.searchMode,
       listed: (snapshot, principal) => listedTo(scope, snapshot, principal),
@@ -983,7 +999,15 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
         const snapshot = await scope.catalog.snapshot().catch(() => undefined);
         const offer = snapshot ? offerFor(scope, snapshot) : undefined;
         if (offer) lastOffers.set(scope, offer);
-        return serverFor(extra.principal, extra.traceId, extra.span, scope, channels, offer);
+        return serverFor(
+          extra.principal,
+          extra.traceId,
+          extra.span,
+          scope,
+          channels,
+          offer,
+          ctx.era === 'modern',
+        );
       },
       {
         bus,
@@ -1075,6 +1099,7 @@ export async function createToolRouter(options: ToolRouterOptions): Promise<Tool
       },
       async close() {
         listens.close();
+        resourceListens.close();
         scope.stop();
         streams.close();
         await handler.close();
