@@ -162,14 +162,16 @@ export type LeanAnswer =
 export const leanCallCounts = { read: 0, replayed: 0 };
 
 let sequence = 0;
-const ID_PREFIX = `gw-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}-`;
+/** Random per process, made on first use: edge runtimes refuse random values at module scope. */
+let idPrefix: string | undefined;
 
 /**
  * Posts the call; rejects as the SDK client would on the way (the fetch's own errors, a timeout as the SDK's
  * `RequestTimeout`, an abort of the caller's signal as it is).
  */
 export async function leanToolCall(options: LeanCallOptions): Promise<LeanAnswer> {
-  const id = `${ID_PREFIX}${++sequence}`;
+  idPrefix ??= `gw-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}-`;
+  const id = `${idPrefix}${++sequence}`;
   const body = JSON.stringify({
     jsonrpc: '2.0',
     id,
