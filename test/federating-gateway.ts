@@ -1,10 +1,11 @@
 /**
  * @module federating-gateway: the gateway the resource e2e tests share: dev auth, a tool router, and a policy by
  * which only `ops` may use an `*__admin_panel` tool (so an app view linked from it is hidden from the others);
- * upstreams and toolsets registered through the control plane as an admin.
+ * upstreams and toolsets registered through the control plane as an admin, and a wait for their listing.
  */
 import { devAuth } from '../src/auth/index.js';
 import { toolPolicyFrom } from '../src/toolrouter/policy/index.js';
+import { until } from './polling.js';
 import { startTestGateway } from './test-gateway.js';
 import type { TestGateway, TestGatewayOptions } from './test-gateway.js';
 
@@ -60,4 +61,21 @@ async function created(gateway: TestGateway, path: string, body: object): Promis
     body: JSON.stringify(body),
   });
   if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** Waits until each federated adapter is listed (the router lists in the background), at most `timeoutMs` each. */
+export async function federationListed(
+  gateway: TestGateway,
+  adapters: readonly string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  for (const adapter of adapters) {
+    await until(
+      () => gateway.toolRouter?.federationStatus(adapter),
+      (status) => status?.state === 'listed',
+      `${adapter} to be listed`,
+      timeoutMs,
+      20,
+    );
+  }
 }

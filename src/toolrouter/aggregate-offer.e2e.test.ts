@@ -21,6 +21,7 @@ import { UPSTREAM_USER_HEADER, devAuth } from '../auth/index.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { serveMcpFetch } from '../../test/http-fixture.js';
+import { federationListed } from '../../test/federating-gateway.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { LISTING_PRINCIPAL } from './federation.js';
@@ -86,18 +87,6 @@ async function control(gateway: TestGateway, path: string, body: unknown, user =
     body: JSON.stringify({ requiredRoles: ['team'], ...(body as object) }),
   });
   if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-}
-
-async function federationListed(gateway: TestGateway, adapters: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (const adapter of adapters) {
-    while (gateway.toolRouter?.federationStatus(adapter)?.state !== 'listed') {
-      if (Date.now() > deadline) {
-        throw new Error(`${adapter}: ${JSON.stringify(gateway.toolRouter?.federationStatus(adapter))}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
 
 async function modernClient(url: string, user: string, roles?: string[]) {

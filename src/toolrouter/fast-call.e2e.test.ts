@@ -24,6 +24,7 @@ import type { RunningServer } from '../../test/http-fixture.js';
 import { CLIENT_ERAS } from '../../test/mcp-clients.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { federationListed } from '../../test/federating-gateway.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { fastPathCounts } from './fast-call.js';
@@ -124,17 +125,6 @@ async function register(gateway: TestGateway, kind: 'tools' | 'adapters', body: 
     body: JSON.stringify(body),
   });
   if (res.status !== 201) throw new Error(`POST /${kind}: ${res.status} ${await res.text()}`);
-}
-
-/** Waits until each federated adapter is listed (listing runs in the background). */
-async function listed(gateway: TestGateway, adapters: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (const adapter of adapters) {
-    while (gateway.toolRouter?.federationStatus(adapter)?.state !== 'listed') {
-      if (Date.now() > deadline) throw new Error(`${adapter} was never listed`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 interface Sent {
@@ -345,7 +335,7 @@ describe('tool router fast path: the same answers as the SDK path', () => {
       }
       await register(gateway, 'adapters', { name: 'odd', endpoints: [odd.url], federate: true });
       await register(gateway, 'adapters', { name: 'legacy', endpoints: [legacy.url], federate: true });
-      await listed(gateway, ['odd', 'legacy']);
+      await federationListed(gateway, ['odd', 'legacy']);
     }
   }, 120_000);
 
