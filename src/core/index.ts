@@ -15,4 +15,4 @@ export {
   credentialHeaderRefusal,
   isDroppedRequestHeader,
 } from './upstream-headers.js';
-export { withBodyEnd } from './watched-body.js';
+export { watchedBody, withBodyEnd } from './watched-body.js';

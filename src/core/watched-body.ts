@@ -1,35 +1,45 @@
 /**
- * @module watched-body: a response whose body tells when it is over, for code that must learn when a (possibly
- * long-lived SSE) exchange ends or its client goes away: a session counting open exchanges, a router counting
- * open standalone streams.
+ * @module watched-body: a body that tells when it is over, for code that must learn when a (possibly long-lived
+ * SSE) exchange ends or its client goes away: a session counting open exchanges, a router counting open
+ * standalone streams, an observer timing an exchange.
  */
 
-/**
- * `response` with its body re-wrapped so that `onEnd` runs once, when the body is read to its end, fails, or is
- * cancelled by the reader. A response without a body is returned as it is, and `onEnd` is not run.
- */
-export function withBodyEnd(response: Response, onEnd: () => void): Response {
-  if (!response.body) return response;
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
+/** Passes `body` through and calls `end` once, when it is read to its end, fails, or is cancelled by the reader. */
+export function watchedBody(body: ReadableStream<Uint8Array>, end: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
+  return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const { done, value } = await reader.read();
+        const { value, done } = await reader.read();
         if (done) {
           controller.close();
-          onEnd();
+          finish();
         } else controller.enqueue(value);
-      } catch (error) {
-        controller.error(error);
-        onEnd();
+      } catch (err) {
+        controller.error(err);
+        finish();
       }
     },
     cancel(reason) {
-      onEnd();
+      finish();
       return reader.cancel(reason);
     },
   });
-  return new Response(body, {
+}
+
+/**
+ * `response` with its body passed through {@link watchedBody}, so that `onEnd` runs once the body is over. A
+ * response without a body is returned as it is, and `onEnd` is not run.
+ */
+export function withBodyEnd(response: Response, onEnd: () => void): Response {
+  if (!response.body) return response;
+  return new Response(watchedBody(response.body, onEnd), {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,
