@@ -26,6 +26,23 @@ export interface RawListen {
   abort(): void;
 }
 
+/** The JSON-RPC listen request with `params` as given, beside the request `_meta` a 2026-07-28 client sends. */
+export function listenBody(id: string, params: Record<string, unknown>) {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'subscriptions/listen',
+    params: {
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN,
+        'io.modelcontextprotocol/clientInfo': { name: 'raw-listener', version: '1.0.0' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+      ...params,
+    },
+  };
+}
+
 /**
  * Sends the listen request with `params` as given (beside the request `_meta`), so a test may also send a malformed
  * one; `response` is the answer as sent, a stream or a JSON-RPC error.
@@ -46,19 +63,7 @@ export function listenRequest(
       'mcp-method': 'subscriptions/listen',
       ...headers,
     },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id,
-      method: 'subscriptions/listen',
-      params: {
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': MODERN,
-          'io.modelcontextprotocol/clientInfo': { name: 'raw-listener', version: '1.0.0' },
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-        ...params,
-      },
-    }),
+    body: JSON.stringify(listenBody(id, params)),
     signal: abort.signal,
   });
   return { response, abort };
