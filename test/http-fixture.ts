@@ -7,6 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 
 /** A started server and how to stop it. */
 export interface RunningServer {
@@ -40,12 +41,15 @@ export async function closedPort(): Promise<number> {
   return s.port;
 }
 
-/** A Fetch-API MCP handler (the SDK's `createMcpHandler(…).fetch`) served at `/mcp` on an ephemeral loopback port. */
+/**
+ * A Fetch-API MCP handler (the SDK's `createMcpHandler(…).fetch`) served at `/mcp` on an ephemeral loopback port;
+ * `context` is Hono's, for a handler that reads the Node request beneath (`context.env.incoming`).
+ */
 export async function serveMcpFetch(
-  fetch: (request: Request) => Response | Promise<Response>,
+  fetch: (request: Request, context: Context) => Response | Promise<Response>,
 ): Promise<RunningServer & { readonly mcpUrl: string }> {
   const app = new Hono();
-  app.all('/mcp', (c) => fetch(c.req.raw));
+  app.all('/mcp', (c) => fetch(c.req.raw, c));
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
   });

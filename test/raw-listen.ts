@@ -26,15 +26,35 @@ export interface RawListen {
   abort(): void;
 }
 
-/** Opens a listen stream on `url` with `headers` (the caller's identity) and the filter `notifications`. */
-export async function rawListen(
+/** The JSON-RPC listen request with `params` as given, beside the request `_meta` a 2026-07-28 client sends. */
+export function listenBody(id: string, params: Record<string, unknown>) {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'subscriptions/listen',
+    params: {
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN,
+        'io.modelcontextprotocol/clientInfo': { name: 'raw-listener', version: '1.0.0' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+      ...params,
+    },
+  };
+}
+
+/**
+ * Sends the listen request with `params` as given (beside the request `_meta`), so a test may also send a malformed
+ * one; `response` is the answer as sent, a stream or a JSON-RPC error.
+ */
+export function listenRequest(
   url: string,
   headers: Record<string, string>,
   id: string,
-  notifications: Record<string, unknown>,
-): Promise<RawListen> {
+  params: Record<string, unknown>,
+): { response: Promise<Response>; abort: AbortController } {
   const abort = new AbortController();
-  const response = await fetch(url, {
+  const response = fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -43,21 +63,21 @@ export async function rawListen(
       'mcp-method': 'subscriptions/listen',
       ...headers,
     },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id,
-      method: 'subscriptions/listen',
-      params: {
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': MODERN,
-          'io.modelcontextprotocol/clientInfo': { name: 'raw-listener', version: '1.0.0' },
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-        notifications,
-      },
-    }),
+    body: JSON.stringify(listenBody(id, params)),
     signal: abort.signal,
   });
+  return { response, abort };
+}
+
+/** Opens a listen stream on `url` with `headers` (the caller's identity) and the filter `notifications`. */
+export async function rawListen(
+  url: string,
+  headers: Record<string, string>,
+  id: string,
+  notifications: Record<string, unknown>,
+): Promise<RawListen> {
+  const { response: pending, abort } = listenRequest(url, headers, id, { notifications });
+  const response = await pending;
   if (response.headers.get('content-type') !== 'text/event-stream')
     throw new Error(`not a stream: ${response.status} ${await response.text()}`);
   const messages: ListenMessage[] = [];

@@ -1,6 +1,6 @@
 /**
  * @module core: the leaf every layer may import — the caller (`Principal`), the Hono environment of the app,
- * log levels, which request headers never travel upstream. It imports nothing of the project, so it can never take part in an import cycle.
+ * log levels, which request headers never travel upstream, a response body that tells when it is over. It imports nothing of the project, so it can never take part in an import cycle.
  */
 export { ADMIN_ROLE } from './principal.js';
 export type { Principal } from './principal.js';
@@ -15,3 +15,4 @@ export {
   credentialHeaderRefusal,
   isDroppedRequestHeader,
 } from './upstream-headers.js';
+export { watchedBody, withBodyEnd } from './watched-body.js';

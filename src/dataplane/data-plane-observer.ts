@@ -5,6 +5,7 @@
  * answer head went out, and when a streamed answer ended.
  */
 import type { MiddlewareHandler } from 'hono';
+import { watchedBody } from '../core/index.js';
 import type { ExchangeObserver } from './proxy-observer.js';
 import type { LegacyClassification, ModernClassification } from './era-classification.js';
 import type { ForwardOutcome } from './forwarder.js';
@@ -232,35 +233,6 @@ interface NodeOutgoing {
 export function onResponseClosed(outgoing: NodeOutgoing, closed: () => void): void {
   if (outgoing.writableFinished || outgoing.destroyed) closed();
   else outgoing.once('close', closed);
-}
-
-/** Passes `body` through and calls `end` once when it ends, fails or is cancelled. */
-function watchedBody(body: ReadableStream<Uint8Array>, end: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let ended = false;
-  const finish = () => {
-    if (ended) return;
-    ended = true;
-    end();
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await reader.read();
-        if (done) {
-          controller.close();
-          finish();
-        } else controller.enqueue(value);
-      } catch (err) {
-        controller.error(err);
-        finish();
-      }
-    },
-    cancel(reason) {
-      finish();
-      return reader.cancel(reason);
-    },
-  });
 }
 
 /** Builds the observation over one metrics instance and audit log. */

@@ -5,10 +5,7 @@
  * `public` is listed once for everyone, one marked `private` once per caller (and never shown to another), each
  * for as long as its `ttlMs` says, and every list the router answers is `private`.
  */
-import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -23,6 +20,8 @@ import type { ScoreServer } from '../../scripts/samples/score-server.js';
 import { UPSTREAM_USER_HEADER, devAuth } from '../auth/index.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { serveMcpFetch } from '../../test/http-fixture.js';
+import { federationListed } from '../../test/federating-gateway.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { LISTING_PRINCIPAL } from './federation.js';
@@ -62,24 +61,16 @@ async function startCountingUpstream(options: {
     },
     { legacy: 'stateless' },
   );
-  const app = new Hono();
-  app.all('/mcp', (c) => {
+  const http = await serveMcpFetch((request, c) => {
     const headers = (c.env as { incoming?: { headers: IncomingHttpHeaders } }).incoming?.headers ?? {};
     const user = decodeURIComponent(String(headers[UPSTREAM_USER_HEADER.toLowerCase()] ?? ''));
     if (c.req.header('mcp-method') === 'tools/list') lists.set(user, (lists.get(user) ?? 0) + 1);
-    return handler.fetch(c.req.raw, { authInfo: { token: '', clientId: user, scopes: [], extra: { user } } });
-  });
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
+    return handler.fetch(request, { authInfo: { token: '', clientId: user, scopes: [], extra: { user } } });
   });
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    url: http.mcpUrl,
     lists,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
+    close: http.close,
   };
 }
 
@@ -96,18 +87,6 @@ async function control(gateway: TestGateway, path: string, body: unknown, user =
     body: JSON.stringify({ requiredRoles: ['team'], ...(body as object) }),
   });
   if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-}
-
-async function federationListed(gateway: TestGateway, adapters: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (const adapter of adapters) {
-    while (gateway.toolRouter?.federationStatus(adapter)?.state !== 'listed') {
-      if (Date.now() > deadline) {
-        throw new Error(`${adapter}: ${JSON.stringify(gateway.toolRouter?.federationStatus(adapter))}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
 
 async function modernClient(url: string, user: string, roles?: string[]) {

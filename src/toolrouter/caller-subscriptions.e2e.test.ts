@@ -15,10 +15,10 @@ import type { ScoreServer } from '../../scripts/samples/score-server.js';
 import { devAuth } from '../auth/index.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
+import { until } from '../../test/polling.js';
+import { ACK, MODERN, SUBSCRIPTION_ID, listenRequest, rawListen } from '../../test/raw-listen.js';
+import type { RawListen } from '../../test/raw-listen.js';
 import { toolPolicyFrom } from './policy/index.js';
-
-const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
-const MODERN = '2026-07-28';
 
 const headersOf = (user: string, roles: string[] = []) => ({
   'x-dev-userid': user,
@@ -48,136 +48,26 @@ const scoreBody = (name: string, url: string, extra: Record<string, unknown> = {
   ...extra,
 });
 
-type Message = Record<string, unknown> & {
-  method?: string;
-  id?: unknown;
-  params?: Record<string, unknown> & { _meta?: Record<string, unknown> };
-  result?: Record<string, unknown> & { _meta?: Record<string, unknown> };
-};
-
-/** A raw listen stream: every JSON-RPC message it carried, in order, and a way to wait for the next ones. */
-interface RawListen {
-  readonly response: Response;
-  readonly messages: Message[];
-  /** Resolves when the stream has carried `count` messages with `method` (or results, for `'result'`). */
-  until(method: string, count: number): Promise<void>;
-  /** Resolves when the stream ended. */
-  readonly ended: Promise<void>;
-  abort(): void;
-}
-
-/** The 2026-07-28 listen request a client sends, by hand. */
-function listenRequest(
-  url: string,
-  user: string,
-  roles: string[],
-  id: string,
-  params: Record<string, unknown>,
-) {
-  const abort = new AbortController();
-  const body = {
-    jsonrpc: '2.0',
-    id,
-    method: 'subscriptions/listen',
-    params: {
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': MODERN,
-        'io.modelcontextprotocol/clientInfo': { name: 'raw-listener', version: '1.0.0' },
-        'io.modelcontextprotocol/clientCapabilities': {},
-      },
-      ...params,
-    },
-  };
-  const response = fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': MODERN,
-      'mcp-method': 'subscriptions/listen',
-      ...headersOf(user, roles),
-    },
-    body: JSON.stringify(body),
-    signal: abort.signal,
-  });
-  return { response, abort };
-}
-
-async function listen(
+/** A raw listen stream for `user` with `roles`, by default on the tools list. */
+const listen = (
   url: string,
   user: string,
   id: string,
   notifications: Record<string, unknown> = { toolsListChanged: true },
   roles: string[] = ['team'],
-): Promise<RawListen> {
-  const { response: pending, abort } = listenRequest(url, user, roles, id, { notifications });
-  const response = await pending;
-  expect(response.headers.get('content-type')).toBe('text/event-stream');
-  const messages: Message[] = [];
-  const waiters = new Set<() => void>();
-  const count = (method: string) =>
-    messages.filter((m) => (method === 'result' ? 'result' in m : m.method === method)).length;
-  const ended = (async () => {
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = frame
-            .split('\n')
-            .filter((line) => line.startsWith('data: '))
-            .map((line) => line.slice(6))
-            .join('\n');
-          if (data) messages.push(JSON.parse(data) as Message);
-          for (const wake of [...waiters]) wake();
-        }
-      }
-    } catch {
-      // Aborted by the test.
-    }
-    for (const wake of [...waiters]) wake();
-  })();
-  let done = false;
-  void ended.then(() => (done = true));
-  return {
-    response,
-    messages,
-    ended,
-    abort: () => abort.abort(),
-    until: (method, n) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (count(method) >= n) {
-            waiters.delete(check);
-            resolve();
-          } else if (done) {
-            waiters.delete(check);
-            reject(new Error(`stream ended with ${count(method)} × ${method}, wanted ${n}`));
-          }
-        };
-        waiters.add(check);
-        check();
-      }),
-  };
-}
+): Promise<RawListen> => rawListen(url, headersOf(user, roles), id, notifications);
 
 const LIST_CHANGED = 'notifications/tools/list_changed';
-const ACK = 'notifications/subscriptions/acknowledged';
 
 /** Waits until the router has exactly `count` listeners (the streams above are registered once acknowledged). */
 async function listening(gateway: TestGateway, count: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (gateway.toolRouter?.listeners() !== count) {
-    if (Date.now() > deadline)
-      throw new Error(`expected ${count} listeners, have ${gateway.toolRouter?.listeners()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await until(
+    () => gateway.toolRouter?.listeners(),
+    (have) => have === count,
+    `${count} listeners`,
+    10_000,
+    10,
+  );
 }
 
 describe('subscriptions/listen on /mcp: each caller hears of their own list only', () => {
@@ -234,7 +124,7 @@ describe('subscriptions/listen on /mcp: each caller hears of their own list only
     });
 
     for (const params of [{}, { notifications: { toolsListChanged: 'yes' } }]) {
-      const { response } = listenRequest(`${gateway.url}/mcp`, 'alice', ['team'], 'bad', params);
+      const { response } = listenRequest(`${gateway.url}/mcp`, headersOf('alice', ['team']), 'bad', params);
       const answer = await response;
       expect(answer.status).toBe(200);
       expect(await answer.json()).toMatchObject({ id: 'bad', error: { code: -32602 } });

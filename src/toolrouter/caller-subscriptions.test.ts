@@ -9,27 +9,14 @@ import { createSilentLogger } from '../observability/index.js';
 import type { Catalog, CatalogEntry, CatalogSnapshot } from './catalog.js';
 import { createCallerSubscriptions, createEndpointSubscriptions } from './caller-subscriptions.js';
 import type { ChangeNotification, ListenSource } from './caller-subscriptions.js';
+import { MODERN, SUBSCRIPTION_ID, listenBody as rawListenBody } from '../../test/raw-listen.js';
 
-const MODERN = '2026-07-28';
-const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 const alice: Principal = { userId: 'alice', roles: [] } as unknown as Principal;
 const bob: Principal = { userId: 'bob', roles: [] } as unknown as Principal;
 
-function listenBody(id: string, notifications?: unknown) {
-  return {
-    jsonrpc: '2.0',
-    id,
-    method: 'subscriptions/listen',
-    params: {
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': MODERN,
-        'io.modelcontextprotocol/clientInfo': { name: 'unit', version: '1.0.0' },
-        'io.modelcontextprotocol/clientCapabilities': {},
-      },
-      ...(notifications !== undefined && { notifications }),
-    },
-  };
-}
+/** A listen request's body; without `notifications`, one that names no filter. */
+const listenBody = (id: string, notifications?: unknown) =>
+  rawListenBody(id, notifications === undefined ? {} : { notifications });
 
 function listenRequest(body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
   return new Request('http://127.0.0.1/mcp', {

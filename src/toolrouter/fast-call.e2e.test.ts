@@ -7,9 +7,6 @@
  * body. The fast gateway's own counts show which requests it took and how it answered them. Then the guards:
  * a plain call on the fast path is still refused by the tool policy, the argument check and the pinning gate.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import {
   ProtocolError,
   Server,
@@ -18,16 +15,16 @@ import {
   isInputRequiredResult,
 } from '@modelcontextprotocol/server';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCORE_TOOL, startScoreServer } from '../../scripts/samples/score-server.js';
 import type { ScoreServer } from '../../scripts/samples/score-server.js';
 import { devAuth } from '../auth/index.js';
-import { startHttpServer } from '../../test/http-fixture.js';
+import { serveMcpFetch, startHttpServer } from '../../test/http-fixture.js';
 import type { RunningServer } from '../../test/http-fixture.js';
 import { CLIENT_ERAS } from '../../test/mcp-clients.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { federationListed } from '../../test/federating-gateway.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { fastPathCounts } from './fast-call.js';
@@ -114,14 +111,10 @@ async function startOddUpstream(): Promise<{ url: string; close(): Promise<void>
     });
     return server;
   });
-  const app = new Hono();
-  app.all('/mcp', (c) => handler.fetch(c.req.raw));
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
-  });
+  const http = await serveMcpFetch((request) => handler.fetch(request));
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+    url: http.mcpUrl,
+    close: http.close,
   };
 }
 
@@ -132,17 +125,6 @@ async function register(gateway: TestGateway, kind: 'tools' | 'adapters', body: 
     body: JSON.stringify(body),
   });
   if (res.status !== 201) throw new Error(`POST /${kind}: ${res.status} ${await res.text()}`);
-}
-
-/** Waits until each federated adapter is listed (listing runs in the background). */
-async function listed(gateway: TestGateway, adapters: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (const adapter of adapters) {
-    while (gateway.toolRouter?.federationStatus(adapter)?.state !== 'listed') {
-      if (Date.now() > deadline) throw new Error(`${adapter} was never listed`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 interface Sent {
@@ -353,7 +335,7 @@ describe('tool router fast path: the same answers as the SDK path', () => {
       }
       await register(gateway, 'adapters', { name: 'odd', endpoints: [odd.url], federate: true });
       await register(gateway, 'adapters', { name: 'legacy', endpoints: [legacy.url], federate: true });
-      await listed(gateway, ['odd', 'legacy']);
+      await federationListed(gateway, ['odd', 'legacy']);
     }
   }, 120_000);
 

@@ -7,11 +7,6 @@
  * its tools' resources; the `resources` capability and the MCP Apps extension are offered only where an
  * upstream in scope offers them.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ResourceTemplate as LegacyResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -26,10 +21,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UPSTREAM_USER_HEADER, devAuth } from '../auth/index.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
+import { closedPort, serveMcpFetch } from '../../test/http-fixture.js';
+import { addToolset, federate, startFederatingGateway } from '../../test/federating-gateway.js';
 import { startTestGateway } from '../../test/test-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
 import { LISTING_PRINCIPAL } from './federation.js';
-import { toolPolicyFrom } from './policy/index.js';
 
 const APP_MIME = 'text/html;profile=mcp-app';
 const UI_EXTENSION = 'io.modelcontextprotocol/ui';
@@ -86,28 +82,11 @@ async function startResourceOnlyServer(): Promise<{ url: string; close(): Promis
     }));
     return server;
   });
-  const app = new Hono();
-  app.all('/mcp', (c) => handler.fetch(c.req.raw));
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
-  });
+  const http = await serveMcpFetch((request) => handler.fetch(request));
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
+    url: http.mcpUrl,
+    close: http.close,
   };
-}
-
-/** A 127.0.0.1 URL nothing listens on (the port was bound, then freed). */
-async function deadUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/mcp`;
 }
 
 const headersOf = (user: string, roles: string[]) => ({
@@ -212,51 +191,21 @@ describe('resources and MCP Apps through the tool router', () => {
     });
     plain = await startModernMcpServer({ name: 'plain' });
     docs = await startResourceOnlyServer();
-    gateway = await startTestGateway({
-      authenticate: devAuth(),
-      toolRouter: { pageSize: 4 },
-      policy: toolPolicyFrom(
-        {
-          default: 'allow',
-          rules: [
-            {
-              name: 'panel-for-ops',
-              tools: ['*__admin_panel'],
-              when: '!("ops" in caller.roles)',
-              effect: 'deny',
-            },
-          ],
-        },
-        'test policy',
-      ),
-    });
-    const register = async (name: string, url: string, roles = ['team']) => {
-      const res = await fetch(`${gateway.url}/adapters`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headersOf('admin', ['mcp.admin']) },
-        body: JSON.stringify({ name, endpoints: [url], federate: true, requiredRoles: roles }),
-      });
-      expect(res.status, await res.clone().text()).toBe(201);
-    };
-    await register('app2', app2.url);
-    await register('app1', app1.url);
-    await register('vaulted', vaulted.url, ['vault']);
-    await register('plain', plain.url);
-    await register('docs', docs.url);
+    gateway = await startFederatingGateway({ pageSize: 4 });
+    await federate(gateway, 'app2', app2.url);
+    await federate(gateway, 'app1', app1.url);
+    await federate(gateway, 'vaulted', vaulted.url, ['vault']);
+    await federate(gateway, 'plain', plain.url);
+    await federate(gateway, 'docs', docs.url);
     // A resource server (no tools) only some may read.
-    await register('vault-docs', docs.url, ['vault']);
-    await register('gone', await deadUrl());
+    await federate(gateway, 'vault-docs', docs.url, ['vault']);
+    await federate(gateway, 'gone', `http://127.0.0.1:${await closedPort()}/mcp`);
     for (const [name, tools] of [
       ['app2-only', ['app2__*']],
       ['app1-only', ['app1__*']],
       ['plain-only', ['plain__*']],
     ] as const) {
-      const res = await fetch(`${gateway.url}/toolsets`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headersOf('admin', ['mcp.admin']) },
-        body: JSON.stringify({ name, tools, requiredRoles: ['team'] }),
-      });
-      expect(res.status, await res.clone().text()).toBe(201);
+      await addToolset(gateway, name, tools);
     }
   });
 
@@ -542,23 +491,15 @@ async function startCountingNotes(hint: CacheHint) {
     },
     { legacy: 'stateless' },
   );
-  const app = new Hono();
-  app.all('/mcp', (c) => {
+  const http = await serveMcpFetch((request, c) => {
     const user = decodeURIComponent(c.req.header(UPSTREAM_USER_HEADER) ?? '');
     if (c.req.header('mcp-method') === 'resources/list') lists.set(user, (lists.get(user) ?? 0) + 1);
-    return handler.fetch(c.req.raw, { authInfo: { token: '', clientId: user, scopes: [], extra: { user } } });
-  });
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
+    return handler.fetch(request, { authInfo: { token: '', clientId: user, scopes: [], extra: { user } } });
   });
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    url: http.mcpUrl,
     lists,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
+    close: http.close,
   };
 }
 

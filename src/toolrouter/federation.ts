@@ -67,6 +67,7 @@ import type { ConnectionFetch } from './lean-federated-call.js';
 import type { Outbound } from './outbound.js';
 import { NO_RELAY, relayKeyOf } from './server-request-relay.js';
 import type { CallerChannel, RelayCapabilities, RelayedMethod } from './server-request-relay.js';
+import { withBodyEnd } from '../core/index.js';
 
 /** An adapter has no ready replica (yet): nothing was tried. */
 export class NoReadyReplicaError extends Error {
@@ -216,30 +217,7 @@ function watchedStandalone(response: Response, standalone: StandaloneStream): Re
     return response;
   }
   standalone.opened();
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          controller.close();
-          standalone.ended();
-        } else controller.enqueue(value);
-      } catch (error) {
-        standalone.ended();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      standalone.ended();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
+  return withBodyEnd(response, () => standalone.ended());
 }
 
 /** How one `resources/read` is sent upstream. */

@@ -16,6 +16,7 @@
 import { PROTOCOL_VERSION_META_KEY, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
 import { readWholeBody } from './outbound.js';
+import { mcpNameValue } from './mcp-name.js';
 
 /** The revision of the upstreams served here. */
 export const LEAN_REVISION = '2026-07-28';
@@ -46,15 +47,6 @@ export function leanCallable(tool: Tool): boolean {
     headerParams.set(tool, declares);
   }
   return !declares;
-}
-
-/** `Mcp-Name` as the SDK client writes it: visible ASCII as is, anything else base64 in the sentinel form. */
-function mcpNameValue(value: string): string {
-  if (/^[\x21-\x7e]*$/.test(value) && !value.startsWith('=?base64?')) return value;
-  const bytes = new TextEncoder().encode(value);
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `=?base64?${btoa(binary)}?=`;
 }
 
 const TEXT_KEYS = new Set(['type', 'text']);

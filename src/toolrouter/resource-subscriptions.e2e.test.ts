@@ -6,10 +6,6 @@
  * subscribe is proved at the upstream (who subscribed there, with which identity), not by waiting for silence;
  * a stream's last frames are counted after the gateway's drain closed it gracefully.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -18,13 +14,13 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { InMemoryServerEventBus, McpServer, createMcpHandler } from '@modelcontextprotocol/server';
 import type { ServerNotifier } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UPSTREAM_USER_HEADER, devAuth } from '../auth/index.js';
+import { UPSTREAM_USER_HEADER } from '../auth/index.js';
 import { startLegacyMcpServer } from '../../test/mcp-servers.js';
 import type { RunningMcpServer } from '../../test/mcp-servers.js';
 import { ACK, MODERN, SUBSCRIPTION_ID, rawListen } from '../../test/raw-listen.js';
-import { startTestGateway } from '../../test/test-gateway.js';
+import { serveMcpFetch } from '../../test/http-fixture.js';
+import { addToolset, federate, startFederatingGateway } from '../../test/federating-gateway.js';
 import type { TestGateway } from '../../test/test-gateway.js';
-import { toolPolicyFrom } from './policy/index.js';
 
 const UPDATED = 'notifications/resources/updated';
 const LIST_CHANGED = 'notifications/resources/list_changed';
@@ -156,9 +152,7 @@ async function startModernUpstream(
     },
     { bus },
   );
-  const app = new Hono();
-  app.all('/mcp', async (c) => {
-    const request = c.req.raw;
+  const http = await serveMcpFetch(async (request) => {
     if (request.headers.get('mcp-method') === 'subscriptions/listen') {
       const body = (await request.clone().json()) as {
         params?: { notifications?: { resourceSubscriptions?: string[] } };
@@ -189,18 +183,11 @@ async function startModernUpstream(
     }
     return handler.fetch(request);
   });
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
-  });
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    url: http.mcpUrl,
     notify: handler.notify,
     ledger,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
+    close: http.close,
   };
 }
 
@@ -253,45 +240,15 @@ describe('resource subscriptions through the tool router: each caller hears of t
         });
       },
     });
-    gateway = await startTestGateway({
-      authenticate: devAuth(),
-      toolRouter: {},
-      policy: toolPolicyFrom(
-        {
-          default: 'allow',
-          rules: [
-            {
-              name: 'panel-for-ops',
-              tools: ['*__admin_panel'],
-              when: '!("ops" in caller.roles)',
-              effect: 'deny',
-            },
-          ],
-        },
-        'test policy',
-      ),
-    });
-    const register = async (name: string, url: string, roles = ['team']) => {
-      const res = await fetch(`${gateway.url}/adapters`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headersOf('admin', ['mcp.admin']) },
-        body: JSON.stringify({ name, endpoints: [url], federate: true, requiredRoles: roles }),
-      });
-      expect(res.status, await res.clone().text()).toBe(201);
-    };
-    await register('live', live.url);
-    await register('secret', secret.url, ['vault']);
-    await register('plain', plain.url);
-    await register('flaky', flaky.url);
-    await register('silent', silent.url);
-    await register('shifty', shifty.url);
-    const res = await fetch(`${gateway.url}/toolsets`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headersOf('admin', ['mcp.admin']) },
-      body: JSON.stringify({ name: 'live-only', tools: ['live__*'], requiredRoles: ['team'] }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    await register('old', old.url);
+    gateway = await startFederatingGateway();
+    await federate(gateway, 'live', live.url);
+    await federate(gateway, 'secret', secret.url, ['vault']);
+    await federate(gateway, 'plain', plain.url);
+    await federate(gateway, 'flaky', flaky.url);
+    await federate(gateway, 'silent', silent.url);
+    await federate(gateway, 'shifty', shifty.url);
+    await addToolset(gateway, 'live-only', ['live__*']);
+    await federate(gateway, 'old', old.url);
     // The router lists every upstream once (and learns what each offers) before anyone listens.
     const client = await modernClient(ALICE);
     const tools = (await client.listTools()).tools.map((t) => t.name);

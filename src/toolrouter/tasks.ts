@@ -31,6 +31,7 @@ import type { ReplicaEndpoint } from '../deploy/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registered } from '../registry/index.js';
 import type { Rendezvous } from '../routing/index.js';
+import { mcpNameValue } from './mcp-name.js';
 import type { IdentityHeadersFor, ToolRouterReplicas } from './federation.js';
 import { retryOf } from './mrtr.js';
 import type { RoutingRefusal } from './mrtr.js';
@@ -72,15 +73,6 @@ export function callerCapabilities(ctx: ServerContext): Record<string, unknown> 
 export function callerTakesTasks(ctx: ServerContext): boolean {
   const extensions = callerCapabilities(ctx)?.['extensions'];
   return typeof extensions === 'object' && extensions !== null && TASKS_EXTENSION in extensions;
-}
-
-/** `Mcp-Name` carries visible ASCII as is, anything else in the base64 sentinel form (SEP-2243). */
-function mcpNameValue(value: string): string {
-  if (/^[\x21-\x7e]*$/.test(value) && !value.startsWith('=?base64?')) return value;
-  const bytes = new TextEncoder().encode(value);
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `=?base64?${btoa(binary)}?=`;
 }
 
 /** The JSON-RPC answer with `id` in a JSON or SSE body. */

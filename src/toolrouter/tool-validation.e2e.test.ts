@@ -4,16 +4,12 @@
  * `structuredContent` checked against `outputSchema`, unknown annotation and `_meta` keys kept through to a
  * listing, and tools no configured deployer can run hidden from users and shown, marked, to admins.
  */
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { Server, createMcpHandler } from '@modelcontextprotocol/server';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devAuth } from '../auth/index.js';
 import { createLogger } from '../observability/index.js';
-import { startHttpServer } from '../../test/http-fixture.js';
+import { serveMcpFetch, startHttpServer } from '../../test/http-fixture.js';
 import type { RunningServer } from '../../test/http-fixture.js';
 import { CLIENT_ERAS } from '../../test/mcp-clients.js';
 import { startLegacyMcpServer, startModernMcpServer } from '../../test/mcp-servers.js';
@@ -87,18 +83,10 @@ async function startTypedUpstream(): Promise<{ url: string; close(): Promise<voi
     });
     return server;
   });
-  const app = new Hono();
-  app.all('/mcp', (c) => handler.fetch(c.req.raw));
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
-  });
+  const http = await serveMcpFetch((request) => handler.fetch(request));
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
+    url: http.mcpUrl,
+    close: http.close,
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage, ProgressToken, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { withBodyEnd } from '../../core/index.js';
 import type { LegacySseConnection } from './legacy-sse-connection.js';
 import { SsePostError } from './legacy-sse-connection.js';
 
@@ -174,26 +175,8 @@ export class SseUpstreamSession {
       finish();
       return response;
     }
-    const reader = response.body.getReader();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            controller.close();
-            finish();
-          } else controller.enqueue(value);
-        } catch (err) {
-          controller.error(err);
-          finish();
-        }
-      },
-      cancel(reason) {
-        finish();
-        return reader.cancel(reason);
-      },
-    });
-    return new Response(body, { status: response.status, headers: response.headers });
+    // Re-wrapped to learn when a (possibly long-lived SSE) exchange ends or the client goes away.
+    return withBodyEnd(response, finish);
   }
 
   /** Ends the session: answers what is pending, closes the client's streams and the upstream connection. */

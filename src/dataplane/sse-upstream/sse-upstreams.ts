@@ -7,6 +7,7 @@
  * sessions for `sse` adapters. A request without a session that is not an `initialize` (a 2026-07-28 stateless
  * request included) gets the legacy-only refusal the stdio bridge answers, so a modern client falls back.
  */
+import { watchedBody } from '../../core/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { DoneCallback, ForwardOutcome, ForwardRequest, HeadRewriter } from '../forwarder.js';
 import { GATEWAY_ERROR, jsonRpcErrorResponse } from '../jsonrpc-error.js';
@@ -96,31 +97,7 @@ export class SseUpstreams {
       done();
       return { ok: true, status: head.status, response: new Response(null, head) };
     }
-    const reader = response.body.getReader();
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      done();
-    };
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done: ended, value } = await reader.read();
-          if (ended) {
-            controller.close();
-            finish();
-          } else controller.enqueue(value);
-        } catch (err) {
-          controller.error(err);
-          finish();
-        }
-      },
-      cancel(reason) {
-        finish();
-        return reader.cancel(reason);
-      },
-    });
+    const body = watchedBody(response.body, done);
     return { ok: true, status: head.status, response: new Response(body, head) };
   }
 

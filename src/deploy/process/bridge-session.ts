@@ -10,6 +10,7 @@ import type {
   ProgressToken,
   RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import { withBodyEnd } from '../../core/index.js';
 import type { ChildExit } from './child-process.js';
 import { SessionEventStore } from './session-event-store.js';
 import type { StdioChild } from './stdio-child.js';
@@ -143,33 +144,8 @@ export class BridgeSession {
       finish();
       return response;
     }
-    // Re-wrap the body to learn when a (possibly long-lived SSE) exchange ends or the client goes away.
-    const reader = response.body.getReader();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            controller.close();
-            finish();
-          } else {
-            controller.enqueue(value);
-          }
-        } catch (err) {
-          controller.error(err);
-          finish();
-        }
-      },
-      cancel(reason) {
-        finish();
-        return reader.cancel(reason);
-      },
-    });
-    return new Response(body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+    // Re-wrapped to learn when a (possibly long-lived SSE) exchange ends or the client goes away.
+    return withBodyEnd(response, finish);
   }
 
   /** Ends the session: answers what is pending, closes its streams, forgets it. The bridge stops the child. */
